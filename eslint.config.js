@@ -1,0 +1,25 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'dist/', 'action/dist/', 'coverage/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', URL: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly', fetch: 'readonly', AbortController: 'readonly', setImmediate: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'off',
+    },
+  },
+  {
+    // The core is pure: no clock, no environment, no I/O. Enforced, not just documented.
+    files: ['src/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['node:fs*', 'fs', 'node:net', 'node:http*', 'node:child_process', 'node:os', '../github/*', '../engines/*', '../ledger/*', '../../github/*', '../../engines/*', '../../ledger/*'] }],
+      'no-restricted-globals': ['error', 'fetch', 'process'],
+      'no-restricted-properties': ['error', { object: 'Date', property: 'now', message: 'core is pure: take `now` as an argument' }, { object: 'Math', property: 'random', message: 'core is pure: no randomness' }],
+      'no-restricted-syntax': ['error', { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'core is pure: take `now` as an argument' }],
+    },
+  },
+);
