@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { ActionKind } from './common.js';
+import { IncidentKind, IncidentTarget } from './incident.js';
+
+export const GUARDRAILS = ['halted', 'fail_streak', 'rate_limited', 'cooldown', 'recurrence', 'half_open'] as const;
+export const Guardrail = z.enum(GUARDRAILS);
+export type Guardrail = z.infer<typeof Guardrail>;
+
+/** One scored candidate, with every number that went into its score. */
+export const ScoredCandidate = z.object({
+  action: ActionKind,
+  ema: z.number(),
+  cooldown_penalty: z.number(),
+  weight: z.number(),
+  predicted_success: z.number().min(0).max(1),
+  score: z.number(),
+});
+export type ScoredCandidate = z.infer<typeof ScoredCandidate>;
+
+/**
+ * What the Governor decided and why.
+ * - execute: do `steps` now
+ * - suggest: a human must approve `steps` (autonomy level, low prediction, no grant)
+ * - noop: do nothing (a guardrail or nothing applicable)
+ */
+export const Decision = z.object({
+  verdict: z.enum(['execute', 'suggest', 'noop']),
+  /** The chosen action (first step), NOOP for noop. */
+  action: ActionKind,
+  /** Ordered steps, e.g. CREATE_SECRET then RERUN. */
+  steps: z.array(ActionKind),
+  guardrail: Guardrail.nullable(),
+  reason: z.string(),
+  incident_kind: IncidentKind,
+  target: IncidentTarget.nullable(),
+  incident_fingerprint: z.string(),
+  /** (repo, environment, incident kind, action): the key cooldowns and streaks are kept under. */
+  cooldown_key: z.string(),
+  candidates: z.array(ScoredCandidate),
+  policy_version: z.number().int().min(1),
+  blueprint_mode: z.enum(['adaptive', 'predictive']),
+  decided_at: z.string(),
+});
+export type Decision = z.infer<typeof Decision>;

@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import { RepoFullName } from './common.js';
+import { FailureEvidence, IncidentKind, IncidentTarget } from './incident.js';
+
+/**
+ * What every door asks the heal pipeline to do. The webhook door builds it from a
+ * `workflow_run` payload, the incident API parses it from the request body, the Action
+ * from its inputs and the CLI from its arguments: one schema for all four.
+ */
+export const HealRequest = z
+  .strictObject({
+    repository: RepoFullName,
+    /** The failed run to heal; evidence is read from its failed jobs' logs. */
+    run_id: z.number().int().positive().optional(),
+    run_attempt: z.number().int().positive().optional(),
+    environment: z.string().min(1).max(255).optional(),
+    /** An incident already classified elsewhere (e.g. a monitoring system). Used when there is no run to read. */
+    incident: z
+      .strictObject({
+        kind: IncidentKind,
+        target: IncidentTarget.nullable().default(null),
+        summary: z.string().max(2000).optional(),
+        confidence: z.number().min(0).max(1).default(1),
+        evidence: z.array(FailureEvidence).max(50).default([]),
+      })
+      .optional(),
+    dry_run: z.boolean().default(false),
+  })
+  .refine((r) => r.run_id !== undefined || r.incident !== undefined, {
+    message: 'give run_id (a failed workflow run) or incident (an already classified failure)',
+    path: ['run_id'],
+  });
+export type HealRequest = z.infer<typeof HealRequest>;
+export type HealRequestInput = z.input<typeof HealRequest>;
+
+export const DOORS = ['webhook', 'api', 'action', 'cli'] as const;
+export const Door = z.enum(DOORS);
+export type Door = z.infer<typeof Door>;
+
+/** A HealRequest accepted by a door, made durable and de-duplicated by intake. */
+export const HealJob = z.object({
+  id: z.string().min(1),
+  door: Door,
+  /** X-GitHub-Delivery for webhooks, a generated id otherwise; the de-duplication key. */
+  delivery_id: z.string().min(1),
+  received_at: z.string(),
+  request: HealRequest,
+});
+export type HealJob = z.infer<typeof HealJob>;

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { ActionKind, AutonomyLevel, SecretName } from './common.js';
+import { SecretSource } from './sources.js';
+
+const Minutes = z.number().min(0).max(60 * 24 * 30);
+
+/**
+ * `.github/autonomy.yml`: how much Living Bridge may do in one repository.
+ * Every field has a safe default so an empty file (or no file) is valid.
+ */
+export const RepoConfig = z.strictObject({
+  version: z.literal(1).default(1),
+  /** false: decisions are recorded but every one is NOOP(halted). */
+  enabled: z.boolean().default(true),
+  /** Workflow names whose failures count as deploy failures. */
+  deploy_workflows: z.array(z.string().min(1)).min(1).default(['Build & Deploy']),
+  /** Autonomy level when a run has no environment or its environment is not listed. */
+  default_level: AutonomyLevel.default('balanced'),
+  environments: z
+    .record(z.string().min(1), z.strictObject({ level: AutonomyLevel }))
+    .default({}),
+  /** Declared sources for secrets the healer may create (merged with environment.json's). */
+  secrets: z.record(SecretName, SecretSource).default({}),
+  cooldowns: z
+    .strictObject({
+      default_minutes: Minutes.default(30),
+      per_action: z.partialRecord(ActionKind, Minutes).default({}),
+    })
+    .default({ default_minutes: 30, per_action: {} }),
+  limits: z
+    .strictObject({
+      max_actions_per_hour: z.number().int().min(0).max(1000).default(10),
+      /** Consecutive failed outcomes on one target before the Governor only escalates. */
+      max_fail_streak: z.number().int().min(1).max(100).default(3),
+      /** The same failure fingerprint coming back this often after a "successful" heal counts as failed. */
+      recurrence_limit: z.number().int().min(1).max(100).default(2),
+      /** After an escalation, one probe action is allowed once this cool-off has passed (half-open). */
+      half_open_after_minutes: Minutes.default(60),
+      /** Never ask GitHub to re-run a run more often than this (GitHub's own cap is 50). */
+      max_rerun_attempts: z.number().int().min(1).max(50).default(3),
+    })
+    .default({
+      max_actions_per_hour: 10,
+      max_fail_streak: 3,
+      recurrence_limit: 2,
+      half_open_after_minutes: 60,
+      max_rerun_attempts: 3,
+    }),
+  prediction: z
+    .strictObject({
+      /** Below this predicted success probability an action becomes a suggestion for a human. */
+      min_success_probability: z.number().min(0).max(1).default(0.3),
+    })
+    .default({ min_success_probability: 0.3 }),
+  blueprint: z
+    .strictObject({ mode: z.enum(['adaptive', 'predictive']).default('adaptive') })
+    .default({ mode: 'adaptive' }),
+  ledger: z
+    .strictObject({ branch: z.string().min(1).default('bridge-ledger') })
+    .default({ branch: 'bridge-ledger' }),
+  /** Users and teams whose `/bridge approve` comments count. Empty: anyone with write access. */
+  approvers: z.array(z.string().min(1)).default([]),
+  /** Apply environment.json from branches other than the default branch (unsafe; off). */
+  allow_sync_from_non_default_branch: z.boolean().default(false),
+});
+export type RepoConfig = z.infer<typeof RepoConfig>;
+export type RepoConfigInput = z.input<typeof RepoConfig>;
+
+export const REPO_CONFIG_PATH = '.github/autonomy.yml';

@@ -1,0 +1,124 @@
+/**
+ * The ports engines act through. `src/github` implements them over Octokit (real GitHub or the
+ * sandbox); tests may implement them in memory. Engines never see REST paths or octokit.
+ */
+import type { RepoRef } from '../core/schemas/index.js';
+
+/** Where a secret or variable lives: the repository itself or one deployment environment. */
+export type Scope = { type: 'repository' } | { type: 'environment'; name: string };
+export const REPOSITORY_SCOPE: Scope = { type: 'repository' };
+export const scopeLabel = (s: Scope): string => (s.type === 'repository' ? 'repository' : `environment:${s.name}`);
+
+export interface SecretMeta { name: string; created_at: string; updated_at: string }
+export interface VariableValue { name: string; value: string; created_at?: string; updated_at?: string }
+export interface EnvironmentInfo {
+  name: string;
+  wait_timer?: number;
+  prevent_self_review?: boolean;
+  reviewers?: { type: 'User' | 'Team'; id: number }[];
+  deployment_branch_policy?: { protected_branches: boolean; custom_branch_policies: boolean } | null;
+}
+
+/** A read that may be answered "not modified" from a stored ETag (304s cost no rate limit). */
+export interface Conditional<T> { etag: string | null; notModified: boolean; data: T | null }
+
+export interface SecretsPort {
+  /** Encrypts `value` with a sealed box against the scope's public key (cached by key_id) and writes it. */
+  setSecret(repo: RepoRef, scope: Scope, name: string, value: string): Promise<{ created: boolean }>;
+  getSecret(repo: RepoRef, scope: Scope, name: string): Promise<SecretMeta | null>;
+  listSecrets(repo: RepoRef, scope: Scope, etag?: string | null): Promise<Conditional<SecretMeta[]>>;
+  deleteSecret(repo: RepoRef, scope: Scope, name: string): Promise<void>;
+}
+
+export interface VariablesPort {
+  getVariable(repo: RepoRef, scope: Scope, name: string): Promise<VariableValue | null>;
+  listVariables(repo: RepoRef, scope: Scope, etag?: string | null): Promise<Conditional<VariableValue[]>>;
+  /** PATCH, and POST when GitHub answers 404. */
+  upsertVariable(repo: RepoRef, scope: Scope, name: string, value: string): Promise<{ created: boolean }>;
+  deleteVariable(repo: RepoRef, scope: Scope, name: string): Promise<void>;
+}
+
+export interface EnvironmentsPort {
+  listEnvironments(repo: RepoRef, etag?: string | null): Promise<Conditional<EnvironmentInfo[]>>;
+  putEnvironment(repo: RepoRef, env: EnvironmentInfo): Promise<void>;
+}
+
+export interface WorkflowRun {
+  id: number;
+  name: string;
+  run_attempt: number;
+  status: string;
+  conclusion: string | null;
+  head_sha: string;
+  head_branch: string | null;
+  event: string;
+  html_url: string;
+  actor: string | null;
+  from_fork: boolean;
+  pull_requests: number[];
+  workflow_id: number;
+  path: string;
+  created_at: string;
+  updated_at: string;
+}
+export interface Job { id: number; name: string; conclusion: string | null; status: string; steps: { name: string; conclusion: string | null; number: number }[] }
+
+export interface RunsPort {
+  getRun(repo: RepoRef, runId: number, attempt?: number): Promise<WorkflowRun>;
+  /** Failed jobs of the run's latest attempt (all pages). */
+  listFailedJobs(repo: RepoRef, runId: number): Promise<Job[]>;
+  /** The job's log, following GitHub's 302 to the short-lived URL at once; streamed. */
+  downloadJobLog(repo: RepoRef, jobId: number): Promise<AsyncIterable<Uint8Array>>;
+  rerunFailedJobs(repo: RepoRef, runId: number): Promise<void>;
+  /** Last successful run of a workflow on a branch (for rollback). */
+  findLastSuccessfulRun(repo: RepoRef, workflowId: number, branch: string): Promise<WorkflowRun | null>;
+  /** Re-runs a whole earlier run (used by rollback to redeploy the last good commit). */
+  rerunRun(repo: RepoRef, runId: number): Promise<void>;
+}
+
+export interface IssueRef { number: number; html_url: string }
+export interface IssuesPort {
+  /** Finds an open or closed issue whose body contains `marker` (a hidden HTML comment). */
+  findIssueByMarker(repo: RepoRef, marker: string): Promise<(IssueRef & { body: string; state: string }) | null>;
+  createIssue(repo: RepoRef, title: string, body: string, labels?: string[]): Promise<IssueRef>;
+  updateIssue(repo: RepoRef, number: number, patch: { title?: string; body?: string; state?: 'open' | 'closed' }): Promise<IssueRef>;
+  /** Finds our comment by marker on an issue/PR and updates it, or creates it. */
+  upsertComment(repo: RepoRef, issueNumber: number, marker: string, body: string): Promise<{ id: number; html_url: string; created: boolean }>;
+  /** Open PR numbers whose head is `sha` (works for fork PRs, unlike workflow_run.pull_requests). */
+  pullRequestsForCommit(repo: RepoRef, sha: string): Promise<number[]>;
+  createCheckRun(repo: RepoRef, check: { name: string; head_sha: string; conclusion: 'success' | 'failure' | 'neutral' | 'action_required'; title: string; summary: string; details_url?: string }): Promise<{ id: number }>;
+}
+
+export interface FileContent { path: string; content: string; sha: string }
+export interface ContentsPort {
+  getDefaultBranch(repo: RepoRef): Promise<string>;
+  /** null when the file does not exist on `ref`. */
+  readFile(repo: RepoRef, path: string, ref?: string): Promise<FileContent | null>;
+}
+
+
+/** Git data API (blobs, trees, commits, refs): what the ledger writes its branch with. */
+export interface GitTreeEntry { path: string; mode: '100644'; type: 'blob'; sha: string | null }
+export class RefConflictError extends Error {
+  constructor(ref: string) { super(`ref ${ref} moved (not a fast-forward)`); this.name = 'RefConflictError'; }
+}
+export interface GitDataPort {
+  /** Commit sha the branch points at, or null when the branch does not exist. */
+  getBranchHead(repo: RepoRef, branch: string): Promise<string | null>;
+  getCommitTree(repo: RepoRef, commitSha: string): Promise<string>;
+  /** Every blob path under `prefix` in a tree (recursive), with blob shas. */
+  listTree(repo: RepoRef, treeSha: string): Promise<{ path: string; sha: string }[]>;
+  readBlob(repo: RepoRef, blobSha: string): Promise<string>;
+  createBlob(repo: RepoRef, content: string): Promise<string>;
+  createTree(repo: RepoRef, baseTree: string | null, entries: GitTreeEntry[]): Promise<string>;
+  createCommit(repo: RepoRef, message: string, tree: string, parents: string[]): Promise<string>;
+  createBranch(repo: RepoRef, branch: string, commitSha: string): Promise<void>;
+  /** Moves the branch with force=false; throws RefConflictError on GitHub's 422 (someone else moved it). */
+  updateBranch(repo: RepoRef, branch: string, commitSha: string): Promise<void>;
+  /** Opens a pull request (env sync proposes environment.json changes this way, never by pushing to the default branch). */
+  createPullRequest(repo: RepoRef, pr: { title: string; body: string; head: string; base: string }): Promise<{ number: number; html_url: string }>;
+  findOpenPullRequest(repo: RepoRef, head: string, base: string): Promise<{ number: number; html_url: string } | null>;
+}
+
+/** Everything engines and pipelines may do to GitHub. */
+export interface GitHubPort extends SecretsPort, VariablesPort, EnvironmentsPort, RunsPort, IssuesPort, ContentsPort, GitDataPort {}
