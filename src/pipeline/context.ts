@@ -1,0 +1,55 @@
+import type { Logger } from 'pino';
+import type { Certificate, Decision, Door, Incident, RepoRef } from '../core/schemas/index.js';
+import type { GitHubPort } from '../engines/ports.js';
+import type { Ledger } from '../ledger/types.js';
+import type { Signer } from '../core/certificate/index.js';
+
+/**
+ * Everything a flow needs from the outside world, built by a door. Flows are plain async
+ * functions over this context (ARCHITECTURE.md: pipeline/).
+ */
+export interface PipelineContext {
+  github: GitHubPort;
+  ledgerFor(repo: RepoRef, branch: string): Ledger;
+  signer: Signer;
+  now(): Date;
+  /** Cryptographic randomness (generated secrets). Injected so tests can be deterministic. */
+  randomBytes(length: number): Uint8Array;
+  /** The healer's own environment, for `from_env` secret and variable sources. */
+  env: Record<string, string | undefined>;
+  log: Logger;
+  door: Door;
+  /** Base URL for links in comments (PUBLIC_API_BASE). */
+  publicApiBase?: string;
+  /** AUTONOMY_ENABLED=false: every decision is NOOP(halted), the app stays up. */
+  autonomyEnabled: boolean;
+}
+
+/** A change an engine made (or would make), before/after fingerprints only. */
+export interface EngineReport {
+  action: Decision['action'];
+  ok: boolean;
+  /** Certificate `changes` entries. */
+  changes: import('../core/schemas/index.js').Change[];
+  /** Human-readable lines for comments and summaries (never values). */
+  notes: string[];
+  /** Set when the engine could not act; the pipeline escalates with it. */
+  error?: string;
+  /** Missing permission when GitHub answered 403 (the Action explains how to get an App token). */
+  missingPermission?: string;
+}
+
+export type HealStatus = 'healed' | 'suggested' | 'escalated' | 'noop' | 'dry_run' | 'failed';
+
+export interface HealResult {
+  status: HealStatus;
+  repository: string;
+  incidents: Incident[];
+  decision: Decision | null;
+  reports: EngineReport[];
+  certificate: Certificate | null;
+  commentUrl: string | null;
+  issueUrl: string | null;
+  /** One-paragraph narrative for terminals, job summaries and HTTP responses. */
+  summary: string;
+}
