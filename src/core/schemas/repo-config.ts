@@ -58,6 +58,14 @@ export const RepoConfig = z.strictObject({
   ledger: z
     .strictObject({ branch: z.string().min(1).default('bridge-ledger') })
     .default({ branch: 'bridge-ledger' }),
+  /**
+   * Config files the healer may regenerate when a run fails on them (config.invalid): path in the
+   * repository -> template path. `{{ vars.NAME }}` in the template is filled from environment.json's
+   * declared variables. The result is proposed as a pull request, never pushed to the default branch.
+   */
+  configs: z
+    .record(z.string().min(1), z.strictObject({ template: z.string().min(1) }))
+    .default({}),
   /** Users and teams whose `/bridge approve` comments count. Empty: anyone with write access. */
   approvers: z.array(z.string().min(1)).default([]),
   /** Apply environment.json from branches other than the default branch (unsafe; off). */
