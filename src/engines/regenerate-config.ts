@@ -1,0 +1,216 @@
+/**
+ * REGENERATE_CONFIG: renders a declared config template (`configs:` in `.github/autonomy.yml`) with
+ * the declared variables, validates the result, and proposes it as a pull request from
+ * `living-bridge/regenerate-<slug>`. It never pushes to the default branch.
+ */
+import { parseAllDocuments } from 'yaml';
+import type { Change, RepoRef } from '../core/schemas/index.js';
+import { RefConflictError, type ContentsPort, type FileContent, type GitDataPort } from './ports.js';
+import { failed, fromPortError, type EngineResult } from './report.js';
+
+export interface RegenerateConfigPlan {
+  repo: RepoRef;
+  /** The config file to regenerate. */
+  path: string;
+  /** Path of the template in the repository. */
+  template: string;
+  /** Values for `{{ vars.NAME }}` (environment.json's declared variables). */
+  variables: Record<string, string>;
+  /** The repository's default branch (the PR's base); read from GitHub when empty. */
+  baseBranch: string;
+}
+
+export type RegenerateConfigReport = EngineResult<{
+  branch?: string;
+  commitSha?: string;
+  pullRequest?: { number: number; html_url: string; created: boolean };
+}>;
+
+export const REGENERATE_BRANCH_PREFIX = 'living-bridge/regenerate-';
+
+/** `config/app.json` -> `living-bridge/regenerate-config-app-json`. */
+export function regenerateBranch(path: string): string {
+  const slug = path.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80) || 'config';
+  return `${REGENERATE_BRANCH_PREFIX}${slug}`;
+}
+
+export type RenderResult = { ok: true; content: string } | { ok: false; error: string; unknown: string[] };
+
+/**
+ * Fills `{{ vars.NAME }}` placeholders. Any other `{{ ... }}` (an undeclared variable, a typo, a
+ * `{{ secrets.X }}`) makes the whole render fail: never a half-rendered file. `${{ ... }}` is a GitHub
+ * Actions expression (workflow templates) and is left as it is.
+ */
+export function renderTemplate(template: string, variables: Record<string, string>): RenderResult {
+  const unknown = new Set<string>();
+  const content = template.replace(/(\$?)\{\{([\s\S]*?)\}\}/g, (whole, dollar: string, inner: string) => {
+    if (dollar === '$') return whole;
+    const m = /^\s*vars\.([A-Za-z_][A-Za-z0-9_]*)\s*$/.exec(inner);
+    const name = m?.[1];
+    if (name !== undefined && Object.prototype.hasOwnProperty.call(variables, name)) {
+      const value = variables[name];
+      if (typeof value === 'string') return value;
+    }
+    unknown.add(`{{${inner}}}`.replace(/\s+/g, ' '));
+    return whole;
+  });
+  if (unknown.size > 0) {
+    const list = [...unknown];
+    return { ok: false, unknown: list, error: `unknown placeholder${list.length > 1 ? 's' : ''} ${list.join(', ')}: declare the variable${list.length > 1 ? 's' : ''} in .github/environment.json or fix the template` };
+  }
+  return { ok: true, content };
+}
+
+/** Parses JSON and YAML results so a broken file is never proposed. Other extensions pass. */
+export function validateRendered(path: string, content: string): string | null {
+  const lower = path.toLowerCase();
+  if (lower.endsWith('.json')) {
+    try {
+      JSON.parse(content);
+      return null;
+    } catch (err) {
+      return `rendered ${path} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`;
+    }
+  }
+  if (lower.endsWith('.yml') || lower.endsWith('.yaml')) {
+    const docs = parseAllDocuments(content);
+    if ('empty' in docs) {
+      const e = docs.errors[0];
+      return e ? `rendered ${path} is not valid YAML: ${e.message.split('\n')[0] ?? e.message}` : null;
+    }
+    for (const d of docs) {
+      const e = d.errors[0];
+      if (e) return `rendered ${path} is not valid YAML: ${e.message.split('\n')[0] ?? e.message}`;
+    }
+  }
+  return null;
+}
+
+const MAX_REF_RETRIES = 3;
+
+export async function executeRegenerateConfig(port: ContentsPort & GitDataPort, plan: RegenerateConfigPlan): Promise<RegenerateConfigReport> {
+  const ACTION = 'REGENERATE_CONFIG' as const;
+  const { repo, path } = plan;
+  const branch = regenerateBranch(path);
+
+  let base = plan.baseBranch;
+  let template: FileContent | null;
+  let current: FileContent | null;
+  try {
+    if (!base) base = await port.getDefaultBranch(repo);
+    template = await port.readFile(repo, plan.template, base);
+    current = await port.readFile(repo, path, base);
+  } catch (err) {
+    return fromPortError(ACTION, `reading ${plan.template} and ${path}`, err);
+  }
+  if (branch === base) return failed(ACTION, `refusing to write to ${base}: the proposal branch would be the base branch`);
+  if (!template) return failed(ACTION, `template ${plan.template} not found on ${base}`, { notes: [`Declared in .github/autonomy.yml configs.${path}.template.`] });
+
+  const rendered = renderTemplate(template.content, plan.variables);
+  if (!rendered.ok) return failed(ACTION, rendered.error, { notes: [`${path} was not changed: rendering ${plan.template} failed.`] });
+  const invalid = validateRendered(path, rendered.content);
+  if (invalid) return failed(ACTION, invalid, { notes: [`${path} was not changed: the rendered file does not parse.`] });
+
+  if (current && current.content === rendered.content) {
+    return {
+      action: ACTION, ok: true, certified: true,
+      changes: [{ kind: 'file', target: path, scope: 'repository', op: 'noop', before_fingerprint: `blob:${current.sha}`, after_fingerprint: `blob:${current.sha}` }],
+      notes: [`${path} on ${base} already matches ${plan.template} rendered with the declared variables; nothing to propose.`],
+    };
+  }
+
+  let blobSha: string;
+  let commitSha: string | null = null;
+  let branchBefore: string | null = null;
+  try {
+    branchBefore = await port.getBranchHead(repo, branch);
+    const onBranch = branchBefore ? await port.readFile(repo, path, branch) : null;
+    blobSha = await port.createBlob(repo, rendered.content);
+    if (branchBefore && onBranch && onBranch.content === rendered.content) {
+      commitSha = branchBefore; // an earlier proposal already holds exactly this content
+    } else {
+      for (let attempt = 1; commitSha === null; attempt++) {
+        const baseHead = await port.getBranchHead(repo, base);
+        if (!baseHead) return failed(ACTION, `base branch ${base} not found`);
+        const head = attempt === 1 ? branchBefore : await port.getBranchHead(repo, branch);
+        const tree = await port.createTree(repo, await port.getCommitTree(repo, baseHead), [{ path, mode: '100644', type: 'blob', sha: blobSha }]);
+        // On an existing proposal branch, merge the base in (second parent) so the move is a fast-forward
+        // and the PR diff is exactly this file against the current base.
+        const parents = head && head !== baseHead ? [head, baseHead] : [baseHead];
+        const message = `Regenerate ${path} from ${plan.template}\n\nRendered by Living Bridge with the declared variables; proposed for review, not pushed to ${base}.`;
+        const commit = await port.createCommit(repo, message, tree, parents);
+        try {
+          if (head) await port.updateBranch(repo, branch, commit);
+          else await port.createBranch(repo, branch, commit);
+          commitSha = commit;
+        } catch (err) {
+          if (!(err instanceof RefConflictError || (err as { name?: string }).name === 'RefConflictError') || attempt >= MAX_REF_RETRIES) throw err;
+        }
+      }
+    }
+  } catch (err) {
+    return fromPortError(ACTION, `committing ${path} to ${branch}`, err);
+  }
+
+  const changes: Change[] = [
+    {
+      kind: 'file', target: path, scope: `branch:${branch}`, op: current ? 'update' : 'create',
+      before_fingerprint: current ? `blob:${current.sha}` : null, after_fingerprint: `blob:${blobSha}`,
+    },
+  ];
+  if (commitSha !== branchBefore) {
+    changes.push({ kind: 'ref', target: `refs/heads/${branch}`, scope: 'repository', op: branchBefore ? 'update' : 'create', before_fingerprint: branchBefore ? `commit:${branchBefore}` : null, after_fingerprint: `commit:${commitSha}` });
+  }
+
+  let pr: { number: number; html_url: string; created: boolean };
+  try {
+    const open = await port.findOpenPullRequest(repo, branch, base);
+    pr = open
+      ? { ...open, created: false }
+      : {
+        ...(await port.createPullRequest(repo, {
+          title: `Living Bridge: regenerate ${path}`,
+          body: [
+            `A run failed on \`${path}\` (config.invalid). This PR regenerates it from the declared template \`${plan.template}\` with the variables declared in \`.github/environment.json\`.`,
+            '',
+            `- Before: ${current ? `blob ${current.sha}` : '(file absent)'}`,
+            `- After: blob ${blobSha}`,
+            '',
+            'Living Bridge never pushes to the default branch: review and merge this PR to apply it.',
+          ].join('\n'),
+          head: branch,
+          base,
+        })),
+        created: true,
+      };
+  } catch (err) {
+    return fromPortError(ACTION, `opening a pull request from ${branch} to ${base}`, err, {
+      changes,
+      notes: [`${path} was committed to ${branch} (${commitSha}) but no pull request could be opened.`],
+      extra: { branch, commitSha },
+    });
+  }
+  if (pr.created) changes.push({ kind: 'issue', target: `pull request #${pr.number}`, scope: 'repository', op: 'open', before_fingerprint: null, after_fingerprint: `commit:${commitSha}` });
+
+  let certified = false;
+  try {
+    const check = await port.readFile(repo, path, branch);
+    certified = check !== null && check.content === rendered.content && check.sha === blobSha;
+  } catch {
+    certified = false;
+  }
+
+  return {
+    action: ACTION,
+    ok: true,
+    certified,
+    changes,
+    branch,
+    commitSha,
+    pullRequest: pr,
+    notes: [
+      `Regenerated ${path} from ${plan.template} on ${branch}; ${pr.created ? 'opened' : 'updated'} pull request #${pr.number} into ${base}: ${pr.html_url}`,
+      certified ? `Verified: ${path} on ${branch} is blob ${blobSha}.` : `Not certified: ${path} on ${branch} does not read back as the rendered file.`,
+    ],
+  };
+}

@@ -1,0 +1,123 @@
+/**
+ * RERUN: asks GitHub to re-run the failed jobs of a run, within the configured attempt limit and
+ * GitHub's own cap of 50 attempts, then checks that GitHub accepted it (a new attempt or a queued run).
+ */
+import type { Change, RepoRef } from '../core/schemas/index.js';
+import type { RunsPort, WorkflowRun } from './ports.js';
+import { failed, fromPortError, type EngineResult } from './report.js';
+
+/** GitHub refuses to re-run a workflow run more than this many times in total. */
+export const GITHUB_MAX_RUN_ATTEMPTS = 50;
+
+/** Run statuses meaning "GitHub is (about to be) running it". */
+export const ACTIVE_RUN_STATUSES: readonly string[] = ['queued', 'in_progress', 'requested', 'waiting', 'pending'];
+
+export interface RerunPlan {
+  repo: RepoRef;
+  runId: number;
+  /** The run attempt that failed (the incident's `run.attempt`). */
+  attempt: number;
+  /** `limits.max_rerun_attempts` of the repo config. */
+  maxAttempts: number;
+}
+
+export type RerunReport = EngineResult<{ runAttemptAfter?: number }>;
+
+/** Why a re-run is not allowed at `attempt`, or null when it is. */
+export function rerunRefusal(attempt: number, maxAttempts: number): string | null {
+  if (attempt >= GITHUB_MAX_RUN_ATTEMPTS) {
+    return `run is at attempt ${attempt}: GitHub allows at most ${GITHUB_MAX_RUN_ATTEMPTS} attempts of a run`;
+  }
+  if (attempt >= maxAttempts) {
+    return `run is at attempt ${attempt} and limits.max_rerun_attempts is ${maxAttempts}: not re-running again`;
+  }
+  return null;
+}
+
+/** Did GitHub take a re-run of `before`? A higher attempt number, or the run queued/running again. */
+export function rerunAccepted(before: WorkflowRun | number, after: WorkflowRun): boolean {
+  const attempt = typeof before === 'number' ? before : before.run_attempt;
+  return after.run_attempt > attempt || ACTIVE_RUN_STATUSES.includes(after.status);
+}
+
+export async function executeRerun(port: RunsPort, plan: RerunPlan): Promise<RerunReport> {
+  const ACTION = 'RERUN' as const;
+  const { repo, runId } = plan;
+  const target = `run ${runId}`;
+
+  let current: WorkflowRun;
+  try {
+    current = await port.getRun(repo, runId);
+  } catch (err) {
+    return fromPortError(ACTION, `reading ${target}`, err);
+  }
+  // The plan's attempt may be stale (another re-run happened meanwhile): count the larger one.
+  const attempt = Math.max(plan.attempt, current.run_attempt);
+
+  const refusal = rerunRefusal(attempt, plan.maxAttempts);
+  if (refusal) return failed(ACTION, refusal, { notes: [`Refused to re-run ${target}: ${refusal}.`] });
+
+  if (current.status !== 'completed') {
+    return {
+      action: ACTION,
+      ok: true,
+      certified: false,
+      changes: [{ kind: 'run', target, scope: 'repository', op: 'noop', before_fingerprint: `attempt:${current.run_attempt}`, after_fingerprint: `attempt:${current.run_attempt}` }],
+      notes: [`${target} is already ${current.status} (attempt ${current.run_attempt}); not re-running it again.`],
+      runAttemptAfter: current.run_attempt,
+    };
+  }
+  if (current.conclusion === 'success') {
+    return {
+      action: ACTION,
+      ok: true,
+      certified: false,
+      changes: [{ kind: 'run', target, scope: 'repository', op: 'noop', before_fingerprint: `attempt:${current.run_attempt}`, after_fingerprint: `attempt:${current.run_attempt}` }],
+      notes: [`${target} already succeeded at attempt ${current.run_attempt}; nothing to re-run.`],
+      runAttemptAfter: current.run_attempt,
+    };
+  }
+
+  try {
+    await port.rerunFailedJobs(repo, runId);
+  } catch (err) {
+    return fromPortError(ACTION, `re-running the failed jobs of ${target}`, err);
+  }
+
+  const change: Change = {
+    kind: 'run',
+    target,
+    scope: 'repository',
+    op: 'rerun',
+    before_fingerprint: `attempt:${current.run_attempt}`,
+    after_fingerprint: `attempt:${current.run_attempt + 1}`,
+  };
+
+  let after: WorkflowRun;
+  try {
+    after = await port.getRun(repo, runId);
+  } catch (err) {
+    return {
+      action: ACTION,
+      ok: true,
+      certified: false,
+      changes: [change],
+      notes: [`Asked GitHub to re-run the failed jobs of ${target}; could not read it back (${err instanceof Error ? err.message : String(err)}).`],
+    };
+  }
+  const certified = rerunAccepted(current, after);
+  if (after.run_attempt > current.run_attempt) change.after_fingerprint = `attempt:${after.run_attempt}`;
+  return {
+    action: ACTION,
+    ok: true,
+    certified,
+    changes: [change],
+    notes: [
+      `Re-ran the failed jobs of ${target} (attempt ${current.run_attempt} of at most ${Math.min(plan.maxAttempts, GITHUB_MAX_RUN_ATTEMPTS)}).`,
+      certified
+        ? `Verified: ${target} is now attempt ${after.run_attempt}, ${after.status}.`
+        : `Not certified: ${target} still shows attempt ${after.run_attempt}, ${after.status}.`,
+    ],
+    runAttemptAfter: after.run_attempt,
+  };
+}
