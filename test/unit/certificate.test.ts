@@ -89,7 +89,10 @@ describe('signing keys', () => {
     const sk = Buffer.from(key.secretKey, 'base64');
     sk[40] = (sk[40] ?? 0) ^ 1; // corrupt the public half
     const corrupted = sk.toString('base64');
-    const error = await createSigner(corrupted).catch((e: unknown) => e as Error);
+    const error = await createSigner(corrupted).then(
+      () => new Error('expected a rejection'),
+      (e: unknown) => e as Error,
+    );
     expect(error.message).toMatch(/inconsistent/);
     for (const secret of [bad48, 'secret!!', corrupted, corrupted.slice(0, 20)]) expect(error.message).not.toContain(secret);
   });
