@@ -1,0 +1,63 @@
+/** App and installation endpoints (JWT), repository metadata and rate limit. */
+import type { Permissions } from '../model.js';
+import type { RouteDef } from '../router.js';
+import { created, ok } from '../router.js';
+import { repoShape, user } from '../shapes.js';
+import { APP_ID, APP_SLUG, type SandboxState } from '../state.js';
+import { SandboxHttpError, isoSeconds } from '../util.js';
+
+function installationShape(state: SandboxState): Record<string, unknown> {
+  return {
+    id: state.installation.id, account: user(state, 'acme'), repository_selection: 'all', app_id: APP_ID, app_slug: APP_SLUG, target_id: 1, target_type: 'Organization',
+    access_tokens_url: `${state.apiUrl}/app/installations/${state.installation.id}/access_tokens`, repositories_url: `${state.apiUrl}/installation/repositories`,
+    html_url: `${state.url}/organizations/acme/settings/installations/${state.installation.id}`, permissions: state.installation.permissions,
+    events: ['workflow_run', 'issue_comment', 'pull_request', 'check_run'], created_at: isoSeconds(0), updated_at: isoSeconds(0), single_file_name: null, suspended_at: null,
+  };
+}
+
+function checkInstallation(state: SandboxState, id: string | undefined): void {
+  if (Number(id) !== state.installation.id) throw new SandboxHttpError(404, 'Not Found');
+}
+
+export const appRoutes: RouteDef[] = [
+  {
+    method: 'GET', path: '/app', auth: 'app',
+    handler: ({ state }) => ok({
+      id: APP_ID, slug: APP_SLUG, node_id: 'A_sandbox', name: 'Living Bridge (sandbox)', owner: user(state, 'acme'), description: 'Self-healing deploys',
+      external_url: state.url, html_url: `${state.url}/apps/${APP_SLUG}`, created_at: isoSeconds(0), updated_at: isoSeconds(0),
+      permissions: state.installation.permissions, events: ['workflow_run', 'issue_comment'], installations_count: 1,
+    }),
+  },
+  { method: 'GET', path: '/app/installations', auth: 'app', handler: ({ state }) => ok([installationShape(state)]) },
+  {
+    method: 'GET', path: '/app/installations/{installation_id}', auth: 'app',
+    handler: ({ state, params }) => {
+      checkInstallation(state, params.installation_id);
+      return ok(installationShape(state));
+    },
+  },
+  {
+    method: 'POST', path: '/app/installations/{installation_id}/access_tokens', auth: 'app',
+    handler: ({ state, params, body }) => {
+      checkInstallation(state, params.installation_id);
+      const requested = body.permissions && typeof body.permissions === 'object' ? (body.permissions as Permissions) : undefined;
+      for (const [k, v] of Object.entries(requested ?? {})) {
+        const has = state.installation.permissions[k];
+        if (!has || (v === 'write' && has !== 'write')) throw new SandboxHttpError(422, `The permissions requested are not granted to this installation.`);
+      }
+      const t = state.issueInstallationToken(requested);
+      return created({ ...t, repository_selection: 'all' });
+    },
+  },
+  { method: 'GET', path: '/repos/{owner}/{repo}/installation', auth: 'app', handler: ({ state }) => ok(installationShape(state)) },
+  { method: 'GET', path: '/orgs/{org}/installation', auth: 'app', handler: ({ state }) => ok(installationShape(state)) },
+  {
+    method: 'GET', path: '/installation/repositories',
+    handler: (ctx) => {
+      const repos = [...ctx.state.repos.values()].map((r) => repoShape(ctx.state, r));
+      return ok({ total_count: repos.length, repository_selection: 'all', repositories: repos });
+    },
+  },
+  { method: 'GET', path: '/user', handler: ({ state, actor }) => ok(user(state, actor?.login ?? 'octocat')) },
+  { method: 'GET', path: '/repos/{owner}/{repo}', perm: ['metadata', 'read'], handler: ({ state, repo }) => ok(repoShape(state, repo)) },
+];
