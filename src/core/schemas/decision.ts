@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ActionKind } from './common.js';
+import { ActionKind, AutonomyLevel } from './common.js';
 import { IncidentKind, IncidentTarget } from './incident.js';
 
 export const GUARDRAILS = ['halted', 'fail_streak', 'rate_limited', 'cooldown', 'recurrence', 'half_open'] as const;
@@ -14,6 +14,8 @@ export const ScoredCandidate = z.object({
   weight: z.number(),
   predicted_success: z.number().min(0).max(1),
   score: z.number(),
+  /** The whole step-list this candidate stands for (its lead action is `action`). */
+  steps: z.array(ActionKind).optional(),
 });
 export type ScoredCandidate = z.infer<typeof ScoredCandidate>;
 
@@ -40,5 +42,20 @@ export const Decision = z.object({
   policy_version: z.number().int().min(1),
   blueprint_mode: z.enum(['adaptive', 'predictive']),
   decided_at: z.string(),
+  /** Optional context the Governor adds (older records may lack it). */
+  /** The target the fail streak, escalation and half-open circuit are kept under. */
+  target_key: z.string().optional(),
+  environment: z.string().nullable().optional(),
+  autonomy_level: AutonomyLevel.optional(),
+  /**
+   * Why a `suggest` is a suggest: `level` (the autonomy level; a grant may lift it),
+   * `prediction` (predicted success below the minimum) or `confidence` (a low-confidence
+   * classification). The last two want a human's eyes, not only a grant.
+   */
+  suggested_because: z.enum(['level', 'prediction', 'confidence']).nullable().optional(),
+  /** True when this decision is the single half-open probe after an escalation's cool-off. */
+  probe: z.boolean().optional(),
+  /** For a noop (guardrail, observe level): the steps the Governor would otherwise have taken. */
+  proposed_steps: z.array(ActionKind).optional(),
 });
 export type Decision = z.infer<typeof Decision>;

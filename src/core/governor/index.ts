@@ -1,0 +1,27 @@
+/**
+ * The Governor: decides what Living Bridge does about an incident, and learns from what happened.
+ * Pure: every function takes `now`/`at` as an argument and returns new data. See docs/governor.md.
+ */
+export { decide, type DecideInput } from './decide.js';
+export {
+  recordAction,
+  recordOutcome,
+  recordHumanFeedback,
+  judgeConclusion,
+  type ActionInfo,
+  type OutcomeInfo,
+  type OutcomeResult,
+  type HumanFeedback,
+} from './record.js';
+export {
+  candidatesFor,
+  candidatesForIncident,
+  betaPriorFor,
+  looksTransient,
+  secretlessRun,
+  type IncidentCandidates,
+} from './candidates.js';
+export { predictSuccess, predictionDetail, emaOf, weightOf, cooldownMs, cooldownInfo, type CooldownInfo, type PredictionDetail } from './scoring.js';
+export { targetKey, cooldownKey, levelFor } from './keys.js';
+export { adjustWeight } from './policy.js';
+export * from './constants.js';
