@@ -1,0 +1,392 @@
+/**
+ * The streaming classifier state machine: feed it lines, then ask for incidents.
+ * Memory is bounded whatever the log size: a fixed number of buckets, evidence lines, env entries and steps.
+ */
+import { createHash } from 'node:crypto';
+import type { ClassifyContext, FailureEvidence, Incident, IncidentKind, IncidentTarget } from '../schemas/index.js';
+import { cleanLine, evidenceText, isCredentialName, normalizeName } from './normalize.js';
+import { PREFILTER, RULES, type RawSignal } from './rules.js';
+
+export interface ClassifyOptions {
+  /** Secret values the caller knows; they are masked in evidence text. */
+  knownValues?: string[];
+}
+
+const MAX_EVIDENCE = 50;
+const MAX_BUCKETS = 64;
+const MAX_ENV_NAMES = 256;
+const MAX_STEPS = 512;
+const MAX_TAIL = 20;
+
+/** How specific (actionable) a kind is; used to break ties and to rank. */
+const SPECIFICITY: Record<IncidentKind, number> = {
+  'secret.missing': 9,
+  'variable.missing': 8,
+  'credential.invalid': 8,
+  'config.invalid': 7,
+  'dependency.resolution': 6,
+  'resource.exhausted': 6,
+  'timeout.cancelled': 5,
+  'transient.network': 5,
+  'code.failure': 4,
+  unknown: 0,
+};
+
+type EnvState = 'empty' | 'masked' | 'set';
+interface EnvEntry { state: EnvState; step: number; line: number; text: string }
+
+interface Bucket {
+  kind: IncidentKind;
+  target: IncidentTarget | null;
+  confidence: number;
+  evidence: FailureEvidence[];
+  firstLine: number;
+  hits: number;
+}
+
+const STEP_HEADER = /^(?:##\[group\])?(?:> )?Run (\S.*)$/;
+const BLOCK_HEADER = /^ {2}(env|with):\s*$/;
+const BLOCK_ENTRY = /^ {4}([A-Za-z_][A-Za-z0-9_-]*): ?(.*)$/;
+const ERRORISH = /##\[error\]|^Error:|\berror\b|\bERR!|FAILED|fatal:/i;
+
+function targetKey(kind: string, t: IncidentTarget | null): string {
+  return t ? `${kind}|${t.type}:${t.name}` : `${kind}|-`;
+}
+
+export function fingerprint(kind: IncidentKind, target: IncidentTarget | null, ctx: ClassifyContext): string {
+  const basis = [kind, target ? `${target.type}:${target.name}` : '-', ctx.job_name ?? '', `${ctx.repo.owner}/${ctx.repo.repo}`].join('\n');
+  return createHash('sha256').update(basis).digest('hex').slice(0, 16);
+}
+
+function summarize(kind: IncidentKind, t: IncidentTarget | null, step: string | undefined): string {
+  const name = t ? `${t.type} ${t.name}` : undefined;
+  const where = step ? ` in step "${step}"` : '';
+  switch (kind) {
+    case 'secret.missing':
+      return t?.type === 'step'
+        ? `A required secret input of step "${t.name}" was empty: the secret is missing or not available to this run.`
+        : `The secret ${t ? t.name : '(name not shown in the log)'} is missing or empty${where}.`;
+    case 'variable.missing':
+      return `The configuration variable ${t ? t.name : '(name not shown in the log)'} is missing or empty${where}.`;
+    case 'credential.invalid':
+      return `A credential${t ? ` (${t.name})` : ''} was supplied but rejected (invalid, expired or without permission)${where}.`;
+    case 'config.invalid':
+      return `A configuration file${t ? ` (${t.name})` : ''} is invalid or missing${where}.`;
+    case 'transient.network':
+      return `A transient network or service error${t ? ` reaching ${t.name}` : ''} failed the job${where}; a re-run will likely pass.`;
+    case 'timeout.cancelled':
+      return `The job was cancelled or hit its time limit${where}.`;
+    case 'resource.exhausted':
+      return `The runner ran out of disk or memory${where}.`;
+    case 'dependency.resolution':
+      return `Dependencies could not be resolved${name ? ` (${name})` : ''}${where}.`;
+    case 'code.failure':
+      return `Tests or compilation failed${where}: a code problem, not an environment one.`;
+    default:
+      return 'The failure could not be classified with confidence.';
+  }
+}
+
+export class ClassifierState {
+  private lineNo = 0;
+  private prev = '';
+  private stepId = 0;
+  private stepName: string | undefined;
+  private stepNames = new Map<number, string>();
+  private block: 'env' | 'with' | null = null;
+  private stepEnv = new Map<string, EnvState>();
+  private envSeen = new Map<string, EnvEntry>();
+  private varsMentioned = new Set<string>();
+  private stepsWithError = new Set<number>();
+  private buckets = new Map<string, Bucket>();
+  private tail: FailureEvidence[] = [];
+  private readonly known: string[];
+
+  constructor(private readonly ctx: ClassifyContext, opts: ClassifyOptions = {}) {
+    this.known = opts.knownValues ?? [];
+  }
+
+  /** Feed one raw line (without its newline). */
+  push(raw: string): void {
+    this.lineNo++;
+    const text = cleanLine(raw);
+    if (text.length === 0) {
+      this.block = null;
+      this.prev = text;
+      return;
+    }
+    this.trackStructure(text);
+    if (PREFILTER.test(text)) this.applyRules(text);
+    this.prev = text;
+  }
+
+  private trackStructure(text: string): void {
+    const c0 = text.charCodeAt(0);
+    if (c0 === 32 /* space */) {
+      const h = BLOCK_HEADER.exec(text);
+      if (h) {
+        this.block = h[1] as 'env' | 'with';
+        return;
+      }
+      if (this.block) {
+        const e = BLOCK_ENTRY.exec(text);
+        if (e) {
+          this.recordEntry(e[1] as string, (e[2] ?? '').trim(), text);
+          return;
+        }
+        // Deeper indentation continues a multi-line value; anything else at block level ends the block.
+        if (!text.startsWith('      ')) this.block = null;
+      }
+      if (text.includes('vars.')) this.noteVars(text);
+      return;
+    }
+    this.block = null;
+    if (c0 === 35 /* # */ && text.startsWith('##[endgroup]')) return;
+    const s = STEP_HEADER.exec(text);
+    if (s) {
+      this.stepId++;
+      this.stepName = (s[1] as string).slice(0, 200).trim();
+      if (this.stepNames.size < MAX_STEPS) this.stepNames.set(this.stepId, this.stepName);
+      this.stepEnv = new Map();
+      return;
+    }
+    if (text.includes('vars.')) this.noteVars(text);
+  }
+
+  private noteVars(text: string): void {
+    for (const m of text.matchAll(/\bvars\.([A-Za-z_][A-Za-z0-9_]*)/g)) {
+      if (this.varsMentioned.size < MAX_ENV_NAMES) this.varsMentioned.add(normalizeName(m[1] as string));
+    }
+  }
+
+  private recordEntry(name: string, value: string, text: string): void {
+    if (this.block !== 'env' && this.block !== 'with') return;
+    const state: EnvState = value === '' ? 'empty' : value.includes('***') ? 'masked' : 'set';
+    // Only env entries name real variables; `with:` inputs matter only when masked (a secret was passed).
+    if (this.block === 'with' && state !== 'masked') return;
+    const key = this.block === 'env' ? name : `input:${name}`;
+    const before = this.stepEnv.get(key);
+    if (before !== 'empty' && this.stepEnv.size < MAX_ENV_NAMES) this.stepEnv.set(key, state);
+    if (this.block === 'env' && (state !== 'set' || this.envSeen.has(name)) && (this.envSeen.size < MAX_ENV_NAMES || this.envSeen.has(name))) {
+      const prior = this.envSeen.get(name);
+      if (!(prior && prior.state === 'empty' && prior.step === this.stepId)) {
+        this.envSeen.set(name, { state, step: this.stepId, line: this.lineNo, text });
+      }
+    }
+  }
+
+  private applyRules(text: string): void {
+    if (ERRORISH.test(text)) {
+      if (this.stepsWithError.size < MAX_STEPS) this.stepsWithError.add(this.stepId);
+      this.tail.push(this.evidence(text, this.lineNo));
+      if (this.tail.length > MAX_TAIL) this.tail.shift();
+    }
+    for (const rule of RULES) {
+      if (rule.has && !rule.has.some((h) => text.includes(h))) continue;
+      const subject = rule.joinPrevious ? `${this.prev} ${text}` : text;
+      rule.re.lastIndex = 0;
+      const m = rule.re.exec(subject);
+      if (!m) continue;
+      const sig = rule.signal(m);
+      if (!sig) continue;
+      if (this.stepsWithError.size < MAX_STEPS) this.stepsWithError.add(this.stepId);
+      this.resolve(sig, text);
+      return; // first matching rule wins
+    }
+  }
+
+  private evidence(text: string, line: number): FailureEvidence {
+    const ev: FailureEvidence = { line, text: evidenceText(text, this.known) };
+    if (this.ctx.job_id !== undefined) ev.job_id = this.ctx.job_id;
+    if (this.ctx.job_name !== undefined) ev.job_name = this.ctx.job_name;
+    if (this.stepName !== undefined) ev.step = this.stepName.slice(0, 200);
+    return ev;
+  }
+
+  private add(kind: IncidentKind, target: IncidentTarget | null, confidence: number, text: string, extra?: { line: number; text: string }): void {
+    const key = targetKey(kind, target);
+    let b = this.buckets.get(key);
+    if (!b) {
+      if (this.buckets.size >= MAX_BUCKETS) return;
+      b = { kind, target, confidence, evidence: [], firstLine: this.lineNo, hits: 0 };
+      this.buckets.set(key, b);
+    }
+    b.hits++;
+    b.confidence = Math.max(b.confidence, confidence);
+    if (extra && b.evidence.length < MAX_EVIDENCE && !b.evidence.some((e) => e.line === extra.line)) {
+      b.evidence.push(this.evidence(extra.text, extra.line));
+    }
+    if (b.evidence.length < MAX_EVIDENCE && !b.evidence.some((e) => e.line === this.lineNo)) b.evidence.push(this.evidence(text, this.lineNo));
+  }
+
+  /** Credential-looking entries of the current step's env block with a given state. */
+  private stepCreds(state: EnvState): string[] {
+    const out: string[] = [];
+    for (const [k, v] of this.stepEnv) if (v === state && !k.startsWith('input:') && isCredentialName(k)) out.push(k);
+    return out;
+  }
+
+  private envEvidence(name: string): { line: number; text: string } | undefined {
+    const e = this.envSeen.get(name);
+    return e ? { line: e.line, text: e.text } : undefined;
+  }
+
+  private missingByName(name: string, confidence: number, hint: 'secret' | 'variable' | undefined, text: string): void {
+    const norm = normalizeName(name);
+    const isVar = hint === 'variable' || (hint !== 'secret' && (this.varsMentioned.has(norm) || !isCredentialName(name)));
+    // A name the log shows as masked (***) in the current step is present: its value is wrong, not missing.
+    if (this.stepEnv.get(name) === 'masked') {
+      this.add('credential.invalid', { type: 'secret', name }, 0.6, text, this.envEvidence(name));
+      return;
+    }
+    const evidence = this.envEvidence(name);
+    const empty = this.envSeen.get(name)?.state === 'empty';
+    if (isVar) {
+      // A region-style hint without the name in the log: keep the target only if the log showed it empty.
+      if (hint === 'variable' && name === 'AWS_REGION' && !empty && !this.envSeen.has('AWS_DEFAULT_REGION')) {
+        this.add('variable.missing', null, confidence, text);
+        return;
+      }
+      this.add('variable.missing', { type: 'variable', name }, empty ? Math.max(confidence, 0.8) : confidence, text, evidence);
+    } else {
+      this.add('secret.missing', { type: 'secret', name }, empty ? Math.max(confidence, 0.9) : confidence, text, evidence);
+    }
+  }
+
+  private resolve(sig: RawSignal, text: string): void {
+    switch (sig.type) {
+      case 'kind':
+        this.add(sig.kind, sig.target ?? null, sig.confidence, text);
+        return;
+      case 'missing-name':
+        this.missingByName(sig.name, sig.confidence, sig.hint, text);
+        return;
+      case 'missing-unnamed': {
+        const empties = sig.hint === 'secret' ? this.stepCreds('empty') : [];
+        if (empties.length === 1) this.missingByName(empties[0] as string, 0.9, 'secret', text);
+        else this.add(sig.hint === 'secret' ? 'secret.missing' : 'variable.missing', null, sig.confidence, text);
+        return;
+      }
+      case 'missing-input': {
+        const want = normalizeName(sig.input);
+        // Map the input to an env name only when the log shows an empty env entry of that (normalized) name.
+        for (const [k, v] of this.stepEnv) {
+          if (v === 'empty' && !k.startsWith('input:') && (normalizeName(k) === want || normalizeName(k).endsWith(`_${want}`))) {
+            this.missingByName(k, 0.9, undefined, text);
+            return;
+          }
+        }
+        const empties = this.stepCreds('empty');
+        if (empties.length === 1 && isCredentialName(sig.input)) {
+          this.missingByName(empties[0] as string, 0.85, 'secret', text);
+          return;
+        }
+        const target: IncidentTarget | null = this.stepName ? { type: 'step', name: this.stepName.slice(0, 200) } : null;
+        if (isCredentialName(sig.input)) this.add('secret.missing', target, sig.confidence, text);
+        else this.add('variable.missing', target, Math.min(sig.confidence, 0.55), text);
+        return;
+      }
+      case 'credentials-unloaded': {
+        const empties = this.stepCreds('empty');
+        if (empties.length > 0) this.missingByName(empties[0] as string, 0.85, 'secret', text);
+        else this.add('credential.invalid', null, sig.confidence, text);
+        return;
+      }
+      case 'auth': {
+        // Missing beats wrong: an empty credential in scope explains the auth failure.
+        const empties = this.stepCreds('empty');
+        if (empties.length > 0) {
+          this.missingByName(empties[0] as string, 0.9, 'secret', text);
+          return;
+        }
+        let masked = this.stepCreds('masked');
+        if (masked.length > 1) {
+          // Several secrets in scope: keep the one whose name the error line talks about (e.g. "Token" → FOO_TOKEN).
+          const lower = text.toLowerCase();
+          const score = (n: string): number => n.toLowerCase().split(/[^a-z0-9]+/).filter((p) => p.length >= 3 && lower.includes(p)).length;
+          const best = Math.max(...masked.map(score));
+          const top = masked.filter((n) => score(n) === best);
+          if (best > 0 && top.length === 1) masked = top;
+        }
+        const maskedInputs = [...this.stepEnv].filter(([k, v]) => v === 'masked' && k.startsWith('input:')).length;
+        if (masked.length === 1) {
+          const name = masked[0] as string;
+          this.add('credential.invalid', { type: 'secret', name }, sig.weak ? 0.6 : Math.max(sig.confidence, 0.85), text, this.envEvidence(name));
+        } else if (masked.length > 1 || maskedInputs > 0) {
+          this.add('credential.invalid', null, sig.weak ? 0.5 : Math.max(sig.confidence, 0.8), text);
+        } else {
+          // No way to tell missing from wrong: say wrong, with moderate confidence. Never secret.missing.
+          this.add('credential.invalid', null, sig.weak ? 0.4 : Math.min(sig.confidence, 0.7), text);
+        }
+        return;
+      }
+    }
+  }
+
+  /** Close the stream and produce incidents, strongest first. */
+  finish(): Incident[] {
+    // Empty credential-looking env values in a step that then failed, not yet explained by a rule.
+    for (const [name, e] of this.envSeen) {
+      if (e.state !== 'empty' || !this.stepsWithError.has(e.step)) continue;
+      const covered = [...this.buckets.values()].some((b) => b.target?.name === name);
+      if (covered) continue;
+      const stepName = this.stepNames.get(e.step);
+      const ev: FailureEvidence = { line: e.line, text: evidenceText(e.text, this.known) };
+      if (this.ctx.job_id !== undefined) ev.job_id = this.ctx.job_id;
+      if (this.ctx.job_name !== undefined) ev.job_name = this.ctx.job_name;
+      if (stepName) ev.step = stepName;
+      const norm = normalizeName(name);
+      const asVar = this.varsMentioned.has(norm) || !isCredentialName(name);
+      const kind: IncidentKind = asVar ? 'variable.missing' : 'secret.missing';
+      const conf = asVar ? (this.varsMentioned.has(norm) ? 0.7 : 0.35) : 0.6;
+      const key = targetKey(kind, { type: asVar ? 'variable' : 'secret', name });
+      if (this.buckets.size < MAX_BUCKETS) {
+        this.buckets.set(key, { kind, target: { type: asVar ? 'variable' : 'secret', name }, confidence: conf, evidence: [ev], firstLine: e.line, hits: 1 });
+      }
+    }
+
+    // One incident per kind where possible: fold target-less buckets into the strongest targeted one of the same kind.
+    const all = [...this.buckets.values()];
+    for (const b of all.filter((x) => x.target === null)) {
+      const host = all
+        .filter((x) => x.kind === b.kind && x.target !== null)
+        .sort((a, c) => c.confidence - a.confidence)[0];
+      if (!host) continue;
+      host.confidence = Math.max(host.confidence, b.confidence);
+      for (const ev of b.evidence) if (host.evidence.length < MAX_EVIDENCE && !host.evidence.some((e) => e.line === ev.line)) host.evidence.push(ev);
+      this.buckets.delete(targetKey(b.kind, null));
+    }
+
+    // secret.missing explains an auth failure on the same run: demote the untargeted credential.invalid.
+    const hasMissing = [...this.buckets.values()].some((b) => b.kind === 'secret.missing' && b.confidence >= 0.8);
+    if (hasMissing) {
+      for (const b of this.buckets.values()) if (b.kind === 'credential.invalid') b.confidence = Math.min(b.confidence, 0.45);
+    }
+
+    const buckets = [...this.buckets.values()].sort(
+      (a, b) => b.confidence - a.confidence || SPECIFICITY[b.kind] - SPECIFICITY[a.kind] || a.firstLine - b.firstLine,
+    );
+    const incidents = buckets.map((b) => this.toIncident(b.kind, b.target, b.confidence, b.evidence));
+    if (incidents.length === 0) {
+      incidents.push(this.toIncident('unknown', null, 0.2, this.tail.slice(-MAX_EVIDENCE)));
+    }
+    return incidents;
+  }
+
+  private toIncident(kind: IncidentKind, target: IncidentTarget | null, confidence: number, evidence: FailureEvidence[]): Incident {
+    const evs = [...evidence].sort((a, b) => a.line - b.line).slice(0, MAX_EVIDENCE);
+    const step = evs.find((e) => e.step)?.step;
+    const inc: Incident = {
+      kind,
+      target,
+      confidence: Math.round(Math.min(1, Math.max(0, confidence)) * 100) / 100,
+      fingerprint: fingerprint(kind, target, this.ctx),
+      summary: summarize(kind, target, step),
+      evidence: evs,
+      repo: this.ctx.repo,
+    };
+    if (this.ctx.run !== undefined) inc.run = this.ctx.run;
+    if (this.ctx.environment !== undefined) inc.environment = this.ctx.environment;
+    return inc;
+  }
+}
