@@ -71,7 +71,7 @@ export const RULES: Rule[] = [
   { id: 'aws-invalid', re: /security token included in the request is (?:invalid|expired)|InvalidClientTokenId|UnrecognizedClientException|InvalidAccessKeyId|SignatureDoesNotMatch|ExpiredToken/, signal: () => ({ type: 'auth', confidence: 0.85 }) },
   { id: 'bad-credentials', re: /\bBad credentials\b|invalid username or password|incorrect username or password|requested access to the resource is denied|authentication failed|failed to authenticate|could not authenticate|\bunauthenticated\b|User cannot be authenticated/i, signal: () => ({ type: 'auth', confidence: 0.8 }) },
   { id: 'http-401', re: /\b401\b[^\n]{0,40}Unauthori[sz]ed|Unauthori[sz]ed[^\n]{0,20}\b401\b|\bE401\b|status(?: code)?:? 401\b|\(401\)|\b401\b[^\n]{0,60}\btoken\b/i, signal: () => ({ type: 'auth', confidence: 0.8 }) },
-  { id: 'token-invalid', re: /\b(?:invalid|expired|revoked) (?:access |auth |api |bearer |personal access )?token\b|\btoken (?:is |has |was )?(?:invalid|expired|revoked)\b|\binvalid_token\b|\bbad_auth\b/i, signal: () => ({ type: 'auth', confidence: 0.8 }) },
+  { id: 'token-invalid', re: /\b(?:invalid|expired|revoked) (?:access |auth |api |bearer |personal access )?token\b|\btoken (?:has been |had been |is |has |was )?(?:invalid|expired|revoked)\b|\binvalid_token\b|\bbad_auth\b/i, signal: () => ({ type: 'auth', confidence: 0.8 }) },
   { id: 'http-403', re: /\b403\b[^\n]{0,40}Forbidden|Forbidden[^\n]{0,20}\b403\b|\bE403\b/i, signal: () => ({ type: 'auth', confidence: 0.6 }) },
   { id: 'token-not-found', re: /\btoken not found\b|\bnot logged in\b|need auth\b|ENEEDAUTH/i, signal: () => ({ type: 'auth', confidence: 0.5, weak: true }) },
 

@@ -1,0 +1,209 @@
+import { classify, classifyText, cleanLine, LineSplitter, maskSecrets } from '../../src/core/classify/index.js';
+import type { ClassifyContext, Incident } from '../../src/core/schemas/index.js';
+
+const ctx: ClassifyContext = { repo: { owner: 'acme', repo: 'shop' }, job_name: 'deploy', job_id: 42, environment: 'production' };
+const top = (log: string): Incident => classifyText(log, ctx)[0] as Incident;
+const ts = (i: number): string => `2024-05-01T10:00:${String(i % 60).padStart(2, '0')}.1234567Z `;
+const stamp = (lines: string[]): string => lines.map((l, i) => ts(i) + l).join('\n');
+
+async function* chunks(s: string, size: number): AsyncIterable<string> {
+  for (let i = 0; i < s.length; i += size) yield s.slice(i, i + size);
+}
+async function* byteChunks(s: string, size: number): AsyncIterable<Uint8Array> {
+  const b = new TextEncoder().encode(s);
+  for (let i = 0; i < b.length; i += size) yield b.subarray(i, i + size);
+}
+
+const DEPLOY_EMPTY = [
+  '##[group]Run ./scripts/deploy.sh',
+  './scripts/deploy.sh',
+  '  shell: /usr/bin/bash -e {0}',
+  '  env:',
+  '    DEPLOY_TOKEN: ',
+  '    REGION: eu-west-1',
+  '##[endgroup]',
+  'curl: (22) The requested URL returned error: 401 Unauthorized',
+  '##[error]Process completed with exit code 22.',
+];
+const DEPLOY_MASKED = DEPLOY_EMPTY.map((l) => (l === '    DEPLOY_TOKEN: ' ? '    DEPLOY_TOKEN: ***' : l));
+
+describe('line normalisation', () => {
+  it('strips timestamps, ANSI, BOM and CR', () => {
+    expect(cleanLine('\uFEFF2024-05-01T10:00:00.1234567Z \u001b[31mError:\u001b[0m boom\r')).toBe('Error: boom');
+    expect(cleanLine('2024-05-01T10:00:00Z ##[group]Run x')).toBe('##[group]Run x');
+    expect(cleanLine('plain')).toBe('plain');
+  });
+
+  it('classifies the same with and without timestamps, ANSI colours, CRLF and BOM, keeping line numbers', () => {
+    const plain = top(DEPLOY_EMPTY.join('\n'));
+    const noisy = top('\uFEFF' + stamp(DEPLOY_EMPTY.map((l) => l.replace('401', '\u001b[1;31m401\u001b[0m'))).replace(/\n/g, '\r\n'));
+    expect(noisy.kind).toBe(plain.kind);
+    expect(noisy.target).toEqual(plain.target);
+    expect(noisy.evidence.map((e) => e.line)).toEqual(plain.evidence.map((e) => e.line));
+    expect(noisy.evidence.find((e) => e.line === 8)?.text).toBe('curl: (22) The requested URL returned error: 401 Unauthorized');
+  });
+});
+
+describe('env blocks across ##[group]', () => {
+  it('reads the env block of the failing step and attributes evidence to that step', () => {
+    const inc = top(stamp(DEPLOY_EMPTY));
+    expect(inc.kind).toBe('secret.missing');
+    expect(inc.target).toEqual({ type: 'secret', name: 'DEPLOY_TOKEN' });
+    expect(inc.evidence.some((e) => e.line === 5 && e.step === './scripts/deploy.sh')).toBe(true);
+    expect(inc.evidence.every((e) => e.job_id === 42 && e.job_name === 'deploy')).toBe(true);
+  });
+
+  it('does not carry an empty env var of an earlier step into a later step', () => {
+    const log = [
+      '##[group]Run npm run lint', '  env:', '    OPTIONAL_TOKEN: ', '##[endgroup]', 'lint ok',
+      '##[group]Run ./deploy', '  env:', '    DEPLOY_TOKEN: ***', '##[endgroup]', 'HttpError: Bad credentials',
+    ];
+    const inc = classifyText(log.join('\n'), ctx);
+    expect(inc[0]).toMatchObject({ kind: 'credential.invalid', target: { type: 'secret', name: 'DEPLOY_TOKEN' } });
+    expect(inc.map((i) => i.kind)).not.toContain('secret.missing');
+  });
+
+  it('an empty non-credential name referenced as vars.X is a variable', () => {
+    const log = ['##[group]Run ./deploy --region "${{ vars.DEPLOY_REGION }}"', '  env:', '    DEPLOY_REGION: ', '##[endgroup]', 'Error: region must not be empty', '##[error]Process completed with exit code 1.'];
+    expect(top(log.join('\n'))).toMatchObject({ kind: 'variable.missing', target: { type: 'variable', name: 'DEPLOY_REGION' } });
+  });
+
+  it('an empty env var in a step that did not fail is not an incident', () => {
+    const log = ['##[group]Run echo hi', '  env:', '    SOME_TOKEN: ', '##[endgroup]', 'hi'];
+    expect(top(log.join('\n')).kind).toBe('unknown');
+  });
+});
+
+describe('missing versus wrong credentials', () => {
+  const cases: Array<[string, string[], string, string | null]> = [
+    ['empty env + 401', DEPLOY_EMPTY, 'secret.missing', 'DEPLOY_TOKEN'],
+    ['masked env + 401', DEPLOY_MASKED, 'credential.invalid', 'DEPLOY_TOKEN'],
+    ['masked + Bad credentials', ['Run octokit/request-action@v2', '  env:', '    GITHUB_TOKEN: ***', 'Error: Bad credentials'], 'credential.invalid', 'GITHUB_TOKEN'],
+    ['masked + docker denied', ['Run docker push acme/app', '  env:', '    DOCKER_PASSWORD: ***', 'denied: requested access to the resource is denied'], 'credential.invalid', 'DOCKER_PASSWORD'],
+    ['masked + AWS invalid token', ['Run aws s3 sync', '  env:', '    AWS_SECRET_ACCESS_KEY: ***', 'An error occurred (InvalidAccessKeyId) when calling the PutObject operation'], 'credential.invalid', 'AWS_SECRET_ACCESS_KEY'],
+    ['masked + expired token', ['Run ./publish', '  env:', '    NPM_TOKEN: ***', 'npm error code E401', 'npm error 401 Unauthorized - token expired'], 'credential.invalid', 'NPM_TOKEN'],
+    ['masked + 403 Forbidden', ['Run ./release', '  env:', '    RELEASE_PAT: ***', 'Error: 403 Forbidden'], 'credential.invalid', 'RELEASE_PAT'],
+    ['auth failure, nothing to tell', ['remote: Invalid username or password.', "fatal: Authentication failed for 'https://github.com/a/b.git/'"], 'credential.invalid', null],
+    ['revoked token text', ['Error: token has been revoked'], 'credential.invalid', null],
+    ['empty env + Bad credentials', ['Run ./sync', '  env:', '    SYNC_TOKEN: ', 'HttpError: Bad credentials'], 'secret.missing', 'SYNC_TOKEN'],
+    ['input required', ['Run actions/checkout@v4', '  with:', '    repository: a/b', 'Error: Input required and not supplied: token'], 'secret.missing', null],
+    ['input mapped to empty env', ['Run some/action@v1', '  env:', '    GITHUB_TOKEN: ', 'Error: Input required and not supplied: github_token'], 'secret.missing', 'GITHUB_TOKEN'],
+    ['FOO is not set', ['Error: VERCEL_TOKEN is not set'], 'secret.missing', 'VERCEL_TOKEN'],
+    ['masked + "is not set" text', ['Run ./x', '  env:', '    API_KEY: ***', 'API_KEY is not set'], 'credential.invalid', 'API_KEY'],
+    ['AWS creds unloaded with empty key', ['Run aws-actions/configure-aws-credentials@v4', '  env:', '    AWS_ACCESS_KEY_ID: ', 'Error: Credentials could not be loaded, please check your action inputs: Could not load credentials from any providers'], 'secret.missing', 'AWS_ACCESS_KEY_ID'],
+  ];
+  it.each(cases)('%s', (_name, lines, kind, name) => {
+    const inc = classifyText(stamp(lines), ctx);
+    expect(inc[0]?.kind).toBe(kind);
+    if (name) expect(inc[0]?.target?.name).toBe(name);
+    if (kind === 'credential.invalid') expect(inc.map((i) => i.kind)).not.toContain('secret.missing');
+  });
+
+  it('an unexplained auth failure has only moderate confidence', () => {
+    const inc = top('remote: Invalid username or password.');
+    expect(inc.kind).toBe('credential.invalid');
+    expect(inc.confidence).toBeLessThanOrEqual(0.7);
+    expect(top(DEPLOY_MASKED.join('\n')).confidence).toBeGreaterThan(inc.confidence);
+  });
+});
+
+describe('ranking and precision', () => {
+  it('prefers the specific cause over generic exit codes and keeps one incident per (kind, target)', () => {
+    const log = ['npm ERR! code ERESOLVE', 'npm ERR! ERESOLVE unable to resolve dependency tree', 'npm ERR! ERESOLVE could not resolve', '##[error]Process completed with exit code 1.'];
+    const inc = classifyText(log.join('\n'), ctx);
+    expect(inc[0]?.kind).toBe('dependency.resolution');
+    const keys = inc.map((i) => `${i.kind}|${JSON.stringify(i.target)}`);
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it('a resolver error caused by a connection reset is transient', () => {
+    expect(top('Could not transfer artifact a:b:pom:1.0 from/to central: transfer failed: Connection reset').kind).toBe('transient.network');
+  });
+
+  it('returns unknown with low confidence when nothing is recognisable', () => {
+    const inc = top(['Run make', 'something odd happened', '##[error]Process completed with exit code 2.'].join('\n'));
+    expect(inc.kind).toBe('unknown');
+    expect(inc.confidence).toBeLessThan(0.5);
+    expect(inc.evidence.length).toBeGreaterThan(0);
+  });
+
+  it('evidence is bounded to 50 lines and 2000 chars', () => {
+    const long = 'x'.repeat(5000);
+    const log = Array.from({ length: 500 }, (_, i) => `npm ERR! code ECONNRESET ${i} ${long}`).join('\n');
+    const inc = top(log);
+    expect(inc.evidence.length).toBeLessThanOrEqual(50);
+    for (const e of inc.evidence) expect(e.text.length).toBeLessThanOrEqual(2000);
+  });
+});
+
+describe('streaming', () => {
+  const sample = '\uFEFF' + stamp([...DEPLOY_EMPTY, 'npm ERR! code ECONNRESET', 'naïve ünïcödé line ✓ 日本語', 'FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory']).replace(/\n/g, '\r\n');
+  const expected = classifyText(sample, ctx);
+
+  it('gives the same incidents for every string chunk size 1..n', async () => {
+    for (let size = 1; size <= sample.length; size += size < 64 ? 1 : 37) {
+      expect(await classify(chunks(sample, size), ctx)).toEqual(expected);
+    }
+  });
+
+  it('gives the same incidents for byte chunks that split multi-byte characters', async () => {
+    for (const size of [1, 2, 3, 5, 7, 64, 1000]) expect(await classify(byteChunks(sample, size), ctx)).toEqual(expected);
+  });
+
+  it('accepts a plain string', async () => {
+    expect(await classify(sample, ctx)).toEqual(expected);
+  });
+
+  it('cuts over-long lines without losing the line count', () => {
+    const lines: string[] = [];
+    const s = new LineSplitter((l) => lines.push(l));
+    s.write('a'.repeat(100_000));
+    s.write('b\nshort\nlast');
+    s.end();
+    expect(lines.length).toBe(3);
+    expect(lines[0]!.length).toBeLessThanOrEqual(16_384);
+    expect(lines.slice(1)).toEqual(['short', 'last']);
+  });
+});
+
+describe('masking', () => {
+  it('keeps GitHub masks and masks token-looking values', () => {
+    expect(maskSecrets('token: ***')).toBe('token: ***');
+    expect(maskSecrets('using ghp_abcdefghijklmnopqrstuvwxyz0123456789')).toBe('using ***');
+    expect(maskSecrets('github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz')).toBe('***');
+    expect(maskSecrets('key AKIAIOSFODNN7EXAMPLE')).toBe('key ***');
+    expect(maskSecrets('Authorization: Bearer abc.def-ghi_jkl012345')).toBe('Authorization: Bearer ***');
+    expect(maskSecrets('jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U')).toBe('jwt ***');
+    expect(maskSecrets('//registry.npmjs.org/:_authToken=npm_abcdefghijklmnopqrstuvwxyz0123456789')).not.toContain('npm_abc');
+  });
+
+  it('masks known values in evidence', () => {
+    const inc = classifyText('Error: Bad credentials for s3cr3t-value-123', ctx, { knownValues: ['s3cr3t-value-123'] });
+    expect(inc[0]?.evidence[0]?.text).toBe('Error: Bad credentials for ***');
+    expect(maskSecrets('a hunter22 b', ['hunter22'])).toBe('a *** b');
+  });
+
+  it('never puts a token from the log into evidence', () => {
+    const inc = top('curl -H "Authorization: token ghp_abcdefghijklmnopqrstuvwxyz0123456789" -> 401 Unauthorized');
+    expect(JSON.stringify(inc)).not.toContain('ghp_');
+  });
+});
+
+describe('fingerprints', () => {
+  it('are stable, 16 hex chars, and depend on kind, target, job and repo only', () => {
+    const a = top(DEPLOY_EMPTY.join('\n'));
+    const b = top(stamp([...DEPLOY_EMPTY, 'unrelated noise']));
+    expect(a.fingerprint).toMatch(/^[0-9a-f]{16}$/);
+    expect(b.fingerprint).toBe(a.fingerprint);
+    const otherJob = classifyText(DEPLOY_EMPTY.join('\n'), { ...ctx, job_name: 'other' })[0]!;
+    const otherRepo = classifyText(DEPLOY_EMPTY.join('\n'), { ...ctx, repo: { owner: 'acme', repo: 'web' } })[0]!;
+    expect(otherJob.fingerprint).not.toBe(a.fingerprint);
+    expect(otherRepo.fingerprint).not.toBe(a.fingerprint);
+    expect(top(DEPLOY_MASKED.join('\n')).fingerprint).not.toBe(a.fingerprint);
+  });
+
+  it('carries repo, run and environment from the context', () => {
+    const inc = classifyText('npm ERR! code ETARGET', { ...ctx, run: { id: 9, attempt: 2, from_fork: false, pull_requests: [] } })[0]!;
+    expect(inc).toMatchObject({ repo: ctx.repo, environment: 'production', run: { id: 9, attempt: 2 } });
+  });
+});
