@@ -1,0 +1,410 @@
+/**
+ * The repository is the database: a ledger branch written through the git data API
+ * (blobs -> tree on base_tree -> commit -> fast-forward the ref), with compare-and-swap on the
+ * branch ref. A writer that lost the race re-reads, re-runs `mutate` on the fresh snapshot and
+ * tries again, so nothing another writer committed is ever lost.
+ */
+import { createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import {
+  AuditEntry,
+  Certificate,
+  GovernorState,
+  PendingApproval,
+  SchemaError,
+  Statement,
+  SyncState,
+  emptyGovernorState,
+  parseWith,
+  repoFullName,
+  type RepoRef,
+} from '../core/schemas/index.js';
+import { RefConflictError, type GitDataPort, type GitTreeEntry } from '../engines/ports.js';
+import {
+  CERTIFICATE_FILE,
+  DEFAULT_LEDGER_BRANCH,
+  KEY_FILE,
+  LEDGER_PATHS,
+  LEDGER_README,
+  LEDGER_ROOT,
+  RESERVED_PREFIXES,
+  auditPath,
+  certificatePath,
+  keyPath,
+} from './layout.js';
+import type { Ledger, LedgerSnapshot, LedgerWrite } from './types.js';
+
+export interface GitLedgerOptions {
+  /** Compare-and-swap attempts before giving up (default 8). */
+  maxAttempts?: number;
+  /** Clock for audit entries without a parsable month (default: system clock). */
+  now?: () => Date;
+  /** Waits between attempts; injected so tests run without sleeping. */
+  delay?: (ms: number) => Promise<void>;
+  /** Jitter source in [0, 1). */
+  random?: () => number;
+  log?: Logger;
+}
+
+/** A ledger file that cannot be parsed: names the file and the branch. */
+export class LedgerCorruptError extends Error {
+  constructor(
+    readonly path: string,
+    readonly branch: string,
+    reason: string,
+  ) {
+    super(`ledger file ${path} on branch ${branch} is corrupt: ${reason}`);
+    this.name = 'LedgerCorruptError';
+  }
+}
+
+/** A write the ledger refuses (a certificate that does not chain, a reserved path...). */
+export class LedgerWriteError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LedgerWriteError';
+  }
+}
+
+/** Every compare-and-swap attempt lost the race. */
+export class LedgerConflictError extends Error {
+  constructor(
+    readonly branch: string,
+    readonly attempts: number,
+  ) {
+    super(`ledger branch ${branch} kept moving: gave up after ${attempts} attempts (another writer is committing continuously)`);
+    this.name = 'LedgerConflictError';
+  }
+}
+
+const StringList = z.array(z.string());
+const UseCounts = z.record(z.string(), z.number().int().min(0));
+const PendingList = z.array(PendingApproval);
+const Base64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/** Git's blob id: sha1("blob <len>\0<bytes>"). Lets us skip writing blobs that did not change. */
+export function gitBlobSha(content: string): string {
+  const body = Buffer.from(content, 'utf8');
+  return createHash('sha1').update(Buffer.concat([Buffer.from(`blob ${body.length}\0`), body])).digest('hex');
+}
+
+const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+function isRefConflict(e: unknown): boolean {
+  if (e instanceof RefConflictError || (e instanceof Error && e.name === 'RefConflictError')) return true;
+  const status = (e as { status?: unknown } | null)?.status;
+  const message = e instanceof Error ? e.message : '';
+  return status === 422 && /already exists|fast.forward/i.test(message);
+}
+
+/** The hash a certificate's predicate says it follows, after checking the envelope and its hash. */
+function decodeLink(cert: Certificate): { previous: string | null; statement: Statement } {
+  const body = Buffer.from(cert.envelope.payload, 'base64');
+  const actual = createHash('sha256').update(body).digest('hex');
+  if (actual !== cert.certificate_hash) {
+    throw new LedgerWriteError(`certificate ${cert.certificate_hash.slice(0, 12)}: certificate_hash is not sha256 of its payload (${actual.slice(0, 12)})`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new LedgerWriteError(`certificate ${cert.certificate_hash.slice(0, 12)}: payload is not JSON`);
+  }
+  const statement = Statement.safeParse(parsed);
+  if (!statement.success) throw new LedgerWriteError(`certificate ${cert.certificate_hash.slice(0, 12)}: payload is not a Living Bridge statement`);
+  return { previous: statement.data.predicate.previous_certificate_hash, statement: statement.data };
+}
+
+function ledgerRelative(path: string): string {
+  const p = path.replace(/^\.bridge\//, '');
+  const segments = p.split('/');
+  if (p === '' || p.startsWith('/') || p.includes('\\') || segments.some((s) => s === '' || s === '.' || s === '..')) {
+    throw new LedgerWriteError(`invalid ledger path "${path}": expected a relative path like "postmortems/2026-01-01-x.md"`);
+  }
+  return p;
+}
+
+interface Loaded {
+  snapshot: LedgerSnapshot;
+  tree: string | null;
+  /** path -> blob sha of every file at the snapshot's commit. */
+  blobs: Map<string, string>;
+}
+
+function emptySnapshot(): LedgerSnapshot {
+  return {
+    head: null,
+    state: emptyGovernorState(),
+    sync: SyncState.parse({}),
+    lastCertificateHash: null,
+    certificateCount: 0,
+    publicKeys: {},
+    revokedGrantIds: [],
+    grantUses: {},
+    pendingApprovals: [],
+  };
+}
+
+export class GitLedger implements Ledger {
+  private readonly maxAttempts: number;
+  private readonly now: () => Date;
+  private readonly delay: (ms: number) => Promise<void>;
+  private readonly random: () => number;
+  private readonly log: Logger | undefined;
+
+  constructor(
+    private readonly git: GitDataPort,
+    private readonly repo: RepoRef,
+    readonly branch: string = DEFAULT_LEDGER_BRANCH,
+    opts: GitLedgerOptions = {},
+  ) {
+    this.maxAttempts = Math.max(1, opts.maxAttempts ?? 8);
+    this.now = opts.now ?? (() => new Date());
+    this.delay = opts.delay ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.random = opts.random ?? Math.random;
+    this.log = opts.log;
+  }
+
+  // ------------------------------------------------------------------ reading
+
+  private async readText(blobs: Map<string, string>, path: string): Promise<string | null> {
+    const sha = blobs.get(path);
+    return sha === undefined ? null : this.git.readBlob(this.repo, sha);
+  }
+
+  private parseJson<S extends z.ZodType>(schema: S, text: string, path: string): z.infer<S> {
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch (e) {
+      throw new LedgerCorruptError(path, this.branch, `not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+    }
+    try {
+      return parseWith(schema, data, path);
+    } catch (e) {
+      if (e instanceof SchemaError) throw new LedgerCorruptError(path, this.branch, e.issues.map((i) => `${i.path}: ${i.message}`).join('; '));
+      throw e;
+    }
+  }
+
+  private async readJson<S extends z.ZodType>(blobs: Map<string, string>, path: string, schema: S, fallback: z.infer<S>): Promise<z.infer<S>> {
+    const text = await this.readText(blobs, path);
+    return text === null ? fallback : this.parseJson(schema, text, path);
+  }
+
+  private async load(): Promise<Loaded> {
+    const head = await this.git.getBranchHead(this.repo, this.branch);
+    if (head === null) return { snapshot: emptySnapshot(), tree: null, blobs: new Map() };
+    const tree = await this.git.getCommitTree(this.repo, head);
+    const blobs = new Map((await this.git.listTree(this.repo, tree)).map((e) => [e.path, e.sha] as const));
+    const keyPaths = [...blobs.keys()].filter((p) => KEY_FILE.test(p));
+    const [state, sync, revokedGrantIds, grantUses, pendingApprovals, keys] = await Promise.all([
+      this.readJson(blobs, LEDGER_PATHS.state, GovernorState, emptyGovernorState()),
+      this.readJson(blobs, LEDGER_PATHS.sync, SyncState, SyncState.parse({})),
+      this.readJson(blobs, LEDGER_PATHS.revokedGrants, StringList, []),
+      this.readJson(blobs, LEDGER_PATHS.grantUses, UseCounts, {}),
+      this.readJson(blobs, LEDGER_PATHS.pendingApprovals, PendingList, []),
+      Promise.all(keyPaths.map(async (p) => [KEY_FILE.exec(p)?.[1] ?? '', ((await this.readText(blobs, p)) ?? '').trim()] as const)),
+    ]);
+    const publicKeys: Record<string, string> = {};
+    for (const [keyid, key] of keys) {
+      if (!Base64.test(key)) throw new LedgerCorruptError(`${LEDGER_ROOT}/keys/${keyid}.pub`, this.branch, 'not a base64 public key');
+      publicKeys[keyid] = key;
+    }
+    const certificateCount = [...blobs.keys()].filter((p) => CERTIFICATE_FILE.test(p)).length;
+    return {
+      snapshot: {
+        head,
+        state,
+        sync,
+        lastCertificateHash: state.last_certificate_hash,
+        certificateCount,
+        publicKeys,
+        revokedGrantIds,
+        grantUses,
+        pendingApprovals,
+      },
+      tree,
+      blobs,
+    };
+  }
+
+  async read(): Promise<LedgerSnapshot> {
+    return (await this.load()).snapshot;
+  }
+
+  async readCertificates(): Promise<Certificate[]> {
+    const head = await this.git.getBranchHead(this.repo, this.branch);
+    if (head === null) return [];
+    const tree = await this.git.getCommitTree(this.repo, head);
+    const files = (await this.git.listTree(this.repo, tree)).filter((e) => CERTIFICATE_FILE.test(e.path)).sort((a, b) => a.path.localeCompare(b.path));
+    return mapLimit(files, 8, async (f) => this.parseJson(Certificate, await this.git.readBlob(this.repo, f.sha), f.path));
+  }
+
+  async readFile(path: string): Promise<string | null> {
+    const rel = ledgerRelative(path);
+    const head = await this.git.getBranchHead(this.repo, this.branch);
+    if (head === null) return null;
+    const tree = await this.git.getCommitTree(this.repo, head);
+    const entry = (await this.git.listTree(this.repo, tree)).find((e) => e.path === `${LEDGER_ROOT}/${rel}`);
+    return entry ? this.git.readBlob(this.repo, entry.sha) : null;
+  }
+
+  // ------------------------------------------------------------------ writing
+
+  /** Files (full paths -> content) a write changes, and the snapshot after it. */
+  private async plan(cur: Loaded, write: LedgerWrite): Promise<{ files: Map<string, string>; next: LedgerSnapshot }> {
+    const snap = cur.snapshot;
+    const files = new Map<string, string>();
+    const next: LedgerSnapshot = { ...snap };
+    const first = snap.head === null;
+
+    // Certificates: each must chain to the one before it, starting at the snapshot's last hash.
+    const certs = (write.certificates ?? []).map((c) => {
+      const parsed = Certificate.safeParse(c);
+      if (!parsed.success) throw new LedgerWriteError(`not a certificate: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+      return parsed.data;
+    });
+    let previous = snap.lastCertificateHash;
+    certs.forEach((cert, i) => {
+      const link = decodeLink(cert);
+      if (link.previous !== previous) {
+        throw new LedgerWriteError(
+          `certificate ${cert.certificate_hash.slice(0, 12)} does not chain: its previous_certificate_hash is ${link.previous ?? 'null'}, ` +
+            `but the ledger's last certificate is ${previous ?? 'null'} (build certificates inside mutate from the snapshot it is given)`,
+        );
+      }
+      const path = certificatePath(snap.certificateCount + i + 1, cert.certificate_hash);
+      if (cur.blobs.has(path)) throw new LedgerWriteError(`${path} already exists`);
+      files.set(path, json(cert));
+      previous = cert.certificate_hash;
+    });
+    next.certificateCount = snap.certificateCount + certs.length;
+    next.lastCertificateHash = previous;
+
+    if (write.state !== undefined || certs.length > 0 || first) {
+      const state = parseWith(GovernorState, { ...(write.state ?? snap.state), last_certificate_hash: previous }, 'ledger write: state');
+      files.set(LEDGER_PATHS.state, json(state));
+      next.state = state;
+    }
+    if (write.sync !== undefined || first) {
+      const sync = parseWith(SyncState, write.sync ?? snap.sync, 'ledger write: sync');
+      files.set(LEDGER_PATHS.sync, json(sync));
+      next.sync = sync;
+    }
+    if (first) files.set(LEDGER_PATHS.readme, LEDGER_README);
+
+    if (write.audit?.length) {
+      const byMonth = new Map<string, string[]>();
+      for (const raw of write.audit) {
+        const entry = parseWith(AuditEntry, raw, 'ledger write: audit entry');
+        const month = /^(\d{4}-\d{2})/.exec(entry.at)?.[1] ?? this.now().toISOString().slice(0, 7);
+        byMonth.set(month, [...(byMonth.get(month) ?? []), JSON.stringify(entry)]);
+      }
+      for (const [month, lines] of byMonth) {
+        const path = auditPath(month);
+        // Append: the month's existing bytes stay exactly as they were.
+        const existing = (await this.readText(cur.blobs, path)) ?? '';
+        const sep = existing === '' || existing.endsWith('\n') ? '' : '\n';
+        files.set(path, `${existing}${sep}${lines.join('\n')}\n`);
+      }
+    }
+
+    for (const [path, content] of Object.entries(write.files ?? {})) {
+      const rel = ledgerRelative(path);
+      if (RESERVED_PREFIXES.some((r) => rel === r || rel.startsWith(r))) {
+        throw new LedgerWriteError(`ledger path "${path}" is reserved; write it through its own LedgerWrite field`);
+      }
+      files.set(`${LEDGER_ROOT}/${rel}`, content);
+    }
+
+    if (write.publicKeys) {
+      for (const [keyid, key] of Object.entries(write.publicKeys)) {
+        if (!/^[A-Za-z0-9_-]+$/.test(keyid)) throw new LedgerWriteError(`invalid key id "${keyid}"`);
+        if (!Base64.test(key.trim())) throw new LedgerWriteError(`public key ${keyid} is not base64`);
+        files.set(keyPath(keyid), `${key.trim()}\n`);
+      }
+      next.publicKeys = { ...snap.publicKeys, ...write.publicKeys };
+    }
+    if (write.revokedGrantIds) {
+      // A revocation is never undone: the list only grows.
+      const revoked = [...new Set([...snap.revokedGrantIds, ...write.revokedGrantIds])];
+      files.set(LEDGER_PATHS.revokedGrants, json(revoked));
+      next.revokedGrantIds = revoked;
+    }
+    if (write.grantUses) {
+      const uses = parseWith(UseCounts, { ...snap.grantUses, ...write.grantUses }, 'ledger write: grant uses');
+      files.set(LEDGER_PATHS.grantUses, json(uses));
+      next.grantUses = uses;
+    }
+    if (write.pendingApprovals) {
+      const pending = parseWith(PendingList, write.pendingApprovals, 'ledger write: pending approvals');
+      files.set(LEDGER_PATHS.pendingApprovals, json(pending));
+      next.pendingApprovals = pending;
+    }
+
+    // Only files whose bytes changed become blobs.
+    for (const [path, content] of files) {
+      if (cur.blobs.get(path) === gitBlobSha(content)) files.delete(path);
+    }
+    return { files, next };
+  }
+
+  async commit(
+    message: string,
+    mutate: (snapshot: LedgerSnapshot) => LedgerWrite | Promise<LedgerWrite>,
+  ): Promise<{ commitSha: string; snapshot: LedgerSnapshot; attempts: number }> {
+    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
+      const cur = await this.load();
+      const write = await mutate(structuredClone(cur.snapshot));
+      const { files, next } = await this.plan(cur, write);
+      const head = cur.snapshot.head;
+      if (files.size === 0 && head !== null) return { commitSha: head, snapshot: cur.snapshot, attempts: attempt };
+
+      const entries: GitTreeEntry[] = await mapLimit([...files], 4, async ([path, content]) => ({
+        path,
+        mode: '100644' as const,
+        type: 'blob' as const,
+        sha: await this.git.createBlob(this.repo, content),
+      }));
+      const tree = await this.git.createTree(this.repo, cur.tree, entries);
+      const commitSha = await this.git.createCommit(this.repo, message, tree, head === null ? [] : [head]);
+      try {
+        if (head === null) await this.git.createBranch(this.repo, this.branch, commitSha);
+        else await this.git.updateBranch(this.repo, this.branch, commitSha);
+      } catch (e) {
+        if (!isRefConflict(e)) throw e;
+        this.log?.info({ repository: repoFullName(this.repo), branch: this.branch, attempt }, 'ledger ref moved; re-reading and retrying');
+        if (attempt < this.maxAttempts) await this.delay(this.backoff(attempt));
+        continue;
+      }
+      return { commitSha, snapshot: { ...next, head: commitSha }, attempts: attempt };
+    }
+    throw new LedgerConflictError(this.branch, this.maxAttempts);
+  }
+
+  /** Exponential backoff with jitter: 50ms, 100ms, 200ms ... capped at 2s, times [0.5, 1). */
+  private backoff(attempt: number): number {
+    const base = Math.min(2000, 50 * 2 ** (attempt - 1));
+    return Math.round(base * (0.5 + this.random() * 0.5));
+  }
+}
+
+/** A ledger on `branch` of `repo`, written through `git` (the GitHub adapter or an in-memory port). */
+export function createGitLedger(git: GitDataPort, repo: RepoRef, branch: string = DEFAULT_LEDGER_BRANCH, opts: GitLedgerOptions = {}): Ledger {
+  return new GitLedger(git, repo, branch, opts);
+}

@@ -1,0 +1,211 @@
+import { createSigner, generateSigningKey, signCertificate, verifyChain, type Signer } from '../../src/core/certificate/index.js';
+import type { AuditEntry, Certificate } from '../../src/core/schemas/index.js';
+import { createGitLedger, LedgerConflictError, LedgerCorruptError, LedgerWriteError, type LedgerSnapshot } from '../../src/ledger/index.js';
+import { MemoryGit } from '../support/memory-git.js';
+
+const repo = { owner: 'acme', repo: 'shop' };
+const BRANCH = 'bridge-ledger';
+
+let signer: Signer;
+beforeAll(async () => {
+  const key = await generateSigningKey(new Uint8Array(32).fill(7));
+  signer = await createSigner(key.secretKey);
+});
+
+function setup(opts: { maxAttempts?: number } = {}) {
+  const git = new MemoryGit();
+  const delays: number[] = [];
+  const ledger = createGitLedger(git, repo, BRANCH, { ...opts, delay: async (ms) => { delays.push(ms); }, random: () => 0.5 });
+  return { git, ledger, delays };
+}
+
+const cert = (snap: Pick<LedgerSnapshot, 'lastCertificateHash'>, reason: string, previous: string | null = snap.lastCertificateHash): Promise<Certificate> =>
+  signCertificate(
+    {
+      timestamp: '2026-01-15T10:00:00Z',
+      action: 'RERUN',
+      reason,
+      targets: ['run:42'],
+      certified: true,
+      report_hash: 'a'.repeat(64),
+      repository: 'acme/shop',
+      run_id: 42,
+      run_attempt: 1,
+      policy_version: 1,
+      changes: [],
+      previous_certificate_hash: previous,
+      certificate_type: 'action',
+    },
+    signer,
+  );
+
+const audit = (detail: string, at = '2026-01-15T10:00:00Z'): AuditEntry => ({ at, door: 'cli', actor: 'test', event: 'test', repository: 'acme/shop', detail, certificate_hash: null });
+
+describe('git ledger', () => {
+  test('reading a missing ledger gives an empty snapshot; the first commit creates the branch as an orphan', async () => {
+    const { git, ledger } = setup();
+    const empty = await ledger.read();
+    expect(empty.head).toBeNull();
+    expect(empty.certificateCount).toBe(0);
+    expect(empty.state.halted).toBe(false);
+
+    const res = await ledger.commit('init', () => ({}));
+    expect(res.attempts).toBe(1);
+    expect(git.refs.get(BRANCH)).toBe(res.commitSha);
+    expect(git.commits.get(res.commitSha)?.parents).toEqual([]);
+    const files = git.filesOf(BRANCH);
+    expect(Object.keys(files).sort()).toEqual(['.bridge/state.json', '.bridge/sync-state.json', 'README.md']);
+    expect(files['README.md']).toMatch(/Living Bridge ledger/);
+    expect(res.snapshot.head).toBe(res.commitSha);
+  });
+
+  test('state, sync, keys, grants, approvals and extra files round-trip', async () => {
+    const { ledger } = setup();
+    await ledger.commit('write everything', (s) => ({
+      state: { ...s.state, halted: true, halted_reason: 'drill', ema: { RERUN: 0.7 } },
+      sync: { ...s.sync, etags: { 'variables:repository': '"e1"' } },
+      publicKeys: { [signer.keyid]: signer.publicKey },
+      revokedGrantIds: ['g1'],
+      grantUses: { g2: 1 },
+      pendingApprovals: [{ id: 'p1', created_at: 'c', expires_at: 'e', issue_number: 3, decision: { action: 'RERUN' }, incident: {}, status: 'pending', decided_by: null }],
+      files: { 'postmortems/2026-01-15-run-42.md': '# Postmortem\n' },
+    }));
+    await ledger.commit('more', (s) => ({ revokedGrantIds: ['g3'], grantUses: { g2: s.grantUses.g2! + 1 } }));
+
+    const snap = await ledger.read();
+    expect(snap.state.halted).toBe(true);
+    expect(snap.state.halted_reason).toBe('drill');
+    expect(snap.state.ema).toEqual({ RERUN: 0.7 });
+    expect(snap.sync.etags).toEqual({ 'variables:repository': '"e1"' });
+    expect(snap.publicKeys).toEqual({ [signer.keyid]: signer.publicKey });
+    expect(snap.revokedGrantIds).toEqual(['g1', 'g3']);
+    expect(snap.grantUses).toEqual({ g2: 2 });
+    expect(snap.pendingApprovals.map((p) => p.id)).toEqual(['p1']);
+    await expect(ledger.readFile('postmortems/2026-01-15-run-42.md')).resolves.toBe('# Postmortem\n');
+    await expect(ledger.readFile('postmortems/none.md')).resolves.toBeNull();
+  });
+
+  test('a write that changes nothing makes no commit; only changed files become blobs', async () => {
+    const { git, ledger } = setup();
+    const first = await ledger.commit('init', () => ({}));
+    const blobsBefore = git.calls.createBlob ?? 0;
+    const same = await ledger.commit('noop', (s) => ({ state: s.state }));
+    expect(same.commitSha).toBe(first.commitSha);
+    expect(git.calls.createBlob ?? 0).toBe(blobsBefore);
+    await ledger.commit('halt', (s) => ({ state: { ...s.state, halted: true }, sync: s.sync }));
+    expect((git.calls.createBlob ?? 0) - blobsBefore).toBe(1); // state.json only
+  });
+
+  test('audit trail is append-only: old lines are kept byte for byte, months get their own file', async () => {
+    const { git, ledger } = setup();
+    await ledger.commit('a1', () => ({ audit: [audit('one'), audit('two')] }));
+    const jan1 = git.filesOf(BRANCH)['.bridge/audit/2026-01.jsonl']!;
+    expect(jan1.trim().split('\n')).toHaveLength(2);
+    await ledger.commit('a2', () => ({ audit: [audit('three'), audit('feb', '2026-02-01T00:00:00Z')] }));
+    const files = git.filesOf(BRANCH);
+    const jan2 = files['.bridge/audit/2026-01.jsonl']!;
+    expect(jan2.startsWith(jan1)).toBe(true);
+    expect(jan2.trim().split('\n').map((l) => (JSON.parse(l) as AuditEntry).detail)).toEqual(['one', 'two', 'three']);
+    expect(files['.bridge/audit/2026-02.jsonl']?.trim().split('\n')).toHaveLength(1);
+  });
+
+  test('certificates chain, get sequential files, update last_certificate_hash; read() does not read them', async () => {
+    const { git, ledger } = setup();
+    const r1 = await ledger.commit('c1', async (s) => ({ certificates: [await cert(s, 'first')], publicKeys: { [signer.keyid]: signer.publicKey } }));
+    const r2 = await ledger.commit('c2', async (s) => {
+      const a = await cert(s, 'second');
+      const b = await cert({ lastCertificateHash: a.certificate_hash }, 'third');
+      return { certificates: [a, b] };
+    });
+    expect(r1.snapshot.certificateCount).toBe(1);
+    expect(r2.snapshot.certificateCount).toBe(3);
+    const paths = Object.keys(git.filesOf(BRANCH)).filter((p) => p.startsWith('.bridge/certificates/')).sort();
+    expect(paths.map((p) => p.replace(/-[0-9a-f]{12}\.json$/, ''))).toEqual(['.bridge/certificates/000001', '.bridge/certificates/000002', '.bridge/certificates/000003']);
+
+    const files = git.filesOf(BRANCH);
+    const certBlobShas = new Set([...git.blobs].filter(([, content]) => paths.some((p) => files[p] === content)).map(([sha]) => sha));
+    expect(certBlobShas.size).toBe(3);
+    git.blobReads.length = 0;
+    const snap = await ledger.read();
+    expect(snap.certificateCount).toBe(3);
+    expect(git.blobReads.filter((sha) => certBlobShas.has(sha))).toEqual([]);
+
+    const certs = await ledger.readCertificates();
+    expect(certs).toHaveLength(3);
+    expect(snap.lastCertificateHash).toBe(certs[2]?.certificate_hash);
+    expect(snap.state.last_certificate_hash).toBe(certs[2]?.certificate_hash);
+    expect(verifyChain(certs, snap.publicKeys).ok).toBe(true);
+  });
+
+  test('a certificate that does not chain is refused and nothing is written', async () => {
+    const { git, ledger } = setup();
+    await ledger.commit('c1', async (s) => ({ certificates: [await cert(s, 'first')] }));
+    const head = git.refs.get(BRANCH);
+    await expect(ledger.commit('bad', async () => ({ certificates: [await cert({ lastCertificateHash: null }, 'fork of the chain')] }))).rejects.toThrow(LedgerWriteError);
+    await expect(ledger.commit('bad', async () => ({ certificates: [await cert({ lastCertificateHash: null }, 'x')] }))).rejects.toThrow(/does not chain/);
+    const tampered = { ...(await cert(await ledger.read(), 'tampered')), certificate_hash: 'f'.repeat(64) };
+    await expect(ledger.commit('bad', () => ({ certificates: [tampered] }))).rejects.toThrow(/not sha256 of its payload/);
+    expect(git.refs.get(BRANCH)).toBe(head);
+  });
+
+  test.each([
+    ['on a new branch', false],
+    ['on an existing branch', true],
+  ])('two concurrent commits both land %s (compare-and-swap, retry, nothing lost)', async (_label, existing) => {
+    const { git, ledger, delays } = setup();
+    if (existing) await ledger.commit('init', () => ({}));
+    let mutateCalls = 0;
+    const bump = (who: string) =>
+      ledger.commit(`bump by ${who}`, async (s) => {
+        mutateCalls++;
+        const counter = (s.state.predictions.counter?.successes ?? 0) + 1;
+        return {
+          state: { ...s.state, predictions: { ...s.state.predictions, counter: { successes: counter, failures: 0 } } },
+          certificates: [await cert(s, `by ${who}`)],
+          audit: [audit(`bumped by ${who}`)],
+        };
+      });
+    const results = await Promise.all([bump('app'), bump('action')]);
+
+    expect(results.map((r) => r.attempts).sort()).toEqual([1, 2]);
+    expect(mutateCalls).toBe(3);
+    expect(delays).toHaveLength(1);
+    const snap = await ledger.read();
+    expect(snap.state.predictions.counter?.successes).toBe(2);
+    expect(snap.certificateCount).toBe(2);
+    const lines = git.filesOf(BRANCH)['.bridge/audit/2026-01.jsonl']!.trim().split('\n').map((l) => (JSON.parse(l) as AuditEntry).detail).sort();
+    expect(lines).toEqual(['bumped by action', 'bumped by app']);
+    const certs = await ledger.readCertificates();
+    expect(certs[1] && JSON.parse(Buffer.from(certs[1].envelope.payload, 'base64').toString()).predicate.previous_certificate_hash).toBe(certs[0]?.certificate_hash);
+    expect(verifyChain(certs, { [signer.keyid]: signer.publicKey }).ok).toBe(true);
+    expect(git.historyLength(BRANCH)).toBe(existing ? 3 : 2);
+  });
+
+  test('gives up with a clear error after maxAttempts when the ref keeps moving', async () => {
+    const { git, ledger, delays } = setup({ maxAttempts: 3 });
+    await ledger.commit('init', () => ({}));
+    git.beforeRefUpdate = () => { git.putFile(BRANCH, '.bridge/postmortems/noise.md', String(Math.random())); };
+    const err = await ledger.commit('never lands', (s) => ({ state: { ...s.state, halted: true } })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LedgerConflictError);
+    expect((err as Error).message).toMatch(/gave up after 3 attempts/);
+    expect(delays).toHaveLength(2);
+    expect(delays[1]!).toBeGreaterThan(delays[0]!);
+  });
+
+  test('a corrupt state.json gives an error naming the file', async () => {
+    const { git, ledger } = setup();
+    await ledger.commit('init', () => ({}));
+    git.putFile(BRANCH, '.bridge/state.json', '{ not json');
+    await expect(ledger.read()).rejects.toThrow(LedgerCorruptError);
+    await expect(ledger.read()).rejects.toThrow(/\.bridge\/state\.json on branch bridge-ledger is corrupt: not valid JSON/);
+    git.putFile(BRANCH, '.bridge/state.json', JSON.stringify({ halted: 'yes' }));
+    await expect(ledger.commit('x', () => ({}))).rejects.toThrow(/\.bridge\/state\.json .*halted/);
+  });
+
+  test('reserved and escaping paths are refused in files', async () => {
+    const { ledger } = setup();
+    await expect(ledger.commit('x', () => ({ files: { 'state.json': '{}' } }))).rejects.toThrow(/reserved/);
+    await expect(ledger.commit('x', () => ({ files: { 'certificates/000001-abc.json': '{}' } }))).rejects.toThrow(/reserved/);
+    await expect(ledger.commit('x', () => ({ files: { '../README.md': 'x' } }))).rejects.toThrow(/invalid ledger path/);
+  });
+});
