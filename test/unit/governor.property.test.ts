@@ -1,0 +1,313 @@
+import fc from 'fast-check';
+import { RATE_WINDOW_MS, cooldownKey, decide, recordAction, recordOutcome, targetKey, type DecideInput } from '../../src/core/governor/index.js';
+import {
+  ACTING_KINDS,
+  AUTONOMY_LEVELS,
+  Decision,
+  GovernorState,
+  INCIDENT_KINDS,
+  Incident,
+  RepoConfig,
+  emptyGovernorState,
+  type ActionKind,
+  type ActionRecord,
+  type IncidentKind,
+} from '../../src/core/schemas/index.js';
+
+const REPO = 'acme/web';
+const T0 = Date.parse('2025-03-01T12:00:00.000Z');
+const MIN = 60_000;
+const HOUR = 60 * MIN;
+
+const kindArb = fc.constantFrom(...INCIDENT_KINDS);
+const envArb = fc.option(fc.constantFrom('prod', 'staging'), { nil: undefined });
+const fingerprintArb = fc.constantFrom('fpA', 'fpB', 'fpC');
+const targetArb = fc.option(
+  fc.record({ type: fc.constantFrom('secret' as const, 'variable' as const, 'host' as const), name: fc.constantFrom('DEPLOY_TOKEN', 'API_URL') }),
+  { nil: null },
+);
+const runArb = fc.option(
+  fc.record({
+    id: fc.integer({ min: 1, max: 5 }),
+    attempt: fc.integer({ min: 1, max: 5 }),
+    from_fork: fc.boolean(),
+    actor: fc.option(fc.constantFrom('dependabot[bot]', 'alice', 'dependabot-preview[bot]'), { nil: undefined }),
+    pull_requests: fc.constant([] as number[]),
+  }),
+  { nil: undefined },
+);
+
+const incidentArb = (kind: fc.Arbitrary<IncidentKind> = kindArb): fc.Arbitrary<Incident> =>
+  fc
+    .record({
+      kind,
+      target: targetArb,
+      confidence: fc.double({ min: 0, max: 1, noNaN: true }),
+      fingerprint: fingerprintArb,
+      summary: fc.constantFrom('deploy failed', 'ETIMEDOUT fetching registry', 'no matching version'),
+      environment: envArb,
+      run: runArb,
+    })
+    .map((i) => Incident.parse({ ...i, evidence: [], repo: { owner: 'acme', repo: 'web' } }));
+
+const minutesArb = fc.integer({ min: 0, max: 90 });
+const configArb: fc.Arbitrary<RepoConfig> = fc
+  .record({
+    enabled: fc.boolean(),
+    default_level: fc.constantFrom(...AUTONOMY_LEVELS),
+    prodLevel: fc.constantFrom(...AUTONOMY_LEVELS),
+    default_minutes: minutesArb,
+    rerunMinutes: fc.option(minutesArb, { nil: undefined }),
+    max_actions_per_hour: fc.integer({ min: 0, max: 12 }),
+    max_fail_streak: fc.integer({ min: 1, max: 4 }),
+    recurrence_limit: fc.integer({ min: 1, max: 4 }),
+    half_open_after_minutes: minutesArb,
+    max_rerun_attempts: fc.integer({ min: 1, max: 5 }),
+    min_success_probability: fc.double({ min: 0, max: 1, noNaN: true }),
+    mode: fc.constantFrom('adaptive' as const, 'predictive' as const),
+  })
+  .map((c) =>
+    RepoConfig.parse({
+      enabled: c.enabled,
+      default_level: c.default_level,
+      environments: { prod: { level: c.prodLevel } },
+      cooldowns: { default_minutes: c.default_minutes, per_action: c.rerunMinutes === undefined ? {} : { RERUN: c.rerunMinutes } },
+      limits: {
+        max_actions_per_hour: c.max_actions_per_hour,
+        max_fail_streak: c.max_fail_streak,
+        recurrence_limit: c.recurrence_limit,
+        half_open_after_minutes: c.half_open_after_minutes,
+        max_rerun_attempts: c.max_rerun_attempts,
+      },
+      prediction: { min_success_probability: c.min_success_probability },
+      blueprint: { mode: c.mode },
+    }),
+  );
+
+const actingArb = fc.constantFrom(...(ACTING_KINDS as ActionKind[]));
+const targetKeys = ['secret:DEPLOY_TOKEN', 'variable:API_URL', 'host:DEPLOY_TOKEN', 'fp:fpA', 'fp:fpB'].map((t) => `${REPO}#${t}`);
+const targetKeyArb = fc.constantFrom(...targetKeys);
+const isoArb = (fromMs: number, toMs: number): fc.Arbitrary<string> =>
+  fc.integer({ min: fromMs, max: toMs }).map((ms) => new Date(ms).toISOString());
+
+const recordArb: fc.Arbitrary<ActionRecord> = fc
+  .record({
+    at: isoArb(T0 - 30 * HOUR, T0 + HOUR),
+    action: actingArb,
+    env: fc.option(fc.constantFrom('prod', 'staging'), { nil: null }),
+    incident_kind: kindArb,
+    incident_fingerprint: fingerprintArb,
+    target_key: targetKeyArb,
+    run_id: fc.option(fc.integer({ min: 1, max: 5 }), { nil: null }),
+    outcome: fc.constantFrom(null, 'success' as const, 'failure' as const),
+  })
+  .map(({ env, ...r }) => ({
+    ...r,
+    cooldown_key: cooldownKey(REPO, env, r.incident_kind, r.action),
+    run_attempt: r.run_id === null ? null : 1,
+    certificate_hash: null,
+  }));
+
+const stateArb: fc.Arbitrary<GovernorState> = fc
+  .record({
+    halted: fc.boolean(),
+    ema: fc.dictionary(actingArb, fc.double({ min: 0, max: 1, noNaN: true }), { maxKeys: 4 }),
+    version: fc.integer({ min: 1, max: 30 }),
+    weights: fc.dictionary(actingArb, fc.double({ min: 0.2, max: 2, noNaN: true }), { maxKeys: 4 }),
+    predictions: fc.dictionary(
+      fc.tuple(kindArb, actingArb).map(([k, a]) => `${k}|${a}`),
+      fc.record({ successes: fc.nat(20), failures: fc.nat(20) }),
+      { maxKeys: 6 },
+    ),
+    fail_streaks: fc.dictionary(targetKeyArb, fc.nat(5), { maxKeys: 3 }),
+    recurrences: fc.dictionary(fingerprintArb, fc.nat(4), { maxKeys: 2 }),
+    escalations: fc.dictionary(targetKeyArb, fc.record({ at: isoArb(T0 - 4 * HOUR, T0 + HOUR), probe_used: fc.boolean() }), { maxKeys: 2 }),
+    actions: fc.array(recordArb, { maxLength: 40 }),
+  })
+  .map((s) =>
+    GovernorState.parse({
+      ...s,
+      halted_reason: s.halted ? 'drill' : null,
+      policy: { version: s.version, weights: s.weights, history: [] },
+    }),
+  );
+
+const nowArb = fc.integer({ min: T0, max: T0 + 3 * HOUR }).map((ms) => new Date(ms));
+
+const inputArb: fc.Arbitrary<DecideInput> = fc
+  .record({
+    incident: incidentArb(),
+    state: stateArb,
+    config: configArb,
+    now: nowArb,
+    environment: envArb,
+    autonomyEnabled: fc.option(fc.boolean(), { nil: undefined }),
+  })
+  .map((i) => ({ ...i, repository: REPO }));
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+const NUM_RUNS = 300;
+
+describe('Governor properties', () => {
+  it('every decision is a valid Decision, consistent with its verdict', () => {
+    fc.assert(
+      fc.property(inputArb, (input) => {
+        const d = decide(input);
+        expect(Decision.safeParse(d).success).toBe(true);
+        expect(d.decided_at).toBe(input.now.toISOString());
+        expect(d.reason.length).toBeGreaterThan(0);
+        if (d.verdict === 'noop') {
+          expect(d.action).toBe('NOOP');
+          expect(d.steps).toEqual([]);
+        } else {
+          expect(d.action).not.toBe('NOOP');
+          expect(d.steps[0]).toBe(d.action);
+        }
+        for (const c of d.candidates) expect(c.score).toBeCloseTo(c.weight * (c.ema - c.cooldown_penalty), 12);
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  it('while halted, nothing but NOOP(halted)', () => {
+    const haltedArb = fc
+      .tuple(inputArb, fc.constantFrom('state', 'config', 'door'))
+      .map(([i, how]) =>
+        how === 'state'
+          ? { ...i, state: { ...i.state, halted: true } }
+          : how === 'config'
+            ? { ...i, config: { ...i.config, enabled: false } }
+            : { ...i, autonomyEnabled: false },
+      );
+    fc.assert(
+      fc.property(haltedArb, (input) => {
+        const d = decide(input);
+        expect(d).toMatchObject({ verdict: 'noop', action: 'NOOP', steps: [], guardrail: 'halted' });
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  it('never CREATE_SECRET for credential.invalid, another kind, a fork or Dependabot', () => {
+    fc.assert(
+      fc.property(inputArb, (input) => {
+        const d = decide(input);
+        const run = input.incident.run;
+        const secretless = run?.from_fork === true || /^dependabot/i.test(run?.actor ?? '');
+        if (input.incident.kind !== 'secret.missing' || secretless) {
+          expect(d.steps).not.toContain('CREATE_SECRET');
+          expect(d.proposed_steps ?? []).not.toContain('CREATE_SECRET');
+          expect(d.candidates.map((c) => c.action)).not.toContain('CREATE_SECRET');
+        }
+      }),
+      { numRuns: NUM_RUNS },
+    );
+    fc.assert(
+      fc.property(inputArb, incidentArb(fc.constant('credential.invalid')), (input, incident) => {
+        const d = decide({ ...input, incident });
+        expect(d.steps).not.toContain('CREATE_SECRET');
+        expect(['ESCALATE', 'NOOP']).toContain(d.action);
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  it('decide() is deterministic and never mutates its input', () => {
+    fc.assert(
+      fc.property(inputArb, (input) => {
+        const before = structuredClone(input);
+        const frozen = deepFreeze(structuredClone(input));
+        const a = decide(frozen); // a write to frozen input would throw
+        const b = decide(input);
+        expect(b).toEqual(a);
+        expect(input).toEqual(before);
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  it('recordAction and recordOutcome never mutate their input', () => {
+    fc.assert(
+      fc.property(inputArb, fc.constantFrom('success' as const, 'failure' as const, 'neutral' as const), (input, conclusion) => {
+        const d = decide(input);
+        const state = deepFreeze(structuredClone(input.state));
+        const config = deepFreeze(structuredClone(input.config));
+        const next = recordAction(state, deepFreeze(d), { at: input.now, runId: input.incident.run?.id ?? null, runAttempt: 1, certificateHash: null });
+        const r = recordOutcome(deepFreeze(next), { at: new Date(input.now.getTime() + MIN), runId: input.incident.run?.id ?? 1, conclusion, incidentFingerprintNow: input.incident.fingerprint }, config);
+        expect(GovernorState.safeParse(r.state).success).toBe(true);
+        expect(r.state.policy.history.length).toBeLessThanOrEqual(50);
+        for (const w of Object.values(r.state.policy.weights)) {
+          expect(w).toBeGreaterThanOrEqual(0.2);
+          expect(w).toBeLessThanOrEqual(2);
+        }
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  it('never more than max_actions_per_hour actions in any hour, decisions applied in sequence', () => {
+    const stepArb = fc.record({
+      dt: fc.integer({ min: 0, max: 20 * MIN }),
+      incident: incidentArb(),
+      conclusion: fc.option(fc.constantFrom('success' as const, 'failure' as const), { nil: undefined }),
+    });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 5 }),
+        fc.integer({ min: 0, max: 10 }),
+        fc.constantFrom('adaptive' as const, 'predictive' as const),
+        fc.array(stepArb, { minLength: 1, maxLength: 60 }),
+        (max, cooldown, mode, steps) => {
+          const config = RepoConfig.parse({
+            default_level: 'full',
+            cooldowns: { default_minutes: cooldown },
+            limits: { max_actions_per_hour: max, max_fail_streak: 100, recurrence_limit: 100 },
+            prediction: { min_success_probability: 0 },
+            blueprint: { mode },
+          });
+          let state = emptyGovernorState();
+          let now = T0;
+          const acted: number[] = [];
+          steps.forEach((step, i) => {
+            now += step.dt;
+            const d = decide({ incident: step.incident, state, config, now: new Date(now), repository: REPO });
+            // Suggestions are approved at once: the rate limit must hold for them too.
+            if (d.action !== 'NOOP') {
+              state = recordAction(state, d, { at: new Date(now), runId: 1000 + i, runAttempt: 1, certificateHash: null });
+              if (d.action !== 'ESCALATE') acted.push(now);
+            }
+            if (step.conclusion) state = recordOutcome(state, { at: new Date(now), runId: 1000 + i, conclusion: step.conclusion }, config).state;
+          });
+          for (const t of acted) {
+            const inWindow = acted.filter((x) => x > t - RATE_WINDOW_MS && x <= t).length;
+            expect(inWindow).toBeLessThanOrEqual(max);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('a target over its fail streak with a closed circuit only escalates (or stays silent)', () => {
+    fc.assert(
+      fc.property(inputArb, (input) => {
+        const tKey = targetKey(input.repository, input.incident);
+        const state = {
+          ...input.state,
+          escalations: Object.fromEntries(Object.entries(input.state.escalations).filter(([k]) => k !== tKey)),
+          fail_streaks: { ...input.state.fail_streaks, [tKey]: input.config.limits.max_fail_streak },
+        };
+        const d = decide({ ...input, state });
+        expect(['ESCALATE', 'NOOP']).toContain(d.action);
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+});
