@@ -172,5 +172,9 @@ export interface RepoModel {
   comments: Map<number, CommentModel>;
   pulls: Map<number, PullModel>;
   checkRuns: Map<number, CheckRunModel>;
+  /** login -> role (admin, maintain, write, triage, read). */
+  collaborators: Map<string, CollaboratorRole>;
   nextNumber: number;
 }
+
+export type CollaboratorRole = 'admin' | 'maintain' | 'write' | 'triage' | 'read';

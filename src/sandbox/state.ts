@@ -7,7 +7,7 @@ import sodium from 'libsodium-wrappers';
 import { Chaos } from './chaos.js';
 import { GitStore, type FlatEntry } from './git.js';
 import type {
-  AttemptModel, CheckRunModel, CommentModel, EnvironmentModel, IssueModel, JobModel, KeyPair, Level, Permissions,
+  AttemptModel, CheckRunModel, CollaboratorRole, CommentModel, EnvironmentModel, IssueModel, JobModel, KeyPair, Level, Permissions,
   PullModel, RepoModel, RunModel, RunTrigger, TokenInfo, VariableRecord, WorkflowModel, WorkflowRequirements,
 } from './model.js';
 import { ALL_PERMISSIONS } from './model.js';
@@ -138,6 +138,7 @@ export class SandboxState {
       created_at: now, pushed_at: now, git: new GitStore(), refs: new Map(), keys: this.keyPair(), secrets: new Map(),
       variables: new Map(), environments: new Map(), workflows: [], runs: [], issues: new Map(), comments: new Map(),
       pulls: new Map(), checkRuns: new Map(), nextNumber: 1,
+      collaborators: new Map([[input.owner.toLowerCase(), 'admin'], ['octocat', 'admin'], ['sandbox-admin', 'admin']]),
     };
     this.repos.set(this.key(input.owner, input.repo), r);
     const name = 'Build & Deploy';
@@ -149,6 +150,13 @@ export class SandboxState {
     }, 'Initial commit');
     r.workflows.push({ id: this.nextId(), name, path, state: 'active', created_at: now, updated_at: now, requirements: {} });
     return r;
+  }
+
+  /** Gives `login` a role on the repository (`null` removes it). */
+  setCollaborator(owner: string, repo: string, login: string, role: CollaboratorRole | null): void {
+    const r = this.repo(owner, repo);
+    if (role) r.collaborators.set(login.toLowerCase(), role);
+    else r.collaborators.delete(login.toLowerCase());
   }
 
   // ---------------------------------------------------------------- git helpers

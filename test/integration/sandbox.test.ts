@@ -379,6 +379,14 @@ describe('sandbox: issues, checks, errors, chaos', () => {
     expect((await status(gh.issues.create({ ...o, title: '' }))).status).toBe(422);
   });
 
+  test('collaborator permission levels', async () => {
+    sb.state.setCollaborator('acme', 'git', 'maintainer-mo', 'maintain');
+    const get = async (username: string) => (await gh.repos.getCollaboratorPermissionLevel({ owner: 'acme', repo: 'git', username })).data;
+    expect(await get('acme')).toMatchObject({ permission: 'admin', role_name: 'admin' });
+    expect(await get('maintainer-mo')).toMatchObject({ permission: 'write', role_name: 'maintain' });
+    expect(await get('stranger')).toMatchObject({ permission: 'read' });
+  });
+
   test('check runs', async () => {
     const o = { owner: 'acme', repo: 'git' };
     const sha = sb.state.headSha('acme', 'git');

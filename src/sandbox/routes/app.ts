@@ -60,4 +60,13 @@ export const appRoutes: RouteDef[] = [
   },
   { method: 'GET', path: '/user', handler: ({ state, actor }) => ok(user(state, actor?.login ?? 'octocat')) },
   { method: 'GET', path: '/repos/{owner}/{repo}', perm: ['metadata', 'read'], handler: ({ state, repo }) => ok(repoShape(state, repo)) },
+  {
+    // GitHub: `permission` is the legacy level (admin/write/read/none), `role_name` the finer role.
+    method: 'GET', path: '/repos/{owner}/{repo}/collaborators/{username}/permission', perm: ['metadata', 'read'],
+    handler: ({ state, repo, params }) => {
+      const role = repo.collaborators.get(params.username!.toLowerCase());
+      const permission = !role ? (repo.private ? 'none' : 'read') : role === 'maintain' ? 'write' : role === 'triage' ? 'read' : role;
+      return ok({ permission, role_name: role ?? permission, user: { ...user(state, params.username!), permissions: { admin: permission === 'admin', maintain: role === 'maintain' || permission === 'admin', push: permission === 'admin' || permission === 'write', triage: !!role && role !== 'read', pull: permission !== 'none' } } });
+    },
+  },
 ];
