@@ -243,7 +243,7 @@ export function renderPostmortem(input: PostmortemInput): string {
     run?.head_branch ? `- Branch: ${run.head_branch}` : null,
     run ? `- Run: ${input.runUrl ?? run.html_url ?? `run ${run.id}`} (attempt ${run.attempt})` : input.runUrl ? `- Run: ${input.runUrl}` : null,
     input.occurrences !== undefined ? `- Occurrences of this failure: ${input.occurrences}` : null,
-    '- The deploy did not complete until a human acts.',
+    '- The deploy stays failed until a human acts.',
   ].filter((l): l is string => l !== null);
 
   return [

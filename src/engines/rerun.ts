@@ -45,6 +45,9 @@ export async function executeRerun(port: RunsPort, plan: RerunPlan): Promise<Rer
   const { repo, runId } = plan;
   const target = `run ${runId}`;
 
+  const early = rerunRefusal(plan.attempt, plan.maxAttempts);
+  if (early) return failed(ACTION, early, { notes: [`Refused to re-run ${target}: ${early}.`] });
+
   let current: WorkflowRun;
   try {
     current = await port.getRun(repo, runId);
