@@ -48,5 +48,5 @@ branch; please do not push to it by hand.
 | \`.bridge/grants/uses.json\` | Times each grant was used |
 | \`.bridge/approvals/pending.json\` | Decisions waiting for a \`/bridge approve <id>\` comment |
 
-Verify the chain offline with \`npx living-bridge verify --repo <owner/name>\`.
+Anyone can verify the certificate chain offline: the public keys are in \`.bridge/keys/\`.
 `;
