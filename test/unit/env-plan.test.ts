@@ -148,6 +148,10 @@ describe('planSync', () => {
     expect(env.reason).toContain('wait_timer 0 -> 10');
     expect(env.reason).not.toContain('reviewers');
     expect(env.settings).toEqual({ wait_timer: 10, prevent_self_review: true, reviewers: [{ type: 'User', id: 1 }] });
+    // prevent_self_review is reported only with required reviewers: unreported is not drift.
+    const noReviewers = empty();
+    noReviewers.environments.prod = { variables: {}, secrets: {}, audited: true, settings: { wait_timer: 5 } };
+    expect(find(plan({ environments: { prod: { settings: { wait_timer: 5, prevent_self_review: true } } } }, noReviewers), 'environment', 'prod', 'environment:prod')!.op).toBe('noop');
     const same = plan({ environments: { prod: { settings: { wait_timer: 0 } } } }, actual);
     expect(find(same, 'environment', 'prod', 'environment:prod')!.op).toBe('noop');
   });
@@ -189,5 +193,7 @@ describe('discoveredInventory', () => {
     });
     expect(sameDiscovered(d, { ...d, generated_at: 'later' })).toBe(true);
     expect(sameDiscovered(d, { ...d, repository: { variables: [], secrets: ['S'] } })).toBe(false);
+    expect(sameDiscovered(undefined, discoveredInventory(empty(), file({}), new Date(0)))).toBe(true);
+    expect(sameDiscovered(undefined, d)).toBe(false);
   });
 });

@@ -30,7 +30,8 @@ export function discoveredInventory(actual: ActualInventory, declared: Environme
 
 /** Same inventory, ignoring when it was generated (write back only when this is false). */
 export function sameDiscovered(a: DiscoveredInventory | undefined, b: DiscoveredInventory | undefined): boolean {
-  if (!a || !b) return a === b;
-  const strip = (d: DiscoveredInventory): string => JSON.stringify({ r: d.repository, e: Object.keys(d.environments).sort().map((k) => [k, d.environments[k]]) });
+  // No section and an empty inventory are the same: nothing to write back.
+  const strip = (d: DiscoveredInventory | undefined): string =>
+    d === undefined ? JSON.stringify({ r: { variables: [], secrets: [] }, e: [] }) : JSON.stringify({ r: d.repository, e: Object.keys(d.environments).sort().map((k) => [k, d.environments[k]]) });
   return strip(a) === strip(b);
 }

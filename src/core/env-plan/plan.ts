@@ -310,8 +310,9 @@ export function settingsDiff(decl: EnvironmentSettings, act: EnvironmentSettings
   if (decl.wait_timer !== undefined && decl.wait_timer !== (act.wait_timer ?? 0)) {
     out.push(`wait_timer ${act.wait_timer ?? 0} -> ${decl.wait_timer}`);
   }
-  if (decl.prevent_self_review !== undefined && decl.prevent_self_review !== (act.prevent_self_review ?? false)) {
-    out.push(`prevent_self_review ${String(act.prevent_self_review ?? false)} -> ${String(decl.prevent_self_review)}`);
+  // GitHub reports prevent_self_review only inside a required_reviewers rule: unreported is unknown, not false.
+  if (decl.prevent_self_review !== undefined && act.prevent_self_review !== undefined && decl.prevent_self_review !== act.prevent_self_review) {
+    out.push(`prevent_self_review ${String(act.prevent_self_review)} -> ${String(decl.prevent_self_review)}`);
   }
   if (decl.reviewers !== undefined && reviewerKey(decl.reviewers) !== reviewerKey(act.reviewers)) {
     out.push(`reviewers [${reviewerKey(act.reviewers)}] -> [${reviewerKey(decl.reviewers)}]`);
