@@ -81,7 +81,7 @@ export interface FakeGitHubOptions {
   logChunkSize?: number;
 }
 
-export type PermissionLevel = Awaited<ReturnType<GitHubPort['getPermissionLevel']>>;
+export type PermissionLevel = 'admin' | 'maintain' | 'write' | 'triage' | 'read' | 'none';
 
 export interface FakeCall { method: PortMethod; repo: string; args: unknown[] }
 
