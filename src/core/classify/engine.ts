@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ClassifyContext, FailureEvidence, Incident, IncidentKind, IncidentTarget } from '../schemas/index.js';
-import { cleanLine, evidenceText, isCredentialName, normalizeName } from './normalize.js';
+import { cleanLine, evidenceText, isCredentialName, normalizeName, own } from './normalize.js';
 import { PREFILTER, RULES, type RawSignal } from './rules.js';
 
 export interface ClassifyOptions {
@@ -145,7 +145,7 @@ export class ClassifierState {
     const s = STEP_HEADER.exec(text);
     if (s) {
       this.stepId++;
-      this.stepName = (s[1] as string).slice(0, 200).trim();
+      this.stepName = own((s[1] as string).slice(0, 200).trim());
       if (this.stepNames.size < MAX_STEPS) this.stepNames.set(this.stepId, this.stepName);
       this.stepEnv = new Map();
       return;
@@ -155,7 +155,7 @@ export class ClassifierState {
 
   private noteVars(text: string): void {
     for (const m of text.matchAll(/\bvars\.([A-Za-z_][A-Za-z0-9_]*)/g)) {
-      if (this.varsMentioned.size < MAX_ENV_NAMES) this.varsMentioned.add(normalizeName(m[1] as string));
+      if (this.varsMentioned.size < MAX_ENV_NAMES) this.varsMentioned.add(own(normalizeName(m[1] as string)));
     }
   }
 
@@ -166,11 +166,11 @@ export class ClassifierState {
     if (this.block === 'with' && state !== 'masked') return;
     const key = this.block === 'env' ? name : `input:${name}`;
     const before = this.stepEnv.get(key);
-    if (before !== 'empty' && this.stepEnv.size < MAX_ENV_NAMES) this.stepEnv.set(key, state);
+    if (before !== 'empty' && this.stepEnv.size < MAX_ENV_NAMES) this.stepEnv.set(own(key), state);
     if (this.block === 'env' && (state !== 'set' || this.envSeen.has(name)) && (this.envSeen.size < MAX_ENV_NAMES || this.envSeen.has(name))) {
       const prior = this.envSeen.get(name);
       if (!(prior && prior.state === 'empty' && prior.step === this.stepId)) {
-        this.envSeen.set(name, { state, step: this.stepId, line: this.lineNo, text });
+        this.envSeen.set(own(name), { state, step: this.stepId, line: this.lineNo, text: own(text) });
       }
     }
   }
@@ -196,7 +196,7 @@ export class ClassifierState {
   }
 
   private evidence(text: string, line: number): FailureEvidence {
-    const ev: FailureEvidence = { line, text: evidenceText(text, this.known) };
+    const ev: FailureEvidence = { line, text: own(evidenceText(text, this.known)) };
     if (this.ctx.job_id !== undefined) ev.job_id = this.ctx.job_id;
     if (this.ctx.job_name !== undefined) ev.job_name = this.ctx.job_name;
     if (this.stepName !== undefined) ev.step = this.stepName.slice(0, 200);

@@ -22,8 +22,13 @@ export function cleanLine(raw: string): string {
   if (s.charCodeAt(0) === 0xfeff) s = s.slice(1);
   if (s.charCodeAt(s.length - 1) === 13) s = s.slice(0, -1);
   // Fast path: only run the timestamp regex when the line looks like it starts with one.
-  if (s.length > 20 && s.charCodeAt(4) === 45 /* - */ && s.charCodeAt(10) === 84 /* T */) {
-    s = s.replace(TIMESTAMP, '');
+  if (s.length > 19 && s.charCodeAt(4) === 45 /* - */ && s.charCodeAt(10) === 84 /* T */ && s.charCodeAt(13) === 58 /* : */) {
+    const z = s.indexOf('Z', 19);
+    if (z !== -1 && z <= 40) {
+      s = s.slice(s.charCodeAt(z + 1) === 32 ? z + 2 : z + 1);
+    } else {
+      s = s.replace(TIMESTAMP, '');
+    }
     if (s.charCodeAt(0) === 0xfeff) s = s.slice(1);
   }
   if (s.includes('\u001b')) s = s.replace(ANSI, '');
@@ -79,4 +84,14 @@ export function isCredentialName(name: string): boolean {
 /** `github-token` / `github_token` / `GITHUB_TOKEN` compare equal. */
 export function normalizeName(name: string): string {
   return name.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
+}
+
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+/**
+ * A copy of a string that does not share memory with the (large) chunk it was sliced from. Use it for every
+ * string the classifier keeps, or a few retained slices would pin whole megabyte chunks in memory.
+ */
+export function own(s: string): string {
+  return dec.decode(enc.encode(s));
 }

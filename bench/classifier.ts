@@ -1,0 +1,99 @@
+/**
+ * Classifier throughput benchmark (not a test). Generates a ~200 MB realistic Actions log in os.tmpdir(), then
+ * measures (a) a plain readline line count over the file (baseline) and (b) classify() over fs.createReadStream,
+ * reporting MB/s, the ratio (goal >= 0.3x) and peak RSS growth during (b) (goal < 100 MB).
+ * Run: node --import tsx bench/classifier.ts [sizeMB]
+ */
+import { createReadStream, createWriteStream, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { once } from 'node:events';
+import { classify } from '../src/core/classify/index.js';
+
+const targetMB = Number(process.argv[2] ?? 200);
+const file = join(tmpdir(), `lb-classifier-bench-${process.pid}.log`);
+
+const NOISE = [
+  'npm http fetch GET 200 https://registry.npmjs.org/@babel%2fcore 34ms (cache hit)',
+  '\u001b[36mwebpack\u001b[39m compiled chunk main.[contenthash].js 1.2 MiB [emitted] [big]',
+  '  ✓ renders the cart with 3 items (12 ms)',
+  'Downloading https://repo.maven.apache.org/maven2/org/slf4j/slf4j-api/2.0.9/slf4j-api-2.0.9.pom',
+  '[INFO] Building jar: /home/runner/work/app/app/target/app-1.0.0.jar',
+  'Step 7/12 : RUN apt-get update && apt-get install -y curl',
+  ' ---> Using cache',
+  'added 1423 packages, and audited 1424 packages in 23s',
+  'PASS src/components/Cart.test.tsx (5.123 s)',
+  '##[warning]Node.js 16 actions are deprecated. Please update the following actions to use Node.js 20.',
+];
+
+async function generate(): Promise<number> {
+  const out = createWriteStream(file);
+  let bytes = 0;
+  let i = 0;
+  const limit = targetMB * 1024 * 1024;
+  while (bytes < limit) {
+    let block = '';
+    for (let k = 0; k < 2000; k++, i++) {
+      const ts = `2024-05-01T10:${String(Math.floor(i / 60) % 60).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}.${String(i % 10_000_000).padStart(7, '0')}Z `;
+      let line: string;
+      if (i % 5000 === 0) line = `##[group]Run npm run build:${i}\n${ts}  env:\n${ts}    NODE_ENV: production\n${ts}    NPM_TOKEN: ***\n${ts}##[endgroup]`;
+      else if (i % 50_000 === 7) line = 'npm ERR! code ECONNRESET';
+      else line = NOISE[i % NOISE.length] as string;
+      block += ts + line + '\n';
+    }
+    block += '2024-05-01T11:00:00.0000000Z ##[error]Process completed with exit code 1.\n';
+    bytes += Buffer.byteLength(block);
+    if (!out.write(block)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+  return statSync(file).size;
+}
+
+async function baseline(): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  let n = 0;
+  const rl = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
+  for await (const _line of rl) n++;
+  if (n === 0) throw new Error('empty');
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+async function classifier(): Promise<{ seconds: number; rssGrowthMB: number; kinds: string[] }> {
+  global.gc?.();
+  const rss0 = process.memoryUsage().rss;
+  let peak = rss0;
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 20);
+  const t0 = process.hrtime.bigint();
+  const incidents = await classify(createReadStream(file, { highWaterMark: 1 << 20 }), { repo: { owner: 'bench', repo: 'log' } });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  clearInterval(timer);
+  peak = Math.max(peak, process.memoryUsage().rss);
+  return { seconds, rssGrowthMB: (peak - rss0) / 1024 / 1024, kinds: incidents.map((i) => i.kind) };
+}
+
+try {
+  const size = await generate();
+  const mb = size / 1024 / 1024;
+  const b = await baseline();
+  const c = await classifier();
+  const result = {
+    file_mb: Number(mb.toFixed(1)),
+    baseline_readline_mb_s: Number((mb / b).toFixed(1)),
+    classify_mb_s: Number((mb / c.seconds).toFixed(1)),
+    ratio: Number((b / c.seconds).toFixed(2)),
+    peak_rss_growth_mb: Number(c.rssGrowthMB.toFixed(1)),
+    goals: { ratio_ge_0_3: b / c.seconds >= 0.3, rss_lt_100mb: c.rssGrowthMB < 100 },
+    incidents: c.kinds,
+    node: process.version,
+  };
+  console.log(JSON.stringify(result, null, 2));
+  console.log(
+    `| classifier (${result.file_mb} MB log) | readline ${result.baseline_readline_mb_s} MB/s | classify ${result.classify_mb_s} MB/s | ratio ${result.ratio}x | peak RSS +${result.peak_rss_growth_mb} MB |`,
+  );
+} finally {
+  rmSync(file, { force: true });
+}
