@@ -140,7 +140,7 @@ export function missingPermissionMessage(permission: string, what?: string): str
     name === 'secrets' || name === 'actions_variables' || name === 'variables' || name === 'environments' || name === 'administration'
       ? `GITHUB_TOKEN can never have it: workflows cannot grant GITHUB_TOKEN permission to write secrets, variables or environments.`
       : `Grant it in the workflow's \`permissions:\` block, or use a token that has it.`,
-    `Use a GitHub App installation token (actions/create-github-app-token with the Living Bridge App, whose manifest app.yml requests "${perm}"), or a fine-grained personal access token with "${perm}" on this repository, and pass it as the \`token\` input.`,
+    `Use a GitHub App installation token (actions/create-github-app-token with the Living Bridge App, whose manifest app.yml requests "${name === 'variables' ? perm.replace('variables', 'actions_variables') : perm}"), or a fine-grained personal access token with "${perm}" on this repository, and pass it as the \`token\` input.`,
     'See docs/action.md, "Which token".',
   ].join(' ');
 }
