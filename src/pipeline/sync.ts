@@ -312,11 +312,12 @@ export async function sync(ctx: PipelineContext, opts: SyncOptions): Promise<Syn
   let after = audit;
   let certified = applied.length > 0;
   if (applied.length > 0) {
-    const touched = new Set(applied.map((r) => r.item.scope));
+    // Forget the cached lists we changed (they are read in full again); the others still answer 304.
+    const touched = new Set(applied.map((r) => (r.item.kind === 'environment' ? auditKey.environments : r.item.kind === 'secret' ? auditKey.secrets(r.item.scope) : auditKey.variables(r.item.scope))));
     const stale: SyncState = {
       ...syncState,
       etags: audit.etags,
-      inventory: Object.fromEntries(Object.entries(audit.inventory).filter(([k]) => ![...touched].some((s) => k === auditKey.variables(s) || k === auditKey.secrets(s)) && !(k === auditKey.environments && applied.some((r) => r.item.kind === 'environment')))),
+      inventory: Object.fromEntries(Object.entries(audit.inventory).filter(([k]) => !touched.has(k))),
     };
     after = await auditInventory(gh, repo, stale, auditScopes);
     requests.verify = after.calls;
