@@ -64164,7 +64164,6 @@ var f4 = (n2) => String(Math.round(n2 * 1e4) / 1e4);
 var minutes = (ms) => f4(ms / 6e4);
 function scanLog(state, repository, incident, leads, keys, nowMs, nowIso) {
   const prefix = repositoryKeyPrefix(repository);
-  const kind = incident.kind;
   const fingerprint2 = incident.fingerprint;
   const cutoffMs = nowMs - RATE_WINDOW_MS;
   const cutoffIso = iso(cutoffMs);
@@ -64177,12 +64176,10 @@ function scanLog(state, repository, incident, leads, keys, nowMs, nowIso) {
     if (action === "ESCALATE" || action === "NOOP") continue;
     const at2 = rec.at;
     if (inWindow(at2, cutoffIso, cutoffMs, nowIso, nowMs) && rec.cooldown_key.startsWith(prefix)) recentActions++;
-    if (rec.incident_kind === kind) {
-      for (let j2 = 0; j2 < leads.length; j2++) {
-        if (action === leads[j2] && rec.cooldown_key === keys[j2]) {
-          const prev = latest[j2];
-          if (prev === null || prev === void 0 || isLater(at2, prev)) latest[j2] = at2;
-        }
+    for (let j2 = 0; j2 < leads.length; j2++) {
+      if (action === leads[j2] && rec.cooldown_key === keys[j2]) {
+        const prev = latest[j2];
+        if (prev === null || prev === void 0 || isLater(at2, prev)) latest[j2] = at2;
       }
     }
     if (rec.outcome === "success" && rec.incident_fingerprint === fingerprint2) {
@@ -64231,6 +64228,39 @@ function explainScore(s2, incident) {
   const p2 = s2.prediction;
   return `${head}: ${formula}; predicted success ${f2(p2.p)} (${p2.successes} successes, ${p2.failures} failures, prior Beta(${p2.alpha},${p2.beta}))`;
 }
+function noopDecision(base, guardrail, reason, proposed, candidates, key) {
+  return {
+    ...base,
+    verdict: "noop",
+    action: "NOOP",
+    steps: [],
+    guardrail,
+    reason,
+    cooldown_key: key,
+    candidates,
+    suggested_because: null,
+    probe: false,
+    proposed_steps: proposed
+  };
+}
+function escalateDecision(base, input2, level, escalateKey, guardrail, why) {
+  const scored = scoreOne(input2.state, input2.config, input2.incident, ["ESCALATE"], 0, escalateKey, null, input2.now.getTime());
+  if (level === "observe") {
+    return noopDecision(base, guardrail, `observe level: recorded only; would escalate: ${why}`, ["ESCALATE"], [scored.candidate], escalateKey);
+  }
+  return {
+    ...base,
+    verdict: "execute",
+    action: "ESCALATE",
+    steps: ["ESCALATE"],
+    guardrail,
+    reason: `${why}; level ${level} → execute ESCALATE`,
+    cooldown_key: escalateKey,
+    candidates: [scored.candidate],
+    suggested_because: null,
+    probe: false
+  };
+}
 function decide(input2) {
   const { incident, state, config: config2, now, repository } = input2;
   const nowMs = now.getTime();
@@ -64238,7 +64268,6 @@ function decide(input2) {
   const environment = input2.environment ?? incident.environment ?? null;
   const level = levelFor(config2, environment);
   const tKey = targetKey(repository, incident);
-  const keyOf = (a2) => cooldownKey(repository, environment, incident.kind, a2);
   const base = {
     incident_kind: incident.kind,
     target: incident.target,
@@ -64250,46 +64279,15 @@ function decide(input2) {
     environment,
     autonomy_level: level
   };
-  const noop4 = (guardrail, reason, proposed, candidates2, key) => ({
-    ...base,
-    verdict: "noop",
-    action: "NOOP",
-    steps: [],
-    guardrail,
-    reason,
-    cooldown_key: key,
-    candidates: candidates2,
-    suggested_because: null,
-    probe: false,
-    proposed_steps: proposed
-  });
   if (state.halted || !config2.enabled || input2.autonomyEnabled === false) {
     const why = state.halted ? `governor halted${state.halted_reason ? `: ${state.halted_reason}` : ""}` : !config2.enabled ? "autonomy disabled in .github/autonomy.yml (enabled: false)" : "autonomy disabled for this installation";
-    return noop4("halted", `halted: ${why}; nothing is done`, [], [], keyOf("NOOP"));
+    return noopDecision(base, "halted", `halted: ${why}; nothing is done`, [], [], cooldownKey(repository, environment, incident.kind, "NOOP"));
   }
   const menu = candidatesForIncident(incident, config2);
   const leads = menu.lists.map((l2) => l2[0] ?? "NOOP");
-  const keys = leads.map(keyOf);
-  const escalateKey = keyOf("ESCALATE");
+  const keys = leads.map((a2) => cooldownKey(repository, environment, incident.kind, a2));
+  const escalateKey = cooldownKey(repository, environment, incident.kind, "ESCALATE");
   const scan2 = scanLog(state, repository, incident, leads, keys, nowMs, nowIso);
-  const escalate = (guardrail, why) => {
-    const scored2 = scoreOne(state, config2, incident, ["ESCALATE"], 0, escalateKey, null, nowMs);
-    if (level === "observe") {
-      return noop4(guardrail, `observe level: recorded only; would escalate: ${why}`, ["ESCALATE"], [scored2.candidate], escalateKey);
-    }
-    return {
-      ...base,
-      verdict: "execute",
-      action: "ESCALATE",
-      steps: ["ESCALATE"],
-      guardrail,
-      reason: `${why}; level ${level} → execute ESCALATE`,
-      cooldown_key: escalateKey,
-      candidates: [scored2.candidate],
-      suggested_because: null,
-      probe: false
-    };
-  };
   let probe = false;
   const esc2 = state.escalations[tKey];
   if (esc2) {
@@ -64297,7 +64295,8 @@ function decide(input2) {
     const coolMs = config2.limits.half_open_after_minutes * 6e4;
     const openUntil = Number.isNaN(escMs) ? nowMs : escMs + coolMs;
     if (nowMs < openUntil) {
-      return noop4(
+      return noopDecision(
+        base,
         "half_open",
         `half-open: ${tKey} escalated at ${esc2.at}; one probe allowed after ${config2.limits.half_open_after_minutes} min (${minutes(openUntil - nowMs)} min left)`,
         [],
@@ -64306,7 +64305,8 @@ function decide(input2) {
       );
     }
     if (esc2.probe_used) {
-      return noop4(
+      return noopDecision(
+        base,
         "half_open",
         `half-open: the probe after the escalation of ${tKey} at ${esc2.at} is still awaiting its run's conclusion`,
         [],
@@ -64318,7 +64318,11 @@ function decide(input2) {
   } else {
     const streak = state.fail_streaks[tKey] ?? 0;
     if (streak >= config2.limits.max_fail_streak) {
-      return escalate(
+      return escalateDecision(
+        base,
+        input2,
+        level,
+        escalateKey,
         "fail_streak",
         `fail streak ${streak} ≥ max_fail_streak ${config2.limits.max_fail_streak} on ${tKey}: escalating to a human`
       );
@@ -64326,7 +64330,11 @@ function decide(input2) {
     const stored = state.recurrences[incident.fingerprint] ?? 0;
     const recurrences = stored + scan2.unstickedSuccesses;
     if (recurrences >= config2.limits.recurrence_limit) {
-      return escalate(
+      return escalateDecision(
+        base,
+        input2,
+        level,
+        escalateKey,
         "recurrence",
         `recurrence: failure ${incident.fingerprint} came back ${recurrences} time(s) after a "successful" heal (${stored} counted, ${scan2.unstickedSuccesses} now) ≥ recurrence_limit ${config2.limits.recurrence_limit}: escalating`
       );
@@ -64345,7 +64353,8 @@ function decide(input2) {
   const explained = `${probeNote}${explainScore(best, incident)}${modeNote}${notes}`;
   if (isLimited(lead)) {
     if (scan2.recentActions >= config2.limits.max_actions_per_hour) {
-      return noop4(
+      return noopDecision(
+        base,
         "rate_limited",
         `rate limited: ${scan2.recentActions} action(s) in the last hour ≥ max_actions_per_hour ${config2.limits.max_actions_per_hour}; would do ${explained}`,
         best.steps,
@@ -64354,7 +64363,8 @@ function decide(input2) {
       );
     }
     if (best.cooldown.active) {
-      return noop4(
+      return noopDecision(
+        base,
         "cooldown",
         `cooldown: ${lead} for ${incident.kind} in ${environment ?? "no environment"} until ${iso(best.cooldown.untilMs ?? nowMs)} (${minutes(best.cooldown.remainingMs)} of ${minutes(best.cooldown.totalMs)} min left); would do ${explained}`,
         best.steps,
@@ -64364,7 +64374,7 @@ function decide(input2) {
     }
   }
   if (level === "observe") {
-    return noop4(null, `observe level: recorded only; would do ${explained}`, best.steps, candidates, best.key);
+    return noopDecision(base, null, `observe level: recorded only; would do ${explained}`, best.steps, candidates, best.key);
   }
   let verdict = "execute";
   let because = null;
@@ -67052,11 +67062,11 @@ async function sync(ctx, opts) {
   let after = audit2;
   let certified = applied.length > 0;
   if (applied.length > 0) {
-    const touched = new Set(applied.map((r2) => r2.item.scope));
+    const touched = new Set(applied.map((r2) => r2.item.kind === "environment" ? auditKey.environments : r2.item.kind === "secret" ? auditKey.secrets(r2.item.scope) : auditKey.variables(r2.item.scope)));
     const stale = {
       ...syncState,
       etags: audit2.etags,
-      inventory: Object.fromEntries(Object.entries(audit2.inventory).filter(([k2]) => ![...touched].some((s2) => k2 === auditKey.variables(s2) || k2 === auditKey.secrets(s2)) && !(k2 === auditKey.environments && applied.some((r2) => r2.item.kind === "environment"))))
+      inventory: Object.fromEntries(Object.entries(audit2.inventory).filter(([k2]) => !touched.has(k2)))
     };
     after = await auditInventory(gh, repo, stale, auditScopes);
     requests.verify = after.calls;
