@@ -262,6 +262,9 @@ export async function sync(ctx: PipelineContext, opts: SyncOptions): Promise<Syn
   const file = await gh.readFile(repo, envFilePath, ref);
   if (!file) throw new SchemaError(envFilePath, [{ path: '(root)', message: `not found on ${ref}: declare the environment first (see docs/env-sync.md)` }]);
   const declared = parseEnvironmentFile(file.content, envFilePath);
+  if (opts.environment !== undefined && !declared.environments[opts.environment]) {
+    notes.push(`environment ${opts.environment} is not declared in ${envFilePath}: nothing to sync in it`);
+  }
 
   // 2. Memory: ETags, cached inventory, fingerprints of what we wrote.
   const ledger = ctx.ledgerFor(repo, config.ledger.branch);
