@@ -64230,17 +64230,47 @@ function explainScore(s2, incident) {
 }
 function noopDecision(base, guardrail, reason, proposed, candidates, key) {
   return {
-    ...base,
     verdict: "noop",
     action: "NOOP",
     steps: [],
     guardrail,
     reason,
+    incident_kind: base.incident_kind,
+    target: base.target,
+    incident_fingerprint: base.incident_fingerprint,
     cooldown_key: key,
     candidates,
+    policy_version: base.policy_version,
+    blueprint_mode: base.blueprint_mode,
+    decided_at: base.decided_at,
+    target_key: base.target_key,
+    environment: base.environment,
+    autonomy_level: base.autonomy_level,
     suggested_because: null,
     probe: false,
     proposed_steps: proposed
+  };
+}
+function actDecision(base, verdict, steps, guardrail, reason, key, candidates, because, probe) {
+  return {
+    verdict,
+    action: steps[0] ?? "NOOP",
+    steps,
+    guardrail,
+    reason,
+    incident_kind: base.incident_kind,
+    target: base.target,
+    incident_fingerprint: base.incident_fingerprint,
+    cooldown_key: key,
+    candidates,
+    policy_version: base.policy_version,
+    blueprint_mode: base.blueprint_mode,
+    decided_at: base.decided_at,
+    target_key: base.target_key,
+    environment: base.environment,
+    autonomy_level: base.autonomy_level,
+    suggested_because: because,
+    probe
   };
 }
 function escalateDecision(base, input2, level, escalateKey, guardrail, why) {
@@ -64248,18 +64278,7 @@ function escalateDecision(base, input2, level, escalateKey, guardrail, why) {
   if (level === "observe") {
     return noopDecision(base, guardrail, `observe level: recorded only; would escalate: ${why}`, ["ESCALATE"], [scored.candidate], escalateKey);
   }
-  return {
-    ...base,
-    verdict: "execute",
-    action: "ESCALATE",
-    steps: ["ESCALATE"],
-    guardrail,
-    reason: `${why}; level ${level} → execute ESCALATE`,
-    cooldown_key: escalateKey,
-    candidates: [scored.candidate],
-    suggested_because: null,
-    probe: false
-  };
+  return actDecision(base, "execute", ["ESCALATE"], guardrail, `${why}; level ${level} → execute ESCALATE`, escalateKey, [scored.candidate], null, false);
 }
 function decide(input2) {
   const { incident, state, config: config2, now, repository } = input2;
@@ -64395,18 +64414,7 @@ function decide(input2) {
       tail = `; level ${level} → suggest (${lead} needs a human's approval or a grant)`;
     }
   }
-  return {
-    ...base,
-    verdict,
-    action: lead,
-    steps: best.steps,
-    guardrail: null,
-    reason: `${explained}${tail}`,
-    cooldown_key: best.key,
-    candidates,
-    suggested_because: because,
-    probe
-  };
+  return actDecision(base, verdict, best.steps, null, `${explained}${tail}`, best.key, candidates, because, probe);
 }
 
 // src/core/governor/policy.ts
@@ -67023,6 +67031,9 @@ async function sync(ctx, opts) {
   const file3 = await gh.readFile(repo, envFilePath, ref);
   if (!file3) throw new SchemaError(envFilePath, [{ path: "(root)", message: `not found on ${ref}: declare the environment first (see docs/env-sync.md)` }]);
   const declared = parseEnvironmentFile(file3.content, envFilePath);
+  if (opts.environment !== void 0 && !declared.environments[opts.environment]) {
+    notes.push(`environment ${opts.environment} is not declared in ${envFilePath}: nothing to sync in it`);
+  }
   const ledger = ctx.ledgerFor(repo, config2.ledger.branch);
   const snapshot = await ledger.read();
   const syncState = SyncState.parse(snapshot.sync ?? {});
@@ -67442,15 +67453,7 @@ async function runStep(step, s2) {
     }
     case "ESCALATE": {
       const instruction = escalationInstruction(incident, s2);
-      const report = await executeEscalate(ctx.github, {
-        repo,
-        incident,
-        decision,
-        tried: s2.tried,
-        instruction,
-        runUrl: run2?.html_url
-      });
-      return { ...report, postmortem: renderPostmortem({ incident, decision, tried: s2.tried, instruction, at: ctx.now() }) };
+      return executeEscalate(ctx.github, { repo, incident, decision, tried: s2.tried, instruction, runUrl: run2?.html_url });
     }
     case "NOOP":
       return { action: step, ok: true, changes: [], notes: ["nothing to do"] };
@@ -67532,10 +67535,12 @@ async function heal(ctx, job) {
     environment: request2.environment,
     autonomyEnabled: ctx.autonomyEnabled
   });
-  if (decision.verdict === "suggest" || decision.guardrail === "halted" && decision.verdict === "noop") {
-    const grant = await grantAllows(ctx, snapshot, await ledger.readFile(GRANTS_FILE), repository, request2.environment, decision.guardrail === "halted" ? { ...decision, steps: decision.steps.length ? decision.steps : [] } : decision);
-    if (grant.allowed && decision.steps.length > 0) {
+  let grantId = null;
+  if (decision.verdict === "suggest" && decision.steps.length > 0) {
+    const grant = await grantAllows(ctx, snapshot, await ledger.readFile(GRANTS_FILE), repository, request2.environment, decision);
+    if (grant.allowed) {
       decision = { ...decision, verdict: "execute", reason: `${decision.reason}; ${grant.reason}` };
+      grantId = grant.grantId;
     }
   }
   const base = { repository, incidents, decision, certificate: null, commentUrl: null, issueUrl: null };
@@ -67566,7 +67571,7 @@ async function heal(ctx, job) {
     const commentUrl = await announce(ctx, repo, repository, run2, incident, decision, [], null, config2, "suggested", approval.id);
     return finish(ctx, { ...base, status: "suggested", reports: [], commentUrl, summary: `suggested ${decision.steps.join(" → ")} for a human to approve (/bridge approve ${approval.id}): ${decision.reason}` });
   }
-  return executeDecision(ctx, { repo, repository, config: config2, envFile, incident, incidents, decision, run: run2, environment: request2.environment });
+  return executeDecision(ctx, { repo, repository, config: config2, envFile, incident, incidents, decision, run: run2, environment: request2.environment, grantId });
 }
 async function executeDecision(ctx, a2) {
   const { repo, repository, config: config2, incident, decision, run: run2 } = a2;
@@ -67599,7 +67604,7 @@ async function executeDecision(ctx, a2) {
   }
   const changes = reports.flatMap((r2) => r2.changes);
   const certified = reports.every((r2) => r2.ok);
-  const postmortem = reports.find((r2) => r2.postmortem)?.postmortem;
+  const escalation = reports.find((r2) => r2.postmortem);
   let certificate = null;
   let ledgerPath = null;
   await ledger.commit(`action: ${decision.steps.join("+")} for ${incident.kind} ${incident.target?.name ?? ""}`.trim(), async (snap) => {
@@ -67635,25 +67640,27 @@ async function executeDecision(ctx, a2) {
     ledgerPath = ledgerPathOf(snap.certificateCount + 1, certificate.certificate_hash);
     const state = recordAction(snap.state, decision, { at: at2, runId: run2?.id ?? null, runAttempt: run2?.run_attempt ?? null, certificateHash: certificate.certificate_hash });
     const files = {};
-    if (postmortem) files[`postmortems/${at2.toISOString().slice(0, 10)}-${incident.fingerprint.slice(0, 12)}.md`] = postmortem;
+    if (escalation?.postmortem) files[escalation.postmortemPath ?? `postmortems/${incident.fingerprint}.md`] = escalation.postmortem;
+    const grantUses = a2.grantId ? { [a2.grantId]: (snap.grantUses[a2.grantId] ?? 0) + 1 } : void 0;
     return {
       state,
       certificates: [certificate],
       publicKeys: { [ctx.signer.keyid]: ctx.signer.publicKey },
       files,
-      audit: [audit(ctx, repository, `action.${decision.action}`, tried.join("; "), certificate.certificate_hash)]
+      grantUses,
+      audit: [audit(ctx, repository, `action.${decision.action}`, `${tried.join("; ")}${a2.grantId ? ` (grant ${a2.grantId})` : ""}`, certificate.certificate_hash)]
     };
   });
   const status = escalated ? "escalated" : certified ? "healed" : "failed";
   const commentUrl = await announce(ctx, repo, repository, run2, incident, decision, reports, certificate, config2, status, null, ledgerPath);
-  const issueUrl = reports.flatMap((r2) => r2.notes).find((n2) => n2.startsWith("issue: "))?.slice(7) ?? null;
+  const issueUrl = reports.find((r2) => r2.issue)?.issue?.html_url ?? null;
   const cert = certificate;
   return finish(ctx, {
     status,
     repository,
     incidents: a2.incidents,
     decision,
-    reports: reports.map(({ postmortem: _p, ...r2 }) => r2),
+    reports: reports.map(({ postmortem: _p, postmortemPath: _pp, ...r2 }) => r2),
     certificate: cert,
     commentUrl,
     issueUrl,
