@@ -86,6 +86,8 @@ export interface IssuesPort {
   upsertComment(repo: RepoRef, issueNumber: number, marker: string, body: string): Promise<{ id: number; html_url: string; created: boolean }>;
   /** Open PR numbers whose head is `sha` (works for fork PRs, unlike workflow_run.pull_requests). */
   pullRequestsForCommit(repo: RepoRef, sha: string): Promise<number[]>;
+  /** A user's permission on the repository (who may approve a suggestion). */
+  getPermissionLevel(repo: RepoRef, username: string): Promise<'admin' | 'maintain' | 'write' | 'triage' | 'read' | 'none'>;
   createCheckRun(repo: RepoRef, check: { name: string; head_sha: string; conclusion: 'success' | 'failure' | 'neutral' | 'action_required'; title: string; summary: string; details_url?: string }): Promise<{ id: number }>;
 }
 

@@ -44,6 +44,8 @@ export const HealJob = z.object({
   /** X-GitHub-Delivery for webhooks, a generated id otherwise; the de-duplication key. */
   delivery_id: z.string().min(1),
   received_at: z.string(),
+  /** GitHub App installation that delivered the event (webhook door); looked up otherwise. */
+  installation_id: z.number().int().positive().optional(),
   request: HealRequest,
 });
 export type HealJob = z.infer<typeof HealJob>;

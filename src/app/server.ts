@@ -1,0 +1,243 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { createProbot, type Probot } from 'probot';
+import type { Signer } from '../core/certificate/index.js';
+import { HealJob, HealRequest, SchemaError, parseRepoFullName, parseWith, type Door, type RepoRef } from '../core/schemas/index.js';
+import { EmbeddedIntake, type Intake } from '../intake/index.js';
+import { handleApprovalComment, parseApprovalCommand } from '../pipeline/approve.js';
+import { buildContext, createLogger, loadSigner } from '../pipeline/build-context.js';
+import type { HealResult, PipelineContext } from '../pipeline/context.js';
+import { setHalted } from '../pipeline/control.js';
+import { heal, safeMessage } from '../pipeline/heal.js';
+import { verifyLedger } from '../pipeline/verify.js';
+import { readAppSettings, type AppSettings } from './config.js';
+import { HttpError, bearerMatches, readBody, sendJson } from './http.js';
+import { livingBridgeProbotOctokit } from './octokit.js';
+
+export interface RunningApp {
+  url: string;
+  port: number;
+  intake: Intake;
+  close(): Promise<void>;
+}
+
+interface JobRecord { status: 'queued' | 'done' | 'failed'; result?: Pick<HealResult, 'status' | 'summary' | 'commentUrl' | 'issueUrl'> & { certificate_hash: string | null; decision: unknown }; error?: string }
+
+/** A short summary safe to return over HTTP: no evidence lines beyond the masked ones, no values. */
+const publicResult = (r: HealResult): NonNullable<JobRecord['result']> => ({
+  status: r.status,
+  summary: r.summary,
+  commentUrl: r.commentUrl,
+  issueUrl: r.issueUrl,
+  certificate_hash: r.certificate?.certificate_hash ?? null,
+  decision: r.decision,
+});
+
+export async function startApp(env: Record<string, string | undefined> = process.env, opts: { log?: Logger } = {}): Promise<RunningApp> {
+  const settings = readAppSettings(env);
+  const signer = await loadSigner(env);
+  const log = opts.log ?? createLogger('living-bridge', env.LOG_LEVEL ?? 'info');
+  const pacing = (env.LIVING_BRIDGE_CLIENT_PACING ?? 'on').toLowerCase() !== 'off';
+  const probot = createProbot({
+    env: { ...env, LOG_LEVEL: env.LOG_LEVEL ?? 'warn' } as NodeJS.ProcessEnv,
+    overrides: { Octokit: livingBridgeProbotOctokit(pacing) },
+  });
+  const intake = new EmbeddedIntake({ journalPath: settings.intakeJournal ?? undefined, concurrency: settings.concurrency, log });
+  const jobs = new Map<string, JobRecord>();
+  const waiters = new Map<string, ((r: JobRecord) => void)[]>();
+
+  const contextFor = async (repo: RepoRef, door: Door, installationId?: number): Promise<PipelineContext> => {
+    const id = installationId ?? (await findInstallation(probot, repo));
+    const octokit = await probot.auth(id);
+    return buildContext({ octokit: octokit as never, signer, env, door, log: log.child({ repository: `${repo.owner}/${repo.repo}` }) });
+  };
+
+  intake.start(async (job) => {
+    const settle = (rec: JobRecord) => {
+      jobs.set(job.id, rec);
+      for (const w of waiters.get(job.id) ?? []) w(rec);
+      waiters.delete(job.id);
+    };
+    try {
+      const ctx = await contextFor(parseRepoFullName(job.request.repository), job.door, job.installation_id);
+      const result = await heal(ctx, job);
+      settle({ status: 'done', result: publicResult(result) });
+    } catch (err) {
+      settle({ status: 'failed', error: safeMessage(err) });
+      throw err;
+    }
+  });
+
+  const server = createServer((req, res) => {
+    route(req, res).catch((err: unknown) => {
+      if (err instanceof HttpError) return sendJson(res, err.status, err.body ?? { error: err.message });
+      log.error({ err: safeMessage(err) }, 'request failed');
+      sendJson(res, 500, { error: 'internal error' });
+    });
+  });
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname;
+    if (req.method === 'GET' && (path === '/healthz' || path === '/')) {
+      return sendJson(res, 200, { ok: true, app: 'living-bridge', queue: intake.stats(), signer_keyid: signer.keyid, autonomy_enabled: (env.AUTONOMY_ENABLED ?? 'true') !== 'false' });
+    }
+    if (req.method === 'POST' && path === (env.WEBHOOK_PATH ?? '/api/github/webhooks')) return webhook(req, res);
+    if (path.startsWith('/api/autonomy/')) {
+      if (!bearerMatches(req.headers.authorization, settings.apiToken ?? undefined)) {
+        // No detail: a caller without the token learns nothing about why.
+        return sendJson(res, 401, { error: 'unauthorized' });
+      }
+      if (req.method === 'POST' && path === '/api/autonomy/incident') return incident(req, res, url);
+      const jobMatch = /^\/api\/autonomy\/jobs\/([\w:.-]+)$/.exec(path);
+      if (req.method === 'GET' && jobMatch) {
+        const rec = jobs.get(jobMatch[1]!);
+        return rec ? sendJson(res, 200, rec) : sendJson(res, 404, { error: 'no such job' });
+      }
+      if (req.method === 'POST' && (path === '/api/autonomy/halt' || path === '/api/autonomy/resume')) return control(req, res, path.endsWith('halt'));
+      if (req.method === 'GET' && path === '/api/autonomy/verify') {
+        const repository = url.searchParams.get('repository') ?? '';
+        let repo: RepoRef;
+        try { repo = parseRepoFullName(repository); } catch { return sendJson(res, 400, { error: 'repository must be "owner/name"' }); }
+        return sendJson(res, 200, await verifyLedger(await contextFor(repo, 'api'), repository));
+      }
+    }
+    sendJson(res, 404, { error: 'not found' });
+  }
+
+  async function webhook(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const body = (await readBody(req)).toString('utf8');
+    const signature = req.headers['x-hub-signature-256'];
+    const deliveryId = req.headers['x-github-delivery'];
+    const event = req.headers['x-github-event'];
+    if (typeof signature !== 'string' || !(await probot.webhooks.verify(body, signature).catch(() => false))) {
+      log.warn({ delivery: deliveryId, event }, 'rejected webhook with a missing or invalid signature');
+      return sendJson(res, 401, { error: 'signature does not match' });
+    }
+    if (typeof deliveryId !== 'string' || typeof event !== 'string') return sendJson(res, 400, { error: 'missing X-GitHub-Delivery or X-GitHub-Event' });
+    let payload: Record<string, unknown>;
+    try {
+      payload = JSON.parse(body) as Record<string, unknown>;
+    } catch {
+      return sendJson(res, 400, { error: 'body is not JSON' });
+    }
+    if (event === 'workflow_run') {
+      const job = jobFromWorkflowRun(payload, deliveryId);
+      if ('ignored' in job) return sendJson(res, 202, { ignored: job.ignored });
+      const submitted = await intake.submit(job.job);
+      jobs.set(job.job.id, jobs.get(job.job.id) ?? { status: 'queued' });
+      return sendJson(res, 202, { job_id: job.job.id, duplicate: submitted.duplicate });
+    }
+    if (event === 'issue_comment' && payload.action === 'created') {
+      const comment = payload.comment as { body?: string; user?: { login?: string } } | undefined;
+      const command = parseApprovalCommand(comment?.body ?? '');
+      if (!command) return sendJson(res, 202, { ignored: 'not a /bridge command' });
+      const repository = (payload.repository as { full_name?: string } | undefined)?.full_name ?? '';
+      const installationId = (payload.installation as { id?: number } | undefined)?.id;
+      const issueNumber = (payload.issue as { number?: number } | undefined)?.number ?? null;
+      sendJson(res, 202, { accepted: command.verb });
+      // Approvals are quick and idempotent (a second approve finds nothing pending); run them after answering.
+      void (async () => {
+        try {
+          const repo = parseRepoFullName(repository);
+          const ctx = await contextFor(repo, 'webhook', installationId);
+          await handleApprovalComment(ctx, { repository, issueNumber, actor: comment?.user?.login ?? 'unknown', command });
+        } catch (err) {
+          log.error({ err: safeMessage(err) }, 'approval command failed');
+        }
+      })();
+      return;
+    }
+    sendJson(res, 202, { ignored: `event ${event} is not handled` });
+  }
+
+  async function incident(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    let data: unknown;
+    try {
+      data = JSON.parse((await readBody(req, 1024 * 1024)).toString('utf8'));
+    } catch {
+      return sendJson(res, 400, { error: 'request body: not valid JSON' });
+    }
+    let request: HealRequest;
+    try {
+      request = parseWith(HealRequest, data, 'request body');
+    } catch (err) {
+      if (err instanceof SchemaError) return sendJson(res, 400, { error: err.message, issues: err.issues });
+      throw err;
+    }
+    const id = randomUUID();
+    const job: HealJob = { id, door: 'api', delivery_id: `api-${id}`, received_at: new Date().toISOString(), request };
+    const submitted = await intake.submit(job);
+    if (submitted.duplicate) return sendJson(res, 409, { error: 'this run attempt is already being healed', duplicate: true });
+    jobs.set(id, { status: 'queued' });
+    if (url.searchParams.get('wait') === 'true') {
+      const rec = await new Promise<JobRecord>((resolve) => waiters.set(id, [...(waiters.get(id) ?? []), resolve]));
+      return sendJson(res, rec.status === 'done' ? 200 : 500, { job_id: id, ...rec });
+    }
+    sendJson(res, 202, { job_id: id, status_url: `/api/autonomy/jobs/${id}` });
+  }
+
+  async function control(req: IncomingMessage, res: ServerResponse, halt: boolean): Promise<void> {
+    let body: { repository?: string; reason?: string; actor?: string };
+    try {
+      body = JSON.parse((await readBody(req, 64 * 1024)).toString('utf8') || '{}') as typeof body;
+    } catch {
+      return sendJson(res, 400, { error: 'request body: not valid JSON' });
+    }
+    let repo: RepoRef;
+    try { repo = parseRepoFullName(body.repository ?? ''); } catch { return sendJson(res, 400, { error: 'repository must be "owner/name"' }); }
+    const ctx = await contextFor(repo, 'api');
+    await setHalted(ctx, body.repository!, halt, body.reason ?? (halt ? 'halted through the API' : 'resumed through the API'), body.actor ?? 'api');
+    sendJson(res, 200, { repository: body.repository, halted: halt });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(settings.port, settings.host, () => resolve());
+  });
+  const address = server.address() as { port: number };
+  const url = `http://${settings.host}:${address.port}`;
+  log.info({ url, keyid: signer.keyid }, 'Living Bridge is listening');
+  return {
+    url,
+    port: address.port,
+    intake,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await intake.close();
+    },
+  };
+}
+
+async function findInstallation(probot: Probot, repo: RepoRef): Promise<number> {
+  const appOctokit = await probot.auth();
+  const { data } = await appOctokit.request('GET /repos/{owner}/{repo}/installation', { owner: repo.owner, repo: repo.repo });
+  return data.id;
+}
+
+/** workflow_run.completed → a heal job; everything else about workflow runs is ignored. */
+export function jobFromWorkflowRun(payload: Record<string, unknown>, deliveryId: string): { job: HealJob } | { ignored: string } {
+  const run = payload.workflow_run as { id?: number; run_attempt?: number; conclusion?: string | null } | undefined;
+  const repository = (payload.repository as { full_name?: string } | undefined)?.full_name;
+  if (payload.action !== 'completed') return { ignored: `workflow_run.${String(payload.action)}` };
+  if (!run || typeof run.id !== 'number' || !repository) return { ignored: 'payload has no workflow_run or repository' };
+  // Failures are healed; a success after a re-run is the outcome the Governor learns from.
+  if (run.conclusion !== 'failure' && !(run.conclusion === 'success' && (run.run_attempt ?? 1) > 1)) {
+    return { ignored: `conclusion ${String(run.conclusion)}` };
+  }
+  const installationId = (payload.installation as { id?: number } | undefined)?.id;
+  const request = parseWith(HealRequest, { repository, run_id: run.id, run_attempt: run.run_attempt ?? 1 }, 'workflow_run payload');
+  return {
+    job: {
+      id: `wh-${deliveryId}`,
+      door: 'webhook',
+      delivery_id: deliveryId,
+      received_at: new Date().toISOString(),
+      installation_id: installationId,
+      request,
+    },
+  };
+}
+
+export type { AppSettings, Signer };

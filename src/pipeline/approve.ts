@@ -1,0 +1,73 @@
+import { recordHumanFeedback } from '../core/governor/index.js';
+import { Decision, Incident, parseRepoFullName, type PendingApproval } from '../core/schemas/index.js';
+import type { HealResult, PipelineContext } from './context.js';
+import { executeDecision } from './heal.js';
+import { loadEnvironmentFile, loadRepoConfig } from './repo-files.js';
+
+export interface ApprovalCommand { verb: 'approve' | 'reject'; id: string }
+
+/** `/bridge approve <id>` or `/bridge reject <id>` on a line of its own. */
+export function parseApprovalCommand(body: string): ApprovalCommand | null {
+  const m = /^\s*\/bridge\s+(approve|reject)\s+([\w:.-]{1,128})\s*$/m.exec(body);
+  return m ? { verb: m[1] as ApprovalCommand['verb'], id: m[2]! } : null;
+}
+
+export interface ApprovalOutcome { status: 'executed' | 'rejected' | 'refused'; reason: string; result?: HealResult }
+
+export async function handleApprovalComment(
+  ctx: PipelineContext,
+  a: { repository: string; issueNumber: number | null; actor: string; command: ApprovalCommand },
+): Promise<ApprovalOutcome> {
+  const repo = parseRepoFullName(a.repository);
+  const config = await loadRepoConfig(ctx.github, repo);
+  const ledger = ctx.ledgerFor(repo, config.ledger.branch);
+  const reply = async (text: string) => {
+    if (a.issueNumber !== null) await ctx.github.upsertComment(repo, a.issueNumber, `<!-- living-bridge:approval:${a.command.id}:${ctx.now().getTime()} -->`, text).catch(() => undefined);
+  };
+
+  const allowed = config.approvers.length
+    ? config.approvers.includes(a.actor)
+    : ['admin', 'maintain', 'write'].includes(await ctx.github.getPermissionLevel(repo, a.actor));
+  if (!allowed) {
+    await reply(`@${a.actor} cannot ${a.command.verb} Living Bridge actions here (needs write access or a place in \`approvers\` of .github/autonomy.yml).`);
+    return { status: 'refused', reason: 'actor may not approve' };
+  }
+  const snapshot = await ledger.read();
+  const pending = snapshot.pendingApprovals.find((p) => p.id === a.command.id);
+  if (!pending || pending.status !== 'pending') {
+    await reply(`No pending Living Bridge suggestion \`${a.command.id}\` (already decided or unknown).`);
+    return { status: 'refused', reason: 'nothing pending under that id' };
+  }
+  if (Date.parse(pending.expires_at) <= ctx.now().getTime()) {
+    await reply(`Suggestion \`${a.command.id}\` expired at ${pending.expires_at}; the next failure will be decided afresh.`);
+    return { status: 'refused', reason: 'expired' };
+  }
+  const decision = Decision.parse(pending.decision);
+  const incident = Incident.parse(pending.incident);
+  const approved = a.command.verb === 'approve';
+  await ledger.commit(`approval: ${a.command.verb} ${a.command.id} by ${a.actor}`, (snap) => ({
+    state: recordHumanFeedback(snap.state, { action: decision.action, approved, at: ctx.now() }, config),
+    pendingApprovals: snap.pendingApprovals.map((p): PendingApproval => (p.id === a.command.id ? { ...p, status: approved ? 'approved' : 'rejected', decided_by: a.actor } : p)),
+    audit: [{ at: ctx.now().toISOString(), door: ctx.door, actor: a.actor, event: `approval.${a.command.verb}`, repository: a.repository, detail: `${decision.steps.join(' → ')} (${a.command.id})`, certificate_hash: null }],
+  }));
+  if (!approved) {
+    await reply(`Rejected by @${a.actor}: Living Bridge will not ${decision.steps.join(' → ')} for this failure.`);
+    return { status: 'rejected', reason: `rejected by ${a.actor}` };
+  }
+  const run = incident.run ? await ctx.github.getRun(repo, incident.run.id) : null;
+  const envFile = await loadEnvironmentFile(ctx.github, repo).catch(() => null);
+  const result = await executeDecision(ctx, {
+    repo,
+    repository: a.repository,
+    config,
+    envFile,
+    incident,
+    incidents: [incident],
+    decision: { ...decision, verdict: 'execute' },
+    run,
+    environment: incident.environment,
+    approvedBy: a.actor,
+  });
+  await reply(`Approved by @${a.actor}: ${result.summary}`);
+  return { status: 'executed', reason: `approved by ${a.actor}`, result };
+}

@@ -1,0 +1,546 @@
+import { decide, recordAction, recordOutcome } from '../core/governor/index.js';
+import { authorize, parseGrantFile } from '../core/grants/index.js';
+import { reportHash, signCertificate } from '../core/certificate/index.js';
+import {
+  parseRepoFullName,
+  type AuditEntry,
+  type Certificate,
+  type Change,
+  type Decision,
+  type EnvironmentFile,
+  type HealJob,
+  type Incident,
+  type PendingApproval,
+  type RepoConfig,
+  type RepoRef,
+  type SecretSource,
+} from '../core/schemas/index.js';
+import { executeCreateSecret, missingSourceInstruction } from '../engines/create-secret.js';
+import { executeEscalate } from '../engines/escalate.js';
+import { executeRegenerateConfig } from '../engines/regenerate-config.js';
+import { executeRerun } from '../engines/rerun.js';
+import { executeRollback } from '../engines/rollback.js';
+import { REPOSITORY_SCOPE, type Scope, type WorkflowRun } from '../engines/ports.js';
+import type { LedgerSnapshot } from '../ledger/types.js';
+import { COMMENT_MARKER, renderHealComment } from './announce.js';
+import type { EngineReport, HealResult, HealStatus, PipelineContext } from './context.js';
+import { gatherEvidence, primaryIncident, runRefOf } from './evidence.js';
+import { fingerprintKeyOf } from './fingerprint-key.js';
+import { loadEnvironmentFile, loadRepoConfig } from './repo-files.js';
+import { syncForIncident } from './sync.js';
+
+export const GRANTS_FILE = 'grants/active.json';
+
+/** A run's conclusion judged as the outcome of the action that preceded it. */
+async function learnFromRun(
+  ctx: PipelineContext,
+  repo: RepoRef,
+  repository: string,
+  run: WorkflowRun,
+  config: RepoConfig,
+  incidentFingerprintNow: string | null,
+): Promise<Certificate | null> {
+  const snapshot = await ctx.ledgerFor(repo, config.ledger.branch).read();
+  const pending = snapshot.state.actions.some(
+    (a) => a.run_id === run.id && a.outcome === null && (a.run_attempt ?? 0) < run.run_attempt,
+  );
+  if (!pending || (run.conclusion !== 'success' && run.conclusion !== 'failure')) return null;
+  let certificate: Certificate | null = null;
+  await ctx.ledgerFor(repo, config.ledger.branch).commit(
+    `outcome: run ${run.id} attempt ${run.run_attempt} ${run.conclusion}`,
+    async (snap) => {
+      const at = ctx.now();
+      const learned = recordOutcome(
+        snap.state,
+        { at, runId: run.id, conclusion: run.conclusion as 'success' | 'failure', incidentFingerprintNow },
+        config,
+      );
+      if (!learned.judged) return { state: learned.state };
+      certificate = await signCertificate(
+        {
+          timestamp: at.toISOString(),
+          action: learned.judged.action,
+          reason: `next run (attempt ${run.run_attempt}) concluded ${run.conclusion}`,
+          targets: [learned.judged.target_key],
+          certified: true,
+          report_hash: reportHash({ run: run.id, attempt: run.run_attempt, conclusion: run.conclusion }),
+          repository,
+          run_id: run.id,
+          run_attempt: run.run_attempt,
+          policy_version: learned.state.policy.version,
+          changes: [],
+          previous_certificate_hash: snap.lastCertificateHash,
+          certificate_type: 'outcome',
+          judges_certificate_hash: learned.judged.certificate_hash,
+          outcome: run.conclusion as 'success' | 'failure',
+          decision: { ema: learned.state.ema, policy_changed: learned.policyChanged },
+        },
+        ctx.signer,
+      );
+      return {
+        state: learned.state,
+        certificates: [certificate],
+        publicKeys: { [ctx.signer.keyid]: ctx.signer.publicKey },
+        audit: [audit(ctx, repository, 'outcome', `run ${run.id} attempt ${run.run_attempt}: ${run.conclusion}`, certificate.certificate_hash)],
+      };
+    },
+  );
+  return certificate;
+}
+
+const audit = (ctx: PipelineContext, repository: string, event: string, detail: string, certificateHash: string | null = null): AuditEntry => ({
+  at: ctx.now().toISOString(),
+  door: ctx.door,
+  actor: 'living-bridge',
+  event,
+  repository,
+  detail,
+  certificate_hash: certificateHash,
+});
+
+/** The declared source for a secret, environment-scoped declarations first. */
+export function secretSourceFor(
+  name: string,
+  environment: string | undefined,
+  config: RepoConfig,
+  envFile: EnvironmentFile | null,
+): { source: SecretSource; scope: Scope } | null {
+  if (environment && envFile?.environments[environment]?.secrets[name]) {
+    return { source: envFile.environments[environment]!.secrets[name]!, scope: { type: 'environment', name: environment } };
+  }
+  if (envFile?.repository.secrets[name]) return { source: envFile.repository.secrets[name]!, scope: REPOSITORY_SCOPE };
+  if (config.secrets[name]) return { source: config.secrets[name]!, scope: environment ? { type: 'environment', name: environment } : REPOSITORY_SCOPE };
+  return null;
+}
+
+/** Grants that lift a suggestion to an execution: stored signed in the ledger, verified against trusted keys. */
+async function grantAllows(
+  ctx: PipelineContext,
+  snapshot: LedgerSnapshot,
+  grantsText: string | null,
+  repository: string,
+  environment: string | undefined,
+  decision: Decision,
+): Promise<{ allowed: boolean; reason: string; grantId: string | null }> {
+  if (!grantsText) return { allowed: false, reason: 'no grants in the ledger', grantId: null };
+  const grants = parseGrantFile(grantsText, `ledger ${GRANTS_FILE}`);
+  const trustedKeys = { ...snapshot.publicKeys, [ctx.signer.keyid]: ctx.signer.publicKey, ...trustedGrantKeys(ctx.env) };
+  let grantId: string | null = null;
+  for (const step of decision.steps.filter((s) => s !== 'NOOP')) {
+    const verdict = authorize({
+      grants,
+      trustedKeys,
+      revokedIds: snapshot.revokedGrantIds,
+      uses: snapshot.grantUses,
+      repository,
+      environment,
+      action: step,
+      target: decision.target?.name,
+      now: ctx.now(),
+      halted: snapshot.state.halted,
+    });
+    if (!verdict.allowed) return { allowed: false, reason: verdict.reason, grantId: null };
+    grantId ??= verdict.grant?.id ?? null;
+  }
+  return { allowed: true, reason: `pre-authorized by grant ${grantId}`, grantId };
+}
+
+/** LIVING_BRIDGE_GRANT_KEYS="keyid=base64,keyid2=base64": operators' keys trusted to sign grants. */
+export function trustedGrantKeys(env: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of (env.LIVING_BRIDGE_GRANT_KEYS ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const i = pair.indexOf('=');
+    if (i > 0) out[pair.slice(0, i)] = pair.slice(i + 1);
+  }
+  return out;
+}
+
+interface StepContext {
+  ctx: PipelineContext;
+  repo: RepoRef;
+  repository: string;
+  config: RepoConfig;
+  envFile: EnvironmentFile | null;
+  incident: Incident;
+  decision: Decision;
+  run: WorkflowRun | null;
+  environment: string | undefined;
+  tried: string[];
+}
+
+type StepReport = EngineReport & { postmortem?: string; postmortemPath?: string; issue?: { html_url: string } };
+
+async function runStep(step: Decision['action'], s: StepContext): Promise<StepReport> {
+  const { ctx, repo, incident, decision, run } = s;
+  switch (step) {
+    case 'CREATE_SECRET': {
+      const name = incident.target?.name;
+      if (!name || incident.target?.type !== 'secret') {
+        return { action: step, ok: false, changes: [], notes: [], error: 'the incident names no secret to create' };
+      }
+      const declared = secretSourceFor(name, s.environment, s.config, s.envFile);
+      if (!declared) {
+        return { action: step, ok: false, changes: [], notes: [], error: `no source is declared for ${name}: ${missingSourceInstruction(name)}` };
+      }
+      return executeCreateSecret(ctx.github, {
+        repo,
+        scope: declared.scope,
+        name,
+        source: declared.source,
+        env: ctx.env,
+        randomBytes: ctx.randomBytes,
+        fingerprintKey: await fingerprintKeyOf(ctx.signer),
+      });
+    }
+    case 'SYNC_AND_CERTIFY': {
+      const name = incident.target?.name;
+      if (!name) return { action: step, ok: false, changes: [], notes: [], error: 'the incident names no variable to sync' };
+      return syncForIncident(ctx, s.repository, s.environment, name);
+    }
+    case 'REGENERATE_CONFIG': {
+      const path = incident.target?.name;
+      const declared = path ? s.config.configs[path] : undefined;
+      if (!path || !declared) {
+        return { action: step, ok: false, changes: [], notes: [], error: `no template is declared for ${path ?? 'this config'} under configs: in .github/autonomy.yml` };
+      }
+      const variables: Record<string, string> = {};
+      for (const [k, v] of Object.entries(s.envFile?.repository.variables ?? {})) {
+        if (typeof v === 'string') variables[k] = v;
+        else if ('value' in v) variables[k] = v.value;
+      }
+      return executeRegenerateConfig(ctx.github, {
+        repo,
+        path,
+        template: declared.template,
+        variables,
+        baseBranch: await ctx.github.getDefaultBranch(repo),
+      });
+    }
+    case 'RERUN': {
+      if (!run) return { action: step, ok: false, changes: [], notes: [], error: 'no workflow run to re-run' };
+      return executeRerun(ctx.github, { repo, runId: run.id, attempt: run.run_attempt, maxAttempts: s.config.limits.max_rerun_attempts });
+    }
+    case 'ROLLBACK': {
+      if (!run || !run.head_branch) return { action: step, ok: false, changes: [], notes: [], error: 'no run/branch to roll back' };
+      return executeRollback(ctx.github, { repo, workflowId: run.workflow_id, branch: run.head_branch, failedRunId: run.id });
+    }
+    case 'ESCALATE': {
+      const instruction = escalationInstruction(incident, s);
+      return executeEscalate(ctx.github, { repo, incident, decision, tried: s.tried, instruction, runUrl: run?.html_url });
+    }
+    case 'NOOP':
+      return { action: step, ok: true, changes: [], notes: ['nothing to do'] };
+  }
+}
+
+function escalationInstruction(incident: Incident, s: StepContext): string {
+  const name = incident.target?.name ?? 'the failing item';
+  switch (incident.kind) {
+    case 'credential.invalid':
+      return `${name} exists but GitHub/the service rejected it (401/403). Rotate the credential at its issuer and update the secret by hand; Living Bridge never overwrites a credential it cannot verify.`;
+    case 'secret.missing':
+      if (incident.run?.from_fork) return 'This run comes from a fork or Dependabot, which GitHub gives no secrets by design. Review the change and run the deploy from a branch of this repository.';
+      return secretSourceFor(name, s.environment, s.config, s.envFile) ? `Set ${name} and re-run the workflow.` : missingSourceInstruction(name);
+    case 'code.failure':
+      return 'The failure is in the code or its tests. Fix the change or revert it; Living Bridge does not change code.';
+    default:
+      return `Investigate the evidence above (${incident.kind}). Reply \`/bridge approve <id>\` on a suggestion to let Living Bridge act.`;
+  }
+}
+
+const ledgerPathOf = (count: number, hash: string): string =>
+  `.bridge/certificates/${String(count).padStart(6, '0')}-${hash.slice(0, 12)}.json`;
+
+/**
+ * The heal flow: evidence → decide → act → certify → record → announce. Every door calls this.
+ */
+export async function heal(ctx: PipelineContext, job: HealJob): Promise<HealResult> {
+  const request = job.request;
+  const repository = request.repository;
+  const repo = parseRepoFullName(repository);
+  const config = await loadRepoConfig(ctx.github, repo);
+  let envFile: EnvironmentFile | null = null;
+  try {
+    envFile = await loadEnvironmentFile(ctx.github, repo);
+  } catch (err) {
+    ctx.log.warn({ err: (err as Error).message }, 'environment.json is invalid; heal continues without its declarations');
+  }
+  const ledger = ctx.ledgerFor(repo, config.ledger.branch);
+
+  // Evidence.
+  let run: WorkflowRun | null = null;
+  let incidents: Incident[];
+  if (request.run_id !== undefined) {
+    run = await ctx.github.getRun(repo, request.run_id);
+    if (job.door === 'webhook' && !config.deploy_workflows.includes(run.name)) {
+      return finish(ctx, { status: 'noop', repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `workflow "${run.name}" is not a deploy workflow (deploy_workflows in .github/autonomy.yml)` });
+    }
+    if (run.conclusion !== 'failure') {
+      await learnFromRun(ctx, repo, repository, run, config, null);
+      return finish(ctx, { status: 'noop', repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `run ${run.id} concluded ${run.conclusion ?? run.status}: nothing to heal` });
+    }
+    incidents = await gatherEvidence(ctx.github, repo, run, request.environment);
+  } else {
+    const given = request.incident!;
+    incidents = [
+      {
+        kind: given.kind,
+        target: given.target,
+        confidence: given.confidence,
+        fingerprint: `${given.kind}:${given.target?.name ?? '-'}`,
+        summary: given.summary ?? `${given.kind} reported through ${job.door}`,
+        evidence: given.evidence,
+        repo,
+        environment: request.environment,
+      },
+    ];
+  }
+  const incident = primaryIncident(incidents) ?? {
+    kind: 'unknown' as const,
+    target: null,
+    confidence: 0,
+    fingerprint: `unknown:${run?.id ?? '-'}`,
+    summary: 'the failed jobs show no recognisable failure',
+    evidence: [],
+    repo,
+    run: run ? runRefOf(run) : undefined,
+    environment: request.environment,
+  };
+
+  // A failure of a run we acted on is that action's outcome: learn before deciding again.
+  if (run) await learnFromRun(ctx, repo, repository, run, config, incident.fingerprint);
+
+  // Decide.
+  const snapshot = await ledger.read();
+  let decision = decide({
+    incident,
+    state: snapshot.state,
+    config,
+    now: ctx.now(),
+    repository,
+    environment: request.environment,
+    autonomyEnabled: ctx.autonomyEnabled,
+  });
+  let grantId: string | null = null;
+  if (decision.verdict === 'suggest' && decision.steps.length > 0) {
+    // A signed grant can lift a suggestion to an execution, within its scope and window.
+    const grant = await grantAllows(ctx, snapshot, await ledger.readFile(GRANTS_FILE), repository, request.environment, decision);
+    if (grant.allowed) {
+      decision = { ...decision, verdict: 'execute', reason: `${decision.reason}; ${grant.reason}` };
+      grantId = grant.grantId;
+    }
+  }
+
+  if (decision.guardrail === 'halted' && snapshot.state.halted && ctx.autonomyEnabled && config.enabled) {
+    // The kill switch in the ledger yields only to a break-glass grant (never to AUTONOMY_ENABLED=false
+    // or enabled: false in the repository config, which are the operators' and owners' hard stops).
+    const unhalted = decide({ incident, state: { ...snapshot.state, halted: false }, config, now: ctx.now(), repository, environment: request.environment, autonomyEnabled: true });
+    if (unhalted.verdict !== 'noop' && unhalted.steps.length > 0) {
+      const grant = await grantAllows(ctx, snapshot, await ledger.readFile(GRANTS_FILE), repository, request.environment, unhalted);
+      if (grant.allowed) {
+        decision = { ...unhalted, verdict: 'execute', reason: `halted (${snapshot.state.halted_reason ?? 'kill switch'}), overridden: ${grant.reason}; ${unhalted.reason}` };
+        grantId = grant.grantId;
+      }
+    }
+  }
+
+  const base = { repository, incidents, decision, certificate: null, commentUrl: null, issueUrl: null };
+  if (request.dry_run) {
+    return finish(ctx, { ...base, status: 'dry_run', reports: [], summary: `dry run: would ${decision.verdict} ${decision.steps.join(' → ') || 'nothing'} — ${decision.reason}` });
+  }
+
+  if (decision.verdict === 'noop') {
+    await ledger.commit(`decision: noop (${decision.guardrail ?? 'none'})`, () => ({
+      audit: [audit(ctx, repository, 'decision.noop', `${incident.kind} ${incident.target?.name ?? ''}: ${decision.reason}`)],
+    }));
+    return finish(ctx, { ...base, status: 'noop', reports: [], summary: `no action: ${decision.reason}` });
+  }
+
+  if (decision.verdict === 'suggest') {
+    const approval: PendingApproval = {
+      id: `${(run?.id ?? 'api')}-${incident.fingerprint.slice(0, 8)}`,
+      created_at: ctx.now().toISOString(),
+      expires_at: new Date(ctx.now().getTime() + 72 * 3600_000).toISOString(),
+      issue_number: null,
+      decision: decision as unknown as Record<string, unknown>,
+      incident: incident as unknown as Record<string, unknown>,
+      status: 'pending',
+      decided_by: null,
+    };
+    await ledger.commit(`decision: suggest ${decision.steps.join('+')}`, (snap) => ({
+      pendingApprovals: [...snap.pendingApprovals.filter((p) => p.id !== approval.id), approval],
+      audit: [audit(ctx, repository, 'decision.suggest', `${decision.steps.join(' → ')}: ${decision.reason}`)],
+    }));
+    const commentUrl = await announce(ctx, repo, repository, run, incident, decision, [], null, config, 'suggested', approval.id);
+    return finish(ctx, { ...base, status: 'suggested', reports: [], commentUrl, summary: `suggested ${decision.steps.join(' → ')} for a human to approve (/bridge approve ${approval.id}): ${decision.reason}` });
+  }
+
+  return executeDecision(ctx, { repo, repository, config, envFile, incident, incidents, decision, run, environment: request.environment, grantId });
+}
+
+/** Acts on an execute decision (also used when a human approves a suggestion). */
+export async function executeDecision(
+  ctx: PipelineContext,
+  a: { repo: RepoRef; repository: string; config: RepoConfig; envFile: EnvironmentFile | null; incident: Incident; incidents: Incident[]; decision: Decision; run: WorkflowRun | null; environment: string | undefined; approvedBy?: string; grantId?: string | null },
+): Promise<HealResult> {
+  const { repo, repository, config, incident, decision, run } = a;
+  const ledger = ctx.ledgerFor(repo, config.ledger.branch);
+  const reports: StepReport[] = [];
+  const tried: string[] = [];
+  const stepCtx: StepContext = { ctx, repo, repository, config, envFile: a.envFile, incident, decision, run, environment: a.environment, tried };
+  let escalated = decision.action === 'ESCALATE';
+  for (const step of decision.steps) {
+    let report: StepReport;
+    try {
+      report = await runStep(step, stepCtx);
+    } catch (err) {
+      report = { action: step, ok: false, changes: [], notes: [], error: safeMessage(err), missingPermission: (err as { permission?: string }).permission };
+    }
+    reports.push(report);
+    tried.push(`${step}: ${report.ok ? 'done' : `failed (${report.error ?? 'unknown error'})`}`);
+    if (!report.ok) {
+      if (step !== 'ESCALATE') {
+        // An action that could not be taken becomes a question for a human, with the reason.
+        escalated = true;
+        try {
+          const esc = await runStep('ESCALATE', { ...stepCtx, tried });
+          reports.push(esc);
+        } catch (err) {
+          reports.push({ action: 'ESCALATE', ok: false, changes: [], notes: [], error: safeMessage(err) });
+        }
+      }
+      break;
+    }
+  }
+
+  const changes: Change[] = reports.flatMap((r) => r.changes);
+  const certified = reports.every((r) => r.ok);
+  const escalation = reports.find((r) => r.postmortem);
+  let certificate: Certificate | null = null;
+  let ledgerPath: string | null = null;
+  await ledger.commit(`action: ${decision.steps.join('+')} for ${incident.kind} ${incident.target?.name ?? ''}`.trim(), async (snap) => {
+    const at = ctx.now();
+    certificate = await signCertificate(
+      {
+        timestamp: at.toISOString(),
+        action: decision.action,
+        reason: a.approvedBy ? `${decision.reason}; approved by ${a.approvedBy}` : decision.reason,
+        targets: incident.target ? [incident.target.name] : [],
+        certified,
+        report_hash: reportHash({ incident: { kind: incident.kind, target: incident.target, fingerprint: incident.fingerprint, evidence: incident.evidence }, reports: reports.map(({ postmortem: _p, ...r }) => r) }),
+        repository,
+        run_id: run?.id ?? null,
+        run_attempt: run?.run_attempt ?? null,
+        policy_version: decision.policy_version,
+        changes,
+        previous_certificate_hash: snap.lastCertificateHash,
+        certificate_type: 'action',
+        decision: {
+          verdict: decision.verdict,
+          steps: decision.steps,
+          guardrail: decision.guardrail,
+          candidates: decision.candidates,
+          incident_kind: incident.kind,
+          incident_fingerprint: incident.fingerprint,
+          confidence: incident.confidence,
+          evidence: incident.evidence.slice(0, 10),
+        },
+      },
+      ctx.signer,
+    );
+    ledgerPath = ledgerPathOf(snap.certificateCount + 1, certificate.certificate_hash);
+    // The action record is what later outcomes are judged against; a re-run's next attempt is the outcome.
+    const state = recordAction(snap.state, decision, { at, runId: run?.id ?? null, runAttempt: run?.run_attempt ?? null, certificateHash: certificate.certificate_hash });
+    const files: Record<string, string> = {};
+    if (escalation?.postmortem) files[escalation.postmortemPath ?? `postmortems/${incident.fingerprint}.md`] = escalation.postmortem;
+    const grantUses = a.grantId ? { [a.grantId]: (snap.grantUses[a.grantId] ?? 0) + 1 } : undefined;
+    return {
+      state,
+      certificates: [certificate],
+      publicKeys: { [ctx.signer.keyid]: ctx.signer.publicKey },
+      files,
+      grantUses,
+      audit: [audit(ctx, repository, `action.${decision.action}`, `${tried.join('; ')}${a.grantId ? ` (grant ${a.grantId})` : ''}`, certificate.certificate_hash)],
+    };
+  });
+
+  const status: HealStatus = escalated ? 'escalated' : certified ? 'healed' : 'failed';
+  const commentUrl = await announce(ctx, repo, repository, run, incident, decision, reports, certificate, config, status, null, ledgerPath);
+  const issueUrl = reports.find((r) => r.issue)?.issue?.html_url ?? null;
+  const cert = certificate as Certificate | null;
+  return finish(ctx, {
+    status,
+    repository,
+    incidents: a.incidents,
+    decision,
+    reports: reports.map(({ postmortem: _p, postmortemPath: _pp, ...r }) => r),
+    certificate: cert,
+    commentUrl,
+    issueUrl,
+    summary: `${status}: ${tried.join('; ')}${cert ? ` — certificate ${cert.certificate_hash.slice(0, 16)}` : ''}`,
+  });
+}
+
+async function announce(
+  ctx: PipelineContext,
+  repo: RepoRef,
+  repository: string,
+  run: WorkflowRun | null,
+  incident: Incident,
+  decision: Decision,
+  reports: EngineReport[],
+  certificate: Certificate | null,
+  config: RepoConfig,
+  status: HealStatus,
+  approvalId: string | null,
+  ledgerPath: string | null = null,
+): Promise<string | null> {
+  const body = renderHealComment({
+    status,
+    repository,
+    runId: run?.id ?? null,
+    runUrl: run?.html_url,
+    incident,
+    decision,
+    reports,
+    certificate,
+    signerKeyId: ctx.signer.keyid,
+    ledgerBranch: config.ledger.branch,
+    ledgerPath,
+    publicApiBase: ctx.publicApiBase,
+    approvalId,
+  });
+  let url: string | null = null;
+  if (!run) return null;
+  try {
+    // workflow_run.pull_requests is empty for fork PRs: ask by head SHA instead.
+    const prs = run.pull_requests.length ? run.pull_requests : await ctx.github.pullRequestsForCommit(repo, run.head_sha);
+    for (const pr of prs) {
+      const c = await ctx.github.upsertComment(repo, pr, `${COMMENT_MARKER}<!-- run:${run.id} -->`, body);
+      url ??= c.html_url;
+    }
+    await ctx.github.createCheckRun(repo, {
+      name: 'Living Bridge',
+      head_sha: run.head_sha,
+      conclusion: status === 'healed' ? 'success' : status === 'suggested' ? 'action_required' : status === 'escalated' || status === 'failed' ? 'failure' : 'neutral',
+      title: `${status}: ${decision.steps.join(' → ') || decision.action}`,
+      summary: body,
+    });
+  } catch (err) {
+    // Announcing is best effort: the certificate is already committed.
+    ctx.log.warn({ err: safeMessage(err) }, 'could not announce the heal');
+  }
+  return url;
+}
+
+/** Error text safe for logs and comments: octokit errors can echo request bodies. */
+export function safeMessage(err: unknown): string {
+  const e = err as { message?: string; status?: number };
+  const msg = (e.message ?? String(err)).split('\n')[0]!.replace(/"encrypted_value"\s*:\s*"[^"]*"/g, '"encrypted_value":"[redacted]"');
+  return e.status ? `${msg} (HTTP ${e.status})` : msg;
+}
+
+function finish(ctx: PipelineContext, result: HealResult): HealResult {
+  ctx.log.info({ repository: result.repository, status: result.status, action: result.decision?.action, certificate: result.certificate?.certificate_hash }, result.summary);
+  return result;
+}
