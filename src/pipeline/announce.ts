@@ -87,3 +87,27 @@ export function renderHealComment(input: CommentInput): string {
   }
   return lines.join('\n');
 }
+
+/** Marks the one issue that says the repository's `.github/autonomy.yml` cannot be used. */
+export const CONFIG_ISSUE_MARKER = '<!-- living-bridge:config-invalid -->';
+
+/**
+ * What humans are told when `.github/autonomy.yml` does not parse or validate: Living Bridge will not
+ * guess a configuration (autonomy level, ledger branch, declared sources), so it does nothing until
+ * the file is fixed on the default branch.
+ */
+export function renderConfigErrorComment(input: { file: string; issues: { path: string; message: string }[]; repository: string; runId: number | null; runUrl?: string }): string {
+  const lines = [
+    COMMENT_MARKER,
+    `### Living Bridge — ${STATUS_LINE.failed}`,
+    '',
+    `\`${input.file}\` in \`${input.repository}\` is invalid, so Living Bridge did nothing${input.runId !== null ? ` for run ${input.runUrl ? `[#${input.runId}](${input.runUrl})` : `#${input.runId}`}` : ''}. Fix the file on the default branch; the next failure is healed with it.`,
+    '',
+    '| path | problem |',
+    '|---|---|',
+    ...input.issues.slice(0, 20).map((i) => `| \`${i.path.replace(/\|/g, '\\|')}\` | ${i.message.replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ')} |`),
+    '',
+    'The schema: `docs/schema/autonomy.schema.json` (add `# yaml-language-server: $schema=...` to the file for editor checks).',
+  ];
+  return lines.join('\n');
+}

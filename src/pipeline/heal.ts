@@ -3,6 +3,7 @@ import { authorize, parseGrantFile } from '../core/grants/index.js';
 import { reportHash, signCertificate } from '../core/certificate/index.js';
 import {
   parseRepoFullName,
+  SchemaError,
   type AuditEntry,
   type Certificate,
   type Change,
@@ -15,21 +16,28 @@ import {
   type RepoRef,
   type SecretSource,
 } from '../core/schemas/index.js';
-import { executeCreateSecret, missingSourceInstruction } from '../engines/create-secret.js';
+import { executeCreateSecret, missingSourceMessage } from '../engines/create-secret.js';
 import { executeEscalate } from '../engines/escalate.js';
 import { executeRegenerateConfig } from '../engines/regenerate-config.js';
 import { executeRerun } from '../engines/rerun.js';
 import { executeRollback } from '../engines/rollback.js';
 import { REPOSITORY_SCOPE, type Scope, type WorkflowRun } from '../engines/ports.js';
 import type { LedgerSnapshot } from '../ledger/types.js';
-import { COMMENT_MARKER, renderHealComment } from './announce.js';
+import { COMMENT_MARKER, CONFIG_ISSUE_MARKER, renderConfigErrorComment, renderHealComment } from './announce.js';
 import type { EngineReport, HealResult, HealStatus, PipelineContext } from './context.js';
 import { gatherEvidence, primaryIncident, runRefOf } from './evidence.js';
 import { fingerprintKeyOf } from './fingerprint-key.js';
 import { loadEnvironmentFile, loadRepoConfig } from './repo-files.js';
 import { syncForIncident } from './sync.js';
 
-export const GRANTS_FILE = 'grants/active.json';
+/**
+ * Signed grants, as a JSON array, under the ledger root. (Not under `grants/`: the ledger reserves that
+ * directory for its own revoked.json and uses.json and refuses other writes there.)
+ */
+export const GRANTS_FILE = 'grants.json';
+
+/** At `balanced` these steps execute without a grant (core/governor's BALANCED_EXECUTES). */
+const BALANCED_EXECUTES: ReadonlySet<Decision['action']> = new Set(['RERUN', 'SYNC_AND_CERTIFY', 'ESCALATE']);
 
 /** A run's conclusion judged as the outcome of the action that preceded it. */
 async function learnFromRun(
@@ -121,12 +129,26 @@ async function grantAllows(
   repository: string,
   environment: string | undefined,
   decision: Decision,
+  opts: { everyStep: boolean },
 ): Promise<{ allowed: boolean; reason: string; grantId: string | null }> {
   if (!grantsText) return { allowed: false, reason: 'no grants in the ledger', grantId: null };
-  const grants = parseGrantFile(grantsText, `ledger ${GRANTS_FILE}`);
+  let grants;
+  try {
+    grants = parseGrantFile(grantsText, `ledger ${GRANTS_FILE}`);
+  } catch (err) {
+    ctx.log.warn({ err: safeMessage(err) }, 'the ledger grants file is unreadable; no grant applies');
+    return { allowed: false, reason: `unreadable grants file: ${safeMessage(err)}`, grantId: null };
+  }
   const trustedKeys = { ...snapshot.publicKeys, [ctx.signer.keyid]: ctx.signer.publicKey, ...trustedGrantKeys(ctx.env) };
   let grantId: string | null = null;
-  for (const step of decision.steps.filter((s) => s !== 'NOOP')) {
+  // A suggestion made because of the autonomy level needs a grant only for the steps the level would
+  // not execute by itself (at balanced, CREATE_SECRET → RERUN needs a grant for CREATE_SECRET only).
+  // Halted, every step needs one (a break-glass grant).
+  const needsGrant = (step: Decision['action']): boolean =>
+    step !== 'NOOP' &&
+    (opts.everyStep ||
+      !(decision.suggested_because === 'level' && decision.autonomy_level === 'balanced' && step !== decision.action && BALANCED_EXECUTES.has(step)));
+  for (const step of decision.steps.filter(needsGrant)) {
     const verdict = authorize({
       grants,
       trustedKeys,
@@ -180,7 +202,7 @@ async function runStep(step: Decision['action'], s: StepContext): Promise<StepRe
       }
       const declared = secretSourceFor(name, s.environment, s.config, s.envFile);
       if (!declared) {
-        return { action: step, ok: false, changes: [], notes: [], error: `no source is declared for ${name}: ${missingSourceInstruction(name)}` };
+        return { action: step, ok: false, changes: [], notes: [], error: `no source is declared for ${name} (in .github/autonomy.yml or .github/environment.json)` };
       }
       return executeCreateSecret(ctx.github, {
         repo,
@@ -240,7 +262,13 @@ function escalationInstruction(incident: Incident, s: StepContext): string {
       return `${name} exists but GitHub/the service rejected it (401/403). Rotate the credential at its issuer and update the secret by hand; Living Bridge never overwrites a credential it cannot verify.`;
     case 'secret.missing':
       if (incident.run?.from_fork) return 'This run comes from a fork or Dependabot, which GitHub gives no secrets by design. Review the change and run the deploy from a branch of this repository.';
-      return secretSourceFor(name, s.environment, s.config, s.envFile) ? `Set ${name} and re-run the workflow.` : missingSourceInstruction(name);
+      {
+        const declared = secretSourceFor(name, s.environment, s.config, s.envFile);
+        if (!declared) return missingSourceMessage(name);
+        if (declared.source.source === 'external') return `${name} is declared \`source: external\`: Living Bridge never writes it. Set ${name} by hand and re-run the workflow.`;
+        if (declared.source.source === 'from_env') return `${name} is declared \`from_env: ${declared.source.env}\`: set ${declared.source.env} in the Living Bridge environment (App host or Action step), or set ${name} by hand, then re-run the workflow.`;
+        return `Set ${name} and re-run the workflow.`;
+      }
     case 'code.failure':
       return 'The failure is in the code or its tests. Fix the change or revert it; Living Bridge does not change code.';
     default:
@@ -258,7 +286,13 @@ export async function heal(ctx: PipelineContext, job: HealJob): Promise<HealResu
   const request = job.request;
   const repository = request.repository;
   const repo = parseRepoFullName(repository);
-  const config = await loadRepoConfig(ctx.github, repo);
+  let config: RepoConfig;
+  try {
+    config = await loadRepoConfig(ctx.github, repo);
+  } catch (err) {
+    if (err instanceof SchemaError) return configInvalid(ctx, job, repo, err);
+    throw err;
+  }
   let envFile: EnvironmentFile | null = null;
   try {
     envFile = await loadEnvironmentFile(ctx.github, repo);
@@ -276,7 +310,7 @@ export async function heal(ctx: PipelineContext, job: HealJob): Promise<HealResu
       return finish(ctx, { status: 'noop', repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `workflow "${run.name}" is not a deploy workflow (deploy_workflows in .github/autonomy.yml)` });
     }
     if (run.conclusion !== 'failure') {
-      await learnFromRun(ctx, repo, repository, run, config, null);
+      if (!request.dry_run) await learnFromRun(ctx, repo, repository, run, config, null);
       return finish(ctx, { status: 'noop', repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `run ${run.id} concluded ${run.conclusion ?? run.status}: nothing to heal` });
     }
     incidents = await gatherEvidence(ctx.github, repo, run, request.environment);
@@ -308,7 +342,8 @@ export async function heal(ctx: PipelineContext, job: HealJob): Promise<HealResu
   };
 
   // A failure of a run we acted on is that action's outcome: learn before deciding again.
-  if (run) await learnFromRun(ctx, repo, repository, run, config, incident.fingerprint);
+  // (A dry run writes nothing, not even what it learned.)
+  if (run && !request.dry_run) await learnFromRun(ctx, repo, repository, run, config, incident.fingerprint);
 
   // Decide.
   const snapshot = await ledger.read();
@@ -324,7 +359,7 @@ export async function heal(ctx: PipelineContext, job: HealJob): Promise<HealResu
   let grantId: string | null = null;
   if (decision.verdict === 'suggest' && decision.steps.length > 0) {
     // A signed grant can lift a suggestion to an execution, within its scope and window.
-    const grant = await grantAllows(ctx, snapshot, await ledger.readFile(GRANTS_FILE), repository, request.environment, decision);
+    const grant = await grantAllows(ctx, snapshot, await ledger.readFile(GRANTS_FILE), repository, request.environment, decision, { everyStep: false });
     if (grant.allowed) {
       decision = { ...decision, verdict: 'execute', reason: `${decision.reason}; ${grant.reason}` };
       grantId = grant.grantId;
@@ -336,7 +371,7 @@ export async function heal(ctx: PipelineContext, job: HealJob): Promise<HealResu
     // or enabled: false in the repository config, which are the operators' and owners' hard stops).
     const unhalted = decide({ incident, state: { ...snapshot.state, halted: false }, config, now: ctx.now(), repository, environment: request.environment, autonomyEnabled: true });
     if (unhalted.verdict !== 'noop' && unhalted.steps.length > 0) {
-      const grant = await grantAllows(ctx, snapshot, await ledger.readFile(GRANTS_FILE), repository, request.environment, unhalted);
+      const grant = await grantAllows(ctx, snapshot, await ledger.readFile(GRANTS_FILE), repository, request.environment, unhalted, { everyStep: true });
       if (grant.allowed) {
         decision = { ...unhalted, verdict: 'execute', reason: `halted (${snapshot.state.halted_reason ?? 'kill switch'}), overridden: ${grant.reason}; ${unhalted.reason}` };
         grantId = grant.grantId;
@@ -414,7 +449,8 @@ export async function executeDecision(
   }
 
   const changes: Change[] = reports.flatMap((r) => r.changes);
-  const certified = reports.every((r) => r.ok);
+  // An engine that acted but could not read its effect back (`certified: false`) does not certify.
+  const certified = reports.length > 0 && reports.every((r) => r.ok && (r as { certified?: boolean }).certified !== false);
   const escalation = reports.find((r) => r.postmortem);
   let certificate: Certificate | null = null;
   let ledgerPath: string | null = null;
@@ -516,7 +552,8 @@ async function announce(
     // workflow_run.pull_requests is empty for fork PRs: ask by head SHA instead.
     const prs = run.pull_requests.length ? run.pull_requests : await ctx.github.pullRequestsForCommit(repo, run.head_sha);
     for (const pr of prs) {
-      const c = await ctx.github.upsertComment(repo, pr, `${COMMENT_MARKER}<!-- run:${run.id} -->`, body);
+      // One comment per pull request, updated in place by every later heal of that PR.
+      const c = await ctx.github.upsertComment(repo, pr, COMMENT_MARKER, body);
       url ??= c.html_url;
     }
     await ctx.github.createCheckRun(repo, {
@@ -531,6 +568,46 @@ async function announce(
     ctx.log.warn({ err: safeMessage(err) }, 'could not announce the heal');
   }
   return url;
+}
+
+/**
+ * `.github/autonomy.yml` does not parse or validate. Living Bridge will not guess a configuration (the
+ * autonomy level, the ledger branch and the declared sources all live there), so it acts on nothing
+ * and tells humans where they will look: the run's check run, the PR comment and one issue (found again
+ * by its marker, updated in place). Nothing is written to the ledger, whose branch the file names.
+ */
+async function configInvalid(ctx: PipelineContext, job: HealJob, repo: RepoRef, err: SchemaError): Promise<HealResult> {
+  const request = job.request;
+  const repository = request.repository;
+  const summary = `cannot heal: ${err.source} is invalid (${err.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}) — fix the file on the default branch`;
+  const result: HealResult = { status: 'failed', repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary };
+  ctx.log.warn({ repository, file: err.source, issues: err.issues }, 'repository config is invalid; nothing is done');
+  if (request.dry_run) return finish(ctx, result);
+  let run: WorkflowRun | null = null;
+  if (request.run_id !== undefined) run = await ctx.github.getRun(repo, request.run_id).catch(() => null);
+  if (run && run.conclusion !== 'failure') return finish(ctx, { ...result, summary: `${summary} (run ${run.id} concluded ${run.conclusion ?? run.status}: nothing to report)` });
+  const body = renderConfigErrorComment({ file: err.source, issues: err.issues, repository, runId: run?.id ?? null, runUrl: run?.html_url });
+  try {
+    const title = `Living Bridge cannot read ${err.source}`;
+    const issueBody = `${CONFIG_ISSUE_MARKER}\n${body}`;
+    const existing = await ctx.github.findIssueByMarker(repo, CONFIG_ISSUE_MARKER);
+    const issue = existing
+      ? await ctx.github.updateIssue(repo, existing.number, { title, body: issueBody, state: 'open' })
+      : await ctx.github.createIssue(repo, title, issueBody, ['living-bridge', 'needs-human']);
+    result.issueUrl = issue.html_url;
+  } catch (e) {
+    ctx.log.warn({ err: safeMessage(e) }, 'could not open the config issue');
+  }
+  if (run) {
+    try {
+      const prs = run.pull_requests.length ? run.pull_requests : await ctx.github.pullRequestsForCommit(repo, run.head_sha);
+      for (const pr of prs) result.commentUrl ??= (await ctx.github.upsertComment(repo, pr, COMMENT_MARKER, body)).html_url;
+      await ctx.github.createCheckRun(repo, { name: 'Living Bridge', head_sha: run.head_sha, conclusion: 'failure', title: `invalid ${err.source}`, summary: body });
+    } catch (e) {
+      ctx.log.warn({ err: safeMessage(e) }, 'could not announce the config error');
+    }
+  }
+  return finish(ctx, result);
 }
 
 /** Error text safe for logs and comments: octokit errors can echo request bodies. */
