@@ -626,3 +626,15 @@ describe('decision shape and bounded state', () => {
     expect(run({ state: s, now: at(30 * MIN) }).guardrail).toBeNull();
   });
 });
+
+describe('time helpers', () => {
+  it('isoHourBefore equals formatting now − 1 h, every hour of a day and across a year boundary', async () => {
+    const { isoHourBefore } = await import('../../src/core/governor/time.js');
+    for (const start of [Date.parse('2025-03-01T00:00:00.000Z'), Date.parse('2024-12-31T23:59:59.999Z'), Date.parse('2025-01-01T00:30:00.123Z')]) {
+      for (let h = 0; h < 25; h++) {
+        const ms = start + h * 3_600_000 + h * 61_001;
+        expect(isoHourBefore(new Date(ms).toISOString(), ms)).toBe(new Date(ms - 3_600_000).toISOString());
+      }
+    }
+  });
+});

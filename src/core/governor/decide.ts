@@ -15,7 +15,7 @@ import {
   type CooldownInfo,
   type PredictionDetail,
 } from './scoring.js';
-import { compareIso, iso, toMs } from './time.js';
+import { inWindow, isLater, iso, isoHourBefore, toMs } from './time.js';
 
 export interface DecideInput {
   incident: Incident;
@@ -54,40 +54,56 @@ const minutes = (ms: number): string => f4(ms / 60_000);
 interface LogScan {
   /** Rate-limited actions of this repository in (now − 1 h, now]. */
   recentActions: number;
-  /** Latest time (ms) each candidate cooldown key was acted on. */
-  lastByKey: Map<string, number>;
+  /** Latest time (ms) each candidate's cooldown key was acted on, by candidate index; null: never. */
+  lastByCandidate: (number | null)[];
   /** Successful heals of this fingerprint within the recurrence window: each one did not stick. */
   unstickedSuccesses: number;
 }
 
-function scanLog(state: GovernorState, repository: string, fingerprint: string, keys: readonly string[], nowMs: number, nowIso: string): LogScan {
+/**
+ * One pass over the action log, cheapest tests first (this loop is most of decide()'s cost):
+ * canonical timestamps are compared as strings, and only the few winners are parsed.
+ * The log is not assumed to be sorted.
+ */
+function scanLog(
+  state: GovernorState,
+  repository: string,
+  incident: Incident,
+  leads: readonly ActionKind[],
+  keys: readonly string[],
+  nowMs: number,
+  nowIso: string,
+): LogScan {
   const prefix = repositoryKeyPrefix(repository);
+  const fingerprint = incident.fingerprint;
   const cutoffMs = nowMs - RATE_WINDOW_MS;
-  const cutoffIso = iso(cutoffMs);
-  const lastByKey = new Map<string, number>();
+  const cutoffIso = RATE_WINDOW_MS === 3_600_000 ? isoHourBefore(nowIso, nowMs) : iso(cutoffMs);
+  const recurrenceFromMs = nowMs - RECURRENCE_WINDOW_MS;
+  const latest: (string | null)[] = leads.map(() => null);
   let recentActions = 0;
   let unstickedSuccesses = 0;
   for (const rec of state.actions) {
-    if (!isLimited(rec.action)) continue;
-    const k = rec.cooldown_key;
-    if (
-      k.startsWith(prefix) &&
-      compareIso(rec.at, cutoffIso, cutoffMs) > 0 &&
-      compareIso(rec.at, nowIso, nowMs) <= 0
-    ) {
-      recentActions++;
-    }
-    if (keys.includes(k)) {
-      const ms = toMs(rec.at);
-      const prev = lastByKey.get(k);
-      if (!Number.isNaN(ms) && (prev === undefined || ms > prev)) lastByKey.set(k, ms);
+    const action = rec.action;
+    if (action === 'ESCALATE' || action === 'NOOP') continue;
+    const at = rec.at;
+    if (inWindow(at, cutoffIso, cutoffMs, nowIso, nowMs) && rec.cooldown_key.startsWith(prefix)) recentActions++;
+    for (let j = 0; j < leads.length; j++) {
+      if (action === leads[j] && rec.cooldown_key === keys[j]) {
+        const prev = latest[j];
+        if (prev === null || prev === undefined || isLater(at, prev)) latest[j] = at;
+      }
     }
     if (rec.outcome === 'success' && rec.incident_fingerprint === fingerprint) {
-      const ms = toMs(rec.at);
-      if (ms <= nowMs && nowMs - ms <= RECURRENCE_WINDOW_MS) unstickedSuccesses++;
+      const ms = toMs(at);
+      if (ms <= nowMs && ms >= recurrenceFromMs) unstickedSuccesses++;
     }
   }
-  return { recentActions, lastByKey, unstickedSuccesses };
+  const lastByCandidate = latest.map((at) => {
+    if (at === null) return null;
+    const ms = toMs(at);
+    return Number.isNaN(ms) ? null : ms;
+  });
+  return { recentActions, lastByCandidate, unstickedSuccesses };
 }
 
 function scoreOne(
@@ -147,6 +163,106 @@ function explainScore(s: Scored, incident: Incident): string {
   );
 }
 
+/** The fields every decision of one call shares. */
+type DecisionBase = Pick<
+  Decision,
+  | 'incident_kind'
+  | 'target'
+  | 'incident_fingerprint'
+  | 'policy_version'
+  | 'blueprint_mode'
+  | 'decided_at'
+  | 'target_key'
+  | 'environment'
+  | 'autonomy_level'
+>;
+
+// Module-level helpers rather than closures inside decide(): no function objects per call
+// (and no per-call `__name` bookkeeping when a bundler keeps function names).
+
+function noopDecision(
+  base: DecisionBase,
+  guardrail: Guardrail | null,
+  reason: string,
+  proposed: ActionKind[],
+  candidates: ScoredCandidate[],
+  key: string,
+): Decision {
+  return {
+    verdict: 'noop',
+    action: 'NOOP',
+    steps: [],
+    guardrail,
+    reason,
+    incident_kind: base.incident_kind,
+    target: base.target,
+    incident_fingerprint: base.incident_fingerprint,
+    cooldown_key: key,
+    candidates,
+    policy_version: base.policy_version,
+    blueprint_mode: base.blueprint_mode,
+    decided_at: base.decided_at,
+    target_key: base.target_key,
+    environment: base.environment,
+    autonomy_level: base.autonomy_level,
+    suggested_because: null,
+    probe: false,
+    proposed_steps: proposed,
+  };
+}
+
+/**
+ * A decision that acts (execute or suggest). Spelled out field by field rather than spread from
+ * `base`: spreading into a 20-field literal was most of decide()'s cost.
+ */
+function actDecision(
+  base: DecisionBase,
+  verdict: 'execute' | 'suggest',
+  steps: ActionKind[],
+  guardrail: Guardrail | null,
+  reason: string,
+  key: string,
+  candidates: ScoredCandidate[],
+  because: 'level' | 'prediction' | 'confidence' | null,
+  probe: boolean,
+): Decision {
+  return {
+    verdict,
+    action: steps[0] ?? 'NOOP',
+    steps,
+    guardrail,
+    reason,
+    incident_kind: base.incident_kind,
+    target: base.target,
+    incident_fingerprint: base.incident_fingerprint,
+    cooldown_key: key,
+    candidates,
+    policy_version: base.policy_version,
+    blueprint_mode: base.blueprint_mode,
+    decided_at: base.decided_at,
+    target_key: base.target_key,
+    environment: base.environment,
+    autonomy_level: base.autonomy_level,
+    suggested_because: because,
+    probe,
+  };
+}
+
+function escalateDecision(
+  base: DecisionBase,
+  input: DecideInput,
+  level: AutonomyLevel,
+  escalateKey: string,
+  guardrail: Guardrail,
+  why: string,
+): Decision {
+  const scored = scoreOne(input.state, input.config, input.incident, ['ESCALATE'], 0, escalateKey, null, input.now.getTime());
+  if (level === 'observe') {
+    return noopDecision(base, guardrail, `observe level: recorded only; would escalate: ${why}`, ['ESCALATE'], [scored.candidate], escalateKey);
+  }
+  return actDecision(base, 'execute', ['ESCALATE'], guardrail, `${why}; level ${level} → execute ESCALATE`, escalateKey, [scored.candidate], null, false);
+}
+
 /**
  * The Governor: guardrails → candidates → score → verdict. Pure and deterministic:
  * the same input gives a deep-equal Decision, and the input is never mutated.
@@ -158,9 +274,8 @@ export function decide(input: DecideInput): Decision {
   const environment = input.environment ?? incident.environment ?? null;
   const level: AutonomyLevel = levelFor(config, environment);
   const tKey = targetKey(repository, incident);
-  const keyOf = (a: ActionKind): string => cooldownKey(repository, environment, incident.kind, a);
 
-  const base = {
+  const base: DecisionBase = {
     incident_kind: incident.kind,
     target: incident.target,
     incident_fingerprint: incident.fingerprint,
@@ -170,21 +285,7 @@ export function decide(input: DecideInput): Decision {
     target_key: tKey,
     environment,
     autonomy_level: level,
-  } as const;
-
-  const noop = (guardrail: Guardrail | null, reason: string, proposed: ActionKind[], candidates: ScoredCandidate[], key: string): Decision => ({
-    ...base,
-    verdict: 'noop',
-    action: 'NOOP',
-    steps: [],
-    guardrail,
-    reason,
-    cooldown_key: key,
-    candidates,
-    suggested_because: null,
-    probe: false,
-    proposed_steps: proposed,
-  });
+  };
 
   // (1) Halted: the kill switch beats everything, escalation included.
   if (state.halted || !config.enabled || input.autonomyEnabled === false) {
@@ -193,32 +294,14 @@ export function decide(input: DecideInput): Decision {
       : !config.enabled
         ? 'autonomy disabled in .github/autonomy.yml (enabled: false)'
         : 'autonomy disabled for this installation';
-    return noop('halted', `halted: ${why}; nothing is done`, [], [], keyOf('NOOP'));
+    return noopDecision(base, 'halted', `halted: ${why}; nothing is done`, [], [], cooldownKey(repository, environment, incident.kind, 'NOOP'));
   }
 
   const menu = candidatesForIncident(incident, config);
-  const keys = menu.lists.map((l) => keyOf(l[0] ?? 'NOOP'));
-  const escalateKey = keyOf('ESCALATE');
-  const scan = scanLog(state, repository, incident.fingerprint, keys, nowMs, nowIso);
-
-  const escalate = (guardrail: Guardrail, why: string): Decision => {
-    const scored = scoreOne(state, config, incident, ['ESCALATE'], 0, escalateKey, null, nowMs);
-    if (level === 'observe') {
-      return noop(guardrail, `observe level: recorded only; would escalate: ${why}`, ['ESCALATE'], [scored.candidate], escalateKey);
-    }
-    return {
-      ...base,
-      verdict: 'execute',
-      action: 'ESCALATE',
-      steps: ['ESCALATE'],
-      guardrail,
-      reason: `${why}; level ${level} → execute ESCALATE`,
-      cooldown_key: escalateKey,
-      candidates: [scored.candidate],
-      suggested_because: null,
-      probe: false,
-    };
-  };
+  const leads = menu.lists.map((l) => l[0] ?? 'NOOP');
+  const keys = leads.map((a) => cooldownKey(repository, environment, incident.kind, a));
+  const escalateKey = cooldownKey(repository, environment, incident.kind, 'ESCALATE');
+  const scan = scanLog(state, repository, incident, leads, keys, nowMs, nowIso);
 
   // (2) The circuit of this target. Open (escalated): wait out the cool-off, then one probe.
   // Closed: too many failed outcomes or a failure that keeps coming back → escalate.
@@ -229,7 +312,8 @@ export function decide(input: DecideInput): Decision {
     const coolMs = config.limits.half_open_after_minutes * 60_000;
     const openUntil = Number.isNaN(escMs) ? nowMs : escMs + coolMs;
     if (nowMs < openUntil) {
-      return noop(
+      return noopDecision(
+        base,
         'half_open',
         `half-open: ${tKey} escalated at ${esc.at}; one probe allowed after ${config.limits.half_open_after_minutes} min ` +
           `(${minutes(openUntil - nowMs)} min left)`,
@@ -239,7 +323,8 @@ export function decide(input: DecideInput): Decision {
       );
     }
     if (esc.probe_used) {
-      return noop(
+      return noopDecision(
+        base,
         'half_open',
         `half-open: the probe after the escalation of ${tKey} at ${esc.at} is still awaiting its run's conclusion`,
         [],
@@ -251,7 +336,11 @@ export function decide(input: DecideInput): Decision {
   } else {
     const streak = state.fail_streaks[tKey] ?? 0;
     if (streak >= config.limits.max_fail_streak) {
-      return escalate(
+      return escalateDecision(
+        base,
+        input,
+        level,
+        escalateKey,
         'fail_streak',
         `fail streak ${streak} ≥ max_fail_streak ${config.limits.max_fail_streak} on ${tKey}: escalating to a human`,
       );
@@ -259,7 +348,11 @@ export function decide(input: DecideInput): Decision {
     const stored = state.recurrences[incident.fingerprint] ?? 0;
     const recurrences = stored + scan.unstickedSuccesses;
     if (recurrences >= config.limits.recurrence_limit) {
-      return escalate(
+      return escalateDecision(
+        base,
+        input,
+        level,
+        escalateKey,
         'recurrence',
         `recurrence: failure ${incident.fingerprint} came back ${recurrences} time(s) after a "successful" heal ` +
           `(${stored} counted, ${scan.unstickedSuccesses} now) ≥ recurrence_limit ${config.limits.recurrence_limit}: escalating`,
@@ -269,7 +362,7 @@ export function decide(input: DecideInput): Decision {
 
   // Candidates, scored: score = weight × (EMA − cooldown penalty).
   const scored = menu.lists.map((steps, i) =>
-    scoreOne(state, config, incident, steps, i, keys[i] ?? escalateKey, scan.lastByKey.get(keys[i] ?? '') ?? null, nowMs),
+    scoreOne(state, config, incident, steps, i, keys[i] ?? escalateKey, scan.lastByCandidate[i] ?? null, nowMs),
   );
   const ranked = [...scored].sort(config.blueprint.mode === 'predictive' ? byPrediction : byScore);
   const candidates = ranked.map((s) => s.candidate);
@@ -283,7 +376,8 @@ export function decide(input: DecideInput): Decision {
   // (3) Rate limit and (4) cooldown, on the chosen action. Escalation is never silenced by them.
   if (isLimited(lead)) {
     if (scan.recentActions >= config.limits.max_actions_per_hour) {
-      return noop(
+      return noopDecision(
+        base,
         'rate_limited',
         `rate limited: ${scan.recentActions} action(s) in the last hour ≥ max_actions_per_hour ` +
           `${config.limits.max_actions_per_hour}; would do ${explained}`,
@@ -293,7 +387,8 @@ export function decide(input: DecideInput): Decision {
       );
     }
     if (best.cooldown.active) {
-      return noop(
+      return noopDecision(
+        base,
         'cooldown',
         `cooldown: ${lead} for ${incident.kind} in ${environment ?? 'no environment'} until ` +
           `${iso(best.cooldown.untilMs ?? nowMs)} (${minutes(best.cooldown.remainingMs)} of ` +
@@ -307,7 +402,7 @@ export function decide(input: DecideInput): Decision {
 
   // Verdict: autonomy level, then what wants a human's eyes regardless of level.
   if (level === 'observe') {
-    return noop(null, `observe level: recorded only; would do ${explained}`, best.steps, candidates, best.key);
+    return noopDecision(base, null, `observe level: recorded only; would do ${explained}`, best.steps, candidates, best.key);
   }
   let verdict: 'execute' | 'suggest' = 'execute';
   let because: 'level' | 'prediction' | 'confidence' | null = null;
@@ -328,16 +423,5 @@ export function decide(input: DecideInput): Decision {
       tail = `; level ${level} → suggest (${lead} needs a human's approval or a grant)`;
     }
   }
-  return {
-    ...base,
-    verdict,
-    action: lead,
-    steps: best.steps,
-    guardrail: null,
-    reason: `${explained}${tail}`,
-    cooldown_key: best.key,
-    candidates,
-    suggested_because: because,
-    probe,
-  };
+  return actDecision(base, verdict, best.steps, null, `${explained}${tail}`, best.key, candidates, because, probe);
 }

@@ -21,7 +21,8 @@ export function cooldownKey(
   incidentKind: IncidentKind,
   action: ActionKind,
 ): string {
-  return `${repository}|${environment || '-'}|${incidentKind}|${action}`;
+  // join() builds a flat string: decide() compares it against every action record's key.
+  return [repository, environment || '-', incidentKind, action].join('|');
 }
 
 /** The prefix every cooldown key of `repository` starts with (rate limits count per repository). */
