@@ -1,7 +1,7 @@
 import { recordHumanFeedback } from '../core/governor/index.js';
-import { Decision, Incident, parseRepoFullName, type PendingApproval } from '../core/schemas/index.js';
+import { Decision, Incident, SchemaError, parseRepoFullName, type PendingApproval, type RepoConfig } from '../core/schemas/index.js';
 import type { HealResult, PipelineContext } from './context.js';
-import { executeDecision } from './heal.js';
+import { executeDecision, safeMessage } from './heal.js';
 import { loadEnvironmentFile, loadRepoConfig } from './repo-files.js';
 
 export interface ApprovalCommand { verb: 'approve' | 'reject'; id: string }
@@ -19,19 +19,31 @@ export async function handleApprovalComment(
   a: { repository: string; issueNumber: number | null; actor: string; command: ApprovalCommand },
 ): Promise<ApprovalOutcome> {
   const repo = parseRepoFullName(a.repository);
-  const config = await loadRepoConfig(ctx.github, repo);
-  const ledger = ctx.ledgerFor(repo, config.ledger.branch);
   const reply = async (text: string) => {
-    if (a.issueNumber !== null) await ctx.github.upsertComment(repo, a.issueNumber, `<!-- living-bridge:approval:${a.command.id}:${ctx.now().getTime()} -->`, text).catch(() => undefined);
+    if (a.issueNumber === null) return;
+    const marker = `<!-- living-bridge:approval:${a.command.id}:${ctx.now().getTime()} -->`;
+    await ctx.github.upsertComment(repo, a.issueNumber, marker, `${marker}\n${text}`).catch((err: unknown) => {
+      ctx.log.warn({ err: safeMessage(err) }, 'could not reply to the approval command');
+    });
   };
+  let config: RepoConfig;
+  try {
+    config = await loadRepoConfig(ctx.github, repo);
+  } catch (err) {
+    if (!(err instanceof SchemaError)) throw err;
+    await reply(`Living Bridge cannot act: ${err.source} is invalid (${err.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}).`);
+    return { status: 'refused', reason: `${err.source} is invalid` };
+  }
+  const ledger = ctx.ledgerFor(repo, config.ledger.branch);
 
   const allowed = config.approvers.length
-    ? config.approvers.includes(a.actor)
+    ? config.approvers.some((u) => u.toLowerCase() === a.actor.toLowerCase())
     : ['admin', 'maintain', 'write'].includes(await ctx.github.getPermissionLevel(repo, a.actor));
   if (!allowed) {
     await reply(`@${a.actor} cannot ${a.command.verb} Living Bridge actions here (needs write access or a place in \`approvers\` of .github/autonomy.yml).`);
     return { status: 'refused', reason: 'actor may not approve' };
   }
+  const approved = a.command.verb === 'approve';
   const snapshot = await ledger.read();
   const pending = snapshot.pendingApprovals.find((p) => p.id === a.command.id);
   if (!pending || pending.status !== 'pending') {
@@ -39,17 +51,40 @@ export async function handleApprovalComment(
     return { status: 'refused', reason: 'nothing pending under that id' };
   }
   if (Date.parse(pending.expires_at) <= ctx.now().getTime()) {
+    await ledger.commit(`approval: ${a.command.id} expired`, (snap) => ({
+      pendingApprovals: snap.pendingApprovals.map((p): PendingApproval => (p.id === a.command.id && p.status === 'pending' ? { ...p, status: 'expired' } : p)),
+    }));
     await reply(`Suggestion \`${a.command.id}\` expired at ${pending.expires_at}; the next failure will be decided afresh.`);
     return { status: 'refused', reason: 'expired' };
   }
+  // A human's approval does not outrank the kill switches: halted, nothing is done.
+  if (approved && (snapshot.state.halted || !ctx.autonomyEnabled || !config.enabled)) {
+    const why = snapshot.state.halted ? `the Governor is halted${snapshot.state.halted_reason ? ` (${snapshot.state.halted_reason})` : ''}` : !config.enabled ? 'autonomy is disabled in .github/autonomy.yml' : 'autonomy is disabled for this installation';
+    await reply(`Not executed: ${why}. The suggestion \`${a.command.id}\` stays pending until it expires at ${pending.expires_at}.`);
+    return { status: 'refused', reason: why };
+  }
   const decision = Decision.parse(pending.decision);
   const incident = Incident.parse(pending.incident);
-  const approved = a.command.verb === 'approve';
-  await ledger.commit(`approval: ${a.command.verb} ${a.command.id} by ${a.actor}`, (snap) => ({
-    state: recordHumanFeedback(snap.state, { action: decision.action, approved, at: ctx.now() }, config),
-    pendingApprovals: snap.pendingApprovals.map((p): PendingApproval => (p.id === a.command.id ? { ...p, status: approved ? 'approved' : 'rejected', decided_by: a.actor } : p)),
-    audit: [{ at: ctx.now().toISOString(), door: ctx.door, actor: a.actor, event: `approval.${a.command.verb}`, repository: a.repository, detail: `${decision.steps.join(' → ')} (${a.command.id})`, certificate_hash: null }],
-  }));
+  // Claim the approval inside the compare-and-swap commit: of two concurrent approvals only one
+  // finds it still pending.
+  // The nonce keeps two identical claims from becoming one identical git commit (same tree, parent,
+  // message and second), which the ref update would accept twice.
+  let claimed = false;
+  const nonce = Buffer.from(ctx.randomBytes(6)).toString('hex');
+  await ledger.commit(`approval: ${a.command.verb} ${a.command.id} by ${a.actor} (${nonce})`, (snap) => {
+    const current = snap.pendingApprovals.find((p) => p.id === a.command.id);
+    claimed = current?.status === 'pending';
+    if (!claimed) return {};
+    return {
+      state: recordHumanFeedback(snap.state, { action: decision.action, approved, at: ctx.now() }, config),
+      pendingApprovals: snap.pendingApprovals.map((p): PendingApproval => (p.id === a.command.id ? { ...p, status: approved ? 'approved' : 'rejected', decided_by: a.actor } : p)),
+      audit: [{ at: ctx.now().toISOString(), door: ctx.door, actor: a.actor, event: `approval.${a.command.verb}`, repository: a.repository, detail: `${decision.steps.join(' → ')} (${a.command.id})`, certificate_hash: null }],
+    };
+  });
+  if (!claimed) {
+    await reply(`No pending Living Bridge suggestion \`${a.command.id}\` (already decided or unknown).`);
+    return { status: 'refused', reason: 'nothing pending under that id' };
+  }
   if (!approved) {
     await reply(`Rejected by @${a.actor}: Living Bridge will not ${decision.steps.join(' → ')} for this failure.`);
     return { status: 'rejected', reason: `rejected by ${a.actor}` };

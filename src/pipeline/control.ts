@@ -1,5 +1,7 @@
-import { parseRepoFullName } from '../core/schemas/index.js';
+import { parseGrantFile } from '../core/grants/index.js';
+import { parseRepoFullName, type Grant } from '../core/schemas/index.js';
 import type { PipelineContext } from './context.js';
+import { GRANTS_FILE } from './heal.js';
 import { loadRepoConfig } from './repo-files.js';
 
 /** The kill switch: a halted Governor decides NOOP(halted) for everything until resumed. */
@@ -9,5 +11,36 @@ export async function setHalted(ctx: PipelineContext, repository: string, halted
   await ctx.ledgerFor(repo, config.ledger.branch).commit(`${halted ? 'halt' : 'resume'}: ${reason}`, (snap) => ({
     state: { ...snap.state, halted, halted_reason: halted ? reason : null },
     audit: [{ at: ctx.now().toISOString(), door: ctx.door, actor, event: halted ? 'kill_switch.halt' : 'kill_switch.resume', repository, detail: reason, certificate_hash: null }],
+  }));
+}
+
+/**
+ * Stores a signed grant in the repository's ledger (GRANTS_FILE, a JSON array; a grant with the same
+ * id is replaced) and publishes the signer's public key next to it.
+ */
+export async function storeGrant(ctx: PipelineContext, repository: string, grant: Grant, actor: string): Promise<void> {
+  const repo = parseRepoFullName(repository);
+  const config = await loadRepoConfig(ctx.github, repo);
+  const ledger = ctx.ledgerFor(repo, config.ledger.branch);
+  const body = grant.grant;
+  await ledger.commit(`grant: issue ${body.id}`, async () => {
+    // Read inside mutate: on a compare-and-swap retry the list is read again.
+    const current = await ledger.readFile(GRANTS_FILE);
+    const grants = current ? parseGrantFile(current, GRANTS_FILE).filter((g) => g.grant.id !== body.id) : [];
+    return {
+      files: { [GRANTS_FILE]: `${JSON.stringify([...grants, grant], null, 2)}\n` },
+      publicKeys: { [ctx.signer.keyid]: ctx.signer.publicKey },
+      audit: [{ at: ctx.now().toISOString(), door: ctx.door, actor, event: 'grant.issue', repository, detail: `${body.id}: ${body.actions.join(',')} until ${body.expires_at}${body.break_glass ? ' (break-glass)' : ''}`, certificate_hash: null }],
+    };
+  });
+}
+
+/** Revokes a grant by id (recorded in the ledger; a revocation is never undone). */
+export async function revokeGrant(ctx: PipelineContext, repository: string, id: string, actor: string): Promise<void> {
+  const repo = parseRepoFullName(repository);
+  const config = await loadRepoConfig(ctx.github, repo);
+  await ctx.ledgerFor(repo, config.ledger.branch).commit(`grant: revoke ${id}`, (snap) => ({
+    revokedGrantIds: [...new Set([...snap.revokedGrantIds, id])],
+    audit: [{ at: ctx.now().toISOString(), door: ctx.door, actor, event: 'grant.revoke', repository, detail: id, certificate_hash: null }],
   }));
 }

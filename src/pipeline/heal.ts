@@ -547,7 +547,7 @@ async function announce(
     approvalId,
   });
   let url: string | null = null;
-  if (!run) return null;
+  if (!run) return approvalId ? suggestionIssue(ctx, repo, approvalId, incident, body) : null;
   try {
     // workflow_run.pull_requests is empty for fork PRs: ask by head SHA instead.
     const prs = run.pull_requests.length ? run.pull_requests : await ctx.github.pullRequestsForCommit(repo, run.head_sha);
@@ -567,7 +567,24 @@ async function announce(
     // Announcing is best effort: the certificate is already committed.
     ctx.log.warn({ err: safeMessage(err) }, 'could not announce the heal');
   }
+  // A suggestion nobody sees cannot be approved: without a pull request, it gets an issue to answer on.
+  if (approvalId && url === null) url = await suggestionIssue(ctx, repo, approvalId, incident, body);
   return url;
+}
+
+async function suggestionIssue(ctx: PipelineContext, repo: RepoRef, approvalId: string, incident: Incident, body: string): Promise<string | null> {
+  const marker = `<!-- living-bridge:suggestion:${approvalId} -->`;
+  const title = `Living Bridge suggests an action: ${incident.kind}${incident.target ? ` on ${incident.target.name}` : ''}`;
+  try {
+    const existing = await ctx.github.findIssueByMarker(repo, marker);
+    const issue = existing
+      ? await ctx.github.updateIssue(repo, existing.number, { title, body: `${marker}\n${body}`, state: 'open' })
+      : await ctx.github.createIssue(repo, title, `${marker}\n${body}`, ['living-bridge']);
+    return issue.html_url;
+  } catch (err) {
+    ctx.log.warn({ err: safeMessage(err) }, 'could not open the suggestion issue');
+    return null;
+  }
 }
 
 /**

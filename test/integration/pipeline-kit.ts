@@ -14,6 +14,7 @@ import { createGitLedger } from '../../src/ledger/index.js';
 import { REDACT_PATHS } from '../../src/pipeline/build-context.js';
 import type { PipelineContext } from '../../src/pipeline/context.js';
 import { FakeGitHub } from '../support/fake-github.js';
+import type { GitDataPort, GitTreeEntry } from '../../src/engines/ports.js';
 
 export const REPO: RepoRef = { owner: 'acme', repo: 'shop' };
 export const FULL = 'acme/shop';
@@ -49,6 +50,33 @@ export class Clock {
   }
 }
 
+/**
+ * The fake's git data port, with tree entries that carry inline `content` turned into blobs first
+ * (the fake treats `sha: null` as a deletion), so the ledger's files really land in the fake's trees.
+ */
+export function blobsFirst(gh: FakeGitHub): GitDataPort {
+  return {
+    getBranchHead: (repo, branch) => gh.getBranchHead(repo, branch),
+    getCommitTree: (repo, sha) => gh.getCommitTree(repo, sha),
+    listTree: (repo, sha) => gh.listTree(repo, sha),
+    readBlob: (repo, sha) => gh.readBlob(repo, sha),
+    createBlob: (repo, content) => gh.createBlob(repo, content),
+    createTree: async (repo, base, entries) => {
+      const plain: GitTreeEntry[] = [];
+      for (const e of entries) {
+        const content = (e as { content?: string }).content;
+        plain.push(content !== undefined ? { path: e.path, mode: e.mode, type: e.type, sha: await gh.createBlob(repo, content) } : e);
+      }
+      return gh.createTree(repo, base, plain);
+    },
+    createCommit: (repo, message, tree, parents) => gh.createCommit(repo, message, tree, parents),
+    createBranch: (repo, branch, sha) => gh.createBranch(repo, branch, sha),
+    updateBranch: (repo, branch, sha) => gh.updateBranch(repo, branch, sha),
+    createPullRequest: (repo, pr) => gh.createPullRequest(repo, pr),
+    findOpenPullRequest: (repo, head, base) => gh.findOpenPullRequest(repo, head, base),
+  };
+}
+
 let signerPromise: Promise<{ signer: Signer; secretKey: string }> | null = null;
 export function testSigner(): Promise<{ signer: Signer; secretKey: string }> {
   signerPromise ??= (async () => {
@@ -82,7 +110,7 @@ export async function makeKit(opts: { env?: Record<string, string | undefined>; 
   let counter = 0;
   const ctx: PipelineContext = {
     github: gh,
-    ledgerFor: (repo, branch) => createGitLedger(gh, repo, branch, { now: clock.now, delay: async () => undefined, random: () => 0.5 }),
+    ledgerFor: (repo, branch) => createGitLedger(blobsFirst(gh), repo, branch, { now: clock.now, delay: async () => undefined, random: () => 0.5 }),
     signer,
     now: clock.now,
     randomBytes: (n) => Uint8Array.from({ length: n }, () => (counter = (counter * 31 + 7) % 251)),
