@@ -91,6 +91,7 @@ const configs = {
   predictive: RepoConfig.parse({ default_level: 'balanced', blueprint: { mode: 'predictive' } }),
 };
 
+const emptyLog = { ...state, actions: [] };
 let sink = 0;
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
@@ -129,6 +130,11 @@ const run = (config: RepoConfig) => (i: number): void => {
 const results = {
   decide_adaptive: measure(run(configs.adaptive)),
   decide_predictive: measure(run(configs.predictive)),
+  /** The same decisions with an empty action log: what the 200-record scan costs. */
+  decide_adaptive_empty_log: measure((i) => {
+    const d = decide({ incident: incidents[i % incidents.length] as Incident, state: emptyLog, config: configs.adaptive, now: NOW, repository: REPO });
+    sink += d.candidates.length;
+  }),
   baseline_structured_clone_state: measure(() => {
     sink += structuredClone(state).actions.length;
   }),

@@ -1,6 +1,6 @@
 import type { ActionKind, AutonomyLevel } from '../schemas/common.js';
 import type { Decision, Guardrail, ScoredCandidate } from '../schemas/decision.js';
-import type { GovernorState } from '../schemas/governor-state.js';
+import type { ActionRecord, GovernorState } from '../schemas/governor-state.js';
 import type { Incident } from '../schemas/incident.js';
 import type { RepoConfig } from '../schemas/repo-config.js';
 import { candidatesForIncident } from './candidates.js';
@@ -82,16 +82,19 @@ function scanLog(
   const latest: (string | null)[] = leads.map(() => null);
   let recentActions = 0;
   let unstickedSuccesses = 0;
-  for (const rec of state.actions) {
+  const log = state.actions;
+  // Newest first: with an append-only log the first key match is the latest, and older matches
+  // fail the cheap time test before the key comparison.
+  for (let i = log.length - 1; i >= 0; i--) {
+    const rec = log[i] as ActionRecord;
     const action = rec.action;
     if (action === 'ESCALATE' || action === 'NOOP') continue;
     const at = rec.at;
     if (inWindow(at, cutoffIso, cutoffMs, nowIso, nowMs) && rec.cooldown_key.startsWith(prefix)) recentActions++;
     for (let j = 0; j < leads.length; j++) {
-      if (action === leads[j] && rec.cooldown_key === keys[j]) {
-        const prev = latest[j];
-        if (prev === null || prev === undefined || isLater(at, prev)) latest[j] = at;
-      }
+      if (action !== leads[j]) continue;
+      const prev = latest[j];
+      if ((prev === null || prev === undefined || isLater(at, prev)) && rec.cooldown_key === keys[j]) latest[j] = at;
     }
     if (rec.outcome === 'success' && rec.incident_fingerprint === fingerprint) {
       const ms = toMs(at);
