@@ -3,16 +3,24 @@ import { createReadStream, existsSync, readFileSync, readdirSync, writeFileSync 
 import { join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { classify } from '../core/classify/index.js';
+import { planToJson } from '../core/env-plan/index.js';
 import { Certificate, GrantBody, HealRequest, SchemaError, parseRepoFullName, parseWith, type Door } from '../core/schemas/index.js';
 import { generateSigningKey, verifyChain } from '../core/certificate/index.js';
-import { parseGrantFile, signGrant } from '../core/grants/index.js';
+import { signGrant } from '../core/grants/index.js';
 import { buildContext, ConfigurationError, createLogger, loadSigner } from '../pipeline/build-context.js';
 import type { PipelineContext } from '../pipeline/context.js';
-import { setHalted } from '../pipeline/control.js';
-import { GRANTS_FILE, heal } from '../pipeline/heal.js';
+import { revokeGrant, setHalted, storeGrant } from '../pipeline/control.js';
+import { heal, safeMessage } from '../pipeline/heal.js';
 import { sync } from '../pipeline/sync.js';
 import { verifyLedger } from '../pipeline/verify.js';
-import { loadRepoConfig } from '../pipeline/repo-files.js';
+
+/** A mistake in how the CLI was called (exit 2), found after commander parsed the arguments. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
 
 /** Where CLI output goes; injectable so tests can run the CLI in-process. */
 export interface CliIo { out: (s: string) => void; err: (s: string) => void; env: Record<string, string | undefined> }
@@ -39,7 +47,7 @@ async function contextFrom(io: CliIo, opts: { apiUrl?: string }, door: Door = 'c
   return buildContext({ token, baseUrl: opts.apiUrl ?? io.env.GITHUB_API_URL, signer, env: io.env, door, log });
 }
 
-export function buildCli(io: CliIo): Command {
+export function buildCli(io: CliIo, exit: { code: number } = { code: 0 }): Command {
   const program = new Command('living-bridge')
     .description('Heal failed GitHub Actions deploy runs, sync declared environments, verify certificates.')
     .option('--api-url <url>', 'GitHub REST base URL (GitHub Enterprise or the sandbox); default $GITHUB_API_URL or api.github.com')
@@ -59,8 +67,8 @@ export function buildCli(io: CliIo): Command {
       const ctx = await contextFrom(io, program.opts());
       const id = `cli-${randomBytes(6).toString('hex')}`;
       const result = await heal(ctx, { id, door: 'cli', delivery_id: id, received_at: ctx.now().toISOString(), request });
-      io.out(o.json ? JSON.stringify({ status: result.status, summary: result.summary, decision: result.decision, certificate_hash: result.certificate?.certificate_hash ?? null }, null, 2) : `${result.summary}\n`);
-      if (result.status === 'failed') process.exitCode = 1;
+      io.out(o.json ? `${JSON.stringify({ status: result.status, summary: result.summary, decision: result.decision, certificate_hash: result.certificate?.certificate_hash ?? null, comment_url: result.commentUrl, issue_url: result.issueUrl }, null, 2)}\n` : `${result.summary}\n`);
+      if (result.status === 'failed') exit.code = 1;
     });
 
   program
@@ -74,7 +82,8 @@ export function buildCli(io: CliIo): Command {
     .action(async (o: { repo: string; environment?: string; dryRun: boolean; confirmPrune: boolean; json: boolean }) => {
       const ctx = await contextFrom(io, program.opts());
       const result = await sync(ctx, { repository: o.repo, environment: o.environment, dryRun: o.dryRun, confirmPrune: o.confirmPrune });
-      io.out(o.json ? `${JSON.stringify(result, null, 2)}\n` : `${result.driftTable}\n`);
+      // The documented JSON shape of a plan (and what was applied), not the internal result object.
+      io.out(o.json ? `${planToJson(result.plan, result.report ?? undefined)}\n` : `${result.driftTable}\n`);
     });
 
   program
@@ -83,17 +92,17 @@ export function buildCli(io: CliIo): Command {
     .option('--repo <owner/name>', 'repository whose ledger branch to verify', repoOption)
     .option('--dir <path>', 'a checkout of the ledger branch (offline)')
     .action(async (o: { repo?: string; dir?: string }) => {
-      if (!o.repo && !o.dir) throw new InvalidArgumentError('give --repo or --dir');
+      if (!o.repo && !o.dir) throw new UsageError('verify: give --repo <owner/name> or --dir <path>');
       if (o.dir) {
         const result = verifyDirectory(o.dir);
         io.out(`${result.ok ? 'chain ok' : 'chain BROKEN'}: ${result.message}\n`);
-        if (!result.ok) process.exitCode = 1;
+        if (!result.ok) exit.code = 1;
         return;
       }
       const ctx = await contextFrom(io, program.opts());
       const result = await verifyLedger(ctx, o.repo!);
       io.out(result.ok ? `chain ok: ${result.length} certificates, head ${result.head ?? '(empty)'}\n` : `chain BROKEN at certificate #${(result.brokenAt ?? 0) + 1}: ${result.reason}\n`);
-      if (!result.ok) process.exitCode = 1;
+      if (!result.ok) exit.code = 1;
     });
 
   for (const halt of [true, false]) {
@@ -128,7 +137,7 @@ export function buildCli(io: CliIo): Command {
     .description('classify a GitHub Actions job log file and print the incidents')
     .argument('<logfile>', 'a job log (as downloaded from GitHub)')
     .action(async (file: string) => {
-      if (!existsSync(file)) throw new InvalidArgumentError(`${file} does not exist`);
+      if (!existsSync(file)) throw new UsageError(`classify: ${file} does not exist`);
       const incidents = await classify(createReadStream(file), { repo: { owner: 'local', repo: 'file' } });
       io.out(`${JSON.stringify(incidents.map(({ repo: _r, ...i }) => i), null, 2)}\n`);
     });
@@ -162,18 +171,7 @@ export function buildCli(io: CliIo): Command {
         max_uses: o.maxUses,
       }, 'arguments');
       const signed = await signGrant(body, ctx.signer);
-      const repo = parseRepoFullName(o.repo);
-      const config = await loadRepoConfig(ctx.github, repo);
-      const ledger = ctx.ledgerFor(repo, config.ledger.branch);
-      await ledger.commit(`grant: issue ${body.id}`, async () => {
-        const current = await ledger.readFile(GRANTS_FILE);
-        const grants = current ? parseGrantFile(current, GRANTS_FILE) : [];
-        return {
-          files: { [GRANTS_FILE]: `${JSON.stringify([...grants, signed], null, 2)}\n` },
-          publicKeys: { [ctx.signer.keyid]: ctx.signer.publicKey },
-          audit: [{ at: now.toISOString(), door: 'cli', actor: body.issued_by, event: 'grant.issue', repository: o.repo, detail: `${body.id}: ${body.actions.join(',')} until ${body.expires_at}${body.break_glass ? ' (break-glass)' : ''}`, certificate_hash: null }],
-        };
-      });
+      await storeGrant(ctx, o.repo, signed, body.issued_by);
       io.out(`grant ${body.id} issued until ${body.expires_at}\n`);
     });
   grant
@@ -183,12 +181,7 @@ export function buildCli(io: CliIo): Command {
     .argument('<id>', 'grant id')
     .action(async (id: string, o: { repo: string }) => {
       const ctx = await contextFrom(io, program.opts());
-      const repo = parseRepoFullName(o.repo);
-      const config = await loadRepoConfig(ctx.github, repo);
-      await ctx.ledgerFor(repo, config.ledger.branch).commit(`grant: revoke ${id}`, (snap) => ({
-        revokedGrantIds: [...new Set([...snap.revokedGrantIds, id])],
-        audit: [{ at: ctx.now().toISOString(), door: 'cli', actor: io.env.USER ?? 'cli', event: 'grant.revoke', repository: o.repo, detail: id, certificate_hash: null }],
-      }));
+      await revokeGrant(ctx, o.repo, id, io.env.USER ?? 'cli');
       io.out(`grant ${id} revoked\n`);
     });
 
@@ -216,18 +209,20 @@ export function verifyDirectory(dir: string): { ok: boolean; message: string } {
 
 /** Runs the CLI; returns the exit code. Errors are one clear line, never a stack or a secret. */
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
-  const program = buildCli(io);
+  const exit = { code: 0 };
+  const program = buildCli(io, exit);
   try {
-    process.exitCode = 0;
     await program.parseAsync(argv, { from: 'user' });
-    return Number(process.exitCode ?? 0);
+    return exit.code;
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
-    if (err instanceof SchemaError || err instanceof ConfigurationError || err instanceof InvalidArgumentError) {
-      io.err(`living-bridge: ${err.message}\n`);
+    // (InvalidArgumentError is a CommanderError, but one thrown from an action was never printed.)
+    if (err instanceof UsageError || err instanceof SchemaError || err instanceof ConfigurationError || err instanceof InvalidArgumentError) {
+      io.err(`living-bridge: ${err.message.replace(/\n+/g, '; ')}\n`);
       return 2;
     }
-    io.err(`living-bridge: ${(err as Error).message.split('\n')[0]}\n`);
+    // Commander has already printed its one-line "error: ..." (or the help/version text).
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    io.err(`living-bridge: ${safeMessage(err)}\n`);
     return 1;
   }
 }

@@ -67,7 +67,9 @@ export interface BuildContextOptions {
 }
 
 export function buildContext(opts: BuildContextOptions): PipelineContext {
-  const octokit = opts.octokit ?? createOctokit({ auth: opts.token, baseUrl: opts.baseUrl, log: opts.log });
+  // LIVING_BRIDGE_CLIENT_PACING=off: no client-side pacing of writes (the sandbox has no limits to respect).
+  const pacing = (opts.env.LIVING_BRIDGE_CLIENT_PACING ?? 'on').toLowerCase() !== 'off';
+  const octokit = opts.octokit ?? createOctokit({ auth: opts.token, baseUrl: opts.baseUrl, log: opts.log, ...(pacing ? {} : { throttle: false }) });
   const github: GitHubPort = new GitHubAdapter(octokit);
   return {
     github,
