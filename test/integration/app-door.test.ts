@@ -1,0 +1,133 @@
+/**
+ * The App door in-process: its configuration refusals, and how its HTTP endpoint answers what is not
+ * a heal (oversized bodies, non-JSON bodies with a valid signature, ping, unknown events).
+ */
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { pino } from 'pino';
+import { readAppSettings } from '../../src/app/config.js';
+import { startApp, type RunningApp } from '../../src/app/server.js';
+import { appPrivateKey, sendWebhook } from '../../src/demo/processes.js';
+import { ConfigurationError } from '../../src/pipeline/build-context.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { createHmac, randomBytes } from 'node:crypto';
+
+const GOOD = { WEBHOOK_SECRET: 'whsec-0123456789abcdef', APP_ID: '1', PRIVATE_KEY: 'pem', AUTONOMY_API_TOKEN: 'lb-api-0123456789abcdef' };
+
+describe('readAppSettings', () => {
+  test('accepts a complete environment with defaults filled in', () => {
+    expect(readAppSettings(GOOD)).toMatchObject({ appId: '1', webhookSecret: GOOD.WEBHOOK_SECRET, apiToken: GOOD.AUTONOMY_API_TOKEN, port: 3000, host: '127.0.0.1', concurrency: 2, intakeJournal: null });
+    expect(readAppSettings({ ...GOOD, AUTONOMY_API_TOKEN: undefined }).apiToken).toBeNull();
+  });
+
+  test.each([
+    ['no WEBHOOK_SECRET', { WEBHOOK_SECRET: undefined }, 'WEBHOOK_SECRET is not set'],
+    ['an empty WEBHOOK_SECRET', { WEBHOOK_SECRET: '' }, 'WEBHOOK_SECRET is not set'],
+    ['Probot\'s "development" secret', { WEBHOOK_SECRET: 'development' }, 'WEBHOOK_SECRET must not be "development"'],
+    ['no APP_ID', { APP_ID: undefined }, 'APP_ID is not set'],
+    ['a non-numeric APP_ID', { APP_ID: 'my-app' }, 'APP_ID is not set'],
+    ['no private key', { PRIVATE_KEY: undefined }, 'PRIVATE_KEY (or PRIVATE_KEY_PATH) is not set'],
+    ['a short API token', { AUTONOMY_API_TOKEN: 'short' }, 'AUTONOMY_API_TOKEN must be at least 16 characters'],
+    ['a bad port', { PORT: 'eighty' }, 'PORT eighty is not a port number'],
+    ['a zero concurrency', { LIVING_BRIDGE_CONCURRENCY: '0' }, 'LIVING_BRIDGE_CONCURRENCY must be a positive integer'],
+  ])('refuses %s', (_name, patch, message) => {
+    expect(() => readAppSettings({ ...GOOD, ...patch })).toThrow(ConfigurationError);
+    expect(() => readAppSettings({ ...GOOD, ...patch })).toThrow(message);
+  });
+
+  test('lists every problem at once, without echoing the values', () => {
+    let message = '';
+    try {
+      readAppSettings({ WEBHOOK_SECRET: 'development', AUTONOMY_API_TOKEN: 'tiny-secret' });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message.split('\n').filter((l) => l.startsWith('- '))).toHaveLength(4);
+    expect(message).not.toContain('tiny-secret');
+  });
+});
+
+describe('the webhook endpoint', () => {
+  let sandbox: Sandbox;
+  let app: RunningApp;
+  let logs = '';
+  const secret = `whsec-${randomBytes(8).toString('hex')}`;
+
+  beforeAll(async () => {
+    sandbox = await startSandbox();
+    const sink = new Writable({ write(chunk: Buffer, _e, cb) { logs += chunk.toString(); cb(); } });
+    app = await startApp(
+      {
+        PORT: '0',
+        APP_ID: '1',
+        PRIVATE_KEY: appPrivateKey(),
+        WEBHOOK_SECRET: secret,
+        AUTONOMY_API_TOKEN: 'lb-api-0123456789abcdef',
+        TRUTH_SIGNING_KEY: randomBytes(32).toString('base64'),
+        GHE_HOST: new URL(sandbox.url).host,
+        GHE_PROTOCOL: 'http',
+        LIVING_BRIDGE_CLIENT_PACING: 'off',
+        LOG_LEVEL: 'silent',
+      },
+      { log: pino({ level: 'debug' }, sink) },
+    );
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await sandbox?.close();
+  });
+
+  const post = (body: string | Buffer, headers: Record<string, string>) =>
+    fetch(`${app.url}/api/github/webhooks`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  const signed = (body: string, event: string) => ({
+    'x-hub-signature-256': `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`,
+    'x-github-event': event,
+    'x-github-delivery': randomBytes(8).toString('hex'),
+  });
+
+  test('a body over 25 MB is refused with 413 before anything else', async () => {
+    const res = await post(Buffer.alloc(25 * 1024 * 1024 + 1, 0x20), { 'x-github-event': 'workflow_run', 'x-github-delivery': 'big' });
+    expect(res.status).toBe(413);
+    expect(await res.json()).toEqual({ error: 'payload too large' });
+  });
+
+  test('a correctly signed body that is not JSON: 400', async () => {
+    const body = 'this is not json';
+    const res = await post(body, signed(body, 'workflow_run'));
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({ error: 'body is not JSON' });
+  });
+
+  test('ping: 202, ignored', async () => {
+    const res = await sendWebhook(app.url, secret, 'ping', { zen: 'Design for failure.', hook_id: 1 });
+    expect(res.status).toBe(202);
+    expect(res.body).toEqual({ ignored: 'event ping is not handled' });
+  });
+
+  test('workflow_run that is not a completed failure: 202, ignored, nothing queued', async () => {
+    const requested = await sendWebhook(app.url, secret, 'workflow_run', { action: 'requested', workflow_run: { id: 1 }, repository: { full_name: 'acme/x' } });
+    expect(requested.body).toEqual({ ignored: 'workflow_run.requested' });
+    const success = await sendWebhook(app.url, secret, 'workflow_run', { action: 'completed', workflow_run: { id: 1, run_attempt: 1, conclusion: 'success' }, repository: { full_name: 'acme/x' } });
+    expect(success.body).toEqual({ ignored: 'conclusion success' });
+    expect(app.intake.stats()).toMatchObject({ pending: 0, running: 0 });
+  });
+
+  test('an issue comment without a /bridge command: 202, ignored', async () => {
+    const res = await sendWebhook(app.url, secret, 'issue_comment', { action: 'created', comment: { body: 'nice PR', user: { login: 'maria' } }, issue: { number: 1 }, repository: { full_name: 'acme/x' } });
+    expect(res).toMatchObject({ status: 202, body: { ignored: 'not a /bridge command' } });
+  });
+
+  test('missing delivery or event headers with a valid signature: 400', async () => {
+    const body = JSON.stringify({ zen: 'x' });
+    const res = await post(body, { 'x-hub-signature-256': signed(body, 'ping')['x-hub-signature-256'] });
+    expect(res.status).toBe(400);
+  });
+
+  test('healthz answers without a token and names the signer', async () => {
+    const res = await fetch(`${app.url}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ ok: true, app: 'living-bridge', autonomy_enabled: true });
+    expect(logs).not.toContain(secret);
+  });
+});
