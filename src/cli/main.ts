@@ -43,7 +43,8 @@ async function contextFrom(io: CliIo, opts: { apiUrl?: string }, door: Door = 'c
   const token = io.env.LIVING_BRIDGE_TOKEN ?? io.env.GITHUB_TOKEN ?? io.env.GH_TOKEN;
   if (!token) throw new ConfigurationError('no GitHub token: set LIVING_BRIDGE_TOKEN (an App installation token or a PAT with secrets, variables, actions, contents, issues write)');
   const signer = await loadSigner(io.env);
-  const log = createLogger('living-bridge-cli', io.env.LOG_LEVEL ?? 'warn');
+  // Logs go to stderr: stdout is the command's output (and must stay parseable with --json).
+  const log = createLogger('living-bridge-cli', io.env.LOG_LEVEL ?? 'warn', { fd: 2 });
   return buildContext({ token, baseUrl: opts.apiUrl ?? io.env.GITHUB_API_URL, signer, env: io.env, door, log });
 }
 

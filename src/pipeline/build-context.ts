@@ -17,8 +17,10 @@ export const REDACT_PATHS = [
   'signingKey', '*.signingKey', 'password', '*.password',
 ];
 
-export function createLogger(name: string, level: string = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return pino({ name, level: level as Pino.LevelWithSilent, redact: { paths: REDACT_PATHS, censor: '[redacted]' } });
+/** A redacting pino logger; `fd: 2` for doors whose stdout is their output (the CLI's `--json`). */
+export function createLogger(name: string, level: string = process.env.LOG_LEVEL ?? 'info', opts: { fd?: number } = {}): Logger {
+  const options = { name, level: level as Pino.LevelWithSilent, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
+  return opts.fd === undefined ? pino(options) : pino(options, pino.destination({ fd: opts.fd, sync: true }));
 }
 
 export class ConfigurationError extends Error {
