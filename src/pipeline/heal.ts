@@ -18,6 +18,7 @@ import {
 } from '../core/schemas/index.js';
 import { executeCreateSecret, missingSourceMessage } from '../engines/create-secret.js';
 import { executeEscalate } from '../engines/escalate.js';
+import { bridgeKey, fingerprintKey } from '../core/env-plan/index.js';
 import { executeRegenerateConfig } from '../engines/regenerate-config.js';
 import { executeRerun } from '../engines/rerun.js';
 import { executeRollback } from '../engines/rollback.js';
@@ -139,7 +140,10 @@ async function grantAllows(
     ctx.log.warn({ err: safeMessage(err) }, 'the ledger grants file is unreadable; no grant applies');
     return { allowed: false, reason: `unreadable grants file: ${safeMessage(err)}`, grantId: null };
   }
-  const trustedKeys = { ...snapshot.publicKeys, [ctx.signer.keyid]: ctx.signer.publicKey, ...trustedGrantKeys(ctx.env) };
+  // Only keys the operator controls may sign grants: this deployment's signing key and the keys in
+  // LIVING_BRIDGE_GRANT_KEYS. Keys published in the ledger are for verifying certificates only —
+  // anyone who can push to the ledger branch could publish one.
+  const trustedKeys = { [ctx.signer.keyid]: ctx.signer.publicKey, ...trustedGrantKeys(ctx.env) };
   let grantId: string | null = null;
   // A suggestion made because of the autonomy level needs a grant only for the steps the level would
   // not execute by itself (at balanced, CREATE_SECRET → RERUN needs a grant for CREATE_SECRET only).
@@ -489,6 +493,23 @@ export async function executeDecision(
     const state = recordAction(snap.state, decision, { at, runId: run?.id ?? null, runAttempt: run?.run_attempt ?? null, certificateHash: certificate.certificate_hash });
     const files: Record<string, string> = {};
     if (escalation?.postmortem) files[escalation.postmortemPath ?? `postmortems/${incident.fingerprint}.md`] = escalation.postmortem;
+    // Secrets a heal wrote are remembered like env sync's own writes, so a later sync knows their
+    // fingerprint and that Living Bridge created them.
+    const written = reports.flatMap((r) => {
+      const w = (r as { written?: { fingerprint: string; updated_at: string | null } }).written;
+      const change = r.changes.find((c) => c.kind === 'secret');
+      return w && change && r.ok ? [{ scope: change.scope, name: change.target, ...w }] : [];
+    });
+    const sync = written.length
+      ? {
+          ...snap.sync,
+          secret_fingerprints: {
+            ...snap.sync.secret_fingerprints,
+            ...Object.fromEntries(written.map((w) => [fingerprintKey(w.scope, w.name), { fingerprint: w.fingerprint, updated_at: w.updated_at }])),
+          },
+          created_by_bridge: [...new Set([...snap.sync.created_by_bridge, ...written.map((w) => bridgeKey('secret', w.scope, w.name))])],
+        }
+      : undefined;
     const grantUses = a.grantId ? { [a.grantId]: (snap.grantUses[a.grantId] ?? 0) + 1 } : undefined;
     return {
       state,
@@ -496,6 +517,7 @@ export async function executeDecision(
       publicKeys: { [ctx.signer.keyid]: ctx.signer.publicKey },
       files,
       grantUses,
+      sync,
       audit: [audit(ctx, repository, `action.${decision.action}`, `${tried.join('; ')}${a.grantId ? ` (grant ${a.grantId})` : ''}`, certificate.certificate_hash)],
     };
   });

@@ -77,6 +77,20 @@ describe('grants lift suggestions', () => {
     await kit.ctx.ledgerFor(REPO, 'bridge-ledger').commit('forged', () => ({ files: { 'grants.json': JSON.stringify([forged]) } }));
     expect((await healMissingSecret(kit)).status).toBe('suggested');
   });
+
+  test('a key published in the ledger is not trusted to sign grants', async () => {
+    const kit = await balancedKit();
+    const { createSigner, generateSigningKey } = await import('../../src/core/certificate/index.js');
+    const other = await createSigner((await generateSigningKey(new Uint8Array(32).fill(7))).secretKey);
+    const forged = await grantFor(other, kit.clock, { id: 'g-ledger-key', actions: ['CREATE_SECRET'] });
+    // Whoever can push to the ledger branch can publish a key there; that must not make their grants valid.
+    await kit.ctx.ledgerFor(REPO, 'bridge-ledger').commit('publish key + grant', () => ({
+      publicKeys: { [other.keyid]: other.publicKey },
+      files: { 'grants.json': JSON.stringify([forged]) },
+    }));
+    expect((await healMissingSecret(kit)).status).toBe('suggested');
+    expect(writesOf(kit.gh, ['setSecret'])).toEqual([]);
+  });
 });
 
 describe('grants and the kill switch', () => {
