@@ -99,6 +99,42 @@ describe('missing versus wrong credentials', () => {
     if (kind === 'credential.invalid') expect(inc.map((i) => i.kind)).not.toContain('secret.missing');
   });
 
+  it('a "no credential given" message with a masked credential in the step is never secret.missing', () => {
+    const log = ['Run codecov/codecov-action@v5', '  with:', '    files: lcov.info', '    token: ***', 'Upload failed: {"message":"Token required because branch is protected"}'];
+    const inc = classifyText(stamp(log), ctx);
+    expect(inc.map((i) => i.kind)).not.toContain('secret.missing');
+    expect(inc[0]!.confidence).toBeLessThan(0.5);
+    const without = classifyText(stamp(log.filter((l) => !l.includes('token: ***'))), ctx);
+    expect(without[0]).toMatchObject({ kind: 'secret.missing', target: null });
+  });
+
+  it('AWS "credentials could not be loaded": no credential input listed → missing; a masked one → invalid', () => {
+    const base = ['Run aws-actions/configure-aws-credentials@v4', '  with:', '    aws-region: eu-west-2'];
+    const err = 'Error: Credentials could not be loaded, please check your action inputs: Could not load credentials from any providers';
+    expect(top(stamp([...base, err])).kind).toBe('secret.missing');
+    const masked = classifyText(stamp([...base, '    role-to-assume: ***', err]), ctx);
+    expect(masked[0]!.kind).toBe('credential.invalid');
+    expect(masked.map((i) => i.kind)).not.toContain('secret.missing');
+  });
+
+  it('workflow errors quoting secrets.X are config.invalid, not missing secrets', () => {
+    const inc = top("Error: /home/runner/work/a/a/./action.yml (Line: 7, Col: 14): Unrecognized named-value: 'secrets'. Located at position 1 within expression: secrets.token");
+    expect(inc).toMatchObject({ kind: 'config.invalid', target: { type: 'file', name: 'action.yml' } });
+  });
+
+  it('permission problems of a present token are credential.invalid', () => {
+    for (const line of ['Error: Resource not accessible by integration', "remote: Permission to a/b.git denied to github-actions[bot].", 'error: You must be logged in to the server (Unauthorized)', 'Error: Could not assume role with OIDC: Not authorized to perform sts:AssumeRoleWithWebIdentity']) {
+      expect(top(line).kind).toBe('credential.invalid');
+    }
+  });
+
+  it('an empty credential env value is only a hint when a rule explains the failure', () => {
+    const log = ['Run npm test', '  env:', '    OPTIONAL_TOKEN: ', 'Tests:       1 failed, 9 passed, 10 total', '##[error]Process completed with exit code 1.'];
+    const inc = classifyText(stamp(log), ctx);
+    expect(inc[0]!.kind).toBe('code.failure');
+    expect(inc.filter((i) => i.kind === 'secret.missing').every((i) => i.confidence < 0.5)).toBe(true);
+  });
+
   it('an unexplained auth failure has only moderate confidence', () => {
     const inc = top('remote: Invalid username or password.');
     expect(inc.kind).toBe('credential.invalid');
@@ -133,6 +169,30 @@ describe('ranking and precision', () => {
     const inc = top(log);
     expect(inc.evidence.length).toBeLessThanOrEqual(50);
     for (const e of inc.evidence) expect(e.text.length).toBeLessThanOrEqual(2000);
+  });
+});
+
+describe('keyword dispatch', () => {
+  it('every rule keyword is lower case and every rule has at least one', async () => {
+    const { RULES } = await import('../../src/core/classify/rules.js');
+    for (const r of RULES) {
+      expect(r.kw.length).toBeGreaterThan(0);
+      for (const k of r.kw) expect(k).toBe(k.toLowerCase());
+    }
+  });
+
+  it('the group scanner reports exactly the groups whose keywords occur, case-insensitively', async () => {
+    const { groupScanner } = await import('../../src/core/classify/rules.js');
+    const groups = Array.from({ length: 40 }, (_, i) => [`kw${i}x`]);
+    groups[33] = ['econnreset', '●'];
+    const g = groupScanner(groups);
+    const out = new Uint32Array(g.words);
+    expect(g.scan('npm ERR! code ECONNRESET and KW2X', out)).toBe(true);
+    const bits: number[] = [];
+    for (let i = 0; i < 40; i++) if (out[i >>> 5]! & (1 << (i & 31))) bits.push(i);
+    expect(bits).toEqual([2, 33]);
+    expect(g.scan('  ● suite › test', out)).toBe(true);
+    expect(g.scan('nothing here', out)).toBe(false);
   });
 });
 

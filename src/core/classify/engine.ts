@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { ClassifyContext, FailureEvidence, Incident, IncidentKind, IncidentTarget } from '../schemas/index.js';
 import { cleanLine, evidenceText, isCredentialName, normalizeName, own } from './normalize.js';
-import { PREFILTER, RULES, type RawSignal } from './rules.js';
+import { ERRORISH_BIT, JOIN_PREVIOUS_MASK, RULES, RULE_SCANNER, type RawSignal } from './rules.js';
 
 export interface ClassifyOptions {
   /** Secret values the caller knows; they are masked in evidence text. */
@@ -34,6 +34,12 @@ const SPECIFICITY: Record<IncidentKind, number> = {
 
 type EnvState = 'empty' | 'masked' | 'set';
 interface EnvEntry { state: EnvState; step: number; line: number; text: string }
+
+/** An error-looking line kept raw (masked and shaped into evidence only if it is ever used). */
+interface TailLine { line: number; text: string; step: string | undefined }
+
+/** Input names of credential-configuring actions that carry (or point to) a credential. */
+const CREDENTIAL_INPUT = /access-key|secret|role-to-assume|token|password|passphrase|credential|private-key|web-identity|creds|api-key/i;
 
 interface Bucket {
   kind: IncidentKind;
@@ -99,7 +105,11 @@ export class ClassifierState {
   private varsMentioned = new Set<string>();
   private stepsWithError = new Set<number>();
   private buckets = new Map<string, Bucket>();
-  private tail: FailureEvidence[] = [];
+  private tail: TailLine[] = [];
+  private tailStart = 0;
+  private stepHasWith = false;
+  private mask: Uint32Array = new Uint32Array(RULE_SCANNER.words);
+  private prevMask: Uint32Array = new Uint32Array(RULE_SCANNER.words);
   private readonly known: string[];
 
   constructor(private readonly ctx: ClassifyContext, opts: ClassifyOptions = {}) {
@@ -113,11 +123,19 @@ export class ClassifierState {
     if (text.length === 0) {
       this.block = null;
       this.prev = text;
+      this.prevMask.fill(0);
       return;
     }
     this.trackStructure(text);
-    if (PREFILTER.test(text)) this.applyRules(text);
+    // One scan tells which rules can match (their keywords occur); most lines have none and stop here.
+    const hit = RULE_SCANNER.scan(text, this.mask);
+    let join = false;
+    for (let w = 0; w < this.mask.length; w++) if (this.prevMask[w]! & JOIN_PREVIOUS_MASK[w]!) join = true;
+    if (hit || join) this.applyRules(text);
     this.prev = text;
+    const t = this.prevMask;
+    this.prevMask = this.mask;
+    this.mask = t;
   }
 
   private trackStructure(text: string): void {
@@ -126,6 +144,7 @@ export class ClassifierState {
       const h = BLOCK_HEADER.exec(text);
       if (h) {
         this.block = h[1] as 'env' | 'with';
+        if (this.block === 'with') this.stepHasWith = true;
         return;
       }
       if (this.block) {
@@ -148,6 +167,7 @@ export class ClassifierState {
       this.stepName = own((s[1] as string).slice(0, 200).trim());
       if (this.stepNames.size < MAX_STEPS) this.stepNames.set(this.stepId, this.stepName);
       this.stepEnv = new Map();
+      this.stepHasWith = false;
       return;
     }
     if (text.includes('vars.')) this.noteVars(text);
@@ -162,8 +182,8 @@ export class ClassifierState {
   private recordEntry(name: string, value: string, text: string): void {
     if (this.block !== 'env' && this.block !== 'with') return;
     const state: EnvState = value === '' ? 'empty' : value.includes('***') ? 'masked' : 'set';
-    // Only env entries name real variables; `with:` inputs matter only when masked (a secret was passed).
-    if (this.block === 'with' && state !== 'masked') return;
+    // `with:` inputs are kept as `input:NAME` (GitHub omits inputs whose expression was empty, so an absent
+    // credential input is a hint too); only env entries name real variables.
     const key = this.block === 'env' ? name : `input:${name}`;
     const before = this.stepEnv.get(key);
     if (before !== 'empty' && this.stepEnv.size < MAX_ENV_NAMES) this.stepEnv.set(own(key), state);
@@ -176,23 +196,53 @@ export class ClassifierState {
   }
 
   private applyRules(text: string): void {
-    if (ERRORISH.test(text)) {
+    const mask = this.mask;
+    if (mask[ERRORISH_BIT >>> 5]! & (1 << (ERRORISH_BIT & 31)) && ERRORISH.test(text)) {
       if (this.stepsWithError.size < MAX_STEPS) this.stepsWithError.add(this.stepId);
-      this.tail.push(this.evidence(text, this.lineNo));
-      if (this.tail.length > MAX_TAIL) this.tail.shift();
+      this.keepTail(text);
     }
-    for (const rule of RULES) {
-      if (rule.has && !rule.has.some((h) => text.includes(h))) continue;
-      const subject = rule.joinPrevious ? `${this.prev} ${text}` : text;
-      rule.re.lastIndex = 0;
-      const m = rule.re.exec(subject);
-      if (!m) continue;
-      const sig = rule.signal(m);
-      if (!sig) continue;
-      if (this.stepsWithError.size < MAX_STEPS) this.stepsWithError.add(this.stepId);
-      this.resolve(sig, text);
-      return; // first matching rule wins
+    // Candidate rules: those whose keywords are on this line, plus wrapped-message rules whose keywords were on the
+    // previous one. Bits are visited in rule order, so "first matching rule wins" is unchanged.
+    for (let w = 0; w < mask.length; w++) {
+      let bits = (mask[w]! | (this.prevMask[w]! & JOIN_PREVIOUS_MASK[w]!)) >>> 0;
+      while (bits !== 0) {
+        const low = bits & -bits;
+        const i = w * 32 + (31 - Math.clz32(low));
+        bits = (bits ^ low) >>> 0;
+        const rule = RULES[i];
+        if (!rule) continue;
+        const subject = rule.joinPrevious ? `${this.prev} ${text}` : text;
+        rule.re.lastIndex = 0;
+        const m = rule.re.exec(subject);
+        if (!m) continue;
+        const sig = rule.signal(m);
+        if (!sig) continue;
+        if (this.stepsWithError.size < MAX_STEPS) this.stepsWithError.add(this.stepId);
+        this.resolve(sig, text);
+        return; // first matching rule wins
+      }
     }
+  }
+
+  /** Ring buffer of the last MAX_TAIL error-looking lines, raw; shaped into evidence only when used. */
+  private keepTail(text: string): void {
+    const entry: TailLine = { line: this.lineNo, text: own(text), step: this.stepName };
+    if (this.tail.length < MAX_TAIL) this.tail.push(entry);
+    else {
+      this.tail[this.tailStart] = entry;
+      this.tailStart = (this.tailStart + 1) % MAX_TAIL;
+    }
+  }
+
+  private tailEvidence(): FailureEvidence[] {
+    const ordered = [...this.tail.slice(this.tailStart), ...this.tail.slice(0, this.tailStart)];
+    return ordered.map((t) => {
+      const ev: FailureEvidence = { line: t.line, text: evidenceText(t.text, this.known) };
+      if (this.ctx.job_id !== undefined) ev.job_id = this.ctx.job_id;
+      if (this.ctx.job_name !== undefined) ev.job_name = this.ctx.job_name;
+      if (t.step !== undefined) ev.step = t.step.slice(0, 200);
+      return ev;
+    });
   }
 
   private evidence(text: string, line: number): FailureEvidence {
@@ -217,6 +267,16 @@ export class ClassifierState {
       b.evidence.push(this.evidence(extra.text, extra.line));
     }
     if (b.evidence.length < MAX_EVIDENCE && !b.evidence.some((e) => e.line === this.lineNo)) b.evidence.push(this.evidence(text, this.lineNo));
+  }
+
+  /** Masked values in the current step that carry a credential: credential-named env entries or inputs. */
+  private maskedCredentialsInStep(): number {
+    let n = 0;
+    for (const [k, v] of this.stepEnv) {
+      if (v !== 'masked') continue;
+      if (k.startsWith('input:') ? CREDENTIAL_INPUT.test(k) || isCredentialName(k.slice(6)) : isCredentialName(k)) n++;
+    }
+    return n;
   }
 
   /** Credential-looking entries of the current step's env block with a given state. */
@@ -264,7 +324,11 @@ export class ClassifierState {
       case 'missing-unnamed': {
         const empties = sig.hint === 'secret' ? this.stepCreds('empty') : [];
         if (empties.length === 1) this.missingByName(empties[0] as string, 0.9, 'secret', text);
-        else this.add(sig.hint === 'secret' ? 'secret.missing' : 'variable.missing', null, sig.confidence, text);
+        else if (sig.hint === 'secret' && this.maskedCredentialsInStep() > 0) {
+          // The message says "no credential", yet the step shows one masked (present): a wrong or unusable value,
+          // or a message that means something else. Never a missing secret; below the actionable threshold.
+          this.add('credential.invalid', null, 0.45, text);
+        } else this.add(sig.hint === 'secret' ? 'secret.missing' : 'variable.missing', null, sig.confidence, text);
         return;
       }
       case 'missing-input': {
@@ -289,7 +353,12 @@ export class ClassifierState {
       case 'credentials-unloaded': {
         const empties = this.stepCreds('empty');
         if (empties.length > 0) this.missingByName(empties[0] as string, 0.85, 'secret', text);
-        else this.add('credential.invalid', null, sig.confidence, text);
+        else if (this.maskedCredentialsInStep() > 0) this.add('credential.invalid', null, 0.6, text);
+        else if (this.stepHasWith && ![...this.stepEnv.keys()].some((k) => k.startsWith('input:') && CREDENTIAL_INPUT.test(k))) {
+          // The action's inputs are listed and none carries a credential: GitHub drops inputs whose expression
+          // was empty, so the secret behind them is missing (or was never wired).
+          this.add('secret.missing', null, 0.6, text);
+        } else this.add('credential.invalid', null, sig.confidence, text);
         return;
       }
       case 'auth': {
@@ -325,7 +394,9 @@ export class ClassifierState {
 
   /** Close the stream and produce incidents, strongest first. */
   finish(): Incident[] {
-    // Empty credential-looking env values in a step that then failed, not yet explained by a rule.
+    // Empty credential-looking env values in a step that then failed, not yet explained by a rule. When a rule
+    // already explains the failure confidently (a test failure, a network error…), the empty value is only a hint.
+    const explained = [...this.buckets.values()].some((b) => b.confidence >= 0.6 && b.kind !== 'secret.missing' && b.kind !== 'variable.missing');
     for (const [name, e] of this.envSeen) {
       if (e.state !== 'empty' || !this.stepsWithError.has(e.step)) continue;
       const covered = [...this.buckets.values()].some((b) => b.target?.name === name);
@@ -338,7 +409,7 @@ export class ClassifierState {
       const norm = normalizeName(name);
       const asVar = this.varsMentioned.has(norm) || !isCredentialName(name);
       const kind: IncidentKind = asVar ? 'variable.missing' : 'secret.missing';
-      const conf = asVar ? (this.varsMentioned.has(norm) ? 0.7 : 0.35) : 0.6;
+      const conf = explained ? 0.35 : asVar ? (this.varsMentioned.has(norm) ? 0.7 : 0.35) : 0.6;
       const key = targetKey(kind, { type: asVar ? 'variable' : 'secret', name });
       if (this.buckets.size < MAX_BUCKETS) {
         this.buckets.set(key, { kind, target: { type: asVar ? 'variable' : 'secret', name }, confidence: conf, evidence: [ev], firstLine: e.line, hits: 1 });
@@ -368,7 +439,7 @@ export class ClassifierState {
     );
     const incidents = buckets.map((b) => this.toIncident(b.kind, b.target, b.confidence, b.evidence));
     if (incidents.length === 0) {
-      incidents.push(this.toIncident('unknown', null, 0.2, this.tail.slice(-MAX_EVIDENCE)));
+      incidents.push(this.toIncident('unknown', null, 0.2, this.tailEvidence().slice(-MAX_EVIDENCE)));
     }
     return incidents;
   }
