@@ -498,6 +498,13 @@ describe('secrets: forks, Dependabot, credentials, confidence', () => {
     expect(d.steps).toEqual(['ESCALATE']);
     expect(d.reason).toContain('Dependabot runs get no secrets by design');
   });
+  it('secret.missing that names no secret escalates: there is nothing to create', () => {
+    for (const target of [null, { type: 'step' as const, name: 'Deploy' }]) {
+      const d = run({ incident: incident('secret.missing', { target }) });
+      expect(d.steps).toEqual(['ESCALATE']);
+      expect(d.reason).toContain('does not name the missing secret');
+    }
+  });
   it('credential.invalid only escalates, whatever the state says', () => {
     const s = state({ ema: { CREATE_SECRET: 1 }, policy: { version: 9, weights: { CREATE_SECRET: 2, ESCALATE: 0.2 }, history: [] } });
     const d = run({ incident: incident('credential.invalid'), state: s });

@@ -86,6 +86,11 @@ export function candidatesForIncident(incident: Incident, config: RepoConfig): I
     lists = lists.filter((l) => !l.includes('CREATE_SECRET'));
     notes.push(`no CREATE_SECRET: ${noSecrets}`);
   }
+  if (lists.some((l) => l.includes('CREATE_SECRET')) && incident.target?.type !== 'secret') {
+    // "Some secret is missing" without its name: there is nothing to create, only to ask about.
+    lists = lists.filter((l) => !l.includes('CREATE_SECRET'));
+    notes.push('no CREATE_SECRET: the evidence does not name the missing secret');
+  }
   if (incident.kind === 'dependency.resolution' && !looksTransient(incident)) {
     lists = lists.filter((l) => !l.includes('RERUN'));
     notes.push('no RERUN: the dependency failure does not look transient');
