@@ -30,9 +30,9 @@ describe('classifier held-out set', () => {
     }
   });
 
-  it('reaches at least 45/47 kind accuracy', () => {
+  it('reaches at least 52/55 kind accuracy', () => {
     const ok = results.filter((r) => r.kindOk).length;
-    expect(ok / results.length).toBeGreaterThanOrEqual(45 / 47);
+    expect(ok / results.length).toBeGreaterThanOrEqual(52 / 55);
   });
 
   it('precision of the write-leading kinds is 100%', () => {

@@ -135,6 +135,11 @@ describe('missing versus wrong credentials', () => {
     expect(inc.filter((i) => i.kind === 'secret.missing').every((i) => i.confidence < 0.5)).toBe(true);
   });
 
+  it("a passing test's name that talks about invalid tokens is not a credential incident", () => {
+    const inc = top(['  ✓ shows an error message when the token is invalid (4 ms)', 'PASS src/auth.test.ts', '##[error]Process completed with exit code 1.'].join('\n'));
+    expect(inc.kind).toBe('unknown');
+  });
+
   it('an unexplained auth failure has only moderate confidence', () => {
     const inc = top('remote: Invalid username or password.');
     expect(inc.kind).toBe('credential.invalid');

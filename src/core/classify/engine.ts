@@ -53,6 +53,7 @@ interface Bucket {
 const STEP_HEADER = /^(?:##\[group\])?(?:> )?Run (\S.*)$/;
 const BLOCK_HEADER = /^ {2}(env|with):\s*$/;
 const BLOCK_ENTRY = /^ {4}([A-Za-z_][A-Za-z0-9_-]*): ?(.*)$/;
+const TEST_RESULT_LINE = /^\s*(?:[✓✔✕✖×√]|PASS\s|ok\s+\d|not ok\s+\d|--- (?:PASS|FAIL):)/;
 const ERRORISH = /##\[error\]|^Error:|\berror\b|\bERR!|FAILED|fatal:/i;
 
 function targetKey(kind: string, t: IncidentTarget | null): string {
@@ -217,6 +218,8 @@ export class ClassifierState {
         if (!m) continue;
         const sig = rule.signal(m);
         if (!sig) continue;
+        // A test reporter's result line ("✓ rejects an invalid token") names a test, not a credential problem.
+        if (sig.type !== 'kind' && TEST_RESULT_LINE.test(text)) continue;
         if (this.stepsWithError.size < MAX_STEPS) this.stepsWithError.add(this.stepId);
         this.resolve(sig, text);
         return; // first matching rule wins
