@@ -179,8 +179,13 @@ export async function executeSync(port: EnvSyncPort, plan: SyncPlan, opts: Execu
       }
       const value = resolved.value;
       if (item.kind === 'secret') secretValue = value;
+      // A variable the audit found missing is created with one POST (no PATCH -> 404 -> POST).
       const { created } = await write(() =>
-        item.kind === 'secret' ? port.setSecret(opts.repo, scope, item.name, value) : port.upsertVariable(opts.repo, scope, item.name, value),
+        item.kind === 'secret'
+          ? port.setSecret(opts.repo, scope, item.name, value)
+          : item.op === 'add' && port.createVariable
+            ? port.createVariable(opts.repo, scope, item.name, value)
+            : port.upsertVariable(opts.repo, scope, item.name, value),
       );
       results.push({ ...base, status: 'applied', detail: `${item.kind} ${created ? 'created' : 'updated'}`, created, after_fingerprint: opts.fingerprintOf(value) });
     } catch (err) {

@@ -35,6 +35,11 @@ export interface VariablesPort {
   listVariables(repo: RepoRef, scope: Scope, etag?: string | null): Promise<Conditional<VariableValue[]>>;
   /** PATCH, and POST when GitHub answers 404. */
   upsertVariable(repo: RepoRef, scope: Scope, name: string, value: string): Promise<{ created: boolean }>;
+  /**
+   * POST a variable the caller knows is missing (one request instead of PATCH -> 404 -> POST).
+   * Optional: callers fall back to `upsertVariable`. When it already exists (409/422), implementations update it.
+   */
+  createVariable?(repo: RepoRef, scope: Scope, name: string, value: string): Promise<{ created: boolean }>;
   deleteVariable(repo: RepoRef, scope: Scope, name: string): Promise<void>;
 }
 
@@ -100,7 +105,15 @@ export interface ContentsPort {
 
 
 /** Git data API (blobs, trees, commits, refs): what the ledger writes its branch with. */
-export interface GitTreeEntry { path: string; mode: '100644'; type: 'blob'; sha: string | null }
+export interface GitTreeEntry {
+  path: string;
+  mode: '100644';
+  type: 'blob';
+  /** An existing blob, or null to delete the path. Ignored when `content` is given. */
+  sha: string | null;
+  /** The file's text, written as a new blob by the tree call itself (saves one request per file). */
+  content?: string;
+}
 export class RefConflictError extends Error {
   constructor(ref: string) { super(`ref ${ref} moved (not a fast-forward)`); this.name = 'RefConflictError'; }
 }
@@ -110,6 +123,16 @@ export interface GitDataPort {
   getCommitTree(repo: RepoRef, commitSha: string): Promise<string>;
   /** Every blob path under `prefix` in a tree (recursive), with blob shas. */
   listTree(repo: RepoRef, treeSha: string): Promise<{ path: string; sha: string }[]>;
+  /**
+   * A commit's tree sha and its recursive blob listing in one request (GitHub's trees endpoint takes a
+   * commit sha). Optional: callers fall back to `getCommitTree` + `listTree`.
+   */
+  readCommitTree?(repo: RepoRef, commitSha: string): Promise<{ tree: string; entries: { path: string; sha: string }[] }>;
+  /**
+   * Where this port's objects live (e.g. the API base URL), so that ledgers of one process can share
+   * a snapshot cache across port instances. Ports without it get a cache of their own.
+   */
+  readonly cacheScope?: string;
   readBlob(repo: RepoRef, blobSha: string): Promise<string>;
   createBlob(repo: RepoRef, content: string): Promise<string>;
   createTree(repo: RepoRef, baseTree: string | null, entries: GitTreeEntry[]): Promise<string>;

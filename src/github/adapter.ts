@@ -30,6 +30,7 @@ import {
   statusOf,
   type GitHubPermission,
 } from './errors.js';
+import { GitHubCache, gitBlobId, sharedGitHubCache } from './cache.js';
 import { sealSecret } from './sealed-box.js';
 import { mapWorkflowRun, type RawWorkflowRun } from './webhook-run.js';
 
@@ -57,7 +58,17 @@ export interface GitHubAdapterOptions {
   fetch?: typeof fetch;
   /** Label every issue the adapter creates carries, and findIssueByMarker filters by. */
   issueLabel?: string;
+  /**
+   * Response caches (git objects by sha, ETags of conditional reads, public keys). Default: the one
+   * process-wide cache, so App jobs (each with a fresh adapter) share it. `false`: a private one.
+   */
+  cache?: GitHubCache | false;
+  /** Names the GitHub host in cache keys; default: the client's base URL. */
+  cacheScope?: string;
 }
+
+/** Files inlined into a tree call up to this size; larger ones become blobs first. */
+const INLINE_CONTENT_MAX = 256 * 1024;
 
 /** Variables list endpoints accept at most 30 per page; everything else here 100. */
 const VARIABLES_PER_PAGE = 30;
@@ -166,8 +177,10 @@ const PERMISSION_LEVELS: PermissionLevel[] = ['admin', 'maintain', 'write', 'tri
 const FAILED_CONCLUSIONS = new Set(['failure', 'timed_out']);
 
 export class GitHubAdapter implements GitHubPort {
-  private readonly publicKeys = new Map<string, PublicKey>();
   private readonly defaultBranches = new Map<string, string>();
+  private readonly cache: GitHubCache;
+  /** The GitHub host this adapter talks to (part of every cache key that is not a git object id). */
+  readonly cacheScope: string;
   private readonly log: Logger | undefined;
   private readonly fetchImpl: typeof fetch;
   private readonly issueLabel: string;
@@ -179,6 +192,9 @@ export class GitHubAdapter implements GitHubPort {
     this.log = opts.log;
     this.fetchImpl = opts.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.issueLabel = opts.issueLabel ?? BRIDGE_LABEL;
+    this.cache = opts.cache === false ? new GitHubCache({ maxBytes: 8 * 1024 * 1024 }) : (opts.cache ?? sharedGitHubCache);
+    const defaults = (octokit.request as { endpoint?: { DEFAULTS?: { baseUrl?: unknown } } }).endpoint?.DEFAULTS;
+    this.cacheScope = opts.cacheScope ?? (typeof defaults?.baseUrl === 'string' ? defaults.baseUrl : 'https://api.github.com');
   }
 
   // ------------------------------------------------------------------ plumbing
@@ -224,6 +240,28 @@ export class GitHubAdapter implements GitHubPort {
     return { etag: header(first, 'etag'), notModified: false, data: items.map(map) };
   }
 
+  /**
+   * A GET with If-None-Match from the last ETag of `key`: a 304 (free against the rate limit) reuses
+   * the answer mapped last time; a 200 is mapped and remembered with its ETag.
+   */
+  private async conditionalGet<T>(key: string, route: string, params: Params, map: (res: OctokitResponseLike) => T | Promise<T>): Promise<T> {
+    const ck = `${this.cacheScope}|${key}`;
+    const cached = this.cache.conditional.get(ck);
+    let res: OctokitResponseLike;
+    try {
+      res = await this.req(route, cached ? { ...params, headers: { 'if-none-match': cached.etag } } : params);
+    } catch (e) {
+      if (cached && isNotModified(e)) return cached.value as T;
+      this.cache.conditional.delete(ck);
+      throw e;
+    }
+    const value = await map(res);
+    const etag = header(res, 'etag');
+    if (etag && res.status === 200) this.cache.conditional.set(ck, { etag, value });
+    else this.cache.conditional.delete(ck);
+    return value;
+  }
+
   private async getOrNull<T>(fn: () => Promise<T>): Promise<T | null> {
     try {
       return await fn();
@@ -236,13 +274,13 @@ export class GitHubAdapter implements GitHubPort {
   // ------------------------------------------------------------------ secrets
 
   private async publicKey(repo: RepoRef, scope: Scope, refresh: boolean): Promise<PublicKey> {
-    const cacheKey = `${repo.owner}/${repo.repo}|${scopeLabel(scope)}`;
-    const cached = this.publicKeys.get(cacheKey);
+    const cacheKey = `${this.cacheScope}|${repo.owner}/${repo.repo}|${scopeLabel(scope)}`.toLowerCase();
+    const cached = this.cache.publicKeys.get(cacheKey);
     if (cached && !refresh) return cached;
     const { base, params } = scopeRoute(scope);
     const res = await this.req(`GET ${base}/secrets/public-key`, { ...repo, ...params });
     const key = { key_id: String(res.data.key_id), key: String(res.data.key) };
-    this.publicKeys.set(cacheKey, key);
+    this.cache.publicKeys.set(cacheKey, key);
     return key;
   }
 
@@ -325,6 +363,22 @@ export class GitHubAdapter implements GitHubPort {
       }
       await this.req(`POST ${base}/variables`, { ...repo, ...params, name, value });
       return { created: true };
+    });
+  }
+
+  createVariable(repo: RepoRef, scope: Scope, name: string, value: string): Promise<{ created: boolean }> {
+    const { base, params } = scopeRoute(scope);
+    return this.call('variables', `create variable ${name}`, async () => {
+      try {
+        await this.req(`POST ${base}/variables`, { ...repo, ...params, name, value });
+        return { created: true };
+      } catch (e) {
+        // Created meanwhile (GitHub answers 409 "Already exists"; some versions 422): update it instead.
+        const status = statusOf(e);
+        if (status !== 409 && status !== 422) throw e;
+      }
+      await this.req(`PATCH ${base}/variables/{name}`, { ...repo, ...params, name, value });
+      return { created: false };
     });
   }
 
@@ -505,28 +559,52 @@ export class GitHubAdapter implements GitHubPort {
     });
   }
 
+  /**
+   * Conditional (ETag) per path and ref: an unchanged file answers 304, free against the rate limit.
+   * A 404 has no ETag; once a file was found absent, later reads ask its directory listing
+   * conditionally instead (304 while the directory is unchanged) and read the file only when it appears.
+   */
   readFile(repo: RepoRef, path: string, ref?: string): Promise<FileContent | null> {
+    const key = `contents|${repo.owner}/${repo.repo}|${ref ?? ''}|${path}`.toLowerCase();
+    const absentKey = `${this.cacheScope}|absent|${key}`;
+    const refParam = ref !== undefined ? { ref } : {};
     return this.call('contents', `read ${path}`, async () => {
-      const res = await this.getOrNull(() =>
-        this.req(`GET /repos/{owner}/{repo}/contents/${encodePath(path)}`, { ...repo, ...(ref !== undefined ? { ref } : {}) }),
+      if (this.cache.conditional.get(absentKey)) {
+        const slash = path.lastIndexOf('/');
+        const dir = slash === -1 ? '' : path.slice(0, slash);
+        const route = dir === '' ? 'GET /repos/{owner}/{repo}/contents' : `GET /repos/{owner}/{repo}/contents/${encodePath(dir)}`;
+        const present = await this.getOrNull(() =>
+          this.conditionalGet(`dir|${key}`, route, { ...repo, ...refParam }, (res) =>
+            Array.isArray(res.data) && (res.data as { path?: string; type?: string }[]).some((e) => e.path === path && e.type === 'file'),
+          ),
+        );
+        if (!present) return null;
+        this.cache.conditional.delete(absentKey);
+      }
+      const file = await this.getOrNull(() =>
+        this.conditionalGet<FileContent | null>(key, `GET /repos/{owner}/{repo}/contents/${encodePath(path)}`, { ...repo, ...refParam }, async (res) => {
+          if (Array.isArray(res.data) || res.data?.type !== 'file') return null;
+          const sha = String(res.data.sha);
+          // Files over 1 MB come without content: read the blob instead.
+          const content = res.data.encoding === 'base64' && typeof res.data.content === 'string'
+            ? Buffer.from(res.data.content as string, 'base64').toString('utf8')
+            : await this.readBlob(repo, sha);
+          return { path: String(res.data.path ?? path), content, sha };
+        }),
       );
-      if (!res || Array.isArray(res.data) || res.data?.type !== 'file') return null;
-      const sha = String(res.data.sha);
-      // Files over 1 MB come without content: read the blob instead.
-      const content = res.data.encoding === 'base64' && typeof res.data.content === 'string'
-        ? Buffer.from(res.data.content as string, 'base64').toString('utf8')
-        : await this.readBlob(repo, sha);
-      return { path: String(res.data.path ?? path), content, sha };
+      if (file === null) this.cache.conditional.set(absentKey, { etag: '', value: true });
+      return file;
     });
   }
 
   // ------------------------------------------------------------------ git data
 
+  /** Conditional (ETag): a branch that did not move answers 304, free against the rate limit. */
   getBranchHead(repo: RepoRef, branch: string): Promise<string | null> {
+    const key = `ref|${repo.owner}/${repo.repo}|${branch}`.toLowerCase();
     return this.call('contents', `read branch ${branch}`, async () => {
       try {
-        const res = await this.req(`GET /repos/{owner}/{repo}/git/ref/heads/${encodePath(branch)}`, { ...repo });
-        return String(res.data.object.sha);
+        return await this.conditionalGet(key, `GET /repos/{owner}/{repo}/git/ref/heads/${encodePath(branch)}`, { ...repo }, (res) => String(res.data.object.sha));
       } catch (e) {
         // 404: no such branch; 409: the repository is empty.
         if (isNotFound(e) || statusOf(e) === 409) return null;
@@ -535,43 +613,92 @@ export class GitHubAdapter implements GitHubPort {
     });
   }
 
+  /** Commits never change: their tree is cached by commit sha. */
   getCommitTree(repo: RepoRef, commitSha: string): Promise<string> {
+    const cached = this.cache.commits.get(commitSha);
+    if (cached) return Promise.resolve(cached);
     return this.call('contents', 'read commit', async () => {
       const res = await this.req('GET /repos/{owner}/{repo}/git/commits/{commit_sha}', { ...repo, commit_sha: commitSha });
-      return String(res.data.tree.sha);
+      const tree = String(res.data.tree.sha);
+      this.cache.commits.set(commitSha, tree);
+      return tree;
     });
   }
 
+  private async treeListing(repo: RepoRef, treeish: string): Promise<{ sha: string; entries: { path: string; sha: string }[] }> {
+    const res = await this.req('GET /repos/{owner}/{repo}/git/trees/{tree_sha}', { ...repo, tree_sha: treeish, recursive: '1' });
+    if (res.data.truncated) throw new Error(`tree ${treeish} of ${repo.owner}/${repo.repo} is too large to list in one request (GitHub truncated it)`);
+    const entries = (res.data.tree as { path: string; type: string; sha: string }[]).filter((e) => e.type === 'blob').map((e) => ({ path: e.path, sha: e.sha }));
+    return { sha: String(res.data.sha ?? treeish), entries };
+  }
+
+  /** Trees never change: listings are cached by tree sha. */
   listTree(repo: RepoRef, treeSha: string): Promise<{ path: string; sha: string }[]> {
+    const cached = this.cache.trees.get(treeSha);
+    if (cached) return Promise.resolve(cached.entries.map((e) => ({ ...e })));
     return this.call('contents', 'read tree', async () => {
-      const res = await this.req('GET /repos/{owner}/{repo}/git/trees/{tree_sha}', { ...repo, tree_sha: treeSha, recursive: '1' });
-      if (res.data.truncated) throw new Error(`tree ${treeSha} of ${repo.owner}/${repo.repo} is too large to list in one request (GitHub truncated it)`);
-      return (res.data.tree as { path: string; type: string; sha: string }[]).filter((e) => e.type === 'blob').map((e) => ({ path: e.path, sha: e.sha }));
+      const { entries } = await this.treeListing(repo, treeSha);
+      this.cache.trees.set(treeSha, { tree: treeSha, entries });
+      return entries.map((e) => ({ ...e }));
     });
   }
 
+  /** One request instead of two: the trees endpoint resolves a commit sha to its tree. */
+  readCommitTree(repo: RepoRef, commitSha: string): Promise<{ tree: string; entries: { path: string; sha: string }[] }> {
+    const tree = this.cache.commits.get(commitSha);
+    const listed = tree ? this.cache.trees.get(tree) : undefined;
+    if (tree && listed) return Promise.resolve({ tree, entries: listed.entries.map((e) => ({ ...e })) });
+    return this.call('contents', 'read tree', async () => {
+      const res = await this.treeListing(repo, commitSha);
+      // The answer names the tree it listed; should a server echo the commit sha instead, ask the commit.
+      const treeSha = res.sha !== commitSha ? res.sha : await this.getCommitTree(repo, commitSha);
+      this.cache.commits.set(commitSha, treeSha);
+      this.cache.trees.set(treeSha, { tree: treeSha, entries: res.entries });
+      return { tree: treeSha, entries: res.entries.map((e) => ({ ...e })) };
+    });
+  }
+
+  /** Blobs never change: contents are cached by blob sha. */
   readBlob(repo: RepoRef, blobSha: string): Promise<string> {
+    const cached = this.cache.blobs.get(blobSha);
+    if (cached !== undefined) return Promise.resolve(cached);
     return this.call('contents', 'read blob', async () => {
       const res = await this.req('GET /repos/{owner}/{repo}/git/blobs/{file_sha}', { ...repo, file_sha: blobSha });
-      const content = String(res.data.content ?? '');
-      return res.data.encoding === 'base64' ? Buffer.from(content, 'base64').toString('utf8') : content;
+      const raw = String(res.data.content ?? '');
+      const content = res.data.encoding === 'base64' ? Buffer.from(raw, 'base64').toString('utf8') : raw;
+      this.cache.blobs.set(blobSha, content);
+      return content;
     });
   }
 
   createBlob(repo: RepoRef, content: string): Promise<string> {
     return this.call('contents', 'create blob', async () => {
       const res = await this.req('POST /repos/{owner}/{repo}/git/blobs', { ...repo, content, encoding: 'utf-8' });
-      return String(res.data.sha);
+      const sha = String(res.data.sha);
+      this.cache.blobs.set(sha, content);
+      return sha;
     });
   }
 
+  /**
+   * Entries with `content` up to 256 KiB are written by the tree call itself (GitHub creates their
+   * blobs), saving one request per file; larger ones become blobs first.
+   */
   createTree(repo: RepoRef, baseTree: string | null, entries: GitTreeEntry[]): Promise<string> {
     return this.call('contents', 'create tree', async () => {
-      const res = await this.req('POST /repos/{owner}/{repo}/git/trees', {
-        ...repo,
-        ...(baseTree ? { base_tree: baseTree } : {}),
-        tree: entries.map((e) => ({ path: e.path, mode: e.mode, type: e.type, sha: e.sha })),
-      });
+      const tree: Record<string, unknown>[] = [];
+      for (const e of entries) {
+        if (e.content === undefined) {
+          tree.push({ path: e.path, mode: e.mode, type: e.type, sha: e.sha });
+        } else if (Buffer.byteLength(e.content, 'utf8') <= INLINE_CONTENT_MAX) {
+          tree.push({ path: e.path, mode: e.mode, type: e.type, content: e.content });
+          // GitHub stores the bytes as given: its blob id is git's, computable here.
+          this.cache.blobs.set(gitBlobId(e.content), e.content);
+        } else {
+          tree.push({ path: e.path, mode: e.mode, type: e.type, sha: await this.createBlob(repo, e.content) });
+        }
+      }
+      const res = await this.req('POST /repos/{owner}/{repo}/git/trees', { ...repo, ...(baseTree ? { base_tree: baseTree } : {}), tree });
       return String(res.data.sha);
     });
   }
@@ -579,7 +706,9 @@ export class GitHubAdapter implements GitHubPort {
   createCommit(repo: RepoRef, message: string, tree: string, parents: string[]): Promise<string> {
     return this.call('contents', 'create commit', async () => {
       const res = await this.req('POST /repos/{owner}/{repo}/git/commits', { ...repo, message, tree, parents });
-      return String(res.data.sha);
+      const sha = String(res.data.sha);
+      this.cache.commits.set(sha, tree);
+      return sha;
     });
   }
 

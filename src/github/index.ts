@@ -3,3 +3,4 @@ export { GitHubAdapter, wrapProbotOctokit, nextLink, BRIDGE_LABEL, type GitHubAd
 export { GitHubPermissionError, GitHubRequestError, isPermissionError, type GitHubPermission } from './errors.js';
 export { sealSecret } from './sealed-box.js';
 export { mapWorkflowRun, runFromWebhook, type RawWorkflowRun } from './webhook-run.js';
+export { GitHubCache, sharedGitHubCache, resetGitHubCache } from './cache.js';

@@ -36,6 +36,11 @@ import {
 import type { Ledger, LedgerSnapshot, LedgerWrite } from './types.js';
 
 export interface GitLedgerOptions {
+  /**
+   * Snapshot cache shared by the ledgers of this process (default: the process-wide one). `false`
+   * turns caching off: every read and every commit attempt reads the branch in full.
+   */
+  cache?: LedgerCache | false;
   /** Compare-and-swap attempts before giving up (default 8). */
   maxAttempts?: number;
   /** Clock for audit entries without a parsable month (default: system clock). */
@@ -90,6 +95,8 @@ export function gitBlobSha(content: string): string {
 }
 
 const json = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
+/** Snapshots are plain JSON data; a JSON copy keeps them plain objects of this realm (structuredClone may not). */
+const cloneJson = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
 async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array<R>(items.length);
@@ -143,7 +150,73 @@ interface Loaded {
   tree: string | null;
   /** path -> blob sha of every file at the snapshot's commit. */
   blobs: Map<string, string>;
+  /** blob sha -> text, for the files this process read or wrote at that commit. */
+  texts: Map<string, string>;
 }
+
+/**
+ * The last snapshot seen per ledger branch (after a read and after each of our own commits), so that
+ * a read whose branch head did not move costs one ref request (a 304 with the GitHub adapter) and a
+ * commit can build on it without reading at all (the compare-and-swap on the ref catches a stale one,
+ * and the retry re-reads bypassing the cache). Entries are keyed by the port's `cacheScope` (the API
+ * base URL for the GitHub adapter) or, for ports without one, by the port instance.
+ */
+export class LedgerCache {
+  private readonly entries = new Map<string, Loaded>();
+  private readonly instanceScopes = new WeakMap<object, string>();
+  private nextScope = 0;
+
+  constructor(private readonly maxEntries = 2000) {}
+
+  key(git: GitDataPort, repo: RepoRef, branch: string): string {
+    let scope = git.cacheScope;
+    if (scope === undefined) {
+      scope = this.instanceScopes.get(git);
+      if (scope === undefined) {
+        scope = `port#${++this.nextScope}`;
+        this.instanceScopes.set(git, scope);
+      }
+    }
+    return `${scope}|${repo.owner}/${repo.repo}|${branch}`.toLowerCase();
+  }
+
+  get(key: string): Loaded | undefined {
+    const hit = this.entries.get(key);
+    if (hit) {
+      this.entries.delete(key);
+      this.entries.set(key, hit);
+    }
+    return hit;
+  }
+
+  set(key: string, loaded: Loaded): void {
+    this.entries.delete(key);
+    this.entries.set(key, loaded);
+    while (this.entries.size > this.maxEntries) {
+      const oldest = this.entries.keys().next().value as string;
+      this.entries.delete(oldest);
+    }
+  }
+
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
+/** The cache every ledger of this process shares unless given its own. */
+export const sharedLedgerCache = new LedgerCache();
+
+/** Forgets every cached snapshot (tests that replay fixed shas with different content). */
+export function resetLedgerCache(): void {
+  sharedLedgerCache.clear();
+}
+
+/** Files up to this size are written by the tree call itself (no separate blob request). */
+const INLINE_MAX = 256 * 1024;
 
 function emptySnapshot(): LedgerSnapshot {
   return {
@@ -165,6 +238,8 @@ export class GitLedger implements Ledger {
   private readonly delay: (ms: number) => Promise<void>;
   private readonly random: () => number;
   private readonly log: Logger | undefined;
+  private readonly cache: LedgerCache | null;
+  private readonly cacheKey: string;
 
   constructor(
     private readonly git: GitDataPort,
@@ -177,13 +252,20 @@ export class GitLedger implements Ledger {
     this.delay = opts.delay ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.random = opts.random ?? Math.random;
     this.log = opts.log;
+    this.cache = opts.cache === false ? null : (opts.cache ?? sharedLedgerCache);
+    this.cacheKey = (this.cache ?? sharedLedgerCache).key(git, repo, branch);
   }
 
   // ------------------------------------------------------------------ reading
 
-  private async readText(blobs: Map<string, string>, path: string): Promise<string | null> {
-    const sha = blobs.get(path);
-    return sha === undefined ? null : this.git.readBlob(this.repo, sha);
+  private async readText(at: Pick<Loaded, 'blobs' | 'texts'>, path: string): Promise<string | null> {
+    const sha = at.blobs.get(path);
+    if (sha === undefined) return null;
+    const known = at.texts.get(sha);
+    if (known !== undefined) return known;
+    const text = await this.git.readBlob(this.repo, sha);
+    at.texts.set(sha, text);
+    return text;
   }
 
   private parseJson<S extends z.ZodType>(schema: S, text: string, path: string): z.infer<S> {
@@ -201,24 +283,54 @@ export class GitLedger implements Ledger {
     }
   }
 
-  private async readJson<S extends z.ZodType>(blobs: Map<string, string>, path: string, schema: S, fallback: z.infer<S>): Promise<z.infer<S>> {
-    const text = await this.readText(blobs, path);
+  private async readJson<S extends z.ZodType>(at: Pick<Loaded, 'blobs' | 'texts'>, path: string, schema: S, fallback: z.infer<S>): Promise<z.infer<S>> {
+    const text = await this.readText(at, path);
     return text === null ? fallback : this.parseJson(schema, text, path);
   }
 
+  /** The commit's tree and its listing: one request when the port can, two otherwise. */
+  private async treeOf(head: string): Promise<{ tree: string; blobs: Map<string, string> }> {
+    if (this.git.readCommitTree) {
+      const r = await this.git.readCommitTree(this.repo, head);
+      return { tree: r.tree, blobs: new Map(r.entries.map((e) => [e.path, e.sha] as const)) };
+    }
+    const tree = await this.git.getCommitTree(this.repo, head);
+    return { tree, blobs: new Map((await this.git.listTree(this.repo, tree)).map((e) => [e.path, e.sha] as const)) };
+  }
+
+  /** A cached snapshot, copied so callers can never change the cache. */
+  private static copy(l: Loaded): Loaded {
+    return { snapshot: cloneJson(l.snapshot), tree: l.tree, blobs: new Map(l.blobs), texts: l.texts };
+  }
+
+  /**
+   * The branch as it is now: reads the head (one conditional request) and reuses the cached snapshot
+   * when the head did not move; otherwise reads the tree listing and the blobs of what changed.
+   */
   private async load(): Promise<Loaded> {
     const head = await this.git.getBranchHead(this.repo, this.branch);
-    if (head === null) return { snapshot: emptySnapshot(), tree: null, blobs: new Map() };
-    const tree = await this.git.getCommitTree(this.repo, head);
-    const blobs = new Map((await this.git.listTree(this.repo, tree)).map((e) => [e.path, e.sha] as const));
+    const cached = this.cache?.get(this.cacheKey);
+    if (cached && cached.snapshot.head === head) return GitLedger.copy(cached);
+    const loaded = await this.loadAt(head, cached);
+    this.cache?.set(this.cacheKey, loaded);
+    return GitLedger.copy(loaded);
+  }
+
+  private async loadAt(head: string | null, previous: Loaded | undefined): Promise<Loaded> {
+    if (head === null) return { snapshot: emptySnapshot(), tree: null, blobs: new Map(), texts: new Map() };
+    const { tree, blobs } = await this.treeOf(head);
+    // Texts of blobs that are still in the tree carry over (a blob id names its content).
+    const live = new Set(blobs.values());
+    const texts = new Map([...(previous?.texts ?? [])].filter(([sha]) => live.has(sha)));
+    const at = { blobs, texts };
     const keyPaths = [...blobs.keys()].filter((p) => KEY_FILE.test(p));
     const [state, sync, revokedGrantIds, grantUses, pendingApprovals, keys] = await Promise.all([
-      this.readJson(blobs, LEDGER_PATHS.state, GovernorState, emptyGovernorState()),
-      this.readJson(blobs, LEDGER_PATHS.sync, SyncState, SyncState.parse({})),
-      this.readJson(blobs, LEDGER_PATHS.revokedGrants, StringList, []),
-      this.readJson(blobs, LEDGER_PATHS.grantUses, UseCounts, {}),
-      this.readJson(blobs, LEDGER_PATHS.pendingApprovals, PendingList, []),
-      Promise.all(keyPaths.map(async (p) => [KEY_FILE.exec(p)?.[1] ?? '', ((await this.readText(blobs, p)) ?? '').trim()] as const)),
+      this.readJson(at, LEDGER_PATHS.state, GovernorState, emptyGovernorState()),
+      this.readJson(at, LEDGER_PATHS.sync, SyncState, SyncState.parse({})),
+      this.readJson(at, LEDGER_PATHS.revokedGrants, StringList, []),
+      this.readJson(at, LEDGER_PATHS.grantUses, UseCounts, {}),
+      this.readJson(at, LEDGER_PATHS.pendingApprovals, PendingList, []),
+      Promise.all(keyPaths.map(async (p) => [KEY_FILE.exec(p)?.[1] ?? '', ((await this.readText(at, p)) ?? '').trim()] as const)),
     ]);
     const publicKeys: Record<string, string> = {};
     for (const [keyid, key] of keys) {
@@ -240,6 +352,7 @@ export class GitLedger implements Ledger {
       },
       tree,
       blobs,
+      texts,
     };
   }
 
@@ -248,20 +361,15 @@ export class GitLedger implements Ledger {
   }
 
   async readCertificates(): Promise<Certificate[]> {
-    const head = await this.git.getBranchHead(this.repo, this.branch);
-    if (head === null) return [];
-    const tree = await this.git.getCommitTree(this.repo, head);
-    const files = (await this.git.listTree(this.repo, tree)).filter((e) => CERTIFICATE_FILE.test(e.path)).sort((a, b) => a.path.localeCompare(b.path));
-    return mapLimit(files, 8, async (f) => this.parseJson(Certificate, await this.git.readBlob(this.repo, f.sha), f.path));
+    const cur = await this.load();
+    const files = [...cur.blobs].filter(([p]) => CERTIFICATE_FILE.test(p)).sort(([a], [b]) => a.localeCompare(b));
+    return mapLimit(files, 8, async ([path, sha]) => this.parseJson(Certificate, await this.git.readBlob(this.repo, sha), path));
   }
 
   async readFile(path: string): Promise<string | null> {
     const rel = ledgerRelative(path);
-    const head = await this.git.getBranchHead(this.repo, this.branch);
-    if (head === null) return null;
-    const tree = await this.git.getCommitTree(this.repo, head);
-    const entry = (await this.git.listTree(this.repo, tree)).find((e) => e.path === `${LEDGER_ROOT}/${rel}`);
-    return entry ? this.git.readBlob(this.repo, entry.sha) : null;
+    const cur = await this.load();
+    return this.readText(cur, `${LEDGER_ROOT}/${rel}`);
   }
 
   // ------------------------------------------------------------------ writing
@@ -318,7 +426,7 @@ export class GitLedger implements Ledger {
       for (const [month, lines] of byMonth) {
         const path = auditPath(month);
         // Append: the month's existing bytes stay exactly as they were.
-        const existing = (await this.readText(cur.blobs, path)) ?? '';
+        const existing = (await this.readText(cur, path)) ?? '';
         const sep = existing === '' || existing.endsWith('\n') ? '' : '\n';
         files.set(path, `${existing}${sep}${lines.join('\n')}\n`);
       }
@@ -368,31 +476,77 @@ export class GitLedger implements Ledger {
     message: string,
     mutate: (snapshot: LedgerSnapshot) => LedgerWrite | Promise<LedgerWrite>,
   ): Promise<{ commitSha: string; snapshot: LedgerSnapshot; attempts: number }> {
+    // The first attempt may build on the cached snapshot without reading the branch: when the branch
+    // moved meanwhile, the compare-and-swap on the ref refuses it exactly like a lost race, and every
+    // retry re-reads the branch. (Not with maxAttempts 1, where a stale cache would leave no retry.)
+    let speculative = this.maxAttempts > 1 ? this.cache?.get(this.cacheKey) : undefined;
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
-      const cur = await this.load();
-      const write = await mutate(structuredClone(cur.snapshot));
-      const { files, next } = await this.plan(cur, write);
-      const head = cur.snapshot.head;
-      if (files.size === 0 && head !== null) return { commitSha: head, snapshot: cur.snapshot, attempts: attempt };
-
-      const entries: GitTreeEntry[] = await mapLimit([...files], 4, async ([path, content]) => ({
-        path,
-        mode: '100644' as const,
-        type: 'blob' as const,
-        sha: await this.git.createBlob(this.repo, content),
-      }));
-      const tree = await this.git.createTree(this.repo, cur.tree, entries);
-      const commitSha = await this.git.createCommit(this.repo, message, tree, head === null ? [] : [head]);
+      const fromCache = speculative !== undefined;
+      const cur = speculative ? GitLedger.copy(speculative) : await this.load();
+      speculative = undefined;
+      let files: Map<string, string>;
+      let next: LedgerSnapshot;
       try {
+        const write = await mutate(structuredClone(cur.snapshot));
+        ({ files, next } = await this.plan(cur, write));
+      } catch (e) {
+        // A refusal computed from a cached snapshot stands only if that snapshot is still the branch.
+        if (fromCache && (await this.git.getBranchHead(this.repo, this.branch)) !== cur.snapshot.head) {
+          this.cache?.delete(this.cacheKey);
+          attempt--;
+          continue;
+        }
+        throw e;
+      }
+      const head = cur.snapshot.head;
+      if (files.size === 0 && head !== null) {
+        // Nothing to write: confirm a cached snapshot is current before calling it the ledger's state.
+        if (fromCache && (await this.git.getBranchHead(this.repo, this.branch)) !== head) {
+          this.cache?.delete(this.cacheKey);
+          attempt--;
+          continue;
+        }
+        return { commitSha: head, snapshot: cur.snapshot, attempts: attempt };
+      }
+
+      let commitSha: string;
+      let tree: string;
+      try {
+        const entries: GitTreeEntry[] = await mapLimit([...files], 4, async ([path, content]) =>
+          Buffer.byteLength(content, 'utf8') <= INLINE_MAX
+            ? { path, mode: '100644' as const, type: 'blob' as const, sha: null, content }
+            : { path, mode: '100644' as const, type: 'blob' as const, sha: await this.git.createBlob(this.repo, content) },
+        );
+        tree = await this.git.createTree(this.repo, cur.tree, entries);
+        commitSha = await this.git.createCommit(this.repo, message, tree, head === null ? [] : [head]);
         if (head === null) await this.git.createBranch(this.repo, this.branch, commitSha);
         else await this.git.updateBranch(this.repo, this.branch, commitSha);
       } catch (e) {
-        if (!isRefConflict(e)) throw e;
+        if (!isRefConflict(e)) {
+          // A cached snapshot may name a tree or branch that is gone: read the branch and try again.
+          if (fromCache) {
+            this.cache?.delete(this.cacheKey);
+            attempt--;
+            continue;
+          }
+          throw e;
+        }
+        this.cache?.delete(this.cacheKey);
         this.log?.info({ repository: repoFullName(this.repo), branch: this.branch, attempt }, 'ledger ref moved; re-reading and retrying');
         if (attempt < this.maxAttempts) await this.delay(this.backoff(attempt));
         continue;
       }
-      return { commitSha, snapshot: { ...next, head: commitSha }, attempts: attempt };
+      const snapshot: LedgerSnapshot = { ...next, head: commitSha };
+      const blobs = new Map(cur.blobs);
+      const texts = new Map(cur.texts);
+      for (const [path, content] of files) {
+        const sha = gitBlobSha(content);
+        blobs.set(path, sha);
+        texts.set(sha, content);
+      }
+      const live = new Set(blobs.values());
+      this.cache?.set(this.cacheKey, { snapshot: cloneJson(snapshot), tree, blobs, texts: new Map([...texts].filter(([sha]) => live.has(sha))) });
+      return { commitSha, snapshot, attempts: attempt };
     }
     throw new LedgerConflictError(this.branch, this.maxAttempts);
   }

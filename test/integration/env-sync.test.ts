@@ -5,7 +5,7 @@ import { EnvironmentFile, SyncState, type EnvironmentFileInput } from '../../src
 import { planSync, resolveFromEnv, type ActualInventory, type SyncPlan, type SyncPlanItem } from '../../src/core/env-plan/index.js';
 import { WritePacer, executeSync, rateLimitRetryAfter, syncValueResolver } from '../../src/engines/env-sync.js';
 import { auditInventory } from '../../src/pipeline/sync.js';
-import { createOctokit, GitHubAdapter } from '../../src/github/index.js';
+import { createOctokit, GitHubAdapter, resetGitHubCache } from '../../src/github/index.js';
 
 const API = 'https://api.github.com';
 const repo = { owner: 'acme', repo: 'shop' };
@@ -28,6 +28,8 @@ const emptyActual = (): ActualInventory => ({ repository: { variables: {}, secre
 beforeAll(() => {
   nock.disableNetConnect();
 });
+// Fixed fixtures ("k1" keys, shas) are replayed with different content: every test starts cold.
+beforeEach(() => resetGitHubCache());
 afterEach(() => {
   const pending = nock.pendingMocks();
   nock.cleanAll();
@@ -89,22 +91,35 @@ describe('apply', () => {
     values: syncValueResolver({ DB_PASS: 'pw' }, () => new Uint8Array(64).fill(7)), fingerprintOf: fp,
   });
 
-  test('a new variable is PATCHed, 404, then POSTed; a changed one PATCHed; an environment PUT first', async () => {
+  test('a new variable is POSTed at once (the audit saw it missing); a changed one PATCHed; an environment PUT first', async () => {
     const actual = emptyActual();
     actual.repository.variables = { OLD: 'x' };
     const plan = planFor({ repository: { variables: { NEW_ONE: 'a', OLD: 'y' } }, environments: { prod: { settings: { wait_timer: 5 } } } }, actual);
     const order: string[] = [];
     nock(API)
       .put(`${R}/environments/prod`, (b) => { order.push('PUT env'); return b.wait_timer === 5; }).reply(200, { name: 'prod' })
-      .patch(`${R}/actions/variables/NEW_ONE`, (b) => { order.push('PATCH NEW_ONE'); return b.value === 'a'; }).reply(404, { message: 'Not Found' })
       .post(`${R}/actions/variables`, (b) => { order.push('POST NEW_ONE'); return b.name === 'NEW_ONE' && b.value === 'a'; }).reply(201)
       .patch(`${R}/actions/variables/OLD`, (b) => { order.push('PATCH OLD'); return b.value === 'y'; }).reply(204);
     const clock = fakeClock();
     const report = await executeSync(adapter(), plan, base(clock));
-    expect(order).toEqual(['PUT env', 'PATCH NEW_ONE', 'POST NEW_ONE', 'PATCH OLD']);
+    expect(order).toEqual(['PUT env', 'POST NEW_ONE', 'PATCH OLD']);
     expect(report).toMatchObject({ applied: 3, failed: 0, skipped: 0, writeAttempts: 3 });
     expect(report.results.find((r) => r.item.name === 'NEW_ONE')).toMatchObject({ status: 'applied', created: true, after_fingerprint: fp('a') });
     expect(report.results.find((r) => r.item.name === 'OLD')).toMatchObject({ created: false, before_fingerprint: fp('x'), after_fingerprint: fp('y') });
+  });
+
+  test('a variable created meanwhile (POST answers 409) is updated instead; a port without createVariable upserts', async () => {
+    const plan = planFor({ repository: { variables: { RACE: 'r' } } }, emptyActual());
+    nock(API)
+      .post(`${R}/actions/variables`, (b) => b.name === 'RACE').reply(409, { message: 'Already exists - Variable already exists' })
+      .patch(`${R}/actions/variables/RACE`, (b) => b.value === 'r').reply(204);
+    const report = await executeSync(adapter(), plan, base(fakeClock()));
+    expect(report.results[0]).toMatchObject({ status: 'applied', created: false });
+    const gh = adapter();
+    const upsertOnly = Object.assign(Object.create(gh) as GitHubAdapter, { createVariable: undefined });
+    nock(API).patch(`${R}/actions/variables/RACE`).reply(404, { message: 'Not Found' }).post(`${R}/actions/variables`).reply(201);
+    const fallback = await executeSync(upsertOnly, plan, base(fakeClock()));
+    expect(fallback.results[0]).toMatchObject({ status: 'applied', created: true });
   });
 
   test('deletions wait for confirmation; external secrets escalate; nothing written for them', async () => {
@@ -122,9 +137,9 @@ describe('apply', () => {
   test('a partial failure is reported and the other items still apply', async () => {
     const plan = planFor({ repository: { variables: { A: 'a', B: 'b', C: 'c' } } }, emptyActual());
     nock(API)
-      .patch(`${R}/actions/variables/A`).reply(404).post(`${R}/actions/variables`, (b) => b.name === 'A').reply(201)
-      .patch(`${R}/actions/variables/B`).reply(500, { message: 'Server Error' })
-      .patch(`${R}/actions/variables/C`).reply(404).post(`${R}/actions/variables`, (b) => b.name === 'C').reply(201);
+      .post(`${R}/actions/variables`, (b) => b.name === 'A').reply(201)
+      .post(`${R}/actions/variables`, (b) => b.name === 'B').reply(500, { message: 'Server Error' })
+      .post(`${R}/actions/variables`, (b) => b.name === 'C').reply(201);
     const report = await executeSync(adapter(), plan, base(fakeClock()));
     expect(report.results.map((r) => [r.item.name, r.status])).toEqual([['A', 'applied'], ['B', 'failed'], ['C', 'applied']]);
     expect(report.results[1]!.detail).toContain('Server Error');

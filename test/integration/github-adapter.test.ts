@@ -1,7 +1,7 @@
 import nock from 'nock';
 import sodium from 'libsodium-wrappers';
 import { RefConflictError, REPOSITORY_SCOPE } from '../../src/engines/ports.js';
-import { createOctokit, GitHubAdapter, GitHubPermissionError, GitHubRequestError, runFromWebhook } from '../../src/github/index.js';
+import { createOctokit, GitHubAdapter, GitHubPermissionError, GitHubRequestError, resetGitHubCache, runFromWebhook } from '../../src/github/index.js';
 
 const API = 'https://api.github.com';
 const repo = { owner: 'acme', repo: 'shop' };
@@ -28,6 +28,8 @@ beforeAll(async () => {
   nock.disableNetConnect();
   nock.enableNetConnect(/(localhost|127\.0\.0\.1)/);
 });
+// Fixed fixtures ("k1" keys, shas) are replayed with different content: every test starts cold.
+beforeEach(() => resetGitHubCache());
 afterEach(() => {
   const pending = nock.pendingMocks();
   nock.cleanAll();

@@ -85,15 +85,21 @@ describe('git ledger', () => {
     await expect(ledger.readFile('postmortems/none.md')).resolves.toBeNull();
   });
 
-  test('a write that changes nothing makes no commit; only changed files become blobs', async () => {
+  test('a write that changes nothing makes no commit; only changed files are written, inline in the tree call', async () => {
     const { git, ledger } = setup();
+    const written: string[][] = [];
+    const createTree = git.createTree.bind(git);
+    git.createTree = (r, base, entries) => {
+      written.push(entries.map((e) => e.path));
+      return createTree(r, base, entries);
+    };
     const first = await ledger.commit('init', () => ({}));
-    const blobsBefore = git.calls.createBlob ?? 0;
     const same = await ledger.commit('noop', (s) => ({ state: s.state }));
     expect(same.commitSha).toBe(first.commitSha);
-    expect(git.calls.createBlob ?? 0).toBe(blobsBefore);
+    expect(written).toHaveLength(1);
     await ledger.commit('halt', (s) => ({ state: { ...s.state, halted: true }, sync: s.sync }));
-    expect((git.calls.createBlob ?? 0) - blobsBefore).toBe(1); // state.json only
+    expect(written[1]).toEqual(['.bridge/state.json']);
+    expect(git.calls.createBlob ?? 0).toBe(0); // small files travel in the tree call
   });
 
   test('audit trail is append-only: old lines are kept byte for byte, months get their own file', async () => {
@@ -200,6 +206,93 @@ describe('git ledger', () => {
     await expect(ledger.read()).rejects.toThrow(/\.bridge\/state\.json on branch bridge-ledger is corrupt: not valid JSON/);
     git.putFile(BRANCH, '.bridge/state.json', JSON.stringify({ halted: 'yes' }));
     await expect(ledger.commit('x', () => ({}))).rejects.toThrow(/\.bridge\/state\.json .*halted/);
+  });
+
+  test('a read whose branch did not move costs one head request; our own commits need no read at all', async () => {
+    const { git, ledger } = setup();
+    await ledger.commit('init', async (s) => ({ certificates: [await cert(s, 'first')], publicKeys: { [signer.keyid]: signer.publicKey } }));
+    const before = { ...git.calls };
+    const delta = (name: string): number => (git.calls[name] ?? 0) - (before[name] ?? 0);
+
+    const snap = await ledger.read();
+    expect(snap.certificateCount).toBe(1);
+    expect(delta('getBranchHead')).toBe(1);
+    expect(delta('readCommitTree') + delta('getCommitTree') + delta('listTree') + delta('readBlob')).toBe(0);
+
+    // A second ledger object of the same process (a new App job) shares the cache.
+    const other = createGitLedger(git, repo, BRANCH);
+    await other.commit('halt', (s) => ({ state: { ...s.state, halted: true } }));
+    expect(delta('getBranchHead')).toBe(1); // the commit built on the cached snapshot
+    expect(delta('readBlob')).toBe(0);
+    expect((await ledger.read()).state.halted).toBe(true);
+    expect(delta('readCommitTree') + delta('readBlob')).toBe(0);
+
+    // Mutating a snapshot a caller got never changes the cache.
+    const got = await ledger.read();
+    got.state.halted = false;
+    got.publicKeys.x = 'AAAA';
+    expect((await ledger.read()).state.halted).toBe(true);
+    expect((await ledger.read()).publicKeys.x).toBeUndefined();
+  });
+
+  test('another writer moved the branch: reads see it, and a commit built on the stale cache is refused by the ref and retried on a fresh read', async () => {
+    const { git, ledger, delays } = setup();
+    await ledger.commit('init', () => ({ audit: [audit('one')] }));
+    // Another process (own cache) appends to the audit trail.
+    const action = createGitLedger(git, repo, BRANCH, { cache: false });
+    await action.commit('action', () => ({ audit: [audit('from the action')] }));
+    const heads: (string | null)[] = [];
+    const res = await ledger.commit('app', (s) => {
+      heads.push(s.head);
+      return { audit: [audit('from the app')] };
+    });
+    expect(heads).toHaveLength(2);
+    expect(heads[0]).not.toBe(heads[1]);
+    expect(res.attempts).toBe(2);
+    expect(delays).toHaveLength(1);
+    const lines = git.filesOf(BRANCH)['.bridge/audit/2026-01.jsonl']!.trim().split('\n').map((l) => (JSON.parse(l) as AuditEntry).detail);
+    expect(lines).toEqual(['one', 'from the action', 'from the app']);
+
+    git.putFile(BRANCH, '.bridge/postmortems/hand.md', '# by hand\n');
+    await expect(ledger.readFile('postmortems/hand.md')).resolves.toBe('# by hand\n');
+  });
+
+  test('a cached snapshot of a branch that was deleted: the commit reads again and recreates it', async () => {
+    const { git, ledger } = setup();
+    await ledger.commit('init', () => ({ audit: [audit('one')] }));
+    git.refs.delete(BRANCH);
+    const res = await ledger.commit('again', () => ({ audit: [audit('two')] }));
+    expect(git.refs.get(BRANCH)).toBe(res.commitSha);
+    expect(git.commits.get(res.commitSha)?.parents).toEqual([]);
+    expect(git.filesOf(BRANCH)['.bridge/audit/2026-01.jsonl']!.trim().split('\n')).toHaveLength(1);
+  });
+
+  test('a refusal computed from a stale cached snapshot is re-checked on a fresh one', async () => {
+    const { git, ledger } = setup();
+    await ledger.commit('init', () => ({}));
+    await createGitLedger(git, repo, BRANCH, { cache: false }).commit('approve', (s) => ({ pendingApprovals: [...s.pendingApprovals, { id: 'p1', created_at: '2026-01-15T10:00:00Z', expires_at: '2026-01-18T10:00:00Z', issue_number: null, decision: {}, incident: {}, status: 'pending', decided_by: null }] }));
+    let calls = 0;
+    const res = await ledger.commit('decide', (s) => {
+      calls++;
+      if (!s.pendingApprovals.some((p) => p.id === 'p1')) throw new Error('no such approval');
+      return { pendingApprovals: s.pendingApprovals.map((p) => ({ ...p, status: 'approved' as const })) };
+    });
+    expect(calls).toBe(2);
+    expect(res.snapshot.pendingApprovals[0]?.status).toBe('approved');
+    // ...and a refusal on a current snapshot stands, with mutate called once.
+    calls = 0;
+    await expect(ledger.commit('x', () => { calls++; throw new Error('refused'); })).rejects.toThrow('refused');
+    expect(calls).toBe(1);
+  });
+
+  test('cache: false reads the whole branch for every read', async () => {
+    const git = new MemoryGit();
+    const ledger = createGitLedger(git, repo, BRANCH, { cache: false });
+    await ledger.commit('init', () => ({}));
+    const reads = git.calls.readBlob ?? 0;
+    await ledger.read();
+    await ledger.read();
+    expect((git.calls.readBlob ?? 0) - reads).toBe(4);
   });
 
   test('reserved and escaping paths are refused in files', async () => {

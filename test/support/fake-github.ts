@@ -609,7 +609,7 @@ export class FakeGitHub implements GitHubPort {
   async createTree(repo: RepoRef, baseTree: string | null, entries: GitTreeEntry[]): Promise<string> {
     this.enter('createTree', repo, [baseTree, entries]);
     const s = this.state(repo);
-    for (const e of entries) if (e.sha !== null && !s.blobs.has(e.sha)) throw new FakeGitHubError(422, `tree entry ${e.path}: unknown blob ${e.sha}`);
+    for (const e of entries) if (e.content === undefined && e.sha !== null && !s.blobs.has(e.sha)) throw new FakeGitHubError(422, `tree entry ${e.path}: unknown blob ${e.sha}`);
     return this.putTree(s, baseTree, entries);
   }
 
@@ -747,7 +747,8 @@ export class FakeGitHub implements GitHubPort {
   private putTree(s: RepoState, baseTree: string | null, entries: GitTreeEntry[]): string {
     const files = new Map(baseTree ? this.treeOf(s, baseTree) : []);
     for (const e of entries) {
-      if (e.sha === null) files.delete(e.path);
+      if (e.content !== undefined) files.set(e.path, this.putBlob(s, e.content));
+      else if (e.sha === null) files.delete(e.path);
       else files.set(e.path, e.sha);
     }
     const sorted = new Map([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));

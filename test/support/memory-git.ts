@@ -53,6 +53,15 @@ export class MemoryGit implements GitDataPort {
     return [...t].map(([path, sha]) => ({ path, sha }));
   }
 
+  /** GitHub's trees endpoint takes a commit sha: the tree and its listing in one call. */
+  async readCommitTree(_repo: RepoRef, commitSha: string): Promise<{ tree: string; entries: { path: string; sha: string }[] }> {
+    await this.enter('readCommitTree');
+    const c = this.commits.get(commitSha);
+    const t = c && this.trees.get(c.tree);
+    if (!c || !t) throw Object.assign(new Error(`no commit ${commitSha}`), { status: 404 });
+    return { tree: c.tree, entries: [...t].map(([path, sha]) => ({ path, sha })) };
+  }
+
   async readBlob(_repo: RepoRef, sha: string): Promise<string> {
     await this.enter('readBlob');
     this.blobReads.push(sha);
@@ -74,7 +83,12 @@ export class MemoryGit implements GitDataPort {
     if (!base) throw Object.assign(new Error(`no tree ${baseTree}`), { status: 422 });
     const tree = new Map(base);
     for (const e of entries) {
-      if (e.sha === null) tree.delete(e.path);
+      if (e.content !== undefined) {
+        // Like GitHub's `content` tree entries: the tree call writes the blob itself.
+        const sha = blobSha(e.content);
+        this.blobs.set(sha, e.content);
+        tree.set(e.path, sha);
+      } else if (e.sha === null) tree.delete(e.path);
       else {
         if (!this.blobs.has(e.sha)) throw Object.assign(new Error(`no blob ${e.sha}`), { status: 422 });
         tree.set(e.path, e.sha);
