@@ -499,15 +499,30 @@ export class GitHubAdapter implements GitHubPort {
 
   upsertComment(repo: RepoRef, issueNumber: number, marker: string, body: string): Promise<{ id: number; html_url: string; created: boolean }> {
     const text = body.includes(marker) ? body : `${marker}\n${body}`;
+    // The comment id found or created last time (this process): updated directly, without listing
+    // the thread again; a 404 (deleted meanwhile) falls back to the search.
+    const memoKey = `${this.cacheScope}|comment|${repo.owner}/${repo.repo}#${issueNumber}|${marker}`.toLowerCase();
+    const patch = async (id: number) => {
+      const res = await this.req('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', { ...repo, comment_id: id, body: text });
+      return { id: res.data.id as number, html_url: res.data.html_url as string, created: false };
+    };
     return this.call('issues', `comment on #${issueNumber}`, async () => {
+      const known = this.cache.conditional.get(memoKey)?.value;
+      if (typeof known === 'number') {
+        const updated = await this.getOrNull(() => patch(known));
+        if (updated) return updated;
+        this.cache.conditional.delete(memoKey);
+      }
       const comments = await this.paginate<RawComment>('GET /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...repo, issue_number: issueNumber, per_page: PER_PAGE }, null);
       const ours = comments.find((c) => (c.body ?? '').includes(marker));
-      if (ours) {
-        const res = await this.req('PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}', { ...repo, comment_id: ours.id, body: text });
-        return { id: res.data.id as number, html_url: res.data.html_url as string, created: false };
-      }
-      const res = await this.req('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...repo, issue_number: issueNumber, body: text });
-      return { id: res.data.id as number, html_url: res.data.html_url as string, created: true };
+      const result = ours
+        ? await patch(ours.id)
+        : await (async () => {
+            const res = await this.req('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', { ...repo, issue_number: issueNumber, body: text });
+            return { id: res.data.id as number, html_url: res.data.html_url as string, created: true };
+          })();
+      this.cache.conditional.set(memoKey, { etag: '', value: result.id });
+      return result;
     });
   }
 

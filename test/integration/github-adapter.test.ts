@@ -291,6 +291,20 @@ describe('issues, comments, checks', () => {
     await expect(gh.upsertComment(repo, 10, marker, 'new')).resolves.toEqual({ id: 102, html_url: 'c102', created: true });
   });
 
+  test('upsertComment remembers our comment: the next update is one PATCH; a deleted one is searched again', async () => {
+    nock(API)
+      .get(`${R}/issues/11/comments`).query({ per_page: '100' }).reply(200, [])
+      .post(`${R}/issues/11/comments`).reply(201, { id: 200, html_url: 'c200' })
+      .patch(`${R}/issues/comments/200`, { body: `${marker}\nsecond` }).reply(200, { id: 200, html_url: 'c200' })
+      .patch(`${R}/issues/comments/200`).reply(404, { message: 'Not Found' })
+      .get(`${R}/issues/11/comments`).query({ per_page: '100' }).reply(200, [])
+      .post(`${R}/issues/11/comments`, { body: `${marker}\nthird` }).reply(201, { id: 201, html_url: 'c201' });
+    await expect(adapter().upsertComment(repo, 11, marker, 'first')).resolves.toMatchObject({ id: 200, created: true });
+    // Another adapter of the same process (a later App job) shares the memory.
+    await expect(adapter().upsertComment(repo, 11, marker, 'second')).resolves.toEqual({ id: 200, html_url: 'c200', created: false });
+    await expect(adapter().upsertComment(repo, 11, marker, 'third')).resolves.toEqual({ id: 201, html_url: 'c201', created: true });
+  });
+
   test('pullRequestsForCommit returns open PRs; createCheckRun posts a completed run', async () => {
     nock(API)
       .get(`${R}/commits/abc/pulls`).query({ per_page: '100' }).reply(200, [{ number: 1, state: 'open' }, { number: 2, state: 'closed' }])
