@@ -321,7 +321,7 @@ export class GitLedger implements Ledger {
     const { tree, blobs } = await this.treeOf(head);
     // Texts of blobs that are still in the tree carry over (a blob id names its content).
     const live = new Set(blobs.values());
-    const texts = new Map([...(previous?.texts ?? [])].filter(([sha]) => live.has(sha)));
+    const texts = new Map([...(previous?.texts ?? [])].filter(([sha, text]) => live.has(sha) && text.length <= INLINE_MAX));
     const at = { blobs, texts };
     const keyPaths = [...blobs.keys()].filter((p) => KEY_FILE.test(p));
     const [state, sync, revokedGrantIds, grantUses, pendingApprovals, keys] = await Promise.all([
@@ -545,7 +545,9 @@ export class GitLedger implements Ledger {
         texts.set(sha, content);
       }
       const live = new Set(blobs.values());
-      this.cache?.set(this.cacheKey, { snapshot: cloneJson(snapshot), tree, blobs, texts: new Map([...texts].filter(([sha]) => live.has(sha))) });
+      // Large texts (a busy month's audit file) are not kept per ledger: the adapter's bounded blob cache may still hold them.
+      const kept = new Map([...texts].filter(([sha, text]) => live.has(sha) && text.length <= INLINE_MAX));
+      this.cache?.set(this.cacheKey, { snapshot: cloneJson(snapshot), tree, blobs, texts: kept });
       return { commitSha, snapshot, attempts: attempt };
     }
     throw new LedgerConflictError(this.branch, this.maxAttempts);
