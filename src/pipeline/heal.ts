@@ -48,14 +48,14 @@ async function learnFromRun(
   run: WorkflowRun,
   config: RepoConfig,
   incidentFingerprintNow: string | null,
-): Promise<Certificate | null> {
-  const snapshot = await ctx.ledgerFor(repo, config.ledger.branch).read();
+  given?: LedgerSnapshot,
+): Promise<LedgerSnapshot> {
+  const snapshot = given ?? (await ctx.ledgerFor(repo, config.ledger.branch).read());
   const pending = snapshot.state.actions.some(
     (a) => a.run_id === run.id && a.outcome === null && (a.run_attempt ?? 0) < run.run_attempt,
   );
-  if (!pending || (run.conclusion !== 'success' && run.conclusion !== 'failure')) return null;
-  let certificate: Certificate | null = null;
-  await ctx.ledgerFor(repo, config.ledger.branch).commit(
+  if (!pending || (run.conclusion !== 'success' && run.conclusion !== 'failure')) return snapshot;
+  const committed = await ctx.ledgerFor(repo, config.ledger.branch).commit(
     `outcome: run ${run.id} attempt ${run.run_attempt} ${run.conclusion}`,
     async (snap) => {
       const at = ctx.now();
@@ -65,7 +65,7 @@ async function learnFromRun(
         config,
       );
       if (!learned.judged) return { state: learned.state };
-      certificate = await signCertificate(
+      const certificate = await signCertificate(
         {
           timestamp: at.toISOString(),
           action: learned.judged.action,
@@ -94,7 +94,7 @@ async function learnFromRun(
       };
     },
   );
-  return certificate;
+  return committed.snapshot;
 }
 
 const audit = (ctx: PipelineContext, repository: string, event: string, detail: string, certificateHash: string | null = null): AuditEntry => ({
@@ -244,7 +244,7 @@ async function runStep(step: Decision['action'], s: StepContext): Promise<StepRe
     }
     case 'RERUN': {
       if (!run) return { action: step, ok: false, changes: [], notes: [], error: 'no workflow run to re-run' };
-      return executeRerun(ctx.github, { repo, runId: run.id, attempt: run.run_attempt, maxAttempts: s.config.limits.max_rerun_attempts });
+      return executeRerun(ctx.github, { repo, runId: run.id, attempt: run.run_attempt, maxAttempts: s.config.limits.max_rerun_attempts, current: run });
     }
     case 'ROLLBACK': {
       if (!run || !run.head_branch) return { action: step, ok: false, changes: [], notes: [], error: 'no run/branch to roll back' };
@@ -309,7 +309,8 @@ export async function heal(ctx: PipelineContext, job: HealJob): Promise<HealResu
   let run: WorkflowRun | null = null;
   let incidents: Incident[];
   if (request.run_id !== undefined) {
-    run = await ctx.github.getRun(repo, request.run_id);
+    // The webhook door hands over the run from the payload; other doors read it.
+    run = job.workflow_run && job.workflow_run.id === request.run_id ? job.workflow_run : await ctx.github.getRun(repo, request.run_id);
     if (job.door === 'webhook' && !config.deploy_workflows.includes(run.name)) {
       return finish(ctx, { status: 'noop', repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `workflow "${run.name}" is not a deploy workflow (deploy_workflows in .github/autonomy.yml)` });
     }
@@ -347,10 +348,10 @@ export async function heal(ctx: PipelineContext, job: HealJob): Promise<HealResu
 
   // A failure of a run we acted on is that action's outcome: learn before deciding again.
   // (A dry run writes nothing, not even what it learned.)
-  if (run && !request.dry_run) await learnFromRun(ctx, repo, repository, run, config, incident.fingerprint);
+  let snapshot = await ledger.read();
+  if (run && !request.dry_run) snapshot = await learnFromRun(ctx, repo, repository, run, config, incident.fingerprint, snapshot);
 
   // Decide.
-  const snapshot = await ledger.read();
   let decision = decide({
     incident,
     state: snapshot.state,

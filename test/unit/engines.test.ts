@@ -162,13 +162,13 @@ describe('executeCreateSecret', () => {
     expect(JSON.stringify(gh.calls)).not.toContain(value as string);
   });
 
-  it('updates an existing secret with before = updated_at', async () => {
+  it('updates an existing secret: GitHub\'s 204 says it existed before', async () => {
     const gh = new FakeGitHub();
-    const seeded = gh.seedSecret(repo, REPOSITORY_SCOPE, 'DEPLOY_TOKEN', 'old-value');
+    gh.seedSecret(repo, REPOSITORY_SCOPE, 'DEPLOY_TOKEN', 'old-value');
     const report = await executeCreateSecret(gh, secretPlan({ source: { source: 'generate', length: 40, charset: 'hex' } }));
     expect(report.ok).toBe(true);
     expect(report.certified).toBe(true);
-    expect(report.changes[0]).toMatchObject({ op: 'update', before_fingerprint: `updated_at:${seeded.updated_at}` });
+    expect(report.changes[0]).toMatchObject({ op: 'update', before_fingerprint: 'existed' });
     expect(gh.secretValue(repo, REPOSITORY_SCOPE, 'DEPLOY_TOKEN')).toMatch(/^[0-9a-f]{40}$/);
   });
 
@@ -231,14 +231,12 @@ describe('executeCreateSecret', () => {
     expect(report).toMatchObject({ ok: false, missingPermission: 'secrets' });
   });
 
-  it('is not certified when updated_at did not move', async () => {
-    const frozen = new Date('2026-02-02T00:00:00Z');
-    const gh = new FakeGitHub({ now: () => frozen });
-    gh.seedSecret(repo, REPOSITORY_SCOPE, 'DEPLOY_TOKEN', 'old');
+  it('writes first and reads back once: the create/update answer replaces a read before', async () => {
+    const gh = new FakeGitHub();
     const report = await executeCreateSecret(gh, secretPlan());
-    expect(report.ok).toBe(true);
-    expect(report.certified).toBe(false);
-    expect(report.notes.join('\n')).toMatch(/Not certified/);
+    expect(report.changes[0]).toMatchObject({ op: 'create', before_fingerprint: null });
+    expect(gh.callsTo('setSecret')).toHaveLength(1);
+    expect(gh.callsTo('getSecret')).toHaveLength(1);
   });
 
   it('refuses reserved names and an empty fingerprint key', async () => {

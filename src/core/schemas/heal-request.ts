@@ -37,6 +37,30 @@ export const DOORS = ['webhook', 'api', 'action', 'cli'] as const;
 export const Door = z.enum(DOORS);
 export type Door = z.infer<typeof Door>;
 
+/**
+ * The failed run as the webhook delivered it (same fields as the GitHub adapter's WorkflowRun), so
+ * the worker need not read it again.
+ */
+export const WorkflowRunSnapshot = z.object({
+  id: z.number().int().positive(),
+  name: z.string(),
+  run_attempt: z.number().int().positive(),
+  status: z.string(),
+  conclusion: z.string().nullable(),
+  head_sha: z.string(),
+  head_branch: z.string().nullable(),
+  event: z.string(),
+  html_url: z.string(),
+  actor: z.string().nullable(),
+  from_fork: z.boolean(),
+  pull_requests: z.array(z.number().int()),
+  workflow_id: z.number().int(),
+  path: z.string(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export type WorkflowRunSnapshot = z.infer<typeof WorkflowRunSnapshot>;
+
 /** A HealRequest accepted by a door, made durable and de-duplicated by intake. */
 export const HealJob = z.object({
   id: z.string().min(1),
@@ -47,5 +71,6 @@ export const HealJob = z.object({
   /** GitHub App installation that delivered the event (webhook door); looked up otherwise. */
   installation_id: z.number().int().positive().optional(),
   request: HealRequest,
+  workflow_run: WorkflowRunSnapshot.optional(),
 });
 export type HealJob = z.infer<typeof HealJob>;
