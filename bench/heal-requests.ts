@@ -22,6 +22,7 @@
 import { pino } from 'pino';
 import { createSigner, generateSigningKey } from '../src/core/certificate/index.js';
 import type { HealJob } from '../src/core/schemas/index.js';
+import { runFromWebhook } from '../src/github/index.js';
 import { buildContext } from '../src/pipeline/build-context.js';
 import type { PipelineContext } from '../src/pipeline/context.js';
 import { heal } from '../src/pipeline/heal.js';
@@ -47,7 +48,7 @@ export interface HealCase { label: string; status: string; cost: RequestCost }
 
 export interface HealBenchResult {
   goal: number;
-  cases: Record<'cold' | 'warm' | 'outcome' | 'repeat', HealCase>;
+  cases: Record<'cold' | 'warm' | 'webhook' | 'outcome' | 'repeat', HealCase>;
 }
 
 export function costOf(counts: Record<string, number>): RequestCost {
@@ -67,12 +68,13 @@ export function costOf(counts: Record<string, number>): RequestCost {
 const BENCH_AUTONOMY_YML = `${DEMO_AUTONOMY_YML}cooldowns:\n  default_minutes: 0\n`;
 
 let jobSeq = 0;
-const job = (repository: string, runId: number): HealJob => ({
+const job = (repository: string, runId: number, workflowRun?: HealJob['workflow_run']): HealJob => ({
   id: `bench-${++jobSeq}`,
-  door: 'cli',
+  door: workflowRun ? 'webhook' : 'cli',
   delivery_id: `bench-delivery-${jobSeq}`,
   received_at: new Date().toISOString(),
   request: { repository, run_id: runId, dry_run: false },
+  ...(workflowRun ? { workflow_run: workflowRun } : {}),
 });
 
 /** A repository whose "Build & Deploy" run on a PR failed for want of DEPLOY_TOKEN (declared from_env). */
@@ -97,9 +99,12 @@ export async function runHealBench(): Promise<HealBenchResult> {
       door: 'cli',
       log: pino({ level: 'silent' }),
     });
-    const measure = async (label: string, repository: string, runId: number): Promise<HealCase> => {
+    const measure = async (label: string, repository: string, runId: number, viaWebhook = false): Promise<HealCase> => {
+      // The App's webhook door hands the pipeline the run from the payload (no GET of the run).
+      const [owner, name] = repository.split('/') as [string, string];
+      const payload = viaWebhook ? (sb.state.webhookPayloadFor(owner, name, runId).payload as { workflow_run: Parameters<typeof runFromWebhook>[0]; repository: { full_name: string } }) : null;
       sb.resetRequestCounts();
-      const result = await heal(ctx, job(repository, runId));
+      const result = await heal(ctx, job(repository, runId, payload ? runFromWebhook(payload.workflow_run, payload.repository) : undefined));
       return { label, status: result.status, cost: costOf(sb.requestCounts()) };
     };
 
@@ -107,13 +112,15 @@ export async function runHealBench(): Promise<HealBenchResult> {
     const cold = await measure('cold: first heal in the process', a.repository, a.runId);
     const b = seedFailingPr(sb, 'heal-warm');
     const warm = await measure('warm: second heal (another repository), same process', b.repository, b.runId);
+    const c = seedFailingPr(sb, 'heal-webhook');
+    const webhook = await measure('webhook: a heal through the App\'s webhook door (run from the payload)', c.repository, c.runId, true);
     // The sandbox ran the re-run synchronously: run a.runId's latest attempt concluded success.
     const outcome = await measure('outcome: re-run succeeded, heal(run id) learns it', a.repository, a.runId);
     // Same repository fails again (the secret was deleted by someone): its ledger and files are cached.
     sb.state.repo('bench', 'heal-warm').secrets.delete('DEPLOY_TOKEN');
     const again = sb.state.triggerRun('bench', 'heal-warm', 'Build & Deploy', { pullRequest: 1, event: 'pull_request', actor: 'octocat' });
     const repeat = await measure('repeat: the same repository fails again, same process', b.repository, again.id);
-    return { goal: HEAL_GOAL, cases: { cold, warm, outcome, repeat } };
+    return { goal: HEAL_GOAL, cases: { cold, warm, webhook, outcome, repeat } };
   } finally {
     await sb.close();
   }
