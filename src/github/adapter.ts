@@ -403,7 +403,7 @@ export class GitHubAdapter implements GitHubPort {
     if (env.prevent_self_review !== undefined) body.prevent_self_review = env.prevent_self_review;
     if (env.reviewers !== undefined) body.reviewers = env.reviewers.map((r) => ({ type: r.type, id: r.id }));
     if (env.deployment_branch_policy !== undefined) body.deployment_branch_policy = env.deployment_branch_policy;
-    return this.call('environments', `create or update environment ${env.name}`, async () => {
+    return this.call('administration', `create or update environment ${env.name}`, async () => {
       await this.req('PUT /repos/{owner}/{repo}/environments/{environment_name}', { ...repo, environment_name: env.name, ...body });
     });
   }

@@ -8,6 +8,8 @@ export type GitHubPermission =
   | 'secrets'
   | 'variables'
   | 'environments'
+  /** Creating or updating a deployment environment needs Administration: write. */
+  | 'administration'
   | 'actions'
   | 'contents'
   | 'issues'

@@ -178,6 +178,11 @@ describe('environments', () => {
     expect(res.data).toEqual([{ name: 'prod', wait_timer: 30, prevent_self_review: true, reviewers: [{ type: 'User', id: 7 }], deployment_branch_policy: { protected_branches: true, custom_branch_policies: false } }]);
     await gh.putEnvironment(repo, { name: 'prod', wait_timer: 5, reviewers: [{ type: 'Team', id: 3 }], deployment_branch_policy: null });
   });
+
+  test('403 on PUT environment names Administration, the permission GitHub requires for it', async () => {
+    nock(API).put(`${R}/environments/prod`).reply(403, { message: 'Resource not accessible by integration' });
+    await expect(adapter().putEnvironment(repo, { name: 'prod' })).rejects.toMatchObject({ name: 'GitHubPermissionError', permission: 'administration' });
+  });
 });
 
 const rawRun = (over: Record<string, unknown> = {}) => ({
