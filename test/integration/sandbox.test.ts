@@ -433,4 +433,14 @@ describe('sandbox: issues, checks, errors, chaos', () => {
     const run = await fetch(`${sb.url}/_sandbox/runs`, { method: 'POST', body: JSON.stringify({ owner: 'ctl', repo: 'wrong-credential' }) });
     expect(((await run.json()) as { conclusion: string }).conclusion).toBe('failure');
   });
+
+  test('collaborators can be set through the control endpoint and show in the permission route', async () => {
+    await fetch(`${sb.url}/_sandbox/repos`, { method: 'POST', body: JSON.stringify({ owner: 'ctl', repo: 'collab' }) });
+    const set = await fetch(`${sb.url}/_sandbox/collaborators`, { method: 'POST', body: JSON.stringify({ owner: 'ctl', repo: 'collab', login: 'ann', role: 'write' }) });
+    expect(set.status).toBe(200);
+    const { data } = await gh.request('GET /repos/{owner}/{repo}/collaborators/{username}/permission', { owner: 'ctl', repo: 'collab', username: 'ann' });
+    expect(data.permission).toBe('write');
+    const bad = await fetch(`${sb.url}/_sandbox/collaborators`, { method: 'POST', body: JSON.stringify({ owner: 'ctl', repo: 'collab', login: 'ann', role: 'owner' }) });
+    expect(bad.status).toBe(422);
+  });
 });

@@ -73,6 +73,16 @@ export function controlRoutes(hooks: ControlHooks): RouteDef[] {
         return created({ number: pr.number, head_sha: pr.headSha, head_ref: pr.headRef, from_fork: pr.fromFork });
       },
     }),
+    c({
+      method: 'POST', path: '/_sandbox/collaborators',
+      handler: ({ state, body }) => {
+        const role = str(body.role) ?? null;
+        const roles = ['admin', 'maintain', 'write', 'triage', 'read'];
+        if (role !== null && !roles.includes(role)) throw new SandboxHttpError(422, `role must be one of ${roles.join(', ')} (or null to remove)`);
+        state.setCollaborator(need(body, 'owner'), need(body, 'repo'), need(body, 'login'), role as Parameters<typeof state.setCollaborator>[3]);
+        return ok({ login: body.login, role });
+      },
+    }),
     c({ method: 'GET', path: '/_sandbox/state/{owner}/{repo}', handler: ({ state, params }) => ok(state.summary(params.owner!, params.repo!)) }),
     c({
       method: 'GET', path: '/_sandbox/secret-check/{owner}/{repo}/{name}',
