@@ -1,3 +1,4 @@
+import { auditEntry } from './audit.js';
 import { recordHumanFeedback } from '../core/governor/index.js';
 import { Decision, Incident, SchemaError, parseRepoFullName, type PendingApproval, type RepoConfig } from '../core/schemas/index.js';
 import type { HealResult, PipelineContext } from './context.js';
@@ -78,7 +79,7 @@ export async function handleApprovalComment(
     return {
       state: recordHumanFeedback(snap.state, { action: decision.action, approved, at: ctx.now() }, config),
       pendingApprovals: snap.pendingApprovals.map((p): PendingApproval => (p.id === a.command.id ? { ...p, status: approved ? 'approved' : 'rejected', decided_by: a.actor } : p)),
-      audit: [{ at: ctx.now().toISOString(), door: ctx.door, actor: a.actor, event: `approval.${a.command.verb}`, repository: a.repository, detail: `${decision.steps.join(' → ')} (${a.command.id})`, certificate_hash: null }],
+      audit: [auditEntry(ctx, a.repository, `approval.${a.command.verb}`, `${decision.steps.join(' → ')} (${a.command.id})`, { actor: a.actor })],
     };
   });
   if (!claimed) {

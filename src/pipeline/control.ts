@@ -1,3 +1,4 @@
+import { auditEntry } from './audit.js';
 import { parseGrantFile } from '../core/grants/index.js';
 import { parseRepoFullName, type Grant } from '../core/schemas/index.js';
 import type { PipelineContext } from './context.js';
@@ -10,7 +11,7 @@ export async function setHalted(ctx: PipelineContext, repository: string, halted
   const config = await loadRepoConfig(ctx.github, repo);
   await ctx.ledgerFor(repo, config.ledger.branch).commit(`${halted ? 'halt' : 'resume'}: ${reason}`, (snap) => ({
     state: { ...snap.state, halted, halted_reason: halted ? reason : null },
-    audit: [{ at: ctx.now().toISOString(), door: ctx.door, actor, event: halted ? 'kill_switch.halt' : 'kill_switch.resume', repository, detail: reason, certificate_hash: null }],
+    audit: [auditEntry(ctx, repository, halted ? 'kill_switch.halt' : 'kill_switch.resume', reason, { actor })],
   }));
 }
 
@@ -30,7 +31,7 @@ export async function storeGrant(ctx: PipelineContext, repository: string, grant
     return {
       files: { [GRANTS_FILE]: `${JSON.stringify([...grants, grant], null, 2)}\n` },
       publicKeys: { [ctx.signer.keyid]: ctx.signer.publicKey },
-      audit: [{ at: ctx.now().toISOString(), door: ctx.door, actor, event: 'grant.issue', repository, detail: `${body.id}: ${body.actions.join(',')} until ${body.expires_at}${body.break_glass ? ' (break-glass)' : ''}`, certificate_hash: null }],
+      audit: [auditEntry(ctx, repository, 'grant.issue', `${body.id}: ${body.actions.join(',')} until ${body.expires_at}${body.break_glass ? ' (break-glass)' : ''}`, { actor })],
     };
   });
 }
@@ -41,6 +42,6 @@ export async function revokeGrant(ctx: PipelineContext, repository: string, id: 
   const config = await loadRepoConfig(ctx.github, repo);
   await ctx.ledgerFor(repo, config.ledger.branch).commit(`grant: revoke ${id}`, (snap) => ({
     revokedGrantIds: [...new Set([...snap.revokedGrantIds, id])],
-    audit: [{ at: ctx.now().toISOString(), door: ctx.door, actor, event: 'grant.revoke', repository, detail: id, certificate_hash: null }],
+    audit: [auditEntry(ctx, repository, 'grant.revoke', id, { actor })],
   }));
 }

@@ -4,7 +4,6 @@ import { reportHash, signCertificate } from '../core/certificate/index.js';
 import {
   parseRepoFullName,
   SchemaError,
-  type AuditEntry,
   type Certificate,
   type Change,
   type Decision,
@@ -27,6 +26,7 @@ import type { LedgerSnapshot } from '../ledger/types.js';
 import { COMMENT_MARKER, CONFIG_ISSUE_MARKER, renderConfigErrorComment, renderHealComment } from './announce.js';
 import type { EngineReport, HealResult, HealStatus, PipelineContext } from './context.js';
 import { gatherEvidence, primaryIncident, runRefOf } from './evidence.js';
+import { auditEntry } from './audit.js';
 import { fingerprintKeyOf } from './fingerprint-key.js';
 import { loadEnvironmentFile, loadRepoConfig } from './repo-files.js';
 import { syncForIncident } from './sync.js';
@@ -90,22 +90,13 @@ async function learnFromRun(
         state: learned.state,
         certificates: [certificate],
         publicKeys: { [ctx.signer.keyid]: ctx.signer.publicKey },
-        audit: [audit(ctx, repository, 'outcome', `run ${run.id} attempt ${run.run_attempt}: ${run.conclusion}`, certificate.certificate_hash)],
+        audit: [auditEntry(ctx, repository, 'outcome', `run ${run.id} attempt ${run.run_attempt}: ${run.conclusion}`, { certificateHash: certificate.certificate_hash })],
       };
     },
   );
   return committed.snapshot;
 }
 
-const audit = (ctx: PipelineContext, repository: string, event: string, detail: string, certificateHash: string | null = null): AuditEntry => ({
-  at: ctx.now().toISOString(),
-  door: ctx.door,
-  actor: 'living-bridge',
-  event,
-  repository,
-  detail,
-  certificate_hash: certificateHash,
-});
 
 /** The declared source for a secret, environment-scoped declarations first. */
 export function secretSourceFor(
@@ -391,7 +382,7 @@ export async function heal(ctx: PipelineContext, job: HealJob): Promise<HealResu
 
   if (decision.verdict === 'noop') {
     await ledger.commit(`decision: noop (${decision.guardrail ?? 'none'})`, () => ({
-      audit: [audit(ctx, repository, 'decision.noop', `${incident.kind} ${incident.target?.name ?? ''}: ${decision.reason}`)],
+      audit: [auditEntry(ctx, repository, 'decision.noop', `${incident.kind} ${incident.target?.name ?? ''}: ${decision.reason}`)],
     }));
     return finish(ctx, { ...base, status: 'noop', reports: [], summary: `no action: ${decision.reason}` });
   }
@@ -409,7 +400,7 @@ export async function heal(ctx: PipelineContext, job: HealJob): Promise<HealResu
     };
     await ledger.commit(`decision: suggest ${decision.steps.join('+')}`, (snap) => ({
       pendingApprovals: [...snap.pendingApprovals.filter((p) => p.id !== approval.id), approval],
-      audit: [audit(ctx, repository, 'decision.suggest', `${decision.steps.join(' → ')}: ${decision.reason}`)],
+      audit: [auditEntry(ctx, repository, 'decision.suggest', `${decision.steps.join(' → ')}: ${decision.reason}`)],
     }));
     const commentUrl = await announce(ctx, repo, repository, run, incident, decision, [], null, config, 'suggested', approval.id);
     return finish(ctx, { ...base, status: 'suggested', reports: [], commentUrl, summary: `suggested ${decision.steps.join(' → ')} for a human to approve (/bridge approve ${approval.id}): ${decision.reason}` });
@@ -519,7 +510,7 @@ export async function executeDecision(
       files,
       grantUses,
       sync,
-      audit: [audit(ctx, repository, `action.${decision.action}`, `${tried.join('; ')}${a.grantId ? ` (grant ${a.grantId})` : ''}`, certificate.certificate_hash)],
+      audit: [auditEntry(ctx, repository, `action.${decision.action}`, `${tried.join('; ')}${a.grantId ? ` (grant ${a.grantId})` : ''}`, { certificateHash: certificate.certificate_hash })],
     };
   });
 

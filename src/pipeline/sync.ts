@@ -18,7 +18,6 @@ import {
   SchemaError,
   SyncState,
   parseRepoFullName,
-  type AuditEntry,
   type Certificate,
   type Change,
   type EnvironmentFile,
@@ -48,6 +47,7 @@ import { executeSync, syncValueResolver, toPortScope, type PaceOptions } from '.
 import { fingerprintValue } from '../engines/fingerprint.js';
 import { errorMessage, permissionOf, type EngineResult } from '../engines/report.js';
 import type { EnvironmentInfo, GitHubPort } from '../engines/ports.js';
+import { auditEntry } from './audit.js';
 import type { PipelineContext } from './context.js';
 import { fingerprintKeyOf } from './fingerprint-key.js';
 import { loadRepoConfig, parseEnvironmentFile } from './repo-files.js';
@@ -230,15 +230,6 @@ function stripEnvironment(e: EnvironmentInfo): EnvironmentInfo {
 
 const normalizeRef = (ref: string): string => ref.replace(/^refs\/heads\//, '');
 
-const auditEntry = (ctx: PipelineContext, repository: string, event: string, detail: string, certificateHash: string | null): AuditEntry => ({
-  at: ctx.now().toISOString(),
-  door: ctx.door,
-  actor: 'living-bridge',
-  event,
-  repository,
-  detail,
-  certificate_hash: certificateHash,
-});
 
 const CHANGE_OP = { add: 'create', update: 'update', delete: 'delete' } as const;
 
@@ -386,7 +377,7 @@ export async function sync(ctx: PipelineContext, opts: SyncOptions): Promise<Syn
       }
       next.created_by_bridge = [...createdSet].sort();
       if (!certify) {
-        return { sync: next, audit: [auditEntry(ctx, repository, 'env_sync', summaryLine, null)] };
+        return { sync: next, audit: [auditEntry(ctx, repository, 'env_sync', summaryLine)] };
       }
       certificate = await signCertificate(
         {
@@ -416,7 +407,7 @@ export async function sync(ctx: PipelineContext, opts: SyncOptions): Promise<Syn
         state: { ...snap.state, last_certificate_hash: cert.certificate_hash },
         certificates: [cert],
         publicKeys: { [ctx.signer.keyid]: ctx.signer.publicKey },
-        audit: [auditEntry(ctx, repository, 'env_sync', summaryLine, cert.certificate_hash)],
+        audit: [auditEntry(ctx, repository, 'env_sync', summaryLine, { certificateHash: cert.certificate_hash })],
       };
     });
   }
