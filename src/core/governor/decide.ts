@@ -191,36 +191,18 @@ function noopDecision(
   candidates: ScoredCandidate[],
   key: string,
 ): Decision {
-  return {
-    verdict: 'noop',
-    action: 'NOOP',
-    steps: [],
-    guardrail,
-    reason,
-    incident_kind: base.incident_kind,
-    target: base.target,
-    incident_fingerprint: base.incident_fingerprint,
-    cooldown_key: key,
-    candidates,
-    policy_version: base.policy_version,
-    blueprint_mode: base.blueprint_mode,
-    decided_at: base.decided_at,
-    target_key: base.target_key,
-    environment: base.environment,
-    autonomy_level: base.autonomy_level,
-    suggested_because: null,
-    probe: false,
-    proposed_steps: proposed,
-  };
+  const d = actDecision(base, 'noop', [], guardrail, reason, key, candidates, null, false);
+  d.proposed_steps = proposed;
+  return d;
 }
 
 /**
- * A decision that acts (execute or suggest). Spelled out field by field rather than spread from
+ * A decision (noops too, through noopDecision). Spelled out field by field rather than spread from
  * `base`: spreading into a 20-field literal was most of decide()'s cost.
  */
 function actDecision(
   base: DecisionBase,
-  verdict: 'execute' | 'suggest',
+  verdict: Decision['verdict'],
   steps: ActionKind[],
   guardrail: Guardrail | null,
   reason: string,
