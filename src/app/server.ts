@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { createProbot, type Probot } from 'probot';
 import type { Signer } from '../core/certificate/index.js';
 import { HealJob, HealRequest, SchemaError, parseRepoFullName, parseWith, type Door, type RepoRef } from '../core/schemas/index.js';
-import { EmbeddedIntake, type Intake } from '../intake/index.js';
+import { createIntake, type Intake } from '../intake/index.js';
 import { handleApprovalComment, parseApprovalCommand } from '../pipeline/approve.js';
 import { buildContext, createLogger, loadSigner } from '../pipeline/build-context.js';
 import type { HealResult, PipelineContext } from '../pipeline/context.js';
@@ -43,7 +43,7 @@ export async function startApp(env: Record<string, string | undefined> = process
     env: { ...env, LOG_LEVEL: env.LOG_LEVEL ?? 'warn' } as NodeJS.ProcessEnv,
     overrides: { Octokit: livingBridgeProbotOctokit(pacing) },
   });
-  const intake = new EmbeddedIntake({ journalPath: settings.intakeJournal ?? undefined, concurrency: settings.concurrency, log });
+  const intake = await createIntake(env, log);
   const jobs = new Map<string, JobRecord>();
   const waiters = new Map<string, ((r: JobRecord) => void)[]>();
 
@@ -125,7 +125,9 @@ export async function startApp(env: Record<string, string | undefined> = process
     if (event === 'workflow_run') {
       const job = jobFromWorkflowRun(payload, deliveryId);
       if ('ignored' in job) return sendJson(res, 202, { ignored: job.ignored });
-      const submitted = await intake.submit(job.job);
+      const submitted = await intake.submit(job.job).catch((err: unknown) => { log.error({ err: safeMessage(err) }, 'intake refused the job'); return null; });
+      // Not recorded: a 503 lets GitHub keep the delivery as failed, to be redelivered; a 202 would lose it.
+      if (!submitted) return sendJson(res, 503, { error: 'queue unavailable' });
       jobs.set(job.job.id, jobs.get(job.job.id) ?? { status: 'queued' });
       return sendJson(res, 202, { job_id: job.job.id, duplicate: submitted.duplicate });
     }
@@ -168,7 +170,8 @@ export async function startApp(env: Record<string, string | undefined> = process
     }
     const id = randomUUID();
     const job: HealJob = { id, door: 'api', delivery_id: `api-${id}`, received_at: new Date().toISOString(), request };
-    const submitted = await intake.submit(job);
+    const submitted = await intake.submit(job).catch((err: unknown) => { log.error({ err: safeMessage(err) }, 'intake refused the job'); return null; });
+    if (!submitted) return sendJson(res, 503, { error: 'queue unavailable' });
     if (submitted.duplicate) return sendJson(res, 409, { error: 'this run attempt is already being healed', duplicate: true });
     jobs.set(id, { status: 'queued' });
     if (url.searchParams.get('wait') === 'true') {

@@ -57,7 +57,10 @@ export class EmbeddedIntake implements Intake {
     }
     const finished = new Set<string>();
     const submitted: HealJob[] = [];
-    for (const [i, line] of readFileSync(path, 'utf8').split('\n').entries()) {
+    const text = readFileSync(path, 'utf8');
+    // End a torn last line, or the next entry appended would be glued to it and lost with it.
+    if (text.length > 0 && !text.endsWith('\n')) appendFileSync(path, '\n');
+    for (const [i, line] of text.split('\n').entries()) {
       if (!line.trim()) continue;
       try {
         const entry = JSON.parse(line) as JournalLine;

@@ -1,1 +1,43 @@
+import type { Logger } from 'pino';
+import { EmbeddedIntake, type Intake } from './embedded.js';
+import { RedisIntake } from './redis.js';
+
 export * from './embedded.js';
+export { IntakeUnavailableError, RedisIntake, bullJobIdOf, type RedisIntakeOptions } from './redis.js';
+
+/**
+ * The intake this process should use: Redis (BullMQ) when `REDIS_URL` is set, so several replicas share
+ * one queue and one de-duplication; otherwise the embedded queue, journaled to
+ * `$LIVING_BRIDGE_DATA_DIR/intake.jsonl` when that directory is set.
+ *
+ * An unreachable Redis at start is logged, not fatal: the app comes up, answers 503 to webhooks until
+ * Redis is back (GitHub keeps those deliveries as failed, to be redelivered), and its worker reconnects.
+ */
+export async function createIntake(env: Record<string, string | undefined>, log?: Logger): Promise<Intake> {
+  const concurrency = Number(env.LIVING_BRIDGE_CONCURRENCY ?? 2);
+  const url = env.REDIS_URL?.trim();
+  if (url) {
+    if (!/^rediss?:\/\//.test(url)) throw new Error('REDIS_URL must look like redis://host:6379 (or rediss:// for TLS)');
+    const intake = new RedisIntake({ url, prefix: env.LIVING_BRIDGE_REDIS_PREFIX?.trim() || undefined, concurrency, log });
+    try {
+      await intake.ready(5000);
+      log?.info({ redis: redactUrl(url) }, 'intake: Redis queue');
+    } catch (err) {
+      log?.error({ redis: redactUrl(url), err: (err as Error).message }, 'intake: Redis is not reachable yet; webhooks get 503 until it is');
+    }
+    return intake;
+  }
+  const dir = env.LIVING_BRIDGE_DATA_DIR?.trim();
+  return new EmbeddedIntake({ journalPath: dir ? `${dir.replace(/\/$/, '')}/intake.jsonl` : undefined, concurrency, log });
+}
+
+/** The URL without its password, for logs. */
+const redactUrl = (url: string): string => {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'redis://(unparsable)';
+  }
+};
