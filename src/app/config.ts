@@ -6,7 +6,6 @@ export interface AppSettings {
   apiToken: string | null;
   port: number;
   host: string;
-  intakeJournal: string | null;
   concurrency: number;
 }
 
@@ -34,7 +33,6 @@ export function readAppSettings(env: Record<string, string | undefined>): AppSet
     apiToken,
     port,
     host: env.HOST ?? '127.0.0.1',
-    intakeJournal: env.LIVING_BRIDGE_DATA_DIR ? `${env.LIVING_BRIDGE_DATA_DIR.replace(/\/$/, '')}/intake.jsonl` : null,
     concurrency,
   };
 }

@@ -3,7 +3,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Logger } from 'pino';
 import { createProbot, type Probot } from 'probot';
 import type { Signer } from '../core/certificate/index.js';
-import { HealJob, HealRequest, SchemaError, parseRepoFullName, parseWith, type Door, type RepoRef } from '../core/schemas/index.js';
+import { HealJob, HealRequest, SchemaError, WorkflowRunSnapshot, parseRepoFullName, parseWith, type Door, type RepoRef } from '../core/schemas/index.js';
+import { runFromWebhook } from '../github/index.js';
 import { createIntake, type Intake } from '../intake/index.js';
 import { handleApprovalComment, parseApprovalCommand } from '../pipeline/approve.js';
 import { buildContext, createLogger, loadSigner } from '../pipeline/build-context.js';
@@ -81,7 +82,7 @@ export async function startApp(env: Record<string, string | undefined> = process
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
     if (req.method === 'GET' && (path === '/healthz' || path === '/')) {
-      return sendJson(res, 200, { ok: true, app: 'living-bridge', queue: intake.stats(), signer_keyid: signer.keyid, autonomy_enabled: (env.AUTONOMY_ENABLED ?? 'true') !== 'false' });
+      return sendJson(res, 200, { ok: true, app: 'living-bridge', queue: intake.stats(), signer_keyid: signer.keyid, autonomy_enabled: (env.AUTONOMY_ENABLED ?? 'true').toLowerCase() !== 'false' });
     }
     if (req.method === 'POST' && path === (env.WEBHOOK_PATH ?? '/api/github/webhooks')) return webhook(req, res);
     if (path.startsWith('/api/autonomy/')) {
@@ -132,9 +133,11 @@ export async function startApp(env: Record<string, string | undefined> = process
       return sendJson(res, 202, { job_id: job.job.id, duplicate: submitted.duplicate });
     }
     if (event === 'issue_comment' && payload.action === 'created') {
-      const comment = payload.comment as { body?: string; user?: { login?: string } } | undefined;
+      const comment = payload.comment as { body?: string; user?: { login?: string; type?: string } } | undefined;
       const command = parseApprovalCommand(comment?.body ?? '');
       if (!command) return sendJson(res, 202, { ignored: 'not a /bridge command' });
+      // Bots (including Living Bridge itself, whose comments quote the command) never approve.
+      if (comment?.user?.type === 'Bot' || /\[bot\]$/.test(comment?.user?.login ?? '')) return sendJson(res, 202, { ignored: 'commands from bots are ignored' });
       const repository = (payload.repository as { full_name?: string } | undefined)?.full_name ?? '';
       const installationId = (payload.installation as { id?: number } | undefined)?.id;
       const issueNumber = (payload.issue as { number?: number } | undefined)?.number ?? null;
@@ -239,8 +242,19 @@ export function jobFromWorkflowRun(payload: Record<string, unknown>, deliveryId:
       received_at: new Date().toISOString(),
       installation_id: installationId,
       request,
+      // The payload carries the whole run: the worker need not read it again (if it is complete).
+      ...snapshotOf(payload),
     },
   };
+}
+
+function snapshotOf(payload: Record<string, unknown>): { workflow_run?: WorkflowRunSnapshot } {
+  try {
+    const parsed = WorkflowRunSnapshot.safeParse(runFromWebhook(payload.workflow_run as Parameters<typeof runFromWebhook>[0], payload.repository as { full_name?: string }));
+    return parsed.success ? { workflow_run: parsed.data } : {};
+  } catch {
+    return {};
+  }
 }
 
 export type { AppSettings, Signer };

@@ -16,7 +16,7 @@ const GOOD = { WEBHOOK_SECRET: 'whsec-0123456789abcdef', APP_ID: '1', PRIVATE_KE
 
 describe('readAppSettings', () => {
   test('accepts a complete environment with defaults filled in', () => {
-    expect(readAppSettings(GOOD)).toMatchObject({ appId: '1', webhookSecret: GOOD.WEBHOOK_SECRET, apiToken: GOOD.AUTONOMY_API_TOKEN, port: 3000, host: '127.0.0.1', concurrency: 2, intakeJournal: null });
+    expect(readAppSettings(GOOD)).toMatchObject({ appId: '1', webhookSecret: GOOD.WEBHOOK_SECRET, apiToken: GOOD.AUTONOMY_API_TOKEN, port: 3000, host: '127.0.0.1', concurrency: 2 });
     expect(readAppSettings({ ...GOOD, AUTONOMY_API_TOKEN: undefined }).apiToken).toBeNull();
   });
 
@@ -116,6 +116,24 @@ describe('the webhook endpoint', () => {
   test('an issue comment without a /bridge command: 202, ignored', async () => {
     const res = await sendWebhook(app.url, secret, 'issue_comment', { action: 'created', comment: { body: 'nice PR', user: { login: 'maria' } }, issue: { number: 1 }, repository: { full_name: 'acme/x' } });
     expect(res).toMatchObject({ status: 202, body: { ignored: 'not a /bridge command' } });
+  });
+
+  test('a /bridge command from a bot is ignored (our own comments quote the command)', async () => {
+    for (const user of [{ login: 'living-bridge[bot]', type: 'Bot' }, { login: 'renovate[bot]' }]) {
+      const res = await sendWebhook(app.url, secret, 'issue_comment', { action: 'created', comment: { body: '/bridge approve 1-abc', user }, issue: { number: 1 }, repository: { full_name: 'acme/x' } });
+      expect(res.status).toBe(202);
+      expect(res.body).toEqual({ ignored: 'commands from bots are ignored' });
+    }
+  });
+
+  test('a workflow_run failure is queued with the run from its payload', async () => {
+    const { jobFromWorkflowRun } = await import('../../src/app/server.js');
+    const run = { id: 42, name: 'Build & Deploy', run_attempt: 1, status: 'completed', conclusion: 'failure', head_sha: 'abc', head_branch: 'main', event: 'push', html_url: 'h', actor: { login: 'ann' }, pull_requests: [], workflow_id: 7, path: '.github/workflows/d.yml', created_at: 'c', updated_at: 'u', head_repository: { full_name: 'acme/x' } };
+    const made = jobFromWorkflowRun({ action: 'completed', workflow_run: run, repository: { full_name: 'acme/x' }, installation: { id: 3 } }, 'd-1');
+    expect('job' in made && made.job.workflow_run).toMatchObject({ id: 42, from_fork: false, actor: 'ann' });
+    // An incomplete payload still makes a job; the worker then reads the run itself.
+    const partial = jobFromWorkflowRun({ action: 'completed', workflow_run: { id: 43, conclusion: 'failure' }, repository: { full_name: 'acme/x' } }, 'd-2');
+    expect('job' in partial && partial.job.workflow_run).toBeUndefined();
   });
 
   test('missing delivery or event headers with a valid signature: 400', async () => {
