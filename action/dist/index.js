@@ -58381,6 +58381,24 @@ var HealRequest = external_exports.strictObject({
 });
 var DOORS = ["webhook", "api", "action", "cli"];
 var Door = external_exports.enum(DOORS);
+var WorkflowRunSnapshot = external_exports.object({
+  id: external_exports.number().int().positive(),
+  name: external_exports.string(),
+  run_attempt: external_exports.number().int().positive(),
+  status: external_exports.string(),
+  conclusion: external_exports.string().nullable(),
+  head_sha: external_exports.string(),
+  head_branch: external_exports.string().nullable(),
+  event: external_exports.string(),
+  html_url: external_exports.string(),
+  actor: external_exports.string().nullable(),
+  from_fork: external_exports.boolean(),
+  pull_requests: external_exports.array(external_exports.number().int()),
+  workflow_id: external_exports.number().int(),
+  path: external_exports.string(),
+  created_at: external_exports.string(),
+  updated_at: external_exports.string()
+});
 var HealJob = external_exports.object({
   id: external_exports.string().min(1),
   door: Door,
@@ -58389,7 +58407,8 @@ var HealJob = external_exports.object({
   received_at: external_exports.string(),
   /** GitHub App installation that delivered the event (webhook door); looked up otherwise. */
   installation_id: external_exports.number().int().positive().optional(),
-  request: HealRequest
+  request: HealRequest,
+  workflow_run: WorkflowRunSnapshot.optional()
 });
 
 // src/core/schemas/repo-config.ts
@@ -63076,6 +63095,89 @@ function isPermissionError(e) {
 var isNotFound = (e) => statusOf(e) === 404;
 var isNotModified = (e) => statusOf(e) === 304;
 
+// src/github/cache.ts
+import { createHash as createHash2 } from "node:crypto";
+function gitBlobId(content) {
+  const body = Buffer.from(content, "utf8");
+  return createHash2("sha1").update(Buffer.concat([Buffer.from(`blob ${body.length}\0`), body])).digest("hex");
+}
+var Lru = class {
+  constructor(maxBytes, sizeOf) {
+    this.maxBytes = maxBytes;
+    this.sizeOf = sizeOf;
+  }
+  map = /* @__PURE__ */ new Map();
+  bytes = 0;
+  get(key) {
+    const hit = this.map.get(key);
+    if (!hit) return void 0;
+    this.map.delete(key);
+    this.map.set(key, hit);
+    return hit.value;
+  }
+  set(key, value) {
+    const size = this.sizeOf(value) + key.length;
+    if (size > this.maxBytes) return;
+    this.delete(key);
+    this.map.set(key, { value, size });
+    this.bytes += size;
+    for (const [k2, v2] of this.map) {
+      if (this.bytes <= this.maxBytes) break;
+      this.map.delete(k2);
+      this.bytes -= v2.size;
+    }
+  }
+  delete(key) {
+    const hit = this.map.get(key);
+    if (!hit) return;
+    this.map.delete(key);
+    this.bytes -= hit.size;
+  }
+  clear() {
+    this.map.clear();
+    this.bytes = 0;
+  }
+  get size() {
+    return this.map.size;
+  }
+};
+var roughSize = (v2) => {
+  if (typeof v2 === "string") return v2.length;
+  try {
+    return JSON.stringify(v2)?.length ?? 64;
+  } catch {
+    return 1024;
+  }
+};
+var GitHubCache = class {
+  /** blob sha -> utf-8 content */
+  blobs;
+  /** tree sha -> recursive blob listing */
+  trees;
+  /** commit sha -> tree sha */
+  commits;
+  /** host + route -> last ETag and the mapped answer */
+  conditional;
+  /** host + repo + scope -> secrets public key (refetched once when GitHub rejects its key_id) */
+  publicKeys;
+  constructor(opts = {}) {
+    const max = opts.maxBytes ?? 64 * 1024 * 1024;
+    this.blobs = new Lru(max / 2, (s2) => s2.length);
+    this.trees = new Lru(max / 4, (t2) => t2.entries.length * 96);
+    this.commits = new Lru(1024 * 1024, () => 96);
+    this.conditional = new Lru(max / 4, (e) => roughSize(e.value) + e.etag.length);
+    this.publicKeys = new Lru(1024 * 1024, (k2) => k2.key.length + k2.key_id.length);
+  }
+  clear() {
+    this.blobs.clear();
+    this.trees.clear();
+    this.commits.clear();
+    this.conditional.clear();
+    this.publicKeys.clear();
+  }
+};
+var sharedGitHubCache = new GitHubCache();
+
 // src/github/sealed-box.ts
 async function sealSecret(value, publicKeyB64) {
   await libsodium_wrappers_default.ready;
@@ -63112,6 +63214,7 @@ function mapWorkflowRun(raw, repository) {
 }
 
 // src/github/adapter.ts
+var INLINE_CONTENT_MAX = 256 * 1024;
 var VARIABLES_PER_PAGE = 30;
 var PER_PAGE = 100;
 var BRIDGE_LABEL = "living-bridge";
@@ -63191,9 +63294,14 @@ var GitHubAdapter = class {
     this.log = opts.log;
     this.fetchImpl = opts.fetch ?? ((input2, init) => globalThis.fetch(input2, init));
     this.issueLabel = opts.issueLabel ?? BRIDGE_LABEL;
+    this.cache = opts.cache === false ? new GitHubCache({ maxBytes: 8 * 1024 * 1024 }) : opts.cache ?? sharedGitHubCache;
+    const defaults = octokit.request.endpoint?.DEFAULTS;
+    this.cacheScope = opts.cacheScope ?? (typeof defaults?.baseUrl === "string" ? defaults.baseUrl : "https://api.github.com");
   }
-  publicKeys = /* @__PURE__ */ new Map();
   defaultBranches = /* @__PURE__ */ new Map();
+  cache;
+  /** The GitHub host this adapter talks to (part of every cache key that is not a git object id). */
+  cacheScope;
   log;
   fetchImpl;
   issueLabel;
@@ -63234,6 +63342,27 @@ var GitHubAdapter = class {
     const items = await this.paginate(route, params, key, first);
     return { etag: header(first, "etag"), notModified: false, data: items.map(map2) };
   }
+  /**
+   * A GET with If-None-Match from the last ETag of `key`: a 304 (free against the rate limit) reuses
+   * the answer mapped last time; a 200 is mapped and remembered with its ETag.
+   */
+  async conditionalGet(key, route, params, map2) {
+    const ck = `${this.cacheScope}|${key}`;
+    const cached2 = this.cache.conditional.get(ck);
+    let res;
+    try {
+      res = await this.req(route, cached2 ? { ...params, headers: { "if-none-match": cached2.etag } } : params);
+    } catch (e) {
+      if (cached2 && isNotModified(e)) return cached2.value;
+      this.cache.conditional.delete(ck);
+      throw e;
+    }
+    const value = await map2(res);
+    const etag = header(res, "etag");
+    if (etag && res.status === 200) this.cache.conditional.set(ck, { etag, value });
+    else this.cache.conditional.delete(ck);
+    return value;
+  }
   async getOrNull(fn) {
     try {
       return await fn();
@@ -63244,13 +63373,13 @@ var GitHubAdapter = class {
   }
   // ------------------------------------------------------------------ secrets
   async publicKey(repo, scope, refresh) {
-    const cacheKey = `${repo.owner}/${repo.repo}|${scopeLabel(scope)}`;
-    const cached2 = this.publicKeys.get(cacheKey);
+    const cacheKey = `${this.cacheScope}|${repo.owner}/${repo.repo}|${scopeLabel(scope)}`.toLowerCase();
+    const cached2 = this.cache.publicKeys.get(cacheKey);
     if (cached2 && !refresh) return cached2;
     const { base, params } = scopeRoute(scope);
     const res = await this.req(`GET ${base}/secrets/public-key`, { ...repo, ...params });
     const key = { key_id: String(res.data.key_id), key: String(res.data.key) };
-    this.publicKeys.set(cacheKey, key);
+    this.cache.publicKeys.set(cacheKey, key);
     return key;
   }
   async setSecret(repo, scope, name, value) {
@@ -63333,6 +63462,20 @@ var GitHubAdapter = class {
       return { created: true };
     });
   }
+  createVariable(repo, scope, name, value) {
+    const { base, params } = scopeRoute(scope);
+    return this.call("variables", `create variable ${name}`, async () => {
+      try {
+        await this.req(`POST ${base}/variables`, { ...repo, ...params, name, value });
+        return { created: true };
+      } catch (e) {
+        const status = statusOf(e);
+        if (status !== 409 && status !== 422) throw e;
+      }
+      await this.req(`PATCH ${base}/variables/{name}`, { ...repo, ...params, name, value });
+      return { created: false };
+    });
+  }
   deleteVariable(repo, scope, name) {
     const { base, params } = scopeRoute(scope);
     return this.call("variables", `delete variable ${name}`, async () => {
@@ -63353,7 +63496,7 @@ var GitHubAdapter = class {
     if (env.prevent_self_review !== void 0) body.prevent_self_review = env.prevent_self_review;
     if (env.reviewers !== void 0) body.reviewers = env.reviewers.map((r2) => ({ type: r2.type, id: r2.id }));
     if (env.deployment_branch_policy !== void 0) body.deployment_branch_policy = env.deployment_branch_policy;
-    return this.call("environments", `create or update environment ${env.name}`, async () => {
+    return this.call("administration", `create or update environment ${env.name}`, async () => {
       await this.req("PUT /repos/{owner}/{repo}/environments/{environment_name}", { ...repo, environment_name: env.name, ...body });
     });
   }
@@ -63432,15 +63575,26 @@ var GitHubAdapter = class {
   upsertComment(repo, issueNumber, marker, body) {
     const text = body.includes(marker) ? body : `${marker}
 ${body}`;
+    const memoKey = `${this.cacheScope}|comment|${repo.owner}/${repo.repo}#${issueNumber}|${marker}`.toLowerCase();
+    const patch = async (id) => {
+      const res = await this.req("PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}", { ...repo, comment_id: id, body: text });
+      return { id: res.data.id, html_url: res.data.html_url, created: false };
+    };
     return this.call("issues", `comment on #${issueNumber}`, async () => {
+      const known = this.cache.conditional.get(memoKey)?.value;
+      if (typeof known === "number") {
+        const updated = await this.getOrNull(() => patch(known));
+        if (updated) return updated;
+        this.cache.conditional.delete(memoKey);
+      }
       const comments = await this.paginate("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", { ...repo, issue_number: issueNumber, per_page: PER_PAGE }, null);
       const ours = comments.find((c2) => (c2.body ?? "").includes(marker));
-      if (ours) {
-        const res2 = await this.req("PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}", { ...repo, comment_id: ours.id, body: text });
-        return { id: res2.data.id, html_url: res2.data.html_url, created: false };
-      }
-      const res = await this.req("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", { ...repo, issue_number: issueNumber, body: text });
-      return { id: res.data.id, html_url: res.data.html_url, created: true };
+      const result = ours ? await patch(ours.id) : await (async () => {
+        const res = await this.req("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", { ...repo, issue_number: issueNumber, body: text });
+        return { id: res.data.id, html_url: res.data.html_url, created: true };
+      })();
+      this.cache.conditional.set(memoKey, { etag: "", value: result.id });
+      return result;
     });
   }
   pullRequestsForCommit(repo, sha) {
@@ -63485,69 +63639,143 @@ ${body}`;
       return branch;
     });
   }
+  /**
+   * Conditional (ETag) per path and ref: an unchanged file answers 304, free against the rate limit.
+   * A 404 has no ETag; once a file was found absent, later reads ask its directory listing
+   * conditionally instead (304 while the directory is unchanged) and read the file only when it appears.
+   */
   readFile(repo, path7, ref) {
+    const key = `contents|${repo.owner}/${repo.repo}|${ref ?? ""}|${path7}`.toLowerCase();
+    const absentKey = `${this.cacheScope}|absent|${key}`;
+    const refParam = ref !== void 0 ? { ref } : {};
     return this.call("contents", `read ${path7}`, async () => {
-      const res = await this.getOrNull(
-        () => this.req(`GET /repos/{owner}/{repo}/contents/${encodePath(path7)}`, { ...repo, ...ref !== void 0 ? { ref } : {} })
+      if (this.cache.conditional.get(absentKey)) {
+        const slash = path7.lastIndexOf("/");
+        const dir = slash === -1 ? "" : path7.slice(0, slash);
+        const route = dir === "" ? "GET /repos/{owner}/{repo}/contents" : `GET /repos/{owner}/{repo}/contents/${encodePath(dir)}`;
+        const present = await this.getOrNull(
+          () => this.conditionalGet(
+            `dir|${key}`,
+            route,
+            { ...repo, ...refParam },
+            (res) => Array.isArray(res.data) && res.data.some((e) => e.path === path7 && e.type === "file")
+          )
+        );
+        if (!present) return null;
+        this.cache.conditional.delete(absentKey);
+      }
+      const file3 = await this.getOrNull(
+        () => this.conditionalGet(key, `GET /repos/{owner}/{repo}/contents/${encodePath(path7)}`, { ...repo, ...refParam }, async (res) => {
+          if (Array.isArray(res.data) || res.data?.type !== "file") return null;
+          const sha = String(res.data.sha);
+          const content = res.data.encoding === "base64" && typeof res.data.content === "string" ? Buffer.from(res.data.content, "base64").toString("utf8") : await this.readBlob(repo, sha);
+          return { path: String(res.data.path ?? path7), content, sha };
+        })
       );
-      if (!res || Array.isArray(res.data) || res.data?.type !== "file") return null;
-      const sha = String(res.data.sha);
-      const content = res.data.encoding === "base64" && typeof res.data.content === "string" ? Buffer.from(res.data.content, "base64").toString("utf8") : await this.readBlob(repo, sha);
-      return { path: String(res.data.path ?? path7), content, sha };
+      if (file3 === null) this.cache.conditional.set(absentKey, { etag: "", value: true });
+      return file3;
     });
   }
   // ------------------------------------------------------------------ git data
+  /** Conditional (ETag): a branch that did not move answers 304, free against the rate limit. */
   getBranchHead(repo, branch) {
+    const key = `ref|${repo.owner}/${repo.repo}|${branch}`.toLowerCase();
     return this.call("contents", `read branch ${branch}`, async () => {
       try {
-        const res = await this.req(`GET /repos/{owner}/{repo}/git/ref/heads/${encodePath(branch)}`, { ...repo });
-        return String(res.data.object.sha);
+        return await this.conditionalGet(key, `GET /repos/{owner}/{repo}/git/ref/heads/${encodePath(branch)}`, { ...repo }, (res) => String(res.data.object.sha));
       } catch (e) {
         if (isNotFound(e) || statusOf(e) === 409) return null;
         throw e;
       }
     });
   }
+  /** Commits never change: their tree is cached by commit sha. */
   getCommitTree(repo, commitSha) {
+    const cached2 = this.cache.commits.get(commitSha);
+    if (cached2) return Promise.resolve(cached2);
     return this.call("contents", "read commit", async () => {
       const res = await this.req("GET /repos/{owner}/{repo}/git/commits/{commit_sha}", { ...repo, commit_sha: commitSha });
-      return String(res.data.tree.sha);
+      const tree = String(res.data.tree.sha);
+      this.cache.commits.set(commitSha, tree);
+      return tree;
     });
   }
+  async treeListing(repo, treeish) {
+    const res = await this.req("GET /repos/{owner}/{repo}/git/trees/{tree_sha}", { ...repo, tree_sha: treeish, recursive: "1" });
+    if (res.data.truncated) throw new Error(`tree ${treeish} of ${repo.owner}/${repo.repo} is too large to list in one request (GitHub truncated it)`);
+    const entries = res.data.tree.filter((e) => e.type === "blob").map((e) => ({ path: e.path, sha: e.sha }));
+    return { sha: String(res.data.sha ?? treeish), entries };
+  }
+  /** Trees never change: listings are cached by tree sha. */
   listTree(repo, treeSha) {
+    const cached2 = this.cache.trees.get(treeSha);
+    if (cached2) return Promise.resolve(cached2.entries.map((e) => ({ ...e })));
     return this.call("contents", "read tree", async () => {
-      const res = await this.req("GET /repos/{owner}/{repo}/git/trees/{tree_sha}", { ...repo, tree_sha: treeSha, recursive: "1" });
-      if (res.data.truncated) throw new Error(`tree ${treeSha} of ${repo.owner}/${repo.repo} is too large to list in one request (GitHub truncated it)`);
-      return res.data.tree.filter((e) => e.type === "blob").map((e) => ({ path: e.path, sha: e.sha }));
+      const { entries } = await this.treeListing(repo, treeSha);
+      this.cache.trees.set(treeSha, { tree: treeSha, entries });
+      return entries.map((e) => ({ ...e }));
     });
   }
+  /** One request instead of two: the trees endpoint resolves a commit sha to its tree. */
+  readCommitTree(repo, commitSha) {
+    const tree = this.cache.commits.get(commitSha);
+    const listed = tree ? this.cache.trees.get(tree) : void 0;
+    if (tree && listed) return Promise.resolve({ tree, entries: listed.entries.map((e) => ({ ...e })) });
+    return this.call("contents", "read tree", async () => {
+      const res = await this.treeListing(repo, commitSha);
+      const treeSha = res.sha !== commitSha ? res.sha : await this.getCommitTree(repo, commitSha);
+      this.cache.commits.set(commitSha, treeSha);
+      this.cache.trees.set(treeSha, { tree: treeSha, entries: res.entries });
+      return { tree: treeSha, entries: res.entries.map((e) => ({ ...e })) };
+    });
+  }
+  /** Blobs never change: contents are cached by blob sha. */
   readBlob(repo, blobSha) {
+    const cached2 = this.cache.blobs.get(blobSha);
+    if (cached2 !== void 0) return Promise.resolve(cached2);
     return this.call("contents", "read blob", async () => {
       const res = await this.req("GET /repos/{owner}/{repo}/git/blobs/{file_sha}", { ...repo, file_sha: blobSha });
-      const content = String(res.data.content ?? "");
-      return res.data.encoding === "base64" ? Buffer.from(content, "base64").toString("utf8") : content;
+      const raw = String(res.data.content ?? "");
+      const content = res.data.encoding === "base64" ? Buffer.from(raw, "base64").toString("utf8") : raw;
+      this.cache.blobs.set(blobSha, content);
+      return content;
     });
   }
   createBlob(repo, content) {
     return this.call("contents", "create blob", async () => {
       const res = await this.req("POST /repos/{owner}/{repo}/git/blobs", { ...repo, content, encoding: "utf-8" });
-      return String(res.data.sha);
+      const sha = String(res.data.sha);
+      this.cache.blobs.set(sha, content);
+      return sha;
     });
   }
+  /**
+   * Entries with `content` up to 256 KiB are written by the tree call itself (GitHub creates their
+   * blobs), saving one request per file; larger ones become blobs first.
+   */
   createTree(repo, baseTree, entries) {
     return this.call("contents", "create tree", async () => {
-      const res = await this.req("POST /repos/{owner}/{repo}/git/trees", {
-        ...repo,
-        ...baseTree ? { base_tree: baseTree } : {},
-        tree: entries.map((e) => ({ path: e.path, mode: e.mode, type: e.type, sha: e.sha }))
-      });
+      const tree = [];
+      for (const e of entries) {
+        if (e.content === void 0) {
+          tree.push({ path: e.path, mode: e.mode, type: e.type, sha: e.sha });
+        } else if (Buffer.byteLength(e.content, "utf8") <= INLINE_CONTENT_MAX) {
+          tree.push({ path: e.path, mode: e.mode, type: e.type, content: e.content });
+          this.cache.blobs.set(gitBlobId(e.content), e.content);
+        } else {
+          tree.push({ path: e.path, mode: e.mode, type: e.type, sha: await this.createBlob(repo, e.content) });
+        }
+      }
+      const res = await this.req("POST /repos/{owner}/{repo}/git/trees", { ...repo, ...baseTree ? { base_tree: baseTree } : {}, tree });
       return String(res.data.sha);
     });
   }
   createCommit(repo, message, tree, parents) {
     return this.call("contents", "create commit", async () => {
       const res = await this.req("POST /repos/{owner}/{repo}/git/commits", { ...repo, message, tree, parents });
-      return String(res.data.sha);
+      const sha = String(res.data.sha);
+      this.cache.commits.set(sha, tree);
+      return sha;
     });
   }
   createBranch(repo, branch, commitSha) {
@@ -63595,7 +63823,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 
 // src/ledger/git-ledger.ts
-import { createHash as createHash2 } from "node:crypto";
+import { createHash as createHash3 } from "node:crypto";
 
 // src/ledger/layout.ts
 var LEDGER_ROOT = ".bridge";
@@ -63668,10 +63896,11 @@ var PendingList = external_exports.array(PendingApproval);
 var Base64 = /^[A-Za-z0-9+/]+={0,2}$/;
 function gitBlobSha(content) {
   const body = Buffer.from(content, "utf8");
-  return createHash2("sha1").update(Buffer.concat([Buffer.from(`blob ${body.length}\0`), body])).digest("hex");
+  return createHash3("sha1").update(Buffer.concat([Buffer.from(`blob ${body.length}\0`), body])).digest("hex");
 }
 var json2 = (value) => `${JSON.stringify(value, null, 2)}
 `;
+var cloneJson = (value) => JSON.parse(JSON.stringify(value));
 async function mapLimit(items, limit, fn) {
   const out = new Array(items.length);
   let next = 0;
@@ -63692,7 +63921,7 @@ function isRefConflict(e) {
 }
 function decodeLink(cert) {
   const body = Buffer.from(cert.envelope.payload, "base64");
-  const actual = createHash2("sha256").update(body).digest("hex");
+  const actual = createHash3("sha256").update(body).digest("hex");
   if (actual !== cert.certificate_hash) {
     throw new LedgerWriteError(`certificate ${cert.certificate_hash.slice(0, 12)}: certificate_hash is not sha256 of its payload (${actual.slice(0, 12)})`);
   }
@@ -63714,6 +63943,49 @@ function ledgerRelative(path7) {
   }
   return p2;
 }
+var LedgerCache = class {
+  constructor(maxEntries = 2e3) {
+    this.maxEntries = maxEntries;
+  }
+  entries = /* @__PURE__ */ new Map();
+  instanceScopes = /* @__PURE__ */ new WeakMap();
+  nextScope = 0;
+  key(git, repo, branch) {
+    let scope = git.cacheScope;
+    if (scope === void 0) {
+      scope = this.instanceScopes.get(git);
+      if (scope === void 0) {
+        scope = `port#${++this.nextScope}`;
+        this.instanceScopes.set(git, scope);
+      }
+    }
+    return `${scope}|${repo.owner}/${repo.repo}|${branch}`.toLowerCase();
+  }
+  get(key) {
+    const hit = this.entries.get(key);
+    if (hit) {
+      this.entries.delete(key);
+      this.entries.set(key, hit);
+    }
+    return hit;
+  }
+  set(key, loaded) {
+    this.entries.delete(key);
+    this.entries.set(key, loaded);
+    while (this.entries.size > this.maxEntries) {
+      const oldest = this.entries.keys().next().value;
+      this.entries.delete(oldest);
+    }
+  }
+  delete(key) {
+    this.entries.delete(key);
+  }
+  clear() {
+    this.entries.clear();
+  }
+};
+var sharedLedgerCache = new LedgerCache();
+var INLINE_MAX = 256 * 1024;
 function emptySnapshot() {
   return {
     head: null,
@@ -63727,7 +63999,7 @@ function emptySnapshot() {
     pendingApprovals: []
   };
 }
-var GitLedger = class {
+var GitLedger = class _GitLedger {
   constructor(git, repo, branch = DEFAULT_LEDGER_BRANCH, opts = {}) {
     this.git = git;
     this.repo = repo;
@@ -63737,16 +64009,25 @@ var GitLedger = class {
     this.delay = opts.delay ?? ((ms) => new Promise((resolve2) => setTimeout(resolve2, ms)));
     this.random = opts.random ?? Math.random;
     this.log = opts.log;
+    this.cache = opts.cache === false ? null : opts.cache ?? sharedLedgerCache;
+    this.cacheKey = (this.cache ?? sharedLedgerCache).key(git, repo, branch);
   }
   maxAttempts;
   now;
   delay;
   random;
   log;
+  cache;
+  cacheKey;
   // ------------------------------------------------------------------ reading
-  async readText(blobs, path7) {
-    const sha = blobs.get(path7);
-    return sha === void 0 ? null : this.git.readBlob(this.repo, sha);
+  async readText(at2, path7) {
+    const sha = at2.blobs.get(path7);
+    if (sha === void 0) return null;
+    const known = at2.texts.get(sha);
+    if (known !== void 0) return known;
+    const text = await this.git.readBlob(this.repo, sha);
+    at2.texts.set(sha, text);
+    return text;
   }
   parseJson(schema, text, path7) {
     let data;
@@ -63762,23 +64043,49 @@ var GitLedger = class {
       throw e;
     }
   }
-  async readJson(blobs, path7, schema, fallback) {
-    const text = await this.readText(blobs, path7);
+  async readJson(at2, path7, schema, fallback) {
+    const text = await this.readText(at2, path7);
     return text === null ? fallback : this.parseJson(schema, text, path7);
   }
+  /** The commit's tree and its listing: one request when the port can, two otherwise. */
+  async treeOf(head) {
+    if (this.git.readCommitTree) {
+      const r2 = await this.git.readCommitTree(this.repo, head);
+      return { tree: r2.tree, blobs: new Map(r2.entries.map((e) => [e.path, e.sha])) };
+    }
+    const tree = await this.git.getCommitTree(this.repo, head);
+    return { tree, blobs: new Map((await this.git.listTree(this.repo, tree)).map((e) => [e.path, e.sha])) };
+  }
+  /** A cached snapshot, copied so callers can never change the cache. */
+  static copy(l2) {
+    return { snapshot: cloneJson(l2.snapshot), tree: l2.tree, blobs: new Map(l2.blobs), texts: l2.texts };
+  }
+  /**
+   * The branch as it is now: reads the head (one conditional request) and reuses the cached snapshot
+   * when the head did not move; otherwise reads the tree listing and the blobs of what changed.
+   */
   async load() {
     const head = await this.git.getBranchHead(this.repo, this.branch);
-    if (head === null) return { snapshot: emptySnapshot(), tree: null, blobs: /* @__PURE__ */ new Map() };
-    const tree = await this.git.getCommitTree(this.repo, head);
-    const blobs = new Map((await this.git.listTree(this.repo, tree)).map((e) => [e.path, e.sha]));
+    const cached2 = this.cache?.get(this.cacheKey);
+    if (cached2 && cached2.snapshot.head === head) return _GitLedger.copy(cached2);
+    const loaded = await this.loadAt(head, cached2);
+    this.cache?.set(this.cacheKey, loaded);
+    return _GitLedger.copy(loaded);
+  }
+  async loadAt(head, previous) {
+    if (head === null) return { snapshot: emptySnapshot(), tree: null, blobs: /* @__PURE__ */ new Map(), texts: /* @__PURE__ */ new Map() };
+    const { tree, blobs } = await this.treeOf(head);
+    const live = new Set(blobs.values());
+    const texts = new Map([...previous?.texts ?? []].filter(([sha, text]) => live.has(sha) && text.length <= INLINE_MAX));
+    const at2 = { blobs, texts };
     const keyPaths = [...blobs.keys()].filter((p2) => KEY_FILE.test(p2));
     const [state, sync2, revokedGrantIds, grantUses, pendingApprovals, keys] = await Promise.all([
-      this.readJson(blobs, LEDGER_PATHS.state, GovernorState, emptyGovernorState()),
-      this.readJson(blobs, LEDGER_PATHS.sync, SyncState, SyncState.parse({})),
-      this.readJson(blobs, LEDGER_PATHS.revokedGrants, StringList, []),
-      this.readJson(blobs, LEDGER_PATHS.grantUses, UseCounts, {}),
-      this.readJson(blobs, LEDGER_PATHS.pendingApprovals, PendingList, []),
-      Promise.all(keyPaths.map(async (p2) => [KEY_FILE.exec(p2)?.[1] ?? "", (await this.readText(blobs, p2) ?? "").trim()]))
+      this.readJson(at2, LEDGER_PATHS.state, GovernorState, emptyGovernorState()),
+      this.readJson(at2, LEDGER_PATHS.sync, SyncState, SyncState.parse({})),
+      this.readJson(at2, LEDGER_PATHS.revokedGrants, StringList, []),
+      this.readJson(at2, LEDGER_PATHS.grantUses, UseCounts, {}),
+      this.readJson(at2, LEDGER_PATHS.pendingApprovals, PendingList, []),
+      Promise.all(keyPaths.map(async (p2) => [KEY_FILE.exec(p2)?.[1] ?? "", (await this.readText(at2, p2) ?? "").trim()]))
     ]);
     const publicKeys = {};
     for (const [keyid, key] of keys) {
@@ -63799,26 +64106,22 @@ var GitLedger = class {
         pendingApprovals
       },
       tree,
-      blobs
+      blobs,
+      texts
     };
   }
   async read() {
     return (await this.load()).snapshot;
   }
   async readCertificates() {
-    const head = await this.git.getBranchHead(this.repo, this.branch);
-    if (head === null) return [];
-    const tree = await this.git.getCommitTree(this.repo, head);
-    const files = (await this.git.listTree(this.repo, tree)).filter((e) => CERTIFICATE_FILE.test(e.path)).sort((a2, b2) => a2.path.localeCompare(b2.path));
-    return mapLimit(files, 8, async (f3) => this.parseJson(Certificate, await this.git.readBlob(this.repo, f3.sha), f3.path));
+    const cur = await this.load();
+    const files = [...cur.blobs].filter(([p2]) => CERTIFICATE_FILE.test(p2)).sort(([a2], [b2]) => a2.localeCompare(b2));
+    return mapLimit(files, 8, async ([path7, sha]) => this.parseJson(Certificate, await this.git.readBlob(this.repo, sha), path7));
   }
   async readFile(path7) {
     const rel = ledgerRelative(path7);
-    const head = await this.git.getBranchHead(this.repo, this.branch);
-    if (head === null) return null;
-    const tree = await this.git.getCommitTree(this.repo, head);
-    const entry = (await this.git.listTree(this.repo, tree)).find((e) => e.path === `${LEDGER_ROOT}/${rel}`);
-    return entry ? this.git.readBlob(this.repo, entry.sha) : null;
+    const cur = await this.load();
+    return this.readText(cur, `${LEDGER_ROOT}/${rel}`);
   }
   // ------------------------------------------------------------------ writing
   /** Files (full paths -> content) a write changes, and the snapshot after it. */
@@ -63867,7 +64170,7 @@ var GitLedger = class {
       }
       for (const [month, lines] of byMonth) {
         const path7 = auditPath(month);
-        const existing = await this.readText(cur.blobs, path7) ?? "";
+        const existing = await this.readText(cur, path7) ?? "";
         const sep4 = existing === "" || existing.endsWith("\n") ? "" : "\n";
         files.set(path7, `${existing}${sep4}${lines.join("\n")}
 `);
@@ -63910,30 +64213,71 @@ var GitLedger = class {
     return { files, next };
   }
   async commit(message, mutate) {
+    let speculative = this.maxAttempts > 1 ? this.cache?.get(this.cacheKey) : void 0;
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
-      const cur = await this.load();
-      const write = await mutate(structuredClone(cur.snapshot));
-      const { files, next } = await this.plan(cur, write);
-      const head = cur.snapshot.head;
-      if (files.size === 0 && head !== null) return { commitSha: head, snapshot: cur.snapshot, attempts: attempt };
-      const entries = await mapLimit([...files], 4, async ([path7, content]) => ({
-        path: path7,
-        mode: "100644",
-        type: "blob",
-        sha: await this.git.createBlob(this.repo, content)
-      }));
-      const tree = await this.git.createTree(this.repo, cur.tree, entries);
-      const commitSha = await this.git.createCommit(this.repo, message, tree, head === null ? [] : [head]);
+      const fromCache = speculative !== void 0;
+      const cur = speculative ? _GitLedger.copy(speculative) : await this.load();
+      speculative = void 0;
+      let files;
+      let next;
       try {
+        const write = await mutate(structuredClone(cur.snapshot));
+        ({ files, next } = await this.plan(cur, write));
+      } catch (e) {
+        if (fromCache && await this.git.getBranchHead(this.repo, this.branch) !== cur.snapshot.head) {
+          this.cache?.delete(this.cacheKey);
+          attempt--;
+          continue;
+        }
+        throw e;
+      }
+      const head = cur.snapshot.head;
+      if (files.size === 0 && head !== null) {
+        if (fromCache && await this.git.getBranchHead(this.repo, this.branch) !== head) {
+          this.cache?.delete(this.cacheKey);
+          attempt--;
+          continue;
+        }
+        return { commitSha: head, snapshot: cur.snapshot, attempts: attempt };
+      }
+      let commitSha;
+      let tree;
+      try {
+        const entries = await mapLimit(
+          [...files],
+          4,
+          async ([path7, content]) => Buffer.byteLength(content, "utf8") <= INLINE_MAX ? { path: path7, mode: "100644", type: "blob", sha: null, content } : { path: path7, mode: "100644", type: "blob", sha: await this.git.createBlob(this.repo, content) }
+        );
+        tree = await this.git.createTree(this.repo, cur.tree, entries);
+        commitSha = await this.git.createCommit(this.repo, message, tree, head === null ? [] : [head]);
         if (head === null) await this.git.createBranch(this.repo, this.branch, commitSha);
         else await this.git.updateBranch(this.repo, this.branch, commitSha);
       } catch (e) {
-        if (!isRefConflict(e)) throw e;
+        if (!isRefConflict(e)) {
+          if (fromCache) {
+            this.cache?.delete(this.cacheKey);
+            attempt--;
+            continue;
+          }
+          throw e;
+        }
+        this.cache?.delete(this.cacheKey);
         this.log?.info({ repository: repoFullName(this.repo), branch: this.branch, attempt }, "ledger ref moved; re-reading and retrying");
         if (attempt < this.maxAttempts) await this.delay(this.backoff(attempt));
         continue;
       }
-      return { commitSha, snapshot: { ...next, head: commitSha }, attempts: attempt };
+      const snapshot = { ...next, head: commitSha };
+      const blobs = new Map(cur.blobs);
+      const texts = new Map(cur.texts);
+      for (const [path7, content] of files) {
+        const sha = gitBlobSha(content);
+        blobs.set(path7, sha);
+        texts.set(sha, content);
+      }
+      const live = new Set(blobs.values());
+      const kept = new Map([...texts].filter(([sha, text]) => live.has(sha) && text.length <= INLINE_MAX));
+      this.cache?.set(this.cacheKey, { snapshot: cloneJson(snapshot), tree, blobs, texts: kept });
+      return { commitSha, snapshot, attempts: attempt };
     }
     throw new LedgerConflictError(this.branch, this.maxAttempts);
   }
@@ -63993,7 +64337,8 @@ async function loadSigner(env) {
   }
 }
 function buildContext(opts) {
-  const octokit = opts.octokit ?? createOctokit({ auth: opts.token, baseUrl: opts.baseUrl, log: opts.log });
+  const pacing = (opts.env.LIVING_BRIDGE_CLIENT_PACING ?? "on").toLowerCase() !== "off";
+  const octokit = opts.octokit ?? createOctokit({ auth: opts.token, baseUrl: opts.baseUrl, log: opts.log, ...pacing ? {} : { throttle: false } });
   const github = new GitHubAdapter(octokit);
   return {
     github,
@@ -64087,6 +64432,10 @@ function candidatesForIncident(incident, config2) {
     lists = lists.filter((l2) => !l2.includes("CREATE_SECRET"));
     notes.push(`no CREATE_SECRET: ${noSecrets}`);
   }
+  if (lists.some((l2) => l2.includes("CREATE_SECRET")) && incident.target?.type !== "secret") {
+    lists = lists.filter((l2) => !l2.includes("CREATE_SECRET"));
+    notes.push("no CREATE_SECRET: the evidence does not name the missing secret");
+  }
   if (incident.kind === "dependency.resolution" && !looksTransient(incident)) {
     lists = lists.filter((l2) => !l2.includes("RERUN"));
     notes.push("no RERUN: the dependency failure does not look transient");
@@ -64107,7 +64456,7 @@ function targetKey(repository, incident) {
   return incident.target ? `${repository}#${incident.target.type}:${incident.target.name}` : `${repository}#fp:${incident.fingerprint}`;
 }
 function cooldownKey(repository, environment, incidentKind, action) {
-  return `${repository}|${environment || "-"}|${incidentKind}|${action}`;
+  return [repository, environment || "-", incidentKind, action].join("|");
 }
 var repositoryKeyPrefix = (repository) => `${repository}|`;
 function levelFor(config2, environment) {
@@ -64144,6 +64493,13 @@ function cooldownInfo(lastMs, totalMs, nowMs) {
 var isCanonical = (s2) => s2.length === 24 && s2.charCodeAt(23) === 90 && s2.charCodeAt(10) === 84 && s2.charCodeAt(19) === 46;
 var toMs = (iso2) => Date.parse(iso2);
 var iso = (ms) => new Date(ms).toISOString();
+function isoHourBefore(nowIso, nowMs) {
+  if (isCanonical(nowIso)) {
+    const hh = (nowIso.charCodeAt(11) - 48) * 10 + (nowIso.charCodeAt(12) - 48);
+    if (hh >= 1 && hh <= 23) return `${nowIso.slice(0, 11)}${hh <= 10 ? "0" : ""}${hh - 1}${nowIso.slice(13)}`;
+  }
+  return iso(nowMs - 36e5);
+}
 function isLater(a2, b2) {
   if (isCanonical(a2) && isCanonical(b2)) return a2 > b2;
   const ma2 = Date.parse(a2);
@@ -64166,21 +64522,22 @@ function scanLog(state, repository, incident, leads, keys, nowMs, nowIso) {
   const prefix = repositoryKeyPrefix(repository);
   const fingerprint2 = incident.fingerprint;
   const cutoffMs = nowMs - RATE_WINDOW_MS;
-  const cutoffIso = iso(cutoffMs);
+  const cutoffIso = RATE_WINDOW_MS === 36e5 ? isoHourBefore(nowIso, nowMs) : iso(cutoffMs);
   const recurrenceFromMs = nowMs - RECURRENCE_WINDOW_MS;
   const latest = leads.map(() => null);
   let recentActions = 0;
   let unstickedSuccesses = 0;
-  for (const rec of state.actions) {
+  const log = state.actions;
+  for (let i2 = log.length - 1; i2 >= 0; i2--) {
+    const rec = log[i2];
     const action = rec.action;
     if (action === "ESCALATE" || action === "NOOP") continue;
     const at2 = rec.at;
     if (inWindow(at2, cutoffIso, cutoffMs, nowIso, nowMs) && rec.cooldown_key.startsWith(prefix)) recentActions++;
     for (let j2 = 0; j2 < leads.length; j2++) {
-      if (action === leads[j2] && rec.cooldown_key === keys[j2]) {
-        const prev = latest[j2];
-        if (prev === null || prev === void 0 || isLater(at2, prev)) latest[j2] = at2;
-      }
+      if (action !== leads[j2]) continue;
+      const prev = latest[j2];
+      if ((prev === null || prev === void 0 || isLater(at2, prev)) && rec.cooldown_key === keys[j2]) latest[j2] = at2;
     }
     if (rec.outcome === "success" && rec.incident_fingerprint === fingerprint2) {
       const ms = toMs(at2);
@@ -64229,27 +64586,9 @@ function explainScore(s2, incident) {
   return `${head}: ${formula}; predicted success ${f2(p2.p)} (${p2.successes} successes, ${p2.failures} failures, prior Beta(${p2.alpha},${p2.beta}))`;
 }
 function noopDecision(base, guardrail, reason, proposed, candidates, key) {
-  return {
-    verdict: "noop",
-    action: "NOOP",
-    steps: [],
-    guardrail,
-    reason,
-    incident_kind: base.incident_kind,
-    target: base.target,
-    incident_fingerprint: base.incident_fingerprint,
-    cooldown_key: key,
-    candidates,
-    policy_version: base.policy_version,
-    blueprint_mode: base.blueprint_mode,
-    decided_at: base.decided_at,
-    target_key: base.target_key,
-    environment: base.environment,
-    autonomy_level: base.autonomy_level,
-    suggested_because: null,
-    probe: false,
-    proposed_steps: proposed
-  };
+  const d2 = actDecision(base, "noop", [], guardrail, reason, key, candidates, null, false);
+  d2.proposed_steps = proposed;
+  return d2;
 }
 function actDecision(base, verdict, steps, guardrail, reason, key, candidates, because, probe) {
   return {
@@ -64306,7 +64645,7 @@ function decide(input2) {
   const leads = menu.lists.map((l2) => l2[0] ?? "NOOP");
   const keys = leads.map((a2) => cooldownKey(repository, environment, incident.kind, a2));
   const escalateKey = cooldownKey(repository, environment, incident.kind, "ESCALATE");
-  const scan2 = scanLog(state, repository, incident, leads, keys, nowMs, nowIso);
+  const scan = scanLog(state, repository, incident, leads, keys, nowMs, nowIso);
   let probe = false;
   const esc2 = state.escalations[tKey];
   if (esc2) {
@@ -64347,7 +64686,7 @@ function decide(input2) {
       );
     }
     const stored = state.recurrences[incident.fingerprint] ?? 0;
-    const recurrences = stored + scan2.unstickedSuccesses;
+    const recurrences = stored + scan.unstickedSuccesses;
     if (recurrences >= config2.limits.recurrence_limit) {
       return escalateDecision(
         base,
@@ -64355,12 +64694,12 @@ function decide(input2) {
         level,
         escalateKey,
         "recurrence",
-        `recurrence: failure ${incident.fingerprint} came back ${recurrences} time(s) after a "successful" heal (${stored} counted, ${scan2.unstickedSuccesses} now) ≥ recurrence_limit ${config2.limits.recurrence_limit}: escalating`
+        `recurrence: failure ${incident.fingerprint} came back ${recurrences} time(s) after a "successful" heal (${stored} counted, ${scan.unstickedSuccesses} now) ≥ recurrence_limit ${config2.limits.recurrence_limit}: escalating`
       );
     }
   }
   const scored = menu.lists.map(
-    (steps, i2) => scoreOne(state, config2, incident, steps, i2, keys[i2] ?? escalateKey, scan2.lastByCandidate[i2] ?? null, nowMs)
+    (steps, i2) => scoreOne(state, config2, incident, steps, i2, keys[i2] ?? escalateKey, scan.lastByCandidate[i2] ?? null, nowMs)
   );
   const ranked = [...scored].sort(config2.blueprint.mode === "predictive" ? byPrediction : byScore);
   const candidates = ranked.map((s2) => s2.candidate);
@@ -64371,11 +64710,11 @@ function decide(input2) {
   const modeNote = config2.blueprint.mode === "predictive" && ranked.length > 1 ? "; predictive: ranked by predicted success" : "";
   const explained = `${probeNote}${explainScore(best, incident)}${modeNote}${notes}`;
   if (isLimited(lead)) {
-    if (scan2.recentActions >= config2.limits.max_actions_per_hour) {
+    if (scan.recentActions >= config2.limits.max_actions_per_hour) {
       return noopDecision(
         base,
         "rate_limited",
-        `rate limited: ${scan2.recentActions} action(s) in the last hour ≥ max_actions_per_hour ${config2.limits.max_actions_per_hour}; would do ${explained}`,
+        `rate limited: ${scan.recentActions} action(s) in the last hour ≥ max_actions_per_hour ${config2.limits.max_actions_per_hour}; would do ${explained}`,
         best.steps,
         candidates,
         best.key
@@ -64789,17 +65128,14 @@ function parseGrantFile(text, source) {
 }
 
 // src/engines/fingerprint.ts
-import { createHash as createHash3, createHmac } from "node:crypto";
+import { createHash as createHash4, createHmac } from "node:crypto";
 var FINGERPRINT_HEX_LENGTH = 32;
 function fingerprintValue(value, key) {
   if (key.length === 0) throw new Error("fingerprintValue: empty fingerprint key");
   return createHmac("sha256", key).update(value, "utf8").digest("hex").slice(0, FINGERPRINT_HEX_LENGTH);
 }
-function secretStateFingerprint(meta3) {
-  return meta3 ? `updated_at:${meta3.updated_at}` : null;
-}
 function contentDigest(content) {
-  return `sha256:${createHash3("sha256").update(content, "utf8").digest("hex").slice(0, FINGERPRINT_HEX_LENGTH)}`;
+  return `sha256:${createHash4("sha256").update(content, "utf8").digest("hex").slice(0, FINGERPRINT_HEX_LENGTH)}`;
 }
 
 // src/engines/report.ts
@@ -64880,6 +65216,13 @@ function missingSourceInstruction(name) {
     "    source: generate   # or: source: from_env + env: NAME, or source: external"
   ].join("\n");
 }
+function missingSourceMessage(name) {
+  return `${name} has no declared source, so Living Bridge will not invent a value for it. Declare one in ${REPO_CONFIG_PATH}:
+
+\`\`\`yaml
+${missingSourceInstruction(name)}
+\`\`\``;
+}
 function resolveValue(plan) {
   const { source, name } = plan;
   switch (source.source) {
@@ -64911,13 +65254,6 @@ function resolveValue(plan) {
       };
   }
 }
-var isNewer = (after, before) => {
-  if (!before) return true;
-  const a2 = Date.parse(after.updated_at);
-  const b2 = Date.parse(before.updated_at);
-  if (Number.isFinite(a2) && Number.isFinite(b2)) return a2 > b2;
-  return after.updated_at !== before.updated_at;
-};
 async function executeCreateSecret(port, plan) {
   const ACTION = "CREATE_SECRET";
   const { repo, scope, name } = plan;
@@ -64929,14 +65265,10 @@ async function executeCreateSecret(port, plan) {
   if (!resolved.ok) return failed(ACTION, resolved.error, { notes: resolved.notes });
   const value = resolved.value;
   const secrets = [value];
-  let before;
+  let existedBefore = false;
   try {
-    before = await port.getSecret(repo, scope, name);
-  } catch (err) {
-    return fromPortError(ACTION, `reading ${where}`, err, { secrets });
-  }
-  try {
-    await port.setSecret(repo, scope, name, value);
+    const { created } = await port.setSecret(repo, scope, name, value);
+    if (!created) existedBefore = true;
   } catch (err) {
     return fromPortError(ACTION, `writing ${where}`, err, { secrets });
   }
@@ -64945,8 +65277,9 @@ async function executeCreateSecret(port, plan) {
     kind: "secret",
     target: name,
     scope: scopeLabel(scope),
-    op: before ? "update" : "create",
-    before_fingerprint: secretStateFingerprint(before),
+    op: existedBefore ? "update" : "create",
+    // A secret's value can never be read; all we know of the state before is whether it existed.
+    before_fingerprint: existedBefore ? "existed" : null,
     after_fingerprint: fingerprint2
   };
   let after;
@@ -64966,10 +65299,10 @@ async function executeCreateSecret(port, plan) {
       extra: { written: { fingerprint: fingerprint2, updated_at: null } }
     });
   }
-  const certified = isNewer(after, before);
+  const certified = true;
   const notes = [
-    `${before ? "Updated" : "Created"} secret ${where}, value ${resolved.origin}; fingerprint ${fingerprint2}.`,
-    certified ? `Verified: ${name} exists with updated_at ${after.updated_at}${before ? ` (was ${before.updated_at})` : ""}.` : `Not certified: ${name} still shows updated_at ${after.updated_at}, the same as before the write.`
+    `${existedBefore ? "Updated" : "Created"} secret ${where}, value ${resolved.origin}; fingerprint ${fingerprint2}.`,
+    `Verified: ${name} exists with updated_at ${after.updated_at}.`
   ];
   return {
     action: ACTION,
@@ -65252,1205 +65585,6 @@ async function executeEscalate(port, plan) {
     postmortem: postmortemOf(issue3.html_url, occ.count),
     postmortemPath: path7
   };
-}
-
-// src/engines/regenerate-config.ts
-var import_yaml = __toESM(require_dist(), 1);
-var REGENERATE_BRANCH_PREFIX = "living-bridge/regenerate-";
-function regenerateBranch(path7) {
-  const slug = path7.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 80) || "config";
-  return `${REGENERATE_BRANCH_PREFIX}${slug}`;
-}
-function renderTemplate(template, variables) {
-  const unknown2 = /* @__PURE__ */ new Set();
-  const content = template.replace(/(\$?)\{\{([\s\S]*?)\}\}/g, (whole, dollar, inner) => {
-    if (dollar === "$") return whole;
-    const m2 = /^\s*vars\.([A-Za-z_][A-Za-z0-9_]*)\s*$/.exec(inner);
-    const name = m2?.[1];
-    if (name !== void 0 && Object.prototype.hasOwnProperty.call(variables, name)) {
-      const value = variables[name];
-      if (typeof value === "string") return value;
-    }
-    unknown2.add(`{{${inner}}}`.replace(/\s+/g, " "));
-    return whole;
-  });
-  if (unknown2.size > 0) {
-    const list = [...unknown2];
-    return { ok: false, unknown: list, error: `unknown placeholder${list.length > 1 ? "s" : ""} ${list.join(", ")}: declare the variable${list.length > 1 ? "s" : ""} in .github/environment.json or fix the template` };
-  }
-  return { ok: true, content };
-}
-function validateRendered(path7, content) {
-  const lower = path7.toLowerCase();
-  if (lower.endsWith(".json")) {
-    try {
-      JSON.parse(content);
-      return null;
-    } catch (err) {
-      return `rendered ${path7} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`;
-    }
-  }
-  if (lower.endsWith(".yml") || lower.endsWith(".yaml")) {
-    const docs = (0, import_yaml.parseAllDocuments)(content);
-    if ("empty" in docs) {
-      const e = docs.errors[0];
-      return e ? `rendered ${path7} is not valid YAML: ${e.message.split("\n")[0] ?? e.message}` : null;
-    }
-    for (const d2 of docs) {
-      const e = d2.errors[0];
-      if (e) return `rendered ${path7} is not valid YAML: ${e.message.split("\n")[0] ?? e.message}`;
-    }
-  }
-  return null;
-}
-var MAX_REF_RETRIES = 3;
-async function executeRegenerateConfig(port, plan) {
-  const ACTION = "REGENERATE_CONFIG";
-  const { repo, path: path7 } = plan;
-  const branch = regenerateBranch(path7);
-  let base = plan.baseBranch;
-  let template;
-  let current;
-  try {
-    if (!base) base = await port.getDefaultBranch(repo);
-    template = await port.readFile(repo, plan.template, base);
-    current = await port.readFile(repo, path7, base);
-  } catch (err) {
-    return fromPortError(ACTION, `reading ${plan.template} and ${path7}`, err);
-  }
-  if (branch === base) return failed(ACTION, `refusing to write to ${base}: the proposal branch would be the base branch`);
-  if (!template) return failed(ACTION, `template ${plan.template} not found on ${base}`, { notes: [`Declared in .github/autonomy.yml configs.${path7}.template.`] });
-  const rendered = renderTemplate(template.content, plan.variables);
-  if (!rendered.ok) return failed(ACTION, rendered.error, { notes: [`${path7} was not changed: rendering ${plan.template} failed.`] });
-  const invalid = validateRendered(path7, rendered.content);
-  if (invalid) return failed(ACTION, invalid, { notes: [`${path7} was not changed: the rendered file does not parse.`] });
-  if (current && current.content === rendered.content) {
-    return {
-      action: ACTION,
-      ok: true,
-      certified: true,
-      changes: [{ kind: "file", target: path7, scope: "repository", op: "noop", before_fingerprint: `blob:${current.sha}`, after_fingerprint: `blob:${current.sha}` }],
-      notes: [`${path7} on ${base} already matches ${plan.template} rendered with the declared variables; nothing to propose.`]
-    };
-  }
-  let blobSha;
-  let commitSha = null;
-  let branchBefore = null;
-  try {
-    branchBefore = await port.getBranchHead(repo, branch);
-    const onBranch = branchBefore ? await port.readFile(repo, path7, branch) : null;
-    blobSha = await port.createBlob(repo, rendered.content);
-    if (branchBefore && onBranch && onBranch.content === rendered.content) {
-      commitSha = branchBefore;
-    } else {
-      for (let attempt = 1; commitSha === null; attempt++) {
-        const baseHead = await port.getBranchHead(repo, base);
-        if (!baseHead) return failed(ACTION, `base branch ${base} not found`);
-        const head = attempt === 1 ? branchBefore : await port.getBranchHead(repo, branch);
-        const tree = await port.createTree(repo, await port.getCommitTree(repo, baseHead), [{ path: path7, mode: "100644", type: "blob", sha: blobSha }]);
-        const parents = head && head !== baseHead ? [head, baseHead] : [baseHead];
-        const message = `Regenerate ${path7} from ${plan.template}
-
-Rendered by Living Bridge with the declared variables; proposed for review, not pushed to ${base}.`;
-        const commit = await port.createCommit(repo, message, tree, parents);
-        try {
-          if (head) await port.updateBranch(repo, branch, commit);
-          else await port.createBranch(repo, branch, commit);
-          commitSha = commit;
-        } catch (err) {
-          if (!(err instanceof RefConflictError || err.name === "RefConflictError") || attempt >= MAX_REF_RETRIES) throw err;
-        }
-      }
-    }
-  } catch (err) {
-    return fromPortError(ACTION, `committing ${path7} to ${branch}`, err);
-  }
-  const changes = [
-    {
-      kind: "file",
-      target: path7,
-      scope: `branch:${branch}`,
-      op: current ? "update" : "create",
-      before_fingerprint: current ? `blob:${current.sha}` : null,
-      after_fingerprint: `blob:${blobSha}`
-    }
-  ];
-  if (commitSha !== branchBefore) {
-    changes.push({ kind: "ref", target: `refs/heads/${branch}`, scope: "repository", op: branchBefore ? "update" : "create", before_fingerprint: branchBefore ? `commit:${branchBefore}` : null, after_fingerprint: `commit:${commitSha}` });
-  }
-  let pr2;
-  try {
-    const open3 = await port.findOpenPullRequest(repo, branch, base);
-    pr2 = open3 ? { ...open3, created: false } : {
-      ...await port.createPullRequest(repo, {
-        title: `Living Bridge: regenerate ${path7}`,
-        body: [
-          `A run failed on \`${path7}\` (config.invalid). This PR regenerates it from the declared template \`${plan.template}\` with the variables declared in \`.github/environment.json\`.`,
-          "",
-          `- Before: ${current ? `blob ${current.sha}` : "(file absent)"}`,
-          `- After: blob ${blobSha}`,
-          "",
-          "Living Bridge never pushes to the default branch: review and merge this PR to apply it."
-        ].join("\n"),
-        head: branch,
-        base
-      }),
-      created: true
-    };
-  } catch (err) {
-    return fromPortError(ACTION, `opening a pull request from ${branch} to ${base}`, err, {
-      changes,
-      notes: [`${path7} was committed to ${branch} (${commitSha}) but no pull request could be opened.`],
-      extra: { branch, commitSha }
-    });
-  }
-  if (pr2.created) changes.push({ kind: "issue", target: `pull request #${pr2.number}`, scope: "repository", op: "open", before_fingerprint: null, after_fingerprint: `commit:${commitSha}` });
-  let certified = false;
-  try {
-    const check2 = await port.readFile(repo, path7, branch);
-    certified = check2 !== null && check2.content === rendered.content && check2.sha === blobSha;
-  } catch {
-    certified = false;
-  }
-  return {
-    action: ACTION,
-    ok: true,
-    certified,
-    changes,
-    branch,
-    commitSha,
-    pullRequest: pr2,
-    notes: [
-      `Regenerated ${path7} from ${plan.template} on ${branch}; ${pr2.created ? "opened" : "updated"} pull request #${pr2.number} into ${base}: ${pr2.html_url}`,
-      certified ? `Verified: ${path7} on ${branch} is blob ${blobSha}.` : `Not certified: ${path7} on ${branch} does not read back as the rendered file.`
-    ]
-  };
-}
-
-// src/engines/rerun.ts
-var GITHUB_MAX_RUN_ATTEMPTS = 50;
-var ACTIVE_RUN_STATUSES = ["queued", "in_progress", "requested", "waiting", "pending"];
-function rerunRefusal(attempt, maxAttempts) {
-  if (attempt >= GITHUB_MAX_RUN_ATTEMPTS) {
-    return `run is at attempt ${attempt}: GitHub allows at most ${GITHUB_MAX_RUN_ATTEMPTS} attempts of a run`;
-  }
-  if (attempt >= maxAttempts) {
-    return `run is at attempt ${attempt} and limits.max_rerun_attempts is ${maxAttempts}: not re-running again`;
-  }
-  return null;
-}
-function rerunAccepted(before, after) {
-  const attempt = typeof before === "number" ? before : before.run_attempt;
-  return after.run_attempt > attempt || ACTIVE_RUN_STATUSES.includes(after.status);
-}
-async function executeRerun(port, plan) {
-  const ACTION = "RERUN";
-  const { repo, runId } = plan;
-  const target = `run ${runId}`;
-  const early = rerunRefusal(plan.attempt, plan.maxAttempts);
-  if (early) return failed(ACTION, early, { notes: [`Refused to re-run ${target}: ${early}.`] });
-  let current;
-  try {
-    current = await port.getRun(repo, runId);
-  } catch (err) {
-    return fromPortError(ACTION, `reading ${target}`, err);
-  }
-  const attempt = Math.max(plan.attempt, current.run_attempt);
-  const refusal = rerunRefusal(attempt, plan.maxAttempts);
-  if (refusal) return failed(ACTION, refusal, { notes: [`Refused to re-run ${target}: ${refusal}.`] });
-  if (current.status !== "completed") {
-    return {
-      action: ACTION,
-      ok: true,
-      certified: false,
-      changes: [{ kind: "run", target, scope: "repository", op: "noop", before_fingerprint: `attempt:${current.run_attempt}`, after_fingerprint: `attempt:${current.run_attempt}` }],
-      notes: [`${target} is already ${current.status} (attempt ${current.run_attempt}); not re-running it again.`],
-      runAttemptAfter: current.run_attempt
-    };
-  }
-  if (current.conclusion === "success") {
-    return {
-      action: ACTION,
-      ok: true,
-      certified: false,
-      changes: [{ kind: "run", target, scope: "repository", op: "noop", before_fingerprint: `attempt:${current.run_attempt}`, after_fingerprint: `attempt:${current.run_attempt}` }],
-      notes: [`${target} already succeeded at attempt ${current.run_attempt}; nothing to re-run.`],
-      runAttemptAfter: current.run_attempt
-    };
-  }
-  try {
-    await port.rerunFailedJobs(repo, runId);
-  } catch (err) {
-    return fromPortError(ACTION, `re-running the failed jobs of ${target}`, err);
-  }
-  const change = {
-    kind: "run",
-    target,
-    scope: "repository",
-    op: "rerun",
-    before_fingerprint: `attempt:${current.run_attempt}`,
-    after_fingerprint: `attempt:${current.run_attempt + 1}`
-  };
-  let after;
-  try {
-    after = await port.getRun(repo, runId);
-  } catch (err) {
-    return {
-      action: ACTION,
-      ok: true,
-      certified: false,
-      changes: [change],
-      notes: [`Asked GitHub to re-run the failed jobs of ${target}; could not read it back (${err instanceof Error ? err.message : String(err)}).`]
-    };
-  }
-  const certified = rerunAccepted(current, after);
-  if (after.run_attempt > current.run_attempt) change.after_fingerprint = `attempt:${after.run_attempt}`;
-  return {
-    action: ACTION,
-    ok: true,
-    certified,
-    changes: [change],
-    notes: [
-      `Re-ran the failed jobs of ${target} (attempt ${current.run_attempt} of at most ${Math.min(plan.maxAttempts, GITHUB_MAX_RUN_ATTEMPTS)}).`,
-      certified ? `Verified: ${target} is now attempt ${after.run_attempt}, ${after.status}.` : `Not certified: ${target} still shows attempt ${after.run_attempt}, ${after.status}.`
-    ],
-    runAttemptAfter: after.run_attempt
-  };
-}
-
-// src/engines/rollback.ts
-async function executeRollback(port, plan) {
-  const ACTION = "ROLLBACK";
-  const { repo, workflowId, branch, failedRunId } = plan;
-  let good;
-  try {
-    good = await port.findLastSuccessfulRun(repo, workflowId, branch);
-  } catch (err) {
-    return fromPortError(ACTION, `finding the last successful run of workflow ${workflowId} on ${branch}`, err);
-  }
-  if (!good || good.id === failedRunId) {
-    return failed(ACTION, "no earlier successful run to roll back to", {
-      notes: [`Workflow ${workflowId} has no successful run on ${branch} before run ${failedRunId}.`]
-    });
-  }
-  if (good.run_attempt >= GITHUB_MAX_RUN_ATTEMPTS) {
-    return failed(ACTION, `run ${good.id} is at attempt ${good.run_attempt}: GitHub allows at most ${GITHUB_MAX_RUN_ATTEMPTS} attempts of a run`);
-  }
-  const target = `run ${good.id} (rollback of ${failedRunId})`;
-  try {
-    await port.rerunRun(repo, good.id);
-  } catch (err) {
-    return fromPortError(ACTION, `re-running ${target}`, err);
-  }
-  const change = {
-    kind: "run",
-    target,
-    scope: "repository",
-    op: "rerun",
-    before_fingerprint: `attempt:${good.run_attempt}`,
-    after_fingerprint: `attempt:${good.run_attempt + 1}`
-  };
-  const rolledBackTo = { runId: good.id, headSha: good.head_sha, htmlUrl: good.html_url };
-  const done = `Rolled back ${branch}: re-running run ${good.id} (commit ${good.head_sha.slice(0, 7)}, the last successful deploy) instead of failed run ${failedRunId}.`;
-  let after;
-  try {
-    after = await port.getRun(repo, good.id);
-  } catch (err) {
-    return {
-      action: ACTION,
-      ok: true,
-      certified: false,
-      changes: [change],
-      rolledBackTo,
-      notes: [done, `Could not read run ${good.id} back (${err instanceof Error ? err.message : String(err)}).`]
-    };
-  }
-  const certified = rerunAccepted(good, after);
-  if (after.run_attempt > good.run_attempt) change.after_fingerprint = `attempt:${after.run_attempt}`;
-  return {
-    action: ACTION,
-    ok: true,
-    certified,
-    changes: [change],
-    rolledBackTo,
-    notes: [
-      done,
-      certified ? `Verified: run ${good.id} is now attempt ${after.run_attempt}, ${after.status}.` : `Not certified: run ${good.id} still shows attempt ${after.run_attempt}, ${after.status}.`
-    ]
-  };
-}
-
-// src/pipeline/announce.ts
-var COMMENT_MARKER = "<!-- living-bridge:heal-comment -->";
-var fmt = (n2) => n2.toFixed(2);
-function renderDecisionTable(decision) {
-  const rows = decision.candidates.map(
-    (c2) => `| ${c2.action} | ${fmt(c2.ema)} | ${fmt(c2.cooldown_penalty)} | ${fmt(c2.weight)} | ${fmt(c2.predicted_success)} | **${fmt(c2.score)}** |`
-  );
-  return [
-    "| action | EMA | cooldown penalty | weight | predicted success | score |",
-    "|---|---|---|---|---|---|",
-    ...rows
-  ].join("\n");
-}
-var STATUS_LINE = {
-  healed: "✅ Healed",
-  suggested: "🟡 Waiting for a human",
-  escalated: "🚨 Escalated to humans",
-  noop: "⏸️ No action",
-  dry_run: "🧪 Dry run",
-  failed: "❌ Could not heal"
-};
-function renderHealComment(input2) {
-  const lines = [COMMENT_MARKER, `### Living Bridge — ${STATUS_LINE[input2.status]}`, ""];
-  if (input2.runId !== null) {
-    lines.push(`Run: ${input2.runUrl ? `[#${input2.runId}](${input2.runUrl})` : `#${input2.runId}`} in \`${input2.repository}\``, "");
-  }
-  if (input2.incident) {
-    const target = input2.incident.target ? ` \`${input2.incident.target.name}\`` : "";
-    lines.push(
-      `**Incident:** \`${input2.incident.kind}\`${target} (confidence ${fmt(input2.incident.confidence)}) — ${input2.incident.summary}`
-    );
-    const evidence = input2.incident.evidence.slice(0, 5).map((e) => `${e.job_name ? `[${e.job_name}] ` : ""}L${e.line}: ${e.text}`);
-    if (evidence.length) lines.push("", "<details><summary>Evidence</summary>", "", "```text", ...evidence, "```", "</details>");
-    lines.push("");
-  }
-  if (input2.decision) {
-    const d2 = input2.decision;
-    lines.push(
-      `**Decision:** \`${d2.verdict}\` ${d2.steps.join(" → ") || d2.action}${d2.guardrail ? ` (guardrail: ${d2.guardrail})` : ""} · policy v${d2.policy_version} (${d2.blueprint_mode})`,
-      "",
-      `> ${d2.reason}`,
-      ""
-    );
-    if (d2.candidates.length) lines.push(renderDecisionTable(d2), "");
-  }
-  for (const r2 of input2.reports) {
-    lines.push(`- **${r2.action}** ${r2.ok ? "done" : "failed"}${r2.error ? `: ${r2.error}` : ""}`);
-    for (const n2 of r2.notes) lines.push(`  - ${n2}`);
-  }
-  if (input2.reports.length) lines.push("");
-  if (input2.approvalId) {
-    lines.push(`To approve, comment \`/bridge approve ${input2.approvalId}\`; to reject, \`/bridge reject ${input2.approvalId}\`.`, "");
-  }
-  if (input2.certificate) {
-    const link = input2.ledgerPath ? ` · file \`${input2.ledgerPath}\` on branch \`${input2.ledgerBranch}\`` : "";
-    lines.push(
-      `**Certificate:** \`${input2.certificate.certificate_hash}\` signed by key \`${input2.signerKeyId}\`${link}`,
-      "",
-      `Verify offline: \`git fetch origin ${input2.ledgerBranch} && git worktree add /tmp/ledger FETCH_HEAD && npx living-bridge verify --dir /tmp/ledger\``
-    );
-  }
-  if (input2.publicApiBase) {
-    lines.push("", `Chain status (needs the API token): ${input2.publicApiBase.replace(/\/$/, "")}/api/autonomy/verify?repository=${encodeURIComponent(input2.repository)}`);
-  }
-  return lines.join("\n");
-}
-
-// src/core/classify/engine.ts
-import { createHash as createHash4 } from "node:crypto";
-
-// src/core/classify/normalize.ts
-var ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007]*\u0007/g;
-var TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z ?/;
-var MAX_LINE_CHARS = 16384;
-var MAX_EVIDENCE_CHARS = 2e3;
-function cleanLine(raw) {
-  let s2 = raw;
-  if (s2.length > MAX_LINE_CHARS) s2 = s2.slice(0, MAX_LINE_CHARS);
-  if (s2.charCodeAt(0) === 65279) s2 = s2.slice(1);
-  if (s2.charCodeAt(s2.length - 1) === 13) s2 = s2.slice(0, -1);
-  if (s2.length > 19 && s2.charCodeAt(4) === 45 && s2.charCodeAt(10) === 84 && s2.charCodeAt(13) === 58) {
-    const z3 = s2.indexOf("Z", 19);
-    if (z3 !== -1 && z3 <= 40) {
-      s2 = s2.slice(s2.charCodeAt(z3 + 1) === 32 ? z3 + 2 : z3 + 1);
-    } else {
-      s2 = s2.replace(TIMESTAMP, "");
-    }
-    if (s2.charCodeAt(0) === 65279) s2 = s2.slice(1);
-  }
-  if (s2.includes("\x1B")) s2 = s2.replace(ANSI, "");
-  return s2;
-}
-var TOKEN_PATTERNS = [
-  /\bgh[pousr]_[A-Za-z0-9]{20,}\b/g,
-  // GitHub classic tokens
-  /\bgithub_pat_[A-Za-z0-9_]{20,}\b/g,
-  // fine-grained PATs
-  /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g,
-  // AWS access key ids
-  /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b/g,
-  // JWT-like
-  /\bnpm_[A-Za-z0-9]{30,}\b/g,
-  // npm tokens
-  /\bxox[abprs]-[A-Za-z0-9-]{10,}\b/g,
-  // Slack tokens
-  /\bglpat-[A-Za-z0-9_-]{20,}\b/g
-  // GitLab PATs
-];
-var BEARER = /\b(Bearer|token|Basic)\s+(?!\*\*\*)[A-Za-z0-9._~+/=-]{12,}/gi;
-var AUTH_ASSIGN = /(_authToken|password|passwd|secret|api[_-]?key|access[_-]?token)(\s*[=:]\s*)(?!\*\*\*)("?)[^\s"'&]{6,}/gi;
-function maskSecrets(line, knownValues = []) {
-  let s2 = line;
-  for (const v2 of knownValues) {
-    if (v2.length >= 4 && s2.includes(v2)) s2 = s2.split(v2).join("***");
-  }
-  for (const re2 of TOKEN_PATTERNS) s2 = s2.replace(re2, "***");
-  s2 = s2.replace(BEARER, (_m, kind) => `${kind} ***`);
-  s2 = s2.replace(AUTH_ASSIGN, (_m, key, sep4, q2) => `${key}${sep4}${q2}***`);
-  return s2;
-}
-function evidenceText(line, knownValues = []) {
-  const masked = maskSecrets(line, knownValues);
-  return masked.length > MAX_EVIDENCE_CHARS ? masked.slice(0, MAX_EVIDENCE_CHARS - 1) + "…" : masked;
-}
-var CREDENTIAL_SEGMENTS = /* @__PURE__ */ new Set([
-  "TOKEN",
-  "TOKENS",
-  "KEY",
-  "KEYS",
-  "SECRET",
-  "SECRETS",
-  "PASSWORD",
-  "PASSWD",
-  "PASS",
-  "PAT",
-  "CREDENTIAL",
-  "CREDENTIALS",
-  "CREDS",
-  "APIKEY",
-  "AUTH",
-  "PRIVATE",
-  "PASSPHRASE",
-  "CERT",
-  "WEBHOOK",
-  "DSN"
-]);
-function isCredentialName(name) {
-  const parts = name.toUpperCase().split(/[^A-Z0-9]+/).filter(Boolean);
-  if (parts.some((p2) => CREDENTIAL_SEGMENTS.has(p2))) return true;
-  const joined = parts.join("");
-  return /TOKEN|SECRET|PASSWORD|APIKEY|CREDENTIAL/.test(joined);
-}
-function normalizeName(name) {
-  return name.toUpperCase().replace(/[^A-Z0-9]+/g, "_");
-}
-var enc = new TextEncoder();
-var dec = new TextDecoder();
-function own2(s2) {
-  return dec.decode(enc.encode(s2));
-}
-
-// src/core/classify/rules.ts
-var file2 = (name) => name ? { type: "file", name } : null;
-var pkg = (name) => name ? { type: "package", name } : null;
-var RULES = [
-  // ── timeouts and cancellations ────────────────────────────────────────────────────────────────
-  { id: "max-exec-time", re: /has exceeded the maximum execution time/i, signal: () => ({ type: "kind", kind: "timeout.cancelled", confidence: 0.9 }) },
-  { id: "op-canceled", re: /\bThe operation was cancell?ed\b/i, signal: () => ({ type: "kind", kind: "timeout.cancelled", confidence: 0.8 }) },
-  { id: "job-canceled", re: /^(?:##\[error\])?The (?:job|run) was cancell?ed|Canceling since a higher priority waiting request/i, signal: () => ({ type: "kind", kind: "timeout.cancelled", confidence: 0.75 }) },
-  // ── resource exhaustion ───────────────────────────────────────────────────────────────────────
-  { id: "no-space", re: /No space left on device|ENOSPC\b/i, signal: () => ({ type: "kind", kind: "resource.exhausted", confidence: 0.9 }) },
-  { id: "heap-oom", re: /heap out of memory|heap limit Allocation failed|ERR_WORKER_OUT_OF_MEMORY|java\.lang\.OutOfMemoryError/i, signal: () => ({ type: "kind", kind: "resource.exhausted", confidence: 0.9 }) },
-  { id: "enomem", re: /\bENOMEM\b|Cannot allocate memory|\bOOMKilled\b|Out of memory: Killed process/i, signal: () => ({ type: "kind", kind: "resource.exhausted", confidence: 0.85 }) },
-  { id: "exit-137", re: /exit(?:ed with)? code 137\b|^Killed\s*$/, signal: () => ({ type: "kind", kind: "resource.exhausted", confidence: 0.7 }) },
-  // ── transient network (before dependency and auth: "429", "Connection reset" inside resolver errors) ──
-  { id: "rate-limit", re: /\b429\b[^\n]{0,40}Too Many Requests|Too Many Requests[^\n]{0,20}\b429\b|\btoomanyrequests\b|pull rate limit|secondary rate limit|API rate limit exceeded/i, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.8 }) },
-  { id: "runner-lost", re: /runner[^\n]{0,80}lost communication with the server/i, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.85 }) },
-  { id: "econn", re: /\b(?:ECONNRESET|ETIMEDOUT|EAI_AGAIN|ESOCKETTIMEDOUT|EPIPE)\b|socket hang up|TLS handshake timeout|Connection reset(?: by peer)?\b|Temporary failure in name resolution|network aborted|net\/http: request canceled while waiting for connection/i, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.8 }) },
-  { id: "http-5xx", re: /\b(?:502 Bad Gateway|503 Service (?:Temporarily )?Unavailable|504 Gateway Time-?out)\b|(?:status(?: code)?|HTTP)[: ]+50[234]\b/i, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.75 }) },
-  { id: "resolve-host", re: /Could not resolve host:? ?([\w.-]+)|getaddrinfo ENOTFOUND ([\w.-]+)/i, signal: (m2) => ({ type: "kind", kind: "transient.network", confidence: 0.6, target: m2[1] ?? m2[2] ? { type: "host", name: m2[1] ?? m2[2] } : null }) },
-  // ── missing secrets / variables ───────────────────────────────────────────────────────────────
-  { id: "input-required", has: ["Input required"], re: /Input required and not supplied: ([A-Za-z_][\w-]*)/, signal: (m2) => ({ type: "missing-input", input: m2[1], confidence: 0.85 }) },
-  { id: "input-is-required", re: /The [`'"]?([A-Za-z_][\w-]*)[`'"]? input is required/i, signal: (m2) => ({ type: "missing-input", input: m2[1], confidence: 0.8 }) },
-  { id: "opts-auth", has: ["opts.auth"], re: /Parameter token or opts\.auth is required/, signal: () => ({ type: "missing-input", input: "token", confidence: 0.8 }) },
-  { id: "secret-not-configured", re: /argument is empty\. Maybe the secret has not been configured|secret (?:has not been|is not|was not) (?:configured|set|provided)|\bsecret(?: [\w-]+)? not found\b/i, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.8 }) },
-  { id: "context-access", re: /Context access might be invalid: ([A-Za-z_][A-Za-z0-9_]*)/, signal: (m2) => ({ type: "missing-name", name: m2[1], confidence: 0.6 }) },
-  { id: "secrets-ref", re: /\b(secrets|vars)\.([A-Za-z_][A-Za-z0-9_]*)\b[^\n]{0,60}\b(?:not (?:set|found|defined|available)|is (?:empty|missing|required))/i, signal: (m2) => ({ type: "missing-name", name: m2[2], confidence: 0.8, hint: m2[1].toLowerCase() === "vars" ? "variable" : "secret" }) },
-  { id: "set-env-var", joinPrevious: true, re: /\b(?:set|provide|define|specify|export)(?: a| an| the)? [`'"]?([A-Z][A-Z0-9_]{2,})[`'"]? (?:environment variable|env var|secret)/, signal: (m2) => ({ type: "missing-name", name: m2[1], confidence: 0.8 }) },
-  { id: "is-not-set", re: /\b[`'"$]?([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{3,})[`'"]? (?:environment variable |env var |secret |variable )?(?:is not set|is not defined|is empty|must be set|is required but (?:was )?not (?:set|provided))\b/, signal: (m2) => ({ type: "missing-name", name: m2[1], confidence: 0.75 }) },
-  { id: "unbound-variable", has: ["unbound variable"], re: /\b([A-Za-z_][A-Za-z0-9_]*): unbound variable/, signal: (m2) => ({ type: "missing-name", name: m2[1], confidence: 0.75 }) },
-  { id: "no-npm-token", re: /ENONPMTOKEN|No npm token specified/, signal: () => ({ type: "missing-name", name: "NPM_TOKEN", confidence: 0.85, hint: "secret" }) },
-  { id: "creds-unloaded", re: /Credentials could not be loaded|Could not load credentials from any providers/, signal: () => ({ type: "credentials-unloaded", confidence: 0.5 }) },
-  { id: "expr-empty", re: /Error when evaluating '[^']+' for job '[^']+'.*Unexpected value ''/, signal: () => ({ type: "missing-unnamed", hint: "variable", confidence: 0.55 }) },
-  { id: "region-missing", re: /Region not specified|You must specify a region|Missing region in config|\bRegion is missing\b/i, signal: () => ({ type: "missing-name", name: "AWS_REGION", confidence: 0.6, hint: "variable" }) },
-  // ── present but wrong credentials ─────────────────────────────────────────────────────────────
-  { id: "aws-invalid", re: /security token included in the request is (?:invalid|expired)|InvalidClientTokenId|UnrecognizedClientException|InvalidAccessKeyId|SignatureDoesNotMatch|ExpiredToken/, signal: () => ({ type: "auth", confidence: 0.85 }) },
-  { id: "bad-credentials", re: /\bBad credentials\b|invalid username or password|incorrect username or password|requested access to the resource is denied|authentication failed|failed to authenticate|could not authenticate|\bunauthenticated\b|User cannot be authenticated/i, signal: () => ({ type: "auth", confidence: 0.8 }) },
-  { id: "http-401", re: /\b401\b[^\n]{0,40}Unauthori[sz]ed|Unauthori[sz]ed[^\n]{0,20}\b401\b|\bE401\b|status(?: code)?:? 401\b|\(401\)|\b401\b[^\n]{0,60}\btoken\b/i, signal: () => ({ type: "auth", confidence: 0.8 }) },
-  { id: "token-invalid", re: /\b(?:invalid|expired|revoked) (?:access |auth |api |bearer |personal access )?token\b|\btoken (?:has been |had been |is |has |was )?(?:invalid|expired|revoked)\b|\binvalid_token\b|\bbad_auth\b/i, signal: () => ({ type: "auth", confidence: 0.8 }) },
-  { id: "http-403", re: /\b403\b[^\n]{0,40}Forbidden|Forbidden[^\n]{0,20}\b403\b|\bE403\b/i, signal: () => ({ type: "auth", confidence: 0.6 }) },
-  { id: "token-not-found", re: /\btoken not found\b|\bnot logged in\b|need auth\b|ENEEDAUTH/i, signal: () => ({ type: "auth", confidence: 0.5, weak: true }) },
-  // ── invalid configuration ─────────────────────────────────────────────────────────────────────
-  { id: "invalid-workflow", has: ["nvalid workflow file"], re: /Invalid workflow file:? ?([^\s#]+)?/, signal: (m2) => ({ type: "kind", kind: "config.invalid", confidence: 0.9, target: file2(m2[1]) }) },
-  { id: "unable-parse-file", re: /(?:Unable|Failed|failed|unable) to (?:parse|load|read)(?: (?:the )?configuration from)? [`'"]?([\w./-]+\.(?:ya?ml|toml|json|jsonc|ini|cfg|conf|hcl|tf))[`'"]?/, signal: (m2) => ({ type: "kind", kind: "config.invalid", confidence: 0.8, target: file2(m2[1]) }) },
-  { id: "yaml-error", re: /YAMLException|YAML parse exception|bad indentation of a mapping entry|mapping values are not allowed|did not find expected key|could not find expected ':'|yaml: line \d+:|found character that cannot start any token/, signal: () => ({ type: "kind", kind: "config.invalid", confidence: 0.8 }) },
-  { id: "json-config", re: /Unexpected token .{0,20} in JSON at position \d+|is not valid JSON|JSONDecodeError|Unexpected end of JSON input/, signal: () => ({ type: "kind", kind: "config.invalid", confidence: 0.6 }) },
-  { id: "enoent-config", re: /ENOENT: no such file or directory, (?:open|stat|lstat) '([^']*(?:config|rc|\.ya?ml|\.json|\.toml|\.env)[^']*)'/i, signal: (m2) => ({ type: "kind", kind: "config.invalid", confidence: 0.7, target: file2(m2[1]) }) },
-  { id: "toml-error", re: /(?:wrangler|Cargo|pyproject|netlify)\.toml[^\n]{0,80}(?:error|invalid|unknown field|expected)|TOML parse error|Failed to parse TOML/i, signal: (m2) => ({ type: "kind", kind: "config.invalid", confidence: 0.75, target: file2(/([\w-]+\.toml)/.exec(m2[0])?.[1]) }) },
-  { id: "terraform-invalid", re: /^(?:│\s*)?Error: (?:Invalid|Unsupported argument|Unsupported block type|Missing required argument|Reference to undeclared|Duplicate)[^\n]*$/, signal: () => ({ type: "kind", kind: "config.invalid", confidence: 0.65 }) },
-  { id: "tf-file", re: /^(?:│\s*)?\s*on ([\w./-]+\.tf) line \d+/, signal: (m2) => ({ type: "kind", kind: "config.invalid", confidence: 0.5, target: file2(m2[1]) }) },
-  // ── dependency resolution ─────────────────────────────────────────────────────────────────────
-  { id: "npm-eresolve", re: /\bERESOLVE\b|unable to resolve dependency tree/, signal: () => ({ type: "kind", kind: "dependency.resolution", confidence: 0.85 }) },
-  { id: "npm-etarget", re: /No matching version found for ((?:@[^\s@/]+\/)?[^\s@]+)@|notarget No (?:matching|compatible) version found(?: for|:) ((?:@[^\s@/]+\/)?[^\s@]+)@/, signal: (m2) => ({ type: "kind", kind: "dependency.resolution", confidence: 0.85, target: pkg(m2[1] ?? m2[2]) }) },
-  { id: "npm-etarget-code", re: /\bcode ETARGET\b/, signal: () => ({ type: "kind", kind: "dependency.resolution", confidence: 0.75 }) },
-  { id: "npm-lock", re: /`npm ci` can only install packages when your package\.json and package-lock\.json|npm ci.{0,40}lock file.{0,40}(?:out of sync|not in sync)/, signal: () => ({ type: "kind", kind: "dependency.resolution", confidence: 0.85, target: file2("package-lock.json") }) },
-  { id: "yarn-lock", re: /YN0028|lockfile would have been (?:modified|created)|Your lockfile needs to be updated, but yarn was run with `--frozen-lockfile`/, signal: () => ({ type: "kind", kind: "dependency.resolution", confidence: 0.85, target: file2("yarn.lock") }) },
-  { id: "pnpm-lock", re: /ERR_PNPM_OUTDATED_LOCKFILE|pnpm-lock\.yaml is not up to date/, signal: () => ({ type: "kind", kind: "dependency.resolution", confidence: 0.85, target: file2("pnpm-lock.yaml") }) },
-  { id: "pip", re: /ResolutionImpossible|because these package versions have conflicting dependencies|No matching distribution found for ([\w.[\]-]+)/, signal: (m2) => ({ type: "kind", kind: "dependency.resolution", confidence: 0.85, target: pkg(m2[1]) }) },
-  { id: "maven", re: /Could not resolve dependencies for project|Cannot resolve (?:project )?dependencies|Could not find artifact \S+|Failed to collect dependencies at/, signal: () => ({ type: "kind", kind: "dependency.resolution", confidence: 0.8 }) },
-  { id: "go-mod", re: /^go: (?:finding module for package \S+\n)?([\w./-]+)(?:@\S+)?: (?:module [\w./-]+ not found|reading [^\n]*: 404|unknown revision|invalid version)|cannot find module providing package ([\w./-]+)/, signal: (m2) => ({ type: "kind", kind: "dependency.resolution", confidence: 0.8, target: pkg(m2[1] ?? m2[2]) }) },
-  { id: "cargo-dep", re: /failed to select a version for the requirement `([\w-]+)|no matching package named `([\w-]+)` found/, signal: (m2) => ({ type: "kind", kind: "dependency.resolution", confidence: 0.8, target: pkg(m2[1] ?? m2[2]) }) },
-  // ── code failures ─────────────────────────────────────────────────────────────────────────────
-  { id: "jest-summary", re: /^\s*Tests:\s+\d+ failed\b|^\s*Test Suites:\s+\d+ failed\b|^FAIL\s+\S+\.(?:test|spec)\.[jt]sx?\b/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.8 }) },
-  { id: "expect-received", re: /expect\(received\)|^\s*● .+ › /, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.7 }) },
-  { id: "pytest", re: /^FAILED \S+::\S+|^=+ (?:\d+ (?:passed|skipped|warnings?), )*\d+ failed|^E\s+AssertionError\b/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.8 }) },
-  { id: "assertion", re: /\bAssertionError\b|\bAssertionFailedError\b|\bassert(?:ion)? failed\b/i, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.65 }) },
-  { id: "tsc", re: /\berror TS\d{4,5}\b/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.8 }) },
-  { id: "go-test", re: /^--- FAIL: \S+|^FAIL\s+[\w./-]+\s+\d+(?:\.\d+)?s$/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.8 }) },
-  { id: "cargo", re: /^error\[E\d{4}\]|^error: could not compile `/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.8 }) },
-  { id: "compile", re: /\[ERROR\] COMPILATION ERROR|^\S+\.(?:java|kt|c|cc|cpp|go|rs|py|ts|js)(?::\d+)+:? error:|Compilation failed|Build FAILED\.|There (?:was|were) \d+ failures?:/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.65 }) },
-  { id: "syntax-error", re: /^\s*(?:Uncaught )?SyntaxError: /, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.6 }) }
-];
-var PREFILTER_KEYWORDS = [
-  "error",
-  "err!",
-  "fail",
-  "denied",
-  "unauthori",
-  "credential",
-  "token",
-  "secret",
-  "key",
-  "password",
-  "not set",
-  "unbound",
-  "not defined",
-  "is empty",
-  "must be set",
-  "required",
-  "environment variable",
-  "env var",
-  "econn",
-  "etimedout",
-  "eai_again",
-  "esockettimedout",
-  "epipe",
-  "socket hang",
-  "tls handshake",
-  "connection reset",
-  "name resolution",
-  "network",
-  "too many requests",
-  "toomanyrequests",
-  "rate limit",
-  "lost communication",
-  "exceeded",
-  "cancel",
-  "space left",
-  "enospc",
-  "heap",
-  "memory",
-  "enomem",
-  "oomkilled",
-  "killed",
-  "137",
-  "401",
-  "403",
-  "429",
-  "502",
-  "503",
-  "504",
-  "resolv",
-  "etarget",
-  "no matching",
-  "lock",
-  "yn0028",
-  "yaml",
-  "invalid",
-  "parse",
-  "unexpected",
-  "enoent",
-  "tests:",
-  "suites:",
-  "assert",
-  "expect(",
-  "--- fail",
-  "region",
-  "context access",
-  "argument",
-  "indentation",
-  "mapping values",
-  "forbidden",
-  "authenticat",
-  "auth",
-  "logged in",
-  "could not",
-  "cannot",
-  "unable",
-  "toml",
-  "artifact",
-  "not found",
-  "version found",
-  "conflicting",
-  "resolutionimpossible",
-  "go: ",
-  "syntaxerror",
-  "compilation",
-  "build failed",
-  "●"
-];
-function keywordScanner(keywords) {
-  const ascii = keywords.filter((k2) => [...k2].every((ch) => ch.charCodeAt(0) < 128));
-  const other = keywords.filter((k2) => !ascii.includes(k2));
-  const goto = [/* @__PURE__ */ new Map()];
-  const out = [false];
-  for (const k2 of ascii) {
-    let st2 = 0;
-    for (const ch of k2.toLowerCase()) {
-      const c2 = ch.charCodeAt(0);
-      let nx = goto[st2].get(c2);
-      if (nx === void 0) {
-        nx = goto.length;
-        goto.push(/* @__PURE__ */ new Map());
-        out.push(false);
-        goto[st2].set(c2, nx);
-      }
-      st2 = nx;
-    }
-    out[st2] = true;
-  }
-  const n2 = goto.length;
-  const table = new Int32Array(n2 * 128);
-  const fail = new Int32Array(n2);
-  const final = new Uint8Array(n2);
-  const queue = [];
-  for (let c2 = 0; c2 < 128; c2++) {
-    const nx = goto[0].get(c2);
-    table[c2] = nx ?? 0;
-    if (nx !== void 0) queue.push(nx);
-  }
-  for (let i2 = 0; i2 < n2; i2++) final[i2] = out[i2] ? 1 : 0;
-  while (queue.length) {
-    const st2 = queue.shift();
-    if (final[fail[st2]]) final[st2] = 1;
-    for (let c2 = 0; c2 < 128; c2++) {
-      const nx = goto[st2].get(c2);
-      if (nx !== void 0) {
-        fail[nx] = table[fail[st2] * 128 + c2];
-        table[st2 * 128 + c2] = nx;
-        queue.push(nx);
-      } else {
-        table[st2 * 128 + c2] = table[fail[st2] * 128 + c2];
-      }
-    }
-  }
-  return (s2) => {
-    let st2 = 0;
-    for (let i2 = 0; i2 < s2.length; i2++) {
-      let c2 = s2.charCodeAt(i2);
-      if (c2 >= 128) {
-        st2 = 0;
-        continue;
-      }
-      if (c2 >= 65 && c2 <= 90) c2 |= 32;
-      st2 = table[st2 * 128 + c2];
-      if (final[st2]) return true;
-    }
-    for (const k2 of other) if (s2.includes(k2)) return true;
-    return false;
-  };
-}
-var scan = keywordScanner(PREFILTER_KEYWORDS);
-var PREFILTER = { test: scan };
-
-// src/core/classify/engine.ts
-var MAX_EVIDENCE = 50;
-var MAX_BUCKETS = 64;
-var MAX_ENV_NAMES = 256;
-var MAX_STEPS = 512;
-var MAX_TAIL = 20;
-var SPECIFICITY = {
-  "secret.missing": 9,
-  "variable.missing": 8,
-  "credential.invalid": 8,
-  "config.invalid": 7,
-  "dependency.resolution": 6,
-  "resource.exhausted": 6,
-  "timeout.cancelled": 5,
-  "transient.network": 5,
-  "code.failure": 4,
-  unknown: 0
-};
-var STEP_HEADER = /^(?:##\[group\])?(?:> )?Run (\S.*)$/;
-var BLOCK_HEADER = /^ {2}(env|with):\s*$/;
-var BLOCK_ENTRY = /^ {4}([A-Za-z_][A-Za-z0-9_-]*): ?(.*)$/;
-var ERRORISH = /##\[error\]|^Error:|\berror\b|\bERR!|FAILED|fatal:/i;
-function targetKey2(kind, t2) {
-  return t2 ? `${kind}|${t2.type}:${t2.name}` : `${kind}|-`;
-}
-function fingerprint(kind, target, ctx) {
-  const basis = [kind, target ? `${target.type}:${target.name}` : "-", ctx.job_name ?? "", `${ctx.repo.owner}/${ctx.repo.repo}`].join("\n");
-  return createHash4("sha256").update(basis).digest("hex").slice(0, 16);
-}
-function summarize(kind, t2, step) {
-  const name = t2 ? `${t2.type} ${t2.name}` : void 0;
-  const where = step ? ` in step "${step}"` : "";
-  switch (kind) {
-    case "secret.missing":
-      return t2?.type === "step" ? `A required secret input of step "${t2.name}" was empty: the secret is missing or not available to this run.` : `The secret ${t2 ? t2.name : "(name not shown in the log)"} is missing or empty${where}.`;
-    case "variable.missing":
-      return `The configuration variable ${t2 ? t2.name : "(name not shown in the log)"} is missing or empty${where}.`;
-    case "credential.invalid":
-      return `A credential${t2 ? ` (${t2.name})` : ""} was supplied but rejected (invalid, expired or without permission)${where}.`;
-    case "config.invalid":
-      return `A configuration file${t2 ? ` (${t2.name})` : ""} is invalid or missing${where}.`;
-    case "transient.network":
-      return `A transient network or service error${t2 ? ` reaching ${t2.name}` : ""} failed the job${where}; a re-run will likely pass.`;
-    case "timeout.cancelled":
-      return `The job was cancelled or hit its time limit${where}.`;
-    case "resource.exhausted":
-      return `The runner ran out of disk or memory${where}.`;
-    case "dependency.resolution":
-      return `Dependencies could not be resolved${name ? ` (${name})` : ""}${where}.`;
-    case "code.failure":
-      return `Tests or compilation failed${where}: a code problem, not an environment one.`;
-    default:
-      return "The failure could not be classified with confidence.";
-  }
-}
-var ClassifierState = class {
-  constructor(ctx, opts = {}) {
-    this.ctx = ctx;
-    this.known = opts.knownValues ?? [];
-  }
-  lineNo = 0;
-  prev = "";
-  stepId = 0;
-  stepName;
-  stepNames = /* @__PURE__ */ new Map();
-  block = null;
-  stepEnv = /* @__PURE__ */ new Map();
-  envSeen = /* @__PURE__ */ new Map();
-  varsMentioned = /* @__PURE__ */ new Set();
-  stepsWithError = /* @__PURE__ */ new Set();
-  buckets = /* @__PURE__ */ new Map();
-  tail = [];
-  known;
-  /** Feed one raw line (without its newline). */
-  push(raw) {
-    this.lineNo++;
-    const text = cleanLine(raw);
-    if (text.length === 0) {
-      this.block = null;
-      this.prev = text;
-      return;
-    }
-    this.trackStructure(text);
-    if (PREFILTER.test(text)) this.applyRules(text);
-    this.prev = text;
-  }
-  trackStructure(text) {
-    const c0 = text.charCodeAt(0);
-    if (c0 === 32) {
-      const h2 = BLOCK_HEADER.exec(text);
-      if (h2) {
-        this.block = h2[1];
-        return;
-      }
-      if (this.block) {
-        const e = BLOCK_ENTRY.exec(text);
-        if (e) {
-          this.recordEntry(e[1], (e[2] ?? "").trim(), text);
-          return;
-        }
-        if (!text.startsWith("      ")) this.block = null;
-      }
-      if (text.includes("vars.")) this.noteVars(text);
-      return;
-    }
-    this.block = null;
-    if (c0 === 35 && text.startsWith("##[endgroup]")) return;
-    const s2 = STEP_HEADER.exec(text);
-    if (s2) {
-      this.stepId++;
-      this.stepName = own2(s2[1].slice(0, 200).trim());
-      if (this.stepNames.size < MAX_STEPS) this.stepNames.set(this.stepId, this.stepName);
-      this.stepEnv = /* @__PURE__ */ new Map();
-      return;
-    }
-    if (text.includes("vars.")) this.noteVars(text);
-  }
-  noteVars(text) {
-    for (const m2 of text.matchAll(/\bvars\.([A-Za-z_][A-Za-z0-9_]*)/g)) {
-      if (this.varsMentioned.size < MAX_ENV_NAMES) this.varsMentioned.add(own2(normalizeName(m2[1])));
-    }
-  }
-  recordEntry(name, value, text) {
-    if (this.block !== "env" && this.block !== "with") return;
-    const state = value === "" ? "empty" : value.includes("***") ? "masked" : "set";
-    if (this.block === "with" && state !== "masked") return;
-    const key = this.block === "env" ? name : `input:${name}`;
-    const before = this.stepEnv.get(key);
-    if (before !== "empty" && this.stepEnv.size < MAX_ENV_NAMES) this.stepEnv.set(own2(key), state);
-    if (this.block === "env" && (state !== "set" || this.envSeen.has(name)) && (this.envSeen.size < MAX_ENV_NAMES || this.envSeen.has(name))) {
-      const prior = this.envSeen.get(name);
-      if (!(prior && prior.state === "empty" && prior.step === this.stepId)) {
-        this.envSeen.set(own2(name), { state, step: this.stepId, line: this.lineNo, text: own2(text) });
-      }
-    }
-  }
-  applyRules(text) {
-    if (ERRORISH.test(text)) {
-      if (this.stepsWithError.size < MAX_STEPS) this.stepsWithError.add(this.stepId);
-      this.tail.push(this.evidence(text, this.lineNo));
-      if (this.tail.length > MAX_TAIL) this.tail.shift();
-    }
-    for (const rule of RULES) {
-      if (rule.has && !rule.has.some((h2) => text.includes(h2))) continue;
-      const subject = rule.joinPrevious ? `${this.prev} ${text}` : text;
-      rule.re.lastIndex = 0;
-      const m2 = rule.re.exec(subject);
-      if (!m2) continue;
-      const sig = rule.signal(m2);
-      if (!sig) continue;
-      if (this.stepsWithError.size < MAX_STEPS) this.stepsWithError.add(this.stepId);
-      this.resolve(sig, text);
-      return;
-    }
-  }
-  evidence(text, line) {
-    const ev = { line, text: own2(evidenceText(text, this.known)) };
-    if (this.ctx.job_id !== void 0) ev.job_id = this.ctx.job_id;
-    if (this.ctx.job_name !== void 0) ev.job_name = this.ctx.job_name;
-    if (this.stepName !== void 0) ev.step = this.stepName.slice(0, 200);
-    return ev;
-  }
-  add(kind, target, confidence, text, extra) {
-    const key = targetKey2(kind, target);
-    let b2 = this.buckets.get(key);
-    if (!b2) {
-      if (this.buckets.size >= MAX_BUCKETS) return;
-      b2 = { kind, target, confidence, evidence: [], firstLine: this.lineNo, hits: 0 };
-      this.buckets.set(key, b2);
-    }
-    b2.hits++;
-    b2.confidence = Math.max(b2.confidence, confidence);
-    if (extra && b2.evidence.length < MAX_EVIDENCE && !b2.evidence.some((e) => e.line === extra.line)) {
-      b2.evidence.push(this.evidence(extra.text, extra.line));
-    }
-    if (b2.evidence.length < MAX_EVIDENCE && !b2.evidence.some((e) => e.line === this.lineNo)) b2.evidence.push(this.evidence(text, this.lineNo));
-  }
-  /** Credential-looking entries of the current step's env block with a given state. */
-  stepCreds(state) {
-    const out = [];
-    for (const [k2, v2] of this.stepEnv) if (v2 === state && !k2.startsWith("input:") && isCredentialName(k2)) out.push(k2);
-    return out;
-  }
-  envEvidence(name) {
-    const e = this.envSeen.get(name);
-    return e ? { line: e.line, text: e.text } : void 0;
-  }
-  missingByName(name, confidence, hint, text) {
-    const norm = normalizeName(name);
-    const isVar = hint === "variable" || hint !== "secret" && (this.varsMentioned.has(norm) || !isCredentialName(name));
-    if (this.stepEnv.get(name) === "masked") {
-      this.add("credential.invalid", { type: "secret", name }, 0.6, text, this.envEvidence(name));
-      return;
-    }
-    const evidence = this.envEvidence(name);
-    const empty = this.envSeen.get(name)?.state === "empty";
-    if (isVar) {
-      if (hint === "variable" && name === "AWS_REGION" && !empty && !this.envSeen.has("AWS_DEFAULT_REGION")) {
-        this.add("variable.missing", null, confidence, text);
-        return;
-      }
-      this.add("variable.missing", { type: "variable", name }, empty ? Math.max(confidence, 0.8) : confidence, text, evidence);
-    } else {
-      this.add("secret.missing", { type: "secret", name }, empty ? Math.max(confidence, 0.9) : confidence, text, evidence);
-    }
-  }
-  resolve(sig, text) {
-    switch (sig.type) {
-      case "kind":
-        this.add(sig.kind, sig.target ?? null, sig.confidence, text);
-        return;
-      case "missing-name":
-        this.missingByName(sig.name, sig.confidence, sig.hint, text);
-        return;
-      case "missing-unnamed": {
-        const empties = sig.hint === "secret" ? this.stepCreds("empty") : [];
-        if (empties.length === 1) this.missingByName(empties[0], 0.9, "secret", text);
-        else this.add(sig.hint === "secret" ? "secret.missing" : "variable.missing", null, sig.confidence, text);
-        return;
-      }
-      case "missing-input": {
-        const want = normalizeName(sig.input);
-        for (const [k2, v2] of this.stepEnv) {
-          if (v2 === "empty" && !k2.startsWith("input:") && (normalizeName(k2) === want || normalizeName(k2).endsWith(`_${want}`))) {
-            this.missingByName(k2, 0.9, void 0, text);
-            return;
-          }
-        }
-        const empties = this.stepCreds("empty");
-        if (empties.length === 1 && isCredentialName(sig.input)) {
-          this.missingByName(empties[0], 0.85, "secret", text);
-          return;
-        }
-        const target = this.stepName ? { type: "step", name: this.stepName.slice(0, 200) } : null;
-        if (isCredentialName(sig.input)) this.add("secret.missing", target, sig.confidence, text);
-        else this.add("variable.missing", target, Math.min(sig.confidence, 0.55), text);
-        return;
-      }
-      case "credentials-unloaded": {
-        const empties = this.stepCreds("empty");
-        if (empties.length > 0) this.missingByName(empties[0], 0.85, "secret", text);
-        else this.add("credential.invalid", null, sig.confidence, text);
-        return;
-      }
-      case "auth": {
-        const empties = this.stepCreds("empty");
-        if (empties.length > 0) {
-          this.missingByName(empties[0], 0.9, "secret", text);
-          return;
-        }
-        let masked = this.stepCreds("masked");
-        if (masked.length > 1) {
-          const lower = text.toLowerCase();
-          const score = (n2) => n2.toLowerCase().split(/[^a-z0-9]+/).filter((p2) => p2.length >= 3 && lower.includes(p2)).length;
-          const best = Math.max(...masked.map(score));
-          const top = masked.filter((n2) => score(n2) === best);
-          if (best > 0 && top.length === 1) masked = top;
-        }
-        const maskedInputs = [...this.stepEnv].filter(([k2, v2]) => v2 === "masked" && k2.startsWith("input:")).length;
-        if (masked.length === 1) {
-          const name = masked[0];
-          this.add("credential.invalid", { type: "secret", name }, sig.weak ? 0.6 : Math.max(sig.confidence, 0.85), text, this.envEvidence(name));
-        } else if (masked.length > 1 || maskedInputs > 0) {
-          this.add("credential.invalid", null, sig.weak ? 0.5 : Math.max(sig.confidence, 0.8), text);
-        } else {
-          this.add("credential.invalid", null, sig.weak ? 0.4 : Math.min(sig.confidence, 0.7), text);
-        }
-        return;
-      }
-    }
-  }
-  /** Close the stream and produce incidents, strongest first. */
-  finish() {
-    for (const [name, e] of this.envSeen) {
-      if (e.state !== "empty" || !this.stepsWithError.has(e.step)) continue;
-      const covered = [...this.buckets.values()].some((b2) => b2.target?.name === name);
-      if (covered) continue;
-      const stepName = this.stepNames.get(e.step);
-      const ev = { line: e.line, text: evidenceText(e.text, this.known) };
-      if (this.ctx.job_id !== void 0) ev.job_id = this.ctx.job_id;
-      if (this.ctx.job_name !== void 0) ev.job_name = this.ctx.job_name;
-      if (stepName) ev.step = stepName;
-      const norm = normalizeName(name);
-      const asVar = this.varsMentioned.has(norm) || !isCredentialName(name);
-      const kind = asVar ? "variable.missing" : "secret.missing";
-      const conf = asVar ? this.varsMentioned.has(norm) ? 0.7 : 0.35 : 0.6;
-      const key = targetKey2(kind, { type: asVar ? "variable" : "secret", name });
-      if (this.buckets.size < MAX_BUCKETS) {
-        this.buckets.set(key, { kind, target: { type: asVar ? "variable" : "secret", name }, confidence: conf, evidence: [ev], firstLine: e.line, hits: 1 });
-      }
-    }
-    const all = [...this.buckets.values()];
-    for (const b2 of all.filter((x2) => x2.target === null)) {
-      const host = all.filter((x2) => x2.kind === b2.kind && x2.target !== null).sort((a2, c2) => c2.confidence - a2.confidence)[0];
-      if (!host) continue;
-      host.confidence = Math.max(host.confidence, b2.confidence);
-      for (const ev of b2.evidence) if (host.evidence.length < MAX_EVIDENCE && !host.evidence.some((e) => e.line === ev.line)) host.evidence.push(ev);
-      this.buckets.delete(targetKey2(b2.kind, null));
-    }
-    const hasMissing = [...this.buckets.values()].some((b2) => b2.kind === "secret.missing" && b2.confidence >= 0.8);
-    if (hasMissing) {
-      for (const b2 of this.buckets.values()) if (b2.kind === "credential.invalid") b2.confidence = Math.min(b2.confidence, 0.45);
-    }
-    const buckets = [...this.buckets.values()].sort(
-      (a2, b2) => b2.confidence - a2.confidence || SPECIFICITY[b2.kind] - SPECIFICITY[a2.kind] || a2.firstLine - b2.firstLine
-    );
-    const incidents = buckets.map((b2) => this.toIncident(b2.kind, b2.target, b2.confidence, b2.evidence));
-    if (incidents.length === 0) {
-      incidents.push(this.toIncident("unknown", null, 0.2, this.tail.slice(-MAX_EVIDENCE)));
-    }
-    return incidents;
-  }
-  toIncident(kind, target, confidence, evidence) {
-    const evs = [...evidence].sort((a2, b2) => a2.line - b2.line).slice(0, MAX_EVIDENCE);
-    const step = evs.find((e) => e.step)?.step;
-    const inc = {
-      kind,
-      target,
-      confidence: Math.round(Math.min(1, Math.max(0, confidence)) * 100) / 100,
-      fingerprint: fingerprint(kind, target, this.ctx),
-      summary: summarize(kind, target, step),
-      evidence: evs,
-      repo: this.ctx.repo
-    };
-    if (this.ctx.run !== void 0) inc.run = this.ctx.run;
-    if (this.ctx.environment !== void 0) inc.environment = this.ctx.environment;
-    return inc;
-  }
-};
-
-// src/core/classify/index.ts
-var LineSplitter = class {
-  constructor(onLine) {
-    this.onLine = onLine;
-  }
-  partial = "";
-  overflow = false;
-  decoder = null;
-  write(chunk) {
-    let text;
-    if (typeof chunk === "string") {
-      text = this.decoder ? this.decoder.decode() + chunk : chunk;
-      this.decoder = null;
-    } else {
-      this.decoder ??= new TextDecoder("utf-8");
-      text = this.decoder.decode(chunk, { stream: true });
-    }
-    let start = 0;
-    for (; ; ) {
-      const nl = text.indexOf("\n", start);
-      if (nl === -1) break;
-      const piece = text.slice(start, nl);
-      if (this.overflow) {
-        this.onLine(this.partial);
-      } else {
-        this.onLine(this.partial.length ? this.partial + piece : piece);
-      }
-      this.partial = "";
-      this.overflow = false;
-      start = nl + 1;
-    }
-    if (start < text.length && !this.overflow) {
-      this.partial += text.slice(start);
-      if (this.partial.length > MAX_LINE_CHARS) {
-        this.partial = this.partial.slice(0, MAX_LINE_CHARS);
-        this.overflow = true;
-      }
-    }
-  }
-  end() {
-    if (this.decoder) {
-      const rest = this.decoder.decode();
-      this.decoder = null;
-      if (rest) this.write(rest);
-    }
-    if (this.partial.length > 0 || this.overflow) this.onLine(this.partial);
-    this.partial = "";
-    this.overflow = false;
-  }
-};
-function classifyText(log, context, options = {}) {
-  const state = new ClassifierState(context, options);
-  let start = 0;
-  for (; ; ) {
-    const nl = log.indexOf("\n", start);
-    if (nl === -1) break;
-    state.push(log.slice(start, nl));
-    start = nl + 1;
-  }
-  if (start < log.length) state.push(log.slice(start));
-  return state.finish();
-}
-async function classify(log, context, options = {}) {
-  if (typeof log === "string") return classifyText(log, context, options);
-  const state = new ClassifierState(context, options);
-  const splitter = new LineSplitter((line) => state.push(line));
-  for await (const chunk of log) splitter.write(chunk);
-  splitter.end();
-  return state.finish();
-}
-
-// src/pipeline/evidence.ts
-var runRefOf = (run2) => ({
-  id: run2.id,
-  attempt: run2.run_attempt,
-  workflow_name: run2.name,
-  head_sha: run2.head_sha,
-  head_branch: run2.head_branch,
-  event: run2.event,
-  from_fork: run2.from_fork,
-  actor: run2.actor ?? void 0,
-  pull_requests: run2.pull_requests,
-  html_url: run2.html_url
-});
-var KIND_RANK = {
-  "credential.invalid": 9,
-  "secret.missing": 8,
-  "variable.missing": 7,
-  "config.invalid": 6,
-  "dependency.resolution": 5,
-  "resource.exhausted": 4,
-  "timeout.cancelled": 3,
-  "transient.network": 2,
-  "code.failure": 1,
-  unknown: 0
-};
-function primaryIncident(incidents) {
-  if (incidents.length === 0) return null;
-  const credential = incidents.find((i2) => i2.kind === "credential.invalid" && i2.confidence >= 0.5);
-  if (credential) return credential;
-  return [...incidents].sort(
-    (a2, b2) => b2.confidence - a2.confidence || KIND_RANK[b2.kind] - KIND_RANK[a2.kind]
-  )[0];
-}
-async function gatherEvidence(runs, repo, run2, environment) {
-  const jobs = await runs.listFailedJobs(repo, run2.id);
-  const incidents = [];
-  for (const job of jobs) {
-    const log = await runs.downloadJobLog(repo, job.id);
-    const found = await classify(log, {
-      repo,
-      run: runRefOf(run2),
-      job_id: job.id,
-      job_name: job.name,
-      environment
-    });
-    incidents.push(...found);
-  }
-  return incidents;
-}
-
-// src/pipeline/fingerprint-key.ts
-import { createHash as createHash5 } from "node:crypto";
-var LABEL = new TextEncoder().encode("living-bridge/value-fingerprint-key/v1");
-async function fingerprintKeyOf(signer) {
-  const sig = await signer.sign(LABEL);
-  return createHash5("sha256").update(sig).digest("hex");
-}
-
-// src/pipeline/repo-files.ts
-var import_yaml2 = __toESM(require_dist(), 1);
-function parseRepoConfig(text, source = REPO_CONFIG_PATH) {
-  if (text === null || text.trim() === "") return RepoConfig.parse({});
-  let data;
-  try {
-    data = (0, import_yaml2.parse)(text);
-  } catch (err) {
-    throw new SchemaError(source, [{ path: "(root)", message: `not valid YAML: ${err.message.split("\n")[0]}` }]);
-  }
-  return parseWith(RepoConfig, data ?? {}, source);
-}
-function parseEnvironmentFile(text, source = ENVIRONMENT_FILE_PATH) {
-  let data;
-  try {
-    data = JSON.parse(text);
-  } catch (err) {
-    throw new SchemaError(source, [{ path: "(root)", message: `not valid JSON: ${err.message}` }]);
-  }
-  return parseWith(EnvironmentFile, data, source);
-}
-async function loadRepoConfig(github, repo, ref) {
-  const file3 = await github.readFile(repo, REPO_CONFIG_PATH, ref);
-  return parseRepoConfig(file3?.content ?? null);
-}
-async function loadEnvironmentFile(github, repo, ref) {
-  const file3 = await github.readFile(repo, ENVIRONMENT_FILE_PATH, ref);
-  return file3 ? parseEnvironmentFile(file3.content) : null;
 }
 
 // src/core/env-plan/types.ts
@@ -66771,6 +65905,1283 @@ function renderDriftTable(plan, report, opts = {}) {
   return lines.join("\n");
 }
 
+// src/engines/regenerate-config.ts
+var import_yaml = __toESM(require_dist(), 1);
+var REGENERATE_BRANCH_PREFIX = "living-bridge/regenerate-";
+function regenerateBranch(path7) {
+  const slug = path7.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 80) || "config";
+  return `${REGENERATE_BRANCH_PREFIX}${slug}`;
+}
+function renderTemplate(template, variables) {
+  const unknown2 = /* @__PURE__ */ new Set();
+  const content = template.replace(/(\$?)\{\{([\s\S]*?)\}\}/g, (whole, dollar, inner) => {
+    if (dollar === "$") return whole;
+    const m2 = /^\s*vars\.([A-Za-z_][A-Za-z0-9_]*)\s*$/.exec(inner);
+    const name = m2?.[1];
+    if (name !== void 0 && Object.prototype.hasOwnProperty.call(variables, name)) {
+      const value = variables[name];
+      if (typeof value === "string") return value;
+    }
+    unknown2.add(`{{${inner}}}`.replace(/\s+/g, " "));
+    return whole;
+  });
+  if (unknown2.size > 0) {
+    const list = [...unknown2];
+    return { ok: false, unknown: list, error: `unknown placeholder${list.length > 1 ? "s" : ""} ${list.join(", ")}: declare the variable${list.length > 1 ? "s" : ""} in .github/environment.json or fix the template` };
+  }
+  return { ok: true, content };
+}
+function validateRendered(path7, content) {
+  const lower = path7.toLowerCase();
+  if (lower.endsWith(".json")) {
+    try {
+      JSON.parse(content);
+      return null;
+    } catch (err) {
+      return `rendered ${path7} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`;
+    }
+  }
+  if (lower.endsWith(".yml") || lower.endsWith(".yaml")) {
+    const docs = (0, import_yaml.parseAllDocuments)(content);
+    if ("empty" in docs) {
+      const e = docs.errors[0];
+      return e ? `rendered ${path7} is not valid YAML: ${e.message.split("\n")[0] ?? e.message}` : null;
+    }
+    for (const d2 of docs) {
+      const e = d2.errors[0];
+      if (e) return `rendered ${path7} is not valid YAML: ${e.message.split("\n")[0] ?? e.message}`;
+    }
+  }
+  return null;
+}
+var MAX_REF_RETRIES = 3;
+async function executeRegenerateConfig(port, plan) {
+  const ACTION = "REGENERATE_CONFIG";
+  const { repo, path: path7 } = plan;
+  const branch = regenerateBranch(path7);
+  let base = plan.baseBranch;
+  let template;
+  let current;
+  try {
+    if (!base) base = await port.getDefaultBranch(repo);
+    template = await port.readFile(repo, plan.template, base);
+    current = await port.readFile(repo, path7, base);
+  } catch (err) {
+    return fromPortError(ACTION, `reading ${plan.template} and ${path7}`, err);
+  }
+  if (branch === base) return failed(ACTION, `refusing to write to ${base}: the proposal branch would be the base branch`);
+  if (!template) return failed(ACTION, `template ${plan.template} not found on ${base}`, { notes: [`Declared in .github/autonomy.yml configs.${path7}.template.`] });
+  const rendered = renderTemplate(template.content, plan.variables);
+  if (!rendered.ok) return failed(ACTION, rendered.error, { notes: [`${path7} was not changed: rendering ${plan.template} failed.`] });
+  const invalid = validateRendered(path7, rendered.content);
+  if (invalid) return failed(ACTION, invalid, { notes: [`${path7} was not changed: the rendered file does not parse.`] });
+  if (current && current.content === rendered.content) {
+    return {
+      action: ACTION,
+      ok: true,
+      certified: true,
+      changes: [{ kind: "file", target: path7, scope: "repository", op: "noop", before_fingerprint: `blob:${current.sha}`, after_fingerprint: `blob:${current.sha}` }],
+      notes: [`${path7} on ${base} already matches ${plan.template} rendered with the declared variables; nothing to propose.`]
+    };
+  }
+  let blobSha;
+  let commitSha = null;
+  let branchBefore = null;
+  try {
+    branchBefore = await port.getBranchHead(repo, branch);
+    const onBranch = branchBefore ? await port.readFile(repo, path7, branch) : null;
+    blobSha = await port.createBlob(repo, rendered.content);
+    if (branchBefore && onBranch && onBranch.content === rendered.content) {
+      commitSha = branchBefore;
+    } else {
+      for (let attempt = 1; commitSha === null; attempt++) {
+        const baseHead = await port.getBranchHead(repo, base);
+        if (!baseHead) return failed(ACTION, `base branch ${base} not found`);
+        const head = attempt === 1 ? branchBefore : await port.getBranchHead(repo, branch);
+        const tree = await port.createTree(repo, await port.getCommitTree(repo, baseHead), [{ path: path7, mode: "100644", type: "blob", sha: blobSha }]);
+        const parents = head && head !== baseHead ? [head, baseHead] : [baseHead];
+        const message = `Regenerate ${path7} from ${plan.template}
+
+Rendered by Living Bridge with the declared variables; proposed for review, not pushed to ${base}.`;
+        const commit = await port.createCommit(repo, message, tree, parents);
+        try {
+          if (head) await port.updateBranch(repo, branch, commit);
+          else await port.createBranch(repo, branch, commit);
+          commitSha = commit;
+        } catch (err) {
+          if (!(err instanceof RefConflictError || err.name === "RefConflictError") || attempt >= MAX_REF_RETRIES) throw err;
+        }
+      }
+    }
+  } catch (err) {
+    return fromPortError(ACTION, `committing ${path7} to ${branch}`, err);
+  }
+  const changes = [
+    {
+      kind: "file",
+      target: path7,
+      scope: `branch:${branch}`,
+      op: current ? "update" : "create",
+      before_fingerprint: current ? `blob:${current.sha}` : null,
+      after_fingerprint: `blob:${blobSha}`
+    }
+  ];
+  if (commitSha !== branchBefore) {
+    changes.push({ kind: "ref", target: `refs/heads/${branch}`, scope: "repository", op: branchBefore ? "update" : "create", before_fingerprint: branchBefore ? `commit:${branchBefore}` : null, after_fingerprint: `commit:${commitSha}` });
+  }
+  let pr2;
+  try {
+    const open3 = await port.findOpenPullRequest(repo, branch, base);
+    pr2 = open3 ? { ...open3, created: false } : {
+      ...await port.createPullRequest(repo, {
+        title: `Living Bridge: regenerate ${path7}`,
+        body: [
+          `A run failed on \`${path7}\` (config.invalid). This PR regenerates it from the declared template \`${plan.template}\` with the variables declared in \`.github/environment.json\`.`,
+          "",
+          `- Before: ${current ? `blob ${current.sha}` : "(file absent)"}`,
+          `- After: blob ${blobSha}`,
+          "",
+          "Living Bridge never pushes to the default branch: review and merge this PR to apply it."
+        ].join("\n"),
+        head: branch,
+        base
+      }),
+      created: true
+    };
+  } catch (err) {
+    return fromPortError(ACTION, `opening a pull request from ${branch} to ${base}`, err, {
+      changes,
+      notes: [`${path7} was committed to ${branch} (${commitSha}) but no pull request could be opened.`],
+      extra: { branch, commitSha }
+    });
+  }
+  if (pr2.created) changes.push({ kind: "issue", target: `pull request #${pr2.number}`, scope: "repository", op: "open", before_fingerprint: null, after_fingerprint: `commit:${commitSha}` });
+  let certified = false;
+  try {
+    const check2 = await port.readFile(repo, path7, branch);
+    certified = check2 !== null && check2.content === rendered.content && check2.sha === blobSha;
+  } catch {
+    certified = false;
+  }
+  return {
+    action: ACTION,
+    ok: true,
+    certified,
+    changes,
+    branch,
+    commitSha,
+    pullRequest: pr2,
+    notes: [
+      `Regenerated ${path7} from ${plan.template} on ${branch}; ${pr2.created ? "opened" : "updated"} pull request #${pr2.number} into ${base}: ${pr2.html_url}`,
+      certified ? `Verified: ${path7} on ${branch} is blob ${blobSha}.` : `Not certified: ${path7} on ${branch} does not read back as the rendered file.`
+    ]
+  };
+}
+
+// src/engines/rerun.ts
+var GITHUB_MAX_RUN_ATTEMPTS = 50;
+var ACTIVE_RUN_STATUSES = ["queued", "in_progress", "requested", "waiting", "pending"];
+function rerunRefusal(attempt, maxAttempts) {
+  if (attempt >= GITHUB_MAX_RUN_ATTEMPTS) {
+    return `run is at attempt ${attempt}: GitHub allows at most ${GITHUB_MAX_RUN_ATTEMPTS} attempts of a run`;
+  }
+  if (attempt >= maxAttempts) {
+    return `run is at attempt ${attempt} and limits.max_rerun_attempts is ${maxAttempts}: not re-running again`;
+  }
+  return null;
+}
+function rerunAccepted(before, after) {
+  const attempt = typeof before === "number" ? before : before.run_attempt;
+  return after.run_attempt > attempt || ACTIVE_RUN_STATUSES.includes(after.status);
+}
+async function executeRerun(port, plan) {
+  const ACTION = "RERUN";
+  const { repo, runId } = plan;
+  const target = `run ${runId}`;
+  const early = rerunRefusal(plan.attempt, plan.maxAttempts);
+  if (early) return failed(ACTION, early, { notes: [`Refused to re-run ${target}: ${early}.`] });
+  let current;
+  try {
+    current = plan.current ?? await port.getRun(repo, runId);
+  } catch (err) {
+    return fromPortError(ACTION, `reading ${target}`, err);
+  }
+  const attempt = Math.max(plan.attempt, current.run_attempt);
+  const refusal = rerunRefusal(attempt, plan.maxAttempts);
+  if (refusal) return failed(ACTION, refusal, { notes: [`Refused to re-run ${target}: ${refusal}.`] });
+  if (current.status !== "completed") {
+    return {
+      action: ACTION,
+      ok: true,
+      certified: false,
+      changes: [{ kind: "run", target, scope: "repository", op: "noop", before_fingerprint: `attempt:${current.run_attempt}`, after_fingerprint: `attempt:${current.run_attempt}` }],
+      notes: [`${target} is already ${current.status} (attempt ${current.run_attempt}); not re-running it again.`],
+      runAttemptAfter: current.run_attempt
+    };
+  }
+  if (current.conclusion === "success") {
+    return {
+      action: ACTION,
+      ok: true,
+      certified: false,
+      changes: [{ kind: "run", target, scope: "repository", op: "noop", before_fingerprint: `attempt:${current.run_attempt}`, after_fingerprint: `attempt:${current.run_attempt}` }],
+      notes: [`${target} already succeeded at attempt ${current.run_attempt}; nothing to re-run.`],
+      runAttemptAfter: current.run_attempt
+    };
+  }
+  try {
+    await port.rerunFailedJobs(repo, runId);
+  } catch (err) {
+    return fromPortError(ACTION, `re-running the failed jobs of ${target}`, err);
+  }
+  const change = {
+    kind: "run",
+    target,
+    scope: "repository",
+    op: "rerun",
+    before_fingerprint: `attempt:${current.run_attempt}`,
+    after_fingerprint: `attempt:${current.run_attempt + 1}`
+  };
+  let after;
+  try {
+    after = { ...current, run_attempt: current.run_attempt + 1, status: "queued" };
+  } catch (err) {
+    return {
+      action: ACTION,
+      ok: true,
+      certified: false,
+      changes: [change],
+      notes: [`Asked GitHub to re-run the failed jobs of ${target}; could not read it back (${err instanceof Error ? err.message : String(err)}).`]
+    };
+  }
+  const certified = rerunAccepted(current, after);
+  if (after.run_attempt > current.run_attempt) change.after_fingerprint = `attempt:${after.run_attempt}`;
+  return {
+    action: ACTION,
+    ok: true,
+    certified,
+    changes: [change],
+    notes: [
+      `Re-ran the failed jobs of ${target} (attempt ${current.run_attempt} of at most ${Math.min(plan.maxAttempts, GITHUB_MAX_RUN_ATTEMPTS)}).`,
+      certified ? `Verified: ${target} is now attempt ${after.run_attempt}, ${after.status}.` : `Not certified: ${target} still shows attempt ${after.run_attempt}, ${after.status}.`
+    ],
+    runAttemptAfter: after.run_attempt
+  };
+}
+
+// src/engines/rollback.ts
+async function executeRollback(port, plan) {
+  const ACTION = "ROLLBACK";
+  const { repo, workflowId, branch, failedRunId } = plan;
+  let good;
+  try {
+    good = await port.findLastSuccessfulRun(repo, workflowId, branch);
+  } catch (err) {
+    return fromPortError(ACTION, `finding the last successful run of workflow ${workflowId} on ${branch}`, err);
+  }
+  if (!good || good.id === failedRunId) {
+    return failed(ACTION, "no earlier successful run to roll back to", {
+      notes: [`Workflow ${workflowId} has no successful run on ${branch} before run ${failedRunId}.`]
+    });
+  }
+  if (good.run_attempt >= GITHUB_MAX_RUN_ATTEMPTS) {
+    return failed(ACTION, `run ${good.id} is at attempt ${good.run_attempt}: GitHub allows at most ${GITHUB_MAX_RUN_ATTEMPTS} attempts of a run`);
+  }
+  const target = `run ${good.id} (rollback of ${failedRunId})`;
+  try {
+    await port.rerunRun(repo, good.id);
+  } catch (err) {
+    return fromPortError(ACTION, `re-running ${target}`, err);
+  }
+  const change = {
+    kind: "run",
+    target,
+    scope: "repository",
+    op: "rerun",
+    before_fingerprint: `attempt:${good.run_attempt}`,
+    after_fingerprint: `attempt:${good.run_attempt + 1}`
+  };
+  const rolledBackTo = { runId: good.id, headSha: good.head_sha, htmlUrl: good.html_url };
+  const done = `Rolled back ${branch}: re-running run ${good.id} (commit ${good.head_sha.slice(0, 7)}, the last successful deploy) instead of failed run ${failedRunId}.`;
+  let after;
+  try {
+    after = await port.getRun(repo, good.id);
+  } catch (err) {
+    return {
+      action: ACTION,
+      ok: true,
+      certified: false,
+      changes: [change],
+      rolledBackTo,
+      notes: [done, `Could not read run ${good.id} back (${err instanceof Error ? err.message : String(err)}).`]
+    };
+  }
+  const certified = rerunAccepted(good, after);
+  if (after.run_attempt > good.run_attempt) change.after_fingerprint = `attempt:${after.run_attempt}`;
+  return {
+    action: ACTION,
+    ok: true,
+    certified,
+    changes: [change],
+    rolledBackTo,
+    notes: [
+      done,
+      certified ? `Verified: run ${good.id} is now attempt ${after.run_attempt}, ${after.status}.` : `Not certified: run ${good.id} still shows attempt ${after.run_attempt}, ${after.status}.`
+    ]
+  };
+}
+
+// src/pipeline/announce.ts
+var COMMENT_MARKER = "<!-- living-bridge:heal-comment -->";
+var fmt = (n2) => n2.toFixed(2);
+function renderDecisionTable(decision) {
+  const rows = decision.candidates.map(
+    (c2) => `| ${c2.action} | ${fmt(c2.ema)} | ${fmt(c2.cooldown_penalty)} | ${fmt(c2.weight)} | ${fmt(c2.predicted_success)} | **${fmt(c2.score)}** |`
+  );
+  return [
+    "| action | EMA | cooldown penalty | weight | predicted success | score |",
+    "|---|---|---|---|---|---|",
+    ...rows
+  ].join("\n");
+}
+var STATUS_LINE = {
+  healed: "✅ Healed",
+  suggested: "🟡 Waiting for a human",
+  escalated: "🚨 Escalated to humans",
+  noop: "⏸️ No action",
+  dry_run: "🧪 Dry run",
+  failed: "❌ Could not heal"
+};
+function renderHealComment(input2) {
+  const lines = [COMMENT_MARKER, `### Living Bridge — ${STATUS_LINE[input2.status]}`, ""];
+  if (input2.runId !== null) {
+    lines.push(`Run: ${input2.runUrl ? `[#${input2.runId}](${input2.runUrl})` : `#${input2.runId}`} in \`${input2.repository}\``, "");
+  }
+  if (input2.incident) {
+    const target = input2.incident.target ? ` \`${input2.incident.target.name}\`` : "";
+    lines.push(
+      `**Incident:** \`${input2.incident.kind}\`${target} (confidence ${fmt(input2.incident.confidence)}) — ${input2.incident.summary}`
+    );
+    const evidence = input2.incident.evidence.slice(0, 5).map((e) => `${e.job_name ? `[${e.job_name}] ` : ""}L${e.line}: ${e.text}`);
+    if (evidence.length) lines.push("", "<details><summary>Evidence</summary>", "", "```text", ...evidence, "```", "</details>");
+    lines.push("");
+  }
+  if (input2.decision) {
+    const d2 = input2.decision;
+    lines.push(
+      `**Decision:** \`${d2.verdict}\` ${d2.steps.join(" → ") || d2.action}${d2.guardrail ? ` (guardrail: ${d2.guardrail})` : ""} · policy v${d2.policy_version} (${d2.blueprint_mode})`,
+      "",
+      `> ${d2.reason}`,
+      ""
+    );
+    if (d2.candidates.length) lines.push(renderDecisionTable(d2), "");
+  }
+  for (const r2 of input2.reports) {
+    lines.push(`- **${r2.action}** ${r2.ok ? "done" : "failed"}${r2.error ? `: ${r2.error}` : ""}`);
+    for (const n2 of r2.notes) lines.push(`  - ${n2}`);
+  }
+  if (input2.reports.length) lines.push("");
+  if (input2.approvalId) {
+    lines.push(`To approve, comment \`/bridge approve ${input2.approvalId}\`; to reject, \`/bridge reject ${input2.approvalId}\`.`, "");
+  }
+  if (input2.certificate) {
+    const link = input2.ledgerPath ? ` · file \`${input2.ledgerPath}\` on branch \`${input2.ledgerBranch}\`` : "";
+    lines.push(
+      `**Certificate:** \`${input2.certificate.certificate_hash}\` signed by key \`${input2.signerKeyId}\`${link}`,
+      "",
+      `Verify offline: \`git fetch origin ${input2.ledgerBranch} && git worktree add /tmp/ledger FETCH_HEAD && npx living-bridge verify --dir /tmp/ledger\``
+    );
+  }
+  if (input2.publicApiBase) {
+    lines.push("", `Chain status (needs the API token): ${input2.publicApiBase.replace(/\/$/, "")}/api/autonomy/verify?repository=${encodeURIComponent(input2.repository)}`);
+  }
+  return lines.join("\n");
+}
+var CONFIG_ISSUE_MARKER = "<!-- living-bridge:config-invalid -->";
+function renderConfigErrorComment(input2) {
+  const lines = [
+    COMMENT_MARKER,
+    `### Living Bridge — ${STATUS_LINE.failed}`,
+    "",
+    `\`${input2.file}\` in \`${input2.repository}\` is invalid, so Living Bridge did nothing${input2.runId !== null ? ` for run ${input2.runUrl ? `[#${input2.runId}](${input2.runUrl})` : `#${input2.runId}`}` : ""}. Fix the file on the default branch; the next failure is healed with it.`,
+    "",
+    "| path | problem |",
+    "|---|---|",
+    ...input2.issues.slice(0, 20).map((i2) => `| \`${i2.path.replace(/\|/g, "\\|")}\` | ${i2.message.replace(/\|/g, "\\|").replace(/[\r\n]+/g, " ")} |`),
+    "",
+    "The schema: `docs/schema/autonomy.schema.json` (add `# yaml-language-server: $schema=...` to the file for editor checks)."
+  ];
+  return lines.join("\n");
+}
+
+// src/core/classify/engine.ts
+import { createHash as createHash5 } from "node:crypto";
+
+// src/core/classify/normalize.ts
+var ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007]*\u0007/g;
+var TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z ?/;
+var MAX_LINE_CHARS = 16384;
+var MAX_EVIDENCE_CHARS = 2e3;
+function cleanLine(raw) {
+  let s2 = raw;
+  if (s2.length > MAX_LINE_CHARS) s2 = s2.slice(0, MAX_LINE_CHARS);
+  if (s2.charCodeAt(0) === 65279) s2 = s2.slice(1);
+  if (s2.charCodeAt(s2.length - 1) === 13) s2 = s2.slice(0, -1);
+  if (s2.length > 19 && s2.charCodeAt(4) === 45 && s2.charCodeAt(10) === 84 && s2.charCodeAt(13) === 58) {
+    const z3 = s2.indexOf("Z", 19);
+    if (z3 !== -1 && z3 <= 40) {
+      s2 = s2.slice(s2.charCodeAt(z3 + 1) === 32 ? z3 + 2 : z3 + 1);
+    } else {
+      s2 = s2.replace(TIMESTAMP, "");
+    }
+    if (s2.charCodeAt(0) === 65279) s2 = s2.slice(1);
+  }
+  if (s2.includes("\x1B")) s2 = s2.replace(ANSI, "");
+  return s2;
+}
+var TOKEN_PATTERNS = [
+  /\bgh[pousr]_[A-Za-z0-9]{20,}\b/g,
+  // GitHub classic tokens
+  /\bgithub_pat_[A-Za-z0-9_]{20,}\b/g,
+  // fine-grained PATs
+  /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g,
+  // AWS access key ids
+  /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b/g,
+  // JWT-like
+  /\bnpm_[A-Za-z0-9]{30,}\b/g,
+  // npm tokens
+  /\bxox[abprs]-[A-Za-z0-9-]{10,}\b/g,
+  // Slack tokens
+  /\bglpat-[A-Za-z0-9_-]{20,}\b/g
+  // GitLab PATs
+];
+var BEARER = /\b(Bearer|token|Basic)\s+(?!\*\*\*)[A-Za-z0-9._~+/=-]{12,}/gi;
+var AUTH_ASSIGN = /(_authToken|password|passwd|secret|api[_-]?key|access[_-]?token)(\s*[=:]\s*)(?!\*\*\*)("?)[^\s"'&]{6,}/gi;
+function maskSecrets(line, knownValues = []) {
+  let s2 = line;
+  for (const v2 of knownValues) {
+    if (v2.length >= 4 && s2.includes(v2)) s2 = s2.split(v2).join("***");
+  }
+  for (const re2 of TOKEN_PATTERNS) s2 = s2.replace(re2, "***");
+  s2 = s2.replace(BEARER, (_m, kind) => `${kind} ***`);
+  s2 = s2.replace(AUTH_ASSIGN, (_m, key, sep4, q2) => `${key}${sep4}${q2}***`);
+  return s2;
+}
+function evidenceText(line, knownValues = []) {
+  const masked = maskSecrets(line, knownValues);
+  return masked.length > MAX_EVIDENCE_CHARS ? masked.slice(0, MAX_EVIDENCE_CHARS - 1) + "…" : masked;
+}
+var CREDENTIAL_SEGMENTS = /* @__PURE__ */ new Set([
+  "TOKEN",
+  "TOKENS",
+  "KEY",
+  "KEYS",
+  "SECRET",
+  "SECRETS",
+  "PASSWORD",
+  "PASSWD",
+  "PASS",
+  "PAT",
+  "CREDENTIAL",
+  "CREDENTIALS",
+  "CREDS",
+  "APIKEY",
+  "AUTH",
+  "PRIVATE",
+  "PASSPHRASE",
+  "CERT",
+  "WEBHOOK",
+  "DSN"
+]);
+function isCredentialName(name) {
+  const parts = name.toUpperCase().split(/[^A-Z0-9]+/).filter(Boolean);
+  if (parts.some((p2) => CREDENTIAL_SEGMENTS.has(p2))) return true;
+  const joined = parts.join("");
+  return /TOKEN|SECRET|PASSWORD|APIKEY|CREDENTIAL/.test(joined);
+}
+function normalizeName(name) {
+  return name.toUpperCase().replace(/[^A-Z0-9]+/g, "_");
+}
+var enc = new TextEncoder();
+var dec = new TextDecoder();
+function own2(s2) {
+  return dec.decode(enc.encode(s2));
+}
+
+// src/core/classify/rules.ts
+var file2 = (name) => name ? { type: "file", name: normalizeFilePath(name) } : null;
+var pkg = (name) => name ? { type: "package", name } : null;
+function normalizeFilePath(p2) {
+  let s2 = p2.replace(/\\/g, "/");
+  const act = s2.lastIndexOf("/_actions/");
+  if (act !== -1) return s2.slice(s2.lastIndexOf("/") + 1);
+  s2 = s2.replace(/^.*?\/(?:_work|work)\/[^/]+\/[^/]+\//, "");
+  while (s2.startsWith("./")) s2 = s2.slice(2);
+  return s2;
+}
+var TEMPLATE_FILE = /([\w./\\-]+\.ya?ml)(?:#L\d+)? \(Line: \d+, Col: \d+\)/;
+var RULES = [
+  // ── workflow syntax (first: these messages quote `secrets.X` and must never read as a missing secret) ──
+  { id: "unrecognized-named-value", kw: ["unrecognized named-value"], re: /Unrecognized named-value: '[\w-]+'/, signal: (m2) => ({ type: "kind", kind: "config.invalid", confidence: 0.85, target: file2(TEMPLATE_FILE.exec(m2.input)?.[1]) }) },
+  { id: "invalid-workflow", kw: ["invalid workflow file"], re: /Invalid workflow file:? ?([^\s#]+)?/, signal: (m2) => ({ type: "kind", kind: "config.invalid", confidence: 0.9, target: file2(m2[1]) }) },
+  { id: "template-location", kw: ["(line: "], re: /^(?:##\[error\]|Error: )?([\w./\\-]+\.ya?ml)(?:#L\d+)? \(Line: \d+, Col: \d+\)/, signal: (m2) => ({ type: "kind", kind: "config.invalid", confidence: 0.75, target: file2(m2[1]) }) },
+  // ── timeouts and cancellations ────────────────────────────────────────────────────────────────
+  { id: "max-exec-time", kw: ["maximum execution time"], re: /has exceeded the maximum execution time/i, signal: () => ({ type: "kind", kind: "timeout.cancelled", confidence: 0.9 }) },
+  { id: "op-canceled", kw: ["operation was cancel"], re: /\bThe operation was cancell?ed\b/i, signal: () => ({ type: "kind", kind: "timeout.cancelled", confidence: 0.8 }) },
+  { id: "job-canceled", kw: ["was cancel", "higher priority waiting"], re: /^(?:##\[error\])?The (?:job|run) was cancell?ed|Canceling since a higher priority waiting request/i, signal: () => ({ type: "kind", kind: "timeout.cancelled", confidence: 0.75 }) },
+  { id: "shutdown-signal", kw: ["shutdown signal"], re: /The runner has received a shutdown signal/i, signal: () => ({ type: "kind", kind: "timeout.cancelled", confidence: 0.75 }) },
+  // ── resource exhaustion ───────────────────────────────────────────────────────────────────────
+  { id: "no-space", kw: ["no space left", "enospc"], re: /No space left on device|ENOSPC\b/i, signal: () => ({ type: "kind", kind: "resource.exhausted", confidence: 0.9 }) },
+  { id: "heap-oom", kw: ["heap out of memory", "heap limit", "err_worker_out_of_memory", "outofmemoryerror"], re: /heap out of memory|heap limit Allocation failed|ERR_WORKER_OUT_OF_MEMORY|java\.lang\.OutOfMemoryError/i, signal: () => ({ type: "kind", kind: "resource.exhausted", confidence: 0.9 }) },
+  { id: "enomem", kw: ["enomem", "cannot allocate memory", "oomkilled", "out of memory: killed"], re: /\bENOMEM\b|Cannot allocate memory|\bOOMKilled\b|Out of memory: Killed process/i, signal: () => ({ type: "kind", kind: "resource.exhausted", confidence: 0.85 }) },
+  // exit 137 = SIGKILL, almost always the OOM killer on hosted runners; bash prints `script: line N: PID Killed  cmd`.
+  { id: "exit-137", kw: ["code 137", "code: 137", "killed"], re: /exit(?:ed with)? code:? 137\b|(?:^|:\s*)Killed\s*$|: line \d+:\s+\d+ Killed\b/, signal: () => ({ type: "kind", kind: "resource.exhausted", confidence: 0.7 }) },
+  // ── transient network (before dependency and auth: "429", "Connection reset" inside resolver errors) ──
+  { id: "rate-limit", kw: ["too many requests", "toomanyrequests", "rate limit"], re: /\b429\b[^\n]{0,40}Too Many Requests|Too Many Requests[^\n]{0,20}\b429\b|\btoomanyrequests\b|pull rate limit|secondary rate limit|API rate limit exceeded/i, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.8 }) },
+  { id: "runner-lost", kw: ["lost communication"], re: /runner[^\n]{0,80}lost communication with the server/i, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.85 }) },
+  { id: "econn", kw: ["econnreset", "etimedout", "eai_again", "esockettimedout", "epipe", "socket hang up", "tls handshake timeout", "connection reset", "temporary failure in name resolution", "network aborted", "request canceled while waiting"], re: /\b(?:ECONNRESET|ETIMEDOUT|EAI_AGAIN|ESOCKETTIMEDOUT|EPIPE)\b|socket hang up|TLS handshake timeout|Connection reset(?: by peer)?\b|Temporary failure in name resolution|network aborted|net\/http: request canceled while waiting for connection/i, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.8 }) },
+  // curl/libcurl (cargo, git) transfer errors: "[28] Timeout was reached", "[7] Couldn't connect to server".
+  { id: "curl-transfer", kw: ["network failure seems", "timeout was reached", "couldn't connect to server", "connection closed via error"], re: /network failure seems to have happened|\[\d+\] (?:Timeout was reached|Couldn't connect to server)|connection closed via error/i, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.75 }) },
+  // Go net/http client errors (terraform, helm, docker CLI) reaching a registry.
+  { id: "go-net-timeout", kw: ["could not connect to", "client.timeout exceeded", "i/o timeout"], re: /could not connect to [\w.-]+: [Ff]ailed to\b|Client\.Timeout exceeded while awaiting headers|\bdial tcp [^\n]{0,80}i\/o timeout/, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.7 }) },
+  { id: "spurious-network", kw: ["spurious network error"], re: /warning: spurious network error/, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.55 }) },
+  { id: "http-5xx", kw: ["502", "503", "504"], re: /\b(?:502 Bad Gateway|503 Service (?:Temporarily )?Unavailable|504 Gateway Time-?out)\b|(?:status(?: code)?|HTTP)[: ]+50[234]\b/i, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.75 }) },
+  { id: "resolve-host", kw: ["could not resolve host", "enotfound"], re: /Could not resolve host:? ?([\w.-]+)|getaddrinfo ENOTFOUND ([\w.-]+)/i, signal: (m2) => ({ type: "kind", kind: "transient.network", confidence: 0.6, target: m2[1] ?? m2[2] ? { type: "host", name: m2[1] ?? m2[2] } : null }) },
+  // ── missing secrets / variables ───────────────────────────────────────────────────────────────
+  { id: "input-required", kw: ["input required"], re: /Input required and not supplied: ([A-Za-z_][\w-]*)/, signal: (m2) => ({ type: "missing-input", input: m2[1], confidence: 0.85 }) },
+  { id: "input-is-required", kw: ["input is required"], re: /The [`'"]?([A-Za-z_][\w-]*)[`'"]? input is required/i, signal: (m2) => ({ type: "missing-input", input: m2[1], confidence: 0.8 }) },
+  { id: "opts-auth", kw: ["opts.auth"], re: /Parameter token or opts\.auth is required/, signal: () => ({ type: "missing-input", input: "token", confidence: 0.8 }) },
+  { id: "secret-not-configured", kw: ["argument is empty", "secret"], re: /argument is empty\. Maybe the secret has not been configured|secret (?:has not been|is not|was not) (?:configured|set|provided)|\bsecret(?: [\w-]+)? not found\b/i, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.8 }) },
+  { id: "context-access", kw: ["context access might be invalid"], re: /Context access might be invalid: ([A-Za-z_][A-Za-z0-9_]*)/, signal: (m2) => ({ type: "missing-name", name: m2[1], confidence: 0.6 }) },
+  { id: "secrets-ref", kw: ["secrets.", "vars."], re: /\b(secrets|vars)\.([A-Za-z_][A-Za-z0-9_]*)\b[^\n]{0,60}\b(?:not (?:set|found|defined|available)|is (?:empty|missing|required))/i, signal: (m2) => ({ type: "missing-name", name: m2[2], confidence: 0.8, hint: m2[1].toLowerCase() === "vars" ? "variable" : "secret" }) },
+  { id: "set-env-var", kw: ["environment variable", "env var", "secret"], joinPrevious: true, re: /\b(?:set|provide|define|specify|export)(?: a| an| the)? [`'"]?([A-Z][A-Z0-9_]{2,})[`'"]? (?:environment variable|env var|secret)/, signal: (m2) => ({ type: "missing-name", name: m2[1], confidence: 0.8 }) },
+  { id: "is-not-set", kw: ["is not set", "is not defined", "is empty", "must be set", "is required but"], re: /\b[`'"$]?([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{3,})[`'"]? (?:environment variable |env var |secret |variable )?(?:is not set|is not defined|is empty|must be set|is required but (?:was )?not (?:set|provided))\b/, signal: (m2) => ({ type: "missing-name", name: m2[1], confidence: 0.75 }) },
+  { id: "unbound-variable", kw: ["unbound variable"], re: /\b([A-Za-z_][A-Za-z0-9_]*): unbound variable/, signal: (m2) => ({ type: "missing-name", name: m2[1], confidence: 0.75 }) },
+  { id: "no-npm-token", kw: ["enonpmtoken", "no npm token"], re: /ENONPMTOKEN|No npm token specified/, signal: () => ({ type: "missing-name", name: "NPM_TOKEN", confidence: 0.85, hint: "secret" }) },
+  { id: "creds-unloaded", kw: ["credentials could not be loaded", "could not load credentials"], re: /Credentials could not be loaded|Could not load credentials from any providers/, signal: () => ({ type: "credentials-unloaded", confidence: 0.5 }) },
+  { id: "expr-empty", kw: ["error when evaluating"], re: /Error when evaluating '[^']+' for job '[^']+'.*Unexpected value ''/, signal: () => ({ type: "missing-unnamed", hint: "variable", confidence: 0.55 }) },
+  { id: "region-missing", kw: ["region not specified", "specify a region", "missing region", "region is missing"], re: /Region not specified|You must specify a region|Missing region in config|\bRegion is missing\b/i, signal: () => ({ type: "missing-name", name: "AWS_REGION", confidence: 0.6, hint: "variable" }) },
+  // Documented "no credential was given" messages of common actions and CLIs (the value is absent, not wrong).
+  { id: "gcp-auth-no-input", kw: ["workload_identity_provider"], re: /must specify exactly one of "workload_identity_provider" or "credentials_json"/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.75 }) },
+  { id: "azure-not-all-values", kw: ["not all values are present"], re: /Not all values are present\. Ensure '?client-id'? and '?tenant-id'? are supplied/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.75 }) },
+  { id: "registry-login-empty", kw: ["username and password required", "username required", "password required"], re: /^(?:##\[error\])?(?:Error: )?(?:Username and password|Username|Password) required\s*$/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.65 }) },
+  { id: "cli-no-token", kw: ["no existing credentials found", "access token available"], re: /No existing credentials found\. Please run `?vercel login|No (?:api )?access token available\. Please login with '?flyctl auth login/i, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.7 }) },
+  { id: "nuget-no-api-key", kw: ["no api key was provided"], re: /No API Key was provided and no API Key could be found/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.75 }) },
+  { id: "codecov-token-required", kw: ["token required because"], re: /Token required because branch is protected/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.6 }) },
+  // ── present but wrong credentials ─────────────────────────────────────────────────────────────
+  { id: "aws-invalid", kw: ["security token included", "invalidclienttokenid", "unrecognizedclientexception", "invalidaccesskeyid", "signaturedoesnotmatch", "expiredtoken"], re: /security token included in the request is (?:invalid|expired)|InvalidClientTokenId|UnrecognizedClientException|InvalidAccessKeyId|SignatureDoesNotMatch|ExpiredToken/, signal: () => ({ type: "auth", confidence: 0.85 }) },
+  { id: "aws-assume-denied", kw: ["not authorized to perform", "could not assume role"], re: /Not authorized to perform:? sts:AssumeRole|Could not assume role|is not authorized to perform: sts:/i, signal: () => ({ type: "auth", confidence: 0.8 }) },
+  { id: "bad-credentials", kw: ["bad credentials", "invalid username or password", "incorrect username or password", "requested access to the resource is denied", "authentication failed", "failed to authenticate", "could not authenticate", "unauthenticated", "cannot be authenticated"], re: /\bBad credentials\b|invalid username or password|incorrect username or password|requested access to the resource is denied|authentication failed|failed to authenticate|could not authenticate|\bunauthenticated\b|User cannot be authenticated/i, signal: () => ({ type: "auth", confidence: 0.8 }) },
+  // GITHUB_TOKEN / PAT without the needed permission: present but not good enough.
+  { id: "gh-permission", kw: ["resource not accessible by", "permission to ", "returned error: 403"], re: /Resource not accessible by (?:integration|personal access token)|Permission to \S+ denied to \S+|The requested URL returned error: 403/, signal: () => ({ type: "auth", confidence: 0.8 }) },
+  { id: "ssh-auth", kw: ["unable to authenticate", "permission denied (publickey"], re: /ssh: (?:handshake failed: ssh: )?unable to authenticate|Permission denied \(publickey[^)]*\)/, signal: () => ({ type: "auth", confidence: 0.75 }) },
+  { id: "k8s-unauthorized", kw: ["must be logged in to the server"], re: /You must be logged in to the server/, signal: () => ({ type: "auth", confidence: 0.75 }) },
+  { id: "azure-aad", kw: ["aadsts", "invalid client secret"], re: /\bAADSTS\d{5,6}\b|Invalid client secret provided/, signal: () => ({ type: "auth", confidence: 0.8 }) },
+  { id: "pypi-trusted-publishing", kw: ["trusted publishing exchange failure", "invalid-publisher"], re: /Trusted publishing exchange failure|`?invalid-publisher`?: valid token, but no corresponding publisher/, signal: () => ({ type: "auth", confidence: 0.75 }) },
+  { id: "azure-login-failed", kw: ["az cli login failed", "login failed with error"], re: /Az CLI Login failed|Login failed with Error/, signal: () => ({ type: "auth", confidence: 0.6, weak: true }) },
+  { id: "http-401", kw: ["401"], re: /\b401\b[^\n]{0,40}Unauthori[sz]ed|Unauthori[sz]ed[^\n]{0,20}\b401\b|\bE401\b|status(?: code)?:? 401\b|\(401\)|does not indicate success: 401\b|\b401\b[^\n]{0,60}\btoken\b/i, signal: () => ({ type: "auth", confidence: 0.8 }) },
+  { id: "http-401-wrapped", kw: ["unauthori"], joinPrevious: true, re: /\b401\s+Unauthori[sz]ed\s*$/i, signal: () => ({ type: "auth", confidence: 0.8 }) },
+  { id: "token-invalid", kw: ["token", "bad_auth"], re: /\b(?:invalid|expired|revoked) (?:access |auth |api |bearer |personal access )?token\b|\btoken (?:has been |had been |is |has |was )?(?:invalid|expired|revoked)\b|\binvalid_token\b|\bbad_auth\b/i, signal: () => ({ type: "auth", confidence: 0.8 }) },
+  { id: "http-403", kw: ["403"], re: /\b403\b[^\n]{0,40}Forbidden|Forbidden[^\n]{0,20}\b403\b|\bE403\b|\b(?:HTTP|Error) 403\b|does not indicate success: 403\b/i, signal: () => ({ type: "auth", confidence: 0.6 }) },
+  { id: "token-not-found", kw: ["token not found", "not logged in", "need auth", "eneedauth"], re: /\btoken not found\b|\bnot logged in\b|need auth\b|ENEEDAUTH/i, signal: () => ({ type: "auth", confidence: 0.5, weak: true }) },
+  // npm answers 404 (not 401/403) to an unauthenticated or unauthorised publish: could be missing, wrong or a bad name.
+  { id: "npm-publish-404", kw: ["404 not found - put"], re: /\b404 Not Found - PUT https?:\/\//, signal: () => ({ type: "auth", confidence: 0.45, weak: true }) },
+  // ── invalid configuration ─────────────────────────────────────────────────────────────────────
+  { id: "unable-parse-file", kw: ["unable to parse", "unable to load", "unable to read", "failed to parse", "failed to load", "failed to read", "fail to load"], re: /(?:Unable|Failed|failed|unable|Fail) to (?:parse|load|read)(?: (?:the )?configuration from)? [`'"]?([\w./\\-]+\.(?:ya?ml|toml|json|jsonc|ini|cfg|conf|hcl|tf))[`'"]?/, signal: (m2) => ({ type: "kind", kind: "config.invalid", confidence: 0.8, target: file2(m2[1]) }) },
+  { id: "yaml-error", kw: ["yamlexception", "yaml parse exception", "bad indentation", "mapping values are not allowed", "did not find expected key", "could not find expected ':'", "yaml: line", "found character that cannot start"], re: /YAMLException|YAML parse exception|bad indentation of a mapping entry|mapping values are not allowed|did not find expected key|could not find expected ':'|yaml: line \d+:|found character that cannot start any token/, signal: () => ({ type: "kind", kind: "config.invalid", confidence: 0.8 }) },
+  { id: "json-config", kw: ["in json at position", "is not valid json", "jsondecodeerror", "unexpected end of json"], re: /Unexpected token .{0,20} in JSON at position \d+|is not valid JSON|JSONDecodeError|Unexpected end of JSON input/, signal: () => ({ type: "kind", kind: "config.invalid", confidence: 0.6 }) },
+  { id: "enoent-config", kw: ["enoent: no such file"], re: /ENOENT: no such file or directory, (?:open|stat|lstat) '([^']*(?:config|rc|\.ya?ml|\.json|\.toml|\.env)[^']*)'/i, signal: (m2) => ({ type: "kind", kind: "config.invalid", confidence: 0.7, target: file2(m2[1]) }) },
+  { id: "toml-error", kw: [".toml", "toml parse error", "failed to parse toml"], re: /(?:wrangler|Cargo|pyproject|netlify)\.toml[^\n]{0,80}(?:error|invalid|unknown field|expected)|TOML parse error|Failed to parse TOML/i, signal: (m2) => ({ type: "kind", kind: "config.invalid", confidence: 0.75, target: file2(/([\w-]+\.toml)/.exec(m2[0])?.[1]) }) },
+  { id: "terraform-invalid", kw: ["error: invalid", "error: unsupported", "error: missing required argument", "error: reference to undeclared", "error: duplicate"], re: /^(?:│\s*)?Error: (?:Invalid|Unsupported argument|Unsupported block type|Missing required argument|Reference to undeclared|Duplicate)[^\n]*$/, signal: () => ({ type: "kind", kind: "config.invalid", confidence: 0.65 }) },
+  { id: "tf-file", kw: [".tf line"], re: /^(?:│\s*)?\s*on ([\w./-]+\.tf) line \d+/, signal: (m2) => ({ type: "kind", kind: "config.invalid", confidence: 0.5, target: file2(m2[1]) }) },
+  // ── dependency resolution ─────────────────────────────────────────────────────────────────────
+  { id: "npm-eresolve", kw: ["eresolve", "unable to resolve dependency tree"], re: /\bERESOLVE\b|unable to resolve dependency tree/, signal: () => ({ type: "kind", kind: "dependency.resolution", confidence: 0.85 }) },
+  { id: "npm-etarget", kw: ["no matching version found", "no compatible version found"], re: /No matching version found for ((?:@[^\s@/]+\/)?[^\s@]+)@|notarget No (?:matching|compatible) version found(?: for|:) ((?:@[^\s@/]+\/)?[^\s@]+)@/, signal: (m2) => ({ type: "kind", kind: "dependency.resolution", confidence: 0.85, target: pkg(m2[1] ?? m2[2]) }) },
+  { id: "npm-etarget-code", kw: ["code etarget"], re: /\bcode ETARGET\b/, signal: () => ({ type: "kind", kind: "dependency.resolution", confidence: 0.75 }) },
+  { id: "npm-lock", kw: ["can only install packages when your package.json", "lock file"], re: /`npm ci` can only install packages when your package\.json and package-lock\.json|npm ci.{0,40}lock file.{0,40}(?:out of sync|not in sync)/, signal: () => ({ type: "kind", kind: "dependency.resolution", confidence: 0.85, target: file2("package-lock.json") }) },
+  { id: "yarn-lock", kw: ["yn0028", "lockfile would have been", "your lockfile needs to be updated"], re: /YN0028|lockfile would have been (?:modified|created)|Your lockfile needs to be updated, but yarn was run with `--frozen-lockfile`/, signal: () => ({ type: "kind", kind: "dependency.resolution", confidence: 0.85, target: file2("yarn.lock") }) },
+  { id: "pnpm-lock", kw: ["err_pnpm_outdated_lockfile", "pnpm-lock.yaml is not up to date"], re: /ERR_PNPM_OUTDATED_LOCKFILE|pnpm-lock\.yaml is not up to date/, signal: () => ({ type: "kind", kind: "dependency.resolution", confidence: 0.85, target: file2("pnpm-lock.yaml") }) },
+  { id: "pip", kw: ["resolutionimpossible", "conflicting dependencies", "no matching distribution found"], re: /ResolutionImpossible|because these package versions have conflicting dependencies|No matching distribution found for ([\w.[\]-]+)/, signal: (m2) => ({ type: "kind", kind: "dependency.resolution", confidence: 0.85, target: pkg(m2[1]) }) },
+  { id: "maven", kw: ["could not resolve dependencies", "cannot resolve", "could not find artifact", "failed to collect dependencies"], re: /Could not resolve dependencies for project|Cannot resolve (?:project )?dependencies|Could not find artifact \S+|Failed to collect dependencies at/, signal: () => ({ type: "kind", kind: "dependency.resolution", confidence: 0.8 }) },
+  { id: "go-mod", kw: ["go: ", "cannot find module providing package"], re: /^go: (?:finding module for package \S+\n)?([\w./-]+)(?:@\S+)?: (?:module [\w./-]+ not found|reading [^\n]*: 404|unknown revision|invalid version)|cannot find module providing package ([\w./-]+)/, signal: (m2) => ({ type: "kind", kind: "dependency.resolution", confidence: 0.8, target: pkg(m2[1] ?? m2[2]) }) },
+  { id: "go-sum", kw: ["checksum mismatch"], re: /^(?:go: )?(?:[\w./@-]+: )*verifying (?:module: |[\w./-]+@\S+: )?checksum mismatch/, signal: () => ({ type: "kind", kind: "dependency.resolution", confidence: 0.75 }) },
+  { id: "cargo-dep", kw: ["failed to select a version", "no matching package named"], re: /failed to select a version for the requirement `([\w-]+)|no matching package named `([\w-]+)` found/, signal: (m2) => ({ type: "kind", kind: "dependency.resolution", confidence: 0.8, target: pkg(m2[1] ?? m2[2]) }) },
+  // ── code failures ─────────────────────────────────────────────────────────────────────────────
+  { id: "jest-summary", kw: ["tests:", "test suites:", "fail "], re: /^\s*Tests:\s+\d+ failed\b|^\s*Test Suites:\s+\d+ failed\b|^FAIL\s+\S+\.(?:test|spec)\.[jt]sx?\b/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.8 }) },
+  { id: "expect-received", kw: ["expect(received)", "●"], re: /expect\(received\)|^\s*● .+ › /, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.7 }) },
+  { id: "pytest", kw: ["failed", "assertionerror"], re: /^FAILED \S+::\S+|^=+ (?:\d+ (?:passed|skipped|warnings?), )*\d+ failed|^E\s+AssertionError\b/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.8 }) },
+  { id: "assertion", kw: ["assertionerror", "assertionfailederror", "assert failed", "assertion failed"], re: /\bAssertionError\b|\bAssertionFailedError\b|\bassert(?:ion)? failed\b/i, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.65 }) },
+  { id: "tsc", kw: ["error ts"], re: /\berror TS\d{4,5}\b/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.8 }) },
+  { id: "go-test", kw: ["--- fail:", "fail ", "fail	"], re: /^--- FAIL: \S+|^FAIL\s+[\w./-]+\s+\d+(?:\.\d+)?s$/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.8 }) },
+  { id: "cargo", kw: ["error[e", "could not compile"], re: /^error\[E\d{4}\]|^error: could not compile `/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.8 }) },
+  { id: "compile", kw: ["compilation error", "error:", "compilation failed", "build failed.", "failures:"], re: /\[ERROR\] COMPILATION ERROR|^\S+\.(?:java|kt|c|cc|cpp|go|rs|py|ts|js)(?::\d+)+:? error:|Compilation failed|Build FAILED\.|There (?:was|were) \d+ failures?:/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.65 }) },
+  { id: "syntax-error", kw: ["syntaxerror: "], re: /^\s*(?:Uncaught )?SyntaxError: /, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.6 }) }
+];
+var ERRORISH_KEYWORDS = ["error", "err!", "failed", "fatal:"];
+var PREFILTER_KEYWORDS = [.../* @__PURE__ */ new Set([...RULES.flatMap((r2) => r2.kw), ...ERRORISH_KEYWORDS])];
+function groupScanner(groups2) {
+  const W2 = Math.max(1, Math.ceil(groups2.length / 32));
+  const goto = [/* @__PURE__ */ new Map()];
+  const own3 = [[]];
+  const other = [];
+  groups2.forEach((kws, g2) => {
+    for (const k2 of kws) {
+      const lower = k2.toLowerCase();
+      if (![...lower].every((ch) => ch.charCodeAt(0) < 128)) {
+        other.push([lower, g2]);
+        continue;
+      }
+      let st2 = 0;
+      for (const ch of lower) {
+        const c2 = ch.charCodeAt(0);
+        let nx = goto[st2].get(c2);
+        if (nx === void 0) {
+          nx = goto.length;
+          goto.push(/* @__PURE__ */ new Map());
+          own3.push([]);
+          goto[st2].set(c2, nx);
+        }
+        st2 = nx;
+      }
+      own3[st2].push(g2);
+    }
+  });
+  const n2 = goto.length;
+  const table = new Int32Array(n2 * 128);
+  const fail = new Int32Array(n2);
+  const masks = new Uint32Array(n2 * W2);
+  const hasOut = new Uint8Array(n2);
+  for (let i2 = 0; i2 < n2; i2++) {
+    for (const g2 of own3[i2]) masks[i2 * W2 + (g2 >>> 5)] |= 1 << (g2 & 31);
+  }
+  const queue = [];
+  for (let c2 = 0; c2 < 128; c2++) {
+    const nx = goto[0].get(c2);
+    table[c2] = nx ?? 0;
+    if (nx !== void 0) queue.push(nx);
+  }
+  for (let qi = 0; qi < queue.length; qi++) {
+    const st2 = queue[qi];
+    const f3 = fail[st2];
+    for (let w2 = 0; w2 < W2; w2++) masks[st2 * W2 + w2] |= masks[f3 * W2 + w2];
+    for (let c2 = 0; c2 < 128; c2++) {
+      const nx = goto[st2].get(c2);
+      if (nx !== void 0) {
+        fail[nx] = table[f3 * 128 + c2];
+        table[st2 * 128 + c2] = nx;
+        queue.push(nx);
+      } else {
+        table[st2 * 128 + c2] = table[f3 * 128 + c2];
+      }
+    }
+  }
+  for (let i2 = 0; i2 < n2; i2++) for (let w2 = 0; w2 < W2; w2++) if (masks[i2 * W2 + w2]) hasOut[i2] = 1;
+  return {
+    words: W2,
+    scan(s2, out) {
+      out.fill(0);
+      let any2 = false;
+      let st2 = 0;
+      for (let i2 = 0; i2 < s2.length; i2++) {
+        let c2 = s2.charCodeAt(i2);
+        if (c2 >= 128) {
+          st2 = 0;
+          continue;
+        }
+        if (c2 >= 65 && c2 <= 90) c2 |= 32;
+        st2 = table[st2 * 128 + c2];
+        if (hasOut[st2]) {
+          any2 = true;
+          const b2 = st2 * W2;
+          for (let w2 = 0; w2 < W2; w2++) out[w2] |= masks[b2 + w2];
+        }
+      }
+      if (other.length) {
+        let lower;
+        for (const [k2, g2] of other) {
+          lower ??= s2.toLowerCase();
+          if (lower.includes(k2)) {
+            out[g2 >>> 5] |= 1 << (g2 & 31);
+            any2 = true;
+          }
+        }
+      }
+      return any2;
+    }
+  };
+}
+function keywordScanner(keywords) {
+  const g2 = groupScanner([keywords]);
+  const out = new Uint32Array(g2.words);
+  return (s2) => g2.scan(s2, out);
+}
+var ERRORISH_BIT = RULES.length;
+var RULE_SCANNER = groupScanner([...RULES.map((r2) => r2.kw), ERRORISH_KEYWORDS]);
+var JOIN_PREVIOUS_MASK = (() => {
+  const m2 = new Uint32Array(RULE_SCANNER.words);
+  RULES.forEach((r2, i2) => {
+    if (r2.joinPrevious) m2[i2 >>> 5] |= 1 << (i2 & 31);
+  });
+  return m2;
+})();
+var scanAny = keywordScanner(PREFILTER_KEYWORDS);
+
+// src/core/classify/engine.ts
+var MAX_EVIDENCE = 50;
+var MAX_BUCKETS = 64;
+var MAX_ENV_NAMES = 256;
+var MAX_STEPS = 512;
+var MAX_TAIL = 20;
+var SPECIFICITY = {
+  "secret.missing": 9,
+  "variable.missing": 8,
+  "credential.invalid": 8,
+  "config.invalid": 7,
+  "dependency.resolution": 6,
+  "resource.exhausted": 6,
+  "timeout.cancelled": 5,
+  "transient.network": 5,
+  "code.failure": 4,
+  unknown: 0
+};
+var CREDENTIAL_INPUT = /access-key|secret|role-to-assume|token|password|passphrase|credential|private-key|web-identity|creds|api-key/i;
+var STEP_HEADER = /^(?:##\[group\])?(?:> )?Run (\S.*)$/;
+var BLOCK_HEADER = /^ {2}(env|with):\s*$/;
+var BLOCK_ENTRY = /^ {4}([A-Za-z_][A-Za-z0-9_-]*): ?(.*)$/;
+var TEST_RESULT_LINE = /^\s*(?:[✓✔✕✖×√]|PASS\s|ok\s+\d|not ok\s+\d|--- (?:PASS|FAIL):)/;
+var ERRORISH = /##\[error\]|^Error:|\berror\b|\bERR!|FAILED|fatal:/i;
+function targetKey2(kind, t2) {
+  return t2 ? `${kind}|${t2.type}:${t2.name}` : `${kind}|-`;
+}
+function fingerprint(kind, target, ctx) {
+  const basis = [kind, target ? `${target.type}:${target.name}` : "-", ctx.job_name ?? "", `${ctx.repo.owner}/${ctx.repo.repo}`].join("\n");
+  return createHash5("sha256").update(basis).digest("hex").slice(0, 16);
+}
+function summarize(kind, t2, step) {
+  const name = t2 ? `${t2.type} ${t2.name}` : void 0;
+  const where = step ? ` in step "${step}"` : "";
+  switch (kind) {
+    case "secret.missing":
+      return t2?.type === "step" ? `A required secret input of step "${t2.name}" was empty: the secret is missing or not available to this run.` : `The secret ${t2 ? t2.name : "(name not shown in the log)"} is missing or empty${where}.`;
+    case "variable.missing":
+      return `The configuration variable ${t2 ? t2.name : "(name not shown in the log)"} is missing or empty${where}.`;
+    case "credential.invalid":
+      return `A credential${t2 ? ` (${t2.name})` : ""} was supplied but rejected (invalid, expired or without permission)${where}.`;
+    case "config.invalid":
+      return `A configuration file${t2 ? ` (${t2.name})` : ""} is invalid or missing${where}.`;
+    case "transient.network":
+      return `A transient network or service error${t2 ? ` reaching ${t2.name}` : ""} failed the job${where}; a re-run will likely pass.`;
+    case "timeout.cancelled":
+      return `The job was cancelled or hit its time limit${where}.`;
+    case "resource.exhausted":
+      return `The runner ran out of disk or memory${where}.`;
+    case "dependency.resolution":
+      return `Dependencies could not be resolved${name ? ` (${name})` : ""}${where}.`;
+    case "code.failure":
+      return `Tests or compilation failed${where}: a code problem, not an environment one.`;
+    default:
+      return "The failure could not be classified with confidence.";
+  }
+}
+var ClassifierState = class {
+  constructor(ctx, opts = {}) {
+    this.ctx = ctx;
+    this.known = opts.knownValues ?? [];
+  }
+  lineNo = 0;
+  prev = "";
+  stepId = 0;
+  stepName;
+  stepNames = /* @__PURE__ */ new Map();
+  block = null;
+  stepEnv = /* @__PURE__ */ new Map();
+  envSeen = /* @__PURE__ */ new Map();
+  varsMentioned = /* @__PURE__ */ new Set();
+  stepsWithError = /* @__PURE__ */ new Set();
+  buckets = /* @__PURE__ */ new Map();
+  tail = [];
+  tailStart = 0;
+  stepHasWith = false;
+  mask = new Uint32Array(RULE_SCANNER.words);
+  prevMask = new Uint32Array(RULE_SCANNER.words);
+  known;
+  /** Feed one raw line (without its newline). */
+  push(raw) {
+    this.lineNo++;
+    const text = cleanLine(raw);
+    if (text.length === 0) {
+      this.block = null;
+      this.prev = text;
+      this.prevMask.fill(0);
+      return;
+    }
+    this.trackStructure(text);
+    const hit = RULE_SCANNER.scan(text, this.mask);
+    let join3 = false;
+    for (let w2 = 0; w2 < this.mask.length; w2++) if (this.prevMask[w2] & JOIN_PREVIOUS_MASK[w2]) join3 = true;
+    if (hit || join3) this.applyRules(text);
+    this.prev = text;
+    const t2 = this.prevMask;
+    this.prevMask = this.mask;
+    this.mask = t2;
+  }
+  trackStructure(text) {
+    const c0 = text.charCodeAt(0);
+    if (c0 === 32) {
+      const h2 = BLOCK_HEADER.exec(text);
+      if (h2) {
+        this.block = h2[1];
+        if (this.block === "with") this.stepHasWith = true;
+        return;
+      }
+      if (this.block) {
+        const e = BLOCK_ENTRY.exec(text);
+        if (e) {
+          this.recordEntry(e[1], (e[2] ?? "").trim(), text);
+          return;
+        }
+        if (!text.startsWith("      ")) this.block = null;
+      }
+      if (text.includes("vars.")) this.noteVars(text);
+      return;
+    }
+    this.block = null;
+    if (c0 === 35 && text.startsWith("##[endgroup]")) return;
+    const s2 = STEP_HEADER.exec(text);
+    if (s2) {
+      this.stepId++;
+      this.stepName = own2(s2[1].slice(0, 200).trim());
+      if (this.stepNames.size < MAX_STEPS) this.stepNames.set(this.stepId, this.stepName);
+      this.stepEnv = /* @__PURE__ */ new Map();
+      this.stepHasWith = false;
+      return;
+    }
+    if (text.includes("vars.")) this.noteVars(text);
+  }
+  noteVars(text) {
+    for (const m2 of text.matchAll(/\bvars\.([A-Za-z_][A-Za-z0-9_]*)/g)) {
+      if (this.varsMentioned.size < MAX_ENV_NAMES) this.varsMentioned.add(own2(normalizeName(m2[1])));
+    }
+  }
+  recordEntry(name, value, text) {
+    if (this.block !== "env" && this.block !== "with") return;
+    const state = value === "" ? "empty" : value.includes("***") ? "masked" : "set";
+    const key = this.block === "env" ? name : `input:${name}`;
+    const before = this.stepEnv.get(key);
+    if (before !== "empty" && this.stepEnv.size < MAX_ENV_NAMES) this.stepEnv.set(own2(key), state);
+    if (this.block === "env" && (state !== "set" || this.envSeen.has(name)) && (this.envSeen.size < MAX_ENV_NAMES || this.envSeen.has(name))) {
+      const prior = this.envSeen.get(name);
+      if (!(prior && prior.state === "empty" && prior.step === this.stepId)) {
+        this.envSeen.set(own2(name), { state, step: this.stepId, line: this.lineNo, text: own2(text) });
+      }
+    }
+  }
+  applyRules(text) {
+    const mask = this.mask;
+    if (mask[ERRORISH_BIT >>> 5] & 1 << (ERRORISH_BIT & 31) && ERRORISH.test(text)) {
+      if (this.stepsWithError.size < MAX_STEPS) this.stepsWithError.add(this.stepId);
+      this.keepTail(text);
+    }
+    for (let w2 = 0; w2 < mask.length; w2++) {
+      let bits = (mask[w2] | this.prevMask[w2] & JOIN_PREVIOUS_MASK[w2]) >>> 0;
+      while (bits !== 0) {
+        const low = bits & -bits;
+        const i2 = w2 * 32 + (31 - Math.clz32(low));
+        bits = (bits ^ low) >>> 0;
+        const rule = RULES[i2];
+        if (!rule) continue;
+        const subject = rule.joinPrevious ? `${this.prev} ${text}` : text;
+        rule.re.lastIndex = 0;
+        const m2 = rule.re.exec(subject);
+        if (!m2) continue;
+        const sig = rule.signal(m2);
+        if (!sig) continue;
+        if (sig.type !== "kind" && TEST_RESULT_LINE.test(text)) continue;
+        if (this.stepsWithError.size < MAX_STEPS) this.stepsWithError.add(this.stepId);
+        this.resolve(sig, text);
+        return;
+      }
+    }
+  }
+  /** Ring buffer of the last MAX_TAIL error-looking lines, raw; shaped into evidence only when used. */
+  keepTail(text) {
+    const entry = { line: this.lineNo, text: own2(text), step: this.stepName };
+    if (this.tail.length < MAX_TAIL) this.tail.push(entry);
+    else {
+      this.tail[this.tailStart] = entry;
+      this.tailStart = (this.tailStart + 1) % MAX_TAIL;
+    }
+  }
+  tailEvidence() {
+    const ordered = [...this.tail.slice(this.tailStart), ...this.tail.slice(0, this.tailStart)];
+    return ordered.map((t2) => {
+      const ev = { line: t2.line, text: evidenceText(t2.text, this.known) };
+      if (this.ctx.job_id !== void 0) ev.job_id = this.ctx.job_id;
+      if (this.ctx.job_name !== void 0) ev.job_name = this.ctx.job_name;
+      if (t2.step !== void 0) ev.step = t2.step.slice(0, 200);
+      return ev;
+    });
+  }
+  evidence(text, line) {
+    const ev = { line, text: own2(evidenceText(text, this.known)) };
+    if (this.ctx.job_id !== void 0) ev.job_id = this.ctx.job_id;
+    if (this.ctx.job_name !== void 0) ev.job_name = this.ctx.job_name;
+    if (this.stepName !== void 0) ev.step = this.stepName.slice(0, 200);
+    return ev;
+  }
+  add(kind, target, confidence, text, extra) {
+    const key = targetKey2(kind, target);
+    let b2 = this.buckets.get(key);
+    if (!b2) {
+      if (this.buckets.size >= MAX_BUCKETS) return;
+      b2 = { kind, target, confidence, evidence: [], firstLine: this.lineNo, hits: 0 };
+      this.buckets.set(key, b2);
+    }
+    b2.hits++;
+    b2.confidence = Math.max(b2.confidence, confidence);
+    if (extra && b2.evidence.length < MAX_EVIDENCE && !b2.evidence.some((e) => e.line === extra.line)) {
+      b2.evidence.push(this.evidence(extra.text, extra.line));
+    }
+    if (b2.evidence.length < MAX_EVIDENCE && !b2.evidence.some((e) => e.line === this.lineNo)) b2.evidence.push(this.evidence(text, this.lineNo));
+  }
+  /** Masked values in the current step that carry a credential: credential-named env entries or inputs. */
+  maskedCredentialsInStep() {
+    let n2 = 0;
+    for (const [k2, v2] of this.stepEnv) {
+      if (v2 !== "masked") continue;
+      if (k2.startsWith("input:") ? CREDENTIAL_INPUT.test(k2) || isCredentialName(k2.slice(6)) : isCredentialName(k2)) n2++;
+    }
+    return n2;
+  }
+  /** Credential-looking entries of the current step's env block with a given state. */
+  stepCreds(state) {
+    const out = [];
+    for (const [k2, v2] of this.stepEnv) if (v2 === state && !k2.startsWith("input:") && isCredentialName(k2)) out.push(k2);
+    return out;
+  }
+  envEvidence(name) {
+    const e = this.envSeen.get(name);
+    return e ? { line: e.line, text: e.text } : void 0;
+  }
+  missingByName(name, confidence, hint, text) {
+    const norm = normalizeName(name);
+    const isVar = hint === "variable" || hint !== "secret" && (this.varsMentioned.has(norm) || !isCredentialName(name));
+    if (this.stepEnv.get(name) === "masked") {
+      this.add("credential.invalid", { type: "secret", name }, 0.6, text, this.envEvidence(name));
+      return;
+    }
+    const evidence = this.envEvidence(name);
+    const empty = this.envSeen.get(name)?.state === "empty";
+    if (isVar) {
+      if (hint === "variable" && name === "AWS_REGION" && !empty && !this.envSeen.has("AWS_DEFAULT_REGION")) {
+        this.add("variable.missing", null, confidence, text);
+        return;
+      }
+      this.add("variable.missing", { type: "variable", name }, empty ? Math.max(confidence, 0.8) : confidence, text, evidence);
+    } else {
+      this.add("secret.missing", { type: "secret", name }, empty ? Math.max(confidence, 0.9) : confidence, text, evidence);
+    }
+  }
+  resolve(sig, text) {
+    switch (sig.type) {
+      case "kind":
+        this.add(sig.kind, sig.target ?? null, sig.confidence, text);
+        return;
+      case "missing-name":
+        this.missingByName(sig.name, sig.confidence, sig.hint, text);
+        return;
+      case "missing-unnamed": {
+        const empties = sig.hint === "secret" ? this.stepCreds("empty") : [];
+        if (empties.length === 1) this.missingByName(empties[0], 0.9, "secret", text);
+        else if (sig.hint === "secret" && this.maskedCredentialsInStep() > 0) {
+          this.add("credential.invalid", null, 0.45, text);
+        } else this.add(sig.hint === "secret" ? "secret.missing" : "variable.missing", null, sig.confidence, text);
+        return;
+      }
+      case "missing-input": {
+        const want = normalizeName(sig.input);
+        for (const [k2, v2] of this.stepEnv) {
+          if (v2 === "empty" && !k2.startsWith("input:") && (normalizeName(k2) === want || normalizeName(k2).endsWith(`_${want}`))) {
+            this.missingByName(k2, 0.9, void 0, text);
+            return;
+          }
+        }
+        const empties = this.stepCreds("empty");
+        if (empties.length === 1 && isCredentialName(sig.input)) {
+          this.missingByName(empties[0], 0.85, "secret", text);
+          return;
+        }
+        const target = this.stepName ? { type: "step", name: this.stepName.slice(0, 200) } : null;
+        if (isCredentialName(sig.input)) this.add("secret.missing", target, sig.confidence, text);
+        else this.add("variable.missing", target, Math.min(sig.confidence, 0.55), text);
+        return;
+      }
+      case "credentials-unloaded": {
+        const empties = this.stepCreds("empty");
+        if (empties.length > 0) this.missingByName(empties[0], 0.85, "secret", text);
+        else if (this.maskedCredentialsInStep() > 0) this.add("credential.invalid", null, 0.6, text);
+        else if (this.stepHasWith && ![...this.stepEnv.keys()].some((k2) => k2.startsWith("input:") && CREDENTIAL_INPUT.test(k2))) {
+          this.add("secret.missing", null, 0.6, text);
+        } else this.add("credential.invalid", null, sig.confidence, text);
+        return;
+      }
+      case "auth": {
+        const empties = this.stepCreds("empty");
+        if (empties.length > 0) {
+          this.missingByName(empties[0], 0.9, "secret", text);
+          return;
+        }
+        let masked = this.stepCreds("masked");
+        if (masked.length > 1) {
+          const lower = text.toLowerCase();
+          const score = (n2) => n2.toLowerCase().split(/[^a-z0-9]+/).filter((p2) => p2.length >= 3 && lower.includes(p2)).length;
+          const best = Math.max(...masked.map(score));
+          const top = masked.filter((n2) => score(n2) === best);
+          if (best > 0 && top.length === 1) masked = top;
+        }
+        const maskedInputs = [...this.stepEnv].filter(([k2, v2]) => v2 === "masked" && k2.startsWith("input:")).length;
+        if (masked.length === 1) {
+          const name = masked[0];
+          this.add("credential.invalid", { type: "secret", name }, sig.weak ? 0.6 : Math.max(sig.confidence, 0.85), text, this.envEvidence(name));
+        } else if (masked.length > 1 || maskedInputs > 0) {
+          this.add("credential.invalid", null, sig.weak ? 0.5 : Math.max(sig.confidence, 0.8), text);
+        } else {
+          this.add("credential.invalid", null, sig.weak ? 0.4 : Math.min(sig.confidence, 0.7), text);
+        }
+        return;
+      }
+    }
+  }
+  /** Close the stream and produce incidents, strongest first. */
+  finish() {
+    const explained = [...this.buckets.values()].some((b2) => b2.confidence >= 0.6 && b2.kind !== "secret.missing" && b2.kind !== "variable.missing");
+    for (const [name, e] of this.envSeen) {
+      if (e.state !== "empty" || !this.stepsWithError.has(e.step)) continue;
+      const covered = [...this.buckets.values()].some((b2) => b2.target?.name === name);
+      if (covered) continue;
+      const stepName = this.stepNames.get(e.step);
+      const ev = { line: e.line, text: evidenceText(e.text, this.known) };
+      if (this.ctx.job_id !== void 0) ev.job_id = this.ctx.job_id;
+      if (this.ctx.job_name !== void 0) ev.job_name = this.ctx.job_name;
+      if (stepName) ev.step = stepName;
+      const norm = normalizeName(name);
+      const asVar = this.varsMentioned.has(norm) || !isCredentialName(name);
+      const kind = asVar ? "variable.missing" : "secret.missing";
+      const conf = explained ? 0.35 : asVar ? this.varsMentioned.has(norm) ? 0.7 : 0.35 : 0.6;
+      const key = targetKey2(kind, { type: asVar ? "variable" : "secret", name });
+      if (this.buckets.size < MAX_BUCKETS) {
+        this.buckets.set(key, { kind, target: { type: asVar ? "variable" : "secret", name }, confidence: conf, evidence: [ev], firstLine: e.line, hits: 1 });
+      }
+    }
+    const all = [...this.buckets.values()];
+    for (const b2 of all.filter((x2) => x2.target === null)) {
+      const host = all.filter((x2) => x2.kind === b2.kind && x2.target !== null).sort((a2, c2) => c2.confidence - a2.confidence)[0];
+      if (!host) continue;
+      host.confidence = Math.max(host.confidence, b2.confidence);
+      for (const ev of b2.evidence) if (host.evidence.length < MAX_EVIDENCE && !host.evidence.some((e) => e.line === ev.line)) host.evidence.push(ev);
+      this.buckets.delete(targetKey2(b2.kind, null));
+    }
+    const hasMissing = [...this.buckets.values()].some((b2) => b2.kind === "secret.missing" && b2.confidence >= 0.8);
+    if (hasMissing) {
+      for (const b2 of this.buckets.values()) if (b2.kind === "credential.invalid") b2.confidence = Math.min(b2.confidence, 0.45);
+    }
+    const buckets = [...this.buckets.values()].sort(
+      (a2, b2) => b2.confidence - a2.confidence || SPECIFICITY[b2.kind] - SPECIFICITY[a2.kind] || a2.firstLine - b2.firstLine
+    );
+    const incidents = buckets.map((b2) => this.toIncident(b2.kind, b2.target, b2.confidence, b2.evidence));
+    if (incidents.length === 0) {
+      incidents.push(this.toIncident("unknown", null, 0.2, this.tailEvidence().slice(-MAX_EVIDENCE)));
+    }
+    return incidents;
+  }
+  toIncident(kind, target, confidence, evidence) {
+    const evs = [...evidence].sort((a2, b2) => a2.line - b2.line).slice(0, MAX_EVIDENCE);
+    const step = evs.find((e) => e.step)?.step;
+    const inc = {
+      kind,
+      target,
+      confidence: Math.round(Math.min(1, Math.max(0, confidence)) * 100) / 100,
+      fingerprint: fingerprint(kind, target, this.ctx),
+      summary: summarize(kind, target, step),
+      evidence: evs,
+      repo: this.ctx.repo
+    };
+    if (this.ctx.run !== void 0) inc.run = this.ctx.run;
+    if (this.ctx.environment !== void 0) inc.environment = this.ctx.environment;
+    return inc;
+  }
+};
+
+// src/core/classify/index.ts
+var LineSplitter = class {
+  constructor(onLine) {
+    this.onLine = onLine;
+  }
+  partial = "";
+  overflow = false;
+  decoder = null;
+  write(chunk) {
+    let text;
+    if (typeof chunk === "string") {
+      text = this.decoder ? this.decoder.decode() + chunk : chunk;
+      this.decoder = null;
+    } else {
+      this.decoder ??= new TextDecoder("utf-8");
+      text = this.decoder.decode(chunk, { stream: true });
+    }
+    let start = 0;
+    for (; ; ) {
+      const nl = text.indexOf("\n", start);
+      if (nl === -1) break;
+      const piece = text.slice(start, nl);
+      if (this.overflow) {
+        this.onLine(this.partial);
+      } else {
+        this.onLine(this.partial.length ? this.partial + piece : piece);
+      }
+      this.partial = "";
+      this.overflow = false;
+      start = nl + 1;
+    }
+    if (start < text.length && !this.overflow) {
+      this.partial += text.slice(start);
+      if (this.partial.length > MAX_LINE_CHARS) {
+        this.partial = this.partial.slice(0, MAX_LINE_CHARS);
+        this.overflow = true;
+      }
+    }
+  }
+  end() {
+    if (this.decoder) {
+      const rest = this.decoder.decode();
+      this.decoder = null;
+      if (rest) this.write(rest);
+    }
+    if (this.partial.length > 0 || this.overflow) this.onLine(this.partial);
+    this.partial = "";
+    this.overflow = false;
+  }
+};
+function classifyText(log, context, options = {}) {
+  const state = new ClassifierState(context, options);
+  let start = 0;
+  for (; ; ) {
+    const nl = log.indexOf("\n", start);
+    if (nl === -1) break;
+    state.push(log.slice(start, nl));
+    start = nl + 1;
+  }
+  if (start < log.length) state.push(log.slice(start));
+  return state.finish();
+}
+async function classify(log, context, options = {}) {
+  if (typeof log === "string") return classifyText(log, context, options);
+  const state = new ClassifierState(context, options);
+  const splitter = new LineSplitter((line) => state.push(line));
+  for await (const chunk of log) splitter.write(chunk);
+  splitter.end();
+  return state.finish();
+}
+
+// src/pipeline/evidence.ts
+var runRefOf = (run2) => ({
+  id: run2.id,
+  attempt: run2.run_attempt,
+  workflow_name: run2.name,
+  head_sha: run2.head_sha,
+  head_branch: run2.head_branch,
+  event: run2.event,
+  from_fork: run2.from_fork,
+  actor: run2.actor ?? void 0,
+  pull_requests: run2.pull_requests,
+  html_url: run2.html_url
+});
+var KIND_RANK = {
+  "credential.invalid": 9,
+  "secret.missing": 8,
+  "variable.missing": 7,
+  "config.invalid": 6,
+  "dependency.resolution": 5,
+  "resource.exhausted": 4,
+  "timeout.cancelled": 3,
+  "transient.network": 2,
+  "code.failure": 1,
+  unknown: 0
+};
+function primaryIncident(incidents) {
+  if (incidents.length === 0) return null;
+  const credential = incidents.find((i2) => i2.kind === "credential.invalid" && i2.confidence >= 0.5);
+  if (credential) return credential;
+  return [...incidents].sort(
+    (a2, b2) => b2.confidence - a2.confidence || KIND_RANK[b2.kind] - KIND_RANK[a2.kind]
+  )[0];
+}
+async function gatherEvidence(runs, repo, run2, environment) {
+  const jobs = await runs.listFailedJobs(repo, run2.id);
+  const incidents = [];
+  for (const job of jobs) {
+    const log = await runs.downloadJobLog(repo, job.id);
+    const found = await classify(log, {
+      repo,
+      run: runRefOf(run2),
+      job_id: job.id,
+      job_name: job.name,
+      environment
+    });
+    incidents.push(...found);
+  }
+  return incidents;
+}
+
+// src/pipeline/audit.ts
+var auditEntry = (ctx, repository, event, detail, opts = {}) => ({
+  at: ctx.now().toISOString(),
+  door: ctx.door,
+  actor: opts.actor ?? "living-bridge",
+  event,
+  repository,
+  detail,
+  certificate_hash: opts.certificateHash ?? null
+});
+
+// src/pipeline/fingerprint-key.ts
+import { createHash as createHash6 } from "node:crypto";
+var LABEL = new TextEncoder().encode("living-bridge/value-fingerprint-key/v1");
+async function fingerprintKeyOf(signer) {
+  const sig = await signer.sign(LABEL);
+  return createHash6("sha256").update(sig).digest("hex");
+}
+
+// src/pipeline/repo-files.ts
+var import_yaml2 = __toESM(require_dist(), 1);
+function parseRepoConfig(text, source = REPO_CONFIG_PATH) {
+  if (text === null || text.trim() === "") return RepoConfig.parse({});
+  let data;
+  try {
+    data = (0, import_yaml2.parse)(text);
+  } catch (err) {
+    throw new SchemaError(source, [{ path: "(root)", message: `not valid YAML: ${err.message.split("\n")[0]}` }]);
+  }
+  return parseWith(RepoConfig, data ?? {}, source);
+}
+function parseEnvironmentFile(text, source = ENVIRONMENT_FILE_PATH) {
+  let data;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new SchemaError(source, [{ path: "(root)", message: `not valid JSON: ${err.message}` }]);
+  }
+  return parseWith(EnvironmentFile, data, source);
+}
+async function loadRepoConfig(github, repo, ref) {
+  const file3 = await github.readFile(repo, REPO_CONFIG_PATH, ref);
+  return parseRepoConfig(file3?.content ?? null);
+}
+async function loadEnvironmentFile(github, repo, ref) {
+  const file3 = await github.readFile(repo, ENVIRONMENT_FILE_PATH, ref);
+  return file3 ? parseEnvironmentFile(file3.content) : null;
+}
+
 // src/engines/env-sync.ts
 var toPortScope = (scope) => {
   const env = environmentOf(scope);
@@ -66893,7 +67304,7 @@ async function executeSync(port, plan, opts) {
       const value = resolved.value;
       if (item.kind === "secret") secretValue = value;
       const { created } = await write(
-        () => item.kind === "secret" ? port.setSecret(opts.repo, scope, item.name, value) : port.upsertVariable(opts.repo, scope, item.name, value)
+        () => item.kind === "secret" ? port.setSecret(opts.repo, scope, item.name, value) : item.op === "add" && port.createVariable ? port.createVariable(opts.repo, scope, item.name, value) : port.upsertVariable(opts.repo, scope, item.name, value)
       );
       results.push({ ...base, status: "applied", detail: `${item.kind} ${created ? "created" : "updated"}`, created, after_fingerprint: opts.fingerprintOf(value) });
     } catch (err) {
@@ -67004,15 +67415,6 @@ function stripEnvironment(e) {
   return out;
 }
 var normalizeRef = (ref) => ref.replace(/^refs\/heads\//, "");
-var auditEntry = (ctx, repository, event, detail, certificateHash) => ({
-  at: ctx.now().toISOString(),
-  door: ctx.door,
-  actor: "living-bridge",
-  event,
-  repository,
-  detail,
-  certificate_hash: certificateHash
-});
 var CHANGE_OP = { add: "create", update: "update", delete: "delete" };
 async function sync(ctx, opts) {
   const repository = opts.repository;
@@ -67039,12 +67441,12 @@ async function sync(ctx, opts) {
   const syncState = SyncState.parse(snapshot.sync ?? {});
   const scopeFilter = opts.environment === void 0 ? void 0 : [environmentScope(opts.environment), ...opts.includeRepositoryScope ? [REPOSITORY] : []];
   const auditScopes = scopeFilter ? new Set(scopeFilter.map(toScopeLabel)) : null;
-  const audit2 = await auditInventory(gh, repo, syncState, auditScopes);
+  const audit = await auditInventory(gh, repo, syncState, auditScopes);
   const fpKey = await fingerprintKeyOf(ctx.signer);
   const fingerprintOf = (v2) => fingerprintValue(v2, fpKey);
   const plan = planSync({
     declared,
-    actual: audit2.actual,
+    actual: audit.actual,
     sync: syncState,
     fingerprintOf,
     resolveVariable: resolveFromEnv(ctx.env),
@@ -67052,7 +67454,7 @@ async function sync(ctx, opts) {
     ...opts.names ? { names: opts.names } : {}
   });
   const title = `Environment drift: ${repository}`;
-  const requests = { audit: audit2.calls, notModified: audit2.notModified, writes: 0, verify: 0 };
+  const requests = { audit: audit.calls, notModified: audit.notModified, writes: 0, verify: 0 };
   const base = { repository, plan, certificate: null, prUrl: null, requests, certified: false, notes };
   if (opts.dryRun) {
     notes.push(`dry run: ${plan.writes} write(s) planned, nothing written`);
@@ -67070,14 +67472,14 @@ async function sync(ctx, opts) {
   });
   requests.writes = report.writeAttempts;
   const applied = report.results.filter((r2) => r2.status === "applied");
-  let after = audit2;
+  let after = audit;
   let certified = applied.length > 0;
   if (applied.length > 0) {
     const touched = new Set(applied.map((r2) => r2.item.kind === "environment" ? auditKey.environments : r2.item.kind === "secret" ? auditKey.secrets(r2.item.scope) : auditKey.variables(r2.item.scope)));
     const stale = {
       ...syncState,
-      etags: audit2.etags,
-      inventory: Object.fromEntries(Object.entries(audit2.inventory).filter(([k2]) => !touched.has(k2)))
+      etags: audit.etags,
+      inventory: Object.fromEntries(Object.entries(audit.inventory).filter(([k2]) => !touched.has(k2)))
     };
     after = await auditInventory(gh, repo, stale, auditScopes);
     requests.verify = after.calls;
@@ -67134,7 +67536,7 @@ async function sync(ctx, opts) {
       }
       next.created_by_bridge = [...createdSet].sort();
       if (!certify) {
-        return { sync: next, audit: [auditEntry(ctx, repository, "env_sync", summaryLine, null)] };
+        return { sync: next, audit: [auditEntry(ctx, repository, "env_sync", summaryLine)] };
       }
       certificate = await signCertificate(
         {
@@ -67164,7 +67566,7 @@ async function sync(ctx, opts) {
         state: { ...snap.state, last_certificate_hash: cert2.certificate_hash },
         certificates: [cert2],
         publicKeys: { [ctx.signer.keyid]: ctx.signer.publicKey },
-        audit: [auditEntry(ctx, repository, "env_sync", summaryLine, cert2.certificate_hash)]
+        audit: [auditEntry(ctx, repository, "env_sync", summaryLine, { certificateHash: cert2.certificate_hash })]
       };
     });
   }
@@ -67300,15 +67702,15 @@ async function syncForIncident(ctx, repository, environment, variableName) {
 }
 
 // src/pipeline/heal.ts
-var GRANTS_FILE = "grants/active.json";
-async function learnFromRun(ctx, repo, repository, run2, config2, incidentFingerprintNow) {
-  const snapshot = await ctx.ledgerFor(repo, config2.ledger.branch).read();
+var GRANTS_FILE = "grants.json";
+var BALANCED_EXECUTES2 = /* @__PURE__ */ new Set(["RERUN", "SYNC_AND_CERTIFY", "ESCALATE"]);
+async function learnFromRun(ctx, repo, repository, run2, config2, incidentFingerprintNow, given) {
+  const snapshot = given ?? await ctx.ledgerFor(repo, config2.ledger.branch).read();
   const pending = snapshot.state.actions.some(
     (a2) => a2.run_id === run2.id && a2.outcome === null && (a2.run_attempt ?? 0) < run2.run_attempt
   );
-  if (!pending || run2.conclusion !== "success" && run2.conclusion !== "failure") return null;
-  let certificate = null;
-  await ctx.ledgerFor(repo, config2.ledger.branch).commit(
+  if (!pending || run2.conclusion !== "success" && run2.conclusion !== "failure") return snapshot;
+  const committed = await ctx.ledgerFor(repo, config2.ledger.branch).commit(
     `outcome: run ${run2.id} attempt ${run2.run_attempt} ${run2.conclusion}`,
     async (snap) => {
       const at2 = ctx.now();
@@ -67318,7 +67720,7 @@ async function learnFromRun(ctx, repo, repository, run2, config2, incidentFinger
         config2
       );
       if (!learned.judged) return { state: learned.state };
-      certificate = await signCertificate(
+      const certificate = await signCertificate(
         {
           timestamp: at2.toISOString(),
           action: learned.judged.action,
@@ -67343,21 +67745,12 @@ async function learnFromRun(ctx, repo, repository, run2, config2, incidentFinger
         state: learned.state,
         certificates: [certificate],
         publicKeys: { [ctx.signer.keyid]: ctx.signer.publicKey },
-        audit: [audit(ctx, repository, "outcome", `run ${run2.id} attempt ${run2.run_attempt}: ${run2.conclusion}`, certificate.certificate_hash)]
+        audit: [auditEntry(ctx, repository, "outcome", `run ${run2.id} attempt ${run2.run_attempt}: ${run2.conclusion}`, { certificateHash: certificate.certificate_hash })]
       };
     }
   );
-  return certificate;
+  return committed.snapshot;
 }
-var audit = (ctx, repository, event, detail, certificateHash = null) => ({
-  at: ctx.now().toISOString(),
-  door: ctx.door,
-  actor: "living-bridge",
-  event,
-  repository,
-  detail,
-  certificate_hash: certificateHash
-});
 function secretSourceFor(name, environment, config2, envFile) {
   if (environment && envFile?.environments[environment]?.secrets[name]) {
     return { source: envFile.environments[environment].secrets[name], scope: { type: "environment", name: environment } };
@@ -67366,12 +67759,19 @@ function secretSourceFor(name, environment, config2, envFile) {
   if (config2.secrets[name]) return { source: config2.secrets[name], scope: environment ? { type: "environment", name: environment } : REPOSITORY_SCOPE };
   return null;
 }
-async function grantAllows(ctx, snapshot, grantsText, repository, environment, decision) {
+async function grantAllows(ctx, snapshot, grantsText, repository, environment, decision, opts) {
   if (!grantsText) return { allowed: false, reason: "no grants in the ledger", grantId: null };
-  const grants = parseGrantFile(grantsText, `ledger ${GRANTS_FILE}`);
-  const trustedKeys = { ...snapshot.publicKeys, [ctx.signer.keyid]: ctx.signer.publicKey, ...trustedGrantKeys(ctx.env) };
+  let grants;
+  try {
+    grants = parseGrantFile(grantsText, `ledger ${GRANTS_FILE}`);
+  } catch (err) {
+    ctx.log.warn({ err: safeMessage(err) }, "the ledger grants file is unreadable; no grant applies");
+    return { allowed: false, reason: `unreadable grants file: ${safeMessage(err)}`, grantId: null };
+  }
+  const trustedKeys = { [ctx.signer.keyid]: ctx.signer.publicKey, ...trustedGrantKeys(ctx.env) };
   let grantId = null;
-  for (const step of decision.steps.filter((s2) => s2 !== "NOOP")) {
+  const needsGrant = (step) => step !== "NOOP" && (opts.everyStep || !(decision.suggested_because === "level" && decision.autonomy_level === "balanced" && step !== decision.action && BALANCED_EXECUTES2.has(step)));
+  for (const step of decision.steps.filter(needsGrant)) {
     const verdict = authorize({
       grants,
       trustedKeys,
@@ -67407,7 +67807,7 @@ async function runStep(step, s2) {
       }
       const declared = secretSourceFor(name, s2.environment, s2.config, s2.envFile);
       if (!declared) {
-        return { action: step, ok: false, changes: [], notes: [], error: `no source is declared for ${name}: ${missingSourceInstruction(name)}` };
+        return { action: step, ok: false, changes: [], notes: [], error: `no source is declared for ${name} (in .github/autonomy.yml or .github/environment.json)` };
       }
       return executeCreateSecret(ctx.github, {
         repo,
@@ -67445,7 +67845,7 @@ async function runStep(step, s2) {
     }
     case "RERUN": {
       if (!run2) return { action: step, ok: false, changes: [], notes: [], error: "no workflow run to re-run" };
-      return executeRerun(ctx.github, { repo, runId: run2.id, attempt: run2.run_attempt, maxAttempts: s2.config.limits.max_rerun_attempts });
+      return executeRerun(ctx.github, { repo, runId: run2.id, attempt: run2.run_attempt, maxAttempts: s2.config.limits.max_rerun_attempts, current: run2 });
     }
     case "ROLLBACK": {
       if (!run2 || !run2.head_branch) return { action: step, ok: false, changes: [], notes: [], error: "no run/branch to roll back" };
@@ -67466,7 +67866,13 @@ function escalationInstruction(incident, s2) {
       return `${name} exists but GitHub/the service rejected it (401/403). Rotate the credential at its issuer and update the secret by hand; Living Bridge never overwrites a credential it cannot verify.`;
     case "secret.missing":
       if (incident.run?.from_fork) return "This run comes from a fork or Dependabot, which GitHub gives no secrets by design. Review the change and run the deploy from a branch of this repository.";
-      return secretSourceFor(name, s2.environment, s2.config, s2.envFile) ? `Set ${name} and re-run the workflow.` : missingSourceInstruction(name);
+      {
+        const declared = secretSourceFor(name, s2.environment, s2.config, s2.envFile);
+        if (!declared) return missingSourceMessage(name);
+        if (declared.source.source === "external") return `${name} is declared \`source: external\`: Living Bridge never writes it. Set ${name} by hand and re-run the workflow.`;
+        if (declared.source.source === "from_env") return `${name} is declared \`from_env: ${declared.source.env}\`: set ${declared.source.env} in the Living Bridge environment (App host or Action step), or set ${name} by hand, then re-run the workflow.`;
+        return `Set ${name} and re-run the workflow.`;
+      }
     case "code.failure":
       return "The failure is in the code or its tests. Fix the change or revert it; Living Bridge does not change code.";
     default:
@@ -67478,7 +67884,13 @@ async function heal(ctx, job) {
   const request2 = job.request;
   const repository = request2.repository;
   const repo = parseRepoFullName(repository);
-  const config2 = await loadRepoConfig(ctx.github, repo);
+  let config2;
+  try {
+    config2 = await loadRepoConfig(ctx.github, repo);
+  } catch (err) {
+    if (err instanceof SchemaError) return configInvalid(ctx, job, repo, err);
+    throw err;
+  }
   let envFile = null;
   try {
     envFile = await loadEnvironmentFile(ctx.github, repo);
@@ -67489,12 +67901,12 @@ async function heal(ctx, job) {
   let run2 = null;
   let incidents;
   if (request2.run_id !== void 0) {
-    run2 = await ctx.github.getRun(repo, request2.run_id);
+    run2 = job.workflow_run && job.workflow_run.id === request2.run_id ? job.workflow_run : await ctx.github.getRun(repo, request2.run_id);
     if (job.door === "webhook" && !config2.deploy_workflows.includes(run2.name)) {
       return finish(ctx, { status: "noop", repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `workflow "${run2.name}" is not a deploy workflow (deploy_workflows in .github/autonomy.yml)` });
     }
     if (run2.conclusion !== "failure") {
-      await learnFromRun(ctx, repo, repository, run2, config2, null);
+      if (!request2.dry_run) await learnFromRun(ctx, repo, repository, run2, config2, null);
       return finish(ctx, { status: "noop", repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `run ${run2.id} concluded ${run2.conclusion ?? run2.status}: nothing to heal` });
     }
     incidents = await gatherEvidence(ctx.github, repo, run2, request2.environment);
@@ -67524,8 +67936,8 @@ async function heal(ctx, job) {
     run: run2 ? runRefOf(run2) : void 0,
     environment: request2.environment
   };
-  if (run2) await learnFromRun(ctx, repo, repository, run2, config2, incident.fingerprint);
-  const snapshot = await ledger.read();
+  let snapshot = await ledger.read();
+  if (run2 && !request2.dry_run) snapshot = await learnFromRun(ctx, repo, repository, run2, config2, incident.fingerprint, snapshot);
   let decision = decide({
     incident,
     state: snapshot.state,
@@ -67537,10 +67949,20 @@ async function heal(ctx, job) {
   });
   let grantId = null;
   if (decision.verdict === "suggest" && decision.steps.length > 0) {
-    const grant = await grantAllows(ctx, snapshot, await ledger.readFile(GRANTS_FILE), repository, request2.environment, decision);
+    const grant = await grantAllows(ctx, snapshot, await ledger.readFile(GRANTS_FILE), repository, request2.environment, decision, { everyStep: false });
     if (grant.allowed) {
       decision = { ...decision, verdict: "execute", reason: `${decision.reason}; ${grant.reason}` };
       grantId = grant.grantId;
+    }
+  }
+  if (decision.guardrail === "halted" && snapshot.state.halted && ctx.autonomyEnabled && config2.enabled) {
+    const unhalted = decide({ incident, state: { ...snapshot.state, halted: false }, config: config2, now: ctx.now(), repository, environment: request2.environment, autonomyEnabled: true });
+    if (unhalted.verdict !== "noop" && unhalted.steps.length > 0) {
+      const grant = await grantAllows(ctx, snapshot, await ledger.readFile(GRANTS_FILE), repository, request2.environment, unhalted, { everyStep: true });
+      if (grant.allowed) {
+        decision = { ...unhalted, verdict: "execute", reason: `halted (${snapshot.state.halted_reason ?? "kill switch"}), overridden: ${grant.reason}; ${unhalted.reason}` };
+        grantId = grant.grantId;
+      }
     }
   }
   const base = { repository, incidents, decision, certificate: null, commentUrl: null, issueUrl: null };
@@ -67549,7 +67971,7 @@ async function heal(ctx, job) {
   }
   if (decision.verdict === "noop") {
     await ledger.commit(`decision: noop (${decision.guardrail ?? "none"})`, () => ({
-      audit: [audit(ctx, repository, "decision.noop", `${incident.kind} ${incident.target?.name ?? ""}: ${decision.reason}`)]
+      audit: [auditEntry(ctx, repository, "decision.noop", `${incident.kind} ${incident.target?.name ?? ""}: ${decision.reason}`)]
     }));
     return finish(ctx, { ...base, status: "noop", reports: [], summary: `no action: ${decision.reason}` });
   }
@@ -67566,7 +67988,7 @@ async function heal(ctx, job) {
     };
     await ledger.commit(`decision: suggest ${decision.steps.join("+")}`, (snap) => ({
       pendingApprovals: [...snap.pendingApprovals.filter((p2) => p2.id !== approval.id), approval],
-      audit: [audit(ctx, repository, "decision.suggest", `${decision.steps.join(" → ")}: ${decision.reason}`)]
+      audit: [auditEntry(ctx, repository, "decision.suggest", `${decision.steps.join(" → ")}: ${decision.reason}`)]
     }));
     const commentUrl = await announce(ctx, repo, repository, run2, incident, decision, [], null, config2, "suggested", approval.id);
     return finish(ctx, { ...base, status: "suggested", reports: [], commentUrl, summary: `suggested ${decision.steps.join(" → ")} for a human to approve (/bridge approve ${approval.id}): ${decision.reason}` });
@@ -67603,7 +68025,7 @@ async function executeDecision(ctx, a2) {
     }
   }
   const changes = reports.flatMap((r2) => r2.changes);
-  const certified = reports.every((r2) => r2.ok);
+  const certified = reports.length > 0 && reports.every((r2) => r2.ok && r2.certified !== false);
   const escalation = reports.find((r2) => r2.postmortem);
   let certificate = null;
   let ledgerPath = null;
@@ -67641,6 +68063,19 @@ async function executeDecision(ctx, a2) {
     const state = recordAction(snap.state, decision, { at: at2, runId: run2?.id ?? null, runAttempt: run2?.run_attempt ?? null, certificateHash: certificate.certificate_hash });
     const files = {};
     if (escalation?.postmortem) files[escalation.postmortemPath ?? `postmortems/${incident.fingerprint}.md`] = escalation.postmortem;
+    const written = reports.flatMap((r2) => {
+      const w2 = r2.written;
+      const change = r2.changes.find((c2) => c2.kind === "secret");
+      return w2 && change && r2.ok ? [{ scope: change.scope, name: change.target, ...w2 }] : [];
+    });
+    const sync2 = written.length ? {
+      ...snap.sync,
+      secret_fingerprints: {
+        ...snap.sync.secret_fingerprints,
+        ...Object.fromEntries(written.map((w2) => [fingerprintKey(w2.scope, w2.name), { fingerprint: w2.fingerprint, updated_at: w2.updated_at }]))
+      },
+      created_by_bridge: [.../* @__PURE__ */ new Set([...snap.sync.created_by_bridge, ...written.map((w2) => bridgeKey("secret", w2.scope, w2.name))])]
+    } : void 0;
     const grantUses = a2.grantId ? { [a2.grantId]: (snap.grantUses[a2.grantId] ?? 0) + 1 } : void 0;
     return {
       state,
@@ -67648,7 +68083,8 @@ async function executeDecision(ctx, a2) {
       publicKeys: { [ctx.signer.keyid]: ctx.signer.publicKey },
       files,
       grantUses,
-      audit: [audit(ctx, repository, `action.${decision.action}`, `${tried.join("; ")}${a2.grantId ? ` (grant ${a2.grantId})` : ""}`, certificate.certificate_hash)]
+      sync: sync2,
+      audit: [auditEntry(ctx, repository, `action.${decision.action}`, `${tried.join("; ")}${a2.grantId ? ` (grant ${a2.grantId})` : ""}`, { certificateHash: certificate.certificate_hash })]
     };
   });
   const status = escalated ? "escalated" : certified ? "healed" : "failed";
@@ -67684,11 +68120,11 @@ async function announce(ctx, repo, repository, run2, incident, decision, reports
     approvalId
   });
   let url2 = null;
-  if (!run2) return null;
+  if (!run2) return approvalId ? suggestionIssue(ctx, repo, approvalId, incident, body) : null;
   try {
     const prs = run2.pull_requests.length ? run2.pull_requests : await ctx.github.pullRequestsForCommit(repo, run2.head_sha);
     for (const pr2 of prs) {
-      const c2 = await ctx.github.upsertComment(repo, pr2, `${COMMENT_MARKER}<!-- run:${run2.id} -->`, body);
+      const c2 = await ctx.github.upsertComment(repo, pr2, COMMENT_MARKER, body);
       url2 ??= c2.html_url;
     }
     await ctx.github.createCheckRun(repo, {
@@ -67701,7 +68137,54 @@ async function announce(ctx, repo, repository, run2, incident, decision, reports
   } catch (err) {
     ctx.log.warn({ err: safeMessage(err) }, "could not announce the heal");
   }
+  if (approvalId && url2 === null) url2 = await suggestionIssue(ctx, repo, approvalId, incident, body);
   return url2;
+}
+async function suggestionIssue(ctx, repo, approvalId, incident, body) {
+  const marker = `<!-- living-bridge:suggestion:${approvalId} -->`;
+  const title = `Living Bridge suggests an action: ${incident.kind}${incident.target ? ` on ${incident.target.name}` : ""}`;
+  try {
+    const existing = await ctx.github.findIssueByMarker(repo, marker);
+    const issue3 = existing ? await ctx.github.updateIssue(repo, existing.number, { title, body: `${marker}
+${body}`, state: "open" }) : await ctx.github.createIssue(repo, title, `${marker}
+${body}`, ["living-bridge"]);
+    return issue3.html_url;
+  } catch (err) {
+    ctx.log.warn({ err: safeMessage(err) }, "could not open the suggestion issue");
+    return null;
+  }
+}
+async function configInvalid(ctx, job, repo, err) {
+  const request2 = job.request;
+  const repository = request2.repository;
+  const summary2 = `cannot heal: ${err.source} is invalid (${err.issues.map((i2) => `${i2.path}: ${i2.message}`).join("; ")}) — fix the file on the default branch`;
+  const result = { status: "failed", repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: summary2 };
+  ctx.log.warn({ repository, file: err.source, issues: err.issues }, "repository config is invalid; nothing is done");
+  if (request2.dry_run) return finish(ctx, result);
+  let run2 = null;
+  if (request2.run_id !== void 0) run2 = await ctx.github.getRun(repo, request2.run_id).catch(() => null);
+  if (run2 && run2.conclusion !== "failure") return finish(ctx, { ...result, summary: `${summary2} (run ${run2.id} concluded ${run2.conclusion ?? run2.status}: nothing to report)` });
+  const body = renderConfigErrorComment({ file: err.source, issues: err.issues, repository, runId: run2?.id ?? null, runUrl: run2?.html_url });
+  try {
+    const title = `Living Bridge cannot read ${err.source}`;
+    const issueBody = `${CONFIG_ISSUE_MARKER}
+${body}`;
+    const existing = await ctx.github.findIssueByMarker(repo, CONFIG_ISSUE_MARKER);
+    const issue3 = existing ? await ctx.github.updateIssue(repo, existing.number, { title, body: issueBody, state: "open" }) : await ctx.github.createIssue(repo, title, issueBody, ["living-bridge", "needs-human"]);
+    result.issueUrl = issue3.html_url;
+  } catch (e) {
+    ctx.log.warn({ err: safeMessage(e) }, "could not open the config issue");
+  }
+  if (run2) {
+    try {
+      const prs = run2.pull_requests.length ? run2.pull_requests : await ctx.github.pullRequestsForCommit(repo, run2.head_sha);
+      for (const pr2 of prs) result.commentUrl ??= (await ctx.github.upsertComment(repo, pr2, COMMENT_MARKER, body)).html_url;
+      await ctx.github.createCheckRun(repo, { name: "Living Bridge", head_sha: run2.head_sha, conclusion: "failure", title: `invalid ${err.source}`, summary: body });
+    } catch (e) {
+      ctx.log.warn({ err: safeMessage(e) }, "could not announce the config error");
+    }
+  }
+  return finish(ctx, result);
 }
 function safeMessage(err) {
   const e = err;
