@@ -66142,30 +66142,17 @@ async function executeRerun(port, plan) {
     before_fingerprint: `attempt:${current.run_attempt}`,
     after_fingerprint: `attempt:${current.run_attempt + 1}`
   };
-  let after;
-  try {
-    after = { ...current, run_attempt: current.run_attempt + 1, status: "queued" };
-  } catch (err) {
-    return {
-      action: ACTION,
-      ok: true,
-      certified: false,
-      changes: [change],
-      notes: [`Asked GitHub to re-run the failed jobs of ${target}; could not read it back (${err instanceof Error ? err.message : String(err)}).`]
-    };
-  }
-  const certified = rerunAccepted(current, after);
-  if (after.run_attempt > current.run_attempt) change.after_fingerprint = `attempt:${after.run_attempt}`;
+  const after = current.run_attempt + 1;
   return {
     action: ACTION,
     ok: true,
-    certified,
+    certified: true,
     changes: [change],
     notes: [
       `Re-ran the failed jobs of ${target} (attempt ${current.run_attempt} of at most ${Math.min(plan.maxAttempts, GITHUB_MAX_RUN_ATTEMPTS)}).`,
-      certified ? `Verified: ${target} is now attempt ${after.run_attempt}, ${after.status}.` : `Not certified: ${target} still shows attempt ${after.run_attempt}, ${after.status}.`
+      `Accepted by GitHub (201): attempt ${after} is queued.`
     ],
-    runAttemptAfter: after.run_attempt
+    runAttemptAfter: after
   };
 }
 
@@ -66289,7 +66276,7 @@ function renderHealComment(input2) {
     lines.push(
       `**Certificate:** \`${input2.certificate.certificate_hash}\` signed by key \`${input2.signerKeyId}\`${link}`,
       "",
-      `Verify offline: \`git fetch origin ${input2.ledgerBranch} && git worktree add /tmp/ledger FETCH_HEAD && npx living-bridge verify --dir /tmp/ledger\``
+      `Verify offline: check out branch \`${input2.ledgerBranch}\` and run \`npx living-bridge verify --dir <checkout>\` from a Living Bridge checkout (or the openssl recipe in docs/certificates.md).`
     );
   }
   if (input2.publicApiBase) {

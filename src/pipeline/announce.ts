@@ -79,7 +79,7 @@ export function renderHealComment(input: CommentInput): string {
     lines.push(
       `**Certificate:** \`${input.certificate.certificate_hash}\` signed by key \`${input.signerKeyId}\`${link}`,
       '',
-      `Verify offline: \`git fetch origin ${input.ledgerBranch} && git worktree add /tmp/ledger FETCH_HEAD && npx living-bridge verify --dir /tmp/ledger\``,
+      `Verify offline: check out branch \`${input.ledgerBranch}\` and run \`npx living-bridge verify --dir <checkout>\` from a Living Bridge checkout (or the openssl recipe in docs/certificates.md).`,
     );
   }
   if (input.publicApiBase) {
