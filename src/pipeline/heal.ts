@@ -97,7 +97,6 @@ async function learnFromRun(
   return committed.snapshot;
 }
 
-
 /** The declared source for a secret, environment-scoped declarations first. */
 export function secretSourceFor(
   name: string,
