@@ -67403,6 +67403,14 @@ function stripEnvironment(e) {
 }
 var normalizeRef = (ref) => ref.replace(/^refs\/heads\//, "");
 var CHANGE_OP = { add: "create", update: "update", delete: "delete" };
+var changeOf = (r2) => ({
+  target: r2.item.name,
+  kind: r2.item.kind,
+  scope: r2.item.scope,
+  op: CHANGE_OP[r2.item.op] ?? "noop",
+  before_fingerprint: r2.before_fingerprint,
+  after_fingerprint: r2.after_fingerprint
+});
 async function sync(ctx, opts) {
   const repository = opts.repository;
   const repo = parseRepoFullName(repository);
@@ -67480,14 +67488,7 @@ async function sync(ctx, opts) {
       }
     }
   }
-  const changes = applied.map((r2) => ({
-    target: r2.item.name,
-    kind: r2.item.kind,
-    scope: r2.item.scope,
-    op: CHANGE_OP[r2.item.op] ?? "noop",
-    before_fingerprint: r2.before_fingerprint,
-    after_fingerprint: r2.after_fingerprint
-  }));
+  const changes = applied.map(changeOf);
   const memoryChanged = canonicalJson(after.etags) !== canonicalJson(syncState.etags) || canonicalJson(after.inventory) !== canonicalJson(syncState.inventory);
   let certificate = null;
   const certify = (opts.certify ?? true) && changes.length > 0;
@@ -67651,14 +67652,7 @@ async function syncForIncident(ctx, repository, environment, variableName) {
     });
     const report = result.report;
     const wanted = result.plan.items.filter((i2) => i2.kind !== "environment" && i2.name === variableName.toUpperCase() && i2.declared);
-    const changes = (report?.results ?? []).filter((r2) => r2.status === "applied").map((r2) => ({
-      target: r2.item.name,
-      kind: r2.item.kind,
-      scope: r2.item.scope,
-      op: CHANGE_OP[r2.item.op] ?? "noop",
-      before_fingerprint: r2.before_fingerprint,
-      after_fingerprint: r2.after_fingerprint
-    }));
+    const changes = (report?.results ?? []).filter((r2) => r2.status === "applied").map(changeOf);
     const notes = [
       ...(report?.results ?? []).map((r2) => `${r2.item.kind} ${r2.item.name} (${r2.item.scope}): ${r2.status}${r2.status === "applied" ? "" : ` — ${r2.detail}`}`),
       ...result.notes

@@ -41,6 +41,7 @@ import {
   type ActualScope,
   type ScopeLabel,
   type SyncPlan,
+  type SyncItemResult,
   type SyncReport,
 } from '../core/env-plan/index.js';
 import { executeSync, syncValueResolver, toPortScope, type PaceOptions } from '../engines/env-sync.js';
@@ -233,6 +234,16 @@ const normalizeRef = (ref: string): string => ref.replace(/^refs\/heads\//, '');
 
 const CHANGE_OP = { add: 'create', update: 'update', delete: 'delete' } as const;
 
+/** The certificate entry of one applied sync item (fingerprints only). */
+const changeOf = (r: SyncItemResult): Change => ({
+  target: r.item.name,
+  kind: r.item.kind,
+  scope: r.item.scope,
+  op: CHANGE_OP[r.item.op as keyof typeof CHANGE_OP] ?? 'noop',
+  before_fingerprint: r.before_fingerprint,
+  after_fingerprint: r.after_fingerprint,
+});
+
 export async function sync(ctx: PipelineContext, opts: SyncOptions): Promise<SyncResult> {
   const repository = opts.repository;
   const repo = parseRepoFullName(repository);
@@ -334,14 +345,7 @@ export async function sync(ctx: PipelineContext, opts: SyncOptions): Promise<Syn
   }
 
   // 7. Record: SyncState and the certificate in one ledger commit (only when something changed).
-  const changes: Change[] = applied.map((r) => ({
-    target: r.item.name,
-    kind: r.item.kind,
-    scope: r.item.scope,
-    op: CHANGE_OP[r.item.op as keyof typeof CHANGE_OP] ?? 'noop',
-    before_fingerprint: r.before_fingerprint,
-    after_fingerprint: r.after_fingerprint,
-  }));
+  const changes: Change[] = applied.map(changeOf);
   const memoryChanged = canonicalJson(after.etags) !== canonicalJson(syncState.etags) || canonicalJson(after.inventory) !== canonicalJson(syncState.inventory);
   let certificate: Certificate | null = null;
   const certify = (opts.certify ?? true) && changes.length > 0;
@@ -536,16 +540,7 @@ export async function syncForIncident(
     });
     const report = result.report;
     const wanted = result.plan.items.filter((i) => i.kind !== 'environment' && i.name === variableName.toUpperCase() && i.declared);
-    const changes: Change[] = (report?.results ?? [])
-      .filter((r) => r.status === 'applied')
-      .map((r) => ({
-        target: r.item.name,
-        kind: r.item.kind,
-        scope: r.item.scope,
-        op: CHANGE_OP[r.item.op as keyof typeof CHANGE_OP] ?? 'noop',
-        before_fingerprint: r.before_fingerprint,
-        after_fingerprint: r.after_fingerprint,
-      }));
+    const changes: Change[] = (report?.results ?? []).filter((r) => r.status === 'applied').map(changeOf);
     const notes = [
       ...(report?.results ?? []).map((r) => `${r.item.kind} ${r.item.name} (${r.item.scope}): ${r.status}${r.status === 'applied' ? '' : ` — ${r.detail}`}`),
       ...result.notes,

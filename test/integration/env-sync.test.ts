@@ -1,11 +1,12 @@
 /** Exact requests of env sync over the real GitHubAdapter (nock): ETags, pagination, upsert, pacing, retry-after. */
 import { createHash } from 'node:crypto';
 import nock from 'nock';
+import { useNock } from '../support/nock-hooks.js';
 import { EnvironmentFile, SyncState, type EnvironmentFileInput } from '../../src/core/schemas/index.js';
 import { planSync, resolveFromEnv, type ActualInventory, type SyncPlan, type SyncPlanItem } from '../../src/core/env-plan/index.js';
 import { WritePacer, executeSync, rateLimitRetryAfter, syncValueResolver } from '../../src/engines/env-sync.js';
 import { auditInventory } from '../../src/pipeline/sync.js';
-import { createOctokit, GitHubAdapter, resetGitHubCache } from '../../src/github/index.js';
+import { createOctokit, GitHubAdapter } from '../../src/github/index.js';
 
 const API = 'https://api.github.com';
 const repo = { owner: 'acme', repo: 'shop' };
@@ -25,17 +26,7 @@ function planFor(declared: EnvironmentFileInput, actual: ActualInventory, sync: 
 }
 const emptyActual = (): ActualInventory => ({ repository: { variables: {}, secrets: {} }, environments: {} });
 
-beforeAll(() => {
-  nock.disableNetConnect();
-});
-// Fixed fixtures ("k1" keys, shas) are replayed with different content: every test starts cold.
-beforeEach(() => resetGitHubCache());
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
-afterAll(() => nock.enableNetConnect());
+useNock();
 
 describe('audit', () => {
   test('first audit stores ETags; the next sends If-None-Match and a 304 reuses the cached inventory', async () => {

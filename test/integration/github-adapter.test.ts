@@ -1,7 +1,8 @@
 import nock from 'nock';
+import { useNock } from '../support/nock-hooks.js';
 import sodium from 'libsodium-wrappers';
 import { RefConflictError, REPOSITORY_SCOPE } from '../../src/engines/ports.js';
-import { createOctokit, GitHubAdapter, GitHubPermissionError, GitHubRequestError, resetGitHubCache, runFromWebhook } from '../../src/github/index.js';
+import { createOctokit, GitHubAdapter, GitHubPermissionError, GitHubRequestError, runFromWebhook } from '../../src/github/index.js';
 
 const API = 'https://api.github.com';
 const repo = { owner: 'acme', repo: 'shop' };
@@ -25,17 +26,8 @@ const open = (b64: string) =>
 beforeAll(async () => {
   await sodium.ready;
   keypair = sodium.crypto_box_keypair();
-  nock.disableNetConnect();
-  nock.enableNetConnect(/(localhost|127\.0\.0\.1)/);
 });
-// Fixed fixtures ("k1" keys, shas) are replayed with different content: every test starts cold.
-beforeEach(() => resetGitHubCache());
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
-afterAll(() => nock.enableNetConnect());
+useNock();
 
 describe('secrets', () => {
   test('sealed box decrypts with the repo key; public key fetched once for two secrets; 201 created, 204 updated', async () => {
