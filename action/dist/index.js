@@ -64336,6 +64336,17 @@ async function loadSigner(env) {
     throw new ConfigurationError("TRUTH_SIGNING_KEY is not a base64 Ed25519 seed (32 bytes) or secret key (64 bytes)");
   }
 }
+var NEVER_A_SOURCE = /^(WEBHOOK_SECRET|PRIVATE_KEY|PRIVATE_KEY_PATH|APP_ID|TRUTH_SIGNING_KEY|TRUTH_SIGNING_KEY_FILE|AUTONOMY_API_TOKEN|REDIS_URL|LIVING_BRIDGE_TOKEN|GITHUB_TOKEN|GH_TOKEN|ACTIONS_RUNTIME_\w*|ACTIONS_ID_TOKEN_\w*|ACTIONS_CACHE_\w*|ACTIONS_RESULTS_\w*|INPUT_\w*)$/;
+function sourceEnv(env) {
+  const allow = (env.LIVING_BRIDGE_FROM_ENV_ALLOW ?? "").split(",").map((s2) => s2.trim()).filter(Boolean);
+  const allowed = (name) => allow.length === 0 || allow.some((a2) => a2.endsWith("*") ? name.startsWith(a2.slice(0, -1)) : name === a2);
+  const out = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (NEVER_A_SOURCE.test(name)) continue;
+    if (name === "LIVING_BRIDGE_GRANT_KEYS" || name === "PUBLIC_API_BASE" || allowed(name)) out[name] = value;
+  }
+  return out;
+}
 function buildContext(opts) {
   const pacing = (opts.env.LIVING_BRIDGE_CLIENT_PACING ?? "on").toLowerCase() !== "off";
   const octokit = opts.octokit ?? createOctokit({ auth: opts.token, baseUrl: opts.baseUrl, log: opts.log, ...pacing ? {} : { throttle: false } });
@@ -64346,7 +64357,7 @@ function buildContext(opts) {
     signer: opts.signer,
     now: opts.now ?? (() => /* @__PURE__ */ new Date()),
     randomBytes: opts.random ?? ((n2) => new Uint8Array(randomBytes(n2))),
-    env: opts.env,
+    env: sourceEnv(opts.env),
     log: opts.log,
     door: opts.door,
     publicApiBase: opts.env.PUBLIC_API_BASE,

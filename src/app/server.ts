@@ -16,6 +16,8 @@ import { readAppSettings, type AppSettings } from './config.js';
 import { HttpError, bearerMatches, readBody, sendJson } from './http.js';
 import { livingBridgeProbotOctokit } from './octokit.js';
 
+const MAX_REMEMBERED_JOBS = 5000;
+
 export interface RunningApp {
   url: string;
   port: number;
@@ -46,6 +48,12 @@ export async function startApp(env: Record<string, string | undefined> = process
   });
   const intake = await createIntake(env, log);
   const jobs = new Map<string, JobRecord>();
+  /** Job status is kept for the most recent jobs only: a long-running App must not grow without bound. */
+  const remember = (id: string, rec: JobRecord) => {
+    jobs.delete(id);
+    jobs.set(id, rec);
+    if (jobs.size > MAX_REMEMBERED_JOBS) jobs.delete(jobs.keys().next().value as string);
+  };
   const waiters = new Map<string, ((r: JobRecord) => void)[]>();
 
   const contextFor = async (repo: RepoRef, door: Door, installationId?: number): Promise<PipelineContext> => {
@@ -56,7 +64,7 @@ export async function startApp(env: Record<string, string | undefined> = process
 
   intake.start(async (job) => {
     const settle = (rec: JobRecord) => {
-      jobs.set(job.id, rec);
+      remember(job.id, rec);
       for (const w of waiters.get(job.id) ?? []) w(rec);
       waiters.delete(job.id);
     };
@@ -129,7 +137,7 @@ export async function startApp(env: Record<string, string | undefined> = process
       const submitted = await intake.submit(job.job).catch((err: unknown) => { log.error({ err: safeMessage(err) }, 'intake refused the job'); return null; });
       // Not recorded: a 503 lets GitHub keep the delivery as failed, to be redelivered; a 202 would lose it.
       if (!submitted) return sendJson(res, 503, { error: 'queue unavailable' });
-      jobs.set(job.job.id, jobs.get(job.job.id) ?? { status: 'queued' });
+      if (!jobs.has(job.job.id)) remember(job.job.id, { status: 'queued' });
       return sendJson(res, 202, { job_id: job.job.id, duplicate: submitted.duplicate });
     }
     if (event === 'issue_comment' && payload.action === 'created') {
@@ -176,7 +184,7 @@ export async function startApp(env: Record<string, string | undefined> = process
     const submitted = await intake.submit(job).catch((err: unknown) => { log.error({ err: safeMessage(err) }, 'intake refused the job'); return null; });
     if (!submitted) return sendJson(res, 503, { error: 'queue unavailable' });
     if (submitted.duplicate) return sendJson(res, 409, { error: 'this run attempt is already being healed', duplicate: true });
-    jobs.set(id, { status: 'queued' });
+    remember(id, { status: 'queued' });
     if (url.searchParams.get('wait') === 'true') {
       const rec = await new Promise<JobRecord>((resolve) => waiters.set(id, [...(waiters.get(id) ?? []), resolve]));
       return sendJson(res, rec.status === 'done' ? 200 : 500, { job_id: id, ...rec });

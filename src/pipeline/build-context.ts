@@ -54,6 +54,32 @@ export async function loadSigner(env: Record<string, string | undefined>): Promi
   }
 }
 
+/**
+ * Living Bridge's own credentials and the runner's: never a `from_env` source. Without this, anyone
+ * who can edit a repository's autonomy.yml could declare `source: from_env, env: PRIVATE_KEY` and
+ * have the App copy its own key into that repository's secrets.
+ */
+const NEVER_A_SOURCE = /^(WEBHOOK_SECRET|PRIVATE_KEY|PRIVATE_KEY_PATH|APP_ID|TRUTH_SIGNING_KEY|TRUTH_SIGNING_KEY_FILE|AUTONOMY_API_TOKEN|REDIS_URL|LIVING_BRIDGE_TOKEN|GITHUB_TOKEN|GH_TOKEN|ACTIONS_RUNTIME_\w*|ACTIONS_ID_TOKEN_\w*|ACTIONS_CACHE_\w*|ACTIONS_RESULTS_\w*|INPUT_\w*)$/;
+
+/**
+ * The part of the healer's environment that `from_env` sources may read. Own credentials are
+ * always withheld. With LIVING_BRIDGE_FROM_ENV_ALLOW="NAME,PREFIX_*" only those names are
+ * readable — recommended for an App installed on many repositories, since every repository's
+ * config can name any variable the App host has.
+ */
+export function sourceEnv(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  const allow = (env.LIVING_BRIDGE_FROM_ENV_ALLOW ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const allowed = (name: string) =>
+    allow.length === 0 || allow.some((a) => (a.endsWith('*') ? name.startsWith(a.slice(0, -1)) : name === a));
+  const out: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (NEVER_A_SOURCE.test(name)) continue;
+    // Settings the pipeline itself reads stay visible; they are not secrets.
+    if (name === 'LIVING_BRIDGE_GRANT_KEYS' || name === 'PUBLIC_API_BASE' || allowed(name)) out[name] = value;
+  }
+  return out;
+}
+
 export interface BuildContextOptions {
   /** Either a token (Action, CLI) or an authenticated octokit (Probot's context.octokit). */
   token?: string;
@@ -79,7 +105,7 @@ export function buildContext(opts: BuildContextOptions): PipelineContext {
     signer: opts.signer,
     now: opts.now ?? (() => new Date()),
     randomBytes: opts.random ?? ((n) => new Uint8Array(randomBytes(n))),
-    env: opts.env,
+    env: sourceEnv(opts.env),
     log: opts.log,
     door: opts.door,
     publicApiBase: opts.env.PUBLIC_API_BASE,
