@@ -32,11 +32,11 @@ export function timedFetch(timeoutMs: number, base: typeof fetch = fetch): typeo
   }) as typeof fetch;
 }
 
-/** LIVING_BRIDGE_CLIENT_PACING (on unless "off") and LIVING_BRIDGE_REQUEST_TIMEOUT_MS, read once by the doors. */
+/** LIVING_BRIDGE_CLIENT_PACING (parsed by the door) and LIVING_BRIDGE_REQUEST_TIMEOUT_MS. */
 export interface RequestPolicy { pacing: boolean; timeoutMs: number }
 
-export function requestPolicyFrom(env: Record<string, string | undefined>): RequestPolicy {
+export function requestPolicyFrom(env: Record<string, string | undefined>, pacing: boolean): RequestPolicy {
   const timeout = Number(env.LIVING_BRIDGE_REQUEST_TIMEOUT_MS ?? DEFAULT_REQUEST_TIMEOUT_MS);
   if (!Number.isFinite(timeout) || timeout < 100) throw new Error('LIVING_BRIDGE_REQUEST_TIMEOUT_MS must be a number of milliseconds >= 100');
-  return { pacing: (env.LIVING_BRIDGE_CLIENT_PACING ?? 'on').toLowerCase() !== 'off', timeoutMs: timeout };
+  return { pacing, timeoutMs: timeout };
 }
