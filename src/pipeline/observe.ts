@@ -67,7 +67,7 @@ export interface OutcomeEvent extends EventBase {
   outcome: 'success' | 'failure';
   /** The EMA of every action after learning from this outcome. */
   ema: Partial<Record<ActionKind, number>>;
-  /** Seconds from the action on the failed run (its ledger record) to this green run's completion. */
+  /** Seconds from the action on the failed run (its certificate) to the green run's outcome certificate. */
   recovery_seconds: number | null;
   certificate_hash: string;
 }
@@ -146,24 +146,24 @@ export function eventsOfHeal(result: HealResult, base: EventBase & { run_id: num
 export function outcomeEventOf(
   ctx: { now(): Date; door: string },
   repository: string,
-  run: { id: number; run_attempt: number; conclusion: string | null; updated_at?: string },
+  run: { id: number; run_attempt: number; conclusion: string | null },
   judged: { action: ActionRecord; certificateHash: string },
   state: GovernorState,
 ): OutcomeEvent {
   const outcome = run.conclusion === 'success' ? 'success' : 'failure';
-  const greenAt = Date.parse(run.updated_at ?? '') || ctx.now().getTime();
+  const learnedAt = ctx.now();
   const actedAt = Date.parse(judged.action.at);
   return {
     type: 'autonomy.outcome',
     repository,
-    at: ctx.now().toISOString(),
+    at: learnedAt.toISOString(),
     door: ctx.door,
     run_id: run.id,
     run_attempt: run.run_attempt,
     action: judged.action.action,
     outcome,
     ema: { ...state.ema },
-    recovery_seconds: outcome === 'success' && Number.isFinite(actedAt) ? Math.max(0, (greenAt - actedAt) / 1000) : null,
+    recovery_seconds: outcome === 'success' && Number.isFinite(actedAt) ? Math.max(0, (learnedAt.getTime() - actedAt) / 1000) : null,
     certificate_hash: judged.certificateHash,
   };
 }
