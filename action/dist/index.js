@@ -67725,6 +67725,9 @@ async function sync(ctx, opts) {
     }
   }
   if (report.failed > 0) notes.push(`${report.failed} item(s) failed; the next sync retries them`);
+  if (report.applied > 0) {
+    ctx.observer?.emit({ type: "autonomy.sync.applied", repository, at: ctx.now().toISOString(), door: ctx.door, applied: report.applied, failed: report.failed, skipped: report.skipped, certificate_hash: cert?.certificate_hash ?? null });
+  }
   if (cert) notes.push(`certificate ${cert.certificate_hash.slice(0, 16)}`);
   if (prUrl) notes.push(`discovered inventory proposed: ${prUrl}`);
   return {
@@ -67839,6 +67842,26 @@ async function syncForIncident(ctx, repository, environment, variableName) {
   }
 }
 
+// src/pipeline/observe.ts
+function outcomeEventOf(ctx, repository, run2, judged, state) {
+  const outcome = run2.conclusion === "success" ? "success" : "failure";
+  const learnedAt = ctx.now();
+  const actedAt = Date.parse(judged.action.at);
+  return {
+    type: "autonomy.outcome",
+    repository,
+    at: learnedAt.toISOString(),
+    door: ctx.door,
+    run_id: run2.id,
+    run_attempt: run2.run_attempt,
+    action: judged.action.action,
+    outcome,
+    ema: { ...state.ema },
+    recovery_seconds: outcome === "success" && Number.isFinite(actedAt) ? Math.max(0, (learnedAt.getTime() - actedAt) / 1e3) : null,
+    certificate_hash: judged.certificateHash
+  };
+}
+
 // src/pipeline/heal.ts
 var GRANTS_FILE = "grants.json";
 var BALANCED_EXECUTES2 = /* @__PURE__ */ new Set(["RERUN", "SYNC_AND_CERTIFY", "ESCALATE"]);
@@ -67848,6 +67871,7 @@ async function learnFromRun(ctx, repo, repository, run2, config2, incidentFinger
     (a2) => a2.run_id === run2.id && a2.outcome === null && (a2.run_attempt ?? 0) < run2.run_attempt
   );
   if (!pending || run2.conclusion !== "success" && run2.conclusion !== "failure") return snapshot;
+  let judged = null;
   const committed = await ctx.ledgerFor(repo, config2.ledger.branch).commit(
     `outcome: run ${run2.id} attempt ${run2.run_attempt} ${run2.conclusion}`,
     async (snap) => {
@@ -67857,6 +67881,7 @@ async function learnFromRun(ctx, repo, repository, run2, config2, incidentFinger
         { at: at2, runId: run2.id, conclusion: run2.conclusion, incidentFingerprintNow },
         config2
       );
+      judged = null;
       if (!learned.judged) return { state: learned.state };
       const certificate = await signCertificate(
         {
@@ -67879,6 +67904,7 @@ async function learnFromRun(ctx, repo, repository, run2, config2, incidentFinger
         },
         ctx.signer
       );
+      judged = { action: learned.judged, certificateHash: certificate.certificate_hash };
       return {
         state: learned.state,
         certificates: [certificate],
@@ -67887,6 +67913,7 @@ async function learnFromRun(ctx, repo, repository, run2, config2, incidentFinger
       };
     }
   );
+  if (judged) ctx.observer?.emit(outcomeEventOf(ctx, repository, run2, judged, committed.snapshot.state));
   return committed.snapshot;
 }
 function secretSourceFor(name, environment, config2, envFile) {
