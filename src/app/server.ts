@@ -59,7 +59,7 @@ export async function startApp(env: Record<string, string | undefined> = process
   const contextFor = async (repo: RepoRef, door: Door, installationId?: number): Promise<PipelineContext> => {
     const id = installationId ?? (await findInstallation(probot, repo));
     const octokit = await probot.auth(id);
-    return buildContext({ octokit: octokit as never, signer, env, door, log: log.child({ repository: `${repo.owner}/${repo.repo}` }) });
+    return buildContext({ octokit: octokit as never, signer, env, door, repository: `${repo.owner}/${repo.repo}`, log: log.child({ repository: `${repo.owner}/${repo.repo}` }) });
   };
 
   intake.start(async (job) => {
