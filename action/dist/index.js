@@ -58411,7 +58411,28 @@ var HealJob = external_exports.object({
   workflow_run: WorkflowRunSnapshot.optional()
 });
 
+// src/core/schemas/ref-name.ts
+function branchNameProblem(name) {
+  if (name.length === 0) return "a branch name cannot be empty";
+  if (name.length > 255) return "a branch name is at most 255 characters here";
+  if (name === "@") return 'a branch name cannot be "@"';
+  if (name.startsWith("-")) return 'a branch name cannot start with "-"';
+  if (name.startsWith("/") || name.endsWith("/")) return 'a branch name cannot start or end with "/"';
+  if (name.includes("//")) return 'a branch name cannot contain "//"';
+  if (name.includes("..")) return 'a branch name cannot contain ".."';
+  if (name.includes("@{")) return 'a branch name cannot contain "@{"';
+  if (name.endsWith(".")) return 'a branch name cannot end with "."';
+  if (/[\x00-\x20\x7f~^:?*[\\]/.test(name)) return "a branch name cannot contain spaces, control characters or any of ~ ^ : ? * [ \\";
+  for (const part of name.split("/")) {
+    if (part.startsWith(".")) return 'no part of a branch name may start with "."';
+    if (part.endsWith(".lock")) return 'no part of a branch name may end with ".lock"';
+  }
+  if (name.startsWith("refs/") || name === "HEAD") return 'give the branch name itself (not "HEAD" or a "refs/…" path)';
+  return null;
+}
+
 // src/core/schemas/repo-config.ts
+var DEFAULT_LEDGER_BRANCH = "bridge-ledger";
 var Minutes = external_exports.number().min(0).max(60 * 24 * 30);
 var RepoConfig = external_exports.strictObject({
   version: external_exports.literal(1).default(1),
@@ -58450,7 +58471,16 @@ var RepoConfig = external_exports.strictObject({
     min_success_probability: external_exports.number().min(0).max(1).default(0.3)
   }).default({ min_success_probability: 0.3 }),
   blueprint: external_exports.strictObject({ mode: external_exports.enum(["adaptive", "predictive"]).default("adaptive") }).default({ mode: "adaptive" }),
-  ledger: external_exports.strictObject({ branch: external_exports.string().min(1).default("bridge-ledger") }).default({ branch: "bridge-ledger" }),
+  ledger: external_exports.strictObject({
+    /**
+     * Where certificates and state are committed. Never the default branch or a protected branch
+     * (checked against GitHub when the config is loaded); must be a valid git branch name.
+     */
+    branch: external_exports.string().superRefine((name, ctx) => {
+      const problem = branchNameProblem(name);
+      if (problem) ctx.addIssue({ code: "custom", message: `${JSON.stringify(name)} is not a valid branch name: ${problem}` });
+    }).default(DEFAULT_LEDGER_BRANCH)
+  }).default({ branch: DEFAULT_LEDGER_BRANCH }),
   /**
    * Config files the healer may regenerate when a run fails on them (config.invalid): path in the
    * repository -> template path. `{{ vars.NAME }}` in the template is filled from environment.json's
@@ -58656,6 +58686,28 @@ var PendingApproval = external_exports.object({
   status: external_exports.enum(["pending", "approved", "rejected", "expired"]),
   decided_by: external_exports.string().nullable().default(null)
 });
+
+// src/core/schemas/settings.ts
+var TRUE_WORDS = ["true", "1", "yes", "on"];
+var FALSE_WORDS = ["false", "0", "no", "off"];
+var BOOLEAN_SPELLINGS = [...TRUE_WORDS, ...FALSE_WORDS];
+var BooleanText = external_exports.string().transform((s2) => s2.trim().toLowerCase()).pipe(external_exports.enum(BOOLEAN_SPELLINGS, { message: `expected one of ${BOOLEAN_SPELLINGS.join("|")}` })).transform((s2) => TRUE_WORDS.includes(s2));
+var SettingError = class extends Error {
+  constructor(variable, message) {
+    super(message);
+    this.variable = variable;
+    this.name = "SettingError";
+  }
+};
+function booleanSetting(env, name, fallback) {
+  const raw = env[name];
+  if (raw === void 0 || raw.trim() === "") return fallback;
+  const parsed = BooleanText.safeParse(raw);
+  if (!parsed.success) {
+    throw new SettingError(name, `${name}=${JSON.stringify(raw.slice(0, 40))} is not a boolean: use one of ${BOOLEAN_SPELLINGS.join(", ")}`);
+  }
+  return parsed.data;
+}
 
 // node_modules/universal-user-agent/index.js
 function getUserAgent() {
@@ -63639,6 +63691,18 @@ ${body}`;
       return branch;
     });
   }
+  /** Conditional (ETag): re-checking an unchanged branch answers 304, free against the rate limit. */
+  branchProtection(repo, branch) {
+    return this.call(
+      "contents",
+      `read branch ${branch}`,
+      () => this.getOrNull(
+        () => this.conditionalGet(`branch|${repo.owner}/${repo.repo}|${branch}`.toLowerCase(), `GET /repos/{owner}/{repo}/branches/${encodePath(branch)}`, { ...repo }, (res) => ({
+          protected: res.data.protected === true
+        }))
+      )
+    );
+  }
   /**
    * Conditional (ETag) per path and ref: an unchanged file answers 304, free against the rate limit.
    * A 404 has no ETag; once a file was found absent, later reads ask its directory listing
@@ -63827,7 +63891,6 @@ import { createHash as createHash3 } from "node:crypto";
 
 // src/ledger/layout.ts
 var LEDGER_ROOT = ".bridge";
-var DEFAULT_LEDGER_BRANCH = "bridge-ledger";
 var LEDGER_PATHS = {
   readme: "README.md",
   state: `${LEDGER_ROOT}/state.json`,
@@ -64318,6 +64381,14 @@ var ConfigurationError = class extends Error {
     this.name = "ConfigurationError";
   }
 };
+function envFlag(env, name, fallback) {
+  try {
+    return booleanSetting(env, name, fallback);
+  } catch (err) {
+    if (err instanceof SettingError) throw new ConfigurationError(err.message);
+    throw err;
+  }
+}
 async function loadSigner(env) {
   let material = env.TRUTH_SIGNING_KEY?.trim();
   if (!material && env.TRUTH_SIGNING_KEY_FILE) {
@@ -64348,7 +64419,7 @@ function sourceEnv(env) {
   return out;
 }
 function buildContext(opts) {
-  const pacing = (opts.env.LIVING_BRIDGE_CLIENT_PACING ?? "on").toLowerCase() !== "off";
+  const pacing = envFlag(opts.env, "LIVING_BRIDGE_CLIENT_PACING", true);
   const octokit = opts.octokit ?? createOctokit({ auth: opts.token, baseUrl: opts.baseUrl, log: opts.log, ...pacing ? {} : { throttle: false } });
   const github = new GitHubAdapter(octokit);
   return {
@@ -64361,7 +64432,7 @@ function buildContext(opts) {
     log: opts.log,
     door: opts.door,
     publicApiBase: opts.env.PUBLIC_API_BASE,
-    autonomyEnabled: (opts.env.AUTONOMY_ENABLED ?? "true").toLowerCase() !== "false"
+    autonomyEnabled: envFlag(opts.env, "AUTONOMY_ENABLED", true)
   };
 }
 
@@ -67173,7 +67244,18 @@ function parseEnvironmentFile(text, source = ENVIRONMENT_FILE_PATH) {
 }
 async function loadRepoConfig(github, repo, ref) {
   const file3 = await github.readFile(repo, REPO_CONFIG_PATH, ref);
-  return parseRepoConfig(file3?.content ?? null);
+  const config2 = parseRepoConfig(file3?.content ?? null);
+  const branch = config2.ledger.branch;
+  if (branch !== DEFAULT_LEDGER_BRANCH) {
+    const refuse = (message) => new SchemaError(REPO_CONFIG_PATH, [{ path: "ledger.branch", message }]);
+    if (branch === await github.getDefaultBranch(repo)) {
+      throw refuse(`"${branch}" is the repository's default branch; the ledger needs a branch of its own (e.g. ${DEFAULT_LEDGER_BRANCH})`);
+    }
+    if ((await github.branchProtection?.(repo, branch))?.protected) {
+      throw refuse(`"${branch}" is a protected branch; Living Bridge writes the ledger with compare-and-swap commits, so name an unprotected branch of its own (e.g. ${DEFAULT_LEDGER_BRANCH})`);
+    }
+  }
+  return config2;
 }
 async function loadEnvironmentFile(github, repo, ref) {
   const file3 = await github.readFile(repo, ENVIRONMENT_FILE_PATH, ref);
@@ -68211,7 +68293,7 @@ import { existsSync as existsSync2, readFileSync as readFileSync2 } from "node:f
 import path6 from "node:path";
 var import_yaml3 = __toESM(require_dist(), 1);
 var ACTION_MODES = ["heal", "sync", "verify"];
-var BooleanInput = external_exports.string().transform((s2) => s2.trim().toLowerCase()).pipe(external_exports.enum(["", "true", "false", "yes", "no", "1", "0"])).transform((s2) => s2 === "true" || s2 === "yes" || s2 === "1");
+var BooleanInput = external_exports.string().transform((s2) => s2.trim()).pipe(external_exports.union([external_exports.literal("").transform(() => false), BooleanText]));
 var ActionInputs = external_exports.strictObject({
   mode: external_exports.enum(ACTION_MODES),
   token: external_exports.string().min(1, "the `token` input is required: an App installation token or a fine-grained PAT"),

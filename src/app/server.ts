@@ -41,7 +41,7 @@ export async function startApp(env: Record<string, string | undefined> = process
   const settings = readAppSettings(env);
   const signer = await loadSigner(env);
   const log = opts.log ?? createLogger('living-bridge', env.LOG_LEVEL ?? 'info');
-  const pacing = (env.LIVING_BRIDGE_CLIENT_PACING ?? 'on').toLowerCase() !== 'off';
+  const pacing = settings.clientPacing;
   const probot = createProbot({
     env: { ...env, LOG_LEVEL: env.LOG_LEVEL ?? 'warn' } as NodeJS.ProcessEnv,
     overrides: { Octokit: livingBridgeProbotOctokit(pacing) },
@@ -90,7 +90,7 @@ export async function startApp(env: Record<string, string | undefined> = process
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
     if (req.method === 'GET' && (path === '/healthz' || path === '/')) {
-      return sendJson(res, 200, { ok: true, app: 'living-bridge', queue: intake.stats(), signer_keyid: signer.keyid, autonomy_enabled: (env.AUTONOMY_ENABLED ?? 'true').toLowerCase() !== 'false' });
+      return sendJson(res, 200, { ok: true, app: 'living-bridge', queue: intake.stats(), signer_keyid: signer.keyid, autonomy_enabled: settings.autonomyEnabled });
     }
     if (req.method === 'POST' && path === (env.WEBHOOK_PATH ?? '/api/github/webhooks')) return webhook(req, res);
     if (path.startsWith('/api/autonomy/')) {

@@ -11,3 +11,5 @@ export * from './checkpoint.js';
 export * from './grant.js';
 export * from './errors.js';
 export * from './ledger-records.js';
+export * from './settings.js';
+export * from './ref-name.js';
