@@ -60915,11 +60915,21 @@ var CertificatePredicate = external_exports.object({
   policy_version: external_exports.number().int().min(1),
   changes: external_exports.array(Change),
   previous_certificate_hash: external_exports.string().nullable(),
-  /** 'action' certificates record what was done; 'outcome' certificates judge an earlier one by the next run. */
-  certificate_type: external_exports.enum(["action", "outcome", "sync"]),
+  /**
+   * 1-based position in the repository's chain (the ledger file name's NNNNNN). Absent only in
+   * certificates written before checkpoints existed; once a chain carries it, every later link must.
+   */
+  sequence: external_exports.number().int().min(1).optional(),
+  /**
+   * 'action' certificates record what was done; 'outcome' certificates judge an earlier one by the
+   * next run; 'key_rotation' introduces the next signing key (`rotates_to`), signed by the previous one.
+   */
+  certificate_type: external_exports.enum(["action", "outcome", "sync", "key_rotation"]),
   judges_certificate_hash: external_exports.string().nullable().default(null),
   outcome: external_exports.enum(["success", "failure"]).nullable().default(null),
-  decision: external_exports.record(external_exports.string(), external_exports.unknown()).default({})
+  decision: external_exports.record(external_exports.string(), external_exports.unknown()).default({}),
+  /** Only in 'key_rotation' certificates: the key trusted for the links after this one. */
+  rotates_to: external_exports.object({ keyid: external_exports.string(), public_key: external_exports.string() }).optional()
 });
 var IN_TOTO_STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
 var CERTIFICATE_PREDICATE_TYPE = "https://living-bridge.dev/certificate/v1";
@@ -61005,17 +61015,17 @@ async function signCertificate(predicate, signer) {
 var describeZod = (error63) => error63.issues.slice(0, 3).map((i2) => `${i2.path.length ? i2.path.join(".") : "(root)"}: ${i2.message}`).join("; ");
 function decode3(input2) {
   const cert = Certificate.safeParse(input2);
-  if (!cert.success) return { ok: false, reason: `not a certificate (${describeZod(cert.error)})` };
+  if (!cert.success) return { ok: false, code: "CERTIFICATE_MALFORMED", reason: `not a certificate (${describeZod(cert.error)})` };
   const body = decodeBase64(cert.data.envelope.payload);
-  if (!body) return { ok: false, reason: "the envelope payload is not valid base64" };
+  if (!body) return { ok: false, code: "CERTIFICATE_MALFORMED", reason: "the envelope payload is not valid base64" };
   let json3;
   try {
     json3 = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
   } catch {
-    return { ok: false, reason: "the envelope payload is not UTF-8 JSON" };
+    return { ok: false, code: "CERTIFICATE_MALFORMED", reason: "the envelope payload is not UTF-8 JSON" };
   }
   const statement = Statement.safeParse(json3);
-  if (!statement.success) return { ok: false, reason: `the payload is not a Living Bridge statement (${describeZod(statement.error)})` };
+  if (!statement.success) return { ok: false, code: "CERTIFICATE_MALFORMED", reason: `the payload is not a Living Bridge statement (${describeZod(statement.error)})` };
   return { ok: true, certificate: cert.data, body, statement: statement.data };
 }
 function verifyCertificate(cert, publicKeys) {
@@ -61026,6 +61036,7 @@ function verifyCertificate(cert, publicKeys) {
   if (actual !== certificate.certificate_hash) {
     return {
       ok: false,
+      code: "HASH_MISMATCH",
       reason: `certificate_hash ${certificate.certificate_hash.slice(0, 12)}… does not match the payload, which hashes to ${actual.slice(0, 12)}… (the payload or the hash was edited)`
     };
   }
@@ -61036,6 +61047,7 @@ function verifyCertificate(cert, publicKeys) {
     const trusted = Object.keys(publicKeys);
     return {
       ok: false,
+      code: "KEY_UNTRUSTED",
       reason: `signed by unknown key ${ids}; trusted keys: ${trusted.length ? trusted.join(", ") : "(none)"}`
     };
   }
@@ -61043,16 +61055,17 @@ function verifyCertificate(cert, publicKeys) {
   if (!good) {
     return {
       ok: false,
+      code: "BAD_SIGNATURE",
       reason: `the signature by key ${known.map((s2) => s2.keyid).join(", ")} does not verify (the payload or the signature was edited, or the wrong key is published under this key id)`
     };
   }
   const text = new TextDecoder().decode(body);
   if (canonicalJson(JSON.parse(text)) !== text) {
-    return { ok: false, reason: "the signed payload is not canonical JSON (it was not produced by signCertificate)" };
+    return { ok: false, code: "NOT_CANONICAL", reason: "the signed payload is not canonical JSON (it was not produced by signCertificate)" };
   }
   const subject = statement.subject[0];
   if (!subject || subject.name !== subjectName(statement.predicate) || subject.digest["sha256"] !== statement.predicate.report_hash) {
-    return { ok: false, reason: "the statement subject does not match its predicate (repository, type, run or report_hash)" };
+    return { ok: false, code: "SUBJECT_MISMATCH", reason: "the statement subject does not match its predicate (repository, type, run or report_hash)" };
   }
   return { ok: true, statement, keyid: good.keyid };
 }
@@ -61065,18 +61078,40 @@ var hashOf = (cert) => {
 };
 function verifyChain(certs, publicKeys, options2 = {}) {
   const hashes = certs.map(hashOf);
-  const fail = (index, reason) => ({
+  const trusted = { ...publicKeys };
+  const statements = [];
+  let sequenced = false;
+  const fail = (index, reason, code = "LINK_BROKEN") => ({
     ok: false,
+    code,
     index,
     certificate_hash: hashes[index] ?? "",
     reason: `link ${index} (${short(hashes[index] ?? "")}): ${reason}`
   });
   for (let i2 = 0; i2 < certs.length; i2++) {
-    const verified = verifyCertificate(certs[i2], publicKeys);
-    if (!verified.ok) return fail(i2, verified.reason);
+    const verified = verifyCertificate(certs[i2], trusted);
+    if (!verified.ok) return fail(i2, verified.reason, verified.code);
     const predicate = verified.statement.predicate;
+    statements.push(verified.statement);
     if (options2.repository !== void 0 && predicate.repository !== options2.repository) {
-      return fail(i2, `is about ${predicate.repository}, not ${options2.repository}`);
+      return fail(i2, `is about ${predicate.repository}, not ${options2.repository}`, "WRONG_REPOSITORY");
+    }
+    if (predicate.sequence !== void 0) {
+      if (predicate.sequence !== i2 + 1) return fail(i2, `carries sequence ${predicate.sequence} but is link #${i2 + 1} of the chain`, "SEQUENCE_MISMATCH");
+      sequenced = true;
+    } else if (sequenced) {
+      return fail(i2, `carries no sequence number although the links before it do`, "SEQUENCE_MISMATCH");
+    }
+    if (predicate.certificate_type === "key_rotation") {
+      const next = predicate.rotates_to;
+      let id = null;
+      try {
+        id = next ? keyIdFor(next.public_key) : null;
+      } catch {
+        id = null;
+      }
+      if (!next || id !== next.keyid) return fail(i2, "is a key rotation without a valid next key (rotates_to.keyid must be the key id of rotates_to.public_key)", "BAD_ROTATION");
+      trusted[next.keyid] = next.public_key;
     }
     const previous = predicate.previous_certificate_hash;
     if (i2 === 0) {
@@ -61118,12 +61153,13 @@ function verifyChain(certs, publicKeys, options2 = {}) {
   if (options2.expectedHead !== void 0 && options2.expectedHead !== head) {
     const expectedHead = options2.expectedHead;
     if (expectedHead === null) {
-      return { ok: false, index: 0, certificate_hash: hashes[0] ?? "", reason: `the chain should be empty but has ${length} link(s)` };
+      return { ok: false, code: "HEAD_MISMATCH", index: 0, certificate_hash: hashes[0] ?? "", reason: `the chain should be empty but has ${length} link(s)` };
     }
     const at2 = hashes.indexOf(expectedHead);
     if (at2 >= 0) {
       return {
         ok: false,
+        code: "HEAD_MISMATCH",
         index: at2 + 1,
         certificate_hash: hashes[at2 + 1] ?? "",
         reason: `the chain continues past the expected head ${short(expectedHead)} (link ${at2}): ${length - at2 - 1} link(s) after it that the ledger state does not know`
@@ -61131,6 +61167,7 @@ function verifyChain(certs, publicKeys, options2 = {}) {
     }
     return {
       ok: false,
+      code: "HEAD_MISMATCH",
       index: length,
       certificate_hash: expectedHead,
       reason: `the chain ends at ${short(head ?? "")} after ${length} link(s), but the ledger state says it ends at ${short(expectedHead)}: the chain was truncated (link ${length} onwards missing) or its head replaced`
@@ -61140,6 +61177,7 @@ function verifyChain(certs, publicKeys, options2 = {}) {
     if (length < options2.expectedLength) {
       return {
         ok: false,
+        code: "HEAD_MISMATCH",
         index: length,
         certificate_hash: "",
         reason: `the chain has ${length} link(s) but the ledger state counts ${options2.expectedLength}: links ${length}..${options2.expectedLength - 1} are missing (truncated)`
@@ -61147,12 +61185,41 @@ function verifyChain(certs, publicKeys, options2 = {}) {
     }
     return {
       ok: false,
+      code: "HEAD_MISMATCH",
       index: options2.expectedLength,
       certificate_hash: hashes[options2.expectedLength] ?? "",
       reason: `the chain has ${length} link(s) but the ledger state counts ${options2.expectedLength}: link ${options2.expectedLength} onwards is unexpected`
     };
   }
-  return { ok: true, length, head };
+  return { ok: true, length, head, statements, keys: trusted };
+}
+
+// src/core/schemas/checkpoint.ts
+var CHECKPOINT_PAYLOAD_TYPE = "application/vnd.living-bridge.checkpoint+json";
+var Hash = external_exports.string().regex(/^[0-9a-f]{64}$/, "a sha256 hex digest");
+var Checkpoint = external_exports.object({
+  repository: external_exports.string().min(3),
+  /** Number of certificates in the chain: the last one's `sequence`. */
+  sequence: external_exports.number().int().min(0),
+  /** certificate_hash of certificate #sequence; null for an empty chain. */
+  head: Hash.nullable(),
+  /** When the checkpoint was signed (ISO 8601). */
+  time: external_exports.string()
+});
+var SignedCheckpoint = external_exports.object({
+  checkpoint: Checkpoint,
+  /** Ed25519 over PAE(CHECKPOINT_PAYLOAD_TYPE, canonical JSON of `checkpoint`). */
+  signature: external_exports.object({ keyid: external_exports.string(), sig: external_exports.string() })
+});
+
+// src/core/certificate/checkpoint.ts
+function checkpointMessage(checkpoint) {
+  return pae(CHECKPOINT_PAYLOAD_TYPE, utf8Bytes(canonicalJson(checkpoint)));
+}
+async function signCheckpoint(checkpoint, signer) {
+  const body = parseWith(Checkpoint, checkpoint, "checkpoint");
+  const sig = await signer.sign(checkpointMessage(body));
+  return { checkpoint: body, signature: { keyid: signer.keyid, sig: encodeBase64(sig) } };
 }
 
 // src/core/schemas/sources.ts
@@ -61580,6 +61647,33 @@ function booleanSetting(env, name, fallback) {
     throw new SettingError(name, `${name}=${JSON.stringify(raw.slice(0, 40))} is not a boolean: use one of ${BOOLEAN_SPELLINGS.join(", ")}`);
   }
   return parsed.data;
+}
+var FROM_ENV_ALLOW_VARIABLE = "LIVING_BRIDGE_FROM_ENV_ALLOW";
+var RULE_RE = /^(?:([A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)?):)?([A-Za-z_][A-Za-z0-9_]*\*?|\*)$/;
+function parseFromEnvAllow(text) {
+  const rules = [];
+  for (const entry of (text ?? "").split(",").map((s2) => s2.trim()).filter(Boolean)) {
+    const m2 = RULE_RE.exec(entry);
+    if (!m2) {
+      throw new SettingError(FROM_ENV_ALLOW_VARIABLE, `${FROM_ENV_ALLOW_VARIABLE}: ${JSON.stringify(entry.slice(0, 80))} is not NAME, PREFIX_*, owner:NAME or owner/repo:NAME`);
+    }
+    rules.push({ pattern: m2[2], scope: m2[1] ? m2[1].toLowerCase() : null });
+  }
+  return rules;
+}
+var ruleCovers = (rule, name, repository) => {
+  const nameOk = rule.pattern.endsWith("*") ? name.startsWith(rule.pattern.slice(0, -1)) : name === rule.pattern;
+  if (!nameOk) return false;
+  if (rule.scope === null) return true;
+  if (repository === null) return false;
+  const full = repository.toLowerCase();
+  return rule.scope.includes("/") ? full === rule.scope : full.split("/")[0] === rule.scope;
+};
+function fromEnvRefusal(rules, name, repository) {
+  if (rules.some((r2) => ruleCovers(r2, name, repository))) return null;
+  const how = `set ${FROM_ENV_ALLOW_VARIABLE}=${name} (or a prefix such as LB_SOURCE_*; "owner:${name}" limits it to one owner) in the Living Bridge environment (App host, Action step env or CLI shell)`;
+  if (rules.length === 0) return `from_env ${name} is refused: no ${FROM_ENV_ALLOW_VARIABLE} is set, so no from_env source may be read; ${how}`;
+  return `from_env ${name} is refused: ${FROM_ENV_ALLOW_VARIABLE} does not allow it${repository ? ` for ${repository}` : ""}; ${how}`;
 }
 
 // node_modules/universal-user-agent/index.js
@@ -66788,6 +66882,7 @@ var LEDGER_ROOT = ".bridge";
 var LEDGER_PATHS = {
   readme: "README.md",
   state: `${LEDGER_ROOT}/state.json`,
+  checkpoint: `${LEDGER_ROOT}/checkpoint.json`,
   sync: `${LEDGER_ROOT}/sync-state.json`,
   revokedGrants: `${LEDGER_ROOT}/grants/revoked.json`,
   grantUses: `${LEDGER_ROOT}/grants/uses.json`,
@@ -66801,7 +66896,7 @@ var CERTIFICATE_FILE = /^\.bridge\/certificates\/(\d{6})-([0-9a-f]{12})\.json$/;
 var keyPath = (keyid) => `${KEYS_DIR}/${keyid}.pub`;
 var KEY_FILE = /^\.bridge\/keys\/([A-Za-z0-9_-]+)\.pub$/;
 var auditPath = (month) => `${AUDIT_DIR}/${month}.jsonl`;
-var RESERVED_PREFIXES = ["state.json", "sync-state.json", "certificates/", "keys/", "audit/", "grants/", "approvals/"];
+var RESERVED_PREFIXES = ["state.json", "checkpoint.json", "sync-state.json", "certificates/", "keys/", "audit/", "grants/", "approvals/"];
 var LEDGER_README = `# Living Bridge ledger
 
 This branch is Living Bridge's database for this repository. It is written by the Living Bridge
@@ -66813,6 +66908,7 @@ branch; please do not push to it by hand.
 | --- | --- |
 | \`.bridge/state.json\` | Governor state: kill switch, EMA per action, policy versions, cooldowns, streaks, recent actions, last certificate hash |
 | \`.bridge/sync-state.json\` | Environment sync memory: ETags, fingerprints of written values (never values) |
+| \`.bridge/checkpoint.json\` | Signed checkpoint: sequence and hash of the last certificate, and when (also published outside this branch) |
 | \`.bridge/certificates/NNNNNN-<hash12>.json\` | Signed certificates (DSSE envelopes over in-toto statements), hash-chained, one per file |
 | \`.bridge/keys/<keyid>.pub\` | Public keys (base64 Ed25519) that verify the certificates offline |
 | \`.bridge/audit/YYYY-MM.jsonl\` | Append-only audit trail, one JSON object per line |
@@ -66821,7 +66917,8 @@ branch; please do not push to it by hand.
 | \`.bridge/grants/uses.json\` | Times each grant was used |
 | \`.bridge/approvals/pending.json\` | Decisions waiting for a \`/bridge approve <id>\` comment |
 
-Anyone can verify the certificate chain offline: the public keys are in \`.bridge/keys/\`.
+Anyone can verify the certificate chain offline with the public key(s) they pinned
+(\`.bridge/keys/\` lists the signing keys, but a verifier trusts only keys it is given).
 `;
 
 // src/ledger/git-ledger.ts
@@ -66950,6 +67047,7 @@ function emptySnapshot() {
     sync: SyncState.parse({}),
     lastCertificateHash: null,
     certificateCount: 0,
+    checkpoint: null,
     publicKeys: {},
     revokedGrantIds: [],
     grantUses: {},
@@ -66966,6 +67064,7 @@ var GitLedger = class _GitLedger {
     this.delay = opts.delay ?? ((ms) => new Promise((resolve2) => setTimeout(resolve2, ms)));
     this.random = opts.random ?? Math.random;
     this.log = opts.log;
+    this.signer = opts.signer;
     this.cache = opts.cache === false ? null : opts.cache ?? sharedLedgerCache;
     this.cacheKey = (this.cache ?? sharedLedgerCache).key(git, repo, branch);
   }
@@ -66974,6 +67073,7 @@ var GitLedger = class _GitLedger {
   delay;
   random;
   log;
+  signer;
   cache;
   cacheKey;
   // ------------------------------------------------------------------ reading
@@ -67036,14 +67136,24 @@ var GitLedger = class _GitLedger {
     const texts = new Map([...previous?.texts ?? []].filter(([sha, text]) => live.has(sha) && text.length <= INLINE_MAX));
     const at2 = { blobs, texts };
     const keyPaths = [...blobs.keys()].filter((p2) => KEY_FILE.test(p2));
-    const [state, sync2, revokedGrantIds, grantUses, pendingApprovals, keys] = await Promise.all([
+    const [state, sync2, revokedGrantIds, grantUses, pendingApprovals, keys, checkpointText] = await Promise.all([
       this.readJson(at2, LEDGER_PATHS.state, GovernorState, emptyGovernorState()),
       this.readJson(at2, LEDGER_PATHS.sync, SyncState, SyncState.parse({})),
       this.readJson(at2, LEDGER_PATHS.revokedGrants, StringList, []),
       this.readJson(at2, LEDGER_PATHS.grantUses, UseCounts, {}),
       this.readJson(at2, LEDGER_PATHS.pendingApprovals, PendingList, []),
-      Promise.all(keyPaths.map(async (p2) => [KEY_FILE.exec(p2)?.[1] ?? "", (await this.readText(at2, p2) ?? "").trim()]))
+      Promise.all(keyPaths.map(async (p2) => [KEY_FILE.exec(p2)?.[1] ?? "", (await this.readText(at2, p2) ?? "").trim()])),
+      this.readText(at2, LEDGER_PATHS.checkpoint)
     ]);
+    let checkpoint = null;
+    if (checkpointText !== null) {
+      try {
+        const parsed = SignedCheckpoint.safeParse(JSON.parse(checkpointText));
+        checkpoint = parsed.success ? parsed.data : null;
+      } catch {
+        checkpoint = null;
+      }
+    }
     const publicKeys = {};
     for (const [keyid, key] of keys) {
       if (!Base64.test(key)) throw new LedgerCorruptError(`${LEDGER_ROOT}/keys/${keyid}.pub`, this.branch, "not a base64 public key");
@@ -67057,6 +67167,7 @@ var GitLedger = class _GitLedger {
         sync: sync2,
         lastCertificateHash: state.last_certificate_hash,
         certificateCount,
+        checkpoint,
         publicKeys,
         revokedGrantIds,
         grantUses,
@@ -67100,13 +67211,23 @@ var GitLedger = class _GitLedger {
           `certificate ${cert.certificate_hash.slice(0, 12)} does not chain: its previous_certificate_hash is ${link.previous ?? "null"}, but the ledger's last certificate is ${previous ?? "null"} (build certificates inside mutate from the snapshot it is given)`
         );
       }
-      const path7 = certificatePath(snap.certificateCount + i2 + 1, cert.certificate_hash);
+      const sequence = snap.certificateCount + i2 + 1;
+      const declared = link.statement.predicate.sequence;
+      if (declared !== void 0 && declared !== sequence) {
+        throw new LedgerWriteError(`certificate ${cert.certificate_hash.slice(0, 12)} carries sequence ${declared} but would be #${sequence} of the chain`);
+      }
+      const path7 = certificatePath(sequence, cert.certificate_hash);
       if (cur.blobs.has(path7)) throw new LedgerWriteError(`${path7} already exists`);
       files.set(path7, json2(cert));
       previous = cert.certificate_hash;
     });
     next.certificateCount = snap.certificateCount + certs.length;
     next.lastCertificateHash = previous;
+    const checkpoint = await this.nextCheckpoint(cur, certs.length, previous);
+    if (checkpoint) {
+      files.set(LEDGER_PATHS.checkpoint, json2(checkpoint));
+      next.checkpoint = checkpoint;
+    }
     if (write.state !== void 0 || certs.length > 0 || first) {
       const state = parseWith(GovernorState, { ...write.state ?? snap.state, last_certificate_hash: previous }, "ledger write: state");
       files.set(LEDGER_PATHS.state, json2(state));
@@ -67168,6 +67289,44 @@ var GitLedger = class _GitLedger {
       if (cur.blobs.get(path7) === gitBlobSha(content)) files.delete(path7);
     }
     return { files, next };
+  }
+  /**
+   * The checkpoint a write must carry: a new one whenever certificates are added, and once over the
+   * existing chain of a ledger written before checkpoints existed. The writer never builds on a branch
+   * whose checkpoint disagrees with its certificates (a cut tail, a deleted or edited checkpoint):
+   * signing a new checkpoint there would launder the damage.
+   */
+  async nextCheckpoint(cur, added, head) {
+    const snap = cur.snapshot;
+    const present = cur.blobs.has(LEDGER_PATHS.checkpoint);
+    const cp = snap.checkpoint;
+    if (present && !cp) throw new LedgerCorruptError(LEDGER_PATHS.checkpoint, this.branch, "not a signed checkpoint; refusing to add to a ledger whose head cannot be checked");
+    if (cp && (cp.checkpoint.sequence !== snap.certificateCount || cp.checkpoint.head !== snap.lastCertificateHash)) {
+      throw new LedgerCorruptError(
+        LEDGER_PATHS.checkpoint,
+        this.branch,
+        `the checkpoint says the chain has ${cp.checkpoint.sequence} certificate(s) ending at ${cp.checkpoint.head?.slice(0, 12) ?? "null"}, the branch has ${snap.certificateCount} ending at ${snap.lastCertificateHash?.slice(0, 12) ?? "null"}: the branch was cut or edited; run \`living-bridge verify\` and restore it before Living Bridge writes again`
+      );
+    }
+    if (added === 0 && cp) return null;
+    if (!this.signer) {
+      if (added > 0) throw new LedgerWriteError("this ledger has no signer for checkpoints: it cannot add certificates");
+      return null;
+    }
+    if (!cp && snap.certificateCount > 0 && await this.lastCertificateIsSequenced(cur)) {
+      throw new LedgerCorruptError(LEDGER_PATHS.checkpoint, this.branch, "the checkpoint was deleted (the certificates carry sequence numbers); refusing to add to the ledger until it is restored");
+    }
+    return signCheckpoint({ repository: repoFullName(this.repo), sequence: snap.certificateCount + added, head, time: this.now().toISOString() }, this.signer);
+  }
+  async lastCertificateIsSequenced(cur) {
+    const path7 = [...cur.blobs.keys()].filter((p2) => CERTIFICATE_FILE.test(p2)).sort().at(-1);
+    const text = path7 ? await this.readText(cur, path7) : null;
+    if (text === null) return false;
+    try {
+      return decodeLink(this.parseJson(Certificate, text, path7)).statement.predicate.sequence !== void 0;
+    } catch {
+      return false;
+    }
   }
   async commit(message, mutate) {
     let speculative = this.maxAttempts > 1 ? this.cache?.get(this.cacheKey) : void 0;
@@ -67301,14 +67460,59 @@ async function loadSigner(env) {
     throw new ConfigurationError("TRUTH_SIGNING_KEY is not a base64 Ed25519 seed (32 bytes) or secret key (64 bytes)");
   }
 }
-var NEVER_A_SOURCE = /^(WEBHOOK_SECRET|PRIVATE_KEY|PRIVATE_KEY_PATH|APP_ID|TRUTH_SIGNING_KEY|TRUTH_SIGNING_KEY_FILE|AUTONOMY_API_TOKEN|REDIS_URL|LIVING_BRIDGE_TOKEN|GITHUB_TOKEN|GH_TOKEN|ACTIONS_RUNTIME_\w*|ACTIONS_ID_TOKEN_\w*|ACTIONS_CACHE_\w*|ACTIONS_RESULTS_\w*|INPUT_\w*)$/;
-function sourceEnv(env) {
-  const allow = (env.LIVING_BRIDGE_FROM_ENV_ALLOW ?? "").split(",").map((s2) => s2.trim()).filter(Boolean);
-  const allowed = (name) => allow.length === 0 || allow.some((a2) => a2.endsWith("*") ? name.startsWith(a2.slice(0, -1)) : name === a2);
+var NEVER_A_SOURCE = new RegExp(
+  "^(" + [
+    // Living Bridge
+    "TRUTH_SIGNING_KEY\\w*",
+    "AUTONOMY_\\w*",
+    "LIVING_BRIDGE_\\w*",
+    // Probot / the GitHub App
+    "APP_ID",
+    "PRIVATE_KEY\\w*",
+    "WEBHOOK_SECRET",
+    "WEBHOOK_PROXY_URL",
+    "GITHUB_CLIENT_ID",
+    "GITHUB_CLIENT_SECRET",
+    "CLIENT_SECRET",
+    "SENTRY_DSN",
+    "GHE_HOST",
+    // octokit, gh and the runner's GITHUB_* (GITHUB_TOKEN among them)
+    "GITHUB_\\w*",
+    "GH_\\w*",
+    // BullMQ / ioredis
+    "REDIS\\w*",
+    "REDISCLI_AUTH",
+    // the Actions runner
+    "ACTIONS_\\w*",
+    "INPUT_\\w*",
+    "RUNNER_\\w*",
+    "NODE_AUTH_TOKEN"
+  ].join("|") + ")$"
+);
+function ownCredentialRefusal(name) {
+  return NEVER_A_SOURCE.test(name) ? `from_env ${name} is refused: it is one of the credentials or settings of Living Bridge, Probot, octokit, Redis or the Actions runner, which are never a source` : null;
+}
+function fromEnvPolicy(env, repository) {
+  let rules;
+  try {
+    rules = parseFromEnvAllow(env[FROM_ENV_ALLOW_VARIABLE]);
+  } catch (err) {
+    if (err instanceof SettingError) throw new ConfigurationError(err.message);
+    throw err;
+  }
+  return (name) => ownCredentialRefusal(name) ?? fromEnvRefusal(rules, name, repository);
+}
+function sourceEnv(env, repository = null) {
+  const refusal = fromEnvPolicy(env, repository);
   const out = {};
-  for (const [name, value] of Object.entries(env)) {
-    if (NEVER_A_SOURCE.test(name)) continue;
-    if (name === "LIVING_BRIDGE_GRANT_KEYS" || name === "PUBLIC_API_BASE" || allowed(name)) out[name] = value;
+  for (const [name, value] of Object.entries(env)) if (refusal(name) === null) out[name] = value;
+  return out;
+}
+function trustedGrantKeys(env) {
+  const out = {};
+  for (const pair of (env.LIVING_BRIDGE_GRANT_KEYS ?? "").split(",").map((s2) => s2.trim()).filter(Boolean)) {
+    const i2 = pair.indexOf("=");
+    if (i2 > 0) out[pair.slice(0, i2)] = pair.slice(i2 + 1);
   }
   return out;
 }
@@ -67318,11 +67522,13 @@ function buildContext(opts) {
   const github = new GitHubAdapter(octokit);
   return {
     github,
-    ledgerFor: opts.ledgerFor ?? ((repo, branch) => createGitLedger(github, repo, branch)),
+    ledgerFor: opts.ledgerFor ?? ((repo, branch) => createGitLedger(github, repo, branch, { signer: opts.signer })),
     signer: opts.signer,
     now: opts.now ?? (() => /* @__PURE__ */ new Date()),
     randomBytes: opts.random ?? ((n2) => new Uint8Array(randomBytes(n2))),
-    env: sourceEnv(opts.env),
+    env: sourceEnv(opts.env, opts.repository ?? null),
+    fromEnvRefusal: fromEnvPolicy(opts.env, opts.repository ?? null),
+    grantKeys: trustedGrantKeys(opts.env),
     log: opts.log,
     door: opts.door,
     publicApiBase: opts.env.PUBLIC_API_BASE,
@@ -68635,11 +68841,13 @@ var environmentOf = (scope) => scope.startsWith("environment:") ? scope.slice("e
 // src/core/env-plan/plan.ts
 var fingerprintKey = (scope, name) => `${scope}/${name.toUpperCase()}`;
 var bridgeKey = (kind, scope, name) => `${kind}:${scope}/${kind === "environment" ? name : name.toUpperCase()}`;
-function resolveFromEnv(env) {
+function resolveFromEnv(env, refusal = () => null) {
   return (source) => {
     if (typeof source === "string") return { value: source };
     if ("value" in source) return { value: source.value };
     const name = "from_env" in source ? source.from_env : source.env;
+    const refused = refusal(name);
+    if (refused) return { error: refused };
     const value = env[name];
     return value === void 0 || value === "" ? { error: `$${name} is not set` } : { value };
   };
@@ -70355,8 +70563,8 @@ async function executeSync(port, plan, opts) {
   const count = (s2) => results.filter((r2) => r2.status === s2).length;
   return { results, applied: count("applied"), failed: count("failed"), skipped: count("skipped"), writeAttempts, waitedMs: pacer.waitedMs, dryRun: opts.dryRun };
 }
-function syncValueResolver(env, randomBytes3) {
-  const fromEnv = resolveFromEnv(env);
+function syncValueResolver(env, randomBytes3, refusal) {
+  const fromEnv = resolveFromEnv(env, refusal);
   return (item) => {
     const source = item.source;
     if (source === void 0) return { error: `no declared source for ${item.kind} ${item.name}` };
@@ -70495,7 +70703,7 @@ async function sync(ctx, opts) {
     actual: audit.actual,
     sync: syncState,
     fingerprintOf,
-    resolveVariable: resolveFromEnv(ctx.env),
+    resolveVariable: resolveFromEnv(ctx.env, ctx.fromEnvRefusal),
     ...scopeFilter ? { scopeFilter } : {},
     ...opts.names ? { names: opts.names } : {}
   });
@@ -70513,7 +70721,7 @@ async function sync(ctx, opts) {
     pace: opts.pace ?? DEFAULT_PACE,
     sleep: opts.sleep ?? ((ms) => new Promise((r2) => setTimeout(r2, ms))),
     now: () => ctx.now().getTime(),
-    values: syncValueResolver(ctx.env, ctx.randomBytes),
+    values: syncValueResolver(ctx.env, ctx.randomBytes, ctx.fromEnvRefusal),
     fingerprintOf
   });
   requests.writes = report.writeAttempts;
@@ -70594,6 +70802,7 @@ async function sync(ctx, opts) {
           policy_version: snap.state.policy.version,
           changes,
           previous_certificate_hash: snap.lastCertificateHash,
+          sequence: snap.certificateCount + 1,
           certificate_type: "sync",
           decision: { dry_run: false, confirm_prune: opts.confirmPrune, ref, scopes: plan.scopes }
         },
@@ -70791,6 +71000,7 @@ async function learnFromRun(ctx, repo, repository, run2, config2, incidentFinger
           policy_version: learned.state.policy.version,
           changes: [],
           previous_certificate_hash: snap.lastCertificateHash,
+          sequence: snap.certificateCount + 1,
           certificate_type: "outcome",
           judges_certificate_hash: learned.judged.certificate_hash,
           outcome: run2.conclusion,
@@ -70827,7 +71037,7 @@ async function grantAllows(ctx, snapshot, grantsText, repository, environment, d
     ctx.log.warn({ err: safeMessage(err) }, "the ledger grants file is unreadable; no grant applies");
     return { allowed: false, reason: `unreadable grants file: ${safeMessage(err)}`, grantId: null };
   }
-  const trustedKeys = { [ctx.signer.keyid]: ctx.signer.publicKey, ...trustedGrantKeys(ctx.env) };
+  const trustedKeys = { [ctx.signer.keyid]: ctx.signer.publicKey, ...ctx.grantKeys };
   let grantId = null;
   const needsGrant = (step) => step !== "NOOP" && (opts.everyStep || !(decision.suggested_because === "level" && decision.autonomy_level === "balanced" && step !== decision.action && BALANCED_EXECUTES2.has(step)));
   for (const step of decision.steps.filter(needsGrant)) {
@@ -70848,14 +71058,6 @@ async function grantAllows(ctx, snapshot, grantsText, repository, environment, d
   }
   return { allowed: true, reason: `pre-authorized by grant ${grantId}`, grantId };
 }
-function trustedGrantKeys(env) {
-  const out = {};
-  for (const pair of (env.LIVING_BRIDGE_GRANT_KEYS ?? "").split(",").map((s2) => s2.trim()).filter(Boolean)) {
-    const i2 = pair.indexOf("=");
-    if (i2 > 0) out[pair.slice(0, i2)] = pair.slice(i2 + 1);
-  }
-  return out;
-}
 async function runStep(step, s2) {
   const { ctx, repo, incident, decision, run: run2 } = s2;
   switch (step) {
@@ -70868,6 +71070,8 @@ async function runStep(step, s2) {
       if (!declared) {
         return { action: step, ok: false, changes: [], notes: [], error: `no source is declared for ${name} (in .github/autonomy.yml or .github/environment.json)` };
       }
+      const refused = declared.source.source === "from_env" ? ctx.fromEnvRefusal(declared.source.env) : null;
+      if (refused) return { action: step, ok: false, changes: [], notes: [], error: refused };
       return executeCreateSecret(ctx.github, {
         repo,
         scope: declared.scope,
@@ -70929,6 +71133,7 @@ function escalationInstruction(incident, s2) {
         const declared = secretSourceFor(name, s2.environment, s2.config, s2.envFile);
         if (!declared) return missingSourceMessage(name);
         if (declared.source.source === "external") return `${name} is declared \`source: external\`: Living Bridge never writes it. Set ${name} by hand and re-run the workflow.`;
+        if (declared.source.source === "from_env" && s2.ctx.fromEnvRefusal(declared.source.env)) return `${name} is declared \`from_env: ${declared.source.env}\`, which the operator has not allowed: ${s2.ctx.fromEnvRefusal(declared.source.env)}. Or set ${name} by hand, then re-run the workflow.`;
         if (declared.source.source === "from_env") return `${name} is declared \`from_env: ${declared.source.env}\`: set ${declared.source.env} in the Living Bridge environment (App host or Action step), or set ${name} by hand, then re-run the workflow.`;
         return `Set ${name} and re-run the workflow.`;
       }
@@ -71104,6 +71309,7 @@ async function executeDecision(ctx, a2) {
         policy_version: decision.policy_version,
         changes,
         previous_certificate_hash: snap.lastCertificateHash,
+        sequence: snap.certificateCount + 1,
         certificate_type: "action",
         decision: {
           verdict: decision.verdict,
@@ -71562,6 +71768,7 @@ async function run() {
       signer: signer.signer,
       env: healerEnv(process.env),
       door: "action",
+      repository: inputs.repository,
       log
     });
     if (inputs.mode === "heal") outcome = await runHeal(ctx, inputs, sections);
