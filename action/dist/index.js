@@ -66673,7 +66673,7 @@ function own2(s2) {
   return dec.decode(enc.encode(s2));
 }
 
-// src/core/classify/rules.ts
+// src/core/classify/rule-types.ts
 var file2 = (name) => name ? { type: "file", name: normalizeFilePath(name) } : null;
 var pkg = (name) => name ? { type: "package", name } : null;
 function normalizeFilePath(p2) {
@@ -66684,8 +66684,129 @@ function normalizeFilePath(p2) {
   while (s2.startsWith("./")) s2 = s2.slice(2);
   return s2;
 }
+
+// src/core/classify/rules-ci.ts
+var RUNNER_VAR = /^(?:GITHUB|RUNNER|ACTIONS)_(?!TOKEN$)[A-Z_]+$/;
+var CI_RULES = [
+  {
+    before: "start",
+    rules: [
+      // Messages that mention tokens or secrets but are about the WORKFLOW, not a missing value.
+      { id: "reusable-workflow-secret", kw: ["is not defined in the referenced workflow"], re: /Invalid secret, [\w-]+ is not defined in the referenced workflow/, signal: () => ({ type: "kind", kind: "config.invalid", confidence: 0.9 }) },
+      { id: "gh-cli-needs-gh-token", kw: ["to use github cli in a github actions workflow"], re: /To use GitHub CLI in a GitHub Actions workflow, set the GH_TOKEN environment variable/, signal: () => ({ type: "kind", kind: "config.invalid", confidence: 0.85 }) },
+      { id: "octokit-auth-action-token", kw: ["@octokit/auth-action"], re: /\[@octokit\/auth-action\] [`'"]?([A-Z_]+)[`'"]? (?:environment )?variable is not set/, signal: (m2) => RUNNER_VAR.test(m2[1]) ? { type: "ignore" } : { type: "kind", kind: "config.invalid", confidence: 0.8 } },
+      { id: "gh-cli-env-token-login", kw: ["environment variable is being used for authentication"], re: /The value of the (?:GITHUB|GH)_TOKEN environment variable is being used for authentication/, signal: () => ({ type: "kind", kind: "config.invalid", confidence: 0.8 }) },
+      { id: "runner-env-missing", kw: ["missing required environment value", "are you running in github actions"], re: /Missing required environment value\. Are you running in GitHub Actions\?/, signal: () => ({ type: "ignore" }) },
+      { id: "fallback-notice", kw: ["falling back to"], re: /is missing\. Falling back to/, signal: () => ({ type: "ignore" }) },
+      { id: "publish-over-version", kw: ["cannot publish over the previously published"], re: /You cannot publish over the previously published versions?/, signal: () => ({ type: "kind", kind: "config.invalid", confidence: 0.85, target: file2("package.json") }) },
+      { id: "wrangler-account-id", kw: ["in your wrangler configuration"], re: /The `account_id` in your Wrangler configuration \([^)]*\) does not match any of your authenticated accounts/, signal: () => ({ type: "kind", kind: "config.invalid", confidence: 0.85 }) },
+      { id: "action-unresolved", kw: ["unable to resolve action", "failed to download action"], re: /Unable to resolve actions?[ .`]|Failed to download action '[^']+'\. Error Response status code does not indicate success: 404/, signal: () => ({ type: "kind", kind: "config.invalid", confidence: 0.85 }) },
+      { id: "docker-copy-missing", kw: ["copy failed", "failed to calculate checksum of ref", "failed to compute cache key"], re: /COPY failed: (?:file not found in build context|stat )|failed to (?:calculate checksum of ref|compute cache key)[^\n]*not found/, signal: () => ({ type: "kind", kind: "config.invalid", confidence: 0.75, target: file2("Dockerfile") }) },
+      { id: "helm-chart-apiversion", kw: ["apiversion '"], re: /Error: apiVersion '[^']+' is not valid\. The value must be/, signal: () => ({ type: "kind", kind: "config.invalid", confidence: 0.7 }) },
+      // Codecov: tokenless uploads are rate limited; only an explicit "no token" line says the token is missing.
+      { id: "codecov-no-token", kw: ["no token specified or token is empty"], re: /No token specified or token is empty/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.7 }) },
+      { id: "codecov-locate-build", kw: ["unable to locate build via github actions api"], re: /Unable to locate build via Github Actions API/i, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.6 }) },
+      { id: "codecov-rate-limit", kw: ["upload with the codecov repository upload token"], re: /Please upload with the Codecov repository upload\s*token/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.45 }) }
+    ]
+  },
+  {
+    before: "rate-limit",
+    rules: [
+      { id: "travis-time-limit", kw: ["maximum time limit for jobs"], re: /exceeded the maximum time limit for jobs/i, signal: () => ({ type: "kind", kind: "timeout.cancelled", confidence: 0.85 }) },
+      { id: "runner-out-of-memory", kw: ["out of memory"], re: /process crashed with error: Out of memory|\bOut of memory\b(?! to allocate results)/, signal: () => ({ type: "kind", kind: "resource.exhausted", confidence: 0.75 }) }
+    ]
+  },
+  {
+    before: "input-required",
+    rules: [
+      { id: "http-5xx-more", kw: ["bad gateway", "gateway timeout", "received status code 5", "return code is: 5"], re: /Received status code 5\d\d from server|Return code is: 5\d\d\b|\b50[234]\b[^\n]{0,20}(?:Bad Gateway|Gateway Time-?out)/i, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.75 }) },
+      { id: "connect-timed-out", kw: ["timed out", "unable to connect to"], re: /\b(?:connect|Read|Connection) timed out\b|Could not connect to \S+ \([^)]*\), connection timed out|Unable to connect to [\w.-]+:/i, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.75 }) },
+      { id: "runner-broker", kw: ["failed to get job message", "runner connect error"], re: /Runner connect error: Failed to get job message|Failed to get job message\. Request to \S+ failed/, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.7 }) },
+      { id: "push-race", kw: ["(fetch first)"], re: /! \[rejected\]\s+\S+ -> \S+ \(fetch first\)/, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.6 }) }
+    ]
+  },
+  {
+    before: "aws-invalid",
+    rules: [
+      { id: "password-empty-warning", kw: ["your password is empty"], re: /Your password is empty\. Did you enter it correctly\?/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.8 }) },
+      { id: "docker-login-no-username", kw: ["must provide --username"], re: /Must provide --username with --password-stdin/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.7 }) },
+      { id: "login-required-loose", kw: ["username and password required"], re: /\bUsername and password required\s*$/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.65 }) },
+      { id: "no-github-token", kw: ["enoghtoken"], re: /ENOGHTOKEN No GitHub token specified/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.6 }) },
+      { id: "firebase-token-required", kw: ["is required to run commands with the firebase cli"], re: /Either FIREBASE_TOKEN or GCP_SA_KEY is required/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.75 }) },
+      { id: "cargo-no-token", kw: ["token found, please run `cargo login`"], re: /no (?:upload )?token found, please run `cargo login`/, signal: () => ({ type: "missing-name", name: "CARGO_REGISTRY_TOKEN", confidence: 0.7, hint: "secret" }) },
+      { id: "slack-no-token", kw: ["a token must be provided", "both api token and webhookurl is empty"], re: /Missing input! A token must be provided|Both API Token and WebhookURL is empty/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.7 }) },
+      { id: "sentry-token-required", kw: ["auth token is required for this request"], re: /Auth token is required for this request/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.7 }) },
+      { id: "input-not-supplied", kw: ["not supplied. unable to continue"], re: /Input '([\w-]+)' not supplied\. Unable to continue/, signal: (m2) => ({ type: "missing-input", input: m2[1], confidence: 0.8 }) },
+      { id: "env-provided-through", kw: ["environment variable"], re: /must be provided (?:through|via|in) (?:the )?[`'"]?([A-Z][A-Z0-9_]{2,})[`'"]? environment variable/, signal: (m2) => ({ type: "missing-name", name: m2[1], confidence: 0.75 }) },
+      // Python: KeyError raised by os.environ's own __getitem__ (the line before is the os.py frame or its raise).
+      { id: "os-environ-keyerror", kw: ["keyerror: "], joinPrevious: true, re: /(?:in __getitem__|raise KeyError\(key\) from None)\s+KeyError: '([A-Za-z_][\w-]*)'/, signal: (m2) => ({ type: "missing-name", name: m2[1], confidence: 0.7, hint: "variable" }) }
+    ]
+  },
+  {
+    before: "unable-parse-file",
+    rules: [
+      { id: "ghcr-write-denied", kw: ["permission_denied: write_package", "installation not allowed to"], re: /permission_denied: write_package|installation not allowed to (?:Write|Create) organization package/, signal: () => ({ type: "auth", confidence: 0.8 }) },
+      { id: "pypi-invalid-auth", kw: ["invalid or non-existent authentication information"], re: /Invalid or non-existent authentication information/, signal: () => ({ type: "auth", confidence: 0.8 }) },
+      { id: "oidc-no-provider", kw: ["no openidconnect provider found"], re: /No OpenIDConnect provider found in your account/, signal: () => ({ type: "auth", confidence: 0.75 }) },
+      { id: "cloudflare-auth", kw: ["authentication error [code: 10000]", "code 10000: authentication error"], re: /Authentication error \[code: 10000\]|Code 10000: Authentication error/, signal: () => ({ type: "auth", confidence: 0.75 }) },
+      { id: "gcloud-permission", kw: ["permission_denied"], re: /PERMISSION_DENIED: (?:Permission '[\w.]+' denied|The caller does not have permission)/, signal: () => ({ type: "auth", confidence: 0.75 }) },
+      { id: "aws-access-denied", kw: ["(accessdenied)"], re: /\(AccessDenied\)(?: when calling the \w+ operation)?: Access Denied/, signal: () => ({ type: "auth", confidence: 0.7 }) },
+      { id: "api-key-invalid", kw: ["api key is invalid", "api key invalid"], re: /specified API key (?:is )?invalid, has expired/, signal: () => ({ type: "auth", confidence: 0.85 }) },
+      { id: "rubygems-denied", kw: ["access denied. please sign up"], re: /Access Denied\. Please sign up for an account at https?:\/\/rubygems\.org/, signal: () => ({ type: "auth", confidence: 0.6 }) },
+      { id: "heroku-invalid-credentials", kw: ["invalid credentials provided"], re: /Invalid credentials provided\./, signal: () => ({ type: "auth", confidence: 0.6, weak: true }) },
+      { id: "firebase-project-access", kw: ["your account has permission to access it"], re: /Failed to get Firebase project [^\n]*your account has permission to access it/, signal: () => ({ type: "auth", confidence: 0.6 }) },
+      { id: "http-error-401", kw: ["http error: 401", "invalid authentication credentials"], re: /HTTP Error: 401\b|Request had invalid authentication credentials/, signal: () => ({ type: "auth", confidence: 0.8 }) },
+      { id: "http-status-403", kw: ["http status: 403", "error: 403"], re: /\(http status: 403\)|S3 error: 403\b/, signal: () => ({ type: "auth", confidence: 0.7 }) },
+      { id: "aws-credentials-file-missing", kw: [".aws/credentials"], re: /ENOENT: no such file or directory, open '[^']*\.aws\/credentials'/, signal: () => ({ type: "kind", kind: "config.invalid", confidence: 0.7 }) },
+      { id: "aws-missing-credentials-config", kw: ["missing credentials in config", "no valid credential sources found"], re: /Missing credentials in config|No valid credential sources found/, signal: () => ({ type: "credentials-unloaded", confidence: 0.5 }) }
+    ]
+  },
+  {
+    before: "tf-file",
+    rules: [
+      { id: "tf-module-mismatch", kw: [".terraform/modules/"], re: /^\s*(?:│\s*)?on \.terraform\/modules\/\S+ line \d+/, signal: () => ({ type: "kind", kind: "dependency.resolution", confidence: 0.7 }) }
+    ]
+  },
+  {
+    before: "jest-summary",
+    rules: [
+      { id: "pip-no-version", kw: ["could not find a version that satisfies the requirement"], re: /Could not find a version that satisfies the requirement ([\w.[\]-]+)/, signal: (m2) => ({ type: "kind", kind: "dependency.resolution", confidence: 0.85, target: { type: "package", name: m2[1].replace(/\[.*$/, "") } }) },
+      { id: "go-checksum-loose", kw: ["checksum mismatch"], re: /verifying [^\n]*checksum mismatch/, signal: () => ({ type: "kind", kind: "dependency.resolution", confidence: 0.75 }) },
+      { id: "apt-404", kw: ["e: failed to fetch", "404  not found"], re: /E: Failed to fetch \S+\s+404\s+Not Found|^\s*404\s+Not Found \[IP: /, signal: () => ({ type: "kind", kind: "dependency.resolution", confidence: 0.7 }) },
+      { id: "pnpm-frozen", kw: ["outdated_lockfile", "lockfile needs updates"], re: /ERR_PNPM_(?:FROZEN_LOCKFILE_WITH_)?OUTDATED_LOCKFILE/, signal: () => ({ type: "kind", kind: "dependency.resolution", confidence: 0.85, target: file2("pnpm-lock.yaml") }) },
+      { id: "composer-unresolvable", kw: ["could not be resolved to an installable set"], re: /Your requirements could not be resolved to an installable set of packages/, signal: () => ({ type: "kind", kind: "dependency.resolution", confidence: 0.85, target: file2("composer.json") }) }
+    ]
+  },
+  {
+    before: "end",
+    rules: [
+      { id: "rust-error-code", kw: ["error[e", "could not compile"], re: /(?:^|\s)error\[E\d{4}\]|\b[Cc]ould not compile `|\berror: mismatched types\b/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.75 }) },
+      { id: "gradle-compile", kw: ["compilation error. see log", "execution failed for task"], re: /Compilation error\. See log for more details|Execution failed for task '[\w:-]*:(?:compile|kapt)\w*(?:Kotlin|Java)'/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.7 }) },
+      { id: "maven-compilation-failure", kw: ["compilation failure"], re: /maven-compiler-plugin[^\n]*: Compilation failure/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.75 }) },
+      { id: "go-data-race", kw: ["warning: data race"], re: /^WARNING: DATA RACE$/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.75 }) },
+      { id: "lint-finding", kw: ["(errcheck)", "(unused)", "(govet)", "(staticcheck)", "(ineffassign)", "(typecheck)", "(ts"], re: /\((?:errcheck|unused|govet|staticcheck|ineffassign|gosimple|typecheck)\)\s*$|\(TS\d{4}\)\s*$/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.7 }) },
+      { id: "pytest-assert-line", kw: ["assert "], re: /^E\s+assert\s/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.7 }) },
+      { id: "jest-test-timeout", kw: ["exceeded timeout of"], re: /thrown: "Exceeded timeout of \d+ ms for a test/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.65 }) }
+    ]
+  }
+];
+function insertRules(base, groups2) {
+  const out = [...base];
+  for (const g2 of groups2) {
+    if (g2.before === "start") out.unshift(...g2.rules);
+    else if (g2.before === "end") out.push(...g2.rules);
+    else {
+      const i2 = out.findIndex((r2) => r2.id === g2.before);
+      if (i2 === -1) throw new Error(`rule anchor ${g2.before} not found`);
+      out.splice(i2, 0, ...g2.rules);
+    }
+  }
+  return out;
+}
+
+// src/core/classify/rules.ts
 var TEMPLATE_FILE = /([\w./\\-]+\.ya?ml)(?:#L\d+)? \(Line: \d+, Col: \d+\)/;
-var RULES = [
+var BASE_RULES = [
   // ── workflow syntax (first: these messages quote `secrets.X` and must never read as a missing secret) ──
   { id: "unrecognized-named-value", kw: ["unrecognized named-value"], re: /Unrecognized named-value: '[\w-]+'/, signal: (m2) => ({ type: "kind", kind: "config.invalid", confidence: 0.85, target: file2(TEMPLATE_FILE.exec(m2.input)?.[1]) }) },
   { id: "invalid-workflow", kw: ["invalid workflow file"], re: /Invalid workflow file:? ?([^\s#]+)?/, signal: (m2) => ({ type: "kind", kind: "config.invalid", confidence: 0.9, target: file2(m2[1]) }) },
@@ -66720,7 +66841,7 @@ var RULES = [
   { id: "context-access", kw: ["context access might be invalid"], re: /Context access might be invalid: ([A-Za-z_][A-Za-z0-9_]*)/, signal: (m2) => ({ type: "missing-name", name: m2[1], confidence: 0.6 }) },
   { id: "secrets-ref", kw: ["secrets.", "vars."], re: /\b(secrets|vars)\.([A-Za-z_][A-Za-z0-9_]*)\b[^\n]{0,60}\b(?:not (?:set|found|defined|available)|is (?:empty|missing|required))/i, signal: (m2) => ({ type: "missing-name", name: m2[2], confidence: 0.8, hint: m2[1].toLowerCase() === "vars" ? "variable" : "secret" }) },
   { id: "set-env-var", kw: ["environment variable", "env var", "secret"], joinPrevious: true, re: /\b(?:set|provide|define|specify|export)(?: a| an| the)? [`'"]?([A-Z][A-Z0-9_]{2,})[`'"]? (?:environment variable|env var|secret)/, signal: (m2) => ({ type: "missing-name", name: m2[1], confidence: 0.8 }) },
-  { id: "is-not-set", kw: ["is not set", "is not defined", "is empty", "must be set", "is required but"], re: /\b[`'"$]?([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{3,})[`'"]? (?:environment variable |env var |secret |variable )?(?:is not set|is not defined|is empty|must be set|is required but (?:was )?not (?:set|provided))\b/, signal: (m2) => ({ type: "missing-name", name: m2[1], confidence: 0.75 }) },
+  { id: "is-not-set", kw: ["is not set", "is not defined", "is empty", "must be set", "is required but"], re: /\b[`'"$]?([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{3,})[`'"]? (?:environment variable |env var |secret |variable )?(?:is not set|is not defined|is empty|must be set|is required but (?:was )?not (?:set|provided))\b/, signal: (m2) => ({ type: "missing-name", name: m2[1], confidence: 0.75, plain: true }) },
   { id: "unbound-variable", kw: ["unbound variable"], re: /\b([A-Za-z_][A-Za-z0-9_]*): unbound variable/, signal: (m2) => ({ type: "missing-name", name: m2[1], confidence: 0.75 }) },
   { id: "no-npm-token", kw: ["enonpmtoken", "no npm token"], re: /ENONPMTOKEN|No npm token specified/, signal: () => ({ type: "missing-name", name: "NPM_TOKEN", confidence: 0.85, hint: "secret" }) },
   { id: "creds-unloaded", kw: ["credentials could not be loaded", "could not load credentials"], re: /Credentials could not be loaded|Could not load credentials from any providers/, signal: () => ({ type: "credentials-unloaded", confidence: 0.5 }) },
@@ -66757,7 +66878,7 @@ var RULES = [
   { id: "json-config", kw: ["in json at position", "is not valid json", "jsondecodeerror", "unexpected end of json"], re: /Unexpected token .{0,20} in JSON at position \d+|is not valid JSON|JSONDecodeError|Unexpected end of JSON input/, signal: () => ({ type: "kind", kind: "config.invalid", confidence: 0.6 }) },
   { id: "enoent-config", kw: ["enoent: no such file"], re: /ENOENT: no such file or directory, (?:open|stat|lstat) '([^']*(?:config|rc|\.ya?ml|\.json|\.toml|\.env)[^']*)'/i, signal: (m2) => ({ type: "kind", kind: "config.invalid", confidence: 0.7, target: file2(m2[1]) }) },
   { id: "toml-error", kw: [".toml", "toml parse error", "failed to parse toml"], re: /(?:wrangler|Cargo|pyproject|netlify)\.toml[^\n]{0,80}(?:error|invalid|unknown field|expected)|TOML parse error|Failed to parse TOML/i, signal: (m2) => ({ type: "kind", kind: "config.invalid", confidence: 0.75, target: file2(/([\w-]+\.toml)/.exec(m2[0])?.[1]) }) },
-  { id: "terraform-invalid", kw: ["error: invalid", "error: unsupported", "error: missing required argument", "error: reference to undeclared", "error: duplicate"], re: /^(?:│\s*)?Error: (?:Invalid|Unsupported argument|Unsupported block type|Missing required argument|Reference to undeclared|Duplicate)[^\n]*$/, signal: () => ({ type: "kind", kind: "config.invalid", confidence: 0.65 }) },
+  { id: "terraform-invalid", kw: ["error: invalid", "error: unsupported", "error: missing required argument", "error: reference to undeclared", "error: duplicate"], re: /(?:^|│)\s*Error: (?:Invalid|Unsupported argument|Unsupported block type|Missing required argument|Reference to undeclared|Duplicate)[^\n]*$/, signal: () => ({ type: "kind", kind: "config.invalid", confidence: 0.65 }) },
   { id: "tf-file", kw: [".tf line"], re: /^(?:│\s*)?\s*on ([\w./-]+\.tf) line \d+/, signal: (m2) => ({ type: "kind", kind: "config.invalid", confidence: 0.5, target: file2(m2[1]) }) },
   // ── dependency resolution ─────────────────────────────────────────────────────────────────────
   { id: "npm-eresolve", kw: ["eresolve", "unable to resolve dependency tree"], re: /\bERESOLVE\b|unable to resolve dependency tree/, signal: () => ({ type: "kind", kind: "dependency.resolution", confidence: 0.85 }) },
@@ -66782,6 +66903,7 @@ var RULES = [
   { id: "compile", kw: ["compilation error", "error:", "compilation failed", "build failed.", "failures:"], re: /\[ERROR\] COMPILATION ERROR|^\S+\.(?:java|kt|c|cc|cpp|go|rs|py|ts|js)(?::\d+)+:? error:|Compilation failed|Build FAILED\.|There (?:was|were) \d+ failures?:/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.65 }) },
   { id: "syntax-error", kw: ["syntaxerror: "], re: /^\s*(?:Uncaught )?SyntaxError: /, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.6 }) }
 ];
+var RULES = insertRules(BASE_RULES, CI_RULES);
 var ERRORISH_KEYWORDS = ["error", "err!", "failed", "fatal:"];
 var PREFILTER_KEYWORDS = [.../* @__PURE__ */ new Set([...RULES.flatMap((r2) => r2.kw), ...ERRORISH_KEYWORDS])];
 function groupScanner(groups2) {
@@ -66910,6 +67032,7 @@ var SPECIFICITY = {
   unknown: 0
 };
 var CREDENTIAL_INPUT = /access-key|secret|role-to-assume|token|password|passphrase|credential|private-key|web-identity|creds|api-key/i;
+var RUNNER_PROVIDED = /^(?:GITHUB|RUNNER|ACTIONS)_(?!TOKEN$)[A-Z0-9_]+$/;
 var STEP_HEADER = /^(?:##\[group\])?(?:> )?Run (\S.*)$/;
 var BLOCK_HEADER = /^ {2}(env|with):\s*$/;
 var BLOCK_ENTRY = /^ {4}([A-Za-z_][A-Za-z0-9_-]*): ?(.*)$/;
@@ -66967,6 +67090,7 @@ var ClassifierState = class {
   tail = [];
   tailStart = 0;
   stepHasWith = false;
+  stepHasEnv = false;
   mask = new Uint32Array(RULE_SCANNER.words);
   prevMask = new Uint32Array(RULE_SCANNER.words);
   known;
@@ -66997,6 +67121,7 @@ var ClassifierState = class {
       if (h2) {
         this.block = h2[1];
         if (this.block === "with") this.stepHasWith = true;
+        else this.stepHasEnv = true;
         return;
       }
       if (this.block) {
@@ -67019,6 +67144,7 @@ var ClassifierState = class {
       if (this.stepNames.size < MAX_STEPS) this.stepNames.set(this.stepId, this.stepName);
       this.stepEnv = /* @__PURE__ */ new Map();
       this.stepHasWith = false;
+      this.stepHasEnv = false;
       return;
     }
     if (text.includes("vars.")) this.noteVars(text);
@@ -67128,8 +67254,9 @@ var ClassifierState = class {
     const e = this.envSeen.get(name);
     return e ? { line: e.line, text: e.text } : void 0;
   }
-  missingByName(name, confidence, hint, text) {
+  missingByName(name, confidence, hint, text, plain = false) {
     const norm = normalizeName(name);
+    if (RUNNER_PROVIDED.test(norm)) return;
     const isVar = hint === "variable" || hint !== "secret" && (this.varsMentioned.has(norm) || !isCredentialName(name));
     if (this.stepEnv.get(name) === "masked") {
       this.add("credential.invalid", { type: "secret", name }, 0.6, text, this.envEvidence(name));
@@ -67137,6 +67264,11 @@ var ClassifierState = class {
     }
     const evidence = this.envEvidence(name);
     const empty = this.envSeen.get(name)?.state === "empty";
+    if (this.stepHasEnv && !this.stepEnv.has(name) && !this.envSeen.has(name)) {
+      this.add("config.invalid", { type: "step", name: (this.stepName ?? "unnamed step").slice(0, 200) }, Math.min(confidence, 0.6), text);
+      return;
+    }
+    if (plain && isVar && hint !== "variable" && !empty && !this.varsMentioned.has(norm)) confidence = Math.min(confidence, 0.45);
     if (isVar) {
       if (hint === "variable" && name === "AWS_REGION" && !empty && !this.envSeen.has("AWS_DEFAULT_REGION")) {
         this.add("variable.missing", null, confidence, text);
@@ -67149,11 +67281,13 @@ var ClassifierState = class {
   }
   resolve(sig, text) {
     switch (sig.type) {
+      case "ignore":
+        return;
       case "kind":
         this.add(sig.kind, sig.target ?? null, sig.confidence, text);
         return;
       case "missing-name":
-        this.missingByName(sig.name, sig.confidence, sig.hint, text);
+        this.missingByName(sig.name, sig.confidence, sig.hint, text, sig.plain);
         return;
       case "missing-unnamed": {
         const empties = sig.hint === "secret" ? this.stepCreds("empty") : [];
@@ -67178,7 +67312,7 @@ var ClassifierState = class {
         }
         const target = this.stepName ? { type: "step", name: this.stepName.slice(0, 200) } : null;
         if (isCredentialName(sig.input)) this.add("secret.missing", target, sig.confidence, text);
-        else this.add("variable.missing", target, Math.min(sig.confidence, 0.55), text);
+        else this.add("config.invalid", target, Math.min(sig.confidence, 0.6), text);
         return;
       }
       case "credentials-unloaded": {
