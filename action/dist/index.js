@@ -3736,10 +3736,10 @@ var require_webidl = __commonJS({
     webidl.util.markAsUncloneable = markAsUncloneable || (() => {
     });
     webidl.util.ConvertToInt = function(V2, bitLength, signedness, opts) {
-      let upperBound;
+      let upperBound2;
       let lowerBound;
       if (bitLength === 64) {
-        upperBound = Math.pow(2, 53) - 1;
+        upperBound2 = Math.pow(2, 53) - 1;
         if (signedness === "unsigned") {
           lowerBound = 0;
         } else {
@@ -3747,10 +3747,10 @@ var require_webidl = __commonJS({
         }
       } else if (signedness === "unsigned") {
         lowerBound = 0;
-        upperBound = Math.pow(2, bitLength) - 1;
+        upperBound2 = Math.pow(2, bitLength) - 1;
       } else {
         lowerBound = Math.pow(-2, bitLength) - 1;
-        upperBound = Math.pow(2, bitLength - 1) - 1;
+        upperBound2 = Math.pow(2, bitLength - 1) - 1;
       }
       let x2 = Number(V2);
       if (x2 === 0) {
@@ -3764,16 +3764,16 @@ var require_webidl = __commonJS({
           });
         }
         x2 = webidl.util.IntegerPart(x2);
-        if (x2 < lowerBound || x2 > upperBound) {
+        if (x2 < lowerBound || x2 > upperBound2) {
           throw webidl.errors.exception({
             header: "Integer conversion",
-            message: `Value must be between ${lowerBound}-${upperBound}, got ${x2}.`
+            message: `Value must be between ${lowerBound}-${upperBound2}, got ${x2}.`
           });
         }
         return x2;
       }
       if (!Number.isNaN(x2) && opts?.clamp === true) {
-        x2 = Math.min(Math.max(x2, lowerBound), upperBound);
+        x2 = Math.min(Math.max(x2, lowerBound), upperBound2);
         if (Math.floor(x2) % 2 === 0) {
           x2 = Math.floor(x2);
         } else {
@@ -20485,32 +20485,32 @@ var require_err_helpers = __commonJS({
         return isErrorLike(cause) ? cause : void 0;
       }
     };
-    var _stackWithCauses = (err, seen) => {
+    var _stackWithCauses = (err, seen2) => {
       if (!isErrorLike(err)) return "";
       const stack = err.stack || "";
-      if (seen.has(err)) {
+      if (seen2.has(err)) {
         return stack + "\ncauses have become circular...";
       }
       const cause = getErrorCause(err);
       if (cause) {
-        seen.add(err);
-        return stack + "\ncaused by: " + _stackWithCauses(cause, seen);
+        seen2.add(err);
+        return stack + "\ncaused by: " + _stackWithCauses(cause, seen2);
       } else {
         return stack;
       }
     };
     var stackWithCauses = (err) => _stackWithCauses(err, /* @__PURE__ */ new Set());
-    var _messageWithCauses = (err, seen, skip) => {
+    var _messageWithCauses = (err, seen2, skip) => {
       if (!isErrorLike(err)) return "";
       const message = skip ? "" : err.message || "";
-      if (seen.has(err)) {
+      if (seen2.has(err)) {
         return message + ": ...";
       }
       const cause = getErrorCause(err);
       if (cause) {
-        seen.add(err);
+        seen2.add(err);
         const skipIfVErrorStyleCause = typeof err.cause === "function";
-        return message + (skipIfVErrorStyleCause ? "" : ": ") + _messageWithCauses(cause, seen, skipIfVErrorStyleCause);
+        return message + (skipIfVErrorStyleCause ? "" : ": ") + _messageWithCauses(cause, seen2, skipIfVErrorStyleCause);
       } else {
         return message;
       }
@@ -20529,7 +20529,7 @@ var require_err_helpers = __commonJS({
 var require_err_proto = __commonJS({
   "node_modules/pino-std-serializers/lib/err-proto.js"(exports, module) {
     "use strict";
-    var seen = Symbol("circular-ref-tag");
+    var seen2 = Symbol("circular-ref-tag");
     var rawSymbol = Symbol("pino-raw-err-ref");
     var pinoErrProto = Object.create({}, {
       type: {
@@ -20569,7 +20569,7 @@ var require_err_proto = __commonJS({
     module.exports = {
       pinoErrProto,
       pinoErrorSymbols: {
-        seen,
+        seen: seen2,
         rawSymbol
       }
     };
@@ -20583,13 +20583,13 @@ var require_err = __commonJS({
     module.exports = errSerializer;
     var { messageWithCauses, stackWithCauses, isErrorLike } = require_err_helpers();
     var { pinoErrProto, pinoErrorSymbols } = require_err_proto();
-    var { seen } = pinoErrorSymbols;
+    var { seen: seen2 } = pinoErrorSymbols;
     var { toString } = Object.prototype;
     function errSerializer(err) {
       if (!isErrorLike(err)) {
         return err;
       }
-      err[seen] = void 0;
+      err[seen2] = void 0;
       const _err = Object.create(pinoErrProto);
       _err.type = toString.call(err.constructor) === "[object Function]" ? err.constructor.name : err.name;
       _err.message = messageWithCauses(err);
@@ -20601,7 +20601,7 @@ var require_err = __commonJS({
         if (_err[key] === void 0) {
           const val = err[key];
           if (isErrorLike(val)) {
-            if (key !== "cause" && !Object.prototype.hasOwnProperty.call(val, seen)) {
+            if (key !== "cause" && !Object.prototype.hasOwnProperty.call(val, seen2)) {
               _err[key] = errSerializer(val);
             }
           } else {
@@ -20609,7 +20609,7 @@ var require_err = __commonJS({
           }
         }
       }
-      delete err[seen];
+      delete err[seen2];
       _err.raw = err;
       return _err;
     }
@@ -20623,13 +20623,13 @@ var require_err_with_cause = __commonJS({
     module.exports = errWithCauseSerializer;
     var { isErrorLike } = require_err_helpers();
     var { pinoErrProto, pinoErrorSymbols } = require_err_proto();
-    var { seen } = pinoErrorSymbols;
+    var { seen: seen2 } = pinoErrorSymbols;
     var { toString } = Object.prototype;
     function errWithCauseSerializer(err) {
       if (!isErrorLike(err)) {
         return err;
       }
-      err[seen] = void 0;
+      err[seen2] = void 0;
       const _err = Object.create(pinoErrProto);
       _err.type = toString.call(err.constructor) === "[object Function]" ? err.constructor.name : err.name;
       _err.message = err.message;
@@ -20637,14 +20637,14 @@ var require_err_with_cause = __commonJS({
       if (Array.isArray(err.errors)) {
         _err.aggregateErrors = err.errors.map((err2) => errWithCauseSerializer(err2));
       }
-      if (isErrorLike(err.cause) && !Object.prototype.hasOwnProperty.call(err.cause, seen)) {
+      if (isErrorLike(err.cause) && !Object.prototype.hasOwnProperty.call(err.cause, seen2)) {
         _err.cause = errWithCauseSerializer(err.cause);
       }
       for (const key in err) {
         if (_err[key] === void 0) {
           const val = err[key];
           if (isErrorLike(val)) {
-            if (!Object.prototype.hasOwnProperty.call(val, seen)) {
+            if (!Object.prototype.hasOwnProperty.call(val, seen2)) {
               _err[key] = errWithCauseSerializer(val);
             }
           } else {
@@ -20652,7 +20652,7 @@ var require_err_with_cause = __commonJS({
           }
         }
       }
-      delete err[seen];
+      delete err[seen2];
       _err.raw = err;
       return _err;
     }
@@ -49492,12 +49492,12 @@ function handleCatchall(proms, input2, payload, ctx, def, inst, abortEarly) {
   const t2 = _catchall.def.type;
   const optin = _catchall.optin;
   const optout = _catchall.optout;
-  let seen = 0;
+  let seen2 = 0;
   for (const key in input2) {
-    if (abortEarly && payload.issues.length !== seen) {
-      if (aborted(payload, seen))
+    if (abortEarly && payload.issues.length !== seen2) {
+      if (aborted(payload, seen2))
         break;
-      seen = payload.issues.length;
+      seen2 = payload.issues.length;
     }
     if (keySet.has(key))
       continue;
@@ -49586,12 +49586,12 @@ var $ZodObject = /* @__PURE__ */ $constructor("$ZodObject", (inst, def) => {
     const proms = [];
     const shape = value.shape;
     const abortEarly = ctx?.abortEarly;
-    let seen = payload.issues.length;
+    let seen2 = payload.issues.length;
     for (const key of value.allKeys) {
-      if (abortEarly && payload.issues.length !== seen) {
-        if (aborted(payload, seen))
+      if (abortEarly && payload.issues.length !== seen2) {
+        if (aborted(payload, seen2))
           break;
-        seen = payload.issues.length;
+        seen2 = payload.issues.length;
       }
       if (key === "__proto__")
         continue;
@@ -50131,12 +50131,12 @@ var $ZodTuple = /* @__PURE__ */ $constructor("$ZodTuple", (inst, def) => {
     if (def.rest && !itemAborted) {
       let i2 = items.length - 1;
       const rest = input2.slice(items.length);
-      let seen = payload.issues.length;
+      let seen2 = payload.issues.length;
       for (const el of rest) {
-        if (abortEarly && payload.issues.length !== seen) {
-          if (aborted(payload, seen))
+        if (abortEarly && payload.issues.length !== seen2) {
+          if (aborted(payload, seen2))
             break;
-          seen = payload.issues.length;
+          seen2 = payload.issues.length;
         }
         i2++;
         const result = def.rest._zod.run({ value: el, issues: [] }, ctx);
@@ -50366,12 +50366,12 @@ var $ZodMap = /* @__PURE__ */ $constructor("$ZodMap", (inst, def) => {
     const proms = [];
     payload.value = memo2 ? memo2.alloc(inst, payload, /* @__PURE__ */ new Map(), ctx) : /* @__PURE__ */ new Map();
     const abortEarly = ctx?.abortEarly;
-    let seen = payload.issues.length;
+    let seen2 = payload.issues.length;
     for (const [key, value] of input2) {
-      if (abortEarly && payload.issues.length !== seen) {
-        if (aborted(payload, seen))
+      if (abortEarly && payload.issues.length !== seen2) {
+        if (aborted(payload, seen2))
           break;
-        seen = payload.issues.length;
+        seen2 = payload.issues.length;
       }
       const keyResult = def.keyType._zod.run({ value: key, issues: [] }, ctx);
       const valueResult = def.valueType._zod.run({ value, issues: [] }, ctx);
@@ -50437,12 +50437,12 @@ var $ZodSet = /* @__PURE__ */ $constructor("$ZodSet", (inst, def) => {
     const proms = [];
     payload.value = memo2 ? memo2.alloc(inst, payload, /* @__PURE__ */ new Set(), ctx) : /* @__PURE__ */ new Set();
     const abortEarly = ctx?.abortEarly;
-    let seen = payload.issues.length;
+    let seen2 = payload.issues.length;
     for (const item of input2) {
-      if (abortEarly && payload.issues.length !== seen) {
-        if (aborted(payload, seen))
+      if (abortEarly && payload.issues.length !== seen2) {
+        if (aborted(payload, seen2))
           break;
-        seen = payload.issues.length;
+        seen2 = payload.issues.length;
       }
       const result = def.valueType._zod.run({ value: item, issues: [] }, ctx);
       if (result instanceof Promise) {
@@ -61662,14 +61662,14 @@ function handleUnrepresentable(schema, ctx, json3, params, message) {
 function processSchema(schema, ctx, _params = { path: [], schemaPath: [] }) {
   var _a4;
   const def = schema._zod.def;
-  const seen = ctx.seen.get(schema);
-  if (seen) {
-    seen.count++;
+  const seen2 = ctx.seen.get(schema);
+  if (seen2) {
+    seen2.count++;
     const isCycle = _params.schemaPath.includes(schema);
     if (isCycle) {
-      seen.cycle = _params.path;
+      seen2.cycle = _params.path;
     }
-    return seen.schema;
+    return seen2.schema;
   }
   const result = { schema: {}, count: 1, cycle: void 0, path: _params.path };
   ctx.seen.set(schema, result);
@@ -61759,12 +61759,12 @@ function extractDefs(ctx, schema) {
     if (entry[1].schema.$ref) {
       return;
     }
-    const seen = entry[1];
+    const seen2 = entry[1];
     const { ref, defId } = makeURI(entry);
-    seen.def = { ...seen.schema };
+    seen2.def = { ...seen2.schema };
     if (defId)
-      seen.defId = defId;
-    const schema2 = seen.schema;
+      seen2.defId = defId;
+    const schema2 = seen2.schema;
     for (const key in schema2) {
       delete schema2[key];
     }
@@ -61772,16 +61772,16 @@ function extractDefs(ctx, schema) {
   };
   if (ctx.cycles === "throw") {
     for (const entry of ctx.seen.entries()) {
-      const seen = entry[1];
-      if (seen.cycle) {
-        throw new Error(`Cycle detected: #/${seen.cycle?.join("/")}/<root>
+      const seen2 = entry[1];
+      if (seen2.cycle) {
+        throw new Error(`Cycle detected: #/${seen2.cycle?.join("/")}/<root>
 
 Set the \`cycles\` parameter to \`"ref"\` to resolve cyclical schemas with defs.`);
       }
     }
   }
   for (const entry of ctx.seen.entries()) {
-    const seen = entry[1];
+    const seen2 = entry[1];
     if (schema === entry[0]) {
       extractToDef(entry);
       continue;
@@ -61798,11 +61798,11 @@ Set the \`cycles\` parameter to \`"ref"\` to resolve cyclical schemas with defs.
       extractToDef(entry);
       continue;
     }
-    if (seen.cycle) {
+    if (seen2.cycle) {
       extractToDef(entry);
       continue;
     }
-    if (seen.count > 1) {
+    if (seen2.count > 1) {
       if (ctx.reused === "ref") {
         extractToDef(entry);
       }
@@ -61864,7 +61864,7 @@ function foldObjects(members2) {
         const part = other.properties?.[key] ?? undeclaredConstraint(other);
         if (part === null || part === void 0)
           continue;
-        if (!parts.some((seen) => JSON.stringify(seen) === JSON.stringify(part)))
+        if (!parts.some((seen2) => JSON.stringify(seen2) === JSON.stringify(part)))
           parts.push(part);
       }
       const merged = parts.length === 1 ? parts[0] : foldObjects(parts) ?? { allOf: parts };
@@ -61882,7 +61882,7 @@ function foldObjects(members2) {
     const constraints = [];
     for (const object2 of objects) {
       const constraint = undeclaredConstraint(object2);
-      if (constraint && !constraints.some((seen) => JSON.stringify(seen) === JSON.stringify(constraint)))
+      if (constraint && !constraints.some((seen2) => JSON.stringify(seen2) === JSON.stringify(constraint)))
         constraints.push(constraint);
     }
     if (constraints.length === 1)
@@ -61924,13 +61924,13 @@ function finalize(ctx, schema) {
   if (!root)
     throw new Error("Unprocessed schema. This is a bug in Zod.");
   const flattenRef = (zodSchema) => {
-    const seen = ctx.seen.get(zodSchema);
-    if (seen.ref === null)
+    const seen2 = ctx.seen.get(zodSchema);
+    if (seen2.ref === null)
       return;
-    const schema2 = seen.def ?? seen.schema;
+    const schema2 = seen2.def ?? seen2.schema;
     const _cached = { ...schema2 };
-    const ref = seen.ref;
-    seen.ref = null;
+    const ref = seen2.ref;
+    seen2.ref = null;
     if (ref) {
       flattenRef(ref);
       const refSeen = ctx.seen.get(ref);
@@ -61982,7 +61982,7 @@ function finalize(ctx, schema) {
     ctx.override({
       zodSchema,
       jsonSchema: schema2,
-      path: seen.path ?? []
+      path: seen2.path ?? []
     });
   };
   if (!ctx.external || ctx.sharedEmitDoneFor !== ctx.external) {
@@ -61998,8 +61998,8 @@ function finalize(ctx, schema) {
       rewrite();
     if (ctx.intersections.length) {
       const carriers = /* @__PURE__ */ new Map();
-      for (const seen of ctx.seen.values()) {
-        for (const json3 of [seen.schema, seen.def]) {
+      for (const seen2 of ctx.seen.values()) {
+        for (const json3 of [seen2.schema, seen2.def]) {
           const allOf = json3?.allOf;
           if (!Array.isArray(allOf))
             continue;
@@ -62039,11 +62039,11 @@ function finalize(ctx, schema) {
   const defs = ctx.external?.defs ?? {};
   if (!ctx.external || ctx.sharedEmitDoneFor !== ctx.external) {
     for (const entry of ctx.seen.entries()) {
-      const seen = entry[1];
-      if (seen.def && seen.defId) {
-        if (seen.def.id === seen.defId)
-          delete seen.def.id;
-        assignProp(defs, seen.defId, seen.def);
+      const seen2 = entry[1];
+      if (seen2.def && seen2.defId) {
+        if (seen2.def.id === seen2.defId)
+          delete seen2.def.id;
+        assignProp(defs, seen2.defId, seen2.def);
       }
     }
   }
@@ -62657,8 +62657,8 @@ function rewriteKeyNames(ctx) {
   }
   const rewrites = /* @__PURE__ */ new Map();
   for (const record2 of pendingRecords.get(ctx) ?? []) {
-    const seen = ctx.seen.get(record2);
-    const names = (seen?.def ?? seen?.schema)?.propertyNames;
+    const seen2 = ctx.seen.get(record2);
+    const names = (seen2?.def ?? seen2?.schema)?.propertyNames;
     if (!names || names === true || rewrites.has(names))
       continue;
     const rewritten = stringifyKeyNames(bySchema, names, /* @__PURE__ */ new Set());
@@ -62721,9 +62721,9 @@ var recordProcessor = (schema, ctx, _json, params) => {
 var nullableProcessor = (schema, ctx, json3, params) => {
   const def = schema._zod.def;
   const inner = processSchema(def.innerType, ctx, params);
-  const seen = ctx.seen.get(schema);
+  const seen2 = ctx.seen.get(schema);
   if (ctx.target === "openapi-3.0") {
-    seen.ref = def.innerType;
+    seen2.ref = def.innerType;
     json3.nullable = true;
   } else {
     json3.anyOf = [inner, { type: "null" }];
@@ -62732,8 +62732,8 @@ var nullableProcessor = (schema, ctx, json3, params) => {
 var nonoptionalProcessor = (schema, ctx, _json, params) => {
   const def = schema._zod.def;
   processSchema(def.innerType, ctx, params);
-  const seen = ctx.seen.get(schema);
-  seen.ref = def.innerType;
+  const seen2 = ctx.seen.get(schema);
+  seen2.ref = def.innerType;
 };
 var UNREPRESENTABLE_DEFAULT = Symbol();
 function serializeDefaultValue(value, schema, ctx, json3, params) {
@@ -62752,8 +62752,8 @@ function serializeDefaultValue(value, schema, ctx, json3, params) {
 var defaultProcessor = (schema, ctx, json3, params) => {
   const def = schema._zod.def;
   processSchema(def.innerType, ctx, params);
-  const seen = ctx.seen.get(schema);
-  seen.ref = def.innerType;
+  const seen2 = ctx.seen.get(schema);
+  seen2.ref = def.innerType;
   const value = serializeDefaultValue(def.defaultValue, schema, ctx, json3, params);
   if (value !== UNREPRESENTABLE_DEFAULT)
     json3.default = value;
@@ -62761,8 +62761,8 @@ var defaultProcessor = (schema, ctx, json3, params) => {
 var prefaultProcessor = (schema, ctx, json3, params) => {
   const def = schema._zod.def;
   processSchema(def.innerType, ctx, params);
-  const seen = ctx.seen.get(schema);
-  seen.ref = def.innerType;
+  const seen2 = ctx.seen.get(schema);
+  seen2.ref = def.innerType;
   if (ctx.io !== "input")
     return;
   const value = serializeDefaultValue(def.defaultValue, schema, ctx, json3, params);
@@ -62772,8 +62772,8 @@ var prefaultProcessor = (schema, ctx, json3, params) => {
 var catchProcessor = (schema, ctx, json3, params) => {
   const def = schema._zod.def;
   processSchema(def.innerType, ctx, params);
-  const seen = ctx.seen.get(schema);
-  seen.ref = def.innerType;
+  const seen2 = ctx.seen.get(schema);
+  seen2.ref = def.innerType;
   let catchValue;
   try {
     catchValue = def.catchValue(void 0);
@@ -62788,33 +62788,33 @@ var pipeProcessor = (schema, ctx, _json, params) => {
   const inIsTransform = def.in._zod.traits.has("$ZodTransform");
   const innerType = ctx.io === "input" ? inIsTransform ? def.out : def.in : def.out;
   processSchema(innerType, ctx, params);
-  const seen = ctx.seen.get(schema);
-  seen.ref = innerType;
+  const seen2 = ctx.seen.get(schema);
+  seen2.ref = innerType;
 };
 var readonlyProcessor = (schema, ctx, json3, params) => {
   const def = schema._zod.def;
   processSchema(def.innerType, ctx, params);
-  const seen = ctx.seen.get(schema);
-  seen.ref = def.innerType;
+  const seen2 = ctx.seen.get(schema);
+  seen2.ref = def.innerType;
   json3.readOnly = true;
 };
 var promiseProcessor = (schema, ctx, _json, params) => {
   const def = schema._zod.def;
   processSchema(def.innerType, ctx, params);
-  const seen = ctx.seen.get(schema);
-  seen.ref = def.innerType;
+  const seen2 = ctx.seen.get(schema);
+  seen2.ref = def.innerType;
 };
 var optionalProcessor = (schema, ctx, _json, params) => {
   const def = schema._zod.def;
   processSchema(def.innerType, ctx, params);
-  const seen = ctx.seen.get(schema);
-  seen.ref = def.innerType;
+  const seen2 = ctx.seen.get(schema);
+  seen2.ref = def.innerType;
 };
 var lazyProcessor = (schema, ctx, _json, params) => {
   const innerType = schema._zod.innerType;
   processSchema(innerType, ctx, params);
-  const seen = ctx.seen.get(schema);
-  seen.ref = innerType;
+  const seen2 = ctx.seen.get(schema);
+  seen2.ref = innerType;
 };
 var allProcessors = {
   string: stringProcessor,
@@ -64927,7 +64927,7 @@ function checkObjectGuards(objectSchema, guards) {
   });
   return guard.pipe(objectSchema);
 }
-function canonicalKey(value, seen) {
+function canonicalKey(value, seen2) {
   if (value === null)
     return "z";
   const type = typeof value;
@@ -64937,14 +64937,14 @@ function canonicalKey(value, seen) {
     const raw = String(value);
     return `${type[0]}${raw.length}:${raw}`;
   }
-  if (seen.has(value))
+  if (seen2.has(value))
     return null;
-  seen.add(value);
+  seen2.add(value);
   try {
     if (Array.isArray(value)) {
       const parts2 = [];
       for (const item of value) {
-        const key = canonicalKey(item, seen);
+        const key = canonicalKey(item, seen2);
         if (key === null)
           return null;
         parts2.push(key);
@@ -64954,14 +64954,14 @@ function canonicalKey(value, seen) {
     const keys = Object.keys(value).sort();
     const parts = [];
     for (const k2 of keys) {
-      const key = canonicalKey(value[k2], seen);
+      const key = canonicalKey(value[k2], seen2);
       if (key === null)
         return null;
       parts.push(`${k2.length}:${k2}=${key}`);
     }
     return `o${parts.length}:{${parts.join(",")}}`;
   } finally {
-    seen.delete(value);
+    seen2.delete(value);
   }
 }
 var SCHEMA_KEYWORDS = /* @__PURE__ */ new Set([
@@ -66140,7 +66140,28 @@ var HealJob = external_exports.object({
   workflow_run: WorkflowRunSnapshot.optional()
 });
 
+// src/core/schemas/ref-name.ts
+function branchNameProblem(name) {
+  if (name.length === 0) return "a branch name cannot be empty";
+  if (name.length > 255) return "a branch name is at most 255 characters here";
+  if (name === "@") return 'a branch name cannot be "@"';
+  if (name.startsWith("-")) return 'a branch name cannot start with "-"';
+  if (name.startsWith("/") || name.endsWith("/")) return 'a branch name cannot start or end with "/"';
+  if (name.includes("//")) return 'a branch name cannot contain "//"';
+  if (name.includes("..")) return 'a branch name cannot contain ".."';
+  if (name.includes("@{")) return 'a branch name cannot contain "@{"';
+  if (name.endsWith(".")) return 'a branch name cannot end with "."';
+  if (/[\x00-\x20\x7f~^:?*[\\]/.test(name)) return "a branch name cannot contain spaces, control characters or any of ~ ^ : ? * [ \\";
+  for (const part of name.split("/")) {
+    if (part.startsWith(".")) return 'no part of a branch name may start with "."';
+    if (part.endsWith(".lock")) return 'no part of a branch name may end with ".lock"';
+  }
+  if (name.startsWith("refs/") || name === "HEAD") return 'give the branch name itself (not "HEAD" or a "refs/…" path)';
+  return null;
+}
+
 // src/core/schemas/repo-config.ts
+var DEFAULT_LEDGER_BRANCH = "bridge-ledger";
 var Minutes = external_exports.number().min(0).max(60 * 24 * 30);
 var RepoConfig = external_exports.strictObject({
   version: external_exports.literal(1).default(1),
@@ -66179,7 +66200,16 @@ var RepoConfig = external_exports.strictObject({
     min_success_probability: external_exports.number().min(0).max(1).default(0.3)
   }).default({ min_success_probability: 0.3 }),
   blueprint: external_exports.strictObject({ mode: external_exports.enum(["adaptive", "predictive"]).default("adaptive") }).default({ mode: "adaptive" }),
-  ledger: external_exports.strictObject({ branch: external_exports.string().min(1).default("bridge-ledger") }).default({ branch: "bridge-ledger" }),
+  ledger: external_exports.strictObject({
+    /**
+     * Where certificates and state are committed. Never the default branch or a protected branch
+     * (checked against GitHub when the config is loaded); must be a valid git branch name.
+     */
+    branch: external_exports.string().superRefine((name, ctx) => {
+      const problem = branchNameProblem(name);
+      if (problem) ctx.addIssue({ code: "custom", message: `${JSON.stringify(name)} is not a valid branch name: ${problem}` });
+    }).default(DEFAULT_LEDGER_BRANCH)
+  }).default({ branch: DEFAULT_LEDGER_BRANCH }),
   /**
    * Config files the healer may regenerate when a run fails on them (config.invalid): path in the
    * repository -> template path. `{{ vars.NAME }}` in the template is filled from environment.json's
@@ -66415,6 +66445,28 @@ var PendingApproval = external_exports.object({
   status: external_exports.enum(["pending", "approved", "rejected", "expired"]),
   decided_by: external_exports.string().nullable().default(null)
 });
+
+// src/core/schemas/settings.ts
+var TRUE_WORDS = ["true", "1", "yes", "on"];
+var FALSE_WORDS = ["false", "0", "no", "off"];
+var BOOLEAN_SPELLINGS = [...TRUE_WORDS, ...FALSE_WORDS];
+var BooleanText = external_exports.string().transform((s2) => s2.trim().toLowerCase()).pipe(external_exports.enum(BOOLEAN_SPELLINGS, { message: `expected one of ${BOOLEAN_SPELLINGS.join("|")}` })).transform((s2) => TRUE_WORDS.includes(s2));
+var SettingError = class extends Error {
+  constructor(variable, message) {
+    super(message);
+    this.variable = variable;
+    this.name = "SettingError";
+  }
+};
+function booleanSetting(env, name, fallback) {
+  const raw = env[name];
+  if (raw === void 0 || raw.trim() === "") return fallback;
+  const parsed = BooleanText.safeParse(raw);
+  if (!parsed.success) {
+    throw new SettingError(name, `${name}=${JSON.stringify(raw.slice(0, 40))} is not a boolean: use one of ${BOOLEAN_SPELLINGS.join(", ")}`);
+  }
+  return parsed.data;
+}
 
 // node_modules/universal-user-agent/index.js
 function getUserAgent() {
@@ -71398,6 +71450,18 @@ ${body}`;
       return branch;
     });
   }
+  /** Conditional (ETag): re-checking an unchanged branch answers 304, free against the rate limit. */
+  branchProtection(repo, branch) {
+    return this.call(
+      "contents",
+      `read branch ${branch}`,
+      () => this.getOrNull(
+        () => this.conditionalGet(`branch|${repo.owner}/${repo.repo}|${branch}`.toLowerCase(), `GET /repos/{owner}/{repo}/branches/${encodePath(branch)}`, { ...repo }, (res) => ({
+          protected: res.data.protected === true
+        }))
+      )
+    );
+  }
   /**
    * Conditional (ETag) per path and ref: an unchanged file answers 304, free against the rate limit.
    * A 404 has no ETag; once a file was found absent, later reads ask its directory listing
@@ -71586,7 +71650,6 @@ import { createHash as createHash3 } from "node:crypto";
 
 // src/ledger/layout.ts
 var LEDGER_ROOT = ".bridge";
-var DEFAULT_LEDGER_BRANCH = "bridge-ledger";
 var LEDGER_PATHS = {
   readme: "README.md",
   state: `${LEDGER_ROOT}/state.json`,
@@ -72077,6 +72140,14 @@ var ConfigurationError = class extends Error {
     this.name = "ConfigurationError";
   }
 };
+function envFlag(env, name, fallback) {
+  try {
+    return booleanSetting(env, name, fallback);
+  } catch (err) {
+    if (err instanceof SettingError) throw new ConfigurationError(err.message);
+    throw err;
+  }
+}
 async function loadSigner(env) {
   let material = env.TRUTH_SIGNING_KEY?.trim();
   if (!material && env.TRUTH_SIGNING_KEY_FILE) {
@@ -72107,7 +72178,7 @@ function sourceEnv(env) {
   return out;
 }
 function buildContext(opts) {
-  const pacing = (opts.env.LIVING_BRIDGE_CLIENT_PACING ?? "on").toLowerCase() !== "off";
+  const pacing = envFlag(opts.env, "LIVING_BRIDGE_CLIENT_PACING", true);
   const octokit = opts.octokit ?? createOctokit({ auth: opts.token, baseUrl: opts.baseUrl, log: opts.log, ...pacing ? {} : { throttle: false } });
   const github = new GitHubAdapter(octokit);
   return {
@@ -72120,7 +72191,7 @@ function buildContext(opts) {
     log: opts.log,
     door: opts.door,
     publicApiBase: opts.env.PUBLIC_API_BASE,
-    autonomyEnabled: (opts.env.AUTONOMY_ENABLED ?? "true").toLowerCase() !== "false"
+    autonomyEnabled: envFlag(opts.env, "AUTONOMY_ENABLED", true)
   };
 }
 
@@ -72282,6 +72353,70 @@ function inWindow(stored, cutoffIso, cutoffMs, upperIso, upperMs) {
   return ms > cutoffMs && ms <= upperMs;
 }
 
+// src/core/governor/log-index.ts
+var push = (map2, key, ms) => {
+  const list = map2.get(key);
+  if (list) list.push(ms);
+  else map2.set(key, [ms]);
+};
+function buildIndex(log) {
+  const byRepository = /* @__PURE__ */ new Map();
+  const latestByKey = /* @__PURE__ */ new Map();
+  const successesByFingerprint = /* @__PURE__ */ new Map();
+  for (const rec of log) {
+    if (rec.action === "ESCALATE" || rec.action === "NOOP") continue;
+    const ms = toMs(rec.at);
+    if (Number.isNaN(ms)) continue;
+    const bar = rec.cooldown_key.indexOf("|");
+    if (bar >= 0) push(byRepository, rec.cooldown_key.slice(0, bar), ms);
+    const key = `${rec.action}\0${rec.cooldown_key}`;
+    const prev = latestByKey.get(key);
+    if (prev === void 0 || ms > prev) latestByKey.set(key, ms);
+    if (rec.outcome === "success") push(successesByFingerprint, rec.incident_fingerprint, ms);
+  }
+  const ascending = (a2, b2) => a2 - b2;
+  for (const list of byRepository.values()) list.sort(ascending);
+  for (const list of successesByFingerprint.values()) list.sort(ascending);
+  return { byRepository, latestByKey, successesByFingerprint, length: log.length };
+}
+function upperBound(sorted, ms) {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = lo + hi >>> 1;
+    if (sorted[mid] <= ms) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+function countIn(sorted, from, to, openFrom) {
+  if (!sorted || sorted.length === 0) return 0;
+  const start = openFrom ? upperBound(sorted, from) : upperBound(sorted, from - 1);
+  return Math.max(0, upperBound(sorted, to) - start);
+}
+var seen = /* @__PURE__ */ new WeakMap();
+function indexFor(log) {
+  const known = seen.get(log);
+  if (known !== void 0 && known !== "scanned-once" && known.length === log.length) return known;
+  if (known === void 0) {
+    seen.set(log, "scanned-once");
+    return null;
+  }
+  const index = buildIndex(log);
+  seen.set(log, index);
+  return index;
+}
+var indexable = (repository) => !repository.includes("|");
+function scanFromIndex(log, repository, fingerprint2, leads, keys, nowMs) {
+  if (!indexable(repository)) return null;
+  const index = indexFor(log);
+  if (!index) return null;
+  const recentActions = countIn(index.byRepository.get(repository), nowMs - RATE_WINDOW_MS, nowMs, true);
+  const lastByCandidate = leads.map((lead, j2) => index.latestByKey.get(`${lead}\0${keys[j2] ?? ""}`) ?? null);
+  const unstickedSuccesses = countIn(index.successesByFingerprint.get(fingerprint2), nowMs - RECURRENCE_WINDOW_MS, nowMs, false);
+  return { recentActions, lastByCandidate, unstickedSuccesses };
+}
+
 // src/core/governor/decide.ts
 var BALANCED_EXECUTES = /* @__PURE__ */ new Set(["RERUN", "SYNC_AND_CERTIFY", "ESCALATE"]);
 var isLimited = (a2) => a2 !== "ESCALATE" && a2 !== "NOOP";
@@ -72415,7 +72550,7 @@ function decide(input2) {
   const leads = menu.lists.map((l2) => l2[0] ?? "NOOP");
   const keys = leads.map((a2) => cooldownKey(repository, environment, incident.kind, a2));
   const escalateKey = cooldownKey(repository, environment, incident.kind, "ESCALATE");
-  const scan = scanLog(state, repository, incident, leads, keys, nowMs, nowIso);
+  const scan = scanFromIndex(state.actions, repository, incident.fingerprint, leads, keys, nowMs) ?? scanLog(state, repository, incident, leads, keys, nowMs, nowIso);
   let probe = false;
   const esc2 = state.escalations[tKey];
   if (esc2) {
@@ -74220,7 +74355,7 @@ function parseKey(ctx, end = 61) {
 function parseInlineTable(ctx) {
   let startPtr = ctx.p++;
   let res = /* @__PURE__ */ Object.create(null);
-  let seen = /* @__PURE__ */ new Set();
+  let seen2 = /* @__PURE__ */ new Set();
   let c2;
   while (ctx.p < ctx.s.length) {
     skipVoid(ctx);
@@ -74237,7 +74372,7 @@ function parseInlineTable(ctx) {
       if (i2)
         t2 = hasOwn ? t2[k2] : t2[k2] = /* @__PURE__ */ Object.create(null);
       k2 = key[i2];
-      if ((hasOwn = Object.hasOwn(t2, k2)) && (typeof t2[k2] !== "object" || seen.has(t2[k2]))) {
+      if ((hasOwn = Object.hasOwn(t2, k2)) && (typeof t2[k2] !== "object" || seen2.has(t2[k2]))) {
         TomlError.x("trying to redefine an already defined value", ctx, errPtr);
       }
       let unsafe = k2 === "__proto__";
@@ -74259,7 +74394,7 @@ function parseInlineTable(ctx) {
       /* } */
     );
     if (t2 && typeof (t2[k2] = value) === "object")
-      seen.add(value);
+      seen2.add(value);
     skipVoid(ctx);
     if ((c2 = ctx.s.charCodeAt(ctx.p++)) === 125) {
       return res;
@@ -76127,7 +76262,18 @@ function parseEnvironmentFile(text, source = ENVIRONMENT_FILE_PATH) {
 }
 async function loadRepoConfig(github, repo, ref) {
   const file3 = await github.readFile(repo, REPO_CONFIG_PATH, ref);
-  return parseRepoConfig(file3?.content ?? null);
+  const config2 = parseRepoConfig(file3?.content ?? null);
+  const branch = config2.ledger.branch;
+  if (branch !== DEFAULT_LEDGER_BRANCH) {
+    const refuse = (message) => new SchemaError(REPO_CONFIG_PATH, [{ path: "ledger.branch", message }]);
+    if (branch === await github.getDefaultBranch(repo)) {
+      throw refuse(`"${branch}" is the repository's default branch; the ledger needs a branch of its own (e.g. ${DEFAULT_LEDGER_BRANCH})`);
+    }
+    if ((await github.branchProtection?.(repo, branch))?.protected) {
+      throw refuse(`"${branch}" is a protected branch; Living Bridge writes the ledger with compare-and-swap commits, so name an unprotected branch of its own (e.g. ${DEFAULT_LEDGER_BRANCH})`);
+    }
+  }
+  return config2;
 }
 async function loadEnvironmentFile(github, repo, ref) {
   const file3 = await github.readFile(repo, ENVIRONMENT_FILE_PATH, ref);
@@ -76533,6 +76679,9 @@ async function sync(ctx, opts) {
     }
   }
   if (report.failed > 0) notes.push(`${report.failed} item(s) failed; the next sync retries them`);
+  if (report.applied > 0) {
+    ctx.observer?.emit({ type: "autonomy.sync.applied", repository, at: ctx.now().toISOString(), door: ctx.door, applied: report.applied, failed: report.failed, skipped: report.skipped, certificate_hash: cert?.certificate_hash ?? null });
+  }
   if (cert) notes.push(`certificate ${cert.certificate_hash.slice(0, 16)}`);
   if (prUrl) notes.push(`discovered inventory proposed: ${prUrl}`);
   return {
@@ -76647,6 +76796,26 @@ async function syncForIncident(ctx, repository, environment, variableName) {
   }
 }
 
+// src/pipeline/observe.ts
+function outcomeEventOf(ctx, repository, run2, judged, state) {
+  const outcome = run2.conclusion === "success" ? "success" : "failure";
+  const learnedAt = ctx.now();
+  const actedAt = Date.parse(judged.action.at);
+  return {
+    type: "autonomy.outcome",
+    repository,
+    at: learnedAt.toISOString(),
+    door: ctx.door,
+    run_id: run2.id,
+    run_attempt: run2.run_attempt,
+    action: judged.action.action,
+    outcome,
+    ema: { ...state.ema },
+    recovery_seconds: outcome === "success" && Number.isFinite(actedAt) ? Math.max(0, (learnedAt.getTime() - actedAt) / 1e3) : null,
+    certificate_hash: judged.certificateHash
+  };
+}
+
 // src/pipeline/heal.ts
 var GRANTS_FILE = "grants.json";
 var BALANCED_EXECUTES2 = /* @__PURE__ */ new Set(["RERUN", "SYNC_AND_CERTIFY", "ESCALATE"]);
@@ -76656,6 +76825,7 @@ async function learnFromRun(ctx, repo, repository, run2, config2, incidentFinger
     (a2) => a2.run_id === run2.id && a2.outcome === null && (a2.run_attempt ?? 0) < run2.run_attempt
   );
   if (!pending || run2.conclusion !== "success" && run2.conclusion !== "failure") return snapshot;
+  let judged = null;
   const committed = await ctx.ledgerFor(repo, config2.ledger.branch).commit(
     `outcome: run ${run2.id} attempt ${run2.run_attempt} ${run2.conclusion}`,
     async (snap) => {
@@ -76665,6 +76835,7 @@ async function learnFromRun(ctx, repo, repository, run2, config2, incidentFinger
         { at: at2, runId: run2.id, conclusion: run2.conclusion, incidentFingerprintNow },
         config2
       );
+      judged = null;
       if (!learned.judged) return { state: learned.state };
       const certificate = await signCertificate(
         {
@@ -76687,6 +76858,7 @@ async function learnFromRun(ctx, repo, repository, run2, config2, incidentFinger
         },
         ctx.signer
       );
+      judged = { action: learned.judged, certificateHash: certificate.certificate_hash };
       return {
         state: learned.state,
         certificates: [certificate],
@@ -76695,6 +76867,7 @@ async function learnFromRun(ctx, repo, repository, run2, config2, incidentFinger
       };
     }
   );
+  if (judged) ctx.observer?.emit(outcomeEventOf(ctx, repository, run2, judged, committed.snapshot.state));
   return committed.snapshot;
 }
 function secretSourceFor(name, environment, config2, envFile) {
@@ -77166,7 +77339,7 @@ import { existsSync as existsSync2, readFileSync as readFileSync2 } from "node:f
 import path6 from "node:path";
 var import_yaml4 = __toESM(require_dist(), 1);
 var ACTION_MODES = ["heal", "sync", "verify"];
-var BooleanInput = external_exports.string().transform((s2) => s2.trim().toLowerCase()).pipe(external_exports.enum(["", "true", "false", "yes", "no", "1", "0"])).transform((s2) => s2 === "true" || s2 === "yes" || s2 === "1");
+var BooleanInput = external_exports.string().transform((s2) => s2.trim()).pipe(external_exports.union([external_exports.literal("").transform(() => false), BooleanText]));
 var ActionInputs = external_exports.strictObject({
   mode: external_exports.enum(ACTION_MODES),
   token: external_exports.string().min(1, "the `token` input is required: an App installation token or a fine-grained PAT"),

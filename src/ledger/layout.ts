@@ -1,6 +1,6 @@
 /** Where each thing lives on the ledger branch. One place, so docs/ledger.md and the code agree. */
 export const LEDGER_ROOT = '.bridge';
-export const DEFAULT_LEDGER_BRANCH = 'bridge-ledger';
+export { DEFAULT_LEDGER_BRANCH } from '../core/schemas/repo-config.js';
 
 export const LEDGER_PATHS = {
   readme: 'README.md',

@@ -189,6 +189,18 @@ export interface CiModel {
   failNextDeploys: number;
 }
 
+export interface DeploymentModel {
+  id: number;
+  sha: string;
+  ref: string;
+  task: string;
+  environment: string;
+  creator: string;
+  created_at: string;
+  /** The run whose job created it (GitHub links it through the deployment's statuses). */
+  runId: number;
+}
+
 export interface RepoModel {
   id: number;
   owner: string;
@@ -218,9 +230,11 @@ export interface RepoModel {
   /** Which merge methods the repository allows (Settings → General → Pull Requests). */
   mergeMethods: { merge: boolean; squash: boolean; rebase: boolean };
   statuses: StatusModel[];
-  /** Branch name -> protection. */
+  /** Protected branches: name -> rules (PUT /repos/{o}/{r}/branches/{b}/protection). */
   protection: Map<string, ProtectionModel>;
   ci: CiModel;
+  /** Deployments GitHub creates when a job with `environment:` runs. */
+  deployments: DeploymentModel[];
 }
 
 export type CollaboratorRole = 'admin' | 'maintain' | 'write' | 'triage' | 'read';

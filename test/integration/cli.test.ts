@@ -166,11 +166,58 @@ describe('commands', () => {
   test('classify prints the incidents of a log file', async () => {
     const file = join(tmp, 'job.log');
     writeFileSync(file, '2026-01-01T00:00:00.0000000Z Error: DEPLOY_TOKEN is not set\n2026-01-01T00:00:00.0000000Z ##[error]Process completed with exit code 1.\n');
-    const r = await cli(['classify', file]);
+    const r = await cli(['classify', file, '--json']);
     expect(r.code).toBe(0);
     const incidents = JSON.parse(r.out) as { kind: string; target: { name: string } }[];
     expect(incidents[0]).toMatchObject({ kind: 'secret.missing', target: { name: 'DEPLOY_TOKEN' } });
     expect(incidents[0]).not.toHaveProperty('repo');
+    const readable = await cli(['classify', file]);
+    expect(readable.code).toBe(0);
+    expect(readable.out).toMatch(/^secret\.missing secret DEPLOY_TOKEN {2}\(confidence \d+%\)\n {2}\S.*\n {4}line 1: Error: DEPLOY_TOKEN is not set/);
+  });
+
+  test('classify - reads the log from standard input', async () => {
+    const { Readable } = await import('node:stream');
+    let out = '';
+    const code = await runCli(['classify', '-'], {
+      out: (s) => { out += s; },
+      err: () => undefined,
+      env: {},
+      stdin: Readable.from(['2026-01-01T00:00:00.0000000Z curl: (6) Could not resolve host: registry.example.com\n']),
+    });
+    expect(code).toBe(0);
+    expect(out).toMatch(/^transient\.network host registry\.example\.com/);
+    const nothing = await runCli(['classify', '-'], { out: (s) => { out = s; }, err: () => undefined, env: {}, stdin: Readable.from(['all good\n']) });
+    expect(nothing).toBe(0);
+    expect(out).toMatch(/^unknown {2}\(confidence \d+%\)\n {2}The failure could not be classified/);
+  });
+
+  test('--version prints the package version', async () => {
+    const pkg = JSON.parse(readFileSync(join(process.cwd(), 'package.json'), 'utf8')) as { version: string };
+    expect(await cli(['--version'])).toEqual({ code: 0, out: `${pkg.version}\n`, err: '' });
+  });
+
+  test('keygen --out never overwrites an existing file', async () => {
+    const file = join(tmp, 'existing-key');
+    writeFileSync(file, 'the only copy of a key in use\n');
+    const r = await cli(['keygen', '--out', file]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/already exists/);
+    expect(readFileSync(file, 'utf8')).toBe('the only copy of a key in use\n');
+  });
+
+  test('heal --dry-run and verify need no signing key; a real heal does', async () => {
+    const { full, runId } = seed('missing-secret', 'cli-nokey');
+    const noKey = { TRUTH_SIGNING_KEY: undefined };
+    const dry = await cli(withApi('heal', '--repo', full, '--run-id', String(runId), '--dry-run', '--json'), noKey);
+    expect(dry).toMatchObject({ code: 0, err: '' });
+    expect((JSON.parse(dry.out) as { status: string }).status).toBe('dry_run');
+    const verified = await cli(withApi('verify', '--repo', full, '--json'), noKey);
+    expect(verified.code).toBe(0);
+    expect(JSON.parse(verified.out)).toMatchObject({ repository: full, ok: true });
+    const real = await cli(withApi('heal', '--repo', full, '--run-id', String(runId)), noKey);
+    expect(real.code).toBe(2);
+    expect(real.err).toMatch(/no signing key: set TRUTH_SIGNING_KEY/);
   });
 });
 

@@ -10,3 +10,5 @@ export * from './certificate.js';
 export * from './grant.js';
 export * from './errors.js';
 export * from './ledger-records.js';
+export * from './settings.js';
+export * from './ref-name.js';

@@ -86,14 +86,14 @@ export const promotionRoutes: RouteDef[] = [
     },
   },
   {
-    method: 'GET', path: `${R}/branches/{branch}/protection`, perm: ['administration', 'read'],
+    method: 'GET', path: `${R}/branches/{branch+}/protection`, perm: ['administration', 'read'],
     handler: (ctx) => {
       const { branch, rule } = protectionOf(ctx);
       return ok(protectionShape(ctx.state, ctx.repo, branch, rule));
     },
   },
   {
-    method: 'GET', path: `${R}/branches/{branch}/protection/required_status_checks`, perm: ['administration', 'read'],
+    method: 'GET', path: `${R}/branches/{branch+}/protection/required_status_checks`, perm: ['administration', 'read'],
     handler: (ctx) => {
       const { branch, rule } = protectionOf(ctx);
       if (!rule.required_status_checks) throw new SandboxHttpError(404, 'Required status checks not enabled');
@@ -101,7 +101,7 @@ export const promotionRoutes: RouteDef[] = [
     },
   },
   {
-    method: 'PUT', path: `${R}/branches/{branch}/protection`, perm: ['administration', 'write'],
+    method: 'PUT', path: `${R}/branches/{branch+}/protection`, perm: ['administration', 'write'],
     handler: (ctx) => {
       const branch = ctx.params.branch!;
       if (!ctx.repo.refs.has(`refs/heads/${branch}`)) throw new SandboxHttpError(404, 'Branch not found');
@@ -111,7 +111,7 @@ export const promotionRoutes: RouteDef[] = [
     },
   },
   {
-    method: 'DELETE', path: `${R}/branches/{branch}/protection`, perm: ['administration', 'write'],
+    method: 'DELETE', path: `${R}/branches/{branch+}/protection`, perm: ['administration', 'write'],
     handler: (ctx) => {
       protectionOf(ctx);
       ctx.repo.protection.delete(ctx.params.branch!);

@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto';
+import { Command, InvalidArgumentError } from 'commander';
+import { createSigner, generateSigningKey } from '../core/certificate/index.js';
+import { parseRepoFullName } from '../core/schemas/index.js';
+import type { Door } from '../core/schemas/index.js';
+import { buildContext, ConfigurationError, createLogger, loadSigner } from '../pipeline/build-context.js';
+import type { PipelineContext } from '../pipeline/context.js';
+
+/** A mistake in how the CLI was called (exit 2), found after commander parsed the arguments. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** Where CLI output goes; injectable so tests can run the CLI in-process. */
+export interface CliIo { out: (s: string) => void; err: (s: string) => void; env: Record<string, string | undefined>; stdin?: NodeJS.ReadableStream }
+
+/** What every command module gets: the io, the exit code to set, and the way to a pipeline context. */
+export interface CliRuntime {
+  io: CliIo;
+  exit: { code: number };
+  program: Command;
+}
+
+/** One command group: adds its commands to the program. */
+export type CommandModule = (rt: CliRuntime) => void;
+
+export const repoOption = (value: string): string => {
+  try {
+    parseRepoFullName(value);
+    return value;
+  } catch {
+    throw new InvalidArgumentError('expected "owner/name"');
+  }
+};
+
+export const positiveInt = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number');
+  return n;
+};
+
+export function tokenFrom(env: Record<string, string | undefined>): string | undefined {
+  return env.LIVING_BRIDGE_TOKEN ?? env.GITHUB_TOKEN ?? env.GH_TOKEN;
+}
+
+export const NO_TOKEN = 'no GitHub token: set LIVING_BRIDGE_TOKEN (an App installation token or a PAT with secrets, variables, actions, contents, issues write)';
+
+/**
+ * A pipeline context for a command that talks to GitHub. Commands that sign nothing (`heal --dry-run`,
+ * `verify`, `status`, `grant list`) pass `signing: 'optional'`: without a key they get a throwaway one,
+ * since nothing they do is written or kept.
+ */
+export async function contextFrom(rt: CliRuntime, opts: { signing?: 'required' | 'optional'; door?: Door } = {}): Promise<PipelineContext> {
+  const { io, program } = rt;
+  const token = tokenFrom(io.env);
+  if (!token) throw new ConfigurationError(NO_TOKEN);
+  const noKey = !io.env.TRUTH_SIGNING_KEY?.trim() && !io.env.TRUTH_SIGNING_KEY_FILE;
+  const signer = opts.signing === 'optional' && noKey
+    ? await createSigner((await generateSigningKey(new Uint8Array(randomBytes(32)))).secretKey)
+    : await loadSigner(io.env);
+  // Logs go to stderr: stdout is the command's output (and must stay parseable with --json).
+  const log = createLogger('living-bridge-cli', io.env.LOG_LEVEL ?? 'warn', { fd: 2 });
+  const global = program.opts<{ apiUrl?: string }>();
+  return buildContext({ token, baseUrl: global.apiUrl ?? io.env.GITHUB_API_URL, signer, env: io.env, door: opts.door ?? 'cli', log });
+}
+
+/** Prints a command's result: pretty JSON with --json, the human text otherwise. */
+export function print(rt: CliRuntime, json: boolean, value: unknown, text: string): void {
+  rt.io.out(json ? `${JSON.stringify(value, null, 2)}\n` : text.endsWith('\n') ? text : `${text}\n`);
+}
+
+export const JSON_FLAG = ['--json', 'print the result as JSON'] as const;
