@@ -65771,11 +65771,21 @@ var CertificatePredicate = external_exports.object({
   policy_version: external_exports.number().int().min(1),
   changes: external_exports.array(Change),
   previous_certificate_hash: external_exports.string().nullable(),
-  /** 'action' certificates record what was done; 'outcome' certificates judge an earlier one by the next run. */
-  certificate_type: external_exports.enum(["action", "outcome", "sync"]),
+  /**
+   * 1-based position in the repository's chain (the ledger file name's NNNNNN). Absent only in
+   * certificates written before checkpoints existed; once a chain carries it, every later link must.
+   */
+  sequence: external_exports.number().int().min(1).optional(),
+  /**
+   * 'action' certificates record what was done; 'outcome' certificates judge an earlier one by the
+   * next run; 'key_rotation' introduces the next signing key (`rotates_to`), signed by the previous one.
+   */
+  certificate_type: external_exports.enum(["action", "outcome", "sync", "key_rotation"]),
   judges_certificate_hash: external_exports.string().nullable().default(null),
   outcome: external_exports.enum(["success", "failure"]).nullable().default(null),
-  decision: external_exports.record(external_exports.string(), external_exports.unknown()).default({})
+  decision: external_exports.record(external_exports.string(), external_exports.unknown()).default({}),
+  /** Only in 'key_rotation' certificates: the key trusted for the links after this one. */
+  rotates_to: external_exports.object({ keyid: external_exports.string(), public_key: external_exports.string() }).optional()
 });
 var IN_TOTO_STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
 var CERTIFICATE_PREDICATE_TYPE = "https://living-bridge.dev/certificate/v1";
@@ -65861,17 +65871,17 @@ async function signCertificate(predicate, signer) {
 var describeZod = (error63) => error63.issues.slice(0, 3).map((i2) => `${i2.path.length ? i2.path.join(".") : "(root)"}: ${i2.message}`).join("; ");
 function decode3(input2) {
   const cert = Certificate.safeParse(input2);
-  if (!cert.success) return { ok: false, reason: `not a certificate (${describeZod(cert.error)})` };
+  if (!cert.success) return { ok: false, code: "CERTIFICATE_MALFORMED", reason: `not a certificate (${describeZod(cert.error)})` };
   const body = decodeBase64(cert.data.envelope.payload);
-  if (!body) return { ok: false, reason: "the envelope payload is not valid base64" };
+  if (!body) return { ok: false, code: "CERTIFICATE_MALFORMED", reason: "the envelope payload is not valid base64" };
   let json3;
   try {
     json3 = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
   } catch {
-    return { ok: false, reason: "the envelope payload is not UTF-8 JSON" };
+    return { ok: false, code: "CERTIFICATE_MALFORMED", reason: "the envelope payload is not UTF-8 JSON" };
   }
   const statement = Statement.safeParse(json3);
-  if (!statement.success) return { ok: false, reason: `the payload is not a Living Bridge statement (${describeZod(statement.error)})` };
+  if (!statement.success) return { ok: false, code: "CERTIFICATE_MALFORMED", reason: `the payload is not a Living Bridge statement (${describeZod(statement.error)})` };
   return { ok: true, certificate: cert.data, body, statement: statement.data };
 }
 function verifyCertificate(cert, publicKeys) {
@@ -65882,6 +65892,7 @@ function verifyCertificate(cert, publicKeys) {
   if (actual !== certificate.certificate_hash) {
     return {
       ok: false,
+      code: "HASH_MISMATCH",
       reason: `certificate_hash ${certificate.certificate_hash.slice(0, 12)}… does not match the payload, which hashes to ${actual.slice(0, 12)}… (the payload or the hash was edited)`
     };
   }
@@ -65892,6 +65903,7 @@ function verifyCertificate(cert, publicKeys) {
     const trusted = Object.keys(publicKeys);
     return {
       ok: false,
+      code: "KEY_UNTRUSTED",
       reason: `signed by unknown key ${ids}; trusted keys: ${trusted.length ? trusted.join(", ") : "(none)"}`
     };
   }
@@ -65899,16 +65911,17 @@ function verifyCertificate(cert, publicKeys) {
   if (!good) {
     return {
       ok: false,
+      code: "BAD_SIGNATURE",
       reason: `the signature by key ${known.map((s2) => s2.keyid).join(", ")} does not verify (the payload or the signature was edited, or the wrong key is published under this key id)`
     };
   }
   const text = new TextDecoder().decode(body);
   if (canonicalJson(JSON.parse(text)) !== text) {
-    return { ok: false, reason: "the signed payload is not canonical JSON (it was not produced by signCertificate)" };
+    return { ok: false, code: "NOT_CANONICAL", reason: "the signed payload is not canonical JSON (it was not produced by signCertificate)" };
   }
   const subject = statement.subject[0];
   if (!subject || subject.name !== subjectName(statement.predicate) || subject.digest["sha256"] !== statement.predicate.report_hash) {
-    return { ok: false, reason: "the statement subject does not match its predicate (repository, type, run or report_hash)" };
+    return { ok: false, code: "SUBJECT_MISMATCH", reason: "the statement subject does not match its predicate (repository, type, run or report_hash)" };
   }
   return { ok: true, statement, keyid: good.keyid };
 }
@@ -65921,18 +65934,40 @@ var hashOf = (cert) => {
 };
 function verifyChain(certs, publicKeys, options = {}) {
   const hashes = certs.map(hashOf);
-  const fail = (index, reason) => ({
+  const trusted = { ...publicKeys };
+  const statements = [];
+  let sequenced = false;
+  const fail = (index, reason, code = "LINK_BROKEN") => ({
     ok: false,
+    code,
     index,
     certificate_hash: hashes[index] ?? "",
     reason: `link ${index} (${short(hashes[index] ?? "")}): ${reason}`
   });
   for (let i2 = 0; i2 < certs.length; i2++) {
-    const verified = verifyCertificate(certs[i2], publicKeys);
-    if (!verified.ok) return fail(i2, verified.reason);
+    const verified = verifyCertificate(certs[i2], trusted);
+    if (!verified.ok) return fail(i2, verified.reason, verified.code);
     const predicate = verified.statement.predicate;
+    statements.push(verified.statement);
     if (options.repository !== void 0 && predicate.repository !== options.repository) {
-      return fail(i2, `is about ${predicate.repository}, not ${options.repository}`);
+      return fail(i2, `is about ${predicate.repository}, not ${options.repository}`, "WRONG_REPOSITORY");
+    }
+    if (predicate.sequence !== void 0) {
+      if (predicate.sequence !== i2 + 1) return fail(i2, `carries sequence ${predicate.sequence} but is link #${i2 + 1} of the chain`, "SEQUENCE_MISMATCH");
+      sequenced = true;
+    } else if (sequenced) {
+      return fail(i2, `carries no sequence number although the links before it do`, "SEQUENCE_MISMATCH");
+    }
+    if (predicate.certificate_type === "key_rotation") {
+      const next = predicate.rotates_to;
+      let id = null;
+      try {
+        id = next ? keyIdFor(next.public_key) : null;
+      } catch {
+        id = null;
+      }
+      if (!next || id !== next.keyid) return fail(i2, "is a key rotation without a valid next key (rotates_to.keyid must be the key id of rotates_to.public_key)", "BAD_ROTATION");
+      trusted[next.keyid] = next.public_key;
     }
     const previous = predicate.previous_certificate_hash;
     if (i2 === 0) {
@@ -65974,12 +66009,13 @@ function verifyChain(certs, publicKeys, options = {}) {
   if (options.expectedHead !== void 0 && options.expectedHead !== head) {
     const expectedHead = options.expectedHead;
     if (expectedHead === null) {
-      return { ok: false, index: 0, certificate_hash: hashes[0] ?? "", reason: `the chain should be empty but has ${length} link(s)` };
+      return { ok: false, code: "HEAD_MISMATCH", index: 0, certificate_hash: hashes[0] ?? "", reason: `the chain should be empty but has ${length} link(s)` };
     }
     const at2 = hashes.indexOf(expectedHead);
     if (at2 >= 0) {
       return {
         ok: false,
+        code: "HEAD_MISMATCH",
         index: at2 + 1,
         certificate_hash: hashes[at2 + 1] ?? "",
         reason: `the chain continues past the expected head ${short(expectedHead)} (link ${at2}): ${length - at2 - 1} link(s) after it that the ledger state does not know`
@@ -65987,6 +66023,7 @@ function verifyChain(certs, publicKeys, options = {}) {
     }
     return {
       ok: false,
+      code: "HEAD_MISMATCH",
       index: length,
       certificate_hash: expectedHead,
       reason: `the chain ends at ${short(head ?? "")} after ${length} link(s), but the ledger state says it ends at ${short(expectedHead)}: the chain was truncated (link ${length} onwards missing) or its head replaced`
@@ -65996,6 +66033,7 @@ function verifyChain(certs, publicKeys, options = {}) {
     if (length < options.expectedLength) {
       return {
         ok: false,
+        code: "HEAD_MISMATCH",
         index: length,
         certificate_hash: "",
         reason: `the chain has ${length} link(s) but the ledger state counts ${options.expectedLength}: links ${length}..${options.expectedLength - 1} are missing (truncated)`
@@ -66003,12 +66041,41 @@ function verifyChain(certs, publicKeys, options = {}) {
     }
     return {
       ok: false,
+      code: "HEAD_MISMATCH",
       index: options.expectedLength,
       certificate_hash: hashes[options.expectedLength] ?? "",
       reason: `the chain has ${length} link(s) but the ledger state counts ${options.expectedLength}: link ${options.expectedLength} onwards is unexpected`
     };
   }
-  return { ok: true, length, head };
+  return { ok: true, length, head, statements, keys: trusted };
+}
+
+// src/core/schemas/checkpoint.ts
+var CHECKPOINT_PAYLOAD_TYPE = "application/vnd.living-bridge.checkpoint+json";
+var Hash = external_exports.string().regex(/^[0-9a-f]{64}$/, "a sha256 hex digest");
+var Checkpoint = external_exports.object({
+  repository: external_exports.string().min(3),
+  /** Number of certificates in the chain: the last one's `sequence`. */
+  sequence: external_exports.number().int().min(0),
+  /** certificate_hash of certificate #sequence; null for an empty chain. */
+  head: Hash.nullable(),
+  /** When the checkpoint was signed (ISO 8601). */
+  time: external_exports.string()
+});
+var SignedCheckpoint = external_exports.object({
+  checkpoint: Checkpoint,
+  /** Ed25519 over PAE(CHECKPOINT_PAYLOAD_TYPE, canonical JSON of `checkpoint`). */
+  signature: external_exports.object({ keyid: external_exports.string(), sig: external_exports.string() })
+});
+
+// src/core/certificate/checkpoint.ts
+function checkpointMessage(checkpoint) {
+  return pae(CHECKPOINT_PAYLOAD_TYPE, utf8Bytes(canonicalJson(checkpoint)));
+}
+async function signCheckpoint(checkpoint, signer) {
+  const body = parseWith(Checkpoint, checkpoint, "checkpoint");
+  const sig = await signer.sign(checkpointMessage(body));
+  return { checkpoint: body, signature: { keyid: signer.keyid, sig: encodeBase64(sig) } };
 }
 
 // src/core/schemas/sources.ts
@@ -71653,6 +71720,7 @@ var LEDGER_ROOT = ".bridge";
 var LEDGER_PATHS = {
   readme: "README.md",
   state: `${LEDGER_ROOT}/state.json`,
+  checkpoint: `${LEDGER_ROOT}/checkpoint.json`,
   sync: `${LEDGER_ROOT}/sync-state.json`,
   revokedGrants: `${LEDGER_ROOT}/grants/revoked.json`,
   grantUses: `${LEDGER_ROOT}/grants/uses.json`,
@@ -71666,7 +71734,7 @@ var CERTIFICATE_FILE = /^\.bridge\/certificates\/(\d{6})-([0-9a-f]{12})\.json$/;
 var keyPath = (keyid) => `${KEYS_DIR}/${keyid}.pub`;
 var KEY_FILE = /^\.bridge\/keys\/([A-Za-z0-9_-]+)\.pub$/;
 var auditPath = (month) => `${AUDIT_DIR}/${month}.jsonl`;
-var RESERVED_PREFIXES = ["state.json", "sync-state.json", "certificates/", "keys/", "audit/", "grants/", "approvals/"];
+var RESERVED_PREFIXES = ["state.json", "checkpoint.json", "sync-state.json", "certificates/", "keys/", "audit/", "grants/", "approvals/"];
 var LEDGER_README = `# Living Bridge ledger
 
 This branch is Living Bridge's database for this repository. It is written by the Living Bridge
@@ -71678,6 +71746,7 @@ branch; please do not push to it by hand.
 | --- | --- |
 | \`.bridge/state.json\` | Governor state: kill switch, EMA per action, policy versions, cooldowns, streaks, recent actions, last certificate hash |
 | \`.bridge/sync-state.json\` | Environment sync memory: ETags, fingerprints of written values (never values) |
+| \`.bridge/checkpoint.json\` | Signed checkpoint: sequence and hash of the last certificate, and when (also published outside this branch) |
 | \`.bridge/certificates/NNNNNN-<hash12>.json\` | Signed certificates (DSSE envelopes over in-toto statements), hash-chained, one per file |
 | \`.bridge/keys/<keyid>.pub\` | Public keys (base64 Ed25519) that verify the certificates offline |
 | \`.bridge/audit/YYYY-MM.jsonl\` | Append-only audit trail, one JSON object per line |
@@ -71686,7 +71755,8 @@ branch; please do not push to it by hand.
 | \`.bridge/grants/uses.json\` | Times each grant was used |
 | \`.bridge/approvals/pending.json\` | Decisions waiting for a \`/bridge approve <id>\` comment |
 
-Anyone can verify the certificate chain offline: the public keys are in \`.bridge/keys/\`.
+Anyone can verify the certificate chain offline with the public key(s) they pinned
+(\`.bridge/keys/\` lists the signing keys, but a verifier trusts only keys it is given).
 `;
 
 // src/ledger/git-ledger.ts
@@ -71815,6 +71885,7 @@ function emptySnapshot() {
     sync: SyncState.parse({}),
     lastCertificateHash: null,
     certificateCount: 0,
+    checkpoint: null,
     publicKeys: {},
     revokedGrantIds: [],
     grantUses: {},
@@ -71831,6 +71902,7 @@ var GitLedger = class _GitLedger {
     this.delay = opts.delay ?? ((ms) => new Promise((resolve2) => setTimeout(resolve2, ms)));
     this.random = opts.random ?? Math.random;
     this.log = opts.log;
+    this.signer = opts.signer;
     this.cache = opts.cache === false ? null : opts.cache ?? sharedLedgerCache;
     this.cacheKey = (this.cache ?? sharedLedgerCache).key(git, repo, branch);
   }
@@ -71839,6 +71911,7 @@ var GitLedger = class _GitLedger {
   delay;
   random;
   log;
+  signer;
   cache;
   cacheKey;
   // ------------------------------------------------------------------ reading
@@ -71901,14 +71974,24 @@ var GitLedger = class _GitLedger {
     const texts = new Map([...previous?.texts ?? []].filter(([sha, text]) => live.has(sha) && text.length <= INLINE_MAX));
     const at2 = { blobs, texts };
     const keyPaths = [...blobs.keys()].filter((p2) => KEY_FILE.test(p2));
-    const [state, sync2, revokedGrantIds, grantUses, pendingApprovals, keys] = await Promise.all([
+    const [state, sync2, revokedGrantIds, grantUses, pendingApprovals, keys, checkpointText] = await Promise.all([
       this.readJson(at2, LEDGER_PATHS.state, GovernorState, emptyGovernorState()),
       this.readJson(at2, LEDGER_PATHS.sync, SyncState, SyncState.parse({})),
       this.readJson(at2, LEDGER_PATHS.revokedGrants, StringList, []),
       this.readJson(at2, LEDGER_PATHS.grantUses, UseCounts, {}),
       this.readJson(at2, LEDGER_PATHS.pendingApprovals, PendingList, []),
-      Promise.all(keyPaths.map(async (p2) => [KEY_FILE.exec(p2)?.[1] ?? "", (await this.readText(at2, p2) ?? "").trim()]))
+      Promise.all(keyPaths.map(async (p2) => [KEY_FILE.exec(p2)?.[1] ?? "", (await this.readText(at2, p2) ?? "").trim()])),
+      this.readText(at2, LEDGER_PATHS.checkpoint)
     ]);
+    let checkpoint = null;
+    if (checkpointText !== null) {
+      try {
+        const parsed = SignedCheckpoint.safeParse(JSON.parse(checkpointText));
+        checkpoint = parsed.success ? parsed.data : null;
+      } catch {
+        checkpoint = null;
+      }
+    }
     const publicKeys = {};
     for (const [keyid, key] of keys) {
       if (!Base64.test(key)) throw new LedgerCorruptError(`${LEDGER_ROOT}/keys/${keyid}.pub`, this.branch, "not a base64 public key");
@@ -71922,6 +72005,7 @@ var GitLedger = class _GitLedger {
         sync: sync2,
         lastCertificateHash: state.last_certificate_hash,
         certificateCount,
+        checkpoint,
         publicKeys,
         revokedGrantIds,
         grantUses,
@@ -71965,13 +72049,23 @@ var GitLedger = class _GitLedger {
           `certificate ${cert.certificate_hash.slice(0, 12)} does not chain: its previous_certificate_hash is ${link.previous ?? "null"}, but the ledger's last certificate is ${previous ?? "null"} (build certificates inside mutate from the snapshot it is given)`
         );
       }
-      const path7 = certificatePath(snap.certificateCount + i2 + 1, cert.certificate_hash);
+      const sequence = snap.certificateCount + i2 + 1;
+      const declared = link.statement.predicate.sequence;
+      if (declared !== void 0 && declared !== sequence) {
+        throw new LedgerWriteError(`certificate ${cert.certificate_hash.slice(0, 12)} carries sequence ${declared} but would be #${sequence} of the chain`);
+      }
+      const path7 = certificatePath(sequence, cert.certificate_hash);
       if (cur.blobs.has(path7)) throw new LedgerWriteError(`${path7} already exists`);
       files.set(path7, json2(cert));
       previous = cert.certificate_hash;
     });
     next.certificateCount = snap.certificateCount + certs.length;
     next.lastCertificateHash = previous;
+    const checkpoint = await this.nextCheckpoint(cur, certs.length, previous);
+    if (checkpoint) {
+      files.set(LEDGER_PATHS.checkpoint, json2(checkpoint));
+      next.checkpoint = checkpoint;
+    }
     if (write.state !== void 0 || certs.length > 0 || first) {
       const state = parseWith(GovernorState, { ...write.state ?? snap.state, last_certificate_hash: previous }, "ledger write: state");
       files.set(LEDGER_PATHS.state, json2(state));
@@ -72033,6 +72127,44 @@ var GitLedger = class _GitLedger {
       if (cur.blobs.get(path7) === gitBlobSha(content)) files.delete(path7);
     }
     return { files, next };
+  }
+  /**
+   * The checkpoint a write must carry: a new one whenever certificates are added, and once over the
+   * existing chain of a ledger written before checkpoints existed. The writer never builds on a branch
+   * whose checkpoint disagrees with its certificates (a cut tail, a deleted or edited checkpoint):
+   * signing a new checkpoint there would launder the damage.
+   */
+  async nextCheckpoint(cur, added, head) {
+    const snap = cur.snapshot;
+    const present = cur.blobs.has(LEDGER_PATHS.checkpoint);
+    const cp = snap.checkpoint;
+    if (present && !cp) throw new LedgerCorruptError(LEDGER_PATHS.checkpoint, this.branch, "not a signed checkpoint; refusing to add to a ledger whose head cannot be checked");
+    if (cp && (cp.checkpoint.sequence !== snap.certificateCount || cp.checkpoint.head !== snap.lastCertificateHash)) {
+      throw new LedgerCorruptError(
+        LEDGER_PATHS.checkpoint,
+        this.branch,
+        `the checkpoint says the chain has ${cp.checkpoint.sequence} certificate(s) ending at ${cp.checkpoint.head?.slice(0, 12) ?? "null"}, the branch has ${snap.certificateCount} ending at ${snap.lastCertificateHash?.slice(0, 12) ?? "null"}: the branch was cut or edited; run \`living-bridge verify\` and restore it before Living Bridge writes again`
+      );
+    }
+    if (added === 0 && cp) return null;
+    if (!this.signer) {
+      if (added > 0) throw new LedgerWriteError("this ledger has no signer for checkpoints: it cannot add certificates");
+      return null;
+    }
+    if (!cp && snap.certificateCount > 0 && await this.lastCertificateIsSequenced(cur)) {
+      throw new LedgerCorruptError(LEDGER_PATHS.checkpoint, this.branch, "the checkpoint was deleted (the certificates carry sequence numbers); refusing to add to the ledger until it is restored");
+    }
+    return signCheckpoint({ repository: repoFullName(this.repo), sequence: snap.certificateCount + added, head, time: this.now().toISOString() }, this.signer);
+  }
+  async lastCertificateIsSequenced(cur) {
+    const path7 = [...cur.blobs.keys()].filter((p2) => CERTIFICATE_FILE.test(p2)).sort().at(-1);
+    const text = path7 ? await this.readText(cur, path7) : null;
+    if (text === null) return false;
+    try {
+      return decodeLink(this.parseJson(Certificate, text, path7)).statement.predicate.sequence !== void 0;
+    } catch {
+      return false;
+    }
   }
   async commit(message, mutate) {
     let speculative = this.maxAttempts > 1 ? this.cache?.get(this.cacheKey) : void 0;
@@ -72183,7 +72315,7 @@ function buildContext(opts) {
   const github = new GitHubAdapter(octokit);
   return {
     github,
-    ledgerFor: opts.ledgerFor ?? ((repo, branch) => createGitLedger(github, repo, branch)),
+    ledgerFor: opts.ledgerFor ?? ((repo, branch) => createGitLedger(github, repo, branch, { signer: opts.signer })),
     signer: opts.signer,
     now: opts.now ?? (() => /* @__PURE__ */ new Date()),
     randomBytes: opts.random ?? ((n2) => new Uint8Array(randomBytes(n2))),
@@ -76654,6 +76786,7 @@ async function sync(ctx, opts) {
           policy_version: snap.state.policy.version,
           changes,
           previous_certificate_hash: snap.lastCertificateHash,
+          sequence: snap.certificateCount + 1,
           certificate_type: "sync",
           decision: { dry_run: false, confirm_prune: opts.confirmPrune, ref, scopes: plan.scopes }
         },
@@ -76851,6 +76984,7 @@ async function learnFromRun(ctx, repo, repository, run2, config2, incidentFinger
           policy_version: learned.state.policy.version,
           changes: [],
           previous_certificate_hash: snap.lastCertificateHash,
+          sequence: snap.certificateCount + 1,
           certificate_type: "outcome",
           judges_certificate_hash: learned.judged.certificate_hash,
           outcome: run2.conclusion,
@@ -77165,6 +77299,7 @@ async function executeDecision(ctx, a2) {
         policy_version: decision.policy_version,
         changes,
         previous_certificate_hash: snap.lastCertificateHash,
+        sequence: snap.certificateCount + 1,
         certificate_type: "action",
         decision: {
           verdict: decision.verdict,

@@ -115,7 +115,7 @@ export function buildContext(opts: BuildContextOptions): PipelineContext {
   const github: GitHubPort = new GitHubAdapter(octokit);
   return {
     github,
-    ledgerFor: opts.ledgerFor ?? ((repo, branch) => createGitLedger(github, repo, branch)),
+    ledgerFor: opts.ledgerFor ?? ((repo, branch) => createGitLedger(github, repo, branch, { signer: opts.signer })),
     signer: opts.signer,
     now: opts.now ?? (() => new Date()),
     randomBytes: opts.random ?? ((n) => new Uint8Array(randomBytes(n))),

@@ -84,6 +84,7 @@ async function learnFromRun(
           policy_version: learned.state.policy.version,
           changes: [],
           previous_certificate_hash: snap.lastCertificateHash,
+          sequence: snap.certificateCount + 1,
           certificate_type: 'outcome',
           judges_certificate_hash: learned.judged.certificate_hash,
           outcome: run.conclusion as 'success' | 'failure',
@@ -473,6 +474,7 @@ export async function executeDecision(
         policy_version: decision.policy_version,
         changes,
         previous_certificate_hash: snap.lastCertificateHash,
+          sequence: snap.certificateCount + 1,
         certificate_type: 'action',
         decision: {
           verdict: decision.verdict,

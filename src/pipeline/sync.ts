@@ -400,6 +400,7 @@ export async function sync(ctx: PipelineContext, opts: SyncOptions): Promise<Syn
           policy_version: snap.state.policy.version,
           changes,
           previous_certificate_hash: snap.lastCertificateHash,
+          sequence: snap.certificateCount + 1,
           certificate_type: 'sync',
           decision: { dry_run: false, confirm_prune: opts.confirmPrune, ref, scopes: plan.scopes },
         },
