@@ -66534,6 +66534,33 @@ function booleanSetting(env, name, fallback) {
   }
   return parsed.data;
 }
+var FROM_ENV_ALLOW_VARIABLE = "LIVING_BRIDGE_FROM_ENV_ALLOW";
+var RULE_RE = /^(?:([A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)?):)?([A-Za-z_][A-Za-z0-9_]*\*?|\*)$/;
+function parseFromEnvAllow(text) {
+  const rules = [];
+  for (const entry of (text ?? "").split(",").map((s2) => s2.trim()).filter(Boolean)) {
+    const m2 = RULE_RE.exec(entry);
+    if (!m2) {
+      throw new SettingError(FROM_ENV_ALLOW_VARIABLE, `${FROM_ENV_ALLOW_VARIABLE}: ${JSON.stringify(entry.slice(0, 80))} is not NAME, PREFIX_*, owner:NAME or owner/repo:NAME`);
+    }
+    rules.push({ pattern: m2[2], scope: m2[1] ? m2[1].toLowerCase() : null });
+  }
+  return rules;
+}
+var ruleCovers = (rule, name, repository) => {
+  const nameOk = rule.pattern.endsWith("*") ? name.startsWith(rule.pattern.slice(0, -1)) : name === rule.pattern;
+  if (!nameOk) return false;
+  if (rule.scope === null) return true;
+  if (repository === null) return false;
+  const full = repository.toLowerCase();
+  return rule.scope.includes("/") ? full === rule.scope : full.split("/")[0] === rule.scope;
+};
+function fromEnvRefusal(rules, name, repository) {
+  if (rules.some((r2) => ruleCovers(r2, name, repository))) return null;
+  const how = `set ${FROM_ENV_ALLOW_VARIABLE}=${name} (or a prefix such as LB_SOURCE_*; "owner:${name}" limits it to one owner) in the Living Bridge environment (App host, Action step env or CLI shell)`;
+  if (rules.length === 0) return `from_env ${name} is refused: no ${FROM_ENV_ALLOW_VARIABLE} is set, so no from_env source may be read; ${how}`;
+  return `from_env ${name} is refused: ${FROM_ENV_ALLOW_VARIABLE} does not allow it${repository ? ` for ${repository}` : ""}; ${how}`;
+}
 
 // node_modules/universal-user-agent/index.js
 function getUserAgent() {
@@ -72298,14 +72325,59 @@ async function loadSigner(env) {
     throw new ConfigurationError("TRUTH_SIGNING_KEY is not a base64 Ed25519 seed (32 bytes) or secret key (64 bytes)");
   }
 }
-var NEVER_A_SOURCE = /^(WEBHOOK_SECRET|PRIVATE_KEY|PRIVATE_KEY_PATH|APP_ID|TRUTH_SIGNING_KEY|TRUTH_SIGNING_KEY_FILE|AUTONOMY_API_TOKEN|REDIS_URL|LIVING_BRIDGE_TOKEN|GITHUB_TOKEN|GH_TOKEN|ACTIONS_RUNTIME_\w*|ACTIONS_ID_TOKEN_\w*|ACTIONS_CACHE_\w*|ACTIONS_RESULTS_\w*|INPUT_\w*)$/;
-function sourceEnv(env) {
-  const allow = (env.LIVING_BRIDGE_FROM_ENV_ALLOW ?? "").split(",").map((s2) => s2.trim()).filter(Boolean);
-  const allowed = (name) => allow.length === 0 || allow.some((a2) => a2.endsWith("*") ? name.startsWith(a2.slice(0, -1)) : name === a2);
+var NEVER_A_SOURCE = new RegExp(
+  "^(" + [
+    // Living Bridge
+    "TRUTH_SIGNING_KEY\\w*",
+    "AUTONOMY_\\w*",
+    "LIVING_BRIDGE_\\w*",
+    // Probot / the GitHub App
+    "APP_ID",
+    "PRIVATE_KEY\\w*",
+    "WEBHOOK_SECRET",
+    "WEBHOOK_PROXY_URL",
+    "GITHUB_CLIENT_ID",
+    "GITHUB_CLIENT_SECRET",
+    "CLIENT_SECRET",
+    "SENTRY_DSN",
+    "GHE_HOST",
+    // octokit, gh and the runner's GITHUB_* (GITHUB_TOKEN among them)
+    "GITHUB_\\w*",
+    "GH_\\w*",
+    // BullMQ / ioredis
+    "REDIS\\w*",
+    "REDISCLI_AUTH",
+    // the Actions runner
+    "ACTIONS_\\w*",
+    "INPUT_\\w*",
+    "RUNNER_\\w*",
+    "NODE_AUTH_TOKEN"
+  ].join("|") + ")$"
+);
+function ownCredentialRefusal(name) {
+  return NEVER_A_SOURCE.test(name) ? `from_env ${name} is refused: it is one of the credentials or settings of Living Bridge, Probot, octokit, Redis or the Actions runner, which are never a source` : null;
+}
+function fromEnvPolicy(env, repository) {
+  let rules;
+  try {
+    rules = parseFromEnvAllow(env[FROM_ENV_ALLOW_VARIABLE]);
+  } catch (err) {
+    if (err instanceof SettingError) throw new ConfigurationError(err.message);
+    throw err;
+  }
+  return (name) => ownCredentialRefusal(name) ?? fromEnvRefusal(rules, name, repository);
+}
+function sourceEnv(env, repository = null) {
+  const refusal = fromEnvPolicy(env, repository);
   const out = {};
-  for (const [name, value] of Object.entries(env)) {
-    if (NEVER_A_SOURCE.test(name)) continue;
-    if (name === "LIVING_BRIDGE_GRANT_KEYS" || name === "PUBLIC_API_BASE" || allowed(name)) out[name] = value;
+  for (const [name, value] of Object.entries(env)) if (refusal(name) === null) out[name] = value;
+  return out;
+}
+function trustedGrantKeys(env) {
+  const out = {};
+  for (const pair of (env.LIVING_BRIDGE_GRANT_KEYS ?? "").split(",").map((s2) => s2.trim()).filter(Boolean)) {
+    const i2 = pair.indexOf("=");
+    if (i2 > 0) out[pair.slice(0, i2)] = pair.slice(i2 + 1);
   }
   return out;
 }
@@ -72319,7 +72391,9 @@ function buildContext(opts) {
     signer: opts.signer,
     now: opts.now ?? (() => /* @__PURE__ */ new Date()),
     randomBytes: opts.random ?? ((n2) => new Uint8Array(randomBytes(n2))),
-    env: sourceEnv(opts.env),
+    env: sourceEnv(opts.env, opts.repository ?? null),
+    fromEnvRefusal: fromEnvPolicy(opts.env, opts.repository ?? null),
+    grantKeys: trustedGrantKeys(opts.env),
     log: opts.log,
     door: opts.door,
     publicApiBase: opts.env.PUBLIC_API_BASE,
@@ -73632,11 +73706,13 @@ var environmentOf = (scope) => scope.startsWith("environment:") ? scope.slice("e
 // src/core/env-plan/plan.ts
 var fingerprintKey = (scope, name) => `${scope}/${name.toUpperCase()}`;
 var bridgeKey = (kind, scope, name) => `${kind}:${scope}/${kind === "environment" ? name : name.toUpperCase()}`;
-function resolveFromEnv(env) {
+function resolveFromEnv(env, refusal = () => null) {
   return (source) => {
     if (typeof source === "string") return { value: source };
     if ("value" in source) return { value: source.value };
     const name = "from_env" in source ? source.from_env : source.env;
+    const refused = refusal(name);
+    if (refused) return { error: refused };
     const value = env[name];
     return value === void 0 || value === "" ? { error: `$${name} is not set` } : { value };
   };
@@ -76547,8 +76623,8 @@ async function executeSync(port2, plan, opts) {
   const count = (s2) => results.filter((r2) => r2.status === s2).length;
   return { results, applied: count("applied"), failed: count("failed"), skipped: count("skipped"), writeAttempts, waitedMs: pacer.waitedMs, dryRun: opts.dryRun };
 }
-function syncValueResolver(env, randomBytes3) {
-  const fromEnv = resolveFromEnv(env);
+function syncValueResolver(env, randomBytes3, refusal) {
+  const fromEnv = resolveFromEnv(env, refusal);
   return (item) => {
     const source = item.source;
     if (source === void 0) return { error: `no declared source for ${item.kind} ${item.name}` };
@@ -76687,7 +76763,7 @@ async function sync(ctx, opts) {
     actual: audit.actual,
     sync: syncState,
     fingerprintOf,
-    resolveVariable: resolveFromEnv(ctx.env),
+    resolveVariable: resolveFromEnv(ctx.env, ctx.fromEnvRefusal),
     ...scopeFilter ? { scopeFilter } : {},
     ...opts.names ? { names: opts.names } : {}
   });
@@ -76705,7 +76781,7 @@ async function sync(ctx, opts) {
     pace: opts.pace ?? DEFAULT_PACE,
     sleep: opts.sleep ?? ((ms) => new Promise((r2) => setTimeout(r2, ms))),
     now: () => ctx.now().getTime(),
-    values: syncValueResolver(ctx.env, ctx.randomBytes),
+    values: syncValueResolver(ctx.env, ctx.randomBytes, ctx.fromEnvRefusal),
     fingerprintOf
   });
   requests.writes = report.writeAttempts;
@@ -77021,7 +77097,7 @@ async function grantAllows(ctx, snapshot, grantsText, repository, environment, d
     ctx.log.warn({ err: safeMessage(err) }, "the ledger grants file is unreadable; no grant applies");
     return { allowed: false, reason: `unreadable grants file: ${safeMessage(err)}`, grantId: null };
   }
-  const trustedKeys = { [ctx.signer.keyid]: ctx.signer.publicKey, ...trustedGrantKeys(ctx.env) };
+  const trustedKeys = { [ctx.signer.keyid]: ctx.signer.publicKey, ...ctx.grantKeys };
   let grantId = null;
   const needsGrant = (step) => step !== "NOOP" && (opts.everyStep || !(decision.suggested_because === "level" && decision.autonomy_level === "balanced" && step !== decision.action && BALANCED_EXECUTES2.has(step)));
   for (const step of decision.steps.filter(needsGrant)) {
@@ -77042,14 +77118,6 @@ async function grantAllows(ctx, snapshot, grantsText, repository, environment, d
   }
   return { allowed: true, reason: `pre-authorized by grant ${grantId}`, grantId };
 }
-function trustedGrantKeys(env) {
-  const out = {};
-  for (const pair of (env.LIVING_BRIDGE_GRANT_KEYS ?? "").split(",").map((s2) => s2.trim()).filter(Boolean)) {
-    const i2 = pair.indexOf("=");
-    if (i2 > 0) out[pair.slice(0, i2)] = pair.slice(i2 + 1);
-  }
-  return out;
-}
 async function runStep(step, s2) {
   const { ctx, repo, incident, decision, run: run2 } = s2;
   switch (step) {
@@ -77062,6 +77130,8 @@ async function runStep(step, s2) {
       if (!declared) {
         return { action: step, ok: false, changes: [], notes: [], error: `no source is declared for ${name} (in .github/autonomy.yml or .github/environment.json)` };
       }
+      const refused = declared.source.source === "from_env" ? ctx.fromEnvRefusal(declared.source.env) : null;
+      if (refused) return { action: step, ok: false, changes: [], notes: [], error: refused };
       return executeCreateSecret(ctx.github, {
         repo,
         scope: declared.scope,
@@ -77124,6 +77194,7 @@ function escalationInstruction(incident, s2) {
         const declared = secretSourceFor(name, s2.environment, s2.config, s2.envFile);
         if (!declared) return missingSourceMessage(name);
         if (declared.source.source === "external") return `${name} is declared \`source: external\`: Living Bridge never writes it. Set ${name} by hand and re-run the workflow.`;
+        if (declared.source.source === "from_env" && s2.ctx.fromEnvRefusal(declared.source.env)) return `${name} is declared \`from_env: ${declared.source.env}\`, which the operator has not allowed: ${s2.ctx.fromEnvRefusal(declared.source.env)}. Or set ${name} by hand, then re-run the workflow.`;
         if (declared.source.source === "from_env") return `${name} is declared \`from_env: ${declared.source.env}\`: set ${declared.source.env} in the Living Bridge environment (App host or Action step), or set ${name} by hand, then re-run the workflow.`;
         return `Set ${name} and re-run the workflow.`;
       }
@@ -77758,6 +77829,7 @@ async function run() {
       signer: signer.signer,
       env: healerEnv(process.env),
       door: "action",
+      repository: inputs.repository,
       log
     });
     if (inputs.mode === "heal") outcome = await runHeal(ctx, inputs, sections);
