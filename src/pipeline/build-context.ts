@@ -92,12 +92,14 @@ export interface BuildContextOptions {
   now?: () => Date;
   random?: (n: number) => Uint8Array;
   ledgerFor?: (repo: RepoRef, branch: string) => Ledger;
+  /** Retry tuning of the token client (the CLI retries once: a person is waiting for the answer). */
+  retry?: { retries?: number; retryAfterBaseValue?: number };
 }
 
 export function buildContext(opts: BuildContextOptions): PipelineContext {
   // LIVING_BRIDGE_CLIENT_PACING=off: no client-side pacing of writes (the sandbox has no limits to respect).
   const pacing = (opts.env.LIVING_BRIDGE_CLIENT_PACING ?? 'on').toLowerCase() !== 'off';
-  const octokit = opts.octokit ?? createOctokit({ auth: opts.token, baseUrl: opts.baseUrl, log: opts.log, ...(pacing ? {} : { throttle: false }) });
+  const octokit = opts.octokit ?? createOctokit({ auth: opts.token, baseUrl: opts.baseUrl, log: opts.log, ...(pacing ? {} : { throttle: false }), ...(opts.retry ? { retry: opts.retry } : {}) });
   const github: GitHubPort = new GitHubAdapter(octokit);
   return {
     github,
