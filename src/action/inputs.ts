@@ -8,6 +8,7 @@ import * as core from '@actions/core';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import {
+  BooleanText,
   EnvironmentFile,
   HealRequest,
   RepoConfig,
@@ -20,11 +21,8 @@ import {
 export const ACTION_MODES = ['heal', 'sync', 'verify'] as const;
 export type ActionMode = (typeof ACTION_MODES)[number];
 
-const BooleanInput = z
-  .string()
-  .transform((s) => s.trim().toLowerCase())
-  .pipe(z.enum(['', 'true', 'false', 'yes', 'no', '1', '0']))
-  .transform((s) => s === 'true' || s === 'yes' || s === '1');
+/** An empty input is false; otherwise the one boolean spelling every door accepts. */
+const BooleanInput = z.string().transform((s) => s.trim()).pipe(z.union([z.literal('').transform(() => false), BooleanText]));
 
 /** The Action's own inputs (action/action.yml), as strings from the runner. */
 export const ActionInputs = z.strictObject({

@@ -1,6 +1,6 @@
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ConfigurationError } from '../pipeline/build-context.js';
+import { ConfigurationError, envFlag } from '../pipeline/build-context.js';
 
 export interface AppSettings {
   appId: string;
@@ -9,6 +9,10 @@ export interface AppSettings {
   port: number;
   host: string;
   concurrency: number;
+  /** AUTONOMY_ENABLED: the global kill switch (false: every decision is NOOP(halted)). */
+  autonomyEnabled: boolean;
+  /** LIVING_BRIDGE_CLIENT_PACING: client-side pacing of writes (off for the sandbox). */
+  clientPacing: boolean;
 }
 
 /**
@@ -36,6 +40,17 @@ export function readAppSettings(env: Record<string, string | undefined>): AppSet
   if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`PORT ${env.PORT} is not a port number`);
   const concurrency = Number(env.LIVING_BRIDGE_CONCURRENCY ?? 2);
   if (!Number.isInteger(concurrency) || concurrency < 1) problems.push('LIVING_BRIDGE_CONCURRENCY must be a positive integer');
+  const flag = (name: string, fallback: boolean): boolean => {
+    try {
+      return envFlag(env, name, fallback);
+    } catch (err) {
+      problems.push((err as Error).message);
+      return fallback;
+    }
+  };
+  const autonomyEnabled = flag('AUTONOMY_ENABLED', true);
+  const clientPacing = flag('LIVING_BRIDGE_CLIENT_PACING', true);
+  flag('LIVING_BRIDGE_STARTUP_CHECK', true); // read by the process entry (src/app/main.ts); checked here with the rest
   if (problems.length) throw new ConfigurationError(`Living Bridge cannot start:\n- ${problems.join('\n- ')}`);
   return {
     appId: env.APP_ID!,
@@ -44,6 +59,8 @@ export function readAppSettings(env: Record<string, string | undefined>): AppSet
     port,
     host: env.HOST ?? '127.0.0.1',
     concurrency,
+    autonomyEnabled,
+    clientPacing,
   };
 }
 

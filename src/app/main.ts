@@ -1,4 +1,4 @@
-import { createLogger } from '../pipeline/build-context.js';
+import { createLogger, envFlag } from '../pipeline/build-context.js';
 import { checkGitHub } from './reachability.js';
 import { startApp } from './server.js';
 
@@ -11,7 +11,7 @@ startApp(process.env).then(
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
-    if (process.env.LIVING_BRIDGE_STARTUP_CHECK !== 'off') {
+    if (envFlag(process.env, 'LIVING_BRIDGE_STARTUP_CHECK', true)) {
       const log = createLogger('living-bridge', process.env.LOG_LEVEL ?? 'info');
       void checkGitHub(process.env).then((r) => (r.ok ? log.info({ github: r.url }, r.message) : log.error({ github: r.url }, r.message)));
     }

@@ -15,6 +15,8 @@ import { verifyLedger } from '../pipeline/verify.js';
 import { readAppSettings, type AppSettings } from './config.js';
 import { HttpError, bearerMatches, readBody, sendJson } from './http.js';
 import { livingBridgeProbotOctokit } from './octokit.js';
+import { createObservability } from './observability.js';
+import { VERSION } from '../version.js';
 
 const MAX_REMEMBERED_JOBS = 5000;
 
@@ -41,7 +43,7 @@ export async function startApp(env: Record<string, string | undefined> = process
   const settings = readAppSettings(env);
   const signer = await loadSigner(env);
   const log = opts.log ?? createLogger('living-bridge', env.LOG_LEVEL ?? 'info');
-  const pacing = (env.LIVING_BRIDGE_CLIENT_PACING ?? 'on').toLowerCase() !== 'off';
+  const pacing = settings.clientPacing;
   const probot = createProbot({
     env: { ...env, LOG_LEVEL: env.LOG_LEVEL ?? 'warn' } as NodeJS.ProcessEnv,
     overrides: { Octokit: livingBridgeProbotOctokit(pacing) },
@@ -56,10 +58,18 @@ export async function startApp(env: Record<string, string | undefined> = process
   };
   const waiters = new Map<string, ((r: JobRecord) => void)[]>();
 
+  const observability = createObservability({
+    env,
+    intake,
+    log,
+    pingGitHub: async () => { await observability.instrument(await probot.auth()).request('GET /app'); },
+    contextFor: (repo) => contextFor(repo, 'api'),
+  });
   const contextFor = async (repo: RepoRef, door: Door, installationId?: number): Promise<PipelineContext> => {
     const id = installationId ?? (await findInstallation(probot, repo));
-    const octokit = await probot.auth(id);
-    return buildContext({ octokit: octokit as never, signer, env, door, log: log.child({ repository: `${repo.owner}/${repo.repo}` }) });
+    const octokit = observability.instrument(await probot.auth(id));
+    const ctx = buildContext({ octokit: octokit as never, signer, env, door, log: log.child({ repository: `${repo.owner}/${repo.repo}` }) });
+    return { ...ctx, observer: observability.observer };
   };
 
   intake.start(async (job) => {
@@ -68,11 +78,14 @@ export async function startApp(env: Record<string, string | undefined> = process
       for (const w of waiters.get(job.id) ?? []) w(rec);
       waiters.delete(job.id);
     };
+    const started = performance.now();
     try {
       const ctx = await contextFor(parseRepoFullName(job.request.repository), job.door, job.installation_id);
       const result = await heal(ctx, job);
+      observability.recordHeal(job, { result }, (performance.now() - started) / 1000);
       settle({ status: 'done', result: publicResult(result) });
     } catch (err) {
+      observability.recordHeal(job, { error: err }, (performance.now() - started) / 1000);
       settle({ status: 'failed', error: safeMessage(err) });
       throw err;
     }
@@ -89,8 +102,9 @@ export async function startApp(env: Record<string, string | undefined> = process
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
+    if (await observability.handle(req, res, url)) return;
     if (req.method === 'GET' && (path === '/healthz' || path === '/')) {
-      return sendJson(res, 200, { ok: true, app: 'living-bridge', queue: intake.stats(), signer_keyid: signer.keyid, autonomy_enabled: (env.AUTONOMY_ENABLED ?? 'true').toLowerCase() !== 'false' });
+      return sendJson(res, 200, { ok: true, app: 'living-bridge', version: VERSION, queue: intake.stats(), signer_keyid: signer.keyid, autonomy_enabled: settings.autonomyEnabled });
     }
     if (req.method === 'POST' && path === (env.WEBHOOK_PATH ?? '/api/github/webhooks')) return webhook(req, res);
     if (path.startsWith('/api/autonomy/')) {
@@ -155,7 +169,8 @@ export async function startApp(env: Record<string, string | undefined> = process
         try {
           const repo = parseRepoFullName(repository);
           const ctx = await contextFor(repo, 'webhook', installationId);
-          await handleApprovalComment(ctx, { repository, issueNumber, actor: comment?.user?.login ?? 'unknown', command });
+          const outcome = await handleApprovalComment(ctx, { repository, issueNumber, actor: comment?.user?.login ?? 'unknown', command });
+          observability.recordApproval(repository, comment?.user?.login ?? 'unknown', outcome.result);
         } catch (err) {
           log.error({ err: safeMessage(err) }, 'approval command failed');
         }

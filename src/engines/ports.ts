@@ -101,6 +101,11 @@ export interface ContentsPort {
   getDefaultBranch(repo: RepoRef): Promise<string>;
   /** null when the file does not exist on `ref`. */
   readFile(repo: RepoRef, path: string, ref?: string): Promise<FileContent | null>;
+  /**
+   * Whether `branch` exists and is protected (GET /repos/{o}/{r}/branches/{branch}); null when it does
+   * not exist. Optional: ports without it skip the protected-branch check.
+   */
+  branchProtection?(repo: RepoRef, branch: string): Promise<{ protected: boolean } | null>;
 }
 
 

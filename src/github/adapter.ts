@@ -574,6 +574,17 @@ export class GitHubAdapter implements GitHubPort {
     });
   }
 
+  /** Conditional (ETag): re-checking an unchanged branch answers 304, free against the rate limit. */
+  branchProtection(repo: RepoRef, branch: string): Promise<{ protected: boolean } | null> {
+    return this.call('contents', `read branch ${branch}`, () =>
+      this.getOrNull(() =>
+        this.conditionalGet(`branch|${repo.owner}/${repo.repo}|${branch}`.toLowerCase(), `GET /repos/{owner}/{repo}/branches/${encodePath(branch)}`, { ...repo }, (res) => ({
+          protected: (res.data as { protected?: boolean }).protected === true,
+        })),
+      ),
+    );
+  }
+
   /**
    * Conditional (ETag) per path and ref: an unchanged file answers 304, free against the rate limit.
    * A 404 has no ETag; once a file was found absent, later reads ask its directory listing

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import type * as Pino from 'pino';
 import { createSigner, type Signer } from '../core/certificate/index.js';
-import type { Door, RepoRef } from '../core/schemas/index.js';
+import { SettingError, booleanSetting, type Door, type RepoRef } from '../core/schemas/index.js';
 import type { GitHubPort } from '../engines/ports.js';
 import { GitHubAdapter, createOctokit } from '../github/index.js';
 import { createGitLedger } from '../ledger/index.js';
@@ -27,6 +27,20 @@ export class ConfigurationError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'ConfigurationError';
+  }
+}
+
+/**
+ * A boolean environment setting (AUTONOMY_ENABLED, LIVING_BRIDGE_CLIENT_PACING, …) read with the one
+ * core parser every door uses: true/false/1/0/yes/no/on/off; anything else is a ConfigurationError
+ * naming the variable, so a door refuses to start instead of guessing.
+ */
+export function envFlag(env: Record<string, string | undefined>, name: string, fallback: boolean): boolean {
+  try {
+    return booleanSetting(env, name, fallback);
+  } catch (err) {
+    if (err instanceof SettingError) throw new ConfigurationError(err.message);
+    throw err;
   }
 }
 
@@ -98,12 +112,12 @@ export interface BuildContextOptions {
 
 export function buildContext(opts: BuildContextOptions): PipelineContext {
   // LIVING_BRIDGE_CLIENT_PACING=off: no client-side pacing of writes (the sandbox has no limits to respect).
-  const pacing = (opts.env.LIVING_BRIDGE_CLIENT_PACING ?? 'on').toLowerCase() !== 'off';
+  const pacing = envFlag(opts.env, 'LIVING_BRIDGE_CLIENT_PACING', true);
   const octokit = opts.octokit ?? createOctokit({ auth: opts.token, baseUrl: opts.baseUrl, log: opts.log, ...(pacing ? {} : { throttle: false }), ...(opts.retry ? { retry: opts.retry } : {}) });
   const github: GitHubPort = new GitHubAdapter(octokit);
   return {
     github,
-    ledgerFor: opts.ledgerFor ?? ((repo, branch) => createGitLedger(github, repo, branch)),
+    ledgerFor: opts.ledgerFor ?? ((repo, branch) => createGitLedger(github, repo, branch, { signer: opts.signer })),
     signer: opts.signer,
     now: opts.now ?? (() => new Date()),
     randomBytes: opts.random ?? ((n) => new Uint8Array(randomBytes(n))),
@@ -111,6 +125,6 @@ export function buildContext(opts: BuildContextOptions): PipelineContext {
     log: opts.log,
     door: opts.door,
     publicApiBase: opts.env.PUBLIC_API_BASE,
-    autonomyEnabled: (opts.env.AUTONOMY_ENABLED ?? 'true').toLowerCase() !== 'false',
+    autonomyEnabled: envFlag(opts.env, 'AUTONOMY_ENABLED', true),
   };
 }

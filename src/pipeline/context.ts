@@ -3,6 +3,7 @@ import type { Certificate, Decision, Door, Incident, RepoRef } from '../core/sch
 import type { GitHubPort } from '../engines/ports.js';
 import type { Ledger } from '../ledger/types.js';
 import type { Signer } from '../core/certificate/index.js';
+import type { Observer } from './observe.js';
 
 /**
  * Everything a flow needs from the outside world, built by a door. Flows are plain async
@@ -23,6 +24,8 @@ export interface PipelineContext {
   publicApiBase?: string;
   /** AUTONOMY_ENABLED=false: every decision is NOOP(halted), the app stays up. */
   autonomyEnabled: boolean;
+  /** Where the flow reports what it did (metrics, event subscribers); a door that listens sets it. */
+  observer?: Observer;
 }
 
 /** A change an engine made (or would make), before/after fingerprints only. */

@@ -3,6 +3,7 @@ import { authorize, parseGrantFile } from '../core/grants/index.js';
 import { reportHash, signCertificate } from '../core/certificate/index.js';
 import {
   parseRepoFullName,
+  type ActionRecord,
   SchemaError,
   type Certificate,
   type Change,
@@ -30,6 +31,7 @@ import { auditEntry } from './audit.js';
 import { fingerprintKeyOf } from './fingerprint-key.js';
 import { loadEnvironmentFile, loadRepoConfig } from './repo-files.js';
 import { syncForIncident } from './sync.js';
+import { outcomeEventOf } from './observe.js';
 
 /**
  * Signed grants, as a JSON array, under the ledger root. (Not under `grants/`: the ledger reserves that
@@ -55,6 +57,8 @@ async function learnFromRun(
     (a) => a.run_id === run.id && a.outcome === null && (a.run_attempt ?? 0) < run.run_attempt,
   );
   if (!pending || (run.conclusion !== 'success' && run.conclusion !== 'failure')) return snapshot;
+  // What was judged, as of the mutate call that committed (a compare-and-swap retry calls it again).
+  let judged: { action: ActionRecord; certificateHash: string } | null = null;
   const committed = await ctx.ledgerFor(repo, config.ledger.branch).commit(
     `outcome: run ${run.id} attempt ${run.run_attempt} ${run.conclusion}`,
     async (snap) => {
@@ -64,6 +68,7 @@ async function learnFromRun(
         { at, runId: run.id, conclusion: run.conclusion as 'success' | 'failure', incidentFingerprintNow },
         config,
       );
+      judged = null;
       if (!learned.judged) return { state: learned.state };
       const certificate = await signCertificate(
         {
@@ -79,6 +84,7 @@ async function learnFromRun(
           policy_version: learned.state.policy.version,
           changes: [],
           previous_certificate_hash: snap.lastCertificateHash,
+          sequence: snap.certificateCount + 1,
           certificate_type: 'outcome',
           judges_certificate_hash: learned.judged.certificate_hash,
           outcome: run.conclusion as 'success' | 'failure',
@@ -86,6 +92,7 @@ async function learnFromRun(
         },
         ctx.signer,
       );
+      judged = { action: learned.judged, certificateHash: certificate.certificate_hash };
       return {
         state: learned.state,
         certificates: [certificate],
@@ -94,6 +101,7 @@ async function learnFromRun(
       };
     },
   );
+  if (judged) ctx.observer?.emit(outcomeEventOf(ctx, repository, run, judged, committed.snapshot.state));
   return committed.snapshot;
 }
 
@@ -465,6 +473,7 @@ export async function executeDecision(
         policy_version: decision.policy_version,
         changes,
         previous_certificate_hash: snap.lastCertificateHash,
+          sequence: snap.certificateCount + 1,
         certificate_type: 'action',
         decision: {
           verdict: decision.verdict,

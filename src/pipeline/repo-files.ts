@@ -1,5 +1,6 @@
 import { parse as parseYaml } from 'yaml';
 import {
+  DEFAULT_LEDGER_BRANCH,
   ENVIRONMENT_FILE_PATH,
   EnvironmentFile,
   REPO_CONFIG_PATH,
@@ -33,10 +34,25 @@ export function parseEnvironmentFile(text: string, source = ENVIRONMENT_FILE_PAT
   return parseWith(EnvironmentFile, data, source);
 }
 
-/** Reads the repository's autonomy config from its default branch (where only reviewed changes land). */
+/**
+ * Reads the repository's autonomy config from its default branch (where only reviewed changes land).
+ * A `ledger.branch` other than the default name is checked against GitHub: the ledger is never
+ * committed onto the default branch or a protected branch.
+ */
 export async function loadRepoConfig(github: ContentsPort, repo: RepoRef, ref?: string): Promise<RepoConfig> {
   const file = await github.readFile(repo, REPO_CONFIG_PATH, ref);
-  return parseRepoConfig(file?.content ?? null);
+  const config = parseRepoConfig(file?.content ?? null);
+  const branch = config.ledger.branch;
+  if (branch !== DEFAULT_LEDGER_BRANCH) {
+    const refuse = (message: string) => new SchemaError(REPO_CONFIG_PATH, [{ path: 'ledger.branch', message }]);
+    if (branch === (await github.getDefaultBranch(repo))) {
+      throw refuse(`"${branch}" is the repository's default branch; the ledger needs a branch of its own (e.g. ${DEFAULT_LEDGER_BRANCH})`);
+    }
+    if ((await github.branchProtection?.(repo, branch))?.protected) {
+      throw refuse(`"${branch}" is a protected branch; Living Bridge writes the ledger with compare-and-swap commits, so name an unprotected branch of its own (e.g. ${DEFAULT_LEDGER_BRANCH})`);
+    }
+  }
+  return config;
 }
 
 /** Reads `.github/environment.json`; null when the repository declares none. */

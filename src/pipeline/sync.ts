@@ -400,6 +400,7 @@ export async function sync(ctx: PipelineContext, opts: SyncOptions): Promise<Syn
           policy_version: snap.state.policy.version,
           changes,
           previous_certificate_hash: snap.lastCertificateHash,
+          sequence: snap.certificateCount + 1,
           certificate_type: 'sync',
           decision: { dry_run: false, confirm_prune: opts.confirmPrune, ref, scopes: plan.scopes },
         },
@@ -428,6 +429,9 @@ export async function sync(ctx: PipelineContext, opts: SyncOptions): Promise<Syn
   }
 
   if (report.failed > 0) notes.push(`${report.failed} item(s) failed; the next sync retries them`);
+  if (report.applied > 0) {
+    ctx.observer?.emit({ type: 'autonomy.sync.applied', repository, at: ctx.now().toISOString(), door: ctx.door, applied: report.applied, failed: report.failed, skipped: report.skipped, certificate_hash: cert?.certificate_hash ?? null });
+  }
   if (cert) notes.push(`certificate ${cert.certificate_hash.slice(0, 16)}`);
   if (prUrl) notes.push(`discovered inventory proposed: ${prUrl}`);
   return {

@@ -149,6 +149,18 @@ export interface CheckRunModel {
   output: { title: string | null; summary: string | null; text: string | null; annotations_count: number };
 }
 
+export interface DeploymentModel {
+  id: number;
+  sha: string;
+  ref: string;
+  task: string;
+  environment: string;
+  creator: string;
+  created_at: string;
+  /** The run whose job created it (GitHub links it through the deployment's statuses). */
+  runId: number;
+}
+
 export interface RepoModel {
   id: number;
   owner: string;
@@ -175,6 +187,10 @@ export interface RepoModel {
   /** login -> role (admin, maintain, write, triage, read). */
   collaborators: Map<string, CollaboratorRole>;
   nextNumber: number;
+  /** Branches with protection rules (PUT /repos/{o}/{r}/branches/{b}/protection). */
+  protectedBranches: Set<string>;
+  /** Deployments GitHub creates when a job with `environment:` runs. */
+  deployments: DeploymentModel[];
 }
 
 export type CollaboratorRole = 'admin' | 'maintain' | 'write' | 'triage' | 'read';

@@ -12,6 +12,7 @@ import { controlRoutes } from './routes/control.js';
 import { environmentRoutes } from './routes/environments.js';
 import { gitRoutes } from './routes/git.js';
 import { checkRoutes, issueRoutes, pullRoutes } from './routes/issues.js';
+import { repoRoutes } from './routes/repos.js';
 import { secretRoutes, variableRoutes } from './routes/secrets.js';
 import { SANDBOX_ADMIN_TOKEN, createSandboxState, type SandboxState } from './state.js';
 import { DOCS, SandboxHttpError, randomHex, sha256Hex } from './util.js';
@@ -47,7 +48,7 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** The full route table, in match order (specific templates before general ones). */
 export function apiRoutes(): RouteDef[] {
-  return [...appRoutes, ...secretRoutes, ...variableRoutes, ...environmentRoutes, ...actionsRoutes, ...gitRoutes, ...issueRoutes, ...pullRoutes, ...checkRoutes];
+  return [...appRoutes, ...secretRoutes, ...variableRoutes, ...environmentRoutes, ...actionsRoutes, ...gitRoutes, ...issueRoutes, ...pullRoutes, ...checkRoutes, ...repoRoutes];
 }
 
 const isJwt = (t: string): boolean => /^[\w-]+\.[\w-]+\.[\w-]*$/.test(t) && t.startsWith('eyJ');

@@ -137,7 +137,7 @@ export class SandboxState {
       defaultBranch: input.defaultBranch ?? 'main', private: input.private ?? false, fork: input.fork ?? false,
       created_at: now, pushed_at: now, git: new GitStore(), refs: new Map(), keys: this.keyPair(), secrets: new Map(),
       variables: new Map(), environments: new Map(), workflows: [], runs: [], issues: new Map(), comments: new Map(),
-      pulls: new Map(), checkRuns: new Map(), nextNumber: 1,
+      pulls: new Map(), checkRuns: new Map(), nextNumber: 1, protectedBranches: new Set(), deployments: [],
       collaborators: new Map([[input.owner.toLowerCase(), 'admin'], ['octocat', 'admin'], ['sandbox-admin', 'admin']]),
     };
     this.repos.set(this.key(input.owner, input.repo), r);
@@ -418,6 +418,11 @@ export class SandboxState {
       toRun, carried, nextJobId: () => this.nextId() + 30_000_000_000,
     });
     for (const j of jobs) this.jobs.set(j.id, j);
+    // Like GitHub: a job that targets an environment creates a deployment for the run's commit when it runs.
+    const deployJob = jobs.find((j) => j.name === 'deploy' && j.runAttempt === attempt && j.conclusion !== 'skipped');
+    if (req.environment && deployJob) {
+      r.deployments.push({ id: this.nextId(), sha: run.headSha, ref: run.headBranch, task: 'deploy', environment: req.environment, creator: 'github-actions[bot]', created_at: deployJob.started_at, runId: run.id });
+    }
     const end = Math.max(...jobs.map((j) => Date.parse(j.completed_at)), startMs);
     const a: AttemptModel = {
       attempt, status: 'completed', conclusion: jobs.some((j) => j.conclusion === 'failure') ? 'failure' : 'success',

@@ -110,7 +110,7 @@ export async function makeKit(opts: { env?: Record<string, string | undefined>; 
   let counter = 0;
   const ctx: PipelineContext = {
     github: gh,
-    ledgerFor: (repo, branch) => createGitLedger(blobsFirst(gh), repo, branch, { now: clock.now, delay: async () => undefined, random: () => 0.5 }),
+    ledgerFor: (repo, branch) => createGitLedger(blobsFirst(gh), repo, branch, { now: clock.now, delay: async () => undefined, random: () => 0.5, signer }),
     signer,
     now: clock.now,
     randomBytes: (n) => Uint8Array.from({ length: n }, () => (counter = (counter * 31 + 7) % 251)),

@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import { ActionKind, AutonomyLevel, SecretName } from './common.js';
+import { branchNameProblem } from './ref-name.js';
 import { SecretSource } from './sources.js';
+
+/** The ledger branch when `.github/autonomy.yml` names none. */
+export const DEFAULT_LEDGER_BRANCH = 'bridge-ledger';
 
 const Minutes = z.number().min(0).max(60 * 24 * 30);
 
@@ -56,8 +60,20 @@ export const RepoConfig = z.strictObject({
     .strictObject({ mode: z.enum(['adaptive', 'predictive']).default('adaptive') })
     .default({ mode: 'adaptive' }),
   ledger: z
-    .strictObject({ branch: z.string().min(1).default('bridge-ledger') })
-    .default({ branch: 'bridge-ledger' }),
+    .strictObject({
+      /**
+       * Where certificates and state are committed. Never the default branch or a protected branch
+       * (checked against GitHub when the config is loaded); must be a valid git branch name.
+       */
+      branch: z
+        .string()
+        .superRefine((name, ctx) => {
+          const problem = branchNameProblem(name);
+          if (problem) ctx.addIssue({ code: 'custom', message: `${JSON.stringify(name)} is not a valid branch name: ${problem}` });
+        })
+        .default(DEFAULT_LEDGER_BRANCH),
+    })
+    .default({ branch: DEFAULT_LEDGER_BRANCH }),
   /**
    * Config files the healer may regenerate when a run fails on them (config.invalid): path in the
    * repository -> template path. `{{ vars.NAME }}` in the template is filled from environment.json's
