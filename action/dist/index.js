@@ -64552,7 +64552,7 @@ function sourceEnv(env) {
 }
 function buildContext(opts) {
   const pacing = envFlag(opts.env, "LIVING_BRIDGE_CLIENT_PACING", true);
-  const octokit = opts.octokit ?? createOctokit({ auth: opts.token, baseUrl: opts.baseUrl, log: opts.log, ...pacing ? {} : { throttle: false } });
+  const octokit = opts.octokit ?? createOctokit({ auth: opts.token, baseUrl: opts.baseUrl, log: opts.log, ...pacing ? {} : { throttle: false }, ...opts.retry ? { retry: opts.retry } : {} });
   const github = new GitHubAdapter(octokit);
   return {
     github,

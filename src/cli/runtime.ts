@@ -54,7 +54,7 @@ export const NO_TOKEN = 'no GitHub token: set LIVING_BRIDGE_TOKEN (an App instal
  * since nothing they do is written or kept.
  */
 export async function contextFrom(rt: CliRuntime, opts: { signing?: 'required' | 'optional'; door?: Door } = {}): Promise<PipelineContext> {
-  const { io, program } = rt;
+  const { io } = rt;
   const token = tokenFrom(io.env);
   if (!token) throw new ConfigurationError(NO_TOKEN);
   const noKey = !io.env.TRUTH_SIGNING_KEY?.trim() && !io.env.TRUTH_SIGNING_KEY_FILE;
