@@ -53,7 +53,7 @@ export const NO_TOKEN = 'no GitHub token: set LIVING_BRIDGE_TOKEN (an App instal
  * `verify`, `status`, `grant list`) pass `signing: 'optional'`: without a key they get a throwaway one,
  * since nothing they do is written or kept.
  */
-export async function contextFrom(rt: CliRuntime, opts: { signing?: 'required' | 'optional'; door?: Door } = {}): Promise<PipelineContext> {
+export async function contextFrom(rt: CliRuntime, opts: { signing?: 'required' | 'optional'; door?: Door; repository?: string } = {}): Promise<PipelineContext> {
   const { io } = rt;
   const token = tokenFrom(io.env);
   if (!token) throw new ConfigurationError(NO_TOKEN);
@@ -63,7 +63,7 @@ export async function contextFrom(rt: CliRuntime, opts: { signing?: 'required' |
     : await loadSigner(io.env);
   // Logs go to stderr: stdout is the command's output (and must stay parseable with --json).
   const log = createLogger('living-bridge-cli', io.env.LOG_LEVEL ?? 'warn', { fd: 2 });
-  return buildContext({ token, baseUrl: apiUrlOf(rt), signer, env: io.env, door: opts.door ?? 'cli', log, retry: { retries: 1 } });
+  return buildContext({ token, baseUrl: apiUrlOf(rt), signer, env: io.env, door: opts.door ?? 'cli', repository: opts.repository, log, retry: { retries: 1 } });
 }
 
 /** The REST base URL the CLI talks to: --api-url, $GITHUB_API_URL, or GitHub. */

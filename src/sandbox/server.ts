@@ -12,6 +12,7 @@ import { controlRoutes } from './routes/control.js';
 import { environmentRoutes } from './routes/environments.js';
 import { gitRoutes } from './routes/git.js';
 import { checkRoutes, issueRoutes, pullRoutes } from './routes/issues.js';
+import { ciControlRoute, promotionRoutes } from './routes/promotion.js';
 import { repoRoutes } from './routes/repos.js';
 import { secretRoutes, variableRoutes } from './routes/secrets.js';
 import { SANDBOX_ADMIN_TOKEN, createSandboxState, type SandboxState } from './state.js';
@@ -48,7 +49,7 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** The full route table, in match order (specific templates before general ones). */
 export function apiRoutes(): RouteDef[] {
-  return [...appRoutes, ...secretRoutes, ...variableRoutes, ...environmentRoutes, ...actionsRoutes, ...gitRoutes, ...issueRoutes, ...pullRoutes, ...checkRoutes, ...repoRoutes];
+  return [...appRoutes, ...secretRoutes, ...variableRoutes, ...environmentRoutes, ...actionsRoutes, ...gitRoutes, ...issueRoutes, ...pullRoutes, ...checkRoutes, ...promotionRoutes, ...repoRoutes];
 }
 
 const isJwt = (t: string): boolean => /^[\w-]+\.[\w-]+\.[\w-]*$/.test(t) && t.startsWith('eyJ');
@@ -92,6 +93,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     rateLimitRoute,
     ...apiRoutes(),
     ...controlRoutes({ counts: () => ({ ...counts }), reset: () => { counts = {}; } }),
+    ciControlRoute,
   ]);
 
   const pending = new Set<Promise<unknown>>();
