@@ -1,4 +1,6 @@
+import type { Logger } from 'pino';
 import { ProbotOctokit } from 'probot';
+import { octokitLog } from '../github/octokit.js';
 
 type ThrottleOptions = { enabled?: boolean; [k: string]: unknown };
 const MAX_RETRIES = 2;
@@ -10,8 +12,10 @@ const MAX_RETRIES = 2;
  * LIVING_BRIDGE_CLIENT_PACING=off — for the sandbox only, where it just makes drills slow.
  */
 export function livingBridgeProbotOctokit(pacing: boolean): typeof ProbotOctokit {
-  return ProbotOctokit.defaults((instanceOptions: { throttle?: ThrottleOptions; [k: string]: unknown }) => ({
+  return ProbotOctokit.defaults((instanceOptions: { throttle?: ThrottleOptions; log?: Logger; [k: string]: unknown }) => ({
     ...instanceOptions,
+    // Probot hands its pino logger in; 304s and 404s are answers, not errors (octokitLog).
+    ...(instanceOptions.log ? { log: octokitLog(instanceOptions.log) } : {}),
     throttle: {
       ...instanceOptions.throttle,
       enabled: pacing && instanceOptions.throttle?.enabled !== false,
