@@ -3736,10 +3736,10 @@ var require_webidl = __commonJS({
     webidl.util.markAsUncloneable = markAsUncloneable || (() => {
     });
     webidl.util.ConvertToInt = function(V2, bitLength, signedness, opts) {
-      let upperBound;
+      let upperBound2;
       let lowerBound;
       if (bitLength === 64) {
-        upperBound = Math.pow(2, 53) - 1;
+        upperBound2 = Math.pow(2, 53) - 1;
         if (signedness === "unsigned") {
           lowerBound = 0;
         } else {
@@ -3747,10 +3747,10 @@ var require_webidl = __commonJS({
         }
       } else if (signedness === "unsigned") {
         lowerBound = 0;
-        upperBound = Math.pow(2, bitLength) - 1;
+        upperBound2 = Math.pow(2, bitLength) - 1;
       } else {
         lowerBound = Math.pow(-2, bitLength) - 1;
-        upperBound = Math.pow(2, bitLength - 1) - 1;
+        upperBound2 = Math.pow(2, bitLength - 1) - 1;
       }
       let x2 = Number(V2);
       if (x2 === 0) {
@@ -3764,16 +3764,16 @@ var require_webidl = __commonJS({
           });
         }
         x2 = webidl.util.IntegerPart(x2);
-        if (x2 < lowerBound || x2 > upperBound) {
+        if (x2 < lowerBound || x2 > upperBound2) {
           throw webidl.errors.exception({
             header: "Integer conversion",
-            message: `Value must be between ${lowerBound}-${upperBound}, got ${x2}.`
+            message: `Value must be between ${lowerBound}-${upperBound2}, got ${x2}.`
           });
         }
         return x2;
       }
       if (!Number.isNaN(x2) && opts?.clamp === true) {
-        x2 = Math.min(Math.max(x2, lowerBound), upperBound);
+        x2 = Math.min(Math.max(x2, lowerBound), upperBound2);
         if (Math.floor(x2) % 2 === 0) {
           x2 = Math.floor(x2);
         } else {
@@ -20485,32 +20485,32 @@ var require_err_helpers = __commonJS({
         return isErrorLike(cause) ? cause : void 0;
       }
     };
-    var _stackWithCauses = (err, seen) => {
+    var _stackWithCauses = (err, seen2) => {
       if (!isErrorLike(err)) return "";
       const stack = err.stack || "";
-      if (seen.has(err)) {
+      if (seen2.has(err)) {
         return stack + "\ncauses have become circular...";
       }
       const cause = getErrorCause(err);
       if (cause) {
-        seen.add(err);
-        return stack + "\ncaused by: " + _stackWithCauses(cause, seen);
+        seen2.add(err);
+        return stack + "\ncaused by: " + _stackWithCauses(cause, seen2);
       } else {
         return stack;
       }
     };
     var stackWithCauses = (err) => _stackWithCauses(err, /* @__PURE__ */ new Set());
-    var _messageWithCauses = (err, seen, skip) => {
+    var _messageWithCauses = (err, seen2, skip) => {
       if (!isErrorLike(err)) return "";
       const message = skip ? "" : err.message || "";
-      if (seen.has(err)) {
+      if (seen2.has(err)) {
         return message + ": ...";
       }
       const cause = getErrorCause(err);
       if (cause) {
-        seen.add(err);
+        seen2.add(err);
         const skipIfVErrorStyleCause = typeof err.cause === "function";
-        return message + (skipIfVErrorStyleCause ? "" : ": ") + _messageWithCauses(cause, seen, skipIfVErrorStyleCause);
+        return message + (skipIfVErrorStyleCause ? "" : ": ") + _messageWithCauses(cause, seen2, skipIfVErrorStyleCause);
       } else {
         return message;
       }
@@ -20529,7 +20529,7 @@ var require_err_helpers = __commonJS({
 var require_err_proto = __commonJS({
   "node_modules/pino-std-serializers/lib/err-proto.js"(exports, module) {
     "use strict";
-    var seen = Symbol("circular-ref-tag");
+    var seen2 = Symbol("circular-ref-tag");
     var rawSymbol = Symbol("pino-raw-err-ref");
     var pinoErrProto = Object.create({}, {
       type: {
@@ -20569,7 +20569,7 @@ var require_err_proto = __commonJS({
     module.exports = {
       pinoErrProto,
       pinoErrorSymbols: {
-        seen,
+        seen: seen2,
         rawSymbol
       }
     };
@@ -20583,13 +20583,13 @@ var require_err = __commonJS({
     module.exports = errSerializer;
     var { messageWithCauses, stackWithCauses, isErrorLike } = require_err_helpers();
     var { pinoErrProto, pinoErrorSymbols } = require_err_proto();
-    var { seen } = pinoErrorSymbols;
+    var { seen: seen2 } = pinoErrorSymbols;
     var { toString } = Object.prototype;
     function errSerializer(err) {
       if (!isErrorLike(err)) {
         return err;
       }
-      err[seen] = void 0;
+      err[seen2] = void 0;
       const _err = Object.create(pinoErrProto);
       _err.type = toString.call(err.constructor) === "[object Function]" ? err.constructor.name : err.name;
       _err.message = messageWithCauses(err);
@@ -20601,7 +20601,7 @@ var require_err = __commonJS({
         if (_err[key] === void 0) {
           const val = err[key];
           if (isErrorLike(val)) {
-            if (key !== "cause" && !Object.prototype.hasOwnProperty.call(val, seen)) {
+            if (key !== "cause" && !Object.prototype.hasOwnProperty.call(val, seen2)) {
               _err[key] = errSerializer(val);
             }
           } else {
@@ -20609,7 +20609,7 @@ var require_err = __commonJS({
           }
         }
       }
-      delete err[seen];
+      delete err[seen2];
       _err.raw = err;
       return _err;
     }
@@ -20623,13 +20623,13 @@ var require_err_with_cause = __commonJS({
     module.exports = errWithCauseSerializer;
     var { isErrorLike } = require_err_helpers();
     var { pinoErrProto, pinoErrorSymbols } = require_err_proto();
-    var { seen } = pinoErrorSymbols;
+    var { seen: seen2 } = pinoErrorSymbols;
     var { toString } = Object.prototype;
     function errWithCauseSerializer(err) {
       if (!isErrorLike(err)) {
         return err;
       }
-      err[seen] = void 0;
+      err[seen2] = void 0;
       const _err = Object.create(pinoErrProto);
       _err.type = toString.call(err.constructor) === "[object Function]" ? err.constructor.name : err.name;
       _err.message = err.message;
@@ -20637,14 +20637,14 @@ var require_err_with_cause = __commonJS({
       if (Array.isArray(err.errors)) {
         _err.aggregateErrors = err.errors.map((err2) => errWithCauseSerializer(err2));
       }
-      if (isErrorLike(err.cause) && !Object.prototype.hasOwnProperty.call(err.cause, seen)) {
+      if (isErrorLike(err.cause) && !Object.prototype.hasOwnProperty.call(err.cause, seen2)) {
         _err.cause = errWithCauseSerializer(err.cause);
       }
       for (const key in err) {
         if (_err[key] === void 0) {
           const val = err[key];
           if (isErrorLike(val)) {
-            if (!Object.prototype.hasOwnProperty.call(val, seen)) {
+            if (!Object.prototype.hasOwnProperty.call(val, seen2)) {
               _err[key] = errWithCauseSerializer(val);
             }
           } else {
@@ -20652,7 +20652,7 @@ var require_err_with_cause = __commonJS({
           }
         }
       }
-      delete err[seen];
+      delete err[seen2];
       _err.raw = err;
       return _err;
     }
@@ -41763,12 +41763,12 @@ function handleCatchall(proms, input2, payload, ctx, def, inst, abortEarly) {
   const t2 = _catchall.def.type;
   const optin = _catchall.optin;
   const optout = _catchall.optout;
-  let seen = 0;
+  let seen2 = 0;
   for (const key in input2) {
-    if (abortEarly && payload.issues.length !== seen) {
-      if (aborted(payload, seen))
+    if (abortEarly && payload.issues.length !== seen2) {
+      if (aborted(payload, seen2))
         break;
-      seen = payload.issues.length;
+      seen2 = payload.issues.length;
     }
     if (keySet.has(key))
       continue;
@@ -41857,12 +41857,12 @@ var $ZodObject = /* @__PURE__ */ $constructor("$ZodObject", (inst, def) => {
     const proms = [];
     const shape = value.shape;
     const abortEarly = ctx?.abortEarly;
-    let seen = payload.issues.length;
+    let seen2 = payload.issues.length;
     for (const key of value.allKeys) {
-      if (abortEarly && payload.issues.length !== seen) {
-        if (aborted(payload, seen))
+      if (abortEarly && payload.issues.length !== seen2) {
+        if (aborted(payload, seen2))
           break;
-        seen = payload.issues.length;
+        seen2 = payload.issues.length;
       }
       if (key === "__proto__")
         continue;
@@ -42402,12 +42402,12 @@ var $ZodTuple = /* @__PURE__ */ $constructor("$ZodTuple", (inst, def) => {
     if (def.rest && !itemAborted) {
       let i2 = items.length - 1;
       const rest = input2.slice(items.length);
-      let seen = payload.issues.length;
+      let seen2 = payload.issues.length;
       for (const el of rest) {
-        if (abortEarly && payload.issues.length !== seen) {
-          if (aborted(payload, seen))
+        if (abortEarly && payload.issues.length !== seen2) {
+          if (aborted(payload, seen2))
             break;
-          seen = payload.issues.length;
+          seen2 = payload.issues.length;
         }
         i2++;
         const result = def.rest._zod.run({ value: el, issues: [] }, ctx);
@@ -42637,12 +42637,12 @@ var $ZodMap = /* @__PURE__ */ $constructor("$ZodMap", (inst, def) => {
     const proms = [];
     payload.value = memo2 ? memo2.alloc(inst, payload, /* @__PURE__ */ new Map(), ctx) : /* @__PURE__ */ new Map();
     const abortEarly = ctx?.abortEarly;
-    let seen = payload.issues.length;
+    let seen2 = payload.issues.length;
     for (const [key, value] of input2) {
-      if (abortEarly && payload.issues.length !== seen) {
-        if (aborted(payload, seen))
+      if (abortEarly && payload.issues.length !== seen2) {
+        if (aborted(payload, seen2))
           break;
-        seen = payload.issues.length;
+        seen2 = payload.issues.length;
       }
       const keyResult = def.keyType._zod.run({ value: key, issues: [] }, ctx);
       const valueResult = def.valueType._zod.run({ value, issues: [] }, ctx);
@@ -42708,12 +42708,12 @@ var $ZodSet = /* @__PURE__ */ $constructor("$ZodSet", (inst, def) => {
     const proms = [];
     payload.value = memo2 ? memo2.alloc(inst, payload, /* @__PURE__ */ new Set(), ctx) : /* @__PURE__ */ new Set();
     const abortEarly = ctx?.abortEarly;
-    let seen = payload.issues.length;
+    let seen2 = payload.issues.length;
     for (const item of input2) {
-      if (abortEarly && payload.issues.length !== seen) {
-        if (aborted(payload, seen))
+      if (abortEarly && payload.issues.length !== seen2) {
+        if (aborted(payload, seen2))
           break;
-        seen = payload.issues.length;
+        seen2 = payload.issues.length;
       }
       const result = def.valueType._zod.run({ value: item, issues: [] }, ctx);
       if (result instanceof Promise) {
@@ -53933,14 +53933,14 @@ function handleUnrepresentable(schema, ctx, json3, params, message) {
 function processSchema(schema, ctx, _params = { path: [], schemaPath: [] }) {
   var _a4;
   const def = schema._zod.def;
-  const seen = ctx.seen.get(schema);
-  if (seen) {
-    seen.count++;
+  const seen2 = ctx.seen.get(schema);
+  if (seen2) {
+    seen2.count++;
     const isCycle = _params.schemaPath.includes(schema);
     if (isCycle) {
-      seen.cycle = _params.path;
+      seen2.cycle = _params.path;
     }
-    return seen.schema;
+    return seen2.schema;
   }
   const result = { schema: {}, count: 1, cycle: void 0, path: _params.path };
   ctx.seen.set(schema, result);
@@ -54030,12 +54030,12 @@ function extractDefs(ctx, schema) {
     if (entry[1].schema.$ref) {
       return;
     }
-    const seen = entry[1];
+    const seen2 = entry[1];
     const { ref, defId } = makeURI(entry);
-    seen.def = { ...seen.schema };
+    seen2.def = { ...seen2.schema };
     if (defId)
-      seen.defId = defId;
-    const schema2 = seen.schema;
+      seen2.defId = defId;
+    const schema2 = seen2.schema;
     for (const key in schema2) {
       delete schema2[key];
     }
@@ -54043,16 +54043,16 @@ function extractDefs(ctx, schema) {
   };
   if (ctx.cycles === "throw") {
     for (const entry of ctx.seen.entries()) {
-      const seen = entry[1];
-      if (seen.cycle) {
-        throw new Error(`Cycle detected: #/${seen.cycle?.join("/")}/<root>
+      const seen2 = entry[1];
+      if (seen2.cycle) {
+        throw new Error(`Cycle detected: #/${seen2.cycle?.join("/")}/<root>
 
 Set the \`cycles\` parameter to \`"ref"\` to resolve cyclical schemas with defs.`);
       }
     }
   }
   for (const entry of ctx.seen.entries()) {
-    const seen = entry[1];
+    const seen2 = entry[1];
     if (schema === entry[0]) {
       extractToDef(entry);
       continue;
@@ -54069,11 +54069,11 @@ Set the \`cycles\` parameter to \`"ref"\` to resolve cyclical schemas with defs.
       extractToDef(entry);
       continue;
     }
-    if (seen.cycle) {
+    if (seen2.cycle) {
       extractToDef(entry);
       continue;
     }
-    if (seen.count > 1) {
+    if (seen2.count > 1) {
       if (ctx.reused === "ref") {
         extractToDef(entry);
       }
@@ -54135,7 +54135,7 @@ function foldObjects(members2) {
         const part = other.properties?.[key] ?? undeclaredConstraint(other);
         if (part === null || part === void 0)
           continue;
-        if (!parts.some((seen) => JSON.stringify(seen) === JSON.stringify(part)))
+        if (!parts.some((seen2) => JSON.stringify(seen2) === JSON.stringify(part)))
           parts.push(part);
       }
       const merged = parts.length === 1 ? parts[0] : foldObjects(parts) ?? { allOf: parts };
@@ -54153,7 +54153,7 @@ function foldObjects(members2) {
     const constraints = [];
     for (const object2 of objects) {
       const constraint = undeclaredConstraint(object2);
-      if (constraint && !constraints.some((seen) => JSON.stringify(seen) === JSON.stringify(constraint)))
+      if (constraint && !constraints.some((seen2) => JSON.stringify(seen2) === JSON.stringify(constraint)))
         constraints.push(constraint);
     }
     if (constraints.length === 1)
@@ -54195,13 +54195,13 @@ function finalize(ctx, schema) {
   if (!root)
     throw new Error("Unprocessed schema. This is a bug in Zod.");
   const flattenRef = (zodSchema) => {
-    const seen = ctx.seen.get(zodSchema);
-    if (seen.ref === null)
+    const seen2 = ctx.seen.get(zodSchema);
+    if (seen2.ref === null)
       return;
-    const schema2 = seen.def ?? seen.schema;
+    const schema2 = seen2.def ?? seen2.schema;
     const _cached = { ...schema2 };
-    const ref = seen.ref;
-    seen.ref = null;
+    const ref = seen2.ref;
+    seen2.ref = null;
     if (ref) {
       flattenRef(ref);
       const refSeen = ctx.seen.get(ref);
@@ -54253,7 +54253,7 @@ function finalize(ctx, schema) {
     ctx.override({
       zodSchema,
       jsonSchema: schema2,
-      path: seen.path ?? []
+      path: seen2.path ?? []
     });
   };
   if (!ctx.external || ctx.sharedEmitDoneFor !== ctx.external) {
@@ -54269,8 +54269,8 @@ function finalize(ctx, schema) {
       rewrite();
     if (ctx.intersections.length) {
       const carriers = /* @__PURE__ */ new Map();
-      for (const seen of ctx.seen.values()) {
-        for (const json3 of [seen.schema, seen.def]) {
+      for (const seen2 of ctx.seen.values()) {
+        for (const json3 of [seen2.schema, seen2.def]) {
           const allOf = json3?.allOf;
           if (!Array.isArray(allOf))
             continue;
@@ -54310,11 +54310,11 @@ function finalize(ctx, schema) {
   const defs = ctx.external?.defs ?? {};
   if (!ctx.external || ctx.sharedEmitDoneFor !== ctx.external) {
     for (const entry of ctx.seen.entries()) {
-      const seen = entry[1];
-      if (seen.def && seen.defId) {
-        if (seen.def.id === seen.defId)
-          delete seen.def.id;
-        assignProp(defs, seen.defId, seen.def);
+      const seen2 = entry[1];
+      if (seen2.def && seen2.defId) {
+        if (seen2.def.id === seen2.defId)
+          delete seen2.def.id;
+        assignProp(defs, seen2.defId, seen2.def);
       }
     }
   }
@@ -54928,8 +54928,8 @@ function rewriteKeyNames(ctx) {
   }
   const rewrites = /* @__PURE__ */ new Map();
   for (const record2 of pendingRecords.get(ctx) ?? []) {
-    const seen = ctx.seen.get(record2);
-    const names = (seen?.def ?? seen?.schema)?.propertyNames;
+    const seen2 = ctx.seen.get(record2);
+    const names = (seen2?.def ?? seen2?.schema)?.propertyNames;
     if (!names || names === true || rewrites.has(names))
       continue;
     const rewritten = stringifyKeyNames(bySchema, names, /* @__PURE__ */ new Set());
@@ -54992,9 +54992,9 @@ var recordProcessor = (schema, ctx, _json, params) => {
 var nullableProcessor = (schema, ctx, json3, params) => {
   const def = schema._zod.def;
   const inner = processSchema(def.innerType, ctx, params);
-  const seen = ctx.seen.get(schema);
+  const seen2 = ctx.seen.get(schema);
   if (ctx.target === "openapi-3.0") {
-    seen.ref = def.innerType;
+    seen2.ref = def.innerType;
     json3.nullable = true;
   } else {
     json3.anyOf = [inner, { type: "null" }];
@@ -55003,8 +55003,8 @@ var nullableProcessor = (schema, ctx, json3, params) => {
 var nonoptionalProcessor = (schema, ctx, _json, params) => {
   const def = schema._zod.def;
   processSchema(def.innerType, ctx, params);
-  const seen = ctx.seen.get(schema);
-  seen.ref = def.innerType;
+  const seen2 = ctx.seen.get(schema);
+  seen2.ref = def.innerType;
 };
 var UNREPRESENTABLE_DEFAULT = Symbol();
 function serializeDefaultValue(value, schema, ctx, json3, params) {
@@ -55023,8 +55023,8 @@ function serializeDefaultValue(value, schema, ctx, json3, params) {
 var defaultProcessor = (schema, ctx, json3, params) => {
   const def = schema._zod.def;
   processSchema(def.innerType, ctx, params);
-  const seen = ctx.seen.get(schema);
-  seen.ref = def.innerType;
+  const seen2 = ctx.seen.get(schema);
+  seen2.ref = def.innerType;
   const value = serializeDefaultValue(def.defaultValue, schema, ctx, json3, params);
   if (value !== UNREPRESENTABLE_DEFAULT)
     json3.default = value;
@@ -55032,8 +55032,8 @@ var defaultProcessor = (schema, ctx, json3, params) => {
 var prefaultProcessor = (schema, ctx, json3, params) => {
   const def = schema._zod.def;
   processSchema(def.innerType, ctx, params);
-  const seen = ctx.seen.get(schema);
-  seen.ref = def.innerType;
+  const seen2 = ctx.seen.get(schema);
+  seen2.ref = def.innerType;
   if (ctx.io !== "input")
     return;
   const value = serializeDefaultValue(def.defaultValue, schema, ctx, json3, params);
@@ -55043,8 +55043,8 @@ var prefaultProcessor = (schema, ctx, json3, params) => {
 var catchProcessor = (schema, ctx, json3, params) => {
   const def = schema._zod.def;
   processSchema(def.innerType, ctx, params);
-  const seen = ctx.seen.get(schema);
-  seen.ref = def.innerType;
+  const seen2 = ctx.seen.get(schema);
+  seen2.ref = def.innerType;
   let catchValue;
   try {
     catchValue = def.catchValue(void 0);
@@ -55059,33 +55059,33 @@ var pipeProcessor = (schema, ctx, _json, params) => {
   const inIsTransform = def.in._zod.traits.has("$ZodTransform");
   const innerType = ctx.io === "input" ? inIsTransform ? def.out : def.in : def.out;
   processSchema(innerType, ctx, params);
-  const seen = ctx.seen.get(schema);
-  seen.ref = innerType;
+  const seen2 = ctx.seen.get(schema);
+  seen2.ref = innerType;
 };
 var readonlyProcessor = (schema, ctx, json3, params) => {
   const def = schema._zod.def;
   processSchema(def.innerType, ctx, params);
-  const seen = ctx.seen.get(schema);
-  seen.ref = def.innerType;
+  const seen2 = ctx.seen.get(schema);
+  seen2.ref = def.innerType;
   json3.readOnly = true;
 };
 var promiseProcessor = (schema, ctx, _json, params) => {
   const def = schema._zod.def;
   processSchema(def.innerType, ctx, params);
-  const seen = ctx.seen.get(schema);
-  seen.ref = def.innerType;
+  const seen2 = ctx.seen.get(schema);
+  seen2.ref = def.innerType;
 };
 var optionalProcessor = (schema, ctx, _json, params) => {
   const def = schema._zod.def;
   processSchema(def.innerType, ctx, params);
-  const seen = ctx.seen.get(schema);
-  seen.ref = def.innerType;
+  const seen2 = ctx.seen.get(schema);
+  seen2.ref = def.innerType;
 };
 var lazyProcessor = (schema, ctx, _json, params) => {
   const innerType = schema._zod.innerType;
   processSchema(innerType, ctx, params);
-  const seen = ctx.seen.get(schema);
-  seen.ref = innerType;
+  const seen2 = ctx.seen.get(schema);
+  seen2.ref = innerType;
 };
 var allProcessors = {
   string: stringProcessor,
@@ -57198,7 +57198,7 @@ function checkObjectGuards(objectSchema, guards) {
   });
   return guard.pipe(objectSchema);
 }
-function canonicalKey(value, seen) {
+function canonicalKey(value, seen2) {
   if (value === null)
     return "z";
   const type = typeof value;
@@ -57208,14 +57208,14 @@ function canonicalKey(value, seen) {
     const raw = String(value);
     return `${type[0]}${raw.length}:${raw}`;
   }
-  if (seen.has(value))
+  if (seen2.has(value))
     return null;
-  seen.add(value);
+  seen2.add(value);
   try {
     if (Array.isArray(value)) {
       const parts2 = [];
       for (const item of value) {
-        const key = canonicalKey(item, seen);
+        const key = canonicalKey(item, seen2);
         if (key === null)
           return null;
         parts2.push(key);
@@ -57225,14 +57225,14 @@ function canonicalKey(value, seen) {
     const keys = Object.keys(value).sort();
     const parts = [];
     for (const k2 of keys) {
-      const key = canonicalKey(value[k2], seen);
+      const key = canonicalKey(value[k2], seen2);
       if (key === null)
         return null;
       parts.push(`${k2.length}:${k2}=${key}`);
     }
     return `o${parts.length}:{${parts.join(",")}}`;
   } finally {
-    seen.delete(value);
+    seen2.delete(value);
   }
 }
 var SCHEMA_KEYWORDS = /* @__PURE__ */ new Set([
@@ -58042,11 +58042,21 @@ var CertificatePredicate = external_exports.object({
   policy_version: external_exports.number().int().min(1),
   changes: external_exports.array(Change),
   previous_certificate_hash: external_exports.string().nullable(),
-  /** 'action' certificates record what was done; 'outcome' certificates judge an earlier one by the next run. */
-  certificate_type: external_exports.enum(["action", "outcome", "sync"]),
+  /**
+   * 1-based position in the repository's chain (the ledger file name's NNNNNN). Absent only in
+   * certificates written before checkpoints existed; once a chain carries it, every later link must.
+   */
+  sequence: external_exports.number().int().min(1).optional(),
+  /**
+   * 'action' certificates record what was done; 'outcome' certificates judge an earlier one by the
+   * next run; 'key_rotation' introduces the next signing key (`rotates_to`), signed by the previous one.
+   */
+  certificate_type: external_exports.enum(["action", "outcome", "sync", "key_rotation"]),
   judges_certificate_hash: external_exports.string().nullable().default(null),
   outcome: external_exports.enum(["success", "failure"]).nullable().default(null),
-  decision: external_exports.record(external_exports.string(), external_exports.unknown()).default({})
+  decision: external_exports.record(external_exports.string(), external_exports.unknown()).default({}),
+  /** Only in 'key_rotation' certificates: the key trusted for the links after this one. */
+  rotates_to: external_exports.object({ keyid: external_exports.string(), public_key: external_exports.string() }).optional()
 });
 var IN_TOTO_STATEMENT_TYPE = "https://in-toto.io/Statement/v1";
 var CERTIFICATE_PREDICATE_TYPE = "https://living-bridge.dev/certificate/v1";
@@ -58132,17 +58142,17 @@ async function signCertificate(predicate, signer) {
 var describeZod = (error63) => error63.issues.slice(0, 3).map((i2) => `${i2.path.length ? i2.path.join(".") : "(root)"}: ${i2.message}`).join("; ");
 function decode3(input2) {
   const cert = Certificate.safeParse(input2);
-  if (!cert.success) return { ok: false, reason: `not a certificate (${describeZod(cert.error)})` };
+  if (!cert.success) return { ok: false, code: "CERTIFICATE_MALFORMED", reason: `not a certificate (${describeZod(cert.error)})` };
   const body = decodeBase64(cert.data.envelope.payload);
-  if (!body) return { ok: false, reason: "the envelope payload is not valid base64" };
+  if (!body) return { ok: false, code: "CERTIFICATE_MALFORMED", reason: "the envelope payload is not valid base64" };
   let json3;
   try {
     json3 = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
   } catch {
-    return { ok: false, reason: "the envelope payload is not UTF-8 JSON" };
+    return { ok: false, code: "CERTIFICATE_MALFORMED", reason: "the envelope payload is not UTF-8 JSON" };
   }
   const statement = Statement.safeParse(json3);
-  if (!statement.success) return { ok: false, reason: `the payload is not a Living Bridge statement (${describeZod(statement.error)})` };
+  if (!statement.success) return { ok: false, code: "CERTIFICATE_MALFORMED", reason: `the payload is not a Living Bridge statement (${describeZod(statement.error)})` };
   return { ok: true, certificate: cert.data, body, statement: statement.data };
 }
 function verifyCertificate(cert, publicKeys) {
@@ -58153,6 +58163,7 @@ function verifyCertificate(cert, publicKeys) {
   if (actual !== certificate.certificate_hash) {
     return {
       ok: false,
+      code: "HASH_MISMATCH",
       reason: `certificate_hash ${certificate.certificate_hash.slice(0, 12)}… does not match the payload, which hashes to ${actual.slice(0, 12)}… (the payload or the hash was edited)`
     };
   }
@@ -58163,6 +58174,7 @@ function verifyCertificate(cert, publicKeys) {
     const trusted = Object.keys(publicKeys);
     return {
       ok: false,
+      code: "KEY_UNTRUSTED",
       reason: `signed by unknown key ${ids}; trusted keys: ${trusted.length ? trusted.join(", ") : "(none)"}`
     };
   }
@@ -58170,16 +58182,17 @@ function verifyCertificate(cert, publicKeys) {
   if (!good) {
     return {
       ok: false,
+      code: "BAD_SIGNATURE",
       reason: `the signature by key ${known.map((s2) => s2.keyid).join(", ")} does not verify (the payload or the signature was edited, or the wrong key is published under this key id)`
     };
   }
   const text = new TextDecoder().decode(body);
   if (canonicalJson(JSON.parse(text)) !== text) {
-    return { ok: false, reason: "the signed payload is not canonical JSON (it was not produced by signCertificate)" };
+    return { ok: false, code: "NOT_CANONICAL", reason: "the signed payload is not canonical JSON (it was not produced by signCertificate)" };
   }
   const subject = statement.subject[0];
   if (!subject || subject.name !== subjectName(statement.predicate) || subject.digest["sha256"] !== statement.predicate.report_hash) {
-    return { ok: false, reason: "the statement subject does not match its predicate (repository, type, run or report_hash)" };
+    return { ok: false, code: "SUBJECT_MISMATCH", reason: "the statement subject does not match its predicate (repository, type, run or report_hash)" };
   }
   return { ok: true, statement, keyid: good.keyid };
 }
@@ -58192,18 +58205,40 @@ var hashOf = (cert) => {
 };
 function verifyChain(certs, publicKeys, options = {}) {
   const hashes = certs.map(hashOf);
-  const fail = (index, reason) => ({
+  const trusted = { ...publicKeys };
+  const statements = [];
+  let sequenced = false;
+  const fail = (index, reason, code = "LINK_BROKEN") => ({
     ok: false,
+    code,
     index,
     certificate_hash: hashes[index] ?? "",
     reason: `link ${index} (${short(hashes[index] ?? "")}): ${reason}`
   });
   for (let i2 = 0; i2 < certs.length; i2++) {
-    const verified = verifyCertificate(certs[i2], publicKeys);
-    if (!verified.ok) return fail(i2, verified.reason);
+    const verified = verifyCertificate(certs[i2], trusted);
+    if (!verified.ok) return fail(i2, verified.reason, verified.code);
     const predicate = verified.statement.predicate;
+    statements.push(verified.statement);
     if (options.repository !== void 0 && predicate.repository !== options.repository) {
-      return fail(i2, `is about ${predicate.repository}, not ${options.repository}`);
+      return fail(i2, `is about ${predicate.repository}, not ${options.repository}`, "WRONG_REPOSITORY");
+    }
+    if (predicate.sequence !== void 0) {
+      if (predicate.sequence !== i2 + 1) return fail(i2, `carries sequence ${predicate.sequence} but is link #${i2 + 1} of the chain`, "SEQUENCE_MISMATCH");
+      sequenced = true;
+    } else if (sequenced) {
+      return fail(i2, `carries no sequence number although the links before it do`, "SEQUENCE_MISMATCH");
+    }
+    if (predicate.certificate_type === "key_rotation") {
+      const next = predicate.rotates_to;
+      let id = null;
+      try {
+        id = next ? keyIdFor(next.public_key) : null;
+      } catch {
+        id = null;
+      }
+      if (!next || id !== next.keyid) return fail(i2, "is a key rotation without a valid next key (rotates_to.keyid must be the key id of rotates_to.public_key)", "BAD_ROTATION");
+      trusted[next.keyid] = next.public_key;
     }
     const previous = predicate.previous_certificate_hash;
     if (i2 === 0) {
@@ -58245,12 +58280,13 @@ function verifyChain(certs, publicKeys, options = {}) {
   if (options.expectedHead !== void 0 && options.expectedHead !== head) {
     const expectedHead = options.expectedHead;
     if (expectedHead === null) {
-      return { ok: false, index: 0, certificate_hash: hashes[0] ?? "", reason: `the chain should be empty but has ${length} link(s)` };
+      return { ok: false, code: "HEAD_MISMATCH", index: 0, certificate_hash: hashes[0] ?? "", reason: `the chain should be empty but has ${length} link(s)` };
     }
     const at2 = hashes.indexOf(expectedHead);
     if (at2 >= 0) {
       return {
         ok: false,
+        code: "HEAD_MISMATCH",
         index: at2 + 1,
         certificate_hash: hashes[at2 + 1] ?? "",
         reason: `the chain continues past the expected head ${short(expectedHead)} (link ${at2}): ${length - at2 - 1} link(s) after it that the ledger state does not know`
@@ -58258,6 +58294,7 @@ function verifyChain(certs, publicKeys, options = {}) {
     }
     return {
       ok: false,
+      code: "HEAD_MISMATCH",
       index: length,
       certificate_hash: expectedHead,
       reason: `the chain ends at ${short(head ?? "")} after ${length} link(s), but the ledger state says it ends at ${short(expectedHead)}: the chain was truncated (link ${length} onwards missing) or its head replaced`
@@ -58267,6 +58304,7 @@ function verifyChain(certs, publicKeys, options = {}) {
     if (length < options.expectedLength) {
       return {
         ok: false,
+        code: "HEAD_MISMATCH",
         index: length,
         certificate_hash: "",
         reason: `the chain has ${length} link(s) but the ledger state counts ${options.expectedLength}: links ${length}..${options.expectedLength - 1} are missing (truncated)`
@@ -58274,12 +58312,41 @@ function verifyChain(certs, publicKeys, options = {}) {
     }
     return {
       ok: false,
+      code: "HEAD_MISMATCH",
       index: options.expectedLength,
       certificate_hash: hashes[options.expectedLength] ?? "",
       reason: `the chain has ${length} link(s) but the ledger state counts ${options.expectedLength}: link ${options.expectedLength} onwards is unexpected`
     };
   }
-  return { ok: true, length, head };
+  return { ok: true, length, head, statements, keys: trusted };
+}
+
+// src/core/schemas/checkpoint.ts
+var CHECKPOINT_PAYLOAD_TYPE = "application/vnd.living-bridge.checkpoint+json";
+var Hash = external_exports.string().regex(/^[0-9a-f]{64}$/, "a sha256 hex digest");
+var Checkpoint = external_exports.object({
+  repository: external_exports.string().min(3),
+  /** Number of certificates in the chain: the last one's `sequence`. */
+  sequence: external_exports.number().int().min(0),
+  /** certificate_hash of certificate #sequence; null for an empty chain. */
+  head: Hash.nullable(),
+  /** When the checkpoint was signed (ISO 8601). */
+  time: external_exports.string()
+});
+var SignedCheckpoint = external_exports.object({
+  checkpoint: Checkpoint,
+  /** Ed25519 over PAE(CHECKPOINT_PAYLOAD_TYPE, canonical JSON of `checkpoint`). */
+  signature: external_exports.object({ keyid: external_exports.string(), sig: external_exports.string() })
+});
+
+// src/core/certificate/checkpoint.ts
+function checkpointMessage(checkpoint) {
+  return pae(CHECKPOINT_PAYLOAD_TYPE, utf8Bytes(canonicalJson(checkpoint)));
+}
+async function signCheckpoint(checkpoint, signer) {
+  const body = parseWith(Checkpoint, checkpoint, "checkpoint");
+  const sig = await signer.sign(checkpointMessage(body));
+  return { checkpoint: body, signature: { keyid: signer.keyid, sig: encodeBase64(sig) } };
 }
 
 // src/core/schemas/sources.ts
@@ -58707,6 +58774,33 @@ function booleanSetting(env, name, fallback) {
     throw new SettingError(name, `${name}=${JSON.stringify(raw.slice(0, 40))} is not a boolean: use one of ${BOOLEAN_SPELLINGS.join(", ")}`);
   }
   return parsed.data;
+}
+var FROM_ENV_ALLOW_VARIABLE = "LIVING_BRIDGE_FROM_ENV_ALLOW";
+var RULE_RE = /^(?:([A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)?):)?([A-Za-z_][A-Za-z0-9_]*\*?|\*)$/;
+function parseFromEnvAllow(text) {
+  const rules = [];
+  for (const entry of (text ?? "").split(",").map((s2) => s2.trim()).filter(Boolean)) {
+    const m2 = RULE_RE.exec(entry);
+    if (!m2) {
+      throw new SettingError(FROM_ENV_ALLOW_VARIABLE, `${FROM_ENV_ALLOW_VARIABLE}: ${JSON.stringify(entry.slice(0, 80))} is not NAME, PREFIX_*, owner:NAME or owner/repo:NAME`);
+    }
+    rules.push({ pattern: m2[2], scope: m2[1] ? m2[1].toLowerCase() : null });
+  }
+  return rules;
+}
+var ruleCovers = (rule, name, repository) => {
+  const nameOk = rule.pattern.endsWith("*") ? name.startsWith(rule.pattern.slice(0, -1)) : name === rule.pattern;
+  if (!nameOk) return false;
+  if (rule.scope === null) return true;
+  if (repository === null) return false;
+  const full = repository.toLowerCase();
+  return rule.scope.includes("/") ? full === rule.scope : full.split("/")[0] === rule.scope;
+};
+function fromEnvRefusal(rules, name, repository) {
+  if (rules.some((r2) => ruleCovers(r2, name, repository))) return null;
+  const how = `set ${FROM_ENV_ALLOW_VARIABLE}=${name} (or a prefix such as LB_SOURCE_*; "owner:${name}" limits it to one owner) in the Living Bridge environment (App host, Action step env or CLI shell)`;
+  if (rules.length === 0) return `from_env ${name} is refused: no ${FROM_ENV_ALLOW_VARIABLE} is set, so no from_env source may be read; ${how}`;
+  return `from_env ${name} is refused: ${FROM_ENV_ALLOW_VARIABLE} does not allow it${repository ? ` for ${repository}` : ""}; ${how}`;
 }
 
 // node_modules/universal-user-agent/index.js
@@ -63894,6 +63988,7 @@ var LEDGER_ROOT = ".bridge";
 var LEDGER_PATHS = {
   readme: "README.md",
   state: `${LEDGER_ROOT}/state.json`,
+  checkpoint: `${LEDGER_ROOT}/checkpoint.json`,
   sync: `${LEDGER_ROOT}/sync-state.json`,
   revokedGrants: `${LEDGER_ROOT}/grants/revoked.json`,
   grantUses: `${LEDGER_ROOT}/grants/uses.json`,
@@ -63907,7 +64002,7 @@ var CERTIFICATE_FILE = /^\.bridge\/certificates\/(\d{6})-([0-9a-f]{12})\.json$/;
 var keyPath = (keyid) => `${KEYS_DIR}/${keyid}.pub`;
 var KEY_FILE = /^\.bridge\/keys\/([A-Za-z0-9_-]+)\.pub$/;
 var auditPath = (month) => `${AUDIT_DIR}/${month}.jsonl`;
-var RESERVED_PREFIXES = ["state.json", "sync-state.json", "certificates/", "keys/", "audit/", "grants/", "approvals/"];
+var RESERVED_PREFIXES = ["state.json", "checkpoint.json", "sync-state.json", "certificates/", "keys/", "audit/", "grants/", "approvals/"];
 var LEDGER_README = `# Living Bridge ledger
 
 This branch is Living Bridge's database for this repository. It is written by the Living Bridge
@@ -63919,6 +64014,7 @@ branch; please do not push to it by hand.
 | --- | --- |
 | \`.bridge/state.json\` | Governor state: kill switch, EMA per action, policy versions, cooldowns, streaks, recent actions, last certificate hash |
 | \`.bridge/sync-state.json\` | Environment sync memory: ETags, fingerprints of written values (never values) |
+| \`.bridge/checkpoint.json\` | Signed checkpoint: sequence and hash of the last certificate, and when (also published outside this branch) |
 | \`.bridge/certificates/NNNNNN-<hash12>.json\` | Signed certificates (DSSE envelopes over in-toto statements), hash-chained, one per file |
 | \`.bridge/keys/<keyid>.pub\` | Public keys (base64 Ed25519) that verify the certificates offline |
 | \`.bridge/audit/YYYY-MM.jsonl\` | Append-only audit trail, one JSON object per line |
@@ -63927,7 +64023,8 @@ branch; please do not push to it by hand.
 | \`.bridge/grants/uses.json\` | Times each grant was used |
 | \`.bridge/approvals/pending.json\` | Decisions waiting for a \`/bridge approve <id>\` comment |
 
-Anyone can verify the certificate chain offline: the public keys are in \`.bridge/keys/\`.
+Anyone can verify the certificate chain offline with the public key(s) they pinned
+(\`.bridge/keys/\` lists the signing keys, but a verifier trusts only keys it is given).
 `;
 
 // src/ledger/git-ledger.ts
@@ -64056,6 +64153,7 @@ function emptySnapshot() {
     sync: SyncState.parse({}),
     lastCertificateHash: null,
     certificateCount: 0,
+    checkpoint: null,
     publicKeys: {},
     revokedGrantIds: [],
     grantUses: {},
@@ -64072,6 +64170,7 @@ var GitLedger = class _GitLedger {
     this.delay = opts.delay ?? ((ms) => new Promise((resolve2) => setTimeout(resolve2, ms)));
     this.random = opts.random ?? Math.random;
     this.log = opts.log;
+    this.signer = opts.signer;
     this.cache = opts.cache === false ? null : opts.cache ?? sharedLedgerCache;
     this.cacheKey = (this.cache ?? sharedLedgerCache).key(git, repo, branch);
   }
@@ -64080,6 +64179,7 @@ var GitLedger = class _GitLedger {
   delay;
   random;
   log;
+  signer;
   cache;
   cacheKey;
   // ------------------------------------------------------------------ reading
@@ -64142,14 +64242,24 @@ var GitLedger = class _GitLedger {
     const texts = new Map([...previous?.texts ?? []].filter(([sha, text]) => live.has(sha) && text.length <= INLINE_MAX));
     const at2 = { blobs, texts };
     const keyPaths = [...blobs.keys()].filter((p2) => KEY_FILE.test(p2));
-    const [state, sync2, revokedGrantIds, grantUses, pendingApprovals, keys] = await Promise.all([
+    const [state, sync2, revokedGrantIds, grantUses, pendingApprovals, keys, checkpointText] = await Promise.all([
       this.readJson(at2, LEDGER_PATHS.state, GovernorState, emptyGovernorState()),
       this.readJson(at2, LEDGER_PATHS.sync, SyncState, SyncState.parse({})),
       this.readJson(at2, LEDGER_PATHS.revokedGrants, StringList, []),
       this.readJson(at2, LEDGER_PATHS.grantUses, UseCounts, {}),
       this.readJson(at2, LEDGER_PATHS.pendingApprovals, PendingList, []),
-      Promise.all(keyPaths.map(async (p2) => [KEY_FILE.exec(p2)?.[1] ?? "", (await this.readText(at2, p2) ?? "").trim()]))
+      Promise.all(keyPaths.map(async (p2) => [KEY_FILE.exec(p2)?.[1] ?? "", (await this.readText(at2, p2) ?? "").trim()])),
+      this.readText(at2, LEDGER_PATHS.checkpoint)
     ]);
+    let checkpoint = null;
+    if (checkpointText !== null) {
+      try {
+        const parsed = SignedCheckpoint.safeParse(JSON.parse(checkpointText));
+        checkpoint = parsed.success ? parsed.data : null;
+      } catch {
+        checkpoint = null;
+      }
+    }
     const publicKeys = {};
     for (const [keyid, key] of keys) {
       if (!Base64.test(key)) throw new LedgerCorruptError(`${LEDGER_ROOT}/keys/${keyid}.pub`, this.branch, "not a base64 public key");
@@ -64163,6 +64273,7 @@ var GitLedger = class _GitLedger {
         sync: sync2,
         lastCertificateHash: state.last_certificate_hash,
         certificateCount,
+        checkpoint,
         publicKeys,
         revokedGrantIds,
         grantUses,
@@ -64206,13 +64317,23 @@ var GitLedger = class _GitLedger {
           `certificate ${cert.certificate_hash.slice(0, 12)} does not chain: its previous_certificate_hash is ${link.previous ?? "null"}, but the ledger's last certificate is ${previous ?? "null"} (build certificates inside mutate from the snapshot it is given)`
         );
       }
-      const path7 = certificatePath(snap.certificateCount + i2 + 1, cert.certificate_hash);
+      const sequence = snap.certificateCount + i2 + 1;
+      const declared = link.statement.predicate.sequence;
+      if (declared !== void 0 && declared !== sequence) {
+        throw new LedgerWriteError(`certificate ${cert.certificate_hash.slice(0, 12)} carries sequence ${declared} but would be #${sequence} of the chain`);
+      }
+      const path7 = certificatePath(sequence, cert.certificate_hash);
       if (cur.blobs.has(path7)) throw new LedgerWriteError(`${path7} already exists`);
       files.set(path7, json2(cert));
       previous = cert.certificate_hash;
     });
     next.certificateCount = snap.certificateCount + certs.length;
     next.lastCertificateHash = previous;
+    const checkpoint = await this.nextCheckpoint(cur, certs.length, previous);
+    if (checkpoint) {
+      files.set(LEDGER_PATHS.checkpoint, json2(checkpoint));
+      next.checkpoint = checkpoint;
+    }
     if (write.state !== void 0 || certs.length > 0 || first) {
       const state = parseWith(GovernorState, { ...write.state ?? snap.state, last_certificate_hash: previous }, "ledger write: state");
       files.set(LEDGER_PATHS.state, json2(state));
@@ -64274,6 +64395,44 @@ var GitLedger = class _GitLedger {
       if (cur.blobs.get(path7) === gitBlobSha(content)) files.delete(path7);
     }
     return { files, next };
+  }
+  /**
+   * The checkpoint a write must carry: a new one whenever certificates are added, and once over the
+   * existing chain of a ledger written before checkpoints existed. The writer never builds on a branch
+   * whose checkpoint disagrees with its certificates (a cut tail, a deleted or edited checkpoint):
+   * signing a new checkpoint there would launder the damage.
+   */
+  async nextCheckpoint(cur, added, head) {
+    const snap = cur.snapshot;
+    const present = cur.blobs.has(LEDGER_PATHS.checkpoint);
+    const cp = snap.checkpoint;
+    if (present && !cp) throw new LedgerCorruptError(LEDGER_PATHS.checkpoint, this.branch, "not a signed checkpoint; refusing to add to a ledger whose head cannot be checked");
+    if (cp && (cp.checkpoint.sequence !== snap.certificateCount || cp.checkpoint.head !== snap.lastCertificateHash)) {
+      throw new LedgerCorruptError(
+        LEDGER_PATHS.checkpoint,
+        this.branch,
+        `the checkpoint says the chain has ${cp.checkpoint.sequence} certificate(s) ending at ${cp.checkpoint.head?.slice(0, 12) ?? "null"}, the branch has ${snap.certificateCount} ending at ${snap.lastCertificateHash?.slice(0, 12) ?? "null"}: the branch was cut or edited; run \`living-bridge verify\` and restore it before Living Bridge writes again`
+      );
+    }
+    if (added === 0 && cp) return null;
+    if (!this.signer) {
+      if (added > 0) throw new LedgerWriteError("this ledger has no signer for checkpoints: it cannot add certificates");
+      return null;
+    }
+    if (!cp && snap.certificateCount > 0 && await this.lastCertificateIsSequenced(cur)) {
+      throw new LedgerCorruptError(LEDGER_PATHS.checkpoint, this.branch, "the checkpoint was deleted (the certificates carry sequence numbers); refusing to add to the ledger until it is restored");
+    }
+    return signCheckpoint({ repository: repoFullName(this.repo), sequence: snap.certificateCount + added, head, time: this.now().toISOString() }, this.signer);
+  }
+  async lastCertificateIsSequenced(cur) {
+    const path7 = [...cur.blobs.keys()].filter((p2) => CERTIFICATE_FILE.test(p2)).sort().at(-1);
+    const text = path7 ? await this.readText(cur, path7) : null;
+    if (text === null) return false;
+    try {
+      return decodeLink(this.parseJson(Certificate, text, path7)).statement.predicate.sequence !== void 0;
+    } catch {
+      return false;
+    }
   }
   async commit(message, mutate) {
     let speculative = this.maxAttempts > 1 ? this.cache?.get(this.cacheKey) : void 0;
@@ -64407,14 +64566,59 @@ async function loadSigner(env) {
     throw new ConfigurationError("TRUTH_SIGNING_KEY is not a base64 Ed25519 seed (32 bytes) or secret key (64 bytes)");
   }
 }
-var NEVER_A_SOURCE = /^(WEBHOOK_SECRET|PRIVATE_KEY|PRIVATE_KEY_PATH|APP_ID|TRUTH_SIGNING_KEY|TRUTH_SIGNING_KEY_FILE|AUTONOMY_API_TOKEN|REDIS_URL|LIVING_BRIDGE_TOKEN|GITHUB_TOKEN|GH_TOKEN|ACTIONS_RUNTIME_\w*|ACTIONS_ID_TOKEN_\w*|ACTIONS_CACHE_\w*|ACTIONS_RESULTS_\w*|INPUT_\w*)$/;
-function sourceEnv(env) {
-  const allow = (env.LIVING_BRIDGE_FROM_ENV_ALLOW ?? "").split(",").map((s2) => s2.trim()).filter(Boolean);
-  const allowed = (name) => allow.length === 0 || allow.some((a2) => a2.endsWith("*") ? name.startsWith(a2.slice(0, -1)) : name === a2);
+var NEVER_A_SOURCE = new RegExp(
+  "^(" + [
+    // Living Bridge
+    "TRUTH_SIGNING_KEY\\w*",
+    "AUTONOMY_\\w*",
+    "LIVING_BRIDGE_\\w*",
+    // Probot / the GitHub App
+    "APP_ID",
+    "PRIVATE_KEY\\w*",
+    "WEBHOOK_SECRET",
+    "WEBHOOK_PROXY_URL",
+    "GITHUB_CLIENT_ID",
+    "GITHUB_CLIENT_SECRET",
+    "CLIENT_SECRET",
+    "SENTRY_DSN",
+    "GHE_HOST",
+    // octokit, gh and the runner's GITHUB_* (GITHUB_TOKEN among them)
+    "GITHUB_\\w*",
+    "GH_\\w*",
+    // BullMQ / ioredis
+    "REDIS\\w*",
+    "REDISCLI_AUTH",
+    // the Actions runner
+    "ACTIONS_\\w*",
+    "INPUT_\\w*",
+    "RUNNER_\\w*",
+    "NODE_AUTH_TOKEN"
+  ].join("|") + ")$"
+);
+function ownCredentialRefusal(name) {
+  return NEVER_A_SOURCE.test(name) ? `from_env ${name} is refused: it is one of the credentials or settings of Living Bridge, Probot, octokit, Redis or the Actions runner, which are never a source` : null;
+}
+function fromEnvPolicy(env, repository) {
+  let rules;
+  try {
+    rules = parseFromEnvAllow(env[FROM_ENV_ALLOW_VARIABLE]);
+  } catch (err) {
+    if (err instanceof SettingError) throw new ConfigurationError(err.message);
+    throw err;
+  }
+  return (name) => ownCredentialRefusal(name) ?? fromEnvRefusal(rules, name, repository);
+}
+function sourceEnv(env, repository = null) {
+  const refusal = fromEnvPolicy(env, repository);
   const out = {};
-  for (const [name, value] of Object.entries(env)) {
-    if (NEVER_A_SOURCE.test(name)) continue;
-    if (name === "LIVING_BRIDGE_GRANT_KEYS" || name === "PUBLIC_API_BASE" || allowed(name)) out[name] = value;
+  for (const [name, value] of Object.entries(env)) if (refusal(name) === null) out[name] = value;
+  return out;
+}
+function trustedGrantKeys(env) {
+  const out = {};
+  for (const pair of (env.LIVING_BRIDGE_GRANT_KEYS ?? "").split(",").map((s2) => s2.trim()).filter(Boolean)) {
+    const i2 = pair.indexOf("=");
+    if (i2 > 0) out[pair.slice(0, i2)] = pair.slice(i2 + 1);
   }
   return out;
 }
@@ -64424,11 +64628,13 @@ function buildContext(opts) {
   const github = new GitHubAdapter(octokit);
   return {
     github,
-    ledgerFor: opts.ledgerFor ?? ((repo, branch) => createGitLedger(github, repo, branch)),
+    ledgerFor: opts.ledgerFor ?? ((repo, branch) => createGitLedger(github, repo, branch, { signer: opts.signer })),
     signer: opts.signer,
     now: opts.now ?? (() => /* @__PURE__ */ new Date()),
     randomBytes: opts.random ?? ((n2) => new Uint8Array(randomBytes(n2))),
-    env: sourceEnv(opts.env),
+    env: sourceEnv(opts.env, opts.repository ?? null),
+    fromEnvRefusal: fromEnvPolicy(opts.env, opts.repository ?? null),
+    grantKeys: trustedGrantKeys(opts.env),
     log: opts.log,
     door: opts.door,
     publicApiBase: opts.env.PUBLIC_API_BASE,
@@ -64594,6 +64800,70 @@ function inWindow(stored, cutoffIso, cutoffMs, upperIso, upperMs) {
   return ms > cutoffMs && ms <= upperMs;
 }
 
+// src/core/governor/log-index.ts
+var push = (map2, key, ms) => {
+  const list = map2.get(key);
+  if (list) list.push(ms);
+  else map2.set(key, [ms]);
+};
+function buildIndex(log) {
+  const byRepository = /* @__PURE__ */ new Map();
+  const latestByKey = /* @__PURE__ */ new Map();
+  const successesByFingerprint = /* @__PURE__ */ new Map();
+  for (const rec of log) {
+    if (rec.action === "ESCALATE" || rec.action === "NOOP") continue;
+    const ms = toMs(rec.at);
+    if (Number.isNaN(ms)) continue;
+    const bar = rec.cooldown_key.indexOf("|");
+    if (bar >= 0) push(byRepository, rec.cooldown_key.slice(0, bar), ms);
+    const key = `${rec.action}\0${rec.cooldown_key}`;
+    const prev = latestByKey.get(key);
+    if (prev === void 0 || ms > prev) latestByKey.set(key, ms);
+    if (rec.outcome === "success") push(successesByFingerprint, rec.incident_fingerprint, ms);
+  }
+  const ascending = (a2, b2) => a2 - b2;
+  for (const list of byRepository.values()) list.sort(ascending);
+  for (const list of successesByFingerprint.values()) list.sort(ascending);
+  return { byRepository, latestByKey, successesByFingerprint, length: log.length };
+}
+function upperBound(sorted, ms) {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = lo + hi >>> 1;
+    if (sorted[mid] <= ms) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+function countIn(sorted, from, to, openFrom) {
+  if (!sorted || sorted.length === 0) return 0;
+  const start = openFrom ? upperBound(sorted, from) : upperBound(sorted, from - 1);
+  return Math.max(0, upperBound(sorted, to) - start);
+}
+var seen = /* @__PURE__ */ new WeakMap();
+function indexFor(log) {
+  const known = seen.get(log);
+  if (known !== void 0 && known !== "scanned-once" && known.length === log.length) return known;
+  if (known === void 0) {
+    seen.set(log, "scanned-once");
+    return null;
+  }
+  const index = buildIndex(log);
+  seen.set(log, index);
+  return index;
+}
+var indexable = (repository) => !repository.includes("|");
+function scanFromIndex(log, repository, fingerprint2, leads, keys, nowMs) {
+  if (!indexable(repository)) return null;
+  const index = indexFor(log);
+  if (!index) return null;
+  const recentActions = countIn(index.byRepository.get(repository), nowMs - RATE_WINDOW_MS, nowMs, true);
+  const lastByCandidate = leads.map((lead, j2) => index.latestByKey.get(`${lead}\0${keys[j2] ?? ""}`) ?? null);
+  const unstickedSuccesses = countIn(index.successesByFingerprint.get(fingerprint2), nowMs - RECURRENCE_WINDOW_MS, nowMs, false);
+  return { recentActions, lastByCandidate, unstickedSuccesses };
+}
+
 // src/core/governor/decide.ts
 var BALANCED_EXECUTES = /* @__PURE__ */ new Set(["RERUN", "SYNC_AND_CERTIFY", "ESCALATE"]);
 var isLimited = (a2) => a2 !== "ESCALATE" && a2 !== "NOOP";
@@ -64727,7 +64997,7 @@ function decide(input2) {
   const leads = menu.lists.map((l2) => l2[0] ?? "NOOP");
   const keys = leads.map((a2) => cooldownKey(repository, environment, incident.kind, a2));
   const escalateKey = cooldownKey(repository, environment, incident.kind, "ESCALATE");
-  const scan = scanLog(state, repository, incident, leads, keys, nowMs, nowIso);
+  const scan = scanFromIndex(state.actions, repository, incident.fingerprint, leads, keys, nowMs) ?? scanLog(state, repository, incident, leads, keys, nowMs, nowIso);
   let probe = false;
   const esc2 = state.escalations[tKey];
   if (esc2) {
@@ -65677,11 +65947,13 @@ var environmentOf = (scope) => scope.startsWith("environment:") ? scope.slice("e
 // src/core/env-plan/plan.ts
 var fingerprintKey = (scope, name) => `${scope}/${name.toUpperCase()}`;
 var bridgeKey = (kind, scope, name) => `${kind}:${scope}/${kind === "environment" ? name : name.toUpperCase()}`;
-function resolveFromEnv(env) {
+function resolveFromEnv(env, refusal = () => null) {
   return (source) => {
     if (typeof source === "string") return { value: source };
     if ("value" in source) return { value: source.value };
     const name = "from_env" in source ? source.from_env : source.env;
+    const refused = refusal(name);
+    if (refused) return { error: refused };
     const value = env[name];
     return value === void 0 || value === "" ? { error: `$${name} is not set` } : { value };
   };
@@ -67397,8 +67669,8 @@ async function executeSync(port, plan, opts) {
   const count = (s2) => results.filter((r2) => r2.status === s2).length;
   return { results, applied: count("applied"), failed: count("failed"), skipped: count("skipped"), writeAttempts, waitedMs: pacer.waitedMs, dryRun: opts.dryRun };
 }
-function syncValueResolver(env, randomBytes3) {
-  const fromEnv = resolveFromEnv(env);
+function syncValueResolver(env, randomBytes3, refusal) {
+  const fromEnv = resolveFromEnv(env, refusal);
   return (item) => {
     const source = item.source;
     if (source === void 0) return { error: `no declared source for ${item.kind} ${item.name}` };
@@ -67537,7 +67809,7 @@ async function sync(ctx, opts) {
     actual: audit.actual,
     sync: syncState,
     fingerprintOf,
-    resolveVariable: resolveFromEnv(ctx.env),
+    resolveVariable: resolveFromEnv(ctx.env, ctx.fromEnvRefusal),
     ...scopeFilter ? { scopeFilter } : {},
     ...opts.names ? { names: opts.names } : {}
   });
@@ -67555,7 +67827,7 @@ async function sync(ctx, opts) {
     pace: opts.pace ?? DEFAULT_PACE,
     sleep: opts.sleep ?? ((ms) => new Promise((r2) => setTimeout(r2, ms))),
     now: () => ctx.now().getTime(),
-    values: syncValueResolver(ctx.env, ctx.randomBytes),
+    values: syncValueResolver(ctx.env, ctx.randomBytes, ctx.fromEnvRefusal),
     fingerprintOf
   });
   requests.writes = report.writeAttempts;
@@ -67636,6 +67908,7 @@ async function sync(ctx, opts) {
           policy_version: snap.state.policy.version,
           changes,
           previous_certificate_hash: snap.lastCertificateHash,
+          sequence: snap.certificateCount + 1,
           certificate_type: "sync",
           decision: { dry_run: false, confirm_prune: opts.confirmPrune, ref, scopes: plan.scopes }
         },
@@ -67833,6 +68106,7 @@ async function learnFromRun(ctx, repo, repository, run2, config2, incidentFinger
           policy_version: learned.state.policy.version,
           changes: [],
           previous_certificate_hash: snap.lastCertificateHash,
+          sequence: snap.certificateCount + 1,
           certificate_type: "outcome",
           judges_certificate_hash: learned.judged.certificate_hash,
           outcome: run2.conclusion,
@@ -67869,7 +68143,7 @@ async function grantAllows(ctx, snapshot, grantsText, repository, environment, d
     ctx.log.warn({ err: safeMessage(err) }, "the ledger grants file is unreadable; no grant applies");
     return { allowed: false, reason: `unreadable grants file: ${safeMessage(err)}`, grantId: null };
   }
-  const trustedKeys = { [ctx.signer.keyid]: ctx.signer.publicKey, ...trustedGrantKeys(ctx.env) };
+  const trustedKeys = { [ctx.signer.keyid]: ctx.signer.publicKey, ...ctx.grantKeys };
   let grantId = null;
   const needsGrant = (step) => step !== "NOOP" && (opts.everyStep || !(decision.suggested_because === "level" && decision.autonomy_level === "balanced" && step !== decision.action && BALANCED_EXECUTES2.has(step)));
   for (const step of decision.steps.filter(needsGrant)) {
@@ -67890,14 +68164,6 @@ async function grantAllows(ctx, snapshot, grantsText, repository, environment, d
   }
   return { allowed: true, reason: `pre-authorized by grant ${grantId}`, grantId };
 }
-function trustedGrantKeys(env) {
-  const out = {};
-  for (const pair of (env.LIVING_BRIDGE_GRANT_KEYS ?? "").split(",").map((s2) => s2.trim()).filter(Boolean)) {
-    const i2 = pair.indexOf("=");
-    if (i2 > 0) out[pair.slice(0, i2)] = pair.slice(i2 + 1);
-  }
-  return out;
-}
 async function runStep(step, s2) {
   const { ctx, repo, incident, decision, run: run2 } = s2;
   switch (step) {
@@ -67910,6 +68176,8 @@ async function runStep(step, s2) {
       if (!declared) {
         return { action: step, ok: false, changes: [], notes: [], error: `no source is declared for ${name} (in .github/autonomy.yml or .github/environment.json)` };
       }
+      const refused = declared.source.source === "from_env" ? ctx.fromEnvRefusal(declared.source.env) : null;
+      if (refused) return { action: step, ok: false, changes: [], notes: [], error: refused };
       return executeCreateSecret(ctx.github, {
         repo,
         scope: declared.scope,
@@ -67971,6 +68239,7 @@ function escalationInstruction(incident, s2) {
         const declared = secretSourceFor(name, s2.environment, s2.config, s2.envFile);
         if (!declared) return missingSourceMessage(name);
         if (declared.source.source === "external") return `${name} is declared \`source: external\`: Living Bridge never writes it. Set ${name} by hand and re-run the workflow.`;
+        if (declared.source.source === "from_env" && s2.ctx.fromEnvRefusal(declared.source.env)) return `${name} is declared \`from_env: ${declared.source.env}\`, which the operator has not allowed: ${s2.ctx.fromEnvRefusal(declared.source.env)}. Or set ${name} by hand, then re-run the workflow.`;
         if (declared.source.source === "from_env") return `${name} is declared \`from_env: ${declared.source.env}\`: set ${declared.source.env} in the Living Bridge environment (App host or Action step), or set ${name} by hand, then re-run the workflow.`;
         return `Set ${name} and re-run the workflow.`;
       }
@@ -68146,6 +68415,7 @@ async function executeDecision(ctx, a2) {
         policy_version: decision.policy_version,
         changes,
         previous_certificate_hash: snap.lastCertificateHash,
+        sequence: snap.certificateCount + 1,
         certificate_type: "action",
         decision: {
           verdict: decision.verdict,
@@ -68604,6 +68874,7 @@ async function run() {
       signer: signer.signer,
       env: healerEnv(process.env),
       door: "action",
+      repository: inputs.repository,
       log
     });
     if (inputs.mode === "heal") outcome = await runHeal(ctx, inputs, sections);

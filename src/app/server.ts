@@ -71,7 +71,7 @@ export async function startApp(env: Record<string, string | undefined> = process
   const contextFor = async (repo: RepoRef, door: Door, installationId?: number, bindings: Record<string, unknown> = {}): Promise<PipelineContext> => {
     const id = installationId ?? (await findInstallation(probot, repo));
     const octokit = observability.instrument(await probot.auth(id));
-    const ctx = buildContext({ octokit: octokit as never, signer, env, door, log: log.child({ ...bindings, repository: `${repo.owner}/${repo.repo}` }) });
+    const ctx = buildContext({ octokit: octokit as never, signer, env, door, repository: `${repo.owner}/${repo.repo}`, log: log.child({ ...bindings, repository: `${repo.owner}/${repo.repo}` }) });
     return { ...ctx, observer: observability.observer };
   };
 

@@ -53,7 +53,7 @@ export const NO_TOKEN = 'no GitHub token: set LIVING_BRIDGE_TOKEN (an App instal
  * `verify`, `status`, `grant list`) pass `signing: 'optional'`: without a key they get a throwaway one,
  * since nothing they do is written or kept.
  */
-export async function contextFrom(rt: CliRuntime, opts: { signing?: 'required' | 'optional'; door?: Door } = {}): Promise<PipelineContext> {
+export async function contextFrom(rt: CliRuntime, opts: { signing?: 'required' | 'optional'; door?: Door; repository?: string } = {}): Promise<PipelineContext> {
   const { io, program } = rt;
   const token = tokenFrom(io.env);
   if (!token) throw new ConfigurationError(NO_TOKEN);
@@ -64,7 +64,7 @@ export async function contextFrom(rt: CliRuntime, opts: { signing?: 'required' |
   // Logs go to stderr: stdout is the command's output (and must stay parseable with --json).
   const log = createLogger('living-bridge-cli', io.env.LOG_LEVEL ?? 'warn', { fd: 2 });
   const global = program.opts<{ apiUrl?: string }>();
-  return buildContext({ token, baseUrl: global.apiUrl ?? io.env.GITHUB_API_URL, signer, env: io.env, door: opts.door ?? 'cli', log });
+  return buildContext({ token, baseUrl: global.apiUrl ?? io.env.GITHUB_API_URL, signer, env: io.env, door: opts.door ?? 'cli', repository: opts.repository, log });
 }
 
 /** Prints a command's result: pretty JSON with --json, the human text otherwise. */

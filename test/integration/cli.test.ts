@@ -31,6 +31,7 @@ async function cli(argv: string[], env: Record<string, string | undefined> = {})
       LIVING_BRIDGE_TOKEN: SANDBOX_ADMIN_TOKEN,
       TRUTH_SIGNING_KEY: signingKey,
       DEPLOY_TOKEN_SOURCE: SCENARIO_VALUES.DEPLOY_TOKEN,
+      LIVING_BRIDGE_FROM_ENV_ALLOW: 'DEPLOY_TOKEN_SOURCE',
       LIVING_BRIDGE_CLIENT_PACING: 'off',
       LOG_LEVEL: 'silent',
       USER: 'tester',

@@ -233,6 +233,31 @@ describe('Governor properties', () => {
     );
   });
 
+  it('a log decided on again (answered by its index) gives the same decisions as a fresh scan', () => {
+    // Stored timestamps in other spellings (offsets, no milliseconds, garbage) must index like the scan reads them.
+    const respell = (at: string, how: number): string =>
+      how === 1 ? at.replace('.000Z', 'Z') : how === 2 ? new Date(Date.parse(at) + HOUR).toISOString().replace('Z', '+01:00') : how === 3 ? 'not a time' : at;
+    fc.assert(
+      fc.property(inputArb, fc.array(incidentArb(), { minLength: 1, maxLength: 4 }), fc.array(fc.nat(5), { maxLength: 40 }), fc.array(fc.integer({ min: -3, max: 14 }), { maxLength: 40 }), (input, more, spellings, steps) => {
+        // Half the records moved around `now` (10-minute steps), where window edges and cooldowns bite.
+        const near = (at: string, i: number): string => (i % 2 ? at : new Date(input.now.getTime() - (steps[i] ?? 0) * 10 * MIN).toISOString());
+        // A third keyed like this incident, so cooldown keys repeat and "latest" matters.
+        const env = input.environment ?? input.incident.environment;
+        const keyed = (a: ActionRecord, i: number): ActionRecord =>
+          i % 3 ? a : { ...a, incident_kind: input.incident.kind, cooldown_key: cooldownKey(REPO, env, input.incident.kind, a.action) };
+        const actions = input.state.actions.map((a, i) => ({ ...keyed(a, i), at: respell(near(a.at, i), spellings[i] ?? 0) }));
+        const state = { ...input.state, actions };
+        decide({ ...input, state }); // first decision on this log: a scan
+        for (const incident of [input.incident, ...more]) {
+          const indexed = decide({ ...input, state, incident });
+          const scanned = decide({ ...input, state: { ...state, actions: [...actions] }, incident });
+          expect(indexed).toEqual(scanned);
+        }
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
   it('recordAction and recordOutcome never mutate their input', () => {
     fc.assert(
       fc.property(inputArb, fc.constantFrom('success' as const, 'failure' as const, 'neutral' as const), (input, conclusion) => {

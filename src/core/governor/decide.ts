@@ -15,6 +15,7 @@ import {
   type CooldownInfo,
   type PredictionDetail,
 } from './scoring.js';
+import { scanFromIndex, type LogScan } from './log-index.js';
 import { inWindow, isLater, iso, isoHourBefore, toMs } from './time.js';
 
 export interface DecideInput {
@@ -50,20 +51,11 @@ const f2 = (n: number): string => n.toFixed(2);
 const f4 = (n: number): string => String(Math.round(n * 10_000) / 10_000);
 const minutes = (ms: number): string => f4(ms / 60_000);
 
-/** What the state's action log says about this decision, in one pass. */
-interface LogScan {
-  /** Rate-limited actions of this repository in (now − 1 h, now]. */
-  recentActions: number;
-  /** Latest time (ms) each candidate's cooldown key was acted on, by candidate index; null: never. */
-  lastByCandidate: (number | null)[];
-  /** Successful heals of this fingerprint within the recurrence window: each one did not stick. */
-  unstickedSuccesses: number;
-}
-
 /**
  * One pass over the action log, cheapest tests first (this loop is most of decide()'s cost):
  * canonical timestamps are compared as strings, and only the few winners are parsed.
- * The log is not assumed to be sorted.
+ * The log is not assumed to be sorted. A log decided on more than once is answered by its index
+ * (log-index.ts) instead.
  */
 function scanLog(
   state: GovernorState,
@@ -286,7 +278,9 @@ export function decide(input: DecideInput): Decision {
   const leads = menu.lists.map((l) => l[0] ?? 'NOOP');
   const keys = leads.map((a) => cooldownKey(repository, environment, incident.kind, a));
   const escalateKey = cooldownKey(repository, environment, incident.kind, 'ESCALATE');
-  const scan = scanLog(state, repository, incident, leads, keys, nowMs, nowIso);
+  const scan =
+    scanFromIndex(state.actions, repository, incident.fingerprint, leads, keys, nowMs) ??
+    scanLog(state, repository, incident, leads, keys, nowMs, nowIso);
 
   // (2) The circuit of this target. Open (escalated): wait out the cool-off, then one probe.
   // Closed: too many failed outcomes or a failure that keeps coming back → escalate.
