@@ -11,11 +11,11 @@ const MAX_RETRIES = 2;
  * of writes (one per second, GitHub's guidance) can be switched off with
  * LIVING_BRIDGE_CLIENT_PACING=off — for the sandbox only, where it just makes drills slow.
  */
-export function livingBridgeProbotOctokit(pacing: boolean): typeof ProbotOctokit {
+export function livingBridgeProbotOctokit(pacing: boolean, log?: Logger): typeof ProbotOctokit {
   return ProbotOctokit.defaults((instanceOptions: { throttle?: ThrottleOptions; log?: Logger; [k: string]: unknown }) => ({
     ...instanceOptions,
-    // Probot hands its pino logger in; 304s and 404s are answers, not errors (octokitLog).
-    ...(instanceOptions.log ? { log: octokitLog(instanceOptions.log) } : {}),
+    // Messages only, into the App's logger; 304s and 404s are answers, not errors (octokitLog).
+    ...(log ?? instanceOptions.log ? { log: octokitLog(log ?? instanceOptions.log) } : {}),
     throttle: {
       ...instanceOptions.throttle,
       enabled: pacing && instanceOptions.throttle?.enabled !== false,

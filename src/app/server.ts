@@ -43,11 +43,13 @@ const publicResult = (r: HealResult): NonNullable<JobRecord['result']> => ({
 export async function startApp(env: Record<string, string | undefined> = process.env, opts: { log?: Logger } = {}): Promise<RunningApp> {
   const settings = readAppSettings(env);
   const signer = await loadSigner(env);
-  const log = opts.log ?? createAppLogger(env);
+  const root = opts.log ?? createAppLogger(env);
+  const log = opts.log ?? root.child({ name: 'living-bridge' });
   const pacing = settings.clientPacing;
   const probot = createProbot({
     env: { ...env, LOG_LEVEL: env.LOG_LEVEL ?? 'warn' } as NodeJS.ProcessEnv,
-    overrides: { Octokit: livingBridgeProbotOctokit(pacing) },
+    // One logger for everything the process prints (JSON lines unless LOG_FORMAT=pretty).
+    overrides: { Octokit: livingBridgeProbotOctokit(pacing, log.child({ component: 'github' })), log: root },
   });
   const intake = await createIntake(env, log);
   const jobs = new Map<string, JobRecord>();

@@ -35,7 +35,7 @@ beforeAll(async () => {
   await new Promise<void>((r) => subscriber.listen(0, '127.0.0.1', () => r()));
   const hookUrl = `http://127.0.0.1:${(subscriber.address() as { port: number }).port}/hooks/living-bridge`;
   sandbox = await startSandboxProcess();
-  app = await startAppProcess(sandbox.url, { DEPLOY_TOKEN: SCENARIO_VALUES.DEPLOY_TOKEN, LIVING_BRIDGE_EVENT_URLS: hookUrl, LIVING_BRIDGE_EVENT_SECRET: EVENT_SECRET, LOG_LEVEL: 'debug' });
+  app = await startAppProcess(sandbox.url, { DEPLOY_TOKEN: SCENARIO_VALUES.DEPLOY_TOKEN, LIVING_BRIDGE_FROM_ENV_ALLOW: 'DEPLOY_TOKEN', LIVING_BRIDGE_EVENT_URLS: hookUrl, LIVING_BRIDGE_EVENT_SECRET: EVENT_SECRET, LOG_LEVEL: 'debug' });
   await sandboxControl(sandbox.url, 'POST', '/_sandbox/webhook', { url: `${app.url}/api/github/webhooks`, secret: app.webhookSecret, auto: true });
 });
 
