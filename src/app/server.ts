@@ -14,6 +14,7 @@ import { heal, safeMessage } from '../pipeline/heal.js';
 import { verifyLedger } from '../pipeline/verify.js';
 import { readAppSettings, type AppSettings } from './config.js';
 import { HttpError, bearerMatches, readBody, sendJson } from './http.js';
+import { requestPolicyFrom } from '../github/request-policy.js';
 import { livingBridgeProbotOctokit } from './octokit.js';
 import { createObservability } from './observability.js';
 import { createAppLogger } from './logger.js';
@@ -45,11 +46,11 @@ export async function startApp(env: Record<string, string | undefined> = process
   const signer = await loadSigner(env);
   const root = opts.log ?? createAppLogger(env);
   const log = opts.log ?? root.child({ name: 'living-bridge' });
-  const pacing = settings.clientPacing;
+  const policy = requestPolicyFrom(env, settings.clientPacing);
   const probot = createProbot({
     env: { ...env, LOG_LEVEL: env.LOG_LEVEL ?? 'warn' } as NodeJS.ProcessEnv,
     // One logger for everything the process prints (JSON lines unless LOG_FORMAT=pretty).
-    overrides: { Octokit: livingBridgeProbotOctokit(pacing, log.child({ component: 'github' })), log: root },
+    overrides: { Octokit: livingBridgeProbotOctokit(policy, log.child({ component: 'github' })), log: root },
   });
   const intake = await createIntake(env, log);
   const jobs = new Map<string, JobRecord>();
