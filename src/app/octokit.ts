@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import { ProbotOctokit } from 'probot';
-import type { Logger } from 'pino';
 import { octokitLog } from '../github/octokit.js';
 import { MAX_RATE_LIMIT_RETRIES, timedFetch, unpacedGroups, type RequestPolicy } from '../github/request-policy.js';
 
