@@ -75281,7 +75281,7 @@ function trustedGrantKeys(env) {
 }
 function buildContext(opts) {
   const { pacing, timeoutMs } = requestPolicyFrom(opts.env, envFlag(opts.env, "LIVING_BRIDGE_CLIENT_PACING", true));
-  const octokit = opts.octokit ?? createOctokit({ auth: opts.token, baseUrl: opts.baseUrl, log: opts.log, pacing, timeoutMs });
+  const octokit = opts.octokit ?? createOctokit({ auth: opts.token, baseUrl: opts.baseUrl, log: opts.log, pacing, timeoutMs, ...opts.retry ? { retry: opts.retry } : {} });
   const github = new GitHubAdapter(octokit);
   return {
     github,

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { HealJob } from '../../src/core/schemas/index.js';
-import { IntakeUnavailableError, RedisIntake, type RedisIntakeOptions } from '../../src/intake/index.js';
+import { IntakeUnavailableError, RedisIntake, type RedisIntakeOptions } from '../../src/intake/redis.js';
 import { sendWebhook, startAppProcess, startSandboxProcess, type ManagedProcess } from '../../src/demo/processes.js';
 import { healJob, overlapping, sleep, type Interval } from '../support/heal-jobs.js';
 
@@ -205,7 +205,8 @@ describeRedis('RedisIntake against a real Redis', () => {
     const intake = replica(q, { orphanAfterMs: 0 });
     const job = healJob({ repo: 'acme/web', run: 9 });
     // What a submit leaves behind when Redis dies between the claim and the add.
-    const { bullJobIdOf, dedupeKeyOf } = await import('../../src/intake/index.js');
+    const { bullJobIdOf } = await import('../../src/intake/redis.js');
+    const { dedupeKeyOf } = await import('../../src/intake/index.js');
     const marker = `${bullJobIdOf(dedupeKeyOf(job))}|${Date.now() - 60_000}`;
     await admin.set(`${PREFIX}:${q}:seen:delivery:${job.delivery_id}`, marker);
     await admin.set(`${PREFIX}:${q}:seen:run:${dedupeKeyOf(job)}`, marker);
