@@ -1,9 +1,18 @@
+import { readFileSync } from 'node:fs';
+import { ApiTokens, SchemaError, parseWith, type ApiToken } from '../core/schemas/index.js';
 import { ConfigurationError, envFlag } from '../pipeline/build-context.js';
+
+/** The name AUTONOMY_API_TOKEN acts under in the audit trail: the all-scope token kept for compatibility. */
+export const LEGACY_TOKEN_NAME = 'AUTONOMY_API_TOKEN';
 
 export interface AppSettings {
   appId: string;
   webhookSecret: string;
-  apiToken: string | null;
+  /**
+   * Tokens of the /api/autonomy/* endpoints, each with the repositories it may act on: the entries of
+   * LIVING_BRIDGE_API_TOKENS (or _FILE), plus AUTONOMY_API_TOKEN as an all-scope token.
+   */
+  apiTokens: ApiToken[];
   port: number;
   host: string;
   concurrency: number;
@@ -26,6 +35,8 @@ export function readAppSettings(env: Record<string, string | undefined>): AppSet
   if (!env.PRIVATE_KEY && !env.PRIVATE_KEY_PATH) problems.push('PRIVATE_KEY (or PRIVATE_KEY_PATH) is not set to the GitHub App\'s private key');
   const apiToken = env.AUTONOMY_API_TOKEN?.trim() || null;
   if (apiToken !== null && apiToken.length < 16) problems.push('AUTONOMY_API_TOKEN must be at least 16 characters');
+  const apiTokens = readApiTokens(env, problems);
+  if (apiToken !== null && apiToken.length >= 16) apiTokens.push({ name: LEGACY_TOKEN_NAME, token: apiToken, scopes: ['*'] });
   const port = Number(env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`PORT ${env.PORT} is not a port number`);
   const concurrency = Number(env.LIVING_BRIDGE_CONCURRENCY ?? 2);
@@ -44,11 +55,42 @@ export function readAppSettings(env: Record<string, string | undefined>): AppSet
   return {
     appId: env.APP_ID!,
     webhookSecret,
-    apiToken,
+    apiTokens,
     port,
     host: env.HOST ?? '127.0.0.1',
     concurrency,
     autonomyEnabled,
     clientPacing,
   };
+}
+
+/** LIVING_BRIDGE_API_TOKENS (JSON) or LIVING_BRIDGE_API_TOKENS_FILE (a JSON file): scoped API tokens. */
+function readApiTokens(env: Record<string, string | undefined>, problems: string[]): ApiToken[] {
+  let text = env.LIVING_BRIDGE_API_TOKENS?.trim();
+  let source = 'LIVING_BRIDGE_API_TOKENS';
+  if (!text && env.LIVING_BRIDGE_API_TOKENS_FILE) {
+    source = `LIVING_BRIDGE_API_TOKENS_FILE ${env.LIVING_BRIDGE_API_TOKENS_FILE}`;
+    try {
+      text = readFileSync(env.LIVING_BRIDGE_API_TOKENS_FILE, 'utf8');
+    } catch {
+      problems.push(`${source} cannot be read`);
+      return [];
+    }
+  }
+  if (!text) return [];
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    // Never echo the text: it may hold tokens.
+    problems.push(`${source} is not JSON (expected [{"name": …, "token_sha256": …, "scopes": ["owner/name"]}])`);
+    return [];
+  }
+  try {
+    return parseWith(ApiTokens, data, source);
+  } catch (err) {
+    if (err instanceof SchemaError) problems.push(...err.issues.map((i) => `${source}: ${i.path}: ${i.message}`));
+    else throw err;
+    return [];
+  }
 }
