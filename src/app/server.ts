@@ -12,6 +12,7 @@ import { heal, safeMessage } from '../pipeline/heal.js';
 import { readAppSettings, type AppSettings } from './config.js';
 import { createApiDoor, type JobRecord } from './api.js';
 import { HttpError, readBody, sendJson } from './http.js';
+import { requestPolicyFrom } from '../github/request-policy.js';
 import { livingBridgeProbotOctokit } from './octokit.js';
 import { createObservability } from './observability.js';
 import { VERSION } from '../version.js';
@@ -40,10 +41,10 @@ export async function startApp(env: Record<string, string | undefined> = process
   const settings = readAppSettings(env);
   const signer = await loadSigner(env);
   const log = opts.log ?? createLogger('living-bridge', env.LOG_LEVEL ?? 'info');
-  const pacing = settings.clientPacing;
+  const policy = requestPolicyFrom(env, settings.clientPacing);
   const probot = createProbot({
     env: { ...env, LOG_LEVEL: env.LOG_LEVEL ?? 'warn' } as NodeJS.ProcessEnv,
-    overrides: { Octokit: livingBridgeProbotOctokit(pacing) },
+    overrides: { Octokit: livingBridgeProbotOctokit(policy) },
   });
   const intake = await createIntake(env, log);
   const jobs = new Map<string, JobRecord>();

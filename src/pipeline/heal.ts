@@ -230,6 +230,7 @@ async function runStep(step: Decision['action'], s: StepContext): Promise<StepRe
         template: declared.template,
         variables,
         baseBranch: await ctx.github.getDefaultBranch(repo),
+        ...(declared.schema ? { schema: declared.schema } : {}),
       });
     }
     case 'RERUN': {
