@@ -73839,6 +73839,16 @@ function requestPolicyFrom(env, pacing) {
 
 // src/github/octokit.ts
 var LivingBridgeOctokit = Octokit2.plugin(throttling, retry);
+var EXPECTED_ANSWER = / - (304|404) with id /;
+function octokitLog(log) {
+  const text = (m2, msg) => typeof m2 === "string" ? m2 : msg ?? "";
+  return {
+    debug: (m2, msg) => log?.debug(text(m2, msg)),
+    info: (m2, msg) => log?.debug(text(m2, msg)),
+    warn: (m2, msg) => log?.warn(text(m2, msg)),
+    error: (m2, msg) => EXPECTED_ANSWER.test(text(m2, msg)) ? log?.debug(text(m2, msg)) : log?.error(text(m2, msg))
+  };
+}
 function createOctokit(opts = {}) {
   const log = opts.log;
   const tuning = typeof opts.throttle === "object" ? opts.throttle : {};
@@ -73852,13 +73862,7 @@ function createOctokit(opts = {}) {
     ...opts.baseUrl !== void 0 ? { baseUrl: opts.baseUrl } : {},
     userAgent: opts.userAgent ?? "living-bridge",
     request: { fetch: timedFetch(opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, opts.request?.fetch ?? fetch) },
-    // Only messages reach pino: octokit's own logs never carry the Authorization header.
-    log: {
-      debug: (m2) => log?.debug(m2),
-      info: (m2) => log?.debug(m2),
-      warn: (m2) => log?.warn(m2),
-      error: (m2) => log?.error(m2)
-    },
+    log: octokitLog(log),
     throttle: {
       enabled: opts.throttle !== false,
       ...tuning,
@@ -80540,7 +80544,7 @@ async function configInvalid(ctx, job, repo, err) {
   const repository = request2.repository;
   const summary2 = `cannot heal: ${err.source} is invalid (${err.issues.map((i2) => `${i2.path}: ${i2.message}`).join("; ")}) — fix the file on the default branch`;
   const result = { status: "failed", repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: summary2 };
-  ctx.log.warn({ repository, file: err.source, issues: err.issues }, "repository config is invalid; nothing is done");
+  ctx.log.warn({ ...repositoryField(ctx, repository), file: err.source, issues: err.issues }, "repository config is invalid; nothing is done");
   if (request2.dry_run) return finish(ctx, result);
   let run2 = null;
   if (request2.run_id !== void 0) run2 = await ctx.github.getRun(repo, request2.run_id).catch(() => null);
@@ -80572,8 +80576,9 @@ function safeMessage(err) {
   const msg = (e.message ?? String(err)).split("\n")[0].replace(/"encrypted_value"\s*:\s*"[^"]*"/g, '"encrypted_value":"[redacted]"');
   return e.status ? `${msg} (HTTP ${e.status})` : msg;
 }
+var repositoryField = (ctx, repository) => typeof ctx.log.bindings === "function" && "repository" in ctx.log.bindings() ? {} : { repository };
 function finish(ctx, result) {
-  ctx.log.info({ repository: result.repository, status: result.status, action: result.decision?.action, certificate: result.certificate?.certificate_hash }, result.summary);
+  ctx.log.info({ ...repositoryField(ctx, result.repository), status: result.status, action: result.decision?.action, certificate: result.certificate?.certificate_hash }, result.summary);
   return result;
 }
 
