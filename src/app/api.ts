@@ -31,6 +31,8 @@ export interface ApiDoorDeps {
   log: Logger;
   jobs: { get(id: string): JobRecord | undefined; remember(id: string, rec: JobRecord): void; wait(id: string): Promise<JobRecord> };
   contextFor(repo: RepoRef): Promise<PipelineContext>;
+  /** Endpoints about the whole installation (dead letters, redelivery); only all-scope tokens reach them. */
+  installationWide?(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean>;
 }
 
 const sha256 = (s: string): Buffer => createHash('sha256').update(s).digest();
@@ -134,7 +136,9 @@ export function createApiDoor(deps: ApiDoorDeps) {
         // A job of a repository outside the token's scopes does not exist for it.
         if (!rec || !scopeCovers(token.scopes, rec.repository)) sendJson(res, 404, { error: 'no such job' });
         else sendJson(res, 200, rec);
-      } else sendJson(res, 404, { error: 'not found' });
+      } else if (!token.scopes.includes('*')) {
+        sendJson(res, 403, { error: `token ${token.name} is scoped to ${token.scopes.join(', ')}; ${path} needs an all-scope token` });
+      } else if (!(await deps.installationWide?.(req, res, path))) sendJson(res, 404, { error: 'not found' });
     } catch (err) {
       if (err instanceof SchemaError) sendJson(res, 400, { error: err.message, issues: err.issues });
       else throw err;

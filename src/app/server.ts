@@ -14,6 +14,7 @@ import { authenticate, createApiDoor, type JobRecord } from './api.js';
 import { HttpError, readBody, sendJson } from './http.js';
 import { requestPolicyFrom } from '../github/request-policy.js';
 import { livingBridgeProbotOctokit } from './octokit.js';
+import { announceDeadLetter, deadLetterRoute, redeliverySweeper, type AppClient } from './reliability.js';
 import { createObservability } from './observability.js';
 import { createAppLogger } from './logger.js';
 import { VERSION } from '../version.js';
@@ -40,6 +41,7 @@ const publicResult = (r: HealResult): NonNullable<JobRecord['result']> => ({
 
 export async function startApp(env: Record<string, string | undefined> = process.env, opts: { log?: Logger } = {}): Promise<RunningApp> {
   const settings = readAppSettings(env);
+  const sweepSeconds = redeliverySweepSeconds(env);
   const signer = await loadSigner(env);
   const root = opts.log ?? createAppLogger(env);
   const log = opts.log ?? root.child({ name: 'living-bridge' });
@@ -86,7 +88,8 @@ export async function startApp(env: Record<string, string | undefined> = process
     const started = performance.now();
     try {
       const ctx = await contextFor(parseRepoFullName(job.request.repository), job.door, job.installation_id, { job: job.id, delivery: job.delivery_id });
-      const result = await heal(job.requested_by ? { ...ctx, actor: job.requested_by } : ctx, job);
+      // Steps record their intent in the intake, so a replay after a crash resumes instead of repeating.
+      const result = await heal({ ...ctx, intents: intake.intents, ...(job.requested_by ? { actor: job.requested_by } : {}) }, job);
       observability.recordHeal(job, { result }, (performance.now() - started) / 1000);
       settle({ status: 'done', result: publicResult(result) });
     } catch (err) {
@@ -94,7 +97,11 @@ export async function startApp(env: Record<string, string | undefined> = process
       settle({ status: 'failed', error: safeMessage(err) });
       throw err;
     }
+  }, {
+    onDead: (dead) => announceDeadLetter(contextFor, dead, log).catch((err: unknown) => log.error({ job: dead.id, err: safeMessage(err) }, 'could not announce the dead-lettered job on its run')),
   });
+  const sweeper = redeliverySweeper({ app: async () => (await probot.auth()) as unknown as AppClient, intake, log });
+  const stopSweeping = sweeper.start(sweepSeconds);
 
   const server = createServer((req, res) => {
     route(req, res).catch((err: unknown) => {
@@ -113,6 +120,12 @@ export async function startApp(env: Record<string, string | undefined> = process
     log,
     jobs: { get: (id) => jobs.get(id), remember, wait },
     contextFor: (repo) => contextFor(repo, 'api'),
+    // The dead-letter queue and the redelivery sweep span every repository: all-scope tokens only.
+    installationWide: async (req, res, path) => {
+      if (await deadLetterRoute(intake, req, res, path)) return true;
+      if (req.method === 'POST' && path === '/api/autonomy/redeliveries/sweep') return sendJson(res, 200, await sweeper.sweep()), true;
+      return false;
+    },
   });
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -211,6 +224,7 @@ export async function startApp(env: Record<string, string | undefined> = process
     port: address.port,
     intake,
     async close() {
+      stopSweeping();
       log.info('Living Bridge is stopping: no new requests; draining the queue and event deliveries');
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await intake.close();
@@ -262,3 +276,11 @@ function snapshotOf(payload: Record<string, unknown>): { workflow_run?: Workflow
 }
 
 export type { AppSettings, Signer };
+
+/** LIVING_BRIDGE_REDELIVERY_SWEEP_SECONDS: how often failed deliveries are looked for (default 300; 0 = never). */
+function redeliverySweepSeconds(env: Record<string, string | undefined>): number {
+  const raw = env.LIVING_BRIDGE_REDELIVERY_SWEEP_SECONDS;
+  const n = raw === undefined || raw.trim() === '' ? 300 : Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new Error('LIVING_BRIDGE_REDELIVERY_SWEEP_SECONDS must be a number of seconds (0 turns the sweeper off)');
+  return n;
+}
