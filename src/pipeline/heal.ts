@@ -622,7 +622,7 @@ async function configInvalid(ctx: PipelineContext, job: HealJob, repo: RepoRef, 
   const repository = request.repository;
   const summary = `cannot heal: ${err.source} is invalid (${err.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}) — fix the file on the default branch`;
   const result: HealResult = { status: 'failed', repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary };
-  ctx.log.warn({ repository, file: err.source, issues: err.issues }, 'repository config is invalid; nothing is done');
+  ctx.log.warn({ ...repositoryField(ctx, repository), file: err.source, issues: err.issues }, 'repository config is invalid; nothing is done');
   if (request.dry_run) return finish(ctx, result);
   let run: WorkflowRun | null = null;
   if (request.run_id !== undefined) run = await ctx.github.getRun(repo, request.run_id).catch(() => null);
@@ -658,7 +658,11 @@ export function safeMessage(err: unknown): string {
   return e.status ? `${msg} (HTTP ${e.status})` : msg;
 }
 
+/** `repository` for a log line, unless the logger already binds it (a key twice makes JSON ambiguous). */
+const repositoryField = (ctx: PipelineContext, repository: string): { repository?: string } =>
+  typeof ctx.log.bindings === 'function' && 'repository' in ctx.log.bindings() ? {} : { repository };
+
 function finish(ctx: PipelineContext, result: HealResult): HealResult {
-  ctx.log.info({ repository: result.repository, status: result.status, action: result.decision?.action, certificate: result.certificate?.certificate_hash }, result.summary);
+  ctx.log.info({ ...repositoryField(ctx, result.repository), status: result.status, action: result.decision?.action, certificate: result.certificate?.certificate_hash }, result.summary);
   return result;
 }
