@@ -17,6 +17,7 @@ import { readAppSettings, type AppSettings } from './config.js';
 import { HttpError, bearerMatches, readBody, sendJson } from './http.js';
 import { requestPolicyFrom } from '../github/request-policy.js';
 import { livingBridgeProbotOctokit } from './octokit.js';
+import { announceDeadLetter, deadLetterRoute, redeliverySweeper, type AppClient } from './reliability.js';
 import { createObservability } from './observability.js';
 import { createAppLogger } from './logger.js';
 import { VERSION } from '../version.js';
@@ -45,6 +46,7 @@ const publicResult = (r: HealResult): NonNullable<JobRecord['result']> => ({
 
 export async function startApp(env: Record<string, string | undefined> = process.env, opts: { log?: Logger } = {}): Promise<RunningApp> {
   const settings = readAppSettings(env);
+  const sweepSeconds = redeliverySweepSeconds(env);
   const signer = await loadSigner(env);
   const root = opts.log ?? createAppLogger(env);
   const log = opts.log ?? root.child({ name: 'living-bridge' });
@@ -91,7 +93,8 @@ export async function startApp(env: Record<string, string | undefined> = process
     const started = performance.now();
     try {
       const ctx = await contextFor(parseRepoFullName(job.request.repository), job.door, job.installation_id, { job: job.id, delivery: job.delivery_id });
-      const result = await heal(ctx, job);
+      // Steps record their intent in the intake, so a replay after a crash resumes instead of repeating.
+      const result = await heal({ ...ctx, intents: intake.intents }, job);
       observability.recordHeal(job, { result }, (performance.now() - started) / 1000);
       settle({ status: 'done', result: publicResult(result) });
     } catch (err) {
@@ -99,7 +102,11 @@ export async function startApp(env: Record<string, string | undefined> = process
       settle({ status: 'failed', error: safeMessage(err) });
       throw err;
     }
+  }, {
+    onDead: (dead) => announceDeadLetter(contextFor, dead, log).catch((err: unknown) => log.error({ job: dead.id, err: safeMessage(err) }, 'could not announce the dead-lettered job on its run')),
   });
+  const sweeper = redeliverySweeper({ app: async () => (await probot.auth()) as unknown as AppClient, intake, log });
+  const stopSweeping = sweeper.start(sweepSeconds);
 
   const server = createServer((req, res) => {
     route(req, res).catch((err: unknown) => {
@@ -129,6 +136,8 @@ export async function startApp(env: Record<string, string | undefined> = process
         return rec ? sendJson(res, 200, rec) : sendJson(res, 404, { error: 'no such job' });
       }
       if (req.method === 'POST' && (path === '/api/autonomy/halt' || path === '/api/autonomy/resume')) return control(req, res, path.endsWith('halt'));
+      if (await deadLetterRoute(intake, req, res, path)) return;
+      if (req.method === 'POST' && path === '/api/autonomy/redeliveries/sweep') return sendJson(res, 200, await sweeper.sweep());
       if (req.method === 'GET' && path === '/api/autonomy/verify') {
         const repository = url.searchParams.get('repository') ?? '';
         let repo: RepoRef;
@@ -250,6 +259,7 @@ export async function startApp(env: Record<string, string | undefined> = process
     port: address.port,
     intake,
     async close() {
+      stopSweeping();
       log.info('Living Bridge is stopping: no new requests; draining the queue and event deliveries');
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await intake.close();
@@ -301,3 +311,11 @@ function snapshotOf(payload: Record<string, unknown>): { workflow_run?: Workflow
 }
 
 export type { AppSettings, Signer };
+
+/** LIVING_BRIDGE_REDELIVERY_SWEEP_SECONDS: how often failed deliveries are looked for (default 300; 0 = never). */
+function redeliverySweepSeconds(env: Record<string, string | undefined>): number {
+  const raw = env.LIVING_BRIDGE_REDELIVERY_SWEEP_SECONDS;
+  const n = raw === undefined || raw.trim() === '' ? 300 : Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new Error('LIVING_BRIDGE_REDELIVERY_SWEEP_SECONDS must be a number of seconds (0 turns the sweeper off)');
+  return n;
+}
