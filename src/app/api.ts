@@ -21,7 +21,7 @@ export const CONTROL_BODY_LIMIT = 64 * 1024;
 export interface JobRecord {
   status: 'queued' | 'done' | 'failed';
   repository: string;
-  result?: { status: string; summary: string; commentUrl: string | null; issueUrl: string | null; certificate_hash: string | null; decision: unknown };
+  result?: { status: string; summary: string; commentUrl: string | null; issueUrl: string | null; certificate_hash: string | null; decision: unknown; config_loop?: unknown };
   error?: string;
 }
 

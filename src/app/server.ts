@@ -6,6 +6,7 @@ import { HealJob, HealRequest, RepoFullName, SchemaError, WorkflowRunSnapshot, p
 import { runFromWebhook } from '../github/index.js';
 import { createIntake, type Intake } from '../intake/index.js';
 import { handleApprovalComment, parseApprovalCommand } from '../pipeline/approve.js';
+import { CheckSignals, checkEventCommit } from '../pipeline/check-signals.js';
 import { buildContext, loadSigner } from '../pipeline/build-context.js';
 import type { HealResult, PipelineContext } from '../pipeline/context.js';
 import { heal, safeMessage } from '../pipeline/heal.js';
@@ -37,6 +38,7 @@ const publicResult = (r: HealResult): NonNullable<JobRecord['result']> => ({
   issueUrl: r.issueUrl,
   certificate_hash: r.certificate?.certificate_hash ?? null,
   decision: r.decision,
+  ...(r.configLoop ? { config_loop: r.configLoop } : {}),
 });
 
 export async function startApp(env: Record<string, string | undefined> = process.env, opts: { log?: Logger } = {}): Promise<RunningApp> {
@@ -61,6 +63,8 @@ export async function startApp(env: Record<string, string | undefined> = process
   };
   const waiters = new Map<string, ((r: JobRecord) => void)[]>();
   const wait = (id: string) => new Promise<JobRecord>((resolve) => waiters.set(id, [...(waiters.get(id) ?? []), resolve]));
+  // check_suite / check_run / status webhooks wake a config loop waiting on that commit's checks.
+  const checkSignals = new CheckSignals();
 
   const observability = createObservability({
     env,
@@ -75,7 +79,7 @@ export async function startApp(env: Record<string, string | undefined> = process
     const id = installationId ?? (await findInstallation(probot, repo));
     const octokit = observability.instrument(await probot.auth(id));
     const ctx = buildContext({ octokit: octokit as never, signer, env, door, repository: `${repo.owner}/${repo.repo}`, log: log.child({ ...bindings, repository: `${repo.owner}/${repo.repo}` }) });
-    return { ...ctx, observer: observability.observer };
+    return { ...ctx, observer: observability.observer, checkSignals };
   };
 
   intake.start(async (job) => {
@@ -208,6 +212,11 @@ export async function startApp(env: Record<string, string | undefined> = process
         }
       })();
       return;
+    }
+    if (event === 'check_suite' || event === 'check_run' || event === 'status') {
+      const commit = checkEventCommit(event, payload);
+      if (commit) checkSignals.notify(commit.repository, commit.sha);
+      return sendJson(res, 202, commit ? { noted: `${event} of ${commit.sha.slice(0, 7)}` } : { ignored: `${event} without a repository and commit` });
     }
     sendJson(res, 202, { ignored: `event ${event} is not handled` });
   }
