@@ -16,6 +16,7 @@ import { readAppSettings, type AppSettings } from './config.js';
 import { HttpError, bearerMatches, readBody, sendJson } from './http.js';
 import { livingBridgeProbotOctokit } from './octokit.js';
 import { createObservability } from './observability.js';
+import { startEnvSyncSchedule } from './schedule.js';
 import { VERSION } from '../version.js';
 
 const MAX_REMEMBERED_JOBS = 5000;
@@ -228,12 +229,14 @@ export async function startApp(env: Record<string, string | undefined> = process
   const address = server.address() as { port: number };
   const url = `http://${settings.host}:${address.port}`;
   log.info({ url, keyid: signer.keyid }, 'Living Bridge is listening');
+  const schedule = startEnvSyncSchedule({ env, settings, probot, signer, log, instrument: (o) => observability.instrument(o), observer: observability.observer });
   return {
     url,
     port: address.port,
     intake,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await schedule?.stop();
       await intake.close();
     },
   };
