@@ -9,7 +9,7 @@
  * Per pass and installation the repository listing is read page by page, each page conditional on its
  * ETag (a 304 is free); per repository see repo-step.ts. docs/env-sync.md#scheduled-sync.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { PaceOptions } from '../engines/env-sync.js';
 import type { DurableStateAdapter, InstallationRepository } from '../github/durable-state.js';
@@ -57,6 +57,8 @@ interface InstallationState {
 }
 
 const HOUR = 3_600_000;
+/** How long an installation's lease lasts without renewal (renewed before every repository). */
+const LEASE_MS = 10 * 60_000;
 
 /** A repository's offset in the pass: spread evenly and stable across restarts. */
 export function offsetInPass(repository: string, periodMs: number): number {
@@ -72,6 +74,8 @@ export class EnvSyncScheduler {
   private readonly writeReserve: number;
   private readonly fullEvery: number;
   private stopped = false;
+  /** This process's name for the per-installation lease. */
+  private readonly owner = `${process.pid}-${randomUUID()}`;
   private running: Promise<void> | null = null;
 
   constructor(private readonly o: EnvSyncSchedulerOptions) {
@@ -183,6 +187,12 @@ export class EnvSyncScheduler {
    * repository had its turn this pass; the next pass starts one period after this one started.
    */
   async runPass(installationId: number): Promise<{ pass: number; turns: number }> {
+    // One replica per installation: the others wait and take over when its lease runs out.
+    const lease = (): Promise<boolean> => this.o.store.lease(this.key(installationId), this.owner, LEASE_MS);
+    if (!(await lease())) {
+      await this.pause(LEASE_MS / 2);
+      return { pass: 0, turns: 0 };
+    }
     const s = await this.loadInstallation(installationId);
     const { ctx, adapter, ledgerCache } = await this.o.contextFor(installationId);
     const repos = await this.listRepositories(adapter, s);
@@ -199,6 +209,7 @@ export class EnvSyncScheduler {
       const wait = at - this.now().getTime();
       if (wait > 0) await this.pause(wait);
       await this.waitForBudget(s);
+      if (!(await lease())) return { pass: s.pass, turns };
       const turn = await syncRepositoryTurn({ ctx, adapter, ledgerCache, listing: r, memo, pass: s.pass, fullEvery: this.fullEvery, pace: this.o.pace ?? DEFAULT_PACE, sleep: this.sleep });
       const t = this.now().getTime();
       for (let i = 0; i < turn.writes; i++) s.writes.push(t);

@@ -17,8 +17,24 @@ export interface ScheduleStore {
   get(key: string): Promise<string | null>;
   set(key: string, value: string): Promise<void>;
   delete(key: string): Promise<void>;
+  /**
+   * Takes or renews the lease `name` for `owner` for `ttlMs`; false while another owner holds it.
+   * Replicas sharing a store run each installation's pass on one replica only.
+   */
+  lease(name: string, owner: string, ttlMs: number): Promise<boolean>;
   close(): Promise<void>;
 }
+
+/** One process owns its file or memory store: a lease there is always granted. */
+const processLocalLease = (): Promise<boolean> => Promise.resolve(true);
+
+/** SET NX PX, or PEXPIRE when we already hold it: atomic, so two replicas never both hold a lease. */
+const LEASE = `
+local v = redis.call('GET', KEYS[1])
+if v == false then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
+if v == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
+return 0
+`;
 
 /** One file per key under `dir`; file names are a hash of the key (keys hold `/` and `|`). */
 export class FileScheduleStore implements ScheduleStore {
@@ -54,6 +70,8 @@ export class FileScheduleStore implements ScheduleStore {
     await rm(this.pathOf(key), { force: true });
   }
 
+  lease = processLocalLease;
+
   /** Number of keys stored (for the benchmark's size report). */
   async count(): Promise<number> {
     return (await readdir(this.dir)).filter((f) => f.endsWith('.json')).length;
@@ -83,9 +101,14 @@ export class RedisScheduleStore implements ScheduleStore {
     await this.redis.hdel(this.hash, key);
   }
 
+  async lease(name: string, owner: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.eval(LEASE, 1, `${this.hash}:lease:${name}`, owner, String(ttlMs))) === 1;
+  }
+
   /** Removes every key of this store (tests clean up their prefix). */
   async clear(): Promise<void> {
-    await this.redis.del(this.hash);
+    const leases = await this.redis.keys(`${this.hash}:lease:*`);
+    await this.redis.del(this.hash, ...leases);
   }
 
   async close(): Promise<void> {
@@ -107,6 +130,7 @@ export class MemoryScheduleStore implements ScheduleStore {
     this.map.delete(key);
     return Promise.resolve();
   }
+  lease = processLocalLease;
   close(): Promise<void> {
     return Promise.resolve();
   }

@@ -187,6 +187,11 @@ if (unreachable && !process.env.CI) console.warn(`env-sync-schedule: skipping th
       expect(await store.get('k')).toBe('v');
       await store.delete('k');
       expect(await store.get('k')).toBeNull();
+      // Leases: one replica per installation.
+      expect(await store.lease('installation:7', 'replica-a', 5000)).toBe(true);
+      expect(await store.lease('installation:7', 'replica-b', 5000)).toBe(false);
+      expect(await store.lease('installation:7', 'replica-a', 5000)).toBe(true);
+      expect(await scheduler({}, store).runPass(7)).toEqual({ pass: 0, turns: 0 }); // installation 7 is replica-a's
       // A whole pass through Redis, then a steady pass on a new store connection: no counted request.
       await scheduler({}, store).runPass(1);
       await scheduler({}, store).runPass(1);
