@@ -74,6 +74,7 @@ export async function run(): Promise<void> {
       signer: signer.signer,
       env: healerEnv(process.env),
       door: 'action',
+      repository: inputs.repository,
       log,
     });
 

@@ -1,22 +1,26 @@
 import { ProbotOctokit } from 'probot';
+import { MAX_RATE_LIMIT_RETRIES, timedFetch, unpacedGroups, type RequestPolicy } from '../github/request-policy.js';
 
 type ThrottleOptions = { enabled?: boolean; [k: string]: unknown };
-const MAX_RETRIES = 2;
+type RequestOptions = { fetch?: typeof fetch; [k: string]: unknown };
 
 /**
- * Probot's Octokit with our throttling policy. Probot's default only logs secondary rate limits;
- * GitHub asks clients to wait `retry-after` and try again, so we retry (twice). Client-side pacing
- * of writes (one per second, GitHub's guidance) can be switched off with
- * LIVING_BRIDGE_CLIENT_PACING=off — for the sandbox only, where it just makes drills slow.
+ * Probot's Octokit with our request policy. Probot's default only logs secondary rate limits;
+ * GitHub asks clients to wait `retry-after` and try again, so we retry (twice), paced or not.
+ * LIVING_BRIDGE_CLIENT_PACING=off (for the sandbox, where spacing writes just makes drills slow)
+ * removes only the spacing: the 403/429 and 5xx retries stay. Every request has a timeout.
  */
-export function livingBridgeProbotOctokit(pacing: boolean): typeof ProbotOctokit {
-  return ProbotOctokit.defaults((instanceOptions: { throttle?: ThrottleOptions; [k: string]: unknown }) => ({
+export function livingBridgeProbotOctokit(policy: RequestPolicy): typeof ProbotOctokit {
+  const again = (_retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) => retryCount < MAX_RATE_LIMIT_RETRIES;
+  return ProbotOctokit.defaults((instanceOptions: { throttle?: ThrottleOptions; request?: RequestOptions; [k: string]: unknown }) => ({
     ...instanceOptions,
+    request: { ...instanceOptions.request, fetch: timedFetch(policy.timeoutMs, instanceOptions.request?.fetch ?? fetch) },
     throttle: {
       ...instanceOptions.throttle,
-      enabled: pacing && instanceOptions.throttle?.enabled !== false,
-      onRateLimit: (_retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) => retryCount < MAX_RETRIES,
-      onSecondaryRateLimit: (_retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) => retryCount < MAX_RETRIES,
+      enabled: instanceOptions.throttle?.enabled !== false,
+      ...(policy.pacing ? {} : unpacedGroups()),
+      onRateLimit: again,
+      onSecondaryRateLimit: again,
     },
   })) as typeof ProbotOctokit;
 }

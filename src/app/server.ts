@@ -14,6 +14,7 @@ import { heal, safeMessage } from '../pipeline/heal.js';
 import { verifyLedger } from '../pipeline/verify.js';
 import { readAppSettings, type AppSettings } from './config.js';
 import { HttpError, bearerMatches, readBody, sendJson } from './http.js';
+import { requestPolicyFrom } from '../github/request-policy.js';
 import { livingBridgeProbotOctokit } from './octokit.js';
 import { createObservability } from './observability.js';
 import { startEnvSyncSchedule } from './schedule.js';
@@ -44,10 +45,10 @@ export async function startApp(env: Record<string, string | undefined> = process
   const settings = readAppSettings(env);
   const signer = await loadSigner(env);
   const log = opts.log ?? createLogger('living-bridge', env.LOG_LEVEL ?? 'info');
-  const pacing = settings.clientPacing;
+  const policy = requestPolicyFrom(env, settings.clientPacing);
   const probot = createProbot({
     env: { ...env, LOG_LEVEL: env.LOG_LEVEL ?? 'warn' } as NodeJS.ProcessEnv,
-    overrides: { Octokit: livingBridgeProbotOctokit(pacing) },
+    overrides: { Octokit: livingBridgeProbotOctokit(policy) },
   });
   const intake = await createIntake(env, log);
   const jobs = new Map<string, JobRecord>();
@@ -69,7 +70,7 @@ export async function startApp(env: Record<string, string | undefined> = process
   const contextFor = async (repo: RepoRef, door: Door, installationId?: number): Promise<PipelineContext> => {
     const id = installationId ?? (await findInstallation(probot, repo));
     const octokit = observability.instrument(await probot.auth(id));
-    const ctx = buildContext({ octokit: octokit as never, signer, env, door, log: log.child({ repository: `${repo.owner}/${repo.repo}` }) });
+    const ctx = buildContext({ octokit: octokit as never, signer, env, door, repository: `${repo.owner}/${repo.repo}`, log: log.child({ repository: `${repo.owner}/${repo.repo}` }) });
     return { ...ctx, observer: observability.observer };
   };
 

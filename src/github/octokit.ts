@@ -2,12 +2,12 @@ import { Octokit } from '@octokit/rest';
 import { throttling } from '@octokit/plugin-throttling';
 import { retry } from '@octokit/plugin-retry';
 import type { Logger } from 'pino';
+import { DEFAULT_REQUEST_TIMEOUT_MS, MAX_RATE_LIMIT_RETRIES, timedFetch, unpacedGroups } from './request-policy.js';
 
 export const LivingBridgeOctokit = Octokit.plugin(throttling, retry);
 export type LivingBridgeOctokit = InstanceType<typeof LivingBridgeOctokit>;
 
-/** Max retries the throttling handlers allow per request (rate limit and secondary rate limit). */
-export const MAX_RATE_LIMIT_RETRIES = 2;
+export { MAX_RATE_LIMIT_RETRIES };
 
 export interface ThrottleTuning {
   /** Seconds to wait on a secondary rate limit without a Retry-After header (GitHub suggests 60). */
@@ -20,8 +20,15 @@ export interface CreateOctokitOptions {
   auth?: string;
   baseUrl?: string;
   log?: Logger;
-  /** false disables the throttling plugin (tests); an object tunes it. Default: enabled. */
+  /** false disables the throttling plugin entirely (tests only); an object tunes it. Default: enabled. */
   throttle?: boolean | ThrottleTuning;
+  /**
+   * Client-side pacing of writes (default on). Off keeps the throttling plugin's 403/429 retries and
+   * the retry plugin's 5xx retries: only the spacing goes (see request-policy.ts).
+   */
+  pacing?: boolean;
+  /** Per-request timeout in ms (default 30 s). */
+  timeoutMs?: number;
   retry?: { enabled?: boolean; retries?: number; retryAfterBaseValue?: number };
   request?: { fetch?: typeof fetch };
   userAgent?: string;
@@ -43,7 +50,7 @@ export function createOctokit(opts: CreateOctokitOptions = {}): LivingBridgeOcto
     ...(opts.auth !== undefined ? { auth: opts.auth } : {}),
     ...(opts.baseUrl !== undefined ? { baseUrl: opts.baseUrl } : {}),
     userAgent: opts.userAgent ?? 'living-bridge',
-    ...(opts.request?.fetch ? { request: { fetch: opts.request.fetch } } : {}),
+    request: { fetch: timedFetch(opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, opts.request?.fetch ?? fetch) },
     // Only messages reach pino: octokit's own logs never carry the Authorization header.
     log: {
       debug: (m: string) => log?.debug(m),
@@ -54,6 +61,7 @@ export function createOctokit(opts: CreateOctokitOptions = {}): LivingBridgeOcto
     throttle: {
       enabled: opts.throttle !== false,
       ...tuning,
+      ...(opts.pacing === false ? unpacedGroups() : {}),
       onRateLimit: onLimit('rate-limit'),
       onSecondaryRateLimit: onLimit('secondary-rate-limit'),
     },

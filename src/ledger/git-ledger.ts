@@ -13,6 +13,7 @@ import {
   GovernorState,
   PendingApproval,
   SchemaError,
+  SignedCheckpoint,
   Statement,
   SyncState,
   emptyGovernorState,
@@ -20,6 +21,7 @@ import {
   repoFullName,
   type RepoRef,
 } from '../core/schemas/index.js';
+import { signCheckpoint, type Signer } from '../core/certificate/index.js';
 import { RefConflictError, type GitDataPort, type GitTreeEntry } from '../engines/ports.js';
 import {
   CERTIFICATE_FILE,
@@ -50,6 +52,11 @@ export interface GitLedgerOptions {
   /** Jitter source in [0, 1). */
   random?: () => number;
   log?: Logger;
+  /**
+   * Signs the checkpoint (`.bridge/checkpoint.json`) written with every commit that adds certificates.
+   * Without one the ledger is read-only as far as certificates go: it refuses to add them.
+   */
+  signer?: Signer;
 }
 
 /** A ledger file that cannot be parsed: names the file and the branch. */
@@ -254,6 +261,7 @@ function emptySnapshot(): LedgerSnapshot {
     sync: SyncState.parse({}),
     lastCertificateHash: null,
     certificateCount: 0,
+    checkpoint: null,
     publicKeys: {},
     revokedGrantIds: [],
     grantUses: {},
@@ -267,6 +275,7 @@ export class GitLedger implements Ledger {
   private readonly delay: (ms: number) => Promise<void>;
   private readonly random: () => number;
   private readonly log: Logger | undefined;
+  private readonly signer: Signer | undefined;
   private readonly cache: LedgerCache | null;
   private readonly cacheKey: string;
 
@@ -281,6 +290,7 @@ export class GitLedger implements Ledger {
     this.delay = opts.delay ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.random = opts.random ?? Math.random;
     this.log = opts.log;
+    this.signer = opts.signer;
     this.cache = opts.cache === false ? null : (opts.cache ?? sharedLedgerCache);
     this.cacheKey = (this.cache ?? sharedLedgerCache).key(git, repo, branch);
   }
@@ -353,14 +363,25 @@ export class GitLedger implements Ledger {
     const texts = new Map([...(previous?.texts ?? [])].filter(([sha, text]) => live.has(sha) && text.length <= INLINE_MAX));
     const at = { blobs, texts };
     const keyPaths = [...blobs.keys()].filter((p) => KEY_FILE.test(p));
-    const [state, sync, revokedGrantIds, grantUses, pendingApprovals, keys] = await Promise.all([
+    const [state, sync, revokedGrantIds, grantUses, pendingApprovals, keys, checkpointText] = await Promise.all([
       this.readJson(at, LEDGER_PATHS.state, GovernorState, emptyGovernorState()),
       this.readJson(at, LEDGER_PATHS.sync, SyncState, SyncState.parse({})),
       this.readJson(at, LEDGER_PATHS.revokedGrants, StringList, []),
       this.readJson(at, LEDGER_PATHS.grantUses, UseCounts, {}),
       this.readJson(at, LEDGER_PATHS.pendingApprovals, PendingList, []),
       Promise.all(keyPaths.map(async (p) => [KEY_FILE.exec(p)?.[1] ?? '', ((await this.readText(at, p)) ?? '').trim()] as const)),
+      this.readText(at, LEDGER_PATHS.checkpoint),
     ]);
+    // A damaged checkpoint is not an error to read (verifiers report it); the writer refuses to build on it.
+    let checkpoint: SignedCheckpoint | null = null;
+    if (checkpointText !== null) {
+      try {
+        const parsed = SignedCheckpoint.safeParse(JSON.parse(checkpointText));
+        checkpoint = parsed.success ? parsed.data : null;
+      } catch {
+        checkpoint = null;
+      }
+    }
     const publicKeys: Record<string, string> = {};
     for (const [keyid, key] of keys) {
       if (!Base64.test(key)) throw new LedgerCorruptError(`${LEDGER_ROOT}/keys/${keyid}.pub`, this.branch, 'not a base64 public key');
@@ -374,6 +395,7 @@ export class GitLedger implements Ledger {
         sync,
         lastCertificateHash: state.last_certificate_hash,
         certificateCount,
+        checkpoint,
         publicKeys,
         revokedGrantIds,
         grantUses,
@@ -425,13 +447,23 @@ export class GitLedger implements Ledger {
             `but the ledger's last certificate is ${previous ?? 'null'} (build certificates inside mutate from the snapshot it is given)`,
         );
       }
-      const path = certificatePath(snap.certificateCount + i + 1, cert.certificate_hash);
+      const sequence = snap.certificateCount + i + 1;
+      const declared = link.statement.predicate.sequence;
+      if (declared !== undefined && declared !== sequence) {
+        throw new LedgerWriteError(`certificate ${cert.certificate_hash.slice(0, 12)} carries sequence ${declared} but would be #${sequence} of the chain`);
+      }
+      const path = certificatePath(sequence, cert.certificate_hash);
       if (cur.blobs.has(path)) throw new LedgerWriteError(`${path} already exists`);
       files.set(path, json(cert));
       previous = cert.certificate_hash;
     });
     next.certificateCount = snap.certificateCount + certs.length;
     next.lastCertificateHash = previous;
+    const checkpoint = await this.nextCheckpoint(cur, certs.length, previous);
+    if (checkpoint) {
+      files.set(LEDGER_PATHS.checkpoint, json(checkpoint));
+      next.checkpoint = checkpoint;
+    }
 
     if (write.state !== undefined || certs.length > 0 || first) {
       const state = parseWith(GovernorState, { ...(write.state ?? snap.state), last_certificate_hash: previous }, 'ledger write: state');
@@ -499,6 +531,46 @@ export class GitLedger implements Ledger {
       if (cur.blobs.get(path) === gitBlobSha(content)) files.delete(path);
     }
     return { files, next };
+  }
+
+  /**
+   * The checkpoint a write must carry: a new one whenever certificates are added, and once over the
+   * existing chain of a ledger written before checkpoints existed. The writer never builds on a branch
+   * whose checkpoint disagrees with its certificates (a cut tail, a deleted or edited checkpoint):
+   * signing a new checkpoint there would launder the damage.
+   */
+  private async nextCheckpoint(cur: Loaded, added: number, head: string | null): Promise<SignedCheckpoint | null> {
+    const snap = cur.snapshot;
+    const present = cur.blobs.has(LEDGER_PATHS.checkpoint);
+    const cp = snap.checkpoint;
+    if (present && !cp) throw new LedgerCorruptError(LEDGER_PATHS.checkpoint, this.branch, 'not a signed checkpoint; refusing to add to a ledger whose head cannot be checked');
+    if (cp && (cp.checkpoint.sequence !== snap.certificateCount || cp.checkpoint.head !== snap.lastCertificateHash)) {
+      throw new LedgerCorruptError(
+        LEDGER_PATHS.checkpoint,
+        this.branch,
+        `the checkpoint says the chain has ${cp.checkpoint.sequence} certificate(s) ending at ${cp.checkpoint.head?.slice(0, 12) ?? 'null'}, the branch has ${snap.certificateCount} ending at ${snap.lastCertificateHash?.slice(0, 12) ?? 'null'}: the branch was cut or edited; run \`living-bridge verify\` and restore it before Living Bridge writes again`,
+      );
+    }
+    if (added === 0 && cp) return null;
+    if (!this.signer) {
+      if (added > 0) throw new LedgerWriteError('this ledger has no signer for checkpoints: it cannot add certificates');
+      return null;
+    }
+    if (!cp && snap.certificateCount > 0 && (await this.lastCertificateIsSequenced(cur))) {
+      throw new LedgerCorruptError(LEDGER_PATHS.checkpoint, this.branch, 'the checkpoint was deleted (the certificates carry sequence numbers); refusing to add to the ledger until it is restored');
+    }
+    return signCheckpoint({ repository: repoFullName(this.repo), sequence: snap.certificateCount + added, head, time: this.now().toISOString() }, this.signer);
+  }
+
+  private async lastCertificateIsSequenced(cur: Loaded): Promise<boolean> {
+    const path = [...cur.blobs.keys()].filter((p) => CERTIFICATE_FILE.test(p)).sort().at(-1);
+    const text = path ? await this.readText(cur, path) : null;
+    if (text === null) return false;
+    try {
+      return decodeLink(this.parseJson(Certificate, text, path as string)).statement.predicate.sequence !== undefined;
+    } catch {
+      return false;
+    }
   }
 
   async commit(

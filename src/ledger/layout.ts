@@ -5,6 +5,7 @@ export { DEFAULT_LEDGER_BRANCH } from '../core/schemas/repo-config.js';
 export const LEDGER_PATHS = {
   readme: 'README.md',
   state: `${LEDGER_ROOT}/state.json`,
+  checkpoint: `${LEDGER_ROOT}/checkpoint.json`,
   sync: `${LEDGER_ROOT}/sync-state.json`,
   revokedGrants: `${LEDGER_ROOT}/grants/revoked.json`,
   grantUses: `${LEDGER_ROOT}/grants/uses.json`,
@@ -27,7 +28,7 @@ export const KEY_FILE = /^\.bridge\/keys\/([A-Za-z0-9_-]+)\.pub$/;
 export const auditPath = (month: string): string => `${AUDIT_DIR}/${month}.jsonl`;
 
 /** Paths (relative to the ledger root) `LedgerWrite.files` may not touch: they have their own fields. */
-export const RESERVED_PREFIXES = ['state.json', 'sync-state.json', 'certificates/', 'keys/', 'audit/', 'grants/', 'approvals/'];
+export const RESERVED_PREFIXES = ['state.json', 'checkpoint.json', 'sync-state.json', 'certificates/', 'keys/', 'audit/', 'grants/', 'approvals/'];
 
 export const LEDGER_README = `# Living Bridge ledger
 
@@ -40,6 +41,7 @@ branch; please do not push to it by hand.
 | --- | --- |
 | \`.bridge/state.json\` | Governor state: kill switch, EMA per action, policy versions, cooldowns, streaks, recent actions, last certificate hash |
 | \`.bridge/sync-state.json\` | Environment sync memory: ETags, fingerprints of written values (never values) |
+| \`.bridge/checkpoint.json\` | Signed checkpoint: sequence and hash of the last certificate, and when (also published outside this branch) |
 | \`.bridge/certificates/NNNNNN-<hash12>.json\` | Signed certificates (DSSE envelopes over in-toto statements), hash-chained, one per file |
 | \`.bridge/keys/<keyid>.pub\` | Public keys (base64 Ed25519) that verify the certificates offline |
 | \`.bridge/audit/YYYY-MM.jsonl\` | Append-only audit trail, one JSON object per line |
@@ -48,5 +50,6 @@ branch; please do not push to it by hand.
 | \`.bridge/grants/uses.json\` | Times each grant was used |
 | \`.bridge/approvals/pending.json\` | Decisions waiting for a \`/bridge approve <id>\` comment |
 
-Anyone can verify the certificate chain offline: the public keys are in \`.bridge/keys/\`.
+Anyone can verify the certificate chain offline with the public key(s) they pinned
+(\`.bridge/keys/\` lists the signing keys, but a verifier trusts only keys it is given).
 `;

@@ -1,4 +1,4 @@
-import type { AuditEntry, Certificate, GovernorState, PendingApproval, SyncState } from '../core/schemas/index.js';
+import type { AuditEntry, Certificate, GovernorState, PendingApproval, SignedCheckpoint, SyncState } from '../core/schemas/index.js';
 
 /** What one repository's ledger branch holds, as read at one commit. */
 export interface LedgerSnapshot {
@@ -10,6 +10,11 @@ export interface LedgerSnapshot {
   lastCertificateHash: string | null;
   /** Number of certificates in the chain so far (the next one gets sequence count+1). */
   certificateCount: number;
+  /**
+   * The signed checkpoint (`.bridge/checkpoint.json`): sequence and head of the chain, written in the
+   * same commit as the certificates. Null before the first checkpointed commit.
+   */
+  checkpoint: SignedCheckpoint | null;
   /** Public keys published in the ledger: keyid -> base64 Ed25519 public key. */
   publicKeys: Record<string, string>;
   revokedGrantIds: string[];

@@ -84,6 +84,7 @@ async function learnFromRun(
           policy_version: learned.state.policy.version,
           changes: [],
           previous_certificate_hash: snap.lastCertificateHash,
+          sequence: snap.certificateCount + 1,
           certificate_type: 'outcome',
           judges_certificate_hash: learned.judged.certificate_hash,
           outcome: run.conclusion as 'success' | 'failure',
@@ -140,7 +141,7 @@ async function grantAllows(
   // Only keys the operator controls may sign grants: this deployment's signing key and the keys in
   // LIVING_BRIDGE_GRANT_KEYS. Keys published in the ledger are for verifying certificates only —
   // anyone who can push to the ledger branch could publish one.
-  const trustedKeys = { [ctx.signer.keyid]: ctx.signer.publicKey, ...trustedGrantKeys(ctx.env) };
+  const trustedKeys = { [ctx.signer.keyid]: ctx.signer.publicKey, ...ctx.grantKeys };
   let grantId: string | null = null;
   // A suggestion made because of the autonomy level needs a grant only for the steps the level would
   // not execute by itself (at balanced, CREATE_SECRET → RERUN needs a grant for CREATE_SECRET only).
@@ -166,16 +167,6 @@ async function grantAllows(
     grantId ??= verdict.grant?.id ?? null;
   }
   return { allowed: true, reason: `pre-authorized by grant ${grantId}`, grantId };
-}
-
-/** LIVING_BRIDGE_GRANT_KEYS="keyid=base64,keyid2=base64": operators' keys trusted to sign grants. */
-export function trustedGrantKeys(env: Record<string, string | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const pair of (env.LIVING_BRIDGE_GRANT_KEYS ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
-    const i = pair.indexOf('=');
-    if (i > 0) out[pair.slice(0, i)] = pair.slice(i + 1);
-  }
-  return out;
 }
 
 interface StepContext {
@@ -205,6 +196,8 @@ async function runStep(step: Decision['action'], s: StepContext): Promise<StepRe
       if (!declared) {
         return { action: step, ok: false, changes: [], notes: [], error: `no source is declared for ${name} (in .github/autonomy.yml or .github/environment.json)` };
       }
+      const refused = declared.source.source === 'from_env' ? ctx.fromEnvRefusal(declared.source.env) : null;
+      if (refused) return { action: step, ok: false, changes: [], notes: [], error: refused };
       return executeCreateSecret(ctx.github, {
         repo,
         scope: declared.scope,
@@ -237,6 +230,7 @@ async function runStep(step: Decision['action'], s: StepContext): Promise<StepRe
         template: declared.template,
         variables,
         baseBranch: await ctx.github.getDefaultBranch(repo),
+        ...(declared.schema ? { schema: declared.schema } : {}),
       });
     }
     case 'RERUN': {
@@ -267,6 +261,7 @@ function escalationInstruction(incident: Incident, s: StepContext): string {
         const declared = secretSourceFor(name, s.environment, s.config, s.envFile);
         if (!declared) return missingSourceMessage(name);
         if (declared.source.source === 'external') return `${name} is declared \`source: external\`: Living Bridge never writes it. Set ${name} by hand and re-run the workflow.`;
+        if (declared.source.source === 'from_env' && s.ctx.fromEnvRefusal(declared.source.env)) return `${name} is declared \`from_env: ${declared.source.env}\`, which the operator has not allowed: ${s.ctx.fromEnvRefusal(declared.source.env)}. Or set ${name} by hand, then re-run the workflow.`;
         if (declared.source.source === 'from_env') return `${name} is declared \`from_env: ${declared.source.env}\`: set ${declared.source.env} in the Living Bridge environment (App host or Action step), or set ${name} by hand, then re-run the workflow.`;
         return `Set ${name} and re-run the workflow.`;
       }
@@ -472,6 +467,7 @@ export async function executeDecision(
         policy_version: decision.policy_version,
         changes,
         previous_certificate_hash: snap.lastCertificateHash,
+          sequence: snap.certificateCount + 1,
         certificate_type: 'action',
         decision: {
           verdict: decision.verdict,

@@ -27,7 +27,7 @@ beforeAll(async () => {
   const github = new GitHubAdapter(createOctokit({ baseUrl: sb.apiUrl, auth: SANDBOX_ADMIN_TOKEN, throttle: false, retry: { enabled: false } }));
   ctx = {
     github,
-    ledgerFor: (repo: RepoRef, branch: string) => createGitLedger(github, repo, branch, { now: () => new Date(clock.t), delay: async () => {} }),
+    ledgerFor: (repo: RepoRef, branch: string) => createGitLedger(github, repo, branch, { now: () => new Date(clock.t), delay: async () => {}, signer }),
     signer,
     now: () => new Date(clock.t),
     randomBytes: (n) => new Uint8Array(randomBytes(n)),
@@ -35,6 +35,8 @@ beforeAll(async () => {
     log: pino({ level: 'silent' }),
     door: 'cli',
     autonomyEnabled: true,
+    fromEnvRefusal: () => null,
+    grantKeys: {},
   };
 });
 afterAll(async () => {

@@ -15,7 +15,7 @@ beforeAll(async () => {
 function setup(opts: { maxAttempts?: number } = {}) {
   const git = new MemoryGit();
   const delays: number[] = [];
-  const ledger = createGitLedger(git, repo, BRANCH, { ...opts, delay: async (ms) => { delays.push(ms); }, random: () => 0.5 });
+  const ledger = createGitLedger(git, repo, BRANCH, { ...opts, signer, delay: async (ms) => { delays.push(ms); }, random: () => 0.5 });
   return { git, ledger, delays };
 }
 
@@ -54,7 +54,7 @@ describe('git ledger', () => {
     expect(git.refs.get(BRANCH)).toBe(res.commitSha);
     expect(git.commits.get(res.commitSha)?.parents).toEqual([]);
     const files = git.filesOf(BRANCH);
-    expect(Object.keys(files).sort()).toEqual(['.bridge/state.json', '.bridge/sync-state.json', 'README.md']);
+    expect(Object.keys(files).sort()).toEqual(['.bridge/checkpoint.json', '.bridge/state.json', '.bridge/sync-state.json', 'README.md']);
     expect(files['README.md']).toMatch(/Living Bridge ledger/);
     expect(res.snapshot.head).toBe(res.commitSha);
   });
@@ -220,7 +220,7 @@ describe('git ledger', () => {
     expect(delta('readCommitTree') + delta('getCommitTree') + delta('listTree') + delta('readBlob')).toBe(0);
 
     // A second ledger object of the same process (a new App job) shares the cache.
-    const other = createGitLedger(git, repo, BRANCH);
+    const other = createGitLedger(git, repo, BRANCH, { signer });
     await other.commit('halt', (s) => ({ state: { ...s.state, halted: true } }));
     expect(delta('getBranchHead')).toBe(1); // the commit built on the cached snapshot
     expect(delta('readBlob')).toBe(0);
@@ -239,7 +239,7 @@ describe('git ledger', () => {
     const { git, ledger, delays } = setup();
     await ledger.commit('init', () => ({ audit: [audit('one')] }));
     // Another process (own cache) appends to the audit trail.
-    const action = createGitLedger(git, repo, BRANCH, { cache: false });
+    const action = createGitLedger(git, repo, BRANCH, { cache: false, signer });
     await action.commit('action', () => ({ audit: [audit('from the action')] }));
     const heads: (string | null)[] = [];
     const res = await ledger.commit('app', (s) => {
@@ -270,7 +270,7 @@ describe('git ledger', () => {
   test('a refusal computed from a stale cached snapshot is re-checked on a fresh one', async () => {
     const { git, ledger } = setup();
     await ledger.commit('init', () => ({}));
-    await createGitLedger(git, repo, BRANCH, { cache: false }).commit('approve', (s) => ({ pendingApprovals: [...s.pendingApprovals, { id: 'p1', created_at: '2026-01-15T10:00:00Z', expires_at: '2026-01-18T10:00:00Z', issue_number: null, decision: {}, incident: {}, status: 'pending', decided_by: null }] }));
+    await createGitLedger(git, repo, BRANCH, { cache: false, signer }).commit('approve', (s) => ({ pendingApprovals: [...s.pendingApprovals, { id: 'p1', created_at: '2026-01-15T10:00:00Z', expires_at: '2026-01-18T10:00:00Z', issue_number: null, decision: {}, incident: {}, status: 'pending', decided_by: null }] }));
     let calls = 0;
     const res = await ledger.commit('decide', (s) => {
       calls++;
@@ -287,12 +287,13 @@ describe('git ledger', () => {
 
   test('cache: false reads the whole branch for every read', async () => {
     const git = new MemoryGit();
-    const ledger = createGitLedger(git, repo, BRANCH, { cache: false });
+    const ledger = createGitLedger(git, repo, BRANCH, { cache: false, signer });
     await ledger.commit('init', () => ({}));
     const reads = git.calls.readBlob ?? 0;
     await ledger.read();
     await ledger.read();
-    expect((git.calls.readBlob ?? 0) - reads).toBe(4);
+    // state, sync-state and the checkpoint, twice (the empty ledger has no other files).
+    expect((git.calls.readBlob ?? 0) - reads).toBe(6);
   });
 
   test('reserved and escaping paths are refused in files', async () => {

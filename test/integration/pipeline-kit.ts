@@ -110,11 +110,14 @@ export async function makeKit(opts: { env?: Record<string, string | undefined>; 
   let counter = 0;
   const ctx: PipelineContext = {
     github: gh,
-    ledgerFor: (repo, branch) => createGitLedger(blobsFirst(gh), repo, branch, { now: clock.now, delay: async () => undefined, random: () => 0.5 }),
+    ledgerFor: (repo, branch) => createGitLedger(blobsFirst(gh), repo, branch, { now: clock.now, delay: async () => undefined, random: () => 0.5, signer }),
     signer,
     now: clock.now,
     randomBytes: (n) => Uint8Array.from({ length: n }, () => (counter = (counter * 31 + 7) % 251)),
     env: { DEPLOY_TOKEN_SOURCE: DEPLOY_TOKEN_VALUE, ...opts.env },
+    // The kit's environment is the operator's allowlist: every name in it may be read.
+    fromEnvRefusal: () => null,
+    grantKeys: {},
     log,
     door: opts.door ?? 'webhook',
     autonomyEnabled: opts.autonomyEnabled ?? true,

@@ -181,12 +181,12 @@ describe('certificates', () => {
 
   it('fails on an edited payload with the hash recomputed (bad signature)', async () => {
     const cert = reEncode(await signCertificate(predicate(), signer), (s) => (s.predicate['certified'] = false), true);
-    expect(verifyCertificate(cert, keys)).toEqual({ ok: false, reason: expect.stringMatching(/signature by key .* does not verify/) });
+    expect(verifyCertificate(cert, keys)).toEqual({ ok: false, code: 'BAD_SIGNATURE', reason: expect.stringMatching(/signature by key .* does not verify/) });
   });
 
   it('fails on an edited payload with the old hash (hash mismatch)', async () => {
     const cert = reEncode(await signCertificate(predicate(), signer), (s) => (s.predicate['reason'] = 'nothing to see'), false);
-    expect(verifyCertificate(cert, keys)).toEqual({ ok: false, reason: expect.stringMatching(/does not match the payload/) });
+    expect(verifyCertificate(cert, keys)).toEqual({ ok: false, code: 'HASH_MISMATCH', reason: expect.stringMatching(/does not match the payload/) });
   });
 
   it('fails on an edited signature, an unknown key id and a wrong key', async () => {
@@ -198,6 +198,7 @@ describe('certificates', () => {
 
     expect(verifyCertificate(cert, { deadbeefdeadbeef: signer.publicKey })).toEqual({
       ok: false,
+      code: 'KEY_UNTRUSTED',
       reason: `signed by unknown key ${signer.keyid}; trusted keys: deadbeefdeadbeef`,
     });
 

@@ -17,9 +17,11 @@ import type { Signer } from './signer.js';
 /** keyid -> base64 Ed25519 public key (the ledger's `.bridge/keys/<keyid>.pub`). */
 export type PublicKeys = Record<string, string>;
 
+export type CertificateErrorCode = 'CERTIFICATE_MALFORMED' | 'HASH_MISMATCH' | 'KEY_UNTRUSTED' | 'BAD_SIGNATURE' | 'NOT_CANONICAL' | 'SUBJECT_MISMATCH';
+
 export type CertificateVerification =
   | { ok: true; statement: Statement; keyid: string }
-  | { ok: false; reason: string };
+  | { ok: false; code: CertificateErrorCode; reason: string };
 
 /** sha256 hex of the canonical JSON of an engine report: the certificate's `report_hash`. */
 export function reportHash(report: unknown): string {
@@ -61,7 +63,7 @@ export async function signCertificate(predicate: z.input<typeof CertificatePredi
   };
 }
 
-type Decoded = { ok: true; certificate: Certificate; body: Uint8Array; statement: Statement } | { ok: false; reason: string };
+type Decoded = { ok: true; certificate: Certificate; body: Uint8Array; statement: Statement } | { ok: false; code: 'CERTIFICATE_MALFORMED'; reason: string };
 
 const describeZod = (error: z.ZodError): string =>
   error.issues
@@ -71,17 +73,17 @@ const describeZod = (error: z.ZodError): string =>
 
 function decode(input: unknown): Decoded {
   const cert = Certificate.safeParse(input);
-  if (!cert.success) return { ok: false, reason: `not a certificate (${describeZod(cert.error)})` };
+  if (!cert.success) return { ok: false, code: 'CERTIFICATE_MALFORMED', reason: `not a certificate (${describeZod(cert.error)})` };
   const body = decodeBase64(cert.data.envelope.payload);
-  if (!body) return { ok: false, reason: 'the envelope payload is not valid base64' };
+  if (!body) return { ok: false, code: 'CERTIFICATE_MALFORMED', reason: 'the envelope payload is not valid base64' };
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
   } catch {
-    return { ok: false, reason: 'the envelope payload is not UTF-8 JSON' };
+    return { ok: false, code: 'CERTIFICATE_MALFORMED', reason: 'the envelope payload is not UTF-8 JSON' };
   }
   const statement = Statement.safeParse(json);
-  if (!statement.success) return { ok: false, reason: `the payload is not a Living Bridge statement (${describeZod(statement.error)})` };
+  if (!statement.success) return { ok: false, code: 'CERTIFICATE_MALFORMED', reason: `the payload is not a Living Bridge statement (${describeZod(statement.error)})` };
   return { ok: true, certificate: cert.data, body, statement: statement.data };
 }
 
@@ -109,6 +111,7 @@ export function verifyCertificate(cert: unknown, publicKeys: PublicKeys): Certif
   if (actual !== certificate.certificate_hash) {
     return {
       ok: false,
+      code: 'HASH_MISMATCH',
       reason: `certificate_hash ${certificate.certificate_hash.slice(0, 12)}… does not match the payload, which hashes to ${actual.slice(0, 12)}… (the payload or the hash was edited)`,
     };
   }
@@ -120,6 +123,7 @@ export function verifyCertificate(cert: unknown, publicKeys: PublicKeys): Certif
     const trusted = Object.keys(publicKeys);
     return {
       ok: false,
+      code: 'KEY_UNTRUSTED',
       reason: `signed by unknown key ${ids}; trusted keys: ${trusted.length ? trusted.join(', ') : '(none)'}`,
     };
   }
@@ -127,17 +131,18 @@ export function verifyCertificate(cert: unknown, publicKeys: PublicKeys): Certif
   if (!good) {
     return {
       ok: false,
+      code: 'BAD_SIGNATURE',
       reason: `the signature by key ${known.map((s) => s.keyid).join(', ')} does not verify (the payload or the signature was edited, or the wrong key is published under this key id)`,
     };
   }
 
   const text = new TextDecoder().decode(body);
   if (canonicalJson(JSON.parse(text)) !== text) {
-    return { ok: false, reason: 'the signed payload is not canonical JSON (it was not produced by signCertificate)' };
+    return { ok: false, code: 'NOT_CANONICAL', reason: 'the signed payload is not canonical JSON (it was not produced by signCertificate)' };
   }
   const subject = statement.subject[0];
   if (!subject || subject.name !== subjectName(statement.predicate) || subject.digest['sha256'] !== statement.predicate.report_hash) {
-    return { ok: false, reason: 'the statement subject does not match its predicate (repository, type, run or report_hash)' };
+    return { ok: false, code: 'SUBJECT_MISMATCH', reason: 'the statement subject does not match its predicate (repository, type, run or report_hash)' };
   }
   return { ok: true, statement, keyid: good.keyid };
 }

@@ -11,6 +11,19 @@ export {
   reportHash,
   type PublicKeys,
   type CertificateVerification,
+  type CertificateErrorCode,
 } from './certificate.js';
-export { verifyChain, type VerifyChainOptions, type ChainVerification } from './chain.js';
+export { verifyChain, type VerifyChainOptions, type ChainVerification, type ChainErrorCode } from './chain.js';
 export { canonicalJson, sha256Hex } from '../canonical.js';
+export { signCheckpoint, verifyCheckpoint, checkpointMessage, type CheckpointVerification } from './checkpoint.js';
+export {
+  verifyLedgerEvidence,
+  type Anchor,
+  type LedgerEvidence,
+  type LedgerVerification,
+  type LedgerVerificationError,
+  type LedgerErrorCode,
+  type TrustMaterial,
+  type VerificationStep,
+} from './verify-ledger.js';
+export { parseTrustedKeys } from './trust.js';

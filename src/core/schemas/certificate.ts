@@ -27,11 +27,21 @@ export const CertificatePredicate = z.object({
   policy_version: z.number().int().min(1),
   changes: z.array(Change),
   previous_certificate_hash: z.string().nullable(),
-  /** 'action' certificates record what was done; 'outcome' certificates judge an earlier one by the next run. */
-  certificate_type: z.enum(['action', 'outcome', 'sync']),
+  /**
+   * 1-based position in the repository's chain (the ledger file name's NNNNNN). Absent only in
+   * certificates written before checkpoints existed; once a chain carries it, every later link must.
+   */
+  sequence: z.number().int().min(1).optional(),
+  /**
+   * 'action' certificates record what was done; 'outcome' certificates judge an earlier one by the
+   * next run; 'key_rotation' introduces the next signing key (`rotates_to`), signed by the previous one.
+   */
+  certificate_type: z.enum(['action', 'outcome', 'sync', 'key_rotation']),
   judges_certificate_hash: z.string().nullable().default(null),
   outcome: z.enum(['success', 'failure']).nullable().default(null),
   decision: z.record(z.string(), z.unknown()).default({}),
+  /** Only in 'key_rotation' certificates: the key trusted for the links after this one. */
+  rotates_to: z.object({ keyid: z.string(), public_key: z.string() }).optional(),
 });
 export type CertificatePredicate = z.infer<typeof CertificatePredicate>;
 

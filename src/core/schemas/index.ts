@@ -7,6 +7,7 @@ export * from './environment-file.js';
 export * from './decision.js';
 export * from './governor-state.js';
 export * from './certificate.js';
+export * from './checkpoint.js';
 export * from './grant.js';
 export * from './errors.js';
 export * from './ledger-records.js';
