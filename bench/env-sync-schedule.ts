@@ -109,7 +109,7 @@ export async function runScheduleBench(repos = REPOS): Promise<ScheduleBenchResu
           const adapter = new DurableStateAdapter(createOctokit({ baseUrl: sb.apiUrl, auth: SANDBOX_ADMIN_TOKEN, throttle: false, retry: { enabled: false } }), { cache });
           const ctx: PipelineContext = {
             github: adapter,
-            ledgerFor: (repo, branch) => createGitLedger(adapter, repo, branch, { cache: ledgers, now: () => new Date(t), delay: async () => {} }),
+            ledgerFor: (repo, branch) => createGitLedger(adapter, repo, branch, { cache: ledgers, signer, now: () => new Date(t), delay: async () => {} }),
             signer,
             now: () => new Date(t),
             randomBytes: (n) => new Uint8Array(n).fill(1),
@@ -117,6 +117,8 @@ export async function runScheduleBench(repos = REPOS): Promise<ScheduleBenchResu
             log,
             door: 'schedule',
             autonomyEnabled: true,
+            fromEnvRefusal: () => null,
+            grantKeys: {},
           };
           return { ctx, adapter, ledgerCache: ledgers };
         },

@@ -23,7 +23,7 @@ interface Bench { name: string; file: string; args: string[]; node?: string[] }
 const BENCHES: Bench[] = [
   { name: 'heal-requests', file: 'heal-requests.ts', args: [] },
   { name: 'env-sync-requests', file: 'env-sync-requests.ts', args: [] },
-  { name: 'env-sync-schedule', file: 'env-sync-schedule.ts', args: quick ? ['--repos=1000', '--quick'] : ['--repos=1000'] },
+  { name: 'env-sync-schedule', file: 'env-sync-schedule.ts', args: quick ? ['--repos=200', '--quick'] : ['--repos=1000'] },
   { name: 'decide', file: 'decide.ts', args: quick ? ['--ms=300', '--rounds=3'] : [] },
   { name: 'classifier', file: 'classifier.ts', args: quick ? ['20'] : [], node: ['--expose-gc'] },
 ];

@@ -53,7 +53,7 @@ export function startEnvSyncSchedule(opts: {
       const adapter = new DurableStateAdapter(octokit);
       const ctx = buildContext({ octokit, signer: opts.signer, env, door: 'schedule', log: log.child({ installation: installationId }) });
       return {
-        ctx: { ...ctx, github: adapter, ledgerFor: (repo, branch) => createGitLedger(adapter, repo, branch), ...(opts.observer ? { observer: opts.observer } : {}) },
+        ctx: { ...ctx, github: adapter, ledgerFor: (repo, branch) => createGitLedger(adapter, repo, branch, { signer: opts.signer }), ...(opts.observer ? { observer: opts.observer } : {}) },
         adapter,
         ledgerCache: sharedLedgerCache,
       };

@@ -99,6 +99,7 @@ class RememberingLedger implements Ledger {
         revokedGrantIds: [],
         grantUses: {},
         pendingApprovals: [],
+        checkpoint: null,
       };
     }
     const snap = await this.real.read();

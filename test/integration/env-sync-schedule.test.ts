@@ -62,7 +62,7 @@ function scheduler(extra: Partial<EnvSyncSchedulerOptions> = {}, store: Schedule
       const adapter = new DurableStateAdapter(createOctokit({ baseUrl: sb.apiUrl, auth: SANDBOX_ADMIN_TOKEN, throttle: false, retry: { enabled: false } }), { cache });
       const ctx: PipelineContext = {
         github: adapter,
-        ledgerFor: (repo, branch) => createGitLedger(adapter, repo, branch, { cache: ledgers, now: () => new Date(t), delay: async () => {} }),
+        ledgerFor: (repo, branch) => createGitLedger(adapter, repo, branch, { cache: ledgers, signer, now: () => new Date(t), delay: async () => {} }),
         signer,
         now: () => new Date(t),
         randomBytes: (n) => new Uint8Array(randomBytes(n)),
@@ -70,6 +70,8 @@ function scheduler(extra: Partial<EnvSyncSchedulerOptions> = {}, store: Schedule
         log,
         door: 'schedule',
         autonomyEnabled: true,
+        fromEnvRefusal: () => null,
+        grantKeys: {},
       };
       return { ctx, adapter, ledgerCache: ledgers };
     },
