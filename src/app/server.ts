@@ -7,6 +7,7 @@ import { HealJob, HealRequest, SchemaError, WorkflowRunSnapshot, parseRepoFullNa
 import { runFromWebhook } from '../github/index.js';
 import { createIntake, type Intake } from '../intake/index.js';
 import { handleApprovalComment, parseApprovalCommand } from '../pipeline/approve.js';
+import { CheckSignals, checkEventCommit } from '../pipeline/check-signals.js';
 import { buildContext, loadSigner } from '../pipeline/build-context.js';
 import type { HealResult, PipelineContext } from '../pipeline/context.js';
 import { setHalted } from '../pipeline/control.js';
@@ -31,7 +32,7 @@ export interface RunningApp {
   close(): Promise<void>;
 }
 
-interface JobRecord { status: 'queued' | 'done' | 'failed'; result?: Pick<HealResult, 'status' | 'summary' | 'commentUrl' | 'issueUrl'> & { certificate_hash: string | null; decision: unknown }; error?: string }
+interface JobRecord { status: 'queued' | 'done' | 'failed'; result?: Pick<HealResult, 'status' | 'summary' | 'commentUrl' | 'issueUrl'> & { certificate_hash: string | null; decision: unknown; config_loop?: HealResult['configLoop'] }; error?: string }
 
 /** A short summary safe to return over HTTP: no evidence lines beyond the masked ones, no values. */
 const publicResult = (r: HealResult): NonNullable<JobRecord['result']> => ({
@@ -41,6 +42,7 @@ const publicResult = (r: HealResult): NonNullable<JobRecord['result']> => ({
   issueUrl: r.issueUrl,
   certificate_hash: r.certificate?.certificate_hash ?? null,
   decision: r.decision,
+  ...(r.configLoop ? { config_loop: r.configLoop } : {}),
 });
 
 export async function startApp(env: Record<string, string | undefined> = process.env, opts: { log?: Logger } = {}): Promise<RunningApp> {
@@ -64,6 +66,8 @@ export async function startApp(env: Record<string, string | undefined> = process
     if (jobs.size > MAX_REMEMBERED_JOBS) jobs.delete(jobs.keys().next().value as string);
   };
   const waiters = new Map<string, ((r: JobRecord) => void)[]>();
+  // check_suite / check_run / status webhooks wake a config loop waiting on that commit's checks.
+  const checkSignals = new CheckSignals();
 
   const observability = createObservability({
     env,
@@ -78,7 +82,7 @@ export async function startApp(env: Record<string, string | undefined> = process
     const id = installationId ?? (await findInstallation(probot, repo));
     const octokit = observability.instrument(await probot.auth(id));
     const ctx = buildContext({ octokit: octokit as never, signer, env, door, repository: `${repo.owner}/${repo.repo}`, log: log.child({ ...bindings, repository: `${repo.owner}/${repo.repo}` }) });
-    return { ...ctx, observer: observability.observer };
+    return { ...ctx, observer: observability.observer, checkSignals };
   };
 
   intake.start(async (job) => {
@@ -194,6 +198,11 @@ export async function startApp(env: Record<string, string | undefined> = process
         }
       })();
       return;
+    }
+    if (event === 'check_suite' || event === 'check_run' || event === 'status') {
+      const commit = checkEventCommit(event, payload);
+      if (commit) checkSignals.notify(commit.repository, commit.sha);
+      return sendJson(res, 202, commit ? { noted: `${event} of ${commit.sha.slice(0, 7)}` } : { ignored: `${event} without a repository and commit` });
     }
     sendJson(res, 202, { ignored: `event ${event} is not handled` });
   }

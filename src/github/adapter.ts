@@ -3,6 +3,7 @@
  * ETags (If-None-Match / 304), sealed-box encryption of secrets and the job-log redirect.
  * Accepts any Octokit-compatible client: ours from createOctokit() or Probot's `context.octokit`.
  */
+import { GitHubPromotion } from './promotion.js';
 import type { Logger } from 'pino';
 import type { RepoRef } from '../core/schemas/index.js';
 import {
@@ -184,6 +185,8 @@ export class GitHubAdapter implements GitHubPort {
   private readonly log: Logger | undefined;
   private readonly fetchImpl: typeof fetch;
   private readonly issueLabel: string;
+  /** Pull requests, checks, protection, merging and dispatch (src/github/promotion.ts). */
+  readonly promotion: GitHubPromotion;
 
   constructor(
     private readonly octokit: OctokitLike,
@@ -195,6 +198,7 @@ export class GitHubAdapter implements GitHubPort {
     this.cache = opts.cache === false ? new GitHubCache({ maxBytes: 8 * 1024 * 1024 }) : (opts.cache ?? sharedGitHubCache);
     const defaults = (octokit.request as { endpoint?: { DEFAULTS?: { baseUrl?: unknown } } }).endpoint?.DEFAULTS;
     this.cacheScope = opts.cacheScope ?? (typeof defaults?.baseUrl === 'string' ? defaults.baseUrl : 'https://api.github.com');
+    this.promotion = new GitHubPromotion((route, params) => this.req(route, params), (route, params, key) => this.paginate(route, params, key));
   }
 
   // ------------------------------------------------------------------ plumbing
