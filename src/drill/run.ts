@@ -110,7 +110,6 @@ export async function runDrill(opts: DrillOptions, progress: (line: string) => v
       }
     })();
 
-    const deadline = Date.now() + opts.timeoutSeconds * 1000;
     await Promise.all(plan.map(async (p) => {
       for (let i = 0; i < p.count; i++) {
         // A fresh failure: the missing secret goes missing again; everything else fails by itself.
@@ -122,6 +121,7 @@ export async function runDrill(opts: DrillOptions, progress: (line: string) => v
         const run = sandbox.state.triggerRun('drill', p.repo, 'Build & Deploy', { event: 'push', actor: 'octocat' });
         const rec: FailureRecord = { kind: p.kind, repo: `drill/${p.repo}`, runId: run.id, triggeredAt: Date.now(), effectsFrom: effectsBefore, settledAt: null, outcome: 'pending' };
         failures.push(rec);
+        const deadline = rec.triggeredAt + opts.timeoutSeconds * 1000;
         while (Date.now() < deadline) {
           const outcome = settledOutcome(sandbox.state, rec);
           if (outcome) {
