@@ -7,6 +7,7 @@ import { HealJob, HealRequest, SchemaError, WorkflowRunSnapshot, parseRepoFullNa
 import { runFromWebhook } from '../github/index.js';
 import { createIntake, type Intake } from '../intake/index.js';
 import { handleApprovalComment, parseApprovalCommand } from '../pipeline/approve.js';
+import { handleLabelComment, parseLabelCommand, type LabelCommand } from '../pipeline/label.js';
 import { buildContext, createLogger, loadSigner } from '../pipeline/build-context.js';
 import type { HealResult, PipelineContext } from '../pipeline/context.js';
 import { setHalted } from '../pipeline/control.js';
@@ -156,6 +157,8 @@ export async function startApp(env: Record<string, string | undefined> = process
     }
     if (event === 'issue_comment' && payload.action === 'created') {
       const comment = payload.comment as { body?: string; user?: { login?: string; type?: string } } | undefined;
+      const label = parseLabelCommand(comment?.body ?? '');
+      if (label) return labelComment(res, payload, comment, label);
       const command = parseApprovalCommand(comment?.body ?? '');
       if (!command) return sendJson(res, 202, { ignored: 'not a /bridge command' });
       // Bots (including Living Bridge itself, whose comments quote the command) never approve.
@@ -178,6 +181,23 @@ export async function startApp(env: Record<string, string | undefined> = process
       return;
     }
     sendJson(res, 202, { ignored: `event ${event} is not handled` });
+  }
+
+  /** `/bridge label <signature> <kind>`: answered at once, stored after (writers only; bots ignored). */
+  function labelComment(res: ServerResponse, payload: Record<string, unknown>, comment: { user?: { login?: string; type?: string } } | undefined, command: LabelCommand | { error: string }): void {
+    if (comment?.user?.type === 'Bot' || /\[bot\]$/.test(comment?.user?.login ?? '')) return sendJson(res, 202, { ignored: 'commands from bots are ignored' });
+    const repository = (payload.repository as { full_name?: string } | undefined)?.full_name ?? '';
+    const installationId = (payload.installation as { id?: number } | undefined)?.id;
+    const issueNumber = (payload.issue as { number?: number } | undefined)?.number ?? null;
+    sendJson(res, 202, { accepted: 'label' });
+    void (async () => {
+      try {
+        const ctx = await contextFor(parseRepoFullName(repository), 'webhook', installationId);
+        await handleLabelComment(ctx, { repository, issueNumber, actor: comment?.user?.login ?? 'unknown', command });
+      } catch (err) {
+        log.error({ err: safeMessage(err) }, 'label command failed');
+      }
+    })();
   }
 
   async function incident(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
