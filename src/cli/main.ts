@@ -8,9 +8,11 @@ import { controlCommands } from './commands/control.js';
 import { labelCommands } from './commands/label.js';
 import { grantCommands } from './commands/grant.js';
 import { healCommands } from './commands/heal.js';
+import { incidentsCommands } from './commands/incidents.js';
 import { keygenCommands } from './commands/keygen.js';
 import { verifyCommands } from './commands/verify.js';
-import { UsageError, type CliIo, type CliRuntime, type CommandModule } from './runtime.js';
+import { explainGitHubError } from './errors.js';
+import { apiUrlOf, UsageError, type CliIo, type CliRuntime, type CommandModule } from './runtime.js';
 
 export { UsageError, type CliIo } from './runtime.js';
 export { verifyDirectory } from './commands/verify.js';
@@ -19,7 +21,7 @@ export { verifyDirectory } from './commands/verify.js';
  * Every command group, one module each (src/cli/commands/*). A new command is a new module added
  * here, so this file stays the wiring and the error policy.
  */
-const COMMAND_MODULES: CommandModule[] = [healCommands, verifyCommands, controlCommands, keygenCommands, classifyCommands, grantCommands, labelCommands];
+const COMMAND_MODULES: CommandModule[] = [healCommands, verifyCommands, controlCommands, keygenCommands, classifyCommands, grantCommands, incidentsCommands, labelCommands];
 
 export function buildCli(io: CliIo, exit: { code: number } = { code: 0 }): Command {
   const program = new Command('living-bridge')
@@ -48,7 +50,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     }
     // Commander has already printed its one-line "error: ..." (or the help/version text).
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
-    io.err(`living-bridge: ${safeMessage(err)}\n`);
+    io.err(`living-bridge: ${explainGitHubError(err, apiUrlOf({ io, exit, program })) ?? safeMessage(err)}\n`);
     return 1;
   }
 }

@@ -21,8 +21,8 @@ export interface LedgerSnapshot {
   /** Grant ids -> times used (for max_uses). */
   grantUses: Record<string, number>;
   pendingApprovals: PendingApproval[];
-  /** What the classifier learned in this repository: labels and outcomes per failure signature. */
-  classifierMemory: ClassifierMemory;
+  /** What the classifier learned in this repository: labels and outcomes per failure signature (absent = nothing yet). */
+  classifierMemory?: ClassifierMemory;
 }
 
 /** What a ledger commit writes. Everything in one commit: state and its certificates never diverge. */

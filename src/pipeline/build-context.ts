@@ -6,6 +6,7 @@ import { createSigner, type Signer } from '../core/certificate/index.js';
 import { FROM_ENV_ALLOW_VARIABLE, SettingError, booleanSetting, fromEnvRefusal, parseFromEnvAllow, type Door, type RepoRef } from '../core/schemas/index.js';
 import type { GitHubPort } from '../engines/ports.js';
 import { GitHubAdapter, createOctokit } from '../github/index.js';
+import { requestPolicyFrom } from '../github/request-policy.js';
 import { createGitLedger } from '../ledger/index.js';
 import type { Ledger } from '../ledger/types.js';
 import type { PipelineContext } from './context.js';
@@ -17,9 +18,17 @@ export const REDACT_PATHS = [
   'signingKey', '*.signingKey', 'password', '*.password',
 ];
 
+/** pino options every door's logger shares: redaction, ISO-8601 timestamps. */
+export const loggerOptions = (name: string, level: string): Pino.LoggerOptions => ({
+  name,
+  level: level as Pino.LevelWithSilent,
+  redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+  timestamp: pino.stdTimeFunctions.isoTime,
+});
+
 /** A redacting pino logger; `fd: 2` for doors whose stdout is their output (the CLI's `--json`). */
 export function createLogger(name: string, level: string = process.env.LOG_LEVEL ?? 'info', opts: { fd?: number } = {}): Logger {
-  const options = { name, level: level as Pino.LevelWithSilent, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
+  const options = loggerOptions(name, level);
   return opts.fd === undefined ? pino(options) : pino(options, pino.destination({ fd: opts.fd, sync: true }));
 }
 
@@ -146,12 +155,15 @@ export interface BuildContextOptions {
   now?: () => Date;
   random?: (n: number) => Uint8Array;
   ledgerFor?: (repo: RepoRef, branch: string) => Ledger;
+  /** Retry tuning of the token client (the CLI retries once: a person is waiting for the answer). */
+  retry?: { retries?: number; retryAfterBaseValue?: number };
 }
 
 export function buildContext(opts: BuildContextOptions): PipelineContext {
-  // LIVING_BRIDGE_CLIENT_PACING=off: no client-side pacing of writes (the sandbox has no limits to respect).
-  const pacing = envFlag(opts.env, 'LIVING_BRIDGE_CLIENT_PACING', true);
-  const octokit = opts.octokit ?? createOctokit({ auth: opts.token, baseUrl: opts.baseUrl, log: opts.log, ...(pacing ? {} : { throttle: false }) });
+  // LIVING_BRIDGE_CLIENT_PACING=off: no client-side spacing of writes (the sandbox has no limits to
+  // respect); retries of 403/429/5xx stay on either way.
+  const { pacing, timeoutMs } = requestPolicyFrom(opts.env, envFlag(opts.env, 'LIVING_BRIDGE_CLIENT_PACING', true));
+  const octokit = opts.octokit ?? createOctokit({ auth: opts.token, baseUrl: opts.baseUrl, log: opts.log, pacing, timeoutMs, ...(opts.retry ? { retry: opts.retry } : {}) });
   const github: GitHubPort = new GitHubAdapter(octokit);
   return {
     github,

@@ -3,7 +3,7 @@
  * the classifier what a failure signature is in this repository. Stored in the ledger's classifier memory; from
  * then on the same failure is classified as labelled, with the label cited (core/classify/memory.ts).
  */
-import { recordLabel } from '../core/classify/index.js';
+import { emptyClassifierMemory, recordLabel } from '../core/classify/index.js';
 import { FailureSignature, IncidentKind, SchemaError, parseRepoFullName, type RepoConfig } from '../core/schemas/index.js';
 import { auditEntry } from './audit.js';
 import type { PipelineContext } from './context.js';
@@ -36,7 +36,7 @@ export interface LabelOutcome { status: 'labelled' | 'refused'; reason: string }
 export async function storeLabel(ctx: PipelineContext, repository: string, config: RepoConfig, command: LabelCommand, actor: string): Promise<void> {
   const repo = parseRepoFullName(repository);
   await ctx.ledgerFor(repo, config.ledger.branch).commit(`classifier: ${command.signature} labelled ${command.kind} by ${actor}`, (snap) => ({
-    classifierMemory: recordLabel(snap.classifierMemory, { signature: command.signature, kind: command.kind, by: actor, at: ctx.now() }),
+    classifierMemory: recordLabel(snap.classifierMemory ?? emptyClassifierMemory(), { signature: command.signature, kind: command.kind, by: actor, at: ctx.now() }),
     audit: [auditEntry(ctx, repository, 'classifier.label', `${command.signature} → ${command.kind}`, { actor })],
   }));
 }

@@ -266,12 +266,29 @@ describe('errors: exit 2, one line, no stack', () => {
     oneLine(r);
   });
 
-  test('a run that does not exist: exit 1 with the API error on one line', async () => {
+  test('a run that does not exist: exit 1, naming the run and the repository', async () => {
     seedScenario(sandbox.state, 'flaky-network', 'acme', { repo: 'cli-404', trigger: false });
     const r = await cli(withApi('heal', '--repo', 'acme/cli-404', '--run-id', '999999'));
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/^living-bridge: /);
+    expect(r.err).toMatch(/^living-bridge: workflow run 999999 not found in acme\/cli-404/);
     oneLine(r);
+  });
+
+  test('a repository that does not exist is named, not verified as an empty chain', async () => {
+    const r = await cli(withApi('verify', '--repo', 'acme/no-such-repo'));
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^living-bridge: repository acme\/no-such-repo not found/);
+    oneLine(r);
+  });
+
+  test('GitHub unreachable: says so within seconds, not "HTTP 500"', async () => {
+    const { freePort } = await import('../../src/demo/processes.js');
+    const api = `http://127.0.0.1:${await freePort()}/api/v3`;
+    const started = Date.now();
+    const r = await cli(['--api-url', api, 'heal', '--repo', 'acme/x', '--run-id', '1', '--dry-run']);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(`living-bridge: cannot reach GitHub at ${api}: the connection was refused (ECONNREFUSED)\n`);
   });
 });
 

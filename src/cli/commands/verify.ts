@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { verifyChain } from '../../core/certificate/index.js';
-import { Certificate, parseWith } from '../../core/schemas/index.js';
+import { Certificate, parseRepoFullName, parseWith } from '../../core/schemas/index.js';
 import { verifyLedger } from '../../pipeline/verify.js';
 import { contextFrom, JSON_FLAG, print, repoOption, UsageError, type CommandModule } from '../runtime.js';
 
@@ -23,6 +23,8 @@ export const verifyCommands: CommandModule = (rt) => {
         return;
       }
       const ctx = await contextFrom(rt, { signing: 'optional' });
+      // A repository that does not exist would otherwise verify as an empty, intact chain.
+      await ctx.github.getDefaultBranch(parseRepoFullName(o.repo!));
       const result = await verifyLedger(ctx, o.repo!);
       print(rt, o.json, result, result.ok ? `chain ok: ${result.length} certificates, head ${result.head ?? '(empty)'}` : `chain BROKEN at certificate #${(result.brokenAt ?? 0) + 1}: ${result.reason}`);
       if (!result.ok) exit.code = 1;

@@ -14,3 +14,4 @@ export * from './ledger-records.js';
 export * from './settings.js';
 export * from './ref-name.js';
 export * from './classifier-memory.js';
+export * from './promotion.js';
