@@ -25,6 +25,8 @@ const BENCHES: Bench[] = [
   { name: 'env-sync-requests', file: 'env-sync-requests.ts', args: [] },
   { name: 'decide', file: 'decide.ts', args: quick ? ['--ms=300', '--rounds=3'] : [] },
   { name: 'classifier', file: 'classifier.ts', args: quick ? ['20'] : [], node: ['--expose-gc'] },
+  // Needs `npm run build` first (it measures the built App).
+  { name: 'cold-start', file: 'cold-start.ts', args: quick ? ['--rounds=3'] : [] },
 ];
 
 console.log(`# Living Bridge benchmarks — ${new Date().toISOString()}, Node ${process.version}, ${cpus().length} CPU(s) (${cpus()[0]?.model ?? 'unknown'}), load ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);

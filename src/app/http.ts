@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** GitHub caps webhook payloads at 25 MB; anything larger is not from GitHub. */
@@ -35,4 +35,15 @@ export function bearerMatches(header: string | undefined, expected: string | und
   const a = createHash('sha256').update(match[1]!).digest();
   const b = createHash('sha256').update(expected).digest();
   return timingSafeEqual(a, b);
+}
+
+/**
+ * GitHub's webhook signature check: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body>`
+ * with the webhook secret, compared in constant time (as @octokit/webhooks-methods does).
+ */
+export function signatureMatches(secret: string, body: string | Buffer, header: string): boolean {
+  const match = /^sha256=([0-9a-f]{64})$/i.exec(header.trim());
+  if (!match || !secret) return false;
+  const expected = createHmac('sha256', secret).update(body).digest();
+  return timingSafeEqual(expected, Buffer.from(match[1]!, 'hex'));
 }

@@ -1,25 +1,29 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { createProbot, type Probot } from 'probot';
+import type { Probot } from 'probot';
 import type { Signer } from '../core/certificate/index.js';
 import { HealJob, HealRequest, SchemaError, WorkflowRunSnapshot, parseRepoFullName, parseWith, type Door, type RepoRef } from '../core/schemas/index.js';
 import { runFromWebhook } from '../github/index.js';
 import { createIntake, type Intake } from '../intake/index.js';
-import { handleApprovalComment, parseApprovalCommand } from '../pipeline/approve.js';
+import { parseApprovalCommand } from '../pipeline/approval-command.js';
 import { buildContext, createLogger, loadSigner } from '../pipeline/build-context.js';
 import type { HealResult, PipelineContext } from '../pipeline/context.js';
-import { setHalted } from '../pipeline/control.js';
-import { heal, safeMessage } from '../pipeline/heal.js';
-import { verifyLedger } from '../pipeline/verify.js';
+import { safeMessage } from '../pipeline/safe-message.js';
 import { readAppSettings, type AppSettings } from './config.js';
-import { HttpError, bearerMatches, readBody, sendJson } from './http.js';
+import { HttpError, bearerMatches, readBody, sendJson, signatureMatches } from './http.js';
 import { requestPolicyFrom } from '../github/request-policy.js';
-import { livingBridgeProbotOctokit } from './octokit.js';
 import { createObservability } from './observability.js';
 import { VERSION } from '../version.js';
 
 const MAX_REMEMBERED_JOBS = 5000;
+
+/**
+ * The flows (heal, approve, halt, verify) with the classifier, engines and their libraries are loaded
+ * on first use, not at start: the webhook door acks without them, and cold start to the first ack
+ * is what GitHub's delivery timeout and a restarting replica feel (docs/BENCHMARKS.md).
+ */
+const flows = () => import('./flows.js');
 
 export interface RunningApp {
   url: string;
@@ -45,10 +49,16 @@ export async function startApp(env: Record<string, string | undefined> = process
   const signer = await loadSigner(env);
   const log = opts.log ?? createLogger('living-bridge', env.LOG_LEVEL ?? 'info');
   const policy = requestPolicyFrom(env, settings.clientPacing);
-  const probot = createProbot({
-    env: { ...env, LOG_LEVEL: env.LOG_LEVEL ?? 'warn' } as NodeJS.ProcessEnv,
-    overrides: { Octokit: livingBridgeProbotOctokit(policy) },
-  });
+  // Probot (the App's authentication) is loaded on first use, like the flows: the webhook door
+  // verifies signatures itself, so a cold replica acks GitHub's deliveries without it.
+  let probotLoading: Promise<Probot> | undefined;
+  const probot = (): Promise<Probot> => (probotLoading ??= (async () => {
+    const [{ createProbot }, { livingBridgeProbotOctokit }] = await Promise.all([import('probot'), import('./octokit.js')]);
+    return createProbot({
+      env: { ...env, LOG_LEVEL: env.LOG_LEVEL ?? 'warn' } as NodeJS.ProcessEnv,
+      overrides: { Octokit: livingBridgeProbotOctokit(policy) },
+    });
+  })());
   const intake = await createIntake(env, log);
   const jobs = new Map<string, JobRecord>();
   /** Job status is kept for the most recent jobs only: a long-running App must not grow without bound. */
@@ -63,12 +73,13 @@ export async function startApp(env: Record<string, string | undefined> = process
     env,
     intake,
     log,
-    pingGitHub: async () => { await observability.instrument(await probot.auth()).request('GET /app'); },
+    pingGitHub: async () => { await observability.instrument(await (await probot()).auth()).request('GET /app'); },
     contextFor: (repo) => contextFor(repo, 'api'),
   });
   const contextFor = async (repo: RepoRef, door: Door, installationId?: number): Promise<PipelineContext> => {
-    const id = installationId ?? (await findInstallation(probot, repo));
-    const octokit = observability.instrument(await probot.auth(id));
+    const app = await probot();
+    const id = installationId ?? (await findInstallation(app, repo));
+    const octokit = observability.instrument(await app.auth(id));
     const ctx = buildContext({ octokit: octokit as never, signer, env, door, repository: `${repo.owner}/${repo.repo}`, log: log.child({ repository: `${repo.owner}/${repo.repo}` }) });
     return { ...ctx, observer: observability.observer };
   };
@@ -82,6 +93,7 @@ export async function startApp(env: Record<string, string | undefined> = process
     const started = performance.now();
     try {
       const ctx = await contextFor(parseRepoFullName(job.request.repository), job.door, job.installation_id);
+      const { heal } = await flows();
       const result = await heal(ctx, job);
       observability.recordHeal(job, { result }, (performance.now() - started) / 1000);
       settle({ status: 'done', result: publicResult(result) });
@@ -124,6 +136,7 @@ export async function startApp(env: Record<string, string | undefined> = process
         const repository = url.searchParams.get('repository') ?? '';
         let repo: RepoRef;
         try { repo = parseRepoFullName(repository); } catch { return sendJson(res, 400, { error: 'repository must be "owner/name"' }); }
+        const { verifyLedger } = await flows();
         return sendJson(res, 200, await verifyLedger(await contextFor(repo, 'api'), repository));
       }
     }
@@ -131,11 +144,12 @@ export async function startApp(env: Record<string, string | undefined> = process
   }
 
   async function webhook(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = (await readBody(req)).toString('utf8');
+    const raw = await readBody(req);
+    const body = raw.toString('utf8');
     const signature = req.headers['x-hub-signature-256'];
     const deliveryId = req.headers['x-github-delivery'];
     const event = req.headers['x-github-event'];
-    if (typeof signature !== 'string' || !(await probot.webhooks.verify(body, signature).catch(() => false))) {
+    if (typeof signature !== 'string' || !signatureMatches(settings.webhookSecret, raw, signature)) {
       log.warn({ delivery: deliveryId, event }, 'rejected webhook with a missing or invalid signature');
       return sendJson(res, 401, { error: 'signature does not match' });
     }
@@ -170,6 +184,7 @@ export async function startApp(env: Record<string, string | undefined> = process
         try {
           const repo = parseRepoFullName(repository);
           const ctx = await contextFor(repo, 'webhook', installationId);
+          const { handleApprovalComment } = await flows();
           const outcome = await handleApprovalComment(ctx, { repository, issueNumber, actor: comment?.user?.login ?? 'unknown', command });
           observability.recordApproval(repository, comment?.user?.login ?? 'unknown', outcome.result);
         } catch (err) {
@@ -218,6 +233,7 @@ export async function startApp(env: Record<string, string | undefined> = process
     let repo: RepoRef;
     try { repo = parseRepoFullName(body.repository ?? ''); } catch { return sendJson(res, 400, { error: 'repository must be "owner/name"' }); }
     const ctx = await contextFor(repo, 'api');
+    const { setHalted } = await flows();
     await setHalted(ctx, body.repository!, halt, body.reason ?? (halt ? 'halted through the API' : 'resumed through the API'), body.actor ?? 'api');
     sendJson(res, 200, { repository: body.repository, halted: halt });
   }

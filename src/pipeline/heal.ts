@@ -32,6 +32,9 @@ import { fingerprintKeyOf } from './fingerprint-key.js';
 import { loadEnvironmentFile, loadRepoConfig } from './repo-files.js';
 import { syncForIncident } from './sync.js';
 import { outcomeEventOf } from './observe.js';
+import { safeMessage } from './safe-message.js';
+
+export { safeMessage };
 
 /**
  * Signed grants, as a JSON array, under the ledger root. (Not under `grants/`: the ledger reserves that
@@ -643,12 +646,6 @@ async function configInvalid(ctx: PipelineContext, job: HealJob, repo: RepoRef, 
   return finish(ctx, result);
 }
 
-/** Error text safe for logs and comments: octokit errors can echo request bodies. */
-export function safeMessage(err: unknown): string {
-  const e = err as { message?: string; status?: number };
-  const msg = (e.message ?? String(err)).split('\n')[0]!.replace(/"encrypted_value"\s*:\s*"[^"]*"/g, '"encrypted_value":"[redacted]"');
-  return e.status ? `${msg} (HTTP ${e.status})` : msg;
-}
 
 function finish(ctx: PipelineContext, result: HealResult): HealResult {
   ctx.log.info({ repository: result.repository, status: result.status, action: result.decision?.action, certificate: result.certificate?.certificate_hash }, result.summary);
