@@ -73812,6 +73812,16 @@ function requestPolicyFrom(env, pacing) {
 
 // src/github/octokit.ts
 var LivingBridgeOctokit = Octokit2.plugin(throttling, retry);
+var EXPECTED_ANSWER = / - (304|404) with id /;
+function octokitLog(log) {
+  const text = (m2, msg) => typeof m2 === "string" ? m2 : msg ?? "";
+  return {
+    debug: (m2, msg) => log?.debug(text(m2, msg)),
+    info: (m2, msg) => log?.debug(text(m2, msg)),
+    warn: (m2, msg) => log?.warn(text(m2, msg)),
+    error: (m2, msg) => EXPECTED_ANSWER.test(text(m2, msg)) ? log?.debug(text(m2, msg)) : log?.error(text(m2, msg))
+  };
+}
 function createOctokit(opts = {}) {
   const log = opts.log;
   const tuning = typeof opts.throttle === "object" ? opts.throttle : {};
@@ -73825,13 +73835,7 @@ function createOctokit(opts = {}) {
     ...opts.baseUrl !== void 0 ? { baseUrl: opts.baseUrl } : {},
     userAgent: opts.userAgent ?? "living-bridge",
     request: { fetch: timedFetch(opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, opts.request?.fetch ?? fetch) },
-    // Only messages reach pino: octokit's own logs never carry the Authorization header.
-    log: {
-      debug: (m2) => log?.debug(m2),
-      info: (m2) => log?.debug(m2),
-      warn: (m2) => log?.warn(m2),
-      error: (m2) => log?.error(m2)
-    },
+    log: octokitLog(log),
     throttle: {
       enabled: opts.throttle !== false,
       ...tuning,
@@ -74335,12 +74339,12 @@ var GitHubAdapter = class {
   }
   rerunFailedJobs(repo, runId) {
     return this.call("actions", `re-run failed jobs of run ${runId}`, async () => {
-      await this.req("POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs", { ...repo, run_id: runId });
+      await this.req("POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs", { ...repo, run_id: runId, request: { retries: 0 } });
     });
   }
   rerunRun(repo, runId) {
     return this.call("actions", `re-run run ${runId}`, async () => {
-      await this.req("POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun", { ...repo, run_id: runId });
+      await this.req("POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun", { ...repo, run_id: runId, request: { retries: 0 } });
     });
   }
   findLastSuccessfulRun(repo, workflowId, branch) {
@@ -74361,7 +74365,7 @@ var GitHubAdapter = class {
   createIssue(repo, title, body, labels = []) {
     const allLabels = [.../* @__PURE__ */ new Set([this.issueLabel, ...labels])];
     return this.call("issues", "create issue", async () => {
-      const res = await this.req("POST /repos/{owner}/{repo}/issues", { ...repo, title, body, labels: allLabels });
+      const res = await this.req("POST /repos/{owner}/{repo}/issues", { ...repo, title, body, labels: allLabels, request: { retries: 0 } });
       return { number: res.data.number, html_url: res.data.html_url };
     });
   }
@@ -76271,13 +76275,14 @@ async function executeCreateSecret(port2, plan) {
   const value = resolved.value;
   const secrets = [value];
   let existedBefore = false;
+  const fingerprint2 = fingerprintValue(value, plan.fingerprintKey);
+  await plan.beforeWrite?.(fingerprint2);
   try {
     const { created } = await port2.setSecret(repo, scope, name, value);
     if (!created) existedBefore = true;
   } catch (err) {
     return fromPortError(ACTION, `writing ${where}`, err, { secrets });
   }
-  const fingerprint2 = fingerprintValue(value, plan.fingerprintKey);
   const change = {
     kind: "secret",
     target: name,
@@ -76555,7 +76560,7 @@ async function executeEscalate(port2, plan) {
       reopened = existing.state !== "open";
       issue3 = await port2.updateIssue(repo, existing.number, { title, body, ...reopened ? { state: "open" } : {} });
     } else {
-      issue3 = await port2.createIssue(repo, title, body, [...ESCALATION_LABELS]);
+      issue3 = await createIssueOnce(port2, repo, marker, title, body);
     }
   } catch (err) {
     return fromPortError(ACTION, existing ? `updating issue #${existing.number}` : "opening an issue", err, {
@@ -76590,6 +76595,18 @@ async function executeEscalate(port2, plan) {
     postmortem: postmortemOf(issue3.html_url, occ.count),
     postmortemPath: path7
   };
+}
+async function createIssueOnce(port2, repo, marker, title, body) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await port2.createIssue(repo, title, body, [...ESCALATION_LABELS]);
+    } catch (err) {
+      const found = await port2.findIssueByMarker(repo, marker).catch(() => null);
+      if (found) return { number: found.number, html_url: found.html_url };
+      const status = err.status;
+      if (attempt >= 1 || status !== void 0 && status < 500) throw err;
+    }
+  }
 }
 
 // src/core/env-plan/types.ts
@@ -76742,9 +76759,9 @@ function planSync(input2) {
       const present = act.secrets[name];
       const stored = sync2.secret_fingerprints[fingerprintKey(scope, name)];
       const base = { kind: "secret", scope, name, declared: true, before_fingerprint: stored?.fingerprint ?? null };
-      const describe4 = source.description ? ` (${source.description})` : "";
+      const describe5 = source.description ? ` (${source.description})` : "";
       if (source.source === "external") {
-        items.push(item(present ? { ...base, op: "noop", reason: "present (external: never written by Living Bridge)" } : { ...base, op: "escalate", reason: `missing; external secret${describe4}: a human or the owning system must set it` }));
+        items.push(item(present ? { ...base, op: "noop", reason: "present (external: never written by Living Bridge)" } : { ...base, op: "escalate", reason: `missing; external secret${describe5}: a human or the owning system must set it` }));
         continue;
       }
       if (source.source === "generate") {
@@ -78331,11 +78348,8 @@ async function executeRerun(port2, plan) {
       runAttemptAfter: current.run_attempt
     };
   }
-  try {
-    await port2.rerunFailedJobs(repo, runId);
-  } catch (err) {
-    return fromPortError(ACTION, `re-running the failed jobs of ${target}`, err);
-  }
+  const lost = await requestRerun(port2, plan, current);
+  if (lost && "error" in lost) return fromPortError(ACTION, `re-running the failed jobs of ${target}`, lost.error);
   const change = {
     kind: "run",
     target,
@@ -78344,7 +78358,7 @@ async function executeRerun(port2, plan) {
     before_fingerprint: `attempt:${current.run_attempt}`,
     after_fingerprint: `attempt:${current.run_attempt + 1}`
   };
-  const after = current.run_attempt + 1;
+  const after = lost?.readBack.run_attempt ?? current.run_attempt + 1;
   return {
     action: ACTION,
     ok: true,
@@ -78352,11 +78366,39 @@ async function executeRerun(port2, plan) {
     changes: [change],
     notes: [
       `Re-ran the failed jobs of ${target} (attempt ${current.run_attempt} of at most ${Math.min(plan.maxAttempts, GITHUB_MAX_RUN_ATTEMPTS)}).`,
-      `Accepted by GitHub (201): attempt ${after} is queued.`
+      lost ? `GitHub's answer was lost (${lost.lostAnswer}); read back: the run is at attempt ${after} (${lost.readBack.status}), so the re-run was accepted.` : `Accepted by GitHub (201): attempt ${after} is queued.`
     ],
     runAttemptAfter: after
   };
 }
+var answerMayBeLost = (err) => {
+  const status = err.status;
+  return status === void 0 || status >= 500;
+};
+async function requestRerun(port2, plan, current) {
+  let lastError;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await port2.rerunFailedJobs(plan.repo, plan.runId);
+      return attempt === 0 ? null : { readBack: await port2.getRun(plan.repo, plan.runId), lostAnswer: describe4(lastError) };
+    } catch (err) {
+      lastError = err;
+      let readBack;
+      try {
+        readBack = await port2.getRun(plan.repo, plan.runId);
+      } catch {
+        return { error: err };
+      }
+      if (rerunAccepted(current, readBack)) return { readBack, lostAnswer: describe4(err) };
+      if (!answerMayBeLost(err)) return { error: err };
+    }
+  }
+  return { error: lastError };
+}
+var describe4 = (err) => {
+  const status = err.status;
+  return status ? `HTTP ${status}` : "no answer";
+};
 
 // src/engines/rollback.ts
 async function executeRollback(port2, plan) {
@@ -79516,6 +79558,84 @@ async function loadEnvironmentFile(github, repo, ref) {
   return file3 ? parseEnvironmentFile(file3.content) : null;
 }
 
+// src/pipeline/resume.ts
+var JOB_STEP = "JOB";
+var DECIDE_STEP = "DECIDE";
+var StepJournal = class _StepJournal {
+  constructor(store, key, prior, now) {
+    this.store = store;
+    this.key = key;
+    this.prior = prior;
+    this.now = now;
+  }
+  static async open(store, key, now) {
+    return new _StepJournal(store, key, store ? await store.read(key) : [], now);
+  }
+  /** A journal that records nothing (doors without an intake: the CLI, the Action). */
+  static none(now) {
+    return new _StepJournal(void 0, "", [], now);
+  }
+  /** True when an earlier try of this job started (this run is a replay). */
+  get replayed() {
+    return this.prior.some((r2) => r2.step === JOB_STEP);
+  }
+  decided() {
+    const rec = [...this.prior].reverse().find((r2) => r2.step === DECIDE_STEP && r2.phase === "done");
+    return rec?.data ?? null;
+  }
+  /** The report of a step an earlier try finished. */
+  doneReport(stepId) {
+    const rec = [...this.prior].reverse().find((r2) => r2.step === stepId && r2.phase === "done");
+    return rec?.data ?? null;
+  }
+  /** The last intent an earlier try recorded for a step it did not finish. */
+  begun(stepId) {
+    if (this.doneReport(stepId)) return null;
+    return [...this.prior].reverse().find((r2) => r2.step === stepId && r2.phase === "begin") ?? null;
+  }
+  async begin(step, data) {
+    await this.store?.record(this.key, { step, phase: "begin", at: this.now().toISOString(), ...data !== void 0 ? { data } : {} });
+  }
+  async done(step, data) {
+    await this.store?.record(this.key, { step, phase: "done", at: this.now().toISOString(), ...data !== void 0 ? { data } : {} });
+  }
+};
+function recordable(report) {
+  const { secrets: _secrets, ...rest } = report;
+  return rest;
+}
+function writtenSince(updatedAt, intentAt) {
+  if (!updatedAt) return false;
+  return Date.parse(updatedAt) >= Math.floor(Date.parse(intentAt) / 1e3) * 1e3;
+}
+async function reconcileStep(step, begun, world) {
+  if (step === "CREATE_SECRET" && world.secret) {
+    const fingerprint2 = begun.data?.fingerprint;
+    if (!fingerprint2) return null;
+    const meta3 = await world.github.getSecret(world.repo, world.secret.scope, world.secret.name);
+    if (!meta3 || !writtenSince(meta3.updated_at, begun.at)) return null;
+    return {
+      action: step,
+      ok: true,
+      certified: true,
+      changes: [{ kind: "secret", target: world.secret.name, scope: scopeLabel(world.secret.scope), op: "create", before_fingerprint: null, after_fingerprint: fingerprint2 }],
+      notes: [`Resumed after a restart: ${world.secret.name} was written by the first try (updated_at ${meta3.updated_at} is not older than its intent at ${begun.at}); not written again, its value not regenerated.`],
+      written: { fingerprint: fingerprint2, updated_at: meta3.updated_at }
+    };
+  }
+  if (step === "RERUN" && world.latest && world.attempt !== null && world.latest.run_attempt > world.attempt) {
+    return {
+      action: step,
+      ok: true,
+      certified: true,
+      changes: [{ kind: "run", target: `run ${world.latest.id}`, scope: "repository", op: "rerun", before_fingerprint: `attempt:${world.attempt}`, after_fingerprint: `attempt:${world.attempt + 1}` }],
+      notes: [`Resumed after a restart: the first try's re-run was accepted (the run is at attempt ${world.latest.run_attempt}, ${world.latest.conclusion ?? world.latest.status}); not re-run again.`],
+      runAttemptAfter: world.latest.run_attempt
+    };
+  }
+  return null;
+}
+
 // src/engines/env-sync.ts
 var toPortScope = (scope) => {
   const env = environmentOf(scope);
@@ -80033,6 +80153,10 @@ async function syncForIncident(ctx, repository, environment, variableName) {
   }
 }
 
+// src/intake/types.ts
+var dedupeKeyOf = (job) => job.request.run_id !== void 0 ? `${job.request.repository}#${job.request.run_id}@${job.request.run_attempt ?? 1}${job.request.dry_run ? ":dry" : ""}` : `delivery:${job.delivery_id}`;
+var intentKeyOf = (job) => dedupeKeyOf(job);
+
 // src/pipeline/observe.ts
 function outcomeEventOf(ctx, repository, run2, judged, state) {
   const outcome = run2.conclusion === "success" ? "success" : "failure";
@@ -80167,7 +80291,8 @@ async function runStep(step, s2) {
         source: declared.source,
         env: ctx.env,
         randomBytes: ctx.randomBytes,
-        fingerprintKey: await fingerprintKeyOf(ctx.signer)
+        fingerprintKey: await fingerprintKeyOf(ctx.signer),
+        beforeWrite: (fingerprint2) => s2.journal.begin(s2.stepId, { fingerprint: fingerprint2 })
       });
     }
     case "SYNC_AND_CERTIFY": {
@@ -80197,7 +80322,7 @@ async function runStep(step, s2) {
     }
     case "RERUN": {
       if (!run2) return { action: step, ok: false, changes: [], notes: [], error: "no workflow run to re-run" };
-      return executeRerun(ctx.github, { repo, runId: run2.id, attempt: run2.run_attempt, maxAttempts: s2.config.limits.max_rerun_attempts, current: run2 });
+      return executeRerun(ctx.github, { repo, runId: run2.id, attempt: run2.run_attempt, maxAttempts: s2.config.limits.max_rerun_attempts, current: s2.latest ?? run2 });
     }
     case "ROLLBACK": {
       if (!run2 || !run2.head_branch) return { action: step, ok: false, changes: [], notes: [], error: "no run/branch to roll back" };
@@ -80251,9 +80376,15 @@ async function heal(ctx, job) {
     ctx.log.warn({ err: err.message }, "environment.json is invalid; heal continues without its declarations");
   }
   const ledger = ctx.ledgerFor(repo, config2.ledger.branch);
+  const journal = ctx.intents && request2.run_id !== void 0 && !request2.dry_run ? await StepJournal.open(ctx.intents, intentKeyOf(job), ctx.now) : StepJournal.none(ctx.now);
   let run2 = null;
   let incidents;
   if (request2.run_id !== void 0) {
+    if (journal.replayed) {
+      const resumed = await resumeReplay(ctx, { job, repo, repository, config: config2, envFile, journal });
+      if (resumed) return resumed;
+    }
+    await journal.begin(JOB_STEP);
     run2 = job.workflow_run && job.workflow_run.id === request2.run_id ? job.workflow_run : await ctx.github.getRun(repo, request2.run_id);
     if (job.door === "webhook" && !config2.deploy_workflows.includes(run2.name)) {
       return finish(ctx, { status: "noop", repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `workflow "${run2.name}" is not a deploy workflow (deploy_workflows in .github/autonomy.yml)` });
@@ -80346,22 +80477,79 @@ async function heal(ctx, job) {
     const commentUrl = await announce(ctx, repo, repository, run2, incident, decision, [], null, config2, "suggested", approval.id);
     return finish(ctx, { ...base, status: "suggested", reports: [], commentUrl, summary: `suggested ${decision.steps.join(" → ")} for a human to approve (/bridge approve ${approval.id}): ${decision.reason}` });
   }
-  return executeDecision(ctx, { repo, repository, config: config2, envFile, incident, incidents, decision, run: run2, environment: request2.environment, grantId });
+  await journal.done(DECIDE_STEP, { incident, incidents, decision, grantId });
+  return executeDecision(ctx, { repo, repository, config: config2, envFile, incident, incidents, decision, run: run2, environment: request2.environment, grantId, journal });
+}
+async function resumeReplay(ctx, a2) {
+  const request2 = a2.job.request;
+  const attempt = request2.run_attempt ?? 1;
+  const latest = await ctx.github.getRun(a2.repo, request2.run_id);
+  const decided = a2.journal.decided();
+  ctx.log.info({ intent: a2.journal.key, latestAttempt: latest.run_attempt, conclusion: latest.conclusion, decided: decided !== null }, "replayed heal job: resuming from its intent records");
+  if (decided) {
+    const run2 = latest.run_attempt === attempt ? latest : await ctx.github.getRun(a2.repo, latest.id, attempt);
+    return executeDecision(ctx, {
+      repo: a2.repo,
+      repository: a2.repository,
+      config: a2.config,
+      envFile: a2.envFile,
+      incident: decided.incident,
+      incidents: decided.incidents,
+      decision: decided.decision,
+      run: run2,
+      latest,
+      environment: request2.environment,
+      grantId: decided.grantId,
+      journal: a2.journal
+    });
+  }
+  if (latest.run_attempt > attempt) {
+    return finish(ctx, { status: "noop", repository: a2.repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `run ${latest.id} moved on to attempt ${latest.run_attempt} (${latest.conclusion ?? latest.status}) before this job acted: nothing to resume` });
+  }
+  return null;
+}
+async function resumedStep(step, stepId, s2) {
+  const done = s2.journal.doneReport(stepId);
+  if (done) return done;
+  const begun = s2.journal.begun(stepId);
+  if (!begun) return null;
+  const name = s2.incident.target?.type === "secret" ? s2.incident.target.name : null;
+  const declared = name ? secretSourceFor(name, s2.environment, s2.config, s2.envFile) : null;
+  return await reconcileStep(step, begun, {
+    github: s2.ctx.github,
+    repo: s2.repo,
+    latest: s2.latest,
+    attempt: s2.run?.run_attempt ?? null,
+    secret: name && declared ? { scope: declared.scope, name } : null
+  });
 }
 async function executeDecision(ctx, a2) {
   const { repo, repository, config: config2, incident, decision, run: run2 } = a2;
   const ledger = ctx.ledgerFor(repo, config2.ledger.branch);
+  const journal = a2.journal ?? StepJournal.none(ctx.now);
+  if (journal.replayed && run2) {
+    const snap = await ledger.read();
+    const certified2 = snap.state.actions.find((x2) => x2.run_id === run2.id && x2.run_attempt === run2.run_attempt && x2.certificate_hash);
+    if (certified2) {
+      return finish(ctx, { status: "healed", repository, incidents: a2.incidents, decision, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `already done and certified by the first try (certificate ${certified2.certificate_hash.slice(0, 16)}); nothing repeated` });
+    }
+  }
   const reports = [];
   const tried = [];
-  const stepCtx = { ctx, repo, repository, config: config2, envFile: a2.envFile, incident, decision, run: run2, environment: a2.environment, tried };
+  const stepCtx = { ctx, repo, repository, config: config2, envFile: a2.envFile, incident, decision, run: run2, latest: a2.latest ?? null, environment: a2.environment, tried, journal, stepId: "" };
   let escalated = decision.action === "ESCALATE";
-  for (const step of decision.steps) {
+  for (const [index, step] of decision.steps.entries()) {
+    const stepId = `${step}#${index}`;
     let report;
     try {
-      report = await runStep(step, stepCtx);
+      report = await resumedStep(step, stepId, stepCtx) ?? await (async () => {
+        await journal.begin(stepId);
+        return runStep(step, { ...stepCtx, stepId });
+      })();
     } catch (err) {
       report = { action: step, ok: false, changes: [], notes: [], error: safeMessage(err), missingPermission: err.permission };
     }
+    await journal.done(stepId, recordable(report));
     reports.push(report);
     tried.push(`${step}: ${report.ok ? "done" : `failed (${report.error ?? "unknown error"})`}`);
     if (!report.ok) {
@@ -80438,7 +80626,7 @@ async function executeDecision(ctx, a2) {
       files,
       grantUses,
       sync: sync2,
-      audit: [auditEntry(ctx, repository, `action.${decision.action}`, `${tried.join("; ")}${a2.grantId ? ` (grant ${a2.grantId})` : ""}`, { certificateHash: certificate.certificate_hash })]
+      audit: [auditEntry(ctx, repository, `action.${decision.action}`, `${tried.join("; ")}${a2.grantId ? ` (grant ${a2.grantId})` : ""}${journal.key ? ` (intent ${journal.key})` : ""}`, { certificateHash: certificate.certificate_hash })]
     };
   });
   const status = escalated ? "escalated" : certified ? "healed" : "failed";
@@ -80513,7 +80701,7 @@ async function configInvalid(ctx, job, repo, err) {
   const repository = request2.repository;
   const summary2 = `cannot heal: ${err.source} is invalid (${err.issues.map((i2) => `${i2.path}: ${i2.message}`).join("; ")}) — fix the file on the default branch`;
   const result = { status: "failed", repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: summary2 };
-  ctx.log.warn({ repository, file: err.source, issues: err.issues }, "repository config is invalid; nothing is done");
+  ctx.log.warn({ ...repositoryField(ctx, repository), file: err.source, issues: err.issues }, "repository config is invalid; nothing is done");
   if (request2.dry_run) return finish(ctx, result);
   let run2 = null;
   if (request2.run_id !== void 0) run2 = await ctx.github.getRun(repo, request2.run_id).catch(() => null);
@@ -80545,8 +80733,9 @@ function safeMessage(err) {
   const msg = (e.message ?? String(err)).split("\n")[0].replace(/"encrypted_value"\s*:\s*"[^"]*"/g, '"encrypted_value":"[redacted]"');
   return e.status ? `${msg} (HTTP ${e.status})` : msg;
 }
+var repositoryField = (ctx, repository) => typeof ctx.log.bindings === "function" && "repository" in ctx.log.bindings() ? {} : { repository };
 function finish(ctx, result) {
-  ctx.log.info({ repository: result.repository, status: result.status, action: result.decision?.action, certificate: result.certificate?.certificate_hash }, result.summary);
+  ctx.log.info({ ...repositoryField(ctx, result.repository), status: result.status, action: result.decision?.action, certificate: result.certificate?.certificate_hash }, result.summary);
   return result;
 }
 

@@ -7,7 +7,7 @@ import { startApp } from './server.js';
 startApp(process.env).then(
   (app) => {
     const stop = () => {
-      app.close().then(() => process.exit(0), () => process.exit(1));
+      app.close().then(() => process.exit(0), (err: Error) => { console.error(`Living Bridge did not stop cleanly: ${err.message}`); process.exit(1); });
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);

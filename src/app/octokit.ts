@@ -1,4 +1,6 @@
+import type { Logger } from 'pino';
 import { ProbotOctokit } from 'probot';
+import { octokitLog } from '../github/octokit.js';
 import { MAX_RATE_LIMIT_RETRIES, timedFetch, unpacedGroups, type RequestPolicy } from '../github/request-policy.js';
 
 type ThrottleOptions = { enabled?: boolean; [k: string]: unknown };
@@ -10,11 +12,13 @@ type RequestOptions = { fetch?: typeof fetch; [k: string]: unknown };
  * LIVING_BRIDGE_CLIENT_PACING=off (for the sandbox, where spacing writes just makes drills slow)
  * removes only the spacing: the 403/429 and 5xx retries stay. Every request has a timeout.
  */
-export function livingBridgeProbotOctokit(policy: RequestPolicy): typeof ProbotOctokit {
+export function livingBridgeProbotOctokit(policy: RequestPolicy, log?: Logger): typeof ProbotOctokit {
   const again = (_retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) => retryCount < MAX_RATE_LIMIT_RETRIES;
-  return ProbotOctokit.defaults((instanceOptions: { throttle?: ThrottleOptions; request?: RequestOptions; [k: string]: unknown }) => ({
+  return ProbotOctokit.defaults((instanceOptions: { throttle?: ThrottleOptions; request?: RequestOptions; log?: Logger; [k: string]: unknown }) => ({
     ...instanceOptions,
     request: { ...instanceOptions.request, fetch: timedFetch(policy.timeoutMs, instanceOptions.request?.fetch ?? fetch) },
+    // Messages only, into the App's logger; 304s and 404s are answers, not errors (octokitLog).
+    ...(log ?? instanceOptions.log ? { log: octokitLog(log ?? instanceOptions.log) } : {}),
     throttle: {
       ...instanceOptions.throttle,
       enabled: instanceOptions.throttle?.enabled !== false,

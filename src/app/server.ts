@@ -7,13 +7,15 @@ import { HealJob, HealRequest, SchemaError, WorkflowRunSnapshot, parseRepoFullNa
 import { runFromWebhook } from '../github/index.js';
 import { createIntake, type Intake } from '../intake/index.js';
 import { parseApprovalCommand } from '../pipeline/approval-command.js';
-import { buildContext, createLogger, loadSigner } from '../pipeline/build-context.js';
+import { buildContext, loadSigner } from '../pipeline/build-context.js';
 import type { HealResult, PipelineContext } from '../pipeline/context.js';
 import { safeMessage } from '../pipeline/safe-message.js';
 import { readAppSettings, type AppSettings } from './config.js';
 import { HttpError, bearerMatches, readBody, sendJson, signatureMatches } from './http.js';
 import { requestPolicyFrom } from '../github/request-policy.js';
+import { announceDeadLetter, deadLetterRoute, redeliverySweeper, type AppClient } from './reliability.js';
 import { createObservability } from './observability.js';
+import { createAppLogger } from './logger.js';
 import { VERSION } from '../version.js';
 
 const MAX_REMEMBERED_JOBS = 5000;
@@ -46,8 +48,10 @@ const publicResult = (r: HealResult): NonNullable<JobRecord['result']> => ({
 
 export async function startApp(env: Record<string, string | undefined> = process.env, opts: { log?: Logger } = {}): Promise<RunningApp> {
   const settings = readAppSettings(env);
+  const sweepSeconds = redeliverySweepSeconds(env);
   const signer = await loadSigner(env);
-  const log = opts.log ?? createLogger('living-bridge', env.LOG_LEVEL ?? 'info');
+  const root = opts.log ?? createAppLogger(env);
+  const log = opts.log ?? root.child({ name: 'living-bridge' });
   const policy = requestPolicyFrom(env, settings.clientPacing);
   // Probot (the App's authentication) is loaded on first use, like the flows: the webhook door
   // verifies signatures itself, so a cold replica acks GitHub's deliveries without it.
@@ -56,7 +60,8 @@ export async function startApp(env: Record<string, string | undefined> = process
     const [{ createProbot }, { livingBridgeProbotOctokit }] = await Promise.all([import('probot'), import('./octokit.js')]);
     return createProbot({
       env: { ...env, LOG_LEVEL: env.LOG_LEVEL ?? 'warn' } as NodeJS.ProcessEnv,
-      overrides: { Octokit: livingBridgeProbotOctokit(policy) },
+      // One logger for everything the process prints (JSON lines unless LOG_FORMAT=pretty).
+      overrides: { Octokit: livingBridgeProbotOctokit(policy, log.child({ component: 'github' })), log: root },
     });
   })());
   const intake = await createIntake(env, log);
@@ -73,14 +78,16 @@ export async function startApp(env: Record<string, string | undefined> = process
     env,
     intake,
     log,
+    apiToken: settings.apiToken,
     pingGitHub: async () => { await observability.instrument(await (await probot()).auth()).request('GET /app'); },
     contextFor: (repo) => contextFor(repo, 'api'),
   });
-  const contextFor = async (repo: RepoRef, door: Door, installationId?: number): Promise<PipelineContext> => {
+  /** `bindings` name the unit of work in every line its flow logs (one child logger per delivery). */
+  const contextFor = async (repo: RepoRef, door: Door, installationId?: number, bindings: Record<string, unknown> = {}): Promise<PipelineContext> => {
     const app = await probot();
     const id = installationId ?? (await findInstallation(app, repo));
     const octokit = observability.instrument(await app.auth(id));
-    const ctx = buildContext({ octokit: octokit as never, signer, env, door, repository: `${repo.owner}/${repo.repo}`, log: log.child({ repository: `${repo.owner}/${repo.repo}` }) });
+    const ctx = buildContext({ octokit: octokit as never, signer, env, door, repository: `${repo.owner}/${repo.repo}`, log: log.child({ ...bindings, repository: `${repo.owner}/${repo.repo}` }) });
     return { ...ctx, observer: observability.observer };
   };
 
@@ -92,9 +99,10 @@ export async function startApp(env: Record<string, string | undefined> = process
     };
     const started = performance.now();
     try {
-      const ctx = await contextFor(parseRepoFullName(job.request.repository), job.door, job.installation_id);
+      const ctx = await contextFor(parseRepoFullName(job.request.repository), job.door, job.installation_id, { job: job.id, delivery: job.delivery_id });
+      // Steps record their intent in the intake, so a replay after a crash resumes instead of repeating.
       const { heal } = await flows();
-      const result = await heal(ctx, job);
+      const result = await heal({ ...ctx, intents: intake.intents }, job);
       observability.recordHeal(job, { result }, (performance.now() - started) / 1000);
       settle({ status: 'done', result: publicResult(result) });
     } catch (err) {
@@ -102,7 +110,11 @@ export async function startApp(env: Record<string, string | undefined> = process
       settle({ status: 'failed', error: safeMessage(err) });
       throw err;
     }
+  }, {
+    onDead: (dead) => announceDeadLetter(contextFor, dead, log).catch((err: unknown) => log.error({ job: dead.id, err: safeMessage(err) }, 'could not announce the dead-lettered job on its run')),
   });
+  const sweeper = redeliverySweeper({ app: async () => (await (await probot()).auth()) as unknown as AppClient, intake, log });
+  const stopSweeping = sweeper.start(sweepSeconds);
 
   const server = createServer((req, res) => {
     route(req, res).catch((err: unknown) => {
@@ -132,6 +144,8 @@ export async function startApp(env: Record<string, string | undefined> = process
         return rec ? sendJson(res, 200, rec) : sendJson(res, 404, { error: 'no such job' });
       }
       if (req.method === 'POST' && (path === '/api/autonomy/halt' || path === '/api/autonomy/resume')) return control(req, res, path.endsWith('halt'));
+      if (await deadLetterRoute(intake, req, res, path)) return;
+      if (req.method === 'POST' && path === '/api/autonomy/redeliveries/sweep') return sendJson(res, 200, await sweeper.sweep());
       if (req.method === 'GET' && path === '/api/autonomy/verify') {
         const repository = url.searchParams.get('repository') ?? '';
         let repo: RepoRef;
@@ -149,8 +163,10 @@ export async function startApp(env: Record<string, string | undefined> = process
     const signature = req.headers['x-hub-signature-256'];
     const deliveryId = req.headers['x-github-delivery'];
     const event = req.headers['x-github-event'];
+    // One child logger per delivery: every line about it carries its id.
+    const dlog = log.child({ delivery: deliveryId, event });
     if (typeof signature !== 'string' || !signatureMatches(settings.webhookSecret, raw, signature)) {
-      log.warn({ delivery: deliveryId, event }, 'rejected webhook with a missing or invalid signature');
+      dlog.warn('rejected webhook with a missing or invalid signature');
       return sendJson(res, 401, { error: 'signature does not match' });
     }
     if (typeof deliveryId !== 'string' || typeof event !== 'string') return sendJson(res, 400, { error: 'missing X-GitHub-Delivery or X-GitHub-Event' });
@@ -163,7 +179,7 @@ export async function startApp(env: Record<string, string | undefined> = process
     if (event === 'workflow_run') {
       const job = jobFromWorkflowRun(payload, deliveryId);
       if ('ignored' in job) return sendJson(res, 202, { ignored: job.ignored });
-      const submitted = await intake.submit(job.job).catch((err: unknown) => { log.error({ err: safeMessage(err) }, 'intake refused the job'); return null; });
+      const submitted = await intake.submit(job.job).catch((err: unknown) => { dlog.error({ err: safeMessage(err) }, 'intake refused the job'); return null; });
       // Not recorded: a 503 lets GitHub keep the delivery as failed, to be redelivered; a 202 would lose it.
       if (!submitted) return sendJson(res, 503, { error: 'queue unavailable' });
       if (!jobs.has(job.job.id)) remember(job.job.id, { status: 'queued' });
@@ -183,12 +199,12 @@ export async function startApp(env: Record<string, string | undefined> = process
       void (async () => {
         try {
           const repo = parseRepoFullName(repository);
-          const ctx = await contextFor(repo, 'webhook', installationId);
+          const ctx = await contextFor(repo, 'webhook', installationId, { delivery: deliveryId });
           const { handleApprovalComment } = await flows();
           const outcome = await handleApprovalComment(ctx, { repository, issueNumber, actor: comment?.user?.login ?? 'unknown', command });
           observability.recordApproval(repository, comment?.user?.login ?? 'unknown', outcome.result);
         } catch (err) {
-          log.error({ err: safeMessage(err) }, 'approval command failed');
+          dlog.error({ err: safeMessage(err) }, 'approval command failed');
         }
       })();
       return;
@@ -250,8 +266,12 @@ export async function startApp(env: Record<string, string | undefined> = process
     port: address.port,
     intake,
     async close() {
+      stopSweeping();
+      log.info('Living Bridge is stopping: no new requests; draining the queue and event deliveries');
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await intake.close();
+      await observability.close();
+      log.info({ queue: intake.stats(), deliveries: observability.events?.deliveries().length ?? 0 }, 'Living Bridge stopped after draining');
     },
   };
 }
@@ -298,3 +318,11 @@ function snapshotOf(payload: Record<string, unknown>): { workflow_run?: Workflow
 }
 
 export type { AppSettings, Signer };
+
+/** LIVING_BRIDGE_REDELIVERY_SWEEP_SECONDS: how often failed deliveries are looked for (default 300; 0 = never). */
+function redeliverySweepSeconds(env: Record<string, string | undefined>): number {
+  const raw = env.LIVING_BRIDGE_REDELIVERY_SWEEP_SECONDS;
+  const n = raw === undefined || raw.trim() === '' ? 300 : Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new Error('LIVING_BRIDGE_REDELIVERY_SWEEP_SECONDS must be a number of seconds (0 turns the sweeper off)');
+  return n;
+}

@@ -454,13 +454,14 @@ export class GitHubAdapter implements GitHubPort {
 
   rerunFailedJobs(repo: RepoRef, runId: number): Promise<void> {
     return this.call('actions', `re-run failed jobs of run ${runId}`, async () => {
-      await this.req('POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs', { ...repo, run_id: runId });
+      // Not retried blindly: a lost answer is read back by the engine (a retried POST could re-run twice).
+      await this.req('POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs', { ...repo, run_id: runId, request: { retries: 0 } });
     });
   }
 
   rerunRun(repo: RepoRef, runId: number): Promise<void> {
     return this.call('actions', `re-run run ${runId}`, async () => {
-      await this.req('POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun', { ...repo, run_id: runId });
+      await this.req('POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun', { ...repo, run_id: runId, request: { retries: 0 } });
     });
   }
 
@@ -485,7 +486,8 @@ export class GitHubAdapter implements GitHubPort {
   createIssue(repo: RepoRef, title: string, body: string, labels: string[] = []): Promise<IssueRef> {
     const allLabels = [...new Set([this.issueLabel, ...labels])];
     return this.call('issues', 'create issue', async () => {
-      const res = await this.req('POST /repos/{owner}/{repo}/issues', { ...repo, title, body, labels: allLabels });
+      // Not retried blindly: the escalation engine looks the issue up by its marker after a lost answer.
+      const res = await this.req('POST /repos/{owner}/{repo}/issues', { ...repo, title, body, labels: allLabels, request: { retries: 0 } });
       return { number: res.data.number as number, html_url: res.data.html_url as string };
     });
   }

@@ -36,6 +36,27 @@ export interface CreateOctokitOptions {
 
 interface LimitedRequest { method: string; url: string }
 
+/**
+ * Answers that are part of normal work, not errors: a 304 (our ETag still holds) and a 404 (an absent
+ * file, branch or ledger). Octokit's request log reports every non-2xx as an error; these go to debug.
+ */
+const EXPECTED_ANSWER = / - (304|404) with id /;
+
+/**
+ * The logger Octokit gets. Only messages reach pino (the request log's second argument, the request
+ * options with headers and body, is dropped), so tokens and encrypted values never reach a log.
+ */
+export function octokitLog(log: Pick<Logger, 'debug' | 'warn' | 'error'> | undefined): Record<'debug' | 'info' | 'warn' | 'error', (m: unknown, msg?: string) => void> {
+  // Plugins call either (message) or (fields, message): keep the message only.
+  const text = (m: unknown, msg?: string): string => (typeof m === 'string' ? m : msg ?? '');
+  return {
+    debug: (m, msg) => log?.debug(text(m, msg)),
+    info: (m, msg) => log?.debug(text(m, msg)),
+    warn: (m, msg) => log?.warn(text(m, msg)),
+    error: (m, msg) => (EXPECTED_ANSWER.test(text(m, msg)) ? log?.debug(text(m, msg)) : log?.error(text(m, msg))),
+  };
+}
+
 /** Octokit with the throttling and retry plugins. Tokens are never logged. */
 export function createOctokit(opts: CreateOctokitOptions = {}): LivingBridgeOctokit {
   const log = opts.log;
@@ -51,13 +72,7 @@ export function createOctokit(opts: CreateOctokitOptions = {}): LivingBridgeOcto
     ...(opts.baseUrl !== undefined ? { baseUrl: opts.baseUrl } : {}),
     userAgent: opts.userAgent ?? 'living-bridge',
     request: { fetch: timedFetch(opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, opts.request?.fetch ?? fetch) },
-    // Only messages reach pino: octokit's own logs never carry the Authorization header.
-    log: {
-      debug: (m: string) => log?.debug(m),
-      info: (m: string) => log?.debug(m),
-      warn: (m: string) => log?.warn(m),
-      error: (m: string) => log?.error(m),
-    },
+    log: octokitLog(log),
     throttle: {
       enabled: opts.throttle !== false,
       ...tuning,

@@ -18,9 +18,17 @@ export const REDACT_PATHS = [
   'signingKey', '*.signingKey', 'password', '*.password',
 ];
 
+/** pino options every door's logger shares: redaction, ISO-8601 timestamps. */
+export const loggerOptions = (name: string, level: string): Pino.LoggerOptions => ({
+  name,
+  level: level as Pino.LevelWithSilent,
+  redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+  timestamp: pino.stdTimeFunctions.isoTime,
+});
+
 /** A redacting pino logger; `fd: 2` for doors whose stdout is their output (the CLI's `--json`). */
 export function createLogger(name: string, level: string = process.env.LOG_LEVEL ?? 'info', opts: { fd?: number } = {}): Logger {
-  const options = { name, level: level as Pino.LevelWithSilent, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
+  const options = loggerOptions(name, level);
   return opts.fd === undefined ? pino(options) : pino(options, pino.destination({ fd: opts.fd, sync: true }));
 }
 

@@ -3,6 +3,7 @@ import type { Certificate, Decision, Door, Incident, RepoRef } from '../core/sch
 import type { GitHubPort } from '../engines/ports.js';
 import type { Ledger } from '../ledger/types.js';
 import type { Signer } from '../core/certificate/index.js';
+import type { IntentStore } from '../intake/types.js';
 import type { Observer } from './observe.js';
 
 /**
@@ -31,6 +32,8 @@ export interface PipelineContext {
   publicApiBase?: string;
   /** AUTONOMY_ENABLED=false: every decision is NOOP(halted), the app stays up. */
   autonomyEnabled: boolean;
+  /** Where heal steps record their intent before acting (the intake's store); without it a replay starts over. */
+  intents?: IntentStore;
   /** Where the flow reports what it did (metrics, event subscribers); a door that listens sets it. */
   observer?: Observer;
 }
