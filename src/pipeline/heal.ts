@@ -56,14 +56,14 @@ async function learnFromRun(
   config: RepoConfig,
   incidentFingerprintNow: string | null,
   given?: LedgerSnapshot,
-): Promise<LedgerSnapshot> {
+): Promise<{ snapshot: LedgerSnapshot; outcome: { certificate: Certificate; action: ActionRecord } | null }> {
   const snapshot = given ?? (await ctx.ledgerFor(repo, config.ledger.branch).read());
   const pending = snapshot.state.actions.some(
     (a) => a.run_id === run.id && a.outcome === null && (a.run_attempt ?? 0) < run.run_attempt,
   );
-  if (!pending || (run.conclusion !== 'success' && run.conclusion !== 'failure')) return snapshot;
+  if (!pending || (run.conclusion !== 'success' && run.conclusion !== 'failure')) return { snapshot, outcome: null };
   // What was judged, as of the mutate call that committed (a compare-and-swap retry calls it again).
-  let judged: { action: ActionRecord; certificateHash: string } | null = null;
+  let judged: { action: ActionRecord; certificateHash: string; certificate: Certificate } | null = null;
   const committed = await ctx.ledgerFor(repo, config.ledger.branch).commit(
     `outcome: run ${run.id} attempt ${run.run_attempt} ${run.conclusion}`,
     async (snap) => {
@@ -97,7 +97,7 @@ async function learnFromRun(
         },
         ctx.signer,
       );
-      judged = { action: learned.judged, certificateHash: certificate.certificate_hash };
+      judged = { action: learned.judged, certificateHash: certificate.certificate_hash, certificate };
       return {
         state: learned.state,
         certificates: [certificate],
@@ -106,8 +106,9 @@ async function learnFromRun(
       };
     },
   );
-  if (judged) ctx.observer?.emit(outcomeEventOf(ctx, repository, run, judged, committed.snapshot.state));
-  return committed.snapshot;
+  const outcome = judged as { action: ActionRecord; certificateHash: string; certificate: Certificate } | null;
+  if (outcome) ctx.observer?.emit(outcomeEventOf(ctx, repository, run, outcome, committed.snapshot.state));
+  return { snapshot: committed.snapshot, outcome: outcome ? { certificate: outcome.certificate, action: outcome.action } : null };
 }
 
 /** The declared source for a secret, environment-scoped declarations first. */
@@ -324,8 +325,12 @@ export async function heal(ctx: PipelineContext, job: HealJob): Promise<HealResu
       return finish(ctx, { status: 'noop', repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `workflow "${run.name}" is not a deploy workflow (deploy_workflows in .github/autonomy.yml)` });
     }
     if (run.conclusion !== 'failure') {
-      if (!request.dry_run) await learnFromRun(ctx, repo, repository, run, config, null);
-      return finish(ctx, { status: 'noop', repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `run ${run.id} concluded ${run.conclusion ?? run.status}: nothing to heal` });
+      const learned = request.dry_run ? null : (await learnFromRun(ctx, repo, repository, run, config, null)).outcome;
+      // A green re-run is the outcome of what we did: the result names the outcome certificate it committed.
+      const summary = learned
+        ? `run ${run.id} attempt ${run.run_attempt} concluded ${run.conclusion}: recorded as the outcome of ${learned.action.action} (outcome certificate ${learned.certificate.certificate_hash})`
+        : `run ${run.id} concluded ${run.conclusion ?? run.status}: nothing to heal`;
+      return finish(ctx, { status: 'noop', repository, incidents: [], decision: null, reports: [], certificate: learned?.certificate ?? null, commentUrl: null, issueUrl: null, summary });
     }
     incidents = await gatherEvidence(ctx.github, repo, run, request.environment);
   } else {
@@ -358,7 +363,7 @@ export async function heal(ctx: PipelineContext, job: HealJob): Promise<HealResu
   // A failure of a run we acted on is that action's outcome: learn before deciding again.
   // (A dry run writes nothing, not even what it learned.)
   let snapshot = await ledger.read();
-  if (run && !request.dry_run) snapshot = await learnFromRun(ctx, repo, repository, run, config, incident.fingerprint, snapshot);
+  if (run && !request.dry_run) snapshot = (await learnFromRun(ctx, repo, repository, run, config, incident.fingerprint, snapshot)).snapshot;
 
   // Decide.
   let decision = decide({
