@@ -1,11 +1,17 @@
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { ApiToken } from '../core/schemas/index.js';
 import { ConfigurationError, envFlag } from '../pipeline/build-context.js';
+import { readApiTokens } from './api-tokens.js';
 
 export interface AppSettings {
   appId: string;
   webhookSecret: string;
-  apiToken: string | null;
+  /**
+   * Tokens of the /api/autonomy/* endpoints, each with the repositories it may act on: the entries of
+   * LIVING_BRIDGE_API_TOKENS (or _FILE), plus AUTONOMY_API_TOKEN as an all-scope token.
+   */
+  apiTokens: ApiToken[];
   port: number;
   host: string;
   concurrency: number;
@@ -13,6 +19,10 @@ export interface AppSettings {
   autonomyEnabled: boolean;
   /** LIVING_BRIDGE_CLIENT_PACING: client-side pacing of writes (off for the sandbox). */
   clientPacing: boolean;
+  /** LIVING_BRIDGE_ENV_SYNC_SCHEDULE: the hourly env sync over every installation (src/app/schedule.ts). */
+  envSyncSchedule: boolean;
+  /** LIVING_BRIDGE_ENV_SYNC_PERIOD_MINUTES: length of one pass over every repository (default 60). */
+  envSyncPeriodMinutes: number;
 }
 
 /**
@@ -36,6 +46,7 @@ export function readAppSettings(env: Record<string, string | undefined>): AppSet
   if (env.LOG_LEVEL && !LOG_LEVELS.includes(env.LOG_LEVEL)) problems.push(`LOG_LEVEL=${shown(env.LOG_LEVEL)} is not one of ${LOG_LEVELS.join(', ')}`);
   const apiToken = env.AUTONOMY_API_TOKEN?.trim() || null;
   if (apiToken !== null && apiToken.length < 16) problems.push('AUTONOMY_API_TOKEN must be at least 16 characters');
+  const apiTokens = readApiTokens(env, apiToken, problems);
   const port = Number(env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`PORT ${env.PORT} is not a port number`);
   const concurrency = Number(env.LIVING_BRIDGE_CONCURRENCY ?? 2);
@@ -50,17 +61,22 @@ export function readAppSettings(env: Record<string, string | undefined>): AppSet
   };
   const autonomyEnabled = flag('AUTONOMY_ENABLED', true);
   const clientPacing = flag('LIVING_BRIDGE_CLIENT_PACING', true);
+  const envSyncSchedule = flag('LIVING_BRIDGE_ENV_SYNC_SCHEDULE', true);
+  const envSyncPeriodMinutes = Number(env.LIVING_BRIDGE_ENV_SYNC_PERIOD_MINUTES ?? 60);
+  if (!Number.isFinite(envSyncPeriodMinutes) || envSyncPeriodMinutes < 1) problems.push('LIVING_BRIDGE_ENV_SYNC_PERIOD_MINUTES must be a number of minutes, at least 1');
   flag('LIVING_BRIDGE_STARTUP_CHECK', true); // read by the process entry (src/app/main.ts); checked here with the rest
   if (problems.length) throw new ConfigurationError(`Living Bridge cannot start:\n- ${problems.join('\n- ')}`);
   return {
     appId: env.APP_ID!,
     webhookSecret,
-    apiToken,
+    apiTokens,
     port,
     host: env.HOST ?? '127.0.0.1',
     concurrency,
     autonomyEnabled,
     clientPacing,
+    envSyncSchedule,
+    envSyncPeriodMinutes,
   };
 }
 

@@ -4,6 +4,7 @@ import type { GitHubPort } from '../engines/ports.js';
 import type { Ledger } from '../ledger/types.js';
 import type { Signer } from '../core/certificate/index.js';
 import type { IntentStore } from '../intake/types.js';
+import type { CheckSignals } from './check-signals.js';
 import type { Observer } from './observe.js';
 
 /**
@@ -28,6 +29,8 @@ export interface PipelineContext {
   grantKeys: Record<string, string>;
   log: Logger;
   door: Door;
+  /** Who asked for this work (`api-token:<name>`); audit lines name it. Absent: Living Bridge itself. */
+  actor?: string;
   /** Base URL for links in comments (PUBLIC_API_BASE). */
   publicApiBase?: string;
   /** AUTONOMY_ENABLED=false: every decision is NOOP(halted), the app stays up. */
@@ -36,6 +39,10 @@ export interface PipelineContext {
   intents?: IntentStore;
   /** Where the flow reports what it did (metrics, event subscribers); a door that listens sets it. */
   observer?: Observer;
+  /** Check webhooks that wake the config loop early (the App door); polling alone without it. */
+  checkSignals?: CheckSignals;
+  /** Waits between polls (tests inject a fast clock); setTimeout when absent. */
+  sleep?(ms: number): Promise<void>;
 }
 
 /** A change an engine made (or would make), before/after fingerprints only. */
@@ -65,4 +72,6 @@ export interface HealResult {
   issueUrl: string | null;
   /** One-paragraph narrative for terminals, job summaries and HTTP responses. */
   summary: string;
+  /** What the config loop did after a REGENERATE_CONFIG proposal (src/pipeline/config-loop.ts). */
+  configLoop?: { status: string; summary: string; pull_request: number; merge_commit: string | null; dispatched_runs: number[]; certificates: string[]; ema?: number };
 }

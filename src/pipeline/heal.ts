@@ -22,6 +22,7 @@ import { bridgeKey, fingerprintKey } from '../core/env-plan/index.js';
 import { executeRegenerateConfig } from '../engines/regenerate-config.js';
 import { executeRerun } from '../engines/rerun.js';
 import { executeRollback } from '../engines/rollback.js';
+import { dispatchedByLoop, followProposal } from './config-loop.js';
 import { REPOSITORY_SCOPE, type Scope, type WorkflowRun } from '../engines/ports.js';
 import type { LedgerSnapshot } from '../ledger/types.js';
 import { COMMENT_MARKER, CONFIG_ISSUE_MARKER, renderConfigErrorComment, renderHealComment } from './announce.js';
@@ -324,6 +325,10 @@ export async function heal(ctx: PipelineContext, job: HealJob): Promise<HealResu
     if (job.door === 'webhook' && !config.deploy_workflows.includes(run.name)) {
       return finish(ctx, { status: 'noop', repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `workflow "${run.name}" is not a deploy workflow (deploy_workflows in .github/autonomy.yml)` });
     }
+    const dispatched = await dispatchedByLoop(ctx, repo, config, run);
+    if (dispatched) {
+      return finish(ctx, { status: 'noop', repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `run ${run.id} was dispatched by the config loop (promotion ${dispatched.id}), which judges it` });
+    }
     if (run.conclusion !== 'failure') {
       const learned = request.dry_run ? null : (await learnFromRun(ctx, repo, repository, run, config, null)).outcome;
       // A green re-run is the outcome of what we did: the result names the outcome certificate it committed.
@@ -601,7 +606,9 @@ export async function executeDecision(
     };
   });
 
-  const status: HealStatus = escalated ? 'escalated' : certified ? 'healed' : 'failed';
+  // A REGENERATE_CONFIG proposal goes on through the config loop: checks, merge, deploy, rollback.
+  const loop = certified ? await followProposal(ctx, { repo, repository, config, decision, run, reports, certificateHash: (certificate as Certificate | null)?.certificate_hash ?? null }) : null;
+  const status: HealStatus = escalated ? 'escalated' : !certified ? 'failed' : !loop || loop.status === 'deployed' ? 'healed' : loop.status === 'left_for_human' ? 'suggested' : 'failed';
   const commentUrl = await announce(ctx, repo, repository, run, incident, decision, reports, certificate, config, status, null, ledgerPath);
   const issueUrl = reports.find((r) => r.issue)?.issue?.html_url ?? null;
   const cert = certificate as Certificate | null;
@@ -614,7 +621,8 @@ export async function executeDecision(
     certificate: cert,
     commentUrl,
     issueUrl,
-    summary: `${status}: ${tried.join('; ')}${cert ? ` — certificate ${cert.certificate_hash.slice(0, 16)}` : ''}`,
+    summary: `${status}: ${tried.join('; ')}${cert ? ` — certificate ${cert.certificate_hash.slice(0, 16)}` : ''}${loop ? ` — ${loop.summary}` : ''}`,
+    ...(loop ? { configLoop: loop } : {}),
   });
 }
 

@@ -33,7 +33,7 @@ export const HealRequest = z
 export type HealRequest = z.infer<typeof HealRequest>;
 export type HealRequestInput = z.input<typeof HealRequest>;
 
-export const DOORS = ['webhook', 'api', 'action', 'cli'] as const;
+export const DOORS = ['webhook', 'api', 'action', 'cli', 'schedule'] as const;
 export const Door = z.enum(DOORS);
 export type Door = z.infer<typeof Door>;
 
@@ -72,5 +72,7 @@ export const HealJob = z.object({
   installation_id: z.number().int().positive().optional(),
   request: HealRequest,
   workflow_run: WorkflowRunSnapshot.optional(),
+  /** Who asked (`api-token:<name>` for the API door); the audit lines of this heal name it. */
+  requested_by: z.string().min(1).max(100).optional(),
 });
 export type HealJob = z.infer<typeof HealJob>;
