@@ -5,8 +5,8 @@
  *
  * Why a bundle and not tsc's one-file-per-module output: loading hundreds of small modules (ours, zod's,
  * octokit's) is most of a cold start. One bundle with code splitting loads what the webhook door
- * needs to answer GitHub at once, and the flows, Probot's App auth and the Redis intake as separate
- * chunks on first use (src/app/server.ts imports them lazily). bench/cold-start.ts measures it.
+ * needs to answer GitHub at once, and the flows and the Redis intake as separate
+ * chunks on first use (src/app/flows-lazy.ts, src/intake/index.ts). bench/cold-start.ts measures it.
  *
  *   node scripts/build-app.mjs [--outdir D]
  */

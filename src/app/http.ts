@@ -68,4 +68,3 @@ export function bearerMatches(header: string | undefined, expected: string | und
   const b = createHash('sha256').update(expected).digest();
   return timingSafeEqual(a, b);
 }
-

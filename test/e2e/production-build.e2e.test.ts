@@ -1,8 +1,8 @@
 /**
  * What `npm start` runs: the production bundle (scripts/build-app.mjs → dist/server/main.js), not the
  * TypeScript sources. Built here, started as its own process against the sandbox process, and driven
- * with a signed webhook through a whole heal, so the lazily loaded chunks (flows, Probot's App auth)
- * are proven to load from the bundle.
+ * with a signed webhook through a whole heal, so the lazily loaded chunk of the flows
+ * is proven to load from the bundle.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
