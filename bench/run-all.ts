@@ -26,8 +26,6 @@ const BENCHES: Bench[] = [
   { name: 'env-sync-schedule', file: 'env-sync-schedule.ts', args: quick ? ['--repos=100', '--quick'] : ['--repos=1000'] },
   { name: 'decide', file: 'decide.ts', args: quick ? ['--ms=300', '--rounds=3', '--warmup-ms=200'] : [] },
   { name: 'classifier', file: 'classifier.ts', args: quick ? ['20'] : [], node: ['--expose-gc'] },
-  // Needs `npm run build` first (it measures the built App).
-  { name: 'cold-start', file: 'cold-start.ts', args: quick ? ['--rounds=3'] : [] },
 ];
 
 console.log(`# Living Bridge benchmarks — ${new Date().toISOString()}, Node ${process.version}, ${cpus().length} CPU(s) (${cpus()[0]?.model ?? 'unknown'}), load ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);

@@ -95,7 +95,8 @@ export const appPrivateKey = (): string =>
 
 /** `entry`: src/app/main.ts (default, through tsx) or the production bundle dist/server/main.js (`npm start`). */
 export async function startAppProcess(sandboxUrl: string, extraEnv: Record<string, string> = {}, opts: { entry?: string } = {}): Promise<AppProcess> {
-  const port = await freePort();
+  // A given PORT is kept (a restarted App must be where the webhooks go).
+  const port = extraEnv.PORT ? Number(extraEnv.PORT) : await freePort();
   const webhookSecret = extraEnv.WEBHOOK_SECRET ?? `whsec-${randomBytes(16).toString('hex')}`;
   const apiToken = extraEnv.AUTONOMY_API_TOKEN ?? `lb-api-${randomBytes(16).toString('hex')}`;
   const signingKey = extraEnv.TRUTH_SIGNING_KEY ?? randomBytes(32).toString('base64');
