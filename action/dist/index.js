@@ -69048,7 +69048,7 @@ var HealRequest = external_exports.strictObject({
   message: "give run_id (a failed workflow run) or incident (an already classified failure)",
   path: ["run_id"]
 });
-var DOORS = ["webhook", "api", "action", "cli"];
+var DOORS = ["webhook", "api", "action", "cli", "schedule"];
 var Door = external_exports.enum(DOORS);
 var WorkflowRunSnapshot = external_exports.object({
   id: external_exports.number().int().positive(),
@@ -74125,6 +74125,10 @@ var Lru = class {
     this.map.clear();
     this.bytes = 0;
   }
+  /** Every entry, oldest first (does not change the order). */
+  *entries() {
+    for (const [k2, v2] of this.map) yield [k2, v2.value];
+  }
   get size() {
     return this.map.size;
   }
@@ -74960,6 +74964,25 @@ var LedgerCache = class {
   }
   clear() {
     this.entries.clear();
+  }
+  /**
+   * One entry as plain JSON for a durable store (src/schedule keeps it across restarts), texts over
+   * `maxTextBytes` left out (re-read by sha when a commit needs them); null when not cached.
+   */
+  exportEntry(key, maxTextBytes = 32 * 1024) {
+    const hit = this.entries.get(key);
+    if (!hit) return null;
+    return {
+      snapshot: cloneJson(hit.snapshot),
+      tree: hit.tree,
+      blobs: [...hit.blobs],
+      texts: [...hit.texts].filter(([, text]) => text.length <= maxTextBytes)
+    };
+  }
+  /** Restores an exported entry. A stale one is harmless: reads check the head, commits compare-and-swap. */
+  importEntry(key, e) {
+    if (!e || typeof e !== "object" || !e.snapshot || !Array.isArray(e.blobs) || !Array.isArray(e.texts)) return;
+    this.set(key, { snapshot: cloneJson(e.snapshot), tree: e.tree ?? null, blobs: new Map(e.blobs), texts: new Map(e.texts) });
   }
 };
 var sharedLedgerCache = new LedgerCache();

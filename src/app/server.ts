@@ -19,6 +19,7 @@ import { requestPolicyFrom } from '../github/request-policy.js';
 import { livingBridgeProbotOctokit } from './octokit.js';
 import { announceDeadLetter, deadLetterRoute, redeliverySweeper, type AppClient } from './reliability.js';
 import { createObservability } from './observability.js';
+import { startEnvSyncSchedule } from './schedule.js';
 import { createAppLogger } from './logger.js';
 import { VERSION } from '../version.js';
 
@@ -254,6 +255,7 @@ export async function startApp(env: Record<string, string | undefined> = process
   const address = server.address() as { port: number };
   const url = `http://${settings.host}:${address.port}`;
   log.info({ url, keyid: signer.keyid }, 'Living Bridge is listening');
+  const schedule = startEnvSyncSchedule({ env, settings, probot, signer, log, instrument: (o) => observability.instrument(o), observer: observability.observer });
   return {
     url,
     port: address.port,
@@ -262,6 +264,7 @@ export async function startApp(env: Record<string, string | undefined> = process
       stopSweeping();
       log.info('Living Bridge is stopping: no new requests; draining the queue and event deliveries');
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await schedule?.stop();
       await intake.close();
       await observability.close();
       log.info({ queue: intake.stats(), deliveries: observability.events?.deliveries().length ?? 0 }, 'Living Bridge stopped after draining');

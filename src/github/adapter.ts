@@ -178,8 +178,8 @@ const PERMISSION_LEVELS: PermissionLevel[] = ['admin', 'maintain', 'write', 'tri
 const FAILED_CONCLUSIONS = new Set(['failure', 'timed_out']);
 
 export class GitHubAdapter implements GitHubPort {
-  private readonly defaultBranches = new Map<string, string>();
-  private readonly cache: GitHubCache;
+  protected readonly defaultBranches = new Map<string, string>();
+  protected readonly cache: GitHubCache;
   /** The GitHub host this adapter talks to (part of every cache key that is not a git object id). */
   readonly cacheScope: string;
   private readonly log: Logger | undefined;
@@ -204,7 +204,7 @@ export class GitHubAdapter implements GitHubPort {
   // ------------------------------------------------------------------ plumbing
 
   /** Runs one call, turning 403 "not accessible" into GitHubPermissionError. */
-  private async call<T>(permission: GitHubPermission, operation: string, fn: () => Promise<T>): Promise<T> {
+  protected async call<T>(permission: GitHubPermission, operation: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (e) {
@@ -213,7 +213,7 @@ export class GitHubAdapter implements GitHubPort {
     }
   }
 
-  private req(route: string, params: Params = {}): Promise<OctokitResponseLike> {
+  protected req(route: string, params: Params = {}): Promise<OctokitResponseLike> {
     return this.octokit.request(route, params);
   }
 
