@@ -30,10 +30,11 @@ import type { EngineReport, HealResult, HealStatus, PipelineContext } from './co
 import { gatherEvidence, primaryIncident, runRefOf } from './evidence.js';
 import { resolveEnvironment, resolutionNote } from './environment.js';
 import { actingEnvironment, environmentLabel, levelForResolution } from '../core/governor/environment.js';
+import { learnedIncidents, rememberFailure, rememberSuccess } from './classifier-memory.js';
 import { auditEntry } from './audit.js';
 import { fingerprintKeyOf } from './fingerprint-key.js';
 import { loadEnvironmentFile, loadRepoConfig } from './repo-files.js';
-import { DECIDE_STEP, JOB_STEP, StepJournal, reconcileStep, recordable, type DecidedIntent } from './resume.js';
+import { DECIDE_STEP, JOB_STEP, StepJournal, intentLedgerPath, reconcileStep, recordable, type DecidedIntent } from './resume.js';
 import { syncForIncident } from './sync.js';
 import { intentKeyOf } from '../intake/types.js';
 import { outcomeEventOf } from './observe.js';
@@ -329,7 +330,8 @@ export async function heal(ctx: PipelineContext, job: HealJob): Promise<HealResu
       return finish(ctx, { status: 'noop', repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `run ${run.id} was dispatched by the config loop (promotion ${dispatched.id}), which judges it` });
     }
     if (run.conclusion !== 'failure') {
-      if (!request.dry_run) await learnFromRun(ctx, repo, repository, run, config, null);
+      if (!request.dry_run && run.conclusion === 'success') await rememberSuccess(ctx, ledger, run, await learnFromRun(ctx, repo, repository, run, config, null));
+      else if (!request.dry_run) await learnFromRun(ctx, repo, repository, run, config, null);
       return finish(ctx, { status: 'noop', repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `run ${run.id} concluded ${run.conclusion ?? run.status}: nothing to heal` });
     }
     incidents = await gatherEvidence(ctx.github, repo, run, request.environment, (jobs) => { failedJobNames = jobs.map((j) => j.name); });
@@ -353,6 +355,10 @@ export async function heal(ctx: PipelineContext, job: HealJob): Promise<HealResu
   const environmentName = environmentLabel(resolution) ?? undefined;
   /** The one environment a step acts in (environment-scoped secrets): only when exactly one is resolved. */
   const environment = resolution.names.length === 1 ? resolution.names[0] : undefined;
+  // What this repository taught the classifier (labels, re-run outcomes) applies before anything is decided.
+  let snapshot = await ledger.read();
+  incidents = learnedIncidents(incidents, snapshot);
+  if (run && !request.dry_run) snapshot = await rememberFailure(ctx, ledger, run, incidents, snapshot);
   const primary = primaryIncident(incidents) ?? {
     kind: 'unknown' as const,
     target: null,
@@ -369,7 +375,6 @@ export async function heal(ctx: PipelineContext, job: HealJob): Promise<HealResu
 
   // A failure of a run we acted on is that action's outcome: learn before deciding again.
   // (A dry run writes nothing, not even what it learned.)
-  let snapshot = await ledger.read();
   if (run && !request.dry_run) snapshot = await learnFromRun(ctx, repo, repository, run, config, incident.fingerprint, snapshot);
 
   // Decide.
@@ -498,12 +503,13 @@ export async function executeDecision(
   const { repo, repository, config, incident, decision, run } = a;
   const ledger = ctx.ledgerFor(repo, config.ledger.branch);
   const journal = a.journal ?? StepJournal.none(ctx.now);
-  if (journal.replayed && run) {
-    // Crashed after the ledger commit: the act is certified already; certifying it again would be a duplicate.
-    const snap = await ledger.read();
-    const certified = snap.state.actions.find((x) => x.run_id === run.id && x.run_attempt === run.run_attempt && x.certificate_hash);
-    if (certified) {
-      return finish(ctx, { status: 'healed', repository, incidents: a.incidents, decision, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `already done and certified by the first try (certificate ${certified.certificate_hash!.slice(0, 16)}); nothing repeated` });
+  if (journal.replayed && journal.key) {
+    // Crashed after the ledger commit: the act is certified already (its intent is in that commit);
+    // certifying it again would be a duplicate.
+    const recorded = await ledger.readFile(intentLedgerPath(journal.key));
+    if (recorded) {
+      const { certificate_hash: hash, status } = JSON.parse(recorded) as { certificate_hash: string; status: HealStatus };
+      return finish(ctx, { status, repository, incidents: a.incidents, decision, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `${status}: already done and certified by the first try (certificate ${hash.slice(0, 16)}); nothing repeated` });
     }
   }
   const reports: StepReport[] = [];
@@ -584,6 +590,8 @@ export async function executeDecision(
     // The action record is what later outcomes are judged against; a re-run's next attempt is the outcome.
     const state = recordAction(snap.state, decision, { at, runId: run?.id ?? null, runAttempt: run?.run_attempt ?? null, certificateHash: certificate.certificate_hash });
     const files: Record<string, string> = {};
+    // The intent, in the commit that certifies it: a replay finds it and does not certify twice.
+    if (journal.key) files[intentLedgerPath(journal.key)] = JSON.stringify({ key: journal.key, certificate_hash: certificate.certificate_hash, status: escalated ? 'escalated' : certified ? 'healed' : 'failed' });
     if (escalation?.postmortem) files[escalation.postmortemPath ?? `postmortems/${incident.fingerprint}.md`] = escalation.postmortem;
     // Secrets a heal wrote are remembered like env sync's own writes, so a later sync knows their
     // fingerprint and that Living Bridge created them.
