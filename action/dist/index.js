@@ -69531,6 +69531,8 @@ var PromotionRecord = external_exports.object({
   certificates: external_exports.array(external_exports.string()).default([]),
   /** The failed run the regenerated config answered (its action record is judged by the deploy). */
   failed_run_id: external_exports.number().int().nullable(),
+  /** The deploy workflow (id or file) the loop dispatches after a merge. */
+  workflow: external_exports.union([external_exports.string(), external_exports.number().int()]).nullable().default(null),
   /** A promotion that is itself a rollback is never rolled back automatically. */
   rollback_of: external_exports.string().nullable().default(null),
   updated_at: external_exports.string()
@@ -80377,6 +80379,7 @@ async function rollBack(l2, record2, opts) {
     certificates: [],
     rollback_of: record2.id,
     failed_run_id: null,
+    workflow: record2.workflow,
     updated_at: l2.ctx.now().toISOString()
   };
   const out = await promote(l2, { record: rb, pullRequest: revert.pullRequest.number, action: "ROLLBACK", isRollback: true, predictedSuccess: null, level: opts.level, title: `Living Bridge: revert ${record2.path}` });
@@ -80407,6 +80410,7 @@ async function runConfigLoop(ctx, input2) {
     certificates: input2.generateCertificate ? [input2.generateCertificate] : [],
     failed_run_id: input2.failedRun?.id ?? null,
     rollback_of: null,
+    workflow: config2.promotion.deploy_workflow ?? input2.failedRun?.workflow_id ?? null,
     updated_at: ctx.now().toISOString()
   };
   const finish2 = async (status, l3, reasons, ema) => {
@@ -80419,7 +80423,7 @@ async function runConfigLoop(ctx, input2) {
   const port2 = ctx.github.promotion;
   if (!config2.promotion.enabled) return finish2("left_for_human", null, ["promotion.enabled is false in .github/autonomy.yml"]);
   if (!port2) return finish2("left_for_human", null, ["this door's GitHub connection cannot merge pull requests"]);
-  const workflow = config2.promotion.deploy_workflow ?? input2.failedRun?.workflow_id ?? null;
+  const workflow = record2.workflow;
   const l2 = loopOf(ctx, repo, repository, config2, port2, workflow);
   if (workflow === null) l2.notes.push("No deploy workflow is known (set promotion.deploy_workflow): nothing will be dispatched after the merge.");
   try {
@@ -81323,6 +81327,13 @@ function outcomeEventOf(ctx, repository, run2, judged, state) {
   };
 }
 
+// src/pipeline/safe-message.ts
+function safeMessage(err) {
+  const e = err;
+  const msg = (e.message ?? String(err)).split("\n")[0].replace(/"encrypted_value"\s*:\s*"[^"]*"/g, '"encrypted_value":"[redacted]"');
+  return e.status ? `${msg} (HTTP ${e.status})` : msg;
+}
+
 // src/pipeline/heal.ts
 var GRANTS_FILE = "grants.json";
 var BALANCED_EXECUTES2 = /* @__PURE__ */ new Set(["RERUN", "SYNC_AND_CERTIFY", "ESCALATE"]);
@@ -81331,7 +81342,7 @@ async function learnFromRun(ctx, repo, repository, run2, config2, incidentFinger
   const pending = snapshot.state.actions.some(
     (a2) => a2.run_id === run2.id && a2.outcome === null && (a2.run_attempt ?? 0) < run2.run_attempt
   );
-  if (!pending || run2.conclusion !== "success" && run2.conclusion !== "failure") return snapshot;
+  if (!pending || run2.conclusion !== "success" && run2.conclusion !== "failure") return { snapshot, outcome: null };
   let judged = null;
   const committed = await ctx.ledgerFor(repo, config2.ledger.branch).commit(
     `outcome: run ${run2.id} attempt ${run2.run_attempt} ${run2.conclusion}`,
@@ -81366,7 +81377,7 @@ async function learnFromRun(ctx, repo, repository, run2, config2, incidentFinger
         },
         ctx.signer
       );
-      judged = { action: learned.judged, certificateHash: certificate.certificate_hash };
+      judged = { action: learned.judged, certificateHash: certificate.certificate_hash, certificate };
       return {
         state: learned.state,
         certificates: [certificate],
@@ -81375,8 +81386,9 @@ async function learnFromRun(ctx, repo, repository, run2, config2, incidentFinger
       };
     }
   );
-  if (judged) ctx.observer?.emit(outcomeEventOf(ctx, repository, run2, judged, committed.snapshot.state));
-  return committed.snapshot;
+  const outcome = judged;
+  if (outcome) ctx.observer?.emit(outcomeEventOf(ctx, repository, run2, outcome, committed.snapshot.state));
+  return { snapshot: committed.snapshot, outcome: outcome ? { certificate: outcome.certificate, action: outcome.action } : null };
 }
 function secretSourceFor(name, environment, config2, envFile) {
   if (environment && envFile?.environments[environment]?.secrets[name]) {
@@ -81541,9 +81553,11 @@ async function heal(ctx, job) {
       return finish(ctx, { status: "noop", repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `run ${run2.id} was dispatched by the config loop (promotion ${dispatched.id}), which judges it` });
     }
     if (run2.conclusion !== "failure") {
-      if (!request2.dry_run && run2.conclusion === "success") await rememberSuccess(ctx, ledger, run2, await learnFromRun(ctx, repo, repository, run2, config2, null));
-      else if (!request2.dry_run) await learnFromRun(ctx, repo, repository, run2, config2, null);
-      return finish(ctx, { status: "noop", repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `run ${run2.id} concluded ${run2.conclusion ?? run2.status}: nothing to heal` });
+      const learnedRun = request2.dry_run ? null : await learnFromRun(ctx, repo, repository, run2, config2, null);
+      if (learnedRun && run2.conclusion === "success") await rememberSuccess(ctx, ledger, run2, learnedRun.snapshot);
+      const learned = learnedRun?.outcome ?? null;
+      const summary2 = learned ? `run ${run2.id} attempt ${run2.run_attempt} concluded ${run2.conclusion}: recorded as the outcome of ${learned.action.action} (outcome certificate ${learned.certificate.certificate_hash})` : `run ${run2.id} concluded ${run2.conclusion ?? run2.status}: nothing to heal`;
+      return finish(ctx, { status: "noop", repository, incidents: [], decision: null, reports: [], certificate: learned?.certificate ?? null, commentUrl: null, issueUrl: null, summary: summary2 });
     }
     incidents = await gatherEvidence(ctx.github, repo, run2, request2.environment, (jobs) => {
       failedJobNames = jobs.map((j2) => j2.name);
@@ -81582,7 +81596,7 @@ async function heal(ctx, job) {
   const incident = { ...primary, environment: environmentName };
   const level = levelForResolution(config2, resolution);
   const environmentResolution = resolutionNote(resolution);
-  if (run2 && !request2.dry_run) snapshot = await learnFromRun(ctx, repo, repository, run2, config2, incident.fingerprint, snapshot);
+  if (run2 && !request2.dry_run) snapshot = (await learnFromRun(ctx, repo, repository, run2, config2, incident.fingerprint, snapshot)).snapshot;
   let decision = decide({
     incident,
     state: snapshot.state,
@@ -81897,11 +81911,6 @@ ${body}`;
     }
   }
   return finish(ctx, result);
-}
-function safeMessage(err) {
-  const e = err;
-  const msg = (e.message ?? String(err)).split("\n")[0].replace(/"encrypted_value"\s*:\s*"[^"]*"/g, '"encrypted_value":"[redacted]"');
-  return e.status ? `${msg} (HTTP ${e.status})` : msg;
 }
 var repositoryField = (ctx, repository) => typeof ctx.log.bindings === "function" && "repository" in ctx.log.bindings() ? {} : { repository };
 function finish(ctx, result) {
@@ -82245,6 +82254,8 @@ ${describeError(err)}
   setOutput("decision", outcome.decision);
   setOutput("certificate-hash", outcome.certificate?.certificate_hash ?? "");
   setOutput("changes", JSON.stringify(outcome.changes));
+  setOutput("issue-url", outcome.issueUrl ?? "");
+  setOutput("comment-url", outcome.commentUrl ?? "");
   await writeSummary(title, sections);
   if (outcome.failures.length) setFailed(outcome.failures.join("\n"));
 }
@@ -82278,8 +82289,9 @@ async function runHeal(ctx, inputs, sections) {
   const failures = permissionFailures(result.reports);
   if (result.status === "failed" && failures.length === 0) failures.push(`Living Bridge could not heal: ${result.summary}`);
   if (result.status === "escalated") warning(`escalated to a human: ${result.issueUrl ?? result.summary}`);
-  const decision = result.decision ? `${result.decision.verdict}:${result.decision.action}` : result.status;
-  return { decision, certificate: result.certificate, changes: result.reports.flatMap((r2) => r2.changes), failures };
+  const outcomeOf = result.certificate ? decodePredicate(result.certificate) : null;
+  const decision = result.decision ? `${result.decision.verdict}:${result.decision.action}` : outcomeOf?.certificate_type === "outcome" ? `outcome:${outcomeOf.outcome ?? "recorded"}` : result.status;
+  return { decision, certificate: result.certificate, changes: result.reports.flatMap((r2) => r2.changes), failures, issueUrl: result.issueUrl, commentUrl: result.commentUrl };
 }
 function renderHealBody(result) {
   const parts = [result.summary];
