@@ -9,6 +9,7 @@ import { createReadiness } from './health.js';
 import { bearerMatches, sendJson } from './http.js';
 import { createMetrics, instrumentOctokit, type AppMetrics } from './metrics.js';
 import { createEventBus, readEventBusSettings, type EventBus } from './events.js';
+import { createDashboardScheduler } from './dashboards.js';
 
 export interface ObservabilityOptions {
   env: Record<string, string | undefined>;
@@ -38,7 +39,7 @@ export interface Observability {
   handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean>;
   /** Event subscribers, when LIVING_BRIDGE_EVENT_URLS is set. */
   events: EventBus | null;
-  /** Lets deliveries under way finish (at most `timeoutMs`). */
+  /** Lets event deliveries and dashboard updates under way finish (at most `timeoutMs`). */
   close(timeoutMs?: number): Promise<void>;
 }
 
@@ -52,7 +53,8 @@ export function createObservability(opts: ObservabilityOptions): Observability {
   const busSettings = readEventBusSettings(env);
   const dataDir = env.LIVING_BRIDGE_DATA_DIR?.trim().replace(/\/$/, '');
   const events = busSettings ? createEventBus(busSettings, { log: opts.log.child({ component: 'events' }), logPath: dataDir ? `${dataDir}/deliveries.jsonl` : undefined }) : null;
-  const observer = fanOut(metrics.observer, ...(events ? [events] : []), ...(opts.listeners ?? []));
+  const dashboards = createDashboardScheduler({ contextFor: opts.contextFor, log: opts.log.child({ component: 'dashboard' }) });
+  const observer = fanOut(metrics.observer, ...(events ? [events] : []), dashboards, ...(opts.listeners ?? []));
   let lastRepository: RepoRef | null = null;
   const readiness = createReadiness({
     intake,
@@ -73,9 +75,8 @@ export function createObservability(opts: ObservabilityOptions): Observability {
     observer,
     events,
     async close(timeoutMs = 10_000) {
-      if (!events) return;
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([events.drain(), new Promise<void>((r) => { timer = setTimeout(r, timeoutMs); })]);
+      await Promise.race([Promise.all([dashboards.drain(), events?.drain()]), new Promise<void>((r) => { timer = setTimeout(r, timeoutMs); })]);
       clearTimeout(timer);
     },
     instrument: (octokit) => instrumentOctokit(octokit, metrics),
