@@ -65,14 +65,12 @@ export function emaChart(history: RepositoryOverview['emaHistory']): string {
   return `<svg class="chart" role="img" aria-label="EMA per action over time" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" xmlns="http://www.w3.org/2000/svg">${parts.join('')}</svg>`;
 }
 
-export interface DeadLetter { id: string; repository: string | null; error: string | null; at: string | null }
+export interface DeadLetter { id: string; repository: string | null; error: string | null; at: string | null; attempts: number }
 
 export interface StatusPageData {
   generatedAt: string;
   repositories: (RepositoryOverview | { repository: string; error: string })[];
   deadLetters: DeadLetter[];
-  /** True when the intake names no dead letters (only a failed count). */
-  deadLettersCountOnly: number | null;
 }
 
 const table = (head: string[], rows: string[][], empty: string): string =>
@@ -107,7 +105,7 @@ function repositorySection(o: RepositoryOverview, deadLetters: DeadLetter[]): st
 <h3>Recent decisions</h3>${table(['When', 'Decision', 'Score', 'EMA', 'Predicted', 'Outcome', 'Certificate'], recent, 'No decisions yet.')}
 <h3>EMA per action</h3>${emaChart(o.emaHistory)}
 <h3>Active grants</h3>${table(['Grant', 'Actions', 'Environments', 'Uses', 'Expires'], grants, 'No active grants.')}
-<h3>Dead letters</h3>${table(['Job', 'Error', 'At'], deadLetters.filter((d) => d.repository === o.repository).map((d) => [`<code>${esc(d.id)}</code>`, esc(d.error ?? '—'), d.at ? when(d.at) : '—']), 'No dead letters.')}
+<h3>Dead letters</h3>${table(['Job', 'Error', 'Tries', 'At'], deadLetters.filter((d) => d.repository === o.repository).map((d) => [`<code>${esc(d.id)}</code>`, esc(d.error ?? '—'), String(d.attempts), d.at ? when(d.at) : '—']), 'No dead letters.')}
 </section>`;
 }
 
@@ -123,9 +121,7 @@ code{font:12px ui-monospace,monospace;background:#f1f5f9;padding:1px 4px;border-
 .axis{font-size:10px;fill:#64748b}.legend{font-size:11px;fill:#0f172a}`;
 
 export function renderStatusPage(d: StatusPageData): string {
-  const global = d.deadLettersCountOnly !== null
-    ? `<p class="muted">The intake gave up on ${d.deadLettersCountOnly} job(s); it keeps no list of them.</p>`
-    : table(['Job', 'Repository', 'Error', 'At'], d.deadLetters.map((x) => [`<code>${esc(x.id)}</code>`, esc(x.repository ?? '—'), esc(x.error ?? '—'), x.at ? when(x.at) : '—']), 'No dead letters.');
+  const global = table(['Job', 'Repository', 'Error', 'Tries', 'At'], d.deadLetters.map((x) => [`<code>${esc(x.id)}</code>`, esc(x.repository ?? '—'), esc(x.error ?? '—'), String(x.attempts), x.at ? when(x.at) : '—']), 'No dead letters.');
   const sections = d.repositories.map((r) => ('error' in r
     ? `<section class="repo" data-repository="${esc(r.repository)}"><h2>${esc(r.repository)} <span class="badge bad">unreadable</span></h2><p>${esc(r.error)}</p></section>`
     : repositorySection(r, d.deadLetters)));
