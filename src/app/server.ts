@@ -18,6 +18,7 @@ import { requestPolicyFrom } from '../github/request-policy.js';
 import { livingBridgeProbotOctokit } from './octokit.js';
 import { createObservability } from './observability.js';
 import { createAppLogger } from './logger.js';
+import { installedRepositories } from './installations.js';
 import { VERSION } from '../version.js';
 
 const MAX_REMEMBERED_JOBS = 5000;
@@ -69,6 +70,7 @@ export async function startApp(env: Record<string, string | undefined> = process
     apiToken: settings.apiToken,
     pingGitHub: async () => { await observability.instrument(await probot.auth()).request('GET /app'); },
     contextFor: (repo) => contextFor(repo, 'api'),
+    listRepositories: () => installedRepositories(probot, observability.instrument),
   });
   /** `bindings` name the unit of work in every line its flow logs (one child logger per delivery). */
   const contextFor = async (repo: RepoRef, door: Door, installationId?: number, bindings: Record<string, unknown> = {}): Promise<PipelineContext> => {

@@ -41,7 +41,7 @@ const COLORS = ['#2563eb', '#16a34a', '#dc2626', '#9333ea', '#ea580c', '#0891b2'
 /** EMA per action over time as an inline SVG: one line (with its points) per action, y from 0 to 1. */
 export function emaChart(history: RepositoryOverview['emaHistory']): string {
   if (history.length === 0) return '<p class="muted" data-chart="empty">No outcome learned yet: every action starts at the prior 0.50.</p>';
-  const W = 560, H = 200, L = 40, R = 130, T = 12, B = 28;
+  const W = 640, H = 200, L = 40, R = 190, T = 12, B = 28;
   const times = history.map((h) => Date.parse(h.at));
   const t0 = Math.min(...times), t1 = Math.max(...times);
   const x = (t: number) => L + (t1 === t0 ? (W - L - R) / 2 : ((t - t0) / (t1 - t0)) * (W - L - R));
@@ -78,6 +78,9 @@ const table = (head: string[], rows: string[][], empty: string): string =>
     ? `<p class="muted">${esc(empty)}</p>`
     : `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
 
+/** Target keys are "owner/name#target": the section already names the repository. */
+const targetName = (repository: string, key: string): string => key.replace(`${repository}#`, '');
+
 function repositorySection(o: RepositoryOverview, deadLetters: DeadLetter[]): string {
   const v = o.verification;
   const badges = [
@@ -86,8 +89,8 @@ function repositorySection(o: RepositoryOverview, deadLetters: DeadLetter[]): st
   ];
   const incidents = [
     ...o.pending.map((p) => [`<span class="badge warn">awaiting approval</span>`, esc(p.incident), esc(p.steps.join(' → ')), `<code>/bridge approve ${esc(p.id)}</code>`, when(p.createdAt)]),
-    ...o.escalations.map((e) => [`<span class="badge bad">escalated</span>`, esc(e.target), 'a human is needed', '—', when(e.at)]),
-    ...o.awaitingOutcome.map((a) => [`<span class="badge">awaiting outcome</span>`, esc(a.target), esc(a.action), a.runId ? `run ${a.runId}` : '—', when(a.at)]),
+    ...o.escalations.map((e) => [`<span class="badge bad">escalated</span>`, esc(targetName(o.repository, e.target)), 'a human is needed', 'see the escalation issue', when(e.at)]),
+    ...o.awaitingOutcome.map((a) => [`<span class="badge">awaiting outcome</span>`, esc(targetName(o.repository, a.target)), esc(a.action), a.runId ? `run ${a.runId}` : '—', when(a.at)]),
   ];
   const recent = o.recent.map((r) => [
     when(r.at),
@@ -101,11 +104,11 @@ function repositorySection(o: RepositoryOverview, deadLetters: DeadLetter[]): st
   return `<section class="repo" data-repository="${esc(o.repository)}">
 <h2>${esc(o.repository)} ${badges.join(' ')}</h2>
 <div class="figures"><div><b>${m.failuresSeen}</b>failures seen (${esc(m.month)})</div><div><b>${m.healedWithoutHuman}</b>healed without a human</div><div><b>${m.escalated}</b>escalated</div><div><b>${esc(duration(m.medianRecoverySeconds))}</b>median time to recovery</div></div>
-<h3>Open incidents</h3>${table(['State', 'Incident', 'Steps', 'Next', 'Since'], incidents, 'No open incidents.')}
-<h3>Recent decisions</h3>${table(['When', 'Decision', 'Score', 'EMA', 'Predicted', 'Outcome', 'Certificate'], recent, 'No decisions yet.')}
-<h3>EMA per action</h3>${emaChart(o.emaHistory)}
-<h3>Active grants</h3>${table(['Grant', 'Actions', 'Environments', 'Uses', 'Expires'], grants, 'No active grants.')}
-<h3>Dead letters</h3>${table(['Job', 'Error', 'Tries', 'At'], deadLetters.filter((d) => d.repository === o.repository).map((d) => [`<code>${esc(d.id)}</code>`, esc(d.error ?? '—'), String(d.attempts), d.at ? when(d.at) : '—']), 'No dead letters.')}
+<div data-block="incidents"><h3>Open incidents</h3>${table(['State', 'Incident', 'Steps', 'Next', 'Since'], incidents, 'No open incidents.')}</div>
+<div data-block="decisions"><h3>Recent decisions</h3>${table(['When', 'Decision', 'Score', 'EMA', 'Predicted', 'Outcome', 'Certificate'], recent, 'No decisions yet.')}</div>
+<div data-block="ema"><h3>EMA per action</h3>${emaChart(o.emaHistory)}</div>
+<div data-block="grants"><h3>Active grants</h3>${table(['Grant', 'Actions', 'Environments', 'Uses', 'Expires'], grants, 'No active grants.')}</div>
+<div data-block="dead-letters"><h3>Dead letters</h3>${table(['Job', 'Error', 'Tries', 'At'], deadLetters.filter((d) => d.repository === o.repository).map((d) => [`<code>${esc(d.id)}</code>`, esc(d.error ?? '—'), String(d.attempts), d.at ? when(d.at) : '—']), 'No dead letters.')}</div>
 </section>`;
 }
 
