@@ -68607,7 +68607,7 @@ var ActionKind = external_exports.enum(ACTION_KINDS);
 var ACTING_KINDS = ACTION_KINDS.filter((a2) => a2 !== "NOOP");
 var AUTONOMY_LEVELS = ["observe", "suggest", "balanced", "full"];
 var AutonomyLevel = external_exports.enum(AUTONOMY_LEVELS);
-var RepoFullName = external_exports.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'expected "owner/name"');
+var RepoFullName = external_exports.string().max(140, 'expected "owner/name" (at most 39 + 100 characters)').regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'expected "owner/name"').refine((s2) => s2.split("/").every((part) => part !== "." && part !== ".."), 'expected "owner/name" ("." and ".." are not names)');
 var RepoRef = external_exports.object({
   owner: external_exports.string().min(1),
   repo: external_exports.string().min(1)
@@ -69077,7 +69077,9 @@ var HealJob = external_exports.object({
   /** GitHub App installation that delivered the event (webhook door); looked up otherwise. */
   installation_id: external_exports.number().int().positive().optional(),
   request: HealRequest,
-  workflow_run: WorkflowRunSnapshot.optional()
+  workflow_run: WorkflowRunSnapshot.optional(),
+  /** Who asked (`api-token:<name>` for the API door); the audit lines of this heal name it. */
+  requested_by: external_exports.string().min(1).max(100).optional()
 });
 
 // src/core/schemas/ref-name.ts
@@ -69439,6 +69441,31 @@ function fromEnvRefusal(rules, name, repository) {
   if (rules.length === 0) return `from_env ${name} is refused: no ${FROM_ENV_ALLOW_VARIABLE} is set, so no from_env source may be read; ${how}`;
   return `from_env ${name} is refused: ${FROM_ENV_ALLOW_VARIABLE} does not allow it${repository ? ` for ${repository}` : ""}; ${how}`;
 }
+
+// src/core/schemas/api.ts
+var TokenScope = external_exports.union([
+  external_exports.literal("*"),
+  external_exports.string().regex(/^[A-Za-z0-9_.-]+\/\*$/, 'expected "*", "owner/*" or "owner/name"'),
+  RepoFullName
+]);
+var ApiToken = external_exports.strictObject({
+  /** Named in every audit line this token's requests cause (`api-token:<name>`). */
+  name: external_exports.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "expected a short name of letters, digits, _ . -"),
+  token_sha256: external_exports.string().regex(/^[0-9a-f]{64}$/, "expected the token's sha256 as 64 lower-case hex digits").optional(),
+  token: external_exports.string().min(16, "a token must be at least 16 characters").optional(),
+  scopes: external_exports.array(TokenScope).min(1, 'name at least one scope ("owner/name", "owner/*" or "*")')
+}).refine((t2) => t2.token_sha256 === void 0 !== (t2.token === void 0), { message: "give exactly one of token_sha256 or token", path: ["token_sha256"] });
+var ApiTokens = external_exports.array(ApiToken).superRefine((tokens, ctx) => {
+  const seen2 = /* @__PURE__ */ new Set();
+  tokens.forEach((t2, i2) => {
+    if (seen2.has(t2.name)) ctx.addIssue({ code: "custom", message: `token name ${t2.name} is used twice`, path: [i2, "name"] });
+    seen2.add(t2.name);
+  });
+});
+var ControlRequest = external_exports.strictObject({
+  repository: RepoFullName,
+  reason: external_exports.string().trim().min(1).max(500).optional()
+});
 
 // src/core/schemas/promotion.ts
 var MergeMethod = external_exports.enum(["squash", "merge", "rebase"]);
@@ -78875,7 +78902,7 @@ async function announceLoop(ctx, repo, a2) {
 var auditEntry = (ctx, repository, event, detail, opts = {}) => ({
   at: ctx.now().toISOString(),
   door: ctx.door,
-  actor: opts.actor ?? "living-bridge",
+  actor: opts.actor ?? ctx.actor ?? "living-bridge",
   event,
   repository,
   detail,
