@@ -25,6 +25,8 @@ export interface ObservabilityOptions {
    * scoped token with scope "*"): the delivery log spans all of them.
    */
   allScopeToken(authorization: string | undefined): boolean;
+  /** Signs the status page's session cookie (derived from a secret every replica has). */
+  statusSessionKey: string;
   /** Asks GitHub about the App itself (GET /app with its JWT): the reachability probe. */
   pingGitHub(): Promise<void>;
   /** A pipeline context for reading one repository's ledger (status page, readiness). */
@@ -145,7 +147,7 @@ export function createObservability(opts: ObservabilityOptions): Observability {
         return true;
       }
       if (path === '/status') {
-        const access = statusAccess(req, url, opts.apiToken);
+        const access = statusAccess(req, url, { authorized: opts.allScopeToken, sessionKey: opts.statusSessionKey });
         if (!access.ok) {
           sendHtml(res, 401, UNAUTHORIZED_PAGE);
           return true;

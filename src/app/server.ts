@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { createProbot, type Probot } from 'probot';
@@ -73,6 +74,7 @@ export async function startApp(env: Record<string, string | undefined> = process
     intake,
     log,
     allScopeToken: (authorization) => authenticate(authorization, settings.apiTokens)?.scopes.includes('*') ?? false,
+    statusSessionKey: createHmac('sha256', settings.webhookSecret).update('living-bridge status session').digest('hex'),
     pingGitHub: async () => { await observability.instrument(await probot.auth()).request('GET /app'); },
     contextFor: (repo) => contextFor(repo, 'api'),
     listRepositories: () => installedRepositories(probot, observability.instrument),

@@ -3,32 +3,43 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { duration } from '../pipeline/dashboard.js';
 import type { RepositoryOverview } from '../pipeline/overview.js';
 import { VERSION } from '../version.js';
-import { bearerMatches } from './http.js';
 
-/** The cookie a `?token=` visit leaves: an HMAC of the token, never the token itself. */
+/** The cookie a `?token=` visit leaves: an expiry and its HMAC, never the token itself. */
 export const STATUS_COOKIE = 'lb_status';
-const cookieValueOf = (token: string): string => createHmac('sha256', token).update('living-bridge status page').digest('hex');
+const SESSION_HOURS = 12;
+const sessionMac = (key: string, expires: number): string => createHmac('sha256', key).update(`living-bridge status ${expires}`).digest('hex');
 
 export type StatusAccess = { ok: true; setCookie?: string } | { ok: false };
 
+export interface StatusAuth {
+  /** Whether an `Authorization` header carries an API token that covers every repository. */
+  authorized(authorization: string | undefined): boolean;
+  /** Signs the session cookie; the same on every replica (derived from a secret they share). */
+  sessionKey: string;
+  now?: () => number;
+}
+
 /**
- * The page is read-only and guarded by the API token (AUTONOMY_API_TOKEN), presented as
- * `Authorization: Bearer <token>`, as `?token=<token>` (answered with a cookie and a redirect to the
- * bare URL, so the token does not stay in the address bar or the history), or as that cookie.
+ * The page is read-only and guarded by the API token (one that covers every repository), presented
+ * as `Authorization: Bearer <token>`, as `?token=<token>` (answered with a session cookie and a
+ * redirect to the bare URL, so the token does not stay in the address bar or the history), or as
+ * that cookie (valid 12 hours, on every replica).
  */
-export function statusAccess(req: IncomingMessage, url: URL, token: string | null): StatusAccess {
-  if (!token) return { ok: false };
-  if (bearerMatches(req.headers.authorization, token)) return { ok: true };
+export function statusAccess(req: IncomingMessage, url: URL, auth: StatusAuth): StatusAccess {
+  const now = auth.now?.() ?? Date.now();
+  if (auth.authorized(req.headers.authorization)) return { ok: true };
   const query = url.searchParams.get('token');
   if (query !== null) {
-    if (!bearerMatches(`Bearer ${query}`, token)) return { ok: false };
-    return { ok: true, setCookie: `${STATUS_COOKIE}=${cookieValueOf(token)}; Path=/status; HttpOnly; SameSite=Strict; Max-Age=43200` };
+    if (!auth.authorized(`Bearer ${query}`)) return { ok: false };
+    const expires = now + SESSION_HOURS * 3600_000;
+    return { ok: true, setCookie: `${STATUS_COOKIE}=${expires}.${sessionMac(auth.sessionKey, expires)}; Path=/status; HttpOnly; SameSite=Strict; Max-Age=${SESSION_HOURS * 3600}` };
   }
   const cookie = (req.headers.cookie ?? '').split(';').map((c) => c.trim()).find((c) => c.startsWith(`${STATUS_COOKIE}=`));
-  if (!cookie) return { ok: false };
-  const presented = Buffer.from(cookie.slice(STATUS_COOKIE.length + 1));
-  const expected = Buffer.from(cookieValueOf(token));
-  return presented.length === expected.length && timingSafeEqual(presented, expected) ? { ok: true } : { ok: false };
+  const m = cookie ? /^(\d{10,16})\.([0-9a-f]{64})$/.exec(cookie.slice(STATUS_COOKIE.length + 1)) : null;
+  if (!m || Number(m[1]) <= now) return { ok: false };
+  const presented = Buffer.from(m[2]!, 'hex');
+  const expected = Buffer.from(sessionMac(auth.sessionKey, Number(m[1])), 'hex');
+  return timingSafeEqual(presented, expected) ? { ok: true } : { ok: false };
 }
 
 const esc = (s: unknown): string =>
