@@ -7,6 +7,7 @@ import { HealJob, HealRequest, RepoFullName, SchemaError, WorkflowRunSnapshot, p
 import { runFromWebhook } from '../github/index.js';
 import { createIntake, type Intake } from '../intake/index.js';
 import { handleApprovalComment, parseApprovalCommand } from '../pipeline/approve.js';
+import { handleLabelComment, parseLabelCommand, type LabelCommand } from '../pipeline/label.js';
 import { CheckSignals, checkEventCommit } from '../pipeline/check-signals.js';
 import { buildContext, loadSigner } from '../pipeline/build-context.js';
 import type { HealResult, PipelineContext } from '../pipeline/context.js';
@@ -193,7 +194,10 @@ export async function startApp(env: Record<string, string | undefined> = process
     }
     if (event === 'issue_comment' && payload.action === 'created') {
       const comment = payload.comment as { body?: unknown; user?: { login?: string; type?: string } } | undefined;
-      const command = typeof comment?.body === 'string' ? parseApprovalCommand(comment.body) : null;
+      const text = typeof comment?.body === 'string' ? comment.body : '';
+      const label = parseLabelCommand(text);
+      if (label) return labelComment(res, payload, comment, label, deliveryId);
+      const command = text ? parseApprovalCommand(text) : null;
       if (!command) return sendJson(res, 202, { ignored: 'not a /bridge command' });
       // Bots (including Living Bridge itself, whose comments quote the command) never approve.
       if (comment?.user?.type === 'Bot' || /\[bot\]$/.test(comment?.user?.login ?? '')) return sendJson(res, 202, { ignored: 'commands from bots are ignored' });
@@ -224,6 +228,26 @@ export async function startApp(env: Record<string, string | undefined> = process
       return sendJson(res, 202, commit ? { noted: `${event} of ${commit.sha.slice(0, 7)}` } : { ignored: `${event} without a repository and commit` });
     }
     sendJson(res, 202, { ignored: `event ${event} is not handled` });
+  }
+
+  /** `/bridge label <signature> <kind>`: answered at once, stored after (writers only; bots ignored). */
+  function labelComment(res: ServerResponse, payload: Record<string, unknown>, comment: { user?: { login?: string; type?: string } } | undefined, command: LabelCommand | { error: string }, deliveryId: string): void {
+    if (comment?.user?.type === 'Bot' || /\[bot\]$/.test(comment?.user?.login ?? '')) return sendJson(res, 202, { ignored: 'commands from bots are ignored' });
+    const named = RepoFullName.safeParse((payload.repository as { full_name?: unknown } | undefined)?.full_name);
+    if (!named.success) return sendJson(res, 422, { error: 'issue_comment payload: repository.full_name must be "owner/name"' });
+    const rawInstallation = (payload.installation as { id?: unknown } | undefined)?.id;
+    const installationId = typeof rawInstallation === 'number' && Number.isSafeInteger(rawInstallation) && rawInstallation > 0 ? rawInstallation : undefined;
+    const rawIssue = (payload.issue as { number?: unknown } | undefined)?.number;
+    const issueNumber = typeof rawIssue === 'number' && Number.isSafeInteger(rawIssue) && rawIssue > 0 ? rawIssue : null;
+    sendJson(res, 202, { accepted: 'label' });
+    void (async () => {
+      try {
+        const ctx = await contextFor(parseRepoFullName(named.data), 'webhook', installationId, { delivery: deliveryId });
+        await handleLabelComment(ctx, { repository: named.data, issueNumber, actor: comment?.user?.login ?? 'unknown', command });
+      } catch (err) {
+        log.error({ err: safeMessage(err) }, 'label command failed');
+      }
+    })();
   }
 
   await new Promise<void>((resolve, reject) => {
