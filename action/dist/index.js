@@ -77658,6 +77658,111 @@ async function executeCreateSecret(port2, plan) {
   };
 }
 
+// src/engines/rerun.ts
+var GITHUB_MAX_RUN_ATTEMPTS = 50;
+var ACTIVE_RUN_STATUSES = ["queued", "in_progress", "requested", "waiting", "pending"];
+function rerunRefusal(attempt, maxAttempts) {
+  if (attempt >= GITHUB_MAX_RUN_ATTEMPTS) {
+    return `run is at attempt ${attempt}: GitHub allows at most ${GITHUB_MAX_RUN_ATTEMPTS} attempts of a run`;
+  }
+  if (attempt >= maxAttempts) {
+    return `run is at attempt ${attempt} and limits.max_rerun_attempts is ${maxAttempts}: not re-running again`;
+  }
+  return null;
+}
+function rerunAccepted(before, after) {
+  const attempt = typeof before === "number" ? before : before.run_attempt;
+  return after.run_attempt > attempt || ACTIVE_RUN_STATUSES.includes(after.status);
+}
+async function executeRerun(port2, plan) {
+  const ACTION = "RERUN";
+  const { repo, runId } = plan;
+  const target = `run ${runId}`;
+  const early = rerunRefusal(plan.attempt, plan.maxAttempts);
+  if (early) return failed(ACTION, early, { notes: [`Refused to re-run ${target}: ${early}.`] });
+  let current;
+  try {
+    current = plan.current ?? await port2.getRun(repo, runId);
+  } catch (err) {
+    return fromPortError(ACTION, `reading ${target}`, err);
+  }
+  const attempt = Math.max(plan.attempt, current.run_attempt);
+  const refusal = rerunRefusal(attempt, plan.maxAttempts);
+  if (refusal) return failed(ACTION, refusal, { notes: [`Refused to re-run ${target}: ${refusal}.`] });
+  if (current.status !== "completed") {
+    return {
+      action: ACTION,
+      ok: true,
+      certified: false,
+      changes: [{ kind: "run", target, scope: "repository", op: "noop", before_fingerprint: `attempt:${current.run_attempt}`, after_fingerprint: `attempt:${current.run_attempt}` }],
+      notes: [`${target} is already ${current.status} (attempt ${current.run_attempt}); not re-running it again.`],
+      runAttemptAfter: current.run_attempt
+    };
+  }
+  if (current.conclusion === "success") {
+    return {
+      action: ACTION,
+      ok: true,
+      certified: false,
+      changes: [{ kind: "run", target, scope: "repository", op: "noop", before_fingerprint: `attempt:${current.run_attempt}`, after_fingerprint: `attempt:${current.run_attempt}` }],
+      notes: [`${target} already succeeded at attempt ${current.run_attempt}; nothing to re-run.`],
+      runAttemptAfter: current.run_attempt
+    };
+  }
+  const lost = await requestRerun(port2, plan, current);
+  if (lost && "error" in lost) return fromPortError(ACTION, `re-running the failed jobs of ${target}`, lost.error);
+  const change = {
+    kind: "run",
+    target,
+    scope: "repository",
+    op: "rerun",
+    before_fingerprint: `attempt:${current.run_attempt}`,
+    after_fingerprint: `attempt:${current.run_attempt + 1}`
+  };
+  const after = lost?.readBack.run_attempt ?? current.run_attempt + 1;
+  return {
+    action: ACTION,
+    ok: true,
+    certified: true,
+    changes: [change],
+    notes: [
+      `Re-ran the failed jobs of ${target} (attempt ${current.run_attempt} of at most ${Math.min(plan.maxAttempts, GITHUB_MAX_RUN_ATTEMPTS)}).`,
+      lost ? `GitHub's answer was lost (${lost.lostAnswer}); read back: the run is at attempt ${after} (${lost.readBack.status}), so the re-run was accepted.` : `Accepted by GitHub (201): attempt ${after} is queued.`
+    ],
+    runAttemptAfter: after
+  };
+}
+var WRITE_TRIES = 4;
+var answerMayBeLost = (err) => {
+  const status = err.status;
+  return status === void 0 || status >= 500;
+};
+async function requestRerun(port2, plan, current) {
+  let lastError;
+  for (let attempt = 0; attempt < WRITE_TRIES; attempt++) {
+    if (attempt > 0) await new Promise((r2) => setTimeout(r2, 250 * attempt));
+    try {
+      await port2.rerunFailedJobs(plan.repo, plan.runId);
+      return attempt === 0 ? null : { readBack: await port2.getRun(plan.repo, plan.runId), lostAnswer: describe3(lastError) };
+    } catch (err) {
+      lastError = err;
+      let readBack;
+      try {
+        readBack = await port2.getRun(plan.repo, plan.runId);
+      } catch {
+        return { error: err };
+      }
+      if (rerunAccepted(current, readBack)) return { readBack, lostAnswer: describe3(err) };
+      if (!answerMayBeLost(err)) return { error: err };
+    }
+  }
+  return { error: lastError };
+}
+var describe3 = (err) => {
+  const status = err.status;
+  return status ? `HTTP ${status}` : "no answer";
+};
+
 // src/engines/escalate.ts
 var ESCALATION_LABELS = ["living-bridge", "needs-human"];
 var MAX_BODY = 6e4;
@@ -77939,7 +78044,8 @@ async function createIssueOnce(port2, repo, marker, title, body) {
       const found = await port2.findIssueByMarker(repo, marker).catch(() => null);
       if (found) return { number: found.number, html_url: found.html_url };
       const status = err.status;
-      if (attempt >= 1 || status !== void 0 && status < 500) throw err;
+      if (attempt + 1 >= WRITE_TRIES || status !== void 0 && status < 500) throw err;
+      await new Promise((r2) => setTimeout(r2, 250 * (attempt + 1)));
     }
   }
 }
@@ -79435,7 +79541,7 @@ function validatorFor(schema) {
   }
   return v2;
 }
-function describe3(e) {
+function describe4(e) {
   const at2 = e.instancePath || "/";
   if (e.keyword === "additionalProperties") return `${at2}: unknown field "${String(e.params.additionalProperty)}"`;
   if (e.keyword === "enum") return `${at2}: must be one of ${JSON.stringify(e.params.allowedValues)}`;
@@ -79458,7 +79564,7 @@ function validateConfig(path7, content, declared) {
     }
     if (!validate2(doc)) {
       const where = parsed.documents.length > 1 ? ` (document ${i2 + 1})` : "";
-      const problems = (validate2.errors ?? []).slice(0, 5).map(describe3);
+      const problems = (validate2.errors ?? []).slice(0, 5).map(describe4);
       return { ok: false, error: `rendered ${path7}${where} does not match ${name}: ${problems.join("; ")}` };
     }
     used.add(name);
@@ -79631,109 +79737,6 @@ Rendered by Living Bridge with the declared variables; proposed for review, not 
     ]
   };
 }
-
-// src/engines/rerun.ts
-var GITHUB_MAX_RUN_ATTEMPTS = 50;
-var ACTIVE_RUN_STATUSES = ["queued", "in_progress", "requested", "waiting", "pending"];
-function rerunRefusal(attempt, maxAttempts) {
-  if (attempt >= GITHUB_MAX_RUN_ATTEMPTS) {
-    return `run is at attempt ${attempt}: GitHub allows at most ${GITHUB_MAX_RUN_ATTEMPTS} attempts of a run`;
-  }
-  if (attempt >= maxAttempts) {
-    return `run is at attempt ${attempt} and limits.max_rerun_attempts is ${maxAttempts}: not re-running again`;
-  }
-  return null;
-}
-function rerunAccepted(before, after) {
-  const attempt = typeof before === "number" ? before : before.run_attempt;
-  return after.run_attempt > attempt || ACTIVE_RUN_STATUSES.includes(after.status);
-}
-async function executeRerun(port2, plan) {
-  const ACTION = "RERUN";
-  const { repo, runId } = plan;
-  const target = `run ${runId}`;
-  const early = rerunRefusal(plan.attempt, plan.maxAttempts);
-  if (early) return failed(ACTION, early, { notes: [`Refused to re-run ${target}: ${early}.`] });
-  let current;
-  try {
-    current = plan.current ?? await port2.getRun(repo, runId);
-  } catch (err) {
-    return fromPortError(ACTION, `reading ${target}`, err);
-  }
-  const attempt = Math.max(plan.attempt, current.run_attempt);
-  const refusal = rerunRefusal(attempt, plan.maxAttempts);
-  if (refusal) return failed(ACTION, refusal, { notes: [`Refused to re-run ${target}: ${refusal}.`] });
-  if (current.status !== "completed") {
-    return {
-      action: ACTION,
-      ok: true,
-      certified: false,
-      changes: [{ kind: "run", target, scope: "repository", op: "noop", before_fingerprint: `attempt:${current.run_attempt}`, after_fingerprint: `attempt:${current.run_attempt}` }],
-      notes: [`${target} is already ${current.status} (attempt ${current.run_attempt}); not re-running it again.`],
-      runAttemptAfter: current.run_attempt
-    };
-  }
-  if (current.conclusion === "success") {
-    return {
-      action: ACTION,
-      ok: true,
-      certified: false,
-      changes: [{ kind: "run", target, scope: "repository", op: "noop", before_fingerprint: `attempt:${current.run_attempt}`, after_fingerprint: `attempt:${current.run_attempt}` }],
-      notes: [`${target} already succeeded at attempt ${current.run_attempt}; nothing to re-run.`],
-      runAttemptAfter: current.run_attempt
-    };
-  }
-  const lost = await requestRerun(port2, plan, current);
-  if (lost && "error" in lost) return fromPortError(ACTION, `re-running the failed jobs of ${target}`, lost.error);
-  const change = {
-    kind: "run",
-    target,
-    scope: "repository",
-    op: "rerun",
-    before_fingerprint: `attempt:${current.run_attempt}`,
-    after_fingerprint: `attempt:${current.run_attempt + 1}`
-  };
-  const after = lost?.readBack.run_attempt ?? current.run_attempt + 1;
-  return {
-    action: ACTION,
-    ok: true,
-    certified: true,
-    changes: [change],
-    notes: [
-      `Re-ran the failed jobs of ${target} (attempt ${current.run_attempt} of at most ${Math.min(plan.maxAttempts, GITHUB_MAX_RUN_ATTEMPTS)}).`,
-      lost ? `GitHub's answer was lost (${lost.lostAnswer}); read back: the run is at attempt ${after} (${lost.readBack.status}), so the re-run was accepted.` : `Accepted by GitHub (201): attempt ${after} is queued.`
-    ],
-    runAttemptAfter: after
-  };
-}
-var answerMayBeLost = (err) => {
-  const status = err.status;
-  return status === void 0 || status >= 500;
-};
-async function requestRerun(port2, plan, current) {
-  let lastError;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      await port2.rerunFailedJobs(plan.repo, plan.runId);
-      return attempt === 0 ? null : { readBack: await port2.getRun(plan.repo, plan.runId), lostAnswer: describe4(lastError) };
-    } catch (err) {
-      lastError = err;
-      let readBack;
-      try {
-        readBack = await port2.getRun(plan.repo, plan.runId);
-      } catch {
-        return { error: err };
-      }
-      if (rerunAccepted(current, readBack)) return { readBack, lostAnswer: describe4(err) };
-      if (!answerMayBeLost(err)) return { error: err };
-    }
-  }
-  return { error: lastError };
-}
-var describe4 = (err) => {
-  const status = err.status;
-  return status ? `HTTP ${status}` : "no answer";
-};
 
 // src/engines/rollback.ts
 async function executeRollback(port2, plan) {
@@ -80622,6 +80625,7 @@ async function loadEnvironmentFile(github, repo, ref) {
 }
 
 // src/pipeline/resume.ts
+import { createHash as createHash8 } from "node:crypto";
 var JOB_STEP = "JOB";
 var DECIDE_STEP = "DECIDE";
 var StepJournal = class _StepJournal {
@@ -80663,6 +80667,7 @@ var StepJournal = class _StepJournal {
     await this.store?.record(this.key, { step, phase: "done", at: this.now().toISOString(), ...data !== void 0 ? { data } : {} });
   }
 };
+var intentLedgerPath = (key) => `intents/${createHash8("sha256").update(key).digest("hex").slice(0, 24)}.json`;
 function recordable(report) {
   const { secrets: _secrets, ...rest } = report;
   return rest;
@@ -81597,11 +81602,11 @@ async function executeDecision(ctx, a2) {
   const { repo, repository, config: config2, incident, decision, run: run2 } = a2;
   const ledger = ctx.ledgerFor(repo, config2.ledger.branch);
   const journal = a2.journal ?? StepJournal.none(ctx.now);
-  if (journal.replayed && run2) {
-    const snap = await ledger.read();
-    const certified2 = snap.state.actions.find((x2) => x2.run_id === run2.id && x2.run_attempt === run2.run_attempt && x2.certificate_hash);
-    if (certified2) {
-      return finish(ctx, { status: "healed", repository, incidents: a2.incidents, decision, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `already done and certified by the first try (certificate ${certified2.certificate_hash.slice(0, 16)}); nothing repeated` });
+  if (journal.replayed && journal.key) {
+    const recorded = await ledger.readFile(intentLedgerPath(journal.key));
+    if (recorded) {
+      const { certificate_hash: hash2, status: status2 } = JSON.parse(recorded);
+      return finish(ctx, { status: status2, repository, incidents: a2.incidents, decision, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `${status2}: already done and certified by the first try (certificate ${hash2.slice(0, 16)}); nothing repeated` });
     }
   }
   const reports = [];
@@ -81674,6 +81679,7 @@ async function executeDecision(ctx, a2) {
     ledgerPath = ledgerPathOf(snap.certificateCount + 1, certificate.certificate_hash);
     const state = recordAction(snap.state, decision, { at: at2, runId: run2?.id ?? null, runAttempt: run2?.run_attempt ?? null, certificateHash: certificate.certificate_hash });
     const files = {};
+    if (journal.key) files[intentLedgerPath(journal.key)] = JSON.stringify({ key: journal.key, certificate_hash: certificate.certificate_hash, status: escalated ? "escalated" : certified ? "healed" : "failed" });
     if (escalation?.postmortem) files[escalation.postmortemPath ?? `postmortems/${incident.fingerprint}.md`] = escalation.postmortem;
     const written = reports.flatMap((r2) => {
       const w2 = r2.written;

@@ -92,7 +92,8 @@ export const appPrivateKey = (): string =>
   generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
 
 export async function startAppProcess(sandboxUrl: string, extraEnv: Record<string, string> = {}): Promise<AppProcess> {
-  const port = await freePort();
+  // A given PORT is kept (a restarted App must be where the webhooks go).
+  const port = extraEnv.PORT ? Number(extraEnv.PORT) : await freePort();
   const webhookSecret = extraEnv.WEBHOOK_SECRET ?? `whsec-${randomBytes(16).toString('hex')}`;
   const apiToken = extraEnv.AUTONOMY_API_TOKEN ?? `lb-api-${randomBytes(16).toString('hex')}`;
   const signingKey = extraEnv.TRUTH_SIGNING_KEY ?? randomBytes(32).toString('base64');

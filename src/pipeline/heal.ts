@@ -32,7 +32,7 @@ import { learnedIncidents, rememberFailure, rememberSuccess } from './classifier
 import { auditEntry } from './audit.js';
 import { fingerprintKeyOf } from './fingerprint-key.js';
 import { loadEnvironmentFile, loadRepoConfig } from './repo-files.js';
-import { DECIDE_STEP, JOB_STEP, StepJournal, reconcileStep, recordable, type DecidedIntent } from './resume.js';
+import { DECIDE_STEP, JOB_STEP, StepJournal, intentLedgerPath, reconcileStep, recordable, type DecidedIntent } from './resume.js';
 import { syncForIncident } from './sync.js';
 import { intentKeyOf } from '../intake/types.js';
 import { outcomeEventOf } from './observe.js';
@@ -491,12 +491,13 @@ export async function executeDecision(
   const { repo, repository, config, incident, decision, run } = a;
   const ledger = ctx.ledgerFor(repo, config.ledger.branch);
   const journal = a.journal ?? StepJournal.none(ctx.now);
-  if (journal.replayed && run) {
-    // Crashed after the ledger commit: the act is certified already; certifying it again would be a duplicate.
-    const snap = await ledger.read();
-    const certified = snap.state.actions.find((x) => x.run_id === run.id && x.run_attempt === run.run_attempt && x.certificate_hash);
-    if (certified) {
-      return finish(ctx, { status: 'healed', repository, incidents: a.incidents, decision, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `already done and certified by the first try (certificate ${certified.certificate_hash!.slice(0, 16)}); nothing repeated` });
+  if (journal.replayed && journal.key) {
+    // Crashed after the ledger commit: the act is certified already (its intent is in that commit);
+    // certifying it again would be a duplicate.
+    const recorded = await ledger.readFile(intentLedgerPath(journal.key));
+    if (recorded) {
+      const { certificate_hash: hash, status } = JSON.parse(recorded) as { certificate_hash: string; status: HealStatus };
+      return finish(ctx, { status, repository, incidents: a.incidents, decision, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `${status}: already done and certified by the first try (certificate ${hash.slice(0, 16)}); nothing repeated` });
     }
   }
   const reports: StepReport[] = [];
@@ -573,6 +574,8 @@ export async function executeDecision(
     // The action record is what later outcomes are judged against; a re-run's next attempt is the outcome.
     const state = recordAction(snap.state, decision, { at, runId: run?.id ?? null, runAttempt: run?.run_attempt ?? null, certificateHash: certificate.certificate_hash });
     const files: Record<string, string> = {};
+    // The intent, in the commit that certifies it: a replay finds it and does not certify twice.
+    if (journal.key) files[intentLedgerPath(journal.key)] = JSON.stringify({ key: journal.key, certificate_hash: certificate.certificate_hash, status: escalated ? 'escalated' : certified ? 'healed' : 'failed' });
     if (escalation?.postmortem) files[escalation.postmortemPath ?? `postmortems/${incident.fingerprint}.md`] = escalation.postmortem;
     // Secrets a heal wrote are remembered like env sync's own writes, so a later sync knows their
     // fingerprint and that Living Bridge created them.
