@@ -81245,6 +81245,13 @@ function outcomeEventOf(ctx, repository, run2, judged, state) {
   };
 }
 
+// src/pipeline/safe-message.ts
+function safeMessage(err) {
+  const e = err;
+  const msg = (e.message ?? String(err)).split("\n")[0].replace(/"encrypted_value"\s*:\s*"[^"]*"/g, '"encrypted_value":"[redacted]"');
+  return e.status ? `${msg} (HTTP ${e.status})` : msg;
+}
+
 // src/pipeline/heal.ts
 var GRANTS_FILE = "grants.json";
 var BALANCED_EXECUTES2 = /* @__PURE__ */ new Set(["RERUN", "SYNC_AND_CERTIFY", "ESCALATE"]);
@@ -81253,7 +81260,7 @@ async function learnFromRun(ctx, repo, repository, run2, config2, incidentFinger
   const pending = snapshot.state.actions.some(
     (a2) => a2.run_id === run2.id && a2.outcome === null && (a2.run_attempt ?? 0) < run2.run_attempt
   );
-  if (!pending || run2.conclusion !== "success" && run2.conclusion !== "failure") return snapshot;
+  if (!pending || run2.conclusion !== "success" && run2.conclusion !== "failure") return { snapshot, outcome: null };
   let judged = null;
   const committed = await ctx.ledgerFor(repo, config2.ledger.branch).commit(
     `outcome: run ${run2.id} attempt ${run2.run_attempt} ${run2.conclusion}`,
@@ -81288,7 +81295,7 @@ async function learnFromRun(ctx, repo, repository, run2, config2, incidentFinger
         },
         ctx.signer
       );
-      judged = { action: learned.judged, certificateHash: certificate.certificate_hash };
+      judged = { action: learned.judged, certificateHash: certificate.certificate_hash, certificate };
       return {
         state: learned.state,
         certificates: [certificate],
@@ -81297,8 +81304,9 @@ async function learnFromRun(ctx, repo, repository, run2, config2, incidentFinger
       };
     }
   );
-  if (judged) ctx.observer?.emit(outcomeEventOf(ctx, repository, run2, judged, committed.snapshot.state));
-  return committed.snapshot;
+  const outcome = judged;
+  if (outcome) ctx.observer?.emit(outcomeEventOf(ctx, repository, run2, outcome, committed.snapshot.state));
+  return { snapshot: committed.snapshot, outcome: outcome ? { certificate: outcome.certificate, action: outcome.action } : null };
 }
 function secretSourceFor(name, environment, config2, envFile) {
   if (environment && envFile?.environments[environment]?.secrets[name]) {
@@ -81462,9 +81470,11 @@ async function heal(ctx, job) {
       return finish(ctx, { status: "noop", repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `run ${run2.id} was dispatched by the config loop (promotion ${dispatched.id}), which judges it` });
     }
     if (run2.conclusion !== "failure") {
-      if (!request2.dry_run && run2.conclusion === "success") await rememberSuccess(ctx, ledger, run2, await learnFromRun(ctx, repo, repository, run2, config2, null));
-      else if (!request2.dry_run) await learnFromRun(ctx, repo, repository, run2, config2, null);
-      return finish(ctx, { status: "noop", repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `run ${run2.id} concluded ${run2.conclusion ?? run2.status}: nothing to heal` });
+      const learnedRun = request2.dry_run ? null : await learnFromRun(ctx, repo, repository, run2, config2, null);
+      if (learnedRun && run2.conclusion === "success") await rememberSuccess(ctx, ledger, run2, learnedRun.snapshot);
+      const learned = learnedRun?.outcome ?? null;
+      const summary2 = learned ? `run ${run2.id} attempt ${run2.run_attempt} concluded ${run2.conclusion}: recorded as the outcome of ${learned.action.action} (outcome certificate ${learned.certificate.certificate_hash})` : `run ${run2.id} concluded ${run2.conclusion ?? run2.status}: nothing to heal`;
+      return finish(ctx, { status: "noop", repository, incidents: [], decision: null, reports: [], certificate: learned?.certificate ?? null, commentUrl: null, issueUrl: null, summary: summary2 });
     }
     incidents = await gatherEvidence(ctx.github, repo, run2, request2.environment);
   } else {
@@ -81496,7 +81506,7 @@ async function heal(ctx, job) {
     run: run2 ? runRefOf(run2) : void 0,
     environment: request2.environment
   };
-  if (run2 && !request2.dry_run) snapshot = await learnFromRun(ctx, repo, repository, run2, config2, incident.fingerprint, snapshot);
+  if (run2 && !request2.dry_run) snapshot = (await learnFromRun(ctx, repo, repository, run2, config2, incident.fingerprint, snapshot)).snapshot;
   let decision = decide({
     incident,
     state: snapshot.state,
@@ -81805,11 +81815,6 @@ ${body}`;
     }
   }
   return finish(ctx, result);
-}
-function safeMessage(err) {
-  const e = err;
-  const msg = (e.message ?? String(err)).split("\n")[0].replace(/"encrypted_value"\s*:\s*"[^"]*"/g, '"encrypted_value":"[redacted]"');
-  return e.status ? `${msg} (HTTP ${e.status})` : msg;
 }
 var repositoryField = (ctx, repository) => typeof ctx.log.bindings === "function" && "repository" in ctx.log.bindings() ? {} : { repository };
 function finish(ctx, result) {
@@ -82153,6 +82158,8 @@ ${describeError(err)}
   setOutput("decision", outcome.decision);
   setOutput("certificate-hash", outcome.certificate?.certificate_hash ?? "");
   setOutput("changes", JSON.stringify(outcome.changes));
+  setOutput("issue-url", outcome.issueUrl ?? "");
+  setOutput("comment-url", outcome.commentUrl ?? "");
   await writeSummary(title, sections);
   if (outcome.failures.length) setFailed(outcome.failures.join("\n"));
 }
@@ -82186,8 +82193,9 @@ async function runHeal(ctx, inputs, sections) {
   const failures = permissionFailures(result.reports);
   if (result.status === "failed" && failures.length === 0) failures.push(`Living Bridge could not heal: ${result.summary}`);
   if (result.status === "escalated") warning(`escalated to a human: ${result.issueUrl ?? result.summary}`);
-  const decision = result.decision ? `${result.decision.verdict}:${result.decision.action}` : result.status;
-  return { decision, certificate: result.certificate, changes: result.reports.flatMap((r2) => r2.changes), failures };
+  const outcomeOf = result.certificate ? decodePredicate(result.certificate) : null;
+  const decision = result.decision ? `${result.decision.verdict}:${result.decision.action}` : outcomeOf?.certificate_type === "outcome" ? `outcome:${outcomeOf.outcome ?? "recorded"}` : result.status;
+  return { decision, certificate: result.certificate, changes: result.reports.flatMap((r2) => r2.changes), failures, issueUrl: result.issueUrl, commentUrl: result.commentUrl };
 }
 function renderHealBody(result) {
   const parts = [result.summary];

@@ -36,6 +36,9 @@ import { DECIDE_STEP, JOB_STEP, StepJournal, intentLedgerPath, reconcileStep, re
 import { syncForIncident } from './sync.js';
 import { intentKeyOf } from '../intake/types.js';
 import { outcomeEventOf } from './observe.js';
+import { safeMessage } from './safe-message.js';
+
+export { safeMessage };
 
 /**
  * Signed grants, as a JSON array, under the ledger root. (Not under `grants/`: the ledger reserves that
@@ -55,14 +58,14 @@ async function learnFromRun(
   config: RepoConfig,
   incidentFingerprintNow: string | null,
   given?: LedgerSnapshot,
-): Promise<LedgerSnapshot> {
+): Promise<{ snapshot: LedgerSnapshot; outcome: { certificate: Certificate; action: ActionRecord } | null }> {
   const snapshot = given ?? (await ctx.ledgerFor(repo, config.ledger.branch).read());
   const pending = snapshot.state.actions.some(
     (a) => a.run_id === run.id && a.outcome === null && (a.run_attempt ?? 0) < run.run_attempt,
   );
-  if (!pending || (run.conclusion !== 'success' && run.conclusion !== 'failure')) return snapshot;
+  if (!pending || (run.conclusion !== 'success' && run.conclusion !== 'failure')) return { snapshot, outcome: null };
   // What was judged, as of the mutate call that committed (a compare-and-swap retry calls it again).
-  let judged: { action: ActionRecord; certificateHash: string } | null = null;
+  let judged: { action: ActionRecord; certificateHash: string; certificate: Certificate } | null = null;
   const committed = await ctx.ledgerFor(repo, config.ledger.branch).commit(
     `outcome: run ${run.id} attempt ${run.run_attempt} ${run.conclusion}`,
     async (snap) => {
@@ -96,7 +99,7 @@ async function learnFromRun(
         },
         ctx.signer,
       );
-      judged = { action: learned.judged, certificateHash: certificate.certificate_hash };
+      judged = { action: learned.judged, certificateHash: certificate.certificate_hash, certificate };
       return {
         state: learned.state,
         certificates: [certificate],
@@ -105,8 +108,9 @@ async function learnFromRun(
       };
     },
   );
-  if (judged) ctx.observer?.emit(outcomeEventOf(ctx, repository, run, judged, committed.snapshot.state));
-  return committed.snapshot;
+  const outcome = judged as { action: ActionRecord; certificateHash: string; certificate: Certificate } | null;
+  if (outcome) ctx.observer?.emit(outcomeEventOf(ctx, repository, run, outcome, committed.snapshot.state));
+  return { snapshot: committed.snapshot, outcome: outcome ? { certificate: outcome.certificate, action: outcome.action } : null };
 }
 
 /** The declared source for a secret, environment-scoped declarations first. */
@@ -327,9 +331,14 @@ export async function heal(ctx: PipelineContext, job: HealJob): Promise<HealResu
       return finish(ctx, { status: 'noop', repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `run ${run.id} was dispatched by the config loop (promotion ${dispatched.id}), which judges it` });
     }
     if (run.conclusion !== 'failure') {
-      if (!request.dry_run && run.conclusion === 'success') await rememberSuccess(ctx, ledger, run, await learnFromRun(ctx, repo, repository, run, config, null));
-      else if (!request.dry_run) await learnFromRun(ctx, repo, repository, run, config, null);
-      return finish(ctx, { status: 'noop', repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `run ${run.id} concluded ${run.conclusion ?? run.status}: nothing to heal` });
+      const learnedRun = request.dry_run ? null : await learnFromRun(ctx, repo, repository, run, config, null);
+      if (learnedRun && run.conclusion === 'success') await rememberSuccess(ctx, ledger, run, learnedRun.snapshot);
+      // A green re-run is the outcome of what we did: the result names the outcome certificate it committed.
+      const learned = learnedRun?.outcome ?? null;
+      const summary = learned
+        ? `run ${run.id} attempt ${run.run_attempt} concluded ${run.conclusion}: recorded as the outcome of ${learned.action.action} (outcome certificate ${learned.certificate.certificate_hash})`
+        : `run ${run.id} concluded ${run.conclusion ?? run.status}: nothing to heal`;
+      return finish(ctx, { status: 'noop', repository, incidents: [], decision: null, reports: [], certificate: learned?.certificate ?? null, commentUrl: null, issueUrl: null, summary });
     }
     incidents = await gatherEvidence(ctx.github, repo, run, request.environment);
   } else {
@@ -365,7 +374,7 @@ export async function heal(ctx: PipelineContext, job: HealJob): Promise<HealResu
 
   // A failure of a run we acted on is that action's outcome: learn before deciding again.
   // (A dry run writes nothing, not even what it learned.)
-  if (run && !request.dry_run) snapshot = await learnFromRun(ctx, repo, repository, run, config, incident.fingerprint, snapshot);
+  if (run && !request.dry_run) snapshot = (await learnFromRun(ctx, repo, repository, run, config, incident.fingerprint, snapshot)).snapshot;
 
   // Decide.
   let decision = decide({
@@ -736,12 +745,6 @@ async function configInvalid(ctx: PipelineContext, job: HealJob, repo: RepoRef, 
   return finish(ctx, result);
 }
 
-/** Error text safe for logs and comments: octokit errors can echo request bodies. */
-export function safeMessage(err: unknown): string {
-  const e = err as { message?: string; status?: number };
-  const msg = (e.message ?? String(err)).split('\n')[0]!.replace(/"encrypted_value"\s*:\s*"[^"]*"/g, '"encrypted_value":"[redacted]"');
-  return e.status ? `${msg} (HTTP ${e.status})` : msg;
-}
 
 /** `repository` for a log line, unless the logger already binds it (a key twice makes JSON ambiguous). */
 const repositoryField = (ctx: PipelineContext, repository: string): { repository?: string } =>
