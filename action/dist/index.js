@@ -69195,6 +69195,11 @@ var RepoConfig = external_exports.strictObject({
   }).default({ enabled: true, checks_timeout_minutes: 30, deploy_timeout_minutes: 60, merge_method: "squash", lock_ttl_minutes: 15 }),
   /** Users and teams whose `/bridge approve` comments count. Empty: anyone with write access. */
   approvers: external_exports.array(external_exports.string().min(1)).default([]),
+  /**
+   * The dashboard issue (one per repository, updated in place after each heal and outcome):
+   * pending suggestions, grants, halts, recent heals, the EMA table and the month's figures.
+   */
+  dashboard: external_exports.strictObject({ enabled: external_exports.boolean().default(true) }).default({ enabled: true }),
   /** Apply environment.json from branches other than the default branch (unsafe; off). */
   allow_sync_from_non_default_branch: external_exports.boolean().default(false)
 });
