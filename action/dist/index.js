@@ -69529,6 +69529,8 @@ var PromotionRecord = external_exports.object({
   certificates: external_exports.array(external_exports.string()).default([]),
   /** The failed run the regenerated config answered (its action record is judged by the deploy). */
   failed_run_id: external_exports.number().int().nullable(),
+  /** The deploy workflow (id or file) the loop dispatches after a merge. */
+  workflow: external_exports.union([external_exports.string(), external_exports.number().int()]).nullable().default(null),
   /** A promotion that is itself a rollback is never rolled back automatically. */
   rollback_of: external_exports.string().nullable().default(null),
   updated_at: external_exports.string()
@@ -80321,6 +80323,7 @@ async function rollBack(l2, record2, opts) {
     certificates: [],
     rollback_of: record2.id,
     failed_run_id: null,
+    workflow: record2.workflow,
     updated_at: l2.ctx.now().toISOString()
   };
   const out = await promote(l2, { record: rb, pullRequest: revert.pullRequest.number, action: "ROLLBACK", isRollback: true, predictedSuccess: null, level: opts.level, title: `Living Bridge: revert ${record2.path}` });
@@ -80351,6 +80354,7 @@ async function runConfigLoop(ctx, input2) {
     certificates: input2.generateCertificate ? [input2.generateCertificate] : [],
     failed_run_id: input2.failedRun?.id ?? null,
     rollback_of: null,
+    workflow: config2.promotion.deploy_workflow ?? input2.failedRun?.workflow_id ?? null,
     updated_at: ctx.now().toISOString()
   };
   const finish2 = async (status, l3, reasons, ema) => {
@@ -80363,7 +80367,7 @@ async function runConfigLoop(ctx, input2) {
   const port2 = ctx.github.promotion;
   if (!config2.promotion.enabled) return finish2("left_for_human", null, ["promotion.enabled is false in .github/autonomy.yml"]);
   if (!port2) return finish2("left_for_human", null, ["this door's GitHub connection cannot merge pull requests"]);
-  const workflow = config2.promotion.deploy_workflow ?? input2.failedRun?.workflow_id ?? null;
+  const workflow = record2.workflow;
   const l2 = loopOf(ctx, repo, repository, config2, port2, workflow);
   if (workflow === null) l2.notes.push("No deploy workflow is known (set promotion.deploy_workflow): nothing will be dispatched after the merge.");
   try {
