@@ -69195,6 +69195,11 @@ var RepoConfig = external_exports.strictObject({
   }).default({ enabled: true, checks_timeout_minutes: 30, deploy_timeout_minutes: 60, merge_method: "squash", lock_ttl_minutes: 15 }),
   /** Users and teams whose `/bridge approve` comments count. Empty: anyone with write access. */
   approvers: external_exports.array(external_exports.string().min(1)).default([]),
+  /**
+   * The dashboard issue (one per repository, updated in place after each heal and outcome):
+   * pending suggestions, grants, halts, recent heals, the EMA table and the month's figures.
+   */
+  dashboard: external_exports.strictObject({ enabled: external_exports.boolean().default(true) }).default({ enabled: true }),
   /** Apply environment.json from branches other than the default branch (unsafe; off). */
   allow_sync_from_non_default_branch: external_exports.boolean().default(false)
 });
@@ -69265,6 +69270,8 @@ var Decision = external_exports.object({
   /** The target the fail streak, escalation and half-open circuit are kept under. */
   target_key: external_exports.string().optional(),
   environment: external_exports.string().nullable().optional(),
+  /** How the run's environment was resolved (request, workflow file, deployments, none, unresolved) and from what. */
+  environment_resolution: external_exports.string().optional(),
   autonomy_level: AutonomyLevel.optional(),
   /**
    * Why a `suggest` is a suggest: `level` (the autonomy level; a grant may lift it),
@@ -74552,6 +74559,12 @@ var GitHubAdapter = class {
       return jobs.filter((j2) => j2.conclusion !== null && FAILED_CONCLUSIONS.has(j2.conclusion)).map(mapJob);
     });
   }
+  listDeployments(repo, sha) {
+    return this.call("deployments", `list deployments of ${sha.slice(0, 7)}`, async () => {
+      const res = await this.req("GET /repos/{owner}/{repo}/deployments", { ...repo, sha, per_page: PER_PAGE2 });
+      return res.data.flatMap((d2) => typeof d2.environment === "string" ? [{ environment: d2.environment }] : []);
+    });
+  }
   downloadJobLog(repo, jobId) {
     return this.call("actions", `download log of job ${jobId}`, async () => {
       const res = await this.req("GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs", {
@@ -76727,6 +76740,58 @@ function candidatesForIncident(incident, config2) {
   return { lists, notes };
 }
 
+// src/core/governor/environment.ts
+var RANK = Object.fromEntries(AUTONOMY_LEVELS.map((l2, i2) => [l2, i2]));
+var strictest = (levels) => levels.reduce((a2, b2) => RANK[b2] < RANK[a2] ? b2 : a2);
+function environmentOfJob(job) {
+  if (!job || typeof job !== "object") return null;
+  const env = job.environment;
+  const name = typeof env === "string" ? env : env && typeof env === "object" ? env.name : void 0;
+  if (name === void 0 || name === null) return env === void 0 ? null : { expression: JSON.stringify(env) };
+  if (typeof name !== "string" || name.trim() === "") return { expression: JSON.stringify(name) };
+  return name.includes("${{") ? { expression: name } : { name: name.trim() };
+}
+function jobMatches(key, job, failed2) {
+  const declared = job && typeof job === "object" ? job.name : void 0;
+  const names = [key, ...typeof declared === "string" && !declared.includes("${{") ? [declared] : []];
+  return names.some((n2) => failed2 === n2 || failed2.startsWith(`${n2} (`));
+}
+function environmentsFromWorkflow(workflow, failedJobNames) {
+  const jobs = workflow && typeof workflow === "object" ? workflow.jobs : void 0;
+  if (!jobs || typeof jobs !== "object" || failedJobNames.length === 0) return null;
+  const entries = Object.entries(jobs);
+  const names = /* @__PURE__ */ new Set();
+  for (const failed2 of failedJobNames) {
+    const matched = entries.filter(([key, job]) => jobMatches(key, job, failed2));
+    if (matched.length === 0) return { names: [], source: "unresolved", detail: `failed job "${failed2}" is not in the workflow file` };
+    for (const [key, job] of matched) {
+      const env = environmentOfJob(job);
+      if (env && "expression" in env) return { names: [], source: "unresolved", detail: `job ${key} has environment ${env.expression}, an expression Living Bridge cannot evaluate` };
+      if (env) names.add(env.name);
+    }
+  }
+  return names.size ? { names: [...names].sort(), source: "workflow", detail: `environment: of the failed jobs in the workflow file` } : { names: [], source: "none", detail: "the failed jobs declare no environment" };
+}
+var PRODUCTION_RE = /^prod(uction)?$/i;
+function levelOfEnvironment(config2, name) {
+  if (name) {
+    const entry = config2.environments[name];
+    if (entry) return entry.level;
+    if (PRODUCTION_RE.test(name)) return strictest([config2.default_level, "suggest"]);
+  }
+  return config2.default_level;
+}
+function levelForResolution(config2, resolution) {
+  if (resolution.source === "unresolved") {
+    const declared = Object.values(config2.environments).map((e) => e.level);
+    return declared.length ? strictest(declared) : config2.default_level;
+  }
+  if (resolution.names.length === 0) return config2.default_level;
+  return strictest(resolution.names.map((n2) => levelOfEnvironment(config2, n2)));
+}
+var environmentLabel = (r2) => r2.source === "unresolved" ? "unresolved" : r2.names.length ? r2.names.join(",") : null;
+var actingEnvironment = (label) => label && label !== "unresolved" && !label.includes(",") ? label : void 0;
+
 // src/core/governor/keys.ts
 function targetKey2(repository, incident) {
   return incident.target ? `${repository}#${incident.target.type}:${incident.target.name}` : `${repository}#fp:${incident.fingerprint}`;
@@ -76736,11 +76801,7 @@ function cooldownKey(repository, environment, incidentKind, action) {
 }
 var repositoryKeyPrefix = (repository) => `${repository}|`;
 function levelFor(config2, environment) {
-  if (environment) {
-    const entry = config2.environments[environment];
-    if (entry) return entry.level;
-  }
-  return config2.default_level;
+  return levelOfEnvironment(config2, environment);
 }
 
 // src/core/governor/scoring.ts
@@ -76964,7 +77025,7 @@ function decide(input2) {
   const nowMs = now.getTime();
   const nowIso = now.toISOString();
   const environment = input2.environment ?? incident.environment ?? null;
-  const level = levelFor(config2, environment);
+  const level = input2.level ?? levelFor(config2, environment);
   const tKey = targetKey2(repository, incident);
   const base = {
     incident_kind: incident.kind,
@@ -80529,8 +80590,9 @@ function primaryIncident(incidents) {
     (a2, b2) => b2.confidence - a2.confidence || KIND_RANK[b2.kind] - KIND_RANK[a2.kind]
   )[0];
 }
-async function gatherEvidence(runs, repo, run2, environment) {
+async function gatherEvidence(runs, repo, run2, environment, onFailedJobs) {
   const jobs = await runs.listFailedJobs(repo, run2.id);
+  onFailedJobs?.(jobs);
   const incidents = [];
   for (const job of jobs) {
     const log = await runs.downloadJobLog(repo, job.id);
@@ -80545,6 +80607,32 @@ async function gatherEvidence(runs, repo, run2, environment) {
   }
   return incidents;
 }
+
+// src/pipeline/environment.ts
+var import_yaml3 = __toESM(require_dist(), 1);
+async function resolveEnvironment(ctx, repo, run2, requested, failedJobNames) {
+  if (requested) return { names: [requested], source: "request", detail: `named by the ${ctx.door} request` };
+  if (!run2) return { names: [], source: "none", detail: "no run and no environment given" };
+  let fromFile = null;
+  try {
+    const file3 = run2.path ? await ctx.github.readFile(repo, run2.path, run2.head_sha) : null;
+    fromFile = file3 ? environmentsFromWorkflow((0, import_yaml3.parse)(file3.content), failedJobNames) ?? { names: [], source: "unresolved", detail: `${run2.path} at ${run2.head_sha.slice(0, 7)} has no usable jobs:` } : { names: [], source: "unresolved", detail: `${run2.path || "the workflow file"} is not readable at ${run2.head_sha.slice(0, 7)}` };
+  } catch (err) {
+    fromFile = { names: [], source: "unresolved", detail: `${run2.path} at ${run2.head_sha.slice(0, 7)} could not be read or parsed (${safeMessage(err)})` };
+  }
+  if (fromFile.source !== "unresolved") {
+    return { ...fromFile, detail: `${fromFile.detail} (${run2.path} at ${run2.head_sha.slice(0, 7)})` };
+  }
+  try {
+    const deployments = await ctx.github.listDeployments?.(repo, run2.head_sha) ?? null;
+    const names = [...new Set((deployments ?? []).map((d2) => d2.environment).filter(Boolean))].sort();
+    if (names.length) return { names, source: "deployments", detail: `deployments GitHub created for ${run2.head_sha.slice(0, 7)}; ${fromFile.detail}` };
+  } catch (err) {
+    ctx.log.warn({ err: safeMessage(err) }, "could not list the deployments of the run's commit");
+  }
+  return fromFile;
+}
+var resolutionNote = (r2) => `${r2.source}${r2.names.length ? ` ${r2.names.join(", ")}` : ""}: ${r2.detail}`;
 
 // src/pipeline/classifier-memory.ts
 function learnedIncidents(incidents, snapshot) {
@@ -80583,12 +80671,12 @@ async function fingerprintKeyOf(signer) {
 }
 
 // src/pipeline/repo-files.ts
-var import_yaml3 = __toESM(require_dist(), 1);
+var import_yaml4 = __toESM(require_dist(), 1);
 function parseRepoConfig(text, source = REPO_CONFIG_PATH) {
   if (text === null || text.trim() === "") return RepoConfig.parse({});
   let data;
   try {
-    data = (0, import_yaml3.parse)(text);
+    data = (0, import_yaml4.parse)(text);
   } catch (err) {
     throw new SchemaError(source, [{ path: "(root)", message: `not valid YAML: ${err.message.split("\n")[0]}` }]);
   }
@@ -81454,6 +81542,7 @@ async function heal(ctx, job) {
   const journal = ctx.intents && request2.run_id !== void 0 && !request2.dry_run ? await StepJournal.open(ctx.intents, intentKeyOf(job), ctx.now) : StepJournal.none(ctx.now);
   let run2 = null;
   let incidents;
+  let failedJobNames = [];
   if (request2.run_id !== void 0) {
     if (journal.replayed) {
       const resumed = await resumeReplay(ctx, { job, repo, repository, config: config2, envFile, journal });
@@ -81475,7 +81564,9 @@ async function heal(ctx, job) {
       const summary2 = learned ? `run ${run2.id} attempt ${run2.run_attempt} concluded ${run2.conclusion}: recorded as the outcome of ${learned.action.action} (outcome certificate ${learned.certificate.certificate_hash})` : `run ${run2.id} concluded ${run2.conclusion ?? run2.status}: nothing to heal`;
       return finish(ctx, { status: "noop", repository, incidents: [], decision: null, reports: [], certificate: learned?.certificate ?? null, commentUrl: null, issueUrl: null, summary: summary2 });
     }
-    incidents = await gatherEvidence(ctx.github, repo, run2, request2.environment);
+    incidents = await gatherEvidence(ctx.github, repo, run2, request2.environment, (jobs) => {
+      failedJobNames = jobs.map((j2) => j2.name);
+    });
   } else {
     const given = request2.incident;
     incidents = [
@@ -81491,10 +81582,13 @@ async function heal(ctx, job) {
       }
     ];
   }
+  const resolution = await resolveEnvironment(ctx, repo, run2, request2.environment, failedJobNames);
+  const environmentName = environmentLabel(resolution) ?? void 0;
+  const environment = resolution.names.length === 1 ? resolution.names[0] : void 0;
   let snapshot = await ledger.read();
   incidents = learnedIncidents(incidents, snapshot);
   if (run2 && !request2.dry_run) snapshot = await rememberFailure(ctx, ledger, run2, incidents, snapshot);
-  const incident = primaryIncident(incidents) ?? {
+  const primary = primaryIncident(incidents) ?? {
     kind: "unknown",
     target: null,
     confidence: 0,
@@ -81502,9 +81596,11 @@ async function heal(ctx, job) {
     summary: "the failed jobs show no recognisable failure",
     evidence: [],
     repo,
-    run: run2 ? runRefOf(run2) : void 0,
-    environment: request2.environment
+    run: run2 ? runRefOf(run2) : void 0
   };
+  const incident = { ...primary, environment: environmentName };
+  const level = levelForResolution(config2, resolution);
+  const environmentResolution = resolutionNote(resolution);
   if (run2 && !request2.dry_run) snapshot = (await learnFromRun(ctx, repo, repository, run2, config2, incident.fingerprint, snapshot)).snapshot;
   let decision = decide({
     incident,
@@ -81512,21 +81608,23 @@ async function heal(ctx, job) {
     config: config2,
     now: ctx.now(),
     repository,
-    environment: request2.environment,
+    environment: environmentName,
+    level,
     autonomyEnabled: ctx.autonomyEnabled
   });
+  decision = { ...decision, environment_resolution: environmentResolution };
   let grantId = null;
   if (decision.verdict === "suggest" && decision.steps.length > 0) {
-    const grant = await grantAllows(ctx, snapshot, await ledger.readFile(GRANTS_FILE), repository, request2.environment, decision, { everyStep: false });
+    const grant = await grantAllows(ctx, snapshot, await ledger.readFile(GRANTS_FILE), repository, environment, decision, { everyStep: false });
     if (grant.allowed) {
       decision = { ...decision, verdict: "execute", reason: `${decision.reason}; ${grant.reason}` };
       grantId = grant.grantId;
     }
   }
   if (decision.guardrail === "halted" && snapshot.state.halted && ctx.autonomyEnabled && config2.enabled) {
-    const unhalted = decide({ incident, state: { ...snapshot.state, halted: false }, config: config2, now: ctx.now(), repository, environment: request2.environment, autonomyEnabled: true });
+    const unhalted = { ...decide({ incident, state: { ...snapshot.state, halted: false }, config: config2, now: ctx.now(), repository, environment: environmentName, level, autonomyEnabled: true }), environment_resolution: environmentResolution };
     if (unhalted.verdict !== "noop" && unhalted.steps.length > 0) {
-      const grant = await grantAllows(ctx, snapshot, await ledger.readFile(GRANTS_FILE), repository, request2.environment, unhalted, { everyStep: true });
+      const grant = await grantAllows(ctx, snapshot, await ledger.readFile(GRANTS_FILE), repository, environment, unhalted, { everyStep: true });
       if (grant.allowed) {
         decision = { ...unhalted, verdict: "execute", reason: `halted (${snapshot.state.halted_reason ?? "kill switch"}), overridden: ${grant.reason}; ${unhalted.reason}` };
         grantId = grant.grantId;
@@ -81562,7 +81660,7 @@ async function heal(ctx, job) {
     return finish(ctx, { ...base, status: "suggested", reports: [], commentUrl, summary: `suggested ${decision.steps.join(" → ")} for a human to approve (/bridge approve ${approval.id}): ${decision.reason}` });
   }
   await journal.done(DECIDE_STEP, { incident, incidents, decision, grantId });
-  return executeDecision(ctx, { repo, repository, config: config2, envFile, incident, incidents, decision, run: run2, environment: request2.environment, grantId, journal });
+  return executeDecision(ctx, { repo, repository, config: config2, envFile, incident, incidents, decision, run: run2, environment, grantId, journal });
 }
 async function resumeReplay(ctx, a2) {
   const request2 = a2.job.request;
@@ -81582,7 +81680,7 @@ async function resumeReplay(ctx, a2) {
       decision: decided.decision,
       run: run2,
       latest,
-      environment: request2.environment,
+      environment: actingEnvironment(decided.incident.environment) ?? request2.environment,
       grantId: decided.grantId,
       journal: a2.journal
     });
@@ -81680,7 +81778,11 @@ async function executeDecision(ctx, a2) {
           incident_kind: incident.kind,
           incident_fingerprint: incident.fingerprint,
           confidence: incident.confidence,
-          evidence: incident.evidence.slice(0, 10)
+          evidence: incident.evidence.slice(0, 10),
+          // Which environment(s) the level came from, and how they were found (GitHub's definition).
+          environment: decision.environment ?? null,
+          environment_resolution: decision.environment_resolution ?? null,
+          autonomy_level: decision.autonomy_level ?? null
         }
       },
       ctx.signer
@@ -81842,7 +81944,7 @@ async function verifyLedger(ctx, repository) {
 // src/action/inputs.ts
 import { existsSync as existsSync2, readFileSync as readFileSync2 } from "node:fs";
 import path6 from "node:path";
-var import_yaml4 = __toESM(require_dist(), 1);
+var import_yaml5 = __toESM(require_dist(), 1);
 var ACTION_MODES = ["heal", "sync", "verify"];
 var BooleanInput = external_exports.string().transform((s2) => s2.trim()).pipe(external_exports.union([external_exports.literal("").transform(() => false), BooleanText]));
 var ActionInputs = external_exports.strictObject({
@@ -81939,7 +82041,7 @@ function validateLocalConfig(paths, workspace) {
     } else if (/\.ya?ml$/i.test(rel)) {
       let data;
       try {
-        data = (0, import_yaml4.parse)(text) ?? {};
+        data = (0, import_yaml5.parse)(text) ?? {};
       } catch (err) {
         throw new SchemaError(rel, [{ path: "(root)", message: `not valid YAML (${err.message.split("\n")[0]})` }]);
       }

@@ -81,6 +81,8 @@ export interface RunsPort {
   findLastSuccessfulRun(repo: RepoRef, workflowId: number, branch: string): Promise<WorkflowRun | null>;
   /** Re-runs a whole earlier run (used by rollback to redeploy the last good commit). */
   rerunRun(repo: RepoRef, runId: number): Promise<void>;
+  /** Deployments GitHub created for a commit (GET /repos/{o}/{r}/deployments?sha=). Optional: ports without it resolve environments from the workflow file only. */
+  listDeployments?(repo: RepoRef, sha: string): Promise<{ environment: string }[]>;
 }
 
 export interface IssueRef { number: number; html_url: string }
