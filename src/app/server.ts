@@ -11,6 +11,7 @@ import { buildContext, createLogger, loadSigner } from '../pipeline/build-contex
 import type { HealResult, PipelineContext } from '../pipeline/context.js';
 import { setHalted } from '../pipeline/control.js';
 import { heal, safeMessage } from '../pipeline/heal.js';
+import { pinnedKeys } from '../pipeline/trust.js';
 import { verifyLedger } from '../pipeline/verify.js';
 import { readAppSettings, type AppSettings } from './config.js';
 import { HttpError, bearerMatches, readBody, sendJson } from './http.js';
@@ -42,6 +43,9 @@ const publicResult = (r: HealResult): NonNullable<JobRecord['result']> => ({
 export async function startApp(env: Record<string, string | undefined> = process.env, opts: { log?: Logger } = {}): Promise<RunningApp> {
   const settings = readAppSettings(env);
   const signer = await loadSigner(env);
+  // What GET /api/autonomy/verify trusts: this App's own signer, its grant keys and LIVING_BRIDGE_TRUSTED_KEYS
+  // (older or rotated keys), never keys listed on a ledger branch. A bad entry stops the start, naming it.
+  const trust = pinnedKeys({ env, signer });
   const log = opts.log ?? createLogger('living-bridge', env.LOG_LEVEL ?? 'info');
   const pacing = settings.clientPacing;
   const probot = createProbot({
@@ -123,7 +127,15 @@ export async function startApp(env: Record<string, string | undefined> = process
         const repository = url.searchParams.get('repository') ?? '';
         let repo: RepoRef;
         try { repo = parseRepoFullName(repository); } catch { return sendJson(res, 400, { error: 'repository must be "owner/name"' }); }
-        return sendJson(res, 200, await verifyLedger(await contextFor(repo, 'api'), repository));
+        let ctx: PipelineContext;
+        try {
+          ctx = await contextFor(repo, 'api');
+        } catch (err) {
+          if ((err as { status?: unknown }).status === 404) return sendJson(res, 404, { error: `unknown repository ${repository}: it does not exist or Living Bridge is not installed on it` });
+          throw err;
+        }
+        const report = await verifyLedger(ctx, repository, trust);
+        return sendJson(res, report.status === 'no-ledger' ? 404 : 200, report);
       }
     }
     sendJson(res, 404, { error: 'not found' });

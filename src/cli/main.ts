@@ -12,7 +12,6 @@ import { verifyCommands } from './commands/verify.js';
 import { UsageError, type CliIo, type CliRuntime, type CommandModule } from './runtime.js';
 
 export { UsageError, type CliIo } from './runtime.js';
-export { verifyDirectory } from './commands/verify.js';
 
 /**
  * Every command group, one module each (src/cli/commands/*). A new command is a new module added

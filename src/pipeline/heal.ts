@@ -6,6 +6,7 @@ import {
   type ActionRecord,
   SchemaError,
   type Certificate,
+  type SignedCheckpoint,
   type Change,
   type Decision,
   type EnvironmentFile,
@@ -24,7 +25,8 @@ import { executeRerun } from '../engines/rerun.js';
 import { executeRollback } from '../engines/rollback.js';
 import { REPOSITORY_SCOPE, type Scope, type WorkflowRun } from '../engines/ports.js';
 import type { LedgerSnapshot } from '../ledger/types.js';
-import { COMMENT_MARKER, CONFIG_ISSUE_MARKER, renderConfigErrorComment, renderHealComment } from './announce.js';
+import { COMMENT_MARKER, CONFIG_ISSUE_MARKER, renderCheckpoint, renderConfigErrorComment, renderHealComment } from './announce.js';
+import { CHECK_RUN_NAME } from './verify.js';
 import type { EngineReport, HealResult, HealStatus, PipelineContext } from './context.js';
 import { gatherEvidence, primaryIncident, runRefOf } from './evidence.js';
 import { auditEntry } from './audit.js';
@@ -101,7 +103,10 @@ async function learnFromRun(
       };
     },
   );
-  if (judged) ctx.observer?.emit(outcomeEventOf(ctx, repository, run, judged, committed.snapshot.state));
+  if (judged) {
+    ctx.observer?.emit(outcomeEventOf(ctx, repository, run, judged, committed.snapshot.state));
+    if (committed.snapshot.checkpoint) await anchorCheckpoint(ctx, repo, run, committed.snapshot.checkpoint, `outcome recorded: ${run.conclusion}`);
+  }
   return committed.snapshot;
 }
 
@@ -457,7 +462,7 @@ export async function executeDecision(
   const escalation = reports.find((r) => r.postmortem);
   let certificate: Certificate | null = null;
   let ledgerPath: string | null = null;
-  await ledger.commit(`action: ${decision.steps.join('+')} for ${incident.kind} ${incident.target?.name ?? ''}`.trim(), async (snap) => {
+  const committed = await ledger.commit(`action: ${decision.steps.join('+')} for ${incident.kind} ${incident.target?.name ?? ''}`.trim(), async (snap) => {
     const at = ctx.now();
     certificate = await signCertificate(
       {
@@ -523,7 +528,7 @@ export async function executeDecision(
   });
 
   const status: HealStatus = escalated ? 'escalated' : certified ? 'healed' : 'failed';
-  const commentUrl = await announce(ctx, repo, repository, run, incident, decision, reports, certificate, config, status, null, ledgerPath);
+  const commentUrl = await announce(ctx, repo, repository, run, incident, decision, reports, certificate, config, status, null, ledgerPath, committed.snapshot.checkpoint);
   const issueUrl = reports.find((r) => r.issue)?.issue?.html_url ?? null;
   const cert = certificate as Certificate | null;
   return finish(ctx, {
@@ -552,6 +557,7 @@ async function announce(
   status: HealStatus,
   approvalId: string | null,
   ledgerPath: string | null = null,
+  checkpoint: SignedCheckpoint | null = null,
 ): Promise<string | null> {
   const body = renderHealComment({
     status,
@@ -567,10 +573,19 @@ async function announce(
     ledgerPath,
     publicApiBase: ctx.publicApiBase,
     approvalId,
+    checkpoint,
   });
   let url: string | null = null;
   if (!run) return approvalId ? suggestionIssue(ctx, repo, approvalId, incident, body) : null;
   try {
+    // The check run first: it is the anchor of the ledger checkpoint (only this App can change it).
+    await ctx.github.createCheckRun(repo, {
+      name: CHECK_RUN_NAME,
+      head_sha: run.head_sha,
+      conclusion: status === 'healed' ? 'success' : status === 'suggested' ? 'action_required' : status === 'escalated' || status === 'failed' ? 'failure' : 'neutral',
+      title: `${status}: ${decision.steps.join(' → ') || decision.action}`,
+      summary: body,
+    });
     // workflow_run.pull_requests is empty for fork PRs: ask by head SHA instead.
     const prs = run.pull_requests.length ? run.pull_requests : await ctx.github.pullRequestsForCommit(repo, run.head_sha);
     for (const pr of prs) {
@@ -578,13 +593,6 @@ async function announce(
       const c = await ctx.github.upsertComment(repo, pr, COMMENT_MARKER, body);
       url ??= c.html_url;
     }
-    await ctx.github.createCheckRun(repo, {
-      name: 'Living Bridge',
-      head_sha: run.head_sha,
-      conclusion: status === 'healed' ? 'success' : status === 'suggested' ? 'action_required' : status === 'escalated' || status === 'failed' ? 'failure' : 'neutral',
-      title: `${status}: ${decision.steps.join(' → ') || decision.action}`,
-      summary: body,
-    });
   } catch (err) {
     // Announcing is best effort: the certificate is already committed.
     ctx.log.warn({ err: safeMessage(err) }, 'could not announce the heal');
@@ -592,6 +600,15 @@ async function announce(
   // A suggestion nobody sees cannot be approved: without a pull request, it gets an issue to answer on.
   if (approvalId && url === null) url = await suggestionIssue(ctx, repo, approvalId, incident, body);
   return url;
+}
+
+/** A check run on the run's commit whose only job is to anchor a ledger checkpoint (outcome commits). */
+async function anchorCheckpoint(ctx: PipelineContext, repo: RepoRef, run: WorkflowRun, checkpoint: SignedCheckpoint, title: string): Promise<void> {
+  try {
+    await ctx.github.createCheckRun(repo, { name: CHECK_RUN_NAME, head_sha: run.head_sha, conclusion: 'neutral', title: `${title} · ledger checkpoint #${checkpoint.checkpoint.sequence}`, summary: renderCheckpoint(checkpoint) });
+  } catch (err) {
+    ctx.log.warn({ err: safeMessage(err) }, 'could not anchor the ledger checkpoint in a check run');
+  }
 }
 
 async function suggestionIssue(ctx: PipelineContext, repo: RepoRef, approvalId: string, incident: Incident, body: string): Promise<string | null> {
@@ -641,7 +658,7 @@ async function configInvalid(ctx: PipelineContext, job: HealJob, repo: RepoRef, 
     try {
       const prs = run.pull_requests.length ? run.pull_requests : await ctx.github.pullRequestsForCommit(repo, run.head_sha);
       for (const pr of prs) result.commentUrl ??= (await ctx.github.upsertComment(repo, pr, COMMENT_MARKER, body)).html_url;
-      await ctx.github.createCheckRun(repo, { name: 'Living Bridge', head_sha: run.head_sha, conclusion: 'failure', title: `invalid ${err.source}`, summary: body });
+      await ctx.github.createCheckRun(repo, { name: CHECK_RUN_NAME, head_sha: run.head_sha, conclusion: 'failure', title: `invalid ${err.source}`, summary: body });
     } catch (e) {
       ctx.log.warn({ err: safeMessage(e) }, 'could not announce the config error');
     }

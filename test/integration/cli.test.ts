@@ -49,9 +49,10 @@ function seed(scenario: 'missing-secret' | 'flaky-network', repo: string, autono
   return { full: `acme/${repo}`, runId: seeded.runId! };
 }
 
+let publicKey = '';
 beforeAll(async () => {
   sandbox = await startSandbox();
-  const keygen = await runCli(['keygen'], { out: (s) => { signingKey = /TRUTH_SIGNING_KEY=(\S+)/.exec(s)?.[1] ?? ''; }, err: () => undefined, env: {} });
+  const keygen = await runCli(['keygen'], { out: (s) => { signingKey = /TRUTH_SIGNING_KEY=(\S+)/.exec(s)?.[1] ?? ''; publicKey = /# public key (\S+)/.exec(s)?.[1] ?? ''; }, err: () => undefined, env: {} });
   expect(keygen).toBe(0);
   expect(signingKey).toMatch(/^[A-Za-z0-9+/]+=*$/);
 });
@@ -95,7 +96,7 @@ describe('commands', () => {
 
     const online = await cli(withApi('verify', '--repo', full));
     expect(online).toMatchObject({ code: 0, err: '' });
-    expect(online.out).toMatch(/^chain ok: 1 certificates, head [0-9a-f]{64}\n$/);
+    expect(online.out).toMatch(/^chain ok: acme\/cli-heal, 1 certificate\(s\), head [0-9a-f]{64}; checkpoint #1 signed by [0-9a-f]{16} at \S+; 1 anchor\(s\), latest #1 in check run \d+ on commit [0-9a-f]{12}; trusted keys: [0-9a-f]{16}\n$/);
 
     // Offline: write the ledger branch's files into a directory, as `git worktree add` would.
     const dir = join(tmp, 'ledger');
@@ -107,7 +108,8 @@ describe('commands', () => {
     }
     const offline = await cli(['verify', '--dir', dir]);
     expect(offline).toMatchObject({ code: 0, err: '' });
-    expect(offline.out).toBe(online.out);
+    // The same chain and checkpoint; offline there are no anchors unless saved ones are passed with --anchor.
+    expect(offline.out.replace(/; \d+ anchor.*; trusted/, '; trusted')).toBe(online.out.replace(/; \d+ anchor.*; trusted/, '; trusted'));
 
     // Tampering is found offline too.
     const certPath = Object.keys(files).find((p) => p.startsWith('.bridge/certificates/'))!;
@@ -116,7 +118,7 @@ describe('commands', () => {
     writeFileSync(join(dir, certPath), JSON.stringify(cert));
     const broken = await cli(['verify', '--dir', dir]);
     expect(broken.code).toBe(1);
-    expect(broken.out).toMatch(/^chain BROKEN: certificate #1/);
+    expect(broken.out).toMatch(/^chain BROKEN \(BAD_SIGNATURE at step certificates\): link 0 /);
   });
 
   test('halt makes heal a noop; resume lifts it', async () => {
@@ -212,9 +214,14 @@ describe('commands', () => {
     const dry = await cli(withApi('heal', '--repo', full, '--run-id', String(runId), '--dry-run', '--json'), noKey);
     expect(dry).toMatchObject({ code: 0, err: '' });
     expect((JSON.parse(dry.out) as { status: string }).status).toBe('dry_run');
-    const verified = await cli(withApi('verify', '--repo', full, '--json'), noKey);
-    expect(verified.code).toBe(0);
-    expect(JSON.parse(verified.out)).toMatchObject({ repository: full, ok: true });
+    // Verification trusts pinned keys only: without any it refuses (exit 2) instead of trusting the branch.
+    const unpinned = await cli(withApi('verify', '--repo', full), noKey);
+    expect(unpinned.code).toBe(2);
+    expect(unpinned.err).toMatch(/no trusted keys\. Pass --keys FILE/);
+    // A dry run writes no ledger: "no ledger" is its own answer (exit 3), never "ok".
+    const verified = await cli(withApi('verify', '--repo', full, '--json'), { ...noKey, LIVING_BRIDGE_TRUSTED_KEYS: publicKey });
+    expect(verified.code).toBe(3);
+    expect(JSON.parse(verified.out)).toMatchObject({ repository: full, ok: false, status: 'no-ledger', reason: `no ledger for ${full} (branch bridge-ledger does not exist)` });
     const real = await cli(withApi('heal', '--repo', full, '--run-id', String(runId)), noKey);
     expect(real.code).toBe(2);
     expect(real.err).toMatch(/no signing key: set TRUTH_SIGNING_KEY/);
