@@ -1,12 +1,16 @@
 /**
- * Writes the per-kind precision/recall tables of the classifier into docs/classifier.md: the development corpus
- * (between `corpus:start`/`corpus:end`) and the held-out set (between `heldout:start`/`heldout:end`, whole set and
- * tranche 2 separately). Run: node --import tsx bench/classifier-corpus-report.ts
+ * Scores the classifier on the labelled corpus and writes the tables into docs/classifier.md between
+ * `<!-- corpus-<split>:start -->` / `<!-- corpus-<split>:end -->`. The test split is only scored when asked for
+ * explicitly (`--with-test`): it is measured at the end of a change and reported untouched.
+ *
+ *   node --import tsx bench/classifier-corpus-report.ts              # train + dev
+ *   node --import tsx bench/classifier-corpus-report.ts --with-test  # train + dev + test
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { evaluate, HELDOUT_DIR, loadCorpus, markdownTable } from './classifier-corpus.js';
+import { evaluateSplit, markdownScores } from './classifier-corpus.js';
+import { loadLabelledCorpus, type Split } from './failure-corpus.js';
 
 const DOC = join(dirname(fileURLToPath(import.meta.url)), '..', 'docs', 'classifier.md');
 
@@ -18,26 +22,17 @@ function put(doc: string, name: string, body: string): string {
   return doc.replace(new RegExp(`${start}[\\s\\S]*?${end}`), () => block);
 }
 
-const corpus = evaluate();
-const corpusTable = markdownTable(corpus.rows, corpus.results);
-const heldCases = loadCorpus(HELDOUT_DIR);
-const held = evaluate(heldCases, HELDOUT_DIR);
-const manifest = 'test/fixtures/failure-logs-heldout/manifest.json';
-const t1 = heldCases.filter((c) => !c.note.startsWith('[tranche 2'));
-const t2 = heldCases.filter((c) => c.note.startsWith('[tranche 2'));
-const e1 = evaluate(t1, HELDOUT_DIR);
-const e2 = evaluate(t2, HELDOUT_DIR);
-const heldTable = [
-  markdownTable(held.rows, held.results, 'Held-out, whole set', manifest),
-  '',
-  `Tranche 1 alone: kind correct ${e1.results.filter((r) => r.kindOk).length}/${e1.results.length}; ` +
-    `tranche 2 alone: kind correct ${e2.results.filter((r) => r.kindOk).length}/${e2.results.length}.`,
-].join('\n');
-
+const cases = loadLabelledCorpus();
+const splits: Split[] = process.argv.includes('--with-test') ? ['train', 'dev', 'test'] : ['train', 'dev'];
 let doc = existsSync(DOC) ? readFileSync(DOC, 'utf8') : '# Failure classifier\n';
-doc = put(doc, 'corpus', corpusTable);
-doc = put(doc, 'heldout', heldTable);
+for (const split of splits) {
+  const { results, scores } = evaluateSplit(split, cases);
+  const repos = new Set(results.map((r) => r.case.repo)).size;
+  const table = markdownScores(`${split} split (${repos} source repositories)`, scores);
+  doc = put(doc, `corpus-${split}`, table);
+  console.log(table, '\n');
+  if (process.argv.includes('--misses')) {
+    for (const r of results.filter((x) => !x.kindOk)) console.log(`- ${r.case.id} ${r.case.url}: labelled ${r.case.kind}, answered ${r.predicted} (${r.confidence})${r.dangerous ? ' DANGEROUS' : ''}`);
+  }
+}
 writeFileSync(DOC, doc);
-console.log(corpusTable);
-console.log();
-console.log(heldTable);

@@ -121,6 +121,8 @@ export async function runBench(): Promise<BenchResult> {
       log: pino({ level: 'silent' }),
       door: 'cli',
       autonomyEnabled: true,
+      fromEnvRefusal: () => null,
+      grantKeys: {},
     };
     const sleep = async (ms: number): Promise<void> => { t += ms; };
     const measure = async (fn: () => Promise<unknown>): Promise<Cost> => {

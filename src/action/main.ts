@@ -75,6 +75,7 @@ export async function run(): Promise<void> {
       signer: signer.signer,
       env: healerEnv(process.env),
       door: 'action',
+      repository: inputs.repository,
       log,
     });
 

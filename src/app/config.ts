@@ -1,3 +1,5 @@
+import { createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { ConfigurationError, envFlag } from '../pipeline/build-context.js';
 
 export interface AppSettings {
@@ -22,8 +24,16 @@ export function readAppSettings(env: Record<string, string | undefined>): AppSet
   const webhookSecret = env.WEBHOOK_SECRET ?? '';
   if (!webhookSecret) problems.push('WEBHOOK_SECRET is not set (the secret configured on the GitHub App\'s webhook)');
   else if (webhookSecret === 'development') problems.push('WEBHOOK_SECRET must not be "development"');
-  if (!env.APP_ID || !/^\d+$/.test(env.APP_ID)) problems.push('APP_ID is not set to the GitHub App\'s numeric id');
-  if (!env.PRIVATE_KEY && !env.PRIVATE_KEY_PATH) problems.push('PRIVATE_KEY (or PRIVATE_KEY_PATH) is not set to the GitHub App\'s private key');
+  if (!env.APP_ID) problems.push('APP_ID is not set to the GitHub App\'s numeric id (the "App ID" on the App\'s settings page)');
+  else if (!/^\d+$/.test(env.APP_ID)) problems.push(`APP_ID=${shown(env.APP_ID)} is not a number: use the numeric "App ID" from the App's settings page, not its name or client id`);
+  const keyProblem = privateKeyProblem(env);
+  if (keyProblem) problems.push(keyProblem);
+  const signingProblem = signingKeyProblem(env);
+  if (signingProblem) problems.push(signingProblem);
+  if (env.GHE_PROTOCOL && !['http', 'https'].includes(env.GHE_PROTOCOL)) problems.push(`GHE_PROTOCOL=${shown(env.GHE_PROTOCOL)} must be http or https`);
+  if (env.GHE_HOST && /[/\s]/.test(env.GHE_HOST)) problems.push(`GHE_HOST=${shown(env.GHE_HOST)} must be a host name (like github.example.com), without scheme or path`);
+  if (env.REDIS_URL && !/^rediss?:\/\/[^\s]+$/.test(env.REDIS_URL)) problems.push('REDIS_URL is not a redis:// or rediss:// URL');
+  if (env.LOG_LEVEL && !LOG_LEVELS.includes(env.LOG_LEVEL)) problems.push(`LOG_LEVEL=${shown(env.LOG_LEVEL)} is not one of ${LOG_LEVELS.join(', ')}`);
   const apiToken = env.AUTONOMY_API_TOKEN?.trim() || null;
   if (apiToken !== null && apiToken.length < 16) problems.push('AUTONOMY_API_TOKEN must be at least 16 characters');
   const port = Number(env.PORT ?? 3000);
@@ -40,6 +50,7 @@ export function readAppSettings(env: Record<string, string | undefined>): AppSet
   };
   const autonomyEnabled = flag('AUTONOMY_ENABLED', true);
   const clientPacing = flag('LIVING_BRIDGE_CLIENT_PACING', true);
+  flag('LIVING_BRIDGE_STARTUP_CHECK', true); // read by the process entry (src/app/main.ts); checked here with the rest
   if (problems.length) throw new ConfigurationError(`Living Bridge cannot start:\n- ${problems.join('\n- ')}`);
   return {
     appId: env.APP_ID!,
@@ -51,4 +62,58 @@ export function readAppSettings(env: Record<string, string | undefined>): AppSet
     autonomyEnabled,
     clientPacing,
   };
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** A setting's value for an error message: only short, plain values (never anything that could be a secret). */
+const shown = (value: string): string => (/^[\w.:-]{1,40}$/.test(value) ? `"${value}"` : '(value not shown)');
+
+/**
+ * The App's private key in every form Probot accepts (PEM, PEM with literal "\n", base64 of the PEM,
+ * or a file at PRIVATE_KEY_PATH), or null when none is configured.
+ */
+export function readPrivateKey(env: Record<string, string | undefined>): string | null {
+  if (env.PRIVATE_KEY) {
+    let key = env.PRIVATE_KEY.trim();
+    if (!key.includes('-----BEGIN') && /^[A-Za-z0-9+/=\s]+$/.test(key)) key = Buffer.from(key, 'base64').toString('utf8');
+    return key.replace(/\\n/g, '\n');
+  }
+  if (env.PRIVATE_KEY_PATH) return readFileSync(env.PRIVATE_KEY_PATH, 'utf8');
+  return null;
+}
+
+function privateKeyProblem(env: Record<string, string | undefined>): string | null {
+  let pem: string | null;
+  try {
+    pem = readPrivateKey(env);
+  } catch {
+    return `PRIVATE_KEY_PATH ${env.PRIVATE_KEY_PATH} cannot be read`;
+  }
+  const name = env.PRIVATE_KEY ? 'PRIVATE_KEY' : `the file at PRIVATE_KEY_PATH (${env.PRIVATE_KEY_PATH})`;
+  if (pem === null) return 'PRIVATE_KEY (or PRIVATE_KEY_PATH) is not set to the GitHub App\'s private key (the .pem file from the App\'s settings page)';
+  try {
+    const key = createPrivateKey(pem);
+    if (key.asymmetricKeyType !== 'rsa') return `${name} is a ${key.asymmetricKeyType ?? 'non-RSA'} key; GitHub Apps sign with the RSA key GitHub generated`;
+  } catch {
+    // Never echo any part of the key.
+    return `${name} is not a PEM private key: paste the whole .pem file GitHub generated, from -----BEGIN RSA PRIVATE KEY----- to the END line (newlines or literal \\n both work)`;
+  }
+  return null;
+}
+
+/** The same checks createSigner makes, synchronously, so they are reported together with the rest. */
+function signingKeyProblem(env: Record<string, string | undefined>): string | null {
+  let material = env.TRUTH_SIGNING_KEY?.trim();
+  if (!material && env.TRUTH_SIGNING_KEY_FILE) {
+    try {
+      material = readFileSync(env.TRUTH_SIGNING_KEY_FILE, 'utf8').trim();
+    } catch {
+      return `TRUTH_SIGNING_KEY_FILE ${env.TRUTH_SIGNING_KEY_FILE} cannot be read`;
+    }
+  }
+  if (!material) return 'TRUTH_SIGNING_KEY (or TRUTH_SIGNING_KEY_FILE) is not set: create a key with `npx living-bridge keygen`';
+  const bytes = /^[A-Za-z0-9+/]+={0,2}$/.test(material) ? Buffer.from(material, 'base64').length : 0;
+  if (bytes !== 32 && bytes !== 64) return 'TRUTH_SIGNING_KEY is not a base64 Ed25519 seed (32 bytes) or secret key (64 bytes); create one with `npx living-bridge keygen`';
+  return null;
 }

@@ -23,14 +23,10 @@ export function routeLabel(url: string): string {
   return path;
 }
 
-/** Dead letters: jobs the intake gave up on. The intake names them when it can; else its failed count. */
+/** Dead letters: jobs the intake gave up on after every try (the intake counts them; else its failed count). */
 export function deadLetterCount(intake: Intake): number {
-  const withLetters = intake as Intake & { deadLetters?: () => unknown[] | { length: number } };
-  if (typeof withLetters.deadLetters === 'function') {
-    const letters = withLetters.deadLetters();
-    if (letters && typeof letters.length === 'number') return letters.length;
-  }
-  return intake.stats().failed;
+  const stats = intake.stats();
+  return stats.dead ?? stats.failed;
 }
 
 export interface AppMetrics {

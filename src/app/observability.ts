@@ -8,11 +8,14 @@ import { loadRepoConfig } from '../pipeline/repo-files.js';
 import { createReadiness } from './health.js';
 import { bearerMatches, sendJson } from './http.js';
 import { createMetrics, instrumentOctokit, type AppMetrics } from './metrics.js';
+import { createEventBus, readEventBusSettings, type EventBus } from './events.js';
 
 export interface ObservabilityOptions {
   env: Record<string, string | undefined>;
   intake: Intake;
   log: Logger;
+  /** AUTONOMY_API_TOKEN: guards the delivery log (and the status page). */
+  apiToken: string | null;
   /** Asks GitHub about the App itself (GET /app with its JWT): the reachability probe. */
   pingGitHub(): Promise<void>;
   /** A pipeline context for reading one repository's ledger (status page, readiness). */
@@ -31,8 +34,12 @@ export interface Observability {
   recordHeal(job: HealJob, outcome: { result: HealResult } | { error: unknown }, seconds: number): void;
   /** After a `/bridge approve`: the execution it caused. */
   recordApproval(repository: string, actor: string, result: HealResult | undefined): void;
-  /** Serves /ready and /metrics; false when the path is not one of them. */
+  /** Serves /ready, /metrics and the delivery log; false when the path is not one of them. */
   handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean>;
+  /** Event subscribers, when LIVING_BRIDGE_EVENT_URLS is set. */
+  events: EventBus | null;
+  /** Lets deliveries under way finish (at most `timeoutMs`). */
+  close(timeoutMs?: number): Promise<void>;
 }
 
 /**
@@ -42,7 +49,10 @@ export interface Observability {
 export function createObservability(opts: ObservabilityOptions): Observability {
   const { env, intake } = opts;
   const metrics = createMetrics(intake);
-  const observer = fanOut(metrics.observer, ...(opts.listeners ?? []));
+  const busSettings = readEventBusSettings(env);
+  const dataDir = env.LIVING_BRIDGE_DATA_DIR?.trim().replace(/\/$/, '');
+  const events = busSettings ? createEventBus(busSettings, { log: opts.log.child({ component: 'events' }), logPath: dataDir ? `${dataDir}/deliveries.jsonl` : undefined }) : null;
+  const observer = fanOut(metrics.observer, ...(events ? [events] : []), ...(opts.listeners ?? []));
   let lastRepository: RepoRef | null = null;
   const readiness = createReadiness({
     intake,
@@ -61,6 +71,13 @@ export function createObservability(opts: ObservabilityOptions): Observability {
   return {
     metrics,
     observer,
+    events,
+    async close(timeoutMs = 10_000) {
+      if (!events) return;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([events.drain(), new Promise<void>((r) => { timer = setTimeout(r, timeoutMs); })]);
+      clearTimeout(timer);
+    },
     instrument: (octokit) => instrumentOctokit(octokit, metrics),
     recordHeal(job, outcome, seconds) {
       const [owner, repo] = job.request.repository.split('/');
@@ -93,6 +110,14 @@ export function createObservability(opts: ObservabilityOptions): Observability {
         const { contentType, body } = await metrics.render();
         res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
         res.end(body);
+        return true;
+      }
+      if (path === '/api/autonomy/deliveries') {
+        if (!bearerMatches(req.headers.authorization, opts.apiToken ?? undefined)) {
+          sendJson(res, 401, { error: 'unauthorized' });
+          return true;
+        }
+        sendJson(res, 200, { subscribers: busSettings?.subscribers.length ?? 0, deliveries: events?.deliveries() ?? [] });
         return true;
       }
       return false;

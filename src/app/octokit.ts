@@ -1,22 +1,30 @@
+import type { Logger } from 'pino';
 import { ProbotOctokit } from 'probot';
+import { octokitLog } from '../github/octokit.js';
+import { MAX_RATE_LIMIT_RETRIES, timedFetch, unpacedGroups, type RequestPolicy } from '../github/request-policy.js';
 
 type ThrottleOptions = { enabled?: boolean; [k: string]: unknown };
-const MAX_RETRIES = 2;
+type RequestOptions = { fetch?: typeof fetch; [k: string]: unknown };
 
 /**
- * Probot's Octokit with our throttling policy. Probot's default only logs secondary rate limits;
- * GitHub asks clients to wait `retry-after` and try again, so we retry (twice). Client-side pacing
- * of writes (one per second, GitHub's guidance) can be switched off with
- * LIVING_BRIDGE_CLIENT_PACING=off — for the sandbox only, where it just makes drills slow.
+ * Probot's Octokit with our request policy. Probot's default only logs secondary rate limits;
+ * GitHub asks clients to wait `retry-after` and try again, so we retry (twice), paced or not.
+ * LIVING_BRIDGE_CLIENT_PACING=off (for the sandbox, where spacing writes just makes drills slow)
+ * removes only the spacing: the 403/429 and 5xx retries stay. Every request has a timeout.
  */
-export function livingBridgeProbotOctokit(pacing: boolean): typeof ProbotOctokit {
-  return ProbotOctokit.defaults((instanceOptions: { throttle?: ThrottleOptions; [k: string]: unknown }) => ({
+export function livingBridgeProbotOctokit(policy: RequestPolicy, log?: Logger): typeof ProbotOctokit {
+  const again = (_retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) => retryCount < MAX_RATE_LIMIT_RETRIES;
+  return ProbotOctokit.defaults((instanceOptions: { throttle?: ThrottleOptions; request?: RequestOptions; log?: Logger; [k: string]: unknown }) => ({
     ...instanceOptions,
+    request: { ...instanceOptions.request, fetch: timedFetch(policy.timeoutMs, instanceOptions.request?.fetch ?? fetch) },
+    // Messages only, into the App's logger; 304s and 404s are answers, not errors (octokitLog).
+    ...(log ?? instanceOptions.log ? { log: octokitLog(log ?? instanceOptions.log) } : {}),
     throttle: {
       ...instanceOptions.throttle,
-      enabled: pacing && instanceOptions.throttle?.enabled !== false,
-      onRateLimit: (_retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) => retryCount < MAX_RETRIES,
-      onSecondaryRateLimit: (_retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) => retryCount < MAX_RETRIES,
+      enabled: instanceOptions.throttle?.enabled !== false,
+      ...(policy.pacing ? {} : unpacedGroups()),
+      onRateLimit: again,
+      onSecondaryRateLimit: again,
     },
   })) as typeof ProbotOctokit;
 }

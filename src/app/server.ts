@@ -7,7 +7,7 @@ import { HealJob, HealRequest, SchemaError, WorkflowRunSnapshot, parseRepoFullNa
 import { runFromWebhook } from '../github/index.js';
 import { createIntake, type Intake } from '../intake/index.js';
 import { handleApprovalComment, parseApprovalCommand } from '../pipeline/approve.js';
-import { buildContext, createLogger, loadSigner } from '../pipeline/build-context.js';
+import { buildContext, loadSigner } from '../pipeline/build-context.js';
 import type { HealResult, PipelineContext } from '../pipeline/context.js';
 import { setHalted } from '../pipeline/control.js';
 import { heal, safeMessage } from '../pipeline/heal.js';
@@ -15,8 +15,10 @@ import { pinnedKeys } from '../pipeline/trust.js';
 import { verifyLedger } from '../pipeline/verify.js';
 import { readAppSettings, type AppSettings } from './config.js';
 import { HttpError, bearerMatches, readBody, sendJson } from './http.js';
+import { requestPolicyFrom } from '../github/request-policy.js';
 import { livingBridgeProbotOctokit } from './octokit.js';
 import { createObservability } from './observability.js';
+import { createAppLogger } from './logger.js';
 import { VERSION } from '../version.js';
 
 const MAX_REMEMBERED_JOBS = 5000;
@@ -46,11 +48,13 @@ export async function startApp(env: Record<string, string | undefined> = process
   // What GET /api/autonomy/verify trusts: this App's own signer, its grant keys and LIVING_BRIDGE_TRUSTED_KEYS
   // (older or rotated keys), never keys listed on a ledger branch. A bad entry stops the start, naming it.
   const trust = pinnedKeys({ env, signer });
-  const log = opts.log ?? createLogger('living-bridge', env.LOG_LEVEL ?? 'info');
-  const pacing = settings.clientPacing;
+  const root = opts.log ?? createAppLogger(env);
+  const log = opts.log ?? root.child({ name: 'living-bridge' });
+  const policy = requestPolicyFrom(env, settings.clientPacing);
   const probot = createProbot({
     env: { ...env, LOG_LEVEL: env.LOG_LEVEL ?? 'warn' } as NodeJS.ProcessEnv,
-    overrides: { Octokit: livingBridgeProbotOctokit(pacing) },
+    // One logger for everything the process prints (JSON lines unless LOG_FORMAT=pretty).
+    overrides: { Octokit: livingBridgeProbotOctokit(policy, log.child({ component: 'github' })), log: root },
   });
   const intake = await createIntake(env, log);
   const jobs = new Map<string, JobRecord>();
@@ -66,13 +70,15 @@ export async function startApp(env: Record<string, string | undefined> = process
     env,
     intake,
     log,
+    apiToken: settings.apiToken,
     pingGitHub: async () => { await observability.instrument(await probot.auth()).request('GET /app'); },
     contextFor: (repo) => contextFor(repo, 'api'),
   });
-  const contextFor = async (repo: RepoRef, door: Door, installationId?: number): Promise<PipelineContext> => {
+  /** `bindings` name the unit of work in every line its flow logs (one child logger per delivery). */
+  const contextFor = async (repo: RepoRef, door: Door, installationId?: number, bindings: Record<string, unknown> = {}): Promise<PipelineContext> => {
     const id = installationId ?? (await findInstallation(probot, repo));
     const octokit = observability.instrument(await probot.auth(id));
-    const ctx = buildContext({ octokit: octokit as never, signer, env, door, log: log.child({ repository: `${repo.owner}/${repo.repo}` }) });
+    const ctx = buildContext({ octokit: octokit as never, signer, env, door, repository: `${repo.owner}/${repo.repo}`, log: log.child({ ...bindings, repository: `${repo.owner}/${repo.repo}` }) });
     return { ...ctx, observer: observability.observer };
   };
 
@@ -84,7 +90,7 @@ export async function startApp(env: Record<string, string | undefined> = process
     };
     const started = performance.now();
     try {
-      const ctx = await contextFor(parseRepoFullName(job.request.repository), job.door, job.installation_id);
+      const ctx = await contextFor(parseRepoFullName(job.request.repository), job.door, job.installation_id, { job: job.id, delivery: job.delivery_id });
       const result = await heal(ctx, job);
       observability.recordHeal(job, { result }, (performance.now() - started) / 1000);
       settle({ status: 'done', result: publicResult(result) });
@@ -146,8 +152,10 @@ export async function startApp(env: Record<string, string | undefined> = process
     const signature = req.headers['x-hub-signature-256'];
     const deliveryId = req.headers['x-github-delivery'];
     const event = req.headers['x-github-event'];
+    // One child logger per delivery: every line about it carries its id.
+    const dlog = log.child({ delivery: deliveryId, event });
     if (typeof signature !== 'string' || !(await probot.webhooks.verify(body, signature).catch(() => false))) {
-      log.warn({ delivery: deliveryId, event }, 'rejected webhook with a missing or invalid signature');
+      dlog.warn('rejected webhook with a missing or invalid signature');
       return sendJson(res, 401, { error: 'signature does not match' });
     }
     if (typeof deliveryId !== 'string' || typeof event !== 'string') return sendJson(res, 400, { error: 'missing X-GitHub-Delivery or X-GitHub-Event' });
@@ -160,7 +168,7 @@ export async function startApp(env: Record<string, string | undefined> = process
     if (event === 'workflow_run') {
       const job = jobFromWorkflowRun(payload, deliveryId);
       if ('ignored' in job) return sendJson(res, 202, { ignored: job.ignored });
-      const submitted = await intake.submit(job.job).catch((err: unknown) => { log.error({ err: safeMessage(err) }, 'intake refused the job'); return null; });
+      const submitted = await intake.submit(job.job).catch((err: unknown) => { dlog.error({ err: safeMessage(err) }, 'intake refused the job'); return null; });
       // Not recorded: a 503 lets GitHub keep the delivery as failed, to be redelivered; a 202 would lose it.
       if (!submitted) return sendJson(res, 503, { error: 'queue unavailable' });
       if (!jobs.has(job.job.id)) remember(job.job.id, { status: 'queued' });
@@ -180,11 +188,11 @@ export async function startApp(env: Record<string, string | undefined> = process
       void (async () => {
         try {
           const repo = parseRepoFullName(repository);
-          const ctx = await contextFor(repo, 'webhook', installationId);
+          const ctx = await contextFor(repo, 'webhook', installationId, { delivery: deliveryId });
           const outcome = await handleApprovalComment(ctx, { repository, issueNumber, actor: comment?.user?.login ?? 'unknown', command });
           observability.recordApproval(repository, comment?.user?.login ?? 'unknown', outcome.result);
         } catch (err) {
-          log.error({ err: safeMessage(err) }, 'approval command failed');
+          dlog.error({ err: safeMessage(err) }, 'approval command failed');
         }
       })();
       return;
@@ -245,8 +253,11 @@ export async function startApp(env: Record<string, string | undefined> = process
     port: address.port,
     intake,
     async close() {
+      log.info('Living Bridge is stopping: no new requests; draining the queue and event deliveries');
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await intake.close();
+      await observability.close();
+      log.info({ queue: intake.stats(), deliveries: observability.events?.deliveries().length ?? 0 }, 'Living Bridge stopped after draining');
     },
   };
 }

@@ -9,7 +9,8 @@ import { grantCommands } from './commands/grant.js';
 import { healCommands } from './commands/heal.js';
 import { keygenCommands } from './commands/keygen.js';
 import { verifyCommands } from './commands/verify.js';
-import { UsageError, type CliIo, type CliRuntime, type CommandModule } from './runtime.js';
+import { explainGitHubError } from './errors.js';
+import { apiUrlOf, UsageError, type CliIo, type CliRuntime, type CommandModule } from './runtime.js';
 
 export { UsageError, type CliIo } from './runtime.js';
 
@@ -46,7 +47,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     }
     // Commander has already printed its one-line "error: ..." (or the help/version text).
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
-    io.err(`living-bridge: ${safeMessage(err)}\n`);
+    io.err(`living-bridge: ${explainGitHubError(err, apiUrlOf({ io, exit, program })) ?? safeMessage(err)}\n`);
     return 1;
   }
 }

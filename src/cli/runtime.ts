@@ -53,8 +53,8 @@ export const NO_TOKEN = 'no GitHub token: set LIVING_BRIDGE_TOKEN (an App instal
  * `verify`, `status`, `grant list`) pass `signing: 'optional'`: without a key they get a throwaway one,
  * since nothing they do is written or kept.
  */
-export async function contextFrom(rt: CliRuntime, opts: { signing?: 'required' | 'optional'; door?: Door } = {}): Promise<PipelineContext> {
-  const { io, program } = rt;
+export async function contextFrom(rt: CliRuntime, opts: { signing?: 'required' | 'optional'; door?: Door; repository?: string } = {}): Promise<PipelineContext> {
+  const { io } = rt;
   const token = tokenFrom(io.env);
   if (!token) throw new ConfigurationError(NO_TOKEN);
   const noKey = !io.env.TRUTH_SIGNING_KEY?.trim() && !io.env.TRUTH_SIGNING_KEY_FILE;
@@ -63,8 +63,12 @@ export async function contextFrom(rt: CliRuntime, opts: { signing?: 'required' |
     : await loadSigner(io.env);
   // Logs go to stderr: stdout is the command's output (and must stay parseable with --json).
   const log = createLogger('living-bridge-cli', io.env.LOG_LEVEL ?? 'warn', { fd: 2 });
-  const global = program.opts<{ apiUrl?: string }>();
-  return buildContext({ token, baseUrl: global.apiUrl ?? io.env.GITHUB_API_URL, signer, env: io.env, door: opts.door ?? 'cli', log });
+  return buildContext({ token, baseUrl: apiUrlOf(rt), signer, env: io.env, door: opts.door ?? 'cli', repository: opts.repository, log, retry: { retries: 1 } });
+}
+
+/** The REST base URL the CLI talks to: --api-url, $GITHUB_API_URL, or GitHub. */
+export function apiUrlOf(rt: CliRuntime): string | undefined {
+  return rt.program.opts<{ apiUrl?: string }>().apiUrl ?? rt.io.env.GITHUB_API_URL;
 }
 
 /** Prints a command's result: pretty JSON with --json, the human text otherwise. */

@@ -30,7 +30,7 @@ async function main(): Promise<void> {
     const sandbox = await startSandboxProcess();
     processes.push(sandbox);
     // The App's own environment holds the value a declared `from_env` source points at.
-    const app = await startAppProcess(sandbox.url, { DEPLOY_TOKEN: SCENARIO_VALUES.DEPLOY_TOKEN, LOG_LEVEL: 'warn' });
+    const app = await startAppProcess(sandbox.url, { DEPLOY_TOKEN: SCENARIO_VALUES.DEPLOY_TOKEN, LIVING_BRIDGE_FROM_ENV_ALLOW: 'DEPLOY_TOKEN', LOG_LEVEL: 'warn' });
     processes.push(app);
     await sandboxControl(sandbox.url, 'POST', '/_sandbox/webhook', { url: `${app.url}/api/github/webhooks`, secret: app.webhookSecret, auto: true });
     say(`  sandbox ${sandbox.url}/api/v3   app ${app.url}`);

@@ -204,8 +204,8 @@ export async function executeSync(port: EnvSyncPort, plan: SyncPlan, opts: Execu
  * The value resolver the pipeline passes to `executeSync`: literals as declared, `from_env` from the
  * healer's environment, `generate` from injected cryptographic randomness.
  */
-export function syncValueResolver(env: Record<string, string | undefined>, randomBytes: (n: number) => Uint8Array): (item: SyncPlanItem) => Resolved {
-  const fromEnv = resolveFromEnv(env);
+export function syncValueResolver(env: Record<string, string | undefined>, randomBytes: (n: number) => Uint8Array, refusal?: (name: string) => string | null): (item: SyncPlanItem) => Resolved {
+  const fromEnv = resolveFromEnv(env, refusal);
   return (item) => {
     const source = item.source;
     if (source === undefined) return { error: `no declared source for ${item.kind} ${item.name}` };

@@ -3,9 +3,10 @@
  * the declared variables, validates the result, and proposes it as a pull request from
  * `living-bridge/regenerate-<slug>`. It never pushes to the default branch.
  */
-import { parseAllDocuments } from 'yaml';
+import { parse as parseYaml } from 'yaml';
 import type { Change, RepoRef } from '../core/schemas/index.js';
 import { RefConflictError, type ContentsPort, type FileContent, type GitDataPort } from './ports.js';
+import { validateConfig, type JsonSchema } from './config-validation.js';
 import { failed, fromPortError, type EngineResult } from './report.js';
 
 export interface RegenerateConfigPlan {
@@ -18,12 +19,16 @@ export interface RegenerateConfigPlan {
   variables: Record<string, string>;
   /** The repository's default branch (the PR's base); read from GitHub when empty. */
   baseBranch: string;
+  /** Path of a JSON Schema in the repository the result must satisfy (else the built-in one for its kind). */
+  schema?: string;
 }
 
 export type RegenerateConfigReport = EngineResult<{
   branch?: string;
   commitSha?: string;
   pullRequest?: { number: number; html_url: string; created: boolean };
+  /** The proposal, for the promotion loop: blobs before (null: absent) and after, on which base. */
+  proposal?: { path: string; base: string; beforeBlob: string | null; afterBlob: string; schemas: string[] };
 }>;
 
 export const REGENERATE_BRANCH_PREFIX = 'living-bridge/regenerate-';
@@ -61,29 +66,18 @@ export function renderTemplate(template: string, variables: Record<string, strin
   return { ok: true, content };
 }
 
-/** Parses JSON and YAML results so a broken file is never proposed. Other extensions pass. */
-export function validateRendered(path: string, content: string): string | null {
-  const lower = path.toLowerCase();
-  if (lower.endsWith('.json')) {
-    try {
-      JSON.parse(content);
-      return null;
-    } catch (err) {
-      return `rendered ${path} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`;
-    }
+/** Reads and parses the JSON Schema the repository points to (`configs.<path>.schema`). */
+async function declaredSchema(port: ContentsPort, plan: RegenerateConfigPlan, base: string): Promise<{ source: string; schema: JsonSchema } | string> {
+  const source = plan.schema!;
+  const file = await port.readFile(plan.repo, source, base);
+  if (!file) return `schema ${source} (configs.${plan.path}.schema in .github/autonomy.yml) not found on ${base}`;
+  try {
+    const schema: unknown = source.toLowerCase().match(/\.ya?ml$/) ? parseYaml(file.content) : JSON.parse(file.content);
+    if (!schema || typeof schema !== 'object' || Array.isArray(schema)) return `schema ${source} is not a JSON Schema object`;
+    return { source, schema: schema as JsonSchema };
+  } catch (err) {
+    return `schema ${source} does not parse: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}`;
   }
-  if (lower.endsWith('.yml') || lower.endsWith('.yaml')) {
-    const docs = parseAllDocuments(content);
-    if ('empty' in docs) {
-      const e = docs.errors[0];
-      return e ? `rendered ${path} is not valid YAML: ${e.message.split('\n')[0] ?? e.message}` : null;
-    }
-    for (const d of docs) {
-      const e = d.errors[0];
-      if (e) return `rendered ${path} is not valid YAML: ${e.message.split('\n')[0] ?? e.message}`;
-    }
-  }
-  return null;
 }
 
 const MAX_REF_RETRIES = 3;
@@ -96,10 +90,12 @@ export async function executeRegenerateConfig(port: ContentsPort & GitDataPort, 
   let base = plan.baseBranch;
   let template: FileContent | null;
   let current: FileContent | null;
+  let schema: { source: string; schema: JsonSchema } | string | undefined;
   try {
     if (!base) base = await port.getDefaultBranch(repo);
     template = await port.readFile(repo, plan.template, base);
     current = await port.readFile(repo, path, base);
+    if (plan.schema) schema = await declaredSchema(port, plan, base);
   } catch (err) {
     return fromPortError(ACTION, `reading ${plan.template} and ${path}`, err);
   }
@@ -108,8 +104,10 @@ export async function executeRegenerateConfig(port: ContentsPort & GitDataPort, 
 
   const rendered = renderTemplate(template.content, plan.variables);
   if (!rendered.ok) return failed(ACTION, rendered.error, { notes: [`${path} was not changed: rendering ${plan.template} failed.`] });
-  const invalid = validateRendered(path, rendered.content);
-  if (invalid) return failed(ACTION, invalid, { notes: [`${path} was not changed: the rendered file does not parse.`] });
+  if (typeof schema === 'string') return failed(ACTION, schema, { notes: [`${path} was not changed: its declared schema is unusable.`] });
+  const validation = validateConfig(path, rendered.content, schema);
+  if (!validation.ok) return failed(ACTION, validation.error, { notes: [`${path} was not changed and nothing was proposed: the rendered file failed validation.`] });
+  const checked = validation.schemas.length ? `validated against ${validation.schemas.join(', ')}` : validation.format ? `parsed as ${validation.format.toUpperCase()} (no schema applies; declare one with configs.${path}.schema)` : 'not parsed (not JSON, YAML or TOML)';
 
   if (current && current.content === rendered.content) {
     return {
@@ -208,8 +206,9 @@ export async function executeRegenerateConfig(port: ContentsPort & GitDataPort, 
     branch,
     commitSha,
     pullRequest: pr,
+    proposal: { path, base, beforeBlob: current?.sha ?? null, afterBlob: blobSha, schemas: validation.schemas },
     notes: [
-      `Regenerated ${path} from ${plan.template} on ${branch}; ${pr.created ? 'opened' : 'updated'} pull request #${pr.number} into ${base}: ${pr.html_url}`,
+      `Regenerated ${path} from ${plan.template} on ${branch} (${checked}); ${pr.created ? 'opened' : 'updated'} pull request #${pr.number} into ${base}: ${pr.html_url}`,
       certified ? `Verified: ${path} on ${branch} is blob ${blobSha}.` : `Not certified: ${path} on ${branch} does not read back as the rendered file.`,
     ],
   };

@@ -79,3 +79,35 @@ export function isPermissionError(e: unknown): boolean {
 
 export const isNotFound = (e: unknown): boolean => statusOf(e) === 404;
 export const isNotModified = (e: unknown): boolean => statusOf(e) === 304;
+
+const NETWORK_CODES: Record<string, string> = {
+  ENOTFOUND: 'the host name does not resolve (DNS)',
+  EAI_AGAIN: 'the host name does not resolve right now (DNS)',
+  ECONNREFUSED: 'the connection was refused',
+  ECONNRESET: 'the connection was reset',
+  ETIMEDOUT: 'the connection timed out',
+  UND_ERR_CONNECT_TIMEOUT: 'the connection timed out',
+  EHOSTUNREACH: 'the host is unreachable',
+  ENETUNREACH: 'the network is unreachable',
+  CERT_HAS_EXPIRED: 'its TLS certificate has expired',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'its TLS certificate cannot be verified',
+  SELF_SIGNED_CERT_IN_CHAIN: 'its TLS certificate is self-signed (set NODE_EXTRA_CA_CERTS)',
+};
+
+/** The network-level cause of a failed request (fetch or octokit), or null when GitHub did answer. */
+export function networkCause(err: unknown): string | null {
+  if (isRequestError(err) && err.status !== 500) return null;
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const { code, name } = e as { code?: string; name?: string };
+    if (name === 'TimeoutError' || name === 'AbortError') return 'no answer before the timeout';
+    if (code && NETWORK_CODES[code]) return `${NETWORK_CODES[code]} (${code})`;
+  }
+  // Octokit reports a network failure as status 500 with the fetch error as message.
+  if (isRequestError(err) && /fetch failed|network|socket/i.test(err.message)) return 'the request did not reach GitHub';
+  if (err instanceof TypeError && /fetch failed/.test(err.message)) return 'the request did not reach GitHub';
+  return null;
+}
+
+export function describeNetworkError(err: unknown): string {
+  return networkCause(err) ?? (err instanceof Error ? err.message : String(err));
+}

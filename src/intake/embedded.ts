@@ -1,53 +1,94 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { HealJob } from '../core/schemas/index.js';
+import { deadLetterOf, dedupeKeyOf, type DeadLetter, type Intake, type IntentRecord, type IntentStore, type SubmitResult, type WorkerHooks } from './types.js';
 
-export interface SubmitResult {
-  accepted: boolean;
-  duplicate: boolean;
-  id: string;
+export * from './types.js';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export interface EmbeddedIntakeOptions {
+  /** JSON-lines journal; without it the queue lives in memory only. */
+  journalPath?: string;
+  /** Jobs run at once (different repositories; one repository never runs twice at once). Default 2. */
+  concurrency?: number;
+  /** Tries per job, the first included (like the Redis intake). Default 3. */
+  attempts?: number;
+  /** First retry delay; doubles on each further retry. Default 5000. */
+  backoffMs?: number;
+  /** How long a delivery id and a run attempt are remembered as seen (the Redis intake's dedupe TTL). Default 7 days. */
+  dedupeWindowMs?: number;
+  /** Rewrite the journal (dropping what the window no longer needs) after this many appended lines. Default 10 000. */
+  compactAfterLines?: number;
+  now?: () => number;
+  log?: Logger;
 }
 
-export interface Intake {
-  /** Records the job durably, or reports it as a duplicate (same delivery id or same run attempt). */
-  submit(job: HealJob): Promise<SubmitResult>;
-  /** Starts handing jobs to `worker`; jobs of one repository run one at a time, in order. */
-  start(worker: (job: HealJob) => Promise<void>): void;
-  /** Resolves when every accepted job has been processed. */
-  drain(): Promise<void>;
-  close(): Promise<void>;
-  stats(): { pending: number; running: number; done: number; failed: number };
-}
+/**
+ * Journal lines. `submitted` carries the job; `seen` is what compaction keeps of a finished job
+ * (its de-duplication keys and when it finished); `retry`/`dead`/`revive` track failing jobs;
+ * `intent` records a heal step before and after it acts.
+ */
+type JournalLine =
+  | { t: 'submitted'; id?: string; at?: number; job: HealJob }
+  | { t: 'done'; id: string; ok: boolean; at?: number }
+  | { t: 'seen'; d: string; k: string; at: number }
+  | { t: 'retry'; id: string; tries: number; error: string; at: number }
+  | { t: 'dead'; id: string; tries: number; error: string; at: number }
+  | { t: 'revive'; id: string; at: number }
+  | { t: 'intent'; key: string; rec: IntentRecord };
 
-/** The de-duplication key of "the same failure event": a run attempt, else the delivery. */
-export const dedupeKeyOf = (job: HealJob): string =>
-  job.request.run_id !== undefined
-    ? `${job.request.repository}#${job.request.run_id}@${job.request.run_attempt ?? 1}${job.request.dry_run ? ':dry' : ''}`
-    : `delivery:${job.delivery_id}`;
-
-type JournalLine = { t: 'submitted'; job: HealJob } | { t: 'done'; id: string; ok: boolean };
+interface Tracked { job: HealJob; tries: number; submittedAt: number }
 
 /**
  * An in-process queue with an append-only JSON-lines journal: what was accepted and not finished
  * when the process stopped is replayed on the next start, so a 202 is a promise kept.
+ *
+ * - A job that throws is tried again with exponential backoff; after its last try it goes to the
+ *   dead-letter list (journaled, listed by `deadLetters()`, replayable with `replayDead`).
+ * - The journal is compacted: finished jobs older than the de-duplication window are dropped, and
+ *   finished jobs inside it shrink to their two de-duplication keys. A long-running App's journal and
+ *   memory stay bounded by the window, not by its whole history.
  */
 export class EmbeddedIntake implements Intake {
-  private readonly queue: HealJob[] = [];
-  private readonly seenDeliveries = new Set<string>();
-  private readonly seenKeys = new Set<string>();
+  private readonly queue: Tracked[] = [];
+  /** Seen delivery ids → their run key and when (ms) their job was submitted or finished; dropped after the window. */
+  private readonly seenDeliveries = new Map<string, { k: string; at: number }>();
+  private readonly seenKeys = new Map<string, number>();
+  private readonly live = new Map<string, Tracked>();
+  private readonly dead = new Map<string, DeadLetter>();
+  private readonly intentLog = new Map<string, IntentRecord[]>();
   private readonly busyRepos = new Set<string>();
+  private readonly timers = new Set<NodeJS.Timeout>();
   private worker: ((job: HealJob) => Promise<void>) | null = null;
+  private hooks: WorkerHooks = {};
   private running = 0;
+  private waiting = 0;
   private done = 0;
   private failed = 0;
+  private appended = 0;
   private idleWaiters: (() => void)[] = [];
   private closed = false;
+  readonly intents: IntentStore;
 
-  constructor(
-    private readonly opts: { journalPath?: string; concurrency?: number; log?: Logger } = {},
-  ) {
+  constructor(private readonly opts: EmbeddedIntakeOptions = {}) {
     if (opts.journalPath) this.replay(opts.journalPath);
+    this.intents = {
+      record: async (key, rec) => {
+        this.intentLog.set(key, [...(this.intentLog.get(key) ?? []), rec]);
+        this.journal({ t: 'intent', key, rec });
+      },
+      read: async (key) => [...(this.intentLog.get(key) ?? [])],
+    };
+  }
+
+  private now(): number {
+    return this.opts.now?.() ?? Date.now();
+  }
+
+  private get window(): number {
+    return this.opts.dedupeWindowMs ?? 7 * DAY_MS;
   }
 
   private replay(path: string): void {
@@ -55,50 +96,144 @@ export class EmbeddedIntake implements Intake {
       mkdirSync(dirname(path), { recursive: true });
       return;
     }
-    const finished = new Set<string>();
-    const submitted: HealJob[] = [];
     const text = readFileSync(path, 'utf8');
     // End a torn last line, or the next entry appended would be glued to it and lost with it.
     if (text.length > 0 && !text.endsWith('\n')) appendFileSync(path, '\n');
-    for (const [i, line] of text.split('\n').entries()) {
-      if (!line.trim()) continue;
+    const lines = text.split('\n');
+    // First pass: what finished (cheap: only `done` lines are parsed), so finished jobs' bodies are never validated.
+    const finished = new Map<string, number>();
+    for (const [i, line] of lines.entries()) {
+      if (!line.startsWith('{"t":"done"')) continue;
+      try {
+        const e = JSON.parse(line) as { id: string; at?: number };
+        finished.set(e.id, e.at ?? this.now());
+      } catch {
+        this.opts.log?.warn({ line: i + 1, path }, 'skipping unreadable intake journal line');
+      }
+    }
+    const horizon = this.now() - this.window;
+    const pending: Tracked[] = [];
+    for (const [i, line] of lines.entries()) {
+      if (!line.trim() || line.startsWith('{"t":"done"')) continue;
       try {
         const entry = JSON.parse(line) as JournalLine;
-        if (entry.t === 'submitted') submitted.push(HealJob.parse(entry.job));
-        else finished.add(entry.id);
+        switch (entry.t) {
+          case 'submitted': {
+            const id = entry.id ?? entry.job.id;
+            const doneAt = finished.get(id);
+            const at = doneAt ?? entry.at ?? this.now();
+            if (at < horizon) break;
+            this.markSeen(entry.job, at);
+            if (doneAt === undefined) pending.push({ job: HealJob.parse(entry.job), tries: 0, submittedAt: entry.at ?? this.now() });
+            break;
+          }
+          case 'seen':
+            if (entry.at < horizon) break;
+            this.seenDeliveries.set(entry.d, { k: entry.k, at: entry.at });
+            this.seenKeys.set(entry.k, entry.at);
+            break;
+          case 'retry': {
+            const p = pending.find((x) => x.job.id === entry.id);
+            if (p) p.tries = entry.tries;
+            break;
+          }
+          case 'dead': {
+            const idx = pending.findIndex((x) => x.job.id === entry.id);
+            if (idx >= 0) {
+              const [p] = pending.splice(idx, 1) as [Tracked];
+              this.dead.set(entry.id, deadLetterOf(p.job, entry.tries, entry.error, new Date(entry.at)));
+            }
+            break;
+          }
+          case 'revive': {
+            const d = this.dead.get(entry.id);
+            if (d) {
+              this.dead.delete(entry.id);
+              pending.push({ job: d.job, tries: 0, submittedAt: entry.at });
+            }
+            break;
+          }
+          case 'intent':
+            this.intentLog.set(entry.key, [...(this.intentLog.get(entry.key) ?? []), entry.rec]);
+            break;
+        }
       } catch {
         // A torn last line (crash mid-write) must not stop the app from starting.
         this.opts.log?.warn({ line: i + 1, path }, 'skipping unreadable intake journal line');
       }
     }
-    for (const job of submitted) {
-      this.seenDeliveries.add(job.delivery_id);
-      this.seenKeys.add(dedupeKeyOf(job));
-      if (!finished.has(job.id)) this.queue.push(job);
+    for (const p of pending) {
+      this.live.set(p.job.id, p);
+      this.queue.push(p);
     }
+    // Intents of finished jobs are history the ledger already holds.
+    const liveKeys = new Set([...pending, ...[...this.dead.values()].map((d) => ({ job: d.job }))].map((p) => dedupeKeyOf(p.job)));
+    for (const key of [...this.intentLog.keys()]) if (!liveKeys.has(key)) this.intentLog.delete(key);
     if (this.queue.length) this.opts.log?.info({ replayed: this.queue.length }, 'replaying unfinished heal jobs');
+    if (this.dead.size) this.opts.log?.warn({ dead: this.dead.size }, 'dead-lettered heal jobs are waiting for `living-bridge incidents replay <id>`');
+    if (lines.length > (this.opts.compactAfterLines ?? 10_000)) this.compact();
+  }
+
+  /** Rewrites the journal with only what a restart needs: live and dead jobs, their intents, and the window's seen keys. */
+  compact(): void {
+    const path = this.opts.journalPath;
+    if (!path) return;
+    const horizon = this.now() - this.window;
+    const kept = [...this.live.values()].map((p) => p.job).concat([...this.dead.values()].map((d) => d.job));
+    const keptDeliveries = new Set(kept.map((j) => j.delivery_id));
+    for (const [d, seen] of this.seenDeliveries) if (seen.at < horizon && !keptDeliveries.has(d)) this.seenDeliveries.delete(d);
+    const keptKeys = new Set(kept.map((j) => dedupeKeyOf(j)));
+    for (const [k, at] of this.seenKeys) if (at < horizon && !keptKeys.has(k)) this.seenKeys.delete(k);
+    const out: string[] = [];
+    for (const [d, seen] of this.seenDeliveries) if (!keptDeliveries.has(d)) out.push(JSON.stringify({ t: 'seen', d, k: seen.k, at: seen.at }));
+    for (const p of this.live.values()) {
+      out.push(JSON.stringify({ t: 'submitted', id: p.job.id, at: p.submittedAt, job: p.job }));
+      if (p.tries > 0) out.push(JSON.stringify({ t: 'retry', id: p.job.id, tries: p.tries, error: 'before compaction', at: p.submittedAt }));
+    }
+    for (const d of this.dead.values()) {
+      out.push(JSON.stringify({ t: 'submitted', id: d.id, at: Date.parse(d.failed_at), job: d.job }));
+      out.push(JSON.stringify({ t: 'dead', id: d.id, tries: d.attempts, error: d.error, at: Date.parse(d.failed_at) }));
+    }
+    for (const [key, recs] of this.intentLog) for (const rec of recs) out.push(JSON.stringify({ t: 'intent', key, rec }));
+    // Write aside and rename: a crash mid-compaction leaves the old journal whole.
+    const tmp = `${path}.compact`;
+    writeFileSync(tmp, out.length ? `${out.join('\n')}\n` : '');
+    renameSync(tmp, path);
+    this.appended = 0;
+  }
+
+  private markSeen(job: HealJob, at: number): void {
+    const k = dedupeKeyOf(job);
+    this.seenDeliveries.set(job.delivery_id, { k, at });
+    this.seenKeys.set(k, at);
   }
 
   private journal(entry: JournalLine): void {
-    if (this.opts.journalPath) appendFileSync(this.opts.journalPath, `${JSON.stringify(entry)}\n`);
+    if (!this.opts.journalPath) return;
+    appendFileSync(this.opts.journalPath, `${JSON.stringify(entry)}\n`);
+    if (++this.appended >= (this.opts.compactAfterLines ?? 10_000)) this.compact();
   }
 
   async submit(job: HealJob): Promise<SubmitResult> {
     if (this.closed) throw new Error('intake is closed');
     const key = dedupeKeyOf(job);
-    if (this.seenDeliveries.has(job.delivery_id) || this.seenKeys.has(key)) {
+    const horizon = this.now() - this.window;
+    if ((this.seenDeliveries.get(job.delivery_id)?.at ?? -Infinity) >= horizon || (this.seenKeys.get(key) ?? -Infinity) >= horizon) {
       return { accepted: false, duplicate: true, id: job.id };
     }
-    this.seenDeliveries.add(job.delivery_id);
-    this.seenKeys.add(key);
-    this.journal({ t: 'submitted', job });
-    this.queue.push(job);
+    const at = this.now();
+    this.markSeen(job, at);
+    const tracked: Tracked = { job, tries: 0, submittedAt: at };
+    this.journal({ t: 'submitted', id: job.id, at, job });
+    this.live.set(job.id, tracked);
+    this.queue.push(tracked);
     this.pump();
     return { accepted: true, duplicate: false, id: job.id };
   }
 
-  start(worker: (job: HealJob) => Promise<void>): void {
+  start(worker: (job: HealJob) => Promise<void>, hooks: WorkerHooks = {}): void {
     this.worker = worker;
+    this.hooks = hooks;
     this.pump();
   }
 
@@ -106,23 +241,20 @@ export class EmbeddedIntake implements Intake {
     if (!this.worker || this.closed) return;
     const limit = this.opts.concurrency ?? 2;
     while (this.running < limit) {
-      const index = this.queue.findIndex((j) => !this.busyRepos.has(j.request.repository));
+      const index = this.queue.findIndex((j) => !this.busyRepos.has(j.job.request.repository));
       if (index < 0) break;
-      const [job] = this.queue.splice(index, 1) as [HealJob];
+      const [tracked] = this.queue.splice(index, 1) as [Tracked];
+      const job = tracked.job;
       this.running++;
       this.busyRepos.add(job.request.repository);
       const worker = this.worker;
       void (async () => {
-        let ok = true;
         try {
           await worker(job);
+          this.finish(tracked);
         } catch (err) {
-          ok = false;
-          this.opts.log?.error({ job: job.id, err: (err as Error).message }, 'heal job failed');
+          this.failedTry(tracked, err);
         } finally {
-          this.journal({ t: 'done', id: job.id, ok });
-          if (ok) this.done++;
-          else this.failed++;
           this.running--;
           this.busyRepos.delete(job.request.repository);
           this.pump();
@@ -133,23 +265,88 @@ export class EmbeddedIntake implements Intake {
     this.notifyIdle();
   }
 
+  private finish(tracked: Tracked): void {
+    const at = this.now();
+    this.live.delete(tracked.job.id);
+    this.intentLog.delete(dedupeKeyOf(tracked.job));
+    // The window of a finished job's keys starts when it finished.
+    this.markSeen(tracked.job, at);
+    this.journal({ t: 'done', id: tracked.job.id, ok: true, at });
+    this.done++;
+  }
+
+  private failedTry(tracked: Tracked, err: unknown): void {
+    const job = tracked.job;
+    tracked.tries += 1;
+    const error = (err as Error)?.message ?? String(err);
+    const attempts = this.opts.attempts ?? 3;
+    const at = this.now();
+    if (tracked.tries < attempts && !this.closed) {
+      const delay = (this.opts.backoffMs ?? 5000) * 2 ** (tracked.tries - 1);
+      this.journal({ t: 'retry', id: job.id, tries: tracked.tries, error, at });
+      this.opts.log?.warn({ job: job.id, attempt: tracked.tries, retryInMs: delay, err: error }, 'heal job failed, will retry');
+      this.waiting++;
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        this.waiting--;
+        if (this.closed) return;
+        this.queue.push(tracked);
+        this.pump();
+      }, delay);
+      this.timers.add(timer);
+      return;
+    }
+    this.live.delete(job.id);
+    this.failed++;
+    const dead = deadLetterOf(job, tracked.tries, error, new Date(at));
+    this.dead.set(job.id, dead);
+    this.journal({ t: 'dead', id: job.id, tries: tracked.tries, error, at });
+    this.opts.log?.error({ job: job.id, attempts: tracked.tries, err: error }, 'heal job failed every try: dead-lettered (living-bridge incidents list --dead)');
+    void Promise.resolve(this.hooks.onDead?.(dead)).catch((e: unknown) => this.opts.log?.warn({ job: job.id, err: (e as Error).message }, 'could not announce the dead-lettered job'));
+  }
+
+  async deadLetters(): Promise<DeadLetter[]> {
+    return [...this.dead.values()];
+  }
+
+  async replayDead(id: string): Promise<boolean> {
+    const d = this.dead.get(id);
+    if (!d) return false;
+    this.dead.delete(id);
+    const tracked: Tracked = { job: d.job, tries: 0, submittedAt: this.now() };
+    this.journal({ t: 'revive', id, at: tracked.submittedAt });
+    this.live.set(id, tracked);
+    this.queue.push(tracked);
+    this.pump();
+    return true;
+  }
+
+  async hasDelivery(deliveryId: string): Promise<boolean> {
+    return this.seenDeliveries.has(deliveryId);
+  }
+
   private notifyIdle(): void {
-    if (this.running === 0 && this.queue.length === 0) {
+    if (this.running === 0 && this.queue.length === 0 && this.waiting === 0) {
       for (const w of this.idleWaiters.splice(0)) w();
     }
   }
 
   drain(): Promise<void> {
-    if (this.running === 0 && this.queue.length === 0) return Promise.resolve();
+    if (this.running === 0 && this.queue.length === 0 && this.waiting === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   async close(): Promise<void> {
+    // Jobs waiting for a retry stay in the journal for the next start; running ones finish.
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.waiting = 0;
+    this.notifyIdle();
     await this.drain();
     this.closed = true;
   }
 
   stats() {
-    return { pending: this.queue.length, running: this.running, done: this.done, failed: this.failed };
+    return { pending: this.queue.length + this.waiting, running: this.running, done: this.done, failed: this.failed, dead: this.dead.size };
   }
 }

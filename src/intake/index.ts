@@ -1,9 +1,10 @@
 import type { Logger } from 'pino';
 import { EmbeddedIntake, type Intake } from './embedded.js';
-import { RedisIntake } from './redis.js';
 
 export * from './embedded.js';
-export { IntakeUnavailableError, RedisIntake, bullJobIdOf, type RedisIntakeOptions } from './redis.js';
+// Types only: BullMQ and ioredis take longer to load than the rest of the App together, so the Redis
+// intake is imported when REDIS_URL asks for it (values: import from './redis.js').
+export type { RedisIntake, RedisIntakeOptions } from './redis.js';
 
 /**
  * The intake this process should use: Redis (BullMQ) when `REDIS_URL` is set, so several replicas share
@@ -18,6 +19,7 @@ export async function createIntake(env: Record<string, string | undefined>, log?
   const url = env.REDIS_URL?.trim();
   if (url) {
     if (!/^rediss?:\/\//.test(url)) throw new Error('REDIS_URL must look like redis://host:6379 (or rediss:// for TLS)');
+    const { RedisIntake } = await import('./redis.js');
     const intake = new RedisIntake({ url, prefix: env.LIVING_BRIDGE_REDIS_PREFIX?.trim() || undefined, concurrency, log });
     try {
       await intake.ready(5000);

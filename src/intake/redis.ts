@@ -3,7 +3,7 @@ import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullm
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { HealJob } from '../core/schemas/index.js';
-import { dedupeKeyOf, type Intake, type SubmitResult } from './embedded.js';
+import { deadLetterOf, dedupeKeyOf, type DeadLetter, type Intake, type IntentRecord, type IntentStore, type SubmitResult, type WorkerHooks } from './types.js';
 
 /** The intake could not record a job (Redis unreachable or too slow): the door must not answer 202. */
 export class IntakeUnavailableError extends Error {
@@ -99,6 +99,7 @@ export class RedisIntake implements Intake {
   private pending = 0;
   private refreshing: Promise<void> | null = null;
   private connectionDown = false;
+  readonly intents: IntentStore;
 
   constructor(private readonly opts: RedisIntakeOptions) {
     this.prefix = opts.prefix ?? 'living-bridge';
@@ -113,6 +114,42 @@ export class RedisIntake implements Intake {
     });
     this.queue = new Queue(this.queueName, { connection: this.client, prefix: this.prefix });
     this.queue.on('error', (err: Error) => this.connectionError(err));
+    const ttl = this.opts.dedupeTtlSeconds ?? 7 * DAY_SECONDS;
+    // Intent records: one Redis list per run attempt, kept as long as its de-duplication keys.
+    this.intents = {
+      record: async (key: string, rec: IntentRecord) => {
+        const k = this.key('intent', key);
+        await this.connected(() => 5000);
+        await this.withTimeout(this.client.multi().rpush(k, JSON.stringify(rec)).expire(k, ttl).exec(), 5000, 'intent record');
+      },
+      read: async (key: string) => {
+        await this.connected(() => 5000);
+        const items = await this.withTimeout(this.client.lrange(this.key('intent', key), 0, -1), 5000, 'intent read');
+        return items.map((i) => JSON.parse(i) as IntentRecord);
+      },
+    };
+  }
+
+  async deadLetters(): Promise<DeadLetter[]> {
+    const failed = await this.withTimeout(this.queue.getFailed(0, 999), 5000, 'dead-letter list');
+    return failed.flatMap((j) => {
+      const parsed = HealJob.safeParse(j.data);
+      return parsed.success ? [deadLetterOf(parsed.data, j.attemptsMade, j.failedReason ?? 'failed', new Date(j.finishedOn ?? Date.now()))] : [];
+    });
+  }
+
+  async replayDead(id: string): Promise<boolean> {
+    const failed = await this.withTimeout(this.queue.getFailed(0, 999), 5000, 'dead-letter list');
+    const job = failed.find((j) => (j.data as { id?: string } | undefined)?.id === id);
+    if (!job) return false;
+    await this.withTimeout(job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true }), 5000, 'replay');
+    this.opts.log?.info({ job: id }, 'dead-lettered heal job put back in the queue');
+    return true;
+  }
+
+  async hasDelivery(deliveryId: string): Promise<boolean> {
+    await this.connected(() => 5000);
+    return (await this.withTimeout(this.client.exists(this.key('seen', 'delivery', deliveryId)), 5000, 'delivery lookup')) === 1;
   }
 
   private connectionError(err: Error): void {
@@ -209,7 +246,7 @@ export class RedisIntake implements Intake {
     return any;
   }
 
-  start(worker: (job: HealJob) => Promise<void>): void {
+  start(worker: (job: HealJob) => Promise<void>, hooks: WorkerHooks = {}): void {
     if (this.worker || this.closed) return;
     const lockTtl = this.opts.repoLockTtlMs ?? 60_000;
     const busyDelay = this.opts.repoBusyDelayMs ?? 1000;
@@ -257,10 +294,16 @@ export class RedisIntake implements Intake {
     this.worker.on('error', (err: Error) => this.connectionError(err));
     this.worker.on('failed', (bullJob: Job | undefined, err: Error) => {
       const final = !bullJob || err instanceof UnrecoverableError || bullJob.attemptsMade >= (bullJob.opts.attempts ?? 1);
-      if (final) this.failed++;
+      if (final) {
+        this.failed++;
+        const parsed = HealJob.safeParse(bullJob?.data);
+        if (parsed.success && hooks.onDead) {
+          void Promise.resolve(hooks.onDead(deadLetterOf(parsed.data, bullJob?.attemptsMade ?? 1, err.message, new Date()))).catch(() => undefined);
+        }
+      }
       this.opts.log?.[final ? 'error' : 'warn'](
         { job: (bullJob?.data as { id?: string } | undefined)?.id, attempt: bullJob?.attemptsMade, err: err.message },
-        final ? 'heal job failed' : 'heal job failed, will retry',
+        final ? 'heal job failed every try: dead-lettered (living-bridge incidents list --dead)' : 'heal job failed, will retry',
       );
     });
   }

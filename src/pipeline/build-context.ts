@@ -3,9 +3,10 @@ import { readFileSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import type * as Pino from 'pino';
 import { createSigner, type Signer } from '../core/certificate/index.js';
-import { SettingError, booleanSetting, type Door, type RepoRef } from '../core/schemas/index.js';
+import { FROM_ENV_ALLOW_VARIABLE, SettingError, booleanSetting, fromEnvRefusal, parseFromEnvAllow, type Door, type RepoRef } from '../core/schemas/index.js';
 import type { GitHubPort } from '../engines/ports.js';
 import { GitHubAdapter, createOctokit } from '../github/index.js';
+import { requestPolicyFrom } from '../github/request-policy.js';
 import { createGitLedger } from '../ledger/index.js';
 import type { Ledger } from '../ledger/types.js';
 import type { PipelineContext } from './context.js';
@@ -17,9 +18,17 @@ export const REDACT_PATHS = [
   'signingKey', '*.signingKey', 'password', '*.password',
 ];
 
+/** pino options every door's logger shares: redaction, ISO-8601 timestamps. */
+export const loggerOptions = (name: string, level: string): Pino.LoggerOptions => ({
+  name,
+  level: level as Pino.LevelWithSilent,
+  redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+  timestamp: pino.stdTimeFunctions.isoTime,
+});
+
 /** A redacting pino logger; `fd: 2` for doors whose stdout is their output (the CLI's `--json`). */
 export function createLogger(name: string, level: string = process.env.LOG_LEVEL ?? 'info', opts: { fd?: number } = {}): Logger {
-  const options = { name, level: level as Pino.LevelWithSilent, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
+  const options = loggerOptions(name, level);
   return opts.fd === undefined ? pino(options) : pino(options, pino.destination({ fd: opts.fd, sync: true }));
 }
 
@@ -69,27 +78,65 @@ export async function loadSigner(env: Record<string, string | undefined>): Promi
 }
 
 /**
- * Living Bridge's own credentials and the runner's: never a `from_env` source. Without this, anyone
- * who can edit a repository's autonomy.yml could declare `source: from_env, env: PRIVATE_KEY` and
- * have the App copy its own key into that repository's secrets.
+ * Defence in depth behind the allowlist: credentials of Living Bridge, Probot, octokit, BullMQ/Redis
+ * and the Actions runner are never a `from_env` source, even if an operator's allowlist pattern
+ * covers them. Without this, anyone who can edit a repository's autonomy.yml could declare
+ * `source: from_env, env: PRIVATE_KEY` and have the App copy its own key into that repository.
  */
-const NEVER_A_SOURCE = /^(WEBHOOK_SECRET|PRIVATE_KEY|PRIVATE_KEY_PATH|APP_ID|TRUTH_SIGNING_KEY|TRUTH_SIGNING_KEY_FILE|AUTONOMY_API_TOKEN|REDIS_URL|LIVING_BRIDGE_TOKEN|GITHUB_TOKEN|GH_TOKEN|ACTIONS_RUNTIME_\w*|ACTIONS_ID_TOKEN_\w*|ACTIONS_CACHE_\w*|ACTIONS_RESULTS_\w*|INPUT_\w*)$/;
+const NEVER_A_SOURCE = new RegExp(
+  '^(' +
+    [
+      // Living Bridge
+      'TRUTH_SIGNING_KEY\\w*', 'AUTONOMY_\\w*', 'LIVING_BRIDGE_\\w*',
+      // Probot / the GitHub App
+      'APP_ID', 'PRIVATE_KEY\\w*', 'WEBHOOK_SECRET', 'WEBHOOK_PROXY_URL', 'GITHUB_CLIENT_ID', 'GITHUB_CLIENT_SECRET', 'CLIENT_SECRET', 'SENTRY_DSN', 'GHE_HOST',
+      // octokit, gh and the runner's GITHUB_* (GITHUB_TOKEN among them)
+      'GITHUB_\\w*', 'GH_\\w*',
+      // BullMQ / ioredis
+      'REDIS\\w*', 'REDISCLI_AUTH',
+      // the Actions runner
+      'ACTIONS_\\w*', 'INPUT_\\w*', 'RUNNER_\\w*', 'NODE_AUTH_TOKEN',
+    ].join('|') +
+    ')$',
+);
+
+/** Why `name` is never a source (an own credential), or null. */
+export function ownCredentialRefusal(name: string): string | null {
+  return NEVER_A_SOURCE.test(name)
+    ? `from_env ${name} is refused: it is one of the credentials or settings of Living Bridge, Probot, octokit, Redis or the Actions runner, which are never a source`
+    : null;
+}
+
+/** The one rule for `from_env`: the operator's allowlist (LIVING_BRIDGE_FROM_ENV_ALLOW), then the blocklist. */
+export function fromEnvPolicy(env: Record<string, string | undefined>, repository: string | null): (name: string) => string | null {
+  let rules;
+  try {
+    rules = parseFromEnvAllow(env[FROM_ENV_ALLOW_VARIABLE]);
+  } catch (err) {
+    if (err instanceof SettingError) throw new ConfigurationError(err.message);
+    throw err;
+  }
+  return (name) => ownCredentialRefusal(name) ?? fromEnvRefusal(rules, name, repository);
+}
 
 /**
- * The part of the healer's environment that `from_env` sources may read. Own credentials are
- * always withheld. With LIVING_BRIDGE_FROM_ENV_ALLOW="NAME,PREFIX_*" only those names are
- * readable — recommended for an App installed on many repositories, since every repository's
- * config can name any variable the App host has.
+ * The part of the healer's environment that `from_env` sources of `repository` may read: only what
+ * LIVING_BRIDGE_FROM_ENV_ALLOW lists (for that repository), never an own credential. No allowlist:
+ * nothing.
  */
-export function sourceEnv(env: Record<string, string | undefined>): Record<string, string | undefined> {
-  const allow = (env.LIVING_BRIDGE_FROM_ENV_ALLOW ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  const allowed = (name: string) =>
-    allow.length === 0 || allow.some((a) => (a.endsWith('*') ? name.startsWith(a.slice(0, -1)) : name === a));
+export function sourceEnv(env: Record<string, string | undefined>, repository: string | null = null): Record<string, string | undefined> {
+  const refusal = fromEnvPolicy(env, repository);
   const out: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(env)) {
-    if (NEVER_A_SOURCE.test(name)) continue;
-    // Settings the pipeline itself reads stay visible; they are not secrets.
-    if (name === 'LIVING_BRIDGE_GRANT_KEYS' || name === 'PUBLIC_API_BASE' || allowed(name)) out[name] = value;
+  for (const [name, value] of Object.entries(env)) if (refusal(name) === null) out[name] = value;
+  return out;
+}
+
+/** LIVING_BRIDGE_GRANT_KEYS="keyid=base64,keyid2=base64": operators' keys trusted to sign grants. */
+export function trustedGrantKeys(env: Record<string, string | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of (env.LIVING_BRIDGE_GRANT_KEYS ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const i = pair.indexOf('=');
+    if (i > 0) out[pair.slice(0, i)] = pair.slice(i + 1);
   }
   return out;
 }
@@ -103,15 +150,20 @@ export interface BuildContextOptions {
   env: Record<string, string | undefined>;
   door: Door;
   log: Logger;
+  /** `owner/name` this context acts on: LIVING_BRIDGE_FROM_ENV_ALLOW entries scoped to an owner or repository apply to it. */
+  repository?: string;
   now?: () => Date;
   random?: (n: number) => Uint8Array;
   ledgerFor?: (repo: RepoRef, branch: string) => Ledger;
+  /** Retry tuning of the token client (the CLI retries once: a person is waiting for the answer). */
+  retry?: { retries?: number; retryAfterBaseValue?: number };
 }
 
 export function buildContext(opts: BuildContextOptions): PipelineContext {
-  // LIVING_BRIDGE_CLIENT_PACING=off: no client-side pacing of writes (the sandbox has no limits to respect).
-  const pacing = envFlag(opts.env, 'LIVING_BRIDGE_CLIENT_PACING', true);
-  const octokit = opts.octokit ?? createOctokit({ auth: opts.token, baseUrl: opts.baseUrl, log: opts.log, ...(pacing ? {} : { throttle: false }) });
+  // LIVING_BRIDGE_CLIENT_PACING=off: no client-side spacing of writes (the sandbox has no limits to
+  // respect); retries of 403/429/5xx stay on either way.
+  const { pacing, timeoutMs } = requestPolicyFrom(opts.env, envFlag(opts.env, 'LIVING_BRIDGE_CLIENT_PACING', true));
+  const octokit = opts.octokit ?? createOctokit({ auth: opts.token, baseUrl: opts.baseUrl, log: opts.log, pacing, timeoutMs, ...(opts.retry ? { retry: opts.retry } : {}) });
   const github: GitHubPort = new GitHubAdapter(octokit);
   return {
     github,
@@ -119,7 +171,9 @@ export function buildContext(opts: BuildContextOptions): PipelineContext {
     signer: opts.signer,
     now: opts.now ?? (() => new Date()),
     randomBytes: opts.random ?? ((n) => new Uint8Array(randomBytes(n))),
-    env: sourceEnv(opts.env),
+    env: sourceEnv(opts.env, opts.repository ?? null),
+    fromEnvRefusal: fromEnvPolicy(opts.env, opts.repository ?? null),
+    grantKeys: trustedGrantKeys(opts.env),
     log: opts.log,
     door: opts.door,
     publicApiBase: opts.env.PUBLIC_API_BASE,

@@ -16,8 +16,15 @@ export interface PipelineContext {
   now(): Date;
   /** Cryptographic randomness (generated secrets). Injected so tests can be deterministic. */
   randomBytes(length: number): Uint8Array;
-  /** The healer's own environment, for `from_env` secret and variable sources. */
+  /**
+   * What `from_env` secret and variable sources may read: the variables of the healer's environment
+   * that LIVING_BRIDGE_FROM_ENV_ALLOW lists for this repository, never an own credential.
+   */
   env: Record<string, string | undefined>;
+  /** Why a `from_env` source may not read `name` (not allowlisted, or an own credential), with how to allow it; null: allowed. */
+  fromEnvRefusal(name: string): string | null;
+  /** Operators' public keys trusted to sign grants (LIVING_BRIDGE_GRANT_KEYS), besides the signer's. */
+  grantKeys: Record<string, string>;
   log: Logger;
   door: Door;
   /** Base URL for links in comments (PUBLIC_API_BASE). */

@@ -146,7 +146,7 @@ async function grantAllows(
   // Only keys the operator controls may sign grants: this deployment's signing key and the keys in
   // LIVING_BRIDGE_GRANT_KEYS. Keys published in the ledger are for verifying certificates only —
   // anyone who can push to the ledger branch could publish one.
-  const trustedKeys = { [ctx.signer.keyid]: ctx.signer.publicKey, ...trustedGrantKeys(ctx.env) };
+  const trustedKeys = { [ctx.signer.keyid]: ctx.signer.publicKey, ...ctx.grantKeys };
   let grantId: string | null = null;
   // A suggestion made because of the autonomy level needs a grant only for the steps the level would
   // not execute by itself (at balanced, CREATE_SECRET → RERUN needs a grant for CREATE_SECRET only).
@@ -172,16 +172,6 @@ async function grantAllows(
     grantId ??= verdict.grant?.id ?? null;
   }
   return { allowed: true, reason: `pre-authorized by grant ${grantId}`, grantId };
-}
-
-/** LIVING_BRIDGE_GRANT_KEYS="keyid=base64,keyid2=base64": operators' keys trusted to sign grants. */
-export function trustedGrantKeys(env: Record<string, string | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const pair of (env.LIVING_BRIDGE_GRANT_KEYS ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
-    const i = pair.indexOf('=');
-    if (i > 0) out[pair.slice(0, i)] = pair.slice(i + 1);
-  }
-  return out;
 }
 
 interface StepContext {
@@ -211,6 +201,8 @@ async function runStep(step: Decision['action'], s: StepContext): Promise<StepRe
       if (!declared) {
         return { action: step, ok: false, changes: [], notes: [], error: `no source is declared for ${name} (in .github/autonomy.yml or .github/environment.json)` };
       }
+      const refused = declared.source.source === 'from_env' ? ctx.fromEnvRefusal(declared.source.env) : null;
+      if (refused) return { action: step, ok: false, changes: [], notes: [], error: refused };
       return executeCreateSecret(ctx.github, {
         repo,
         scope: declared.scope,
@@ -243,6 +235,7 @@ async function runStep(step: Decision['action'], s: StepContext): Promise<StepRe
         template: declared.template,
         variables,
         baseBranch: await ctx.github.getDefaultBranch(repo),
+        ...(declared.schema ? { schema: declared.schema } : {}),
       });
     }
     case 'RERUN': {
@@ -273,6 +266,7 @@ function escalationInstruction(incident: Incident, s: StepContext): string {
         const declared = secretSourceFor(name, s.environment, s.config, s.envFile);
         if (!declared) return missingSourceMessage(name);
         if (declared.source.source === 'external') return `${name} is declared \`source: external\`: Living Bridge never writes it. Set ${name} by hand and re-run the workflow.`;
+        if (declared.source.source === 'from_env' && s.ctx.fromEnvRefusal(declared.source.env)) return `${name} is declared \`from_env: ${declared.source.env}\`, which the operator has not allowed: ${s.ctx.fromEnvRefusal(declared.source.env)}. Or set ${name} by hand, then re-run the workflow.`;
         if (declared.source.source === 'from_env') return `${name} is declared \`from_env: ${declared.source.env}\`: set ${declared.source.env} in the Living Bridge environment (App host or Action step), or set ${name} by hand, then re-run the workflow.`;
         return `Set ${name} and re-run the workflow.`;
       }
@@ -637,7 +631,7 @@ async function configInvalid(ctx: PipelineContext, job: HealJob, repo: RepoRef, 
   const repository = request.repository;
   const summary = `cannot heal: ${err.source} is invalid (${err.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}) — fix the file on the default branch`;
   const result: HealResult = { status: 'failed', repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary };
-  ctx.log.warn({ repository, file: err.source, issues: err.issues }, 'repository config is invalid; nothing is done');
+  ctx.log.warn({ ...repositoryField(ctx, repository), file: err.source, issues: err.issues }, 'repository config is invalid; nothing is done');
   if (request.dry_run) return finish(ctx, result);
   let run: WorkflowRun | null = null;
   if (request.run_id !== undefined) run = await ctx.github.getRun(repo, request.run_id).catch(() => null);
@@ -673,7 +667,11 @@ export function safeMessage(err: unknown): string {
   return e.status ? `${msg} (HTTP ${e.status})` : msg;
 }
 
+/** `repository` for a log line, unless the logger already binds it (a key twice makes JSON ambiguous). */
+const repositoryField = (ctx: PipelineContext, repository: string): { repository?: string } =>
+  typeof ctx.log.bindings === 'function' && 'repository' in ctx.log.bindings() ? {} : { repository };
+
 function finish(ctx: PipelineContext, result: HealResult): HealResult {
-  ctx.log.info({ repository: result.repository, status: result.status, action: result.decision?.action, certificate: result.certificate?.certificate_hash }, result.summary);
+  ctx.log.info({ ...repositoryField(ctx, result.repository), status: result.status, action: result.decision?.action, certificate: result.certificate?.certificate_hash }, result.summary);
   return result;
 }

@@ -286,7 +286,7 @@ export async function sync(ctx: PipelineContext, opts: SyncOptions): Promise<Syn
     actual: audit.actual,
     sync: syncState,
     fingerprintOf,
-    resolveVariable: resolveFromEnv(ctx.env),
+    resolveVariable: resolveFromEnv(ctx.env, ctx.fromEnvRefusal),
     ...(scopeFilter ? { scopeFilter } : {}),
     ...(opts.names ? { names: opts.names } : {}),
   });
@@ -307,7 +307,7 @@ export async function sync(ctx: PipelineContext, opts: SyncOptions): Promise<Syn
     pace: opts.pace ?? DEFAULT_PACE,
     sleep: opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms))),
     now: () => ctx.now().getTime(),
-    values: syncValueResolver(ctx.env, ctx.randomBytes),
+    values: syncValueResolver(ctx.env, ctx.randomBytes, ctx.fromEnvRefusal),
     fingerprintOf,
   });
   requests.writes = report.writeAttempts;

@@ -148,6 +148,13 @@ async function readBranch(ledger: Ledger): Promise<Omit<LedgerEvidence, 'reposit
  */
 export async function verifyLedger(ctx: VerifyContext, repository: string, trust: PinnedKeys, opts: OnlineVerifyOptions = {}): Promise<VerifyReport> {
   const repo = parseRepoFullName(repository);
+  try {
+    await ctx.github.getDefaultBranch(repo);
+  } catch (err) {
+    // GitHub answers 404 for a repository that does not exist and for one the token cannot see.
+    if ((err as { status?: unknown }).status !== 404) throw err;
+    return noLedgerReport(repository, repository, null, trust.sources, `repository ${repository} not found, or the token cannot see it`);
+  }
   const config = await loadRepoConfig(ctx.github, repo);
   const branch = config.ledger.branch;
   const source = `branch ${branch} of ${repository}`;

@@ -41,6 +41,8 @@ export interface WorkflowRequirements {
   credentialCheck?: { secret: string; expected: string };
   flaky?: { failAttempts: number; error?: 'ECONNRESET' | 'ETIMEDOUT' | '502' };
   brokenCode?: boolean;
+  /** The deploy job reads this config file at the run's commit and fails when it does not parse. */
+  config?: { path: string };
 }
 
 export interface WorkflowModel {
@@ -134,6 +136,9 @@ export interface PullModel {
   fromFork: boolean;
   merged: boolean;
   draft: boolean;
+  merged_at?: string | null;
+  merge_commit_sha?: string | null;
+  merged_by?: string | null;
 }
 
 export interface CheckRunModel {
@@ -147,6 +152,41 @@ export interface CheckRunModel {
   details_url: string | null;
   external_id: string | null;
   output: { title: string | null; summary: string | null; text: string | null; annotations_count: number };
+  /** The app that created it (GitHub Actions for job check runs); the installation's app when absent. */
+  app?: { id: number; slug: string; name: string };
+}
+
+/** A commit status (`POST /repos/{owner}/{repo}/statuses/{sha}`), as external CI services post them. */
+export interface StatusModel {
+  id: number;
+  sha: string;
+  context: string;
+  state: 'error' | 'failure' | 'pending' | 'success';
+  description: string | null;
+  target_url: string | null;
+  creator: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Classic branch protection, the parts the merge button checks. */
+export interface ProtectionModel {
+  required_status_checks: { strict: boolean; contexts: string[] } | null;
+  enforce_admins: boolean;
+  required_approving_review_count: number | null;
+  required_linear_history: boolean;
+}
+
+/**
+ * The repository's CI as the sandbox simulates it: when a pull request is opened or its head moves,
+ * the deploy workflow runs on it (one check run per job, as GitHub Actions creates them) and each
+ * external context posts its status.
+ */
+export interface CiModel {
+  workflowOnPullRequests: boolean;
+  statuses: Record<string, 'success' | 'failure' | 'pending' | 'error'>;
+  /** The next N deploy jobs on the default branch fail their post-deploy health check. */
+  failNextDeploys: number;
 }
 
 export interface DeploymentModel {
@@ -187,8 +227,12 @@ export interface RepoModel {
   /** login -> role (admin, maintain, write, triage, read). */
   collaborators: Map<string, CollaboratorRole>;
   nextNumber: number;
-  /** Branches with protection rules (PUT /repos/{o}/{r}/branches/{b}/protection). */
-  protectedBranches: Set<string>;
+  /** Which merge methods the repository allows (Settings → General → Pull Requests). */
+  mergeMethods: { merge: boolean; squash: boolean; rebase: boolean };
+  statuses: StatusModel[];
+  /** Protected branches: name -> rules (PUT /repos/{o}/{r}/branches/{b}/protection). */
+  protection: Map<string, ProtectionModel>;
+  ci: CiModel;
   /** Deployments GitHub creates when a job with `environment:` runs. */
   deployments: DeploymentModel[];
 }

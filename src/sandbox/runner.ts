@@ -3,6 +3,8 @@
  * npm ci, npm test) and `deploy` (needs build; reads secrets and variables), each with steps and a log
  * that looks like the one a real runner would produce for the same failure.
  */
+import { parse as parseToml } from 'smol-toml';
+import { parseAllDocuments } from 'yaml';
 import { BROKEN_TEST_LINES, LogWriter, networkErrorLines } from './logs.js';
 import type { Conclusion, JobModel, StepModel, WorkflowRequirements } from './model.js';
 import { isoSeconds } from './util.js';
@@ -27,6 +29,25 @@ export interface ExecInput {
   toRun: Set<JobName>;
   carried: Map<JobName, JobModel>;
   nextJobId: () => number;
+  /** `requirements.config`'s file at the run's commit (null: absent); undefined when none is required. */
+  configText?: string | null;
+  /** Asked once a deploy went out: false makes its health check fail. */
+  healthCheck?: () => boolean;
+}
+
+/** Why a config file does not parse (as the deploy tool would report it), or null. */
+function configError(path: string, text: string): string | null {
+  try {
+    if (/\.json$/i.test(path)) JSON.parse(text);
+    else if (/\.ya?ml$/i.test(path)) {
+      const docs = parseAllDocuments(text);
+      const err = 'empty' in docs ? docs.errors[0] : docs.flatMap((d) => d.errors)[0];
+      if (err) return err.message.split('\n')[0] ?? err.message;
+    } else if (/\.toml$/i.test(path)) parseToml(text);
+    return null;
+  } catch (err) {
+    return (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? 'parse error';
+  }
 }
 
 interface StepPlan { name: string; run: (log: LogWriter) => boolean /* ok? */ }
@@ -123,6 +144,15 @@ function deploySteps(input: ExecInput): StepPlan[] {
             return false;
           }
         }
+        if (req.config) {
+          const problem = input.configText === null || input.configText === undefined ? 'ENOENT: no such file or directory' : configError(req.config.path, input.configText);
+          if (problem) {
+            log.error(`Failed to parse ${req.config.path}: ${problem}`);
+            log.error('Process completed with exit code 1.');
+            return false;
+          }
+          log.line(`Loaded ${req.config.path}`);
+        }
         const target = req.environment ?? 'production';
         log.line(`Deploying ${input.headSha.slice(0, 7)} to ${target}${varNames[0] ? ` (${varNames[0]}=${input.variables[varNames[0]]})` : ''}`);
         if (req.credentialCheck) {
@@ -141,6 +171,12 @@ function deploySteps(input: ExecInput): StepPlan[] {
           log.line('HTTP 201 Created');
         }
         log.wait(2_000).line(`Deployed ${input.headSha.slice(0, 7)} to ${target}.`);
+        if (input.healthCheck && !input.healthCheck()) {
+          log.line(`GET https://deploy.example.com/healthz -> HTTP 503 Service Unavailable`);
+          log.error(`Health check failed after deploying ${input.headSha.slice(0, 7)} to ${target}: the release is unhealthy`);
+          log.error('Process completed with exit code 1.');
+          return false;
+        }
         return true;
       },
     },

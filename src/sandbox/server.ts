@@ -12,6 +12,7 @@ import { controlRoutes } from './routes/control.js';
 import { environmentRoutes } from './routes/environments.js';
 import { gitRoutes } from './routes/git.js';
 import { checkRoutes, issueRoutes, pullRoutes } from './routes/issues.js';
+import { ciControlRoute, promotionRoutes } from './routes/promotion.js';
 import { repoRoutes } from './routes/repos.js';
 import { secretRoutes, variableRoutes } from './routes/secrets.js';
 import { SANDBOX_ADMIN_TOKEN, createSandboxState, type SandboxState } from './state.js';
@@ -48,7 +49,7 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** The full route table, in match order (specific templates before general ones). */
 export function apiRoutes(): RouteDef[] {
-  return [...appRoutes, ...secretRoutes, ...variableRoutes, ...environmentRoutes, ...actionsRoutes, ...gitRoutes, ...issueRoutes, ...pullRoutes, ...checkRoutes, ...repoRoutes];
+  return [...appRoutes, ...secretRoutes, ...variableRoutes, ...environmentRoutes, ...actionsRoutes, ...gitRoutes, ...issueRoutes, ...pullRoutes, ...checkRoutes, ...promotionRoutes, ...repoRoutes];
 }
 
 const isJwt = (t: string): boolean => /^[\w-]+\.[\w-]+\.[\w-]*$/.test(t) && t.startsWith('eyJ');
@@ -92,6 +93,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     rateLimitRoute,
     ...apiRoutes(),
     ...controlRoutes({ counts: () => ({ ...counts }), reset: () => { counts = {}; } }),
+    ciControlRoute,
   ]);
 
   const pending = new Set<Promise<unknown>>();
@@ -154,7 +156,25 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       }
       const fault = state.chaos.take(key);
       if (fault) throw new SandboxHttpError(fault.status, fault.message, {}, fault.headers);
+      const roll = root ? null : state.chaos.roll(method, key);
+      if (roll?.kind === 'fail') throw new SandboxHttpError(roll.status, roll.message, {}, roll.headers);
+      if (roll?.kind === 'latency') await new Promise((r) => setTimeout(r, roll.ms));
+      if (roll?.kind === 'drop') {
+        // The connection dies before any answer: the client cannot know whether anything happened.
+        req.socket.destroy();
+        bump('chaos dropped');
+        return;
+      }
+      if (roll?.kind === 'cas-race' && params.owner && params.repo && params.ref) {
+        // Another writer moves the branch first (same tree, new commit): this update is no longer a fast forward.
+        const branch = params.ref.replace(/^(refs\/)?heads\//, '');
+        state.commitFiles(params.owner, params.repo, branch, {}, 'sandbox chaos: a concurrent writer moved this branch');
+      }
       reply = await route.handler(ctx);
+      if (roll?.kind === 'write-then-5xx' && reply.status < 400) {
+        // The write took effect; only its answer is lost.
+        throw new SandboxHttpError(502, 'Bad Gateway');
+      }
     } catch (err) {
       if (err instanceof SandboxHttpError) {
         reply = { status: err.status, body: { message: err.message, ...err.extra, documentation_url: DOCS, status: String(err.status) }, headers: err.headers };

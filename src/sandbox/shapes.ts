@@ -1,6 +1,7 @@
 /** GitHub REST JSON shapes of the sandbox's models (field names as in GitHub's REST reference). */
 import type { CommitObject } from './git.js';
 import type { AttemptModel, CheckRunModel, CommentModel, EnvironmentModel, IssueModel, JobModel, PullModel, RepoModel, RunModel, WorkflowModel } from './model.js';
+import { pullMergeable } from './promotion.js';
 import type { SandboxState } from './state.js';
 
 const nodeId = (kind: string, id: number | string): string => Buffer.from(`${kind}:${id}`).toString('base64').replace(/=+$/, '');
@@ -22,6 +23,7 @@ export function repoShape(state: SandboxState, r: RepoModel): Record<string, unk
     clone_url: `${state.url}/${r.fullName}.git`, default_branch: r.defaultBranch, visibility: r.private ? 'private' : 'public',
     created_at: r.created_at, updated_at: r.pushed_at, pushed_at: r.pushed_at, archived: false, disabled: false,
     permissions: { admin: true, maintain: true, push: true, triage: true, pull: true },
+    allow_merge_commit: r.mergeMethods.merge, allow_squash_merge: r.mergeMethods.squash, allow_rebase_merge: r.mergeMethods.rebase,
   };
 }
 
@@ -135,7 +137,10 @@ export function pullShape(state: SandboxState, r: RepoModel, p: PullModel): Reco
     id: p.id, node_id: nodeId('PullRequest', p.id), number: p.number, url: `${state.apiUrl}/repos/${r.fullName}/pulls/${p.number}`,
     html_url: `${state.url}/${r.fullName}/pull/${p.number}`, issue_url: `${state.apiUrl}/repos/${r.fullName}/issues/${p.number}`,
     state: i.state, title: i.title, body: i.body, user: user(state, i.user), draft: p.draft, merged: p.merged, locked: false,
-    created_at: i.created_at, updated_at: i.updated_at, closed_at: i.closed_at, merged_at: null, labels: issueShape(state, r, i).labels,
+    created_at: i.created_at, updated_at: i.updated_at, closed_at: i.closed_at, merged_at: p.merged_at ?? null, labels: issueShape(state, r, i).labels,
+    merge_commit_sha: p.merge_commit_sha ?? null, merged_by: p.merged_by ? user(state, p.merged_by) : null,
+    // GitHub computes mergeability in the background (null until known); the sandbox knows at once.
+    mergeable: i.state === 'open' ? pullMergeable(r, p) : null, mergeable_state: i.state === 'open' ? (pullMergeable(r, p) ? 'clean' : 'dirty') : 'unknown',
     head: { label: `${headOwner}:${p.headRef}`, ref: p.headRef, sha: p.headSha, user: user(state, headOwner), repo: headRepo },
     base: { label: `${r.owner}:${p.baseRef}`, ref: p.baseRef, sha: r.refs.get(`refs/heads/${p.baseRef}`) ?? null, user: user(state, r.owner), repo: repoShape(state, r) },
     author_association: 'OWNER',
@@ -146,7 +151,7 @@ export function checkRunShape(state: SandboxState, r: RepoModel, c: CheckRunMode
   return {
     id: c.id, node_id: nodeId('CheckRun', c.id), name: c.name, head_sha: c.head_sha, external_id: c.external_id, status: c.status, conclusion: c.conclusion,
     started_at: c.started_at, completed_at: c.completed_at, details_url: c.details_url, url: `${state.apiUrl}/repos/${r.fullName}/check-runs/${c.id}`,
-    html_url: `${state.url}/${r.fullName}/runs/${c.id}`, output: c.output, app: { id: state.installation.appId, slug: state.installation.appSlug, name: 'Living Bridge (sandbox)' },
+    html_url: `${state.url}/${r.fullName}/runs/${c.id}`, output: c.output, app: c.app ?? { id: state.installation.appId, slug: state.installation.appSlug, name: 'Living Bridge (sandbox)' },
     check_suite: { id: c.id + 1 }, pull_requests: [],
   };
 }

@@ -12,6 +12,7 @@ import type {
 } from './model.js';
 import { ALL_PERMISSIONS } from './model.js';
 import { JOB_NAMES, executeAttempt, workflowYaml, type JobName } from './runner.js';
+import { deployHealthCheck, jobCheckRuns, runCiOnPull } from './promotion.js';
 import { workflowRunPayload } from './shapes.js';
 import { SandboxHttpError, isoSeconds, notFound, randomHex, sha256Hex } from './util.js';
 
@@ -137,7 +138,9 @@ export class SandboxState {
       defaultBranch: input.defaultBranch ?? 'main', private: input.private ?? false, fork: input.fork ?? false,
       created_at: now, pushed_at: now, git: new GitStore(), refs: new Map(), keys: this.keyPair(), secrets: new Map(),
       variables: new Map(), environments: new Map(), workflows: [], runs: [], issues: new Map(), comments: new Map(),
-      pulls: new Map(), checkRuns: new Map(), nextNumber: 1, protectedBranches: new Set(), deployments: [],
+      pulls: new Map(), checkRuns: new Map(), nextNumber: 1, deployments: [],
+      mergeMethods: { merge: true, squash: true, rebase: true }, statuses: [], protection: new Map(),
+      ci: { workflowOnPullRequests: false, statuses: {}, failNextDeploys: 0 },
       collaborators: new Map([[input.owner.toLowerCase(), 'admin'], ['octocat', 'admin'], ['sandbox-admin', 'admin']]),
     };
     this.repos.set(this.key(input.owner, input.repo), r);
@@ -411,13 +414,17 @@ export class SandboxState {
       if (!noSecrets) for (const s of env.secrets.keys()) secrets[s] = this.secretValue(r.owner, r.name, s, env.name)!;
     }
     const startMs = this.now();
-    const { jobs } = executeAttempt({
+    const configFile = req.config ? r.git.fileAt(run.headSha, req.config.path) : undefined;
+    const { jobs, executed } = executeAttempt({
       runId: run.id, attempt, repoFullName: r.fullName, workflowName: wf.name, requirements: req, headSha: run.headSha,
       headBranch: run.headBranch, startMs, secrets, variables,
       secretSource: noSecrets ? (run.actor === 'dependabot[bot]' ? 'Dependabot' : 'None') : 'Actions',
       toRun, carried, nextJobId: () => this.nextId() + 30_000_000_000,
+      ...(req.config ? { configText: configFile ? configFile.content.toString('utf8') : null } : {}),
+      healthCheck: deployHealthCheck(r, run),
     });
     for (const j of jobs) this.jobs.set(j.id, j);
+    jobCheckRuns(this, r, executed);
     // Like GitHub: a job that targets an environment creates a deployment for the run's commit when it runs.
     const deployJob = jobs.find((j) => j.name === 'deploy' && j.runAttempt === attempt && j.conclusion !== 'skipped');
     if (req.environment && deployJob) {
@@ -506,15 +513,17 @@ export class SandboxState {
     issue.isPull = true;
     const pull: PullModel = {
       number: issue.number, id: this.nextId(), headRef: input.headBranch, headSha, headRepoFullName: fromFork ? `${issue.user}/${r.name}` : r.fullName,
-      baseRef: input.baseBranch ?? r.defaultBranch, fromFork, merged: false, draft: false,
+      baseRef: input.baseBranch ?? r.defaultBranch, fromFork, merged: false, draft: false, merged_at: null, merge_commit_sha: null, merged_by: null,
     };
     r.pulls.set(pull.number, pull);
+    runCiOnPull(this, r, pull);
     return pull;
   }
 
   createCheckRun(owner: string, repo: string, input: Partial<CheckRunModel> & { name: string; head_sha: string }): CheckRunModel {
     const r = this.repo(owner, repo);
     const c: CheckRunModel = {
+      ...(input.app ? { app: input.app } : {}),
       id: this.nextId() + 2_000_000_000, name: input.name, head_sha: input.head_sha, status: input.status ?? (input.conclusion ? 'completed' : 'queued'),
       conclusion: input.conclusion ?? null, started_at: input.started_at ?? this.timestamp(), completed_at: input.completed_at ?? (input.conclusion ? this.timestamp() : null),
       details_url: input.details_url ?? null, external_id: input.external_id ?? null,

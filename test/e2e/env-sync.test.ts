@@ -35,6 +35,8 @@ beforeAll(async () => {
     log: pino({ level: 'silent' }),
     door: 'cli',
     autonomyEnabled: true,
+    fromEnvRefusal: () => null,
+    grantKeys: {},
   };
 });
 afterAll(async () => {

@@ -42,7 +42,7 @@ async function ledgerTexts(fullName: string): Promise<string[]> {
 
 beforeAll(async () => {
   sandbox = await startSandboxProcess();
-  app = await startAppProcess(sandbox.url, { DEPLOY_TOKEN: SCENARIO_VALUES.DEPLOY_TOKEN, LOG_LEVEL: 'debug' });
+  app = await startAppProcess(sandbox.url, { DEPLOY_TOKEN: SCENARIO_VALUES.DEPLOY_TOKEN, LIVING_BRIDGE_FROM_ENV_ALLOW: 'DEPLOY_TOKEN', LOG_LEVEL: 'debug' });
   await sandboxControl(sandbox.url, 'POST', '/_sandbox/webhook', { url: `${app.url}/api/github/webhooks`, secret: app.webhookSecret, auto: true });
 });
 

@@ -14,6 +14,10 @@ jest.setTimeout(120_000);
 let sandbox: ManagedProcess;
 let app: AppProcess;
 let haltedApp: AppProcess;
+/** No LIVING_BRIDGE_FROM_ENV_ALLOW, but the host has DEPLOY_TOKEN and Probot's OAuth secret. */
+let noAllowApp: AppProcess;
+/** An allowlist whose pattern would cover GITHUB_CLIENT_SECRET, and one scoped to another owner. */
+let wideAllowApp: AppProcess;
 
 const jobOf = (a: AppProcess, jobId: string) =>
   eventually(async () => {
@@ -26,11 +30,17 @@ beforeAll(async () => {
   sandbox = await startSandboxProcess();
   app = await startAppProcess(sandbox.url, { DEPLOY_TOKEN: 'sandbox-deploy-token', LIVING_BRIDGE_FROM_ENV_ALLOW: 'DEPLOY_TOKEN' });
   haltedApp = await startAppProcess(sandbox.url, { DEPLOY_TOKEN: 'sandbox-deploy-token', LIVING_BRIDGE_FROM_ENV_ALLOW: 'DEPLOY_TOKEN', AUTONOMY_ENABLED: 'off' });
+  noAllowApp = await startAppProcess(sandbox.url, { DEPLOY_TOKEN: 'sandbox-deploy-token', GITHUB_CLIENT_SECRET: OAUTH_SECRET });
+  wideAllowApp = await startAppProcess(sandbox.url, { DEPLOY_TOKEN: 'sandbox-deploy-token', GITHUB_CLIENT_SECRET: OAUTH_SECRET, LIVING_BRIDGE_FROM_ENV_ALLOW: 'GITHUB_*,someone-else:DEPLOY_TOKEN' });
 });
+
+const OAUTH_SECRET = 'probot-oauth-client-secret-0123456789';
 
 afterAll(async () => {
   await app?.stop();
   await haltedApp?.stop();
+  await noAllowApp?.stop();
+  await wideAllowApp?.stop();
   await sandbox?.stop();
 });
 
@@ -119,5 +129,48 @@ describe('item 5: ledger.branch', () => {
     expect(done.result?.status).toBe('failed');
     expect(done.result?.summary).toContain('is not a valid branch name');
     expect(Object.keys(after.refs).filter((r) => r !== 'refs/heads/main' && !r.startsWith('refs/heads/feature') && !r.startsWith('refs/pull'))).toEqual([]);
+  });
+});
+
+describe('item 4: from_env reads only what the operator allowlisted', () => {
+  async function issueBodies(fullName: string): Promise<string[]> {
+    const res = await fetch(`${sandbox.url}/api/v3/repos/${fullName}/issues?state=all`, { headers: { authorization: `token ${SANDBOX_ADMIN_TOKEN}` } });
+    return ((await res.json()) as { body: string | null; pull_request?: unknown }[]).filter((i) => !i.pull_request).map((i) => i.body ?? '');
+  }
+
+  async function healOn(a: AppProcess, name: string, env: string) {
+    const repo = await seedDemoRepo(sandbox.url, 'missing-secret', { repo: name, autonomyYml: DEMO_AUTONOMY_YML.replace('env: DEPLOY_TOKEN', `env: ${env}`) });
+    const run = await failingRun(sandbox.url, repo.fullName, repo);
+    const sent = await sendWebhook(a.url, a.webhookSecret, 'workflow_run', run.payload);
+    const done = await jobOf(a, `wh-${sent.deliveryId}`);
+    return { done, repo, state: await repoState(sandbox.url, repo.fullName), issues: await issueBodies(repo.fullName) };
+  }
+
+  test('without an allowlist from_env is refused, the escalation says how to allow it, no secret is written', async () => {
+    const { done, state, issues } = await healOn(noAllowApp, 'e2e-from-env-no-allow', 'DEPLOY_TOKEN');
+    expect(done.result?.status).toBe('escalated');
+    expect(state.secrets.find((s) => s.name === 'DEPLOY_TOKEN')).toBeUndefined();
+    expect(issues.join('\n')).toContain('LIVING_BRIDGE_FROM_ENV_ALLOW=DEPLOY_TOKEN');
+  });
+
+  test("Probot's GITHUB_CLIENT_SECRET is never copied into a repository, even when a pattern covers it", async () => {
+    for (const [i, a] of [noAllowApp, wideAllowApp].entries()) {
+      const { state } = await healOn(a, `e2e-from-env-oauth-${i}`, 'GITHUB_CLIENT_SECRET');
+      expect(state.secrets.find((s) => s.name === 'DEPLOY_TOKEN')).toBeUndefined();
+    }
+    expect(noAllowApp.output() + wideAllowApp.output()).not.toContain(OAUTH_SECRET);
+  });
+
+  test('an entry scoped to another owner does not apply', async () => {
+    const { done, state, issues } = await healOn(wideAllowApp, 'e2e-from-env-other-owner', 'DEPLOY_TOKEN');
+    expect(done.result?.status).toBe('escalated');
+    expect(state.secrets.find((s) => s.name === 'DEPLOY_TOKEN')).toBeUndefined();
+    expect(issues.join('\n')).toContain('does not allow it for acme/e2e-from-env-other-owner');
+  });
+
+  test('an allowlisted name is read', async () => {
+    const { done, state } = await healOn(app, 'e2e-from-env-allowed', 'DEPLOY_TOKEN');
+    expect(done.result?.status).toBe('healed');
+    expect(state.secrets.find((s) => s.name === 'DEPLOY_TOKEN')).toBeDefined();
   });
 });

@@ -76,6 +76,8 @@ async function runAction(inputs: Record<string, string>, opts: { event?: Record<
     GITHUB_WORKSPACE: dir,
     GITHUB_RUN_ID: String(1000 + seq),
     GITHUB_RUN_ATTEMPT: '1',
+    // The operator's allowlist for from_env sources (the workflow step's env in real use).
+    LIVING_BRIDGE_FROM_ENV_ALLOW: 'DEPLOY_TOKEN_SOURCE,NPM_TOKEN_SOURCE',
     ...opts.env,
   };
   // @actions/core reads INPUT_<name upper-cased, spaces to _>; dashes stay dashes (INPUT_RUN-ID).

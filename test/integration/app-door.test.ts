@@ -12,7 +12,8 @@ import { ConfigurationError } from '../../src/pipeline/build-context.js';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { createHmac, randomBytes } from 'node:crypto';
 
-const GOOD = { WEBHOOK_SECRET: 'whsec-0123456789abcdef', APP_ID: '1', PRIVATE_KEY: 'pem', AUTONOMY_API_TOKEN: 'lb-api-0123456789abcdef' };
+const PEM = appPrivateKey();
+const GOOD = { WEBHOOK_SECRET: 'whsec-0123456789abcdef', APP_ID: '1', PRIVATE_KEY: PEM, AUTONOMY_API_TOKEN: 'lb-api-0123456789abcdef', TRUTH_SIGNING_KEY: Buffer.alloc(32, 7).toString('base64') };
 
 describe('readAppSettings', () => {
   test('accepts a complete environment with defaults filled in', () => {
@@ -25,8 +26,15 @@ describe('readAppSettings', () => {
     ['an empty WEBHOOK_SECRET', { WEBHOOK_SECRET: '' }, 'WEBHOOK_SECRET is not set'],
     ['Probot\'s "development" secret', { WEBHOOK_SECRET: 'development' }, 'WEBHOOK_SECRET must not be "development"'],
     ['no APP_ID', { APP_ID: undefined }, 'APP_ID is not set'],
-    ['a non-numeric APP_ID', { APP_ID: 'my-app' }, 'APP_ID is not set'],
+    ['a non-numeric APP_ID', { APP_ID: 'abc' }, 'APP_ID="abc" is not a number'],
     ['no private key', { PRIVATE_KEY: undefined }, 'PRIVATE_KEY (or PRIVATE_KEY_PATH) is not set'],
+    ['a private key that is not PEM', { PRIVATE_KEY: 'pem' }, 'PRIVATE_KEY is not a PEM private key'],
+    ['a truncated private key', { PRIVATE_KEY: PEM.slice(0, 200) }, 'PRIVATE_KEY is not a PEM private key'],
+    ['an unreadable PRIVATE_KEY_PATH', { PRIVATE_KEY: undefined, PRIVATE_KEY_PATH: '/nonexistent/app.pem' }, 'PRIVATE_KEY_PATH /nonexistent/app.pem cannot be read'],
+    ['no signing key', { TRUTH_SIGNING_KEY: undefined }, 'TRUTH_SIGNING_KEY (or TRUTH_SIGNING_KEY_FILE) is not set'],
+    ['a signing key of the wrong length', { TRUTH_SIGNING_KEY: Buffer.alloc(16).toString('base64') }, 'TRUTH_SIGNING_KEY is not a base64 Ed25519 seed'],
+    ['a GHE_HOST with a scheme', { GHE_HOST: 'https://github.example.com' }, 'GHE_HOST=(value not shown) must be a host name'],
+    ['a bad LOG_LEVEL', { LOG_LEVEL: 'verbose' }, 'LOG_LEVEL="verbose" is not one of'],
     ['a short API token', { AUTONOMY_API_TOKEN: 'short' }, 'AUTONOMY_API_TOKEN must be at least 16 characters'],
     ['a bad port', { PORT: 'eighty' }, 'PORT eighty is not a port number'],
     ['a zero concurrency', { LIVING_BRIDGE_CONCURRENCY: '0' }, 'LIVING_BRIDGE_CONCURRENCY must be a positive integer'],
@@ -35,15 +43,25 @@ describe('readAppSettings', () => {
     expect(() => readAppSettings({ ...GOOD, ...patch })).toThrow(message);
   });
 
-  test('lists every problem at once, without echoing the values', () => {
+  test('lists every problem at once, naming each variable, without echoing the values', () => {
     let message = '';
+    const badKey = `${PEM.slice(0, 120)}garbage`;
     try {
-      readAppSettings({ WEBHOOK_SECRET: 'development', AUTONOMY_API_TOKEN: 'tiny-secret' });
+      readAppSettings({ WEBHOOK_SECRET: 'development', AUTONOMY_API_TOKEN: 'tiny-secret', APP_ID: 'abc', PRIVATE_KEY: badKey, TRUTH_SIGNING_KEY: 'short-secret-material' });
     } catch (err) {
       message = (err as Error).message;
     }
-    expect(message.split('\n').filter((l) => l.startsWith('- '))).toHaveLength(4);
+    const lines = message.split('\n').filter((l) => l.startsWith('- '));
+    expect(lines).toHaveLength(5);
+    for (const name of ['WEBHOOK_SECRET', 'APP_ID', 'PRIVATE_KEY', 'TRUTH_SIGNING_KEY', 'AUTONOMY_API_TOKEN']) expect(message).toContain(name);
     expect(message).not.toContain('tiny-secret');
+    expect(message).not.toContain('short-secret-material');
+    expect(message).not.toContain(PEM.slice(40, 100));
+  });
+
+  test('accepts the private key in the forms Probot accepts: literal \\n and base64', () => {
+    expect(readAppSettings({ ...GOOD, PRIVATE_KEY: PEM.replace(/\n/g, '\\n') }).appId).toBe('1');
+    expect(readAppSettings({ ...GOOD, PRIVATE_KEY: Buffer.from(PEM).toString('base64') }).appId).toBe('1');
   });
 });
 

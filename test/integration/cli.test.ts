@@ -31,6 +31,7 @@ async function cli(argv: string[], env: Record<string, string | undefined> = {})
       LIVING_BRIDGE_TOKEN: SANDBOX_ADMIN_TOKEN,
       TRUTH_SIGNING_KEY: signingKey,
       DEPLOY_TOKEN_SOURCE: SCENARIO_VALUES.DEPLOY_TOKEN,
+      LIVING_BRIDGE_FROM_ENV_ALLOW: 'DEPLOY_TOKEN_SOURCE',
       LIVING_BRIDGE_CLIENT_PACING: 'off',
       LOG_LEVEL: 'silent',
       USER: 'tester',
@@ -272,12 +273,29 @@ describe('errors: exit 2, one line, no stack', () => {
     oneLine(r);
   });
 
-  test('a run that does not exist: exit 1 with the API error on one line', async () => {
+  test('a run that does not exist: exit 1, naming the run and the repository', async () => {
     seedScenario(sandbox.state, 'flaky-network', 'acme', { repo: 'cli-404', trigger: false });
     const r = await cli(withApi('heal', '--repo', 'acme/cli-404', '--run-id', '999999'));
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/^living-bridge: /);
+    expect(r.err).toMatch(/^living-bridge: workflow run 999999 not found in acme\/cli-404/);
     oneLine(r);
+  });
+
+  test('a repository that does not exist is named, not verified as an empty chain', async () => {
+    const r = await cli(withApi('verify', '--repo', 'acme/no-such-repo'));
+    // "No ledger" has its own exit code (3): never 0, and not "broken" either.
+    expect(r.code).toBe(3);
+    expect(r.out).toBe('no ledger for acme/no-such-repo (repository acme/no-such-repo not found, or the token cannot see it)\n');
+  });
+
+  test('GitHub unreachable: says so within seconds, not "HTTP 500"', async () => {
+    const { freePort } = await import('../../src/demo/processes.js');
+    const api = `http://127.0.0.1:${await freePort()}/api/v3`;
+    const started = Date.now();
+    const r = await cli(['--api-url', api, 'heal', '--repo', 'acme/x', '--run-id', '1', '--dry-run']);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(r.code).toBe(1);
+    expect(r.err).toBe(`living-bridge: cannot reach GitHub at ${api}: the connection was refused (ECONNREFUSED)\n`);
   });
 });
 

@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } fr
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { HealJob } from '../../src/core/schemas/index.js';
-import { IntakeUnavailableError, RedisIntake, type RedisIntakeOptions } from '../../src/intake/index.js';
+import { IntakeUnavailableError, RedisIntake, type RedisIntakeOptions } from '../../src/intake/redis.js';
 import { sendWebhook, startAppProcess, startSandboxProcess, type ManagedProcess } from '../../src/demo/processes.js';
 import { healJob, overlapping, sleep, type Interval } from '../support/heal-jobs.js';
 
@@ -141,6 +141,37 @@ describeRedis('RedisIntake against a real Redis', () => {
     expect(await a.queueCounts()).toMatchObject({ failed: 1, completed: 0, waiting: 0, delayed: 0, active: 0 });
   });
 
+  test('a job that failed every try is a dead letter: listed, announced once, replayable with fresh tries', async () => {
+    const a = replica(q, { attempts: 2 });
+    const dead: string[] = [];
+    let fail = true;
+    const runs: string[] = [];
+    a.start(async (j) => { runs.push(j.id); if (fail) throw new Error('GitHub answered 502'); }, { onDead: (d) => { dead.push(d.id); } });
+    const job = healJob({ repo: 'acme/dead' });
+    await a.submit(job);
+    await a.drain();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(dead).toEqual([job.id]);
+    expect((await a.deadLetters()).map((d) => ({ id: d.id, attempts: d.attempts, error: d.error }))).toEqual([{ id: job.id, attempts: 2, error: 'GitHub answered 502' }]);
+    expect(await a.hasDelivery(job.delivery_id)).toBe(true);
+    expect(await a.hasDelivery('never-seen')).toBe(false);
+    fail = false;
+    expect(await a.replayDead('no-such-job')).toBe(false);
+    expect(await a.replayDead(job.id)).toBe(true);
+    await new Promise((r) => setTimeout(r, 50));
+    await a.drain();
+    expect(runs).toEqual([job.id, job.id, job.id]);
+    expect(await a.deadLetters()).toEqual([]);
+  });
+
+  test('intent records are kept in Redis under the run attempt, shared by replicas', async () => {
+    const [a, b] = [replica(q), replica(q)];
+    await a.intents.record('acme/web#5@1', { step: 'RERUN', phase: 'begin', at: '2026-12-01T00:00:00Z' });
+    await a.intents.record('acme/web#5@1', { step: 'RERUN', phase: 'done', at: '2026-12-01T00:00:01Z', data: { ok: true } });
+    expect((await b.intents.read('acme/web#5@1')).map((r) => r.phase)).toEqual(['begin', 'done']);
+    expect(await b.intents.read('acme/web#6@1')).toEqual([]);
+  });
+
   test('jobs survive a replica restart', async () => {
     const first = replica(q);
     const jobs = [healJob({ repo: 'acme/a' }), healJob({ repo: 'acme/b' })];
@@ -174,7 +205,8 @@ describeRedis('RedisIntake against a real Redis', () => {
     const intake = replica(q, { orphanAfterMs: 0 });
     const job = healJob({ repo: 'acme/web', run: 9 });
     // What a submit leaves behind when Redis dies between the claim and the add.
-    const { bullJobIdOf, dedupeKeyOf } = await import('../../src/intake/index.js');
+    const { bullJobIdOf } = await import('../../src/intake/redis.js');
+    const { dedupeKeyOf } = await import('../../src/intake/index.js');
     const marker = `${bullJobIdOf(dedupeKeyOf(job))}|${Date.now() - 60_000}`;
     await admin.set(`${PREFIX}:${q}:seen:delivery:${job.delivery_id}`, marker);
     await admin.set(`${PREFIX}:${q}:seen:run:${dedupeKeyOf(job)}`, marker);

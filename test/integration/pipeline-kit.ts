@@ -115,6 +115,9 @@ export async function makeKit(opts: { env?: Record<string, string | undefined>; 
     now: clock.now,
     randomBytes: (n) => Uint8Array.from({ length: n }, () => (counter = (counter * 31 + 7) % 251)),
     env: { DEPLOY_TOKEN_SOURCE: DEPLOY_TOKEN_VALUE, ...opts.env },
+    // The kit's environment is the operator's allowlist: every name in it may be read.
+    fromEnvRefusal: () => null,
+    grantKeys: {},
     log,
     door: opts.door ?? 'webhook',
     autonomyEnabled: opts.autonomyEnabled ?? true,

@@ -35,7 +35,7 @@ describe('EmbeddedIntake', () => {
     // The next attempt of that run is a new event; a delivery id once seen stays seen, whatever it carries.
     expect(await intake.submit(healJob({ delivery: 'x3', run: 5, attempt: 2 }))).toMatchObject({ accepted: true });
     expect(await intake.submit(healJob({ delivery: 'x1', run: 6 }))).toMatchObject({ accepted: false, duplicate: true });
-    expect(intake.stats()).toEqual({ pending: 2, running: 0, done: 0, failed: 0 });
+    expect(intake.stats()).toEqual({ pending: 2, running: 0, done: 0, failed: 0, dead: 0 });
   });
 
   test('one repository at a time, in order; different repositories in parallel; drain waits for all', async () => {
@@ -53,7 +53,7 @@ describe('EmbeddedIntake', () => {
     });
     await intake.drain();
     expect(intervals).toHaveLength(jobs.length);
-    expect(intake.stats()).toEqual({ pending: 0, running: 0, done: 6, failed: 0 });
+    expect(intake.stats()).toEqual({ pending: 0, running: 0, done: 6, failed: 0, dead: 0 });
     const sameRepo = overlapping(intervals).filter(([a, b]) => a.repo === b.repo);
     expect(sameRepo).toEqual([]);
     expect(overlapping(intervals).some(([a, b]) => a.repo !== b.repo)).toBe(true);
@@ -62,9 +62,9 @@ describe('EmbeddedIntake', () => {
     expect(order('acme/a')).toEqual(jobs.filter((j) => j.request.repository === 'acme/a').map((j) => j.id));
   });
 
-  test('a failing job is counted failed and does not stop the queue; drain resolves when nothing is queued', async () => {
+  test('a failing job (one try) is counted failed and does not stop the queue; drain resolves when nothing is queued', async () => {
     const log = fakeLog();
-    const intake = new EmbeddedIntake({ log: log as unknown as Logger });
+    const intake = new EmbeddedIntake({ log: log as unknown as Logger, attempts: 1 });
     await intake.drain(); // nothing submitted: resolves at once
     const bad = healJob({ repo: 'acme/a' });
     const good = healJob({ repo: 'acme/a' });
@@ -133,5 +133,85 @@ describe('EmbeddedIntake', () => {
     intake.start(async (j) => { ran.push(j.id); });
     await intake.drain();
     expect(ran).toEqual([job.id]);
+  });
+
+  test('a failing job is retried with backoff, then dead-lettered (journaled, listed, replayable, kept across a restart)', async () => {
+    const journal = path.join(dir, 'intake.jsonl');
+    const onDead = jest.fn((_d: unknown) => undefined);
+    const first = new EmbeddedIntake({ journalPath: journal, attempts: 3, backoffMs: 20 });
+    const job = healJob({ repo: 'acme/a' });
+    await first.submit(job);
+    const tries: number[] = [];
+    first.start(async () => {
+      tries.push(Date.now());
+      throw new Error('GitHub answered 502');
+    }, { onDead });
+    await first.drain();
+    expect(tries).toHaveLength(3);
+    // Backoff doubles: ~20 ms, then ~40 ms.
+    expect(tries[1]! - tries[0]!).toBeGreaterThanOrEqual(15);
+    expect(tries[2]! - tries[1]!).toBeGreaterThanOrEqual(35);
+    expect(onDead).toHaveBeenCalledTimes(1);
+    expect(onDead.mock.calls[0]![0]).toMatchObject({ id: job.id, attempts: 3, error: 'GitHub answered 502', repository: 'acme/a' });
+    expect(first.stats()).toMatchObject({ failed: 1, dead: 1, pending: 0 });
+
+    // A restart keeps the dead letter (not replayed by itself), and a redelivery stays a duplicate.
+    const second = new EmbeddedIntake({ journalPath: journal, attempts: 1 });
+    expect((await second.deadLetters()).map((d) => d.id)).toEqual([job.id]);
+    expect(await second.submit({ ...job })).toMatchObject({ duplicate: true });
+    const ran: string[] = [];
+    second.start(async (j) => { ran.push(j.id); });
+    await second.drain();
+    expect(ran).toEqual([]);
+    expect(await second.replayDead('no-such-job')).toBe(false);
+    expect(await second.replayDead(job.id)).toBe(true);
+    await second.drain();
+    expect(ran).toEqual([job.id]);
+    expect(await second.deadLetters()).toEqual([]);
+    const third = new EmbeddedIntake({ journalPath: journal });
+    expect(await third.deadLetters()).toEqual([]);
+    expect(third.stats().pending).toBe(0);
+  });
+
+  test('intent records survive a restart while the job is unfinished and are dropped once it is done', async () => {
+    const journal = path.join(dir, 'intake.jsonl');
+    const job = healJob({ repo: 'acme/a', run: 11 });
+    const first = new EmbeddedIntake({ journalPath: journal });
+    await first.submit(job);
+    await first.intents.record('acme/a#11@1', { step: 'CREATE_SECRET', phase: 'begin', at: '2026-12-01T00:00:00Z', data: { fingerprint: 'f' } });
+    const second = new EmbeddedIntake({ journalPath: journal });
+    expect(await second.intents.read('acme/a#11@1')).toEqual([{ step: 'CREATE_SECRET', phase: 'begin', at: '2026-12-01T00:00:00Z', data: { fingerprint: 'f' } }]);
+    second.start(async () => undefined);
+    await second.drain();
+    const third = new EmbeddedIntake({ journalPath: journal });
+    expect(await third.intents.read('acme/a#11@1')).toEqual([]);
+  });
+
+  test('compaction: finished jobs older than the window are dropped, newer ones shrink to their keys, live jobs stay whole', async () => {
+    const journal = path.join(dir, 'intake.jsonl');
+    let now = Date.parse('2026-12-01T00:00:00Z');
+    const lines: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const j = healJob({ repo: 'acme/old', run: 1000 + i, delivery: `old-${i}` });
+      lines.push(JSON.stringify({ t: 'submitted', id: j.id, at: now - 9 * 86_400_000, job: j }), JSON.stringify({ t: 'done', id: j.id, ok: true, at: now - 9 * 86_400_000 }));
+    }
+    const recent = healJob({ repo: 'acme/new', run: 1, delivery: 'recent' });
+    const live = healJob({ repo: 'acme/live', run: 2, delivery: 'live' });
+    lines.push(JSON.stringify({ t: 'submitted', id: recent.id, at: now - 3600_000, job: recent }), JSON.stringify({ t: 'done', id: recent.id, ok: true, at: now - 3600_000 }));
+    lines.push(JSON.stringify({ t: 'submitted', id: live.id, at: now - 60_000, job: live }));
+    writeFileSync(journal, `${lines.join('\n')}\n`);
+    const intake = new EmbeddedIntake({ journalPath: journal, compactAfterLines: 1000, now: () => now });
+    const kept = readFileSync(journal, 'utf8').split('\n').filter(Boolean);
+    expect(kept).toHaveLength(2);
+    expect(kept.map((l) => (JSON.parse(l) as { t: string }).t).sort()).toEqual(['seen', 'submitted']);
+    // Inside the window a redelivery is still a duplicate; an old delivery id is not remembered.
+    expect(await intake.submit({ ...recent })).toMatchObject({ duplicate: true });
+    expect(await intake.hasDelivery('recent')).toBe(true);
+    expect(await intake.hasDelivery('old-1')).toBe(false);
+    expect(intake.stats().pending).toBe(1);
+    // Later, the recent job's keys age out too.
+    now += 8 * 86_400_000;
+    intake.compact();
+    expect(await intake.hasDelivery('recent')).toBe(false);
   });
 });

@@ -1,3 +1,4 @@
+import { healJob } from '../support/heal-jobs.js';
 import { describe, expect, test } from '@jest/globals';
 import { EmbeddedIntake } from '../../src/intake/index.js';
 import { createMetrics, deadLetterCount, routeLabel } from '../../src/app/metrics.js';
@@ -45,10 +46,12 @@ describe('metrics', () => {
     await intake.close();
   });
 
-  test('dead letters: the intake\'s own list when it has one, else its failed count', () => {
-    const intake = new EmbeddedIntake();
+  test('dead letters: the jobs the intake gave up on after every try', async () => {
+    const intake = new EmbeddedIntake({ attempts: 1 });
     expect(deadLetterCount(intake)).toBe(0);
-    const withLetters = Object.assign(Object.create(intake) as EmbeddedIntake, { deadLetters: () => [{}, {}] });
-    expect(deadLetterCount(withLetters)).toBe(2);
+    intake.start(async () => { throw new Error('boom'); });
+    await intake.submit(healJob({ repo: 'acme/dead' }));
+    await intake.drain();
+    expect(deadLetterCount(intake)).toBe(1);
   });
 });

@@ -18,7 +18,7 @@ export const healCommands: CommandModule = (rt) => {
     .option(...JSON_FLAG, false)
     .action(async (o: { repo: string; runId: number; environment?: string; dryRun: boolean; json: boolean }) => {
       const request = parseWith(HealRequest, { repository: o.repo, run_id: o.runId, environment: o.environment, dry_run: o.dryRun }, 'arguments');
-      const ctx = await contextFrom(rt, { signing: o.dryRun ? 'optional' : 'required' });
+      const ctx = await contextFrom(rt, { signing: o.dryRun ? 'optional' : 'required', repository: o.repo });
       const id = `cli-${randomBytes(6).toString('hex')}`;
       const result = await heal(ctx, { id, door: 'cli', delivery_id: id, received_at: ctx.now().toISOString(), request });
       io.out(o.json ? `${JSON.stringify({ status: result.status, summary: result.summary, decision: result.decision, certificate_hash: result.certificate?.certificate_hash ?? null, comment_url: result.commentUrl, issue_url: result.issueUrl }, null, 2)}\n` : `${result.summary}\n`);
@@ -34,7 +34,7 @@ export const healCommands: CommandModule = (rt) => {
     .option('--confirm-prune', 'allow the deletions planned by prune: true', false)
     .option('--json', 'print the plan and report as JSON', false)
     .action(async (o: { repo: string; environment?: string; dryRun: boolean; confirmPrune: boolean; json: boolean }) => {
-      const ctx = await contextFrom(rt);
+      const ctx = await contextFrom(rt, { repository: o.repo });
       const result = await sync(ctx, { repository: o.repo, environment: o.environment, dryRun: o.dryRun, confirmPrune: o.confirmPrune });
       // The documented JSON shape of a plan (and what was applied), not the internal result object.
       io.out(o.json ? `${planToJson(result.plan, result.report ?? undefined)}\n` : `${result.driftTable}\n`);

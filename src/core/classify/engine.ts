@@ -50,6 +50,9 @@ interface Bucket {
   hits: number;
 }
 
+/** Variables the runner provides (GITHUB_TOKEN is a secret the workflow passes explicitly, so it is excluded). */
+const RUNNER_PROVIDED = /^(?:GITHUB|RUNNER|ACTIONS)_(?!TOKEN$)[A-Z0-9_]+$/;
+
 const STEP_HEADER = /^(?:##\[group\])?(?:> )?Run (\S.*)$/;
 const BLOCK_HEADER = /^ {2}(env|with):\s*$/;
 const BLOCK_ENTRY = /^ {4}([A-Za-z_][A-Za-z0-9_-]*): ?(.*)$/;
@@ -109,6 +112,7 @@ export class ClassifierState {
   private tail: TailLine[] = [];
   private tailStart = 0;
   private stepHasWith = false;
+  private stepHasEnv = false;
   private mask: Uint32Array = new Uint32Array(RULE_SCANNER.words);
   private prevMask: Uint32Array = new Uint32Array(RULE_SCANNER.words);
   private readonly known: string[];
@@ -146,6 +150,7 @@ export class ClassifierState {
       if (h) {
         this.block = h[1] as 'env' | 'with';
         if (this.block === 'with') this.stepHasWith = true;
+        else this.stepHasEnv = true;
         return;
       }
       if (this.block) {
@@ -169,6 +174,7 @@ export class ClassifierState {
       if (this.stepNames.size < MAX_STEPS) this.stepNames.set(this.stepId, this.stepName);
       this.stepEnv = new Map();
       this.stepHasWith = false;
+      this.stepHasEnv = false;
       return;
     }
     if (text.includes('vars.')) this.noteVars(text);
@@ -294,8 +300,11 @@ export class ClassifierState {
     return e ? { line: e.line, text: e.text } : undefined;
   }
 
-  private missingByName(name: string, confidence: number, hint: 'secret' | 'variable' | undefined, text: string): void {
+  private missingByName(name: string, confidence: number, hint: 'secret' | 'variable' | undefined, text: string, plain = false): void {
     const norm = normalizeName(name);
+    // The runner sets GITHUB_*/RUNNER_* itself: a tool complaining about one is a runner or tool problem, never a
+    // secret or variable the repository could add.
+    if (RUNNER_PROVIDED.test(norm)) return;
     const isVar = hint === 'variable' || (hint !== 'secret' && (this.varsMentioned.has(norm) || !isCredentialName(name)));
     // A name the log shows as masked (***) in the current step is present: its value is wrong, not missing.
     if (this.stepEnv.get(name) === 'masked') {
@@ -304,6 +313,16 @@ export class ClassifierState {
     }
     const evidence = this.envEvidence(name);
     const empty = this.envSeen.get(name)?.state === 'empty';
+    // The failing step lists its environment and the named variable is not in it at all (GitHub prints an entry
+    // whose secret or variable is empty as `NAME: `): the workflow does not pass it to this step. Wiring, not a
+    // value to create.
+    if (this.stepHasEnv && !this.stepEnv.has(name) && !this.envSeen.has(name)) {
+      this.add('config.invalid', { type: 'step', name: (this.stepName ?? 'unnamed step').slice(0, 200) }, Math.min(confidence, 0.6), text);
+      return;
+    }
+    // A bare "X is not set" for a name that does not look like a credential, with no `vars.X` in the log and no
+    // empty env entry, cannot tell a variable from a secret stored under a plain name: abstain.
+    if (plain && isVar && hint !== 'variable' && !empty && !this.varsMentioned.has(norm)) confidence = Math.min(confidence, 0.45);
     if (isVar) {
       // A region-style hint without the name in the log: keep the target only if the log showed it empty.
       if (hint === 'variable' && name === 'AWS_REGION' && !empty && !this.envSeen.has('AWS_DEFAULT_REGION')) {
@@ -318,11 +337,13 @@ export class ClassifierState {
 
   private resolve(sig: RawSignal, text: string): void {
     switch (sig.type) {
+      case 'ignore':
+        return;
       case 'kind':
         this.add(sig.kind, sig.target ?? null, sig.confidence, text);
         return;
       case 'missing-name':
-        this.missingByName(sig.name, sig.confidence, sig.hint, text);
+        this.missingByName(sig.name, sig.confidence, sig.hint, text, sig.plain);
         return;
       case 'missing-unnamed': {
         const empties = sig.hint === 'secret' ? this.stepCreds('empty') : [];
@@ -349,8 +370,10 @@ export class ClassifierState {
           return;
         }
         const target: IncidentTarget | null = this.stepName ? { type: 'step', name: this.stepName.slice(0, 200) } : null;
+        // An action input is never a variable: a required non-credential input that is absent is a workflow that
+        // does not give it (a missing `with:` key, or an expression that resolved empty) — not a variable to sync.
         if (isCredentialName(sig.input)) this.add('secret.missing', target, sig.confidence, text);
-        else this.add('variable.missing', target, Math.min(sig.confidence, 0.55), text);
+        else this.add('config.invalid', target, Math.min(sig.confidence, 0.6), text);
         return;
       }
       case 'credentials-unloaded': {

@@ -6,53 +6,15 @@
  * Order matters: on each line the FIRST matching rule wins. Specific, causal messages come first
  * (a maven "could not resolve" that ends in "Connection reset" is a network blip, not a dependency bug).
  */
-import type { IncidentKind, IncidentTarget } from '../schemas/index.js';
+import { file, pkg, type Rule } from './rule-types.js';
+import { CI_RULES, insertRules } from './rules-ci.js';
 
-/** What a rule saw. `missing` signals are resolved by the engine into secret.missing / variable.missing. */
-export type RawSignal =
-  | { type: 'kind'; kind: Exclude<IncidentKind, 'unknown'>; confidence: number; target?: IncidentTarget | null }
-  /** An action input or named value is required but empty. `credential` true when the message itself says secret/token. */
-  | { type: 'missing-input'; input: string; confidence: number }
-  | { type: 'missing-name'; name: string; confidence: number; hint?: 'secret' | 'variable' }
-  | { type: 'missing-unnamed'; hint: 'secret' | 'variable'; confidence: number }
-  /** An authentication failure; `weak` when the phrase could also mean something else. */
-  | { type: 'auth'; confidence: number; weak?: boolean }
-  /** AWS-style "credentials could not be loaded": missing if an empty key is in scope, else a weak auth failure. */
-  | { type: 'credentials-unloaded'; confidence: number };
-
-export interface Rule {
-  id: string;
-  /**
-   * Lower-case literals, at least one of which occurs (case-insensitively) in every text the rule can match.
-   * They drive dispatch: a line only runs the rules whose keywords it contains (see `ruleScanner`).
-   */
-  kw: string[];
-  re: RegExp;
-  /** Match against `previous line + ' ' + line` (for messages wrapped over two lines); keywords may be on either line. */
-  joinPrevious?: boolean;
-  signal: (m: RegExpExecArray) => RawSignal | null;
-}
-
-const file = (name: string | undefined): IncidentTarget | null => (name ? { type: 'file', name: normalizeFilePath(name) } : null);
-const pkg = (name: string | undefined): IncidentTarget | null => (name ? { type: 'package', name } : null);
-
-/**
- * Repository-relative form of a path seen in a runner log: `/home/runner/work/<repo>/<repo>/./x.yml` → `x.yml`,
- * a downloaded action's manifest `…/_actions/<owner>/<name>/<ref>/action.yml` → `action.yml`.
- */
-export function normalizeFilePath(p: string): string {
-  let s = p.replace(/\\/g, '/');
-  const act = s.lastIndexOf('/_actions/');
-  if (act !== -1) return s.slice(s.lastIndexOf('/') + 1);
-  s = s.replace(/^.*?\/(?:_work|work)\/[^/]+\/[^/]+\//, '');
-  while (s.startsWith('./')) s = s.slice(2);
-  return s;
-}
+export { normalizeFilePath, type RawSignal, type Rule } from './rule-types.js';
 
 /** `file.yml (Line: 3, Col: 5)` as printed by the workflow/action template validator. */
 const TEMPLATE_FILE = /([\w./\\-]+\.ya?ml)(?:#L\d+)? \(Line: \d+, Col: \d+\)/;
 
-export const RULES: Rule[] = [
+const BASE_RULES: Rule[] = [
   // ── workflow syntax (first: these messages quote `secrets.X` and must never read as a missing secret) ──
   { id: 'unrecognized-named-value', kw: ['unrecognized named-value'], re: /Unrecognized named-value: '[\w-]+'/, signal: (m) => ({ type: 'kind', kind: 'config.invalid', confidence: 0.85, target: file(TEMPLATE_FILE.exec(m.input)?.[1]) }) },
   { id: 'invalid-workflow', kw: ['invalid workflow file'], re: /Invalid workflow file:? ?([^\s#]+)?/, signal: (m) => ({ type: 'kind', kind: 'config.invalid', confidence: 0.9, target: file(m[1]) }) },
@@ -91,7 +53,7 @@ export const RULES: Rule[] = [
   { id: 'context-access', kw: ['context access might be invalid'], re: /Context access might be invalid: ([A-Za-z_][A-Za-z0-9_]*)/, signal: (m) => ({ type: 'missing-name', name: m[1] as string, confidence: 0.6 }) },
   { id: 'secrets-ref', kw: ['secrets.', 'vars.'], re: /\b(secrets|vars)\.([A-Za-z_][A-Za-z0-9_]*)\b[^\n]{0,60}\b(?:not (?:set|found|defined|available)|is (?:empty|missing|required))/i, signal: (m) => ({ type: 'missing-name', name: m[2] as string, confidence: 0.8, hint: (m[1] as string).toLowerCase() === 'vars' ? 'variable' : 'secret' }) },
   { id: 'set-env-var', kw: ['environment variable', 'env var', 'secret'], joinPrevious: true, re: /\b(?:set|provide|define|specify|export)(?: a| an| the)? [`'"]?([A-Z][A-Z0-9_]{2,})[`'"]? (?:environment variable|env var|secret)/, signal: (m) => ({ type: 'missing-name', name: m[1] as string, confidence: 0.8 }) },
-  { id: 'is-not-set', kw: ['is not set', 'is not defined', 'is empty', 'must be set', 'is required but'], re: /\b[`'"$]?([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{3,})[`'"]? (?:environment variable |env var |secret |variable )?(?:is not set|is not defined|is empty|must be set|is required but (?:was )?not (?:set|provided))\b/, signal: (m) => ({ type: 'missing-name', name: m[1] as string, confidence: 0.75 }) },
+  { id: 'is-not-set', kw: ['is not set', 'is not defined', 'is empty', 'must be set', 'is required but'], re: /\b[`'"$]?([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{3,})[`'"]? (?:environment variable |env var |secret |variable )?(?:is not set|is not defined|is empty|must be set|is required but (?:was )?not (?:set|provided))\b/, signal: (m) => ({ type: 'missing-name', name: m[1] as string, confidence: 0.75, plain: true }) },
   { id: 'unbound-variable', kw: ['unbound variable'], re: /\b([A-Za-z_][A-Za-z0-9_]*): unbound variable/, signal: (m) => ({ type: 'missing-name', name: m[1] as string, confidence: 0.75 }) },
   { id: 'no-npm-token', kw: ['enonpmtoken', 'no npm token'], re: /ENONPMTOKEN|No npm token specified/, signal: () => ({ type: 'missing-name', name: 'NPM_TOKEN', confidence: 0.85, hint: 'secret' }) },
   { id: 'creds-unloaded', kw: ['credentials could not be loaded', 'could not load credentials'], re: /Credentials could not be loaded|Could not load credentials from any providers/, signal: () => ({ type: 'credentials-unloaded', confidence: 0.5 }) },
@@ -130,7 +92,7 @@ export const RULES: Rule[] = [
   { id: 'json-config', kw: ['in json at position', 'is not valid json', 'jsondecodeerror', 'unexpected end of json'], re: /Unexpected token .{0,20} in JSON at position \d+|is not valid JSON|JSONDecodeError|Unexpected end of JSON input/, signal: () => ({ type: 'kind', kind: 'config.invalid', confidence: 0.6 }) },
   { id: 'enoent-config', kw: ['enoent: no such file'], re: /ENOENT: no such file or directory, (?:open|stat|lstat) '([^']*(?:config|rc|\.ya?ml|\.json|\.toml|\.env)[^']*)'/i, signal: (m) => ({ type: 'kind', kind: 'config.invalid', confidence: 0.7, target: file(m[1]) }) },
   { id: 'toml-error', kw: ['.toml', 'toml parse error', 'failed to parse toml'], re: /(?:wrangler|Cargo|pyproject|netlify)\.toml[^\n]{0,80}(?:error|invalid|unknown field|expected)|TOML parse error|Failed to parse TOML/i, signal: (m) => ({ type: 'kind', kind: 'config.invalid', confidence: 0.75, target: file(/([\w-]+\.toml)/.exec(m[0])?.[1]) }) },
-  { id: 'terraform-invalid', kw: ['error: invalid', 'error: unsupported', 'error: missing required argument', 'error: reference to undeclared', 'error: duplicate'], re: /^(?:│\s*)?Error: (?:Invalid|Unsupported argument|Unsupported block type|Missing required argument|Reference to undeclared|Duplicate)[^\n]*$/, signal: () => ({ type: 'kind', kind: 'config.invalid', confidence: 0.65 }) },
+  { id: 'terraform-invalid', kw: ['error: invalid', 'error: unsupported', 'error: missing required argument', 'error: reference to undeclared', 'error: duplicate'], re: /(?:^|│)\s*Error: (?:Invalid|Unsupported argument|Unsupported block type|Missing required argument|Reference to undeclared|Duplicate)[^\n]*$/, signal: () => ({ type: 'kind', kind: 'config.invalid', confidence: 0.65 }) },
   { id: 'tf-file', kw: ['.tf line'], re: /^(?:│\s*)?\s*on ([\w./-]+\.tf) line \d+/, signal: (m) => ({ type: 'kind', kind: 'config.invalid', confidence: 0.5, target: file(m[1]) }) },
 
   // ── dependency resolution ─────────────────────────────────────────────────────────────────────
@@ -157,6 +119,9 @@ export const RULES: Rule[] = [
   { id: 'compile', kw: ['compilation error', 'error:', 'compilation failed', 'build failed.', 'failures:'], re: /\[ERROR\] COMPILATION ERROR|^\S+\.(?:java|kt|c|cc|cpp|go|rs|py|ts|js)(?::\d+)+:? error:|Compilation failed|Build FAILED\.|There (?:was|were) \d+ failures?:/, signal: () => ({ type: 'kind', kind: 'code.failure', confidence: 0.65 }) },
   { id: 'syntax-error', kw: ['syntaxerror: '], re: /^\s*(?:Uncaught )?SyntaxError: /, signal: () => ({ type: 'kind', kind: 'code.failure', confidence: 0.6 }) },
 ];
+
+/** The rule table: the base rules with the corpus-driven rules of rules-ci.ts inserted at their places. */
+export const RULES: Rule[] = insertRules(BASE_RULES, CI_RULES);
 
 /** Keywords of "an error-looking line" (the engine keeps such lines as fallback evidence); see ERRORISH in engine.ts. */
 export const ERRORISH_KEYWORDS = ['error', 'err!', 'failed', 'fatal:'];

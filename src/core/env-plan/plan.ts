@@ -59,12 +59,17 @@ export const fingerprintKey = (scope: ScopeLabel, name: string): string => `${sc
 export const bridgeKey = (kind: SyncKind, scope: ScopeLabel, name: string): string =>
   `${kind}:${scope}/${kind === 'environment' ? name : name.toUpperCase()}`;
 
-/** The resolver the doors use: literals as they are, `from_env` from the given environment. */
-export function resolveFromEnv(env: Record<string, string | undefined>): (source: ResolvableSource) => Resolved {
+/**
+ * The resolver the doors use: literals as they are, `from_env` from the given environment. `refusal`
+ * says why a name may not be read at all (the operator's allowlist), which beats "not set".
+ */
+export function resolveFromEnv(env: Record<string, string | undefined>, refusal: (name: string) => string | null = () => null): (source: ResolvableSource) => Resolved {
   return (source) => {
     if (typeof source === 'string') return { value: source };
     if ('value' in source) return { value: source.value };
     const name = 'from_env' in source ? source.from_env : source.env;
+    const refused = refusal(name);
+    if (refused) return { error: refused };
     const value = env[name];
     return value === undefined || value === '' ? { error: `$${name} is not set` } : { value };
   };

@@ -80,8 +80,40 @@ export const RepoConfig = z.strictObject({
    * declared variables. The result is proposed as a pull request, never pushed to the default branch.
    */
   configs: z
-    .record(z.string().min(1), z.strictObject({ template: z.string().min(1) }))
+    .record(
+      z.string().min(1),
+      z.strictObject({
+        template: z.string().min(1),
+        /**
+         * A JSON Schema (JSON or YAML) in the repository the rendered file must satisfy. Without it, the
+         * built-in schema for the file's kind applies (vercel.json, netlify.toml, render.yaml, fly.toml,
+         * app.json, Kubernetes Deployment); a render that fails validation is never proposed.
+         */
+        schema: z.string().min(1).optional(),
+      }),
+    )
     .default({}),
+  /**
+   * What happens after a regenerated config is proposed (docs/engines.md, "The config loop"): wait for
+   * the pull request's checks, merge it when everything allows (level full, checks green, prediction,
+   * branch protection), dispatch the deploy workflow, revert the merge when that deploy fails.
+   */
+  promotion: z
+    .strictObject({
+      /** false: stop at the pull request (the behaviour before the loop). */
+      enabled: z.boolean().default(true),
+      /** How long to wait for the pull request's checks before leaving it for a human. */
+      checks_timeout_minutes: z.number().min(0).max(24 * 60).default(30),
+      /** How long to wait for the dispatched deploy run to complete. */
+      deploy_timeout_minutes: z.number().min(0).max(24 * 60).default(60),
+      /** Workflow (name or file) to dispatch after a merge; default: the failed run's workflow. */
+      deploy_workflow: z.string().min(1).optional(),
+      /** Preferred merge method; the first one the repository allows is used when this one is not. */
+      merge_method: z.enum(['squash', 'merge', 'rebase']).default('squash'),
+      /** A promotion lock older than this is taken over (its holder is presumed dead). */
+      lock_ttl_minutes: z.number().min(1).max(24 * 60).default(15),
+    })
+    .default({ enabled: true, checks_timeout_minutes: 30, deploy_timeout_minutes: 60, merge_method: 'squash', lock_ttl_minutes: 15 }),
   /** Users and teams whose `/bridge approve` comments count. Empty: anyone with write access. */
   approvers: z.array(z.string().min(1)).default([]),
   /** Apply environment.json from branches other than the default branch (unsafe; off). */

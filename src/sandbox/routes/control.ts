@@ -2,12 +2,19 @@
  * Control endpoints under /_sandbox/ (for a demo or e2e test driving a sandbox in another process)
  * and the short-lived log downloads under /_logs/. None of them ever returns a secret's plaintext.
  */
+import { FAULT_KINDS, isFaultKind, type FaultKind } from '../chaos.js';
+import type { SandboxState } from '../state.js';
 import type { RunTrigger, WorkflowRequirements } from '../model.js';
 import type { RouteDef } from '../router.js';
 import { created, noContent, ok } from '../router.js';
 import { isScenario, seedScenario, SCENARIOS } from '../scenarios.js';
 import { workflowRunShape } from '../shapes.js';
 import { SandboxHttpError } from '../util.js';
+
+const chaosShape = (state: SandboxState) => {
+  const cfg = state.chaos.rate();
+  return { rate: cfg?.rate ?? 0, seed: cfg?.seed ?? null, kinds: cfg?.kinds ?? [], latency_ms: cfg?.latencyMs ?? null, considered: state.chaos.considered, injected: { ...state.chaos.injected } };
+};
 
 export interface ControlHooks { counts(): Record<string, number>; reset(): void }
 
@@ -114,9 +121,20 @@ export function controlRoutes(hooks: ControlHooks): RouteDef[] {
         return ok({ url: state.webhook?.url ?? null, auto: state.autoWebhooks, deliveries: state.webhookDeliveries.slice(-20) });
       },
     }),
+    c({ method: 'GET', path: '/_sandbox/chaos', handler: ({ state }) => ok(chaosShape(state)) }),
     c({
       method: 'POST', path: '/_sandbox/chaos',
       handler: ({ state, body }) => {
+        if (body.rate !== undefined) {
+          if (typeof body.rate !== 'number' || !(body.rate >= 0 && body.rate <= 1)) throw new SandboxHttpError(422, '"rate" must be a number between 0 and 1');
+          if (body.seed !== undefined && !Number.isInteger(body.seed)) throw new SandboxHttpError(422, '"seed" must be an integer');
+          if (body.latency_ms !== undefined && !(typeof body.latency_ms === 'number' && body.latency_ms >= 0 && body.latency_ms <= 30_000)) throw new SandboxHttpError(422, '"latency_ms" must be a number of milliseconds (0..30000)');
+          const kinds = body.kinds === undefined ? undefined : Array.isArray(body.kinds) ? body.kinds.map(String) : null;
+          const bad = kinds === null ? ['(not a list)'] : (kinds ?? []).filter((k) => !isFaultKind(k));
+          if (bad.length) throw new SandboxHttpError(422, `"kinds" must be a list of ${FAULT_KINDS.join(', ')} (got ${bad.join(', ')})`);
+          state.chaos.setRate({ rate: body.rate, ...(typeof body.seed === 'number' ? { seed: body.seed } : {}), ...(kinds ? { kinds: kinds as FaultKind[] } : {}), ...(typeof body.latency_ms === 'number' ? { latencyMs: body.latency_ms } : {}) });
+          return ok(chaosShape(state));
+        }
         const key = need(body, 'key');
         if (body.kind === 'secondary-rate-limit') state.chaos.secondaryRateLimitOnce(key);
         else state.chaos.failNext(key, typeof body.status === 'number' ? body.status : 500, typeof body.times === 'number' ? body.times : 1);

@@ -1,4 +1,5 @@
 /** Git data API (blobs, trees, commits, refs with fast-forward checks) and the contents API. */
+import { afterBranchMoved } from '../promotion.js';
 import type { FlatEntry, GitIdentity, Mode } from '../git.js';
 import type { RepoModel } from '../model.js';
 import type { RouteContext, RouteDef } from '../router.js';
@@ -102,6 +103,7 @@ function writeContents(ctx: RouteContext, path: string, content: Buffer | null):
   const commit = repo.git.putCommit({ tree: tree.sha, parents: [head], message, author, committer: identity(ctx, ctx.body.committer ?? ctx.body.author) });
   repo.refs.set(`refs/heads/${branch}`, commit.sha);
   repo.pushed_at = state.timestamp();
+  afterBranchMoved(state, repo, `refs/heads/${branch}`);
   const body = {
     content: content === null ? null : contentEntry(ctx, path, blobSha!, 'file', content.length, branch),
     commit: commitShape(state, repo, commit),
@@ -224,6 +226,7 @@ export const gitRoutes: RouteDef[] = [
       if (ctx.repo.refs.has(ref)) throw new SandboxHttpError(422, 'Reference already exists');
       if (!ctx.repo.git.commit(sha)) throw new SandboxHttpError(422, 'Object does not exist');
       ctx.repo.refs.set(ref, sha);
+      afterBranchMoved(ctx.state, ctx.repo, ref);
       return created(refShape(ctx.state, ctx.repo, ref, sha));
     },
   },
@@ -238,6 +241,7 @@ export const gitRoutes: RouteDef[] = [
       if (ctx.body.force !== true && !ctx.repo.git.isAncestor(current, sha)) throw new SandboxHttpError(422, 'Update is not a fast forward');
       ctx.repo.refs.set(ref, sha);
       ctx.repo.pushed_at = ctx.state.timestamp();
+      afterBranchMoved(ctx.state, ctx.repo, ref);
       return ok(refShape(ctx.state, ctx.repo, ref, sha));
     },
   },

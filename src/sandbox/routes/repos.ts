@@ -1,22 +1,24 @@
-/** Branches (with their protection flag), branch protection, and deployments. */
+/** Branches (with their protection flag) and deployments. */
 import type { DeploymentModel } from '../model.js';
 import type { RouteContext, RouteDef } from '../router.js';
 import { ok } from '../router.js';
 import { user } from '../shapes.js';
-import { SandboxHttpError, notFound } from '../util.js';
+import { SandboxHttpError } from '../util.js';
 import { arrayList } from './helpers.js';
 
 const REPO = '/repos/{owner}/{repo}';
 
 function branchShape(ctx: RouteContext, name: string, sha: string): Record<string, unknown> {
   const api = `${ctx.state.apiUrl}/repos/${ctx.repo.fullName}`;
-  const isProtected = ctx.repo.protectedBranches.has(name);
+  const rule = ctx.repo.protection.get(name);
+  const isProtected = rule !== undefined;
+  const contexts = rule?.required_status_checks?.contexts ?? [];
   return {
     name,
     commit: { sha, url: `${api}/commits/${sha}` },
     _links: { self: `${api}/branches/${encodeURIComponent(name)}`, html: `${ctx.state.url}/${ctx.repo.fullName}/tree/${name}` },
     protected: isProtected,
-    protection: { enabled: isProtected, required_status_checks: { enforcement_level: 'off', contexts: [], checks: [] } },
+    protection: { enabled: isProtected, required_status_checks: { enforcement_level: contexts.length ? 'non_admins' : 'off', contexts, checks: contexts.map((context) => ({ context, app_id: null })) } },
     protection_url: `${api}/branches/${encodeURIComponent(name)}/protection`,
   };
 }
@@ -41,22 +43,7 @@ export const repoRoutes: RouteDef[] = [
       return ok(branchShape(ctx, name, sha));
     },
   },
-  {
-    method: 'PUT', path: `${REPO}/branches/{branch+}/protection`, perm: ['administration', 'write'],
-    handler: (ctx) => {
-      const name = ctx.params.branch!;
-      if (!ctx.repo.refs.has(`refs/heads/${name}`)) throw new SandboxHttpError(404, 'Branch not found');
-      ctx.repo.protectedBranches.add(name);
-      return ok({ url: `${ctx.state.apiUrl}/repos/${ctx.repo.fullName}/branches/${encodeURIComponent(name)}/protection`, enforce_admins: { enabled: false } });
-    },
-  },
-  {
-    method: 'DELETE', path: `${REPO}/branches/{branch+}/protection`, perm: ['administration', 'write'],
-    handler: (ctx) => {
-      if (!ctx.repo.protectedBranches.delete(ctx.params.branch!)) throw notFound();
-      return { status: 204 };
-    },
-  },
+  // Branch protection itself (GET/PUT/DELETE …/protection): routes/promotion.ts, ahead of this table.
   {
     // GitHub's filters: sha, ref, task, environment; newest first.
     method: 'GET', path: `${REPO}/deployments`, perm: ['deployments', 'read'],
