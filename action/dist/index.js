@@ -78779,6 +78779,10 @@ async function loadEnvironmentFile(github, repo, ref) {
 
 // src/pipeline/verify.ts
 var CHECK_RUN_NAME = "Living Bridge";
+function verifiedOf(v2, certificates, extra) {
+  const hashes = certificates.map((c2) => c2.certificate_hash ?? "");
+  return { report: toReport(v2, extra), chain: v2.statements.map((statement, i2) => ({ statement, certificate_hash: hashes[i2] ?? "" })) };
+}
 function toReport(v2, extra) {
   const { statements: _s, ...rest } = v2;
   return { ...rest, ...extra, status: v2.ok ? "ok" : "broken", brokenAt: v2.error?.index ?? null, reason: v2.error?.message ?? null };
@@ -78870,12 +78874,15 @@ async function readBranch(ledger) {
   };
 }
 async function verifyLedger(ctx, repository, trust, opts = {}) {
+  return (await verifyLedgerChain(ctx, repository, trust, opts)).report;
+}
+async function verifyLedgerChain(ctx, repository, trust, opts = {}) {
   const repo = parseRepoFullName(repository);
   try {
     await ctx.github.getDefaultBranch(repo);
   } catch (err) {
     if (err.status !== 404) throw err;
-    return noLedgerReport(repository, repository, null, trust.sources, `repository ${repository} not found, or the token cannot see it`);
+    return { report: noLedgerReport(repository, repository, null, trust.sources, `repository ${repository} not found, or the token cannot see it`), chain: [] };
   }
   const config2 = await loadRepoConfig(ctx.github, repo);
   const branch = config2.ledger.branch;
@@ -78886,19 +78893,20 @@ async function verifyLedger(ctx, repository, trust, opts = {}) {
     read = await readBranch(ledger);
   } catch (err) {
     if (!(err instanceof LedgerCorruptError)) throw err;
-    return {
+    const report = {
       ...noLedgerReport(repository, source, branch, trust.sources, ""),
       status: "broken",
       reason: err.message,
       error: { step: "certificates", code: "LEDGER_CORRUPT", message: err.message, index: null }
     };
+    return { report, chain: [] };
   }
-  if (!read) return noLedgerReport(repository, source, branch, trust.sources, `branch ${branch} does not exist`);
+  if (!read) return { report: noLedgerReport(repository, source, branch, trust.sources, `branch ${branch} does not exist`), chain: [] };
   const warnings = [];
   const { anchors, expected } = await collectAnchors(ctx, repo, read.certificates, opts, warnings);
   const verified = verifyLedgerEvidence({ repository, ...read, anchors, expectedAnchor: expected }, { keys: trust.keys });
   verified.warnings.unshift(...warnings);
-  return toReport(verified, { source, branch, key_sources: trust.sources });
+  return verifiedOf(verified, read.certificates, { source, branch, key_sources: trust.sources });
 }
 
 // src/core/classify/engine.ts
@@ -80768,7 +80776,14 @@ async function executeDecision(ctx, a2) {
           incident_kind: incident.kind,
           incident_fingerprint: incident.fingerprint,
           confidence: incident.confidence,
-          evidence: incident.evidence.slice(0, 10)
+          evidence: incident.evidence.slice(0, 10),
+          // Change-management evidence (living-bridge audit export): what triggered it, on which
+          // evidence, and who or what authorized it.
+          head_sha: run2?.head_sha ?? null,
+          evidence_hash: sha256Hex(canonicalJson(incident.evidence)),
+          autonomy_level: decision.autonomy_level ?? null,
+          grant_id: a2.grantId ?? null,
+          approved_by: a2.approvedBy ?? null
         }
       },
       ctx.signer

@@ -3,6 +3,7 @@ import { SchemaError } from '../core/schemas/index.js';
 import { ConfigurationError } from '../pipeline/build-context.js';
 import { safeMessage } from '../pipeline/heal.js';
 import { VERSION } from '../version.js';
+import { auditCommands } from './commands/audit.js';
 import { classifyCommands } from './commands/classify.js';
 import { controlCommands } from './commands/control.js';
 import { grantCommands } from './commands/grant.js';
@@ -18,7 +19,7 @@ export { UsageError, type CliIo } from './runtime.js';
  * Every command group, one module each (src/cli/commands/*). A new command is a new module added
  * here, so this file stays the wiring and the error policy.
  */
-const COMMAND_MODULES: CommandModule[] = [healCommands, verifyCommands, controlCommands, keygenCommands, classifyCommands, grantCommands];
+const COMMAND_MODULES: CommandModule[] = [healCommands, verifyCommands, auditCommands, controlCommands, keygenCommands, classifyCommands, grantCommands];
 
 export function buildCli(io: CliIo, exit: { code: number } = { code: 0 }): Command {
   const program = new Command('living-bridge')

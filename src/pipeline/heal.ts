@@ -1,6 +1,6 @@
 import { decide, recordAction, recordOutcome } from '../core/governor/index.js';
 import { authorize, parseGrantFile } from '../core/grants/index.js';
-import { reportHash, signCertificate } from '../core/certificate/index.js';
+import { canonicalJson, reportHash, sha256Hex, signCertificate } from '../core/certificate/index.js';
 import {
   parseRepoFullName,
   type ActionRecord,
@@ -483,6 +483,13 @@ export async function executeDecision(
           incident_fingerprint: incident.fingerprint,
           confidence: incident.confidence,
           evidence: incident.evidence.slice(0, 10),
+          // Change-management evidence (living-bridge audit export): what triggered it, on which
+          // evidence, and who or what authorized it.
+          head_sha: run?.head_sha ?? null,
+          evidence_hash: sha256Hex(canonicalJson(incident.evidence)),
+          autonomy_level: decision.autonomy_level ?? null,
+          grant_id: a.grantId ?? null,
+          approved_by: a.approvedBy ?? null,
         },
       },
       ctx.signer,

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { anchorsInDocument, decodeCertificate, verifyLedgerEvidence, type Anchor } from '../core/certificate/index.js';
 import type { PinnedKeys } from './trust.js';
-import { jsonOrText, noLedgerReport, toReport, type VerifyReport } from './verify.js';
+import { jsonOrText, noLedgerReport, verifiedOf, type Verified, type VerifyReport } from './verify.js';
 
 /** A path that cannot be read (exit 2, naming the path). */
 export class LedgerReadError extends Error {
@@ -56,9 +56,14 @@ export interface OfflineVerifyOptions {
 }
 
 export function verifyLedgerDirectory(dir: string, trust: PinnedKeys, opts: OfflineVerifyOptions = {}): VerifyReport {
+  return verifyDirectoryChain(dir, trust, opts).report;
+}
+
+/** `verifyLedgerDirectory`, also returning the verified chain. */
+export function verifyDirectoryChain(dir: string, trust: PinnedKeys, opts: OfflineVerifyOptions = {}): Verified {
   const anchors = readAnchorFiles(opts.anchorFiles ?? []);
   const root = ledgerRoot(dir);
-  if (!root) return noLedgerReport(opts.repository ?? dir, dir, null, trust.sources, `no .bridge/certificates or .bridge/checkpoint.json in ${dir}`);
+  if (!root) return { report: noLedgerReport(opts.repository ?? dir, dir, null, trust.sources, `no .bridge/certificates or .bridge/checkpoint.json in ${dir}`), chain: [] };
   const certDir = join(root, 'certificates');
   let files: string[] = [];
   if (existsSync(certDir)) {
@@ -91,7 +96,7 @@ export function verifyLedgerDirectory(dir: string, trust: PinnedKeys, opts: Offl
     },
     { keys: trust.keys },
   );
-  return toReport(verified, { source: root, branch: null, key_sources: trust.sources });
+  return verifiedOf(verified, certificates, { source: root, branch: null, key_sources: trust.sources });
 }
 
 /** Which repository a checkout says it is about; verification then holds it to that. */

@@ -13,7 +13,7 @@ import {
   type LedgerEvidence,
   type LedgerVerification,
 } from '../core/certificate/index.js';
-import { parseRepoFullName, type RepoRef } from '../core/schemas/index.js';
+import { parseRepoFullName, type RepoRef, type Statement } from '../core/schemas/index.js';
 import type { GitHubPort } from '../engines/ports.js';
 import { LedgerCorruptError } from '../ledger/index.js';
 import type { Ledger } from '../ledger/types.js';
@@ -39,6 +39,17 @@ export interface VerifyReport extends Omit<LedgerVerification, 'statements' | 'e
   /** Kept for older callers: 0-based index of the broken link, and the error message. */
   brokenAt: number | null;
   reason: string | null;
+}
+
+/** A report plus the verified chain (statements and hashes in order), for the audit export. */
+export interface Verified {
+  report: VerifyReport;
+  chain: { statement: Statement; certificate_hash: string }[];
+}
+
+export function verifiedOf(v: LedgerVerification, certificates: readonly unknown[], extra: { source: string; branch: string | null; key_sources: string[] }): Verified {
+  const hashes = certificates.map((c) => (c as { certificate_hash?: string }).certificate_hash ?? '');
+  return { report: toReport(v, extra), chain: v.statements.map((statement, i) => ({ statement, certificate_hash: hashes[i] ?? '' })) };
 }
 
 export function toReport(v: LedgerVerification, extra: { source: string; branch: string | null; key_sources: string[] }): VerifyReport {
@@ -147,13 +158,18 @@ async function readBranch(ledger: Ledger): Promise<Omit<LedgerEvidence, 'reposit
  * App's check runs. "No ledger" (no branch, unknown repository) is its own status, never "ok".
  */
 export async function verifyLedger(ctx: VerifyContext, repository: string, trust: PinnedKeys, opts: OnlineVerifyOptions = {}): Promise<VerifyReport> {
+  return (await verifyLedgerChain(ctx, repository, trust, opts)).report;
+}
+
+/** `verifyLedger`, also returning the verified chain. */
+export async function verifyLedgerChain(ctx: VerifyContext, repository: string, trust: PinnedKeys, opts: OnlineVerifyOptions = {}): Promise<Verified> {
   const repo = parseRepoFullName(repository);
   try {
     await ctx.github.getDefaultBranch(repo);
   } catch (err) {
     // GitHub answers 404 for a repository that does not exist and for one the token cannot see.
     if ((err as { status?: unknown }).status !== 404) throw err;
-    return noLedgerReport(repository, repository, null, trust.sources, `repository ${repository} not found, or the token cannot see it`);
+    return { report: noLedgerReport(repository, repository, null, trust.sources, `repository ${repository} not found, or the token cannot see it`), chain: [] };
   }
   const config = await loadRepoConfig(ctx.github, repo);
   const branch = config.ledger.branch;
@@ -164,17 +180,18 @@ export async function verifyLedger(ctx: VerifyContext, repository: string, trust
     read = await readBranch(ledger);
   } catch (err) {
     if (!(err instanceof LedgerCorruptError)) throw err;
-    return {
+    const report: VerifyReport = {
       ...noLedgerReport(repository, source, branch, trust.sources, ''),
       status: 'broken',
       reason: err.message,
       error: { step: 'certificates', code: 'LEDGER_CORRUPT', message: err.message, index: null },
     };
+    return { report, chain: [] };
   }
-  if (!read) return noLedgerReport(repository, source, branch, trust.sources, `branch ${branch} does not exist`);
+  if (!read) return { report: noLedgerReport(repository, source, branch, trust.sources, `branch ${branch} does not exist`), chain: [] };
   const warnings: string[] = [];
   const { anchors, expected } = await collectAnchors(ctx, repo, read.certificates as unknown[], opts, warnings);
   const verified = verifyLedgerEvidence({ repository, ...read, anchors, expectedAnchor: expected }, { keys: trust.keys });
   verified.warnings.unshift(...warnings);
-  return toReport(verified, { source, branch, key_sources: trust.sources });
+  return verifiedOf(verified, read.certificates, { source, branch, key_sources: trust.sources });
 }

@@ -122,6 +122,31 @@ describe('commands', () => {
     expect(broken.out).toMatch(/^chain BROKEN \(BAD_SIGNATURE at step certificates\): link 0 /);
   });
 
+  test('audit export: one row per change of the verified chain, JSON and CSV, never a value', async () => {
+    const { full, runId } = seed('missing-secret', 'cli-audit');
+    expect((await cli(withApi('heal', '--repo', full, '--run-id', String(runId)))).code).toBe(0);
+    const json = await cli(withApi('audit', 'export', '--repo', full, '--since', '2026-01-01'));
+    expect(json).toMatchObject({ code: 0, err: '' });
+    const exported = JSON.parse(json.out) as { verification: { ok: boolean; length: number }; rows: Record<string, unknown>[] };
+    expect(exported.verification).toMatchObject({ ok: true, length: 1 });
+    expect(exported.rows.map((r) => r.change)).toEqual(['secret written', 're-run']);
+    expect(exported.rows[0]).toMatchObject({
+      sequence: 1, repository: full, action: 'CREATE_SECRET', target: 'DEPLOY_TOKEN', triggering_run_id: runId, run_attempt: 1,
+      commit: expect.stringMatching(/^[0-9a-f]{40}$/), evidence_hash: expect.stringMatching(/^[0-9a-f]{64}$/), policy_version: 1,
+      autonomy_level: 'full', grant_id: null, approved_by: null, before_fingerprint: null, after_fingerprint: expect.stringMatching(/\S/),
+      certificate_hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    const csv = await cli(withApi('audit', 'export', '--repo', full, '--since', '2026-01-01', '--format', 'csv'));
+    expect(csv.code).toBe(0);
+    const lines = csv.out.trimEnd().split('\r\n');
+    expect(lines[0]).toMatch(/^time,sequence,repository,change,action,target,.*,certificate_hash$/);
+    expect(lines.slice(1).map((l) => l.split(',')[3])).toEqual(['secret written', 're-run']);
+    expect(`${json.out}${csv.out}`).not.toContain(SCENARIO_VALUES.DEPLOY_TOKEN);
+    // A later --since leaves them out; a tampered chain exports nothing.
+    expect(JSON.parse((await cli(withApi('audit', 'export', '--repo', full, '--since', '2999-01-01'))).out).rows).toEqual([]);
+    expect(await cli(withApi('audit', 'export', '--repo', full, '--since', 'yesterday'))).toMatchObject({ code: 2 });
+  });
+
   test('halt makes heal a noop; resume lifts it', async () => {
     const { full, runId } = seed('flaky-network', 'cli-halt');
     expect(await cli(withApi('halt', '--repo', full, '--reason', 'change freeze'))).toMatchObject({ code: 0, out: `${full}: halted\n` });

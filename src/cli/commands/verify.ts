@@ -10,7 +10,7 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
  * The keys this verification trusts: --keys files, LIVING_BRIDGE_TRUSTED_KEYS, LIVING_BRIDGE_GRANT_KEYS
  * and the public half of TRUTH_SIGNING_KEY when one is set. Never the keys the ledger branch lists.
  */
-async function trustFor(io: CliIo, keyFiles: string[]): Promise<PinnedKeys> {
+export async function trustFor(io: CliIo, keyFiles: string[]): Promise<PinnedKeys> {
   const hasKey = Boolean(io.env.TRUTH_SIGNING_KEY?.trim() || io.env.TRUTH_SIGNING_KEY_FILE);
   try {
     const trust = pinnedKeys({ env: io.env, keyFiles, signer: hasKey ? await loadSigner(io.env) : null });
