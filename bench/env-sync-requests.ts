@@ -113,7 +113,7 @@ export async function runBench(): Promise<BenchResult> {
     const github = new GitHubAdapter(createOctokit({ baseUrl: sb.apiUrl, auth: SANDBOX_ADMIN_TOKEN, throttle: false, retry: { enabled: false } }));
     const ctx: PipelineContext = {
       github,
-      ledgerFor: (repo, branch) => createGitLedger(github, repo, branch, { now: () => new Date(t), delay: async () => {} }),
+      ledgerFor: (repo, branch) => createGitLedger(github, repo, branch, { signer, now: () => new Date(t), delay: async () => {} }),
       signer,
       now: () => new Date(t),
       randomBytes: (n) => new Uint8Array(randomBytes(n)),

@@ -3,7 +3,7 @@
  * and prints their output in order. Results are recorded by hand in docs/BENCHMARKS.md.
  *
  *   npm run bench                 # everything (the classifier generates a ~200 MB log: minutes)
- *   npm run bench -- --quick      # classifier on 20 MB, decide for a shorter time
+ *   npm run bench -- --quick      # classifier on 20 MB, decide for a shorter time, schedule on 100 repositories
  *   npm run bench -- heal env     # only benches whose name contains one of the words
  *
  * Request-count benches (heal, env sync) are deterministic; throughput benches depend on the machine.
@@ -23,7 +23,8 @@ interface Bench { name: string; file: string; args: string[]; node?: string[] }
 const BENCHES: Bench[] = [
   { name: 'heal-requests', file: 'heal-requests.ts', args: [] },
   { name: 'env-sync-requests', file: 'env-sync-requests.ts', args: [] },
-  { name: 'decide', file: 'decide.ts', args: quick ? ['--ms=300', '--rounds=3'] : [] },
+  { name: 'env-sync-schedule', file: 'env-sync-schedule.ts', args: quick ? ['--repos=100', '--quick'] : ['--repos=1000'] },
+  { name: 'decide', file: 'decide.ts', args: quick ? ['--ms=300', '--rounds=3', '--warmup-ms=200'] : [] },
   { name: 'classifier', file: 'classifier.ts', args: quick ? ['20'] : [], node: ['--expose-gc'] },
 ];
 

@@ -24357,9 +24357,9 @@ var require_time = __commonJS({
       const month = (date5.getUTCMonth() + 1).toString().padStart(2, "0");
       const day = date5.getUTCDate().toString().padStart(2, "0");
       const hours = date5.getUTCHours().toString().padStart(2, "0");
-      const minutes2 = date5.getUTCMinutes().toString().padStart(2, "0");
+      const minutes3 = date5.getUTCMinutes().toString().padStart(2, "0");
       const seconds = date5.getUTCSeconds().toString().padStart(2, "0");
-      return `,"time":"${year}-${month}-${day}T${hours}:${minutes2}:${seconds}.${nanosWithinSecond.toString().padStart(9, "0")}Z"`;
+      return `,"time":"${year}-${month}-${day}T${hours}:${minutes3}:${seconds}.${nanosWithinSecond.toString().padStart(9, "0")}Z"`;
     };
     module2.exports = { nullTime, epochTime, unixTime, isoTime, isoTimeNano };
   }
@@ -25353,7 +25353,7 @@ var require_thread_stream = __commonJS({
     var { version: version2 } = require_package();
     var { EventEmitter: EventEmitter2 } = __require("events");
     var { Worker } = __require("worker_threads");
-    var { join: join4 } = __require("path");
+    var { join: join3 } = __require("path");
     var { pathToFileURL } = __require("url");
     var { wait } = require_wait();
     var {
@@ -25405,7 +25405,7 @@ var require_thread_stream = __commonJS({
     function createWorker(stream, opts) {
       const { filename, workerData } = opts;
       const bundlerOverrides = "__bundlerPathsOverrides" in globalThis ? globalThis.__bundlerPathsOverrides : {};
-      const toExecute = bundlerOverrides["thread-stream-worker"] || join4(__dirname, "lib", "worker.js");
+      const toExecute = bundlerOverrides["thread-stream-worker"] || join3(__dirname, "lib", "worker.js");
       const worker = new Worker(toExecute, {
         ...opts.workerOpts,
         name: opts.workerOpts?.name || "thread-stream",
@@ -25918,7 +25918,7 @@ var require_transport = __commonJS({
     var { createRequire } = __require("module");
     var { existsSync: existsSync3 } = __require("node:fs");
     var getCallers = require_caller();
-    var { join: join4, isAbsolute, sep: sep4 } = __require("node:path");
+    var { join: join3, isAbsolute, sep: sep4 } = __require("node:path");
     var { fileURLToPath } = __require("node:url");
     var sleep = require_atomic_sleep();
     var onExit = require_on_exit_leak_free();
@@ -26073,7 +26073,7 @@ var require_transport = __commonJS({
         throw new Error("only one of target or targets can be specified");
       }
       if (targets) {
-        target = bundlerOverrides["pino-worker"] || join4(__dirname, "worker.js");
+        target = bundlerOverrides["pino-worker"] || join3(__dirname, "worker.js");
         options2.targets = targets.filter((dest) => dest.target).map((dest) => {
           return {
             ...dest,
@@ -26094,7 +26094,7 @@ var require_transport = __commonJS({
         const pipelinesHaveLevel = options2.pipelines.some((p2) => p2.some((t2) => t2.level != null));
         usesMultistream = options2.targets.length + options2.pipelines.length > 1 || targetsHaveLevel || pipelinesHaveLevel;
       } else if (pipeline) {
-        target = bundlerOverrides["pino-worker"] || join4(__dirname, "worker.js");
+        target = bundlerOverrides["pino-worker"] || join3(__dirname, "worker.js");
         options2.pipelines = [pipeline.map((dest) => {
           return {
             ...dest,
@@ -26121,7 +26121,7 @@ var require_transport = __commonJS({
           return origin;
         }
         if (origin === "pino/file") {
-          return join4(__dirname, "..", "file.js");
+          return join3(__dirname, "..", "file.js");
         }
         let fixTarget2;
         for (const filePath of callers) {
@@ -27101,7 +27101,7 @@ var require_safe_stable_stringify = __commonJS({
               return circularValue;
             }
             let res = "";
-            let join4 = ",";
+            let join3 = ",";
             const originalIndentation = indentation;
             if (Array.isArray(value)) {
               if (value.length === 0) {
@@ -27115,7 +27115,7 @@ var require_safe_stable_stringify = __commonJS({
                 indentation += spacer;
                 res += `
 ${indentation}`;
-                join4 = `,
+                join3 = `,
 ${indentation}`;
               }
               const maximumValuesToStringify = Math.min(value.length, maximumBreadth);
@@ -27123,13 +27123,13 @@ ${indentation}`;
               for (; i2 < maximumValuesToStringify - 1; i2++) {
                 const tmp2 = stringifyFnReplacer(String(i2), value, stack, replacer, spacer, indentation);
                 res += tmp2 !== void 0 ? tmp2 : "null";
-                res += join4;
+                res += join3;
               }
               const tmp = stringifyFnReplacer(String(i2), value, stack, replacer, spacer, indentation);
               res += tmp !== void 0 ? tmp : "null";
               if (value.length - 1 > maximumBreadth) {
                 const removedKeys = value.length - maximumBreadth - 1;
-                res += `${join4}"... ${getItemCount(removedKeys)} not stringified"`;
+                res += `${join3}"... ${getItemCount(removedKeys)} not stringified"`;
               }
               if (spacer !== "") {
                 res += `
@@ -27150,7 +27150,7 @@ ${originalIndentation}`;
             let separator = "";
             if (spacer !== "") {
               indentation += spacer;
-              join4 = `,
+              join3 = `,
 ${indentation}`;
               whitespace = " ";
             }
@@ -27164,13 +27164,13 @@ ${indentation}`;
               const tmp = stringifyFnReplacer(key2, value, stack, replacer, spacer, indentation);
               if (tmp !== void 0) {
                 res += `${separator}${strEscape(key2)}:${whitespace}${tmp}`;
-                separator = join4;
+                separator = join3;
               }
             }
             if (keyLength > maximumBreadth) {
               const removedKeys = keyLength - maximumBreadth;
               res += `${separator}"...":${whitespace}"${getItemCount(removedKeys)} not stringified"`;
-              separator = join4;
+              separator = join3;
             }
             if (spacer !== "" && separator.length > 1) {
               res = `
@@ -27211,7 +27211,7 @@ ${originalIndentation}`;
             }
             const originalIndentation = indentation;
             let res = "";
-            let join4 = ",";
+            let join3 = ",";
             if (Array.isArray(value)) {
               if (value.length === 0) {
                 return "[]";
@@ -27224,7 +27224,7 @@ ${originalIndentation}`;
                 indentation += spacer;
                 res += `
 ${indentation}`;
-                join4 = `,
+                join3 = `,
 ${indentation}`;
               }
               const maximumValuesToStringify = Math.min(value.length, maximumBreadth);
@@ -27232,13 +27232,13 @@ ${indentation}`;
               for (; i2 < maximumValuesToStringify - 1; i2++) {
                 const tmp2 = stringifyArrayReplacer(String(i2), value[i2], stack, replacer, spacer, indentation);
                 res += tmp2 !== void 0 ? tmp2 : "null";
-                res += join4;
+                res += join3;
               }
               const tmp = stringifyArrayReplacer(String(i2), value[i2], stack, replacer, spacer, indentation);
               res += tmp !== void 0 ? tmp : "null";
               if (value.length - 1 > maximumBreadth) {
                 const removedKeys = value.length - maximumBreadth - 1;
-                res += `${join4}"... ${getItemCount(removedKeys)} not stringified"`;
+                res += `${join3}"... ${getItemCount(removedKeys)} not stringified"`;
               }
               if (spacer !== "") {
                 res += `
@@ -27251,7 +27251,7 @@ ${originalIndentation}`;
             let whitespace = "";
             if (spacer !== "") {
               indentation += spacer;
-              join4 = `,
+              join3 = `,
 ${indentation}`;
               whitespace = " ";
             }
@@ -27260,7 +27260,7 @@ ${indentation}`;
               const tmp = stringifyArrayReplacer(key2, value[key2], stack, replacer, spacer, indentation);
               if (tmp !== void 0) {
                 res += `${separator}${strEscape(key2)}:${whitespace}${tmp}`;
-                separator = join4;
+                separator = join3;
               }
             }
             if (spacer !== "" && separator.length > 1) {
@@ -27318,20 +27318,20 @@ ${originalIndentation}`;
               indentation += spacer;
               let res2 = `
 ${indentation}`;
-              const join5 = `,
+              const join4 = `,
 ${indentation}`;
               const maximumValuesToStringify = Math.min(value.length, maximumBreadth);
               let i2 = 0;
               for (; i2 < maximumValuesToStringify - 1; i2++) {
                 const tmp2 = stringifyIndent(String(i2), value[i2], stack, spacer, indentation);
                 res2 += tmp2 !== void 0 ? tmp2 : "null";
-                res2 += join5;
+                res2 += join4;
               }
               const tmp = stringifyIndent(String(i2), value[i2], stack, spacer, indentation);
               res2 += tmp !== void 0 ? tmp : "null";
               if (value.length - 1 > maximumBreadth) {
                 const removedKeys = value.length - maximumBreadth - 1;
-                res2 += `${join5}"... ${getItemCount(removedKeys)} not stringified"`;
+                res2 += `${join4}"... ${getItemCount(removedKeys)} not stringified"`;
               }
               res2 += `
 ${originalIndentation}`;
@@ -27347,16 +27347,16 @@ ${originalIndentation}`;
               return '"[Object]"';
             }
             indentation += spacer;
-            const join4 = `,
+            const join3 = `,
 ${indentation}`;
             let res = "";
             let separator = "";
             let maximumPropertiesToStringify = Math.min(keyLength, maximumBreadth);
             if (isTypedArrayWithEntries(value)) {
-              res += stringifyTypedArray(value, join4, maximumBreadth);
+              res += stringifyTypedArray(value, join3, maximumBreadth);
               keys = keys.slice(value.length);
               maximumPropertiesToStringify -= value.length;
-              separator = join4;
+              separator = join3;
             }
             if (deterministic) {
               keys = sort(keys, comparator);
@@ -27367,13 +27367,13 @@ ${indentation}`;
               const tmp = stringifyIndent(key2, value[key2], stack, spacer, indentation);
               if (tmp !== void 0) {
                 res += `${separator}${strEscape(key2)}: ${tmp}`;
-                separator = join4;
+                separator = join3;
               }
             }
             if (keyLength > maximumBreadth) {
               const removedKeys = keyLength - maximumBreadth;
               res += `${separator}"...": "${getItemCount(removedKeys)} not stringified"`;
-              separator = join4;
+              separator = join3;
             }
             if (separator !== "") {
               res = `
@@ -29049,27 +29049,27 @@ var require_stringifyString = __commonJS({
       return true;
     }
     function doubleQuotedString(value, ctx) {
-      const json3 = JSON.stringify(value);
+      const json4 = JSON.stringify(value);
       if (ctx.options.doubleQuotedAsJSON)
-        return json3;
+        return json4;
       const { implicitKey } = ctx;
       const minMultiLineLength = ctx.options.doubleQuotedMinMultiLineLength;
       const indent = ctx.indent || (containsDocumentMarker(value) ? "  " : "");
       let str = "";
       let start = 0;
-      for (let i2 = 0, ch = json3[i2]; ch; ch = json3[++i2]) {
-        if (ch === " " && json3[i2 + 1] === "\\" && json3[i2 + 2] === "n") {
-          str += json3.slice(start, i2) + "\\ ";
+      for (let i2 = 0, ch = json4[i2]; ch; ch = json4[++i2]) {
+        if (ch === " " && json4[i2 + 1] === "\\" && json4[i2 + 2] === "n") {
+          str += json4.slice(start, i2) + "\\ ";
           i2 += 1;
           start = i2;
           ch = "\\";
         }
         if (ch === "\\")
-          switch (json3[i2 + 1]) {
+          switch (json4[i2 + 1]) {
             case "u":
               {
-                str += json3.slice(start, i2);
-                const code = json3.substr(i2 + 2, 4);
+                str += json4.slice(start, i2);
+                const code = json4.substr(i2 + 2, 4);
                 switch (code) {
                   case "0000":
                     str += "\\0";
@@ -29099,23 +29099,23 @@ var require_stringifyString = __commonJS({
                     if (code.substr(0, 2) === "00")
                       str += "\\x" + code.substr(2);
                     else
-                      str += json3.substr(i2, 6);
+                      str += json4.substr(i2, 6);
                 }
                 i2 += 5;
                 start = i2 + 1;
               }
               break;
             case "n":
-              if (implicitKey || json3[i2 + 2] === '"' || json3.length < minMultiLineLength) {
+              if (implicitKey || json4[i2 + 2] === '"' || json4.length < minMultiLineLength) {
                 i2 += 1;
               } else {
-                str += json3.slice(start, i2) + "\n\n";
-                while (json3[i2 + 2] === "\\" && json3[i2 + 3] === "n" && json3[i2 + 4] !== '"') {
+                str += json4.slice(start, i2) + "\n\n";
+                while (json4[i2 + 2] === "\\" && json4[i2 + 3] === "n" && json4[i2 + 4] !== '"') {
                   str += "\n";
                   i2 += 2;
                 }
                 str += indent;
-                if (json3[i2 + 2] === " ")
+                if (json4[i2 + 2] === " ")
                   str += "\\";
                 i2 += 1;
                 start = i2 + 1;
@@ -29125,7 +29125,7 @@ var require_stringifyString = __commonJS({
               i2 += 1;
           }
       }
-      str = start ? str + json3.slice(start) : json3;
+      str = start ? str + json4.slice(start) : json4;
       return implicitKey ? str : foldFlowLines.foldFlowLines(str, indent, foldFlowLines.FOLD_QUOTED, getFoldOptions(ctx, false));
     }
     function singleQuotedString(value, ctx) {
@@ -31547,11 +31547,11 @@ var require_Document = __commonJS({
           throw new Error(`With a null YAML version, the { schema: Schema } option is required`);
       }
       // json & jsonArg are only used from toJSON()
-      toJS({ json: json3, jsonArg, mapAsMap, maxAliasCount, onAnchor, reviver } = {}) {
+      toJS({ json: json4, jsonArg, mapAsMap, maxAliasCount, onAnchor, reviver } = {}) {
         const ctx = {
           anchors: /* @__PURE__ */ new Map(),
           doc: this,
-          keep: !json3,
+          keep: !json4,
           mapAsMap: mapAsMap === true,
           mapKeyWarned: false,
           maxAliasCount: typeof maxAliasCount === "number" ? maxAliasCount : 100
@@ -64523,13 +64523,13 @@ function initializeContext(params) {
     external: params?.external ?? void 0
   };
 }
-function handleUnrepresentable(schema, ctx, json3, params, message) {
+function handleUnrepresentable(schema, ctx, json4, params, message) {
   const result = typeof ctx.unrepresentable === "function" ? ctx.unrepresentable({ zodSchema: schema, path: params.path, message }) : ctx.unrepresentable;
   if (result === "any")
     return false;
   if (result === void 0 || result === "throw")
     throw new Error(message);
-  Object.assign(json3, result);
+  Object.assign(json4, result);
   return true;
 }
 function processSchema(schema, ctx, _params = { path: [], schemaPath: [] }) {
@@ -64765,12 +64765,12 @@ function foldObjects(members2) {
   }
   return folded;
 }
-function foldIntersection(json3) {
-  const allOf = json3.allOf;
+function foldIntersection(json4) {
+  const allOf = json4.allOf;
   if (!Array.isArray(allOf) || allOf.length < 2)
     return;
   for (const key of FOLDABLE_KEYS)
-    if (key in json3)
+    if (key in json4)
       return;
   const unions = allOf.filter((m2) => UNION_KEYS.some((k2) => Array.isArray(m2[k2])));
   let folded = null;
@@ -64789,8 +64789,8 @@ function foldIntersection(json3) {
   }
   if (!folded)
     return;
-  delete json3.allOf;
-  assignProps(json3, folded);
+  delete json4.allOf;
+  assignProps(json4, folded);
 }
 function finalize(ctx, schema) {
   const root = ctx.seen.get(schema);
@@ -64872,20 +64872,20 @@ function finalize(ctx, schema) {
     if (ctx.intersections.length) {
       const carriers = /* @__PURE__ */ new Map();
       for (const seen2 of ctx.seen.values()) {
-        for (const json3 of [seen2.schema, seen2.def]) {
-          const allOf = json3?.allOf;
+        for (const json4 of [seen2.schema, seen2.def]) {
+          const allOf = json4?.allOf;
           if (!Array.isArray(allOf))
             continue;
           const existing = carriers.get(allOf);
           if (existing)
-            existing.push(json3);
+            existing.push(json4);
           else
-            carriers.set(allOf, [json3]);
+            carriers.set(allOf, [json4]);
         }
       }
       for (const allOf of ctx.intersections) {
-        for (const json3 of carriers.get(allOf) ?? [])
-          foldIntersection(json3);
+        for (const json4 of carriers.get(allOf) ?? [])
+          foldIntersection(json4);
       }
     }
   }
@@ -65120,29 +65120,29 @@ var exactPatterns = /* @__PURE__ */ new Map([
 ]);
 var exactPattern = (p2) => exactPatterns.get(p2) ?? p2;
 var stringProcessor = (schema, ctx, _json, _params) => {
-  const json3 = _json;
-  json3.type = "string";
+  const json4 = _json;
+  json4.type = "string";
   const { minimum, maximum, format, patterns, contentEncoding, laxFormat } = aggregateChecks(schema);
   if (typeof minimum === "number")
-    json3.minLength = minimum;
+    json4.minLength = minimum;
   if (typeof maximum === "number")
-    json3.maxLength = maximum;
+    json4.maxLength = maximum;
   if (format) {
-    json3.format = formatMap[format] ?? format;
-    if (json3.format === "")
-      delete json3.format;
+    json4.format = formatMap[format] ?? format;
+    if (json4.format === "")
+      delete json4.format;
     if (format === "time" || laxFormat) {
-      delete json3.format;
+      delete json4.format;
     }
   }
   if (contentEncoding)
-    json3.contentEncoding = contentEncoding;
+    json4.contentEncoding = contentEncoding;
   if (patterns && patterns.size > 0) {
     const patternList = [...patterns].map(exactPattern);
     if (patternList.length === 1)
-      json3.pattern = patternList[0].source;
+      json4.pattern = patternList[0].source;
     else if (patternList.length > 1) {
-      json3.allOf = [
+      json4.allOf = [
         ...patternList.map((regex2) => ({
           ...ctx.target === "draft-07" || ctx.target === "draft-04" || ctx.target === "openapi-3.0" ? { type: "string" } : {},
           pattern: regex2.source
@@ -65152,31 +65152,31 @@ var stringProcessor = (schema, ctx, _json, _params) => {
   }
 };
 var numberProcessor = (schema, ctx, _json, params) => {
-  const json3 = _json;
+  const json4 = _json;
   const { minimum, maximum, multipleOf, exclusiveMaximum, exclusiveMinimum, isInt } = aggregateChecks(schema);
-  json3.type = isInt ? "integer" : "number";
+  json4.type = isInt ? "integer" : "number";
   const exMin = typeof exclusiveMinimum === "number" && exclusiveMinimum >= (minimum ?? Number.NEGATIVE_INFINITY);
   const exMax = typeof exclusiveMaximum === "number" && exclusiveMaximum <= (maximum ?? Number.POSITIVE_INFINITY);
   const legacy = ctx.target === "draft-04" || ctx.target === "openapi-3.0";
   if (exMin) {
     if (legacy) {
-      json3.minimum = exclusiveMinimum;
-      json3.exclusiveMinimum = true;
+      json4.minimum = exclusiveMinimum;
+      json4.exclusiveMinimum = true;
     } else {
-      json3.exclusiveMinimum = exclusiveMinimum;
+      json4.exclusiveMinimum = exclusiveMinimum;
     }
   } else if (typeof minimum === "number") {
-    json3.minimum = minimum;
+    json4.minimum = minimum;
   }
   if (exMax) {
     if (legacy) {
-      json3.maximum = exclusiveMaximum;
-      json3.exclusiveMaximum = true;
+      json4.maximum = exclusiveMaximum;
+      json4.exclusiveMaximum = true;
     } else {
-      json3.exclusiveMaximum = exclusiveMaximum;
+      json4.exclusiveMaximum = exclusiveMaximum;
     }
   } else if (typeof maximum === "number") {
-    json3.maximum = maximum;
+    json4.maximum = maximum;
   }
   if (multipleOf) {
     const divisors = /* @__PURE__ */ new Set();
@@ -65184,75 +65184,75 @@ var numberProcessor = (schema, ctx, _json, params) => {
       if (Number.isFinite(divisor) && divisor !== 0)
         divisors.add(Math.abs(divisor));
       else
-        handleUnrepresentable(schema, ctx, json3, params, `A multipleOf divisor of ${divisor} cannot be represented in JSON Schema`);
+        handleUnrepresentable(schema, ctx, json4, params, `A multipleOf divisor of ${divisor} cannot be represented in JSON Schema`);
     }
     const [first, ...rest] = divisors;
     if (first !== void 0)
-      json3.multipleOf = first;
+      json4.multipleOf = first;
     if (rest.length)
-      json3.allOf = [...json3.allOf ?? [], ...rest.map((m2) => ({ multipleOf: m2 }))];
+      json4.allOf = [...json4.allOf ?? [], ...rest.map((m2) => ({ multipleOf: m2 }))];
   }
 };
-var booleanProcessor = (_schema, _ctx, json3, _params) => {
-  json3.type = "boolean";
+var booleanProcessor = (_schema, _ctx, json4, _params) => {
+  json4.type = "boolean";
 };
-var bigintProcessor = (schema, ctx, json3, params) => {
-  handleUnrepresentable(schema, ctx, json3, params, "BigInt cannot be represented in JSON Schema");
+var bigintProcessor = (schema, ctx, json4, params) => {
+  handleUnrepresentable(schema, ctx, json4, params, "BigInt cannot be represented in JSON Schema");
 };
-var symbolProcessor = (schema, ctx, json3, params) => {
-  handleUnrepresentable(schema, ctx, json3, params, "Symbols cannot be represented in JSON Schema");
+var symbolProcessor = (schema, ctx, json4, params) => {
+  handleUnrepresentable(schema, ctx, json4, params, "Symbols cannot be represented in JSON Schema");
 };
-var nullProcessor = (_schema, ctx, json3, _params) => {
+var nullProcessor = (_schema, ctx, json4, _params) => {
   if (ctx.target === "openapi-3.0") {
-    json3.type = "string";
-    json3.nullable = true;
-    json3.enum = [null];
+    json4.type = "string";
+    json4.nullable = true;
+    json4.enum = [null];
   } else {
-    json3.type = "null";
+    json4.type = "null";
   }
 };
-var undefinedProcessor = (schema, ctx, json3, params) => {
-  handleUnrepresentable(schema, ctx, json3, params, "Undefined cannot be represented in JSON Schema");
+var undefinedProcessor = (schema, ctx, json4, params) => {
+  handleUnrepresentable(schema, ctx, json4, params, "Undefined cannot be represented in JSON Schema");
 };
-var voidProcessor = (schema, ctx, json3, params) => {
-  handleUnrepresentable(schema, ctx, json3, params, "Void cannot be represented in JSON Schema");
+var voidProcessor = (schema, ctx, json4, params) => {
+  handleUnrepresentable(schema, ctx, json4, params, "Void cannot be represented in JSON Schema");
 };
-var neverProcessor = (_schema, _ctx, json3, _params) => {
-  json3.not = {};
+var neverProcessor = (_schema, _ctx, json4, _params) => {
+  json4.not = {};
 };
 var anyProcessor = (_schema, _ctx, _json, _params) => {
 };
 var unknownProcessor = (_schema, _ctx, _json, _params) => {
 };
-var dateProcessor = (schema, ctx, json3, params) => {
-  handleUnrepresentable(schema, ctx, json3, params, "Date cannot be represented in JSON Schema");
+var dateProcessor = (schema, ctx, json4, params) => {
+  handleUnrepresentable(schema, ctx, json4, params, "Date cannot be represented in JSON Schema");
 };
-var enumProcessor = (schema, _ctx, json3, _params) => {
+var enumProcessor = (schema, _ctx, json4, _params) => {
   const def = schema._zod.def;
   const values = getEnumValues(def.entries);
   if (values.length === 0) {
-    json3.not = {};
+    json4.not = {};
     return;
   }
   if (values.every((v2) => typeof v2 === "number"))
-    json3.type = "number";
+    json4.type = "number";
   if (values.every((v2) => typeof v2 === "string"))
-    json3.type = "string";
-  json3.enum = values;
+    json4.type = "string";
+  json4.enum = values;
 };
-var literalProcessor = (schema, ctx, json3, params) => {
+var literalProcessor = (schema, ctx, json4, params) => {
   const def = schema._zod.def;
   if (def.values.length === 0) {
-    json3.not = {};
+    json4.not = {};
     return;
   }
   const vals = [];
   for (const val of def.values) {
     if (val === void 0) {
-      if (handleUnrepresentable(schema, ctx, json3, params, "Literal `undefined` cannot be represented in JSON Schema"))
+      if (handleUnrepresentable(schema, ctx, json4, params, "Literal `undefined` cannot be represented in JSON Schema"))
         return;
     } else if (typeof val === "bigint") {
-      if (handleUnrepresentable(schema, ctx, json3, params, "BigInt literals cannot be represented in JSON Schema"))
+      if (handleUnrepresentable(schema, ctx, json4, params, "BigInt literals cannot be represented in JSON Schema"))
         return;
       vals.push(Number(val));
     } else {
@@ -65262,37 +65262,37 @@ var literalProcessor = (schema, ctx, json3, params) => {
   if (vals.length === 0) {
   } else if (vals.length === 1) {
     const val = vals[0];
-    json3.type = val === null ? "null" : typeof val;
+    json4.type = val === null ? "null" : typeof val;
     if (ctx.target === "draft-04" || ctx.target === "openapi-3.0") {
-      json3.enum = [val];
+      json4.enum = [val];
     } else {
-      json3.const = val;
+      json4.const = val;
     }
   } else {
     if (vals.every((v2) => typeof v2 === "number"))
-      json3.type = "number";
+      json4.type = "number";
     if (vals.every((v2) => typeof v2 === "string"))
-      json3.type = "string";
+      json4.type = "string";
     if (vals.every((v2) => typeof v2 === "boolean"))
-      json3.type = "boolean";
+      json4.type = "boolean";
     if (vals.every((v2) => v2 === null))
-      json3.type = "null";
-    json3.enum = vals;
+      json4.type = "null";
+    json4.enum = vals;
   }
 };
-var nanProcessor = (schema, ctx, json3, params) => {
-  handleUnrepresentable(schema, ctx, json3, params, "NaN cannot be represented in JSON Schema");
+var nanProcessor = (schema, ctx, json4, params) => {
+  handleUnrepresentable(schema, ctx, json4, params, "NaN cannot be represented in JSON Schema");
 };
-var templateLiteralProcessor = (schema, _ctx, json3, _params) => {
-  const _json = json3;
+var templateLiteralProcessor = (schema, _ctx, json4, _params) => {
+  const _json = json4;
   const pattern = schema._zod.pattern;
   if (!pattern)
     throw new Error("Pattern not found in template literal");
   _json.type = "string";
   _json.pattern = pattern.source;
 };
-var fileProcessor = (schema, _ctx, json3, _params) => {
-  const _json = json3;
+var fileProcessor = (schema, _ctx, json4, _params) => {
+  const _json = json4;
   _json.type = "string";
   _json.format = "binary";
   _json.contentEncoding = "binary";
@@ -65310,34 +65310,34 @@ var fileProcessor = (schema, _ctx, json3, _params) => {
   else
     _json.anyOf = mime.map((m2) => ({ contentMediaType: m2 }));
 };
-var successProcessor = (_schema, _ctx, json3, _params) => {
-  json3.type = "boolean";
+var successProcessor = (_schema, _ctx, json4, _params) => {
+  json4.type = "boolean";
 };
-var customProcessor = (schema, ctx, json3, params) => {
-  handleUnrepresentable(schema, ctx, json3, params, "Custom types cannot be represented in JSON Schema");
+var customProcessor = (schema, ctx, json4, params) => {
+  handleUnrepresentable(schema, ctx, json4, params, "Custom types cannot be represented in JSON Schema");
 };
-var functionProcessor = (schema, ctx, json3, params) => {
-  handleUnrepresentable(schema, ctx, json3, params, "Function types cannot be represented in JSON Schema");
+var functionProcessor = (schema, ctx, json4, params) => {
+  handleUnrepresentable(schema, ctx, json4, params, "Function types cannot be represented in JSON Schema");
 };
-var transformProcessor = (schema, ctx, json3, params) => {
-  handleUnrepresentable(schema, ctx, json3, params, "Transforms cannot be represented in JSON Schema");
+var transformProcessor = (schema, ctx, json4, params) => {
+  handleUnrepresentable(schema, ctx, json4, params, "Transforms cannot be represented in JSON Schema");
 };
-var mapProcessor = (schema, ctx, json3, params) => {
-  handleUnrepresentable(schema, ctx, json3, params, "Map cannot be represented in JSON Schema");
+var mapProcessor = (schema, ctx, json4, params) => {
+  handleUnrepresentable(schema, ctx, json4, params, "Map cannot be represented in JSON Schema");
 };
-var setProcessor = (schema, ctx, json3, params) => {
-  handleUnrepresentable(schema, ctx, json3, params, "Set cannot be represented in JSON Schema");
+var setProcessor = (schema, ctx, json4, params) => {
+  handleUnrepresentable(schema, ctx, json4, params, "Set cannot be represented in JSON Schema");
 };
 var arrayProcessor = (schema, ctx, _json, params) => {
-  const json3 = _json;
+  const json4 = _json;
   const def = schema._zod.def;
   const { minimum, maximum } = aggregateChecks(schema);
   if (typeof minimum === "number")
-    json3.minItems = minimum;
+    json4.minItems = minimum;
   if (typeof maximum === "number")
-    json3.maxItems = maximum;
-  json3.type = "array";
-  json3.items = processSchema(def.element, ctx, {
+    json4.maxItems = maximum;
+  json4.type = "array";
+  json4.items = processSchema(def.element, ctx, {
     ...params,
     path: [...params.path, "items"]
   });
@@ -65353,17 +65353,17 @@ function inputOptin(schema) {
   return schema._zod.optin;
 }
 var objectProcessor = (schema, ctx, _json, params) => {
-  const json3 = _json;
+  const json4 = _json;
   const def = schema._zod.def;
   const shape = def.shape;
   const symbolKeys = Object.getOwnPropertySymbols(shape);
-  if (symbolKeys.length && handleUnrepresentable(schema, ctx, json3, params, "Symbol keys cannot be represented in JSON Schema")) {
+  if (symbolKeys.length && handleUnrepresentable(schema, ctx, json4, params, "Symbol keys cannot be represented in JSON Schema")) {
     return;
   }
-  json3.type = "object";
-  json3.properties = {};
+  json4.type = "object";
+  json4.properties = {};
   for (const key in shape) {
-    assignProp(json3.properties, key, processSchema(shape[key], ctx, {
+    assignProp(json4.properties, key, processSchema(shape[key], ctx, {
       ...params,
       path: [...params.path, "properties", key]
     }));
@@ -65376,21 +65376,21 @@ var objectProcessor = (schema, ctx, _json, params) => {
     }
   }
   if (requiredKeys.length > 0) {
-    json3.required = requiredKeys;
+    json4.required = requiredKeys;
   }
   if (def.catchall?._zod.def.type === "never") {
-    json3.additionalProperties = false;
+    json4.additionalProperties = false;
   } else if (!def.catchall) {
     if (ctx.io === "output")
-      json3.additionalProperties = false;
+      json4.additionalProperties = false;
   } else if (def.catchall) {
-    json3.additionalProperties = processSchema(def.catchall, ctx, {
+    json4.additionalProperties = processSchema(def.catchall, ctx, {
       ...params,
       path: [...params.path, "additionalProperties"]
     });
   }
 };
-var unionProcessor = (schema, ctx, json3, params) => {
+var unionProcessor = (schema, ctx, json4, params) => {
   const def = schema._zod.def;
   const isExclusive = def.inclusive === false;
   const options2 = def.options.map((x2, i2) => processSchema(x2, ctx, {
@@ -65398,12 +65398,12 @@ var unionProcessor = (schema, ctx, json3, params) => {
     path: [...params.path, isExclusive ? "oneOf" : "anyOf", i2]
   }));
   if (isExclusive) {
-    json3.oneOf = options2;
+    json4.oneOf = options2;
   } else {
-    json3.anyOf = options2;
+    json4.anyOf = options2;
   }
 };
-var intersectionProcessor = (schema, ctx, json3, params) => {
+var intersectionProcessor = (schema, ctx, json4, params) => {
   const def = schema._zod.def;
   const a2 = processSchema(def.left, ctx, {
     ...params,
@@ -65418,13 +65418,13 @@ var intersectionProcessor = (schema, ctx, json3, params) => {
     ...isSimpleIntersection(a2) ? a2.allOf : [a2],
     ...isSimpleIntersection(b2) ? b2.allOf : [b2]
   ];
-  json3.allOf = allOf;
+  json4.allOf = allOf;
   ctx.intersections.push(allOf);
 };
 var tupleProcessor = (schema, ctx, _json, params) => {
-  const json3 = _json;
+  const json4 = _json;
   const def = schema._zod.def;
-  json3.type = "array";
+  json4.type = "array";
   const prefixPath = ctx.target === "draft-2020-12" ? "prefixItems" : "items";
   const restPath = ctx.target === "draft-2020-12" ? "items" : ctx.target === "openapi-3.0" ? "items" : "additionalItems";
   const prefixItems = def.items.map((x2, i2) => processSchema(x2, ctx, {
@@ -65446,70 +65446,70 @@ var tupleProcessor = (schema, ctx, _json, params) => {
   const maxItems = def.items.length;
   const isClosed = !def.rest;
   if (ctx.target === "draft-2020-12") {
-    json3.prefixItems = prefixItems;
+    json4.prefixItems = prefixItems;
     if (isClosed) {
-      json3.items = false;
+      json4.items = false;
     } else if (rest) {
-      json3.items = rest;
+      json4.items = rest;
     }
     if (minItems > 0)
-      json3.minItems = minItems;
+      json4.minItems = minItems;
     if (isClosed)
-      json3.maxItems = maxItems;
+      json4.maxItems = maxItems;
   } else if (ctx.target === "openapi-3.0") {
-    json3.items = {
+    json4.items = {
       anyOf: prefixItems
     };
     if (rest) {
-      json3.items.anyOf.push(rest);
+      json4.items.anyOf.push(rest);
     }
     if (minItems > 0)
-      json3.minItems = minItems;
+      json4.minItems = minItems;
     if (isClosed)
-      json3.maxItems = maxItems;
+      json4.maxItems = maxItems;
   } else {
-    json3.items = prefixItems;
+    json4.items = prefixItems;
     if (isClosed) {
-      json3.additionalItems = false;
+      json4.additionalItems = false;
     } else if (rest) {
-      json3.additionalItems = rest;
+      json4.additionalItems = rest;
     }
     if (minItems > 0)
-      json3.minItems = minItems;
+      json4.minItems = minItems;
     if (isClosed)
-      json3.maxItems = maxItems;
+      json4.maxItems = maxItems;
   }
   const { minimum, maximum } = aggregateChecks(schema);
   if (typeof minimum === "number")
-    json3.minItems = minimum;
+    json4.minItems = minimum;
   if (typeof maximum === "number")
-    json3.maxItems = maximum;
+    json4.maxItems = maximum;
 };
-function stringifyKeyNames(bySchema, json3, visited) {
-  if (json3.$ref) {
-    if (visited.has(json3))
-      return json3;
-    visited.add(json3);
-    const def = bySchema.get(json3)?.def;
+function stringifyKeyNames(bySchema, json4, visited) {
+  if (json4.$ref) {
+    if (visited.has(json4))
+      return json4;
+    visited.add(json4);
+    const def = bySchema.get(json4)?.def;
     if (!def)
-      return json3;
+      return json4;
     const inlined = stringifyKeyNames(bySchema, def, visited);
-    return inlined === def ? json3 : inlined;
+    return inlined === def ? json4 : inlined;
   }
   for (const keyword of ["anyOf", "oneOf"]) {
-    const branches = json3[keyword];
+    const branches = json4[keyword];
     if (!Array.isArray(branches))
       continue;
     const mapped = branches.map((branch) => stringifyKeyNames(bySchema, branch, visited));
     if (mapped.some((branch, i2) => branch !== branches[i2]))
-      json3 = { ...json3, [keyword]: mapped };
+      json4 = { ...json4, [keyword]: mapped };
   }
-  const types = Array.isArray(json3.type) ? json3.type : [json3.type];
+  const types = Array.isArray(json4.type) ? json4.type : [json4.type];
   const numericType = !types.includes("string") && types.some((t2) => t2 === "number" || t2 === "integer");
-  const values = json3.enum ?? (json3.const !== void 0 ? [json3.const] : void 0);
+  const values = json4.enum ?? (json4.const !== void 0 ? [json4.const] : void 0);
   if (!numericType && !values?.some((v2) => typeof v2 === "number"))
-    return json3;
-  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, format, id, ...rest } = json3;
+    return json4;
+  const { minimum, maximum, exclusiveMinimum, exclusiveMaximum, multipleOf, format, id, ...rest } = json4;
   if (rest.enum)
     rest.enum = rest.enum.map((v2) => typeof v2 === "number" ? String(v2) : v2);
   else if (typeof rest.const === "number")
@@ -65549,9 +65549,9 @@ function rewriteKeyNames(ctx) {
   }
 }
 var recordProcessor = (schema, ctx, _json, params) => {
-  const json3 = _json;
+  const json4 = _json;
   const def = schema._zod.def;
-  json3.type = "object";
+  json4.type = "object";
   const keyType = def.keyType;
   const patterns = aggregateChecks(keyType).patterns;
   if (def.mode === "loose" && patterns && patterns.size > 0) {
@@ -65559,13 +65559,13 @@ var recordProcessor = (schema, ctx, _json, params) => {
       ...params,
       path: [...params.path, "patternProperties", "*"]
     });
-    json3.patternProperties = {};
+    json4.patternProperties = {};
     for (const pattern of patterns) {
-      assignProp(json3.patternProperties, exactPattern(pattern).source, valueSchema);
+      assignProp(json4.patternProperties, exactPattern(pattern).source, valueSchema);
     }
   } else {
     if (ctx.target === "draft-07" || ctx.target === "draft-2020-12") {
-      json3.propertyNames = processSchema(def.keyType, ctx, {
+      json4.propertyNames = processSchema(def.keyType, ctx, {
         ...params,
         path: [...params.path, "propertyNames"]
       });
@@ -65577,7 +65577,7 @@ var recordProcessor = (schema, ctx, _json, params) => {
       }
       pending.push(schema);
     }
-    json3.additionalProperties = processSchema(def.valueType, ctx, {
+    json4.additionalProperties = processSchema(def.valueType, ctx, {
       ...params,
       path: [...params.path, "additionalProperties"]
     });
@@ -65587,19 +65587,19 @@ var recordProcessor = (schema, ctx, _json, params) => {
   if (keyValues && !def.partial && !omittableOnInput) {
     const validKeyValues = [...keyValues].filter((v2) => typeof v2 === "string" || typeof v2 === "number");
     if (validKeyValues.length > 0) {
-      json3.required = validKeyValues.map(String);
+      json4.required = validKeyValues.map(String);
     }
   }
 };
-var nullableProcessor = (schema, ctx, json3, params) => {
+var nullableProcessor = (schema, ctx, json4, params) => {
   const def = schema._zod.def;
   const inner = processSchema(def.innerType, ctx, params);
   const seen2 = ctx.seen.get(schema);
   if (ctx.target === "openapi-3.0") {
     seen2.ref = def.innerType;
-    json3.nullable = true;
+    json4.nullable = true;
   } else {
-    json3.anyOf = [inner, { type: "null" }];
+    json4.anyOf = [inner, { type: "null" }];
   }
 };
 var nonoptionalProcessor = (schema, ctx, _json, params) => {
@@ -65609,7 +65609,7 @@ var nonoptionalProcessor = (schema, ctx, _json, params) => {
   seen2.ref = def.innerType;
 };
 var UNREPRESENTABLE_DEFAULT = Symbol();
-function serializeDefaultValue(value, schema, ctx, json3, params) {
+function serializeDefaultValue(value, schema, ctx, json4, params) {
   let unrepresentable = false;
   const serialized = JSON.stringify(value, (_2, val) => {
     if (typeof val !== "bigint")
@@ -65619,30 +65619,30 @@ function serializeDefaultValue(value, schema, ctx, json3, params) {
   });
   if (!unrepresentable)
     return JSON.parse(serialized);
-  handleUnrepresentable(schema, ctx, json3, params, "BigInt defaults cannot be represented in JSON Schema");
+  handleUnrepresentable(schema, ctx, json4, params, "BigInt defaults cannot be represented in JSON Schema");
   return UNREPRESENTABLE_DEFAULT;
 }
-var defaultProcessor = (schema, ctx, json3, params) => {
+var defaultProcessor = (schema, ctx, json4, params) => {
   const def = schema._zod.def;
   processSchema(def.innerType, ctx, params);
   const seen2 = ctx.seen.get(schema);
   seen2.ref = def.innerType;
-  const value = serializeDefaultValue(def.defaultValue, schema, ctx, json3, params);
+  const value = serializeDefaultValue(def.defaultValue, schema, ctx, json4, params);
   if (value !== UNREPRESENTABLE_DEFAULT)
-    json3.default = value;
+    json4.default = value;
 };
-var prefaultProcessor = (schema, ctx, json3, params) => {
+var prefaultProcessor = (schema, ctx, json4, params) => {
   const def = schema._zod.def;
   processSchema(def.innerType, ctx, params);
   const seen2 = ctx.seen.get(schema);
   seen2.ref = def.innerType;
   if (ctx.io !== "input")
     return;
-  const value = serializeDefaultValue(def.defaultValue, schema, ctx, json3, params);
+  const value = serializeDefaultValue(def.defaultValue, schema, ctx, json4, params);
   if (value !== UNREPRESENTABLE_DEFAULT)
-    json3._prefault = value;
+    json4._prefault = value;
 };
-var catchProcessor = (schema, ctx, json3, params) => {
+var catchProcessor = (schema, ctx, json4, params) => {
   const def = schema._zod.def;
   processSchema(def.innerType, ctx, params);
   const seen2 = ctx.seen.get(schema);
@@ -65651,10 +65651,10 @@ var catchProcessor = (schema, ctx, json3, params) => {
   try {
     catchValue = def.catchValue(void 0);
   } catch {
-    handleUnrepresentable(schema, ctx, json3, params, "Dynamic catch values are not supported in JSON Schema");
+    handleUnrepresentable(schema, ctx, json4, params, "Dynamic catch values are not supported in JSON Schema");
     return;
   }
-  json3.default = catchValue;
+  json4.default = catchValue;
 };
 var pipeProcessor = (schema, ctx, _json, params) => {
   const def = schema._zod.def;
@@ -65664,12 +65664,12 @@ var pipeProcessor = (schema, ctx, _json, params) => {
   const seen2 = ctx.seen.get(schema);
   seen2.ref = innerType;
 };
-var readonlyProcessor = (schema, ctx, json3, params) => {
+var readonlyProcessor = (schema, ctx, json4, params) => {
   const def = schema._zod.def;
   processSchema(def.innerType, ctx, params);
   const seen2 = ctx.seen.get(schema);
   seen2.ref = def.innerType;
-  json3.readOnly = true;
+  json4.readOnly = true;
 };
 var promiseProcessor = (schema, ctx, _json, params) => {
   const def = schema._zod.def;
@@ -66311,7 +66311,7 @@ var _ZodString = /* @__PURE__ */ $constructor(
   (inst, def) => {
     $ZodString.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json3, params) => stringProcessor(inst, ctx, json3, params);
+    inst._zod.processJSONSchema = (ctx, json4, params) => stringProcessor(inst, ctx, json4, params);
   },
   /* @__PURE__ */ util_exports.derived({
     format: (inst) => aggregateChecks(inst).format ?? null,
@@ -66670,7 +66670,7 @@ var ZodNumber = /* @__PURE__ */ $constructor(
   (inst, def) => {
     $ZodNumber.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json3, params) => numberProcessor(inst, ctx, json3, params);
+    inst._zod.processJSONSchema = (ctx, json4, params) => numberProcessor(inst, ctx, json4, params);
     inst.isFinite = true;
   },
   /* @__PURE__ */ util_exports.derived({
@@ -66760,7 +66760,7 @@ function uint32(params) {
 var ZodBoolean = /* @__PURE__ */ $constructor("ZodBoolean", (inst, def) => {
   $ZodBoolean.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => booleanProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => booleanProcessor(inst, ctx, json4, params);
 });
 function boolean2(params) {
   return _boolean(ZodBoolean, params);
@@ -66770,7 +66770,7 @@ var ZodBigInt = /* @__PURE__ */ $constructor(
   (inst, def) => {
     $ZodBigInt.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json3, params) => bigintProcessor(inst, ctx, json3, params);
+    inst._zod.processJSONSchema = (ctx, json4, params) => bigintProcessor(inst, ctx, json4, params);
   },
   /* @__PURE__ */ util_exports.derived({
     minValue: (inst) => aggregateChecks(inst).minimum ?? null,
@@ -66828,7 +66828,7 @@ function uint64(params) {
 var ZodSymbol = /* @__PURE__ */ $constructor("ZodSymbol", (inst, def) => {
   $ZodSymbol.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => symbolProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => symbolProcessor(inst, ctx, json4, params);
 });
 function symbol(params) {
   return _symbol(ZodSymbol, params);
@@ -66836,7 +66836,7 @@ function symbol(params) {
 var ZodUndefined = /* @__PURE__ */ $constructor("ZodUndefined", (inst, def) => {
   $ZodUndefined.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => undefinedProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => undefinedProcessor(inst, ctx, json4, params);
 });
 function _undefined3(params) {
   return _undefined2(ZodUndefined, params);
@@ -66844,7 +66844,7 @@ function _undefined3(params) {
 var ZodNull = /* @__PURE__ */ $constructor("ZodNull", (inst, def) => {
   $ZodNull.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => nullProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => nullProcessor(inst, ctx, json4, params);
 });
 function _null3(params) {
   return _null2(ZodNull, params);
@@ -66852,7 +66852,7 @@ function _null3(params) {
 var ZodAny = /* @__PURE__ */ $constructor("ZodAny", (inst, def) => {
   $ZodAny.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => anyProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => anyProcessor(inst, ctx, json4, params);
 });
 function any() {
   return _any(ZodAny);
@@ -66860,7 +66860,7 @@ function any() {
 var ZodUnknown = /* @__PURE__ */ $constructor("ZodUnknown", (inst, def) => {
   $ZodUnknown.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => unknownProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => unknownProcessor(inst, ctx, json4, params);
 });
 function unknown() {
   return _unknown(ZodUnknown);
@@ -66868,7 +66868,7 @@ function unknown() {
 var ZodNever = /* @__PURE__ */ $constructor("ZodNever", (inst, def) => {
   $ZodNever.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => neverProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => neverProcessor(inst, ctx, json4, params);
 });
 function never(params) {
   return _never(ZodNever, params);
@@ -66876,7 +66876,7 @@ function never(params) {
 var ZodVoid = /* @__PURE__ */ $constructor("ZodVoid", (inst, def) => {
   $ZodVoid.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => voidProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => voidProcessor(inst, ctx, json4, params);
 });
 function _void2(params) {
   return _void(ZodVoid, params);
@@ -66886,7 +66886,7 @@ var ZodDate = /* @__PURE__ */ $constructor(
   (inst, def) => {
     $ZodDate.init(inst, def);
     ZodType.init(inst, def);
-    inst._zod.processJSONSchema = (ctx, json3, params) => dateProcessor(inst, ctx, json3, params);
+    inst._zod.processJSONSchema = (ctx, json4, params) => dateProcessor(inst, ctx, json4, params);
     inst.min = (value, params) => inst.check(_gte(value, params));
     inst.max = (value, params) => inst.check(_lte(value, params));
   },
@@ -66908,7 +66908,7 @@ var ZodArray = /* @__PURE__ */ $constructor("ZodArray", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodArray.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => arrayProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => arrayProcessor(inst, ctx, json4, params);
   inst.element = def.element;
 }, {
   min(n2, params) {
@@ -66938,7 +66938,7 @@ var ZodObject = /* @__PURE__ */ $constructor("ZodObject", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodObjectJIT.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => objectProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => objectProcessor(inst, ctx, json4, params);
   util_exports.installLazyProp(inst, "shape", (self2) => self2._zod.def.shape, false);
 }, {
   keyof() {
@@ -67011,7 +67011,7 @@ function looseObject(shape, params) {
 var ZodUnion = /* @__PURE__ */ $constructor("ZodUnion", (inst, def) => {
   $ZodUnion.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => unionProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => unionProcessor(inst, ctx, json4, params);
   inst.options = def.options;
 });
 function union(options2, params) {
@@ -67024,7 +67024,7 @@ function union(options2, params) {
 var ZodXor = /* @__PURE__ */ $constructor("ZodXor", (inst, def) => {
   ZodUnion.init(inst, def);
   $ZodXor.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => unionProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => unionProcessor(inst, ctx, json4, params);
   inst.options = def.options;
 });
 function xor(options2, params) {
@@ -67050,7 +67050,7 @@ function discriminatedUnion(discriminator, options2, params) {
 var ZodIntersection = /* @__PURE__ */ $constructor("ZodIntersection", (inst, def) => {
   $ZodIntersection.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => intersectionProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => intersectionProcessor(inst, ctx, json4, params);
 });
 function intersection(left, right) {
   return new ZodIntersection({
@@ -67063,7 +67063,7 @@ var ZodTuple = /* @__PURE__ */ $constructor("ZodTuple", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodTuple.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => tupleProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => tupleProcessor(inst, ctx, json4, params);
 }, {
   rest(rest) {
     return this.clone({
@@ -67096,7 +67096,7 @@ var ZodRecord = /* @__PURE__ */ $constructor("ZodRecord", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodRecord.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => recordProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => recordProcessor(inst, ctx, json4, params);
   inst.keyType = def.keyType;
   inst.valueType = def.valueType;
 });
@@ -67138,7 +67138,7 @@ var ZodMap = /* @__PURE__ */ $constructor("ZodMap", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodMap.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => mapProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => mapProcessor(inst, ctx, json4, params);
   inst.keyType = def.keyType;
   inst.valueType = def.valueType;
   inst.min = (...args) => inst.check(_minSize(...args));
@@ -67158,7 +67158,7 @@ var ZodSet = /* @__PURE__ */ $constructor("ZodSet", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodSet.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => setProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => setProcessor(inst, ctx, json4, params);
   inst.min = (...args) => inst.check(_minSize(...args));
   inst.nonempty = (params) => inst.check(_minSize(1, params));
   inst.max = (...args) => inst.check(_maxSize(...args));
@@ -67174,7 +67174,7 @@ function set(valueType, params) {
 var ZodEnum = /* @__PURE__ */ $constructor("ZodEnum", (inst, def) => {
   $ZodEnum.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => enumProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => enumProcessor(inst, ctx, json4, params);
   inst.enum = def.entries;
   inst.options = [...inst._zod.values];
   const keys = new Set(Object.keys(def.entries));
@@ -67227,7 +67227,7 @@ function nativeEnum(entries, params) {
 var ZodLiteral = /* @__PURE__ */ $constructor("ZodLiteral", (inst, def) => {
   $ZodLiteral.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => literalProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => literalProcessor(inst, ctx, json4, params);
   inst.values = new Set(def.values);
   Object.defineProperty(inst, "value", {
     get() {
@@ -67248,7 +67248,7 @@ function literal(value, params) {
 var ZodFile = /* @__PURE__ */ $constructor("ZodFile", (inst, def) => {
   $ZodFile.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => fileProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => fileProcessor(inst, ctx, json4, params);
   inst.min = (size, params) => inst.check(_minSize(size, params));
   inst.max = (size, params) => inst.check(_maxSize(size, params));
   inst.mime = (types, params) => inst.check(_mime(Array.isArray(types) ? types : [types], params));
@@ -67260,7 +67260,7 @@ var ZodTransform = /* @__PURE__ */ $constructor("ZodTransform", (inst, def) => {
   _ensureDefaultMemoizer();
   $ZodTransform.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => transformProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => transformProcessor(inst, ctx, json4, params);
   inst._zod.parse = (payload, _ctx) => {
     if (_ctx.direction === "backward") {
       throw new $ZodEncodeError(inst.constructor.name);
@@ -67299,7 +67299,7 @@ function transform(fn) {
 var ZodOptional = /* @__PURE__ */ $constructor("ZodOptional", (inst, def) => {
   $ZodOptional.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => optionalProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => optionalProcessor(inst, ctx, json4, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function optional(innerType) {
@@ -67311,7 +67311,7 @@ function optional(innerType) {
 var ZodExactOptional = /* @__PURE__ */ $constructor("ZodExactOptional", (inst, def) => {
   $ZodExactOptional.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => optionalProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => optionalProcessor(inst, ctx, json4, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function exactOptional(innerType) {
@@ -67323,7 +67323,7 @@ function exactOptional(innerType) {
 var ZodNullable = /* @__PURE__ */ $constructor("ZodNullable", (inst, def) => {
   $ZodNullable.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => nullableProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => nullableProcessor(inst, ctx, json4, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function nullable(innerType) {
@@ -67338,7 +67338,7 @@ function nullish2(innerType) {
 var ZodDefault = /* @__PURE__ */ $constructor("ZodDefault", (inst, def) => {
   $ZodDefault.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => defaultProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => defaultProcessor(inst, ctx, json4, params);
   inst.unwrap = () => inst._zod.def.innerType;
   inst.removeDefault = inst.unwrap;
 });
@@ -67354,7 +67354,7 @@ function _default2(innerType, defaultValue) {
 var ZodPrefault = /* @__PURE__ */ $constructor("ZodPrefault", (inst, def) => {
   $ZodPrefault.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => prefaultProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => prefaultProcessor(inst, ctx, json4, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function prefault(innerType, defaultValue) {
@@ -67369,7 +67369,7 @@ function prefault(innerType, defaultValue) {
 var ZodNonOptional = /* @__PURE__ */ $constructor("ZodNonOptional", (inst, def) => {
   $ZodNonOptional.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => nonoptionalProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => nonoptionalProcessor(inst, ctx, json4, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function nonoptional(innerType, params) {
@@ -67382,7 +67382,7 @@ function nonoptional(innerType, params) {
 var ZodSuccess = /* @__PURE__ */ $constructor("ZodSuccess", (inst, def) => {
   $ZodSuccess.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => successProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => successProcessor(inst, ctx, json4, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function success(innerType) {
@@ -67394,7 +67394,7 @@ function success(innerType) {
 var ZodCatch = /* @__PURE__ */ $constructor("ZodCatch", (inst, def) => {
   $ZodCatch.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => catchProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => catchProcessor(inst, ctx, json4, params);
   inst.unwrap = () => inst._zod.def.innerType;
   inst.removeCatch = inst.unwrap;
 });
@@ -67408,7 +67408,7 @@ function _catch2(innerType, catchValue) {
 var ZodNaN = /* @__PURE__ */ $constructor("ZodNaN", (inst, def) => {
   $ZodNaN.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => nanProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => nanProcessor(inst, ctx, json4, params);
 });
 function nan(params) {
   return _nan(ZodNaN, params);
@@ -67416,7 +67416,7 @@ function nan(params) {
 var ZodPipe = /* @__PURE__ */ $constructor("ZodPipe", (inst, def) => {
   $ZodPipe.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => pipeProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => pipeProcessor(inst, ctx, json4, params);
   inst.in = def.in;
   inst.out = def.out;
 });
@@ -67458,7 +67458,7 @@ var ZodPreprocess = /* @__PURE__ */ $constructor("ZodPreprocess", (inst, def) =>
 var ZodReadonly = /* @__PURE__ */ $constructor("ZodReadonly", (inst, def) => {
   $ZodReadonly.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => readonlyProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => readonlyProcessor(inst, ctx, json4, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function readonly(innerType) {
@@ -67470,7 +67470,7 @@ function readonly(innerType) {
 var ZodTemplateLiteral = /* @__PURE__ */ $constructor("ZodTemplateLiteral", (inst, def) => {
   $ZodTemplateLiteral.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => templateLiteralProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => templateLiteralProcessor(inst, ctx, json4, params);
 });
 function templateLiteral(parts, params) {
   return new ZodTemplateLiteral({
@@ -67482,7 +67482,7 @@ function templateLiteral(parts, params) {
 var ZodLazy = /* @__PURE__ */ $constructor("ZodLazy", (inst, def) => {
   $ZodLazy.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => lazyProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => lazyProcessor(inst, ctx, json4, params);
   inst.unwrap = () => inst._zod.def.getter();
 });
 function lazy(getter) {
@@ -67494,7 +67494,7 @@ function lazy(getter) {
 var ZodPromise = /* @__PURE__ */ $constructor("ZodPromise", (inst, def) => {
   $ZodPromise.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => promiseProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => promiseProcessor(inst, ctx, json4, params);
   inst.unwrap = () => inst._zod.def.innerType;
 });
 function promise(innerType) {
@@ -67506,7 +67506,7 @@ function promise(innerType) {
 var ZodFunction = /* @__PURE__ */ $constructor("ZodFunction", (inst, def) => {
   $ZodFunction.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => functionProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => functionProcessor(inst, ctx, json4, params);
 });
 function _function(params) {
   return new ZodFunction({
@@ -67518,7 +67518,7 @@ function _function(params) {
 var ZodCustom = /* @__PURE__ */ $constructor("ZodCustom", (inst, def) => {
   $ZodCustom.init(inst, def);
   ZodType.init(inst, def);
-  inst._zod.processJSONSchema = (ctx, json3, params) => customProcessor(inst, ctx, json3, params);
+  inst._zod.processJSONSchema = (ctx, json4, params) => customProcessor(inst, ctx, json4, params);
 });
 function check(fn) {
   const ch = new $ZodCheck({
@@ -68747,20 +68747,15 @@ function decode3(input2) {
   if (!cert.success) return { ok: false, code: "CERTIFICATE_MALFORMED", reason: `not a certificate (${describeZod(cert.error)})` };
   const body = decodeBase64(cert.data.envelope.payload);
   if (!body) return { ok: false, code: "CERTIFICATE_MALFORMED", reason: "the envelope payload is not valid base64" };
-  let json3;
+  let json4;
   try {
-    json3 = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
+    json4 = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
   } catch {
     return { ok: false, code: "CERTIFICATE_MALFORMED", reason: "the envelope payload is not UTF-8 JSON" };
   }
-  const statement = Statement.safeParse(json3);
+  const statement = Statement.safeParse(json4);
   if (!statement.success) return { ok: false, code: "CERTIFICATE_MALFORMED", reason: `the payload is not a Living Bridge statement (${describeZod(statement.error)})` };
   return { ok: true, certificate: cert.data, body, statement: statement.data };
-}
-function decodeCertificate(cert) {
-  const decoded = decode3(cert);
-  if (!decoded.ok) throw new Error(`cannot decode certificate: ${decoded.reason}`);
-  return decoded.statement;
 }
 function verifyCertificate(cert, publicKeys) {
   const decoded = decode3(cert);
@@ -68955,203 +68950,6 @@ async function signCheckpoint(checkpoint, signer) {
   const sig = await signer.sign(checkpointMessage(body));
   return { checkpoint: body, signature: { keyid: signer.keyid, sig: encodeBase64(sig) } };
 }
-function verifyCheckpoint(input2, trusted) {
-  const sig = input2?.signature;
-  if (input2 && typeof input2 === "object" && (!sig || typeof sig.sig !== "string" || sig.sig === "")) {
-    return { ok: false, code: "CHECKPOINT_UNSIGNED", reason: "the checkpoint carries no signature" };
-  }
-  const parsed = SignedCheckpoint.safeParse(input2);
-  if (!parsed.success) {
-    const issue3 = parsed.error.issues[0];
-    return { ok: false, code: "CHECKPOINT_MALFORMED", reason: `the checkpoint is malformed (${issue3 ? `${issue3.path.join(".") || "(root)"}: ${issue3.message}` : "invalid"})` };
-  }
-  const { checkpoint, signature } = parsed.data;
-  const key = Object.prototype.hasOwnProperty.call(trusted, signature.keyid) ? trusted[signature.keyid] : void 0;
-  if (key === void 0) {
-    return { ok: false, code: "CHECKPOINT_UNTRUSTED_KEY", reason: `the checkpoint is signed by key ${signature.keyid}, which is not a trusted key` };
-  }
-  if (!decodeBase64(signature.sig) || !verifyEd25519(checkpointMessage(checkpoint), signature.sig, key)) {
-    return { ok: false, code: "CHECKPOINT_BAD_SIGNATURE", reason: `the checkpoint's signature by key ${signature.keyid} does not verify (the checkpoint was edited)` };
-  }
-  return { ok: true, checkpoint, keyid: signature.keyid };
-}
-
-// src/core/certificate/verify-ledger.ts
-var short2 = (hash2) => hash2 ? `${hash2.slice(0, 12)}…` : "(none)";
-function verifyLedgerEvidence(evidence, trust) {
-  const result = {
-    ok: false,
-    repository: evidence.repository,
-    length: evidence.certificates.length,
-    head: null,
-    checkpoint: null,
-    anchors: { given: evidence.anchors?.length ?? 0, valid: 0, latest: null },
-    trusted_keys: Object.keys(trust.keys),
-    steps: [],
-    error: null,
-    warnings: [],
-    statements: []
-  };
-  const fail = (step, code, message, extra = {}) => {
-    result.steps.push({ step, ok: false });
-    result.error = { step, code, message, index: null, ...extra };
-    return result;
-  };
-  const pass = (step) => {
-    result.steps.push({ step, ok: true });
-  };
-  if (Object.keys(trust.keys).length === 0) {
-    return fail("trust", "NO_TRUSTED_KEYS", "no trusted keys were given: pass the public key(s) you pinned (--keys FILE or LIVING_BRIDGE_TRUSTED_KEYS); keys published on the ledger branch are never trusted");
-  }
-  for (const [named, text] of Object.entries(evidence.publishedKeys ?? {})) {
-    let actual;
-    try {
-      actual = keyIdFor(text.trim());
-    } catch {
-      actual = null;
-    }
-    if (actual !== named) {
-      return fail("trust", "KEY_FILE_MISMATCH", `.bridge/keys/${named}.pub holds ${actual ? `the key with id ${actual}` : "no Ed25519 public key"}: the key file was swapped or edited`);
-    }
-  }
-  pass("trust");
-  const chain = verifyChain(evidence.certificates, trust.keys, { repository: evidence.repository });
-  if (!chain.ok) {
-    const file3 = evidence.files?.[chain.index];
-    return fail("certificates", chain.code, `${chain.reason}${file3 ? ` [file ${file3}]` : ""}`, { index: chain.index });
-  }
-  result.head = chain.head;
-  result.statements = chain.statements ?? [];
-  const keys = chain.keys ?? trust.keys;
-  result.trusted_keys = Object.keys(keys);
-  pass("certificates");
-  const length = chain.length;
-  if (evidence.checkpoint === null || evidence.checkpoint === void 0) {
-    const legacy = length > 0 && result.statements.every((s2) => s2.predicate.sequence === void 0);
-    return fail(
-      "checkpoint",
-      "CHECKPOINT_MISSING",
-      legacy ? `the branch has ${length} certificate(s) and no signed checkpoint: it was written before checkpoints existed, so a cut tail cannot be ruled out. The next ledger commit by Living Bridge writes a checkpoint over the chain as it then is; compare its head with your own records before trusting it` : `the branch has no signed checkpoint (.bridge/checkpoint.json) although its certificates carry sequence numbers: the checkpoint was deleted`
-    );
-  }
-  const signed = verifyCheckpoint(evidence.checkpoint, keys);
-  if (!signed.ok) return fail("checkpoint", signed.code, signed.reason);
-  const cp = signed.checkpoint;
-  result.checkpoint = { ...cp, keyid: signed.keyid };
-  if (cp.repository !== evidence.repository) {
-    return fail("checkpoint", "CHECKPOINT_MISMATCH", `the checkpoint is for ${cp.repository}, not ${evidence.repository}`);
-  }
-  if (cp.sequence > length) {
-    return fail(
-      "checkpoint",
-      "CHECKPOINT_MISMATCH",
-      `the branch has ${length} certificate(s) but its signed checkpoint (${cp.time}) says ${cp.sequence}, head ${short2(cp.head)}: certificates #${length + 1}..#${cp.sequence} were cut off`,
-      { index: length }
-    );
-  }
-  if (cp.sequence < length) {
-    return fail(
-      "checkpoint",
-      "CHECKPOINT_MISMATCH",
-      `the branch has ${length} certificate(s) but its signed checkpoint covers only ${cp.sequence}: certificates #${cp.sequence + 1}..#${length} were added without a checkpoint`,
-      { index: cp.sequence }
-    );
-  }
-  if (cp.head !== chain.head) {
-    return fail("checkpoint", "CHECKPOINT_MISMATCH", `the signed checkpoint says certificate #${cp.sequence} is ${short2(cp.head)}, but the branch has ${short2(chain.head)}: the head was replaced`, { index: Math.max(0, length - 1) });
-  }
-  if (evidence.stateHead !== void 0 && evidence.stateHead !== chain.head) {
-    return fail("checkpoint", "STATE_MISMATCH", `.bridge/state.json says the chain ends at ${short2(evidence.stateHead)}, the certificates and the checkpoint say ${short2(chain.head)}: the state file was edited`);
-  }
-  pass("checkpoint");
-  const hashes = evidence.certificates.map((c2) => c2.certificate_hash ?? null);
-  let matchesBranch = false;
-  for (const anchor2 of evidence.anchors ?? []) {
-    const v2 = verifyCheckpoint(anchor2.checkpoint, keys);
-    if (!v2.ok) {
-      result.warnings.push(`ignored the anchor in ${anchor2.source}: ${v2.reason}`);
-      continue;
-    }
-    if (v2.checkpoint.repository !== evidence.repository) {
-      result.warnings.push(`ignored the anchor in ${anchor2.source}: it is for ${v2.checkpoint.repository}`);
-      continue;
-    }
-    result.anchors.valid++;
-    const a2 = v2.checkpoint;
-    if (!result.anchors.latest || a2.sequence > result.anchors.latest.sequence) result.anchors.latest = { sequence: a2.sequence, head: a2.head, source: anchor2.source };
-    if (a2.sequence <= length && a2.sequence > 0 && hashes[a2.sequence - 1] !== a2.head) {
-      return fail(
-        "anchors",
-        "ANCHOR_MISMATCH",
-        `${anchor2.source} records certificate #${a2.sequence} as ${short2(a2.head)}, but the branch has ${short2(hashes[a2.sequence - 1])} there: the branch was rewritten`,
-        { index: a2.sequence - 1 }
-      );
-    }
-    if (a2.sequence === cp.sequence && a2.head === cp.head) matchesBranch = true;
-  }
-  const latest = result.anchors.latest;
-  if (latest && latest.sequence > length) {
-    return fail(
-      "anchors",
-      "ROLLED_BACK",
-      `the branch ends at certificate #${length} but ${latest.source} anchors #${latest.sequence} (head ${short2(latest.head)}): the branch was truncated or rolled back and falls short of the last anchored sequence ${latest.sequence}`,
-      { index: length, last_anchored_sequence: latest.sequence }
-    );
-  }
-  if (evidence.expectedAnchor && !matchesBranch) {
-    return fail(
-      "anchors",
-      "ANCHOR_MISSING",
-      `the branch's checkpoint #${cp.sequence} (head ${short2(cp.head)}) should be anchored in ${evidence.expectedAnchor}, but no valid anchor there records it`
-    );
-  }
-  pass("anchors");
-  result.ok = true;
-  return result;
-}
-
-// src/core/certificate/trust.ts
-function parseTrustedKeys(text, source) {
-  const keys = {};
-  const errors = [];
-  const entries = text.split("\n").map((line) => line.replace(/#.*$/, "")).join(" ").split(/[\s,]+/).filter(Boolean);
-  for (const entry of entries) {
-    const eq = entry.indexOf("=");
-    const labelled = eq === 16 && /^[0-9a-f]{16}$/.test(entry.slice(0, 16));
-    const label = labelled ? entry.slice(0, 16) : null;
-    const key = labelled ? entry.slice(17) : entry;
-    let keyid;
-    try {
-      keyid = keyIdFor(key);
-    } catch {
-      errors.push(`${source}: "${entry.slice(0, 24)}${entry.length > 24 ? "…" : ""}" is not a base64 Ed25519 public key`);
-      continue;
-    }
-    if (label !== null && label !== keyid) {
-      errors.push(`${source}: the key labelled ${label} has key id ${keyid}`);
-      continue;
-    }
-    keys[keyid] = key;
-  }
-  return { keys, errors };
-}
-
-// src/core/certificate/anchor.ts
-var MARKER = "living-bridge:checkpoint";
-var MARKER_RE = /<!--\s*living-bridge:checkpoint\s+(\{.*?\})\s*-->/g;
-function renderAnchorMarker(signed) {
-  return `<!-- ${MARKER} ${canonicalJson(signed)} -->`;
-}
-function anchorsInText(text, source) {
-  const out = [];
-  for (const m2 of text.matchAll(MARKER_RE)) {
-    try {
-      out.push({ source, checkpoint: JSON.parse(m2[1]) });
-    } catch {
-    }
-  }
-  return out;
-}
 
 // src/core/schemas/sources.ts
 var SecretSource = external_exports.discriminatedUnion("source", [
@@ -69250,7 +69048,7 @@ var HealRequest = external_exports.strictObject({
   message: "give run_id (a failed workflow run) or incident (an already classified failure)",
   path: ["run_id"]
 });
-var DOORS = ["webhook", "api", "action", "cli"];
+var DOORS = ["webhook", "api", "action", "cli", "schedule"];
 var Door = external_exports.enum(DOORS);
 var WorkflowRunSnapshot = external_exports.object({
   id: external_exports.number().int().positive(),
@@ -69636,6 +69434,37 @@ function fromEnvRefusal(rules, name, repository) {
   if (rules.length === 0) return `from_env ${name} is refused: no ${FROM_ENV_ALLOW_VARIABLE} is set, so no from_env source may be read; ${how}`;
   return `from_env ${name} is refused: ${FROM_ENV_ALLOW_VARIABLE} does not allow it${repository ? ` for ${repository}` : ""}; ${how}`;
 }
+
+// src/core/schemas/promotion.ts
+var MergeMethod = external_exports.enum(["squash", "merge", "rebase"]);
+var PromotionLock = external_exports.object({
+  holder: external_exports.string().min(1),
+  acquired_at: external_exports.string(),
+  expires_at: external_exports.string(),
+  pull_request: external_exports.number().int().nullable(),
+  purpose: external_exports.string()
+});
+var PromotionRecord = external_exports.object({
+  id: external_exports.string(),
+  path: external_exports.string(),
+  base: external_exports.string(),
+  pull_request: external_exports.number().int(),
+  before_blob: external_exports.string().nullable(),
+  /** null: the promotion deletes the file (a revert of a file that did not exist before). */
+  after_blob: external_exports.string().nullable(),
+  merge_commit: external_exports.string().nullable(),
+  /** Runs the loop dispatched for this promotion (deploy, then redeploy after a rollback). */
+  dispatched_runs: external_exports.array(external_exports.number().int()).default([]),
+  status: external_exports.enum(["left_for_human", "promoted", "deployed", "deploy_failed", "rolled_back", "rollback_failed"]),
+  /** Certificates of the loop's steps, in order (generate first). */
+  certificates: external_exports.array(external_exports.string()).default([]),
+  /** The failed run the regenerated config answered (its action record is judged by the deploy). */
+  failed_run_id: external_exports.number().int().nullable(),
+  /** A promotion that is itself a rollback is never rolled back automatically. */
+  rollback_of: external_exports.string().nullable().default(null),
+  updated_at: external_exports.string()
+});
+var PromotionRecords = external_exports.array(PromotionRecord);
 
 // node_modules/universal-user-agent/index.js
 function getUserAgent() {
@@ -74058,6 +73887,13 @@ var RefConflictError = class extends Error {
     this.name = "RefConflictError";
   }
 };
+var MergeRefusedError = class extends Error {
+  constructor(status, detail) {
+    super(`GitHub refused the merge (HTTP ${status}): ${detail}`);
+    this.status = status;
+    this.name = "MergeRefusedError";
+  }
+};
 
 // src/github/errors.ts
 var GitHubPermissionError = class extends Error {
@@ -74100,6 +73936,153 @@ function isPermissionError(e) {
 var isNotFound = (e) => statusOf(e) === 404;
 var isNotModified = (e) => statusOf(e) === 304;
 
+// src/github/webhook-run.ts
+var DEPENDABOT = "dependabot[bot]";
+function mapWorkflowRun(raw, repository) {
+  const baseFullName = repository?.full_name ?? raw.repository?.full_name ?? null;
+  const headFullName = raw.head_repository?.full_name ?? null;
+  const actor = raw.actor?.login ?? null;
+  const fromFork = headFullName !== null && baseFullName !== null && headFullName.toLowerCase() !== baseFullName.toLowerCase() || actor === DEPENDABOT || raw.triggering_actor?.login === DEPENDABOT;
+  return {
+    id: raw.id,
+    name: raw.name ?? "",
+    run_attempt: raw.run_attempt ?? 1,
+    status: raw.status ?? "unknown",
+    conclusion: raw.conclusion ?? null,
+    head_sha: raw.head_sha,
+    head_branch: raw.head_branch ?? null,
+    event: raw.event ?? "unknown",
+    html_url: raw.html_url ?? "",
+    actor,
+    from_fork: fromFork,
+    pull_requests: (raw.pull_requests ?? []).map((p2) => p2.number),
+    workflow_id: raw.workflow_id ?? 0,
+    path: raw.path ?? "",
+    created_at: raw.created_at ?? "",
+    updated_at: raw.updated_at ?? ""
+  };
+}
+
+// src/github/promotion.ts
+var PER_PAGE = 100;
+var statusOf2 = (e) => e.status;
+async function guarded(permission, operation, fn) {
+  try {
+    return await fn();
+  } catch (e) {
+    if (isPermissionError(e)) throw new GitHubPermissionError(permission, operation, githubMessage(e));
+    throw e;
+  }
+}
+function checkRunState(c2) {
+  if (c2.status !== "completed") return "pending";
+  return c2.conclusion === "success" || c2.conclusion === "neutral" || c2.conclusion === "skipped" ? "success" : "failure";
+}
+var GitHubPromotion = class {
+  constructor(req, paginate2) {
+    this.req = req;
+    this.paginate = paginate2;
+  }
+  getPullRequest(repo, number4) {
+    return guarded("pull_requests", `read pull request #${number4}`, async () => {
+      const { data } = await this.req("GET /repos/{owner}/{repo}/pulls/{pull_number}", { ...repo, pull_number: number4 });
+      const d2 = data;
+      return {
+        number: d2.number,
+        html_url: d2.html_url,
+        state: d2.state === "open" ? "open" : "closed",
+        merged: d2.merged === true,
+        mergeable: d2.mergeable ?? null,
+        head_sha: d2.head.sha,
+        head_ref: d2.head.ref,
+        base_ref: d2.base.ref,
+        merge_commit_sha: d2.merge_commit_sha ?? null
+      };
+    });
+  }
+  /** Latest check run per name and latest status per context on `sha` (all pages of both). */
+  listHeadChecks(repo, sha) {
+    return guarded("checks", `read checks of ${sha.slice(0, 7)}`, async () => {
+      const runs = await this.paginate("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", { ...repo, ref: sha, filter: "latest", per_page: PER_PAGE }, "check_runs");
+      const statuses = await this.paginate("GET /repos/{owner}/{repo}/commits/{ref}/statuses", { ...repo, ref: sha, per_page: PER_PAGE }, null);
+      const out = /* @__PURE__ */ new Map();
+      for (const c2 of [...runs].sort((a2, b2) => a2.id - b2.id)) out.set(`check:${c2.name}`, { name: c2.name, source: "check_run", state: checkRunState(c2), app: c2.app?.slug ?? null, url: c2.html_url ?? c2.details_url ?? null });
+      for (const s2 of [...statuses].sort((a2, b2) => a2.id - b2.id)) {
+        out.set(`status:${s2.context}`, { name: s2.context, source: "status", state: s2.state === "success" ? "success" : s2.state === "pending" ? "pending" : "failure", app: null, url: s2.target_url ?? null });
+      }
+      return [...out.values()];
+    });
+  }
+  /** null when the branch is not protected (GitHub's 404 "Branch not protected"). Needs Administration: read. */
+  getBranchRules(repo, branch) {
+    return guarded("administration", `read protection of ${branch}`, async () => {
+      try {
+        const { data } = await this.req("GET /repos/{owner}/{repo}/branches/{branch}/protection", { ...repo, branch });
+        const d2 = data;
+        const rsc = d2.required_status_checks;
+        const contexts = [.../* @__PURE__ */ new Set([...rsc?.contexts ?? [], ...(rsc?.checks ?? []).map((c2) => c2.context)])];
+        return {
+          required_checks: contexts,
+          strict: rsc?.strict === true,
+          required_approving_reviews: d2.required_pull_request_reviews ? d2.required_pull_request_reviews.required_approving_review_count ?? 1 : 0
+        };
+      } catch (e) {
+        if (isNotFound(e)) return null;
+        throw e;
+      }
+    });
+  }
+  /** The repository's allowed merge methods; null when GitHub does not show them to this token. */
+  getMergeMethods(repo) {
+    return guarded("metadata", "read repository", async () => {
+      const { data } = await this.req("GET /repos/{owner}/{repo}", { ...repo });
+      const d2 = data;
+      if (d2.allow_merge_commit === void 0 && d2.allow_squash_merge === void 0 && d2.allow_rebase_merge === void 0) return null;
+      return { merge: d2.allow_merge_commit === true, squash: d2.allow_squash_merge === true, rebase: d2.allow_rebase_merge === true };
+    });
+  }
+  /** `sha` guards against a head that moved after the checks were read (409). */
+  mergePullRequest(repo, number4, opts) {
+    return guarded("contents", `merge pull request #${number4}`, async () => {
+      try {
+        const { data } = await this.req("PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge", { ...repo, pull_number: number4, merge_method: opts.method, sha: opts.sha, commit_title: opts.title, commit_message: opts.message });
+        return { sha: String(data.sha) };
+      } catch (e) {
+        const status = statusOf2(e);
+        if (status === 405 || status === 409 || status === 422) throw new MergeRefusedError(status, githubMessage(e));
+        throw e;
+      }
+    });
+  }
+  /**
+   * Dispatches `workflow` (id or file name) on `ref`. Asks for the run (return_run_details, February
+   * 2026); a server that does not know the parameter (older GitHub Enterprise) is asked again without it.
+   */
+  dispatchWorkflow(repo, workflow, ref) {
+    return guarded("actions", `dispatch workflow ${workflow} on ${ref}`, async () => {
+      const route = "POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches";
+      try {
+        const res = await this.req(route, { ...repo, workflow_id: workflow, ref, return_run_details: true });
+        const id = res.data?.workflow_run_id;
+        return { runId: typeof id === "number" ? id : null };
+      } catch (e) {
+        if ((statusOf2(e) === 400 || statusOf2(e) === 422) && /return_run_details/i.test(githubMessage(e))) {
+          await this.req(route, { ...repo, workflow_id: workflow, ref });
+          return { runId: null };
+        }
+        throw e;
+      }
+    });
+  }
+  /** Runs of `workflow` for `event` on `branch` at `headSha`, newest first (to find a dispatched run). */
+  findRuns(repo, workflow, filter) {
+    return guarded("actions", `list runs of workflow ${workflow}`, async () => {
+      const { data } = await this.req("GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs", { ...repo, workflow_id: workflow, event: filter.event, branch: filter.branch, head_sha: filter.headSha, per_page: 20 });
+      return (data.workflow_runs ?? []).map((r2) => mapWorkflowRun(r2));
+    });
+  }
+};
+
 // src/github/cache.ts
 import { createHash as createHash2 } from "node:crypto";
 function gitBlobId(content) {
@@ -74141,6 +74124,10 @@ var Lru = class {
   clear() {
     this.map.clear();
     this.bytes = 0;
+  }
+  /** Every entry, oldest first (does not change the order). */
+  *entries() {
+    for (const [k2, v2] of this.map) yield [k2, v2.value];
   }
   get size() {
     return this.map.size;
@@ -74191,37 +74178,10 @@ async function sealSecret(value, publicKeyB64) {
   return libsodium_wrappers_default.to_base64(sealed, libsodium_wrappers_default.base64_variants.ORIGINAL);
 }
 
-// src/github/webhook-run.ts
-var DEPENDABOT = "dependabot[bot]";
-function mapWorkflowRun(raw, repository) {
-  const baseFullName = repository?.full_name ?? raw.repository?.full_name ?? null;
-  const headFullName = raw.head_repository?.full_name ?? null;
-  const actor = raw.actor?.login ?? null;
-  const fromFork = headFullName !== null && baseFullName !== null && headFullName.toLowerCase() !== baseFullName.toLowerCase() || actor === DEPENDABOT || raw.triggering_actor?.login === DEPENDABOT;
-  return {
-    id: raw.id,
-    name: raw.name ?? "",
-    run_attempt: raw.run_attempt ?? 1,
-    status: raw.status ?? "unknown",
-    conclusion: raw.conclusion ?? null,
-    head_sha: raw.head_sha,
-    head_branch: raw.head_branch ?? null,
-    event: raw.event ?? "unknown",
-    html_url: raw.html_url ?? "",
-    actor,
-    from_fork: fromFork,
-    pull_requests: (raw.pull_requests ?? []).map((p2) => p2.number),
-    workflow_id: raw.workflow_id ?? 0,
-    path: raw.path ?? "",
-    created_at: raw.created_at ?? "",
-    updated_at: raw.updated_at ?? ""
-  };
-}
-
 // src/github/adapter.ts
 var INLINE_CONTENT_MAX = 256 * 1024;
 var VARIABLES_PER_PAGE = 30;
-var PER_PAGE = 100;
+var PER_PAGE2 = 100;
 var BRIDGE_LABEL = "living-bridge";
 var header = (res, name) => {
   const v2 = res.headers[name] ?? res.headers[name.toLowerCase()];
@@ -74302,6 +74262,7 @@ var GitHubAdapter = class {
     this.cache = opts.cache === false ? new GitHubCache({ maxBytes: 8 * 1024 * 1024 }) : opts.cache ?? sharedGitHubCache;
     const defaults = octokit.request.endpoint?.DEFAULTS;
     this.cacheScope = opts.cacheScope ?? (typeof defaults?.baseUrl === "string" ? defaults.baseUrl : "https://api.github.com");
+    this.promotion = new GitHubPromotion((route, params) => this.req(route, params), (route, params, key) => this.paginate(route, params, key));
   }
   defaultBranches = /* @__PURE__ */ new Map();
   cache;
@@ -74310,6 +74271,8 @@ var GitHubAdapter = class {
   log;
   fetchImpl;
   issueLabel;
+  /** Pull requests, checks, protection, merging and dispatch (src/github/promotion.ts). */
+  promotion;
   // ------------------------------------------------------------------ plumbing
   /** Runs one call, turning 403 "not accessible" into GitHubPermissionError. */
   async call(permission, operation, fn) {
@@ -74428,7 +74391,7 @@ var GitHubAdapter = class {
     return this.call(
       "secrets",
       `list secrets (${scopeLabel(scope)})`,
-      () => this.conditionalList(`GET ${base}/secrets`, { ...repo, ...params, per_page: PER_PAGE }, "secrets", mapSecret, etag)
+      () => this.conditionalList(`GET ${base}/secrets`, { ...repo, ...params, per_page: PER_PAGE2 }, "secrets", mapSecret, etag)
     );
   }
   deleteSecret(repo, scope, name) {
@@ -74492,7 +74455,7 @@ var GitHubAdapter = class {
     return this.call(
       "environments",
       "list environments",
-      () => this.conditionalList("GET /repos/{owner}/{repo}/environments", { ...repo, per_page: PER_PAGE }, "environments", mapEnvironment, etag)
+      () => this.conditionalList("GET /repos/{owner}/{repo}/environments", { ...repo, per_page: PER_PAGE2 }, "environments", mapEnvironment, etag)
     );
   }
   putEnvironment(repo, env) {
@@ -74514,7 +74477,7 @@ var GitHubAdapter = class {
   }
   listFailedJobs(repo, runId) {
     return this.call("actions", `list jobs of run ${runId}`, async () => {
-      const jobs = await this.paginate("GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs", { ...repo, run_id: runId, filter: "latest", per_page: PER_PAGE }, "jobs");
+      const jobs = await this.paginate("GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs", { ...repo, run_id: runId, filter: "latest", per_page: PER_PAGE2 }, "jobs");
       return jobs.filter((j2) => j2.conclusion !== null && FAILED_CONCLUSIONS.has(j2.conclusion)).map(mapJob);
     });
   }
@@ -74541,12 +74504,12 @@ var GitHubAdapter = class {
   }
   rerunFailedJobs(repo, runId) {
     return this.call("actions", `re-run failed jobs of run ${runId}`, async () => {
-      await this.req("POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs", { ...repo, run_id: runId });
+      await this.req("POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs", { ...repo, run_id: runId, request: { retries: 0 } });
     });
   }
   rerunRun(repo, runId) {
     return this.call("actions", `re-run run ${runId}`, async () => {
-      await this.req("POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun", { ...repo, run_id: runId });
+      await this.req("POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun", { ...repo, run_id: runId, request: { retries: 0 } });
     });
   }
   findLastSuccessfulRun(repo, workflowId, branch) {
@@ -74559,7 +74522,7 @@ var GitHubAdapter = class {
   // ------------------------------------------------------------------ issues, comments, checks
   findIssueByMarker(repo, marker) {
     return this.call("issues", "search issues", async () => {
-      const issues = await this.paginate("GET /repos/{owner}/{repo}/issues", { ...repo, state: "all", labels: this.issueLabel, per_page: PER_PAGE }, null);
+      const issues = await this.paginate("GET /repos/{owner}/{repo}/issues", { ...repo, state: "all", labels: this.issueLabel, per_page: PER_PAGE2 }, null);
       const hit = issues.find((i2) => !i2.pull_request && (i2.body ?? "").includes(marker));
       return hit ? { number: hit.number, html_url: hit.html_url, body: hit.body ?? "", state: hit.state } : null;
     });
@@ -74567,7 +74530,7 @@ var GitHubAdapter = class {
   createIssue(repo, title, body, labels = []) {
     const allLabels = [.../* @__PURE__ */ new Set([this.issueLabel, ...labels])];
     return this.call("issues", "create issue", async () => {
-      const res = await this.req("POST /repos/{owner}/{repo}/issues", { ...repo, title, body, labels: allLabels });
+      const res = await this.req("POST /repos/{owner}/{repo}/issues", { ...repo, title, body, labels: allLabels, request: { retries: 0 } });
       return { number: res.data.number, html_url: res.data.html_url };
     });
   }
@@ -74592,7 +74555,7 @@ ${body}`;
         if (updated) return updated;
         this.cache.conditional.delete(memoKey);
       }
-      const comments = await this.paginate("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", { ...repo, issue_number: issueNumber, per_page: PER_PAGE }, null);
+      const comments = await this.paginate("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", { ...repo, issue_number: issueNumber, per_page: PER_PAGE2 }, null);
       const ours = comments.find((c2) => (c2.body ?? "").includes(marker));
       const result = ours ? await patch(ours.id) : await (async () => {
         const res = await this.req("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", { ...repo, issue_number: issueNumber, body: text });
@@ -74604,7 +74567,7 @@ ${body}`;
   }
   pullRequestsForCommit(repo, sha) {
     return this.call("pull_requests", `list pull requests of ${sha.slice(0, 7)}`, async () => {
-      const prs = await this.paginate("GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls", { ...repo, commit_sha: sha, per_page: PER_PAGE }, null);
+      const prs = await this.paginate("GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls", { ...repo, commit_sha: sha, per_page: PER_PAGE2 }, null);
       return prs.filter((p2) => p2.state === "open").map((p2) => p2.number);
     });
   }
@@ -74618,20 +74581,6 @@ ${body}`;
       return PERMISSION_LEVELS.includes(perm) ? perm : "none";
     });
   }
-  listRecentRunHeads(repo, limit) {
-    return this.call("actions", "list recent workflow runs", async () => {
-      const res = await this.req("GET /repos/{owner}/{repo}/actions/runs", { ...repo, per_page: Math.min(100, Math.max(1, limit)) });
-      const runs = res.data?.workflow_runs ?? [];
-      return [...new Set(runs.map((r2) => r2.head_sha).filter((s2) => typeof s2 === "string"))];
-    });
-  }
-  listCheckRuns(repo, ref, name) {
-    return this.call("checks", `list check runs ${name} on ${ref.slice(0, 12)}`, async () => {
-      const res = await this.req("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", { ...repo, ref, check_name: name, filter: "all", per_page: PER_PAGE });
-      const runs = res.data?.check_runs ?? [];
-      return runs.map((r2) => ({ id: r2.id, app_id: r2.app?.id ?? null, html_url: r2.html_url ?? null, summary: r2.output?.summary ?? null, text: r2.output?.text ?? null }));
-    });
-  }
   createCheckRun(repo, check2) {
     return this.call("checks", `create check run ${check2.name}`, async () => {
       const res = await this.req("POST /repos/{owner}/{repo}/check-runs", {
@@ -74640,7 +74589,7 @@ ${body}`;
         head_sha: check2.head_sha,
         status: "completed",
         conclusion: check2.conclusion,
-        output: { title: check2.title, summary: check2.summary, ...check2.text !== void 0 ? { text: check2.text } : {} },
+        output: { title: check2.title, summary: check2.summary },
         ...check2.details_url !== void 0 ? { details_url: check2.details_url } : {}
       });
       return { id: res.data.id };
@@ -74841,7 +74790,7 @@ ${body}`;
   }
   findOpenPullRequest(repo, head, base) {
     return this.call("pull_requests", `find pull request from ${head}`, async () => {
-      const res = await this.req("GET /repos/{owner}/{repo}/pulls", { ...repo, head: head.includes(":") ? head : `${repo.owner}:${head}`, base, state: "open", per_page: PER_PAGE });
+      const res = await this.req("GET /repos/{owner}/{repo}/pulls", { ...repo, head: head.includes(":") ? head : `${repo.owner}:${head}`, base, state: "open", per_page: PER_PAGE2 });
       const pr2 = res.data[0];
       return pr2 ? { number: pr2.number, html_url: pr2.html_url } : null;
     });
@@ -75016,6 +74965,25 @@ var LedgerCache = class {
   clear() {
     this.entries.clear();
   }
+  /**
+   * One entry as plain JSON for a durable store (src/schedule keeps it across restarts), texts over
+   * `maxTextBytes` left out (re-read by sha when a commit needs them); null when not cached.
+   */
+  exportEntry(key, maxTextBytes = 32 * 1024) {
+    const hit = this.entries.get(key);
+    if (!hit) return null;
+    return {
+      snapshot: cloneJson(hit.snapshot),
+      tree: hit.tree,
+      blobs: [...hit.blobs],
+      texts: [...hit.texts].filter(([, text]) => text.length <= maxTextBytes)
+    };
+  }
+  /** Restores an exported entry. A stale one is harmless: reads check the head, commits compare-and-swap. */
+  importEntry(key, e) {
+    if (!e || typeof e !== "object" || !e.snapshot || !Array.isArray(e.blobs) || !Array.isArray(e.texts)) return;
+    this.set(key, { snapshot: cloneJson(e.snapshot), tree: e.tree ?? null, blobs: new Map(e.blobs), texts: new Map(e.texts) });
+  }
 };
 var sharedLedgerCache = new LedgerCache();
 var INLINE_MAX = 256 * 1024;
@@ -75164,11 +75132,6 @@ var GitLedger = class _GitLedger {
     const cur = await this.load();
     const files = [...cur.blobs].filter(([p2]) => CERTIFICATE_FILE.test(p2)).sort(([a2], [b2]) => a2.localeCompare(b2));
     return mapLimit(files, 8, async ([path7, sha]) => this.parseJson(Certificate, await this.git.readBlob(this.repo, sha), path7));
-  }
-  async readCertificateFiles() {
-    const cur = await this.load();
-    const files = [...cur.blobs].filter(([p2]) => CERTIFICATE_FILE.test(p2)).sort(([a2], [b2]) => a2.localeCompare(b2));
-    return mapLimit(files, 8, async ([path7, sha]) => ({ path: path7, text: await this.git.readBlob(this.repo, sha) }));
   }
   async readFile(path7) {
     const rel = ledgerRelative(path7);
@@ -75546,7 +75509,8 @@ var SECRET_MIN_CONFIDENCE = 0.6;
 var MENU = {
   "secret.missing": [["CREATE_SECRET", "RERUN"]],
   "variable.missing": [["SYNC_AND_CERTIFY", "RERUN"]],
-  "config.invalid": [["REGENERATE_CONFIG", "RERUN"]],
+  // No RERUN after it: a re-run reuses the failed commit; the config loop dispatches the deploy on the merge.
+  "config.invalid": [["REGENERATE_CONFIG"]],
   "transient.network": [["RERUN"]],
   "timeout.cancelled": [["RERUN"]],
   // Re-running into the same wall rarely helps: a lower prior, and escalation as a real alternative.
@@ -76496,13 +76460,14 @@ async function executeCreateSecret(port2, plan) {
   const value = resolved.value;
   const secrets = [value];
   let existedBefore = false;
+  const fingerprint2 = fingerprintValue(value, plan.fingerprintKey);
+  await plan.beforeWrite?.(fingerprint2);
   try {
     const { created } = await port2.setSecret(repo, scope, name, value);
     if (!created) existedBefore = true;
   } catch (err) {
     return fromPortError(ACTION, `writing ${where}`, err, { secrets });
   }
-  const fingerprint2 = fingerprintValue(value, plan.fingerprintKey);
   const change = {
     kind: "secret",
     target: name,
@@ -76780,7 +76745,7 @@ async function executeEscalate(port2, plan) {
       reopened = existing.state !== "open";
       issue3 = await port2.updateIssue(repo, existing.number, { title, body, ...reopened ? { state: "open" } : {} });
     } else {
-      issue3 = await port2.createIssue(repo, title, body, [...ESCALATION_LABELS]);
+      issue3 = await createIssueOnce(port2, repo, marker, title, body);
     }
   } catch (err) {
     return fromPortError(ACTION, existing ? `updating issue #${existing.number}` : "opening an issue", err, {
@@ -76815,6 +76780,18 @@ async function executeEscalate(port2, plan) {
     postmortem: postmortemOf(issue3.html_url, occ.count),
     postmortemPath: path7
   };
+}
+async function createIssueOnce(port2, repo, marker, title, body) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await port2.createIssue(repo, title, body, [...ESCALATION_LABELS]);
+    } catch (err) {
+      const found = await port2.findIssueByMarker(repo, marker).catch(() => null);
+      if (found) return { number: found.number, html_url: found.html_url };
+      const status = err.status;
+      if (attempt >= 1 || status !== void 0 && status < 500) throw err;
+    }
+  }
 }
 
 // src/core/env-plan/types.ts
@@ -76967,9 +76944,9 @@ function planSync(input2) {
       const present = act.secrets[name];
       const stored = sync2.secret_fingerprints[fingerprintKey(scope, name)];
       const base = { kind: "secret", scope, name, declared: true, before_fingerprint: stored?.fingerprint ?? null };
-      const describe4 = source.description ? ` (${source.description})` : "";
+      const describe5 = source.description ? ` (${source.description})` : "";
       if (source.source === "external") {
-        items.push(item(present ? { ...base, op: "noop", reason: "present (external: never written by Living Bridge)" } : { ...base, op: "escalate", reason: `missing; external secret${describe4}: a human or the owning system must set it` }));
+        items.push(item(present ? { ...base, op: "noop", reason: "present (external: never written by Living Bridge)" } : { ...base, op: "escalate", reason: `missing; external secret${describe5}: a human or the owning system must set it` }));
         continue;
       }
       if (source.source === "generate") {
@@ -78556,11 +78533,8 @@ async function executeRerun(port2, plan) {
       runAttemptAfter: current.run_attempt
     };
   }
-  try {
-    await port2.rerunFailedJobs(repo, runId);
-  } catch (err) {
-    return fromPortError(ACTION, `re-running the failed jobs of ${target}`, err);
-  }
+  const lost = await requestRerun(port2, plan, current);
+  if (lost && "error" in lost) return fromPortError(ACTION, `re-running the failed jobs of ${target}`, lost.error);
   const change = {
     kind: "run",
     target,
@@ -78569,7 +78543,7 @@ async function executeRerun(port2, plan) {
     before_fingerprint: `attempt:${current.run_attempt}`,
     after_fingerprint: `attempt:${current.run_attempt + 1}`
   };
-  const after = current.run_attempt + 1;
+  const after = lost?.readBack.run_attempt ?? current.run_attempt + 1;
   return {
     action: ACTION,
     ok: true,
@@ -78577,11 +78551,39 @@ async function executeRerun(port2, plan) {
     changes: [change],
     notes: [
       `Re-ran the failed jobs of ${target} (attempt ${current.run_attempt} of at most ${Math.min(plan.maxAttempts, GITHUB_MAX_RUN_ATTEMPTS)}).`,
-      `Accepted by GitHub (201): attempt ${after} is queued.`
+      lost ? `GitHub's answer was lost (${lost.lostAnswer}); read back: the run is at attempt ${after} (${lost.readBack.status}), so the re-run was accepted.` : `Accepted by GitHub (201): attempt ${after} is queued.`
     ],
     runAttemptAfter: after
   };
 }
+var answerMayBeLost = (err) => {
+  const status = err.status;
+  return status === void 0 || status >= 500;
+};
+async function requestRerun(port2, plan, current) {
+  let lastError;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await port2.rerunFailedJobs(plan.repo, plan.runId);
+      return attempt === 0 ? null : { readBack: await port2.getRun(plan.repo, plan.runId), lostAnswer: describe4(lastError) };
+    } catch (err) {
+      lastError = err;
+      let readBack;
+      try {
+        readBack = await port2.getRun(plan.repo, plan.runId);
+      } catch {
+        return { error: err };
+      }
+      if (rerunAccepted(current, readBack)) return { readBack, lostAnswer: describe4(err) };
+      if (!answerMayBeLost(err)) return { error: err };
+    }
+  }
+  return { error: lastError };
+}
+var describe4 = (err) => {
+  const status = err.status;
+  return status ? `HTTP ${status}` : "no answer";
+};
 
 // src/engines/rollback.ts
 async function executeRollback(port2, plan) {
@@ -78645,6 +78647,619 @@ async function executeRollback(port2, plan) {
   };
 }
 
+// src/core/promotion/index.ts
+var OWN_CHECK_NAMES = /* @__PURE__ */ new Set(["Living Bridge"]);
+function judgeChecks(checks, required2) {
+  const own3 = checks.filter((c2) => !OWN_CHECK_NAMES.has(c2.name));
+  const basis = required2.length ? "required" : "all";
+  const counted = basis === "required" ? own3.filter((c2) => required2.includes(c2.name)) : own3;
+  const missing = basis === "required" ? required2.filter((r2) => !own3.some((c2) => c2.name === r2)) : own3.length === 0 ? ["(any check)"] : [];
+  const failing = [...new Set(counted.filter((c2) => c2.state === "failure").map((c2) => c2.name))];
+  const pending = [...new Set(counted.filter((c2) => c2.state === "pending").map((c2) => c2.name))].filter((n2) => !failing.includes(n2));
+  const passed = [...new Set(counted.filter((c2) => c2.state === "success").map((c2) => c2.name))].filter((n2) => !failing.includes(n2) && !pending.includes(n2));
+  const state = failing.length ? "failure" : pending.length || missing.length ? "pending" : "success";
+  return { state, passed, pending, failing, missing, basis };
+}
+var METHOD_ORDER = ["squash", "merge", "rebase"];
+function chooseMergeMethod(preferred, allowed) {
+  if (!allowed) return preferred;
+  if (allowed[preferred]) return preferred;
+  return METHOD_ORDER.find((m2) => allowed[m2]) ?? null;
+}
+function promotionVerdict(i2) {
+  const reasons = [];
+  if (!i2.autonomyEnabled) reasons.push("autonomy is disabled for this deployment (AUTONOMY_ENABLED)");
+  if (i2.halted) reasons.push("the kill switch is on (living-bridge halt)");
+  if (i2.level !== "full") reasons.push(`the environment's autonomy level is ${i2.level ?? "unknown"}; merging needs level full`);
+  if (!i2.isRollback) {
+    if (i2.predictedSuccess === null) reasons.push("no predicted success is known for REGENERATE_CONFIG");
+    else if (i2.predictedSuccess < i2.minSuccess) reasons.push(`predicted success ${i2.predictedSuccess.toFixed(2)} is below ${i2.minSuccess}`);
+  }
+  if (i2.checks.state === "failure") reasons.push(`checks failed: ${i2.checks.failing.join(", ")}`);
+  else if (i2.checks.state === "pending") reasons.push(`checks did not pass in time: ${[...i2.checks.pending, ...i2.checks.missing].join(", ")} still pending or missing`);
+  if (i2.rulesUnknown) reasons.push("branch protection could not be read (the App needs Administration: read), so it cannot tell whether it may merge");
+  if (i2.rules && i2.rules.required_approving_reviews > 0) reasons.push(`branch protection requires ${i2.rules.required_approving_reviews} approving review${i2.rules.required_approving_reviews > 1 ? "s" : ""}, which Living Bridge never gives its own change`);
+  if (!i2.method) reasons.push("the repository allows no merge method");
+  if (reasons.length || !i2.method) return { promote: false, reasons };
+  return { promote: true, method: i2.method };
+}
+function lockState(lock, holder, now) {
+  if (!lock) return { kind: "free" };
+  if (lock.holder === holder) return { kind: "mine", lock };
+  if (Date.parse(lock.expires_at) <= now.getTime()) return { kind: "expired", lock };
+  return { kind: "held", lock };
+}
+function newLock(holder, now, ttlMinutes, pullRequest, purpose) {
+  return { holder, acquired_at: now.toISOString(), expires_at: new Date(now.getTime() + ttlMinutes * 6e4).toISOString(), pull_request: pullRequest, purpose };
+}
+function pollDelay(attempt, baseMs = 2e3, maxMs = 3e4) {
+  return Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
+}
+
+// src/engines/promote.ts
+async function executeMerge(port2, git, plan) {
+  const { repo, action, pullRequest, base, path: path7 } = plan;
+  let baseBefore;
+  try {
+    baseBefore = await git.getBranchHead(repo, base);
+  } catch (err) {
+    return fromPortError(action, `reading ${base}`, err);
+  }
+  let merged = null;
+  let method = plan.method;
+  const tried = [];
+  for (const m2 of [plan.method, ...plan.fallbackMethods.filter((x2) => x2 !== plan.method)]) {
+    try {
+      merged = await port2.mergePullRequest(repo, pullRequest, { method: m2, sha: plan.headSha, title: `${plan.title} (#${pullRequest})`, message: "Merged by Living Bridge: the pull request's checks passed and the autonomy level allows it." });
+      method = m2;
+      break;
+    } catch (err) {
+      if (err instanceof MergeRefusedError && err.status === 405 && /not allowed on this repository/i.test(err.message) && plan.fallbackMethods.length) {
+        tried.push(err.message);
+        continue;
+      }
+      if (err instanceof MergeRefusedError) return failed(action, err.message, { notes: [`Pull request #${pullRequest} was left open.`, ...tried], extra: { refusedBecause: err.message } });
+      return fromPortError(action, `merging pull request #${pullRequest}`, err);
+    }
+  }
+  if (!merged) return failed(action, `no merge method was accepted for pull request #${pullRequest}`, { notes: tried });
+  const changes = [
+    { kind: "file", target: path7, scope: `branch:${base}`, op: plan.afterBlob === null ? "delete" : plan.beforeBlob === null ? "create" : "update", before_fingerprint: plan.beforeBlob ? `blob:${plan.beforeBlob}` : null, after_fingerprint: plan.afterBlob ? `blob:${plan.afterBlob}` : null },
+    { kind: "ref", target: `refs/heads/${base}`, scope: "repository", op: "update", before_fingerprint: baseBefore ? `commit:${baseBefore}` : null, after_fingerprint: `commit:${merged.sha}` },
+    { kind: "issue", target: `pull request #${pullRequest}`, scope: "repository", op: "update", before_fingerprint: `commit:${plan.headSha}`, after_fingerprint: `merged:${merged.sha}` }
+  ];
+  let certified = false;
+  try {
+    const now = await git.readFile(repo, path7, merged.sha);
+    certified = plan.afterBlob === null ? now === null : now?.sha === plan.afterBlob;
+  } catch {
+    certified = false;
+  }
+  return {
+    action,
+    ok: true,
+    certified,
+    changes,
+    mergeCommit: merged.sha,
+    method,
+    notes: [
+      `Merged pull request #${pullRequest} into ${base} (${method}): ${merged.sha.slice(0, 7)}.`,
+      certified ? `Verified: ${path7} on ${base} is ${plan.afterBlob ? `blob ${plan.afterBlob}` : "deleted"}.` : `Not certified: ${path7} at ${merged.sha.slice(0, 7)} does not read back as the merged blob.`
+    ]
+  };
+}
+async function executeDispatch(port2, runs, plan) {
+  const { repo, action, workflow, base, expectedSha } = plan;
+  let runId;
+  try {
+    runId = (await port2.dispatchWorkflow(repo, workflow, base)).runId;
+  } catch (err) {
+    return fromPortError(action, `dispatching workflow ${workflow} on ${base}`, err);
+  }
+  let run2 = null;
+  try {
+    if (runId !== null) run2 = await runs.getRun(repo, runId);
+    for (let i2 = 0; run2 === null && i2 < (plan.findAttempts ?? 6); i2++) {
+      run2 = (await port2.findRuns(repo, workflow, { event: "workflow_dispatch", branch: base, headSha: expectedSha }))[0] ?? null;
+      if (!run2) await plan.sleep(2e3 * 2 ** i2);
+    }
+  } catch (err) {
+    return fromPortError(action, `finding the dispatched run of ${workflow}`, err);
+  }
+  if (!run2) return failed(action, `workflow ${workflow} was dispatched on ${base} but no run for ${expectedSha.slice(0, 7)} appeared`);
+  const change = { kind: "run", target: `workflow ${workflow} on ${base}`, scope: "repository", op: "create", before_fingerprint: null, after_fingerprint: `run:${run2.id}` };
+  const certified = run2.head_sha === expectedSha && run2.event === "workflow_dispatch";
+  return {
+    action,
+    ok: true,
+    certified,
+    changes: [change],
+    run: run2,
+    notes: [`Dispatched ${run2.name} on ${base} at ${run2.head_sha.slice(0, 7)}: run ${run2.id} ${run2.html_url}`, certified ? `Verified: run ${run2.id} deploys ${expectedSha.slice(0, 7)}.` : `Not certified: run ${run2.id} is at ${run2.head_sha.slice(0, 7)}, not ${expectedSha.slice(0, 7)}.`]
+  };
+}
+var REVERT_BRANCH_PREFIX = "living-bridge/revert-";
+async function executeRevertProposal(port2, plan) {
+  const ACTION = "ROLLBACK";
+  const { repo, base, path: path7 } = plan;
+  const branch = `${REVERT_BRANCH_PREFIX}${plan.promotionMerge.slice(0, 12)}`;
+  try {
+    const head = await port2.getBranchHead(repo, base);
+    if (!head) return failed(ACTION, `base branch ${base} not found`);
+    const current = await port2.readFile(repo, path7, head);
+    if ((current?.sha ?? null) !== plan.promotedBlob) {
+      return failed(ACTION, `${path7} on ${base} changed after the promotion (now ${current ? `blob ${current.sha}` : "absent"}, promoted blob ${plan.promotedBlob}); not reverting automatically`);
+    }
+    const tree = await port2.createTree(repo, await port2.getCommitTree(repo, head), [{ path: path7, mode: "100644", type: "blob", sha: plan.restoreBlob }]);
+    const message = `Revert ${path7} to its state before ${plan.promotionMerge.slice(0, 7)}
+
+The deploy dispatched after Living Bridge merged #${plan.promotionPullRequest} failed: this restores the file as it was before that merge.`;
+    const commit = await port2.createCommit(repo, message, tree, [head]);
+    const existing = await port2.getBranchHead(repo, branch);
+    if (existing) await port2.updateBranch(repo, branch, commit).catch(async () => {
+      throw new Error(`branch ${branch} exists and cannot be fast-forwarded; delete it to let Living Bridge revert`);
+    });
+    else await port2.createBranch(repo, branch, commit);
+    const open3 = await port2.findOpenPullRequest(repo, branch, base);
+    const pr2 = open3 ?? await port2.createPullRequest(repo, {
+      title: `Living Bridge: revert ${path7} (rollback of #${plan.promotionPullRequest})`,
+      body: [
+        `The deploy dispatched after merging #${plan.promotionPullRequest} (${plan.promotionMerge}) failed. This pull request restores \`${path7}\` to ${plan.restoreBlob ? `blob ${plan.restoreBlob}` : "its absence"} (it is blob ${plan.promotedBlob} now).`,
+        "",
+        "A rollback is never itself rolled back automatically: if the redeploy fails too, a human is asked."
+      ].join("\n"),
+      head: branch,
+      base
+    });
+    return {
+      action: ACTION,
+      ok: true,
+      certified: true,
+      branch,
+      pullRequest: { ...pr2, headSha: commit },
+      changes: [
+        { kind: "ref", target: `refs/heads/${branch}`, scope: "repository", op: existing ? "update" : "create", before_fingerprint: existing ? `commit:${existing}` : null, after_fingerprint: `commit:${commit}` },
+        { kind: "issue", target: `pull request #${pr2.number}`, scope: "repository", op: open3 ? "update" : "open", before_fingerprint: null, after_fingerprint: `commit:${commit}` }
+      ],
+      notes: [`Proposed the revert of ${path7} in pull request #${pr2.number}: ${pr2.html_url}`]
+    };
+  } catch (err) {
+    return fromPortError(ACTION, `proposing the revert of ${path7}`, err);
+  }
+}
+
+// src/pipeline/config-loop-announce.ts
+var LOOP_COMMENT_MARKER = "<!-- living-bridge:config-loop -->";
+var HEADLINES = {
+  left_for_human: "Left for a human",
+  deployed: "Merged and deployed",
+  deploy_failed: "Merged; the deploy needs a human",
+  rolled_back: "Deploy failed: rolled back",
+  rollback_failed: "Deploy failed: the rollback needs a human"
+};
+function renderLoopComment(a2) {
+  const r2 = a2.record;
+  return [
+    LOOP_COMMENT_MARKER,
+    `### Living Bridge config loop: ${HEADLINES[a2.status] ?? a2.status}`,
+    "",
+    ...a2.notes.map((n2) => `- ${n2}`),
+    "",
+    `| | |`,
+    `|---|---|`,
+    `| file | \`${r2.path}\` on \`${r2.base}\` |`,
+    `| blob before → after | ${r2.before_blob ?? "(absent)"} → ${r2.after_blob ?? "(deleted)"} |`,
+    `| merge commit | ${r2.merge_commit ?? "—"} |`,
+    `| dispatched runs | ${r2.dispatched_runs.join(", ") || "—"} |`,
+    ...a2.ema !== void 0 ? [`| REGENERATE_CONFIG EMA | ${a2.ema.toFixed(3)} |`] : [],
+    `| certificates | ${r2.certificates.map((c2) => `\`${c2.slice(0, 16)}\``).join(" → ") || "—"} |`,
+    "",
+    `Certificates are on the \`${a2.ledgerBranch}\` branch; verify them offline with \`npx living-bridge verify --repo <owner/name>\`.`,
+    a2.status === "left_for_human" ? "Review this pull request and merge it yourself if it is right." : ""
+  ].join("\n");
+}
+async function announceLoop(ctx, repo, a2) {
+  try {
+    await ctx.github.upsertComment(repo, a2.pullRequest.number, LOOP_COMMENT_MARKER, renderLoopComment(a2));
+  } catch (err) {
+    ctx.log.warn({ err: err.message }, "could not comment on the config pull request");
+  }
+}
+
+// src/pipeline/audit.ts
+var auditEntry = (ctx, repository, event, detail, opts = {}) => ({
+  at: ctx.now().toISOString(),
+  door: ctx.door,
+  actor: opts.actor ?? "living-bridge",
+  event,
+  repository,
+  detail,
+  certificate_hash: opts.certificateHash ?? null
+});
+
+// src/pipeline/promotion-ledger.ts
+var LOCK_FILE = "locks/promotion.json";
+var PROMOTIONS_FILE = "promotions.json";
+var MAX_RECORDS = 50;
+var json3 = (v2) => `${JSON.stringify(v2, null, 2)}
+`;
+var PromotionLockHeldError = class extends Error {
+  constructor(lock) {
+    super(`the promotion lock is held by ${lock.holder} (${lock.purpose}) until ${lock.expires_at}`);
+    this.lock = lock;
+    this.name = "PromotionLockHeldError";
+  }
+};
+async function readLock(ledger) {
+  const text = await ledger.readFile(LOCK_FILE);
+  if (!text) return null;
+  try {
+    const parsed = PromotionLock.nullable().safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+async function readPromotions(ledger) {
+  const text = await ledger.readFile(PROMOTIONS_FILE);
+  if (!text) return [];
+  const parsed = PromotionRecords.safeParse(JSON.parse(text));
+  return parsed.success ? parsed.data : [];
+}
+async function acquireLock(ctx, ledger, repository, holder, ttlMinutes, pullRequest, purpose) {
+  let tookOverFrom = null;
+  await ledger.commit(`promotion lock: ${holder} (${purpose})`, async () => {
+    const st2 = lockState(await readLock(ledger), holder, ctx.now());
+    if (st2.kind === "held") throw new PromotionLockHeldError(st2.lock);
+    tookOverFrom = st2.kind === "expired" ? st2.lock : null;
+    const lock = newLock(holder, ctx.now(), ttlMinutes, pullRequest, purpose);
+    const detail = tookOverFrom ? `${purpose}: took over the expired lock of ${tookOverFrom.holder} (expired ${tookOverFrom.expires_at})` : purpose;
+    return { files: { [LOCK_FILE]: json3(lock) }, audit: [auditEntry(ctx, repository, "promotion.lock", detail, { actor: holder })] };
+  });
+  return { tookOverFrom };
+}
+async function renewLock(ctx, ledger, holder, ttlMinutes) {
+  await ledger.commit(`promotion lock: renew ${holder}`, async () => {
+    const st2 = lockState(await readLock(ledger), holder, ctx.now());
+    if (st2.kind !== "mine") throw new Error(`the promotion lock is no longer held by ${holder}`);
+    return { files: { [LOCK_FILE]: json3({ ...st2.lock, expires_at: new Date(ctx.now().getTime() + ttlMinutes * 6e4).toISOString() }) } };
+  });
+}
+async function releaseLock(ctx, ledger, repository, holder) {
+  await ledger.commit(`promotion lock: release ${holder}`, async () => {
+    const st2 = lockState(await readLock(ledger), holder, ctx.now());
+    if (st2.kind !== "mine") return {};
+    return { files: { [LOCK_FILE]: "null\n" }, audit: [auditEntry(ctx, repository, "promotion.unlock", st2.lock.purpose, { actor: holder })] };
+  });
+}
+async function certifyStep(ctx, ledger, repository, step, record2) {
+  let certificate = null;
+  let stored = record2;
+  await ledger.commit(`config loop: ${step.stage} (${record2.path}, #${record2.pull_request})`, async (snap) => {
+    certificate = await signCertificate(
+      {
+        timestamp: ctx.now().toISOString(),
+        action: step.action,
+        reason: step.reason,
+        targets: step.targets,
+        certified: step.certified,
+        report_hash: reportHash(step.report),
+        repository,
+        run_id: step.runId,
+        run_attempt: step.runId === null ? null : 1,
+        policy_version: snap.state.policy.version,
+        changes: step.changes,
+        previous_certificate_hash: snap.lastCertificateHash,
+        sequence: snap.certificateCount + 1,
+        certificate_type: "action",
+        decision: { stage: step.stage, promotion: record2.id, pull_request: record2.pull_request, ...step.details }
+      },
+      ctx.signer
+    );
+    stored = { ...record2, certificates: [...record2.certificates, certificate.certificate_hash], updated_at: ctx.now().toISOString() };
+    return {
+      certificates: [certificate],
+      publicKeys: { [ctx.signer.keyid]: ctx.signer.publicKey },
+      files: { [PROMOTIONS_FILE]: json3(upsert(await readPromotions(ledger), stored)) },
+      audit: [auditEntry(ctx, repository, `promotion.${step.stage}`, step.reason, { certificateHash: certificate.certificate_hash })]
+    };
+  });
+  return { certificate, record: stored };
+}
+async function saveRecord(ctx, ledger, repository, record2, event, detail) {
+  const stored = { ...record2, updated_at: ctx.now().toISOString() };
+  await ledger.commit(`config loop: ${event} (${record2.path}, #${record2.pull_request})`, async () => ({
+    files: { [PROMOTIONS_FILE]: json3(upsert(await readPromotions(ledger), stored)) },
+    audit: [auditEntry(ctx, repository, event, detail)]
+  }));
+  return stored;
+}
+function upsert(list, record2) {
+  return [record2, ...list.filter((r2) => r2.id !== record2.id)].slice(0, MAX_RECORDS);
+}
+async function recordDeployOutcome(ctx, ledger, repository, config2, record2, conclusion, reason) {
+  if (record2.failed_run_id === null) return { ema: void 0, certificate: null };
+  let certificate = null;
+  let ema;
+  const failedRun = record2.failed_run_id;
+  await ledger.commit(`outcome: config loop ${conclusion} (${record2.path})`, async (snap) => {
+    const learned = recordOutcome(snap.state, { at: ctx.now(), runId: failedRun, conclusion, incidentFingerprintNow: null }, config2);
+    ema = learned.state.ema.REGENERATE_CONFIG;
+    if (!learned.judged) return { state: learned.state };
+    certificate = await signCertificate(
+      {
+        timestamp: ctx.now().toISOString(),
+        action: learned.judged.action,
+        reason,
+        targets: [learned.judged.target_key],
+        certified: true,
+        report_hash: reportHash({ promotion: record2.id, runs: record2.dispatched_runs, conclusion }),
+        repository,
+        run_id: record2.dispatched_runs.at(-1) ?? null,
+        run_attempt: null,
+        policy_version: learned.state.policy.version,
+        changes: [],
+        previous_certificate_hash: snap.lastCertificateHash,
+        sequence: snap.certificateCount + 1,
+        certificate_type: "outcome",
+        judges_certificate_hash: learned.judged.certificate_hash,
+        outcome: conclusion,
+        decision: { ema: learned.state.ema, policy_changed: learned.policyChanged, promotion: record2.id }
+      },
+      ctx.signer
+    );
+    return {
+      state: learned.state,
+      certificates: [certificate],
+      publicKeys: { [ctx.signer.keyid]: ctx.signer.publicKey },
+      audit: [auditEntry(ctx, repository, "outcome", `config loop for ${record2.path}: ${conclusion} (${reason})`, { certificateHash: certificate.certificate_hash })]
+    };
+  });
+  return { ema, certificate };
+}
+
+// src/pipeline/config-loop.ts
+var sleeper = (ctx) => ctx.sleep ?? ((ms) => new Promise((r2) => setTimeout(r2, ms)));
+var minutes2 = (m2) => m2 * 6e4;
+async function followChecks(l2, sha, required2) {
+  const timeout = minutes2(l2.config.promotion.checks_timeout_minutes);
+  let waited = 0;
+  for (let attempt = 1; ; attempt++) {
+    const verdict = judgeChecks(await l2.port.listHeadChecks(l2.repo, sha), required2);
+    if (verdict.state !== "pending" || waited >= timeout) return verdict;
+    const ms = Math.min(pollDelay(attempt), timeout - waited);
+    if (l2.ctx.checkSignals) await l2.ctx.checkSignals.wait(l2.repository, sha, ms);
+    else await sleeper(l2.ctx)(ms);
+    waited += ms;
+  }
+}
+async function followRun(l2, run2) {
+  const timeout = minutes2(l2.config.promotion.deploy_timeout_minutes);
+  const renewEvery = minutes2(l2.config.promotion.lock_ttl_minutes) / 3;
+  let waited = 0;
+  let sinceRenew = 0;
+  let current = run2;
+  for (let attempt = 1; current.status !== "completed"; attempt++) {
+    if (waited >= timeout) return null;
+    const ms = Math.min(pollDelay(attempt, 5e3, 6e4), timeout - waited);
+    await sleeper(l2.ctx)(ms);
+    waited += ms;
+    sinceRenew += ms;
+    if (sinceRenew >= renewEvery) {
+      await renewLock(l2.ctx, l2.ledger, l2.holder, l2.config.promotion.lock_ttl_minutes);
+      sinceRenew = 0;
+    }
+    current = await l2.ctx.github.getRun(l2.repo, run2.id);
+  }
+  return current;
+}
+async function takeLock(l2, pullRequest, purpose) {
+  const timeout = minutes2(l2.config.promotion.checks_timeout_minutes);
+  let waited = 0;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { tookOverFrom } = await acquireLock(l2.ctx, l2.ledger, l2.repository, l2.holder, l2.config.promotion.lock_ttl_minutes, pullRequest, purpose);
+      if (tookOverFrom) l2.notes.push(`Took over the promotion lock of ${tookOverFrom.holder}, which expired at ${tookOverFrom.expires_at} (its worker is presumed dead).`);
+      return null;
+    } catch (err) {
+      if (!(err instanceof PromotionLockHeldError)) throw err;
+      if (waited >= timeout) return err.message;
+      const ms = Math.min(pollDelay(attempt), timeout - waited);
+      await sleeper(l2.ctx)(ms);
+      waited += ms;
+    }
+  }
+}
+async function promote(l2, a2) {
+  const { repo, port: port2, ctx } = l2;
+  let record2 = a2.record;
+  const pr2 = await port2.getPullRequest(repo, a2.pullRequest);
+  if (pr2.state !== "open" || pr2.merged) return { merged: false, reasons: [`pull request #${pr2.number} is ${pr2.merged ? "already merged" : "closed"}`], record: record2 };
+  let rules = null;
+  let rulesUnknown = false;
+  try {
+    rules = await port2.getBranchRules(repo, pr2.base_ref);
+  } catch (err) {
+    if (err.name !== "GitHubPermissionError") throw err;
+    rulesUnknown = true;
+  }
+  const checks = await followChecks(l2, pr2.head_sha, rules?.required_checks ?? []);
+  l2.notes.push(`Checks on ${pr2.head_sha.slice(0, 7)} (${checks.basis === "required" ? "required by branch protection" : "all reported"}): ${checks.state}${checks.passed.length ? `; passed ${checks.passed.join(", ")}` : ""}${checks.failing.length ? `; failing ${checks.failing.join(", ")}` : ""}${checks.pending.length + checks.missing.length ? `; pending ${[...checks.pending, ...checks.missing].join(", ")}` : ""}.`);
+  const allowed = await port2.getMergeMethods(repo);
+  const method = chooseMergeMethod(l2.config.promotion.merge_method, allowed);
+  const halted = (await l2.ledger.read()).state.halted;
+  const verdict = promotionVerdict({ level: a2.level, predictedSuccess: a2.predictedSuccess, minSuccess: l2.config.prediction.min_success_probability, checks, rules, rulesUnknown, method, halted, autonomyEnabled: ctx.autonomyEnabled, isRollback: a2.isRollback });
+  if (!verdict.promote) return { merged: false, reasons: verdict.reasons, record: record2 };
+  const lockRefusal = await takeLock(l2, pr2.number, `${a2.isRollback ? "roll back" : "promote"} ${record2.path} (#${pr2.number})`);
+  if (lockRefusal) return { merged: false, reasons: [lockRefusal], record: record2 };
+  const fallback = allowed ? [] : ["squash", "merge", "rebase"];
+  const merge3 = await executeMerge(port2, ctx.github, {
+    repo,
+    action: a2.action,
+    pullRequest: pr2.number,
+    headSha: pr2.head_sha,
+    base: pr2.base_ref,
+    path: record2.path,
+    beforeBlob: record2.before_blob,
+    afterBlob: record2.after_blob,
+    method: verdict.method,
+    fallbackMethods: fallback,
+    title: a2.title
+  });
+  l2.reports.push(merge3);
+  l2.notes.push(...merge3.notes);
+  if (!merge3.ok || !merge3.mergeCommit) return { merged: false, reasons: [merge3.error ?? "the merge failed"], record: record2 };
+  record2 = { ...record2, merge_commit: merge3.mergeCommit, status: a2.isRollback ? "rolled_back" : "promoted" };
+  ({ record: record2 } = await certifyStep(ctx, l2.ledger, l2.repository, {
+    stage: a2.isRollback ? "rollback" : "promote",
+    action: a2.action,
+    certified: merge3.certified,
+    changes: merge3.changes,
+    runId: null,
+    targets: [record2.path],
+    reason: a2.isRollback ? `reverted ${record2.path} after the deploy of ${record2.rollback_of} failed` : `checks passed on #${pr2.number}; merged (${merge3.method})`,
+    details: { merge_commit: merge3.mergeCommit, method: merge3.method, before_blob: record2.before_blob, after_blob: record2.after_blob, checks: checks.passed },
+    report: merge3
+  }, record2));
+  if (l2.workflow === null) return { merged: true, record: record2, run: null, finished: null };
+  const dispatch = await executeDispatch(port2, ctx.github, { repo, action: a2.action, workflow: l2.workflow, base: pr2.base_ref, expectedSha: merge3.mergeCommit, sleep: sleeper(ctx) });
+  l2.reports.push(dispatch);
+  l2.notes.push(...dispatch.ok ? dispatch.notes : [`Dispatching the deploy failed: ${dispatch.error}`]);
+  if (!dispatch.ok || !dispatch.run) return { merged: true, record: record2, run: null, finished: null };
+  record2 = { ...record2, dispatched_runs: [...record2.dispatched_runs, dispatch.run.id] };
+  ({ record: record2 } = await certifyStep(ctx, l2.ledger, l2.repository, {
+    stage: "dispatch",
+    action: a2.action,
+    certified: dispatch.certified,
+    changes: dispatch.changes,
+    runId: dispatch.run.id,
+    targets: [String(l2.workflow)],
+    reason: `dispatched ${dispatch.run.name} on ${pr2.base_ref} at ${merge3.mergeCommit.slice(0, 7)}`,
+    details: { merge_commit: merge3.mergeCommit, run: dispatch.run.id, rollback: a2.isRollback },
+    report: dispatch
+  }, record2));
+  const finished = await followRun(l2, dispatch.run);
+  l2.notes.push(finished ? `Run ${finished.id} concluded ${finished.conclusion}: ${finished.html_url}` : `Run ${dispatch.run.id} did not complete within ${l2.config.promotion.deploy_timeout_minutes} minutes.`);
+  return { merged: true, record: record2, run: dispatch.run, finished };
+}
+function loopOf(ctx, repo, repository, config2, port2, workflow) {
+  const holder = `${ctx.door}-${Buffer.from(ctx.randomBytes(6)).toString("hex")}`;
+  return { ctx, port: port2, ledger: ctx.ledgerFor(repo, config2.ledger.branch), repo, repository, config: config2, holder, workflow, notes: [], reports: [] };
+}
+async function rollBack(l2, record2, opts) {
+  if (record2.rollback_of && !opts.manual) return { status: "rollback_failed", record: record2 };
+  if (!record2.merge_commit) {
+    l2.notes.push(`Promotion ${record2.id} was never merged: there is nothing to roll back.`);
+    return { status: "rollback_failed", record: record2 };
+  }
+  const revert = await executeRevertProposal(l2.ctx.github, { repo: l2.repo, base: record2.base, path: record2.path, promotedBlob: record2.after_blob ?? "", restoreBlob: record2.before_blob, promotionMerge: record2.merge_commit, promotionPullRequest: record2.pull_request });
+  l2.reports.push(revert);
+  l2.notes.push(...revert.ok ? revert.notes : [`Could not propose the revert: ${revert.error}`]);
+  let failedRecord = { ...record2, status: "deploy_failed" };
+  if (!revert.ok || !revert.pullRequest) {
+    failedRecord = await saveRecord(l2.ctx, l2.ledger, l2.repository, { ...failedRecord, status: "rollback_failed" }, "promotion.rollback_failed", revert.error ?? "no revert");
+    const learned2 = await recordDeployOutcome(l2.ctx, l2.ledger, l2.repository, l2.config, failedRecord, "failure", "the deploy failed and could not be reverted");
+    return { status: "rollback_failed", record: failedRecord, ema: learned2.ema };
+  }
+  const rb = {
+    ...record2,
+    id: `rollback:${record2.id}`,
+    pull_request: revert.pullRequest.number,
+    before_blob: record2.after_blob,
+    after_blob: record2.before_blob,
+    merge_commit: null,
+    dispatched_runs: [],
+    status: "left_for_human",
+    certificates: [],
+    rollback_of: record2.id,
+    failed_run_id: null,
+    updated_at: l2.ctx.now().toISOString()
+  };
+  const out = await promote(l2, { record: rb, pullRequest: revert.pullRequest.number, action: "ROLLBACK", isRollback: true, predictedSuccess: null, level: opts.level, title: `Living Bridge: revert ${record2.path}` });
+  const learned = await recordDeployOutcome(l2.ctx, l2.ledger, l2.repository, l2.config, record2, "failure", opts.manual ? "rolled back by hand" : `the deploy after #${record2.pull_request} failed; reverted in #${revert.pullRequest.number}`);
+  if (!out.merged) {
+    l2.notes.push(`The revert (#${revert.pullRequest.number}) was left for a human: ${out.reasons.join("; ")}.`);
+    await saveRecord(l2.ctx, l2.ledger, l2.repository, { ...out.record, status: "left_for_human" }, "promotion.left_for_human", out.reasons.join("; "));
+    return { status: "rollback_failed", record: await saveRecord(l2.ctx, l2.ledger, l2.repository, { ...record2, status: "rollback_failed" }, "promotion.rollback_failed", out.reasons.join("; ")), ema: learned.ema };
+  }
+  const redeploy = out.finished?.conclusion ?? "unknown";
+  if (redeploy !== "success") l2.notes.push(`The redeploy after the revert concluded ${redeploy}. A rollback is never rolled back automatically: a human has to look at ${record2.path}.`);
+  await saveRecord(l2.ctx, l2.ledger, l2.repository, out.record, "promotion.rolled_back", `redeploy ${redeploy}`);
+  return { status: "rolled_back", record: await saveRecord(l2.ctx, l2.ledger, l2.repository, { ...record2, status: "rolled_back" }, "promotion.reverted", `reverted in #${revert.pullRequest.number}`), ema: learned.ema };
+}
+async function runConfigLoop(ctx, input2) {
+  const { repo, repository, config: config2, decision, proposal, pullRequest } = input2;
+  const ledger = ctx.ledgerFor(repo, config2.ledger.branch);
+  let record2 = {
+    id: `${proposal.path}@${proposal.afterBlob.slice(0, 12)}#${pullRequest.number}`,
+    path: proposal.path,
+    base: proposal.base,
+    pull_request: pullRequest.number,
+    before_blob: proposal.beforeBlob,
+    after_blob: proposal.afterBlob,
+    merge_commit: null,
+    dispatched_runs: [],
+    status: "left_for_human",
+    certificates: input2.generateCertificate ? [input2.generateCertificate] : [],
+    failed_run_id: input2.failedRun?.id ?? null,
+    rollback_of: null,
+    updated_at: ctx.now().toISOString()
+  };
+  const finish2 = async (status, l3, reasons, ema) => {
+    const notes = [...l3?.notes ?? [], ...reasons.length ? [`Left for a human: ${reasons.join("; ")}.`] : []];
+    if (status === "left_for_human") record2 = await saveRecord(ctx, ledger, repository, { ...record2, status }, "promotion.left_for_human", reasons.join("; "));
+    const summary2 = status === "left_for_human" ? `PR #${pullRequest.number} left for a human: ${reasons.join("; ")}` : `config loop ${status.replace("_", " ")} (PR #${pullRequest.number})`;
+    await announceLoop(ctx, repo, { status, pullRequest, record: record2, notes, ema, ledgerBranch: config2.ledger.branch });
+    return { status, summary: summary2, notes, reports: l3?.reports ?? [], record: record2, ...ema !== void 0 ? { ema } : {} };
+  };
+  const port2 = ctx.github.promotion;
+  if (!config2.promotion.enabled) return finish2("left_for_human", null, ["promotion.enabled is false in .github/autonomy.yml"]);
+  if (!port2) return finish2("left_for_human", null, ["this door's GitHub connection cannot merge pull requests"]);
+  const workflow = config2.promotion.deploy_workflow ?? input2.failedRun?.workflow_id ?? null;
+  const l2 = loopOf(ctx, repo, repository, config2, port2, workflow);
+  if (workflow === null) l2.notes.push("No deploy workflow is known (set promotion.deploy_workflow): nothing will be dispatched after the merge.");
+  try {
+    const predicted = decision.candidates.find((c2) => c2.action === "REGENERATE_CONFIG")?.predicted_success ?? null;
+    const out = await promote(l2, { record: record2, pullRequest: pullRequest.number, action: "REGENERATE_CONFIG", isRollback: false, predictedSuccess: predicted, level: decision.autonomy_level, title: `Living Bridge: regenerate ${proposal.path}` });
+    record2 = out.record;
+    if (!out.merged) return await finish2("left_for_human", l2, out.reasons);
+    if (!out.finished) {
+      record2 = await saveRecord(ctx, ledger, repository, record2, "promotion.promoted", "merged; deploy not followed to the end");
+      return await finish2("deploy_failed", l2, [out.run ? "the deploy did not finish in time; a human has to judge it (no automatic rollback without a result)" : "no deploy run was dispatched or found"]);
+    }
+    if (out.finished.conclusion === "success") {
+      record2 = await saveRecord(ctx, ledger, repository, { ...record2, status: "deployed" }, "promotion.deployed", `run ${out.finished.id} success`);
+      const learned = await recordDeployOutcome(ctx, ledger, repository, config2, record2, "success", `run ${out.finished.id} (dispatched after merging #${pullRequest.number}) concluded success`);
+      return await finish2("deployed", l2, [], learned.ema);
+    }
+    l2.notes.push(`The deploy failed: rolling back the promotion of ${proposal.path}.`);
+    const rb = await rollBack(l2, record2, { manual: false, level: decision.autonomy_level });
+    record2 = rb.record;
+    return await finish2(rb.status, l2, [], rb.ema);
+  } finally {
+    await releaseLock(ctx, ledger, repository, l2.holder).catch((err) => ctx.log.warn({ err: err.message }, "could not release the promotion lock (it expires by itself)"));
+  }
+}
+async function followProposal(ctx, a2) {
+  const report = a2.reports.find((r2) => r2.action === "REGENERATE_CONFIG" && r2.ok);
+  if (!report?.proposal || !report.pullRequest) return null;
+  const out = await runConfigLoop(ctx, { repo: a2.repo, repository: a2.repository, config: a2.config, decision: a2.decision, failedRun: a2.run, proposal: report.proposal, pullRequest: report.pullRequest, generateCertificate: a2.certificateHash });
+  return {
+    status: out.status,
+    summary: out.summary,
+    pull_request: out.record.pull_request,
+    merge_commit: out.record.merge_commit,
+    dispatched_runs: out.record.dispatched_runs,
+    certificates: out.record.certificates,
+    ...out.ema !== void 0 ? { ema: out.ema } : {}
+  };
+}
+async function dispatchedByLoop(ctx, repo, config2, run2) {
+  if (run2.event !== "workflow_dispatch") return null;
+  const records = await readPromotions(ctx.ledgerFor(repo, config2.ledger.branch));
+  return records.find((r2) => r2.dispatched_runs.includes(run2.id)) ?? null;
+}
+
 // src/pipeline/announce.ts
 var COMMENT_MARKER = "<!-- living-bridge:heal-comment -->";
 var fmt = (n2) => n2.toFixed(2);
@@ -78656,13 +79271,6 @@ function renderDecisionTable(decision) {
     "| action | EMA | cooldown penalty | weight | predicted success | score |",
     "|---|---|---|---|---|---|",
     ...rows
-  ].join("\n");
-}
-function renderCheckpoint(signed) {
-  const cp = signed.checkpoint;
-  return [
-    `**Ledger checkpoint:** #${cp.sequence}, head \`${cp.head ?? "(empty)"}\`, signed by key \`${signed.signature.keyid}\` at ${cp.time}`,
-    renderAnchorMarker(signed)
   ].join("\n");
 }
 var STATUS_LINE = {
@@ -78713,7 +79321,6 @@ function renderHealComment(input2) {
       `Verify offline: check out branch \`${input2.ledgerBranch}\` and run \`npx living-bridge verify --dir <checkout>\` from a Living Bridge checkout (or the openssl recipe in docs/certificates.md).`
     );
   }
-  if (input2.checkpoint) lines.push("", renderCheckpoint(input2.checkpoint));
   if (input2.publicApiBase) {
     lines.push("", `Chain status (needs the API token): ${input2.publicApiBase.replace(/\/$/, "")}/api/autonomy/verify?repository=${encodeURIComponent(input2.repository)}`);
   }
@@ -78734,179 +79341,6 @@ function renderConfigErrorComment(input2) {
     "The schema: `docs/schema/autonomy.schema.json` (add `# yaml-language-server: $schema=...` to the file for editor checks)."
   ];
   return lines.join("\n");
-}
-
-// src/pipeline/repo-files.ts
-var import_yaml3 = __toESM(require_dist(), 1);
-function parseRepoConfig(text, source = REPO_CONFIG_PATH) {
-  if (text === null || text.trim() === "") return RepoConfig.parse({});
-  let data;
-  try {
-    data = (0, import_yaml3.parse)(text);
-  } catch (err) {
-    throw new SchemaError(source, [{ path: "(root)", message: `not valid YAML: ${err.message.split("\n")[0]}` }]);
-  }
-  return parseWith(RepoConfig, data ?? {}, source);
-}
-function parseEnvironmentFile(text, source = ENVIRONMENT_FILE_PATH) {
-  let data;
-  try {
-    data = JSON.parse(text);
-  } catch (err) {
-    throw new SchemaError(source, [{ path: "(root)", message: `not valid JSON: ${err.message}` }]);
-  }
-  return parseWith(EnvironmentFile, data, source);
-}
-async function loadRepoConfig(github, repo, ref) {
-  const file3 = await github.readFile(repo, REPO_CONFIG_PATH, ref);
-  const config2 = parseRepoConfig(file3?.content ?? null);
-  const branch = config2.ledger.branch;
-  if (branch !== DEFAULT_LEDGER_BRANCH) {
-    const refuse = (message) => new SchemaError(REPO_CONFIG_PATH, [{ path: "ledger.branch", message }]);
-    if (branch === await github.getDefaultBranch(repo)) {
-      throw refuse(`"${branch}" is the repository's default branch; the ledger needs a branch of its own (e.g. ${DEFAULT_LEDGER_BRANCH})`);
-    }
-    if ((await github.branchProtection?.(repo, branch))?.protected) {
-      throw refuse(`"${branch}" is a protected branch; Living Bridge writes the ledger with compare-and-swap commits, so name an unprotected branch of its own (e.g. ${DEFAULT_LEDGER_BRANCH})`);
-    }
-  }
-  return config2;
-}
-async function loadEnvironmentFile(github, repo, ref) {
-  const file3 = await github.readFile(repo, ENVIRONMENT_FILE_PATH, ref);
-  return file3 ? parseEnvironmentFile(file3.content) : null;
-}
-
-// src/pipeline/verify.ts
-var CHECK_RUN_NAME = "Living Bridge";
-function verifiedOf(v2, certificates, extra) {
-  const hashes = certificates.map((c2) => c2.certificate_hash ?? "");
-  return { report: toReport(v2, extra), chain: v2.statements.map((statement, i2) => ({ statement, certificate_hash: hashes[i2] ?? "" })) };
-}
-function toReport(v2, extra) {
-  const { statements: _s, ...rest } = v2;
-  return { ...rest, ...extra, status: v2.ok ? "ok" : "broken", brokenAt: v2.error?.index ?? null, reason: v2.error?.message ?? null };
-}
-function noLedgerReport(repository, source, branch, keySources, where) {
-  return {
-    ok: false,
-    status: "no-ledger",
-    repository,
-    source,
-    branch,
-    key_sources: keySources,
-    length: 0,
-    head: null,
-    checkpoint: null,
-    anchors: { given: 0, valid: 0, latest: null },
-    trusted_keys: [],
-    steps: [],
-    warnings: [],
-    brokenAt: null,
-    error: null,
-    reason: `no ledger for ${repository} (${where})`
-  };
-}
-function renderReport(r2) {
-  if (r2.status === "no-ledger") return r2.reason ?? `no ledger for ${r2.repository}`;
-  const cp = r2.checkpoint ? `checkpoint #${r2.checkpoint.sequence} signed by ${r2.checkpoint.keyid} at ${r2.checkpoint.time}` : "no checkpoint";
-  const anchors = r2.anchors.latest ? `${r2.anchors.valid} anchor(s), latest #${r2.anchors.latest.sequence} in ${r2.anchors.latest.source}` : `${r2.anchors.valid} anchor(s)`;
-  const lines = r2.ok ? [`chain ok: ${r2.repository}, ${r2.length} certificate(s), head ${r2.head ?? "(empty)"}; ${cp}; ${anchors}; trusted keys: ${r2.trusted_keys.join(", ")}`] : [`chain BROKEN (${r2.error?.code ?? "unknown"} at step ${r2.error?.step ?? "?"}): ${r2.error?.message ?? r2.reason ?? ""}`];
-  for (const w2 of r2.warnings) lines.push(`warning: ${w2}`);
-  return lines.join("\n");
-}
-var jsonOrText = (text) => {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-};
-function headRunId(certificates) {
-  try {
-    return certificates.length ? decodeCertificate(certificates.at(-1)).predicate.run_id : null;
-  } catch {
-    return null;
-  }
-}
-async function anchorsOn(github, repo, sha) {
-  const runs = await github.listCheckRuns(repo, sha, CHECK_RUN_NAME);
-  return runs.flatMap((c2) => anchorsInText(`${c2.summary ?? ""}
-${c2.text ?? ""}`, `check run ${c2.id} on commit ${sha.slice(0, 12)}`));
-}
-async function collectAnchors(ctx, repo, certificates, opts, warnings) {
-  const anchors = [...opts.anchors ?? []];
-  const seen2 = /* @__PURE__ */ new Set();
-  let expected = null;
-  const runId = headRunId(certificates);
-  if (runId !== null) {
-    expected = `the check runs of run ${runId}'s commit`;
-    try {
-      const run2 = await ctx.github.getRun(repo, runId);
-      expected = `the "${CHECK_RUN_NAME}" check runs on commit ${run2.head_sha.slice(0, 12)} (run ${runId})`;
-      seen2.add(run2.head_sha);
-      anchors.push(...await anchorsOn(ctx.github, repo, run2.head_sha));
-    } catch (err) {
-      warnings.push(`could not read run ${runId} or its check runs: ${err.message}`);
-    }
-  } else if (certificates.length) {
-    warnings.push("the head certificate has no triggering run, so no check run anchors its checkpoint (the Action path attests it instead)");
-  }
-  try {
-    const heads = await ctx.github.listRecentRunHeads(repo, 100);
-    for (const sha of heads.filter((s2) => !seen2.has(s2)).slice(0, opts.scanRuns ?? 20)) anchors.push(...await anchorsOn(ctx.github, repo, sha));
-  } catch (err) {
-    warnings.push(`could not search recent runs for newer anchors: ${err.message}`);
-  }
-  return { anchors, expected };
-}
-async function readBranch(ledger) {
-  const snapshot = await ledger.read();
-  if (snapshot.head === null) return null;
-  const [files, checkpointText, stateText] = await Promise.all([ledger.readCertificateFiles(), ledger.readFile("checkpoint.json"), ledger.readFile("state.json")]);
-  const state = stateText === null ? void 0 : jsonOrText(stateText);
-  return {
-    certificates: files.map((f3) => jsonOrText(f3.text)),
-    files: files.map((f3) => f3.path.split("/").at(-1)),
-    checkpoint: checkpointText === null ? null : jsonOrText(checkpointText),
-    publishedKeys: snapshot.publicKeys,
-    ...state !== void 0 && typeof state === "object" && state !== null ? { stateHead: state.last_certificate_hash ?? null } : {}
-  };
-}
-async function verifyLedger(ctx, repository, trust, opts = {}) {
-  return (await verifyLedgerChain(ctx, repository, trust, opts)).report;
-}
-async function verifyLedgerChain(ctx, repository, trust, opts = {}) {
-  const repo = parseRepoFullName(repository);
-  try {
-    await ctx.github.getDefaultBranch(repo);
-  } catch (err) {
-    if (err.status !== 404) throw err;
-    return { report: noLedgerReport(repository, repository, null, trust.sources, `repository ${repository} not found, or the token cannot see it`), chain: [] };
-  }
-  const config2 = await loadRepoConfig(ctx.github, repo);
-  const branch = config2.ledger.branch;
-  const source = `branch ${branch} of ${repository}`;
-  const ledger = ctx.ledgerFor(repo, branch);
-  let read;
-  try {
-    read = await readBranch(ledger);
-  } catch (err) {
-    if (!(err instanceof LedgerCorruptError)) throw err;
-    const report = {
-      ...noLedgerReport(repository, source, branch, trust.sources, ""),
-      status: "broken",
-      reason: err.message,
-      error: { step: "certificates", code: "LEDGER_CORRUPT", message: err.message, index: null }
-    };
-    return { report, chain: [] };
-  }
-  if (!read) return { report: noLedgerReport(repository, source, branch, trust.sources, `branch ${branch} does not exist`), chain: [] };
-  const warnings = [];
-  const { anchors, expected } = await collectAnchors(ctx, repo, read.certificates, opts, warnings);
-  const verified = verifyLedgerEvidence({ repository, ...read, anchors, expectedAnchor: expected }, { keys: trust.keys });
-  verified.warnings.unshift(...warnings);
-  return verifiedOf(verified, read.certificates, { source, branch, key_sources: trust.sources });
 }
 
 // src/core/classify/engine.ts
@@ -79436,9 +79870,9 @@ var ClassifierState = class {
     }
     this.trackStructure(text);
     const hit = RULE_SCANNER.scan(text, this.mask);
-    let join4 = false;
-    for (let w2 = 0; w2 < this.mask.length; w2++) if (this.prevMask[w2] & JOIN_PREVIOUS_MASK[w2]) join4 = true;
-    if (hit || join4) this.applyRules(text);
+    let join3 = false;
+    for (let w2 = 0; w2 < this.mask.length; w2++) if (this.prevMask[w2] & JOIN_PREVIOUS_MASK[w2]) join3 = true;
+    if (hit || join3) this.applyRules(text);
     this.prev = text;
     const t2 = this.prevMask;
     this.prevMask = this.mask;
@@ -79862,23 +80296,131 @@ async function gatherEvidence(runs, repo, run2, environment) {
   return incidents;
 }
 
-// src/pipeline/audit.ts
-var auditEntry = (ctx, repository, event, detail, opts = {}) => ({
-  at: ctx.now().toISOString(),
-  door: ctx.door,
-  actor: opts.actor ?? "living-bridge",
-  event,
-  repository,
-  detail,
-  certificate_hash: opts.certificateHash ?? null
-});
-
 // src/pipeline/fingerprint-key.ts
 import { createHash as createHash6 } from "node:crypto";
 var LABEL = new TextEncoder().encode("living-bridge/value-fingerprint-key/v1");
 async function fingerprintKeyOf(signer) {
   const sig = await signer.sign(LABEL);
   return createHash6("sha256").update(sig).digest("hex");
+}
+
+// src/pipeline/repo-files.ts
+var import_yaml3 = __toESM(require_dist(), 1);
+function parseRepoConfig(text, source = REPO_CONFIG_PATH) {
+  if (text === null || text.trim() === "") return RepoConfig.parse({});
+  let data;
+  try {
+    data = (0, import_yaml3.parse)(text);
+  } catch (err) {
+    throw new SchemaError(source, [{ path: "(root)", message: `not valid YAML: ${err.message.split("\n")[0]}` }]);
+  }
+  return parseWith(RepoConfig, data ?? {}, source);
+}
+function parseEnvironmentFile(text, source = ENVIRONMENT_FILE_PATH) {
+  let data;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new SchemaError(source, [{ path: "(root)", message: `not valid JSON: ${err.message}` }]);
+  }
+  return parseWith(EnvironmentFile, data, source);
+}
+async function loadRepoConfig(github, repo, ref) {
+  const file3 = await github.readFile(repo, REPO_CONFIG_PATH, ref);
+  const config2 = parseRepoConfig(file3?.content ?? null);
+  const branch = config2.ledger.branch;
+  if (branch !== DEFAULT_LEDGER_BRANCH) {
+    const refuse = (message) => new SchemaError(REPO_CONFIG_PATH, [{ path: "ledger.branch", message }]);
+    if (branch === await github.getDefaultBranch(repo)) {
+      throw refuse(`"${branch}" is the repository's default branch; the ledger needs a branch of its own (e.g. ${DEFAULT_LEDGER_BRANCH})`);
+    }
+    if ((await github.branchProtection?.(repo, branch))?.protected) {
+      throw refuse(`"${branch}" is a protected branch; Living Bridge writes the ledger with compare-and-swap commits, so name an unprotected branch of its own (e.g. ${DEFAULT_LEDGER_BRANCH})`);
+    }
+  }
+  return config2;
+}
+async function loadEnvironmentFile(github, repo, ref) {
+  const file3 = await github.readFile(repo, ENVIRONMENT_FILE_PATH, ref);
+  return file3 ? parseEnvironmentFile(file3.content) : null;
+}
+
+// src/pipeline/resume.ts
+var JOB_STEP = "JOB";
+var DECIDE_STEP = "DECIDE";
+var StepJournal = class _StepJournal {
+  constructor(store, key, prior, now) {
+    this.store = store;
+    this.key = key;
+    this.prior = prior;
+    this.now = now;
+  }
+  static async open(store, key, now) {
+    return new _StepJournal(store, key, store ? await store.read(key) : [], now);
+  }
+  /** A journal that records nothing (doors without an intake: the CLI, the Action). */
+  static none(now) {
+    return new _StepJournal(void 0, "", [], now);
+  }
+  /** True when an earlier try of this job started (this run is a replay). */
+  get replayed() {
+    return this.prior.some((r2) => r2.step === JOB_STEP);
+  }
+  decided() {
+    const rec = [...this.prior].reverse().find((r2) => r2.step === DECIDE_STEP && r2.phase === "done");
+    return rec?.data ?? null;
+  }
+  /** The report of a step an earlier try finished. */
+  doneReport(stepId) {
+    const rec = [...this.prior].reverse().find((r2) => r2.step === stepId && r2.phase === "done");
+    return rec?.data ?? null;
+  }
+  /** The last intent an earlier try recorded for a step it did not finish. */
+  begun(stepId) {
+    if (this.doneReport(stepId)) return null;
+    return [...this.prior].reverse().find((r2) => r2.step === stepId && r2.phase === "begin") ?? null;
+  }
+  async begin(step, data) {
+    await this.store?.record(this.key, { step, phase: "begin", at: this.now().toISOString(), ...data !== void 0 ? { data } : {} });
+  }
+  async done(step, data) {
+    await this.store?.record(this.key, { step, phase: "done", at: this.now().toISOString(), ...data !== void 0 ? { data } : {} });
+  }
+};
+function recordable(report) {
+  const { secrets: _secrets, ...rest } = report;
+  return rest;
+}
+function writtenSince(updatedAt, intentAt) {
+  if (!updatedAt) return false;
+  return Date.parse(updatedAt) >= Math.floor(Date.parse(intentAt) / 1e3) * 1e3;
+}
+async function reconcileStep(step, begun, world) {
+  if (step === "CREATE_SECRET" && world.secret) {
+    const fingerprint2 = begun.data?.fingerprint;
+    if (!fingerprint2) return null;
+    const meta3 = await world.github.getSecret(world.repo, world.secret.scope, world.secret.name);
+    if (!meta3 || !writtenSince(meta3.updated_at, begun.at)) return null;
+    return {
+      action: step,
+      ok: true,
+      certified: true,
+      changes: [{ kind: "secret", target: world.secret.name, scope: scopeLabel(world.secret.scope), op: "create", before_fingerprint: null, after_fingerprint: fingerprint2 }],
+      notes: [`Resumed after a restart: ${world.secret.name} was written by the first try (updated_at ${meta3.updated_at} is not older than its intent at ${begun.at}); not written again, its value not regenerated.`],
+      written: { fingerprint: fingerprint2, updated_at: meta3.updated_at }
+    };
+  }
+  if (step === "RERUN" && world.latest && world.attempt !== null && world.latest.run_attempt > world.attempt) {
+    return {
+      action: step,
+      ok: true,
+      certified: true,
+      changes: [{ kind: "run", target: `run ${world.latest.id}`, scope: "repository", op: "rerun", before_fingerprint: `attempt:${world.attempt}`, after_fingerprint: `attempt:${world.attempt + 1}` }],
+      notes: [`Resumed after a restart: the first try's re-run was accepted (the run is at attempt ${world.latest.run_attempt}, ${world.latest.conclusion ?? world.latest.status}); not re-run again.`],
+      runAttemptAfter: world.latest.run_attempt
+    };
+  }
+  return null;
 }
 
 // src/engines/env-sync.ts
@@ -80398,6 +80940,10 @@ async function syncForIncident(ctx, repository, environment, variableName) {
   }
 }
 
+// src/intake/types.ts
+var dedupeKeyOf = (job) => job.request.run_id !== void 0 ? `${job.request.repository}#${job.request.run_id}@${job.request.run_attempt ?? 1}${job.request.dry_run ? ":dry" : ""}` : `delivery:${job.delivery_id}`;
+var intentKeyOf = (job) => dedupeKeyOf(job);
+
 // src/pipeline/observe.ts
 function outcomeEventOf(ctx, repository, run2, judged, state) {
   const outcome = run2.conclusion === "success" ? "success" : "failure";
@@ -80470,10 +81016,7 @@ async function learnFromRun(ctx, repo, repository, run2, config2, incidentFinger
       };
     }
   );
-  if (judged) {
-    ctx.observer?.emit(outcomeEventOf(ctx, repository, run2, judged, committed.snapshot.state));
-    if (committed.snapshot.checkpoint) await anchorCheckpoint(ctx, repo, run2, committed.snapshot.checkpoint, `outcome recorded: ${run2.conclusion}`);
-  }
+  if (judged) ctx.observer?.emit(outcomeEventOf(ctx, repository, run2, judged, committed.snapshot.state));
   return committed.snapshot;
 }
 function secretSourceFor(name, environment, config2, envFile) {
@@ -80535,7 +81078,8 @@ async function runStep(step, s2) {
         source: declared.source,
         env: ctx.env,
         randomBytes: ctx.randomBytes,
-        fingerprintKey: await fingerprintKeyOf(ctx.signer)
+        fingerprintKey: await fingerprintKeyOf(ctx.signer),
+        beforeWrite: (fingerprint2) => s2.journal.begin(s2.stepId, { fingerprint: fingerprint2 })
       });
     }
     case "SYNC_AND_CERTIFY": {
@@ -80565,7 +81109,7 @@ async function runStep(step, s2) {
     }
     case "RERUN": {
       if (!run2) return { action: step, ok: false, changes: [], notes: [], error: "no workflow run to re-run" };
-      return executeRerun(ctx.github, { repo, runId: run2.id, attempt: run2.run_attempt, maxAttempts: s2.config.limits.max_rerun_attempts, current: run2 });
+      return executeRerun(ctx.github, { repo, runId: run2.id, attempt: run2.run_attempt, maxAttempts: s2.config.limits.max_rerun_attempts, current: s2.latest ?? run2 });
     }
     case "ROLLBACK": {
       if (!run2 || !run2.head_branch) return { action: step, ok: false, changes: [], notes: [], error: "no run/branch to roll back" };
@@ -80619,12 +81163,22 @@ async function heal(ctx, job) {
     ctx.log.warn({ err: err.message }, "environment.json is invalid; heal continues without its declarations");
   }
   const ledger = ctx.ledgerFor(repo, config2.ledger.branch);
+  const journal = ctx.intents && request2.run_id !== void 0 && !request2.dry_run ? await StepJournal.open(ctx.intents, intentKeyOf(job), ctx.now) : StepJournal.none(ctx.now);
   let run2 = null;
   let incidents;
   if (request2.run_id !== void 0) {
+    if (journal.replayed) {
+      const resumed = await resumeReplay(ctx, { job, repo, repository, config: config2, envFile, journal });
+      if (resumed) return resumed;
+    }
+    await journal.begin(JOB_STEP);
     run2 = job.workflow_run && job.workflow_run.id === request2.run_id ? job.workflow_run : await ctx.github.getRun(repo, request2.run_id);
     if (job.door === "webhook" && !config2.deploy_workflows.includes(run2.name)) {
       return finish(ctx, { status: "noop", repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `workflow "${run2.name}" is not a deploy workflow (deploy_workflows in .github/autonomy.yml)` });
+    }
+    const dispatched = await dispatchedByLoop(ctx, repo, config2, run2);
+    if (dispatched) {
+      return finish(ctx, { status: "noop", repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `run ${run2.id} was dispatched by the config loop (promotion ${dispatched.id}), which judges it` });
     }
     if (run2.conclusion !== "failure") {
       if (!request2.dry_run) await learnFromRun(ctx, repo, repository, run2, config2, null);
@@ -80714,22 +81268,79 @@ async function heal(ctx, job) {
     const commentUrl = await announce(ctx, repo, repository, run2, incident, decision, [], null, config2, "suggested", approval.id);
     return finish(ctx, { ...base, status: "suggested", reports: [], commentUrl, summary: `suggested ${decision.steps.join(" → ")} for a human to approve (/bridge approve ${approval.id}): ${decision.reason}` });
   }
-  return executeDecision(ctx, { repo, repository, config: config2, envFile, incident, incidents, decision, run: run2, environment: request2.environment, grantId });
+  await journal.done(DECIDE_STEP, { incident, incidents, decision, grantId });
+  return executeDecision(ctx, { repo, repository, config: config2, envFile, incident, incidents, decision, run: run2, environment: request2.environment, grantId, journal });
+}
+async function resumeReplay(ctx, a2) {
+  const request2 = a2.job.request;
+  const attempt = request2.run_attempt ?? 1;
+  const latest = await ctx.github.getRun(a2.repo, request2.run_id);
+  const decided = a2.journal.decided();
+  ctx.log.info({ intent: a2.journal.key, latestAttempt: latest.run_attempt, conclusion: latest.conclusion, decided: decided !== null }, "replayed heal job: resuming from its intent records");
+  if (decided) {
+    const run2 = latest.run_attempt === attempt ? latest : await ctx.github.getRun(a2.repo, latest.id, attempt);
+    return executeDecision(ctx, {
+      repo: a2.repo,
+      repository: a2.repository,
+      config: a2.config,
+      envFile: a2.envFile,
+      incident: decided.incident,
+      incidents: decided.incidents,
+      decision: decided.decision,
+      run: run2,
+      latest,
+      environment: request2.environment,
+      grantId: decided.grantId,
+      journal: a2.journal
+    });
+  }
+  if (latest.run_attempt > attempt) {
+    return finish(ctx, { status: "noop", repository: a2.repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `run ${latest.id} moved on to attempt ${latest.run_attempt} (${latest.conclusion ?? latest.status}) before this job acted: nothing to resume` });
+  }
+  return null;
+}
+async function resumedStep(step, stepId, s2) {
+  const done = s2.journal.doneReport(stepId);
+  if (done) return done;
+  const begun = s2.journal.begun(stepId);
+  if (!begun) return null;
+  const name = s2.incident.target?.type === "secret" ? s2.incident.target.name : null;
+  const declared = name ? secretSourceFor(name, s2.environment, s2.config, s2.envFile) : null;
+  return await reconcileStep(step, begun, {
+    github: s2.ctx.github,
+    repo: s2.repo,
+    latest: s2.latest,
+    attempt: s2.run?.run_attempt ?? null,
+    secret: name && declared ? { scope: declared.scope, name } : null
+  });
 }
 async function executeDecision(ctx, a2) {
   const { repo, repository, config: config2, incident, decision, run: run2 } = a2;
   const ledger = ctx.ledgerFor(repo, config2.ledger.branch);
+  const journal = a2.journal ?? StepJournal.none(ctx.now);
+  if (journal.replayed && run2) {
+    const snap = await ledger.read();
+    const certified2 = snap.state.actions.find((x2) => x2.run_id === run2.id && x2.run_attempt === run2.run_attempt && x2.certificate_hash);
+    if (certified2) {
+      return finish(ctx, { status: "healed", repository, incidents: a2.incidents, decision, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `already done and certified by the first try (certificate ${certified2.certificate_hash.slice(0, 16)}); nothing repeated` });
+    }
+  }
   const reports = [];
   const tried = [];
-  const stepCtx = { ctx, repo, repository, config: config2, envFile: a2.envFile, incident, decision, run: run2, environment: a2.environment, tried };
+  const stepCtx = { ctx, repo, repository, config: config2, envFile: a2.envFile, incident, decision, run: run2, latest: a2.latest ?? null, environment: a2.environment, tried, journal, stepId: "" };
   let escalated = decision.action === "ESCALATE";
-  for (const step of decision.steps) {
+  for (const [index, step] of decision.steps.entries()) {
+    const stepId = `${step}#${index}`;
     let report;
     try {
-      report = await runStep(step, stepCtx);
+      report = await resumedStep(step, stepId, stepCtx) ?? await (async () => {
+        await journal.begin(stepId);
+        return runStep(step, { ...stepCtx, stepId });
+      })();
     } catch (err) {
       report = { action: step, ok: false, changes: [], notes: [], error: safeMessage(err), missingPermission: err.permission };
     }
+    await journal.done(stepId, recordable(report));
     reports.push(report);
     tried.push(`${step}: ${report.ok ? "done" : `failed (${report.error ?? "unknown error"})`}`);
     if (!report.ok) {
@@ -80750,7 +81361,7 @@ async function executeDecision(ctx, a2) {
   const escalation = reports.find((r2) => r2.postmortem);
   let certificate = null;
   let ledgerPath = null;
-  const committed = await ledger.commit(`action: ${decision.steps.join("+")} for ${incident.kind} ${incident.target?.name ?? ""}`.trim(), async (snap) => {
+  await ledger.commit(`action: ${decision.steps.join("+")} for ${incident.kind} ${incident.target?.name ?? ""}`.trim(), async (snap) => {
     const at2 = ctx.now();
     certificate = await signCertificate(
       {
@@ -80776,14 +81387,7 @@ async function executeDecision(ctx, a2) {
           incident_kind: incident.kind,
           incident_fingerprint: incident.fingerprint,
           confidence: incident.confidence,
-          evidence: incident.evidence.slice(0, 10),
-          // Change-management evidence (living-bridge audit export): what triggered it, on which
-          // evidence, and who or what authorized it.
-          head_sha: run2?.head_sha ?? null,
-          evidence_hash: sha256Hex(canonicalJson(incident.evidence)),
-          autonomy_level: decision.autonomy_level ?? null,
-          grant_id: a2.grantId ?? null,
-          approved_by: a2.approvedBy ?? null
+          evidence: incident.evidence.slice(0, 10)
         }
       },
       ctx.signer
@@ -80813,11 +81417,12 @@ async function executeDecision(ctx, a2) {
       files,
       grantUses,
       sync: sync2,
-      audit: [auditEntry(ctx, repository, `action.${decision.action}`, `${tried.join("; ")}${a2.grantId ? ` (grant ${a2.grantId})` : ""}`, { certificateHash: certificate.certificate_hash })]
+      audit: [auditEntry(ctx, repository, `action.${decision.action}`, `${tried.join("; ")}${a2.grantId ? ` (grant ${a2.grantId})` : ""}${journal.key ? ` (intent ${journal.key})` : ""}`, { certificateHash: certificate.certificate_hash })]
     };
   });
-  const status = escalated ? "escalated" : certified ? "healed" : "failed";
-  const commentUrl = await announce(ctx, repo, repository, run2, incident, decision, reports, certificate, config2, status, null, ledgerPath, committed.snapshot.checkpoint);
+  const loop = certified ? await followProposal(ctx, { repo, repository, config: config2, decision, run: run2, reports, certificateHash: certificate?.certificate_hash ?? null }) : null;
+  const status = escalated ? "escalated" : !certified ? "failed" : !loop || loop.status === "deployed" ? "healed" : loop.status === "left_for_human" ? "suggested" : "failed";
+  const commentUrl = await announce(ctx, repo, repository, run2, incident, decision, reports, certificate, config2, status, null, ledgerPath);
   const issueUrl = reports.find((r2) => r2.issue)?.issue?.html_url ?? null;
   const cert = certificate;
   return finish(ctx, {
@@ -80829,10 +81434,11 @@ async function executeDecision(ctx, a2) {
     certificate: cert,
     commentUrl,
     issueUrl,
-    summary: `${status}: ${tried.join("; ")}${cert ? ` — certificate ${cert.certificate_hash.slice(0, 16)}` : ""}`
+    summary: `${status}: ${tried.join("; ")}${cert ? ` — certificate ${cert.certificate_hash.slice(0, 16)}` : ""}${loop ? ` — ${loop.summary}` : ""}`,
+    ...loop ? { configLoop: loop } : {}
   });
 }
-async function announce(ctx, repo, repository, run2, incident, decision, reports, certificate, config2, status, approvalId, ledgerPath = null, checkpoint = null) {
+async function announce(ctx, repo, repository, run2, incident, decision, reports, certificate, config2, status, approvalId, ledgerPath = null) {
   const body = renderHealComment({
     status,
     repository,
@@ -80846,36 +81452,28 @@ async function announce(ctx, repo, repository, run2, incident, decision, reports
     ledgerBranch: config2.ledger.branch,
     ledgerPath,
     publicApiBase: ctx.publicApiBase,
-    approvalId,
-    checkpoint
+    approvalId
   });
   let url2 = null;
   if (!run2) return approvalId ? suggestionIssue(ctx, repo, approvalId, incident, body) : null;
   try {
-    await ctx.github.createCheckRun(repo, {
-      name: CHECK_RUN_NAME,
-      head_sha: run2.head_sha,
-      conclusion: status === "healed" ? "success" : status === "suggested" ? "action_required" : status === "escalated" || status === "failed" ? "failure" : "neutral",
-      title: `${status}: ${decision.steps.join(" → ") || decision.action}`,
-      summary: body
-    });
     const prs = run2.pull_requests.length ? run2.pull_requests : await ctx.github.pullRequestsForCommit(repo, run2.head_sha);
     for (const pr2 of prs) {
       const c2 = await ctx.github.upsertComment(repo, pr2, COMMENT_MARKER, body);
       url2 ??= c2.html_url;
     }
+    await ctx.github.createCheckRun(repo, {
+      name: "Living Bridge",
+      head_sha: run2.head_sha,
+      conclusion: status === "healed" ? "success" : status === "suggested" ? "action_required" : status === "escalated" || status === "failed" ? "failure" : "neutral",
+      title: `${status}: ${decision.steps.join(" → ") || decision.action}`,
+      summary: body
+    });
   } catch (err) {
     ctx.log.warn({ err: safeMessage(err) }, "could not announce the heal");
   }
   if (approvalId && url2 === null) url2 = await suggestionIssue(ctx, repo, approvalId, incident, body);
   return url2;
-}
-async function anchorCheckpoint(ctx, repo, run2, checkpoint, title) {
-  try {
-    await ctx.github.createCheckRun(repo, { name: CHECK_RUN_NAME, head_sha: run2.head_sha, conclusion: "neutral", title: `${title} · ledger checkpoint #${checkpoint.checkpoint.sequence}`, summary: renderCheckpoint(checkpoint) });
-  } catch (err) {
-    ctx.log.warn({ err: safeMessage(err) }, "could not anchor the ledger checkpoint in a check run");
-  }
 }
 async function suggestionIssue(ctx, repo, approvalId, incident, body) {
   const marker = `<!-- living-bridge:suggestion:${approvalId} -->`;
@@ -80916,7 +81514,7 @@ ${body}`;
     try {
       const prs = run2.pull_requests.length ? run2.pull_requests : await ctx.github.pullRequestsForCommit(repo, run2.head_sha);
       for (const pr2 of prs) result.commentUrl ??= (await ctx.github.upsertComment(repo, pr2, COMMENT_MARKER, body)).html_url;
-      await ctx.github.createCheckRun(repo, { name: CHECK_RUN_NAME, head_sha: run2.head_sha, conclusion: "failure", title: `invalid ${err.source}`, summary: body });
+      await ctx.github.createCheckRun(repo, { name: "Living Bridge", head_sha: run2.head_sha, conclusion: "failure", title: `invalid ${err.source}`, summary: body });
     } catch (e) {
       ctx.log.warn({ err: safeMessage(e) }, "could not announce the config error");
     }
@@ -80934,55 +81532,26 @@ function finish(ctx, result) {
   return result;
 }
 
-// src/pipeline/trust.ts
-import { readFileSync as readFileSync2, readdirSync, statSync } from "node:fs";
-import { join as join3 } from "node:path";
-var TrustedKeysError = class extends Error {
-  constructor(message) {
-    super(message);
-    this.name = "TrustedKeysError";
+// src/pipeline/verify.ts
+async function verifyLedger(ctx, repository) {
+  const repo = parseRepoFullName(repository);
+  const config2 = await loadRepoConfig(ctx.github, repo);
+  const ledger = ctx.ledgerFor(repo, config2.ledger.branch);
+  const snapshot = await ledger.read();
+  const certificates = await ledger.readCertificates();
+  const keys = { ...snapshot.publicKeys };
+  const result = verifyChain(certificates, keys, {
+    expectedHead: snapshot.state.last_certificate_hash ?? void 0,
+    expectedLength: snapshot.certificateCount
+  });
+  if (result.ok) {
+    return { repository, branch: config2.ledger.branch, ok: true, length: result.length, head: result.head, brokenAt: null, reason: null };
   }
-};
-function readKeysPath(path7) {
-  let text;
-  try {
-    if (statSync(path7).isDirectory()) {
-      text = readdirSync(path7).filter((f3) => f3.endsWith(".pub")).sort().map((f3) => readFileSync2(join3(path7, f3), "utf8")).join("\n");
-    } else {
-      text = readFileSync2(path7, "utf8");
-    }
-  } catch (err) {
-    throw new TrustedKeysError(`cannot read the keys file ${path7}: ${err.code ?? err.message}`);
-  }
-  const parsed = parseTrustedKeys(text, path7);
-  if (parsed.errors.length) throw new TrustedKeysError(parsed.errors.join("; "));
-  if (Object.keys(parsed.keys).length === 0) throw new TrustedKeysError(`the keys file ${path7} holds no public key`);
-  return parsed.keys;
-}
-function pinnedKeys(opts) {
-  const keys = {};
-  const sources = [];
-  for (const file3 of opts.keyFiles ?? []) {
-    Object.assign(keys, readKeysPath(file3));
-    sources.push(file3);
-  }
-  for (const name of ["LIVING_BRIDGE_TRUSTED_KEYS", "LIVING_BRIDGE_GRANT_KEYS"]) {
-    const text = opts.env[name]?.trim();
-    if (!text) continue;
-    const parsed = parseTrustedKeys(text, name);
-    if (parsed.errors.length) throw new TrustedKeysError(parsed.errors.join("; "));
-    Object.assign(keys, parsed.keys);
-    sources.push(name);
-  }
-  if (opts.signer) {
-    keys[opts.signer.keyid] = opts.signer.publicKey;
-    sources.push("the signing key (TRUTH_SIGNING_KEY)");
-  }
-  return { keys, sources };
+  return { repository, branch: config2.ledger.branch, ok: false, length: certificates.length, head: snapshot.state.last_certificate_hash, brokenAt: result.index, reason: result.reason };
 }
 
 // src/action/inputs.ts
-import { existsSync as existsSync2, readFileSync as readFileSync3 } from "node:fs";
+import { existsSync as existsSync2, readFileSync as readFileSync2 } from "node:fs";
 import path6 from "node:path";
 var import_yaml4 = __toESM(require_dist(), 1);
 var ACTION_MODES = ["heal", "sync", "verify"];
@@ -81028,7 +81597,7 @@ function readEvent(env = process.env) {
   const p2 = env.GITHUB_EVENT_PATH;
   if (!p2 || !existsSync2(p2)) return {};
   try {
-    const data = JSON.parse(readFileSync3(p2, "utf8"));
+    const data = JSON.parse(readFileSync2(p2, "utf8"));
     return data && typeof data === "object" ? data : {};
   } catch {
     throw new SchemaError("GITHUB_EVENT_PATH", [{ path: "(root)", message: "the event payload is not JSON" }]);
@@ -81069,7 +81638,7 @@ function validateLocalConfig(paths, workspace) {
   for (const rel of paths) {
     const file3 = path6.resolve(workspace, rel);
     if (!existsSync2(file3)) continue;
-    const text = readFileSync3(file3, "utf8");
+    const text = readFileSync2(file3, "utf8");
     if (/\.json$/i.test(rel)) {
       let data;
       try {
@@ -81191,10 +81760,10 @@ function decodePredicate(cert) {
 }
 function renderChanges(changes) {
   if (!changes.length) return "_No changes._";
-  const short3 = (f3) => f3 ? `\`${f3.slice(0, 12)}\`` : "—";
+  const short2 = (f3) => f3 ? `\`${f3.slice(0, 12)}\`` : "—";
   return markdownTable(
     ["op", "kind", "target", "scope", "before", "after"],
-    changes.map((c2) => [c2.op, c2.kind, c2.target, c2.scope, short3(c2.before_fingerprint), short3(c2.after_fingerprint)])
+    changes.map((c2) => [c2.op, c2.kind, c2.target, c2.scope, short2(c2.before_fingerprint), short2(c2.after_fingerprint)])
   );
 }
 var MAX_POINTS = 30;
@@ -81276,9 +81845,9 @@ async function run() {
     if (inputs.mode === "heal") outcome = await runHeal(ctx, inputs, sections);
     else if (inputs.mode === "sync") outcome = await runSync(ctx, inputs, sections);
     else {
-      const verified = await runVerify(ctx, inputs, sections, ephemeralKey);
+      const verified = await runVerify(ctx, inputs, sections);
       outcome = verified.outcome;
-      ledgerBranch = verified.result.branch ?? void 0;
+      ledgerBranch = verified.result.branch;
     }
   } catch (err) {
     outcome.failures.push(describeError(err));
@@ -81395,30 +81964,24 @@ async function runSync(ctx, inputs, sections) {
   sections.push({ heading: `Env sync: ${decision}`, body: body.join("\n\n") });
   return { decision, certificate: result.certificate, changes, failures };
 }
-async function runVerify(ctx, inputs, sections, ephemeralKey) {
-  const trust = pinnedKeys({ env: healerEnv(process.env), signer: ephemeralKey ? null : ctx.signer });
-  if (Object.keys(trust.keys).length === 0) {
-    throw new ConfigurationError("verify needs the key(s) to trust: set the signing-key input or LIVING_BRIDGE_TRUSTED_KEYS (base64 public keys); keys listed on the ledger branch are never trusted");
-  }
-  const result = await verifyLedger(ctx, inputs.repository, trust);
+async function runVerify(ctx, inputs, sections) {
+  const result = await verifyLedger(ctx, inputs.repository);
   const rows = [
-    `- ledger branch: \`${result.branch ?? "?"}\``,
+    `- ledger branch: \`${result.branch}\``,
     `- certificates: ${result.length}`,
-    `- head: ${result.head ? `\`${result.head}\`` : "(empty chain)"}`,
-    `- checkpoint: ${result.checkpoint ? `#${result.checkpoint.sequence} signed by \`${result.checkpoint.keyid}\` at ${result.checkpoint.time}` : "(none)"}`,
-    `- anchors: ${result.anchors.valid} valid${result.anchors.latest ? `, latest #${result.anchors.latest.sequence} in ${result.anchors.latest.source}` : ""}`
+    `- head: ${result.head ? `\`${result.head}\`` : "(empty chain)"}`
   ];
   if (result.ok) {
-    sections.push({ heading: "Ledger verified", body: `Every certificate's signature, hash link and sequence checks out against the pinned keys, and so does the signed checkpoint.
+    sections.push({ heading: "Ledger verified", body: `Every certificate's signature and hash link checks out.
 
 ${rows.join("\n")}` });
     return { outcome: { decision: "verified", certificate: null, changes: [], failures: [] }, result };
   }
-  const why = `${inputs.repository}: ${renderReport(result)}`;
-  sections.push({ heading: result.status === "no-ledger" ? "No ledger" : "Ledger BROKEN", body: `${why}
+  const why = `certificate chain of ${inputs.repository} is broken at #${result.brokenAt ?? "?"}: ${result.reason ?? "unknown reason"}`;
+  sections.push({ heading: "Ledger BROKEN", body: `${why}
 
 ${rows.join("\n")}` });
-  return { outcome: { decision: result.status === "no-ledger" ? "no-ledger" : "broken", certificate: null, changes: [], failures: [why] }, result };
+  return { outcome: { decision: "broken", certificate: null, changes: [], failures: [why] }, result };
 }
 function certificateChanges(cert) {
   try {

@@ -13,6 +13,10 @@ export interface AppSettings {
   autonomyEnabled: boolean;
   /** LIVING_BRIDGE_CLIENT_PACING: client-side pacing of writes (off for the sandbox). */
   clientPacing: boolean;
+  /** LIVING_BRIDGE_ENV_SYNC_SCHEDULE: the hourly env sync over every installation (src/app/schedule.ts). */
+  envSyncSchedule: boolean;
+  /** LIVING_BRIDGE_ENV_SYNC_PERIOD_MINUTES: length of one pass over every repository (default 60). */
+  envSyncPeriodMinutes: number;
 }
 
 /**
@@ -50,6 +54,9 @@ export function readAppSettings(env: Record<string, string | undefined>): AppSet
   };
   const autonomyEnabled = flag('AUTONOMY_ENABLED', true);
   const clientPacing = flag('LIVING_BRIDGE_CLIENT_PACING', true);
+  const envSyncSchedule = flag('LIVING_BRIDGE_ENV_SYNC_SCHEDULE', true);
+  const envSyncPeriodMinutes = Number(env.LIVING_BRIDGE_ENV_SYNC_PERIOD_MINUTES ?? 60);
+  if (!Number.isFinite(envSyncPeriodMinutes) || envSyncPeriodMinutes < 1) problems.push('LIVING_BRIDGE_ENV_SYNC_PERIOD_MINUTES must be a number of minutes, at least 1');
   flag('LIVING_BRIDGE_STARTUP_CHECK', true); // read by the process entry (src/app/main.ts); checked here with the rest
   if (problems.length) throw new ConfigurationError(`Living Bridge cannot start:\n- ${problems.join('\n- ')}`);
   return {
@@ -61,6 +68,8 @@ export function readAppSettings(env: Record<string, string | undefined>): AppSet
     concurrency,
     autonomyEnabled,
     clientPacing,
+    envSyncSchedule,
+    envSyncPeriodMinutes,
   };
 }
 

@@ -7,6 +7,7 @@ import { HealJob, HealRequest, SchemaError, WorkflowRunSnapshot, parseRepoFullNa
 import { runFromWebhook } from '../github/index.js';
 import { createIntake, type Intake } from '../intake/index.js';
 import { handleApprovalComment, parseApprovalCommand } from '../pipeline/approve.js';
+import { CheckSignals, checkEventCommit } from '../pipeline/check-signals.js';
 import { buildContext, loadSigner } from '../pipeline/build-context.js';
 import type { HealResult, PipelineContext } from '../pipeline/context.js';
 import { setHalted } from '../pipeline/control.js';
@@ -17,7 +18,9 @@ import { readAppSettings, type AppSettings } from './config.js';
 import { HttpError, bearerMatches, readBody, sendJson } from './http.js';
 import { requestPolicyFrom } from '../github/request-policy.js';
 import { livingBridgeProbotOctokit } from './octokit.js';
+import { announceDeadLetter, deadLetterRoute, redeliverySweeper, type AppClient } from './reliability.js';
 import { createObservability } from './observability.js';
+import { startEnvSyncSchedule } from './schedule.js';
 import { createAppLogger } from './logger.js';
 import { VERSION } from '../version.js';
 
@@ -30,7 +33,7 @@ export interface RunningApp {
   close(): Promise<void>;
 }
 
-interface JobRecord { status: 'queued' | 'done' | 'failed'; result?: Pick<HealResult, 'status' | 'summary' | 'commentUrl' | 'issueUrl'> & { certificate_hash: string | null; decision: unknown }; error?: string }
+interface JobRecord { status: 'queued' | 'done' | 'failed'; result?: Pick<HealResult, 'status' | 'summary' | 'commentUrl' | 'issueUrl'> & { certificate_hash: string | null; decision: unknown; config_loop?: HealResult['configLoop'] }; error?: string }
 
 /** A short summary safe to return over HTTP: no evidence lines beyond the masked ones, no values. */
 const publicResult = (r: HealResult): NonNullable<JobRecord['result']> => ({
@@ -40,10 +43,12 @@ const publicResult = (r: HealResult): NonNullable<JobRecord['result']> => ({
   issueUrl: r.issueUrl,
   certificate_hash: r.certificate?.certificate_hash ?? null,
   decision: r.decision,
+  ...(r.configLoop ? { config_loop: r.configLoop } : {}),
 });
 
 export async function startApp(env: Record<string, string | undefined> = process.env, opts: { log?: Logger } = {}): Promise<RunningApp> {
   const settings = readAppSettings(env);
+  const sweepSeconds = redeliverySweepSeconds(env);
   const signer = await loadSigner(env);
   // What GET /api/autonomy/verify trusts: this App's own signer, its grant keys and LIVING_BRIDGE_TRUSTED_KEYS
   // (older or rotated keys), never keys listed on a ledger branch. A bad entry stops the start, naming it.
@@ -65,6 +70,8 @@ export async function startApp(env: Record<string, string | undefined> = process
     if (jobs.size > MAX_REMEMBERED_JOBS) jobs.delete(jobs.keys().next().value as string);
   };
   const waiters = new Map<string, ((r: JobRecord) => void)[]>();
+  // check_suite / check_run / status webhooks wake a config loop waiting on that commit's checks.
+  const checkSignals = new CheckSignals();
 
   const observability = createObservability({
     env,
@@ -79,7 +86,7 @@ export async function startApp(env: Record<string, string | undefined> = process
     const id = installationId ?? (await findInstallation(probot, repo));
     const octokit = observability.instrument(await probot.auth(id));
     const ctx = buildContext({ octokit: octokit as never, signer, env, door, repository: `${repo.owner}/${repo.repo}`, log: log.child({ ...bindings, repository: `${repo.owner}/${repo.repo}` }) });
-    return { ...ctx, observer: observability.observer };
+    return { ...ctx, observer: observability.observer, checkSignals };
   };
 
   intake.start(async (job) => {
@@ -91,7 +98,8 @@ export async function startApp(env: Record<string, string | undefined> = process
     const started = performance.now();
     try {
       const ctx = await contextFor(parseRepoFullName(job.request.repository), job.door, job.installation_id, { job: job.id, delivery: job.delivery_id });
-      const result = await heal(ctx, job);
+      // Steps record their intent in the intake, so a replay after a crash resumes instead of repeating.
+      const result = await heal({ ...ctx, intents: intake.intents }, job);
       observability.recordHeal(job, { result }, (performance.now() - started) / 1000);
       settle({ status: 'done', result: publicResult(result) });
     } catch (err) {
@@ -99,7 +107,11 @@ export async function startApp(env: Record<string, string | undefined> = process
       settle({ status: 'failed', error: safeMessage(err) });
       throw err;
     }
+  }, {
+    onDead: (dead) => announceDeadLetter(contextFor, dead, log).catch((err: unknown) => log.error({ job: dead.id, err: safeMessage(err) }, 'could not announce the dead-lettered job on its run')),
   });
+  const sweeper = redeliverySweeper({ app: async () => (await probot.auth()) as unknown as AppClient, intake, log });
+  const stopSweeping = sweeper.start(sweepSeconds);
 
   const server = createServer((req, res) => {
     route(req, res).catch((err: unknown) => {
@@ -129,6 +141,8 @@ export async function startApp(env: Record<string, string | undefined> = process
         return rec ? sendJson(res, 200, rec) : sendJson(res, 404, { error: 'no such job' });
       }
       if (req.method === 'POST' && (path === '/api/autonomy/halt' || path === '/api/autonomy/resume')) return control(req, res, path.endsWith('halt'));
+      if (await deadLetterRoute(intake, req, res, path)) return;
+      if (req.method === 'POST' && path === '/api/autonomy/redeliveries/sweep') return sendJson(res, 200, await sweeper.sweep());
       if (req.method === 'GET' && path === '/api/autonomy/verify') {
         const repository = url.searchParams.get('repository') ?? '';
         let repo: RepoRef;
@@ -197,6 +211,11 @@ export async function startApp(env: Record<string, string | undefined> = process
       })();
       return;
     }
+    if (event === 'check_suite' || event === 'check_run' || event === 'status') {
+      const commit = checkEventCommit(event, payload);
+      if (commit) checkSignals.notify(commit.repository, commit.sha);
+      return sendJson(res, 202, commit ? { noted: `${event} of ${commit.sha.slice(0, 7)}` } : { ignored: `${event} without a repository and commit` });
+    }
     sendJson(res, 202, { ignored: `event ${event} is not handled` });
   }
 
@@ -248,13 +267,16 @@ export async function startApp(env: Record<string, string | undefined> = process
   const address = server.address() as { port: number };
   const url = `http://${settings.host}:${address.port}`;
   log.info({ url, keyid: signer.keyid }, 'Living Bridge is listening');
+  const schedule = startEnvSyncSchedule({ env, settings, probot, signer, log, instrument: (o) => observability.instrument(o), observer: observability.observer });
   return {
     url,
     port: address.port,
     intake,
     async close() {
+      stopSweeping();
       log.info('Living Bridge is stopping: no new requests; draining the queue and event deliveries');
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await schedule?.stop();
       await intake.close();
       await observability.close();
       log.info({ queue: intake.stats(), deliveries: observability.events?.deliveries().length ?? 0 }, 'Living Bridge stopped after draining');
@@ -304,3 +326,11 @@ function snapshotOf(payload: Record<string, unknown>): { workflow_run?: Workflow
 }
 
 export type { AppSettings, Signer };
+
+/** LIVING_BRIDGE_REDELIVERY_SWEEP_SECONDS: how often failed deliveries are looked for (default 300; 0 = never). */
+function redeliverySweepSeconds(env: Record<string, string | undefined>): number {
+  const raw = env.LIVING_BRIDGE_REDELIVERY_SWEEP_SECONDS;
+  const n = raw === undefined || raw.trim() === '' ? 300 : Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new Error('LIVING_BRIDGE_REDELIVERY_SWEEP_SECONDS must be a number of seconds (0 turns the sweeper off)');
+  return n;
+}

@@ -8,6 +8,7 @@ import { classifyCommands } from './commands/classify.js';
 import { controlCommands } from './commands/control.js';
 import { grantCommands } from './commands/grant.js';
 import { healCommands } from './commands/heal.js';
+import { incidentsCommands } from './commands/incidents.js';
 import { keygenCommands } from './commands/keygen.js';
 import { verifyCommands } from './commands/verify.js';
 import { explainGitHubError } from './errors.js';
@@ -19,7 +20,7 @@ export { UsageError, type CliIo } from './runtime.js';
  * Every command group, one module each (src/cli/commands/*). A new command is a new module added
  * here, so this file stays the wiring and the error policy.
  */
-const COMMAND_MODULES: CommandModule[] = [healCommands, verifyCommands, auditCommands, controlCommands, keygenCommands, classifyCommands, grantCommands];
+const COMMAND_MODULES: CommandModule[] = [healCommands, verifyCommands, auditCommands, controlCommands, keygenCommands, classifyCommands, grantCommands, incidentsCommands];
 
 export function buildCli(io: CliIo, exit: { code: number } = { code: 0 }): Command {
   const program = new Command('living-bridge')

@@ -111,6 +111,8 @@ export async function startAppProcess(sandboxUrl: string, extraEnv: Record<strin
     // The sandbox has no rate limits to respect; GitHub's one-write-per-second pacing only slows drills.
     LIVING_BRIDGE_CLIENT_PACING: 'off',
     LIVING_BRIDGE_DATA_DIR: mkdtempSync(join(tmpdir(), 'living-bridge-')),
+    // Drills and tests trigger what they measure; the hourly env sync would add requests of its own.
+    LIVING_BRIDGE_ENV_SYNC_SCHEDULE: 'off',
     PUBLIC_API_BASE: `http://127.0.0.1:${port}`,
     ...extraEnv,
   };

@@ -19,6 +19,11 @@ export interface CreateSecretPlan {
   randomBytes(length: number): Uint8Array;
   /** Key of `fingerprintValue` (derived from the signing key by the caller). */
   fingerprintKey: string;
+  /**
+   * Called with the value's keyed fingerprint just before the write (the intent record): a replay after
+   * a crash can then tell from `updated_at` that this write landed, without knowing or regenerating the value.
+   */
+  beforeWrite?: (fingerprint: string) => Promise<void>;
 }
 
 export type CreateSecretReport = EngineResult<{
@@ -121,6 +126,8 @@ export async function executeCreateSecret(port: SecretsPort, plan: CreateSecretP
   const secrets = [value];
 
   let existedBefore = false;
+  const fingerprint = fingerprintValue(value, plan.fingerprintKey);
+  await plan.beforeWrite?.(fingerprint);
   try {
     // 201: it did not exist; 204: it did (updated_at before unknown).
     const { created } = await port.setSecret(repo, scope, name, value);
@@ -130,7 +137,6 @@ export async function executeCreateSecret(port: SecretsPort, plan: CreateSecretP
     return fromPortError(ACTION, `writing ${where}`, err, { secrets });
   }
 
-  const fingerprint = fingerprintValue(value, plan.fingerprintKey);
   const change: Change = {
     kind: 'secret',
     target: name,

@@ -311,7 +311,7 @@ export async function executeEscalate(port: IssuesPort, plan: EscalatePlan): Pro
       reopened = existing.state !== 'open';
       issue = await port.updateIssue(repo, existing.number, { title, body, ...(reopened ? { state: 'open' as const } : {}) });
     } else {
-      issue = await port.createIssue(repo, title, body, [...ESCALATION_LABELS]);
+      issue = await createIssueOnce(port, repo, marker, title, body);
     }
   } catch (err) {
     return fromPortError(ACTION, existing ? `updating issue #${existing.number}` : 'opening an issue', err, {
@@ -350,4 +350,22 @@ export async function executeEscalate(port: IssuesPort, plan: EscalatePlan): Pro
     postmortem: postmortemOf(issue.html_url, occ.count),
     postmortemPath: path,
   };
+}
+
+/**
+ * Opens the incident's issue exactly once. POSTs are not blindly retried (an issue whose answer was
+ * lost would be opened twice): after a failure the issue is looked up by its marker, and only when it
+ * is not there and the answer may have been lost (5xx, timeout) is the POST tried again.
+ */
+async function createIssueOnce(port: IssuesPort, repo: RepoRef, marker: string, title: string, body: string): Promise<IssueRef> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await port.createIssue(repo, title, body, [...ESCALATION_LABELS]);
+    } catch (err) {
+      const found = await port.findIssueByMarker(repo, marker).catch(() => null);
+      if (found) return { number: found.number, html_url: found.html_url };
+      const status = (err as { status?: number }).status;
+      if (attempt >= 1 || (status !== undefined && status < 500)) throw err;
+    }
+  }
 }

@@ -2,7 +2,9 @@
  * The ports engines act through. `src/github` implements them over Octokit (real GitHub or the
  * sandbox); tests may implement them in memory. Engines never see REST paths or octokit.
  */
-import type { RepoRef } from '../core/schemas/index.js';
+import type { BranchRules, HeadCheck, MergeMethod, RepoRef } from '../core/schemas/index.js';
+
+export type { BranchRules, CheckState, HeadCheck, MergeMethod } from '../core/schemas/index.js';
 
 /** Where a secret or variable lives: the repository itself or one deployment environment. */
 export type Scope = { type: 'repository' } | { type: 'environment'; name: string };
@@ -156,5 +158,42 @@ export interface GitDataPort {
   findOpenPullRequest(repo: RepoRef, head: string, base: string): Promise<{ number: number; html_url: string } | null>;
 }
 
+export interface PullRequestInfo {
+  number: number;
+  html_url: string;
+  state: 'open' | 'closed';
+  merged: boolean;
+  /** null while GitHub is still computing it. */
+  mergeable: boolean | null;
+  head_sha: string;
+  head_ref: string;
+  base_ref: string;
+  merge_commit_sha: string | null;
+}
+
+/** GitHub refused a merge (405 not mergeable / method not allowed / protection, 409 head moved, 422). */
+export class MergeRefusedError extends Error {
+  constructor(readonly status: number, detail: string) { super(`GitHub refused the merge (HTTP ${status}): ${detail}`); this.name = 'MergeRefusedError'; }
+}
+
+/** What the config loop needs beyond proposing: checks, protection, merging, dispatching. */
+export interface PromotionPort {
+  getPullRequest(repo: RepoRef, number: number): Promise<PullRequestInfo>;
+  /** The latest check run per name and commit status per context on a commit. */
+  listHeadChecks(repo: RepoRef, sha: string): Promise<HeadCheck[]>;
+  /** null: the branch is not protected. */
+  getBranchRules(repo: RepoRef, branch: string): Promise<BranchRules | null>;
+  /** null: GitHub does not show this token the repository's merge settings. */
+  getMergeMethods(repo: RepoRef): Promise<Record<MergeMethod, boolean> | null>;
+  /** Throws MergeRefusedError when GitHub refuses. */
+  mergePullRequest(repo: RepoRef, number: number, opts: { method: MergeMethod; sha: string; title: string; message: string }): Promise<{ sha: string }>;
+  /** runId when GitHub returned it (return_run_details), else null (find it with findRuns). */
+  dispatchWorkflow(repo: RepoRef, workflow: string | number, ref: string): Promise<{ runId: number | null }>;
+  findRuns(repo: RepoRef, workflow: string | number, filter: { event: string; branch: string; headSha: string }): Promise<WorkflowRun[]>;
+}
+
 /** Everything engines and pipelines may do to GitHub. */
-export interface GitHubPort extends SecretsPort, VariablesPort, EnvironmentsPort, RunsPort, IssuesPort, ContentsPort, GitDataPort {}
+export interface GitHubPort extends SecretsPort, VariablesPort, EnvironmentsPort, RunsPort, IssuesPort, ContentsPort, GitDataPort {
+  /** The config loop's calls; a port without them stops the loop at the pull request. */
+  readonly promotion?: PromotionPort;
+}

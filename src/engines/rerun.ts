@@ -83,11 +83,8 @@ export async function executeRerun(port: RunsPort, plan: RerunPlan): Promise<Rer
     };
   }
 
-  try {
-    await port.rerunFailedJobs(repo, runId);
-  } catch (err) {
-    return fromPortError(ACTION, `re-running the failed jobs of ${target}`, err);
-  }
+  const lost = await requestRerun(port, plan, current);
+  if (lost && 'error' in lost) return fromPortError(ACTION, `re-running the failed jobs of ${target}`, lost.error);
 
   const change: Change = {
     kind: 'run',
@@ -99,8 +96,8 @@ export async function executeRerun(port: RunsPort, plan: RerunPlan): Promise<Rer
   };
 
   // GitHub answers 201 only when it accepted the re-run: that answer is the certification
-  // (the new attempt itself is judged later, by its conclusion).
-  const after = current.run_attempt + 1;
+  // (the new attempt itself is judged later, by its conclusion). A lost answer was read back instead.
+  const after = lost?.readBack.run_attempt ?? current.run_attempt + 1;
   return {
     action: ACTION,
     ok: true,
@@ -108,8 +105,48 @@ export async function executeRerun(port: RunsPort, plan: RerunPlan): Promise<Rer
     changes: [change],
     notes: [
       `Re-ran the failed jobs of ${target} (attempt ${current.run_attempt} of at most ${Math.min(plan.maxAttempts, GITHUB_MAX_RUN_ATTEMPTS)}).`,
-      `Accepted by GitHub (201): attempt ${after} is queued.`,
+      lost
+        ? `GitHub's answer was lost (${lost.lostAnswer}); read back: the run is at attempt ${after} (${lost.readBack.status}), so the re-run was accepted.`
+        : `Accepted by GitHub (201): attempt ${after} is queued.`,
     ],
     runAttemptAfter: after,
   };
 }
+
+/** An answer that may have been lost on the way: a 5xx, a timeout or a dropped connection (octokit reports those as 500). */
+export const answerMayBeLost = (err: unknown): boolean => {
+  const status = (err as { status?: number }).status;
+  return status === undefined || status >= 500;
+};
+
+/**
+ * POSTs the re-run. Writes are not blindly retried (a retried POST whose first answer was lost would
+ * re-run the run twice): after any failure the run is read back, and a new attempt (or the run queued
+ * again) means GitHub took it. Only when the read-back shows nothing and the answer may have been lost
+ * is the POST tried once more. Returns null on a plain 201, the read-back when an answer was lost, or the error.
+ */
+async function requestRerun(port: RunsPort, plan: RerunPlan, current: WorkflowRun): Promise<null | { readBack: WorkflowRun; lostAnswer: string } | { error: unknown }> {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await port.rerunFailedJobs(plan.repo, plan.runId);
+      return attempt === 0 ? null : { readBack: await port.getRun(plan.repo, plan.runId), lostAnswer: describe(lastError) };
+    } catch (err) {
+      lastError = err;
+      let readBack: WorkflowRun;
+      try {
+        readBack = await port.getRun(plan.repo, plan.runId);
+      } catch {
+        return { error: err };
+      }
+      if (rerunAccepted(current, readBack)) return { readBack, lostAnswer: describe(err) };
+      if (!answerMayBeLost(err)) return { error: err };
+    }
+  }
+  return { error: lastError };
+}
+
+const describe = (err: unknown): string => {
+  const status = (err as { status?: number }).status;
+  return status ? `HTTP ${status}` : 'no answer';
+};

@@ -3,6 +3,7 @@
  * ETags (If-None-Match / 304), sealed-box encryption of secrets and the job-log redirect.
  * Accepts any Octokit-compatible client: ours from createOctokit() or Probot's `context.octokit`.
  */
+import { GitHubPromotion } from './promotion.js';
 import type { Logger } from 'pino';
 import type { RepoRef } from '../core/schemas/index.js';
 import {
@@ -178,13 +179,15 @@ const PERMISSION_LEVELS: PermissionLevel[] = ['admin', 'maintain', 'write', 'tri
 const FAILED_CONCLUSIONS = new Set(['failure', 'timed_out']);
 
 export class GitHubAdapter implements GitHubPort {
-  private readonly defaultBranches = new Map<string, string>();
-  private readonly cache: GitHubCache;
+  protected readonly defaultBranches = new Map<string, string>();
+  protected readonly cache: GitHubCache;
   /** The GitHub host this adapter talks to (part of every cache key that is not a git object id). */
   readonly cacheScope: string;
   private readonly log: Logger | undefined;
   private readonly fetchImpl: typeof fetch;
   private readonly issueLabel: string;
+  /** Pull requests, checks, protection, merging and dispatch (src/github/promotion.ts). */
+  readonly promotion: GitHubPromotion;
 
   constructor(
     private readonly octokit: OctokitLike,
@@ -196,12 +199,13 @@ export class GitHubAdapter implements GitHubPort {
     this.cache = opts.cache === false ? new GitHubCache({ maxBytes: 8 * 1024 * 1024 }) : (opts.cache ?? sharedGitHubCache);
     const defaults = (octokit.request as { endpoint?: { DEFAULTS?: { baseUrl?: unknown } } }).endpoint?.DEFAULTS;
     this.cacheScope = opts.cacheScope ?? (typeof defaults?.baseUrl === 'string' ? defaults.baseUrl : 'https://api.github.com');
+    this.promotion = new GitHubPromotion((route, params) => this.req(route, params), (route, params, key) => this.paginate(route, params, key));
   }
 
   // ------------------------------------------------------------------ plumbing
 
   /** Runs one call, turning 403 "not accessible" into GitHubPermissionError. */
-  private async call<T>(permission: GitHubPermission, operation: string, fn: () => Promise<T>): Promise<T> {
+  protected async call<T>(permission: GitHubPermission, operation: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (e) {
@@ -210,7 +214,7 @@ export class GitHubAdapter implements GitHubPort {
     }
   }
 
-  private req(route: string, params: Params = {}): Promise<OctokitResponseLike> {
+  protected req(route: string, params: Params = {}): Promise<OctokitResponseLike> {
     return this.octokit.request(route, params);
   }
 
@@ -455,13 +459,14 @@ export class GitHubAdapter implements GitHubPort {
 
   rerunFailedJobs(repo: RepoRef, runId: number): Promise<void> {
     return this.call('actions', `re-run failed jobs of run ${runId}`, async () => {
-      await this.req('POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs', { ...repo, run_id: runId });
+      // Not retried blindly: a lost answer is read back by the engine (a retried POST could re-run twice).
+      await this.req('POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs', { ...repo, run_id: runId, request: { retries: 0 } });
     });
   }
 
   rerunRun(repo: RepoRef, runId: number): Promise<void> {
     return this.call('actions', `re-run run ${runId}`, async () => {
-      await this.req('POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun', { ...repo, run_id: runId });
+      await this.req('POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun', { ...repo, run_id: runId, request: { retries: 0 } });
     });
   }
 
@@ -486,7 +491,8 @@ export class GitHubAdapter implements GitHubPort {
   createIssue(repo: RepoRef, title: string, body: string, labels: string[] = []): Promise<IssueRef> {
     const allLabels = [...new Set([this.issueLabel, ...labels])];
     return this.call('issues', 'create issue', async () => {
-      const res = await this.req('POST /repos/{owner}/{repo}/issues', { ...repo, title, body, labels: allLabels });
+      // Not retried blindly: the escalation engine looks the issue up by its marker after a lost answer.
+      const res = await this.req('POST /repos/{owner}/{repo}/issues', { ...repo, title, body, labels: allLabels, request: { retries: 0 } });
       return { number: res.data.number as number, html_url: res.data.html_url as string };
     });
   }

@@ -62,6 +62,11 @@ export class Lru<V> {
     this.bytes = 0;
   }
 
+  /** Every entry, oldest first (does not change the order). */
+  *entries(): IterableIterator<[string, V]> {
+    for (const [k, v] of this.map) yield [k, v.value];
+  }
+
   get size(): number {
     return this.map.size;
   }

@@ -4,3 +4,4 @@ export { GitHubPermissionError, GitHubRequestError, isPermissionError, type GitH
 export { sealSecret } from './sealed-box.js';
 export { mapWorkflowRun, runFromWebhook, type RawWorkflowRun } from './webhook-run.js';
 export { GitHubCache, sharedGitHubCache, resetGitHubCache } from './cache.js';
+export { DurableStateAdapter, type InstallationRepository, type InstallationReposPage } from './durable-state.js';

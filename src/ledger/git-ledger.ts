@@ -212,6 +212,35 @@ export class LedgerCache {
   clear(): void {
     this.entries.clear();
   }
+
+  /**
+   * One entry as plain JSON for a durable store (src/schedule keeps it across restarts), texts over
+   * `maxTextBytes` left out (re-read by sha when a commit needs them); null when not cached.
+   */
+  exportEntry(key: string, maxTextBytes = 32 * 1024): PersistedLedgerEntry | null {
+    const hit = this.entries.get(key);
+    if (!hit) return null;
+    return {
+      snapshot: cloneJson(hit.snapshot),
+      tree: hit.tree,
+      blobs: [...hit.blobs],
+      texts: [...hit.texts].filter(([, text]) => text.length <= maxTextBytes),
+    };
+  }
+
+  /** Restores an exported entry. A stale one is harmless: reads check the head, commits compare-and-swap. */
+  importEntry(key: string, e: PersistedLedgerEntry): void {
+    if (!e || typeof e !== 'object' || !e.snapshot || !Array.isArray(e.blobs) || !Array.isArray(e.texts)) return;
+    this.set(key, { snapshot: cloneJson(e.snapshot), tree: e.tree ?? null, blobs: new Map(e.blobs), texts: new Map(e.texts) });
+  }
+}
+
+/** A LedgerCache entry as JSON (see LedgerCache.exportEntry). */
+export interface PersistedLedgerEntry {
+  snapshot: LedgerSnapshot;
+  tree: string | null;
+  blobs: [string, string][];
+  texts: [string, string][];
 }
 
 /** The cache every ledger of this process shares unless given its own. */

@@ -3,6 +3,8 @@ import type { Certificate, Decision, Door, Incident, RepoRef } from '../core/sch
 import type { GitHubPort } from '../engines/ports.js';
 import type { Ledger } from '../ledger/types.js';
 import type { Signer } from '../core/certificate/index.js';
+import type { IntentStore } from '../intake/types.js';
+import type { CheckSignals } from './check-signals.js';
 import type { Observer } from './observe.js';
 
 /**
@@ -31,8 +33,14 @@ export interface PipelineContext {
   publicApiBase?: string;
   /** AUTONOMY_ENABLED=false: every decision is NOOP(halted), the app stays up. */
   autonomyEnabled: boolean;
+  /** Where heal steps record their intent before acting (the intake's store); without it a replay starts over. */
+  intents?: IntentStore;
   /** Where the flow reports what it did (metrics, event subscribers); a door that listens sets it. */
   observer?: Observer;
+  /** Check webhooks that wake the config loop early (the App door); polling alone without it. */
+  checkSignals?: CheckSignals;
+  /** Waits between polls (tests inject a fast clock); setTimeout when absent. */
+  sleep?(ms: number): Promise<void>;
 }
 
 /** A change an engine made (or would make), before/after fingerprints only. */
@@ -62,4 +70,6 @@ export interface HealResult {
   issueUrl: string | null;
   /** One-paragraph narrative for terminals, job summaries and HTTP responses. */
   summary: string;
+  /** What the config loop did after a REGENERATE_CONFIG proposal (src/pipeline/config-loop.ts). */
+  configLoop?: { status: string; summary: string; pull_request: number; merge_commit: string | null; dispatched_runs: number[]; certificates: string[]; ema?: number };
 }

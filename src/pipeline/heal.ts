@@ -23,6 +23,7 @@ import { bridgeKey, fingerprintKey } from '../core/env-plan/index.js';
 import { executeRegenerateConfig } from '../engines/regenerate-config.js';
 import { executeRerun } from '../engines/rerun.js';
 import { executeRollback } from '../engines/rollback.js';
+import { dispatchedByLoop, followProposal } from './config-loop.js';
 import { REPOSITORY_SCOPE, type Scope, type WorkflowRun } from '../engines/ports.js';
 import type { LedgerSnapshot } from '../ledger/types.js';
 import { COMMENT_MARKER, CONFIG_ISSUE_MARKER, renderCheckpoint, renderConfigErrorComment, renderHealComment } from './announce.js';
@@ -32,7 +33,9 @@ import { gatherEvidence, primaryIncident, runRefOf } from './evidence.js';
 import { auditEntry } from './audit.js';
 import { fingerprintKeyOf } from './fingerprint-key.js';
 import { loadEnvironmentFile, loadRepoConfig } from './repo-files.js';
+import { DECIDE_STEP, JOB_STEP, StepJournal, reconcileStep, recordable, type DecidedIntent } from './resume.js';
 import { syncForIncident } from './sync.js';
+import { intentKeyOf } from '../intake/types.js';
 import { outcomeEventOf } from './observe.js';
 
 /**
@@ -183,8 +186,12 @@ interface StepContext {
   incident: Incident;
   decision: Decision;
   run: WorkflowRun | null;
+  /** The run as it is now, when a replay re-read it (its latest attempt may be past `run`'s). */
+  latest: WorkflowRun | null;
   environment: string | undefined;
   tried: string[];
+  journal: StepJournal;
+  stepId: string;
 }
 
 type StepReport = EngineReport & { postmortem?: string; postmortemPath?: string; issue?: { html_url: string } };
@@ -211,6 +218,7 @@ async function runStep(step: Decision['action'], s: StepContext): Promise<StepRe
         env: ctx.env,
         randomBytes: ctx.randomBytes,
         fingerprintKey: await fingerprintKeyOf(ctx.signer),
+        beforeWrite: (fingerprint) => s.journal.begin(s.stepId, { fingerprint }),
       });
     }
     case 'SYNC_AND_CERTIFY': {
@@ -240,7 +248,7 @@ async function runStep(step: Decision['action'], s: StepContext): Promise<StepRe
     }
     case 'RERUN': {
       if (!run) return { action: step, ok: false, changes: [], notes: [], error: 'no workflow run to re-run' };
-      return executeRerun(ctx.github, { repo, runId: run.id, attempt: run.run_attempt, maxAttempts: s.config.limits.max_rerun_attempts, current: run });
+      return executeRerun(ctx.github, { repo, runId: run.id, attempt: run.run_attempt, maxAttempts: s.config.limits.max_rerun_attempts, current: s.latest ?? run });
     }
     case 'ROLLBACK': {
       if (!run || !run.head_branch) return { action: step, ok: false, changes: [], notes: [], error: 'no run/branch to roll back' };
@@ -301,15 +309,26 @@ export async function heal(ctx: PipelineContext, job: HealJob): Promise<HealResu
     ctx.log.warn({ err: (err as Error).message }, 'environment.json is invalid; heal continues without its declarations');
   }
   const ledger = ctx.ledgerFor(repo, config.ledger.branch);
+  const journal = ctx.intents && request.run_id !== undefined && !request.dry_run ? await StepJournal.open(ctx.intents, intentKeyOf(job), ctx.now) : StepJournal.none(ctx.now);
 
   // Evidence.
   let run: WorkflowRun | null = null;
   let incidents: Incident[];
   if (request.run_id !== undefined) {
+    if (journal.replayed) {
+      // A replay re-reads the run: the payload's picture (and the first try's) may be stale.
+      const resumed = await resumeReplay(ctx, { job, repo, repository, config, envFile, journal });
+      if (resumed) return resumed;
+    }
+    await journal.begin(JOB_STEP);
     // The webhook door hands over the run from the payload; other doors read it.
     run = job.workflow_run && job.workflow_run.id === request.run_id ? job.workflow_run : await ctx.github.getRun(repo, request.run_id);
     if (job.door === 'webhook' && !config.deploy_workflows.includes(run.name)) {
       return finish(ctx, { status: 'noop', repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `workflow "${run.name}" is not a deploy workflow (deploy_workflows in .github/autonomy.yml)` });
+    }
+    const dispatched = await dispatchedByLoop(ctx, repo, config, run);
+    if (dispatched) {
+      return finish(ctx, { status: 'noop', repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `run ${run.id} was dispatched by the config loop (promotion ${dispatched.id}), which judges it` });
     }
     if (run.conclusion !== 'failure') {
       if (!request.dry_run) await learnFromRun(ctx, repo, repository, run, config, null);
@@ -412,27 +431,90 @@ export async function heal(ctx: PipelineContext, job: HealJob): Promise<HealResu
     return finish(ctx, { ...base, status: 'suggested', reports: [], commentUrl, summary: `suggested ${decision.steps.join(' → ')} for a human to approve (/bridge approve ${approval.id}): ${decision.reason}` });
   }
 
-  return executeDecision(ctx, { repo, repository, config, envFile, incident, incidents, decision, run, environment: request.environment, grantId });
+  // The intent of the whole act: a replay resumes this decision instead of deciding again.
+  await journal.done(DECIDE_STEP, { incident, incidents, decision, grantId } satisfies DecidedIntent);
+  return executeDecision(ctx, { repo, repository, config, envFile, incident, incidents, decision, run, environment: request.environment, grantId, journal });
+}
+
+/**
+ * A replayed job (an earlier try started it): re-reads the run (latest attempt). With a recorded
+ * decision it resumes it; without one nothing was done yet, and a run that moved on to a later attempt
+ * meanwhile is not healed again (that attempt has its own event). null: start over normally.
+ */
+async function resumeReplay(
+  ctx: PipelineContext,
+  a: { job: HealJob; repo: RepoRef; repository: string; config: RepoConfig; envFile: EnvironmentFile | null; journal: StepJournal },
+): Promise<HealResult | null> {
+  const request = a.job.request;
+  const attempt = request.run_attempt ?? 1;
+  const latest = await ctx.github.getRun(a.repo, request.run_id!);
+  const decided = a.journal.decided();
+  ctx.log.info({ intent: a.journal.key, latestAttempt: latest.run_attempt, conclusion: latest.conclusion, decided: decided !== null }, 'replayed heal job: resuming from its intent records');
+  if (decided) {
+    const run = latest.run_attempt === attempt ? latest : await ctx.github.getRun(a.repo, latest.id, attempt);
+    return executeDecision(ctx, {
+      repo: a.repo, repository: a.repository, config: a.config, envFile: a.envFile, incident: decided.incident, incidents: decided.incidents,
+      decision: decided.decision, run, latest, environment: request.environment, grantId: decided.grantId, journal: a.journal,
+    });
+  }
+  if (latest.run_attempt > attempt) {
+    return finish(ctx, { status: 'noop', repository: a.repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `run ${latest.id} moved on to attempt ${latest.run_attempt} (${latest.conclusion ?? latest.status}) before this job acted: nothing to resume` });
+  }
+  return null;
+}
+
+/** A step an earlier try finished or began, as GitHub shows it now; null when it must be done (again). */
+async function resumedStep(step: Decision['action'], stepId: string, s: StepContext): Promise<StepReport | null> {
+  const done = s.journal.doneReport(stepId);
+  if (done) return done as StepReport;
+  const begun = s.journal.begun(stepId);
+  if (!begun) return null;
+  const name = s.incident.target?.type === 'secret' ? s.incident.target.name : null;
+  const declared = name ? secretSourceFor(name, s.environment, s.config, s.envFile) : null;
+  return (await reconcileStep(step, begun, {
+    github: s.ctx.github,
+    repo: s.repo,
+    latest: s.latest,
+    attempt: s.run?.run_attempt ?? null,
+    secret: name && declared ? { scope: declared.scope, name } : null,
+  })) as StepReport | null;
 }
 
 /** Acts on an execute decision (also used when a human approves a suggestion). */
 export async function executeDecision(
   ctx: PipelineContext,
-  a: { repo: RepoRef; repository: string; config: RepoConfig; envFile: EnvironmentFile | null; incident: Incident; incidents: Incident[]; decision: Decision; run: WorkflowRun | null; environment: string | undefined; approvedBy?: string; grantId?: string | null },
+  a: {
+    repo: RepoRef; repository: string; config: RepoConfig; envFile: EnvironmentFile | null; incident: Incident; incidents: Incident[]; decision: Decision;
+    run: WorkflowRun | null; latest?: WorkflowRun | null; environment: string | undefined; approvedBy?: string; grantId?: string | null; journal?: StepJournal;
+  },
 ): Promise<HealResult> {
   const { repo, repository, config, incident, decision, run } = a;
   const ledger = ctx.ledgerFor(repo, config.ledger.branch);
+  const journal = a.journal ?? StepJournal.none(ctx.now);
+  if (journal.replayed && run) {
+    // Crashed after the ledger commit: the act is certified already; certifying it again would be a duplicate.
+    const snap = await ledger.read();
+    const certified = snap.state.actions.find((x) => x.run_id === run.id && x.run_attempt === run.run_attempt && x.certificate_hash);
+    if (certified) {
+      return finish(ctx, { status: 'healed', repository, incidents: a.incidents, decision, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `already done and certified by the first try (certificate ${certified.certificate_hash!.slice(0, 16)}); nothing repeated` });
+    }
+  }
   const reports: StepReport[] = [];
   const tried: string[] = [];
-  const stepCtx: StepContext = { ctx, repo, repository, config, envFile: a.envFile, incident, decision, run, environment: a.environment, tried };
+  const stepCtx: StepContext = { ctx, repo, repository, config, envFile: a.envFile, incident, decision, run, latest: a.latest ?? null, environment: a.environment, tried, journal, stepId: '' };
   let escalated = decision.action === 'ESCALATE';
-  for (const step of decision.steps) {
+  for (const [index, step] of decision.steps.entries()) {
+    const stepId = `${step}#${index}`;
     let report: StepReport;
     try {
-      report = await runStep(step, stepCtx);
+      report = (await resumedStep(step, stepId, stepCtx)) ?? (await (async () => {
+        await journal.begin(stepId);
+        return runStep(step, { ...stepCtx, stepId });
+      })());
     } catch (err) {
       report = { action: step, ok: false, changes: [], notes: [], error: safeMessage(err), missingPermission: (err as { permission?: string }).permission };
     }
+    await journal.done(stepId, recordable(report));
     reports.push(report);
     tried.push(`${step}: ${report.ok ? 'done' : `failed (${report.error ?? 'unknown error'})`}`);
     if (!report.ok) {
@@ -524,12 +606,16 @@ export async function executeDecision(
       files,
       grantUses,
       sync,
-      audit: [auditEntry(ctx, repository, `action.${decision.action}`, `${tried.join('; ')}${a.grantId ? ` (grant ${a.grantId})` : ''}`, { certificateHash: certificate.certificate_hash })],
+      audit: [auditEntry(ctx, repository, `action.${decision.action}`, `${tried.join('; ')}${a.grantId ? ` (grant ${a.grantId})` : ''}${journal.key ? ` (intent ${journal.key})` : ''}`, { certificateHash: certificate.certificate_hash })],
     };
   });
 
-  const status: HealStatus = escalated ? 'escalated' : certified ? 'healed' : 'failed';
-  const commentUrl = await announce(ctx, repo, repository, run, incident, decision, reports, certificate, config, status, null, ledgerPath, committed.snapshot.checkpoint);
+  // A REGENERATE_CONFIG proposal goes on through the config loop: checks, merge, deploy, rollback.
+  const loop = certified ? await followProposal(ctx, { repo, repository, config, decision, run, reports, certificateHash: (certificate as Certificate | null)?.certificate_hash ?? null }) : null;
+  const status: HealStatus = escalated ? 'escalated' : !certified ? 'failed' : !loop || loop.status === 'deployed' ? 'healed' : loop.status === 'left_for_human' ? 'suggested' : 'failed';
+  // The checkpoint to anchor: the config loop may have added certificates after the action's own.
+  const checkpoint = loop ? (await ledger.read()).checkpoint : committed.snapshot.checkpoint;
+  const commentUrl = await announce(ctx, repo, repository, run, incident, decision, reports, certificate, config, status, null, ledgerPath, checkpoint);
   const issueUrl = reports.find((r) => r.issue)?.issue?.html_url ?? null;
   const cert = certificate as Certificate | null;
   return finish(ctx, {
@@ -541,7 +627,8 @@ export async function executeDecision(
     certificate: cert,
     commentUrl,
     issueUrl,
-    summary: `${status}: ${tried.join('; ')}${cert ? ` — certificate ${cert.certificate_hash.slice(0, 16)}` : ''}`,
+    summary: `${status}: ${tried.join('; ')}${cert ? ` — certificate ${cert.certificate_hash.slice(0, 16)}` : ''}${loop ? ` — ${loop.summary}` : ''}`,
+    ...(loop ? { configLoop: loop } : {}),
   });
 }
 

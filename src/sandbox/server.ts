@@ -9,6 +9,7 @@ import { compile, match, type CompiledRoute, type Reply, type RouteContext, type
 import { actionsRoutes } from './routes/actions.js';
 import { appRoutes } from './routes/app.js';
 import { controlRoutes } from './routes/control.js';
+import { MAX_HOOK_DELIVERIES, deliveryStatus, hookDeliveryRoutes } from './routes/hook-deliveries.js';
 import { environmentRoutes } from './routes/environments.js';
 import { gitRoutes } from './routes/git.js';
 import { checkRoutes, issueRoutes, pullRoutes } from './routes/issues.js';
@@ -49,7 +50,7 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** The full route table, in match order (specific templates before general ones). */
 export function apiRoutes(): RouteDef[] {
-  return [...appRoutes, ...secretRoutes, ...variableRoutes, ...environmentRoutes, ...actionsRoutes, ...gitRoutes, ...issueRoutes, ...pullRoutes, ...checkRoutes, ...promotionRoutes, ...repoRoutes];
+  return [...hookDeliveryRoutes, ...appRoutes, ...secretRoutes, ...variableRoutes, ...environmentRoutes, ...actionsRoutes, ...gitRoutes, ...issueRoutes, ...pullRoutes, ...checkRoutes, ...promotionRoutes, ...repoRoutes];
 }
 
 const isJwt = (t: string): boolean => /^[\w-]+\.[\w-]+\.[\w-]*$/.test(t) && t.startsWith('eyJ');
@@ -97,20 +98,38 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   ]);
 
   const pending = new Set<Promise<unknown>>();
+  /** Sends one event to the App and logs it the way GitHub's delivery log shows it. */
+  const send = (target: { url: string; secret: string }, event: string, payload: unknown, guid?: string, redelivery = false, runId?: number): void => {
+    // After the HTTP response of the request that caused it.
+    const p = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => deliverWebhook(target, event, payload, state.installation.id, guid))
+      .then((d) => {
+        if (runId !== undefined) state.webhookDeliveries.push({ id: d.id, event, runId, status: d.status, ...(d.error ? { error: d.error } : {}) });
+        const body = payload as { action?: string; repository?: { id?: number } };
+        state.hookDeliveries.push({
+          id: state.nextId() + 90_000_000_000, guid: d.id, delivered_at: new Date(state.now()).toISOString().replace(/\.\d{3}Z$/, 'Z'), redelivery,
+          duration: d.ms / 1000, status: deliveryStatus(d.status, d.error), status_code: d.status ?? 0, event, action: body.action ?? null,
+          installation_id: state.installation.id, repository_id: body.repository?.id ?? null, url: target.url,
+          request: { headers: Object.fromEntries(Object.entries(d.headers).filter(([k]) => !k.startsWith('x-hub-signature'))), payload },
+          response: { headers: d.responseHeaders, payload: d.responseBody },
+        });
+        if (state.hookDeliveries.length > MAX_HOOK_DELIVERIES) state.hookDeliveries.splice(0, state.hookDeliveries.length - MAX_HOOK_DELIVERIES);
+        opts.logger?.(`webhook ${event}${redelivery ? ' (redelivery)' : ''} ${d.id} -> ${d.status ?? d.error}`);
+      });
+    pending.add(p);
+    void p.finally(() => pending.delete(p));
+  };
   state.onRunCompleted((owner, repo, runId) => {
     const target = state.webhook;
     if (!state.autoWebhooks || !target) return;
     const { event, payload } = state.webhookPayloadFor(owner, repo, runId);
-    // After the HTTP response of the request that completed the run.
-    const p = new Promise<void>((resolve) => setImmediate(resolve))
-      .then(() => deliverWebhook(target, event, payload, state.installation.id))
-      .then((d) => {
-        state.webhookDeliveries.push({ id: d.id, event, runId, status: d.status, ...(d.error ? { error: d.error } : {}) });
-        opts.logger?.(`webhook ${event} run=${runId} -> ${d.status ?? d.error}`);
-      });
-    pending.add(p);
-    void p.finally(() => pending.delete(p));
+    send(target, event, payload, undefined, false, runId);
   });
+  state.redeliver = (d) => {
+    const target = state.webhook;
+    if (!target) throw new SandboxHttpError(422, 'Validation Failed: no webhook is configured');
+    send(target, d.event, d.request.payload, d.guid, true);
+  };
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = Date.now();

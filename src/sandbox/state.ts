@@ -5,6 +5,7 @@
  */
 import sodium from 'libsodium-wrappers';
 import { Chaos } from './chaos.js';
+import type { HookDelivery } from './routes/hook-deliveries.js';
 import { GitStore, type FlatEntry } from './git.js';
 import type {
   AttemptModel, CheckRunModel, CollaboratorRole, CommentModel, EnvironmentModel, IssueModel, JobModel, KeyPair, Level, Permissions,
@@ -50,6 +51,10 @@ export class SandboxState {
   webhook: { url: string; secret: string } | null = null;
   /** Outcome of every webhook delivery attempt (no payloads). */
   readonly webhookDeliveries: { id: string; event: string; runId: number; status: number | null; error?: string }[] = [];
+  /** The App's delivery log (`GET /app/hook/deliveries`), oldest first. */
+  readonly hookDeliveries: HookDelivery[] = [];
+  /** Set by the server: sends a logged delivery again (`POST /app/hook/deliveries/{id}/attempts`). */
+  redeliver: ((d: HookDelivery) => void) | null = null;
   readonly repos = new Map<string, RepoModel>();
   readonly jobs = new Map<number, JobModel>();
   readonly installation = { id: INSTALLATION_ID, appId: APP_ID, appSlug: APP_SLUG, permissions: { ...ALL_PERMISSIONS } };

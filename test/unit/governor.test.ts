@@ -110,7 +110,7 @@ describe('candidates', () => {
   it('has an ordered step-list menu per incident kind', () => {
     expect(candidatesFor('secret.missing')).toEqual([['CREATE_SECRET', 'RERUN']]);
     expect(candidatesFor('variable.missing')).toEqual([['SYNC_AND_CERTIFY', 'RERUN']]);
-    expect(candidatesFor('config.invalid')).toEqual([['REGENERATE_CONFIG', 'RERUN']]);
+    expect(candidatesFor('config.invalid')).toEqual([['REGENERATE_CONFIG']]);
     expect(candidatesFor('transient.network')).toEqual([['RERUN']]);
     expect(candidatesFor('timeout.cancelled')).toEqual([['RERUN']]);
     expect(candidatesFor('resource.exhausted')).toEqual([['RERUN'], ['ESCALATE']]);

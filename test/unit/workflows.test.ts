@@ -134,7 +134,7 @@ describe('app.yml (GitHub App manifest)', () => {
   it('asks for exactly the events and permissions the App uses, each explained', async () => {
     const text = await readFile(path.join(ROOT, 'app.yml'), 'utf8');
     const manifest = parseYaml(text) as Yaml;
-    expect(manifest.default_events).toEqual(['workflow_run', 'issue_comment', 'pull_request']);
+    expect(manifest.default_events).toEqual(['workflow_run', 'issue_comment', 'pull_request', 'check_suite', 'check_run', 'status']);
     expect(manifest.default_permissions).toEqual({
       actions: 'write',
       secrets: 'write',
@@ -145,6 +145,7 @@ describe('app.yml (GitHub App manifest)', () => {
       issues: 'write',
       pull_requests: 'write',
       checks: 'write',
+      statuses: 'read',
       metadata: 'read',
     });
     // A comment line directly above every permission says why it is needed.

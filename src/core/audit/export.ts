@@ -93,15 +93,17 @@ export function auditRows(chain: readonly { statement: Statement; certificate_ha
     };
     const changes: (Change | null)[] = p.changes.length ? p.changes : [null];
     for (const c of changes) {
-      rows.push({
+      const row: AuditRow = {
         ...base,
         change: kindOf(p.action, p.certificate_type, c),
-        target: c?.target ?? p.targets.join(' ') ?? '',
+        target: c?.target ?? p.targets.join(' '),
         scope: c?.scope ?? '',
         op: c?.op ?? '',
         before_fingerprint: c?.before_fingerprint ?? null,
         after_fingerprint: c?.after_fingerprint ?? null,
-      });
+      };
+      // JSON members in column order, like the CSV.
+      rows.push(Object.fromEntries(AUDIT_COLUMNS.map((k) => [k, row[k]])) as unknown as AuditRow);
     }
   }
   return rows;

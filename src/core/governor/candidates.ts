@@ -13,7 +13,8 @@ type Steps = readonly ActionKind[];
 const MENU: Readonly<Record<IncidentKind, readonly Steps[]>> = {
   'secret.missing': [['CREATE_SECRET', 'RERUN']],
   'variable.missing': [['SYNC_AND_CERTIFY', 'RERUN']],
-  'config.invalid': [['REGENERATE_CONFIG', 'RERUN']],
+  // No RERUN after it: a re-run reuses the failed commit; the config loop dispatches the deploy on the merge.
+  'config.invalid': [['REGENERATE_CONFIG']],
   'transient.network': [['RERUN']],
   'timeout.cancelled': [['RERUN']],
   // Re-running into the same wall rarely helps: a lower prior, and escalation as a real alternative.

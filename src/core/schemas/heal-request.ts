@@ -33,7 +33,7 @@ export const HealRequest = z
 export type HealRequest = z.infer<typeof HealRequest>;
 export type HealRequestInput = z.input<typeof HealRequest>;
 
-export const DOORS = ['webhook', 'api', 'action', 'cli'] as const;
+export const DOORS = ['webhook', 'api', 'action', 'cli', 'schedule'] as const;
 export const Door = z.enum(DOORS);
 export type Door = z.infer<typeof Door>;
 

@@ -13,3 +13,4 @@ export * from './errors.js';
 export * from './ledger-records.js';
 export * from './settings.js';
 export * from './ref-name.js';
+export * from './promotion.js';

@@ -2,6 +2,7 @@
 import type { Permissions } from '../model.js';
 import type { RouteDef } from '../router.js';
 import { created, ok } from '../router.js';
+import { wrappedList } from './helpers.js';
 import { repoShape, user } from '../shapes.js';
 import { APP_ID, APP_SLUG, type SandboxState } from '../state.js';
 import { SandboxHttpError, isoSeconds } from '../util.js';
@@ -53,9 +54,10 @@ export const appRoutes: RouteDef[] = [
   { method: 'GET', path: '/orgs/{org}/installation', auth: 'app', handler: ({ state }) => ok(installationShape(state)) },
   {
     method: 'GET', path: '/installation/repositories',
+    // Paginated like GitHub (per_page ≤ 100, Link header); each page has its own ETag.
     handler: (ctx) => {
-      const repos = [...ctx.state.repos.values()].map((r) => repoShape(ctx.state, r));
-      return ok({ total_count: repos.length, repository_selection: 'all', repositories: repos });
+      const reply = wrappedList(ctx, 'repositories', [...ctx.state.repos.values()], (r) => repoShape(ctx.state, r));
+      return { ...reply, body: { ...(reply.body as object), repository_selection: 'all' } };
     },
   },
   { method: 'GET', path: '/user', handler: ({ state, actor }) => ok(user(state, actor?.login ?? 'octocat')) },

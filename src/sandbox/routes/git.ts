@@ -226,6 +226,8 @@ export const gitRoutes: RouteDef[] = [
       if (ctx.repo.refs.has(ref)) throw new SandboxHttpError(422, 'Reference already exists');
       if (!ctx.repo.git.commit(sha)) throw new SandboxHttpError(422, 'Object does not exist');
       ctx.repo.refs.set(ref, sha);
+      // Creating a branch is a push on GitHub: the repository's pushed_at moves.
+      if (ref.startsWith('refs/heads/')) ctx.repo.pushed_at = ctx.state.timestamp();
       afterBranchMoved(ctx.state, ctx.repo, ref);
       return created(refShape(ctx.state, ctx.repo, ref, sha));
     },

@@ -1,0 +1,70 @@
+import type { Logger } from 'pino';
+import type { Probot } from 'probot';
+import type { Signer } from '../core/certificate/index.js';
+import { DurableStateAdapter, type OctokitLike } from '../github/index.js';
+import { createGitLedger, sharedLedgerCache } from '../ledger/index.js';
+import { buildContext } from '../pipeline/build-context.js';
+import type { Observer } from '../pipeline/observe.js';
+import { EnvSyncScheduler } from '../schedule/scheduler.js';
+import { createScheduleStore } from '../schedule/store.js';
+import type { AppSettings } from './config.js';
+
+export interface RunningSchedule {
+  stop(): Promise<void>;
+}
+
+/**
+ * The App's hourly env sync over every repository of every installation (src/schedule), on when
+ * LIVING_BRIDGE_ENV_SYNC_SCHEDULE is on (the default) and the App has somewhere durable to keep the
+ * schedule's state: REDIS_URL or LIVING_BRIDGE_DATA_DIR. Without either it logs why and stays off:
+ * without durable state every restart would re-read every repository in full.
+ */
+export function startEnvSyncSchedule(opts: {
+  env: Record<string, string | undefined>;
+  settings: Pick<AppSettings, 'envSyncSchedule' | 'envSyncPeriodMinutes'>;
+  probot: Probot;
+  signer: Signer;
+  log: Logger;
+  instrument: <T>(octokit: T) => T;
+  observer?: Observer;
+}): RunningSchedule | null {
+  const { env, log } = opts;
+  if (!opts.settings.envSyncSchedule) {
+    log.info('env sync schedule: off (LIVING_BRIDGE_ENV_SYNC_SCHEDULE=off)');
+    return null;
+  }
+  const store = createScheduleStore(env);
+  if (!store) {
+    log.warn('env sync schedule: off — set LIVING_BRIDGE_DATA_DIR (or REDIS_URL) so its state survives restarts');
+    return null;
+  }
+  const periodMinutes = opts.settings.envSyncPeriodMinutes;
+  const scheduler = new EnvSyncScheduler({
+    store,
+    log: log.child({ component: 'env-sync-schedule' }),
+    periodMs: periodMinutes * 60_000,
+    installations: async () => {
+      const app = await opts.probot.auth();
+      const all = (await app.paginate('GET /app/installations', { per_page: 100 })) as { id: number; suspended_at?: string | null }[];
+      return all.filter((i) => !i.suspended_at).map((i) => i.id);
+    },
+    contextFor: async (installationId) => {
+      const octokit = opts.instrument((await opts.probot.auth(installationId)) as unknown as OctokitLike);
+      const adapter = new DurableStateAdapter(octokit);
+      const ctx = buildContext({ octokit, signer: opts.signer, env, door: 'schedule', log: log.child({ installation: installationId }) });
+      return {
+        ctx: { ...ctx, github: adapter, ledgerFor: (repo, branch) => createGitLedger(adapter, repo, branch, { signer: opts.signer }), ...(opts.observer ? { observer: opts.observer } : {}) },
+        adapter,
+        ledgerCache: sharedLedgerCache,
+      };
+    },
+  });
+  scheduler.start();
+  log.info({ periodMinutes }, 'env sync schedule: on');
+  return {
+    async stop() {
+      await scheduler.stop();
+      await store.close();
+    },
+  };
+}
