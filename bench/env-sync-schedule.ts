@@ -120,7 +120,7 @@ export async function runScheduleBench(repos = REPOS): Promise<ScheduleBenchResu
             fromEnvRefusal: () => null,
             grantKeys: {},
           };
-          return { ctx, adapter, ledgerCache: ledgers };
+          return { contextFor: () => ctx, adapter, ledgerCache: ledgers };
         },
       });
     };

@@ -95,7 +95,7 @@ export async function runHealBench(): Promise<HealBenchResult> {
       token: SANDBOX_ADMIN_TOKEN,
       baseUrl: sb.apiUrl,
       signer,
-      env: { DEPLOY_TOKEN: SCENARIO_VALUES.DEPLOY_TOKEN },
+      env: { DEPLOY_TOKEN: SCENARIO_VALUES.DEPLOY_TOKEN, LIVING_BRIDGE_FROM_ENV_ALLOW: 'DEPLOY_TOKEN' },
       door: 'cli',
       log: pino({ level: 'silent' }),
     });

@@ -25353,7 +25353,7 @@ var require_thread_stream = __commonJS({
     var { version: version2 } = require_package();
     var { EventEmitter: EventEmitter2 } = __require("events");
     var { Worker } = __require("worker_threads");
-    var { join: join4 } = __require("path");
+    var { join: join3 } = __require("path");
     var { pathToFileURL } = __require("url");
     var { wait } = require_wait();
     var {
@@ -25405,7 +25405,7 @@ var require_thread_stream = __commonJS({
     function createWorker(stream, opts) {
       const { filename, workerData } = opts;
       const bundlerOverrides = "__bundlerPathsOverrides" in globalThis ? globalThis.__bundlerPathsOverrides : {};
-      const toExecute = bundlerOverrides["thread-stream-worker"] || join4(__dirname, "lib", "worker.js");
+      const toExecute = bundlerOverrides["thread-stream-worker"] || join3(__dirname, "lib", "worker.js");
       const worker = new Worker(toExecute, {
         ...opts.workerOpts,
         name: opts.workerOpts?.name || "thread-stream",
@@ -25918,7 +25918,7 @@ var require_transport = __commonJS({
     var { createRequire } = __require("module");
     var { existsSync: existsSync3 } = __require("node:fs");
     var getCallers = require_caller();
-    var { join: join4, isAbsolute, sep: sep4 } = __require("node:path");
+    var { join: join3, isAbsolute, sep: sep4 } = __require("node:path");
     var { fileURLToPath } = __require("node:url");
     var sleep = require_atomic_sleep();
     var onExit = require_on_exit_leak_free();
@@ -26073,7 +26073,7 @@ var require_transport = __commonJS({
         throw new Error("only one of target or targets can be specified");
       }
       if (targets) {
-        target = bundlerOverrides["pino-worker"] || join4(__dirname, "worker.js");
+        target = bundlerOverrides["pino-worker"] || join3(__dirname, "worker.js");
         options2.targets = targets.filter((dest) => dest.target).map((dest) => {
           return {
             ...dest,
@@ -26094,7 +26094,7 @@ var require_transport = __commonJS({
         const pipelinesHaveLevel = options2.pipelines.some((p2) => p2.some((t2) => t2.level != null));
         usesMultistream = options2.targets.length + options2.pipelines.length > 1 || targetsHaveLevel || pipelinesHaveLevel;
       } else if (pipeline) {
-        target = bundlerOverrides["pino-worker"] || join4(__dirname, "worker.js");
+        target = bundlerOverrides["pino-worker"] || join3(__dirname, "worker.js");
         options2.pipelines = [pipeline.map((dest) => {
           return {
             ...dest,
@@ -26121,7 +26121,7 @@ var require_transport = __commonJS({
           return origin;
         }
         if (origin === "pino/file") {
-          return join4(__dirname, "..", "file.js");
+          return join3(__dirname, "..", "file.js");
         }
         let fixTarget2;
         for (const filePath of callers) {
@@ -27101,7 +27101,7 @@ var require_safe_stable_stringify = __commonJS({
               return circularValue;
             }
             let res = "";
-            let join4 = ",";
+            let join3 = ",";
             const originalIndentation = indentation;
             if (Array.isArray(value)) {
               if (value.length === 0) {
@@ -27115,7 +27115,7 @@ var require_safe_stable_stringify = __commonJS({
                 indentation += spacer;
                 res += `
 ${indentation}`;
-                join4 = `,
+                join3 = `,
 ${indentation}`;
               }
               const maximumValuesToStringify = Math.min(value.length, maximumBreadth);
@@ -27123,13 +27123,13 @@ ${indentation}`;
               for (; i2 < maximumValuesToStringify - 1; i2++) {
                 const tmp2 = stringifyFnReplacer(String(i2), value, stack, replacer, spacer, indentation);
                 res += tmp2 !== void 0 ? tmp2 : "null";
-                res += join4;
+                res += join3;
               }
               const tmp = stringifyFnReplacer(String(i2), value, stack, replacer, spacer, indentation);
               res += tmp !== void 0 ? tmp : "null";
               if (value.length - 1 > maximumBreadth) {
                 const removedKeys = value.length - maximumBreadth - 1;
-                res += `${join4}"... ${getItemCount(removedKeys)} not stringified"`;
+                res += `${join3}"... ${getItemCount(removedKeys)} not stringified"`;
               }
               if (spacer !== "") {
                 res += `
@@ -27150,7 +27150,7 @@ ${originalIndentation}`;
             let separator = "";
             if (spacer !== "") {
               indentation += spacer;
-              join4 = `,
+              join3 = `,
 ${indentation}`;
               whitespace = " ";
             }
@@ -27164,13 +27164,13 @@ ${indentation}`;
               const tmp = stringifyFnReplacer(key2, value, stack, replacer, spacer, indentation);
               if (tmp !== void 0) {
                 res += `${separator}${strEscape(key2)}:${whitespace}${tmp}`;
-                separator = join4;
+                separator = join3;
               }
             }
             if (keyLength > maximumBreadth) {
               const removedKeys = keyLength - maximumBreadth;
               res += `${separator}"...":${whitespace}"${getItemCount(removedKeys)} not stringified"`;
-              separator = join4;
+              separator = join3;
             }
             if (spacer !== "" && separator.length > 1) {
               res = `
@@ -27211,7 +27211,7 @@ ${originalIndentation}`;
             }
             const originalIndentation = indentation;
             let res = "";
-            let join4 = ",";
+            let join3 = ",";
             if (Array.isArray(value)) {
               if (value.length === 0) {
                 return "[]";
@@ -27224,7 +27224,7 @@ ${originalIndentation}`;
                 indentation += spacer;
                 res += `
 ${indentation}`;
-                join4 = `,
+                join3 = `,
 ${indentation}`;
               }
               const maximumValuesToStringify = Math.min(value.length, maximumBreadth);
@@ -27232,13 +27232,13 @@ ${indentation}`;
               for (; i2 < maximumValuesToStringify - 1; i2++) {
                 const tmp2 = stringifyArrayReplacer(String(i2), value[i2], stack, replacer, spacer, indentation);
                 res += tmp2 !== void 0 ? tmp2 : "null";
-                res += join4;
+                res += join3;
               }
               const tmp = stringifyArrayReplacer(String(i2), value[i2], stack, replacer, spacer, indentation);
               res += tmp !== void 0 ? tmp : "null";
               if (value.length - 1 > maximumBreadth) {
                 const removedKeys = value.length - maximumBreadth - 1;
-                res += `${join4}"... ${getItemCount(removedKeys)} not stringified"`;
+                res += `${join3}"... ${getItemCount(removedKeys)} not stringified"`;
               }
               if (spacer !== "") {
                 res += `
@@ -27251,7 +27251,7 @@ ${originalIndentation}`;
             let whitespace = "";
             if (spacer !== "") {
               indentation += spacer;
-              join4 = `,
+              join3 = `,
 ${indentation}`;
               whitespace = " ";
             }
@@ -27260,7 +27260,7 @@ ${indentation}`;
               const tmp = stringifyArrayReplacer(key2, value[key2], stack, replacer, spacer, indentation);
               if (tmp !== void 0) {
                 res += `${separator}${strEscape(key2)}:${whitespace}${tmp}`;
-                separator = join4;
+                separator = join3;
               }
             }
             if (spacer !== "" && separator.length > 1) {
@@ -27318,20 +27318,20 @@ ${originalIndentation}`;
               indentation += spacer;
               let res2 = `
 ${indentation}`;
-              const join5 = `,
+              const join4 = `,
 ${indentation}`;
               const maximumValuesToStringify = Math.min(value.length, maximumBreadth);
               let i2 = 0;
               for (; i2 < maximumValuesToStringify - 1; i2++) {
                 const tmp2 = stringifyIndent(String(i2), value[i2], stack, spacer, indentation);
                 res2 += tmp2 !== void 0 ? tmp2 : "null";
-                res2 += join5;
+                res2 += join4;
               }
               const tmp = stringifyIndent(String(i2), value[i2], stack, spacer, indentation);
               res2 += tmp !== void 0 ? tmp : "null";
               if (value.length - 1 > maximumBreadth) {
                 const removedKeys = value.length - maximumBreadth - 1;
-                res2 += `${join5}"... ${getItemCount(removedKeys)} not stringified"`;
+                res2 += `${join4}"... ${getItemCount(removedKeys)} not stringified"`;
               }
               res2 += `
 ${originalIndentation}`;
@@ -27347,16 +27347,16 @@ ${originalIndentation}`;
               return '"[Object]"';
             }
             indentation += spacer;
-            const join4 = `,
+            const join3 = `,
 ${indentation}`;
             let res = "";
             let separator = "";
             let maximumPropertiesToStringify = Math.min(keyLength, maximumBreadth);
             if (isTypedArrayWithEntries(value)) {
-              res += stringifyTypedArray(value, join4, maximumBreadth);
+              res += stringifyTypedArray(value, join3, maximumBreadth);
               keys = keys.slice(value.length);
               maximumPropertiesToStringify -= value.length;
-              separator = join4;
+              separator = join3;
             }
             if (deterministic) {
               keys = sort(keys, comparator);
@@ -27367,13 +27367,13 @@ ${indentation}`;
               const tmp = stringifyIndent(key2, value[key2], stack, spacer, indentation);
               if (tmp !== void 0) {
                 res += `${separator}${strEscape(key2)}: ${tmp}`;
-                separator = join4;
+                separator = join3;
               }
             }
             if (keyLength > maximumBreadth) {
               const removedKeys = keyLength - maximumBreadth;
               res += `${separator}"...": "${getItemCount(removedKeys)} not stringified"`;
-              separator = join4;
+              separator = join3;
             }
             if (separator !== "") {
               res = `
@@ -68607,7 +68607,7 @@ var ActionKind = external_exports.enum(ACTION_KINDS);
 var ACTING_KINDS = ACTION_KINDS.filter((a2) => a2 !== "NOOP");
 var AUTONOMY_LEVELS = ["observe", "suggest", "balanced", "full"];
 var AutonomyLevel = external_exports.enum(AUTONOMY_LEVELS);
-var RepoFullName = external_exports.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'expected "owner/name"');
+var RepoFullName = external_exports.string().max(140, 'expected "owner/name" (at most 39 + 100 characters)').regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'expected "owner/name"').refine((s2) => s2.split("/").every((part) => part !== "." && part !== ".."), 'expected "owner/name" ("." and ".." are not names)');
 var RepoRef = external_exports.object({
   owner: external_exports.string().min(1),
   repo: external_exports.string().min(1)
@@ -68756,11 +68756,6 @@ function decode3(input2) {
   const statement = Statement.safeParse(json4);
   if (!statement.success) return { ok: false, code: "CERTIFICATE_MALFORMED", reason: `the payload is not a Living Bridge statement (${describeZod(statement.error)})` };
   return { ok: true, certificate: cert.data, body, statement: statement.data };
-}
-function decodeCertificate(cert) {
-  const decoded = decode3(cert);
-  if (!decoded.ok) throw new Error(`cannot decode certificate: ${decoded.reason}`);
-  return decoded.statement;
 }
 function verifyCertificate(cert, publicKeys) {
   const decoded = decode3(cert);
@@ -68955,203 +68950,6 @@ async function signCheckpoint(checkpoint, signer) {
   const sig = await signer.sign(checkpointMessage(body));
   return { checkpoint: body, signature: { keyid: signer.keyid, sig: encodeBase64(sig) } };
 }
-function verifyCheckpoint(input2, trusted) {
-  const sig = input2?.signature;
-  if (input2 && typeof input2 === "object" && (!sig || typeof sig.sig !== "string" || sig.sig === "")) {
-    return { ok: false, code: "CHECKPOINT_UNSIGNED", reason: "the checkpoint carries no signature" };
-  }
-  const parsed = SignedCheckpoint.safeParse(input2);
-  if (!parsed.success) {
-    const issue3 = parsed.error.issues[0];
-    return { ok: false, code: "CHECKPOINT_MALFORMED", reason: `the checkpoint is malformed (${issue3 ? `${issue3.path.join(".") || "(root)"}: ${issue3.message}` : "invalid"})` };
-  }
-  const { checkpoint, signature } = parsed.data;
-  const key = Object.prototype.hasOwnProperty.call(trusted, signature.keyid) ? trusted[signature.keyid] : void 0;
-  if (key === void 0) {
-    return { ok: false, code: "CHECKPOINT_UNTRUSTED_KEY", reason: `the checkpoint is signed by key ${signature.keyid}, which is not a trusted key` };
-  }
-  if (!decodeBase64(signature.sig) || !verifyEd25519(checkpointMessage(checkpoint), signature.sig, key)) {
-    return { ok: false, code: "CHECKPOINT_BAD_SIGNATURE", reason: `the checkpoint's signature by key ${signature.keyid} does not verify (the checkpoint was edited)` };
-  }
-  return { ok: true, checkpoint, keyid: signature.keyid };
-}
-
-// src/core/certificate/verify-ledger.ts
-var short2 = (hash2) => hash2 ? `${hash2.slice(0, 12)}…` : "(none)";
-function verifyLedgerEvidence(evidence, trust) {
-  const result = {
-    ok: false,
-    repository: evidence.repository,
-    length: evidence.certificates.length,
-    head: null,
-    checkpoint: null,
-    anchors: { given: evidence.anchors?.length ?? 0, valid: 0, latest: null },
-    trusted_keys: Object.keys(trust.keys),
-    steps: [],
-    error: null,
-    warnings: [],
-    statements: []
-  };
-  const fail = (step, code, message, extra = {}) => {
-    result.steps.push({ step, ok: false });
-    result.error = { step, code, message, index: null, ...extra };
-    return result;
-  };
-  const pass = (step) => {
-    result.steps.push({ step, ok: true });
-  };
-  if (Object.keys(trust.keys).length === 0) {
-    return fail("trust", "NO_TRUSTED_KEYS", "no trusted keys were given: pass the public key(s) you pinned (--keys FILE or LIVING_BRIDGE_TRUSTED_KEYS); keys published on the ledger branch are never trusted");
-  }
-  for (const [named, text] of Object.entries(evidence.publishedKeys ?? {})) {
-    let actual;
-    try {
-      actual = keyIdFor(text.trim());
-    } catch {
-      actual = null;
-    }
-    if (actual !== named) {
-      return fail("trust", "KEY_FILE_MISMATCH", `.bridge/keys/${named}.pub holds ${actual ? `the key with id ${actual}` : "no Ed25519 public key"}: the key file was swapped or edited`);
-    }
-  }
-  pass("trust");
-  const chain = verifyChain(evidence.certificates, trust.keys, { repository: evidence.repository });
-  if (!chain.ok) {
-    const file3 = evidence.files?.[chain.index];
-    return fail("certificates", chain.code, `${chain.reason}${file3 ? ` [file ${file3}]` : ""}`, { index: chain.index });
-  }
-  result.head = chain.head;
-  result.statements = chain.statements ?? [];
-  const keys = chain.keys ?? trust.keys;
-  result.trusted_keys = Object.keys(keys);
-  pass("certificates");
-  const length = chain.length;
-  if (evidence.checkpoint === null || evidence.checkpoint === void 0) {
-    const legacy = length > 0 && result.statements.every((s2) => s2.predicate.sequence === void 0);
-    return fail(
-      "checkpoint",
-      "CHECKPOINT_MISSING",
-      legacy ? `the branch has ${length} certificate(s) and no signed checkpoint: it was written before checkpoints existed, so a cut tail cannot be ruled out. The next ledger commit by Living Bridge writes a checkpoint over the chain as it then is; compare its head with your own records before trusting it` : `the branch has no signed checkpoint (.bridge/checkpoint.json) although its certificates carry sequence numbers: the checkpoint was deleted`
-    );
-  }
-  const signed = verifyCheckpoint(evidence.checkpoint, keys);
-  if (!signed.ok) return fail("checkpoint", signed.code, signed.reason);
-  const cp = signed.checkpoint;
-  result.checkpoint = { ...cp, keyid: signed.keyid };
-  if (cp.repository !== evidence.repository) {
-    return fail("checkpoint", "CHECKPOINT_MISMATCH", `the checkpoint is for ${cp.repository}, not ${evidence.repository}`);
-  }
-  if (cp.sequence > length) {
-    return fail(
-      "checkpoint",
-      "CHECKPOINT_MISMATCH",
-      `the branch has ${length} certificate(s) but its signed checkpoint (${cp.time}) says ${cp.sequence}, head ${short2(cp.head)}: certificates #${length + 1}..#${cp.sequence} were cut off`,
-      { index: length }
-    );
-  }
-  if (cp.sequence < length) {
-    return fail(
-      "checkpoint",
-      "CHECKPOINT_MISMATCH",
-      `the branch has ${length} certificate(s) but its signed checkpoint covers only ${cp.sequence}: certificates #${cp.sequence + 1}..#${length} were added without a checkpoint`,
-      { index: cp.sequence }
-    );
-  }
-  if (cp.head !== chain.head) {
-    return fail("checkpoint", "CHECKPOINT_MISMATCH", `the signed checkpoint says certificate #${cp.sequence} is ${short2(cp.head)}, but the branch has ${short2(chain.head)}: the head was replaced`, { index: Math.max(0, length - 1) });
-  }
-  if (evidence.stateHead !== void 0 && evidence.stateHead !== chain.head) {
-    return fail("checkpoint", "STATE_MISMATCH", `.bridge/state.json says the chain ends at ${short2(evidence.stateHead)}, the certificates and the checkpoint say ${short2(chain.head)}: the state file was edited`);
-  }
-  pass("checkpoint");
-  const hashes = evidence.certificates.map((c2) => c2.certificate_hash ?? null);
-  let matchesBranch = false;
-  for (const anchor2 of evidence.anchors ?? []) {
-    const v2 = verifyCheckpoint(anchor2.checkpoint, keys);
-    if (!v2.ok) {
-      result.warnings.push(`ignored the anchor in ${anchor2.source}: ${v2.reason}`);
-      continue;
-    }
-    if (v2.checkpoint.repository !== evidence.repository) {
-      result.warnings.push(`ignored the anchor in ${anchor2.source}: it is for ${v2.checkpoint.repository}`);
-      continue;
-    }
-    result.anchors.valid++;
-    const a2 = v2.checkpoint;
-    if (!result.anchors.latest || a2.sequence > result.anchors.latest.sequence) result.anchors.latest = { sequence: a2.sequence, head: a2.head, source: anchor2.source };
-    if (a2.sequence <= length && a2.sequence > 0 && hashes[a2.sequence - 1] !== a2.head) {
-      return fail(
-        "anchors",
-        "ANCHOR_MISMATCH",
-        `${anchor2.source} records certificate #${a2.sequence} as ${short2(a2.head)}, but the branch has ${short2(hashes[a2.sequence - 1])} there: the branch was rewritten`,
-        { index: a2.sequence - 1 }
-      );
-    }
-    if (a2.sequence === cp.sequence && a2.head === cp.head) matchesBranch = true;
-  }
-  const latest = result.anchors.latest;
-  if (latest && latest.sequence > length) {
-    return fail(
-      "anchors",
-      "ROLLED_BACK",
-      `the branch ends at certificate #${length} but ${latest.source} anchors #${latest.sequence} (head ${short2(latest.head)}): the branch was truncated or rolled back and falls short of the last anchored sequence ${latest.sequence}`,
-      { index: length, last_anchored_sequence: latest.sequence }
-    );
-  }
-  if (evidence.expectedAnchor && !matchesBranch) {
-    return fail(
-      "anchors",
-      "ANCHOR_MISSING",
-      `the branch's checkpoint #${cp.sequence} (head ${short2(cp.head)}) should be anchored in ${evidence.expectedAnchor}, but no valid anchor there records it`
-    );
-  }
-  pass("anchors");
-  result.ok = true;
-  return result;
-}
-
-// src/core/certificate/trust.ts
-function parseTrustedKeys(text, source) {
-  const keys = {};
-  const errors = [];
-  const entries = text.split("\n").map((line) => line.replace(/#.*$/, "")).join(" ").split(/[\s,]+/).filter(Boolean);
-  for (const entry of entries) {
-    const eq = entry.indexOf("=");
-    const labelled = eq === 16 && /^[0-9a-f]{16}$/.test(entry.slice(0, 16));
-    const label = labelled ? entry.slice(0, 16) : null;
-    const key = labelled ? entry.slice(17) : entry;
-    let keyid;
-    try {
-      keyid = keyIdFor(key);
-    } catch {
-      errors.push(`${source}: "${entry.slice(0, 24)}${entry.length > 24 ? "…" : ""}" is not a base64 Ed25519 public key`);
-      continue;
-    }
-    if (label !== null && label !== keyid) {
-      errors.push(`${source}: the key labelled ${label} has key id ${keyid}`);
-      continue;
-    }
-    keys[keyid] = key;
-  }
-  return { keys, errors };
-}
-
-// src/core/certificate/anchor.ts
-var MARKER = "living-bridge:checkpoint";
-var MARKER_RE = /<!--\s*living-bridge:checkpoint\s+(\{.*?\})\s*-->/g;
-function renderAnchorMarker(signed) {
-  return `<!-- ${MARKER} ${canonicalJson(signed)} -->`;
-}
-function anchorsInText(text, source) {
-  const out = [];
-  for (const m2 of text.matchAll(MARKER_RE)) {
-    try {
-      out.push({ source, checkpoint: JSON.parse(m2[1]) });
-    } catch {
-    }
-  }
-  return out;
-}
 
 // src/core/schemas/sources.ts
 var SecretSource = external_exports.discriminatedUnion("source", [
@@ -69220,7 +69018,12 @@ var Incident = external_exports.object({
   evidence: external_exports.array(FailureEvidence).max(50),
   repo: RepoRef,
   run: RunRef.optional(),
-  environment: external_exports.string().optional()
+  environment: external_exports.string().optional(),
+  /**
+   * Normalized signature of the deciding error lines of the job log this incident came from (16 hex). The same
+   * failure coming back has the same signature; `/bridge label <signature> <kind>` teaches the classifier.
+   */
+  signature: external_exports.string().regex(/^[0-9a-f]{16}$/).optional()
 });
 var ClassifyContext = external_exports.object({
   repo: RepoRef,
@@ -69279,7 +69082,9 @@ var HealJob = external_exports.object({
   /** GitHub App installation that delivered the event (webhook door); looked up otherwise. */
   installation_id: external_exports.number().int().positive().optional(),
   request: HealRequest,
-  workflow_run: WorkflowRunSnapshot.optional()
+  workflow_run: WorkflowRunSnapshot.optional(),
+  /** Who asked (`api-token:<name>` for the API door); the audit lines of this heal name it. */
+  requested_by: external_exports.string().min(1).max(100).optional()
 });
 
 // src/core/schemas/ref-name.ts
@@ -69636,6 +69441,68 @@ function fromEnvRefusal(rules, name, repository) {
   if (rules.length === 0) return `from_env ${name} is refused: no ${FROM_ENV_ALLOW_VARIABLE} is set, so no from_env source may be read; ${how}`;
   return `from_env ${name} is refused: ${FROM_ENV_ALLOW_VARIABLE} does not allow it${repository ? ` for ${repository}` : ""}; ${how}`;
 }
+
+// src/core/schemas/classifier-memory.ts
+var FailureSignature = external_exports.string().regex(/^[0-9a-f]{16}$/, "a failure signature is 16 hex characters");
+var SignatureLabel = external_exports.object({
+  kind: IncidentKind,
+  by: external_exports.string().min(1).max(100),
+  at: external_exports.string()
+});
+var SignatureRecord = external_exports.object({
+  /** How the classifier itself answered, the last time (before any label). */
+  classified_as: IncidentKind,
+  seen: external_exports.number().int().min(0).default(0),
+  first_seen: external_exports.string(),
+  last_seen: external_exports.string(),
+  /** Living Bridge re-ran the job and the next attempt passed. */
+  rerun_healed: external_exports.number().int().min(0).default(0),
+  /** ...and the same signature came back within a day: the heal did not last. */
+  heal_regressed: external_exports.number().int().min(0).default(0),
+  last_healed_at: external_exports.string().nullable().default(null),
+  /** The job failed, then passed on a re-run of the same commit with nothing changed (anyone's re-run). */
+  flaky: external_exports.number().int().min(0).default(0),
+  label: SignatureLabel.nullable().default(null),
+  /** Excerpt of the deciding lines (masked), so a human reading the ledger knows what the signature is. */
+  excerpt: external_exports.array(external_exports.string().max(300)).max(3).default([])
+});
+var RunSighting = external_exports.object({
+  run_id: external_exports.number().int().positive(),
+  attempt: external_exports.number().int().positive(),
+  signature: FailureSignature,
+  at: external_exports.string()
+});
+var ClassifierMemory = external_exports.object({
+  version: external_exports.literal(1).default(1),
+  signatures: external_exports.record(FailureSignature, SignatureRecord).default({}),
+  /** Bounded (newest last). */
+  runs: external_exports.array(RunSighting).default([])
+});
+
+// src/core/schemas/api.ts
+var TokenScope = external_exports.union([
+  external_exports.literal("*"),
+  external_exports.string().regex(/^[A-Za-z0-9_.-]+\/\*$/, 'expected "*", "owner/*" or "owner/name"'),
+  RepoFullName
+]);
+var ApiToken = external_exports.strictObject({
+  /** Named in every audit line this token's requests cause (`api-token:<name>`). */
+  name: external_exports.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, "expected a short name of letters, digits, _ . -"),
+  token_sha256: external_exports.string().regex(/^[0-9a-f]{64}$/, "expected the token's sha256 as 64 lower-case hex digits").optional(),
+  token: external_exports.string().min(16, "a token must be at least 16 characters").optional(),
+  scopes: external_exports.array(TokenScope).min(1, 'name at least one scope ("owner/name", "owner/*" or "*")')
+}).refine((t2) => t2.token_sha256 === void 0 !== (t2.token === void 0), { message: "give exactly one of token_sha256 or token", path: ["token_sha256"] });
+var ApiTokens = external_exports.array(ApiToken).superRefine((tokens, ctx) => {
+  const seen2 = /* @__PURE__ */ new Set();
+  tokens.forEach((t2, i2) => {
+    if (seen2.has(t2.name)) ctx.addIssue({ code: "custom", message: `token name ${t2.name} is used twice`, path: [i2, "name"] });
+    seen2.add(t2.name);
+  });
+});
+var ControlRequest = external_exports.strictObject({
+  repository: RepoFullName,
+  reason: external_exports.string().trim().min(1).max(500).optional()
+});
 
 // src/core/schemas/promotion.ts
 var MergeMethod = external_exports.enum(["squash", "merge", "rebase"]);
@@ -74783,20 +74650,6 @@ ${body}`;
       return PERMISSION_LEVELS.includes(perm) ? perm : "none";
     });
   }
-  listRecentRunHeads(repo, limit) {
-    return this.call("actions", "list recent workflow runs", async () => {
-      const res = await this.req("GET /repos/{owner}/{repo}/actions/runs", { ...repo, per_page: Math.min(100, Math.max(1, limit)) });
-      const runs = res.data?.workflow_runs ?? [];
-      return [...new Set(runs.map((r2) => r2.head_sha).filter((s2) => typeof s2 === "string"))];
-    });
-  }
-  listCheckRuns(repo, ref, name) {
-    return this.call("checks", `list check runs ${name} on ${ref.slice(0, 12)}`, async () => {
-      const res = await this.req("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", { ...repo, ref, check_name: name, filter: "all", per_page: PER_PAGE2 });
-      const runs = res.data?.check_runs ?? [];
-      return runs.map((r2) => ({ id: r2.id, app_id: r2.app?.id ?? null, html_url: r2.html_url ?? null, summary: r2.output?.summary ?? null, text: r2.output?.text ?? null }));
-    });
-  }
   createCheckRun(repo, check2) {
     return this.call("checks", `create check run ${check2.name}`, async () => {
       const res = await this.req("POST /repos/{owner}/{repo}/check-runs", {
@@ -74805,7 +74658,7 @@ ${body}`;
         head_sha: check2.head_sha,
         status: "completed",
         conclusion: check2.conclusion,
-        output: { title: check2.title, summary: check2.summary, ...check2.text !== void 0 ? { text: check2.text } : {} },
+        output: { title: check2.title, summary: check2.summary },
         ...check2.details_url !== void 0 ? { details_url: check2.details_url } : {}
       });
       return { id: res.data.id };
@@ -75019,7 +74872,1072 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 
 // src/ledger/git-ledger.ts
+import { createHash as createHash5 } from "node:crypto";
+
+// src/core/classify/engine.ts
+import { createHash as createHash4 } from "node:crypto";
+
+// src/core/classify/normalize.ts
+var ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007]*\u0007/g;
+var TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z ?/;
+var MAX_LINE_CHARS = 16384;
+var MAX_EVIDENCE_CHARS = 2e3;
+function cleanLine(raw) {
+  let s2 = raw;
+  if (s2.length > MAX_LINE_CHARS) s2 = s2.slice(0, MAX_LINE_CHARS);
+  if (s2.charCodeAt(0) === 65279) s2 = s2.slice(1);
+  if (s2.charCodeAt(s2.length - 1) === 13) s2 = s2.slice(0, -1);
+  if (s2.length > 19 && s2.charCodeAt(4) === 45 && s2.charCodeAt(10) === 84 && s2.charCodeAt(13) === 58) {
+    const z3 = s2.indexOf("Z", 19);
+    if (z3 !== -1 && z3 <= 40) {
+      s2 = s2.slice(s2.charCodeAt(z3 + 1) === 32 ? z3 + 2 : z3 + 1);
+    } else {
+      s2 = s2.replace(TIMESTAMP, "");
+    }
+    if (s2.charCodeAt(0) === 65279) s2 = s2.slice(1);
+  }
+  if (s2.includes("\x1B")) s2 = s2.replace(ANSI, "");
+  return s2;
+}
+var TOKEN_PATTERNS = [
+  /\bgh[pousr]_[A-Za-z0-9]{20,}\b/g,
+  // GitHub classic tokens
+  /\bgithub_pat_[A-Za-z0-9_]{20,}\b/g,
+  // fine-grained PATs
+  /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g,
+  // AWS access key ids
+  /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b/g,
+  // JWT-like
+  /\bnpm_[A-Za-z0-9]{30,}\b/g,
+  // npm tokens
+  /\bxox[abprs]-[A-Za-z0-9-]{10,}\b/g,
+  // Slack tokens
+  /\bglpat-[A-Za-z0-9_-]{20,}\b/g
+  // GitLab PATs
+];
+var BEARER = /\b(Bearer|token|Basic)\s+(?!\*\*\*)[A-Za-z0-9._~+/=-]{12,}/gi;
+var AUTH_ASSIGN = /(_authToken|password|passwd|secret|api[_-]?key|access[_-]?token)(\s*[=:]\s*)(?!\*\*\*)("?)[^\s"'&]{6,}/gi;
+function maskSecrets(line, knownValues = []) {
+  let s2 = line;
+  for (const v2 of knownValues) {
+    if (v2.length >= 4 && s2.includes(v2)) s2 = s2.split(v2).join("***");
+  }
+  for (const re2 of TOKEN_PATTERNS) s2 = s2.replace(re2, "***");
+  s2 = s2.replace(BEARER, (_m, kind) => `${kind} ***`);
+  s2 = s2.replace(AUTH_ASSIGN, (_m, key, sep4, q2) => `${key}${sep4}${q2}***`);
+  return s2;
+}
+function evidenceText(line, knownValues = []) {
+  const masked = maskSecrets(line, knownValues);
+  return masked.length > MAX_EVIDENCE_CHARS ? masked.slice(0, MAX_EVIDENCE_CHARS - 1) + "…" : masked;
+}
+var CREDENTIAL_SEGMENTS = /* @__PURE__ */ new Set([
+  "TOKEN",
+  "TOKENS",
+  "KEY",
+  "KEYS",
+  "SECRET",
+  "SECRETS",
+  "PASSWORD",
+  "PASSWD",
+  "PASS",
+  "PAT",
+  "CREDENTIAL",
+  "CREDENTIALS",
+  "CREDS",
+  "APIKEY",
+  "AUTH",
+  "PRIVATE",
+  "PASSPHRASE",
+  "CERT",
+  "WEBHOOK",
+  "DSN"
+]);
+function isCredentialName(name) {
+  const parts = name.toUpperCase().split(/[^A-Z0-9]+/).filter(Boolean);
+  if (parts.some((p2) => CREDENTIAL_SEGMENTS.has(p2))) return true;
+  const joined = parts.join("");
+  return /TOKEN|SECRET|PASSWORD|APIKEY|CREDENTIAL/.test(joined);
+}
+function normalizeName(name) {
+  return name.toUpperCase().replace(/[^A-Z0-9]+/g, "_");
+}
+var enc = new TextEncoder();
+var dec = new TextDecoder();
+function own2(s2) {
+  return dec.decode(enc.encode(s2));
+}
+
+// src/core/classify/explain.ts
+function summarize(kind, t2, step) {
+  const name = t2 ? `${t2.type} ${t2.name}` : void 0;
+  const where = step ? ` in step "${step}"` : "";
+  switch (kind) {
+    case "secret.missing":
+      return t2?.type === "step" ? `A required secret input of step "${t2.name}" was empty: the secret is missing or not available to this run.` : `The secret ${t2 ? t2.name : "(name not shown in the log)"} is missing or empty${where}.`;
+    case "variable.missing":
+      return `The configuration variable ${t2 ? t2.name : "(name not shown in the log)"} is missing or empty${where}.`;
+    case "credential.invalid":
+      return `A credential${t2 ? ` (${t2.name})` : ""} was supplied but rejected (invalid, expired or without permission)${where}.`;
+    case "config.invalid":
+      return t2?.type === "step" ? `Step "${t2.name}" is not given what it needs (a missing input or an environment variable the workflow does not pass).` : `A configuration file${t2 ? ` (${t2.name})` : ""} is invalid or missing${where}.`;
+    case "transient.network":
+      return `A transient network or service error${t2 ? ` reaching ${t2.name}` : ""} failed the job${where}; a re-run will likely pass.`;
+    case "timeout.cancelled":
+      return `The job was cancelled or hit its time limit${where}.`;
+    case "resource.exhausted":
+      return `The runner ran out of disk or memory${where}.`;
+    case "dependency.resolution":
+      return `Dependencies could not be resolved${name ? ` (${name})` : ""}${where}.`;
+    case "code.failure":
+      return `Tests or compilation failed${where}: a code problem, not an environment one.`;
+    default:
+      return "The failure could not be classified with confidence.";
+  }
+}
+var RULED_OUT = {
+  "secret.missing": "no empty credential in the step environment and no message saying a secret or token is absent",
+  "variable.missing": "no `vars.` reference that resolved empty and no tool saying an environment variable is required",
+  "credential.invalid": 'no authentication or permission failure (401/403, "bad credentials", denied…)',
+  "config.invalid": "no workflow, manifest or configuration error message",
+  "transient.network": "no connection reset, timeout, rate limit or 5xx from a service",
+  "timeout.cancelled": "no time-limit or cancellation message",
+  "resource.exhausted": "no out-of-memory, `Killed`/exit 137 or disk-full message",
+  "dependency.resolution": "no resolver, lockfile or missing-package error",
+  "code.failure": "no failing test, compiler or linter output"
+};
+function explainWeakAnswer(incidents, x2) {
+  const top = incidents[0];
+  const steps = [...x2.errorSteps].map((id) => x2.stepNames.get(id)).filter((s2) => Boolean(s2));
+  const failing = x2.exitStep ?? steps[steps.length - 1] ?? null;
+  const action = failing && /^[\w.-]+\/[\w./-]+@\S+/.test(failing) ? failing.split(/\s/)[0] : null;
+  const parts = [summarize(top.kind === "unknown" ? "unknown" : top.kind, top.target, void 0)];
+  parts.push(`Failing step: ${failing ? `\`${failing.slice(0, 120)}\`` : "not shown in the log"}${action ? ` (action ${action})` : ""}${x2.exitCode !== null ? `, exit code ${x2.exitCode}` : ""}.`);
+  const deciding = top.evidence.slice(0, 3).map((e) => `\`${maskSecrets(e.text, x2.known).slice(0, 200).replace(/`/g, "'")}\``);
+  if (x2.annotations.length > 0 && deciding.length === 0) deciding.push(...x2.annotations.slice(0, 3).map((a2) => `\`${maskSecrets(a2, x2.known).slice(0, 200).replace(/`/g, "'")}\``));
+  parts.push(deciding.length ? `First deciding lines: ${deciding.join("; ")}.` : "No error line was captured.");
+  const weak = incidents.filter((i2) => i2.kind !== "unknown");
+  const weakKinds = new Set(weak.map((i2) => i2.kind));
+  const ruledOut = Object.keys(RULED_OUT).filter((k2) => !weakKinds.has(k2)).map((k2) => `${k2} (${RULED_OUT[k2]})`);
+  if (weak.length) parts.push(`Considered but not confident: ${weak.map((i2) => `${i2.kind} ${i2.confidence.toFixed(2)}`).join(", ")} — the message fits more than one cause, so nothing is done on it.`);
+  parts.push(`Ruled out: ${ruledOut.join("; ")}.`);
+  if (x2.signature) parts.push(`If you know the cause, comment \`/bridge label ${x2.signature} <kind>\` (kinds: secret.missing, variable.missing, credential.invalid, config.invalid, transient.network, timeout.cancelled, resource.exhausted, dependency.resolution, code.failure): this failure will be classified that way in this repository from then on.`);
+  return parts.join("\n");
+}
+
+// src/core/classify/signature.ts
 import { createHash as createHash3 } from "node:crypto";
+var MAX_LINES = 3;
+function normalizeDecidingLine(line) {
+  return line.toLowerCase().replace(/\*\*\*/g, "<masked>").replace(/https?:\/\/[^\s'"`)]+/g, (u2) => u2.replace(/[?#].*$/, "").replace(/\/[0-9a-f]{7,}(?=\/|$)/g, "/<hex>").replace(/\/\d+(?=\/|$)/g, "/<n>")).replace(/\/(?:home\/runner|runner|__w|github)\/work\/[^\s'"`]*/g, "<path>").replace(/\b[0-9a-f]{7,}\b/g, "<hex>").replace(/\b\d+(?:\.\d+)*(?:ms|s|m|kb|mb|gb|%)?\b/g, "<n>").replace(/\s+/g, " ").trim();
+}
+function failureSignature(incidents) {
+  const top = incidents[0];
+  if (!top || top.evidence.length === 0) return null;
+  const lines = top.evidence.slice(0, MAX_LINES).map((e) => normalizeDecidingLine(e.text)).filter((l2) => l2.length > 0);
+  if (lines.length === 0) return null;
+  return { signature: createHash3("sha256").update(lines.join("\n")).digest("hex").slice(0, 16), lines };
+}
+
+// src/core/classify/rule-types.ts
+var file2 = (name) => name ? { type: "file", name: normalizeFilePath(name) } : null;
+var pkg = (name) => name ? { type: "package", name } : null;
+function normalizeFilePath(p2) {
+  let s2 = p2.replace(/\\/g, "/");
+  const act = s2.lastIndexOf("/_actions/");
+  if (act !== -1) return s2.slice(s2.lastIndexOf("/") + 1);
+  s2 = s2.replace(/^.*?\/(?:_work|work)\/[^/]+\/[^/]+\//, "");
+  while (s2.startsWith("./")) s2 = s2.slice(2);
+  return s2;
+}
+
+// src/core/classify/rules-ci.ts
+var RUNNER_VAR = /^(?:GITHUB|RUNNER|ACTIONS)_(?!TOKEN$)[A-Z_]+$/;
+var CI_RULES = [
+  {
+    before: "start",
+    rules: [
+      // Messages that mention tokens or secrets but are about the WORKFLOW, not a missing value.
+      { id: "reusable-workflow-secret", kw: ["is not defined in the referenced workflow"], re: /Invalid secret, [\w-]+ is not defined in the referenced workflow/, signal: () => ({ type: "kind", kind: "config.invalid", confidence: 0.9 }) },
+      { id: "gh-cli-needs-gh-token", kw: ["to use github cli in a github actions workflow"], re: /To use GitHub CLI in a GitHub Actions workflow, set the GH_TOKEN environment variable/, signal: () => ({ type: "kind", kind: "config.invalid", confidence: 0.85 }) },
+      { id: "octokit-auth-action-token", kw: ["@octokit/auth-action"], re: /\[@octokit\/auth-action\] [`'"]?([A-Z_]+)[`'"]? (?:environment )?variable is not set/, signal: (m2) => RUNNER_VAR.test(m2[1]) ? { type: "ignore" } : { type: "kind", kind: "config.invalid", confidence: 0.8 } },
+      { id: "gh-cli-env-token-login", kw: ["environment variable is being used for authentication"], re: /The value of the (?:GITHUB|GH)_TOKEN environment variable is being used for authentication/, signal: () => ({ type: "kind", kind: "config.invalid", confidence: 0.8 }) },
+      { id: "runner-env-missing", kw: ["missing required environment value", "are you running in github actions"], re: /Missing required environment value\. Are you running in GitHub Actions\?/, signal: () => ({ type: "ignore" }) },
+      { id: "fallback-notice", kw: ["falling back to"], re: /is missing\. Falling back to/, signal: () => ({ type: "ignore" }) },
+      { id: "publish-over-version", kw: ["cannot publish over the previously published"], re: /You cannot publish over the previously published versions?/, signal: () => ({ type: "kind", kind: "config.invalid", confidence: 0.85, target: file2("package.json") }) },
+      { id: "wrangler-account-id", kw: ["in your wrangler configuration"], re: /The `account_id` in your Wrangler configuration \([^)]*\) does not match any of your authenticated accounts/, signal: () => ({ type: "kind", kind: "config.invalid", confidence: 0.85 }) },
+      { id: "action-unresolved", kw: ["unable to resolve action", "failed to download action"], re: /Unable to resolve actions?[ .`]|Failed to download action '[^']+'\. Error Response status code does not indicate success: 404/, signal: () => ({ type: "kind", kind: "config.invalid", confidence: 0.85 }) },
+      { id: "docker-copy-missing", kw: ["copy failed", "failed to calculate checksum of ref", "failed to compute cache key"], re: /COPY failed: (?:file not found in build context|stat )|failed to (?:calculate checksum of ref|compute cache key)[^\n]*not found/, signal: () => ({ type: "kind", kind: "config.invalid", confidence: 0.75, target: file2("Dockerfile") }) },
+      { id: "helm-chart-apiversion", kw: ["apiversion '"], re: /Error: apiVersion '[^']+' is not valid\. The value must be/, signal: () => ({ type: "kind", kind: "config.invalid", confidence: 0.7 }) },
+      // Codecov: tokenless uploads are rate limited; only an explicit "no token" line says the token is missing.
+      { id: "codecov-no-token", kw: ["no token specified or token is empty"], re: /No token specified or token is empty/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.7 }) },
+      { id: "codecov-locate-build", kw: ["unable to locate build via github actions api"], re: /Unable to locate build via Github Actions API/i, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.6 }) },
+      { id: "codecov-rate-limit", kw: ["upload with the codecov repository upload token"], re: /Please upload with the Codecov repository upload\s*token/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.45 }) }
+    ]
+  },
+  {
+    before: "rate-limit",
+    rules: [
+      { id: "travis-time-limit", kw: ["maximum time limit for jobs"], re: /exceeded the maximum time limit for jobs/i, signal: () => ({ type: "kind", kind: "timeout.cancelled", confidence: 0.85 }) },
+      { id: "runner-out-of-memory", kw: ["out of memory"], re: /process crashed with error: Out of memory|\bOut of memory\b(?! to allocate results)/, signal: () => ({ type: "kind", kind: "resource.exhausted", confidence: 0.75 }) }
+    ]
+  },
+  {
+    before: "input-required",
+    rules: [
+      { id: "http-5xx-more", kw: ["bad gateway", "gateway timeout", "received status code 5", "return code is: 5"], re: /Received status code 5\d\d from server|Return code is: 5\d\d\b|\b50[234]\b[^\n]{0,20}(?:Bad Gateway|Gateway Time-?out)/i, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.75 }) },
+      { id: "connect-timed-out", kw: ["timed out", "unable to connect to"], re: /\b(?:connect|Read|Connection) timed out\b|Could not connect to \S+ \([^)]*\), connection timed out|Unable to connect to [\w.-]+:/i, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.75 }) },
+      { id: "runner-broker", kw: ["failed to get job message", "runner connect error"], re: /Runner connect error: Failed to get job message|Failed to get job message\. Request to \S+ failed/, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.7 }) },
+      { id: "push-race", kw: ["(fetch first)"], re: /! \[rejected\]\s+\S+ -> \S+ \(fetch first\)/, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.6 }) }
+    ]
+  },
+  {
+    before: "aws-invalid",
+    rules: [
+      { id: "password-empty-warning", kw: ["your password is empty"], re: /Your password is empty\. Did you enter it correctly\?/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.8 }) },
+      { id: "docker-login-no-username", kw: ["must provide --username"], re: /Must provide --username with --password-stdin/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.7 }) },
+      { id: "login-required-loose", kw: ["username and password required"], re: /\bUsername and password required\s*$/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.65 }) },
+      { id: "no-github-token", kw: ["enoghtoken"], re: /ENOGHTOKEN No GitHub token specified/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.6 }) },
+      { id: "firebase-token-required", kw: ["is required to run commands with the firebase cli"], re: /Either FIREBASE_TOKEN or GCP_SA_KEY is required/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.75 }) },
+      { id: "cargo-no-token", kw: ["token found, please run `cargo login`"], re: /no (?:upload )?token found, please run `cargo login`/, signal: () => ({ type: "missing-name", name: "CARGO_REGISTRY_TOKEN", confidence: 0.7, hint: "secret" }) },
+      { id: "slack-no-token", kw: ["a token must be provided", "both api token and webhookurl is empty"], re: /Missing input! A token must be provided|Both API Token and WebhookURL is empty/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.7 }) },
+      { id: "sentry-token-required", kw: ["auth token is required for this request"], re: /Auth token is required for this request/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.7 }) },
+      { id: "input-not-supplied", kw: ["not supplied. unable to continue"], re: /Input '([\w-]+)' not supplied\. Unable to continue/, signal: (m2) => ({ type: "missing-input", input: m2[1], confidence: 0.8 }) },
+      { id: "env-provided-through", kw: ["environment variable"], re: /must be provided (?:through|via|in) (?:the )?[`'"]?([A-Z][A-Z0-9_]{2,})[`'"]? environment variable/, signal: (m2) => ({ type: "missing-name", name: m2[1], confidence: 0.75 }) },
+      // Python: KeyError raised by os.environ's own __getitem__ (the line before is the os.py frame or its raise).
+      { id: "os-environ-keyerror", kw: ["keyerror: "], joinPrevious: true, re: /(?:in __getitem__|raise KeyError\(key\) from None)\s+KeyError: '([A-Za-z_][\w-]*)'/, signal: (m2) => ({ type: "missing-name", name: m2[1], confidence: 0.7, hint: "variable" }) }
+    ]
+  },
+  {
+    before: "unable-parse-file",
+    rules: [
+      { id: "ghcr-write-denied", kw: ["permission_denied: write_package", "installation not allowed to"], re: /permission_denied: write_package|installation not allowed to (?:Write|Create) organization package/, signal: () => ({ type: "auth", confidence: 0.8 }) },
+      { id: "pypi-invalid-auth", kw: ["invalid or non-existent authentication information"], re: /Invalid or non-existent authentication information/, signal: () => ({ type: "auth", confidence: 0.8 }) },
+      { id: "oidc-no-provider", kw: ["no openidconnect provider found"], re: /No OpenIDConnect provider found in your account/, signal: () => ({ type: "auth", confidence: 0.75 }) },
+      { id: "cloudflare-auth", kw: ["authentication error [code: 10000]", "code 10000: authentication error"], re: /Authentication error \[code: 10000\]|Code 10000: Authentication error/, signal: () => ({ type: "auth", confidence: 0.75 }) },
+      { id: "gcloud-permission", kw: ["permission_denied"], re: /PERMISSION_DENIED: (?:Permission '[\w.]+' denied|The caller does not have permission)/, signal: () => ({ type: "auth", confidence: 0.75 }) },
+      { id: "aws-access-denied", kw: ["(accessdenied)"], re: /\(AccessDenied\)(?: when calling the \w+ operation)?: Access Denied/, signal: () => ({ type: "auth", confidence: 0.7 }) },
+      { id: "api-key-invalid", kw: ["api key is invalid", "api key invalid"], re: /specified API key (?:is )?invalid, has expired/, signal: () => ({ type: "auth", confidence: 0.85 }) },
+      { id: "rubygems-denied", kw: ["access denied. please sign up"], re: /Access Denied\. Please sign up for an account at https?:\/\/rubygems\.org/, signal: () => ({ type: "auth", confidence: 0.6 }) },
+      { id: "heroku-invalid-credentials", kw: ["invalid credentials provided"], re: /Invalid credentials provided\./, signal: () => ({ type: "auth", confidence: 0.6, weak: true }) },
+      { id: "firebase-project-access", kw: ["your account has permission to access it"], re: /Failed to get Firebase project [^\n]*your account has permission to access it/, signal: () => ({ type: "auth", confidence: 0.6 }) },
+      { id: "http-error-401", kw: ["http error: 401", "invalid authentication credentials"], re: /HTTP Error: 401\b|Request had invalid authentication credentials/, signal: () => ({ type: "auth", confidence: 0.8 }) },
+      { id: "http-status-403", kw: ["http status: 403", "error: 403"], re: /\(http status: 403\)|S3 error: 403\b/, signal: () => ({ type: "auth", confidence: 0.7 }) },
+      { id: "aws-credentials-file-missing", kw: [".aws/credentials"], re: /ENOENT: no such file or directory, open '[^']*\.aws\/credentials'/, signal: () => ({ type: "kind", kind: "config.invalid", confidence: 0.7 }) },
+      { id: "aws-missing-credentials-config", kw: ["missing credentials in config", "no valid credential sources found"], re: /Missing credentials in config|No valid credential sources found/, signal: () => ({ type: "credentials-unloaded", confidence: 0.5 }) }
+    ]
+  },
+  {
+    before: "tf-file",
+    rules: [
+      { id: "tf-module-mismatch", kw: [".terraform/modules/"], re: /^\s*(?:│\s*)?on \.terraform\/modules\/\S+ line \d+/, signal: () => ({ type: "kind", kind: "dependency.resolution", confidence: 0.7 }) }
+    ]
+  },
+  {
+    before: "jest-summary",
+    rules: [
+      { id: "pip-no-version", kw: ["could not find a version that satisfies the requirement"], re: /Could not find a version that satisfies the requirement ([\w.[\]-]+)/, signal: (m2) => ({ type: "kind", kind: "dependency.resolution", confidence: 0.85, target: { type: "package", name: m2[1].replace(/\[.*$/, "") } }) },
+      { id: "go-checksum-loose", kw: ["checksum mismatch"], re: /verifying [^\n]*checksum mismatch/, signal: () => ({ type: "kind", kind: "dependency.resolution", confidence: 0.75 }) },
+      { id: "apt-404", kw: ["e: failed to fetch", "404  not found"], re: /E: Failed to fetch \S+\s+404\s+Not Found|^\s*404\s+Not Found \[IP: /, signal: () => ({ type: "kind", kind: "dependency.resolution", confidence: 0.7 }) },
+      { id: "pnpm-frozen", kw: ["outdated_lockfile", "lockfile needs updates"], re: /ERR_PNPM_(?:FROZEN_LOCKFILE_WITH_)?OUTDATED_LOCKFILE/, signal: () => ({ type: "kind", kind: "dependency.resolution", confidence: 0.85, target: file2("pnpm-lock.yaml") }) },
+      { id: "composer-unresolvable", kw: ["could not be resolved to an installable set"], re: /Your requirements could not be resolved to an installable set of packages/, signal: () => ({ type: "kind", kind: "dependency.resolution", confidence: 0.85, target: file2("composer.json") }) }
+    ]
+  },
+  {
+    before: "end",
+    rules: [
+      { id: "rust-error-code", kw: ["error[e", "could not compile"], re: /(?:^|\s)error\[E\d{4}\]|\b[Cc]ould not compile `|\berror: mismatched types\b/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.75 }) },
+      { id: "gradle-compile", kw: ["compilation error. see log", "execution failed for task"], re: /Compilation error\. See log for more details|Execution failed for task '[\w:-]*:(?:compile|kapt)\w*(?:Kotlin|Java)'/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.7 }) },
+      { id: "maven-compilation-failure", kw: ["compilation failure"], re: /maven-compiler-plugin[^\n]*: Compilation failure/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.75 }) },
+      { id: "go-data-race", kw: ["warning: data race"], re: /^WARNING: DATA RACE$/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.75 }) },
+      { id: "lint-finding", kw: ["(errcheck)", "(unused)", "(govet)", "(staticcheck)", "(ineffassign)", "(typecheck)", "(ts"], re: /\((?:errcheck|unused|govet|staticcheck|ineffassign|gosimple|typecheck)\)\s*$|\(TS\d{4}\)\s*$/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.7 }) },
+      { id: "pytest-assert-line", kw: ["assert "], re: /^E\s+assert\s/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.7 }) },
+      { id: "jest-test-timeout", kw: ["exceeded timeout of"], re: /thrown: "Exceeded timeout of \d+ ms for a test/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.65 }) }
+    ]
+  }
+];
+function insertRules(base, groups2) {
+  const out = [...base];
+  for (const g2 of groups2) {
+    if (g2.before === "start") out.unshift(...g2.rules);
+    else if (g2.before === "end") out.push(...g2.rules);
+    else {
+      const i2 = out.findIndex((r2) => r2.id === g2.before);
+      if (i2 === -1) throw new Error(`rule anchor ${g2.before} not found`);
+      out.splice(i2, 0, ...g2.rules);
+    }
+  }
+  return out;
+}
+
+// src/core/classify/rules.ts
+var TEMPLATE_FILE = /([\w./\\-]+\.ya?ml)(?:#L\d+)? \(Line: \d+, Col: \d+\)/;
+var BASE_RULES = [
+  // ── workflow syntax (first: these messages quote `secrets.X` and must never read as a missing secret) ──
+  { id: "unrecognized-named-value", kw: ["unrecognized named-value"], re: /Unrecognized named-value: '[\w-]+'/, signal: (m2) => ({ type: "kind", kind: "config.invalid", confidence: 0.85, target: file2(TEMPLATE_FILE.exec(m2.input)?.[1]) }) },
+  { id: "invalid-workflow", kw: ["invalid workflow file"], re: /Invalid workflow file:? ?([^\s#]+)?/, signal: (m2) => ({ type: "kind", kind: "config.invalid", confidence: 0.9, target: file2(m2[1]) }) },
+  { id: "template-location", kw: ["(line: "], re: /^(?:##\[error\]|Error: )?([\w./\\-]+\.ya?ml)(?:#L\d+)? \(Line: \d+, Col: \d+\)/, signal: (m2) => ({ type: "kind", kind: "config.invalid", confidence: 0.75, target: file2(m2[1]) }) },
+  // ── timeouts and cancellations ────────────────────────────────────────────────────────────────
+  { id: "max-exec-time", kw: ["maximum execution time"], re: /has exceeded the maximum execution time/i, signal: () => ({ type: "kind", kind: "timeout.cancelled", confidence: 0.9 }) },
+  { id: "op-canceled", kw: ["operation was cancel"], re: /\bThe operation was cancell?ed\b/i, signal: () => ({ type: "kind", kind: "timeout.cancelled", confidence: 0.8 }) },
+  { id: "job-canceled", kw: ["was cancel", "higher priority waiting"], re: /^(?:##\[error\])?The (?:job|run) was cancell?ed|Canceling since a higher priority waiting request/i, signal: () => ({ type: "kind", kind: "timeout.cancelled", confidence: 0.75 }) },
+  { id: "shutdown-signal", kw: ["shutdown signal"], re: /The runner has received a shutdown signal/i, signal: () => ({ type: "kind", kind: "timeout.cancelled", confidence: 0.75 }) },
+  // ── resource exhaustion ───────────────────────────────────────────────────────────────────────
+  { id: "no-space", kw: ["no space left", "enospc"], re: /No space left on device|ENOSPC\b/i, signal: () => ({ type: "kind", kind: "resource.exhausted", confidence: 0.9 }) },
+  { id: "heap-oom", kw: ["heap out of memory", "heap limit", "err_worker_out_of_memory", "outofmemoryerror"], re: /heap out of memory|heap limit Allocation failed|ERR_WORKER_OUT_OF_MEMORY|java\.lang\.OutOfMemoryError/i, signal: () => ({ type: "kind", kind: "resource.exhausted", confidence: 0.9 }) },
+  { id: "enomem", kw: ["enomem", "cannot allocate memory", "oomkilled", "out of memory: killed"], re: /\bENOMEM\b|Cannot allocate memory|\bOOMKilled\b|Out of memory: Killed process/i, signal: () => ({ type: "kind", kind: "resource.exhausted", confidence: 0.85 }) },
+  // exit 137 = SIGKILL, almost always the OOM killer on hosted runners; bash prints `script: line N: PID Killed  cmd`.
+  { id: "exit-137", kw: ["code 137", "code: 137", "killed"], re: /exit(?:ed with)? code:? 137\b|(?:^|:\s*)Killed\s*$|: line \d+:\s+\d+ Killed\b/, signal: () => ({ type: "kind", kind: "resource.exhausted", confidence: 0.7 }) },
+  // ── transient network (before dependency and auth: "429", "Connection reset" inside resolver errors) ──
+  { id: "rate-limit", kw: ["too many requests", "toomanyrequests", "rate limit"], re: /\b429\b[^\n]{0,40}Too Many Requests|Too Many Requests[^\n]{0,20}\b429\b|\btoomanyrequests\b|pull rate limit|secondary rate limit|API rate limit exceeded/i, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.8 }) },
+  { id: "runner-lost", kw: ["lost communication"], re: /runner[^\n]{0,80}lost communication with the server/i, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.85 }) },
+  { id: "econn", kw: ["econnreset", "etimedout", "eai_again", "esockettimedout", "epipe", "socket hang up", "tls handshake timeout", "connection reset", "temporary failure in name resolution", "network aborted", "request canceled while waiting"], re: /\b(?:ECONNRESET|ETIMEDOUT|EAI_AGAIN|ESOCKETTIMEDOUT|EPIPE)\b|socket hang up|TLS handshake timeout|Connection reset(?: by peer)?\b|Temporary failure in name resolution|network aborted|net\/http: request canceled while waiting for connection/i, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.8 }) },
+  // curl/libcurl (cargo, git) transfer errors: "[28] Timeout was reached", "[7] Couldn't connect to server".
+  { id: "curl-transfer", kw: ["network failure seems", "timeout was reached", "couldn't connect to server", "connection closed via error"], re: /network failure seems to have happened|\[\d+\] (?:Timeout was reached|Couldn't connect to server)|connection closed via error/i, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.75 }) },
+  // Go net/http client errors (terraform, helm, docker CLI) reaching a registry.
+  { id: "go-net-timeout", kw: ["could not connect to", "client.timeout exceeded", "i/o timeout"], re: /could not connect to [\w.-]+: [Ff]ailed to\b|Client\.Timeout exceeded while awaiting headers|\bdial tcp [^\n]{0,80}i\/o timeout/, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.7 }) },
+  { id: "spurious-network", kw: ["spurious network error"], re: /warning: spurious network error/, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.55 }) },
+  { id: "http-5xx", kw: ["502", "503", "504"], re: /\b(?:502 Bad Gateway|503 Service (?:Temporarily )?Unavailable|504 Gateway Time-?out)\b|(?:status(?: code)?|HTTP)[: ]+50[234]\b/i, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.75 }) },
+  { id: "resolve-host", kw: ["could not resolve host", "enotfound"], re: /Could not resolve host:? ?([\w.-]+)|getaddrinfo ENOTFOUND ([\w.-]+)/i, signal: (m2) => ({ type: "kind", kind: "transient.network", confidence: 0.6, target: m2[1] ?? m2[2] ? { type: "host", name: m2[1] ?? m2[2] } : null }) },
+  // ── missing secrets / variables ───────────────────────────────────────────────────────────────
+  { id: "input-required", kw: ["input required"], re: /Input required and not supplied: ([A-Za-z_][\w-]*)/, signal: (m2) => ({ type: "missing-input", input: m2[1], confidence: 0.85 }) },
+  { id: "input-is-required", kw: ["input is required"], re: /The [`'"]?([A-Za-z_][\w-]*)[`'"]? input is required/i, signal: (m2) => ({ type: "missing-input", input: m2[1], confidence: 0.8 }) },
+  { id: "opts-auth", kw: ["opts.auth"], re: /Parameter token or opts\.auth is required/, signal: () => ({ type: "missing-input", input: "token", confidence: 0.8 }) },
+  { id: "secret-not-configured", kw: ["argument is empty", "secret"], re: /argument is empty\. Maybe the secret has not been configured|secret (?:has not been|is not|was not) (?:configured|set|provided)|\bsecret(?: [\w-]+)? not found\b/i, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.8 }) },
+  { id: "context-access", kw: ["context access might be invalid"], re: /Context access might be invalid: ([A-Za-z_][A-Za-z0-9_]*)/, signal: (m2) => ({ type: "missing-name", name: m2[1], confidence: 0.6 }) },
+  { id: "secrets-ref", kw: ["secrets.", "vars."], re: /\b(secrets|vars)\.([A-Za-z_][A-Za-z0-9_]*)\b[^\n]{0,60}\b(?:not (?:set|found|defined|available)|is (?:empty|missing|required))/i, signal: (m2) => ({ type: "missing-name", name: m2[2], confidence: 0.8, hint: m2[1].toLowerCase() === "vars" ? "variable" : "secret" }) },
+  { id: "set-env-var", kw: ["environment variable", "env var", "secret"], joinPrevious: true, re: /\b(?:set|provide|define|specify|export)(?: a| an| the)? [`'"]?([A-Z][A-Z0-9_]{2,})[`'"]? (?:environment variable|env var|secret)/, signal: (m2) => ({ type: "missing-name", name: m2[1], confidence: 0.8 }) },
+  { id: "is-not-set", kw: ["is not set", "is not defined", "is empty", "must be set", "is required but"], re: /\b[`'"$]?([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{3,})[`'"]? (?:environment variable |env var |secret |variable )?(?:is not set|is not defined|is empty|must be set|is required but (?:was )?not (?:set|provided))\b/, signal: (m2) => ({ type: "missing-name", name: m2[1], confidence: 0.75, plain: true }) },
+  { id: "unbound-variable", kw: ["unbound variable"], re: /\b([A-Za-z_][A-Za-z0-9_]*): unbound variable/, signal: (m2) => ({ type: "missing-name", name: m2[1], confidence: 0.75 }) },
+  { id: "no-npm-token", kw: ["enonpmtoken", "no npm token"], re: /ENONPMTOKEN|No npm token specified/, signal: () => ({ type: "missing-name", name: "NPM_TOKEN", confidence: 0.85, hint: "secret" }) },
+  { id: "creds-unloaded", kw: ["credentials could not be loaded", "could not load credentials"], re: /Credentials could not be loaded|Could not load credentials from any providers/, signal: () => ({ type: "credentials-unloaded", confidence: 0.5 }) },
+  { id: "expr-empty", kw: ["error when evaluating"], re: /Error when evaluating '[^']+' for job '[^']+'.*Unexpected value ''/, signal: () => ({ type: "missing-unnamed", hint: "variable", confidence: 0.55 }) },
+  { id: "region-missing", kw: ["region not specified", "specify a region", "missing region", "region is missing"], re: /Region not specified|You must specify a region|Missing region in config|\bRegion is missing\b/i, signal: () => ({ type: "missing-name", name: "AWS_REGION", confidence: 0.6, hint: "variable" }) },
+  // Documented "no credential was given" messages of common actions and CLIs (the value is absent, not wrong).
+  { id: "gcp-auth-no-input", kw: ["workload_identity_provider"], re: /must specify exactly one of "workload_identity_provider" or "credentials_json"/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.75 }) },
+  { id: "azure-not-all-values", kw: ["not all values are present"], re: /Not all values are present\. Ensure '?client-id'? and '?tenant-id'? are supplied/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.75 }) },
+  { id: "registry-login-empty", kw: ["username and password required", "username required", "password required"], re: /^(?:##\[error\])?(?:Error: )?(?:Username and password|Username|Password) required\s*$/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.65 }) },
+  { id: "cli-no-token", kw: ["no existing credentials found", "access token available"], re: /No existing credentials found\. Please run `?vercel login|No (?:api )?access token available\. Please login with '?flyctl auth login/i, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.7 }) },
+  { id: "nuget-no-api-key", kw: ["no api key was provided"], re: /No API Key was provided and no API Key could be found/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.75 }) },
+  { id: "codecov-token-required", kw: ["token required because"], re: /Token required because branch is protected/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.6 }) },
+  // ── present but wrong credentials ─────────────────────────────────────────────────────────────
+  { id: "aws-invalid", kw: ["security token included", "invalidclienttokenid", "unrecognizedclientexception", "invalidaccesskeyid", "signaturedoesnotmatch", "expiredtoken"], re: /security token included in the request is (?:invalid|expired)|InvalidClientTokenId|UnrecognizedClientException|InvalidAccessKeyId|SignatureDoesNotMatch|ExpiredToken/, signal: () => ({ type: "auth", confidence: 0.85 }) },
+  { id: "aws-assume-denied", kw: ["not authorized to perform", "could not assume role"], re: /Not authorized to perform:? sts:AssumeRole|Could not assume role|is not authorized to perform: sts:/i, signal: () => ({ type: "auth", confidence: 0.8 }) },
+  { id: "bad-credentials", kw: ["bad credentials", "invalid username or password", "incorrect username or password", "requested access to the resource is denied", "authentication failed", "failed to authenticate", "could not authenticate", "unauthenticated", "cannot be authenticated"], re: /\bBad credentials\b|invalid username or password|incorrect username or password|requested access to the resource is denied|authentication failed|failed to authenticate|could not authenticate|\bunauthenticated\b|User cannot be authenticated/i, signal: () => ({ type: "auth", confidence: 0.8 }) },
+  // GITHUB_TOKEN / PAT without the needed permission: present but not good enough.
+  { id: "gh-permission", kw: ["resource not accessible by", "permission to ", "returned error: 403"], re: /Resource not accessible by (?:integration|personal access token)|Permission to \S+ denied to \S+|The requested URL returned error: 403/, signal: () => ({ type: "auth", confidence: 0.8 }) },
+  { id: "ssh-auth", kw: ["unable to authenticate", "permission denied (publickey"], re: /ssh: (?:handshake failed: ssh: )?unable to authenticate|Permission denied \(publickey[^)]*\)/, signal: () => ({ type: "auth", confidence: 0.75 }) },
+  { id: "k8s-unauthorized", kw: ["must be logged in to the server"], re: /You must be logged in to the server/, signal: () => ({ type: "auth", confidence: 0.75 }) },
+  { id: "azure-aad", kw: ["aadsts", "invalid client secret"], re: /\bAADSTS\d{5,6}\b|Invalid client secret provided/, signal: () => ({ type: "auth", confidence: 0.8 }) },
+  { id: "pypi-trusted-publishing", kw: ["trusted publishing exchange failure", "invalid-publisher"], re: /Trusted publishing exchange failure|`?invalid-publisher`?: valid token, but no corresponding publisher/, signal: () => ({ type: "auth", confidence: 0.75 }) },
+  { id: "azure-login-failed", kw: ["az cli login failed", "login failed with error"], re: /Az CLI Login failed|Login failed with Error/, signal: () => ({ type: "auth", confidence: 0.6, weak: true }) },
+  { id: "http-401", kw: ["401"], re: /\b401\b[^\n]{0,40}Unauthori[sz]ed|Unauthori[sz]ed[^\n]{0,20}\b401\b|\bE401\b|status(?: code)?:? 401\b|\(401\)|does not indicate success: 401\b|\b401\b[^\n]{0,60}\btoken\b/i, signal: () => ({ type: "auth", confidence: 0.8 }) },
+  { id: "http-401-wrapped", kw: ["unauthori"], joinPrevious: true, re: /\b401\s+Unauthori[sz]ed\s*$/i, signal: () => ({ type: "auth", confidence: 0.8 }) },
+  { id: "token-invalid", kw: ["token", "bad_auth"], re: /\b(?:invalid|expired|revoked) (?:access |auth |api |bearer |personal access )?token\b|\btoken (?:has been |had been |is |has |was )?(?:invalid|expired|revoked)\b|\binvalid_token\b|\bbad_auth\b/i, signal: () => ({ type: "auth", confidence: 0.8 }) },
+  { id: "http-403", kw: ["403"], re: /\b403\b[^\n]{0,40}Forbidden|Forbidden[^\n]{0,20}\b403\b|\bE403\b|\b(?:HTTP|Error) 403\b|does not indicate success: 403\b/i, signal: () => ({ type: "auth", confidence: 0.6 }) },
+  { id: "token-not-found", kw: ["token not found", "not logged in", "need auth", "eneedauth"], re: /\btoken not found\b|\bnot logged in\b|need auth\b|ENEEDAUTH/i, signal: () => ({ type: "auth", confidence: 0.5, weak: true }) },
+  // npm answers 404 (not 401/403) to an unauthenticated or unauthorised publish: could be missing, wrong or a bad name.
+  { id: "npm-publish-404", kw: ["404 not found - put"], re: /\b404 Not Found - PUT https?:\/\//, signal: () => ({ type: "auth", confidence: 0.45, weak: true }) },
+  // ── invalid configuration ─────────────────────────────────────────────────────────────────────
+  { id: "unable-parse-file", kw: ["unable to parse", "unable to load", "unable to read", "failed to parse", "failed to load", "failed to read", "fail to load"], re: /(?:Unable|Failed|failed|unable|Fail) to (?:parse|load|read)(?: (?:the )?configuration from)? [`'"]?([\w./\\-]+\.(?:ya?ml|toml|json|jsonc|ini|cfg|conf|hcl|tf))[`'"]?/, signal: (m2) => ({ type: "kind", kind: "config.invalid", confidence: 0.8, target: file2(m2[1]) }) },
+  { id: "yaml-error", kw: ["yamlexception", "yaml parse exception", "bad indentation", "mapping values are not allowed", "did not find expected key", "could not find expected ':'", "yaml: line", "found character that cannot start"], re: /YAMLException|YAML parse exception|bad indentation of a mapping entry|mapping values are not allowed|did not find expected key|could not find expected ':'|yaml: line \d+:|found character that cannot start any token/, signal: () => ({ type: "kind", kind: "config.invalid", confidence: 0.8 }) },
+  { id: "json-config", kw: ["in json at position", "is not valid json", "jsondecodeerror", "unexpected end of json"], re: /Unexpected token .{0,20} in JSON at position \d+|is not valid JSON|JSONDecodeError|Unexpected end of JSON input/, signal: () => ({ type: "kind", kind: "config.invalid", confidence: 0.6 }) },
+  { id: "enoent-config", kw: ["enoent: no such file"], re: /ENOENT: no such file or directory, (?:open|stat|lstat) '([^']*(?:config|rc|\.ya?ml|\.json|\.toml|\.env)[^']*)'/i, signal: (m2) => ({ type: "kind", kind: "config.invalid", confidence: 0.7, target: file2(m2[1]) }) },
+  { id: "toml-error", kw: [".toml", "toml parse error", "failed to parse toml"], re: /(?:wrangler|Cargo|pyproject|netlify)\.toml[^\n]{0,80}(?:error|invalid|unknown field|expected)|TOML parse error|Failed to parse TOML/i, signal: (m2) => ({ type: "kind", kind: "config.invalid", confidence: 0.75, target: file2(/([\w-]+\.toml)/.exec(m2[0])?.[1]) }) },
+  { id: "terraform-invalid", kw: ["error: invalid", "error: unsupported", "error: missing required argument", "error: reference to undeclared", "error: duplicate"], re: /(?:^|│)\s*Error: (?:Invalid|Unsupported argument|Unsupported block type|Missing required argument|Reference to undeclared|Duplicate)[^\n]*$/, signal: () => ({ type: "kind", kind: "config.invalid", confidence: 0.65 }) },
+  { id: "tf-file", kw: [".tf line"], re: /^(?:│\s*)?\s*on ([\w./-]+\.tf) line \d+/, signal: (m2) => ({ type: "kind", kind: "config.invalid", confidence: 0.5, target: file2(m2[1]) }) },
+  // ── dependency resolution ─────────────────────────────────────────────────────────────────────
+  { id: "npm-eresolve", kw: ["eresolve", "unable to resolve dependency tree"], re: /\bERESOLVE\b|unable to resolve dependency tree/, signal: () => ({ type: "kind", kind: "dependency.resolution", confidence: 0.85 }) },
+  { id: "npm-etarget", kw: ["no matching version found", "no compatible version found"], re: /No matching version found for ((?:@[^\s@/]+\/)?[^\s@]+)@|notarget No (?:matching|compatible) version found(?: for|:) ((?:@[^\s@/]+\/)?[^\s@]+)@/, signal: (m2) => ({ type: "kind", kind: "dependency.resolution", confidence: 0.85, target: pkg(m2[1] ?? m2[2]) }) },
+  { id: "npm-etarget-code", kw: ["code etarget"], re: /\bcode ETARGET\b/, signal: () => ({ type: "kind", kind: "dependency.resolution", confidence: 0.75 }) },
+  { id: "npm-lock", kw: ["can only install packages when your package.json", "lock file"], re: /`npm ci` can only install packages when your package\.json and package-lock\.json|npm ci.{0,40}lock file.{0,40}(?:out of sync|not in sync)/, signal: () => ({ type: "kind", kind: "dependency.resolution", confidence: 0.85, target: file2("package-lock.json") }) },
+  { id: "yarn-lock", kw: ["yn0028", "lockfile would have been", "your lockfile needs to be updated"], re: /YN0028|lockfile would have been (?:modified|created)|Your lockfile needs to be updated, but yarn was run with `--frozen-lockfile`/, signal: () => ({ type: "kind", kind: "dependency.resolution", confidence: 0.85, target: file2("yarn.lock") }) },
+  { id: "pnpm-lock", kw: ["err_pnpm_outdated_lockfile", "pnpm-lock.yaml is not up to date"], re: /ERR_PNPM_OUTDATED_LOCKFILE|pnpm-lock\.yaml is not up to date/, signal: () => ({ type: "kind", kind: "dependency.resolution", confidence: 0.85, target: file2("pnpm-lock.yaml") }) },
+  { id: "pip", kw: ["resolutionimpossible", "conflicting dependencies", "no matching distribution found"], re: /ResolutionImpossible|because these package versions have conflicting dependencies|No matching distribution found for ([\w.[\]-]+)/, signal: (m2) => ({ type: "kind", kind: "dependency.resolution", confidence: 0.85, target: pkg(m2[1]) }) },
+  { id: "maven", kw: ["could not resolve dependencies", "cannot resolve", "could not find artifact", "failed to collect dependencies"], re: /Could not resolve dependencies for project|Cannot resolve (?:project )?dependencies|Could not find artifact \S+|Failed to collect dependencies at/, signal: () => ({ type: "kind", kind: "dependency.resolution", confidence: 0.8 }) },
+  { id: "go-mod", kw: ["go: ", "cannot find module providing package"], re: /^go: (?:finding module for package \S+\n)?([\w./-]+)(?:@\S+)?: (?:module [\w./-]+ not found|reading [^\n]*: 404|unknown revision|invalid version)|cannot find module providing package ([\w./-]+)/, signal: (m2) => ({ type: "kind", kind: "dependency.resolution", confidence: 0.8, target: pkg(m2[1] ?? m2[2]) }) },
+  { id: "go-sum", kw: ["checksum mismatch"], re: /^(?:go: )?(?:[\w./@-]+: )*verifying (?:module: |[\w./-]+@\S+: )?checksum mismatch/, signal: () => ({ type: "kind", kind: "dependency.resolution", confidence: 0.75 }) },
+  { id: "cargo-dep", kw: ["failed to select a version", "no matching package named"], re: /failed to select a version for the requirement `([\w-]+)|no matching package named `([\w-]+)` found/, signal: (m2) => ({ type: "kind", kind: "dependency.resolution", confidence: 0.8, target: pkg(m2[1] ?? m2[2]) }) },
+  // ── code failures ─────────────────────────────────────────────────────────────────────────────
+  { id: "jest-summary", kw: ["tests:", "test suites:", "fail "], re: /^\s*Tests:\s+\d+ failed\b|^\s*Test Suites:\s+\d+ failed\b|^FAIL\s+\S+\.(?:test|spec)\.[jt]sx?\b/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.8 }) },
+  { id: "expect-received", kw: ["expect(received)", "●"], re: /expect\(received\)|^\s*● .+ › /, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.7 }) },
+  { id: "pytest", kw: ["failed", "assertionerror"], re: /^FAILED \S+::\S+|^=+ (?:\d+ (?:passed|skipped|warnings?), )*\d+ failed|^E\s+AssertionError\b/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.8 }) },
+  { id: "assertion", kw: ["assertionerror", "assertionfailederror", "assert failed", "assertion failed"], re: /\bAssertionError\b|\bAssertionFailedError\b|\bassert(?:ion)? failed\b/i, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.65 }) },
+  { id: "tsc", kw: ["error ts"], re: /\berror TS\d{4,5}\b/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.8 }) },
+  { id: "go-test", kw: ["--- fail:", "fail ", "fail	"], re: /^--- FAIL: \S+|^FAIL\s+[\w./-]+\s+\d+(?:\.\d+)?s$/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.8 }) },
+  { id: "cargo", kw: ["error[e", "could not compile"], re: /^error\[E\d{4}\]|^error: could not compile `/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.8 }) },
+  { id: "compile", kw: ["compilation error", "error:", "compilation failed", "build failed.", "failures:"], re: /\[ERROR\] COMPILATION ERROR|^\S+\.(?:java|kt|c|cc|cpp|go|rs|py|ts|js)(?::\d+)+:? error:|Compilation failed|Build FAILED\.|There (?:was|were) \d+ failures?:/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.65 }) },
+  { id: "syntax-error", kw: ["syntaxerror: "], re: /^\s*(?:Uncaught )?SyntaxError: /, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.6 }) }
+];
+var RULES = insertRules(BASE_RULES, CI_RULES);
+var ERRORISH_KEYWORDS = ["error", "err!", "failed", "fatal:"];
+var PREFILTER_KEYWORDS = [.../* @__PURE__ */ new Set([...RULES.flatMap((r2) => r2.kw), ...ERRORISH_KEYWORDS])];
+function groupScanner(groups2) {
+  const W2 = Math.max(1, Math.ceil(groups2.length / 32));
+  const goto = [/* @__PURE__ */ new Map()];
+  const own3 = [[]];
+  const other = [];
+  groups2.forEach((kws, g2) => {
+    for (const k2 of kws) {
+      const lower = k2.toLowerCase();
+      if (![...lower].every((ch) => ch.charCodeAt(0) < 128)) {
+        other.push([lower, g2]);
+        continue;
+      }
+      let st2 = 0;
+      for (const ch of lower) {
+        const c2 = ch.charCodeAt(0);
+        let nx = goto[st2].get(c2);
+        if (nx === void 0) {
+          nx = goto.length;
+          goto.push(/* @__PURE__ */ new Map());
+          own3.push([]);
+          goto[st2].set(c2, nx);
+        }
+        st2 = nx;
+      }
+      own3[st2].push(g2);
+    }
+  });
+  const n2 = goto.length;
+  const table = new Int32Array(n2 * 128);
+  const fail = new Int32Array(n2);
+  const masks = new Uint32Array(n2 * W2);
+  const hasOut = new Uint8Array(n2);
+  for (let i2 = 0; i2 < n2; i2++) {
+    for (const g2 of own3[i2]) masks[i2 * W2 + (g2 >>> 5)] |= 1 << (g2 & 31);
+  }
+  const queue = [];
+  for (let c2 = 0; c2 < 128; c2++) {
+    const nx = goto[0].get(c2);
+    table[c2] = nx ?? 0;
+    if (nx !== void 0) queue.push(nx);
+  }
+  for (let qi = 0; qi < queue.length; qi++) {
+    const st2 = queue[qi];
+    const f3 = fail[st2];
+    for (let w2 = 0; w2 < W2; w2++) masks[st2 * W2 + w2] |= masks[f3 * W2 + w2];
+    for (let c2 = 0; c2 < 128; c2++) {
+      const nx = goto[st2].get(c2);
+      if (nx !== void 0) {
+        fail[nx] = table[f3 * 128 + c2];
+        table[st2 * 128 + c2] = nx;
+        queue.push(nx);
+      } else {
+        table[st2 * 128 + c2] = table[f3 * 128 + c2];
+      }
+    }
+  }
+  for (let i2 = 0; i2 < n2; i2++) for (let w2 = 0; w2 < W2; w2++) if (masks[i2 * W2 + w2]) hasOut[i2] = 1;
+  return {
+    words: W2,
+    scan(s2, out) {
+      out.fill(0);
+      let any2 = false;
+      let st2 = 0;
+      for (let i2 = 0; i2 < s2.length; i2++) {
+        let c2 = s2.charCodeAt(i2);
+        if (c2 >= 128) {
+          st2 = 0;
+          continue;
+        }
+        if (c2 >= 65 && c2 <= 90) c2 |= 32;
+        st2 = table[st2 * 128 + c2];
+        if (hasOut[st2]) {
+          any2 = true;
+          const b2 = st2 * W2;
+          for (let w2 = 0; w2 < W2; w2++) out[w2] |= masks[b2 + w2];
+        }
+      }
+      if (other.length) {
+        let lower;
+        for (const [k2, g2] of other) {
+          lower ??= s2.toLowerCase();
+          if (lower.includes(k2)) {
+            out[g2 >>> 5] |= 1 << (g2 & 31);
+            any2 = true;
+          }
+        }
+      }
+      return any2;
+    }
+  };
+}
+function keywordScanner(keywords) {
+  const g2 = groupScanner([keywords]);
+  const out = new Uint32Array(g2.words);
+  return (s2) => g2.scan(s2, out);
+}
+var ERRORISH_BIT = RULES.length;
+var RULE_SCANNER = groupScanner([...RULES.map((r2) => r2.kw), ERRORISH_KEYWORDS]);
+var JOIN_PREVIOUS_MASK = (() => {
+  const m2 = new Uint32Array(RULE_SCANNER.words);
+  RULES.forEach((r2, i2) => {
+    if (r2.joinPrevious) m2[i2 >>> 5] |= 1 << (i2 & 31);
+  });
+  return m2;
+})();
+var scanAny = keywordScanner(PREFILTER_KEYWORDS);
+
+// src/core/classify/engine.ts
+var MAX_EVIDENCE = 50;
+var MAX_BUCKETS = 64;
+var MAX_ENV_NAMES = 256;
+var MAX_STEPS = 512;
+var MAX_TAIL = 20;
+var SPECIFICITY = {
+  "secret.missing": 9,
+  "variable.missing": 8,
+  "credential.invalid": 8,
+  "config.invalid": 7,
+  "dependency.resolution": 6,
+  "resource.exhausted": 6,
+  "timeout.cancelled": 5,
+  "transient.network": 5,
+  "code.failure": 4,
+  unknown: 0
+};
+var CREDENTIAL_INPUT = /access-key|secret|role-to-assume|token|password|passphrase|credential|private-key|web-identity|creds|api-key/i;
+var RUNNER_PROVIDED = /^(?:GITHUB|RUNNER|ACTIONS)_(?!TOKEN$)[A-Z0-9_]+$/;
+var EXIT_CODE = /(?:Process completed|failed) with exit code (\d+)/;
+var STEP_HEADER = /^(?:##\[group\])?(?:> )?Run (\S.*)$/;
+var BLOCK_HEADER = /^ {2}(env|with):\s*$/;
+var BLOCK_ENTRY = /^ {4}([A-Za-z_][A-Za-z0-9_-]*): ?(.*)$/;
+var TEST_RESULT_LINE = /^\s*(?:[✓✔✕✖×√]|PASS\s|ok\s+\d|not ok\s+\d|--- (?:PASS|FAIL):)/;
+var ERRORISH = /##\[error\]|^Error:|\berror\b|\bERR!|FAILED|fatal:/i;
+function targetKey(kind, t2) {
+  return t2 ? `${kind}|${t2.type}:${t2.name}` : `${kind}|-`;
+}
+function fingerprint(kind, target, ctx) {
+  const basis = [kind, target ? `${target.type}:${target.name}` : "-", ctx.job_name ?? "", `${ctx.repo.owner}/${ctx.repo.repo}`].join("\n");
+  return createHash4("sha256").update(basis).digest("hex").slice(0, 16);
+}
+var ClassifierState = class {
+  constructor(ctx, opts = {}) {
+    this.ctx = ctx;
+    this.known = opts.knownValues ?? [];
+  }
+  lineNo = 0;
+  prev = "";
+  stepId = 0;
+  stepName;
+  stepNames = /* @__PURE__ */ new Map();
+  block = null;
+  stepEnv = /* @__PURE__ */ new Map();
+  envSeen = /* @__PURE__ */ new Map();
+  varsMentioned = /* @__PURE__ */ new Set();
+  stepsWithError = /* @__PURE__ */ new Set();
+  buckets = /* @__PURE__ */ new Map();
+  tail = [];
+  tailStart = 0;
+  stepHasWith = false;
+  stepHasEnv = false;
+  facts = { exitCode: null, exitStep: null, annotations: [] };
+  mask = new Uint32Array(RULE_SCANNER.words);
+  prevMask = new Uint32Array(RULE_SCANNER.words);
+  known;
+  /** Feed one raw line (without its newline). */
+  push(raw) {
+    this.lineNo++;
+    const text = cleanLine(raw);
+    if (text.length === 0) {
+      this.block = null;
+      this.prev = text;
+      this.prevMask.fill(0);
+      return;
+    }
+    this.trackStructure(text);
+    if (text.charCodeAt(0) === 35 && text.startsWith("##[error]") && this.facts.annotations.length < 5) this.facts.annotations.push(own2(text.slice(9, 309)));
+    if (text.includes("exit code")) {
+      const m2 = EXIT_CODE.exec(text);
+      if (m2) this.facts = { ...this.facts, exitCode: Number(m2[1]), exitStep: this.stepName ?? null };
+    }
+    const hit = RULE_SCANNER.scan(text, this.mask);
+    let join3 = false;
+    for (let w2 = 0; w2 < this.mask.length; w2++) if (this.prevMask[w2] & JOIN_PREVIOUS_MASK[w2]) join3 = true;
+    if (hit || join3) this.applyRules(text);
+    this.prev = text;
+    const t2 = this.prevMask;
+    this.prevMask = this.mask;
+    this.mask = t2;
+  }
+  trackStructure(text) {
+    const c0 = text.charCodeAt(0);
+    if (c0 === 32) {
+      const h2 = BLOCK_HEADER.exec(text);
+      if (h2) {
+        this.block = h2[1];
+        if (this.block === "with") this.stepHasWith = true;
+        else this.stepHasEnv = true;
+        return;
+      }
+      if (this.block) {
+        const e = BLOCK_ENTRY.exec(text);
+        if (e) {
+          this.recordEntry(e[1], (e[2] ?? "").trim(), text);
+          return;
+        }
+        if (!text.startsWith("      ")) this.block = null;
+      }
+      if (text.includes("vars.")) this.noteVars(text);
+      return;
+    }
+    this.block = null;
+    if (c0 === 35 && text.startsWith("##[endgroup]")) return;
+    const s2 = STEP_HEADER.exec(text);
+    if (s2) {
+      this.stepId++;
+      this.stepName = own2(s2[1].slice(0, 200).trim());
+      if (this.stepNames.size < MAX_STEPS) this.stepNames.set(this.stepId, this.stepName);
+      this.stepEnv = /* @__PURE__ */ new Map();
+      this.stepHasWith = false;
+      this.stepHasEnv = false;
+      return;
+    }
+    if (text.includes("vars.")) this.noteVars(text);
+  }
+  noteVars(text) {
+    for (const m2 of text.matchAll(/\bvars\.([A-Za-z_][A-Za-z0-9_]*)/g)) {
+      if (this.varsMentioned.size < MAX_ENV_NAMES) this.varsMentioned.add(own2(normalizeName(m2[1])));
+    }
+  }
+  recordEntry(name, value, text) {
+    if (this.block !== "env" && this.block !== "with") return;
+    const state = value === "" ? "empty" : value.includes("***") ? "masked" : "set";
+    const key = this.block === "env" ? name : `input:${name}`;
+    const before = this.stepEnv.get(key);
+    if (before !== "empty" && this.stepEnv.size < MAX_ENV_NAMES) this.stepEnv.set(own2(key), state);
+    if (this.block === "env" && (state !== "set" || this.envSeen.has(name)) && (this.envSeen.size < MAX_ENV_NAMES || this.envSeen.has(name))) {
+      const prior = this.envSeen.get(name);
+      if (!(prior && prior.state === "empty" && prior.step === this.stepId)) {
+        this.envSeen.set(own2(name), { state, step: this.stepId, line: this.lineNo, text: own2(text) });
+      }
+    }
+  }
+  applyRules(text) {
+    const mask = this.mask;
+    if (mask[ERRORISH_BIT >>> 5] & 1 << (ERRORISH_BIT & 31) && ERRORISH.test(text)) {
+      if (this.stepsWithError.size < MAX_STEPS) this.stepsWithError.add(this.stepId);
+      this.keepTail(text);
+    }
+    for (let w2 = 0; w2 < mask.length; w2++) {
+      let bits = (mask[w2] | this.prevMask[w2] & JOIN_PREVIOUS_MASK[w2]) >>> 0;
+      while (bits !== 0) {
+        const low = bits & -bits;
+        const i2 = w2 * 32 + (31 - Math.clz32(low));
+        bits = (bits ^ low) >>> 0;
+        const rule = RULES[i2];
+        if (!rule) continue;
+        const subject = rule.joinPrevious ? `${this.prev} ${text}` : text;
+        rule.re.lastIndex = 0;
+        const m2 = rule.re.exec(subject);
+        if (!m2) continue;
+        const sig = rule.signal(m2);
+        if (!sig) continue;
+        if (sig.type !== "kind" && TEST_RESULT_LINE.test(text)) continue;
+        if (this.stepsWithError.size < MAX_STEPS) this.stepsWithError.add(this.stepId);
+        this.resolve(sig, text);
+        return;
+      }
+    }
+  }
+  /** Ring buffer of the last MAX_TAIL error-looking lines, raw; shaped into evidence only when used. */
+  keepTail(text) {
+    const entry = { line: this.lineNo, text: own2(text), step: this.stepName };
+    if (this.tail.length < MAX_TAIL) this.tail.push(entry);
+    else {
+      this.tail[this.tailStart] = entry;
+      this.tailStart = (this.tailStart + 1) % MAX_TAIL;
+    }
+  }
+  tailEvidence() {
+    const ordered = [...this.tail.slice(this.tailStart), ...this.tail.slice(0, this.tailStart)];
+    return ordered.map((t2) => {
+      const ev = { line: t2.line, text: evidenceText(t2.text, this.known) };
+      if (this.ctx.job_id !== void 0) ev.job_id = this.ctx.job_id;
+      if (this.ctx.job_name !== void 0) ev.job_name = this.ctx.job_name;
+      if (t2.step !== void 0) ev.step = t2.step.slice(0, 200);
+      return ev;
+    });
+  }
+  evidence(text, line) {
+    const ev = { line, text: own2(evidenceText(text, this.known)) };
+    if (this.ctx.job_id !== void 0) ev.job_id = this.ctx.job_id;
+    if (this.ctx.job_name !== void 0) ev.job_name = this.ctx.job_name;
+    if (this.stepName !== void 0) ev.step = this.stepName.slice(0, 200);
+    return ev;
+  }
+  add(kind, target, confidence, text, extra) {
+    const key = targetKey(kind, target);
+    let b2 = this.buckets.get(key);
+    if (!b2) {
+      if (this.buckets.size >= MAX_BUCKETS) return;
+      b2 = { kind, target, confidence, evidence: [], firstLine: this.lineNo, hits: 0 };
+      this.buckets.set(key, b2);
+    }
+    b2.hits++;
+    b2.confidence = Math.max(b2.confidence, confidence);
+    if (extra && b2.evidence.length < MAX_EVIDENCE && !b2.evidence.some((e) => e.line === extra.line)) {
+      b2.evidence.push(this.evidence(extra.text, extra.line));
+    }
+    if (b2.evidence.length < MAX_EVIDENCE && !b2.evidence.some((e) => e.line === this.lineNo)) b2.evidence.push(this.evidence(text, this.lineNo));
+  }
+  /** Masked values in the current step that carry a credential: credential-named env entries or inputs. */
+  maskedCredentialsInStep() {
+    let n2 = 0;
+    for (const [k2, v2] of this.stepEnv) {
+      if (v2 !== "masked") continue;
+      if (k2.startsWith("input:") ? CREDENTIAL_INPUT.test(k2) || isCredentialName(k2.slice(6)) : isCredentialName(k2)) n2++;
+    }
+    return n2;
+  }
+  /** Credential-looking entries of the current step's env block with a given state. */
+  stepCreds(state) {
+    const out = [];
+    for (const [k2, v2] of this.stepEnv) if (v2 === state && !k2.startsWith("input:") && isCredentialName(k2)) out.push(k2);
+    return out;
+  }
+  envEvidence(name) {
+    const e = this.envSeen.get(name);
+    return e ? { line: e.line, text: e.text } : void 0;
+  }
+  missingByName(name, confidence, hint, text, plain = false) {
+    const norm = normalizeName(name);
+    if (RUNNER_PROVIDED.test(norm)) return;
+    const isVar = hint === "variable" || hint !== "secret" && (this.varsMentioned.has(norm) || !isCredentialName(name));
+    if (this.stepEnv.get(name) === "masked") {
+      this.add("credential.invalid", { type: "secret", name }, 0.6, text, this.envEvidence(name));
+      return;
+    }
+    const evidence = this.envEvidence(name);
+    const empty = this.envSeen.get(name)?.state === "empty";
+    if (this.stepHasEnv && !this.stepEnv.has(name) && !this.envSeen.has(name)) {
+      this.add("config.invalid", { type: "step", name: (this.stepName ?? "unnamed step").slice(0, 200) }, Math.min(confidence, 0.6), text);
+      return;
+    }
+    if (plain && isVar && hint !== "variable" && !empty && !this.varsMentioned.has(norm)) confidence = Math.min(confidence, 0.45);
+    if (isVar) {
+      if (hint === "variable" && name === "AWS_REGION" && !empty && !this.envSeen.has("AWS_DEFAULT_REGION")) {
+        this.add("variable.missing", null, confidence, text);
+        return;
+      }
+      this.add("variable.missing", { type: "variable", name }, empty ? Math.max(confidence, 0.8) : confidence, text, evidence);
+    } else {
+      this.add("secret.missing", { type: "secret", name }, empty ? Math.max(confidence, 0.9) : confidence, text, evidence);
+    }
+  }
+  resolve(sig, text) {
+    switch (sig.type) {
+      case "ignore":
+        return;
+      case "kind":
+        this.add(sig.kind, sig.target ?? null, sig.confidence, text);
+        return;
+      case "missing-name":
+        this.missingByName(sig.name, sig.confidence, sig.hint, text, sig.plain);
+        return;
+      case "missing-unnamed": {
+        const empties = sig.hint === "secret" ? this.stepCreds("empty") : [];
+        if (empties.length === 1) this.missingByName(empties[0], 0.9, "secret", text);
+        else if (sig.hint === "secret" && this.maskedCredentialsInStep() > 0) {
+          this.add("credential.invalid", null, 0.45, text);
+        } else this.add(sig.hint === "secret" ? "secret.missing" : "variable.missing", null, sig.confidence, text);
+        return;
+      }
+      case "missing-input": {
+        const want = normalizeName(sig.input);
+        for (const [k2, v2] of this.stepEnv) {
+          if (v2 === "empty" && !k2.startsWith("input:") && (normalizeName(k2) === want || normalizeName(k2).endsWith(`_${want}`))) {
+            this.missingByName(k2, 0.9, void 0, text);
+            return;
+          }
+        }
+        const empties = this.stepCreds("empty");
+        if (empties.length === 1 && isCredentialName(sig.input)) {
+          this.missingByName(empties[0], 0.85, "secret", text);
+          return;
+        }
+        const target = this.stepName ? { type: "step", name: this.stepName.slice(0, 200) } : null;
+        if (isCredentialName(sig.input)) this.add("secret.missing", target, sig.confidence, text);
+        else this.add("config.invalid", target, Math.min(sig.confidence, 0.6), text);
+        return;
+      }
+      case "credentials-unloaded": {
+        const empties = this.stepCreds("empty");
+        if (empties.length > 0) this.missingByName(empties[0], 0.85, "secret", text);
+        else if (this.maskedCredentialsInStep() > 0) this.add("credential.invalid", null, 0.6, text);
+        else if (this.stepHasWith && ![...this.stepEnv.keys()].some((k2) => k2.startsWith("input:") && CREDENTIAL_INPUT.test(k2))) {
+          this.add("secret.missing", null, 0.6, text);
+        } else this.add("credential.invalid", null, sig.confidence, text);
+        return;
+      }
+      case "auth": {
+        const empties = this.stepCreds("empty");
+        if (empties.length > 0) {
+          this.missingByName(empties[0], 0.9, "secret", text);
+          return;
+        }
+        let masked = this.stepCreds("masked");
+        if (masked.length > 1) {
+          const lower = text.toLowerCase();
+          const score = (n2) => n2.toLowerCase().split(/[^a-z0-9]+/).filter((p2) => p2.length >= 3 && lower.includes(p2)).length;
+          const best = Math.max(...masked.map(score));
+          const top = masked.filter((n2) => score(n2) === best);
+          if (best > 0 && top.length === 1) masked = top;
+        }
+        const maskedInputs = [...this.stepEnv].filter(([k2, v2]) => v2 === "masked" && k2.startsWith("input:")).length;
+        if (masked.length === 1) {
+          const name = masked[0];
+          this.add("credential.invalid", { type: "secret", name }, sig.weak ? 0.6 : Math.max(sig.confidence, 0.85), text, this.envEvidence(name));
+        } else if (masked.length > 1 || maskedInputs > 0) {
+          this.add("credential.invalid", null, sig.weak ? 0.5 : Math.max(sig.confidence, 0.8), text);
+        } else {
+          this.add("credential.invalid", null, sig.weak ? 0.4 : Math.min(sig.confidence, 0.7), text);
+        }
+        return;
+      }
+    }
+  }
+  /** Close the stream and produce incidents, strongest first. */
+  finish() {
+    const explained = [...this.buckets.values()].some((b2) => b2.confidence >= 0.6 && b2.kind !== "secret.missing" && b2.kind !== "variable.missing");
+    for (const [name, e] of this.envSeen) {
+      if (e.state !== "empty" || !this.stepsWithError.has(e.step)) continue;
+      const covered = [...this.buckets.values()].some((b2) => b2.target?.name === name);
+      if (covered) continue;
+      const stepName = this.stepNames.get(e.step);
+      const ev = { line: e.line, text: evidenceText(e.text, this.known) };
+      if (this.ctx.job_id !== void 0) ev.job_id = this.ctx.job_id;
+      if (this.ctx.job_name !== void 0) ev.job_name = this.ctx.job_name;
+      if (stepName) ev.step = stepName;
+      const norm = normalizeName(name);
+      const asVar = this.varsMentioned.has(norm) || !isCredentialName(name);
+      const kind = asVar ? "variable.missing" : "secret.missing";
+      const conf = explained ? 0.35 : asVar ? this.varsMentioned.has(norm) ? 0.7 : 0.35 : 0.6;
+      const key = targetKey(kind, { type: asVar ? "variable" : "secret", name });
+      if (this.buckets.size < MAX_BUCKETS) {
+        this.buckets.set(key, { kind, target: { type: asVar ? "variable" : "secret", name }, confidence: conf, evidence: [ev], firstLine: e.line, hits: 1 });
+      }
+    }
+    const all = [...this.buckets.values()];
+    for (const b2 of all.filter((x2) => x2.target === null)) {
+      const host = all.filter((x2) => x2.kind === b2.kind && x2.target !== null).sort((a2, c2) => c2.confidence - a2.confidence)[0];
+      if (!host) continue;
+      host.confidence = Math.max(host.confidence, b2.confidence);
+      for (const ev of b2.evidence) if (host.evidence.length < MAX_EVIDENCE && !host.evidence.some((e) => e.line === ev.line)) host.evidence.push(ev);
+      this.buckets.delete(targetKey(b2.kind, null));
+    }
+    const hasMissing = [...this.buckets.values()].some((b2) => b2.kind === "secret.missing" && b2.confidence >= 0.8);
+    if (hasMissing) {
+      for (const b2 of this.buckets.values()) if (b2.kind === "credential.invalid") b2.confidence = Math.min(b2.confidence, 0.45);
+    }
+    const buckets = [...this.buckets.values()].sort(
+      (a2, b2) => b2.confidence - a2.confidence || SPECIFICITY[b2.kind] - SPECIFICITY[a2.kind] || a2.firstLine - b2.firstLine
+    );
+    const incidents = buckets.map((b2) => this.toIncident(b2.kind, b2.target, b2.confidence, b2.evidence));
+    if (incidents.length === 0) {
+      incidents.push(this.toIncident("unknown", null, 0.2, this.tailEvidence().slice(-MAX_EVIDENCE)));
+    }
+    const signed = failureSignature(incidents);
+    if (signed) for (const i2 of incidents) i2.signature = signed.signature;
+    if (incidents[0].confidence < 0.5) {
+      incidents[0].summary = explainWeakAnswer(incidents, { ...this.facts, stepNames: this.stepNames, errorSteps: this.stepsWithError, signature: signed?.signature ?? null, known: this.known });
+    }
+    return incidents;
+  }
+  toIncident(kind, target, confidence, evidence) {
+    const evs = [...evidence].sort((a2, b2) => a2.line - b2.line).slice(0, MAX_EVIDENCE);
+    const step = evs.find((e) => e.step)?.step;
+    const inc = {
+      kind,
+      target,
+      confidence: Math.round(Math.min(1, Math.max(0, confidence)) * 100) / 100,
+      fingerprint: fingerprint(kind, target, this.ctx),
+      summary: summarize(kind, target, step),
+      evidence: evs,
+      repo: this.ctx.repo
+    };
+    if (this.ctx.run !== void 0) inc.run = this.ctx.run;
+    if (this.ctx.environment !== void 0) inc.environment = this.ctx.environment;
+    return inc;
+  }
+};
+
+// src/core/classify/memory.ts
+var refingerprint = (i2, kind, target) => fingerprint(kind, target, { repo: i2.repo, job_name: i2.evidence[0]?.job_name });
+var MAX_SIGNATURES = 500;
+var MAX_RUNS = 200;
+var REGRESSION_WINDOW_MS = 24 * 3600 * 1e3;
+var LABEL_CONFIDENCE = 0.95;
+var WRITE_KINDS = ["secret.missing", "variable.missing"];
+var emptyClassifierMemory = () => ({ version: 1, signatures: {}, runs: [] });
+function prune(m2) {
+  const entries = Object.entries(m2.signatures);
+  if (entries.length <= MAX_SIGNATURES) return { ...m2, runs: m2.runs.slice(-MAX_RUNS) };
+  const keep = entries.sort(([, a2], [, b2]) => Number(b2.label !== null) - Number(a2.label !== null) || b2.last_seen.localeCompare(a2.last_seen)).slice(0, MAX_SIGNATURES);
+  return { ...m2, signatures: Object.fromEntries(keep), runs: m2.runs.slice(-MAX_RUNS) };
+}
+function recordFor(m2, signature, at2, classifiedAs) {
+  return m2.signatures[signature] ?? {
+    classified_as: classifiedAs,
+    seen: 0,
+    first_seen: at2,
+    last_seen: at2,
+    rerun_healed: 0,
+    heal_regressed: 0,
+    last_healed_at: null,
+    flaky: 0,
+    label: null,
+    excerpt: []
+  };
+}
+function recordFailure(m2, f3) {
+  const at2 = f3.at.toISOString();
+  const rec = recordFor(m2, f3.signature, at2, f3.classifiedAs);
+  const regressed = rec.last_healed_at !== null && f3.at.getTime() - Date.parse(rec.last_healed_at) < REGRESSION_WINDOW_MS;
+  const next = {
+    ...rec,
+    classified_as: rec.label ? rec.classified_as : f3.classifiedAs,
+    seen: rec.seen + 1,
+    last_seen: at2,
+    heal_regressed: rec.heal_regressed + (regressed ? 1 : 0),
+    last_healed_at: regressed ? null : rec.last_healed_at,
+    excerpt: f3.excerpt.slice(0, 3).map((l2) => l2.slice(0, 300))
+  };
+  const runs = [...m2.runs.filter((r2) => !(r2.run_id === f3.runId && r2.attempt === f3.attempt)), { run_id: f3.runId, attempt: f3.attempt, signature: f3.signature, at: at2 }];
+  return prune({ ...m2, signatures: { ...m2.signatures, [f3.signature]: next }, runs });
+}
+function recordSuccess(m2, s2) {
+  const before = [...m2.runs].reverse().find((r2) => r2.run_id === s2.runId && r2.attempt < s2.attempt);
+  if (!before) return m2;
+  const rec = m2.signatures[before.signature];
+  if (!rec) return m2;
+  const next = {
+    ...rec,
+    flaky: rec.flaky + 1,
+    rerun_healed: rec.rerun_healed + (s2.rerunByLivingBridge ? 1 : 0),
+    last_healed_at: s2.rerunByLivingBridge ? s2.at.toISOString() : rec.last_healed_at
+  };
+  return { ...m2, signatures: { ...m2.signatures, [before.signature]: next }, runs: m2.runs.filter((r2) => r2.run_id !== s2.runId) };
+}
+function transientAdjustment(rec) {
+  const up = (rec.rerun_healed >= 2 ? 0.15 + 0.05 * Math.min(rec.rerun_healed - 2, 2) : 0) + (rec.flaky > 0 ? 0.1 * Math.min(rec.flaky, 2) : 0);
+  return up - 0.2 * rec.heal_regressed;
+}
+function applyLearning(incidents, memory) {
+  const sig = incidents[0]?.signature;
+  if (!sig) return incidents;
+  const rec = memory.signatures[sig];
+  if (!rec) return incidents;
+  if (rec.label) {
+    const kind = rec.label.kind;
+    const same = incidents.find((i2) => i2.kind === kind);
+    const base = same ?? incidents[0];
+    const labelled = {
+      ...base,
+      kind,
+      target: same ? same.target : null,
+      fingerprint: same ? same.fingerprint : refingerprint(base, kind, null),
+      confidence: LABEL_CONFIDENCE,
+      summary: `Labelled \`${kind}\` by @${rec.label.by} on ${rec.label.at.slice(0, 10)} (failure signature ${sig}): this failure is classified that way in this repository from then on. The classifier alone said ${incidents[0].kind === kind ? "the same" : `\`${incidents[0].kind}\``}.`
+    };
+    return [labelled, ...incidents.filter((i2) => i2 !== same).map((i2) => ({ ...i2, confidence: Math.min(i2.confidence, 0.45) }))];
+  }
+  const delta = transientAdjustment(rec);
+  if (delta === 0) return incidents;
+  const top = incidents[0];
+  const why = `Memory of signature ${sig}: healed by re-run ${rec.rerun_healed}x, passed on a re-run of the same commit ${rec.flaky}x, heal did not last ${rec.heal_regressed}x.`;
+  const existing = incidents.find((i2) => i2.kind === "transient.network");
+  if (existing) {
+    const moved = { ...existing, confidence: clamp(existing.confidence + delta), summary: `${existing.summary} ${why}` };
+    return sortByConfidence([moved, ...incidents.filter((i2) => i2 !== existing)]);
+  }
+  if (delta <= 0 || WRITE_KINDS.includes(top.kind)) return incidents;
+  const suggested = { ...top, kind: "transient.network", target: null, fingerprint: refingerprint(top, "transient.network", null), confidence: clamp(0.45 + delta), summary: `A transient failure, by this repository's history. ${why}` };
+  return sortByConfidence([suggested, ...incidents]);
+}
+var clamp = (x2) => Math.round(Math.min(0.95, Math.max(0.05, x2)) * 100) / 100;
+var sortByConfidence = (xs) => [...xs].sort((a2, b2) => b2.confidence - a2.confidence);
+function applyLearningAll(incidents, memory) {
+  const groups2 = [];
+  for (const i2 of incidents) {
+    const last = groups2[groups2.length - 1];
+    if (last && last[0].signature === i2.signature && last[0].evidence[0]?.job_id === i2.evidence[0]?.job_id) last.push(i2);
+    else groups2.push([i2]);
+  }
+  return groups2.flatMap((g2) => applyLearning(g2, memory));
+}
+
+// src/core/classify/index.ts
+var LineSplitter = class {
+  constructor(onLine) {
+    this.onLine = onLine;
+  }
+  partial = "";
+  overflow = false;
+  decoder = null;
+  write(chunk) {
+    let text;
+    if (typeof chunk === "string") {
+      text = this.decoder ? this.decoder.decode() + chunk : chunk;
+      this.decoder = null;
+    } else {
+      this.decoder ??= new TextDecoder("utf-8");
+      text = this.decoder.decode(chunk, { stream: true });
+    }
+    let start = 0;
+    for (; ; ) {
+      const nl = text.indexOf("\n", start);
+      if (nl === -1) break;
+      const piece = text.slice(start, nl);
+      if (this.overflow) {
+        this.onLine(this.partial);
+      } else {
+        this.onLine(this.partial.length ? this.partial + piece : piece);
+      }
+      this.partial = "";
+      this.overflow = false;
+      start = nl + 1;
+    }
+    if (start < text.length && !this.overflow) {
+      this.partial += text.slice(start);
+      if (this.partial.length > MAX_LINE_CHARS) {
+        this.partial = this.partial.slice(0, MAX_LINE_CHARS);
+        this.overflow = true;
+      }
+    }
+  }
+  end() {
+    if (this.decoder) {
+      const rest = this.decoder.decode();
+      this.decoder = null;
+      if (rest) this.write(rest);
+    }
+    if (this.partial.length > 0 || this.overflow) this.onLine(this.partial);
+    this.partial = "";
+    this.overflow = false;
+  }
+};
+function classifyText(log, context, options2 = {}) {
+  const state = new ClassifierState(context, options2);
+  let start = 0;
+  for (; ; ) {
+    const nl = log.indexOf("\n", start);
+    if (nl === -1) break;
+    state.push(log.slice(start, nl));
+    start = nl + 1;
+  }
+  if (start < log.length) state.push(log.slice(start));
+  return state.finish();
+}
+async function classify(log, context, options2 = {}) {
+  if (typeof log === "string") return classifyText(log, context, options2);
+  const state = new ClassifierState(context, options2);
+  const splitter = new LineSplitter((line) => state.push(line));
+  for await (const chunk of log) splitter.write(chunk);
+  splitter.end();
+  return state.finish();
+}
 
 // src/ledger/layout.ts
 var LEDGER_ROOT = ".bridge";
@@ -75030,7 +75948,8 @@ var LEDGER_PATHS = {
   sync: `${LEDGER_ROOT}/sync-state.json`,
   revokedGrants: `${LEDGER_ROOT}/grants/revoked.json`,
   grantUses: `${LEDGER_ROOT}/grants/uses.json`,
-  pendingApprovals: `${LEDGER_ROOT}/approvals/pending.json`
+  pendingApprovals: `${LEDGER_ROOT}/approvals/pending.json`,
+  classifierMemory: `${LEDGER_ROOT}/classifier/memory.json`
 };
 var CERTIFICATES_DIR = `${LEDGER_ROOT}/certificates`;
 var KEYS_DIR = `${LEDGER_ROOT}/keys`;
@@ -75040,7 +75959,7 @@ var CERTIFICATE_FILE = /^\.bridge\/certificates\/(\d{6})-([0-9a-f]{12})\.json$/;
 var keyPath = (keyid) => `${KEYS_DIR}/${keyid}.pub`;
 var KEY_FILE = /^\.bridge\/keys\/([A-Za-z0-9_-]+)\.pub$/;
 var auditPath = (month) => `${AUDIT_DIR}/${month}.jsonl`;
-var RESERVED_PREFIXES = ["state.json", "checkpoint.json", "sync-state.json", "certificates/", "keys/", "audit/", "grants/", "approvals/"];
+var RESERVED_PREFIXES = ["state.json", "checkpoint.json", "sync-state.json", "certificates/", "keys/", "audit/", "grants/", "approvals/", "classifier/"];
 var LEDGER_README = `# Living Bridge ledger
 
 This branch is Living Bridge's database for this repository. It is written by the Living Bridge
@@ -75060,6 +75979,7 @@ branch; please do not push to it by hand.
 | \`.bridge/grants/revoked.json\` | Ids of revoked grants |
 | \`.bridge/grants/uses.json\` | Times each grant was used |
 | \`.bridge/approvals/pending.json\` | Decisions waiting for a \`/bridge approve <id>\` comment |
+| \`.bridge/classifier/memory.json\` | What the classifier learned here: \`/bridge label\` labels and re-run/flaky outcomes per failure signature |
 
 Anyone can verify the certificate chain offline with the public key(s) they pinned
 (\`.bridge/keys/\` lists the signing keys, but a verifier trusts only keys it is given).
@@ -75094,7 +76014,7 @@ var PendingList = external_exports.array(PendingApproval);
 var Base64 = /^[A-Za-z0-9+/]+={0,2}$/;
 function gitBlobSha(content) {
   const body = Buffer.from(content, "utf8");
-  return createHash3("sha1").update(Buffer.concat([Buffer.from(`blob ${body.length}\0`), body])).digest("hex");
+  return createHash5("sha1").update(Buffer.concat([Buffer.from(`blob ${body.length}\0`), body])).digest("hex");
 }
 var json2 = (value) => `${JSON.stringify(value, null, 2)}
 `;
@@ -75119,7 +76039,7 @@ function isRefConflict(e) {
 }
 function decodeLink(cert) {
   const body = Buffer.from(cert.envelope.payload, "base64");
-  const actual = createHash3("sha256").update(body).digest("hex");
+  const actual = createHash5("sha256").update(body).digest("hex");
   if (actual !== cert.certificate_hash) {
     throw new LedgerWriteError(`certificate ${cert.certificate_hash.slice(0, 12)}: certificate_hash is not sha256 of its payload (${actual.slice(0, 12)})`);
   }
@@ -75214,7 +76134,8 @@ function emptySnapshot() {
     publicKeys: {},
     revokedGrantIds: [],
     grantUses: {},
-    pendingApprovals: []
+    pendingApprovals: [],
+    classifierMemory: emptyClassifierMemory()
   };
 }
 var GitLedger = class _GitLedger {
@@ -75299,12 +76220,13 @@ var GitLedger = class _GitLedger {
     const texts = new Map([...previous?.texts ?? []].filter(([sha, text]) => live.has(sha) && text.length <= INLINE_MAX));
     const at2 = { blobs, texts };
     const keyPaths = [...blobs.keys()].filter((p2) => KEY_FILE.test(p2));
-    const [state, sync2, revokedGrantIds, grantUses, pendingApprovals, keys, checkpointText] = await Promise.all([
+    const [state, sync2, revokedGrantIds, grantUses, pendingApprovals, classifierMemory, keys, checkpointText] = await Promise.all([
       this.readJson(at2, LEDGER_PATHS.state, GovernorState, emptyGovernorState()),
       this.readJson(at2, LEDGER_PATHS.sync, SyncState, SyncState.parse({})),
       this.readJson(at2, LEDGER_PATHS.revokedGrants, StringList, []),
       this.readJson(at2, LEDGER_PATHS.grantUses, UseCounts, {}),
       this.readJson(at2, LEDGER_PATHS.pendingApprovals, PendingList, []),
+      this.readJson(at2, LEDGER_PATHS.classifierMemory, ClassifierMemory, emptyClassifierMemory()),
       Promise.all(keyPaths.map(async (p2) => [KEY_FILE.exec(p2)?.[1] ?? "", (await this.readText(at2, p2) ?? "").trim()])),
       this.readText(at2, LEDGER_PATHS.checkpoint)
     ]);
@@ -75334,7 +76256,8 @@ var GitLedger = class _GitLedger {
         publicKeys,
         revokedGrantIds,
         grantUses,
-        pendingApprovals
+        pendingApprovals,
+        classifierMemory
       },
       tree,
       blobs,
@@ -75348,11 +76271,6 @@ var GitLedger = class _GitLedger {
     const cur = await this.load();
     const files = [...cur.blobs].filter(([p2]) => CERTIFICATE_FILE.test(p2)).sort(([a2], [b2]) => a2.localeCompare(b2));
     return mapLimit(files, 8, async ([path7, sha]) => this.parseJson(Certificate, await this.git.readBlob(this.repo, sha), path7));
-  }
-  async readCertificateFiles() {
-    const cur = await this.load();
-    const files = [...cur.blobs].filter(([p2]) => CERTIFICATE_FILE.test(p2)).sort(([a2], [b2]) => a2.localeCompare(b2));
-    return mapLimit(files, 8, async ([path7, sha]) => ({ path: path7, text: await this.git.readBlob(this.repo, sha) }));
   }
   async readFile(path7) {
     const rel = ledgerRelative(path7);
@@ -75447,6 +76365,11 @@ var GitLedger = class _GitLedger {
       const uses = parseWith(UseCounts, { ...snap.grantUses, ...write.grantUses }, "ledger write: grant uses");
       files.set(LEDGER_PATHS.grantUses, json2(uses));
       next.grantUses = uses;
+    }
+    if (write.classifierMemory) {
+      const memory = parseWith(ClassifierMemory, write.classifierMemory, "ledger write: classifier memory");
+      files.set(LEDGER_PATHS.classifierMemory, json2(memory));
+      next.classifierMemory = memory;
     }
     if (write.pendingApprovals) {
       const pending = parseWith(PendingList, write.pendingApprovals, "ledger write: pending approvals");
@@ -75803,7 +76726,7 @@ function candidatesForIncident(incident, config2) {
 }
 
 // src/core/governor/keys.ts
-function targetKey(repository, incident) {
+function targetKey2(repository, incident) {
   return incident.target ? `${repository}#${incident.target.type}:${incident.target.name}` : `${repository}#fp:${incident.fingerprint}`;
 }
 function cooldownKey(repository, environment, incidentKind, action) {
@@ -76040,7 +76963,7 @@ function decide(input2) {
   const nowIso = now.toISOString();
   const environment = input2.environment ?? incident.environment ?? null;
   const level = levelFor(config2, environment);
-  const tKey = targetKey(repository, incident);
+  const tKey = targetKey2(repository, incident);
   const base = {
     incident_kind: incident.kind,
     target: incident.target,
@@ -76173,10 +77096,10 @@ function decide(input2) {
 
 // src/core/governor/policy.ts
 var round4 = (n2) => Math.round(n2 * 1e4) / 1e4;
-var clamp = (n2) => Math.min(WEIGHT_MAX, Math.max(WEIGHT_MIN, n2));
+var clamp2 = (n2) => Math.min(WEIGHT_MAX, Math.max(WEIGHT_MIN, n2));
 function adjustWeight(state, action, delta, atIso, reason) {
   const old = state.policy.weights[action] ?? WEIGHT_DEFAULT;
-  const weight = round4(clamp(old + delta));
+  const weight = round4(clamp2(old + delta));
   if (weight === old) return { state, changed: false };
   const version2 = state.policy.version + 1;
   const weights = { ...state.policy.weights, [action]: weight };
@@ -76272,7 +77195,7 @@ function recordAction(state, decision, info2) {
   if (decision.action === "NOOP" || decision.verdict === "noop") return state;
   const atIso = info2.at.toISOString();
   const atMs = info2.at.getTime();
-  const tKey = decision.target_key ?? targetKey(decision.cooldown_key.split("|")[0] ?? "", { target: decision.target, fingerprint: decision.incident_fingerprint });
+  const tKey = decision.target_key ?? targetKey2(decision.cooldown_key.split("|")[0] ?? "", { target: decision.target, fingerprint: decision.incident_fingerprint });
   let next = flipRecurrences(state, decision.incident_fingerprint, atMs, atIso, null).state;
   const record2 = {
     at: atIso,
@@ -76543,14 +77466,14 @@ function parseGrantFile(text, source) {
 }
 
 // src/engines/fingerprint.ts
-import { createHash as createHash4, createHmac } from "node:crypto";
+import { createHash as createHash6, createHmac } from "node:crypto";
 var FINGERPRINT_HEX_LENGTH = 32;
 function fingerprintValue(value, key) {
   if (key.length === 0) throw new Error("fingerprintValue: empty fingerprint key");
   return createHmac("sha256", key).update(value, "utf8").digest("hex").slice(0, FINGERPRINT_HEX_LENGTH);
 }
 function contentDigest(content) {
-  return `sha256:${createHash4("sha256").update(content, "utf8").digest("hex").slice(0, FINGERPRINT_HEX_LENGTH)}`;
+  return `sha256:${createHash6("sha256").update(content, "utf8").digest("hex").slice(0, FINGERPRINT_HEX_LENGTH)}`;
 }
 
 // src/engines/report.ts
@@ -76843,7 +77766,8 @@ function renderEscalationBody(plan, occurrences) {
       ...[
         run2 ? `- Run: ${run2}` : null,
         plan.ledgerLink ? `- Ledger (certificates, state, postmortem): ${plan.ledgerLink}` : null,
-        `- Incident fingerprint: ${inlineCode(incident.fingerprint)}`
+        `- Incident fingerprint: ${inlineCode(incident.fingerprint)}`,
+        incident.signature ? `- Failure signature: ${inlineCode(incident.signature)} — to correct the classification, comment \`/bridge label ${incident.signature} <kind>\`` : null
       ].filter((l2) => l2 !== null),
       "",
       "### Occurrences",
@@ -77211,10 +78135,10 @@ function planSync(input2) {
       items.push(undeclaredItem("secret", scope, name, decl.prune, sync2.secret_fingerprints[fingerprintKey(scope, name)]?.fingerprint ?? null, renamedTo.get(name)));
     }
   }
-  function undeclaredItem(kind, scope, name, prune, before, renamedTo) {
+  function undeclaredItem(kind, scope, name, prune2, before, renamedTo) {
     const ours = created.has(bridgeKey(kind, scope, name));
     const hint = renamedTo ? `; probably the old name of ${renamedTo.join(" and ")}` : "";
-    if (!prune) {
+    if (!prune2) {
       return item({ op: "noop", kind, scope, name, declared: false, before_fingerprint: before, reason: `not declared; kept (prune is off)${hint}` });
     }
     return item({
@@ -79091,7 +80015,7 @@ async function announceLoop(ctx, repo, a2) {
 var auditEntry = (ctx, repository, event, detail, opts = {}) => ({
   at: ctx.now().toISOString(),
   door: ctx.door,
-  actor: opts.actor ?? "living-bridge",
+  actor: opts.actor ?? ctx.actor ?? "living-bridge",
   event,
   repository,
   detail,
@@ -79494,13 +80418,6 @@ function renderDecisionTable(decision) {
     ...rows
   ].join("\n");
 }
-function renderCheckpoint(signed) {
-  const cp = signed.checkpoint;
-  return [
-    `**Ledger checkpoint:** #${cp.sequence}, head \`${cp.head ?? "(empty)"}\`, signed by key \`${signed.signature.keyid}\` at ${cp.time}`,
-    renderAnchorMarker(signed)
-  ].join("\n");
-}
 var STATUS_LINE = {
   healed: "✅ Healed",
   suggested: "🟡 Waiting for a human",
@@ -79521,6 +80438,7 @@ function renderHealComment(input2) {
     );
     const evidence = input2.incident.evidence.slice(0, 5).map((e) => `${e.job_name ? `[${e.job_name}] ` : ""}L${e.line}: ${e.text}`);
     if (evidence.length) lines.push("", "<details><summary>Evidence</summary>", "", "```text", ...evidence, "```", "</details>");
+    if (input2.incident.signature) lines.push("", `Classified wrongly? A writer can comment \`/bridge label ${input2.incident.signature} <kind>\` to teach Living Bridge what this failure is in this repository.`);
     lines.push("");
   }
   if (input2.decision) {
@@ -79549,7 +80467,6 @@ function renderHealComment(input2) {
       `Verify offline: check out branch \`${input2.ledgerBranch}\` and run \`npx living-bridge verify --dir <checkout>\` from a Living Bridge checkout (or the openssl recipe in docs/certificates.md).`
     );
   }
-  if (input2.checkpoint) lines.push("", renderCheckpoint(input2.checkpoint));
   if (input2.publicApiBase) {
     lines.push("", `Chain status (needs the API token): ${input2.publicApiBase.replace(/\/$/, "")}/api/autonomy/verify?repository=${encodeURIComponent(input2.repository)}`);
   }
@@ -79570,1082 +80487,6 @@ function renderConfigErrorComment(input2) {
     "The schema: `docs/schema/autonomy.schema.json` (add `# yaml-language-server: $schema=...` to the file for editor checks)."
   ];
   return lines.join("\n");
-}
-
-// src/pipeline/repo-files.ts
-var import_yaml3 = __toESM(require_dist(), 1);
-function parseRepoConfig(text, source = REPO_CONFIG_PATH) {
-  if (text === null || text.trim() === "") return RepoConfig.parse({});
-  let data;
-  try {
-    data = (0, import_yaml3.parse)(text);
-  } catch (err) {
-    throw new SchemaError(source, [{ path: "(root)", message: `not valid YAML: ${err.message.split("\n")[0]}` }]);
-  }
-  return parseWith(RepoConfig, data ?? {}, source);
-}
-function parseEnvironmentFile(text, source = ENVIRONMENT_FILE_PATH) {
-  let data;
-  try {
-    data = JSON.parse(text);
-  } catch (err) {
-    throw new SchemaError(source, [{ path: "(root)", message: `not valid JSON: ${err.message}` }]);
-  }
-  return parseWith(EnvironmentFile, data, source);
-}
-async function loadRepoConfig(github, repo, ref) {
-  const file3 = await github.readFile(repo, REPO_CONFIG_PATH, ref);
-  const config2 = parseRepoConfig(file3?.content ?? null);
-  const branch = config2.ledger.branch;
-  if (branch !== DEFAULT_LEDGER_BRANCH) {
-    const refuse = (message) => new SchemaError(REPO_CONFIG_PATH, [{ path: "ledger.branch", message }]);
-    if (branch === await github.getDefaultBranch(repo)) {
-      throw refuse(`"${branch}" is the repository's default branch; the ledger needs a branch of its own (e.g. ${DEFAULT_LEDGER_BRANCH})`);
-    }
-    if ((await github.branchProtection?.(repo, branch))?.protected) {
-      throw refuse(`"${branch}" is a protected branch; Living Bridge writes the ledger with compare-and-swap commits, so name an unprotected branch of its own (e.g. ${DEFAULT_LEDGER_BRANCH})`);
-    }
-  }
-  return config2;
-}
-async function loadEnvironmentFile(github, repo, ref) {
-  const file3 = await github.readFile(repo, ENVIRONMENT_FILE_PATH, ref);
-  return file3 ? parseEnvironmentFile(file3.content) : null;
-}
-
-// src/pipeline/verify.ts
-var CHECK_RUN_NAME = "Living Bridge";
-function verifiedOf(v2, certificates, extra) {
-  const hashes = certificates.map((c2) => c2.certificate_hash ?? "");
-  return { report: toReport(v2, extra), chain: v2.statements.map((statement, i2) => ({ statement, certificate_hash: hashes[i2] ?? "" })) };
-}
-function toReport(v2, extra) {
-  const { statements: _s, ...rest } = v2;
-  return { ...rest, ...extra, status: v2.ok ? "ok" : "broken", brokenAt: v2.error?.index ?? null, reason: v2.error?.message ?? null };
-}
-function noLedgerReport(repository, source, branch, keySources, where) {
-  return {
-    ok: false,
-    status: "no-ledger",
-    repository,
-    source,
-    branch,
-    key_sources: keySources,
-    length: 0,
-    head: null,
-    checkpoint: null,
-    anchors: { given: 0, valid: 0, latest: null },
-    trusted_keys: [],
-    steps: [],
-    warnings: [],
-    brokenAt: null,
-    error: null,
-    reason: `no ledger for ${repository} (${where})`
-  };
-}
-function renderReport(r2) {
-  if (r2.status === "no-ledger") return r2.reason ?? `no ledger for ${r2.repository}`;
-  const cp = r2.checkpoint ? `checkpoint #${r2.checkpoint.sequence} signed by ${r2.checkpoint.keyid} at ${r2.checkpoint.time}` : "no checkpoint";
-  const anchors = r2.anchors.latest ? `${r2.anchors.valid} anchor(s), latest #${r2.anchors.latest.sequence} in ${r2.anchors.latest.source}` : `${r2.anchors.valid} anchor(s)`;
-  const lines = r2.ok ? [`chain ok: ${r2.repository}, ${r2.length} certificate(s), head ${r2.head ?? "(empty)"}; ${cp}; ${anchors}; trusted keys: ${r2.trusted_keys.join(", ")}`] : [`chain BROKEN (${r2.error?.code ?? "unknown"} at step ${r2.error?.step ?? "?"}): ${r2.error?.message ?? r2.reason ?? ""}`];
-  for (const w2 of r2.warnings) lines.push(`warning: ${w2}`);
-  return lines.join("\n");
-}
-var jsonOrText = (text) => {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-};
-function headRunId(certificates) {
-  try {
-    return certificates.length ? decodeCertificate(certificates.at(-1)).predicate.run_id : null;
-  } catch {
-    return null;
-  }
-}
-async function anchorsOn(github, repo, sha) {
-  const runs = await github.listCheckRuns(repo, sha, CHECK_RUN_NAME);
-  return runs.flatMap((c2) => anchorsInText(`${c2.summary ?? ""}
-${c2.text ?? ""}`, `check run ${c2.id} on commit ${sha.slice(0, 12)}`));
-}
-async function collectAnchors(ctx, repo, certificates, opts, warnings) {
-  const anchors = [...opts.anchors ?? []];
-  const seen2 = /* @__PURE__ */ new Set();
-  let expected = null;
-  const runId = headRunId(certificates);
-  if (runId !== null) {
-    expected = `the check runs of run ${runId}'s commit`;
-    try {
-      const run2 = await ctx.github.getRun(repo, runId);
-      expected = `the "${CHECK_RUN_NAME}" check runs on commit ${run2.head_sha.slice(0, 12)} (run ${runId})`;
-      seen2.add(run2.head_sha);
-      anchors.push(...await anchorsOn(ctx.github, repo, run2.head_sha));
-    } catch (err) {
-      warnings.push(`could not read run ${runId} or its check runs: ${err.message}`);
-    }
-  } else if (certificates.length) {
-    warnings.push("the head certificate has no triggering run, so no check run anchors its checkpoint (the Action path attests it instead)");
-  }
-  try {
-    const heads = await ctx.github.listRecentRunHeads(repo, 100);
-    for (const sha of heads.filter((s2) => !seen2.has(s2)).slice(0, opts.scanRuns ?? 20)) anchors.push(...await anchorsOn(ctx.github, repo, sha));
-  } catch (err) {
-    warnings.push(`could not search recent runs for newer anchors: ${err.message}`);
-  }
-  return { anchors, expected };
-}
-async function readBranch(ledger) {
-  const snapshot = await ledger.read();
-  if (snapshot.head === null) return null;
-  const [files, checkpointText, stateText] = await Promise.all([ledger.readCertificateFiles(), ledger.readFile("checkpoint.json"), ledger.readFile("state.json")]);
-  const state = stateText === null ? void 0 : jsonOrText(stateText);
-  return {
-    certificates: files.map((f3) => jsonOrText(f3.text)),
-    files: files.map((f3) => f3.path.split("/").at(-1)),
-    checkpoint: checkpointText === null ? null : jsonOrText(checkpointText),
-    publishedKeys: snapshot.publicKeys,
-    ...state !== void 0 && typeof state === "object" && state !== null ? { stateHead: state.last_certificate_hash ?? null } : {}
-  };
-}
-async function verifyLedger(ctx, repository, trust, opts = {}) {
-  return (await verifyLedgerChain(ctx, repository, trust, opts)).report;
-}
-async function verifyLedgerChain(ctx, repository, trust, opts = {}) {
-  const repo = parseRepoFullName(repository);
-  try {
-    await ctx.github.getDefaultBranch(repo);
-  } catch (err) {
-    if (err.status !== 404) throw err;
-    return { report: noLedgerReport(repository, repository, null, trust.sources, `repository ${repository} not found, or the token cannot see it`), chain: [] };
-  }
-  const config2 = await loadRepoConfig(ctx.github, repo);
-  const branch = config2.ledger.branch;
-  const source = `branch ${branch} of ${repository}`;
-  const ledger = ctx.ledgerFor(repo, branch);
-  let read;
-  try {
-    read = await readBranch(ledger);
-  } catch (err) {
-    if (!(err instanceof LedgerCorruptError)) throw err;
-    const report = {
-      ...noLedgerReport(repository, source, branch, trust.sources, ""),
-      status: "broken",
-      reason: err.message,
-      error: { step: "certificates", code: "LEDGER_CORRUPT", message: err.message, index: null }
-    };
-    return { report, chain: [] };
-  }
-  if (!read) return { report: noLedgerReport(repository, source, branch, trust.sources, `branch ${branch} does not exist`), chain: [] };
-  const warnings = [];
-  const { anchors, expected } = await collectAnchors(ctx, repo, read.certificates, opts, warnings);
-  const verified = verifyLedgerEvidence({ repository, ...read, anchors, expectedAnchor: expected }, { keys: trust.keys });
-  verified.warnings.unshift(...warnings);
-  return verifiedOf(verified, read.certificates, { source, branch, key_sources: trust.sources });
-}
-
-// src/core/classify/engine.ts
-import { createHash as createHash5 } from "node:crypto";
-
-// src/core/classify/normalize.ts
-var ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007]*\u0007/g;
-var TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z ?/;
-var MAX_LINE_CHARS = 16384;
-var MAX_EVIDENCE_CHARS = 2e3;
-function cleanLine(raw) {
-  let s2 = raw;
-  if (s2.length > MAX_LINE_CHARS) s2 = s2.slice(0, MAX_LINE_CHARS);
-  if (s2.charCodeAt(0) === 65279) s2 = s2.slice(1);
-  if (s2.charCodeAt(s2.length - 1) === 13) s2 = s2.slice(0, -1);
-  if (s2.length > 19 && s2.charCodeAt(4) === 45 && s2.charCodeAt(10) === 84 && s2.charCodeAt(13) === 58) {
-    const z3 = s2.indexOf("Z", 19);
-    if (z3 !== -1 && z3 <= 40) {
-      s2 = s2.slice(s2.charCodeAt(z3 + 1) === 32 ? z3 + 2 : z3 + 1);
-    } else {
-      s2 = s2.replace(TIMESTAMP, "");
-    }
-    if (s2.charCodeAt(0) === 65279) s2 = s2.slice(1);
-  }
-  if (s2.includes("\x1B")) s2 = s2.replace(ANSI, "");
-  return s2;
-}
-var TOKEN_PATTERNS = [
-  /\bgh[pousr]_[A-Za-z0-9]{20,}\b/g,
-  // GitHub classic tokens
-  /\bgithub_pat_[A-Za-z0-9_]{20,}\b/g,
-  // fine-grained PATs
-  /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g,
-  // AWS access key ids
-  /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\b/g,
-  // JWT-like
-  /\bnpm_[A-Za-z0-9]{30,}\b/g,
-  // npm tokens
-  /\bxox[abprs]-[A-Za-z0-9-]{10,}\b/g,
-  // Slack tokens
-  /\bglpat-[A-Za-z0-9_-]{20,}\b/g
-  // GitLab PATs
-];
-var BEARER = /\b(Bearer|token|Basic)\s+(?!\*\*\*)[A-Za-z0-9._~+/=-]{12,}/gi;
-var AUTH_ASSIGN = /(_authToken|password|passwd|secret|api[_-]?key|access[_-]?token)(\s*[=:]\s*)(?!\*\*\*)("?)[^\s"'&]{6,}/gi;
-function maskSecrets(line, knownValues = []) {
-  let s2 = line;
-  for (const v2 of knownValues) {
-    if (v2.length >= 4 && s2.includes(v2)) s2 = s2.split(v2).join("***");
-  }
-  for (const re2 of TOKEN_PATTERNS) s2 = s2.replace(re2, "***");
-  s2 = s2.replace(BEARER, (_m, kind) => `${kind} ***`);
-  s2 = s2.replace(AUTH_ASSIGN, (_m, key, sep4, q2) => `${key}${sep4}${q2}***`);
-  return s2;
-}
-function evidenceText(line, knownValues = []) {
-  const masked = maskSecrets(line, knownValues);
-  return masked.length > MAX_EVIDENCE_CHARS ? masked.slice(0, MAX_EVIDENCE_CHARS - 1) + "…" : masked;
-}
-var CREDENTIAL_SEGMENTS = /* @__PURE__ */ new Set([
-  "TOKEN",
-  "TOKENS",
-  "KEY",
-  "KEYS",
-  "SECRET",
-  "SECRETS",
-  "PASSWORD",
-  "PASSWD",
-  "PASS",
-  "PAT",
-  "CREDENTIAL",
-  "CREDENTIALS",
-  "CREDS",
-  "APIKEY",
-  "AUTH",
-  "PRIVATE",
-  "PASSPHRASE",
-  "CERT",
-  "WEBHOOK",
-  "DSN"
-]);
-function isCredentialName(name) {
-  const parts = name.toUpperCase().split(/[^A-Z0-9]+/).filter(Boolean);
-  if (parts.some((p2) => CREDENTIAL_SEGMENTS.has(p2))) return true;
-  const joined = parts.join("");
-  return /TOKEN|SECRET|PASSWORD|APIKEY|CREDENTIAL/.test(joined);
-}
-function normalizeName(name) {
-  return name.toUpperCase().replace(/[^A-Z0-9]+/g, "_");
-}
-var enc = new TextEncoder();
-var dec = new TextDecoder();
-function own2(s2) {
-  return dec.decode(enc.encode(s2));
-}
-
-// src/core/classify/rule-types.ts
-var file2 = (name) => name ? { type: "file", name: normalizeFilePath(name) } : null;
-var pkg = (name) => name ? { type: "package", name } : null;
-function normalizeFilePath(p2) {
-  let s2 = p2.replace(/\\/g, "/");
-  const act = s2.lastIndexOf("/_actions/");
-  if (act !== -1) return s2.slice(s2.lastIndexOf("/") + 1);
-  s2 = s2.replace(/^.*?\/(?:_work|work)\/[^/]+\/[^/]+\//, "");
-  while (s2.startsWith("./")) s2 = s2.slice(2);
-  return s2;
-}
-
-// src/core/classify/rules-ci.ts
-var RUNNER_VAR = /^(?:GITHUB|RUNNER|ACTIONS)_(?!TOKEN$)[A-Z_]+$/;
-var CI_RULES = [
-  {
-    before: "start",
-    rules: [
-      // Messages that mention tokens or secrets but are about the WORKFLOW, not a missing value.
-      { id: "reusable-workflow-secret", kw: ["is not defined in the referenced workflow"], re: /Invalid secret, [\w-]+ is not defined in the referenced workflow/, signal: () => ({ type: "kind", kind: "config.invalid", confidence: 0.9 }) },
-      { id: "gh-cli-needs-gh-token", kw: ["to use github cli in a github actions workflow"], re: /To use GitHub CLI in a GitHub Actions workflow, set the GH_TOKEN environment variable/, signal: () => ({ type: "kind", kind: "config.invalid", confidence: 0.85 }) },
-      { id: "octokit-auth-action-token", kw: ["@octokit/auth-action"], re: /\[@octokit\/auth-action\] [`'"]?([A-Z_]+)[`'"]? (?:environment )?variable is not set/, signal: (m2) => RUNNER_VAR.test(m2[1]) ? { type: "ignore" } : { type: "kind", kind: "config.invalid", confidence: 0.8 } },
-      { id: "gh-cli-env-token-login", kw: ["environment variable is being used for authentication"], re: /The value of the (?:GITHUB|GH)_TOKEN environment variable is being used for authentication/, signal: () => ({ type: "kind", kind: "config.invalid", confidence: 0.8 }) },
-      { id: "runner-env-missing", kw: ["missing required environment value", "are you running in github actions"], re: /Missing required environment value\. Are you running in GitHub Actions\?/, signal: () => ({ type: "ignore" }) },
-      { id: "fallback-notice", kw: ["falling back to"], re: /is missing\. Falling back to/, signal: () => ({ type: "ignore" }) },
-      { id: "publish-over-version", kw: ["cannot publish over the previously published"], re: /You cannot publish over the previously published versions?/, signal: () => ({ type: "kind", kind: "config.invalid", confidence: 0.85, target: file2("package.json") }) },
-      { id: "wrangler-account-id", kw: ["in your wrangler configuration"], re: /The `account_id` in your Wrangler configuration \([^)]*\) does not match any of your authenticated accounts/, signal: () => ({ type: "kind", kind: "config.invalid", confidence: 0.85 }) },
-      { id: "action-unresolved", kw: ["unable to resolve action", "failed to download action"], re: /Unable to resolve actions?[ .`]|Failed to download action '[^']+'\. Error Response status code does not indicate success: 404/, signal: () => ({ type: "kind", kind: "config.invalid", confidence: 0.85 }) },
-      { id: "docker-copy-missing", kw: ["copy failed", "failed to calculate checksum of ref", "failed to compute cache key"], re: /COPY failed: (?:file not found in build context|stat )|failed to (?:calculate checksum of ref|compute cache key)[^\n]*not found/, signal: () => ({ type: "kind", kind: "config.invalid", confidence: 0.75, target: file2("Dockerfile") }) },
-      { id: "helm-chart-apiversion", kw: ["apiversion '"], re: /Error: apiVersion '[^']+' is not valid\. The value must be/, signal: () => ({ type: "kind", kind: "config.invalid", confidence: 0.7 }) },
-      // Codecov: tokenless uploads are rate limited; only an explicit "no token" line says the token is missing.
-      { id: "codecov-no-token", kw: ["no token specified or token is empty"], re: /No token specified or token is empty/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.7 }) },
-      { id: "codecov-locate-build", kw: ["unable to locate build via github actions api"], re: /Unable to locate build via Github Actions API/i, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.6 }) },
-      { id: "codecov-rate-limit", kw: ["upload with the codecov repository upload token"], re: /Please upload with the Codecov repository upload\s*token/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.45 }) }
-    ]
-  },
-  {
-    before: "rate-limit",
-    rules: [
-      { id: "travis-time-limit", kw: ["maximum time limit for jobs"], re: /exceeded the maximum time limit for jobs/i, signal: () => ({ type: "kind", kind: "timeout.cancelled", confidence: 0.85 }) },
-      { id: "runner-out-of-memory", kw: ["out of memory"], re: /process crashed with error: Out of memory|\bOut of memory\b(?! to allocate results)/, signal: () => ({ type: "kind", kind: "resource.exhausted", confidence: 0.75 }) }
-    ]
-  },
-  {
-    before: "input-required",
-    rules: [
-      { id: "http-5xx-more", kw: ["bad gateway", "gateway timeout", "received status code 5", "return code is: 5"], re: /Received status code 5\d\d from server|Return code is: 5\d\d\b|\b50[234]\b[^\n]{0,20}(?:Bad Gateway|Gateway Time-?out)/i, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.75 }) },
-      { id: "connect-timed-out", kw: ["timed out", "unable to connect to"], re: /\b(?:connect|Read|Connection) timed out\b|Could not connect to \S+ \([^)]*\), connection timed out|Unable to connect to [\w.-]+:/i, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.75 }) },
-      { id: "runner-broker", kw: ["failed to get job message", "runner connect error"], re: /Runner connect error: Failed to get job message|Failed to get job message\. Request to \S+ failed/, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.7 }) },
-      { id: "push-race", kw: ["(fetch first)"], re: /! \[rejected\]\s+\S+ -> \S+ \(fetch first\)/, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.6 }) }
-    ]
-  },
-  {
-    before: "aws-invalid",
-    rules: [
-      { id: "password-empty-warning", kw: ["your password is empty"], re: /Your password is empty\. Did you enter it correctly\?/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.8 }) },
-      { id: "docker-login-no-username", kw: ["must provide --username"], re: /Must provide --username with --password-stdin/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.7 }) },
-      { id: "login-required-loose", kw: ["username and password required"], re: /\bUsername and password required\s*$/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.65 }) },
-      { id: "no-github-token", kw: ["enoghtoken"], re: /ENOGHTOKEN No GitHub token specified/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.6 }) },
-      { id: "firebase-token-required", kw: ["is required to run commands with the firebase cli"], re: /Either FIREBASE_TOKEN or GCP_SA_KEY is required/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.75 }) },
-      { id: "cargo-no-token", kw: ["token found, please run `cargo login`"], re: /no (?:upload )?token found, please run `cargo login`/, signal: () => ({ type: "missing-name", name: "CARGO_REGISTRY_TOKEN", confidence: 0.7, hint: "secret" }) },
-      { id: "slack-no-token", kw: ["a token must be provided", "both api token and webhookurl is empty"], re: /Missing input! A token must be provided|Both API Token and WebhookURL is empty/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.7 }) },
-      { id: "sentry-token-required", kw: ["auth token is required for this request"], re: /Auth token is required for this request/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.7 }) },
-      { id: "input-not-supplied", kw: ["not supplied. unable to continue"], re: /Input '([\w-]+)' not supplied\. Unable to continue/, signal: (m2) => ({ type: "missing-input", input: m2[1], confidence: 0.8 }) },
-      { id: "env-provided-through", kw: ["environment variable"], re: /must be provided (?:through|via|in) (?:the )?[`'"]?([A-Z][A-Z0-9_]{2,})[`'"]? environment variable/, signal: (m2) => ({ type: "missing-name", name: m2[1], confidence: 0.75 }) },
-      // Python: KeyError raised by os.environ's own __getitem__ (the line before is the os.py frame or its raise).
-      { id: "os-environ-keyerror", kw: ["keyerror: "], joinPrevious: true, re: /(?:in __getitem__|raise KeyError\(key\) from None)\s+KeyError: '([A-Za-z_][\w-]*)'/, signal: (m2) => ({ type: "missing-name", name: m2[1], confidence: 0.7, hint: "variable" }) }
-    ]
-  },
-  {
-    before: "unable-parse-file",
-    rules: [
-      { id: "ghcr-write-denied", kw: ["permission_denied: write_package", "installation not allowed to"], re: /permission_denied: write_package|installation not allowed to (?:Write|Create) organization package/, signal: () => ({ type: "auth", confidence: 0.8 }) },
-      { id: "pypi-invalid-auth", kw: ["invalid or non-existent authentication information"], re: /Invalid or non-existent authentication information/, signal: () => ({ type: "auth", confidence: 0.8 }) },
-      { id: "oidc-no-provider", kw: ["no openidconnect provider found"], re: /No OpenIDConnect provider found in your account/, signal: () => ({ type: "auth", confidence: 0.75 }) },
-      { id: "cloudflare-auth", kw: ["authentication error [code: 10000]", "code 10000: authentication error"], re: /Authentication error \[code: 10000\]|Code 10000: Authentication error/, signal: () => ({ type: "auth", confidence: 0.75 }) },
-      { id: "gcloud-permission", kw: ["permission_denied"], re: /PERMISSION_DENIED: (?:Permission '[\w.]+' denied|The caller does not have permission)/, signal: () => ({ type: "auth", confidence: 0.75 }) },
-      { id: "aws-access-denied", kw: ["(accessdenied)"], re: /\(AccessDenied\)(?: when calling the \w+ operation)?: Access Denied/, signal: () => ({ type: "auth", confidence: 0.7 }) },
-      { id: "api-key-invalid", kw: ["api key is invalid", "api key invalid"], re: /specified API key (?:is )?invalid, has expired/, signal: () => ({ type: "auth", confidence: 0.85 }) },
-      { id: "rubygems-denied", kw: ["access denied. please sign up"], re: /Access Denied\. Please sign up for an account at https?:\/\/rubygems\.org/, signal: () => ({ type: "auth", confidence: 0.6 }) },
-      { id: "heroku-invalid-credentials", kw: ["invalid credentials provided"], re: /Invalid credentials provided\./, signal: () => ({ type: "auth", confidence: 0.6, weak: true }) },
-      { id: "firebase-project-access", kw: ["your account has permission to access it"], re: /Failed to get Firebase project [^\n]*your account has permission to access it/, signal: () => ({ type: "auth", confidence: 0.6 }) },
-      { id: "http-error-401", kw: ["http error: 401", "invalid authentication credentials"], re: /HTTP Error: 401\b|Request had invalid authentication credentials/, signal: () => ({ type: "auth", confidence: 0.8 }) },
-      { id: "http-status-403", kw: ["http status: 403", "error: 403"], re: /\(http status: 403\)|S3 error: 403\b/, signal: () => ({ type: "auth", confidence: 0.7 }) },
-      { id: "aws-credentials-file-missing", kw: [".aws/credentials"], re: /ENOENT: no such file or directory, open '[^']*\.aws\/credentials'/, signal: () => ({ type: "kind", kind: "config.invalid", confidence: 0.7 }) },
-      { id: "aws-missing-credentials-config", kw: ["missing credentials in config", "no valid credential sources found"], re: /Missing credentials in config|No valid credential sources found/, signal: () => ({ type: "credentials-unloaded", confidence: 0.5 }) }
-    ]
-  },
-  {
-    before: "tf-file",
-    rules: [
-      { id: "tf-module-mismatch", kw: [".terraform/modules/"], re: /^\s*(?:│\s*)?on \.terraform\/modules\/\S+ line \d+/, signal: () => ({ type: "kind", kind: "dependency.resolution", confidence: 0.7 }) }
-    ]
-  },
-  {
-    before: "jest-summary",
-    rules: [
-      { id: "pip-no-version", kw: ["could not find a version that satisfies the requirement"], re: /Could not find a version that satisfies the requirement ([\w.[\]-]+)/, signal: (m2) => ({ type: "kind", kind: "dependency.resolution", confidence: 0.85, target: { type: "package", name: m2[1].replace(/\[.*$/, "") } }) },
-      { id: "go-checksum-loose", kw: ["checksum mismatch"], re: /verifying [^\n]*checksum mismatch/, signal: () => ({ type: "kind", kind: "dependency.resolution", confidence: 0.75 }) },
-      { id: "apt-404", kw: ["e: failed to fetch", "404  not found"], re: /E: Failed to fetch \S+\s+404\s+Not Found|^\s*404\s+Not Found \[IP: /, signal: () => ({ type: "kind", kind: "dependency.resolution", confidence: 0.7 }) },
-      { id: "pnpm-frozen", kw: ["outdated_lockfile", "lockfile needs updates"], re: /ERR_PNPM_(?:FROZEN_LOCKFILE_WITH_)?OUTDATED_LOCKFILE/, signal: () => ({ type: "kind", kind: "dependency.resolution", confidence: 0.85, target: file2("pnpm-lock.yaml") }) },
-      { id: "composer-unresolvable", kw: ["could not be resolved to an installable set"], re: /Your requirements could not be resolved to an installable set of packages/, signal: () => ({ type: "kind", kind: "dependency.resolution", confidence: 0.85, target: file2("composer.json") }) }
-    ]
-  },
-  {
-    before: "end",
-    rules: [
-      { id: "rust-error-code", kw: ["error[e", "could not compile"], re: /(?:^|\s)error\[E\d{4}\]|\b[Cc]ould not compile `|\berror: mismatched types\b/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.75 }) },
-      { id: "gradle-compile", kw: ["compilation error. see log", "execution failed for task"], re: /Compilation error\. See log for more details|Execution failed for task '[\w:-]*:(?:compile|kapt)\w*(?:Kotlin|Java)'/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.7 }) },
-      { id: "maven-compilation-failure", kw: ["compilation failure"], re: /maven-compiler-plugin[^\n]*: Compilation failure/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.75 }) },
-      { id: "go-data-race", kw: ["warning: data race"], re: /^WARNING: DATA RACE$/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.75 }) },
-      { id: "lint-finding", kw: ["(errcheck)", "(unused)", "(govet)", "(staticcheck)", "(ineffassign)", "(typecheck)", "(ts"], re: /\((?:errcheck|unused|govet|staticcheck|ineffassign|gosimple|typecheck)\)\s*$|\(TS\d{4}\)\s*$/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.7 }) },
-      { id: "pytest-assert-line", kw: ["assert "], re: /^E\s+assert\s/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.7 }) },
-      { id: "jest-test-timeout", kw: ["exceeded timeout of"], re: /thrown: "Exceeded timeout of \d+ ms for a test/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.65 }) }
-    ]
-  }
-];
-function insertRules(base, groups2) {
-  const out = [...base];
-  for (const g2 of groups2) {
-    if (g2.before === "start") out.unshift(...g2.rules);
-    else if (g2.before === "end") out.push(...g2.rules);
-    else {
-      const i2 = out.findIndex((r2) => r2.id === g2.before);
-      if (i2 === -1) throw new Error(`rule anchor ${g2.before} not found`);
-      out.splice(i2, 0, ...g2.rules);
-    }
-  }
-  return out;
-}
-
-// src/core/classify/rules.ts
-var TEMPLATE_FILE = /([\w./\\-]+\.ya?ml)(?:#L\d+)? \(Line: \d+, Col: \d+\)/;
-var BASE_RULES = [
-  // ── workflow syntax (first: these messages quote `secrets.X` and must never read as a missing secret) ──
-  { id: "unrecognized-named-value", kw: ["unrecognized named-value"], re: /Unrecognized named-value: '[\w-]+'/, signal: (m2) => ({ type: "kind", kind: "config.invalid", confidence: 0.85, target: file2(TEMPLATE_FILE.exec(m2.input)?.[1]) }) },
-  { id: "invalid-workflow", kw: ["invalid workflow file"], re: /Invalid workflow file:? ?([^\s#]+)?/, signal: (m2) => ({ type: "kind", kind: "config.invalid", confidence: 0.9, target: file2(m2[1]) }) },
-  { id: "template-location", kw: ["(line: "], re: /^(?:##\[error\]|Error: )?([\w./\\-]+\.ya?ml)(?:#L\d+)? \(Line: \d+, Col: \d+\)/, signal: (m2) => ({ type: "kind", kind: "config.invalid", confidence: 0.75, target: file2(m2[1]) }) },
-  // ── timeouts and cancellations ────────────────────────────────────────────────────────────────
-  { id: "max-exec-time", kw: ["maximum execution time"], re: /has exceeded the maximum execution time/i, signal: () => ({ type: "kind", kind: "timeout.cancelled", confidence: 0.9 }) },
-  { id: "op-canceled", kw: ["operation was cancel"], re: /\bThe operation was cancell?ed\b/i, signal: () => ({ type: "kind", kind: "timeout.cancelled", confidence: 0.8 }) },
-  { id: "job-canceled", kw: ["was cancel", "higher priority waiting"], re: /^(?:##\[error\])?The (?:job|run) was cancell?ed|Canceling since a higher priority waiting request/i, signal: () => ({ type: "kind", kind: "timeout.cancelled", confidence: 0.75 }) },
-  { id: "shutdown-signal", kw: ["shutdown signal"], re: /The runner has received a shutdown signal/i, signal: () => ({ type: "kind", kind: "timeout.cancelled", confidence: 0.75 }) },
-  // ── resource exhaustion ───────────────────────────────────────────────────────────────────────
-  { id: "no-space", kw: ["no space left", "enospc"], re: /No space left on device|ENOSPC\b/i, signal: () => ({ type: "kind", kind: "resource.exhausted", confidence: 0.9 }) },
-  { id: "heap-oom", kw: ["heap out of memory", "heap limit", "err_worker_out_of_memory", "outofmemoryerror"], re: /heap out of memory|heap limit Allocation failed|ERR_WORKER_OUT_OF_MEMORY|java\.lang\.OutOfMemoryError/i, signal: () => ({ type: "kind", kind: "resource.exhausted", confidence: 0.9 }) },
-  { id: "enomem", kw: ["enomem", "cannot allocate memory", "oomkilled", "out of memory: killed"], re: /\bENOMEM\b|Cannot allocate memory|\bOOMKilled\b|Out of memory: Killed process/i, signal: () => ({ type: "kind", kind: "resource.exhausted", confidence: 0.85 }) },
-  // exit 137 = SIGKILL, almost always the OOM killer on hosted runners; bash prints `script: line N: PID Killed  cmd`.
-  { id: "exit-137", kw: ["code 137", "code: 137", "killed"], re: /exit(?:ed with)? code:? 137\b|(?:^|:\s*)Killed\s*$|: line \d+:\s+\d+ Killed\b/, signal: () => ({ type: "kind", kind: "resource.exhausted", confidence: 0.7 }) },
-  // ── transient network (before dependency and auth: "429", "Connection reset" inside resolver errors) ──
-  { id: "rate-limit", kw: ["too many requests", "toomanyrequests", "rate limit"], re: /\b429\b[^\n]{0,40}Too Many Requests|Too Many Requests[^\n]{0,20}\b429\b|\btoomanyrequests\b|pull rate limit|secondary rate limit|API rate limit exceeded/i, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.8 }) },
-  { id: "runner-lost", kw: ["lost communication"], re: /runner[^\n]{0,80}lost communication with the server/i, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.85 }) },
-  { id: "econn", kw: ["econnreset", "etimedout", "eai_again", "esockettimedout", "epipe", "socket hang up", "tls handshake timeout", "connection reset", "temporary failure in name resolution", "network aborted", "request canceled while waiting"], re: /\b(?:ECONNRESET|ETIMEDOUT|EAI_AGAIN|ESOCKETTIMEDOUT|EPIPE)\b|socket hang up|TLS handshake timeout|Connection reset(?: by peer)?\b|Temporary failure in name resolution|network aborted|net\/http: request canceled while waiting for connection/i, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.8 }) },
-  // curl/libcurl (cargo, git) transfer errors: "[28] Timeout was reached", "[7] Couldn't connect to server".
-  { id: "curl-transfer", kw: ["network failure seems", "timeout was reached", "couldn't connect to server", "connection closed via error"], re: /network failure seems to have happened|\[\d+\] (?:Timeout was reached|Couldn't connect to server)|connection closed via error/i, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.75 }) },
-  // Go net/http client errors (terraform, helm, docker CLI) reaching a registry.
-  { id: "go-net-timeout", kw: ["could not connect to", "client.timeout exceeded", "i/o timeout"], re: /could not connect to [\w.-]+: [Ff]ailed to\b|Client\.Timeout exceeded while awaiting headers|\bdial tcp [^\n]{0,80}i\/o timeout/, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.7 }) },
-  { id: "spurious-network", kw: ["spurious network error"], re: /warning: spurious network error/, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.55 }) },
-  { id: "http-5xx", kw: ["502", "503", "504"], re: /\b(?:502 Bad Gateway|503 Service (?:Temporarily )?Unavailable|504 Gateway Time-?out)\b|(?:status(?: code)?|HTTP)[: ]+50[234]\b/i, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.75 }) },
-  { id: "resolve-host", kw: ["could not resolve host", "enotfound"], re: /Could not resolve host:? ?([\w.-]+)|getaddrinfo ENOTFOUND ([\w.-]+)/i, signal: (m2) => ({ type: "kind", kind: "transient.network", confidence: 0.6, target: m2[1] ?? m2[2] ? { type: "host", name: m2[1] ?? m2[2] } : null }) },
-  // ── missing secrets / variables ───────────────────────────────────────────────────────────────
-  { id: "input-required", kw: ["input required"], re: /Input required and not supplied: ([A-Za-z_][\w-]*)/, signal: (m2) => ({ type: "missing-input", input: m2[1], confidence: 0.85 }) },
-  { id: "input-is-required", kw: ["input is required"], re: /The [`'"]?([A-Za-z_][\w-]*)[`'"]? input is required/i, signal: (m2) => ({ type: "missing-input", input: m2[1], confidence: 0.8 }) },
-  { id: "opts-auth", kw: ["opts.auth"], re: /Parameter token or opts\.auth is required/, signal: () => ({ type: "missing-input", input: "token", confidence: 0.8 }) },
-  { id: "secret-not-configured", kw: ["argument is empty", "secret"], re: /argument is empty\. Maybe the secret has not been configured|secret (?:has not been|is not|was not) (?:configured|set|provided)|\bsecret(?: [\w-]+)? not found\b/i, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.8 }) },
-  { id: "context-access", kw: ["context access might be invalid"], re: /Context access might be invalid: ([A-Za-z_][A-Za-z0-9_]*)/, signal: (m2) => ({ type: "missing-name", name: m2[1], confidence: 0.6 }) },
-  { id: "secrets-ref", kw: ["secrets.", "vars."], re: /\b(secrets|vars)\.([A-Za-z_][A-Za-z0-9_]*)\b[^\n]{0,60}\b(?:not (?:set|found|defined|available)|is (?:empty|missing|required))/i, signal: (m2) => ({ type: "missing-name", name: m2[2], confidence: 0.8, hint: m2[1].toLowerCase() === "vars" ? "variable" : "secret" }) },
-  { id: "set-env-var", kw: ["environment variable", "env var", "secret"], joinPrevious: true, re: /\b(?:set|provide|define|specify|export)(?: a| an| the)? [`'"]?([A-Z][A-Z0-9_]{2,})[`'"]? (?:environment variable|env var|secret)/, signal: (m2) => ({ type: "missing-name", name: m2[1], confidence: 0.8 }) },
-  { id: "is-not-set", kw: ["is not set", "is not defined", "is empty", "must be set", "is required but"], re: /\b[`'"$]?([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{3,})[`'"]? (?:environment variable |env var |secret |variable )?(?:is not set|is not defined|is empty|must be set|is required but (?:was )?not (?:set|provided))\b/, signal: (m2) => ({ type: "missing-name", name: m2[1], confidence: 0.75, plain: true }) },
-  { id: "unbound-variable", kw: ["unbound variable"], re: /\b([A-Za-z_][A-Za-z0-9_]*): unbound variable/, signal: (m2) => ({ type: "missing-name", name: m2[1], confidence: 0.75 }) },
-  { id: "no-npm-token", kw: ["enonpmtoken", "no npm token"], re: /ENONPMTOKEN|No npm token specified/, signal: () => ({ type: "missing-name", name: "NPM_TOKEN", confidence: 0.85, hint: "secret" }) },
-  { id: "creds-unloaded", kw: ["credentials could not be loaded", "could not load credentials"], re: /Credentials could not be loaded|Could not load credentials from any providers/, signal: () => ({ type: "credentials-unloaded", confidence: 0.5 }) },
-  { id: "expr-empty", kw: ["error when evaluating"], re: /Error when evaluating '[^']+' for job '[^']+'.*Unexpected value ''/, signal: () => ({ type: "missing-unnamed", hint: "variable", confidence: 0.55 }) },
-  { id: "region-missing", kw: ["region not specified", "specify a region", "missing region", "region is missing"], re: /Region not specified|You must specify a region|Missing region in config|\bRegion is missing\b/i, signal: () => ({ type: "missing-name", name: "AWS_REGION", confidence: 0.6, hint: "variable" }) },
-  // Documented "no credential was given" messages of common actions and CLIs (the value is absent, not wrong).
-  { id: "gcp-auth-no-input", kw: ["workload_identity_provider"], re: /must specify exactly one of "workload_identity_provider" or "credentials_json"/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.75 }) },
-  { id: "azure-not-all-values", kw: ["not all values are present"], re: /Not all values are present\. Ensure '?client-id'? and '?tenant-id'? are supplied/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.75 }) },
-  { id: "registry-login-empty", kw: ["username and password required", "username required", "password required"], re: /^(?:##\[error\])?(?:Error: )?(?:Username and password|Username|Password) required\s*$/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.65 }) },
-  { id: "cli-no-token", kw: ["no existing credentials found", "access token available"], re: /No existing credentials found\. Please run `?vercel login|No (?:api )?access token available\. Please login with '?flyctl auth login/i, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.7 }) },
-  { id: "nuget-no-api-key", kw: ["no api key was provided"], re: /No API Key was provided and no API Key could be found/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.75 }) },
-  { id: "codecov-token-required", kw: ["token required because"], re: /Token required because branch is protected/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.6 }) },
-  // ── present but wrong credentials ─────────────────────────────────────────────────────────────
-  { id: "aws-invalid", kw: ["security token included", "invalidclienttokenid", "unrecognizedclientexception", "invalidaccesskeyid", "signaturedoesnotmatch", "expiredtoken"], re: /security token included in the request is (?:invalid|expired)|InvalidClientTokenId|UnrecognizedClientException|InvalidAccessKeyId|SignatureDoesNotMatch|ExpiredToken/, signal: () => ({ type: "auth", confidence: 0.85 }) },
-  { id: "aws-assume-denied", kw: ["not authorized to perform", "could not assume role"], re: /Not authorized to perform:? sts:AssumeRole|Could not assume role|is not authorized to perform: sts:/i, signal: () => ({ type: "auth", confidence: 0.8 }) },
-  { id: "bad-credentials", kw: ["bad credentials", "invalid username or password", "incorrect username or password", "requested access to the resource is denied", "authentication failed", "failed to authenticate", "could not authenticate", "unauthenticated", "cannot be authenticated"], re: /\bBad credentials\b|invalid username or password|incorrect username or password|requested access to the resource is denied|authentication failed|failed to authenticate|could not authenticate|\bunauthenticated\b|User cannot be authenticated/i, signal: () => ({ type: "auth", confidence: 0.8 }) },
-  // GITHUB_TOKEN / PAT without the needed permission: present but not good enough.
-  { id: "gh-permission", kw: ["resource not accessible by", "permission to ", "returned error: 403"], re: /Resource not accessible by (?:integration|personal access token)|Permission to \S+ denied to \S+|The requested URL returned error: 403/, signal: () => ({ type: "auth", confidence: 0.8 }) },
-  { id: "ssh-auth", kw: ["unable to authenticate", "permission denied (publickey"], re: /ssh: (?:handshake failed: ssh: )?unable to authenticate|Permission denied \(publickey[^)]*\)/, signal: () => ({ type: "auth", confidence: 0.75 }) },
-  { id: "k8s-unauthorized", kw: ["must be logged in to the server"], re: /You must be logged in to the server/, signal: () => ({ type: "auth", confidence: 0.75 }) },
-  { id: "azure-aad", kw: ["aadsts", "invalid client secret"], re: /\bAADSTS\d{5,6}\b|Invalid client secret provided/, signal: () => ({ type: "auth", confidence: 0.8 }) },
-  { id: "pypi-trusted-publishing", kw: ["trusted publishing exchange failure", "invalid-publisher"], re: /Trusted publishing exchange failure|`?invalid-publisher`?: valid token, but no corresponding publisher/, signal: () => ({ type: "auth", confidence: 0.75 }) },
-  { id: "azure-login-failed", kw: ["az cli login failed", "login failed with error"], re: /Az CLI Login failed|Login failed with Error/, signal: () => ({ type: "auth", confidence: 0.6, weak: true }) },
-  { id: "http-401", kw: ["401"], re: /\b401\b[^\n]{0,40}Unauthori[sz]ed|Unauthori[sz]ed[^\n]{0,20}\b401\b|\bE401\b|status(?: code)?:? 401\b|\(401\)|does not indicate success: 401\b|\b401\b[^\n]{0,60}\btoken\b/i, signal: () => ({ type: "auth", confidence: 0.8 }) },
-  { id: "http-401-wrapped", kw: ["unauthori"], joinPrevious: true, re: /\b401\s+Unauthori[sz]ed\s*$/i, signal: () => ({ type: "auth", confidence: 0.8 }) },
-  { id: "token-invalid", kw: ["token", "bad_auth"], re: /\b(?:invalid|expired|revoked) (?:access |auth |api |bearer |personal access )?token\b|\btoken (?:has been |had been |is |has |was )?(?:invalid|expired|revoked)\b|\binvalid_token\b|\bbad_auth\b/i, signal: () => ({ type: "auth", confidence: 0.8 }) },
-  { id: "http-403", kw: ["403"], re: /\b403\b[^\n]{0,40}Forbidden|Forbidden[^\n]{0,20}\b403\b|\bE403\b|\b(?:HTTP|Error) 403\b|does not indicate success: 403\b/i, signal: () => ({ type: "auth", confidence: 0.6 }) },
-  { id: "token-not-found", kw: ["token not found", "not logged in", "need auth", "eneedauth"], re: /\btoken not found\b|\bnot logged in\b|need auth\b|ENEEDAUTH/i, signal: () => ({ type: "auth", confidence: 0.5, weak: true }) },
-  // npm answers 404 (not 401/403) to an unauthenticated or unauthorised publish: could be missing, wrong or a bad name.
-  { id: "npm-publish-404", kw: ["404 not found - put"], re: /\b404 Not Found - PUT https?:\/\//, signal: () => ({ type: "auth", confidence: 0.45, weak: true }) },
-  // ── invalid configuration ─────────────────────────────────────────────────────────────────────
-  { id: "unable-parse-file", kw: ["unable to parse", "unable to load", "unable to read", "failed to parse", "failed to load", "failed to read", "fail to load"], re: /(?:Unable|Failed|failed|unable|Fail) to (?:parse|load|read)(?: (?:the )?configuration from)? [`'"]?([\w./\\-]+\.(?:ya?ml|toml|json|jsonc|ini|cfg|conf|hcl|tf))[`'"]?/, signal: (m2) => ({ type: "kind", kind: "config.invalid", confidence: 0.8, target: file2(m2[1]) }) },
-  { id: "yaml-error", kw: ["yamlexception", "yaml parse exception", "bad indentation", "mapping values are not allowed", "did not find expected key", "could not find expected ':'", "yaml: line", "found character that cannot start"], re: /YAMLException|YAML parse exception|bad indentation of a mapping entry|mapping values are not allowed|did not find expected key|could not find expected ':'|yaml: line \d+:|found character that cannot start any token/, signal: () => ({ type: "kind", kind: "config.invalid", confidence: 0.8 }) },
-  { id: "json-config", kw: ["in json at position", "is not valid json", "jsondecodeerror", "unexpected end of json"], re: /Unexpected token .{0,20} in JSON at position \d+|is not valid JSON|JSONDecodeError|Unexpected end of JSON input/, signal: () => ({ type: "kind", kind: "config.invalid", confidence: 0.6 }) },
-  { id: "enoent-config", kw: ["enoent: no such file"], re: /ENOENT: no such file or directory, (?:open|stat|lstat) '([^']*(?:config|rc|\.ya?ml|\.json|\.toml|\.env)[^']*)'/i, signal: (m2) => ({ type: "kind", kind: "config.invalid", confidence: 0.7, target: file2(m2[1]) }) },
-  { id: "toml-error", kw: [".toml", "toml parse error", "failed to parse toml"], re: /(?:wrangler|Cargo|pyproject|netlify)\.toml[^\n]{0,80}(?:error|invalid|unknown field|expected)|TOML parse error|Failed to parse TOML/i, signal: (m2) => ({ type: "kind", kind: "config.invalid", confidence: 0.75, target: file2(/([\w-]+\.toml)/.exec(m2[0])?.[1]) }) },
-  { id: "terraform-invalid", kw: ["error: invalid", "error: unsupported", "error: missing required argument", "error: reference to undeclared", "error: duplicate"], re: /(?:^|│)\s*Error: (?:Invalid|Unsupported argument|Unsupported block type|Missing required argument|Reference to undeclared|Duplicate)[^\n]*$/, signal: () => ({ type: "kind", kind: "config.invalid", confidence: 0.65 }) },
-  { id: "tf-file", kw: [".tf line"], re: /^(?:│\s*)?\s*on ([\w./-]+\.tf) line \d+/, signal: (m2) => ({ type: "kind", kind: "config.invalid", confidence: 0.5, target: file2(m2[1]) }) },
-  // ── dependency resolution ─────────────────────────────────────────────────────────────────────
-  { id: "npm-eresolve", kw: ["eresolve", "unable to resolve dependency tree"], re: /\bERESOLVE\b|unable to resolve dependency tree/, signal: () => ({ type: "kind", kind: "dependency.resolution", confidence: 0.85 }) },
-  { id: "npm-etarget", kw: ["no matching version found", "no compatible version found"], re: /No matching version found for ((?:@[^\s@/]+\/)?[^\s@]+)@|notarget No (?:matching|compatible) version found(?: for|:) ((?:@[^\s@/]+\/)?[^\s@]+)@/, signal: (m2) => ({ type: "kind", kind: "dependency.resolution", confidence: 0.85, target: pkg(m2[1] ?? m2[2]) }) },
-  { id: "npm-etarget-code", kw: ["code etarget"], re: /\bcode ETARGET\b/, signal: () => ({ type: "kind", kind: "dependency.resolution", confidence: 0.75 }) },
-  { id: "npm-lock", kw: ["can only install packages when your package.json", "lock file"], re: /`npm ci` can only install packages when your package\.json and package-lock\.json|npm ci.{0,40}lock file.{0,40}(?:out of sync|not in sync)/, signal: () => ({ type: "kind", kind: "dependency.resolution", confidence: 0.85, target: file2("package-lock.json") }) },
-  { id: "yarn-lock", kw: ["yn0028", "lockfile would have been", "your lockfile needs to be updated"], re: /YN0028|lockfile would have been (?:modified|created)|Your lockfile needs to be updated, but yarn was run with `--frozen-lockfile`/, signal: () => ({ type: "kind", kind: "dependency.resolution", confidence: 0.85, target: file2("yarn.lock") }) },
-  { id: "pnpm-lock", kw: ["err_pnpm_outdated_lockfile", "pnpm-lock.yaml is not up to date"], re: /ERR_PNPM_OUTDATED_LOCKFILE|pnpm-lock\.yaml is not up to date/, signal: () => ({ type: "kind", kind: "dependency.resolution", confidence: 0.85, target: file2("pnpm-lock.yaml") }) },
-  { id: "pip", kw: ["resolutionimpossible", "conflicting dependencies", "no matching distribution found"], re: /ResolutionImpossible|because these package versions have conflicting dependencies|No matching distribution found for ([\w.[\]-]+)/, signal: (m2) => ({ type: "kind", kind: "dependency.resolution", confidence: 0.85, target: pkg(m2[1]) }) },
-  { id: "maven", kw: ["could not resolve dependencies", "cannot resolve", "could not find artifact", "failed to collect dependencies"], re: /Could not resolve dependencies for project|Cannot resolve (?:project )?dependencies|Could not find artifact \S+|Failed to collect dependencies at/, signal: () => ({ type: "kind", kind: "dependency.resolution", confidence: 0.8 }) },
-  { id: "go-mod", kw: ["go: ", "cannot find module providing package"], re: /^go: (?:finding module for package \S+\n)?([\w./-]+)(?:@\S+)?: (?:module [\w./-]+ not found|reading [^\n]*: 404|unknown revision|invalid version)|cannot find module providing package ([\w./-]+)/, signal: (m2) => ({ type: "kind", kind: "dependency.resolution", confidence: 0.8, target: pkg(m2[1] ?? m2[2]) }) },
-  { id: "go-sum", kw: ["checksum mismatch"], re: /^(?:go: )?(?:[\w./@-]+: )*verifying (?:module: |[\w./-]+@\S+: )?checksum mismatch/, signal: () => ({ type: "kind", kind: "dependency.resolution", confidence: 0.75 }) },
-  { id: "cargo-dep", kw: ["failed to select a version", "no matching package named"], re: /failed to select a version for the requirement `([\w-]+)|no matching package named `([\w-]+)` found/, signal: (m2) => ({ type: "kind", kind: "dependency.resolution", confidence: 0.8, target: pkg(m2[1] ?? m2[2]) }) },
-  // ── code failures ─────────────────────────────────────────────────────────────────────────────
-  { id: "jest-summary", kw: ["tests:", "test suites:", "fail "], re: /^\s*Tests:\s+\d+ failed\b|^\s*Test Suites:\s+\d+ failed\b|^FAIL\s+\S+\.(?:test|spec)\.[jt]sx?\b/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.8 }) },
-  { id: "expect-received", kw: ["expect(received)", "●"], re: /expect\(received\)|^\s*● .+ › /, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.7 }) },
-  { id: "pytest", kw: ["failed", "assertionerror"], re: /^FAILED \S+::\S+|^=+ (?:\d+ (?:passed|skipped|warnings?), )*\d+ failed|^E\s+AssertionError\b/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.8 }) },
-  { id: "assertion", kw: ["assertionerror", "assertionfailederror", "assert failed", "assertion failed"], re: /\bAssertionError\b|\bAssertionFailedError\b|\bassert(?:ion)? failed\b/i, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.65 }) },
-  { id: "tsc", kw: ["error ts"], re: /\berror TS\d{4,5}\b/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.8 }) },
-  { id: "go-test", kw: ["--- fail:", "fail ", "fail	"], re: /^--- FAIL: \S+|^FAIL\s+[\w./-]+\s+\d+(?:\.\d+)?s$/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.8 }) },
-  { id: "cargo", kw: ["error[e", "could not compile"], re: /^error\[E\d{4}\]|^error: could not compile `/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.8 }) },
-  { id: "compile", kw: ["compilation error", "error:", "compilation failed", "build failed.", "failures:"], re: /\[ERROR\] COMPILATION ERROR|^\S+\.(?:java|kt|c|cc|cpp|go|rs|py|ts|js)(?::\d+)+:? error:|Compilation failed|Build FAILED\.|There (?:was|were) \d+ failures?:/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.65 }) },
-  { id: "syntax-error", kw: ["syntaxerror: "], re: /^\s*(?:Uncaught )?SyntaxError: /, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.6 }) }
-];
-var RULES = insertRules(BASE_RULES, CI_RULES);
-var ERRORISH_KEYWORDS = ["error", "err!", "failed", "fatal:"];
-var PREFILTER_KEYWORDS = [.../* @__PURE__ */ new Set([...RULES.flatMap((r2) => r2.kw), ...ERRORISH_KEYWORDS])];
-function groupScanner(groups2) {
-  const W2 = Math.max(1, Math.ceil(groups2.length / 32));
-  const goto = [/* @__PURE__ */ new Map()];
-  const own3 = [[]];
-  const other = [];
-  groups2.forEach((kws, g2) => {
-    for (const k2 of kws) {
-      const lower = k2.toLowerCase();
-      if (![...lower].every((ch) => ch.charCodeAt(0) < 128)) {
-        other.push([lower, g2]);
-        continue;
-      }
-      let st2 = 0;
-      for (const ch of lower) {
-        const c2 = ch.charCodeAt(0);
-        let nx = goto[st2].get(c2);
-        if (nx === void 0) {
-          nx = goto.length;
-          goto.push(/* @__PURE__ */ new Map());
-          own3.push([]);
-          goto[st2].set(c2, nx);
-        }
-        st2 = nx;
-      }
-      own3[st2].push(g2);
-    }
-  });
-  const n2 = goto.length;
-  const table = new Int32Array(n2 * 128);
-  const fail = new Int32Array(n2);
-  const masks = new Uint32Array(n2 * W2);
-  const hasOut = new Uint8Array(n2);
-  for (let i2 = 0; i2 < n2; i2++) {
-    for (const g2 of own3[i2]) masks[i2 * W2 + (g2 >>> 5)] |= 1 << (g2 & 31);
-  }
-  const queue = [];
-  for (let c2 = 0; c2 < 128; c2++) {
-    const nx = goto[0].get(c2);
-    table[c2] = nx ?? 0;
-    if (nx !== void 0) queue.push(nx);
-  }
-  for (let qi = 0; qi < queue.length; qi++) {
-    const st2 = queue[qi];
-    const f3 = fail[st2];
-    for (let w2 = 0; w2 < W2; w2++) masks[st2 * W2 + w2] |= masks[f3 * W2 + w2];
-    for (let c2 = 0; c2 < 128; c2++) {
-      const nx = goto[st2].get(c2);
-      if (nx !== void 0) {
-        fail[nx] = table[f3 * 128 + c2];
-        table[st2 * 128 + c2] = nx;
-        queue.push(nx);
-      } else {
-        table[st2 * 128 + c2] = table[f3 * 128 + c2];
-      }
-    }
-  }
-  for (let i2 = 0; i2 < n2; i2++) for (let w2 = 0; w2 < W2; w2++) if (masks[i2 * W2 + w2]) hasOut[i2] = 1;
-  return {
-    words: W2,
-    scan(s2, out) {
-      out.fill(0);
-      let any2 = false;
-      let st2 = 0;
-      for (let i2 = 0; i2 < s2.length; i2++) {
-        let c2 = s2.charCodeAt(i2);
-        if (c2 >= 128) {
-          st2 = 0;
-          continue;
-        }
-        if (c2 >= 65 && c2 <= 90) c2 |= 32;
-        st2 = table[st2 * 128 + c2];
-        if (hasOut[st2]) {
-          any2 = true;
-          const b2 = st2 * W2;
-          for (let w2 = 0; w2 < W2; w2++) out[w2] |= masks[b2 + w2];
-        }
-      }
-      if (other.length) {
-        let lower;
-        for (const [k2, g2] of other) {
-          lower ??= s2.toLowerCase();
-          if (lower.includes(k2)) {
-            out[g2 >>> 5] |= 1 << (g2 & 31);
-            any2 = true;
-          }
-        }
-      }
-      return any2;
-    }
-  };
-}
-function keywordScanner(keywords) {
-  const g2 = groupScanner([keywords]);
-  const out = new Uint32Array(g2.words);
-  return (s2) => g2.scan(s2, out);
-}
-var ERRORISH_BIT = RULES.length;
-var RULE_SCANNER = groupScanner([...RULES.map((r2) => r2.kw), ERRORISH_KEYWORDS]);
-var JOIN_PREVIOUS_MASK = (() => {
-  const m2 = new Uint32Array(RULE_SCANNER.words);
-  RULES.forEach((r2, i2) => {
-    if (r2.joinPrevious) m2[i2 >>> 5] |= 1 << (i2 & 31);
-  });
-  return m2;
-})();
-var scanAny = keywordScanner(PREFILTER_KEYWORDS);
-
-// src/core/classify/engine.ts
-var MAX_EVIDENCE = 50;
-var MAX_BUCKETS = 64;
-var MAX_ENV_NAMES = 256;
-var MAX_STEPS = 512;
-var MAX_TAIL = 20;
-var SPECIFICITY = {
-  "secret.missing": 9,
-  "variable.missing": 8,
-  "credential.invalid": 8,
-  "config.invalid": 7,
-  "dependency.resolution": 6,
-  "resource.exhausted": 6,
-  "timeout.cancelled": 5,
-  "transient.network": 5,
-  "code.failure": 4,
-  unknown: 0
-};
-var CREDENTIAL_INPUT = /access-key|secret|role-to-assume|token|password|passphrase|credential|private-key|web-identity|creds|api-key/i;
-var RUNNER_PROVIDED = /^(?:GITHUB|RUNNER|ACTIONS)_(?!TOKEN$)[A-Z0-9_]+$/;
-var STEP_HEADER = /^(?:##\[group\])?(?:> )?Run (\S.*)$/;
-var BLOCK_HEADER = /^ {2}(env|with):\s*$/;
-var BLOCK_ENTRY = /^ {4}([A-Za-z_][A-Za-z0-9_-]*): ?(.*)$/;
-var TEST_RESULT_LINE = /^\s*(?:[✓✔✕✖×√]|PASS\s|ok\s+\d|not ok\s+\d|--- (?:PASS|FAIL):)/;
-var ERRORISH = /##\[error\]|^Error:|\berror\b|\bERR!|FAILED|fatal:/i;
-function targetKey2(kind, t2) {
-  return t2 ? `${kind}|${t2.type}:${t2.name}` : `${kind}|-`;
-}
-function fingerprint(kind, target, ctx) {
-  const basis = [kind, target ? `${target.type}:${target.name}` : "-", ctx.job_name ?? "", `${ctx.repo.owner}/${ctx.repo.repo}`].join("\n");
-  return createHash5("sha256").update(basis).digest("hex").slice(0, 16);
-}
-function summarize(kind, t2, step) {
-  const name = t2 ? `${t2.type} ${t2.name}` : void 0;
-  const where = step ? ` in step "${step}"` : "";
-  switch (kind) {
-    case "secret.missing":
-      return t2?.type === "step" ? `A required secret input of step "${t2.name}" was empty: the secret is missing or not available to this run.` : `The secret ${t2 ? t2.name : "(name not shown in the log)"} is missing or empty${where}.`;
-    case "variable.missing":
-      return `The configuration variable ${t2 ? t2.name : "(name not shown in the log)"} is missing or empty${where}.`;
-    case "credential.invalid":
-      return `A credential${t2 ? ` (${t2.name})` : ""} was supplied but rejected (invalid, expired or without permission)${where}.`;
-    case "config.invalid":
-      return `A configuration file${t2 ? ` (${t2.name})` : ""} is invalid or missing${where}.`;
-    case "transient.network":
-      return `A transient network or service error${t2 ? ` reaching ${t2.name}` : ""} failed the job${where}; a re-run will likely pass.`;
-    case "timeout.cancelled":
-      return `The job was cancelled or hit its time limit${where}.`;
-    case "resource.exhausted":
-      return `The runner ran out of disk or memory${where}.`;
-    case "dependency.resolution":
-      return `Dependencies could not be resolved${name ? ` (${name})` : ""}${where}.`;
-    case "code.failure":
-      return `Tests or compilation failed${where}: a code problem, not an environment one.`;
-    default:
-      return "The failure could not be classified with confidence.";
-  }
-}
-var ClassifierState = class {
-  constructor(ctx, opts = {}) {
-    this.ctx = ctx;
-    this.known = opts.knownValues ?? [];
-  }
-  lineNo = 0;
-  prev = "";
-  stepId = 0;
-  stepName;
-  stepNames = /* @__PURE__ */ new Map();
-  block = null;
-  stepEnv = /* @__PURE__ */ new Map();
-  envSeen = /* @__PURE__ */ new Map();
-  varsMentioned = /* @__PURE__ */ new Set();
-  stepsWithError = /* @__PURE__ */ new Set();
-  buckets = /* @__PURE__ */ new Map();
-  tail = [];
-  tailStart = 0;
-  stepHasWith = false;
-  stepHasEnv = false;
-  mask = new Uint32Array(RULE_SCANNER.words);
-  prevMask = new Uint32Array(RULE_SCANNER.words);
-  known;
-  /** Feed one raw line (without its newline). */
-  push(raw) {
-    this.lineNo++;
-    const text = cleanLine(raw);
-    if (text.length === 0) {
-      this.block = null;
-      this.prev = text;
-      this.prevMask.fill(0);
-      return;
-    }
-    this.trackStructure(text);
-    const hit = RULE_SCANNER.scan(text, this.mask);
-    let join4 = false;
-    for (let w2 = 0; w2 < this.mask.length; w2++) if (this.prevMask[w2] & JOIN_PREVIOUS_MASK[w2]) join4 = true;
-    if (hit || join4) this.applyRules(text);
-    this.prev = text;
-    const t2 = this.prevMask;
-    this.prevMask = this.mask;
-    this.mask = t2;
-  }
-  trackStructure(text) {
-    const c0 = text.charCodeAt(0);
-    if (c0 === 32) {
-      const h2 = BLOCK_HEADER.exec(text);
-      if (h2) {
-        this.block = h2[1];
-        if (this.block === "with") this.stepHasWith = true;
-        else this.stepHasEnv = true;
-        return;
-      }
-      if (this.block) {
-        const e = BLOCK_ENTRY.exec(text);
-        if (e) {
-          this.recordEntry(e[1], (e[2] ?? "").trim(), text);
-          return;
-        }
-        if (!text.startsWith("      ")) this.block = null;
-      }
-      if (text.includes("vars.")) this.noteVars(text);
-      return;
-    }
-    this.block = null;
-    if (c0 === 35 && text.startsWith("##[endgroup]")) return;
-    const s2 = STEP_HEADER.exec(text);
-    if (s2) {
-      this.stepId++;
-      this.stepName = own2(s2[1].slice(0, 200).trim());
-      if (this.stepNames.size < MAX_STEPS) this.stepNames.set(this.stepId, this.stepName);
-      this.stepEnv = /* @__PURE__ */ new Map();
-      this.stepHasWith = false;
-      this.stepHasEnv = false;
-      return;
-    }
-    if (text.includes("vars.")) this.noteVars(text);
-  }
-  noteVars(text) {
-    for (const m2 of text.matchAll(/\bvars\.([A-Za-z_][A-Za-z0-9_]*)/g)) {
-      if (this.varsMentioned.size < MAX_ENV_NAMES) this.varsMentioned.add(own2(normalizeName(m2[1])));
-    }
-  }
-  recordEntry(name, value, text) {
-    if (this.block !== "env" && this.block !== "with") return;
-    const state = value === "" ? "empty" : value.includes("***") ? "masked" : "set";
-    const key = this.block === "env" ? name : `input:${name}`;
-    const before = this.stepEnv.get(key);
-    if (before !== "empty" && this.stepEnv.size < MAX_ENV_NAMES) this.stepEnv.set(own2(key), state);
-    if (this.block === "env" && (state !== "set" || this.envSeen.has(name)) && (this.envSeen.size < MAX_ENV_NAMES || this.envSeen.has(name))) {
-      const prior = this.envSeen.get(name);
-      if (!(prior && prior.state === "empty" && prior.step === this.stepId)) {
-        this.envSeen.set(own2(name), { state, step: this.stepId, line: this.lineNo, text: own2(text) });
-      }
-    }
-  }
-  applyRules(text) {
-    const mask = this.mask;
-    if (mask[ERRORISH_BIT >>> 5] & 1 << (ERRORISH_BIT & 31) && ERRORISH.test(text)) {
-      if (this.stepsWithError.size < MAX_STEPS) this.stepsWithError.add(this.stepId);
-      this.keepTail(text);
-    }
-    for (let w2 = 0; w2 < mask.length; w2++) {
-      let bits = (mask[w2] | this.prevMask[w2] & JOIN_PREVIOUS_MASK[w2]) >>> 0;
-      while (bits !== 0) {
-        const low = bits & -bits;
-        const i2 = w2 * 32 + (31 - Math.clz32(low));
-        bits = (bits ^ low) >>> 0;
-        const rule = RULES[i2];
-        if (!rule) continue;
-        const subject = rule.joinPrevious ? `${this.prev} ${text}` : text;
-        rule.re.lastIndex = 0;
-        const m2 = rule.re.exec(subject);
-        if (!m2) continue;
-        const sig = rule.signal(m2);
-        if (!sig) continue;
-        if (sig.type !== "kind" && TEST_RESULT_LINE.test(text)) continue;
-        if (this.stepsWithError.size < MAX_STEPS) this.stepsWithError.add(this.stepId);
-        this.resolve(sig, text);
-        return;
-      }
-    }
-  }
-  /** Ring buffer of the last MAX_TAIL error-looking lines, raw; shaped into evidence only when used. */
-  keepTail(text) {
-    const entry = { line: this.lineNo, text: own2(text), step: this.stepName };
-    if (this.tail.length < MAX_TAIL) this.tail.push(entry);
-    else {
-      this.tail[this.tailStart] = entry;
-      this.tailStart = (this.tailStart + 1) % MAX_TAIL;
-    }
-  }
-  tailEvidence() {
-    const ordered = [...this.tail.slice(this.tailStart), ...this.tail.slice(0, this.tailStart)];
-    return ordered.map((t2) => {
-      const ev = { line: t2.line, text: evidenceText(t2.text, this.known) };
-      if (this.ctx.job_id !== void 0) ev.job_id = this.ctx.job_id;
-      if (this.ctx.job_name !== void 0) ev.job_name = this.ctx.job_name;
-      if (t2.step !== void 0) ev.step = t2.step.slice(0, 200);
-      return ev;
-    });
-  }
-  evidence(text, line) {
-    const ev = { line, text: own2(evidenceText(text, this.known)) };
-    if (this.ctx.job_id !== void 0) ev.job_id = this.ctx.job_id;
-    if (this.ctx.job_name !== void 0) ev.job_name = this.ctx.job_name;
-    if (this.stepName !== void 0) ev.step = this.stepName.slice(0, 200);
-    return ev;
-  }
-  add(kind, target, confidence, text, extra) {
-    const key = targetKey2(kind, target);
-    let b2 = this.buckets.get(key);
-    if (!b2) {
-      if (this.buckets.size >= MAX_BUCKETS) return;
-      b2 = { kind, target, confidence, evidence: [], firstLine: this.lineNo, hits: 0 };
-      this.buckets.set(key, b2);
-    }
-    b2.hits++;
-    b2.confidence = Math.max(b2.confidence, confidence);
-    if (extra && b2.evidence.length < MAX_EVIDENCE && !b2.evidence.some((e) => e.line === extra.line)) {
-      b2.evidence.push(this.evidence(extra.text, extra.line));
-    }
-    if (b2.evidence.length < MAX_EVIDENCE && !b2.evidence.some((e) => e.line === this.lineNo)) b2.evidence.push(this.evidence(text, this.lineNo));
-  }
-  /** Masked values in the current step that carry a credential: credential-named env entries or inputs. */
-  maskedCredentialsInStep() {
-    let n2 = 0;
-    for (const [k2, v2] of this.stepEnv) {
-      if (v2 !== "masked") continue;
-      if (k2.startsWith("input:") ? CREDENTIAL_INPUT.test(k2) || isCredentialName(k2.slice(6)) : isCredentialName(k2)) n2++;
-    }
-    return n2;
-  }
-  /** Credential-looking entries of the current step's env block with a given state. */
-  stepCreds(state) {
-    const out = [];
-    for (const [k2, v2] of this.stepEnv) if (v2 === state && !k2.startsWith("input:") && isCredentialName(k2)) out.push(k2);
-    return out;
-  }
-  envEvidence(name) {
-    const e = this.envSeen.get(name);
-    return e ? { line: e.line, text: e.text } : void 0;
-  }
-  missingByName(name, confidence, hint, text, plain = false) {
-    const norm = normalizeName(name);
-    if (RUNNER_PROVIDED.test(norm)) return;
-    const isVar = hint === "variable" || hint !== "secret" && (this.varsMentioned.has(norm) || !isCredentialName(name));
-    if (this.stepEnv.get(name) === "masked") {
-      this.add("credential.invalid", { type: "secret", name }, 0.6, text, this.envEvidence(name));
-      return;
-    }
-    const evidence = this.envEvidence(name);
-    const empty = this.envSeen.get(name)?.state === "empty";
-    if (this.stepHasEnv && !this.stepEnv.has(name) && !this.envSeen.has(name)) {
-      this.add("config.invalid", { type: "step", name: (this.stepName ?? "unnamed step").slice(0, 200) }, Math.min(confidence, 0.6), text);
-      return;
-    }
-    if (plain && isVar && hint !== "variable" && !empty && !this.varsMentioned.has(norm)) confidence = Math.min(confidence, 0.45);
-    if (isVar) {
-      if (hint === "variable" && name === "AWS_REGION" && !empty && !this.envSeen.has("AWS_DEFAULT_REGION")) {
-        this.add("variable.missing", null, confidence, text);
-        return;
-      }
-      this.add("variable.missing", { type: "variable", name }, empty ? Math.max(confidence, 0.8) : confidence, text, evidence);
-    } else {
-      this.add("secret.missing", { type: "secret", name }, empty ? Math.max(confidence, 0.9) : confidence, text, evidence);
-    }
-  }
-  resolve(sig, text) {
-    switch (sig.type) {
-      case "ignore":
-        return;
-      case "kind":
-        this.add(sig.kind, sig.target ?? null, sig.confidence, text);
-        return;
-      case "missing-name":
-        this.missingByName(sig.name, sig.confidence, sig.hint, text, sig.plain);
-        return;
-      case "missing-unnamed": {
-        const empties = sig.hint === "secret" ? this.stepCreds("empty") : [];
-        if (empties.length === 1) this.missingByName(empties[0], 0.9, "secret", text);
-        else if (sig.hint === "secret" && this.maskedCredentialsInStep() > 0) {
-          this.add("credential.invalid", null, 0.45, text);
-        } else this.add(sig.hint === "secret" ? "secret.missing" : "variable.missing", null, sig.confidence, text);
-        return;
-      }
-      case "missing-input": {
-        const want = normalizeName(sig.input);
-        for (const [k2, v2] of this.stepEnv) {
-          if (v2 === "empty" && !k2.startsWith("input:") && (normalizeName(k2) === want || normalizeName(k2).endsWith(`_${want}`))) {
-            this.missingByName(k2, 0.9, void 0, text);
-            return;
-          }
-        }
-        const empties = this.stepCreds("empty");
-        if (empties.length === 1 && isCredentialName(sig.input)) {
-          this.missingByName(empties[0], 0.85, "secret", text);
-          return;
-        }
-        const target = this.stepName ? { type: "step", name: this.stepName.slice(0, 200) } : null;
-        if (isCredentialName(sig.input)) this.add("secret.missing", target, sig.confidence, text);
-        else this.add("config.invalid", target, Math.min(sig.confidence, 0.6), text);
-        return;
-      }
-      case "credentials-unloaded": {
-        const empties = this.stepCreds("empty");
-        if (empties.length > 0) this.missingByName(empties[0], 0.85, "secret", text);
-        else if (this.maskedCredentialsInStep() > 0) this.add("credential.invalid", null, 0.6, text);
-        else if (this.stepHasWith && ![...this.stepEnv.keys()].some((k2) => k2.startsWith("input:") && CREDENTIAL_INPUT.test(k2))) {
-          this.add("secret.missing", null, 0.6, text);
-        } else this.add("credential.invalid", null, sig.confidence, text);
-        return;
-      }
-      case "auth": {
-        const empties = this.stepCreds("empty");
-        if (empties.length > 0) {
-          this.missingByName(empties[0], 0.9, "secret", text);
-          return;
-        }
-        let masked = this.stepCreds("masked");
-        if (masked.length > 1) {
-          const lower = text.toLowerCase();
-          const score = (n2) => n2.toLowerCase().split(/[^a-z0-9]+/).filter((p2) => p2.length >= 3 && lower.includes(p2)).length;
-          const best = Math.max(...masked.map(score));
-          const top = masked.filter((n2) => score(n2) === best);
-          if (best > 0 && top.length === 1) masked = top;
-        }
-        const maskedInputs = [...this.stepEnv].filter(([k2, v2]) => v2 === "masked" && k2.startsWith("input:")).length;
-        if (masked.length === 1) {
-          const name = masked[0];
-          this.add("credential.invalid", { type: "secret", name }, sig.weak ? 0.6 : Math.max(sig.confidence, 0.85), text, this.envEvidence(name));
-        } else if (masked.length > 1 || maskedInputs > 0) {
-          this.add("credential.invalid", null, sig.weak ? 0.5 : Math.max(sig.confidence, 0.8), text);
-        } else {
-          this.add("credential.invalid", null, sig.weak ? 0.4 : Math.min(sig.confidence, 0.7), text);
-        }
-        return;
-      }
-    }
-  }
-  /** Close the stream and produce incidents, strongest first. */
-  finish() {
-    const explained = [...this.buckets.values()].some((b2) => b2.confidence >= 0.6 && b2.kind !== "secret.missing" && b2.kind !== "variable.missing");
-    for (const [name, e] of this.envSeen) {
-      if (e.state !== "empty" || !this.stepsWithError.has(e.step)) continue;
-      const covered = [...this.buckets.values()].some((b2) => b2.target?.name === name);
-      if (covered) continue;
-      const stepName = this.stepNames.get(e.step);
-      const ev = { line: e.line, text: evidenceText(e.text, this.known) };
-      if (this.ctx.job_id !== void 0) ev.job_id = this.ctx.job_id;
-      if (this.ctx.job_name !== void 0) ev.job_name = this.ctx.job_name;
-      if (stepName) ev.step = stepName;
-      const norm = normalizeName(name);
-      const asVar = this.varsMentioned.has(norm) || !isCredentialName(name);
-      const kind = asVar ? "variable.missing" : "secret.missing";
-      const conf = explained ? 0.35 : asVar ? this.varsMentioned.has(norm) ? 0.7 : 0.35 : 0.6;
-      const key = targetKey2(kind, { type: asVar ? "variable" : "secret", name });
-      if (this.buckets.size < MAX_BUCKETS) {
-        this.buckets.set(key, { kind, target: { type: asVar ? "variable" : "secret", name }, confidence: conf, evidence: [ev], firstLine: e.line, hits: 1 });
-      }
-    }
-    const all = [...this.buckets.values()];
-    for (const b2 of all.filter((x2) => x2.target === null)) {
-      const host = all.filter((x2) => x2.kind === b2.kind && x2.target !== null).sort((a2, c2) => c2.confidence - a2.confidence)[0];
-      if (!host) continue;
-      host.confidence = Math.max(host.confidence, b2.confidence);
-      for (const ev of b2.evidence) if (host.evidence.length < MAX_EVIDENCE && !host.evidence.some((e) => e.line === ev.line)) host.evidence.push(ev);
-      this.buckets.delete(targetKey2(b2.kind, null));
-    }
-    const hasMissing = [...this.buckets.values()].some((b2) => b2.kind === "secret.missing" && b2.confidence >= 0.8);
-    if (hasMissing) {
-      for (const b2 of this.buckets.values()) if (b2.kind === "credential.invalid") b2.confidence = Math.min(b2.confidence, 0.45);
-    }
-    const buckets = [...this.buckets.values()].sort(
-      (a2, b2) => b2.confidence - a2.confidence || SPECIFICITY[b2.kind] - SPECIFICITY[a2.kind] || a2.firstLine - b2.firstLine
-    );
-    const incidents = buckets.map((b2) => this.toIncident(b2.kind, b2.target, b2.confidence, b2.evidence));
-    if (incidents.length === 0) {
-      incidents.push(this.toIncident("unknown", null, 0.2, this.tailEvidence().slice(-MAX_EVIDENCE)));
-    }
-    return incidents;
-  }
-  toIncident(kind, target, confidence, evidence) {
-    const evs = [...evidence].sort((a2, b2) => a2.line - b2.line).slice(0, MAX_EVIDENCE);
-    const step = evs.find((e) => e.step)?.step;
-    const inc = {
-      kind,
-      target,
-      confidence: Math.round(Math.min(1, Math.max(0, confidence)) * 100) / 100,
-      fingerprint: fingerprint(kind, target, this.ctx),
-      summary: summarize(kind, target, step),
-      evidence: evs,
-      repo: this.ctx.repo
-    };
-    if (this.ctx.run !== void 0) inc.run = this.ctx.run;
-    if (this.ctx.environment !== void 0) inc.environment = this.ctx.environment;
-    return inc;
-  }
-};
-
-// src/core/classify/index.ts
-var LineSplitter = class {
-  constructor(onLine) {
-    this.onLine = onLine;
-  }
-  partial = "";
-  overflow = false;
-  decoder = null;
-  write(chunk) {
-    let text;
-    if (typeof chunk === "string") {
-      text = this.decoder ? this.decoder.decode() + chunk : chunk;
-      this.decoder = null;
-    } else {
-      this.decoder ??= new TextDecoder("utf-8");
-      text = this.decoder.decode(chunk, { stream: true });
-    }
-    let start = 0;
-    for (; ; ) {
-      const nl = text.indexOf("\n", start);
-      if (nl === -1) break;
-      const piece = text.slice(start, nl);
-      if (this.overflow) {
-        this.onLine(this.partial);
-      } else {
-        this.onLine(this.partial.length ? this.partial + piece : piece);
-      }
-      this.partial = "";
-      this.overflow = false;
-      start = nl + 1;
-    }
-    if (start < text.length && !this.overflow) {
-      this.partial += text.slice(start);
-      if (this.partial.length > MAX_LINE_CHARS) {
-        this.partial = this.partial.slice(0, MAX_LINE_CHARS);
-        this.overflow = true;
-      }
-    }
-  }
-  end() {
-    if (this.decoder) {
-      const rest = this.decoder.decode();
-      this.decoder = null;
-      if (rest) this.write(rest);
-    }
-    if (this.partial.length > 0 || this.overflow) this.onLine(this.partial);
-    this.partial = "";
-    this.overflow = false;
-  }
-};
-function classifyText(log, context, options2 = {}) {
-  const state = new ClassifierState(context, options2);
-  let start = 0;
-  for (; ; ) {
-    const nl = log.indexOf("\n", start);
-    if (nl === -1) break;
-    state.push(log.slice(start, nl));
-    start = nl + 1;
-  }
-  if (start < log.length) state.push(log.slice(start));
-  return state.finish();
-}
-async function classify(log, context, options2 = {}) {
-  if (typeof log === "string") return classifyText(log, context, options2);
-  const state = new ClassifierState(context, options2);
-  const splitter = new LineSplitter((line) => state.push(line));
-  for await (const chunk of log) splitter.write(chunk);
-  splitter.end();
-  return state.finish();
 }
 
 // src/pipeline/evidence.ts
@@ -80698,12 +80539,81 @@ async function gatherEvidence(runs, repo, run2, environment) {
   return incidents;
 }
 
+// src/pipeline/classifier-memory.ts
+function learnedIncidents(incidents, snapshot) {
+  return applyLearningAll(incidents, snapshot.classifierMemory ?? emptyClassifierMemory());
+}
+async function rememberFailure(ctx, ledger, run2, incidents, snapshot) {
+  const firsts = /* @__PURE__ */ new Map();
+  for (const i2 of incidents) if (i2.signature && !firsts.has(i2.signature)) firsts.set(i2.signature, i2);
+  if (firsts.size === 0) return snapshot;
+  const committed = await ledger.commit(`classifier: run ${run2.id} attempt ${run2.run_attempt} failed (${[...firsts.keys()].join(", ")})`, (snap) => {
+    let memory = snap.classifierMemory ?? emptyClassifierMemory();
+    for (const [signature, i2] of firsts) {
+      memory = recordFailure(memory, { signature, classifiedAs: i2.kind, runId: run2.id, attempt: run2.run_attempt, at: ctx.now(), excerpt: i2.evidence.slice(0, 3).map((e) => e.text) });
+    }
+    return { classifierMemory: memory };
+  }).catch((err) => {
+    ctx.log.warn({ err: safeMessage(err) }, "could not record the failure signature");
+    return null;
+  });
+  return committed?.snapshot ?? snapshot;
+}
+async function rememberSuccess(ctx, ledger, run2, snapshot) {
+  if (run2.run_attempt < 2 || !(snapshot.classifierMemory?.runs ?? []).some((r2) => r2.run_id === run2.id && r2.attempt < run2.run_attempt)) return;
+  const ours = snapshot.state.actions.some((a2) => a2.run_id === run2.id && a2.action === "RERUN");
+  await ledger.commit(`classifier: run ${run2.id} attempt ${run2.run_attempt} passed`, (snap) => ({
+    classifierMemory: recordSuccess(snap.classifierMemory ?? emptyClassifierMemory(), { runId: run2.id, attempt: run2.run_attempt, at: ctx.now(), rerunByLivingBridge: ours })
+  })).catch((err) => ctx.log.warn({ err: safeMessage(err) }, "could not record the passing re-run"));
+}
+
 // src/pipeline/fingerprint-key.ts
-import { createHash as createHash6 } from "node:crypto";
+import { createHash as createHash7 } from "node:crypto";
 var LABEL = new TextEncoder().encode("living-bridge/value-fingerprint-key/v1");
 async function fingerprintKeyOf(signer) {
   const sig = await signer.sign(LABEL);
-  return createHash6("sha256").update(sig).digest("hex");
+  return createHash7("sha256").update(sig).digest("hex");
+}
+
+// src/pipeline/repo-files.ts
+var import_yaml3 = __toESM(require_dist(), 1);
+function parseRepoConfig(text, source = REPO_CONFIG_PATH) {
+  if (text === null || text.trim() === "") return RepoConfig.parse({});
+  let data;
+  try {
+    data = (0, import_yaml3.parse)(text);
+  } catch (err) {
+    throw new SchemaError(source, [{ path: "(root)", message: `not valid YAML: ${err.message.split("\n")[0]}` }]);
+  }
+  return parseWith(RepoConfig, data ?? {}, source);
+}
+function parseEnvironmentFile(text, source = ENVIRONMENT_FILE_PATH) {
+  let data;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new SchemaError(source, [{ path: "(root)", message: `not valid JSON: ${err.message}` }]);
+  }
+  return parseWith(EnvironmentFile, data, source);
+}
+async function loadRepoConfig(github, repo, ref) {
+  const file3 = await github.readFile(repo, REPO_CONFIG_PATH, ref);
+  const config2 = parseRepoConfig(file3?.content ?? null);
+  const branch = config2.ledger.branch;
+  if (branch !== DEFAULT_LEDGER_BRANCH) {
+    const refuse = (message) => new SchemaError(REPO_CONFIG_PATH, [{ path: "ledger.branch", message }]);
+    if (branch === await github.getDefaultBranch(repo)) {
+      throw refuse(`"${branch}" is the repository's default branch; the ledger needs a branch of its own (e.g. ${DEFAULT_LEDGER_BRANCH})`);
+    }
+    if ((await github.branchProtection?.(repo, branch))?.protected) {
+      throw refuse(`"${branch}" is a protected branch; Living Bridge writes the ledger with compare-and-swap commits, so name an unprotected branch of its own (e.g. ${DEFAULT_LEDGER_BRANCH})`);
+    }
+  }
+  return config2;
+}
+async function loadEnvironmentFile(github, repo, ref) {
+  const file3 = await github.readFile(repo, ENVIRONMENT_FILE_PATH, ref);
+  return file3 ? parseEnvironmentFile(file3.content) : null;
 }
 
 // src/pipeline/resume.ts
@@ -81377,10 +81287,7 @@ async function learnFromRun(ctx, repo, repository, run2, config2, incidentFinger
       };
     }
   );
-  if (judged) {
-    ctx.observer?.emit(outcomeEventOf(ctx, repository, run2, judged, committed.snapshot.state));
-    if (committed.snapshot.checkpoint) await anchorCheckpoint(ctx, repo, run2, committed.snapshot.checkpoint, `outcome recorded: ${run2.conclusion}`);
-  }
+  if (judged) ctx.observer?.emit(outcomeEventOf(ctx, repository, run2, judged, committed.snapshot.state));
   return committed.snapshot;
 }
 function secretSourceFor(name, environment, config2, envFile) {
@@ -81545,7 +81452,8 @@ async function heal(ctx, job) {
       return finish(ctx, { status: "noop", repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `run ${run2.id} was dispatched by the config loop (promotion ${dispatched.id}), which judges it` });
     }
     if (run2.conclusion !== "failure") {
-      if (!request2.dry_run) await learnFromRun(ctx, repo, repository, run2, config2, null);
+      if (!request2.dry_run && run2.conclusion === "success") await rememberSuccess(ctx, ledger, run2, await learnFromRun(ctx, repo, repository, run2, config2, null));
+      else if (!request2.dry_run) await learnFromRun(ctx, repo, repository, run2, config2, null);
       return finish(ctx, { status: "noop", repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `run ${run2.id} concluded ${run2.conclusion ?? run2.status}: nothing to heal` });
     }
     incidents = await gatherEvidence(ctx.github, repo, run2, request2.environment);
@@ -81564,6 +81472,9 @@ async function heal(ctx, job) {
       }
     ];
   }
+  let snapshot = await ledger.read();
+  incidents = learnedIncidents(incidents, snapshot);
+  if (run2 && !request2.dry_run) snapshot = await rememberFailure(ctx, ledger, run2, incidents, snapshot);
   const incident = primaryIncident(incidents) ?? {
     kind: "unknown",
     target: null,
@@ -81575,7 +81486,6 @@ async function heal(ctx, job) {
     run: run2 ? runRefOf(run2) : void 0,
     environment: request2.environment
   };
-  let snapshot = await ledger.read();
   if (run2 && !request2.dry_run) snapshot = await learnFromRun(ctx, repo, repository, run2, config2, incident.fingerprint, snapshot);
   let decision = decide({
     incident,
@@ -81725,7 +81635,7 @@ async function executeDecision(ctx, a2) {
   const escalation = reports.find((r2) => r2.postmortem);
   let certificate = null;
   let ledgerPath = null;
-  const committed = await ledger.commit(`action: ${decision.steps.join("+")} for ${incident.kind} ${incident.target?.name ?? ""}`.trim(), async (snap) => {
+  await ledger.commit(`action: ${decision.steps.join("+")} for ${incident.kind} ${incident.target?.name ?? ""}`.trim(), async (snap) => {
     const at2 = ctx.now();
     certificate = await signCertificate(
       {
@@ -81751,14 +81661,7 @@ async function executeDecision(ctx, a2) {
           incident_kind: incident.kind,
           incident_fingerprint: incident.fingerprint,
           confidence: incident.confidence,
-          evidence: incident.evidence.slice(0, 10),
-          // Change-management evidence (living-bridge audit export): what triggered it, on which
-          // evidence, and who or what authorized it.
-          head_sha: run2?.head_sha ?? null,
-          evidence_hash: sha256Hex(canonicalJson(incident.evidence)),
-          autonomy_level: decision.autonomy_level ?? null,
-          grant_id: a2.grantId ?? null,
-          approved_by: a2.approvedBy ?? null
+          evidence: incident.evidence.slice(0, 10)
         }
       },
       ctx.signer
@@ -81793,8 +81696,7 @@ async function executeDecision(ctx, a2) {
   });
   const loop = certified ? await followProposal(ctx, { repo, repository, config: config2, decision, run: run2, reports, certificateHash: certificate?.certificate_hash ?? null }) : null;
   const status = escalated ? "escalated" : !certified ? "failed" : !loop || loop.status === "deployed" ? "healed" : loop.status === "left_for_human" ? "suggested" : "failed";
-  const checkpoint = loop ? (await ledger.read()).checkpoint : committed.snapshot.checkpoint;
-  const commentUrl = await announce(ctx, repo, repository, run2, incident, decision, reports, certificate, config2, status, null, ledgerPath, checkpoint);
+  const commentUrl = await announce(ctx, repo, repository, run2, incident, decision, reports, certificate, config2, status, null, ledgerPath);
   const issueUrl = reports.find((r2) => r2.issue)?.issue?.html_url ?? null;
   const cert = certificate;
   return finish(ctx, {
@@ -81810,7 +81712,7 @@ async function executeDecision(ctx, a2) {
     ...loop ? { configLoop: loop } : {}
   });
 }
-async function announce(ctx, repo, repository, run2, incident, decision, reports, certificate, config2, status, approvalId, ledgerPath = null, checkpoint = null) {
+async function announce(ctx, repo, repository, run2, incident, decision, reports, certificate, config2, status, approvalId, ledgerPath = null) {
   const body = renderHealComment({
     status,
     repository,
@@ -81824,36 +81726,28 @@ async function announce(ctx, repo, repository, run2, incident, decision, reports
     ledgerBranch: config2.ledger.branch,
     ledgerPath,
     publicApiBase: ctx.publicApiBase,
-    approvalId,
-    checkpoint
+    approvalId
   });
   let url2 = null;
   if (!run2) return approvalId ? suggestionIssue(ctx, repo, approvalId, incident, body) : null;
   try {
-    await ctx.github.createCheckRun(repo, {
-      name: CHECK_RUN_NAME,
-      head_sha: run2.head_sha,
-      conclusion: status === "healed" ? "success" : status === "suggested" ? "action_required" : status === "escalated" || status === "failed" ? "failure" : "neutral",
-      title: `${status}: ${decision.steps.join(" → ") || decision.action}`,
-      summary: body
-    });
     const prs = run2.pull_requests.length ? run2.pull_requests : await ctx.github.pullRequestsForCommit(repo, run2.head_sha);
     for (const pr2 of prs) {
       const c2 = await ctx.github.upsertComment(repo, pr2, COMMENT_MARKER, body);
       url2 ??= c2.html_url;
     }
+    await ctx.github.createCheckRun(repo, {
+      name: "Living Bridge",
+      head_sha: run2.head_sha,
+      conclusion: status === "healed" ? "success" : status === "suggested" ? "action_required" : status === "escalated" || status === "failed" ? "failure" : "neutral",
+      title: `${status}: ${decision.steps.join(" → ") || decision.action}`,
+      summary: body
+    });
   } catch (err) {
     ctx.log.warn({ err: safeMessage(err) }, "could not announce the heal");
   }
   if (approvalId && url2 === null) url2 = await suggestionIssue(ctx, repo, approvalId, incident, body);
   return url2;
-}
-async function anchorCheckpoint(ctx, repo, run2, checkpoint, title) {
-  try {
-    await ctx.github.createCheckRun(repo, { name: CHECK_RUN_NAME, head_sha: run2.head_sha, conclusion: "neutral", title: `${title} · ledger checkpoint #${checkpoint.checkpoint.sequence}`, summary: renderCheckpoint(checkpoint) });
-  } catch (err) {
-    ctx.log.warn({ err: safeMessage(err) }, "could not anchor the ledger checkpoint in a check run");
-  }
 }
 async function suggestionIssue(ctx, repo, approvalId, incident, body) {
   const marker = `<!-- living-bridge:suggestion:${approvalId} -->`;
@@ -81894,7 +81788,7 @@ ${body}`;
     try {
       const prs = run2.pull_requests.length ? run2.pull_requests : await ctx.github.pullRequestsForCommit(repo, run2.head_sha);
       for (const pr2 of prs) result.commentUrl ??= (await ctx.github.upsertComment(repo, pr2, COMMENT_MARKER, body)).html_url;
-      await ctx.github.createCheckRun(repo, { name: CHECK_RUN_NAME, head_sha: run2.head_sha, conclusion: "failure", title: `invalid ${err.source}`, summary: body });
+      await ctx.github.createCheckRun(repo, { name: "Living Bridge", head_sha: run2.head_sha, conclusion: "failure", title: `invalid ${err.source}`, summary: body });
     } catch (e) {
       ctx.log.warn({ err: safeMessage(e) }, "could not announce the config error");
     }
@@ -81912,55 +81806,26 @@ function finish(ctx, result) {
   return result;
 }
 
-// src/pipeline/trust.ts
-import { readFileSync as readFileSync2, readdirSync, statSync } from "node:fs";
-import { join as join3 } from "node:path";
-var TrustedKeysError = class extends Error {
-  constructor(message) {
-    super(message);
-    this.name = "TrustedKeysError";
+// src/pipeline/verify.ts
+async function verifyLedger(ctx, repository) {
+  const repo = parseRepoFullName(repository);
+  const config2 = await loadRepoConfig(ctx.github, repo);
+  const ledger = ctx.ledgerFor(repo, config2.ledger.branch);
+  const snapshot = await ledger.read();
+  const certificates = await ledger.readCertificates();
+  const keys = { ...snapshot.publicKeys };
+  const result = verifyChain(certificates, keys, {
+    expectedHead: snapshot.state.last_certificate_hash ?? void 0,
+    expectedLength: snapshot.certificateCount
+  });
+  if (result.ok) {
+    return { repository, branch: config2.ledger.branch, ok: true, length: result.length, head: result.head, brokenAt: null, reason: null };
   }
-};
-function readKeysPath(path7) {
-  let text;
-  try {
-    if (statSync(path7).isDirectory()) {
-      text = readdirSync(path7).filter((f3) => f3.endsWith(".pub")).sort().map((f3) => readFileSync2(join3(path7, f3), "utf8")).join("\n");
-    } else {
-      text = readFileSync2(path7, "utf8");
-    }
-  } catch (err) {
-    throw new TrustedKeysError(`cannot read the keys file ${path7}: ${err.code ?? err.message}`);
-  }
-  const parsed = parseTrustedKeys(text, path7);
-  if (parsed.errors.length) throw new TrustedKeysError(parsed.errors.join("; "));
-  if (Object.keys(parsed.keys).length === 0) throw new TrustedKeysError(`the keys file ${path7} holds no public key`);
-  return parsed.keys;
-}
-function pinnedKeys(opts) {
-  const keys = {};
-  const sources = [];
-  for (const file3 of opts.keyFiles ?? []) {
-    Object.assign(keys, readKeysPath(file3));
-    sources.push(file3);
-  }
-  for (const name of ["LIVING_BRIDGE_TRUSTED_KEYS", "LIVING_BRIDGE_GRANT_KEYS"]) {
-    const text = opts.env[name]?.trim();
-    if (!text) continue;
-    const parsed = parseTrustedKeys(text, name);
-    if (parsed.errors.length) throw new TrustedKeysError(parsed.errors.join("; "));
-    Object.assign(keys, parsed.keys);
-    sources.push(name);
-  }
-  if (opts.signer) {
-    keys[opts.signer.keyid] = opts.signer.publicKey;
-    sources.push("the signing key (TRUTH_SIGNING_KEY)");
-  }
-  return { keys, sources };
+  return { repository, branch: config2.ledger.branch, ok: false, length: certificates.length, head: snapshot.state.last_certificate_hash, brokenAt: result.index, reason: result.reason };
 }
 
 // src/action/inputs.ts
-import { existsSync as existsSync2, readFileSync as readFileSync3 } from "node:fs";
+import { existsSync as existsSync2, readFileSync as readFileSync2 } from "node:fs";
 import path6 from "node:path";
 var import_yaml4 = __toESM(require_dist(), 1);
 var ACTION_MODES = ["heal", "sync", "verify"];
@@ -82006,7 +81871,7 @@ function readEvent(env = process.env) {
   const p2 = env.GITHUB_EVENT_PATH;
   if (!p2 || !existsSync2(p2)) return {};
   try {
-    const data = JSON.parse(readFileSync3(p2, "utf8"));
+    const data = JSON.parse(readFileSync2(p2, "utf8"));
     return data && typeof data === "object" ? data : {};
   } catch {
     throw new SchemaError("GITHUB_EVENT_PATH", [{ path: "(root)", message: "the event payload is not JSON" }]);
@@ -82047,7 +81912,7 @@ function validateLocalConfig(paths, workspace) {
   for (const rel of paths) {
     const file3 = path6.resolve(workspace, rel);
     if (!existsSync2(file3)) continue;
-    const text = readFileSync3(file3, "utf8");
+    const text = readFileSync2(file3, "utf8");
     if (/\.json$/i.test(rel)) {
       let data;
       try {
@@ -82169,10 +82034,10 @@ function decodePredicate(cert) {
 }
 function renderChanges(changes) {
   if (!changes.length) return "_No changes._";
-  const short3 = (f3) => f3 ? `\`${f3.slice(0, 12)}\`` : "—";
+  const short2 = (f3) => f3 ? `\`${f3.slice(0, 12)}\`` : "—";
   return markdownTable(
     ["op", "kind", "target", "scope", "before", "after"],
-    changes.map((c2) => [c2.op, c2.kind, c2.target, c2.scope, short3(c2.before_fingerprint), short3(c2.after_fingerprint)])
+    changes.map((c2) => [c2.op, c2.kind, c2.target, c2.scope, short2(c2.before_fingerprint), short2(c2.after_fingerprint)])
   );
 }
 var MAX_POINTS = 30;
@@ -82254,9 +82119,9 @@ async function run() {
     if (inputs.mode === "heal") outcome = await runHeal(ctx, inputs, sections);
     else if (inputs.mode === "sync") outcome = await runSync(ctx, inputs, sections);
     else {
-      const verified = await runVerify(ctx, inputs, sections, ephemeralKey);
+      const verified = await runVerify(ctx, inputs, sections);
       outcome = verified.outcome;
-      ledgerBranch = verified.result.branch ?? void 0;
+      ledgerBranch = verified.result.branch;
     }
   } catch (err) {
     outcome.failures.push(describeError(err));
@@ -82373,30 +82238,24 @@ async function runSync(ctx, inputs, sections) {
   sections.push({ heading: `Env sync: ${decision}`, body: body.join("\n\n") });
   return { decision, certificate: result.certificate, changes, failures };
 }
-async function runVerify(ctx, inputs, sections, ephemeralKey) {
-  const trust = pinnedKeys({ env: healerEnv(process.env), signer: ephemeralKey ? null : ctx.signer });
-  if (Object.keys(trust.keys).length === 0) {
-    throw new ConfigurationError("verify needs the key(s) to trust: set the signing-key input or LIVING_BRIDGE_TRUSTED_KEYS (base64 public keys); keys listed on the ledger branch are never trusted");
-  }
-  const result = await verifyLedger(ctx, inputs.repository, trust);
+async function runVerify(ctx, inputs, sections) {
+  const result = await verifyLedger(ctx, inputs.repository);
   const rows = [
-    `- ledger branch: \`${result.branch ?? "?"}\``,
+    `- ledger branch: \`${result.branch}\``,
     `- certificates: ${result.length}`,
-    `- head: ${result.head ? `\`${result.head}\`` : "(empty chain)"}`,
-    `- checkpoint: ${result.checkpoint ? `#${result.checkpoint.sequence} signed by \`${result.checkpoint.keyid}\` at ${result.checkpoint.time}` : "(none)"}`,
-    `- anchors: ${result.anchors.valid} valid${result.anchors.latest ? `, latest #${result.anchors.latest.sequence} in ${result.anchors.latest.source}` : ""}`
+    `- head: ${result.head ? `\`${result.head}\`` : "(empty chain)"}`
   ];
   if (result.ok) {
-    sections.push({ heading: "Ledger verified", body: `Every certificate's signature, hash link and sequence checks out against the pinned keys, and so does the signed checkpoint.
+    sections.push({ heading: "Ledger verified", body: `Every certificate's signature and hash link checks out.
 
 ${rows.join("\n")}` });
     return { outcome: { decision: "verified", certificate: null, changes: [], failures: [] }, result };
   }
-  const why = `${inputs.repository}: ${renderReport(result)}`;
-  sections.push({ heading: result.status === "no-ledger" ? "No ledger" : "Ledger BROKEN", body: `${why}
+  const why = `certificate chain of ${inputs.repository} is broken at #${result.brokenAt ?? "?"}: ${result.reason ?? "unknown reason"}`;
+  sections.push({ heading: "Ledger BROKEN", body: `${why}
 
 ${rows.join("\n")}` });
-  return { outcome: { decision: result.status === "no-ledger" ? "no-ledger" : "broken", certificate: null, changes: [], failures: [why] }, result };
+  return { outcome: { decision: "broken", certificate: null, changes: [], failures: [why] }, result };
 }
 function certificateChanges(cert) {
   try {

@@ -1,11 +1,17 @@
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { ApiToken } from '../core/schemas/index.js';
 import { ConfigurationError, envFlag } from '../pipeline/build-context.js';
+import { readApiTokens } from './api-tokens.js';
 
 export interface AppSettings {
   appId: string;
   webhookSecret: string;
-  apiToken: string | null;
+  /**
+   * Tokens of the /api/autonomy/* endpoints, each with the repositories it may act on: the entries of
+   * LIVING_BRIDGE_API_TOKENS (or _FILE), plus AUTONOMY_API_TOKEN as an all-scope token.
+   */
+  apiTokens: ApiToken[];
   port: number;
   host: string;
   concurrency: number;
@@ -40,6 +46,7 @@ export function readAppSettings(env: Record<string, string | undefined>): AppSet
   if (env.LOG_LEVEL && !LOG_LEVELS.includes(env.LOG_LEVEL)) problems.push(`LOG_LEVEL=${shown(env.LOG_LEVEL)} is not one of ${LOG_LEVELS.join(', ')}`);
   const apiToken = env.AUTONOMY_API_TOKEN?.trim() || null;
   if (apiToken !== null && apiToken.length < 16) problems.push('AUTONOMY_API_TOKEN must be at least 16 characters');
+  const apiTokens = readApiTokens(env, apiToken, problems);
   const port = Number(env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) problems.push(`PORT ${env.PORT} is not a port number`);
   const concurrency = Number(env.LIVING_BRIDGE_CONCURRENCY ?? 2);
@@ -62,7 +69,7 @@ export function readAppSettings(env: Record<string, string | undefined>): AppSet
   return {
     appId: env.APP_ID!,
     webhookSecret,
-    apiToken,
+    apiTokens,
     port,
     host: env.HOST ?? '127.0.0.1',
     concurrency,

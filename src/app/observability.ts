@@ -14,8 +14,11 @@ export interface ObservabilityOptions {
   env: Record<string, string | undefined>;
   intake: Intake;
   log: Logger;
-  /** AUTONOMY_API_TOKEN: guards the delivery log (and the status page). */
-  apiToken: string | null;
+  /**
+   * Whether the request carries an API token that covers every repository (AUTONOMY_API_TOKEN or a
+   * scoped token with scope "*"): the delivery log spans all of them.
+   */
+  allScopeToken(authorization: string | undefined): boolean;
   /** Asks GitHub about the App itself (GET /app with its JWT): the reachability probe. */
   pingGitHub(): Promise<void>;
   /** A pipeline context for reading one repository's ledger (status page, readiness). */
@@ -113,7 +116,7 @@ export function createObservability(opts: ObservabilityOptions): Observability {
         return true;
       }
       if (path === '/api/autonomy/deliveries') {
-        if (!bearerMatches(req.headers.authorization, opts.apiToken ?? undefined)) {
+        if (!opts.allScopeToken(req.headers.authorization)) {
           sendJson(res, 401, { error: 'unauthorized' });
           return true;
         }

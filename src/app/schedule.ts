@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Probot } from 'probot';
 import type { Signer } from '../core/certificate/index.js';
+import type { RepoRef } from '../core/schemas/index.js';
 import { DurableStateAdapter, type OctokitLike } from '../github/index.js';
 import { createGitLedger, sharedLedgerCache } from '../ledger/index.js';
 import { buildContext } from '../pipeline/build-context.js';
@@ -51,9 +52,13 @@ export function startEnvSyncSchedule(opts: {
     contextFor: async (installationId) => {
       const octokit = opts.instrument((await opts.probot.auth(installationId)) as unknown as OctokitLike);
       const adapter = new DurableStateAdapter(octokit);
-      const ctx = buildContext({ octokit, signer: opts.signer, env, door: 'schedule', log: log.child({ installation: installationId }) });
+      const ledgerFor = (repo: RepoRef, branch: string) => createGitLedger(adapter, repo, branch, { signer: opts.signer });
       return {
-        ctx: { ...ctx, github: adapter, ledgerFor: (repo, branch) => createGitLedger(adapter, repo, branch, { signer: opts.signer }), ...(opts.observer ? { observer: opts.observer } : {}) },
+        // Per repository: LIVING_BRIDGE_FROM_ENV_ALLOW entries scoped to an owner or repository apply to it.
+        contextFor: (repository: string) => {
+          const ctx = buildContext({ octokit, signer: opts.signer, env, door: 'schedule', repository, log: log.child({ installation: installationId, repository }) });
+          return { ...ctx, github: adapter, ledgerFor, ...(opts.observer ? { observer: opts.observer } : {}) };
+        },
         adapter,
         ledgerCache: sharedLedgerCache,
       };

@@ -1,21 +1,20 @@
-import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { createProbot, type Probot } from 'probot';
 import type { Signer } from '../core/certificate/index.js';
-import { HealJob, HealRequest, SchemaError, WorkflowRunSnapshot, parseRepoFullName, parseWith, type Door, type RepoRef } from '../core/schemas/index.js';
+import { HealJob, HealRequest, RepoFullName, SchemaError, WorkflowRunSnapshot, parseRepoFullName, parseWith, type Door, type RepoRef } from '../core/schemas/index.js';
 import { runFromWebhook } from '../github/index.js';
 import { createIntake, type Intake } from '../intake/index.js';
 import { handleApprovalComment, parseApprovalCommand } from '../pipeline/approve.js';
+import { handleLabelComment, parseLabelCommand, type LabelCommand } from '../pipeline/label.js';
 import { CheckSignals, checkEventCommit } from '../pipeline/check-signals.js';
 import { buildContext, loadSigner } from '../pipeline/build-context.js';
 import type { HealResult, PipelineContext } from '../pipeline/context.js';
-import { setHalted } from '../pipeline/control.js';
 import { heal, safeMessage } from '../pipeline/heal.js';
 import { pinnedKeys } from '../pipeline/trust.js';
-import { verifyLedger } from '../pipeline/verify.js';
 import { readAppSettings, type AppSettings } from './config.js';
-import { HttpError, bearerMatches, readBody, sendJson } from './http.js';
+import { authenticate, createApiDoor, type JobRecord } from './api.js';
+import { HttpError, readBody, sendJson } from './http.js';
 import { requestPolicyFrom } from '../github/request-policy.js';
 import { livingBridgeProbotOctokit } from './octokit.js';
 import { announceDeadLetter, deadLetterRoute, redeliverySweeper, type AppClient } from './reliability.js';
@@ -33,7 +32,6 @@ export interface RunningApp {
   close(): Promise<void>;
 }
 
-interface JobRecord { status: 'queued' | 'done' | 'failed'; result?: Pick<HealResult, 'status' | 'summary' | 'commentUrl' | 'issueUrl'> & { certificate_hash: string | null; decision: unknown; config_loop?: HealResult['configLoop'] }; error?: string }
 
 /** A short summary safe to return over HTTP: no evidence lines beyond the masked ones, no values. */
 const publicResult = (r: HealResult): NonNullable<JobRecord['result']> => ({
@@ -50,9 +48,6 @@ export async function startApp(env: Record<string, string | undefined> = process
   const settings = readAppSettings(env);
   const sweepSeconds = redeliverySweepSeconds(env);
   const signer = await loadSigner(env);
-  // What GET /api/autonomy/verify trusts: this App's own signer, its grant keys and LIVING_BRIDGE_TRUSTED_KEYS
-  // (older or rotated keys), never keys listed on a ledger branch. A bad entry stops the start, naming it.
-  const trust = pinnedKeys({ env, signer });
   const root = opts.log ?? createAppLogger(env);
   const log = opts.log ?? root.child({ name: 'living-bridge' });
   const policy = requestPolicyFrom(env, settings.clientPacing);
@@ -70,6 +65,7 @@ export async function startApp(env: Record<string, string | undefined> = process
     if (jobs.size > MAX_REMEMBERED_JOBS) jobs.delete(jobs.keys().next().value as string);
   };
   const waiters = new Map<string, ((r: JobRecord) => void)[]>();
+  const wait = (id: string) => new Promise<JobRecord>((resolve) => waiters.set(id, [...(waiters.get(id) ?? []), resolve]));
   // check_suite / check_run / status webhooks wake a config loop waiting on that commit's checks.
   const checkSignals = new CheckSignals();
 
@@ -77,7 +73,7 @@ export async function startApp(env: Record<string, string | undefined> = process
     env,
     intake,
     log,
-    apiToken: settings.apiToken,
+    allScopeToken: (authorization) => authenticate(authorization, settings.apiTokens)?.scopes.includes('*') ?? false,
     pingGitHub: async () => { await observability.instrument(await probot.auth()).request('GET /app'); },
     contextFor: (repo) => contextFor(repo, 'api'),
   });
@@ -90,16 +86,17 @@ export async function startApp(env: Record<string, string | undefined> = process
   };
 
   intake.start(async (job) => {
-    const settle = (rec: JobRecord) => {
-      remember(job.id, rec);
-      for (const w of waiters.get(job.id) ?? []) w(rec);
+    const settle = (rec: Omit<JobRecord, 'repository'>) => {
+      const full = { ...rec, repository: job.request.repository };
+      remember(job.id, full);
+      for (const w of waiters.get(job.id) ?? []) w(full);
       waiters.delete(job.id);
     };
     const started = performance.now();
     try {
       const ctx = await contextFor(parseRepoFullName(job.request.repository), job.door, job.installation_id, { job: job.id, delivery: job.delivery_id });
       // Steps record their intent in the intake, so a replay after a crash resumes instead of repeating.
-      const result = await heal({ ...ctx, intents: intake.intents }, job);
+      const result = await heal({ ...ctx, intents: intake.intents, ...(job.requested_by ? { actor: job.requested_by } : {}) }, job);
       observability.recordHeal(job, { result }, (performance.now() - started) / 1000);
       settle({ status: 'done', result: publicResult(result) });
     } catch (err) {
@@ -115,49 +112,46 @@ export async function startApp(env: Record<string, string | undefined> = process
 
   const server = createServer((req, res) => {
     route(req, res).catch((err: unknown) => {
+      if (!(err instanceof HttpError)) log.error({ err: safeMessage(err) }, 'request failed');
+      // An answer already on its way cannot be replaced; the connection ends with it.
+      if (res.headersSent) return void res.end();
+      // A 500 is a bug of ours: every known refusal is an HttpError with its own status and reason.
       if (err instanceof HttpError) return sendJson(res, err.status, err.body ?? { error: err.message });
-      log.error({ err: safeMessage(err) }, 'request failed');
       sendJson(res, 500, { error: 'internal error' });
     });
   });
 
+  const api = createApiDoor({
+    tokens: settings.apiTokens,
+    intake,
+    log,
+    jobs: { get: (id) => jobs.get(id), remember, wait },
+    contextFor: (repo) => contextFor(repo, 'api'),
+    // Verification trusts this App's own signer, its grant keys and LIVING_BRIDGE_TRUSTED_KEYS (older or
+    // rotated keys), never keys listed on a ledger branch. A bad entry stops the start, naming it.
+    trust: pinnedKeys({ env, signer }),
+    // The dead-letter queue and the redelivery sweep span every repository: all-scope tokens only.
+    installationWide: async (req, res, path) => {
+      if (await deadLetterRoute(intake, req, res, path)) return true;
+      if (req.method === 'POST' && path === '/api/autonomy/redeliveries/sweep') return sendJson(res, 200, await sweeper.sweep()), true;
+      return false;
+    },
+  });
+
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      return sendJson(res, 400, { error: 'not a valid request path' });
+    }
     const path = url.pathname;
     if (await observability.handle(req, res, url)) return;
     if (req.method === 'GET' && (path === '/healthz' || path === '/')) {
       return sendJson(res, 200, { ok: true, app: 'living-bridge', version: VERSION, queue: intake.stats(), signer_keyid: signer.keyid, autonomy_enabled: settings.autonomyEnabled });
     }
     if (req.method === 'POST' && path === (env.WEBHOOK_PATH ?? '/api/github/webhooks')) return webhook(req, res);
-    if (path.startsWith('/api/autonomy/')) {
-      if (!bearerMatches(req.headers.authorization, settings.apiToken ?? undefined)) {
-        // No detail: a caller without the token learns nothing about why.
-        return sendJson(res, 401, { error: 'unauthorized' });
-      }
-      if (req.method === 'POST' && path === '/api/autonomy/incident') return incident(req, res, url);
-      const jobMatch = /^\/api\/autonomy\/jobs\/([\w:.-]+)$/.exec(path);
-      if (req.method === 'GET' && jobMatch) {
-        const rec = jobs.get(jobMatch[1]!);
-        return rec ? sendJson(res, 200, rec) : sendJson(res, 404, { error: 'no such job' });
-      }
-      if (req.method === 'POST' && (path === '/api/autonomy/halt' || path === '/api/autonomy/resume')) return control(req, res, path.endsWith('halt'));
-      if (await deadLetterRoute(intake, req, res, path)) return;
-      if (req.method === 'POST' && path === '/api/autonomy/redeliveries/sweep') return sendJson(res, 200, await sweeper.sweep());
-      if (req.method === 'GET' && path === '/api/autonomy/verify') {
-        const repository = url.searchParams.get('repository') ?? '';
-        let repo: RepoRef;
-        try { repo = parseRepoFullName(repository); } catch { return sendJson(res, 400, { error: 'repository must be "owner/name"' }); }
-        let ctx: PipelineContext;
-        try {
-          ctx = await contextFor(repo, 'api');
-        } catch (err) {
-          if ((err as { status?: unknown }).status === 404) return sendJson(res, 404, { error: `unknown repository ${repository}: it does not exist or Living Bridge is not installed on it` });
-          throw err;
-        }
-        const report = await verifyLedger(ctx, repository, trust);
-        return sendJson(res, report.status === 'no-ledger' ? 404 : 200, report);
-      }
-    }
+    if (await api(req, res, url)) return;
     sendJson(res, 404, { error: 'not found' });
   }
 
@@ -173,38 +167,55 @@ export async function startApp(env: Record<string, string | undefined> = process
       return sendJson(res, 401, { error: 'signature does not match' });
     }
     if (typeof deliveryId !== 'string' || typeof event !== 'string') return sendJson(res, 400, { error: 'missing X-GitHub-Delivery or X-GitHub-Event' });
-    let payload: Record<string, unknown>;
+    let parsed: unknown;
     try {
-      payload = JSON.parse(body) as Record<string, unknown>;
+      parsed = JSON.parse(body);
     } catch {
       return sendJson(res, 400, { error: 'body is not JSON' });
     }
+    // GitHub always sends an object; `null`, arrays and scalars are not a webhook payload.
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return sendJson(res, 400, { error: 'body is not a JSON object' });
+    const payload = parsed as Record<string, unknown>;
     if (event === 'workflow_run') {
-      const job = jobFromWorkflowRun(payload, deliveryId);
+      let job: ReturnType<typeof jobFromWorkflowRun>;
+      try {
+        job = jobFromWorkflowRun(payload, deliveryId);
+      } catch (err) {
+        // Signed, but not a workflow_run GitHub would send (a negative id, attempt 0, "not a repo").
+        if (err instanceof SchemaError) return sendJson(res, 422, { error: err.message, issues: err.issues });
+        throw err;
+      }
       if ('ignored' in job) return sendJson(res, 202, { ignored: job.ignored });
       const submitted = await intake.submit(job.job).catch((err: unknown) => { dlog.error({ err: safeMessage(err) }, 'intake refused the job'); return null; });
       // Not recorded: a 503 lets GitHub keep the delivery as failed, to be redelivered; a 202 would lose it.
       if (!submitted) return sendJson(res, 503, { error: 'queue unavailable' });
-      if (!jobs.has(job.job.id)) remember(job.job.id, { status: 'queued' });
+      if (!jobs.has(job.job.id)) remember(job.job.id, { status: 'queued', repository: job.job.request.repository });
       return sendJson(res, 202, { job_id: job.job.id, duplicate: submitted.duplicate });
     }
     if (event === 'issue_comment' && payload.action === 'created') {
-      const comment = payload.comment as { body?: string; user?: { login?: string; type?: string } } | undefined;
-      const command = parseApprovalCommand(comment?.body ?? '');
+      const comment = payload.comment as { body?: unknown; user?: { login?: string; type?: string } } | undefined;
+      const text = typeof comment?.body === 'string' ? comment.body : '';
+      const label = parseLabelCommand(text);
+      if (label) return labelComment(res, payload, comment, label, deliveryId);
+      const command = text ? parseApprovalCommand(text) : null;
       if (!command) return sendJson(res, 202, { ignored: 'not a /bridge command' });
       // Bots (including Living Bridge itself, whose comments quote the command) never approve.
       if (comment?.user?.type === 'Bot' || /\[bot\]$/.test(comment?.user?.login ?? '')) return sendJson(res, 202, { ignored: 'commands from bots are ignored' });
-      const repository = (payload.repository as { full_name?: string } | undefined)?.full_name ?? '';
-      const installationId = (payload.installation as { id?: number } | undefined)?.id;
-      const issueNumber = (payload.issue as { number?: number } | undefined)?.number ?? null;
+      const repository = (payload.repository as { full_name?: unknown } | undefined)?.full_name;
+      const named = RepoFullName.safeParse(repository);
+      if (!named.success) return sendJson(res, 422, { error: 'issue_comment payload: repository.full_name must be "owner/name"' });
+      const rawInstallation = (payload.installation as { id?: unknown } | undefined)?.id;
+      const installationId = typeof rawInstallation === 'number' && Number.isSafeInteger(rawInstallation) && rawInstallation > 0 ? rawInstallation : undefined;
+      const rawIssue = (payload.issue as { number?: unknown } | undefined)?.number;
+      const issueNumber = typeof rawIssue === 'number' && Number.isSafeInteger(rawIssue) && rawIssue > 0 ? rawIssue : null;
       sendJson(res, 202, { accepted: command.verb });
       // Approvals are quick and idempotent (a second approve finds nothing pending); run them after answering.
       void (async () => {
         try {
-          const repo = parseRepoFullName(repository);
+          const repo = parseRepoFullName(named.data);
           const ctx = await contextFor(repo, 'webhook', installationId, { delivery: deliveryId });
-          const outcome = await handleApprovalComment(ctx, { repository, issueNumber, actor: comment?.user?.login ?? 'unknown', command });
-          observability.recordApproval(repository, comment?.user?.login ?? 'unknown', outcome.result);
+          const outcome = await handleApprovalComment(ctx, { repository: named.data, issueNumber, actor: comment?.user?.login ?? 'unknown', command });
+          observability.recordApproval(named.data, comment?.user?.login ?? 'unknown', outcome.result);
         } catch (err) {
           dlog.error({ err: safeMessage(err) }, 'approval command failed');
         }
@@ -219,45 +230,24 @@ export async function startApp(env: Record<string, string | undefined> = process
     sendJson(res, 202, { ignored: `event ${event} is not handled` });
   }
 
-  async function incident(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    let data: unknown;
-    try {
-      data = JSON.parse((await readBody(req, 1024 * 1024)).toString('utf8'));
-    } catch {
-      return sendJson(res, 400, { error: 'request body: not valid JSON' });
-    }
-    let request: HealRequest;
-    try {
-      request = parseWith(HealRequest, data, 'request body');
-    } catch (err) {
-      if (err instanceof SchemaError) return sendJson(res, 400, { error: err.message, issues: err.issues });
-      throw err;
-    }
-    const id = randomUUID();
-    const job: HealJob = { id, door: 'api', delivery_id: `api-${id}`, received_at: new Date().toISOString(), request };
-    const submitted = await intake.submit(job).catch((err: unknown) => { log.error({ err: safeMessage(err) }, 'intake refused the job'); return null; });
-    if (!submitted) return sendJson(res, 503, { error: 'queue unavailable' });
-    if (submitted.duplicate) return sendJson(res, 409, { error: 'this run attempt is already being healed', duplicate: true });
-    remember(id, { status: 'queued' });
-    if (url.searchParams.get('wait') === 'true') {
-      const rec = await new Promise<JobRecord>((resolve) => waiters.set(id, [...(waiters.get(id) ?? []), resolve]));
-      return sendJson(res, rec.status === 'done' ? 200 : 500, { job_id: id, ...rec });
-    }
-    sendJson(res, 202, { job_id: id, status_url: `/api/autonomy/jobs/${id}` });
-  }
-
-  async function control(req: IncomingMessage, res: ServerResponse, halt: boolean): Promise<void> {
-    let body: { repository?: string; reason?: string; actor?: string };
-    try {
-      body = JSON.parse((await readBody(req, 64 * 1024)).toString('utf8') || '{}') as typeof body;
-    } catch {
-      return sendJson(res, 400, { error: 'request body: not valid JSON' });
-    }
-    let repo: RepoRef;
-    try { repo = parseRepoFullName(body.repository ?? ''); } catch { return sendJson(res, 400, { error: 'repository must be "owner/name"' }); }
-    const ctx = await contextFor(repo, 'api');
-    await setHalted(ctx, body.repository!, halt, body.reason ?? (halt ? 'halted through the API' : 'resumed through the API'), body.actor ?? 'api');
-    sendJson(res, 200, { repository: body.repository, halted: halt });
+  /** `/bridge label <signature> <kind>`: answered at once, stored after (writers only; bots ignored). */
+  function labelComment(res: ServerResponse, payload: Record<string, unknown>, comment: { user?: { login?: string; type?: string } } | undefined, command: LabelCommand | { error: string }, deliveryId: string): void {
+    if (comment?.user?.type === 'Bot' || /\[bot\]$/.test(comment?.user?.login ?? '')) return sendJson(res, 202, { ignored: 'commands from bots are ignored' });
+    const named = RepoFullName.safeParse((payload.repository as { full_name?: unknown } | undefined)?.full_name);
+    if (!named.success) return sendJson(res, 422, { error: 'issue_comment payload: repository.full_name must be "owner/name"' });
+    const rawInstallation = (payload.installation as { id?: unknown } | undefined)?.id;
+    const installationId = typeof rawInstallation === 'number' && Number.isSafeInteger(rawInstallation) && rawInstallation > 0 ? rawInstallation : undefined;
+    const rawIssue = (payload.issue as { number?: unknown } | undefined)?.number;
+    const issueNumber = typeof rawIssue === 'number' && Number.isSafeInteger(rawIssue) && rawIssue > 0 ? rawIssue : null;
+    sendJson(res, 202, { accepted: 'label' });
+    void (async () => {
+      try {
+        const ctx = await contextFor(parseRepoFullName(named.data), 'webhook', installationId, { delivery: deliveryId });
+        await handleLabelComment(ctx, { repository: named.data, issueNumber, actor: comment?.user?.login ?? 'unknown', command });
+      } catch (err) {
+        log.error({ err: safeMessage(err) }, 'label command failed');
+      }
+    })();
   }
 
   await new Promise<void>((resolve, reject) => {

@@ -6,6 +6,7 @@ import { VERSION } from '../version.js';
 import { auditCommands } from './commands/audit.js';
 import { classifyCommands } from './commands/classify.js';
 import { controlCommands } from './commands/control.js';
+import { labelCommands } from './commands/label.js';
 import { grantCommands } from './commands/grant.js';
 import { healCommands } from './commands/heal.js';
 import { incidentsCommands } from './commands/incidents.js';
@@ -20,7 +21,7 @@ export { UsageError, type CliIo } from './runtime.js';
  * Every command group, one module each (src/cli/commands/*). A new command is a new module added
  * here, so this file stays the wiring and the error policy.
  */
-const COMMAND_MODULES: CommandModule[] = [healCommands, verifyCommands, auditCommands, controlCommands, keygenCommands, classifyCommands, grantCommands, incidentsCommands];
+const COMMAND_MODULES: CommandModule[] = [healCommands, verifyCommands, auditCommands, controlCommands, keygenCommands, classifyCommands, grantCommands, incidentsCommands, labelCommands];
 
 export function buildCli(io: CliIo, exit: { code: number } = { code: 0 }): Command {
   const program = new Command('living-bridge')

@@ -164,6 +164,7 @@ export function renderEscalationBody(plan: EscalatePlan, occurrences: { count: n
         run ? `- Run: ${run}` : null,
         plan.ledgerLink ? `- Ledger (certificates, state, postmortem): ${plan.ledgerLink}` : null,
         `- Incident fingerprint: ${inlineCode(incident.fingerprint)}`,
+        incident.signature ? `- Failure signature: ${inlineCode(incident.signature)} — to correct the classification, comment \`/bridge label ${incident.signature} <kind>\`` : null,
       ].filter((l): l is string => l !== null),
       '',
       '### Occurrences',

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import {
   AuditEntry,
   Certificate,
+  ClassifierMemory,
   GovernorState,
   PendingApproval,
   SchemaError,
@@ -22,6 +23,7 @@ import {
   type RepoRef,
 } from '../core/schemas/index.js';
 import { signCheckpoint, type Signer } from '../core/certificate/index.js';
+import { emptyClassifierMemory } from '../core/classify/index.js';
 import { RefConflictError, type GitDataPort, type GitTreeEntry } from '../engines/ports.js';
 import {
   CERTIFICATE_FILE,
@@ -266,6 +268,7 @@ function emptySnapshot(): LedgerSnapshot {
     revokedGrantIds: [],
     grantUses: {},
     pendingApprovals: [],
+    classifierMemory: emptyClassifierMemory(),
   };
 }
 
@@ -363,12 +366,13 @@ export class GitLedger implements Ledger {
     const texts = new Map([...(previous?.texts ?? [])].filter(([sha, text]) => live.has(sha) && text.length <= INLINE_MAX));
     const at = { blobs, texts };
     const keyPaths = [...blobs.keys()].filter((p) => KEY_FILE.test(p));
-    const [state, sync, revokedGrantIds, grantUses, pendingApprovals, keys, checkpointText] = await Promise.all([
+    const [state, sync, revokedGrantIds, grantUses, pendingApprovals, classifierMemory, keys, checkpointText] = await Promise.all([
       this.readJson(at, LEDGER_PATHS.state, GovernorState, emptyGovernorState()),
       this.readJson(at, LEDGER_PATHS.sync, SyncState, SyncState.parse({})),
       this.readJson(at, LEDGER_PATHS.revokedGrants, StringList, []),
       this.readJson(at, LEDGER_PATHS.grantUses, UseCounts, {}),
       this.readJson(at, LEDGER_PATHS.pendingApprovals, PendingList, []),
+      this.readJson(at, LEDGER_PATHS.classifierMemory, ClassifierMemory, emptyClassifierMemory()),
       Promise.all(keyPaths.map(async (p) => [KEY_FILE.exec(p)?.[1] ?? '', ((await this.readText(at, p)) ?? '').trim()] as const)),
       this.readText(at, LEDGER_PATHS.checkpoint),
     ]);
@@ -400,6 +404,7 @@ export class GitLedger implements Ledger {
         revokedGrantIds,
         grantUses,
         pendingApprovals,
+        classifierMemory,
       },
       tree,
       blobs,
@@ -525,6 +530,11 @@ export class GitLedger implements Ledger {
       const uses = parseWith(UseCounts, { ...snap.grantUses, ...write.grantUses }, 'ledger write: grant uses');
       files.set(LEDGER_PATHS.grantUses, json(uses));
       next.grantUses = uses;
+    }
+    if (write.classifierMemory) {
+      const memory = parseWith(ClassifierMemory, write.classifierMemory, 'ledger write: classifier memory');
+      files.set(LEDGER_PATHS.classifierMemory, json(memory));
+      next.classifierMemory = memory;
     }
     if (write.pendingApprovals) {
       const pending = parseWith(PendingList, write.pendingApprovals, 'ledger write: pending approvals');

@@ -10,6 +10,7 @@ export const LEDGER_PATHS = {
   revokedGrants: `${LEDGER_ROOT}/grants/revoked.json`,
   grantUses: `${LEDGER_ROOT}/grants/uses.json`,
   pendingApprovals: `${LEDGER_ROOT}/approvals/pending.json`,
+  classifierMemory: `${LEDGER_ROOT}/classifier/memory.json`,
 } as const;
 
 export const CERTIFICATES_DIR = `${LEDGER_ROOT}/certificates`;
@@ -28,7 +29,7 @@ export const KEY_FILE = /^\.bridge\/keys\/([A-Za-z0-9_-]+)\.pub$/;
 export const auditPath = (month: string): string => `${AUDIT_DIR}/${month}.jsonl`;
 
 /** Paths (relative to the ledger root) `LedgerWrite.files` may not touch: they have their own fields. */
-export const RESERVED_PREFIXES = ['state.json', 'checkpoint.json', 'sync-state.json', 'certificates/', 'keys/', 'audit/', 'grants/', 'approvals/'];
+export const RESERVED_PREFIXES = ['state.json', 'checkpoint.json', 'sync-state.json', 'certificates/', 'keys/', 'audit/', 'grants/', 'approvals/', 'classifier/'];
 
 export const LEDGER_README = `# Living Bridge ledger
 
@@ -49,6 +50,7 @@ branch; please do not push to it by hand.
 | \`.bridge/grants/revoked.json\` | Ids of revoked grants |
 | \`.bridge/grants/uses.json\` | Times each grant was used |
 | \`.bridge/approvals/pending.json\` | Decisions waiting for a \`/bridge approve <id>\` comment |
+| \`.bridge/classifier/memory.json\` | What the classifier learned here: \`/bridge label\` labels and re-run/flaky outcomes per failure signature |
 
 Anyone can verify the certificate chain offline with the public key(s) they pinned
 (\`.bridge/keys/\` lists the signing keys, but a verifier trusts only keys it is given).

@@ -1,4 +1,4 @@
-import type { AuditEntry, Certificate, GovernorState, PendingApproval, SignedCheckpoint, SyncState } from '../core/schemas/index.js';
+import type { AuditEntry, Certificate, ClassifierMemory, GovernorState, PendingApproval, SignedCheckpoint, SyncState } from '../core/schemas/index.js';
 
 /** What one repository's ledger branch holds, as read at one commit. */
 export interface LedgerSnapshot {
@@ -21,6 +21,8 @@ export interface LedgerSnapshot {
   /** Grant ids -> times used (for max_uses). */
   grantUses: Record<string, number>;
   pendingApprovals: PendingApproval[];
+  /** What the classifier learned in this repository: labels and outcomes per failure signature (absent = nothing yet). */
+  classifierMemory?: ClassifierMemory;
 }
 
 /** What a ledger commit writes. Everything in one commit: state and its certificates never diverge. */
@@ -36,6 +38,7 @@ export interface LedgerWrite {
   revokedGrantIds?: string[];
   grantUses?: Record<string, number>;
   pendingApprovals?: PendingApproval[];
+  classifierMemory?: ClassifierMemory;
 }
 
 export interface Ledger {

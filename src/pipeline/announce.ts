@@ -69,6 +69,7 @@ export function renderHealComment(input: CommentInput): string {
     );
     const evidence = input.incident.evidence.slice(0, 5).map((e) => `${e.job_name ? `[${e.job_name}] ` : ''}L${e.line}: ${e.text}`);
     if (evidence.length) lines.push('', '<details><summary>Evidence</summary>', '', '```text', ...evidence, '```', '</details>');
+    if (input.incident.signature) lines.push('', `Classified wrongly? A writer can comment \`/bridge label ${input.incident.signature} <kind>\` to teach Living Bridge what this failure is in this repository.`);
     lines.push('');
   }
   if (input.decision) {

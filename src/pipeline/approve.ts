@@ -3,6 +3,7 @@ import { recordHumanFeedback } from '../core/governor/index.js';
 import { Decision, Incident, SchemaError, parseRepoFullName, type PendingApproval, type RepoConfig } from '../core/schemas/index.js';
 import type { HealResult, PipelineContext } from './context.js';
 import { executeDecision, safeMessage } from './heal.js';
+import { mayDecide } from './label.js';
 import { loadEnvironmentFile, loadRepoConfig } from './repo-files.js';
 
 export interface ApprovalCommand { verb: 'approve' | 'reject'; id: string }
@@ -37,10 +38,7 @@ export async function handleApprovalComment(
   }
   const ledger = ctx.ledgerFor(repo, config.ledger.branch);
 
-  const allowed = config.approvers.length
-    ? config.approvers.some((u) => u.toLowerCase() === a.actor.toLowerCase())
-    : ['admin', 'maintain', 'write'].includes(await ctx.github.getPermissionLevel(repo, a.actor));
-  if (!allowed) {
+  if (!(await mayDecide(ctx, a.repository, config, a.actor))) {
     await reply(`@${a.actor} cannot ${a.command.verb} Living Bridge actions here (needs write access or a place in \`approvers\` of .github/autonomy.yml).`);
     return { status: 'refused', reason: 'actor may not approve' };
   }

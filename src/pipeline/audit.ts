@@ -11,7 +11,7 @@ export const auditEntry = (
 ): AuditEntry => ({
   at: ctx.now().toISOString(),
   door: ctx.door,
-  actor: opts.actor ?? 'living-bridge',
+  actor: opts.actor ?? ctx.actor ?? 'living-bridge',
   event,
   repository,
   detail,

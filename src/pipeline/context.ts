@@ -29,6 +29,8 @@ export interface PipelineContext {
   grantKeys: Record<string, string>;
   log: Logger;
   door: Door;
+  /** Who asked for this work (`api-token:<name>`); audit lines name it. Absent: Living Bridge itself. */
+  actor?: string;
   /** Base URL for links in comments (PUBLIC_API_BASE). */
   publicApiBase?: string;
   /** AUTONOMY_ENABLED=false: every decision is NOOP(halted), the app stays up. */

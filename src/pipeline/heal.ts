@@ -30,6 +30,7 @@ import { COMMENT_MARKER, CONFIG_ISSUE_MARKER, renderCheckpoint, renderConfigErro
 import { CHECK_RUN_NAME } from './verify.js';
 import type { EngineReport, HealResult, HealStatus, PipelineContext } from './context.js';
 import { gatherEvidence, primaryIncident, runRefOf } from './evidence.js';
+import { learnedIncidents, rememberFailure, rememberSuccess } from './classifier-memory.js';
 import { auditEntry } from './audit.js';
 import { fingerprintKeyOf } from './fingerprint-key.js';
 import { loadEnvironmentFile, loadRepoConfig } from './repo-files.js';
@@ -331,7 +332,8 @@ export async function heal(ctx: PipelineContext, job: HealJob): Promise<HealResu
       return finish(ctx, { status: 'noop', repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `run ${run.id} was dispatched by the config loop (promotion ${dispatched.id}), which judges it` });
     }
     if (run.conclusion !== 'failure') {
-      if (!request.dry_run) await learnFromRun(ctx, repo, repository, run, config, null);
+      if (!request.dry_run && run.conclusion === 'success') await rememberSuccess(ctx, ledger, run, await learnFromRun(ctx, repo, repository, run, config, null));
+      else if (!request.dry_run) await learnFromRun(ctx, repo, repository, run, config, null);
       return finish(ctx, { status: 'noop', repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `run ${run.id} concluded ${run.conclusion ?? run.status}: nothing to heal` });
     }
     incidents = await gatherEvidence(ctx.github, repo, run, request.environment);
@@ -350,6 +352,10 @@ export async function heal(ctx: PipelineContext, job: HealJob): Promise<HealResu
       },
     ];
   }
+  // What this repository taught the classifier (labels, re-run outcomes) applies before anything is decided.
+  let snapshot = await ledger.read();
+  incidents = learnedIncidents(incidents, snapshot);
+  if (run && !request.dry_run) snapshot = await rememberFailure(ctx, ledger, run, incidents, snapshot);
   const incident = primaryIncident(incidents) ?? {
     kind: 'unknown' as const,
     target: null,
@@ -364,7 +370,6 @@ export async function heal(ctx: PipelineContext, job: HealJob): Promise<HealResu
 
   // A failure of a run we acted on is that action's outcome: learn before deciding again.
   // (A dry run writes nothing, not even what it learned.)
-  let snapshot = await ledger.read();
   if (run && !request.dry_run) snapshot = await learnFromRun(ctx, repo, repository, run, config, incident.fingerprint, snapshot);
 
   // Decide.

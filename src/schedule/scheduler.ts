@@ -20,7 +20,8 @@ import { parseRepoMemo, syncRepositoryTurn, type RepoStepResult } from './repo-s
 import type { ScheduleStore } from './store.js';
 
 export interface ScheduleContext {
-  ctx: PipelineContext;
+  /** The pipeline context for one repository (door `schedule`; from_env rules of that repository), its GitHub port `adapter`. */
+  contextFor(repository: string): PipelineContext;
   adapter: DurableStateAdapter;
   /** The cache the context's ledgers use (sharedLedgerCache in the App). */
   ledgerCache: LedgerCache;
@@ -30,7 +31,7 @@ export interface EnvSyncSchedulerOptions {
   store: ScheduleStore;
   /** Installation ids of the App (`GET /app/installations`). */
   installations(): Promise<number[]>;
-  /** A pipeline context (door `schedule`) whose GitHub port is `adapter`, authenticated as the installation. */
+  /** Per installation: its adapter (authenticated as the installation) and a pipeline context per repository on it. */
   contextFor(installationId: number): Promise<ScheduleContext>;
   log: Logger;
   now?: () => Date;
@@ -194,7 +195,7 @@ export class EnvSyncScheduler {
       return { pass: 0, turns: 0 };
     }
     const s = await this.loadInstallation(installationId);
-    const { ctx, adapter, ledgerCache } = await this.o.contextFor(installationId);
+    const { contextFor, adapter, ledgerCache } = await this.o.contextFor(installationId);
     const repos = await this.listRepositories(adapter, s);
     await this.save(installationId, s);
     const order = repos
@@ -210,7 +211,7 @@ export class EnvSyncScheduler {
       if (wait > 0) await this.pause(wait);
       await this.waitForBudget(s);
       if (!(await lease())) return { pass: s.pass, turns };
-      const turn = await syncRepositoryTurn({ ctx, adapter, ledgerCache, listing: r, memo, pass: s.pass, fullEvery: this.fullEvery, pace: this.o.pace ?? DEFAULT_PACE, sleep: this.sleep });
+      const turn = await syncRepositoryTurn({ ctx: contextFor(r.fullName), adapter, ledgerCache, listing: r, memo, pass: s.pass, fullEvery: this.fullEvery, pace: this.o.pace ?? DEFAULT_PACE, sleep: this.sleep });
       const t = this.now().getTime();
       for (let i = 0; i < turn.writes; i++) s.writes.push(t);
       await this.o.store.set(memoKey, JSON.stringify(turn.memo));

@@ -294,7 +294,7 @@ describe('never a false ok', () => {
     const none = await cli(['--api-url', sandbox.apiUrl, 'verify', '--repo', `${OWNER}/empty`, '--keys', pinned], { LIVING_BRIDGE_TOKEN: SANDBOX_ADMIN_TOKEN, LIVING_BRIDGE_CLIENT_PACING: 'off' });
     expect(none).toMatchObject({ code: 3, out: `no ledger for ${OWNER}/empty (branch bridge-ledger does not exist)\n` });
     expect(await api(`${OWNER}/empty`)).toMatchObject({ status: 404, body: { status: 'no-ledger', ok: false } });
-    expect(await api('acme/nope')).toMatchObject({ status: 404, body: { error: expect.stringMatching(/unknown repository acme\/nope/) } });
+    expect(await api('acme/nope')).toMatchObject({ status: 404, body: { error: expect.stringMatching(/acme\/nope was not found, or Living Bridge is not installed on it/) } });
 
     const typo = await cli(['verify', '--dir', '/typo', '--keys', pinned]);
     expect(typo).toMatchObject({ code: 2 });

@@ -17,8 +17,8 @@ const GOOD = { WEBHOOK_SECRET: 'whsec-0123456789abcdef', APP_ID: '1', PRIVATE_KE
 
 describe('readAppSettings', () => {
   test('accepts a complete environment with defaults filled in', () => {
-    expect(readAppSettings(GOOD)).toMatchObject({ appId: '1', webhookSecret: GOOD.WEBHOOK_SECRET, apiToken: GOOD.AUTONOMY_API_TOKEN, port: 3000, host: '127.0.0.1', concurrency: 2 });
-    expect(readAppSettings({ ...GOOD, AUTONOMY_API_TOKEN: undefined }).apiToken).toBeNull();
+    expect(readAppSettings(GOOD)).toMatchObject({ appId: '1', webhookSecret: GOOD.WEBHOOK_SECRET, apiTokens: [{ name: 'AUTONOMY_API_TOKEN', token: GOOD.AUTONOMY_API_TOKEN, scopes: ['*'] }], port: 3000, host: '127.0.0.1', concurrency: 2 });
+    expect(readAppSettings({ ...GOOD, AUTONOMY_API_TOKEN: undefined }).apiTokens).toEqual([]);
   });
 
   test.each([
@@ -107,7 +107,7 @@ describe('the webhook endpoint', () => {
   test('a body over 25 MB is refused with 413 before anything else', async () => {
     const res = await post(Buffer.alloc(25 * 1024 * 1024 + 1, 0x20), { 'x-github-event': 'workflow_run', 'x-github-delivery': 'big' });
     expect(res.status).toBe(413);
-    expect(await res.json()).toEqual({ error: 'payload too large' });
+    expect(await res.json()).toEqual({ error: 'payload too large', limit_bytes: 25 * 1024 * 1024 });
   });
 
   test('a correctly signed body that is not JSON: 400', async () => {

@@ -73,7 +73,7 @@ function scheduler(extra: Partial<EnvSyncSchedulerOptions> = {}, store: Schedule
         fromEnvRefusal: () => null,
         grantKeys: {},
       };
-      return { ctx, adapter, ledgerCache: ledgers };
+      return { contextFor: () => ctx, adapter, ledgerCache: ledgers };
     },
     ...extra,
   });

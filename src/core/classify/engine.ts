@@ -5,6 +5,8 @@
 import { createHash } from 'node:crypto';
 import type { ClassifyContext, FailureEvidence, Incident, IncidentKind, IncidentTarget } from '../schemas/index.js';
 import { cleanLine, evidenceText, isCredentialName, normalizeName, own } from './normalize.js';
+import { explainWeakAnswer, summarize, type RunFacts } from './explain.js';
+import { failureSignature } from './signature.js';
 import { ERRORISH_BIT, JOIN_PREVIOUS_MASK, RULES, RULE_SCANNER, type RawSignal } from './rules.js';
 
 export interface ClassifyOptions {
@@ -53,6 +55,9 @@ interface Bucket {
 /** Variables the runner provides (GITHUB_TOKEN is a secret the workflow passes explicitly, so it is excluded). */
 const RUNNER_PROVIDED = /^(?:GITHUB|RUNNER|ACTIONS)_(?!TOKEN$)[A-Z0-9_]+$/;
 
+/** `Process completed with exit code 1.` (run steps), `The process '/usr/bin/git' failed with exit code 128` (actions). */
+const EXIT_CODE = /(?:Process completed|failed) with exit code (\d+)/;
+
 const STEP_HEADER = /^(?:##\[group\])?(?:> )?Run (\S.*)$/;
 const BLOCK_HEADER = /^ {2}(env|with):\s*$/;
 const BLOCK_ENTRY = /^ {4}([A-Za-z_][A-Za-z0-9_-]*): ?(.*)$/;
@@ -66,35 +71,6 @@ function targetKey(kind: string, t: IncidentTarget | null): string {
 export function fingerprint(kind: IncidentKind, target: IncidentTarget | null, ctx: ClassifyContext): string {
   const basis = [kind, target ? `${target.type}:${target.name}` : '-', ctx.job_name ?? '', `${ctx.repo.owner}/${ctx.repo.repo}`].join('\n');
   return createHash('sha256').update(basis).digest('hex').slice(0, 16);
-}
-
-function summarize(kind: IncidentKind, t: IncidentTarget | null, step: string | undefined): string {
-  const name = t ? `${t.type} ${t.name}` : undefined;
-  const where = step ? ` in step "${step}"` : '';
-  switch (kind) {
-    case 'secret.missing':
-      return t?.type === 'step'
-        ? `A required secret input of step "${t.name}" was empty: the secret is missing or not available to this run.`
-        : `The secret ${t ? t.name : '(name not shown in the log)'} is missing or empty${where}.`;
-    case 'variable.missing':
-      return `The configuration variable ${t ? t.name : '(name not shown in the log)'} is missing or empty${where}.`;
-    case 'credential.invalid':
-      return `A credential${t ? ` (${t.name})` : ''} was supplied but rejected (invalid, expired or without permission)${where}.`;
-    case 'config.invalid':
-      return `A configuration file${t ? ` (${t.name})` : ''} is invalid or missing${where}.`;
-    case 'transient.network':
-      return `A transient network or service error${t ? ` reaching ${t.name}` : ''} failed the job${where}; a re-run will likely pass.`;
-    case 'timeout.cancelled':
-      return `The job was cancelled or hit its time limit${where}.`;
-    case 'resource.exhausted':
-      return `The runner ran out of disk or memory${where}.`;
-    case 'dependency.resolution':
-      return `Dependencies could not be resolved${name ? ` (${name})` : ''}${where}.`;
-    case 'code.failure':
-      return `Tests or compilation failed${where}: a code problem, not an environment one.`;
-    default:
-      return 'The failure could not be classified with confidence.';
-  }
 }
 
 export class ClassifierState {
@@ -113,6 +89,7 @@ export class ClassifierState {
   private tailStart = 0;
   private stepHasWith = false;
   private stepHasEnv = false;
+  private facts: RunFacts = { exitCode: null, exitStep: null, annotations: [] };
   private mask: Uint32Array = new Uint32Array(RULE_SCANNER.words);
   private prevMask: Uint32Array = new Uint32Array(RULE_SCANNER.words);
   private readonly known: string[];
@@ -132,6 +109,11 @@ export class ClassifierState {
       return;
     }
     this.trackStructure(text);
+    if (text.charCodeAt(0) === 35 /* # */ && text.startsWith('##[error]') && this.facts.annotations.length < 5) this.facts.annotations.push(own(text.slice(9, 309)));
+    if (text.includes('exit code')) {
+      const m = EXIT_CODE.exec(text);
+      if (m) this.facts = { ...this.facts, exitCode: Number(m[1]), exitStep: this.stepName ?? null };
+    }
     // One scan tells which rules can match (their keywords occur); most lines have none and stop here.
     const hit = RULE_SCANNER.scan(text, this.mask);
     let join = false;
@@ -466,6 +448,12 @@ export class ClassifierState {
     const incidents = buckets.map((b) => this.toIncident(b.kind, b.target, b.confidence, b.evidence));
     if (incidents.length === 0) {
       incidents.push(this.toIncident('unknown', null, 0.2, this.tailEvidence().slice(-MAX_EVIDENCE)));
+    }
+    const signed = failureSignature(incidents);
+    if (signed) for (const i of incidents) i.signature = signed.signature;
+    // No confident answer: say what the log shows, what was ruled out and how to teach the classifier.
+    if (incidents[0]!.confidence < 0.5) {
+      incidents[0]!.summary = explainWeakAnswer(incidents, { ...this.facts, stepNames: this.stepNames, errorSteps: this.stepsWithError, signature: signed?.signature ?? null, known: this.known });
     }
     return incidents;
   }

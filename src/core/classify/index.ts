@@ -14,6 +14,8 @@ import { MAX_LINE_CHARS } from './normalize.js';
 
 export { maskSecrets, cleanLine, isCredentialName } from './normalize.js';
 export { fingerprint, type ClassifyOptions } from './engine.js';
+export { applyLearning, applyLearningAll, emptyClassifierMemory, recordFailure, recordLabel, recordSuccess, transientAdjustment } from './memory.js';
+export { failureSignature, normalizeDecidingLine } from './signature.js';
 
 /** Splits a stream of chunks into lines; a line longer than MAX_LINE_CHARS keeps its head only. */
 export class LineSplitter {

@@ -23,7 +23,10 @@ export type AutonomyLevel = z.infer<typeof AutonomyLevel>;
 /** `owner/name`, as GitHub spells a repository's full name. */
 export const RepoFullName = z
   .string()
-  .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'expected "owner/name"');
+  .max(140, 'expected "owner/name" (at most 39 + 100 characters)')
+  .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'expected "owner/name"')
+  // "." and ".." are path segments, not names: they must never reach URL building.
+  .refine((s) => s.split('/').every((part) => part !== '.' && part !== '..'), 'expected "owner/name" ("." and ".." are not names)');
 
 export const RepoRef = z.object({
   owner: z.string().min(1),

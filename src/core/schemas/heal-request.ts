@@ -72,5 +72,7 @@ export const HealJob = z.object({
   installation_id: z.number().int().positive().optional(),
   request: HealRequest,
   workflow_run: WorkflowRunSnapshot.optional(),
+  /** Who asked (`api-token:<name>` for the API door); the audit lines of this heal name it. */
+  requested_by: z.string().min(1).max(100).optional(),
 });
 export type HealJob = z.infer<typeof HealJob>;

@@ -57,6 +57,11 @@ export const Incident = z.object({
   repo: RepoRef,
   run: RunRef.optional(),
   environment: z.string().optional(),
+  /**
+   * Normalized signature of the deciding error lines of the job log this incident came from (16 hex). The same
+   * failure coming back has the same signature; `/bridge label <signature> <kind>` teaches the classifier.
+   */
+  signature: z.string().regex(/^[0-9a-f]{16}$/).optional(),
 });
 export type Incident = z.infer<typeof Incident>;
 

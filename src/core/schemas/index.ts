@@ -13,4 +13,6 @@ export * from './errors.js';
 export * from './ledger-records.js';
 export * from './settings.js';
 export * from './ref-name.js';
+export * from './classifier-memory.js';
+export * from './api.js';
 export * from './promotion.js';

@@ -1,0 +1,46 @@
+/**
+ * The classifier's memory in the ledger (`.bridge/classifier/memory.json`): apply what a repository taught it to
+ * fresh incidents, and record what happened next. Pure logic lives in core/classify/memory.ts.
+ */
+import { applyLearningAll, emptyClassifierMemory, recordFailure, recordSuccess } from '../core/classify/index.js';
+import type { Incident } from '../core/schemas/index.js';
+import type { WorkflowRun } from '../engines/ports.js';
+import type { Ledger, LedgerSnapshot } from '../ledger/index.js';
+import type { PipelineContext } from './context.js';
+import { safeMessage } from './heal.js';
+
+/** Incidents as this repository's labels and outcomes say (see core/classify/memory.ts). */
+export function learnedIncidents(incidents: Incident[], snapshot: LedgerSnapshot): Incident[] {
+  return applyLearningAll(incidents, snapshot.classifierMemory ?? emptyClassifierMemory());
+}
+
+/**
+ * Remember the signature of each failed job of this run attempt (so the next attempt's outcome can be attributed)
+ * and count a regression when a signature healed by re-run comes straight back. Best effort: the heal goes on if
+ * the ledger write fails.
+ */
+export async function rememberFailure(ctx: PipelineContext, ledger: Ledger, run: WorkflowRun, incidents: Incident[], snapshot: LedgerSnapshot): Promise<LedgerSnapshot> {
+  const firsts = new Map<string, Incident>();
+  for (const i of incidents) if (i.signature && !firsts.has(i.signature)) firsts.set(i.signature, i);
+  if (firsts.size === 0) return snapshot;
+  const committed = await ledger.commit(`classifier: run ${run.id} attempt ${run.run_attempt} failed (${[...firsts.keys()].join(', ')})`, (snap) => {
+    let memory = snap.classifierMemory ?? emptyClassifierMemory();
+    for (const [signature, i] of firsts) {
+      memory = recordFailure(memory, { signature, classifiedAs: i.kind, runId: run.id, attempt: run.run_attempt, at: ctx.now(), excerpt: i.evidence.slice(0, 3).map((e) => e.text) });
+    }
+    return { classifierMemory: memory };
+  }).catch((err: unknown) => {
+    ctx.log.warn({ err: safeMessage(err) }, 'could not record the failure signature');
+    return null;
+  });
+  return committed?.snapshot ?? snapshot;
+}
+
+/** A run attempt passed: flaky evidence for the signature its earlier attempt failed with (and a heal, if ours). */
+export async function rememberSuccess(ctx: PipelineContext, ledger: Ledger, run: WorkflowRun, snapshot: LedgerSnapshot): Promise<void> {
+  if (run.run_attempt < 2 || !(snapshot.classifierMemory?.runs ?? []).some((r) => r.run_id === run.id && r.attempt < run.run_attempt)) return;
+  const ours = snapshot.state.actions.some((a) => a.run_id === run.id && a.action === 'RERUN');
+  await ledger.commit(`classifier: run ${run.id} attempt ${run.run_attempt} passed`, (snap) => ({
+    classifierMemory: recordSuccess(snap.classifierMemory ?? emptyClassifierMemory(), { runId: run.id, attempt: run.run_attempt, at: ctx.now(), rerunByLivingBridge: ours }),
+  })).catch((err: unknown) => ctx.log.warn({ err: safeMessage(err) }, 'could not record the passing re-run'));
+}
