@@ -6,7 +6,8 @@
  *
  * Compared in the same run, interleaved round by round so machine load hits all alike:
  *   bare-probot   node bench/fixtures/bare-probot.mjs     (the baseline: the smallest Probot app)
- *   npm-start     node dist/app/main.js                   (what `npm start` runs: the compiled build)
+ *   npm-start     node dist/server/main.js                (what `npm start` runs: the production bundle)
+ *   tsc-output    node dist/app/main.js                   (tsc's one-file-per-module output of the same code)
  *   tsx           node --import tsx src/app/main.ts       (what `npm start` ran before: sources through tsx)
  * Each process gets the same App credentials; Living Bridge's GitHub startup check is pointed at an
  * in-process sandbox so nothing leaves the machine.
@@ -20,8 +21,8 @@ import { PROJECT_ROOT, appPrivateKey, freePort } from '../src/demo/processes.js'
 import { startSandbox } from '../src/sandbox/index.js';
 
 const rounds = Number(/^--rounds=(\d+)$/.exec(process.argv.find((a) => a.startsWith('--rounds=')) ?? '')?.[1] ?? 7);
-if (!existsSync(join(PROJECT_ROOT, 'dist/app/main.js'))) {
-  console.error('dist/app/main.js is missing: run `npm run build` first');
+if (!existsSync(join(PROJECT_ROOT, 'dist/server/main.js')) || !existsSync(join(PROJECT_ROOT, 'dist/app/main.js'))) {
+  console.error('dist/ is missing: run `npm run build` first');
   process.exit(2);
 }
 
@@ -33,7 +34,8 @@ const signature = `sha256=${createHmac('sha256', secret).update(payload).digest(
 
 const CASES: Record<string, string[]> = {
   'bare-probot': [join(PROJECT_ROOT, 'bench/fixtures/bare-probot.mjs')],
-  'npm-start': [join(PROJECT_ROOT, 'dist/app/main.js')],
+  'npm-start': [join(PROJECT_ROOT, 'dist/server/main.js')],
+  'tsc-output': [join(PROJECT_ROOT, 'dist/app/main.js')],
   tsx: ['--import', 'tsx', join(PROJECT_ROOT, 'src/app/main.ts')],
 };
 // --also=name:file.js adds a case (e.g. to compare another build of the App).

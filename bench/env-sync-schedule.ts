@@ -22,14 +22,10 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { createSigner, generateSigningKey } from '../src/core/certificate/index.js';
 import type { EnvironmentFileInput } from '../src/core/schemas/index.js';
-import { createOctokit } from '../src/github/index.js';
-import { GitHubCache } from '../src/github/cache.js';
-import { DurableStateAdapter } from '../src/github/durable-state.js';
-import { LedgerCache, createGitLedger } from '../src/ledger/index.js';
-import type { PipelineContext } from '../src/pipeline/context.js';
-import { EnvSyncScheduler } from '../src/schedule/scheduler.js';
+import { sandboxScheduler } from '../src/demo/schedule-harness.js';
+import type { EnvSyncScheduler } from '../src/schedule/scheduler.js';
 import { FileScheduleStore } from '../src/schedule/store.js';
-import { SANDBOX_ADMIN_TOKEN, startSandbox } from '../src/sandbox/index.js';
+import { startSandbox } from '../src/sandbox/index.js';
 
 const arg = (name: string, dflt: number): number => {
   const hit = process.argv.find((a) => a.startsWith(`--${name}=`));
@@ -94,36 +90,9 @@ export async function runScheduleBench(repos = REPOS): Promise<ScheduleBenchResu
       t += Math.max(0, ms);
     };
     const log = pino({ level: 'silent' });
-    /** A scheduler as the App builds it, with a fresh in-memory cache (a fresh process) each time. */
-    const newScheduler = (): EnvSyncScheduler => {
-      const cache = new GitHubCache();
-      const ledgers = new LedgerCache();
-      const store = new FileScheduleStore(dir);
-      return new EnvSyncScheduler({
-        store,
-        log,
-        now: () => new Date(t),
-        sleep,
-        installations: async () => [INSTALLATION_ID],
-        contextFor: async () => {
-          const adapter = new DurableStateAdapter(createOctokit({ baseUrl: sb.apiUrl, auth: SANDBOX_ADMIN_TOKEN, throttle: false, retry: { enabled: false } }), { cache });
-          const ctx: PipelineContext = {
-            github: adapter,
-            ledgerFor: (repo, branch) => createGitLedger(adapter, repo, branch, { cache: ledgers, signer, now: () => new Date(t), delay: async () => {} }),
-            signer,
-            now: () => new Date(t),
-            randomBytes: (n) => new Uint8Array(n).fill(1),
-            env: { FLEET_DEPLOY_TOKEN: 'fleet-deploy-token-value' },
-            log,
-            door: 'schedule',
-            autonomyEnabled: true,
-            fromEnvRefusal: () => null,
-            grantKeys: {},
-          };
-          return { contextFor: () => ctx, adapter, ledgerCache: ledgers };
-        },
-      });
-    };
+    /** A scheduler as a freshly started App builds it (empty caches), on the same state directory. */
+    const newScheduler = (): EnvSyncScheduler =>
+      sandboxScheduler({ apiUrl: sb.apiUrl, store: new FileScheduleStore(dir), signer, log, clock: { now: () => t, sleep }, env: { FLEET_DEPLOY_TOKEN: 'fleet-deploy-token-value' }, installationId: INSTALLATION_ID });
 
     const passes: PassCost[] = [];
     let scheduler = newScheduler();

@@ -25,6 +25,7 @@ import { renderReport, verifyLedger, type VerifyReport } from '../pipeline/verif
 import { healRequestFrom, readEvent, readInputs, validateLocalConfig, type ActionInputs } from './inputs.js';
 import { createActionLogger } from './log.js';
 import {
+  decodePredicate,
   missingPermissionMessage,
   renderCertificate,
   renderChanges,
@@ -45,6 +46,9 @@ interface Outcome {
   changes: Change[];
   /** Failures to report with core.setFailed after the summary is written. */
   failures: string[];
+  /** heal: the escalation issue and the PR comment this run wrote or updated. */
+  issueUrl?: string | null;
+  commentUrl?: string | null;
 }
 
 /** Sections of the job summary, in order. */
@@ -106,6 +110,8 @@ export async function run(): Promise<void> {
   core.setOutput('decision', outcome.decision);
   core.setOutput('certificate-hash', outcome.certificate?.certificate_hash ?? '');
   core.setOutput('changes', JSON.stringify(outcome.changes));
+  core.setOutput('issue-url', outcome.issueUrl ?? '');
+  core.setOutput('comment-url', outcome.commentUrl ?? '');
 
   await writeSummary(title, sections);
   if (outcome.failures.length) core.setFailed(outcome.failures.join('\n'));
@@ -145,8 +151,12 @@ async function runHeal(ctx: PipelineContext, inputs: ActionInputs, sections: Sec
   const failures = permissionFailures(result.reports);
   if (result.status === 'failed' && failures.length === 0) failures.push(`Living Bridge could not heal: ${result.summary}`);
   if (result.status === 'escalated') core.warning(`escalated to a human: ${result.issueUrl ?? result.summary}`);
-  const decision = result.decision ? `${result.decision.verdict}:${result.decision.action}` : result.status;
-  return { decision, certificate: result.certificate, changes: result.reports.flatMap((r) => r.changes), failures };
+  // A green re-run decides nothing but commits the outcome certificate of what was done before.
+  const outcomeOf = result.certificate ? decodePredicate(result.certificate) : null;
+  const decision = result.decision
+    ? `${result.decision.verdict}:${result.decision.action}`
+    : outcomeOf?.certificate_type === 'outcome' ? `outcome:${outcomeOf.outcome ?? 'recorded'}` : result.status;
+  return { decision, certificate: result.certificate, changes: result.reports.flatMap((r) => r.changes), failures, issueUrl: result.issueUrl, commentUrl: result.commentUrl };
 }
 
 function renderHealBody(result: HealResult): string {

@@ -64,14 +64,17 @@ export function renderCertificate(cert: Certificate, opts: { ledgerBranch?: stri
   return `${markdownTable(['', 'certificate'], rows)}\n\n${verify}`;
 }
 
-interface PredicateView {
+export interface PredicateView {
   certificate_type: string;
   action: string;
   certified: boolean;
   previous_certificate_hash: string | null;
+  /** Outcome certificates: the conclusion of the run that judged an earlier action. */
+  outcome?: 'success' | 'failure';
 }
 
-function decodePredicate(cert: Certificate): PredicateView | null {
+/** The signed statement's predicate, read back from the envelope (for summaries and outputs). */
+export function decodePredicate(cert: Certificate): PredicateView | null {
   try {
     const statement = JSON.parse(Buffer.from(cert.envelope.payload, 'base64').toString('utf8')) as { predicate?: PredicateView };
     return statement.predicate ?? null;

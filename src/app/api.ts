@@ -9,10 +9,9 @@ import type { Logger } from 'pino';
 import { ControlRequest, HealRequest, RepoFullName, SchemaError, parseRepoFullName, parseWith, scopeCovers, type ApiToken, type HealJob, type RepoRef } from '../core/schemas/index.js';
 import type { Intake } from '../intake/index.js';
 import type { PipelineContext } from '../pipeline/context.js';
-import { setHalted } from '../pipeline/control.js';
-import { safeMessage } from '../pipeline/heal.js';
+import { safeMessage } from '../pipeline/safe-message.js';
+import { flows } from './flows-lazy.js';
 import type { PinnedKeys } from '../pipeline/trust.js';
-import { verifyLedger } from '../pipeline/verify.js';
 import { HttpError, readJson, sendJson } from './http.js';
 
 export const INCIDENT_BODY_LIMIT = 1024 * 1024;
@@ -104,6 +103,7 @@ export function createApiDoor(deps: ApiDoorDeps) {
     const body = parseWith(ControlRequest, await readJson(req, CONTROL_BODY_LIMIT), 'request body');
     const ctx = await contextOf(token, body.repository);
     try {
+      const { setHalted } = await flows();
       await setHalted(ctx, body.repository, halt, body.reason ?? (halt ? 'halted through the API' : 'resumed through the API'), actorOf(token));
     } catch (err) {
       fromGitHub(err, body.repository);
@@ -115,6 +115,7 @@ export function createApiDoor(deps: ApiDoorDeps) {
     const repository = parseWith(RepoFullName, url.searchParams.get('repository') ?? '', 'query parameter repository');
     const ctx = await contextOf(token, repository);
     try {
+      const { verifyLedger } = await flows();
       const report = await verifyLedger(ctx, repository, deps.trust);
       // No ledger is not "ok": 404 with the report (status "no-ledger"); a broken chain is a 200 with ok: false.
       return sendJson(res, report.status === 'no-ledger' ? 404 : 200, report);

@@ -5,12 +5,12 @@ import type { Signer } from '../core/certificate/index.js';
 import { HealJob, HealRequest, RepoFullName, SchemaError, WorkflowRunSnapshot, parseRepoFullName, parseWith, type Door, type RepoRef } from '../core/schemas/index.js';
 import { runFromWebhook } from '../github/index.js';
 import { createIntake, type Intake } from '../intake/index.js';
-import { handleApprovalComment, parseApprovalCommand } from '../pipeline/approve.js';
+import { parseApprovalCommand } from '../pipeline/approval-command.js';
 import { handleLabelComment, parseLabelCommand, type LabelCommand } from '../pipeline/label.js';
 import { CheckSignals, checkEventCommit } from '../pipeline/check-signals.js';
 import { buildContext, loadSigner } from '../pipeline/build-context.js';
 import type { HealResult, PipelineContext } from '../pipeline/context.js';
-import { heal, safeMessage } from '../pipeline/heal.js';
+import { safeMessage } from '../pipeline/safe-message.js';
 import { pinnedKeys } from '../pipeline/trust.js';
 import { readAppSettings, type AppSettings } from './config.js';
 import { authenticate, createApiDoor, type JobRecord } from './api.js';
@@ -22,6 +22,7 @@ import { createObservability } from './observability.js';
 import { startEnvSyncSchedule } from './schedule.js';
 import { createAppLogger } from './logger.js';
 import { VERSION } from '../version.js';
+import { flows } from './flows-lazy.js';
 
 const MAX_REMEMBERED_JOBS = 5000;
 
@@ -96,6 +97,7 @@ export async function startApp(env: Record<string, string | undefined> = process
     try {
       const ctx = await contextFor(parseRepoFullName(job.request.repository), job.door, job.installation_id, { job: job.id, delivery: job.delivery_id });
       // Steps record their intent in the intake, so a replay after a crash resumes instead of repeating.
+      const { heal } = await flows();
       const result = await heal({ ...ctx, intents: intake.intents, ...(job.requested_by ? { actor: job.requested_by } : {}) }, job);
       observability.recordHeal(job, { result }, (performance.now() - started) / 1000);
       settle({ status: 'done', result: publicResult(result) });
@@ -214,6 +216,7 @@ export async function startApp(env: Record<string, string | undefined> = process
         try {
           const repo = parseRepoFullName(named.data);
           const ctx = await contextFor(repo, 'webhook', installationId, { delivery: deliveryId });
+          const { handleApprovalComment } = await flows();
           const outcome = await handleApprovalComment(ctx, { repository: named.data, issueNumber, actor: comment?.user?.login ?? 'unknown', command });
           observability.recordApproval(named.data, comment?.user?.login ?? 'unknown', outcome.result);
         } catch (err) {

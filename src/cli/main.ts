@@ -10,6 +10,7 @@ import { labelCommands } from './commands/label.js';
 import { grantCommands } from './commands/grant.js';
 import { healCommands } from './commands/heal.js';
 import { incidentsCommands } from './commands/incidents.js';
+import { drillCommands } from './commands/drill.js';
 import { keygenCommands } from './commands/keygen.js';
 import { verifyCommands } from './commands/verify.js';
 import { explainGitHubError } from './errors.js';
@@ -21,7 +22,7 @@ export { UsageError, type CliIo } from './runtime.js';
  * Every command group, one module each (src/cli/commands/*). A new command is a new module added
  * here, so this file stays the wiring and the error policy.
  */
-const COMMAND_MODULES: CommandModule[] = [healCommands, verifyCommands, auditCommands, controlCommands, keygenCommands, classifyCommands, grantCommands, incidentsCommands, labelCommands];
+const COMMAND_MODULES: CommandModule[] = [healCommands, verifyCommands, auditCommands, controlCommands, keygenCommands, classifyCommands, grantCommands, incidentsCommands, labelCommands, drillCommands];
 
 export function buildCli(io: CliIo, exit: { code: number } = { code: 0 }): Command {
   const program = new Command('living-bridge')

@@ -47,7 +47,9 @@ async function waitForHttp(url: string, child: ChildProcess, output: () => strin
 }
 
 function launch(script: string, args: string[], env: Record<string, string>): { child: ChildProcess; output: () => string } {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, script), ...args], {
+  // TypeScript sources run through tsx; compiled JavaScript (the production bundle) runs as it is.
+  const loader = script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...loader, join(PROJECT_ROOT, script), ...args], {
     cwd: PROJECT_ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -91,8 +93,10 @@ export interface AppProcess extends ManagedProcess {
 export const appPrivateKey = (): string =>
   generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
 
-export async function startAppProcess(sandboxUrl: string, extraEnv: Record<string, string> = {}): Promise<AppProcess> {
-  const port = await freePort();
+/** `entry`: src/app/main.ts (default, through tsx) or the production bundle dist/server/main.js (`npm start`). */
+export async function startAppProcess(sandboxUrl: string, extraEnv: Record<string, string> = {}, opts: { entry?: string } = {}): Promise<AppProcess> {
+  // A given PORT is kept (a restarted App must be where the webhooks go).
+  const port = extraEnv.PORT ? Number(extraEnv.PORT) : await freePort();
   const webhookSecret = extraEnv.WEBHOOK_SECRET ?? `whsec-${randomBytes(16).toString('hex')}`;
   const apiToken = extraEnv.AUTONOMY_API_TOKEN ?? `lb-api-${randomBytes(16).toString('hex')}`;
   const signingKey = extraEnv.TRUTH_SIGNING_KEY ?? randomBytes(32).toString('base64');
@@ -116,7 +120,7 @@ export async function startAppProcess(sandboxUrl: string, extraEnv: Record<strin
     PUBLIC_API_BASE: `http://127.0.0.1:${port}`,
     ...extraEnv,
   };
-  const { child, output } = launch('src/app/main.ts', [], env);
+  const { child, output } = launch(opts.entry ?? 'src/app/main.ts', [], env);
   const url = `http://127.0.0.1:${port}`;
   await waitForHttp(`${url}/healthz`, child, output);
   return { url, child, output, stop: stopper(child), webhookSecret, apiToken, signingKey };

@@ -9,6 +9,7 @@ import type { EngineReport } from '../pipeline/context.js';
 import type { IssueRef, IssuesPort } from './ports.js';
 import { contentDigest } from './fingerprint.js';
 import { fromPortError, type EngineResult } from './report.js';
+import { WRITE_TRIES } from './rerun.js';
 
 export const ESCALATION_LABELS: readonly string[] = ['living-bridge', 'needs-human'];
 /** GitHub rejects issue bodies above 65536 characters; stay well below. */
@@ -366,7 +367,8 @@ async function createIssueOnce(port: IssuesPort, repo: RepoRef, marker: string, 
       const found = await port.findIssueByMarker(repo, marker).catch(() => null);
       if (found) return { number: found.number, html_url: found.html_url };
       const status = (err as { status?: number }).status;
-      if (attempt >= 1 || (status !== undefined && status < 500)) throw err;
+      if (attempt + 1 >= WRITE_TRIES || (status !== undefined && status < 500)) throw err;
+      await new Promise((r) => setTimeout(r, 250 * (attempt + 1)));
     }
   }
 }

@@ -113,6 +113,9 @@ export async function executeRerun(port: RunsPort, plan: RerunPlan): Promise<Rer
   };
 }
 
+/** Tries of a write whose answer may be lost (each followed by a read-back), like the retry plugin's 1 + 3 for reads. */
+export const WRITE_TRIES = 4;
+
 /** An answer that may have been lost on the way: a 5xx, a timeout or a dropped connection (octokit reports those as 500). */
 export const answerMayBeLost = (err: unknown): boolean => {
   const status = (err as { status?: number }).status;
@@ -123,11 +126,12 @@ export const answerMayBeLost = (err: unknown): boolean => {
  * POSTs the re-run. Writes are not blindly retried (a retried POST whose first answer was lost would
  * re-run the run twice): after any failure the run is read back, and a new attempt (or the run queued
  * again) means GitHub took it. Only when the read-back shows nothing and the answer may have been lost
- * is the POST tried once more. Returns null on a plain 201, the read-back when an answer was lost, or the error.
+ * is the POST tried again (up to WRITE_TRIES in all). Returns null on a plain 201, the read-back when an answer was lost, or the error.
  */
 async function requestRerun(port: RunsPort, plan: RerunPlan, current: WorkflowRun): Promise<null | { readBack: WorkflowRun; lostAnswer: string } | { error: unknown }> {
   let lastError: unknown;
-  for (let attempt = 0; attempt < 2; attempt++) {
+  for (let attempt = 0; attempt < WRITE_TRIES; attempt++) {
+    if (attempt > 0) await new Promise((r) => setTimeout(r, 250 * attempt));
     try {
       await port.rerunFailedJobs(plan.repo, plan.runId);
       return attempt === 0 ? null : { readBack: await port.getRun(plan.repo, plan.runId), lostAnswer: describe(lastError) };

@@ -20,7 +20,10 @@ export async function createIntake(env: Record<string, string | undefined>, log?
   if (url) {
     if (!/^rediss?:\/\//.test(url)) throw new Error('REDIS_URL must look like redis://host:6379 (or rediss:// for TLS)');
     const { RedisIntake } = await import('./redis.js');
-    const intake = new RedisIntake({ url, prefix: env.LIVING_BRIDGE_REDIS_PREFIX?.trim() || undefined, concurrency, log });
+    // LIVING_BRIDGE_REDIS_LOCK_MS: repository lock TTL and job lock, i.e. how soon a dead replica's work is taken up.
+    const lockMs = env.LIVING_BRIDGE_REDIS_LOCK_MS ? Number(env.LIVING_BRIDGE_REDIS_LOCK_MS) : undefined;
+    if (lockMs !== undefined && !(Number.isInteger(lockMs) && lockMs >= 1000)) throw new Error('LIVING_BRIDGE_REDIS_LOCK_MS must be a whole number of milliseconds >= 1000');
+    const intake = new RedisIntake({ url, prefix: env.LIVING_BRIDGE_REDIS_PREFIX?.trim() || undefined, concurrency, log, ...(lockMs ? { repoLockTtlMs: lockMs, jobLockMs: lockMs } : {}) });
     try {
       await intake.ready(5000);
       log?.info({ redis: redactUrl(url) }, 'intake: Redis queue');

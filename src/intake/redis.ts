@@ -32,6 +32,8 @@ export interface RedisIntakeOptions {
   backoffMs?: number;
   /** TTL of the per-repository lock; renewed every third of it while the job runs, so a dead replica frees it. */
   repoLockTtlMs?: number;
+  /** BullMQ's job lock (and stalled-job check interval): how soon a dead replica's job runs elsewhere. Default BullMQ's 30 s. */
+  jobLockMs?: number;
   /** How long a job waits (plus jitter) before trying again when its repository is busy on some replica. */
   repoBusyDelayMs?: number;
   /** A submit not done by then fails, whatever step it is in (GitHub gives up on a webhook after 10 s). Default 4000. */
@@ -289,6 +291,8 @@ export class RedisIntake implements Intake {
         connection: this.workerClient,
         prefix: this.prefix,
         concurrency: this.opts.concurrency ?? 2,
+        // A replica that dies mid-job: its job is stalled and taken up again after about this long.
+        ...(this.opts.jobLockMs ? { lockDuration: this.opts.jobLockMs, stalledInterval: this.opts.jobLockMs } : {}),
       },
     );
     this.worker.on('error', (err: Error) => this.connectionError(err));

@@ -5,14 +5,10 @@ import type { HealResult, PipelineContext } from './context.js';
 import { executeDecision, safeMessage } from './heal.js';
 import { mayDecide } from './label.js';
 import { loadEnvironmentFile, loadRepoConfig } from './repo-files.js';
+import type { ApprovalCommand } from './approval-command.js';
 
-export interface ApprovalCommand { verb: 'approve' | 'reject'; id: string }
+export { parseApprovalCommand, type ApprovalCommand } from './approval-command.js';
 
-/** `/bridge approve <id>` or `/bridge reject <id>` on a line of its own. */
-export function parseApprovalCommand(body: string): ApprovalCommand | null {
-  const m = /^\s*\/bridge\s+(approve|reject)\s+([\w:.-]{1,128})\s*$/m.exec(body);
-  return m ? { verb: m[1] as ApprovalCommand['verb'], id: m[2]! } : null;
-}
 
 export interface ApprovalOutcome { status: 'executed' | 'rejected' | 'refused'; reason: string; result?: HealResult }
 

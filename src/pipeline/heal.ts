@@ -34,10 +34,13 @@ import { learnedIncidents, rememberFailure, rememberSuccess } from './classifier
 import { auditEntry } from './audit.js';
 import { fingerprintKeyOf } from './fingerprint-key.js';
 import { loadEnvironmentFile, loadRepoConfig } from './repo-files.js';
-import { DECIDE_STEP, JOB_STEP, StepJournal, reconcileStep, recordable, type DecidedIntent } from './resume.js';
+import { DECIDE_STEP, JOB_STEP, StepJournal, intentLedgerPath, reconcileStep, recordable, type DecidedIntent } from './resume.js';
 import { syncForIncident } from './sync.js';
 import { intentKeyOf } from '../intake/types.js';
 import { outcomeEventOf } from './observe.js';
+import { safeMessage } from './safe-message.js';
+
+export { safeMessage };
 
 /**
  * Signed grants, as a JSON array, under the ledger root. (Not under `grants/`: the ledger reserves that
@@ -57,14 +60,14 @@ async function learnFromRun(
   config: RepoConfig,
   incidentFingerprintNow: string | null,
   given?: LedgerSnapshot,
-): Promise<LedgerSnapshot> {
+): Promise<{ snapshot: LedgerSnapshot; outcome: { certificate: Certificate; action: ActionRecord } | null }> {
   const snapshot = given ?? (await ctx.ledgerFor(repo, config.ledger.branch).read());
   const pending = snapshot.state.actions.some(
     (a) => a.run_id === run.id && a.outcome === null && (a.run_attempt ?? 0) < run.run_attempt,
   );
-  if (!pending || (run.conclusion !== 'success' && run.conclusion !== 'failure')) return snapshot;
+  if (!pending || (run.conclusion !== 'success' && run.conclusion !== 'failure')) return { snapshot, outcome: null };
   // What was judged, as of the mutate call that committed (a compare-and-swap retry calls it again).
-  let judged: { action: ActionRecord; certificateHash: string } | null = null;
+  let judged: { action: ActionRecord; certificateHash: string; certificate: Certificate } | null = null;
   const committed = await ctx.ledgerFor(repo, config.ledger.branch).commit(
     `outcome: run ${run.id} attempt ${run.run_attempt} ${run.conclusion}`,
     async (snap) => {
@@ -98,7 +101,7 @@ async function learnFromRun(
         },
         ctx.signer,
       );
-      judged = { action: learned.judged, certificateHash: certificate.certificate_hash };
+      judged = { action: learned.judged, certificateHash: certificate.certificate_hash, certificate };
       return {
         state: learned.state,
         certificates: [certificate],
@@ -107,11 +110,12 @@ async function learnFromRun(
       };
     },
   );
-  if (judged) {
-    ctx.observer?.emit(outcomeEventOf(ctx, repository, run, judged, committed.snapshot.state));
+  const outcome = judged as { action: ActionRecord; certificateHash: string; certificate: Certificate } | null;
+  if (outcome) {
+    ctx.observer?.emit(outcomeEventOf(ctx, repository, run, outcome, committed.snapshot.state));
     if (committed.snapshot.checkpoint) await anchorCheckpoint(ctx, repo, run, committed.snapshot.checkpoint, `outcome recorded: ${run.conclusion}`);
   }
-  return committed.snapshot;
+  return { snapshot: committed.snapshot, outcome: outcome ? { certificate: outcome.certificate, action: outcome.action } : null };
 }
 
 /** The declared source for a secret, environment-scoped declarations first. */
@@ -332,9 +336,14 @@ export async function heal(ctx: PipelineContext, job: HealJob): Promise<HealResu
       return finish(ctx, { status: 'noop', repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `run ${run.id} was dispatched by the config loop (promotion ${dispatched.id}), which judges it` });
     }
     if (run.conclusion !== 'failure') {
-      if (!request.dry_run && run.conclusion === 'success') await rememberSuccess(ctx, ledger, run, await learnFromRun(ctx, repo, repository, run, config, null));
-      else if (!request.dry_run) await learnFromRun(ctx, repo, repository, run, config, null);
-      return finish(ctx, { status: 'noop', repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `run ${run.id} concluded ${run.conclusion ?? run.status}: nothing to heal` });
+      const learnedRun = request.dry_run ? null : await learnFromRun(ctx, repo, repository, run, config, null);
+      if (learnedRun && run.conclusion === 'success') await rememberSuccess(ctx, ledger, run, learnedRun.snapshot);
+      // A green re-run is the outcome of what we did: the result names the outcome certificate it committed.
+      const learned = learnedRun?.outcome ?? null;
+      const summary = learned
+        ? `run ${run.id} attempt ${run.run_attempt} concluded ${run.conclusion}: recorded as the outcome of ${learned.action.action} (outcome certificate ${learned.certificate.certificate_hash})`
+        : `run ${run.id} concluded ${run.conclusion ?? run.status}: nothing to heal`;
+      return finish(ctx, { status: 'noop', repository, incidents: [], decision: null, reports: [], certificate: learned?.certificate ?? null, commentUrl: null, issueUrl: null, summary });
     }
     incidents = await gatherEvidence(ctx.github, repo, run, request.environment);
   } else {
@@ -370,7 +379,7 @@ export async function heal(ctx: PipelineContext, job: HealJob): Promise<HealResu
 
   // A failure of a run we acted on is that action's outcome: learn before deciding again.
   // (A dry run writes nothing, not even what it learned.)
-  if (run && !request.dry_run) snapshot = await learnFromRun(ctx, repo, repository, run, config, incident.fingerprint, snapshot);
+  if (run && !request.dry_run) snapshot = (await learnFromRun(ctx, repo, repository, run, config, incident.fingerprint, snapshot)).snapshot;
 
   // Decide.
   let decision = decide({
@@ -496,12 +505,13 @@ export async function executeDecision(
   const { repo, repository, config, incident, decision, run } = a;
   const ledger = ctx.ledgerFor(repo, config.ledger.branch);
   const journal = a.journal ?? StepJournal.none(ctx.now);
-  if (journal.replayed && run) {
-    // Crashed after the ledger commit: the act is certified already; certifying it again would be a duplicate.
-    const snap = await ledger.read();
-    const certified = snap.state.actions.find((x) => x.run_id === run.id && x.run_attempt === run.run_attempt && x.certificate_hash);
-    if (certified) {
-      return finish(ctx, { status: 'healed', repository, incidents: a.incidents, decision, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `already done and certified by the first try (certificate ${certified.certificate_hash!.slice(0, 16)}); nothing repeated` });
+  if (journal.replayed && journal.key) {
+    // Crashed after the ledger commit: the act is certified already (its intent is in that commit);
+    // certifying it again would be a duplicate.
+    const recorded = await ledger.readFile(intentLedgerPath(journal.key));
+    if (recorded) {
+      const { certificate_hash: hash, status } = JSON.parse(recorded) as { certificate_hash: string; status: HealStatus };
+      return finish(ctx, { status, repository, incidents: a.incidents, decision, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `${status}: already done and certified by the first try (certificate ${hash.slice(0, 16)}); nothing repeated` });
     }
   }
   const reports: StepReport[] = [];
@@ -585,6 +595,8 @@ export async function executeDecision(
     // The action record is what later outcomes are judged against; a re-run's next attempt is the outcome.
     const state = recordAction(snap.state, decision, { at, runId: run?.id ?? null, runAttempt: run?.run_attempt ?? null, certificateHash: certificate.certificate_hash });
     const files: Record<string, string> = {};
+    // The intent, in the commit that certifies it: a replay finds it and does not certify twice.
+    if (journal.key) files[intentLedgerPath(journal.key)] = JSON.stringify({ key: journal.key, certificate_hash: certificate.certificate_hash, status: escalated ? 'escalated' : certified ? 'healed' : 'failed' });
     if (escalation?.postmortem) files[escalation.postmortemPath ?? `postmortems/${incident.fingerprint}.md`] = escalation.postmortem;
     // Secrets a heal wrote are remembered like env sync's own writes, so a later sync knows their
     // fingerprint and that Living Bridge created them.
@@ -759,12 +771,6 @@ async function configInvalid(ctx: PipelineContext, job: HealJob, repo: RepoRef, 
   return finish(ctx, result);
 }
 
-/** Error text safe for logs and comments: octokit errors can echo request bodies. */
-export function safeMessage(err: unknown): string {
-  const e = err as { message?: string; status?: number };
-  const msg = (e.message ?? String(err)).split('\n')[0]!.replace(/"encrypted_value"\s*:\s*"[^"]*"/g, '"encrypted_value":"[redacted]"');
-  return e.status ? `${msg} (HTTP ${e.status})` : msg;
-}
 
 /** `repository` for a log line, unless the logger already binds it (a key twice makes JSON ambiguous). */
 const repositoryField = (ctx: PipelineContext, repository: string): { repository?: string } =>

@@ -8,6 +8,7 @@
  *   at a later attempt was re-run by it;
  * - the decision is the first try's, so the certificate certifies what the first try did.
  */
+import { createHash } from 'node:crypto';
 import type { Decision, Incident, RepoRef } from '../core/schemas/index.js';
 import { scopeLabel, type GitHubPort, type Scope, type WorkflowRun } from '../engines/ports.js';
 import type { IntentRecord, IntentStore } from '../intake/types.js';
@@ -68,6 +69,9 @@ export class StepJournal {
     await this.store?.record(this.key, { step, phase: 'done', at: this.now().toISOString(), ...(data !== undefined ? { data } : {}) });
   }
 }
+
+/** Where the ledger commit of an act keeps its intent key (one small file per healed run attempt). */
+export const intentLedgerPath = (key: string): string => `intents/${createHash('sha256').update(key).digest('hex').slice(0, 24)}.json`;
 
 /** A report without what must never be stored (the values an error message was masked against). */
 export function recordable(report: EngineReport): RecordedReport {

@@ -4,7 +4,7 @@
  */
 export { startSandbox, apiRoutes, type Sandbox, type SandboxOptions } from './server.js';
 export { SandboxState, createSandboxState, SANDBOX_ADMIN_TOKEN, INSTALLATION_ID, APP_ID, APP_SLUG, MAX_RERUNS } from './state.js';
-export type { CreateRepoInput, AddWorkflowInput, CreatePullInput, WebhookEvent, StateOptions } from './state.js';
+export type { CreateRepoInput, AddWorkflowInput, CreatePullInput, WebhookEvent, StateOptions, SandboxEffect } from './state.js';
 export type { WorkflowRequirements, RunTrigger, RunModel, JobModel, RepoModel, AttemptModel, Permissions, Level, CollaboratorRole } from './model.js';
 export { ALL_PERMISSIONS } from './model.js';
 export { seedScenario, SCENARIOS, SCENARIO_VALUES, SCENARIO_REQUIREMENTS, SCENARIO_DESCRIPTIONS, isScenario, type ScenarioName, type SeededScenario } from './scenarios.js';

@@ -40,6 +40,8 @@ export async function createSandboxState(opts: StateOptions = {}): Promise<Sandb
   return new SandboxState(opts);
 }
 
+export interface SandboxEffect { seq: number; repo: string; kind: 'secret' | 'secret-delete' | 'variable-delete' | 'issue' | 'rerun'; name: string; sha256?: string; env?: string }
+
 export class SandboxState {
   readonly now: () => number;
   readonly chaos = new Chaos();
@@ -51,6 +53,11 @@ export class SandboxState {
   webhook: { url: string; secret: string } | null = null;
   /** Outcome of every webhook delivery attempt (no payloads). */
   readonly webhookDeliveries: { id: string; event: string; runId: number; status: number | null; error?: string }[] = [];
+  /**
+   * Every effect on a repository, in order (value-free: a secret's sha256 only) — what a chaos drill
+   * checks for duplicate and unsafe acts. Bounded to the last 200 000.
+   */
+  readonly effects: SandboxEffect[] = [];
   /** The App's delivery log (`GET /app/hook/deliveries`), oldest first. */
   readonly hookDeliveries: HookDelivery[] = [];
   /** Set by the server: sends a logged delivery again (`POST /app/hook/deliveries/{id}/attempts`). */
@@ -72,6 +79,12 @@ export class SandboxState {
 
   get apiUrl(): string {
     return `${this.url}/api/v3`;
+  }
+
+  #effectSeq = 0;
+  recordEffect(e: Omit<SandboxEffect, 'seq'>): void {
+    this.effects.push({ seq: ++this.#effectSeq, ...e });
+    if (this.effects.length > 200_000) this.effects.splice(0, this.effects.length - 200_000);
   }
 
   nextId(): number {
@@ -238,6 +251,7 @@ export class SandboxState {
     const existing = s.secrets.get(name);
     s.secrets.set(name, { name, created_at: existing?.created_at ?? now, updated_at: now });
     this.#secretValues.set(this.secretKey(owner, repo, name, env), value);
+    this.recordEffect({ repo: this.key(owner, repo), kind: 'secret', name, sha256: sha256Hex(value), ...(env ? { env } : {}) });
     return { created: !existing };
   }
 
@@ -245,6 +259,7 @@ export class SandboxState {
     const s = this.scope(owner, repo, env);
     if (!s.secrets.delete(name.toUpperCase())) throw notFound();
     this.#secretValues.delete(this.secretKey(owner, repo, name, env));
+    this.recordEffect({ repo: this.key(owner, repo), kind: 'secret-delete', name: name.toUpperCase(), ...(env ? { env } : {}) });
   }
 
   /** The decrypted plaintext (tests only; never served over HTTP). */
@@ -295,6 +310,7 @@ export class SandboxState {
 
   deleteVariable(owner: string, repo: string, name: string, env?: string): void {
     if (!this.scope(owner, repo, env).variables.delete(name.toUpperCase())) throw notFound();
+    this.recordEffect({ repo: this.key(owner, repo), kind: 'variable-delete', name: name.toUpperCase(), ...(env ? { env } : {}) });
   }
 
   // ---------------------------------------------------------------- environments
@@ -399,6 +415,7 @@ export class SandboxState {
       toRun = new Set(failed.map((j) => j.name as JobName));
       if (toRun.has('build')) toRun.add('deploy');
     }
+    this.recordEffect({ repo: this.key(owner, repo), kind: 'rerun', name: `run ${runId} attempt ${run.attempts.length}` });
     return this.executeAttempt(r, run, toRun, actor);
   }
 
@@ -486,6 +503,7 @@ export class SandboxState {
       labels: input.labels ?? [], assignees: input.assignees ?? [], user: input.user ?? 'octocat', created_at: now, updated_at: now, closed_at: null, isPull: false,
     };
     r.issues.set(issue.number, issue);
+    this.recordEffect({ repo: this.key(owner, repo), kind: 'issue', name: issue.title });
     return issue;
   }
 

@@ -158,6 +158,11 @@ describe('the bundled Action against the sandbox', () => {
     expect(res.stdout).toContain(`::add-mask::${token}`);
     const comments = [...sandbox.state.repo(OWNER, 'action-heal').comments.values()].filter((c) => c.issueNumber === pull.number);
     expect(comments.map((c) => c.body).join('\n')).toContain(res.outputs['certificate-hash']!);
+    // The comment it wrote is an output, linkable from later steps; no escalation issue was needed.
+    expect(res.outputs['comment-url']).toMatch(new RegExp(`/acme/action-heal/(issues|pull)/${pull.number}#issuecomment-\\d+$`));
+    expect(res.outputs['issue-url']).toBe('');
+    // What a job log looks like (docs/action.md shows one): kept for reading, beside the test's temp files.
+    await writeFile(path.join(os.tmpdir(), 'living-bridge-action-heal.log'), res.stdout);
     healed = { fullName, runId: run.id, certificate: res.outputs['certificate-hash']! };
   });
 
@@ -168,6 +173,16 @@ describe('the bundled Action against the sandbox', () => {
       { repository: healed.fullName, event: workflowRunEvent(healed.fullName, healed.runId) },
     );
     expect(res.code).toBe(0);
+    // The learn run names what it committed: the outcome certificate, judging the heal's certificate.
+    expect(res.outputs.decision).toBe('outcome:success');
+    expect(res.outputs['certificate-hash']).toMatch(/^[0-9a-f]{64}$/);
+    expect(res.outputs['certificate-hash']).not.toBe(healed.certificate);
+    const outcomeFile = [...ledgerFiles(healed.fullName).entries()].find(([p, t]) => p.startsWith('.bridge/certificates/') && t.includes(res.outputs['certificate-hash']!));
+    expect(outcomeFile).toBeDefined();
+    expect(res.summary).toContain('<h3>Certificate</h3>');
+    expect(res.summary).toContain(res.outputs['certificate-hash']!);
+    expect(res.summary).toMatch(/\| type \| outcome \|/);
+    expect(res.summary).toContain('recorded as the outcome of CREATE_SECRET');
     expect(res.summary).toContain('xychart-beta');
     expect(res.summary).toMatch(/CREATE_SECRET EMA/);
     const state = JSON.parse(ledgerFiles(healed.fullName).get('.bridge/state.json') ?? '{}') as { ema_history?: unknown[] };

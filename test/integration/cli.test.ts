@@ -201,7 +201,7 @@ describe('commands', () => {
     expect(incidents[0]).not.toHaveProperty('repo');
     const readable = await cli(['classify', file]);
     expect(readable.code).toBe(0);
-    expect(readable.out).toMatch(/^secret\.missing secret DEPLOY_TOKEN {2}\(confidence \d+%\)\n {2}\S.*\n {4}line 1: Error: DEPLOY_TOKEN is not set/);
+    expect(readable.out).toMatch(/^secret\.missing secret DEPLOY_TOKEN {2}\(confidence \d+%\) {2}signature [0-9a-f]{16}\n {2}\S.*\n {4}line 1: Error: DEPLOY_TOKEN is not set/);
   });
 
   test('classify - reads the log from standard input', async () => {

@@ -6,14 +6,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { pino } from 'pino';
 import { createSigner, generateSigningKey, type Signer } from '../../src/core/certificate/index.js';
-import { GitHubCache, createOctokit } from '../../src/github/index.js';
-import { DurableStateAdapter } from '../../src/github/durable-state.js';
-import { LedgerCache, createGitLedger } from '../../src/ledger/index.js';
-import type { PipelineContext } from '../../src/pipeline/context.js';
 import type { RepoStepResult } from '../../src/schedule/repo-step.js';
 import { EnvSyncScheduler, offsetInPass, type EnvSyncSchedulerOptions } from '../../src/schedule/scheduler.js';
 import { FileScheduleStore, RedisScheduleStore, type ScheduleStore } from '../../src/schedule/store.js';
-import { SANDBOX_ADMIN_TOKEN, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { sandboxScheduler } from '../../src/demo/schedule-harness.js';
+import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 
 const HOUR = 3_600_000;
 const OWNER = 'fleet';
@@ -48,36 +45,9 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A scheduler as a fresh App process builds it: new in-memory caches, the durable store on `dir`. */
-function scheduler(extra: Partial<EnvSyncSchedulerOptions> = {}, store: ScheduleStore = new FileScheduleStore(dir)): EnvSyncScheduler {
-  const cache = new GitHubCache();
-  const ledgers = new LedgerCache();
-  return new EnvSyncScheduler({
-    store,
-    log,
-    now: () => new Date(t),
-    sleep,
-    installations: async () => [1],
-    contextFor: async () => {
-      const adapter = new DurableStateAdapter(createOctokit({ baseUrl: sb.apiUrl, auth: SANDBOX_ADMIN_TOKEN, throttle: false, retry: { enabled: false } }), { cache });
-      const ctx: PipelineContext = {
-        github: adapter,
-        ledgerFor: (repo, branch) => createGitLedger(adapter, repo, branch, { cache: ledgers, signer, now: () => new Date(t), delay: async () => {} }),
-        signer,
-        now: () => new Date(t),
-        randomBytes: (n) => new Uint8Array(randomBytes(n)),
-        env: { FLEET_TOKEN: 'fleet-token-value' },
-        log,
-        door: 'schedule',
-        autonomyEnabled: true,
-        fromEnvRefusal: () => null,
-        grantKeys: {},
-      };
-      return { contextFor: () => ctx, adapter, ledgerCache: ledgers };
-    },
-    ...extra,
-  });
-}
+/** A scheduler as a freshly started App builds it (empty caches), the durable store on `dir`. */
+const scheduler = (extra: Partial<EnvSyncSchedulerOptions> = {}, store: ScheduleStore = new FileScheduleStore(dir)): EnvSyncScheduler =>
+  sandboxScheduler({ apiUrl: sb.apiUrl, store, signer, log, clock: { now: () => t, sleep }, env: { FLEET_TOKEN: 'fleet-token-value' }, extra });
 
 const counted = (): number => {
   const c = sb.requestCounts();

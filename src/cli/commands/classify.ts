@@ -28,7 +28,7 @@ export function renderVerdict(incidents: Incident[]): string {
     .map((i) => {
       const target = i.target ? ` ${i.target.type} ${i.target.name}` : '';
       const lines = i.evidence.slice(0, 3).map((e) => `    line ${e.line}${e.step ? ` (${e.step})` : ''}: ${e.text.trim()}`);
-      return [`${i.kind}${target}  (confidence ${Math.round(i.confidence * 100)}%)`, `  ${i.summary}`, ...lines].join('\n');
+      return [`${i.kind}${target}  (confidence ${Math.round(i.confidence * 100)}%)${i.signature ? `  signature ${i.signature}` : ''}`, `  ${i.summary}`, ...lines].join('\n');
     })
     .join('\n\n');
 }
