@@ -8,6 +8,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { get as httpGet } from 'node:http';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -193,15 +194,17 @@ function script(...args: string[]): { code: number | null; out: string; err: str
 }
 
 async function api(repository: string): Promise<{ status: number; body: Record<string, unknown> }> {
-  let res: Response;
-  // A fresh connection per request: spawnSync (the script) blocks this process's event loop, so a pooled
-  // keep-alive socket the App closed meanwhile would be reused before the client noticed.
-  try {
-    res = await fetch(`${app.url}/api/autonomy/verify?repository=${encodeURIComponent(repository)}`, { headers: { authorization: `Bearer ${app.apiToken}`, connection: 'close' } });
-  } catch (err) {
-    throw new Error(`${(err as Error).message}: ${String((err as { cause?: unknown }).cause)}\n${app.output().slice(-3000)}`);
-  }
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  // A fresh connection per request (agent: false): spawnSync (the script) blocks this process's event loop,
+  // so a pooled keep-alive socket the App closed meanwhile would be reused before the client noticed.
+  return new Promise((resolvePromise, reject) => {
+    const req = httpGet(`${app.url}/api/autonomy/verify?repository=${encodeURIComponent(repository)}`, { agent: false, headers: { authorization: `Bearer ${app.apiToken}` } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => { text += chunk; });
+      res.on('end', () => resolvePromise({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }));
+    });
+    req.on('error', reject);
+  });
 }
 
 /** Writes a branch's files into a fresh directory, as `git worktree add` would. */
