@@ -9,6 +9,12 @@ import { createReadiness } from './health.js';
 import { bearerMatches, sendJson } from './http.js';
 import { createMetrics, instrumentOctokit, type AppMetrics } from './metrics.js';
 import { createEventBus, readEventBusSettings, type EventBus } from './events.js';
+import { createDashboardScheduler } from './dashboards.js';
+import { readOverview } from '../pipeline/overview.js';
+import { UNAUTHORIZED_PAGE, renderStatusPage, sendHtml, statusAccess, type StatusPageData } from './status-page.js';
+import { safeMessage } from '../pipeline/heal.js';
+
+const MAX_STATUS_REPOSITORIES = 25;
 
 export interface ObservabilityOptions {
   env: Record<string, string | undefined>;
@@ -19,11 +25,15 @@ export interface ObservabilityOptions {
    * scoped token with scope "*"): the delivery log spans all of them.
    */
   allScopeToken(authorization: string | undefined): boolean;
+  /** Signs the status page's session cookie (derived from a secret every replica has). */
+  statusSessionKey: string;
   /** Asks GitHub about the App itself (GET /app with its JWT): the reachability probe. */
   pingGitHub(): Promise<void>;
   /** A pipeline context for reading one repository's ledger (status page, readiness). */
   contextFor(repo: RepoRef): Promise<PipelineContext>;
-  /** More listeners for the pipeline's events (webhook subscribers, the dashboard issue). */
+  /** The repositories the status page shows (the App's installations). */
+  listRepositories(): Promise<string[]>;
+  /** More listeners for the pipeline's events. */
   listeners?: Observer[];
 }
 
@@ -37,11 +47,11 @@ export interface Observability {
   recordHeal(job: HealJob, outcome: { result: HealResult } | { error: unknown }, seconds: number): void;
   /** After a `/bridge approve`: the execution it caused. */
   recordApproval(repository: string, actor: string, result: HealResult | undefined): void;
-  /** Serves /ready, /metrics and the delivery log; false when the path is not one of them. */
+  /** Serves /ready, /metrics, /status and the delivery log; false when the path is not one of them. */
   handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean>;
   /** Event subscribers, when LIVING_BRIDGE_EVENT_URLS is set. */
   events: EventBus | null;
-  /** Lets deliveries under way finish (at most `timeoutMs`). */
+  /** Lets event deliveries and dashboard updates under way finish (at most `timeoutMs`). */
   close(timeoutMs?: number): Promise<void>;
 }
 
@@ -55,7 +65,8 @@ export function createObservability(opts: ObservabilityOptions): Observability {
   const busSettings = readEventBusSettings(env);
   const dataDir = env.LIVING_BRIDGE_DATA_DIR?.trim().replace(/\/$/, '');
   const events = busSettings ? createEventBus(busSettings, { log: opts.log.child({ component: 'events' }), logPath: dataDir ? `${dataDir}/deliveries.jsonl` : undefined }) : null;
-  const observer = fanOut(metrics.observer, ...(events ? [events] : []), ...(opts.listeners ?? []));
+  const dashboards = createDashboardScheduler({ contextFor: opts.contextFor, log: opts.log.child({ component: 'dashboard' }) });
+  const observer = fanOut(metrics.observer, ...(events ? [events] : []), dashboards, ...(opts.listeners ?? []));
   let lastRepository: RepoRef | null = null;
   const readiness = createReadiness({
     intake,
@@ -70,15 +81,35 @@ export function createObservability(opts: ObservabilityOptions): Observability {
     },
   });
   const metricsToken = env.LIVING_BRIDGE_METRICS_TOKEN?.trim() || undefined;
+  /** The page's data is read at most every 15 s: a page left open on a wall screen costs GitHub little. */
+  let statusCache: { at: number; data: Promise<StatusPageData> } | null = null;
+  const statusData = (): Promise<StatusPageData> => {
+    if (statusCache && Date.now() - statusCache.at < 15_000) return statusCache.data;
+    const data = (async (): Promise<StatusPageData> => {
+      const repositories = (await opts.listRepositories()).slice(0, MAX_STATUS_REPOSITORIES);
+      const overviews = await Promise.all(repositories.map(async (repository) => {
+        try {
+          const [owner, repo] = repository.split('/') as [string, string];
+          return await readOverview(await opts.contextFor({ owner, repo }), repository);
+        } catch (err) {
+          return { repository, error: safeMessage(err) };
+        }
+      }));
+      const dead = await intake.deadLetters();
+      return { generatedAt: new Date().toISOString(), repositories: overviews, deadLetters: dead.map((d) => ({ id: d.id, repository: d.repository, error: d.error, at: d.failed_at, attempts: d.attempts })) };
+    })();
+    statusCache = { at: Date.now(), data };
+    data.catch(() => { statusCache = null; });
+    return data;
+  };
 
   return {
     metrics,
     observer,
     events,
     async close(timeoutMs = 10_000) {
-      if (!events) return;
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([events.drain(), new Promise<void>((r) => { timer = setTimeout(r, timeoutMs); })]);
+      await Promise.race([Promise.all([dashboards.drain(), events?.drain()]), new Promise<void>((r) => { timer = setTimeout(r, timeoutMs); })]);
       clearTimeout(timer);
     },
     instrument: (octokit) => instrumentOctokit(octokit, metrics),
@@ -113,6 +144,20 @@ export function createObservability(opts: ObservabilityOptions): Observability {
         const { contentType, body } = await metrics.render();
         res.writeHead(200, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
         res.end(body);
+        return true;
+      }
+      if (path === '/status') {
+        const access = statusAccess(req, url, { authorized: opts.allScopeToken, sessionKey: opts.statusSessionKey });
+        if (!access.ok) {
+          sendHtml(res, 401, UNAUTHORIZED_PAGE);
+          return true;
+        }
+        if (access.setCookie) {
+          // The token leaves the address bar (and the history) at once; the cookie carries on.
+          res.writeHead(303, { location: '/status', 'set-cookie': access.setCookie, 'cache-control': 'no-store' }).end();
+          return true;
+        }
+        sendHtml(res, 200, renderStatusPage(await statusData()));
         return true;
       }
       if (path === '/api/autonomy/deliveries') {

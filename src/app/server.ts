@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { createProbot, type Probot } from 'probot';
@@ -21,6 +22,7 @@ import { announceDeadLetter, deadLetterRoute, redeliverySweeper, type AppClient 
 import { createObservability } from './observability.js';
 import { startEnvSyncSchedule } from './schedule.js';
 import { createAppLogger } from './logger.js';
+import { installedRepositories } from './installations.js';
 import { VERSION } from '../version.js';
 import { flows } from './flows-lazy.js';
 
@@ -75,8 +77,10 @@ export async function startApp(env: Record<string, string | undefined> = process
     intake,
     log,
     allScopeToken: (authorization) => authenticate(authorization, settings.apiTokens)?.scopes.includes('*') ?? false,
+    statusSessionKey: createHmac('sha256', settings.webhookSecret).update('living-bridge status session').digest('hex'),
     pingGitHub: async () => { await observability.instrument(await probot.auth()).request('GET /app'); },
     contextFor: (repo) => contextFor(repo, 'api'),
+    listRepositories: () => installedRepositories(probot, observability.instrument),
   });
   /** `bindings` name the unit of work in every line its flow logs (one child logger per delivery). */
   const contextFor = async (repo: RepoRef, door: Door, installationId?: number, bindings: Record<string, unknown> = {}): Promise<PipelineContext> => {

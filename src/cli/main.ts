@@ -12,6 +12,7 @@ import { healCommands } from './commands/heal.js';
 import { incidentsCommands } from './commands/incidents.js';
 import { drillCommands } from './commands/drill.js';
 import { keygenCommands } from './commands/keygen.js';
+import { rollbackCommands } from './commands/rollback.js';
 import { verifyCommands } from './commands/verify.js';
 import { explainGitHubError } from './errors.js';
 import { apiUrlOf, UsageError, type CliIo, type CliRuntime, type CommandModule } from './runtime.js';
@@ -22,7 +23,7 @@ export { UsageError, type CliIo } from './runtime.js';
  * Every command group, one module each (src/cli/commands/*). A new command is a new module added
  * here, so this file stays the wiring and the error policy.
  */
-const COMMAND_MODULES: CommandModule[] = [healCommands, verifyCommands, auditCommands, controlCommands, keygenCommands, classifyCommands, grantCommands, incidentsCommands, labelCommands, drillCommands];
+const COMMAND_MODULES: CommandModule[] = [healCommands, verifyCommands, auditCommands, controlCommands, keygenCommands, classifyCommands, grantCommands, incidentsCommands, labelCommands, drillCommands, rollbackCommands];
 
 export function buildCli(io: CliIo, exit: { code: number } = { code: 0 }): Command {
   const program = new Command('living-bridge')

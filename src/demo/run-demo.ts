@@ -1,4 +1,5 @@
 import { SCENARIO_VALUES } from '../sandbox/scenarios.js';
+import { configLoopScenario } from './config-demo.js';
 import { eventually, sandboxControl, sendWebhook, startAppProcess, startSandboxProcess, type ManagedProcess } from './processes.js';
 import { DEMO_AUTONOMY_YML, failingRun, repoState, seedDemoRepo, sha256 } from './scenario.js';
 
@@ -88,9 +89,11 @@ async function main(): Promise<void> {
     say(`  escalation issue: ${issue ? `#${issue.number} "${issue.title}"` : 'none'}`);
     say(`  API_KEY untouched: ${before?.updated_at === afterSecret?.updated_at && before?.sha256 === afterSecret?.sha256}`);
 
+    const loopOk = await configLoopScenario(sandbox, app, say, step);
+
     step(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s. Stopping the App and the sandbox.`);
     await cleanup();
-    const ok = check.match && verify.ok && !!issue && before?.sha256 === afterSecret?.sha256;
+    const ok = check.match && verify.ok && !!issue && before?.sha256 === afterSecret?.sha256 && loopOk;
     process.exit(ok ? 0 : 1);
   } catch (err) {
     say(`\ndemo failed: ${(err as Error).message}`);

@@ -83,6 +83,8 @@ export interface RunsPort {
   rerunRun(repo: RepoRef, runId: number): Promise<void>;
   /** Head commits of the repository's most recent workflow runs, newest first, without repeats (where anchors are looked for). */
   listRecentRunHeads(repo: RepoRef, limit: number): Promise<string[]>;
+  /** Deployments GitHub created for a commit (GET /repos/{o}/{r}/deployments?sha=). Optional: ports without it resolve environments from the workflow file only. */
+  listDeployments?(repo: RepoRef, sha: string): Promise<{ environment: string }[]>;
 }
 
 export interface IssueRef { number: number; html_url: string }

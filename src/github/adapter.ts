@@ -432,6 +432,13 @@ export class GitHubAdapter implements GitHubPort {
     });
   }
 
+  listDeployments(repo: RepoRef, sha: string): Promise<{ environment: string }[]> {
+    return this.call('deployments', `list deployments of ${sha.slice(0, 7)}`, async () => {
+      const res = await this.req('GET /repos/{owner}/{repo}/deployments', { ...repo, sha, per_page: PER_PAGE });
+      return (res.data as { environment?: unknown }[]).flatMap((d) => (typeof d.environment === 'string' ? [{ environment: d.environment }] : []));
+    });
+  }
+
   downloadJobLog(repo: RepoRef, jobId: number): Promise<AsyncIterable<Uint8Array>> {
     return this.call('actions', `download log of job ${jobId}`, async () => {
       // redirect: 'manual' so we read the short-lived Location and fetch it at once ourselves,

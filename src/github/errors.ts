@@ -15,6 +15,7 @@ export type GitHubPermission =
   | 'issues'
   | 'pull_requests'
   | 'checks'
+  | 'deployments'
   | 'metadata';
 
 /** GitHub answered 403 "Resource not accessible by integration" (or "must have admin rights"). */

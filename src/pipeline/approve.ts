@@ -1,3 +1,4 @@
+import { actingEnvironment } from '../core/governor/environment.js';
 import { auditEntry } from './audit.js';
 import { recordHumanFeedback } from '../core/governor/index.js';
 import { Decision, Incident, SchemaError, parseRepoFullName, type PendingApproval, type RepoConfig } from '../core/schemas/index.js';
@@ -95,7 +96,7 @@ export async function handleApprovalComment(
     incidents: [incident],
     decision: { ...decision, verdict: 'execute' },
     run,
-    environment: incident.environment,
+    environment: actingEnvironment(incident.environment),
     approvedBy: a.actor,
   });
   await reply(`Approved by @${a.actor}: ${result.summary}`);

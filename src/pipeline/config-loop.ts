@@ -196,7 +196,7 @@ export async function rollBack(l: Loop, record: PromotionRecord, opts: { manual:
   }
   const rb: PromotionRecord = {
     ...record, id: `rollback:${record.id}`, pull_request: revert.pullRequest.number, before_blob: record.after_blob, after_blob: record.before_blob,
-    merge_commit: null, dispatched_runs: [], status: 'left_for_human', certificates: [], rollback_of: record.id, failed_run_id: null, updated_at: l.ctx.now().toISOString(),
+    merge_commit: null, dispatched_runs: [], status: 'left_for_human', certificates: [], rollback_of: record.id, failed_run_id: null, workflow: record.workflow, updated_at: l.ctx.now().toISOString(),
   };
   const out = await promote(l, { record: rb, pullRequest: revert.pullRequest.number, action: 'ROLLBACK', isRollback: true, predictedSuccess: null, level: opts.level, title: `Living Bridge: revert ${record.path}` });
   const learned = await recordDeployOutcome(l.ctx, l.ledger, l.repository, l.config, record, 'failure', opts.manual ? 'rolled back by hand' : `the deploy after #${record.pull_request} failed; reverted in #${revert.pullRequest.number}`);
@@ -217,7 +217,7 @@ export async function runConfigLoop(ctx: PipelineContext, input: ConfigLoopInput
   let record: PromotionRecord = {
     id: `${proposal.path}@${proposal.afterBlob.slice(0, 12)}#${pullRequest.number}`, path: proposal.path, base: proposal.base, pull_request: pullRequest.number,
     before_blob: proposal.beforeBlob, after_blob: proposal.afterBlob, merge_commit: null, dispatched_runs: [], status: 'left_for_human',
-    certificates: input.generateCertificate ? [input.generateCertificate] : [], failed_run_id: input.failedRun?.id ?? null, rollback_of: null, updated_at: ctx.now().toISOString(),
+    certificates: input.generateCertificate ? [input.generateCertificate] : [], failed_run_id: input.failedRun?.id ?? null, rollback_of: null, workflow: config.promotion.deploy_workflow ?? input.failedRun?.workflow_id ?? null, updated_at: ctx.now().toISOString(),
   };
   const finish = async (status: LoopStatus, l: Loop | null, reasons: string[], ema?: number): Promise<ConfigLoopResult> => {
     const notes = [...(l?.notes ?? []), ...(reasons.length ? [`Left for a human: ${reasons.join('; ')}.`] : [])];
@@ -230,7 +230,7 @@ export async function runConfigLoop(ctx: PipelineContext, input: ConfigLoopInput
   const port = ctx.github.promotion;
   if (!config.promotion.enabled) return finish('left_for_human', null, ['promotion.enabled is false in .github/autonomy.yml']);
   if (!port) return finish('left_for_human', null, ['this door\'s GitHub connection cannot merge pull requests']);
-  const workflow = config.promotion.deploy_workflow ?? input.failedRun?.workflow_id ?? null;
+  const workflow = record.workflow;
   const l = loopOf(ctx, repo, repository, config, port, workflow);
   if (workflow === null) l.notes.push('No deploy workflow is known (set promotion.deploy_workflow): nothing will be dispatched after the merge.');
   try {
@@ -257,13 +257,18 @@ export async function runConfigLoop(ctx: PipelineContext, input: ConfigLoopInput
 }
 
 /** `living-bridge rollback <certificate>`: revert the promotion that certificate belongs to, by hand. */
-export async function rollBackByHand(ctx: PipelineContext, a: { repo: RepoRef; repository: string; config: RepoConfig; record: PromotionRecord; workflow: string | number | null }): Promise<{ status: LoopStatus; notes: string[]; ema?: number }> {
+export async function rollBackByHand(ctx: PipelineContext, a: { repo: RepoRef; repository: string; config: RepoConfig; certificate: string }): Promise<{ status: LoopStatus; notes: string[]; ema?: number }> {
   const port = ctx.github.promotion;
   if (!port) return { status: 'rollback_failed', notes: ['this GitHub connection cannot merge pull requests'] };
-  const l = loopOf(ctx, a.repo, a.repository, a.config, port, a.workflow);
+  const prefix = a.certificate.toLowerCase();
+  if (!/^[0-9a-f]{12,64}$/.test(prefix)) return { status: 'rollback_failed', notes: [`"${a.certificate}" is not a certificate hash (12 to 64 hex digits)`] };
+  const records = await readPromotions(ctx.ledgerFor(a.repo, a.config.ledger.branch));
+  const record = records.find((r) => r.certificates.some((c) => c.startsWith(prefix)));
+  if (!record) return { status: 'rollback_failed', notes: [`no promotion in the ledger of ${a.repository} has a certificate ${prefix}`] };
+  const l = loopOf(ctx, a.repo, a.repository, a.config, port, record.workflow);
   try {
     // By hand the operator is the authority: the environment's level does not hold the revert back.
-    const rb = await rollBack(l, a.record, { manual: true, level: 'full' });
+    const rb = await rollBack(l, record, { manual: true, level: 'full' });
     return { status: rb.status, notes: l.notes, ...(rb.ema !== undefined ? { ema: rb.ema } : {}) };
   } finally {
     await releaseLock(ctx, l.ledger, a.repository, l.holder).catch(() => undefined);

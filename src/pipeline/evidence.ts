@@ -51,8 +51,11 @@ export async function gatherEvidence(
   repo: RepoRef,
   run: WorkflowRun,
   environment?: string,
+  /** Told the failed jobs (their names resolve the run's environment), so nobody lists them twice. */
+  onFailedJobs?: (jobs: { name: string }[]) => void,
 ): Promise<Incident[]> {
   const jobs = await runs.listFailedJobs(repo, run.id);
+  onFailedJobs?.(jobs);
   const incidents: Incident[] = [];
   for (const job of jobs) {
     const log = await runs.downloadJobLog(repo, job.id);

@@ -30,6 +30,8 @@ import { COMMENT_MARKER, CONFIG_ISSUE_MARKER, renderCheckpoint, renderConfigErro
 import { CHECK_RUN_NAME } from './verify.js';
 import type { EngineReport, HealResult, HealStatus, PipelineContext } from './context.js';
 import { gatherEvidence, primaryIncident, runRefOf } from './evidence.js';
+import { resolveEnvironment, resolutionNote } from './environment.js';
+import { actingEnvironment, environmentLabel, levelForResolution } from '../core/governor/environment.js';
 import { learnedIncidents, rememberFailure, rememberSuccess } from './classifier-memory.js';
 import { auditEntry } from './audit.js';
 import { fingerprintKeyOf } from './fingerprint-key.js';
@@ -319,6 +321,7 @@ export async function heal(ctx: PipelineContext, job: HealJob): Promise<HealResu
   // Evidence.
   let run: WorkflowRun | null = null;
   let incidents: Incident[];
+  let failedJobNames: string[] = [];
   if (request.run_id !== undefined) {
     if (journal.replayed) {
       // A replay re-reads the run: the payload's picture (and the first try's) may be stale.
@@ -345,7 +348,7 @@ export async function heal(ctx: PipelineContext, job: HealJob): Promise<HealResu
         : `run ${run.id} concluded ${run.conclusion ?? run.status}: nothing to heal`;
       return finish(ctx, { status: 'noop', repository, incidents: [], decision: null, reports: [], certificate: learned?.certificate ?? null, commentUrl: null, issueUrl: null, summary });
     }
-    incidents = await gatherEvidence(ctx.github, repo, run, request.environment);
+    incidents = await gatherEvidence(ctx.github, repo, run, request.environment, (jobs) => { failedJobNames = jobs.map((j) => j.name); });
   } else {
     const given = request.incident!;
     incidents = [
@@ -361,11 +364,16 @@ export async function heal(ctx: PipelineContext, job: HealJob): Promise<HealResu
       },
     ];
   }
+  // The run's deployment environment(s), as GitHub defines them; unresolved means the strictest level.
+  const resolution = await resolveEnvironment(ctx, repo, run, request.environment, failedJobNames);
+  const environmentName = environmentLabel(resolution) ?? undefined;
+  /** The one environment a step acts in (environment-scoped secrets): only when exactly one is resolved. */
+  const environment = resolution.names.length === 1 ? resolution.names[0] : undefined;
   // What this repository taught the classifier (labels, re-run outcomes) applies before anything is decided.
   let snapshot = await ledger.read();
   incidents = learnedIncidents(incidents, snapshot);
   if (run && !request.dry_run) snapshot = await rememberFailure(ctx, ledger, run, incidents, snapshot);
-  const incident = primaryIncident(incidents) ?? {
+  const primary = primaryIncident(incidents) ?? {
     kind: 'unknown' as const,
     target: null,
     confidence: 0,
@@ -374,8 +382,10 @@ export async function heal(ctx: PipelineContext, job: HealJob): Promise<HealResu
     evidence: [],
     repo,
     run: run ? runRefOf(run) : undefined,
-    environment: request.environment,
   };
+  const incident: Incident = { ...primary, environment: environmentName };
+  const level = levelForResolution(config, resolution);
+  const environmentResolution = resolutionNote(resolution);
 
   // A failure of a run we acted on is that action's outcome: learn before deciding again.
   // (A dry run writes nothing, not even what it learned.)
@@ -388,13 +398,15 @@ export async function heal(ctx: PipelineContext, job: HealJob): Promise<HealResu
     config,
     now: ctx.now(),
     repository,
-    environment: request.environment,
+    environment: environmentName,
+    level,
     autonomyEnabled: ctx.autonomyEnabled,
   });
+  decision = { ...decision, environment_resolution: environmentResolution };
   let grantId: string | null = null;
   if (decision.verdict === 'suggest' && decision.steps.length > 0) {
     // A signed grant can lift a suggestion to an execution, within its scope and window.
-    const grant = await grantAllows(ctx, snapshot, await ledger.readFile(GRANTS_FILE), repository, request.environment, decision, { everyStep: false });
+    const grant = await grantAllows(ctx, snapshot, await ledger.readFile(GRANTS_FILE), repository, environment, decision, { everyStep: false });
     if (grant.allowed) {
       decision = { ...decision, verdict: 'execute', reason: `${decision.reason}; ${grant.reason}` };
       grantId = grant.grantId;
@@ -404,9 +416,9 @@ export async function heal(ctx: PipelineContext, job: HealJob): Promise<HealResu
   if (decision.guardrail === 'halted' && snapshot.state.halted && ctx.autonomyEnabled && config.enabled) {
     // The kill switch in the ledger yields only to a break-glass grant (never to AUTONOMY_ENABLED=false
     // or enabled: false in the repository config, which are the operators' and owners' hard stops).
-    const unhalted = decide({ incident, state: { ...snapshot.state, halted: false }, config, now: ctx.now(), repository, environment: request.environment, autonomyEnabled: true });
+    const unhalted = { ...decide({ incident, state: { ...snapshot.state, halted: false }, config, now: ctx.now(), repository, environment: environmentName, level, autonomyEnabled: true }), environment_resolution: environmentResolution };
     if (unhalted.verdict !== 'noop' && unhalted.steps.length > 0) {
-      const grant = await grantAllows(ctx, snapshot, await ledger.readFile(GRANTS_FILE), repository, request.environment, unhalted, { everyStep: true });
+      const grant = await grantAllows(ctx, snapshot, await ledger.readFile(GRANTS_FILE), repository, environment, unhalted, { everyStep: true });
       if (grant.allowed) {
         decision = { ...unhalted, verdict: 'execute', reason: `halted (${snapshot.state.halted_reason ?? 'kill switch'}), overridden: ${grant.reason}; ${unhalted.reason}` };
         grantId = grant.grantId;
@@ -447,7 +459,7 @@ export async function heal(ctx: PipelineContext, job: HealJob): Promise<HealResu
 
   // The intent of the whole act: a replay resumes this decision instead of deciding again.
   await journal.done(DECIDE_STEP, { incident, incidents, decision, grantId } satisfies DecidedIntent);
-  return executeDecision(ctx, { repo, repository, config, envFile, incident, incidents, decision, run, environment: request.environment, grantId, journal });
+  return executeDecision(ctx, { repo, repository, config, envFile, incident, incidents, decision, run, environment, grantId, journal });
 }
 
 /**
@@ -468,7 +480,7 @@ async function resumeReplay(
     const run = latest.run_attempt === attempt ? latest : await ctx.github.getRun(a.repo, latest.id, attempt);
     return executeDecision(ctx, {
       repo: a.repo, repository: a.repository, config: a.config, envFile: a.envFile, incident: decided.incident, incidents: decided.incidents,
-      decision: decided.decision, run, latest, environment: request.environment, grantId: decided.grantId, journal: a.journal,
+      decision: decided.decision, run, latest, environment: actingEnvironment(decided.incident.environment) ?? request.environment, grantId: decided.grantId, journal: a.journal,
     });
   }
   if (latest.run_attempt > attempt) {
@@ -580,11 +592,14 @@ export async function executeDecision(
           incident_fingerprint: incident.fingerprint,
           confidence: incident.confidence,
           evidence: incident.evidence.slice(0, 10),
+          // Which environment(s) the level came from, and how they were found (GitHub's definition).
+          environment: decision.environment ?? null,
+          environment_resolution: decision.environment_resolution ?? null,
+          autonomy_level: decision.autonomy_level ?? null,
           // Change-management evidence (living-bridge audit export): what triggered it, on which
           // evidence, and who or what authorized it.
           head_sha: run?.head_sha ?? null,
           evidence_hash: sha256Hex(canonicalJson(incident.evidence)),
-          autonomy_level: decision.autonomy_level ?? null,
           grant_id: a.grantId ?? null,
           approved_by: a.approvedBy ?? null,
         },

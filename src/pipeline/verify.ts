@@ -41,6 +41,9 @@ export interface VerifyReport extends Omit<LedgerVerification, 'statements' | 'e
   reason: string | null;
 }
 
+/** The older name of the report. */
+export type VerifyResult = VerifyReport;
+
 /** A report plus the verified chain (statements and hashes in order), for the audit export. */
 export interface Verified {
   report: VerifyReport;

@@ -97,7 +97,8 @@ describe('health, readiness and metrics of the App process', () => {
     // The re-run's completion webhook (sent by the sandbox) is the outcome the Governor learns from.
     const text = await eventually(async () => {
       const t = await metricsText();
-      return (sample(t, 'living_bridge_time_to_recovery_seconds_count') ?? 0) >= 1 ? t : undefined;
+      // The outcome is learned inside the re-run's job: wait for that job to finish too.
+      return (sample(t, 'living_bridge_time_to_recovery_seconds_count') ?? 0) >= 1 && sample(t, 'living_bridge_queue_depth') === 0 ? t : undefined;
     }, 60_000, 'the outcome in /metrics');
     expect(sample(text, 'living_bridge_decisions_total', { verdict: 'execute', guardrail: 'none', action: 'CREATE_SECRET' })).toBe(1);
     expect(sample(text, 'living_bridge_acts_total', { action: 'CREATE_SECRET', outcome: 'ok' })).toBe(1);

@@ -32,7 +32,8 @@ describe('heal: missing secret', () => {
     const { gh, ctx } = await makeKit();
     gh.addEnvironment(REPO, 'production');
     gh.seedFiles(REPO, {
-      '.github/autonomy.yml': AUTONOMY(),
+      // production is declared: an undeclared production would default to suggest.
+      '.github/autonomy.yml': `${AUTONOMY()}\nenvironments:\n  production:\n    level: full\n`,
       '.github/environment.json': ENV_FILE({ DEPLOY_TOKEN: { source: 'generate', length: 24, charset: 'hex' } }),
     });
     const run = failedRun(gh, LOGS.missingSecret());

@@ -126,8 +126,17 @@ export async function makeKit(opts: { env?: Record<string, string | undefined>; 
 }
 
 /** A failed run of the deploy workflow with one failed job carrying `log`. */
+/** The deploy workflow as committed: its failed `deploy` job targets no environment unless told. */
+export const deployWorkflow = (environment?: string): string =>
+  `name: Build & Deploy\non: push\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n${environment ? `    environment: ${environment}\n` : ''}    steps:\n      - run: ./deploy.sh\n`;
+
+/**
+ * A failed run of the deploy workflow. Like on GitHub, its head_sha is a commit that holds the
+ * workflow file (the environment of the failed jobs is read from it).
+ */
 export function failedRun(gh: FakeGitHub, log: string, run: Parameters<FakeGitHub['addRun']>[1] = {}) {
-  const r = gh.addRun(REPO, run);
+  const headSha = run.head_sha ?? gh.seedFiles(REPO, { '.github/workflows/deploy.yml': deployWorkflow() }, { message: 'deploy workflow' });
+  const r = gh.addRun(REPO, { head_sha: headSha, ...run });
   gh.addJob(REPO, r.id, { name: 'deploy', log });
   return r;
 }

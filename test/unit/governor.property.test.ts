@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { RATE_WINDOW_MS, cooldownKey, decide, recordAction, recordOutcome, targetKey, type DecideInput } from '../../src/core/governor/index.js';
+import { RATE_WINDOW_MS, cooldownKey, decide, levelFor, recordAction, recordOutcome, targetKey, type DecideInput } from '../../src/core/governor/index.js';
+import { levelForResolution, type EnvironmentResolution } from '../../src/core/governor/environment.js';
 import {
   ACTING_KINDS,
   AUTONOMY_LEVELS,
@@ -331,6 +332,49 @@ describe('Governor properties', () => {
         };
         const d = decide({ ...input, state });
         expect(['ESCALATE', 'NOOP']).toContain(d.action);
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+});
+
+describe('Governor safety invariants (issue #10)', () => {
+  const RANK: Record<string, number> = { observe: 0, suggest: 1, balanced: 2, full: 3 };
+  const resolutionArb: fc.Arbitrary<EnvironmentResolution> = fc.oneof(
+    fc.subarray(['prod', 'staging', 'qa', 'production']).map((names) => ({ names, source: names.length ? ('workflow' as const) : ('none' as const), detail: 'generated' })),
+    fc.constant<EnvironmentResolution>({ names: [], source: 'unresolved', detail: 'generated' }),
+  );
+
+  it('never acts above the resolved level (unresolved = the strictest declared level)', () => {
+    fc.assert(
+      fc.property(inputArb, resolutionArb, (input, resolution) => {
+        const level = levelForResolution(input.config, resolution);
+        if (resolution.source === 'unresolved') {
+          for (const e of Object.values(input.config.environments)) expect(RANK[level]!).toBeLessThanOrEqual(RANK[e.level]!);
+        }
+        for (const name of resolution.names) expect(RANK[level]!).toBeLessThanOrEqual(RANK[levelFor(input.config, name)]!);
+        if (resolution.names.includes('production') && !input.config.environments.production) expect(RANK[level]!).toBeLessThanOrEqual(RANK.suggest!);
+        const d = decide({ ...input, environment: resolution.names.join(',') || undefined, level });
+        expect(d.autonomy_level).toBe(level);
+        if (d.verdict !== 'execute') return;
+        if (level === 'observe') throw new Error('executed at observe');
+        if (level === 'suggest') expect(d.steps).toEqual(['ESCALATE']);
+        if (level === 'balanced') expect(['RERUN', 'SYNC_AND_CERTIFY', 'ESCALATE']).toContain(d.action);
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  it('never acts on a target whose circuit is open (escalated, within the half-open cool-off)', () => {
+    fc.assert(
+      fc.property(inputArb, fc.integer({ min: 0, max: 59 }), (input, minutesAgo) => {
+        const key = targetKey(input.repository, input.incident);
+        const config = { ...input.config, limits: { ...input.config.limits, half_open_after_minutes: 60 } };
+        const at = new Date(input.now.getTime() - minutesAgo * MIN).toISOString();
+        const state = { ...input.state, escalations: { ...input.state.escalations, [key]: { at, probe_used: false } } };
+        const d = decide({ ...input, config, state });
+        expect(d.verdict).toBe('noop');
+        expect(d.steps).toEqual([]);
       }),
       { numRuns: NUM_RUNS },
     );

@@ -78,7 +78,7 @@ describe('action/action.yml', () => {
     expect(action.inputs.token.required).toBe(true);
     expect(action.inputs.mode.default).toBe('heal');
     expect(action.inputs['github-api-url'].default).toBe('${{ github.api_url }}');
-    expect(Object.keys(action.outputs).sort()).toEqual(['certificate-hash', 'changes', 'decision']);
+    expect(Object.keys(action.outputs).sort()).toEqual(['certificate-hash', 'changes', 'comment-url', 'decision', 'issue-url']);
   });
 
   it('every `with:` given to ./action in the workflows is a declared input', async () => {

@@ -29,6 +29,11 @@ export interface DecideInput {
   environment?: string;
   /** The door's global switch (e.g. an org-wide kill switch); false halts like `state.halted`. */
   autonomyEnabled?: boolean;
+  /**
+   * The level the run's resolved environment(s) allow (levelForResolution: the strictest of them, or
+   * of every declared environment when unresolved). Absent: the level of `environment`.
+   */
+  level?: AutonomyLevel;
 }
 
 /** At `balanced`, these execute; everything else that acts is suggested. */
@@ -249,7 +254,7 @@ export function decide(input: DecideInput): Decision {
   const nowMs = now.getTime();
   const nowIso = now.toISOString();
   const environment = input.environment ?? incident.environment ?? null;
-  const level: AutonomyLevel = levelFor(config, environment);
+  const level: AutonomyLevel = input.level ?? levelFor(config, environment);
   const tKey = targetKey(repository, incident);
 
   const base: DecisionBase = {

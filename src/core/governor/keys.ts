@@ -1,6 +1,7 @@
 import type { ActionKind, AutonomyLevel } from '../schemas/common.js';
 import type { Incident, IncidentKind } from '../schemas/incident.js';
 import type { RepoConfig } from '../schemas/repo-config.js';
+import { levelOfEnvironment } from './environment.js';
 
 /**
  * The target fail streaks, escalations and the half-open circuit are kept under:
@@ -28,11 +29,7 @@ export function cooldownKey(
 /** The prefix every cooldown key of `repository` starts with (rate limits count per repository). */
 export const repositoryKeyPrefix = (repository: string): string => `${repository}|`;
 
-/** The autonomy level of an environment: its own entry, else the repository's default level. */
+/** The autonomy level of an environment: its own entry, else the repository's default level (production: at most suggest). */
 export function levelFor(config: RepoConfig, environment: string | null | undefined): AutonomyLevel {
-  if (environment) {
-    const entry = config.environments[environment];
-    if (entry) return entry.level;
-  }
-  return config.default_level;
+  return levelOfEnvironment(config, environment);
 }

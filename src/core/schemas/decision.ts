@@ -46,6 +46,8 @@ export const Decision = z.object({
   /** The target the fail streak, escalation and half-open circuit are kept under. */
   target_key: z.string().optional(),
   environment: z.string().nullable().optional(),
+  /** How the run's environment was resolved (request, workflow file, deployments, none, unresolved) and from what. */
+  environment_resolution: z.string().optional(),
   autonomy_level: AutonomyLevel.optional(),
   /**
    * Why a `suggest` is a suggest: `level` (the autonomy level; a grant may lift it),

@@ -58,6 +58,8 @@ export const PromotionRecord = z.object({
   certificates: z.array(z.string()).default([]),
   /** The failed run the regenerated config answered (its action record is judged by the deploy). */
   failed_run_id: z.number().int().nullable(),
+  /** The deploy workflow (id or file) the loop dispatches after a merge. */
+  workflow: z.union([z.string(), z.number().int()]).nullable().default(null),
   /** A promotion that is itself a rollback is never rolled back automatically. */
   rollback_of: z.string().nullable().default(null),
   updated_at: z.string(),

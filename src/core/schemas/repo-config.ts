@@ -116,6 +116,11 @@ export const RepoConfig = z.strictObject({
     .default({ enabled: true, checks_timeout_minutes: 30, deploy_timeout_minutes: 60, merge_method: 'squash', lock_ttl_minutes: 15 }),
   /** Users and teams whose `/bridge approve` comments count. Empty: anyone with write access. */
   approvers: z.array(z.string().min(1)).default([]),
+  /**
+   * The dashboard issue (one per repository, updated in place after each heal and outcome):
+   * pending suggestions, grants, halts, recent heals, the EMA table and the month's figures.
+   */
+  dashboard: z.strictObject({ enabled: z.boolean().default(true) }).default({ enabled: true }),
   /** Apply environment.json from branches other than the default branch (unsafe; off). */
   allow_sync_from_non_default_branch: z.boolean().default(false),
 });
