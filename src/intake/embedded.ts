@@ -1,5 +1,6 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import type { Logger } from 'pino';
 import { HealJob } from '../core/schemas/index.js';
 import { deadLetterOf, dedupeKeyOf, type DeadLetter, type Intake, type IntentRecord, type IntentStore, type SubmitResult, type WorkerHooks } from './types.js';
@@ -7,6 +8,32 @@ import { deadLetterOf, dedupeKeyOf, type DeadLetter, type Intake, type IntentRec
 export * from './types.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** `{"t":"submitted","id":"…"` — how every submitted line starts (the id is read without parsing the job). */
+const SUBMITTED_HEAD = /^\{"t":"submitted","id":"((?:[^"\\]|\\.)*)"/;
+
+/** Calls `fn` for each line of a file, reading it in 1 MiB chunks (a large journal is never held whole). */
+function forEachLine(path: string, fn: (line: string, index: number) => void): void {
+  const fd = openSync(path, 'r');
+  const chunk = Buffer.alloc(1 << 20);
+  // A UTF-8 character cut by a chunk boundary is completed by the next chunk, not mangled.
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  let index = 0;
+  try {
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      const text = rest + decoder.write(chunk.subarray(0, n));
+      const parts = text.split('\n');
+      rest = parts.pop() ?? '';
+      for (const line of parts) fn(line, index++);
+    }
+    if (rest) fn(rest, index++);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 export interface EmbeddedIntakeOptions {
   /** JSON-lines journal; without it the queue lives in memory only. */
@@ -96,25 +123,35 @@ export class EmbeddedIntake implements Intake {
       mkdirSync(dirname(path), { recursive: true });
       return;
     }
-    const text = readFileSync(path, 'utf8');
     // End a torn last line, or the next entry appended would be glued to it and lost with it.
-    if (text.length > 0 && !text.endsWith('\n')) appendFileSync(path, '\n');
-    const lines = text.split('\n');
+    const size = statSync(path).size;
+    if (size > 0) {
+      const last = Buffer.alloc(1);
+      const fd = openSync(path, 'r');
+      readSync(fd, last, 0, 1, size - 1);
+      closeSync(fd);
+      if (last[0] !== 0x0a) appendFileSync(path, '\n');
+    }
     // First pass: what finished (cheap: only `done` lines are parsed), so finished jobs' bodies are never validated.
     const finished = new Map<string, number>();
-    for (const [i, line] of lines.entries()) {
-      if (!line.startsWith('{"t":"done"')) continue;
+    let lineCount = 0;
+    forEachLine(path, (line, i) => {
+      lineCount = i + 1;
+      if (!line.startsWith('{"t":"done"')) return;
       try {
         const e = JSON.parse(line) as { id: string; at?: number };
         finished.set(e.id, e.at ?? this.now());
       } catch {
         this.opts.log?.warn({ line: i + 1, path }, 'skipping unreadable intake journal line');
       }
-    }
+    });
     const horizon = this.now() - this.window;
     const pending: Tracked[] = [];
-    for (const [i, line] of lines.entries()) {
-      if (!line.trim() || line.startsWith('{"t":"done"')) continue;
+    forEachLine(path, (line, i) => {
+      if (!line.trim() || line.startsWith('{"t":"done"')) return;
+      // A finished job older than the window is skipped without parsing its body (the prefix says it all).
+      const head = SUBMITTED_HEAD.exec(line);
+      if (head && finished.has(head[1]!) && finished.get(head[1]!)! < horizon) return;
       try {
         const entry = JSON.parse(line) as JournalLine;
         switch (entry.t) {
@@ -161,7 +198,7 @@ export class EmbeddedIntake implements Intake {
         // A torn last line (crash mid-write) must not stop the app from starting.
         this.opts.log?.warn({ line: i + 1, path }, 'skipping unreadable intake journal line');
       }
-    }
+    });
     for (const p of pending) {
       this.live.set(p.job.id, p);
       this.queue.push(p);
@@ -171,7 +208,7 @@ export class EmbeddedIntake implements Intake {
     for (const key of [...this.intentLog.keys()]) if (!liveKeys.has(key)) this.intentLog.delete(key);
     if (this.queue.length) this.opts.log?.info({ replayed: this.queue.length }, 'replaying unfinished heal jobs');
     if (this.dead.size) this.opts.log?.warn({ dead: this.dead.size }, 'dead-lettered heal jobs are waiting for `living-bridge incidents replay <id>`');
-    if (lines.length > (this.opts.compactAfterLines ?? 10_000)) this.compact();
+    if (lineCount > (this.opts.compactAfterLines ?? 10_000)) this.compact();
   }
 
   /** Rewrites the journal with only what a restart needs: live and dead jobs, their intents, and the window's seen keys. */
