@@ -3,6 +3,7 @@ import { SchemaError } from '../core/schemas/index.js';
 import { ConfigurationError } from '../pipeline/build-context.js';
 import { safeMessage } from '../pipeline/heal.js';
 import { VERSION } from '../version.js';
+import { auditCommands } from './commands/audit.js';
 import { classifyCommands } from './commands/classify.js';
 import { controlCommands } from './commands/control.js';
 import { labelCommands } from './commands/label.js';
@@ -17,13 +18,12 @@ import { explainGitHubError } from './errors.js';
 import { apiUrlOf, UsageError, type CliIo, type CliRuntime, type CommandModule } from './runtime.js';
 
 export { UsageError, type CliIo } from './runtime.js';
-export { verifyDirectory } from './commands/verify.js';
 
 /**
  * Every command group, one module each (src/cli/commands/*). A new command is a new module added
  * here, so this file stays the wiring and the error policy.
  */
-const COMMAND_MODULES: CommandModule[] = [healCommands, verifyCommands, controlCommands, keygenCommands, classifyCommands, grantCommands, incidentsCommands, labelCommands, drillCommands, rollbackCommands];
+const COMMAND_MODULES: CommandModule[] = [healCommands, verifyCommands, auditCommands, controlCommands, keygenCommands, classifyCommands, grantCommands, incidentsCommands, labelCommands, drillCommands, rollbackCommands];
 
 const HELP_FOOTER = `
 Environment:
