@@ -236,7 +236,9 @@ describe('commands', () => {
     const { buildCli } = await import('../../src/cli/main.js');
     const leaves = (c: import('commander').Command): import('commander').Command[] => (c.commands.length ? c.commands.flatMap(leaves) : [c]);
     for (const command of leaves(buildCli({ out: () => undefined, err: () => undefined, env: {} }))) {
-      expect([command.name(), command.options.some((opt) => opt.long === '--json')]).toEqual([command.name(), true]);
+      // `--json`, or a `--format` whose default is json (audit export: json or csv).
+      const json = command.options.some((opt) => opt.long === '--json' || (opt.long === '--format' && opt.defaultValue === 'json'));
+      expect([command.name(), json]).toEqual([command.name(), true]);
     }
   });
 
