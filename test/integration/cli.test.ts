@@ -168,7 +168,14 @@ describe('commands', () => {
     expect(id).toBeDefined();
     const lifted = await cli(withApi('heal', '--repo', full, '--run-id', String(runId), '--dry-run', '--json'));
     expect(JSON.parse(lifted.out)).toMatchObject({ decision: { verdict: 'execute' } });
+    const listed = await cli(withApi('grant', 'list', '--repo', full, '--json'), { TRUTH_SIGNING_KEY: undefined });
+    expect(listed.code).toBe(0);
+    expect(JSON.parse(listed.out)).toEqual([expect.objectContaining({ id, status: 'active', actions: ['CREATE_SECRET'], targets: ['DEPLOY_*'], uses: expect.any(Number) })]);
     expect(await cli(withApi('grant', 'revoke', '--repo', full, id!))).toMatchObject({ code: 0, out: `grant ${id} revoked\n` });
+    expect((await cli(withApi('grant', 'list', '--repo', full))).out).toMatch(new RegExp(`^${id} {2}revoked `));
+    const unknown = await cli(withApi('grant', 'revoke', '--repo', full, 'g-doesnotexist'));
+    expect(unknown).toMatchObject({ code: 2, out: '' });
+    expect(unknown.err).toMatch(/has no grant g-doesnotexist/);
     const revoked = await cli(withApi('heal', '--repo', full, '--run-id', String(runId), '--dry-run', '--json'));
     expect(JSON.parse(revoked.out)).toMatchObject({ decision: { verdict: 'suggest' } });
   });
@@ -218,6 +225,19 @@ describe('commands', () => {
     const nothing = await runCli(['classify', '-'], { out: (s) => { out = s; }, err: () => undefined, env: {}, stdin: Readable.from(['all good\n']) });
     expect(nothing).toBe(0);
     expect(out).toMatch(/^unknown {2}\(confidence \d+%\)\n {2}The failure could not be classified/);
+  });
+
+  test('--help lists the environment variables and exit codes; every command has --json', async () => {
+    const help = await cli(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.out).toContain('LIVING_BRIDGE_TOKEN');
+    expect(help.out).toContain('TRUTH_SIGNING_KEY');
+    expect(help.out).toMatch(/Exit codes:\n {2}0 .*\n {2}1 .*\n {2}2 /);
+    const { buildCli } = await import('../../src/cli/main.js');
+    const leaves = (c: import('commander').Command): import('commander').Command[] => (c.commands.length ? c.commands.flatMap(leaves) : [c]);
+    for (const command of leaves(buildCli({ out: () => undefined, err: () => undefined, env: {} }))) {
+      expect([command.name(), command.options.some((opt) => opt.long === '--json')]).toEqual([command.name(), true]);
+    }
   });
 
   test('--version prints the package version', async () => {
