@@ -3,9 +3,8 @@ import { auditCsv, auditRows } from '../../core/audit/export.js';
 import { LedgerReadError, readAnchorFiles, verifyDirectoryChain } from '../../pipeline/verify-offline.js';
 import { VERIFY_EXIT, renderReport, verifyLedgerChain } from '../../pipeline/verify.js';
 import { contextFrom, repoOption, UsageError, type CommandModule } from '../runtime.js';
-import { trustFor } from './verify.js';
+import { collect, trustFor } from './verify.js';
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
 const isoDate = (value: string): string => {
   if (!/^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2}))?$/.test(value) || Number.isNaN(Date.parse(value))) throw new InvalidArgumentError('expected a date like 2026-01-01 (or an ISO time)');
   return value;

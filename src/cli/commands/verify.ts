@@ -4,7 +4,8 @@ import { LedgerReadError, readAnchorFiles, verifyLedgerDirectory } from '../../p
 import { VERIFY_EXIT, renderReport, verifyLedger } from '../../pipeline/verify.js';
 import { contextFrom, JSON_FLAG, print, repoOption, UsageError, type CliIo, type CommandModule } from '../runtime.js';
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+/** Commander collector for repeatable options (`--keys a --keys b`). */
+export const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 /**
  * The keys this verification trusts: --keys files, LIVING_BRIDGE_TRUSTED_KEYS, LIVING_BRIDGE_GRANT_KEYS
