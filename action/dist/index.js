@@ -25353,7 +25353,7 @@ var require_thread_stream = __commonJS({
     var { version: version2 } = require_package();
     var { EventEmitter: EventEmitter2 } = __require("events");
     var { Worker } = __require("worker_threads");
-    var { join: join3 } = __require("path");
+    var { join: join4 } = __require("path");
     var { pathToFileURL } = __require("url");
     var { wait } = require_wait();
     var {
@@ -25405,7 +25405,7 @@ var require_thread_stream = __commonJS({
     function createWorker(stream, opts) {
       const { filename, workerData } = opts;
       const bundlerOverrides = "__bundlerPathsOverrides" in globalThis ? globalThis.__bundlerPathsOverrides : {};
-      const toExecute = bundlerOverrides["thread-stream-worker"] || join3(__dirname, "lib", "worker.js");
+      const toExecute = bundlerOverrides["thread-stream-worker"] || join4(__dirname, "lib", "worker.js");
       const worker = new Worker(toExecute, {
         ...opts.workerOpts,
         name: opts.workerOpts?.name || "thread-stream",
@@ -25918,7 +25918,7 @@ var require_transport = __commonJS({
     var { createRequire } = __require("module");
     var { existsSync: existsSync3 } = __require("node:fs");
     var getCallers = require_caller();
-    var { join: join3, isAbsolute, sep: sep4 } = __require("node:path");
+    var { join: join4, isAbsolute, sep: sep4 } = __require("node:path");
     var { fileURLToPath } = __require("node:url");
     var sleep = require_atomic_sleep();
     var onExit = require_on_exit_leak_free();
@@ -26073,7 +26073,7 @@ var require_transport = __commonJS({
         throw new Error("only one of target or targets can be specified");
       }
       if (targets) {
-        target = bundlerOverrides["pino-worker"] || join3(__dirname, "worker.js");
+        target = bundlerOverrides["pino-worker"] || join4(__dirname, "worker.js");
         options2.targets = targets.filter((dest) => dest.target).map((dest) => {
           return {
             ...dest,
@@ -26094,7 +26094,7 @@ var require_transport = __commonJS({
         const pipelinesHaveLevel = options2.pipelines.some((p2) => p2.some((t2) => t2.level != null));
         usesMultistream = options2.targets.length + options2.pipelines.length > 1 || targetsHaveLevel || pipelinesHaveLevel;
       } else if (pipeline) {
-        target = bundlerOverrides["pino-worker"] || join3(__dirname, "worker.js");
+        target = bundlerOverrides["pino-worker"] || join4(__dirname, "worker.js");
         options2.pipelines = [pipeline.map((dest) => {
           return {
             ...dest,
@@ -26121,7 +26121,7 @@ var require_transport = __commonJS({
           return origin;
         }
         if (origin === "pino/file") {
-          return join3(__dirname, "..", "file.js");
+          return join4(__dirname, "..", "file.js");
         }
         let fixTarget2;
         for (const filePath of callers) {
@@ -27101,7 +27101,7 @@ var require_safe_stable_stringify = __commonJS({
               return circularValue;
             }
             let res = "";
-            let join3 = ",";
+            let join4 = ",";
             const originalIndentation = indentation;
             if (Array.isArray(value)) {
               if (value.length === 0) {
@@ -27115,7 +27115,7 @@ var require_safe_stable_stringify = __commonJS({
                 indentation += spacer;
                 res += `
 ${indentation}`;
-                join3 = `,
+                join4 = `,
 ${indentation}`;
               }
               const maximumValuesToStringify = Math.min(value.length, maximumBreadth);
@@ -27123,13 +27123,13 @@ ${indentation}`;
               for (; i2 < maximumValuesToStringify - 1; i2++) {
                 const tmp2 = stringifyFnReplacer(String(i2), value, stack, replacer, spacer, indentation);
                 res += tmp2 !== void 0 ? tmp2 : "null";
-                res += join3;
+                res += join4;
               }
               const tmp = stringifyFnReplacer(String(i2), value, stack, replacer, spacer, indentation);
               res += tmp !== void 0 ? tmp : "null";
               if (value.length - 1 > maximumBreadth) {
                 const removedKeys = value.length - maximumBreadth - 1;
-                res += `${join3}"... ${getItemCount(removedKeys)} not stringified"`;
+                res += `${join4}"... ${getItemCount(removedKeys)} not stringified"`;
               }
               if (spacer !== "") {
                 res += `
@@ -27150,7 +27150,7 @@ ${originalIndentation}`;
             let separator = "";
             if (spacer !== "") {
               indentation += spacer;
-              join3 = `,
+              join4 = `,
 ${indentation}`;
               whitespace = " ";
             }
@@ -27164,13 +27164,13 @@ ${indentation}`;
               const tmp = stringifyFnReplacer(key2, value, stack, replacer, spacer, indentation);
               if (tmp !== void 0) {
                 res += `${separator}${strEscape(key2)}:${whitespace}${tmp}`;
-                separator = join3;
+                separator = join4;
               }
             }
             if (keyLength > maximumBreadth) {
               const removedKeys = keyLength - maximumBreadth;
               res += `${separator}"...":${whitespace}"${getItemCount(removedKeys)} not stringified"`;
-              separator = join3;
+              separator = join4;
             }
             if (spacer !== "" && separator.length > 1) {
               res = `
@@ -27211,7 +27211,7 @@ ${originalIndentation}`;
             }
             const originalIndentation = indentation;
             let res = "";
-            let join3 = ",";
+            let join4 = ",";
             if (Array.isArray(value)) {
               if (value.length === 0) {
                 return "[]";
@@ -27224,7 +27224,7 @@ ${originalIndentation}`;
                 indentation += spacer;
                 res += `
 ${indentation}`;
-                join3 = `,
+                join4 = `,
 ${indentation}`;
               }
               const maximumValuesToStringify = Math.min(value.length, maximumBreadth);
@@ -27232,13 +27232,13 @@ ${indentation}`;
               for (; i2 < maximumValuesToStringify - 1; i2++) {
                 const tmp2 = stringifyArrayReplacer(String(i2), value[i2], stack, replacer, spacer, indentation);
                 res += tmp2 !== void 0 ? tmp2 : "null";
-                res += join3;
+                res += join4;
               }
               const tmp = stringifyArrayReplacer(String(i2), value[i2], stack, replacer, spacer, indentation);
               res += tmp !== void 0 ? tmp : "null";
               if (value.length - 1 > maximumBreadth) {
                 const removedKeys = value.length - maximumBreadth - 1;
-                res += `${join3}"... ${getItemCount(removedKeys)} not stringified"`;
+                res += `${join4}"... ${getItemCount(removedKeys)} not stringified"`;
               }
               if (spacer !== "") {
                 res += `
@@ -27251,7 +27251,7 @@ ${originalIndentation}`;
             let whitespace = "";
             if (spacer !== "") {
               indentation += spacer;
-              join3 = `,
+              join4 = `,
 ${indentation}`;
               whitespace = " ";
             }
@@ -27260,7 +27260,7 @@ ${indentation}`;
               const tmp = stringifyArrayReplacer(key2, value[key2], stack, replacer, spacer, indentation);
               if (tmp !== void 0) {
                 res += `${separator}${strEscape(key2)}:${whitespace}${tmp}`;
-                separator = join3;
+                separator = join4;
               }
             }
             if (spacer !== "" && separator.length > 1) {
@@ -27318,20 +27318,20 @@ ${originalIndentation}`;
               indentation += spacer;
               let res2 = `
 ${indentation}`;
-              const join4 = `,
+              const join5 = `,
 ${indentation}`;
               const maximumValuesToStringify = Math.min(value.length, maximumBreadth);
               let i2 = 0;
               for (; i2 < maximumValuesToStringify - 1; i2++) {
                 const tmp2 = stringifyIndent(String(i2), value[i2], stack, spacer, indentation);
                 res2 += tmp2 !== void 0 ? tmp2 : "null";
-                res2 += join4;
+                res2 += join5;
               }
               const tmp = stringifyIndent(String(i2), value[i2], stack, spacer, indentation);
               res2 += tmp !== void 0 ? tmp : "null";
               if (value.length - 1 > maximumBreadth) {
                 const removedKeys = value.length - maximumBreadth - 1;
-                res2 += `${join4}"... ${getItemCount(removedKeys)} not stringified"`;
+                res2 += `${join5}"... ${getItemCount(removedKeys)} not stringified"`;
               }
               res2 += `
 ${originalIndentation}`;
@@ -27347,16 +27347,16 @@ ${originalIndentation}`;
               return '"[Object]"';
             }
             indentation += spacer;
-            const join3 = `,
+            const join4 = `,
 ${indentation}`;
             let res = "";
             let separator = "";
             let maximumPropertiesToStringify = Math.min(keyLength, maximumBreadth);
             if (isTypedArrayWithEntries(value)) {
-              res += stringifyTypedArray(value, join3, maximumBreadth);
+              res += stringifyTypedArray(value, join4, maximumBreadth);
               keys = keys.slice(value.length);
               maximumPropertiesToStringify -= value.length;
-              separator = join3;
+              separator = join4;
             }
             if (deterministic) {
               keys = sort(keys, comparator);
@@ -27367,13 +27367,13 @@ ${indentation}`;
               const tmp = stringifyIndent(key2, value[key2], stack, spacer, indentation);
               if (tmp !== void 0) {
                 res += `${separator}${strEscape(key2)}: ${tmp}`;
-                separator = join3;
+                separator = join4;
               }
             }
             if (keyLength > maximumBreadth) {
               const removedKeys = keyLength - maximumBreadth;
               res += `${separator}"...": "${getItemCount(removedKeys)} not stringified"`;
-              separator = join3;
+              separator = join4;
             }
             if (separator !== "") {
               res = `
@@ -68757,6 +68757,11 @@ function decode3(input2) {
   if (!statement.success) return { ok: false, code: "CERTIFICATE_MALFORMED", reason: `the payload is not a Living Bridge statement (${describeZod(statement.error)})` };
   return { ok: true, certificate: cert.data, body, statement: statement.data };
 }
+function decodeCertificate(cert) {
+  const decoded = decode3(cert);
+  if (!decoded.ok) throw new Error(`cannot decode certificate: ${decoded.reason}`);
+  return decoded.statement;
+}
 function verifyCertificate(cert, publicKeys) {
   const decoded = decode3(cert);
   if (!decoded.ok) return decoded;
@@ -68949,6 +68954,203 @@ async function signCheckpoint(checkpoint, signer) {
   const body = parseWith(Checkpoint, checkpoint, "checkpoint");
   const sig = await signer.sign(checkpointMessage(body));
   return { checkpoint: body, signature: { keyid: signer.keyid, sig: encodeBase64(sig) } };
+}
+function verifyCheckpoint(input2, trusted) {
+  const sig = input2?.signature;
+  if (input2 && typeof input2 === "object" && (!sig || typeof sig.sig !== "string" || sig.sig === "")) {
+    return { ok: false, code: "CHECKPOINT_UNSIGNED", reason: "the checkpoint carries no signature" };
+  }
+  const parsed = SignedCheckpoint.safeParse(input2);
+  if (!parsed.success) {
+    const issue3 = parsed.error.issues[0];
+    return { ok: false, code: "CHECKPOINT_MALFORMED", reason: `the checkpoint is malformed (${issue3 ? `${issue3.path.join(".") || "(root)"}: ${issue3.message}` : "invalid"})` };
+  }
+  const { checkpoint, signature } = parsed.data;
+  const key = Object.prototype.hasOwnProperty.call(trusted, signature.keyid) ? trusted[signature.keyid] : void 0;
+  if (key === void 0) {
+    return { ok: false, code: "CHECKPOINT_UNTRUSTED_KEY", reason: `the checkpoint is signed by key ${signature.keyid}, which is not a trusted key` };
+  }
+  if (!decodeBase64(signature.sig) || !verifyEd25519(checkpointMessage(checkpoint), signature.sig, key)) {
+    return { ok: false, code: "CHECKPOINT_BAD_SIGNATURE", reason: `the checkpoint's signature by key ${signature.keyid} does not verify (the checkpoint was edited)` };
+  }
+  return { ok: true, checkpoint, keyid: signature.keyid };
+}
+
+// src/core/certificate/verify-ledger.ts
+var short2 = (hash2) => hash2 ? `${hash2.slice(0, 12)}…` : "(none)";
+function verifyLedgerEvidence(evidence, trust) {
+  const result = {
+    ok: false,
+    repository: evidence.repository,
+    length: evidence.certificates.length,
+    head: null,
+    checkpoint: null,
+    anchors: { given: evidence.anchors?.length ?? 0, valid: 0, latest: null },
+    trusted_keys: Object.keys(trust.keys),
+    steps: [],
+    error: null,
+    warnings: [],
+    statements: []
+  };
+  const fail = (step, code, message, extra = {}) => {
+    result.steps.push({ step, ok: false });
+    result.error = { step, code, message, index: null, ...extra };
+    return result;
+  };
+  const pass = (step) => {
+    result.steps.push({ step, ok: true });
+  };
+  if (Object.keys(trust.keys).length === 0) {
+    return fail("trust", "NO_TRUSTED_KEYS", "no trusted keys were given: pass the public key(s) you pinned (--keys FILE or LIVING_BRIDGE_TRUSTED_KEYS); keys published on the ledger branch are never trusted");
+  }
+  for (const [named, text] of Object.entries(evidence.publishedKeys ?? {})) {
+    let actual;
+    try {
+      actual = keyIdFor(text.trim());
+    } catch {
+      actual = null;
+    }
+    if (actual !== named) {
+      return fail("trust", "KEY_FILE_MISMATCH", `.bridge/keys/${named}.pub holds ${actual ? `the key with id ${actual}` : "no Ed25519 public key"}: the key file was swapped or edited`);
+    }
+  }
+  pass("trust");
+  const chain = verifyChain(evidence.certificates, trust.keys, { repository: evidence.repository });
+  if (!chain.ok) {
+    const file3 = evidence.files?.[chain.index];
+    return fail("certificates", chain.code, `${chain.reason}${file3 ? ` [file ${file3}]` : ""}`, { index: chain.index });
+  }
+  result.head = chain.head;
+  result.statements = chain.statements ?? [];
+  const keys = chain.keys ?? trust.keys;
+  result.trusted_keys = Object.keys(keys);
+  pass("certificates");
+  const length = chain.length;
+  if (evidence.checkpoint === null || evidence.checkpoint === void 0) {
+    const legacy = length > 0 && result.statements.every((s2) => s2.predicate.sequence === void 0);
+    return fail(
+      "checkpoint",
+      "CHECKPOINT_MISSING",
+      legacy ? `the branch has ${length} certificate(s) and no signed checkpoint: it was written before checkpoints existed, so a cut tail cannot be ruled out. The next ledger commit by Living Bridge writes a checkpoint over the chain as it then is; compare its head with your own records before trusting it` : `the branch has no signed checkpoint (.bridge/checkpoint.json) although its certificates carry sequence numbers: the checkpoint was deleted`
+    );
+  }
+  const signed = verifyCheckpoint(evidence.checkpoint, keys);
+  if (!signed.ok) return fail("checkpoint", signed.code, signed.reason);
+  const cp = signed.checkpoint;
+  result.checkpoint = { ...cp, keyid: signed.keyid };
+  if (cp.repository !== evidence.repository) {
+    return fail("checkpoint", "CHECKPOINT_MISMATCH", `the checkpoint is for ${cp.repository}, not ${evidence.repository}`);
+  }
+  if (cp.sequence > length) {
+    return fail(
+      "checkpoint",
+      "CHECKPOINT_MISMATCH",
+      `the branch has ${length} certificate(s) but its signed checkpoint (${cp.time}) says ${cp.sequence}, head ${short2(cp.head)}: certificates #${length + 1}..#${cp.sequence} were cut off`,
+      { index: length }
+    );
+  }
+  if (cp.sequence < length) {
+    return fail(
+      "checkpoint",
+      "CHECKPOINT_MISMATCH",
+      `the branch has ${length} certificate(s) but its signed checkpoint covers only ${cp.sequence}: certificates #${cp.sequence + 1}..#${length} were added without a checkpoint`,
+      { index: cp.sequence }
+    );
+  }
+  if (cp.head !== chain.head) {
+    return fail("checkpoint", "CHECKPOINT_MISMATCH", `the signed checkpoint says certificate #${cp.sequence} is ${short2(cp.head)}, but the branch has ${short2(chain.head)}: the head was replaced`, { index: Math.max(0, length - 1) });
+  }
+  if (evidence.stateHead !== void 0 && evidence.stateHead !== chain.head) {
+    return fail("checkpoint", "STATE_MISMATCH", `.bridge/state.json says the chain ends at ${short2(evidence.stateHead)}, the certificates and the checkpoint say ${short2(chain.head)}: the state file was edited`);
+  }
+  pass("checkpoint");
+  const hashes = evidence.certificates.map((c2) => c2.certificate_hash ?? null);
+  let matchesBranch = false;
+  for (const anchor2 of evidence.anchors ?? []) {
+    const v2 = verifyCheckpoint(anchor2.checkpoint, keys);
+    if (!v2.ok) {
+      result.warnings.push(`ignored the anchor in ${anchor2.source}: ${v2.reason}`);
+      continue;
+    }
+    if (v2.checkpoint.repository !== evidence.repository) {
+      result.warnings.push(`ignored the anchor in ${anchor2.source}: it is for ${v2.checkpoint.repository}`);
+      continue;
+    }
+    result.anchors.valid++;
+    const a2 = v2.checkpoint;
+    if (!result.anchors.latest || a2.sequence > result.anchors.latest.sequence) result.anchors.latest = { sequence: a2.sequence, head: a2.head, source: anchor2.source };
+    if (a2.sequence <= length && a2.sequence > 0 && hashes[a2.sequence - 1] !== a2.head) {
+      return fail(
+        "anchors",
+        "ANCHOR_MISMATCH",
+        `${anchor2.source} records certificate #${a2.sequence} as ${short2(a2.head)}, but the branch has ${short2(hashes[a2.sequence - 1])} there: the branch was rewritten`,
+        { index: a2.sequence - 1 }
+      );
+    }
+    if (a2.sequence === cp.sequence && a2.head === cp.head) matchesBranch = true;
+  }
+  const latest = result.anchors.latest;
+  if (latest && latest.sequence > length) {
+    return fail(
+      "anchors",
+      "ROLLED_BACK",
+      `the branch ends at certificate #${length} but ${latest.source} anchors #${latest.sequence} (head ${short2(latest.head)}): the branch was truncated or rolled back and falls short of the last anchored sequence ${latest.sequence}`,
+      { index: length, last_anchored_sequence: latest.sequence }
+    );
+  }
+  if (evidence.expectedAnchor && !matchesBranch) {
+    return fail(
+      "anchors",
+      "ANCHOR_MISSING",
+      `the branch's checkpoint #${cp.sequence} (head ${short2(cp.head)}) should be anchored in ${evidence.expectedAnchor}, but no valid anchor there records it`
+    );
+  }
+  pass("anchors");
+  result.ok = true;
+  return result;
+}
+
+// src/core/certificate/trust.ts
+function parseTrustedKeys(text, source) {
+  const keys = {};
+  const errors = [];
+  const entries = text.split("\n").map((line) => line.replace(/#.*$/, "")).join(" ").split(/[\s,]+/).filter(Boolean);
+  for (const entry of entries) {
+    const eq = entry.indexOf("=");
+    const labelled = eq > 0 && entry.length - eq - 1 >= 43 && /^[A-Za-z0-9_.-]+$/.test(entry.slice(0, eq));
+    const key = labelled ? entry.slice(eq + 1) : entry;
+    const label = labelled && /^[0-9a-f]{16}$/.test(entry.slice(0, eq)) ? entry.slice(0, eq) : null;
+    let keyid;
+    try {
+      keyid = keyIdFor(key);
+    } catch {
+      errors.push(`${source}: "${entry.slice(0, 24)}${entry.length > 24 ? "…" : ""}" is not a base64 Ed25519 public key`);
+      continue;
+    }
+    if (label !== null && label !== keyid) {
+      errors.push(`${source}: the key labelled ${label} has key id ${keyid}`);
+      continue;
+    }
+    keys[keyid] = key;
+  }
+  return { keys, errors };
+}
+
+// src/core/certificate/anchor.ts
+var MARKER = "living-bridge:checkpoint";
+var MARKER_RE = /<!--\s*living-bridge:checkpoint\s+(\{.*?\})\s*-->/g;
+function renderAnchorMarker(signed) {
+  return `<!-- ${MARKER} ${canonicalJson(signed)} -->`;
+}
+function anchorsInText(text, source) {
+  const out = [];
+  for (const m2 of text.matchAll(MARKER_RE)) {
+    try {
+      out.push({ source, checkpoint: JSON.parse(m2[1]) });
+    } catch {
+    }
+  }
+  return out;
 }
 
 // src/core/schemas/sources.ts
@@ -74665,6 +74867,20 @@ ${body}`;
       return PERMISSION_LEVELS.includes(perm) ? perm : "none";
     });
   }
+  listRecentRunHeads(repo, limit) {
+    return this.call("actions", "list recent workflow runs", async () => {
+      const res = await this.req("GET /repos/{owner}/{repo}/actions/runs", { ...repo, per_page: Math.min(100, Math.max(1, limit)) });
+      const runs = res.data?.workflow_runs ?? [];
+      return [...new Set(runs.map((r2) => r2.head_sha).filter((s2) => typeof s2 === "string"))];
+    });
+  }
+  listCheckRuns(repo, ref, name) {
+    return this.call("checks", `list check runs ${name} on ${ref.slice(0, 12)}`, async () => {
+      const res = await this.req("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", { ...repo, ref, check_name: name, filter: "all", per_page: PER_PAGE2 });
+      const runs = res.data?.check_runs ?? [];
+      return runs.map((r2) => ({ id: r2.id, app_id: r2.app?.id ?? null, html_url: r2.html_url ?? null, summary: r2.output?.summary ?? null, text: r2.output?.text ?? null }));
+    });
+  }
   createCheckRun(repo, check2) {
     return this.call("checks", `create check run ${check2.name}`, async () => {
       const res = await this.req("POST /repos/{owner}/{repo}/check-runs", {
@@ -74673,7 +74889,7 @@ ${body}`;
         head_sha: check2.head_sha,
         status: "completed",
         conclusion: check2.conclusion,
-        output: { title: check2.title, summary: check2.summary },
+        output: { title: check2.title, summary: check2.summary, ...check2.text !== void 0 ? { text: check2.text } : {} },
         ...check2.details_url !== void 0 ? { details_url: check2.details_url } : {}
       });
       return { id: res.data.id };
@@ -75468,9 +75684,9 @@ var ClassifierState = class {
       if (m2) this.facts = { ...this.facts, exitCode: Number(m2[1]), exitStep: this.stepName ?? null };
     }
     const hit = RULE_SCANNER.scan(text, this.mask);
-    let join3 = false;
-    for (let w2 = 0; w2 < this.mask.length; w2++) if (this.prevMask[w2] & JOIN_PREVIOUS_MASK[w2]) join3 = true;
-    if (hit || join3) this.applyRules(text);
+    let join4 = false;
+    for (let w2 = 0; w2 < this.mask.length; w2++) if (this.prevMask[w2] & JOIN_PREVIOUS_MASK[w2]) join4 = true;
+    if (hit || join4) this.applyRules(text);
     this.prev = text;
     const t2 = this.prevMask;
     this.prevMask = this.mask;
@@ -76286,6 +76502,11 @@ var GitLedger = class _GitLedger {
     const cur = await this.load();
     const files = [...cur.blobs].filter(([p2]) => CERTIFICATE_FILE.test(p2)).sort(([a2], [b2]) => a2.localeCompare(b2));
     return mapLimit(files, 8, async ([path7, sha]) => this.parseJson(Certificate, await this.git.readBlob(this.repo, sha), path7));
+  }
+  async readCertificateFiles() {
+    const cur = await this.load();
+    const files = [...cur.blobs].filter(([p2]) => CERTIFICATE_FILE.test(p2)).sort(([a2], [b2]) => a2.localeCompare(b2));
+    return mapLimit(files, 8, async ([path7, sha]) => ({ path: path7, text: await this.git.readBlob(this.repo, sha) }));
   }
   async readFile(path7) {
     const rel = ledgerRelative(path7);
@@ -80486,6 +80707,13 @@ function renderDecisionTable(decision) {
     ...rows
   ].join("\n");
 }
+function renderCheckpoint(signed) {
+  const cp = signed.checkpoint;
+  return [
+    `**Ledger checkpoint:** #${cp.sequence}, head \`${cp.head ?? "(empty)"}\`, signed by key \`${signed.signature.keyid}\` at ${cp.time}`,
+    renderAnchorMarker(signed)
+  ].join("\n");
+}
 var STATUS_LINE = {
   healed: "✅ Healed",
   suggested: "🟡 Waiting for a human",
@@ -80535,6 +80763,7 @@ function renderHealComment(input2) {
       `Verify offline: check out branch \`${input2.ledgerBranch}\` and run \`npx living-bridge verify --dir <checkout>\` from a Living Bridge checkout (or the openssl recipe in docs/certificates.md).`
     );
   }
+  if (input2.checkpoint) lines.push("", renderCheckpoint(input2.checkpoint));
   if (input2.publicApiBase) {
     lines.push("", `Chain status (needs the API token): ${input2.publicApiBase.replace(/\/$/, "")}/api/autonomy/verify?repository=${encodeURIComponent(input2.repository)}`);
   }
@@ -80555,6 +80784,179 @@ function renderConfigErrorComment(input2) {
     "The schema: `docs/schema/autonomy.schema.json` (add `# yaml-language-server: $schema=...` to the file for editor checks)."
   ];
   return lines.join("\n");
+}
+
+// src/pipeline/repo-files.ts
+var import_yaml3 = __toESM(require_dist(), 1);
+function parseRepoConfig(text, source = REPO_CONFIG_PATH) {
+  if (text === null || text.trim() === "") return RepoConfig.parse({});
+  let data;
+  try {
+    data = (0, import_yaml3.parse)(text);
+  } catch (err) {
+    throw new SchemaError(source, [{ path: "(root)", message: `not valid YAML: ${err.message.split("\n")[0]}` }]);
+  }
+  return parseWith(RepoConfig, data ?? {}, source);
+}
+function parseEnvironmentFile(text, source = ENVIRONMENT_FILE_PATH) {
+  let data;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new SchemaError(source, [{ path: "(root)", message: `not valid JSON: ${err.message}` }]);
+  }
+  return parseWith(EnvironmentFile, data, source);
+}
+async function loadRepoConfig(github, repo, ref) {
+  const file3 = await github.readFile(repo, REPO_CONFIG_PATH, ref);
+  const config2 = parseRepoConfig(file3?.content ?? null);
+  const branch = config2.ledger.branch;
+  if (branch !== DEFAULT_LEDGER_BRANCH) {
+    const refuse = (message) => new SchemaError(REPO_CONFIG_PATH, [{ path: "ledger.branch", message }]);
+    if (branch === await github.getDefaultBranch(repo)) {
+      throw refuse(`"${branch}" is the repository's default branch; the ledger needs a branch of its own (e.g. ${DEFAULT_LEDGER_BRANCH})`);
+    }
+    if ((await github.branchProtection?.(repo, branch))?.protected) {
+      throw refuse(`"${branch}" is a protected branch; Living Bridge writes the ledger with compare-and-swap commits, so name an unprotected branch of its own (e.g. ${DEFAULT_LEDGER_BRANCH})`);
+    }
+  }
+  return config2;
+}
+async function loadEnvironmentFile(github, repo, ref) {
+  const file3 = await github.readFile(repo, ENVIRONMENT_FILE_PATH, ref);
+  return file3 ? parseEnvironmentFile(file3.content) : null;
+}
+
+// src/pipeline/verify.ts
+var CHECK_RUN_NAME = "Living Bridge";
+function verifiedOf(v2, certificates, extra) {
+  const hashes = certificates.map((c2) => c2.certificate_hash ?? "");
+  return { report: toReport(v2, extra), chain: v2.statements.map((statement, i2) => ({ statement, certificate_hash: hashes[i2] ?? "" })) };
+}
+function toReport(v2, extra) {
+  const { statements: _s, ...rest } = v2;
+  return { ...rest, ...extra, status: v2.ok ? "ok" : "broken", brokenAt: v2.error?.index ?? null, reason: v2.error?.message ?? null };
+}
+function noLedgerReport(repository, source, branch, keySources, where) {
+  return {
+    ok: false,
+    status: "no-ledger",
+    repository,
+    source,
+    branch,
+    key_sources: keySources,
+    length: 0,
+    head: null,
+    checkpoint: null,
+    anchors: { given: 0, valid: 0, latest: null },
+    trusted_keys: [],
+    steps: [],
+    warnings: [],
+    brokenAt: null,
+    error: null,
+    reason: `no ledger for ${repository} (${where})`
+  };
+}
+function renderReport(r2) {
+  if (r2.status === "no-ledger") return r2.reason ?? `no ledger for ${r2.repository}`;
+  const cp = r2.checkpoint ? `checkpoint #${r2.checkpoint.sequence} signed by ${r2.checkpoint.keyid} at ${r2.checkpoint.time}` : "no checkpoint";
+  const anchors = r2.anchors.latest ? `${r2.anchors.valid} anchor(s), latest #${r2.anchors.latest.sequence} in ${r2.anchors.latest.source}` : `${r2.anchors.valid} anchor(s)`;
+  const lines = r2.ok ? [`chain ok: ${r2.repository}, ${r2.length} certificate(s), head ${r2.head ?? "(empty)"}; ${cp}; ${anchors}; trusted keys: ${r2.trusted_keys.join(", ")}`] : [`chain BROKEN (${r2.error?.code ?? "unknown"} at step ${r2.error?.step ?? "?"}): ${r2.error?.message ?? r2.reason ?? ""}`];
+  for (const w2 of r2.warnings) lines.push(`warning: ${w2}`);
+  return lines.join("\n");
+}
+var jsonOrText = (text) => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+};
+function headRunId(certificates) {
+  try {
+    return certificates.length ? decodeCertificate(certificates.at(-1)).predicate.run_id : null;
+  } catch {
+    return null;
+  }
+}
+async function anchorsOn(github, repo, sha) {
+  const runs = await github.listCheckRuns(repo, sha, CHECK_RUN_NAME);
+  return runs.flatMap((c2) => anchorsInText(`${c2.summary ?? ""}
+${c2.text ?? ""}`, `check run ${c2.id} on commit ${sha.slice(0, 12)}`));
+}
+async function collectAnchors(ctx, repo, certificates, opts, warnings) {
+  const anchors = [...opts.anchors ?? []];
+  const seen2 = /* @__PURE__ */ new Set();
+  let expected = null;
+  const runId = headRunId(certificates);
+  if (runId !== null) {
+    expected = `the check runs of run ${runId}'s commit`;
+    try {
+      const run2 = await ctx.github.getRun(repo, runId);
+      expected = `the "${CHECK_RUN_NAME}" check runs on commit ${run2.head_sha.slice(0, 12)} (run ${runId})`;
+      seen2.add(run2.head_sha);
+      anchors.push(...await anchorsOn(ctx.github, repo, run2.head_sha));
+    } catch (err) {
+      warnings.push(`could not read run ${runId} or its check runs: ${err.message}`);
+    }
+  } else if (certificates.length) {
+    warnings.push("the head certificate has no triggering run, so no check run anchors its checkpoint (the Action path attests it instead)");
+  }
+  try {
+    const heads = await ctx.github.listRecentRunHeads(repo, 100);
+    for (const sha of heads.filter((s2) => !seen2.has(s2)).slice(0, opts.scanRuns ?? 20)) anchors.push(...await anchorsOn(ctx.github, repo, sha));
+  } catch (err) {
+    warnings.push(`could not search recent runs for newer anchors: ${err.message}`);
+  }
+  return { anchors, expected };
+}
+async function readBranch(ledger) {
+  const snapshot = await ledger.read();
+  if (snapshot.head === null) return null;
+  const [files, checkpointText, stateText] = await Promise.all([ledger.readCertificateFiles(), ledger.readFile("checkpoint.json"), ledger.readFile("state.json")]);
+  const state = stateText === null ? void 0 : jsonOrText(stateText);
+  return {
+    certificates: files.map((f3) => jsonOrText(f3.text)),
+    files: files.map((f3) => f3.path.split("/").at(-1)),
+    checkpoint: checkpointText === null ? null : jsonOrText(checkpointText),
+    publishedKeys: snapshot.publicKeys,
+    ...state !== void 0 && typeof state === "object" && state !== null ? { stateHead: state.last_certificate_hash ?? null } : {}
+  };
+}
+async function verifyLedger(ctx, repository, trust, opts = {}) {
+  return (await verifyLedgerChain(ctx, repository, trust, opts)).report;
+}
+async function verifyLedgerChain(ctx, repository, trust, opts = {}) {
+  const repo = parseRepoFullName(repository);
+  try {
+    await ctx.github.getDefaultBranch(repo);
+  } catch (err) {
+    if (err.status !== 404) throw err;
+    return { report: noLedgerReport(repository, repository, null, trust.sources, `repository ${repository} not found, or the token cannot see it`), chain: [] };
+  }
+  const config2 = await loadRepoConfig(ctx.github, repo);
+  const branch = config2.ledger.branch;
+  const source = `branch ${branch} of ${repository}`;
+  const ledger = ctx.ledgerFor(repo, branch);
+  let read;
+  try {
+    read = await readBranch(ledger);
+  } catch (err) {
+    if (!(err instanceof LedgerCorruptError)) throw err;
+    const report = {
+      ...noLedgerReport(repository, source, branch, trust.sources, ""),
+      status: "broken",
+      reason: err.message,
+      error: { step: "certificates", code: "LEDGER_CORRUPT", message: err.message, index: null }
+    };
+    return { report, chain: [] };
+  }
+  if (!read) return { report: noLedgerReport(repository, source, branch, trust.sources, `branch ${branch} does not exist`), chain: [] };
+  const warnings = [];
+  const { anchors, expected } = await collectAnchors(ctx, repo, read.certificates, opts, warnings);
+  const verified = verifyLedgerEvidence({ repository, ...read, anchors, expectedAnchor: expected }, { keys: trust.keys });
+  verified.warnings.unshift(...warnings);
+  return verifiedOf(verified, read.certificates, { source, branch, key_sources: trust.sources });
 }
 
 // src/pipeline/evidence.ts
@@ -80609,14 +81011,14 @@ async function gatherEvidence(runs, repo, run2, environment, onFailedJobs) {
 }
 
 // src/pipeline/environment.ts
-var import_yaml3 = __toESM(require_dist(), 1);
+var import_yaml4 = __toESM(require_dist(), 1);
 async function resolveEnvironment(ctx, repo, run2, requested, failedJobNames) {
   if (requested) return { names: [requested], source: "request", detail: `named by the ${ctx.door} request` };
   if (!run2) return { names: [], source: "none", detail: "no run and no environment given" };
   let fromFile = null;
   try {
     const file3 = run2.path ? await ctx.github.readFile(repo, run2.path, run2.head_sha) : null;
-    fromFile = file3 ? environmentsFromWorkflow((0, import_yaml3.parse)(file3.content), failedJobNames) ?? { names: [], source: "unresolved", detail: `${run2.path} at ${run2.head_sha.slice(0, 7)} has no usable jobs:` } : { names: [], source: "unresolved", detail: `${run2.path || "the workflow file"} is not readable at ${run2.head_sha.slice(0, 7)}` };
+    fromFile = file3 ? environmentsFromWorkflow((0, import_yaml4.parse)(file3.content), failedJobNames) ?? { names: [], source: "unresolved", detail: `${run2.path} at ${run2.head_sha.slice(0, 7)} has no usable jobs:` } : { names: [], source: "unresolved", detail: `${run2.path || "the workflow file"} is not readable at ${run2.head_sha.slice(0, 7)}` };
   } catch (err) {
     fromFile = { names: [], source: "unresolved", detail: `${run2.path} at ${run2.head_sha.slice(0, 7)} could not be read or parsed (${safeMessage(err)})` };
   }
@@ -80668,47 +81070,6 @@ var LABEL = new TextEncoder().encode("living-bridge/value-fingerprint-key/v1");
 async function fingerprintKeyOf(signer) {
   const sig = await signer.sign(LABEL);
   return createHash7("sha256").update(sig).digest("hex");
-}
-
-// src/pipeline/repo-files.ts
-var import_yaml4 = __toESM(require_dist(), 1);
-function parseRepoConfig(text, source = REPO_CONFIG_PATH) {
-  if (text === null || text.trim() === "") return RepoConfig.parse({});
-  let data;
-  try {
-    data = (0, import_yaml4.parse)(text);
-  } catch (err) {
-    throw new SchemaError(source, [{ path: "(root)", message: `not valid YAML: ${err.message.split("\n")[0]}` }]);
-  }
-  return parseWith(RepoConfig, data ?? {}, source);
-}
-function parseEnvironmentFile(text, source = ENVIRONMENT_FILE_PATH) {
-  let data;
-  try {
-    data = JSON.parse(text);
-  } catch (err) {
-    throw new SchemaError(source, [{ path: "(root)", message: `not valid JSON: ${err.message}` }]);
-  }
-  return parseWith(EnvironmentFile, data, source);
-}
-async function loadRepoConfig(github, repo, ref) {
-  const file3 = await github.readFile(repo, REPO_CONFIG_PATH, ref);
-  const config2 = parseRepoConfig(file3?.content ?? null);
-  const branch = config2.ledger.branch;
-  if (branch !== DEFAULT_LEDGER_BRANCH) {
-    const refuse = (message) => new SchemaError(REPO_CONFIG_PATH, [{ path: "ledger.branch", message }]);
-    if (branch === await github.getDefaultBranch(repo)) {
-      throw refuse(`"${branch}" is the repository's default branch; the ledger needs a branch of its own (e.g. ${DEFAULT_LEDGER_BRANCH})`);
-    }
-    if ((await github.branchProtection?.(repo, branch))?.protected) {
-      throw refuse(`"${branch}" is a protected branch; Living Bridge writes the ledger with compare-and-swap commits, so name an unprotected branch of its own (e.g. ${DEFAULT_LEDGER_BRANCH})`);
-    }
-  }
-  return config2;
-}
-async function loadEnvironmentFile(github, repo, ref) {
-  const file3 = await github.readFile(repo, ENVIRONMENT_FILE_PATH, ref);
-  return file3 ? parseEnvironmentFile(file3.content) : null;
 }
 
 // src/pipeline/resume.ts
@@ -81392,7 +81753,10 @@ async function learnFromRun(ctx, repo, repository, run2, config2, incidentFinger
     }
   );
   const outcome = judged;
-  if (outcome) ctx.observer?.emit(outcomeEventOf(ctx, repository, run2, outcome, committed.snapshot.state));
+  if (outcome) {
+    ctx.observer?.emit(outcomeEventOf(ctx, repository, run2, outcome, committed.snapshot.state));
+    if (committed.snapshot.checkpoint) await anchorCheckpoint(ctx, repo, run2, committed.snapshot.checkpoint, `outcome recorded: ${run2.conclusion}`);
+  }
   return { snapshot: committed.snapshot, outcome: outcome ? { certificate: outcome.certificate, action: outcome.action } : null };
 }
 function secretSourceFor(name, environment, config2, envFile) {
@@ -81752,7 +82116,7 @@ async function executeDecision(ctx, a2) {
   const escalation = reports.find((r2) => r2.postmortem);
   let certificate = null;
   let ledgerPath = null;
-  await ledger.commit(`action: ${decision.steps.join("+")} for ${incident.kind} ${incident.target?.name ?? ""}`.trim(), async (snap) => {
+  const committed = await ledger.commit(`action: ${decision.steps.join("+")} for ${incident.kind} ${incident.target?.name ?? ""}`.trim(), async (snap) => {
     const at2 = ctx.now();
     certificate = await signCertificate(
       {
@@ -81782,7 +82146,13 @@ async function executeDecision(ctx, a2) {
           // Which environment(s) the level came from, and how they were found (GitHub's definition).
           environment: decision.environment ?? null,
           environment_resolution: decision.environment_resolution ?? null,
-          autonomy_level: decision.autonomy_level ?? null
+          autonomy_level: decision.autonomy_level ?? null,
+          // Change-management evidence (living-bridge audit export): what triggered it, on which
+          // evidence, and who or what authorized it.
+          head_sha: run2?.head_sha ?? null,
+          evidence_hash: sha256Hex(canonicalJson(incident.evidence)),
+          grant_id: a2.grantId ?? null,
+          approved_by: a2.approvedBy ?? null
         }
       },
       ctx.signer
@@ -81818,7 +82188,8 @@ async function executeDecision(ctx, a2) {
   });
   const loop = certified ? await followProposal(ctx, { repo, repository, config: config2, decision, run: run2, reports, certificateHash: certificate?.certificate_hash ?? null }) : null;
   const status = escalated ? "escalated" : !certified ? "failed" : !loop || loop.status === "deployed" ? "healed" : loop.status === "left_for_human" ? "suggested" : "failed";
-  const commentUrl = await announce(ctx, repo, repository, run2, incident, decision, reports, certificate, config2, status, null, ledgerPath);
+  const checkpoint = loop ? (await ledger.read()).checkpoint : committed.snapshot.checkpoint;
+  const commentUrl = await announce(ctx, repo, repository, run2, incident, decision, reports, certificate, config2, status, null, ledgerPath, checkpoint);
   const issueUrl = reports.find((r2) => r2.issue)?.issue?.html_url ?? null;
   const cert = certificate;
   return finish(ctx, {
@@ -81834,7 +82205,7 @@ async function executeDecision(ctx, a2) {
     ...loop ? { configLoop: loop } : {}
   });
 }
-async function announce(ctx, repo, repository, run2, incident, decision, reports, certificate, config2, status, approvalId, ledgerPath = null) {
+async function announce(ctx, repo, repository, run2, incident, decision, reports, certificate, config2, status, approvalId, ledgerPath = null, checkpoint = null) {
   const body = renderHealComment({
     status,
     repository,
@@ -81848,28 +82219,36 @@ async function announce(ctx, repo, repository, run2, incident, decision, reports
     ledgerBranch: config2.ledger.branch,
     ledgerPath,
     publicApiBase: ctx.publicApiBase,
-    approvalId
+    approvalId,
+    checkpoint
   });
   let url2 = null;
   if (!run2) return approvalId ? suggestionIssue(ctx, repo, approvalId, incident, body) : null;
   try {
-    const prs = run2.pull_requests.length ? run2.pull_requests : await ctx.github.pullRequestsForCommit(repo, run2.head_sha);
-    for (const pr2 of prs) {
-      const c2 = await ctx.github.upsertComment(repo, pr2, COMMENT_MARKER, body);
-      url2 ??= c2.html_url;
-    }
     await ctx.github.createCheckRun(repo, {
-      name: "Living Bridge",
+      name: CHECK_RUN_NAME,
       head_sha: run2.head_sha,
       conclusion: status === "healed" ? "success" : status === "suggested" ? "action_required" : status === "escalated" || status === "failed" ? "failure" : "neutral",
       title: `${status}: ${decision.steps.join(" → ") || decision.action}`,
       summary: body
     });
+    const prs = run2.pull_requests.length ? run2.pull_requests : await ctx.github.pullRequestsForCommit(repo, run2.head_sha);
+    for (const pr2 of prs) {
+      const c2 = await ctx.github.upsertComment(repo, pr2, COMMENT_MARKER, body);
+      url2 ??= c2.html_url;
+    }
   } catch (err) {
     ctx.log.warn({ err: safeMessage(err) }, "could not announce the heal");
   }
   if (approvalId && url2 === null) url2 = await suggestionIssue(ctx, repo, approvalId, incident, body);
   return url2;
+}
+async function anchorCheckpoint(ctx, repo, run2, checkpoint, title) {
+  try {
+    await ctx.github.createCheckRun(repo, { name: CHECK_RUN_NAME, head_sha: run2.head_sha, conclusion: "neutral", title: `${title} · ledger checkpoint #${checkpoint.checkpoint.sequence}`, summary: renderCheckpoint(checkpoint) });
+  } catch (err) {
+    ctx.log.warn({ err: safeMessage(err) }, "could not anchor the ledger checkpoint in a check run");
+  }
 }
 async function suggestionIssue(ctx, repo, approvalId, incident, body) {
   const marker = `<!-- living-bridge:suggestion:${approvalId} -->`;
@@ -81910,7 +82289,7 @@ ${body}`;
     try {
       const prs = run2.pull_requests.length ? run2.pull_requests : await ctx.github.pullRequestsForCommit(repo, run2.head_sha);
       for (const pr2 of prs) result.commentUrl ??= (await ctx.github.upsertComment(repo, pr2, COMMENT_MARKER, body)).html_url;
-      await ctx.github.createCheckRun(repo, { name: "Living Bridge", head_sha: run2.head_sha, conclusion: "failure", title: `invalid ${err.source}`, summary: body });
+      await ctx.github.createCheckRun(repo, { name: CHECK_RUN_NAME, head_sha: run2.head_sha, conclusion: "failure", title: `invalid ${err.source}`, summary: body });
     } catch (e) {
       ctx.log.warn({ err: safeMessage(e) }, "could not announce the config error");
     }
@@ -81923,26 +82302,55 @@ function finish(ctx, result) {
   return result;
 }
 
-// src/pipeline/verify.ts
-async function verifyLedger(ctx, repository) {
-  const repo = parseRepoFullName(repository);
-  const config2 = await loadRepoConfig(ctx.github, repo);
-  const ledger = ctx.ledgerFor(repo, config2.ledger.branch);
-  const snapshot = await ledger.read();
-  const certificates = await ledger.readCertificates();
-  const keys = { ...snapshot.publicKeys };
-  const result = verifyChain(certificates, keys, {
-    expectedHead: snapshot.state.last_certificate_hash ?? void 0,
-    expectedLength: snapshot.certificateCount
-  });
-  if (result.ok) {
-    return { repository, branch: config2.ledger.branch, ok: true, length: result.length, head: result.head, brokenAt: null, reason: null };
+// src/pipeline/trust.ts
+import { readFileSync as readFileSync2, readdirSync, statSync } from "node:fs";
+import { join as join3 } from "node:path";
+var TrustedKeysError = class extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "TrustedKeysError";
   }
-  return { repository, branch: config2.ledger.branch, ok: false, length: certificates.length, head: snapshot.state.last_certificate_hash, brokenAt: result.index, reason: result.reason };
+};
+function readKeysPath(path7) {
+  let text;
+  try {
+    if (statSync(path7).isDirectory()) {
+      text = readdirSync(path7).filter((f3) => f3.endsWith(".pub")).sort().map((f3) => readFileSync2(join3(path7, f3), "utf8")).join("\n");
+    } else {
+      text = readFileSync2(path7, "utf8");
+    }
+  } catch (err) {
+    throw new TrustedKeysError(`cannot read the keys file ${path7}: ${err.code ?? err.message}`);
+  }
+  const parsed = parseTrustedKeys(text, path7);
+  if (parsed.errors.length) throw new TrustedKeysError(parsed.errors.join("; "));
+  if (Object.keys(parsed.keys).length === 0) throw new TrustedKeysError(`the keys file ${path7} holds no public key`);
+  return parsed.keys;
+}
+function pinnedKeys(opts) {
+  const keys = {};
+  const sources = [];
+  for (const file3 of opts.keyFiles ?? []) {
+    Object.assign(keys, readKeysPath(file3));
+    sources.push(file3);
+  }
+  for (const name of ["LIVING_BRIDGE_TRUSTED_KEYS", "LIVING_BRIDGE_GRANT_KEYS"]) {
+    const text = opts.env[name]?.trim();
+    if (!text) continue;
+    const parsed = parseTrustedKeys(text, name);
+    if (parsed.errors.length) throw new TrustedKeysError(parsed.errors.join("; "));
+    Object.assign(keys, parsed.keys);
+    sources.push(name);
+  }
+  if (opts.signer) {
+    keys[opts.signer.keyid] = opts.signer.publicKey;
+    sources.push("the signing key (TRUTH_SIGNING_KEY)");
+  }
+  return { keys, sources };
 }
 
 // src/action/inputs.ts
-import { existsSync as existsSync2, readFileSync as readFileSync2 } from "node:fs";
+import { existsSync as existsSync2, readFileSync as readFileSync3 } from "node:fs";
 import path6 from "node:path";
 var import_yaml5 = __toESM(require_dist(), 1);
 var ACTION_MODES = ["heal", "sync", "verify"];
@@ -81988,7 +82396,7 @@ function readEvent(env = process.env) {
   const p2 = env.GITHUB_EVENT_PATH;
   if (!p2 || !existsSync2(p2)) return {};
   try {
-    const data = JSON.parse(readFileSync2(p2, "utf8"));
+    const data = JSON.parse(readFileSync3(p2, "utf8"));
     return data && typeof data === "object" ? data : {};
   } catch {
     throw new SchemaError("GITHUB_EVENT_PATH", [{ path: "(root)", message: "the event payload is not JSON" }]);
@@ -82029,7 +82437,7 @@ function validateLocalConfig(paths, workspace) {
   for (const rel of paths) {
     const file3 = path6.resolve(workspace, rel);
     if (!existsSync2(file3)) continue;
-    const text = readFileSync2(file3, "utf8");
+    const text = readFileSync3(file3, "utf8");
     if (/\.json$/i.test(rel)) {
       let data;
       try {
@@ -82151,10 +82559,10 @@ function decodePredicate(cert) {
 }
 function renderChanges(changes) {
   if (!changes.length) return "_No changes._";
-  const short2 = (f3) => f3 ? `\`${f3.slice(0, 12)}\`` : "—";
+  const short3 = (f3) => f3 ? `\`${f3.slice(0, 12)}\`` : "—";
   return markdownTable(
     ["op", "kind", "target", "scope", "before", "after"],
-    changes.map((c2) => [c2.op, c2.kind, c2.target, c2.scope, short2(c2.before_fingerprint), short2(c2.after_fingerprint)])
+    changes.map((c2) => [c2.op, c2.kind, c2.target, c2.scope, short3(c2.before_fingerprint), short3(c2.after_fingerprint)])
   );
 }
 var MAX_POINTS = 30;
@@ -82236,9 +82644,9 @@ async function run() {
     if (inputs.mode === "heal") outcome = await runHeal(ctx, inputs, sections);
     else if (inputs.mode === "sync") outcome = await runSync(ctx, inputs, sections);
     else {
-      const verified = await runVerify(ctx, inputs, sections);
+      const verified = await runVerify(ctx, inputs, sections, ephemeralKey);
       outcome = verified.outcome;
-      ledgerBranch = verified.result.branch;
+      ledgerBranch = verified.result.branch ?? void 0;
     }
   } catch (err) {
     outcome.failures.push(describeError(err));
@@ -82358,24 +82766,30 @@ async function runSync(ctx, inputs, sections) {
   sections.push({ heading: `Env sync: ${decision}`, body: body.join("\n\n") });
   return { decision, certificate: result.certificate, changes, failures };
 }
-async function runVerify(ctx, inputs, sections) {
-  const result = await verifyLedger(ctx, inputs.repository);
+async function runVerify(ctx, inputs, sections, ephemeralKey) {
+  const trust = pinnedKeys({ env: healerEnv(process.env), signer: ephemeralKey ? null : ctx.signer });
+  if (Object.keys(trust.keys).length === 0) {
+    throw new ConfigurationError("verify needs the key(s) to trust: set the signing-key input or LIVING_BRIDGE_TRUSTED_KEYS (base64 public keys); keys listed on the ledger branch are never trusted");
+  }
+  const result = await verifyLedger(ctx, inputs.repository, trust);
   const rows = [
-    `- ledger branch: \`${result.branch}\``,
+    `- ledger branch: \`${result.branch ?? "?"}\``,
     `- certificates: ${result.length}`,
-    `- head: ${result.head ? `\`${result.head}\`` : "(empty chain)"}`
+    `- head: ${result.head ? `\`${result.head}\`` : "(empty chain)"}`,
+    `- checkpoint: ${result.checkpoint ? `#${result.checkpoint.sequence} signed by \`${result.checkpoint.keyid}\` at ${result.checkpoint.time}` : "(none)"}`,
+    `- anchors: ${result.anchors.valid} valid${result.anchors.latest ? `, latest #${result.anchors.latest.sequence} in ${result.anchors.latest.source}` : ""}`
   ];
   if (result.ok) {
-    sections.push({ heading: "Ledger verified", body: `Every certificate's signature and hash link checks out.
+    sections.push({ heading: "Ledger verified", body: `Every certificate's signature, hash link and sequence checks out against the pinned keys, and so does the signed checkpoint.
 
 ${rows.join("\n")}` });
     return { outcome: { decision: "verified", certificate: null, changes: [], failures: [] }, result };
   }
-  const why = `certificate chain of ${inputs.repository} is broken at #${result.brokenAt ?? "?"}: ${result.reason ?? "unknown reason"}`;
-  sections.push({ heading: "Ledger BROKEN", body: `${why}
+  const why = `${inputs.repository}: ${renderReport(result)}`;
+  sections.push({ heading: result.status === "no-ledger" ? "No ledger" : "Ledger BROKEN", body: `${why}
 
 ${rows.join("\n")}` });
-  return { outcome: { decision: "broken", certificate: null, changes: [], failures: [why] }, result };
+  return { outcome: { decision: result.status === "no-ledger" ? "no-ledger" : "broken", certificate: null, changes: [], failures: [why] }, result };
 }
 function certificateChanges(cert) {
   try {

@@ -20,7 +20,8 @@ import type { EngineReport, HealResult, PipelineContext } from '../pipeline/cont
 import { heal } from '../pipeline/heal.js';
 import { loadRepoConfig } from '../pipeline/repo-files.js';
 import { sync } from '../pipeline/sync.js';
-import { verifyLedger, type VerifyResult } from '../pipeline/verify.js';
+import { pinnedKeys } from '../pipeline/trust.js';
+import { renderReport, verifyLedger, type VerifyReport } from '../pipeline/verify.js';
 import { healRequestFrom, readEvent, readInputs, validateLocalConfig, type ActionInputs } from './inputs.js';
 import { createActionLogger } from './log.js';
 import {
@@ -85,9 +86,9 @@ export async function run(): Promise<void> {
     if (inputs.mode === 'heal') outcome = await runHeal(ctx, inputs, sections);
     else if (inputs.mode === 'sync') outcome = await runSync(ctx, inputs, sections);
     else {
-      const verified = await runVerify(ctx, inputs, sections);
+      const verified = await runVerify(ctx, inputs, sections, ephemeralKey);
       outcome = verified.outcome;
-      ledgerBranch = verified.result.branch;
+      ledgerBranch = verified.result.branch ?? undefined;
     }
   } catch (err) {
     outcome.failures.push(describeError(err));
@@ -222,20 +223,27 @@ async function runSync(ctx: PipelineContext, inputs: ActionInputs, sections: Sec
   return { decision, certificate: result.certificate, changes, failures };
 }
 
-async function runVerify(ctx: PipelineContext, inputs: ActionInputs, sections: Section[]): Promise<{ outcome: Outcome; result: VerifyResult }> {
-  const result = await verifyLedger(ctx, inputs.repository);
+async function runVerify(ctx: PipelineContext, inputs: ActionInputs, sections: Section[], ephemeralKey: boolean): Promise<{ outcome: Outcome; result: VerifyReport }> {
+  // Trusted: the signing key given to the Action (not a throwaway one) and LIVING_BRIDGE_TRUSTED_KEYS / _GRANT_KEYS.
+  const trust = pinnedKeys({ env: healerEnv(process.env), signer: ephemeralKey ? null : ctx.signer });
+  if (Object.keys(trust.keys).length === 0) {
+    throw new ConfigurationError('verify needs the key(s) to trust: set the signing-key input or LIVING_BRIDGE_TRUSTED_KEYS (base64 public keys); keys listed on the ledger branch are never trusted');
+  }
+  const result = await verifyLedger(ctx, inputs.repository, trust);
   const rows = [
-    `- ledger branch: \`${result.branch}\``,
+    `- ledger branch: \`${result.branch ?? '?'}\``,
     `- certificates: ${result.length}`,
     `- head: ${result.head ? `\`${result.head}\`` : '(empty chain)'}`,
+    `- checkpoint: ${result.checkpoint ? `#${result.checkpoint.sequence} signed by \`${result.checkpoint.keyid}\` at ${result.checkpoint.time}` : '(none)'}`,
+    `- anchors: ${result.anchors.valid} valid${result.anchors.latest ? `, latest #${result.anchors.latest.sequence} in ${result.anchors.latest.source}` : ''}`,
   ];
   if (result.ok) {
-    sections.push({ heading: 'Ledger verified', body: `Every certificate's signature and hash link checks out.\n\n${rows.join('\n')}` });
+    sections.push({ heading: 'Ledger verified', body: `Every certificate's signature, hash link and sequence checks out against the pinned keys, and so does the signed checkpoint.\n\n${rows.join('\n')}` });
     return { outcome: { decision: 'verified', certificate: null, changes: [], failures: [] }, result };
   }
-  const why = `certificate chain of ${inputs.repository} is broken at #${result.brokenAt ?? '?'}: ${result.reason ?? 'unknown reason'}`;
-  sections.push({ heading: 'Ledger BROKEN', body: `${why}\n\n${rows.join('\n')}` });
-  return { outcome: { decision: 'broken', certificate: null, changes: [], failures: [why] }, result };
+  const why = `${inputs.repository}: ${renderReport(result)}`;
+  sections.push({ heading: result.status === 'no-ledger' ? 'No ledger' : 'Ledger BROKEN', body: `${why}\n\n${rows.join('\n')}` });
+  return { outcome: { decision: result.status === 'no-ledger' ? 'no-ledger' : 'broken', certificate: null, changes: [], failures: [why] }, result };
 }
 
 /** The `changes` a certificate asserts, read back from its signed payload. */

@@ -11,6 +11,7 @@ import type { Intake } from '../intake/index.js';
 import type { PipelineContext } from '../pipeline/context.js';
 import { safeMessage } from '../pipeline/safe-message.js';
 import { flows } from './flows-lazy.js';
+import type { PinnedKeys } from '../pipeline/trust.js';
 import { HttpError, readJson, sendJson } from './http.js';
 
 export const INCIDENT_BODY_LIMIT = 1024 * 1024;
@@ -30,6 +31,8 @@ export interface ApiDoorDeps {
   log: Logger;
   jobs: { get(id: string): JobRecord | undefined; remember(id: string, rec: JobRecord): void; wait(id: string): Promise<JobRecord> };
   contextFor(repo: RepoRef): Promise<PipelineContext>;
+  /** The keys GET /api/autonomy/verify trusts (the App's signer, grant keys, LIVING_BRIDGE_TRUSTED_KEYS), never a branch's. */
+  trust: PinnedKeys;
   /** Endpoints about the whole installation (dead letters, redelivery); only all-scope tokens reach them. */
   installationWide?(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean>;
 }
@@ -113,7 +116,9 @@ export function createApiDoor(deps: ApiDoorDeps) {
     const ctx = await contextOf(token, repository);
     try {
       const { verifyLedger } = await flows();
-      return sendJson(res, 200, await verifyLedger(ctx, repository));
+      const report = await verifyLedger(ctx, repository, deps.trust);
+      // No ledger is not "ok": 404 with the report (status "no-ledger"); a broken chain is a 200 with ok: false.
+      return sendJson(res, report.status === 'no-ledger' ? 404 : 200, report);
     } catch (err) {
       return fromGitHub(err, repository);
     }

@@ -12,6 +12,7 @@ import { CheckSignals, checkEventCommit } from '../pipeline/check-signals.js';
 import { buildContext, loadSigner } from '../pipeline/build-context.js';
 import type { HealResult, PipelineContext } from '../pipeline/context.js';
 import { safeMessage } from '../pipeline/safe-message.js';
+import { pinnedKeys } from '../pipeline/trust.js';
 import { readAppSettings, type AppSettings } from './config.js';
 import { authenticate, createApiDoor, type JobRecord } from './api.js';
 import { HttpError, readBody, sendJson } from './http.js';
@@ -132,6 +133,9 @@ export async function startApp(env: Record<string, string | undefined> = process
     log,
     jobs: { get: (id) => jobs.get(id), remember, wait },
     contextFor: (repo) => contextFor(repo, 'api'),
+    // Verification trusts this App's own signer, its grant keys and LIVING_BRIDGE_TRUSTED_KEYS (older or
+    // rotated keys), never keys listed on a ledger branch. A bad entry stops the start, naming it.
+    trust: pinnedKeys({ env, signer }),
     // The dead-letter queue and the redelivery sweep span every repository: all-scope tokens only.
     installationWide: async (req, res, path) => {
       if (await deadLetterRoute(intake, req, res, path)) return true;

@@ -3,6 +3,7 @@ import { SchemaError } from '../core/schemas/index.js';
 import { ConfigurationError } from '../pipeline/build-context.js';
 import { safeMessage } from '../pipeline/heal.js';
 import { VERSION } from '../version.js';
+import { auditCommands } from './commands/audit.js';
 import { classifyCommands } from './commands/classify.js';
 import { controlCommands } from './commands/control.js';
 import { labelCommands } from './commands/label.js';
@@ -17,13 +18,29 @@ import { explainGitHubError } from './errors.js';
 import { apiUrlOf, UsageError, type CliIo, type CliRuntime, type CommandModule } from './runtime.js';
 
 export { UsageError, type CliIo } from './runtime.js';
-export { verifyDirectory } from './commands/verify.js';
 
 /**
  * Every command group, one module each (src/cli/commands/*). A new command is a new module added
  * here, so this file stays the wiring and the error policy.
  */
-const COMMAND_MODULES: CommandModule[] = [healCommands, verifyCommands, controlCommands, keygenCommands, classifyCommands, grantCommands, incidentsCommands, labelCommands, drillCommands, rollbackCommands];
+const COMMAND_MODULES: CommandModule[] = [healCommands, verifyCommands, auditCommands, controlCommands, keygenCommands, classifyCommands, grantCommands, incidentsCommands, labelCommands, drillCommands, rollbackCommands];
+
+const HELP_FOOTER = `
+Environment:
+  LIVING_BRIDGE_TOKEN (or GITHUB_TOKEN, GH_TOKEN)   GitHub token, for every command that talks to GitHub
+  TRUTH_SIGNING_KEY (or TRUTH_SIGNING_KEY_FILE)     signing key, for commands that write the ledger
+                                                    (not heal --dry-run, verify, grant list, classify)
+  GITHUB_API_URL                                    REST base URL (--api-url wins)
+  LIVING_BRIDGE_CLIENT_PACING=off                   no client-side pacing of writes (the sandbox)
+  LOG_LEVEL                                         the CLI's own logs, JSON on stderr (default warn)
+
+Exit codes:
+  0  done (a heal that decided noop, suggested or escalated is still a success)
+  1  the heal failed, the chain is broken, or GitHub answered with an error or could not be reached
+  2  called wrongly or not configured: a missing or malformed option, an unknown command or grant,
+     no token, no or a malformed signing key
+
+Required options are marked in each command's --help; docs/cli.md has the details.`;
 
 export function buildCli(io: CliIo, exit: { code: number } = { code: 0 }): Command {
   const program = new Command('living-bridge')
@@ -32,6 +49,7 @@ export function buildCli(io: CliIo, exit: { code: number } = { code: 0 }): Comma
     .option('--api-url <url>', 'GitHub REST base URL (GitHub Enterprise or the sandbox); default $GITHUB_API_URL or api.github.com')
     .exitOverride()
     .configureOutput({ writeOut: io.out, writeErr: io.err });
+  program.addHelpText('after', HELP_FOOTER);
   const rt: CliRuntime = { io, exit, program };
   for (const register of COMMAND_MODULES) register(rt);
   return program;

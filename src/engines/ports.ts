@@ -81,6 +81,8 @@ export interface RunsPort {
   findLastSuccessfulRun(repo: RepoRef, workflowId: number, branch: string): Promise<WorkflowRun | null>;
   /** Re-runs a whole earlier run (used by rollback to redeploy the last good commit). */
   rerunRun(repo: RepoRef, runId: number): Promise<void>;
+  /** Head commits of the repository's most recent workflow runs, newest first, without repeats (where anchors are looked for). */
+  listRecentRunHeads(repo: RepoRef, limit: number): Promise<string[]>;
   /** Deployments GitHub created for a commit (GET /repos/{o}/{r}/deployments?sha=). Optional: ports without it resolve environments from the workflow file only. */
   listDeployments?(repo: RepoRef, sha: string): Promise<{ environment: string }[]>;
 }
@@ -97,8 +99,12 @@ export interface IssuesPort {
   pullRequestsForCommit(repo: RepoRef, sha: string): Promise<number[]>;
   /** A user's permission on the repository (who may approve a suggestion). */
   getPermissionLevel(repo: RepoRef, username: string): Promise<'admin' | 'maintain' | 'write' | 'triage' | 'read' | 'none'>;
-  createCheckRun(repo: RepoRef, check: { name: string; head_sha: string; conclusion: 'success' | 'failure' | 'neutral' | 'action_required'; title: string; summary: string; details_url?: string }): Promise<{ id: number }>;
+  createCheckRun(repo: RepoRef, check: { name: string; head_sha: string; conclusion: 'success' | 'failure' | 'neutral' | 'action_required'; title: string; summary: string; text?: string; details_url?: string }): Promise<{ id: number }>;
+  /** Check runs named `name` on commit `ref` (all of them, not only the latest), with their output and the App that made each. */
+  listCheckRuns(repo: RepoRef, ref: string, name: string): Promise<CheckRunOutput[]>;
 }
+
+export interface CheckRunOutput { id: number; app_id: number | null; html_url: string | null; summary: string | null; text: string | null }
 
 export interface FileContent { path: string; content: string; sha: string }
 export interface ContentsPort {

@@ -13,6 +13,7 @@ import {
   type EnvironmentInfo,
   type FileContent,
   type GitHubPort,
+  type CheckRunOutput,
   type GitTreeEntry,
   type IssueRef,
   type Job,
@@ -558,7 +559,24 @@ export class GitHubAdapter implements GitHubPort {
     });
   }
 
-  createCheckRun(repo: RepoRef, check: { name: string; head_sha: string; conclusion: 'success' | 'failure' | 'neutral' | 'action_required'; title: string; summary: string; details_url?: string }): Promise<{ id: number }> {
+  listRecentRunHeads(repo: RepoRef, limit: number): Promise<string[]> {
+    return this.call('actions', 'list recent workflow runs', async () => {
+      const res = await this.req('GET /repos/{owner}/{repo}/actions/runs', { ...repo, per_page: Math.min(100, Math.max(1, limit)) });
+      const runs = (res.data?.workflow_runs as { head_sha?: string }[] | undefined) ?? [];
+      return [...new Set(runs.map((r) => r.head_sha).filter((s): s is string => typeof s === 'string'))];
+    });
+  }
+
+  listCheckRuns(repo: RepoRef, ref: string, name: string): Promise<CheckRunOutput[]> {
+    return this.call('checks', `list check runs ${name} on ${ref.slice(0, 12)}`, async () => {
+      // filter=all: every run of that name, not only the latest (each ledger commit anchors its own checkpoint).
+      const res = await this.req('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', { ...repo, ref, check_name: name, filter: 'all', per_page: PER_PAGE });
+      const runs = (res.data?.check_runs as { id: number; html_url?: string | null; app?: { id?: number } | null; output?: { summary?: string | null; text?: string | null } }[] | undefined) ?? [];
+      return runs.map((r) => ({ id: r.id, app_id: r.app?.id ?? null, html_url: r.html_url ?? null, summary: r.output?.summary ?? null, text: r.output?.text ?? null }));
+    });
+  }
+
+  createCheckRun(repo: RepoRef, check: { name: string; head_sha: string; conclusion: 'success' | 'failure' | 'neutral' | 'action_required'; title: string; summary: string; text?: string; details_url?: string }): Promise<{ id: number }> {
     return this.call('checks', `create check run ${check.name}`, async () => {
       const res = await this.req('POST /repos/{owner}/{repo}/check-runs', {
         ...repo,
@@ -566,7 +584,7 @@ export class GitHubAdapter implements GitHubPort {
         head_sha: check.head_sha,
         status: 'completed',
         conclusion: check.conclusion,
-        output: { title: check.title, summary: check.summary },
+        output: { title: check.title, summary: check.summary, ...(check.text !== undefined ? { text: check.text } : {}) },
         ...(check.details_url !== undefined ? { details_url: check.details_url } : {}),
       });
       return { id: res.data.id as number };

@@ -422,6 +422,12 @@ export class GitLedger implements Ledger {
     return mapLimit(files, 8, async ([path, sha]) => this.parseJson(Certificate, await this.git.readBlob(this.repo, sha), path));
   }
 
+  async readCertificateFiles(): Promise<{ path: string; text: string }[]> {
+    const cur = await this.load();
+    const files = [...cur.blobs].filter(([p]) => CERTIFICATE_FILE.test(p)).sort(([a], [b]) => a.localeCompare(b));
+    return mapLimit(files, 8, async ([path, sha]) => ({ path, text: await this.git.readBlob(this.repo, sha) }));
+  }
+
   async readFile(path: string): Promise<string | null> {
     const rel = ledgerRelative(path);
     const cur = await this.load();

@@ -52,5 +52,7 @@ export interface Ledger {
   commit(message: string, mutate: (snapshot: LedgerSnapshot) => LedgerWrite | Promise<LedgerWrite>): Promise<{ commitSha: string; snapshot: LedgerSnapshot; attempts: number }>;
   /** The whole certificate chain in order. */
   readCertificates(): Promise<Certificate[]>;
+  /** The certificate files as stored, in order, unparsed (verifiers report a damaged file instead of failing on it). */
+  readCertificateFiles(): Promise<{ path: string; text: string }[]>;
   readFile(path: string): Promise<string | null>;
 }

@@ -1,4 +1,5 @@
-import type { Certificate, Decision, Incident } from '../core/schemas/index.js';
+import { renderAnchorMarker } from '../core/certificate/index.js';
+import type { Certificate, Decision, Incident, SignedCheckpoint } from '../core/schemas/index.js';
 import type { EngineReport, HealStatus } from './context.js';
 
 export const COMMENT_MARKER = '<!-- living-bridge:heal-comment -->';
@@ -30,6 +31,20 @@ export interface CommentInput {
   ledgerPath: string | null;
   publicApiBase?: string;
   approvalId?: string | null;
+  /** The ledger checkpoint this heal's commit signed: published here as an anchor outside the branch. */
+  checkpoint?: SignedCheckpoint | null;
+}
+
+/**
+ * The checkpoint as people read it, plus the hidden marker verifiers read (`living-bridge verify`
+ * finds it in this App's check runs; auditors can save the comment and pass it with --anchor).
+ */
+export function renderCheckpoint(signed: SignedCheckpoint): string {
+  const cp = signed.checkpoint;
+  return [
+    `**Ledger checkpoint:** #${cp.sequence}, head \`${cp.head ?? '(empty)'}\`, signed by key \`${signed.signature.keyid}\` at ${cp.time}`,
+    renderAnchorMarker(signed),
+  ].join('\n');
 }
 
 const STATUS_LINE: Record<HealStatus, string> = {
@@ -83,6 +98,7 @@ export function renderHealComment(input: CommentInput): string {
       `Verify offline: check out branch \`${input.ledgerBranch}\` and run \`npx living-bridge verify --dir <checkout>\` from a Living Bridge checkout (or the openssl recipe in docs/certificates.md).`,
     );
   }
+  if (input.checkpoint) lines.push('', renderCheckpoint(input.checkpoint));
   if (input.publicApiBase) {
     lines.push('', `Chain status (needs the API token): ${input.publicApiBase.replace(/\/$/, '')}/api/autonomy/verify?repository=${encodeURIComponent(input.repository)}`);
   }

@@ -45,3 +45,24 @@ export async function revokeGrant(ctx: PipelineContext, repository: string, id: 
     audit: [auditEntry(ctx, repository, 'grant.revoke', id, { actor })],
   }));
 }
+
+export type GrantStatus = 'active' | 'not yet valid' | 'expired' | 'revoked' | 'used up';
+export interface ListedGrant { grant: Grant['grant']; status: GrantStatus; uses: number }
+
+/** The grants stored in a repository's ledger, each with its status now (signatures are checked when one is used). */
+export async function listGrants(ctx: PipelineContext, repository: string): Promise<ListedGrant[]> {
+  const repo = parseRepoFullName(repository);
+  const config = await loadRepoConfig(ctx.github, repo);
+  const ledger = ctx.ledgerFor(repo, config.ledger.branch);
+  const [snapshot, text] = [await ledger.read(), await ledger.readFile(GRANTS_FILE)];
+  const now = ctx.now().getTime();
+  return (text ? parseGrantFile(text, GRANTS_FILE) : []).map(({ grant }) => {
+    const uses = snapshot.grantUses[grant.id] ?? 0;
+    const status: GrantStatus = snapshot.revokedGrantIds.includes(grant.id) ? 'revoked'
+      : Date.parse(grant.expires_at) <= now ? 'expired'
+        : Date.parse(grant.not_before) > now ? 'not yet valid'
+          : grant.max_uses !== undefined && grant.max_uses !== null && uses >= grant.max_uses ? 'used up'
+            : 'active';
+    return { grant, status, uses };
+  });
+}

@@ -1,11 +1,12 @@
 import { decide, recordAction, recordOutcome } from '../core/governor/index.js';
 import { authorize, parseGrantFile } from '../core/grants/index.js';
-import { reportHash, signCertificate } from '../core/certificate/index.js';
+import { canonicalJson, reportHash, sha256Hex, signCertificate } from '../core/certificate/index.js';
 import {
   parseRepoFullName,
   type ActionRecord,
   SchemaError,
   type Certificate,
+  type SignedCheckpoint,
   type Change,
   type Decision,
   type EnvironmentFile,
@@ -25,7 +26,8 @@ import { executeRollback } from '../engines/rollback.js';
 import { dispatchedByLoop, followProposal } from './config-loop.js';
 import { REPOSITORY_SCOPE, type Scope, type WorkflowRun } from '../engines/ports.js';
 import type { LedgerSnapshot } from '../ledger/types.js';
-import { COMMENT_MARKER, CONFIG_ISSUE_MARKER, renderConfigErrorComment, renderHealComment } from './announce.js';
+import { COMMENT_MARKER, CONFIG_ISSUE_MARKER, renderCheckpoint, renderConfigErrorComment, renderHealComment } from './announce.js';
+import { CHECK_RUN_NAME } from './verify.js';
 import type { EngineReport, HealResult, HealStatus, PipelineContext } from './context.js';
 import { gatherEvidence, primaryIncident, runRefOf } from './evidence.js';
 import { resolveEnvironment, resolutionNote } from './environment.js';
@@ -111,7 +113,10 @@ async function learnFromRun(
     },
   );
   const outcome = judged as { action: ActionRecord; certificateHash: string; certificate: Certificate } | null;
-  if (outcome) ctx.observer?.emit(outcomeEventOf(ctx, repository, run, outcome, committed.snapshot.state));
+  if (outcome) {
+    ctx.observer?.emit(outcomeEventOf(ctx, repository, run, outcome, committed.snapshot.state));
+    if (committed.snapshot.checkpoint) await anchorCheckpoint(ctx, repo, run, committed.snapshot.checkpoint, `outcome recorded: ${run.conclusion}`);
+  }
   return { snapshot: committed.snapshot, outcome: outcome ? { certificate: outcome.certificate, action: outcome.action } : null };
 }
 
@@ -560,7 +565,7 @@ export async function executeDecision(
   const escalation = reports.find((r) => r.postmortem);
   let certificate: Certificate | null = null;
   let ledgerPath: string | null = null;
-  await ledger.commit(`action: ${decision.steps.join('+')} for ${incident.kind} ${incident.target?.name ?? ''}`.trim(), async (snap) => {
+  const committed = await ledger.commit(`action: ${decision.steps.join('+')} for ${incident.kind} ${incident.target?.name ?? ''}`.trim(), async (snap) => {
     const at = ctx.now();
     certificate = await signCertificate(
       {
@@ -591,6 +596,12 @@ export async function executeDecision(
           environment: decision.environment ?? null,
           environment_resolution: decision.environment_resolution ?? null,
           autonomy_level: decision.autonomy_level ?? null,
+          // Change-management evidence (living-bridge audit export): what triggered it, on which
+          // evidence, and who or what authorized it.
+          head_sha: run?.head_sha ?? null,
+          evidence_hash: sha256Hex(canonicalJson(incident.evidence)),
+          grant_id: a.grantId ?? null,
+          approved_by: a.approvedBy ?? null,
         },
       },
       ctx.signer,
@@ -634,7 +645,9 @@ export async function executeDecision(
   // A REGENERATE_CONFIG proposal goes on through the config loop: checks, merge, deploy, rollback.
   const loop = certified ? await followProposal(ctx, { repo, repository, config, decision, run, reports, certificateHash: (certificate as Certificate | null)?.certificate_hash ?? null }) : null;
   const status: HealStatus = escalated ? 'escalated' : !certified ? 'failed' : !loop || loop.status === 'deployed' ? 'healed' : loop.status === 'left_for_human' ? 'suggested' : 'failed';
-  const commentUrl = await announce(ctx, repo, repository, run, incident, decision, reports, certificate, config, status, null, ledgerPath);
+  // The checkpoint to anchor: the config loop may have added certificates after the action's own.
+  const checkpoint = loop ? (await ledger.read()).checkpoint : committed.snapshot.checkpoint;
+  const commentUrl = await announce(ctx, repo, repository, run, incident, decision, reports, certificate, config, status, null, ledgerPath, checkpoint);
   const issueUrl = reports.find((r) => r.issue)?.issue?.html_url ?? null;
   const cert = certificate as Certificate | null;
   return finish(ctx, {
@@ -664,6 +677,7 @@ async function announce(
   status: HealStatus,
   approvalId: string | null,
   ledgerPath: string | null = null,
+  checkpoint: SignedCheckpoint | null = null,
 ): Promise<string | null> {
   const body = renderHealComment({
     status,
@@ -679,10 +693,19 @@ async function announce(
     ledgerPath,
     publicApiBase: ctx.publicApiBase,
     approvalId,
+    checkpoint,
   });
   let url: string | null = null;
   if (!run) return approvalId ? suggestionIssue(ctx, repo, approvalId, incident, body) : null;
   try {
+    // The check run first: it is the anchor of the ledger checkpoint (only this App can change it).
+    await ctx.github.createCheckRun(repo, {
+      name: CHECK_RUN_NAME,
+      head_sha: run.head_sha,
+      conclusion: status === 'healed' ? 'success' : status === 'suggested' ? 'action_required' : status === 'escalated' || status === 'failed' ? 'failure' : 'neutral',
+      title: `${status}: ${decision.steps.join(' → ') || decision.action}`,
+      summary: body,
+    });
     // workflow_run.pull_requests is empty for fork PRs: ask by head SHA instead.
     const prs = run.pull_requests.length ? run.pull_requests : await ctx.github.pullRequestsForCommit(repo, run.head_sha);
     for (const pr of prs) {
@@ -690,13 +713,6 @@ async function announce(
       const c = await ctx.github.upsertComment(repo, pr, COMMENT_MARKER, body);
       url ??= c.html_url;
     }
-    await ctx.github.createCheckRun(repo, {
-      name: 'Living Bridge',
-      head_sha: run.head_sha,
-      conclusion: status === 'healed' ? 'success' : status === 'suggested' ? 'action_required' : status === 'escalated' || status === 'failed' ? 'failure' : 'neutral',
-      title: `${status}: ${decision.steps.join(' → ') || decision.action}`,
-      summary: body,
-    });
   } catch (err) {
     // Announcing is best effort: the certificate is already committed.
     ctx.log.warn({ err: safeMessage(err) }, 'could not announce the heal');
@@ -704,6 +720,15 @@ async function announce(
   // A suggestion nobody sees cannot be approved: without a pull request, it gets an issue to answer on.
   if (approvalId && url === null) url = await suggestionIssue(ctx, repo, approvalId, incident, body);
   return url;
+}
+
+/** A check run on the run's commit whose only job is to anchor a ledger checkpoint (outcome commits). */
+async function anchorCheckpoint(ctx: PipelineContext, repo: RepoRef, run: WorkflowRun, checkpoint: SignedCheckpoint, title: string): Promise<void> {
+  try {
+    await ctx.github.createCheckRun(repo, { name: CHECK_RUN_NAME, head_sha: run.head_sha, conclusion: 'neutral', title: `${title} · ledger checkpoint #${checkpoint.checkpoint.sequence}`, summary: renderCheckpoint(checkpoint) });
+  } catch (err) {
+    ctx.log.warn({ err: safeMessage(err) }, 'could not anchor the ledger checkpoint in a check run');
+  }
 }
 
 async function suggestionIssue(ctx: PipelineContext, repo: RepoRef, approvalId: string, incident: Incident, body: string): Promise<string | null> {
@@ -753,7 +778,7 @@ async function configInvalid(ctx: PipelineContext, job: HealJob, repo: RepoRef, 
     try {
       const prs = run.pull_requests.length ? run.pull_requests : await ctx.github.pullRequestsForCommit(repo, run.head_sha);
       for (const pr of prs) result.commentUrl ??= (await ctx.github.upsertComment(repo, pr, COMMENT_MARKER, body)).html_url;
-      await ctx.github.createCheckRun(repo, { name: 'Living Bridge', head_sha: run.head_sha, conclusion: 'failure', title: `invalid ${err.source}`, summary: body });
+      await ctx.github.createCheckRun(repo, { name: CHECK_RUN_NAME, head_sha: run.head_sha, conclusion: 'failure', title: `invalid ${err.source}`, summary: body });
     } catch (e) {
       ctx.log.warn({ err: safeMessage(e) }, 'could not announce the config error');
     }

@@ -5,6 +5,7 @@ import { auditPath } from '../ledger/layout.js';
 import type { PipelineContext } from './context.js';
 import { GRANTS_FILE } from './heal.js';
 import { loadRepoConfig } from './repo-files.js';
+import { pinnedKeys } from './trust.js';
 import { verifyLedger, type VerifyResult } from './verify.js';
 
 /**
@@ -162,7 +163,8 @@ export async function readOverview(ctx: PipelineContext, repository: string): Pr
     ledger.readCertificates(),
     ledger.readFile(auditPath(month)),
     ledger.readFile(GRANTS_FILE),
-    verifyLedger(ctx, repository),
+    // Trusted: the context's own signer and grant keys (the App's), never the keys the branch lists.
+    verifyLedger(ctx, repository, pinnedKeys({ env: ctx.env, signer: ctx.signer })),
   ]);
   const predicates = predicatesOf(certificates);
   const audit = parseAudit(auditText);

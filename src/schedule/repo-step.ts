@@ -114,6 +114,9 @@ class RememberingLedger implements Ledger {
   readCertificates(): ReturnType<Ledger['readCertificates']> {
     return this.real.readCertificates();
   }
+  readCertificateFiles(): ReturnType<Ledger['readCertificateFiles']> {
+    return this.real.readCertificateFiles();
+  }
   readFile(path: string): Promise<string | null> {
     return this.real.readFile(path);
   }

@@ -51,6 +51,9 @@ function parseOutputs(text: string): Record<string, string> {
 }
 
 let seq = 0;
+/** The base64 public half of a 64-byte libsodium secret key (seed || public key). */
+const publicKeyOf = (secretKey: string): string => Buffer.from(secretKey, 'base64').subarray(32).toString('base64');
+
 async function runAction(inputs: Record<string, string>, opts: { event?: Record<string, unknown>; env?: Record<string, string>; repository: string }): Promise<ActionRun> {
   seq += 1;
   const dir = path.join(tmp, `run-${seq}`);
@@ -188,7 +191,11 @@ describe('the bundled Action against the sandbox', () => {
 
   test('verify mode verifies the ledger chain, and fails on a tampered certificate', async () => {
     const token = sandbox.state.issueInstallationToken().token;
-    const ok = await runAction({ mode: 'verify', token }, { repository: healed.fullName });
+    // Without a key to trust, verify refuses rather than trusting the keys the ledger branch lists.
+    const unpinned = await runAction({ mode: 'verify', token }, { repository: healed.fullName });
+    expect(unpinned.code).toBe(1);
+    expect(unpinned.stdout).toMatch(/::error::.*verify needs the key\(s\) to trust/);
+    const ok = await runAction({ mode: 'verify', token, 'signing-key': signingKey }, { repository: healed.fullName });
     expect(ok.code).toBe(0);
     expect(ok.outputs.decision).toBe('verified');
     expect(ok.summary).toContain('Ledger verified');
@@ -202,10 +209,10 @@ describe('the bundled Action against the sandbox', () => {
     cert.envelope.payload = Buffer.from(JSON.stringify(statement)).toString('base64');
     sandbox.state.commitFiles(OWNER, 'action-heal', 'bridge-ledger', { [certPath]: JSON.stringify(cert, null, 2) }, 'tamper');
 
-    const broken = await runAction({ mode: 'verify', token }, { repository: healed.fullName });
+    const broken = await runAction({ mode: 'verify', token }, { repository: healed.fullName, env: { LIVING_BRIDGE_TRUSTED_KEYS: publicKeyOf(signingKey) } });
     expect(broken.code).toBe(1);
     expect(broken.outputs.decision).toBe('broken');
-    expect(broken.stdout).toMatch(/::error::.*certificate chain of acme\/action-heal is broken at #/);
+    expect(broken.stdout).toMatch(/::error::acme\/action-heal: chain BROKEN \(HASH_MISMATCH at step certificates\): link 0 /);
     expect(broken.summary).toContain('Ledger BROKEN');
   });
 

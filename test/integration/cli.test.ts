@@ -50,9 +50,10 @@ function seed(scenario: 'missing-secret' | 'flaky-network', repo: string, autono
   return { full: `acme/${repo}`, runId: seeded.runId! };
 }
 
+let publicKey = '';
 beforeAll(async () => {
   sandbox = await startSandbox();
-  const keygen = await runCli(['keygen'], { out: (s) => { signingKey = /TRUTH_SIGNING_KEY=(\S+)/.exec(s)?.[1] ?? ''; }, err: () => undefined, env: {} });
+  const keygen = await runCli(['keygen'], { out: (s) => { signingKey = /TRUTH_SIGNING_KEY=(\S+)/.exec(s)?.[1] ?? ''; publicKey = /# public key (\S+)/.exec(s)?.[1] ?? ''; }, err: () => undefined, env: {} });
   expect(keygen).toBe(0);
   expect(signingKey).toMatch(/^[A-Za-z0-9+/]+=*$/);
 });
@@ -96,7 +97,7 @@ describe('commands', () => {
 
     const online = await cli(withApi('verify', '--repo', full));
     expect(online).toMatchObject({ code: 0, err: '' });
-    expect(online.out).toMatch(/^chain ok: 1 certificates, head [0-9a-f]{64}\n$/);
+    expect(online.out).toMatch(/^chain ok: acme\/cli-heal, 1 certificate\(s\), head [0-9a-f]{64}; checkpoint #1 signed by [0-9a-f]{16} at \S+; 1 anchor\(s\), latest #1 in check run \d+ on commit [0-9a-f]{12}; trusted keys: [0-9a-f]{16}\n$/);
 
     // Offline: write the ledger branch's files into a directory, as `git worktree add` would.
     const dir = join(tmp, 'ledger');
@@ -108,7 +109,8 @@ describe('commands', () => {
     }
     const offline = await cli(['verify', '--dir', dir]);
     expect(offline).toMatchObject({ code: 0, err: '' });
-    expect(offline.out).toBe(online.out);
+    // The same chain and checkpoint; offline there are no anchors unless saved ones are passed with --anchor.
+    expect(offline.out.replace(/; \d+ anchor.*; trusted/, '; trusted')).toBe(online.out.replace(/; \d+ anchor.*; trusted/, '; trusted'));
 
     // Tampering is found offline too.
     const certPath = Object.keys(files).find((p) => p.startsWith('.bridge/certificates/'))!;
@@ -117,7 +119,32 @@ describe('commands', () => {
     writeFileSync(join(dir, certPath), JSON.stringify(cert));
     const broken = await cli(['verify', '--dir', dir]);
     expect(broken.code).toBe(1);
-    expect(broken.out).toMatch(/^chain BROKEN: certificate #1/);
+    expect(broken.out).toMatch(/^chain BROKEN \(BAD_SIGNATURE at step certificates\): link 0 /);
+  });
+
+  test('audit export: one row per change of the verified chain, JSON and CSV, never a value', async () => {
+    const { full, runId } = seed('missing-secret', 'cli-audit');
+    expect((await cli(withApi('heal', '--repo', full, '--run-id', String(runId)))).code).toBe(0);
+    const json = await cli(withApi('audit', 'export', '--repo', full, '--since', '2026-01-01'));
+    expect(json).toMatchObject({ code: 0, err: '' });
+    const exported = JSON.parse(json.out) as { verification: { ok: boolean; length: number }; rows: Record<string, unknown>[] };
+    expect(exported.verification).toMatchObject({ ok: true, length: 1 });
+    expect(exported.rows.map((r) => r.change)).toEqual(['secret written', 're-run']);
+    expect(exported.rows[0]).toMatchObject({
+      sequence: 1, repository: full, action: 'CREATE_SECRET', target: 'DEPLOY_TOKEN', triggering_run_id: runId, run_attempt: 1,
+      commit: expect.stringMatching(/^[0-9a-f]{40}$/), evidence_hash: expect.stringMatching(/^[0-9a-f]{64}$/), policy_version: 1,
+      autonomy_level: 'full', grant_id: null, approved_by: null, before_fingerprint: null, after_fingerprint: expect.stringMatching(/\S/),
+      certificate_hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    const csv = await cli(withApi('audit', 'export', '--repo', full, '--since', '2026-01-01', '--format', 'csv'));
+    expect(csv.code).toBe(0);
+    const lines = csv.out.trimEnd().split('\r\n');
+    expect(lines[0]).toMatch(/^time,sequence,repository,change,action,target,.*,certificate_hash$/);
+    expect(lines.slice(1).map((l) => l.split(',')[3])).toEqual(['secret written', 're-run']);
+    expect(`${json.out}${csv.out}`).not.toContain(SCENARIO_VALUES.DEPLOY_TOKEN);
+    // A later --since leaves them out; a tampered chain exports nothing.
+    expect(JSON.parse((await cli(withApi('audit', 'export', '--repo', full, '--since', '2999-01-01'))).out).rows).toEqual([]);
+    expect(await cli(withApi('audit', 'export', '--repo', full, '--since', 'yesterday'))).toMatchObject({ code: 2 });
   });
 
   test('halt makes heal a noop; resume lifts it', async () => {
@@ -141,7 +168,14 @@ describe('commands', () => {
     expect(id).toBeDefined();
     const lifted = await cli(withApi('heal', '--repo', full, '--run-id', String(runId), '--dry-run', '--json'));
     expect(JSON.parse(lifted.out)).toMatchObject({ decision: { verdict: 'execute' } });
+    const listed = await cli(withApi('grant', 'list', '--repo', full, '--json'), { TRUTH_SIGNING_KEY: undefined });
+    expect(listed.code).toBe(0);
+    expect(JSON.parse(listed.out)).toEqual([expect.objectContaining({ id, status: 'active', actions: ['CREATE_SECRET'], targets: ['DEPLOY_*'], uses: expect.any(Number) })]);
     expect(await cli(withApi('grant', 'revoke', '--repo', full, id!))).toMatchObject({ code: 0, out: `grant ${id} revoked\n` });
+    expect((await cli(withApi('grant', 'list', '--repo', full))).out).toMatch(new RegExp(`^${id} {2}revoked `));
+    const unknown = await cli(withApi('grant', 'revoke', '--repo', full, 'g-doesnotexist'));
+    expect(unknown).toMatchObject({ code: 2, out: '' });
+    expect(unknown.err).toMatch(/has no grant g-doesnotexist/);
     const revoked = await cli(withApi('heal', '--repo', full, '--run-id', String(runId), '--dry-run', '--json'));
     expect(JSON.parse(revoked.out)).toMatchObject({ decision: { verdict: 'suggest' } });
   });
@@ -193,6 +227,21 @@ describe('commands', () => {
     expect(out).toMatch(/^unknown {2}\(confidence \d+%\)\n {2}The failure could not be classified/);
   });
 
+  test('--help lists the environment variables and exit codes; every command has --json', async () => {
+    const help = await cli(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.out).toContain('LIVING_BRIDGE_TOKEN');
+    expect(help.out).toContain('TRUTH_SIGNING_KEY');
+    expect(help.out).toMatch(/Exit codes:\n {2}0 .*\n {2}1 .*\n {2}2 /);
+    const { buildCli } = await import('../../src/cli/main.js');
+    const leaves = (c: import('commander').Command): import('commander').Command[] => (c.commands.length ? c.commands.flatMap(leaves) : [c]);
+    for (const command of leaves(buildCli({ out: () => undefined, err: () => undefined, env: {} }))) {
+      // `--json`, or a `--format` whose default is json (audit export: json or csv).
+      const json = command.options.some((opt) => opt.long === '--json' || (opt.long === '--format' && opt.defaultValue === 'json'));
+      expect([command.name(), json]).toEqual([command.name(), true]);
+    }
+  });
+
   test('--version prints the package version', async () => {
     const pkg = JSON.parse(readFileSync(join(process.cwd(), 'package.json'), 'utf8')) as { version: string };
     expect(await cli(['--version'])).toEqual({ code: 0, out: `${pkg.version}\n`, err: '' });
@@ -213,9 +262,14 @@ describe('commands', () => {
     const dry = await cli(withApi('heal', '--repo', full, '--run-id', String(runId), '--dry-run', '--json'), noKey);
     expect(dry).toMatchObject({ code: 0, err: '' });
     expect((JSON.parse(dry.out) as { status: string }).status).toBe('dry_run');
-    const verified = await cli(withApi('verify', '--repo', full, '--json'), noKey);
-    expect(verified.code).toBe(0);
-    expect(JSON.parse(verified.out)).toMatchObject({ repository: full, ok: true });
+    // Verification trusts pinned keys only: without any it refuses (exit 2) instead of trusting the branch.
+    const unpinned = await cli(withApi('verify', '--repo', full), noKey);
+    expect(unpinned.code).toBe(2);
+    expect(unpinned.err).toMatch(/no trusted keys\. Pass --keys FILE/);
+    // A dry run writes no ledger: "no ledger" is its own answer (exit 3), never "ok".
+    const verified = await cli(withApi('verify', '--repo', full, '--json'), { ...noKey, LIVING_BRIDGE_TRUSTED_KEYS: publicKey });
+    expect(verified.code).toBe(3);
+    expect(JSON.parse(verified.out)).toMatchObject({ repository: full, ok: false, status: 'no-ledger', reason: `no ledger for ${full} (branch bridge-ledger does not exist)` });
     const real = await cli(withApi('heal', '--repo', full, '--run-id', String(runId)), noKey);
     expect(real.code).toBe(2);
     expect(real.err).toMatch(/no signing key: set TRUTH_SIGNING_KEY/);
@@ -276,9 +330,9 @@ describe('errors: exit 2, one line, no stack', () => {
 
   test('a repository that does not exist is named, not verified as an empty chain', async () => {
     const r = await cli(withApi('verify', '--repo', 'acme/no-such-repo'));
-    expect(r.code).toBe(1);
-    expect(r.err).toMatch(/^living-bridge: repository acme\/no-such-repo not found/);
-    oneLine(r);
+    // "No ledger" has its own exit code (3): never 0, and not "broken" either.
+    expect(r.code).toBe(3);
+    expect(r.out).toBe('no ledger for acme/no-such-repo (repository acme/no-such-repo not found, or the token cannot see it)\n');
   });
 
   test('GitHub unreachable: says so within seconds, not "HTTP 500"', async () => {

@@ -87,7 +87,7 @@ describe('outcome learning', () => {
     await heal(kit.ctx, jobFor({ repository: FULL, run_id: failedRun(kit.gh, LOGS.credential).id }));
     await heal(kit.ctx, jobFor({ repository: FULL, run_id: failedRun(kit.gh, LOGS.missingSecret()).id }));
     await heal(kit.ctx, jobFor({ repository: FULL, run_id: failedRun(kit.gh, LOGS.codeFailure).id }));
-    const verified = await verifyLedger(kit.ctx, FULL);
+    const verified = await verifyLedger(kit.ctx, FULL, { keys: { [kit.ctx.signer.keyid]: kit.ctx.signer.publicKey }, sources: ['test'] });
     expect(verified).toMatchObject({ ok: true, length: 5, brokenAt: null });
     const certs = await ledgerOf(kit).readCertificates();
     expect(verified.head).toBe(certs.at(-1)?.certificate_hash);
@@ -103,7 +103,7 @@ describe('outcome learning', () => {
     statement.predicate.reason = 'nothing to see here';
     cert.envelope.payload = Buffer.from(JSON.stringify(statement)).toString('base64');
     kit.gh.seedFiles(REPO, { [path]: JSON.stringify(cert) }, { branch: 'bridge-ledger' });
-    const verified = await verifyLedger(kit.ctx, FULL);
+    const verified = await verifyLedger(kit.ctx, FULL, { keys: { [kit.ctx.signer.keyid]: kit.ctx.signer.publicKey }, sources: ['test'] });
     expect(verified.ok).toBe(false);
     expect(verified.brokenAt).toBe(0);
   });

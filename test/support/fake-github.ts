@@ -28,6 +28,7 @@ import type { RepoRef } from '../../src/core/schemas/index.js';
 import {
   RefConflictError,
   scopeLabel,
+  type CheckRunOutput,
   type Conditional,
   type EnvironmentInfo,
   type FileContent,
@@ -108,7 +109,7 @@ export interface FakePullRequest {
   headSha?: string;
   comments: { id: number; body: string; html_url: string }[];
 }
-export interface FakeCheckRun { id: number; name: string; head_sha: string; conclusion: string; title: string; summary: string; details_url?: string }
+export interface FakeCheckRun { id: number; name: string; head_sha: string; conclusion: string; title: string; summary: string; text?: string; details_url?: string }
 
 interface RepoState {
   full: string;
@@ -552,7 +553,19 @@ export class FakeGitHub implements GitHubPort {
     return s.collaborators.get(username.toLowerCase()) ?? (username.toLowerCase() === repo.owner.toLowerCase() ? 'admin' : 'none');
   }
 
-  async createCheckRun(repo: RepoRef, check: { name: string; head_sha: string; conclusion: 'success' | 'failure' | 'neutral' | 'action_required'; title: string; summary: string; details_url?: string }): Promise<{ id: number }> {
+  async listCheckRuns(repo: RepoRef, ref: string, name: string): Promise<CheckRunOutput[]> {
+    this.enter('listCheckRuns', repo, [ref, name]);
+    return this.state(repo).checkRuns.filter((c) => c.head_sha === ref && c.name === name).reverse()
+      .map((c) => ({ id: c.id, app_id: 1, html_url: null, summary: c.summary, text: c.text ?? null }));
+  }
+
+  async listRecentRunHeads(repo: RepoRef, limit: number): Promise<string[]> {
+    this.enter('listRecentRunHeads', repo, [limit]);
+    const runs = [...this.state(repo).runs.values()].map((attempts) => attempts.at(-1)!).sort((a, b) => b.id - a.id);
+    return [...new Set(runs.map((r) => r.head_sha))].slice(0, limit);
+  }
+
+  async createCheckRun(repo: RepoRef, check: { name: string; head_sha: string; conclusion: 'success' | 'failure' | 'neutral' | 'action_required'; title: string; summary: string; text?: string; details_url?: string }): Promise<{ id: number }> {
     this.enter('createCheckRun', repo, [check]);
     const id = this.nextId++;
     this.state(repo).checkRuns.push({ id, ...check });

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { GrantBody, parseWith } from '../../core/schemas/index.js';
 import { signGrant } from '../../core/grants/index.js';
-import { revokeGrant, storeGrant } from '../../pipeline/control.js';
-import { contextFrom, JSON_FLAG, positiveInt, print, repoOption, type CommandModule } from '../runtime.js';
+import { listGrants, revokeGrant, storeGrant } from '../../pipeline/control.js';
+import { contextFrom, JSON_FLAG, positiveInt, print, repoOption, UsageError, type CommandModule } from '../runtime.js';
 
 /** `grant issue|revoke`: signed pre-authorizations kept in the repository's ledger. */
 export const grantCommands: CommandModule = (rt) => {
@@ -48,7 +48,23 @@ export const grantCommands: CommandModule = (rt) => {
     .option(...JSON_FLAG, false)
     .action(async (id: string, o: { repo: string; json: boolean }) => {
       const ctx = await contextFrom(rt);
+      const known = await listGrants(ctx, o.repo);
+      if (!known.some((g) => g.grant.id === id)) {
+        throw new UsageError(`grant revoke: ${o.repo} has no grant ${id} (\`living-bridge grant list --repo ${o.repo}\` shows its grants)`);
+      }
       await revokeGrant(ctx, o.repo, id, io.env.USER ?? 'cli');
       print(rt, o.json, { id, revoked: true }, `grant ${id} revoked`);
+    });
+  grant
+    .command('list')
+    .description('the grants in the repository ledger, with their status (needs no signing key)')
+    .requiredOption('--repo <owner/name>', 'repository', repoOption)
+    .option(...JSON_FLAG, false)
+    .action(async (o: { repo: string; json: boolean }) => {
+      const ctx = await contextFrom(rt, { signing: 'optional' });
+      const grants = await listGrants(ctx, o.repo);
+      const lines = grants.map(({ grant: g, status, uses }) =>
+        `${g.id}  ${status.padEnd(13)} ${g.actions.join(',')}  targets ${g.targets.join(',')}  environments ${g.environments.join(',')}  until ${g.expires_at}  used ${uses}${g.max_uses ? `/${g.max_uses}` : ''}${g.break_glass ? '  break-glass' : ''}  — ${g.reason}`);
+      print(rt, o.json, grants.map(({ grant: g, status, uses }) => ({ ...g, status, uses })), lines.length ? lines.join('\n') : `${o.repo}: no grants`);
     });
 };

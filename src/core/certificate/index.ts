@@ -27,3 +27,4 @@ export {
   type VerificationStep,
 } from './verify-ledger.js';
 export { parseTrustedKeys } from './trust.js';
+export { renderAnchorMarker, anchorsInText, anchorsInDocument } from './anchor.js';

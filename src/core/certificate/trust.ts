@@ -4,7 +4,7 @@ import { keyIdFor } from './keys.js';
 /**
  * Trusted public keys from text a person pinned (a `--keys` file, LIVING_BRIDGE_TRUSTED_KEYS,
  * LIVING_BRIDGE_GRANT_KEYS): entries separated by newlines, commas or spaces; `#` starts a comment.
- * An entry is a base64 Ed25519 public key, optionally prefixed `keyid=`. The key id is always
+ * An entry is a base64 Ed25519 public key, optionally prefixed `keyid=` or `name=`. The key id is always
  * recomputed from the key: a label that disagrees is an error, never a way to name a key.
  */
 export function parseTrustedKeys(text: string, source: string): { keys: PublicKeys; errors: string[] } {
@@ -18,10 +18,12 @@ export function parseTrustedKeys(text: string, source: string): { keys: PublicKe
     .filter(Boolean);
   for (const entry of entries) {
     const eq = entry.indexOf('=');
-    // Base64 padding is '=' too: only a prefix of 16 hex characters is a key id label.
-    const labelled = eq === 16 && /^[0-9a-f]{16}$/.test(entry.slice(0, 16));
-    const label = labelled ? entry.slice(0, 16) : null;
-    const key = labelled ? entry.slice(17) : entry;
+    // Base64 padding is '=' too, but only at the end: an '=' with a key after it ends a label
+    // (`<keyid>=<key>`, or a name as LIVING_BRIDGE_GRANT_KEYS allows).
+    const labelled = eq > 0 && entry.length - eq - 1 >= 43 && /^[A-Za-z0-9_.-]+$/.test(entry.slice(0, eq));
+    const key = labelled ? entry.slice(eq + 1) : entry;
+    // Only a label shaped like a key id claims to be one, and then it must be this key's.
+    const label = labelled && /^[0-9a-f]{16}$/.test(entry.slice(0, eq)) ? entry.slice(0, eq) : null;
     let keyid: string;
     try {
       keyid = keyIdFor(key);

@@ -17,11 +17,13 @@ import type { Statement } from '../schemas/certificate.js';
 import type { PublicKeys } from './certificate.js';
 import { verifyChain, type ChainErrorCode } from './chain.js';
 import { verifyCheckpoint, type CheckpointVerification } from './checkpoint.js';
+import { keyIdFor } from './keys.js';
 
 export type VerificationStep = 'trust' | 'certificates' | 'checkpoint' | 'anchors';
 
 export type LedgerErrorCode =
   | 'NO_TRUSTED_KEYS'
+  | 'KEY_FILE_MISMATCH'
   | ChainErrorCode
   | 'CHECKPOINT_MISSING'
   | Extract<CheckpointVerification, { ok: false }>['code']
@@ -48,6 +50,11 @@ export interface LedgerEvidence {
   /** `last_certificate_hash` of `.bridge/state.json` when that file exists (cross-checked). */
   stateHead?: string | null;
   anchors?: readonly Anchor[];
+  /**
+   * The branch's `.bridge/keys/<keyid>.pub` files (key id from the file name -> content). They are never
+   * trusted; a file whose key has another id, or that contradicts a pinned key, shows the branch was edited.
+   */
+  publishedKeys?: Record<string, string>;
   /** Where the anchor of the branch's checkpoint should be (e.g. "check run on commit abc123"), when one is expected. */
   expectedAnchor?: string | null;
 }
@@ -111,6 +118,17 @@ export function verifyLedgerEvidence(evidence: LedgerEvidence, trust: TrustMater
   // 1. trust
   if (Object.keys(trust.keys).length === 0) {
     return fail('trust', 'NO_TRUSTED_KEYS', 'no trusted keys were given: pass the public key(s) you pinned (--keys FILE or LIVING_BRIDGE_TRUSTED_KEYS); keys published on the ledger branch are never trusted');
+  }
+  for (const [named, text] of Object.entries(evidence.publishedKeys ?? {})) {
+    let actual: string | null;
+    try {
+      actual = keyIdFor(text.trim());
+    } catch {
+      actual = null;
+    }
+    if (actual !== named) {
+      return fail('trust', 'KEY_FILE_MISMATCH', `.bridge/keys/${named}.pub holds ${actual ? `the key with id ${actual}` : 'no Ed25519 public key'}: the key file was swapped or edited`);
+    }
   }
   pass('trust');
 
