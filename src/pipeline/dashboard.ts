@@ -17,6 +17,12 @@ export const duration = (seconds: number | null): string => {
 };
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
+const CONFIG_PR_STATUS = {
+  left_for_human: 'left open for a human to review and merge; the reasons are in its comment',
+  deploy_failed: 'merged, but the deploy failed and needs a human',
+  rollback_failed: 'the deploy failed and the automatic rollback could not complete; a human is needed',
+} as const;
+
 /** The issue body: what a maintainer of this repository needs to act on, newest first. */
 export function renderDashboard(o: RepositoryOverview): string {
   const lines: string[] = [DASHBOARD_MARKER, `# ${DASHBOARD_TITLE}`, ''];
@@ -30,6 +36,11 @@ export function renderDashboard(o: RepositoryOverview): string {
   lines.push('## Pending suggestions', '');
   if (o.pending.length === 0) lines.push('None.');
   for (const p of o.pending) lines.push(`- **${p.steps.join(' → ') || 'action'}** for \`${p.incident}\` — ${cell(p.reason)}. Approve: comment \`/bridge approve ${p.id}\` (or \`/bridge reject ${p.id}\`), until ${p.expiresAt}.`);
+  lines.push('');
+
+  lines.push('## Config pull requests waiting for a human', '');
+  if (o.configPullRequests.length === 0) lines.push('None.');
+  for (const c of o.configPullRequests) lines.push(`- #${c.pullRequest} (\`${cell(c.path)}\`): ${CONFIG_PR_STATUS[c.status]} (as the config loop last saw it, ${c.updatedAt}).`);
   lines.push('');
 
   lines.push('## Active grants', '');

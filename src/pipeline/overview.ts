@@ -1,9 +1,10 @@
 import { decodeCertificate } from '../core/certificate/index.js';
 import { parseGrantFile } from '../core/grants/index.js';
-import { AuditEntry, parseRepoFullName, type ActionKind, type ActionRecord, type Certificate, type CertificatePredicate } from '../core/schemas/index.js';
+import { AuditEntry, parseRepoFullName, type ActionKind, type ActionRecord, type Certificate, type CertificatePredicate, type PromotionRecord } from '../core/schemas/index.js';
 import { auditPath } from '../ledger/layout.js';
 import type { PipelineContext } from './context.js';
 import { GRANTS_FILE } from './heal.js';
+import { readPromotions } from './promotion-ledger.js';
 import { loadRepoConfig } from './repo-files.js';
 import { pinnedKeys } from './trust.js';
 import { verifyLedger, type VerifyResult } from './verify.js';
@@ -21,6 +22,8 @@ export interface RepositoryOverview {
   haltedReason: string | null;
   pending: { id: string; createdAt: string; expiresAt: string; steps: string[]; reason: string; incident: string }[];
   escalations: { target: string; at: string }[];
+  /** Config pull requests the loop left for a human (newest per file, as the loop last saw them). */
+  configPullRequests: { pullRequest: number; path: string; status: 'left_for_human' | 'deploy_failed' | 'rollback_failed'; updatedAt: string }[];
   /** Actions taken whose next run has not concluded yet. */
   awaitingOutcome: { action: ActionKind; target: string; at: string; runId: number | null }[];
   grants: { id: string; actions: string[]; environments: string[]; targets: string[]; expiresAt: string; breakGlass: boolean; uses: number; maxUses: number | null; issuedBy: string }[];
@@ -152,6 +155,20 @@ const predicatesOf = (certificates: Certificate[]): (CertificatePredicate & { ha
     }
   });
 
+const NEEDS_HUMAN = new Set(['left_for_human', 'deploy_failed', 'rollback_failed']);
+
+/** The newest promotion record per file whose status asks a human to act (records are newest first). */
+function configPullRequestsForHuman(records: PromotionRecord[]): RepositoryOverview['configPullRequests'] {
+  const seen = new Set<string>();
+  const out: RepositoryOverview['configPullRequests'] = [];
+  for (const r of records) {
+    if (seen.has(r.path)) continue;
+    seen.add(r.path);
+    if (NEEDS_HUMAN.has(r.status)) out.push({ pullRequest: r.pull_request, path: r.path, status: r.status as 'left_for_human', updatedAt: r.updated_at });
+  }
+  return out;
+}
+
 export async function readOverview(ctx: PipelineContext, repository: string): Promise<RepositoryOverview> {
   const repo = parseRepoFullName(repository);
   const config = await loadRepoConfig(ctx.github, repo);
@@ -159,12 +176,13 @@ export async function readOverview(ctx: PipelineContext, repository: string): Pr
   const now = ctx.now();
   const month = now.toISOString().slice(0, 7);
   const snapshot = await ledger.read();
-  const [certificates, auditText, grantsText, verification] = await Promise.all([
+  const [certificates, auditText, grantsText, verification, promotions] = await Promise.all([
     ledger.readCertificates(),
     ledger.readFile(auditPath(month)),
     ledger.readFile(GRANTS_FILE),
     // Trusted: the context's own signer and grant keys (the App's), never the keys the branch lists.
     verifyLedger(ctx, repository, pinnedKeys({ env: ctx.env, signer: ctx.signer })),
+    readPromotions(ledger).catch(() => []),
   ]);
   const predicates = predicatesOf(certificates);
   const audit = parseAudit(auditText);
@@ -192,6 +210,7 @@ export async function readOverview(ctx: PipelineContext, repository: string): Pr
         const i = p.incident as { kind?: string; target?: { name?: string } | null };
         return { id: p.id, createdAt: p.created_at, expiresAt: p.expires_at, steps: d.steps ?? [], reason: d.reason ?? '', incident: `${i.kind ?? 'unknown'}${i.target?.name ? ` ${i.target.name}` : ''}` };
       }),
+    configPullRequests: configPullRequestsForHuman(promotions),
     escalations: Object.entries(state.escalations).map(([target, e]) => ({ target, at: e.at })).sort((a, b) => b.at.localeCompare(a.at)),
     awaitingOutcome: state.actions
       .filter((a: ActionRecord) => a.outcome === null && JUDGED.has(a.action))

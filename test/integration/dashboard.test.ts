@@ -2,6 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { heal } from '../../src/pipeline/heal.js';
 import { DASHBOARD_MARKER, updateDashboard } from '../../src/pipeline/dashboard.js';
 import { readOverview } from '../../src/pipeline/overview.js';
+import { PROMOTIONS_FILE } from '../../src/pipeline/promotion-ledger.js';
 import type { BridgeEvent } from '../../src/pipeline/observe.js';
 import { AUTONOMY, FULL, LOGS, REPO, failedRun, jobFor, makeKit } from './pipeline-kit.js';
 
@@ -48,6 +49,24 @@ describe('dashboard issue', () => {
     expect(after).toHaveLength(1);
     expect(after[0]!.body).toMatch(new RegExp(`Approve: comment \`/bridge approve ${second.id}-[0-9a-f]{8}\``));
     expect(after[0]!.body).toMatch(/\| 2 \| 1 \| 0 \| 3 min \|/);
+  });
+
+  test('config pull requests the loop left for a human are listed, newest record per file only', async () => {
+    const kit = await makeKit();
+    kit.gh.seedFiles(REPO, { '.github/autonomy.yml': AUTONOMY() });
+    const record = (pr: number, path: string, status: string, at: string) => ({
+      id: `p${pr}`, path, base: 'main', pull_request: pr, before_blob: null, after_blob: 'b', merge_commit: null,
+      dispatched_runs: [], status, certificates: [], failed_run_id: null, workflow: null, rollback_of: null, updated_at: at,
+    });
+    // Newest first, as the loop writes them: vercel.json's latest promotion deployed (an older PR was left open).
+    const records = [record(12, 'vercel.json', 'deployed', '2026-12-01T10:00:00Z'), record(11, 'vercel.json', 'left_for_human', '2026-11-30T10:00:00Z'), record(9, 'fly.toml', 'left_for_human', '2026-11-29T10:00:00Z')];
+    await kit.ctx.ledgerFor(REPO, 'bridge-ledger').commit('promotions', async () => ({ files: { [PROMOTIONS_FILE]: `${JSON.stringify(records)}\n` }, audit: [] }));
+    const overview = await readOverview(kit.ctx, FULL);
+    expect(overview.configPullRequests).toEqual([{ pullRequest: 9, path: 'fly.toml', status: 'left_for_human', updatedAt: '2026-11-29T10:00:00Z' }]);
+    expect((await updateDashboard(kit.ctx, FULL)).status).toBe('created');
+    const body = kit.gh.issues(REPO).find((i) => i.body.includes(DASHBOARD_MARKER))!.body;
+    expect(body).toContain('## Config pull requests waiting for a human\n\n- #9 (`fly.toml`): left open for a human to review and merge');
+    expect(body).not.toContain('#11 (');
   });
 
   test('`dashboard: { enabled: false }` in autonomy.yml: no issue', async () => {
