@@ -148,6 +148,20 @@ export async function sendWebhook(
   return { status: res.status, body: await res.json().catch(() => null), deliveryId };
 }
 
+/** An `issue_comment.created` webhook on a pull request, as a user would post a `/bridge …` command. */
+export function sendPullRequestComment(
+  app: Pick<AppProcess, 'url' | 'webhookSecret'>,
+  c: { repository: string; pullNumber: number; login: string; body: string; installationId: number },
+): Promise<{ status: number; body: unknown; deliveryId: string }> {
+  return sendWebhook(app.url, app.webhookSecret, 'issue_comment', {
+    action: 'created',
+    comment: { id: Date.now(), body: c.body, user: { login: c.login, type: 'User' } },
+    issue: { number: c.pullNumber, pull_request: { url: 'x' } },
+    repository: { full_name: c.repository },
+    installation: { id: c.installationId },
+  });
+}
+
 export async function sandboxControl<T = unknown>(sandboxUrl: string, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
   const res = await fetch(`${sandboxUrl}${path}`, {
     method,

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startAppProcess, type AppProcess } from '../demo/processes.js';
+import { seededRandom } from '../sandbox/chaos.js';
 import { seedScenario, startSandbox, type Sandbox } from '../sandbox/index.js';
 import { DRILL_KINDS, EXPECTED, type DrillKind, type DrillOptions, type FailureRecord } from './types.js';
 import { settledOutcome, summarize, type DrillReport } from './validate.js';
@@ -30,22 +31,11 @@ limits:
   recurrence_limit: 100
 `;
 
-/** mulberry32 for the kill schedule (the sandbox's faults have their own seeded generator). */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runDrill(opts: DrillOptions, progress: (line: string) => void = () => undefined): Promise<DrillReport> {
-  const random = generator(opts.seed + 1);
+  // The kill schedule has its own stream (seed + 1), apart from the sandbox's faults.
+  const random = seededRandom(opts.seed + 1);
   const sandbox: Sandbox = await startSandbox();
   const dataDir = mkdtempSync(join(tmpdir(), 'living-bridge-drill-'));
   const port = await freePort();

@@ -35,8 +35,8 @@ export type ChaosRoll =
 const SECONDARY_MESSAGE = 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID.';
 const DEFAULT_MESSAGES: Record<number, string> = { 500: 'Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 404: 'Not Found', 403: 'Forbidden', 409: 'Conflict', 422: 'Validation Failed' };
 
-/** mulberry32: small, fast, good enough for picking faults; deterministic per seed. */
-function generator(seed: number): () => number {
+/** mulberry32: small, fast, good enough for picking faults (and a drill's kill schedule); deterministic per seed. */
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -79,7 +79,7 @@ export class Chaos {
     }
     const seed = input.seed ?? 1;
     this.config = { rate: input.rate, seed, kinds: input.kinds?.length ? [...input.kinds] : [...FAULT_KINDS], latencyMs: input.latencyMs ?? 800 };
-    this.random = generator(seed);
+    this.random = seededRandom(seed);
     this.injected = {};
     this.considered = 0;
     return this.config;

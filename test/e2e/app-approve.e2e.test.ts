@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { INSTALLATION_ID, SCENARIO_VALUES, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { eventually, sandboxControl, sendWebhook, startAppProcess, type AppProcess } from '../../src/demo/processes.js';
+import { eventually, sandboxControl, sendPullRequestComment, sendWebhook, startAppProcess, type AppProcess } from '../../src/demo/processes.js';
 import { DEMO_AUTONOMY_YML, failingRun, repoState, seedDemoRepo, sha256 } from '../../src/demo/scenario.js';
 
 jest.setTimeout(120_000);
@@ -24,14 +24,8 @@ afterAll(async () => {
   await sandbox?.close();
 });
 
-const comment = (fullName: string, issueNumber: number, login: string, body: string) =>
-  sendWebhook(app.url, app.webhookSecret, 'issue_comment', {
-    action: 'created',
-    comment: { id: Date.now(), body, user: { login, type: 'User' } },
-    issue: { number: issueNumber, pull_request: { url: 'x' } },
-    repository: { full_name: fullName },
-    installation: { id: INSTALLATION_ID },
-  });
+const comment = (fullName: string, pullNumber: number, login: string, body: string) =>
+  sendPullRequestComment(app, { repository: fullName, pullNumber, login, body, installationId: INSTALLATION_ID });
 
 describe('/bridge approve over HTTP', () => {
   test('a suggestion is approved by a writer, after a reader was refused', async () => {

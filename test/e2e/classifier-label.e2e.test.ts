@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { startSandbox, type Sandbox } from '../../src/sandbox/index.js';
-import { eventually, sandboxControl, sendWebhook, startAppProcess, type AppProcess } from '../../src/demo/processes.js';
+import { eventually, sandboxControl, sendPullRequestComment, sendWebhook, startAppProcess, type AppProcess } from '../../src/demo/processes.js';
 import { DEMO_AUTONOMY_YML, failingRun, repoState, seedDemoRepo } from '../../src/demo/scenario.js';
 
 jest.setTimeout(180_000);
@@ -24,14 +24,8 @@ afterAll(async () => {
   await sandbox?.close();
 });
 
-const comment = (fullName: string, issueNumber: number, login: string, body: string) =>
-  sendWebhook(app.url, app.webhookSecret, 'issue_comment', {
-    action: 'created',
-    comment: { id: Date.now(), body, user: { login, type: 'User' } },
-    issue: { number: issueNumber, pull_request: { url: 'x' } },
-    repository: { full_name: fullName },
-    installation: { id: 1 },
-  });
+const comment = (fullName: string, pullNumber: number, login: string, body: string) =>
+  sendPullRequestComment(app, { repository: fullName, pullNumber, login, body, installationId: 1 });
 
 describe('/bridge label over HTTP', () => {
   test('a writer labels a failure signature; the same failure is classified as labelled from then on', async () => {
