@@ -146,6 +146,7 @@ describe('app.yml (GitHub App manifest)', () => {
       pull_requests: 'write',
       checks: 'write',
       statuses: 'read',
+      deployments: 'read',
       metadata: 'read',
     });
     // A comment line directly above every permission says why it is needed.
