@@ -5,6 +5,7 @@
  */
 import { decodeCertificate } from '../core/certificate/index.js';
 import type { CertificatePredicate } from '../core/schemas/index.js';
+import { DASHBOARD_TITLE } from '../pipeline/dashboard.js';
 import type { SandboxEffect, SandboxState } from '../sandbox/index.js';
 import { EXPECTED, type DrillKind, type DrillOptions, type FailureRecord, type Outcome } from './types.js';
 
@@ -115,13 +116,16 @@ export function summarize(
       const mine = effects.filter((e) => e.repo === repo && e.seq > f.effectsFrom && e.seq <= until);
       const secretValues = new Set(mine.filter((e) => e.kind === 'secret').map((e) => e.sha256));
       const reruns = mine.filter((e) => e.kind === 'rerun').length;
-      const issues = mine.filter((e) => e.kind === 'issue').length;
+      // The repository's one dashboard issue is not an act on this failure (it is counted per repository below).
+      const issues = mine.filter((e) => e.kind === 'issue' && e.name !== DASHBOARD_TITLE).length;
       const certs = ledgerPredicates(state, f.repo).filter((p) => p.certificate_type === 'action' && p.run_id === f.runId && p.run_attempt === 1).length;
       const dup = Math.max(0, secretValues.size - 1) + Math.max(0, reruns - 1) + Math.max(0, issues - 1) + Math.max(0, certs - 1);
       if (dup) { defects.duplicate_acts += dup; findings.push(`duplicate: ${f.repo} run ${f.runId}: ${secretValues.size} secret values, ${reruns} re-runs, ${issues} issues, ${certs} action certificates`); }
       const unsafe = unsafeEffects(f.kind, mine);
       if (unsafe.length) { defects.unsafe_acts += unsafe.length; findings.push(`unsafe: ${f.repo} run ${f.runId} (${f.kind}): ${unsafe.map((e) => `${e.kind} ${e.name}`).join(', ')}`); }
     }
+    const dashboards = effects.filter((e) => e.repo === repo && e.kind === 'issue' && e.name === DASHBOARD_TITLE).length;
+    if (dashboards > 1) { defects.duplicate_acts += dashboards - 1; findings.push(`duplicate: ${repo}: ${dashboards} dashboard issues created`); }
   }
   const kinds: KindRow[] = run.options.kinds.map((kind) => {
     const mine = failures.filter((f) => f.kind === kind);
