@@ -80786,6 +80786,13 @@ function renderConfigErrorComment(input2) {
   return lines.join("\n");
 }
 
+// src/pipeline/safe-message.ts
+function safeMessage(err) {
+  const e = err;
+  const msg = (e.message ?? String(err)).split("\n")[0].replace(/"encrypted_value"\s*:\s*"[^"]*"/g, '"encrypted_value":"[redacted]"');
+  return e.status ? `${msg} (HTTP ${e.status})` : msg;
+}
+
 // src/pipeline/repo-files.ts
 var import_yaml3 = __toESM(require_dist(), 1);
 function parseRepoConfig(text, source = REPO_CONFIG_PATH) {
@@ -80957,6 +80964,102 @@ async function verifyLedgerChain(ctx, repository, trust, opts = {}) {
   const verified = verifyLedgerEvidence({ repository, ...read, anchors, expectedAnchor: expected }, { keys: trust.keys });
   verified.warnings.unshift(...warnings);
   return verifiedOf(verified, read.certificates, { source, branch, key_sources: trust.sources });
+}
+
+// src/pipeline/heal-announce.ts
+async function announce(ctx, repo, repository, run2, incident, decision, reports, certificate, config2, status, approvalId, ledgerPath = null, checkpoint = null) {
+  const body = renderHealComment({
+    status,
+    repository,
+    runId: run2?.id ?? null,
+    runUrl: run2?.html_url,
+    incident,
+    decision,
+    reports,
+    certificate,
+    signerKeyId: ctx.signer.keyid,
+    ledgerBranch: config2.ledger.branch,
+    ledgerPath,
+    publicApiBase: ctx.publicApiBase,
+    approvalId,
+    checkpoint
+  });
+  let url2 = null;
+  if (!run2) return approvalId ? suggestionIssue(ctx, repo, approvalId, incident, body) : null;
+  try {
+    await ctx.github.createCheckRun(repo, {
+      name: CHECK_RUN_NAME,
+      head_sha: run2.head_sha,
+      conclusion: status === "healed" ? "success" : status === "suggested" ? "action_required" : status === "escalated" || status === "failed" ? "failure" : "neutral",
+      title: `${status}: ${decision.steps.join(" → ") || decision.action}`,
+      summary: body
+    });
+    const prs = run2.pull_requests.length ? run2.pull_requests : await ctx.github.pullRequestsForCommit(repo, run2.head_sha);
+    for (const pr2 of prs) {
+      const c2 = await ctx.github.upsertComment(repo, pr2, COMMENT_MARKER, body);
+      url2 ??= c2.html_url;
+    }
+  } catch (err) {
+    ctx.log.warn({ err: safeMessage(err) }, "could not announce the heal");
+  }
+  if (approvalId && url2 === null) url2 = await suggestionIssue(ctx, repo, approvalId, incident, body);
+  return url2;
+}
+async function anchorCheckpoint(ctx, repo, run2, checkpoint, title) {
+  try {
+    await ctx.github.createCheckRun(repo, { name: CHECK_RUN_NAME, head_sha: run2.head_sha, conclusion: "neutral", title: `${title} · ledger checkpoint #${checkpoint.checkpoint.sequence}`, summary: renderCheckpoint(checkpoint) });
+  } catch (err) {
+    ctx.log.warn({ err: safeMessage(err) }, "could not anchor the ledger checkpoint in a check run");
+  }
+}
+async function suggestionIssue(ctx, repo, approvalId, incident, body) {
+  const marker = `<!-- living-bridge:suggestion:${approvalId} -->`;
+  const title = `Living Bridge suggests an action: ${incident.kind}${incident.target ? ` on ${incident.target.name}` : ""}`;
+  try {
+    return await ensureMarkedIssue(ctx, repo, marker, title, body, ["living-bridge"]);
+  } catch (err) {
+    ctx.log.warn({ err: safeMessage(err) }, "could not open the suggestion issue");
+    return null;
+  }
+}
+async function ensureMarkedIssue(ctx, repo, marker, title, body, labels) {
+  const marked = `${marker}
+${body}`;
+  const existing = await ctx.github.findIssueByMarker(repo, marker);
+  const issue3 = existing ? await ctx.github.updateIssue(repo, existing.number, { title, body: marked, state: "open" }) : await ctx.github.createIssue(repo, title, marked, labels);
+  return issue3.html_url;
+}
+async function configInvalid(ctx, job, repo, err) {
+  const request2 = job.request;
+  const repository = request2.repository;
+  const summary2 = `cannot heal: ${err.source} is invalid (${err.issues.map((i2) => `${i2.path}: ${i2.message}`).join("; ")}) — fix the file on the default branch`;
+  const result = { status: "failed", repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: summary2 };
+  ctx.log.warn({ ...repositoryField(ctx, repository), file: err.source, issues: err.issues }, "repository config is invalid; nothing is done");
+  if (request2.dry_run) return finish(ctx, result);
+  let run2 = null;
+  if (request2.run_id !== void 0) run2 = await ctx.github.getRun(repo, request2.run_id).catch(() => null);
+  if (run2 && run2.conclusion !== "failure") return finish(ctx, { ...result, summary: `${summary2} (run ${run2.id} concluded ${run2.conclusion ?? run2.status}: nothing to report)` });
+  const body = renderConfigErrorComment({ file: err.source, issues: err.issues, repository, runId: run2?.id ?? null, runUrl: run2?.html_url });
+  try {
+    result.issueUrl = await ensureMarkedIssue(ctx, repo, CONFIG_ISSUE_MARKER, `Living Bridge cannot read ${err.source}`, body, ["living-bridge", "needs-human"]);
+  } catch (e) {
+    ctx.log.warn({ err: safeMessage(e) }, "could not open the config issue");
+  }
+  if (run2) {
+    try {
+      const prs = run2.pull_requests.length ? run2.pull_requests : await ctx.github.pullRequestsForCommit(repo, run2.head_sha);
+      for (const pr2 of prs) result.commentUrl ??= (await ctx.github.upsertComment(repo, pr2, COMMENT_MARKER, body)).html_url;
+      await ctx.github.createCheckRun(repo, { name: CHECK_RUN_NAME, head_sha: run2.head_sha, conclusion: "failure", title: `invalid ${err.source}`, summary: body });
+    } catch (e) {
+      ctx.log.warn({ err: safeMessage(e) }, "could not announce the config error");
+    }
+  }
+  return finish(ctx, result);
+}
+var repositoryField = (ctx, repository) => typeof ctx.log.bindings === "function" && "repository" in ctx.log.bindings() ? {} : { repository };
+function finish(ctx, result) {
+  ctx.log.info({ ...repositoryField(ctx, result.repository), status: result.status, action: result.decision?.action, certificate: result.certificate?.certificate_hash }, result.summary);
+  return result;
 }
 
 // src/pipeline/evidence.ts
@@ -81693,13 +81796,6 @@ function outcomeEventOf(ctx, repository, run2, judged, state) {
   };
 }
 
-// src/pipeline/safe-message.ts
-function safeMessage(err) {
-  const e = err;
-  const msg = (e.message ?? String(err)).split("\n")[0].replace(/"encrypted_value"\s*:\s*"[^"]*"/g, '"encrypted_value":"[redacted]"');
-  return e.status ? `${msg} (HTTP ${e.status})` : msg;
-}
-
 // src/pipeline/heal.ts
 var GRANTS_FILE = "grants.json";
 var BALANCED_EXECUTES2 = /* @__PURE__ */ new Set(["RERUN", "SYNC_AND_CERTIFY", "ESCALATE"]);
@@ -82204,102 +82300,6 @@ async function executeDecision(ctx, a2) {
     summary: `${status}: ${tried.join("; ")}${cert ? ` — certificate ${cert.certificate_hash.slice(0, 16)}` : ""}${loop ? ` — ${loop.summary}` : ""}`,
     ...loop ? { configLoop: loop } : {}
   });
-}
-async function announce(ctx, repo, repository, run2, incident, decision, reports, certificate, config2, status, approvalId, ledgerPath = null, checkpoint = null) {
-  const body = renderHealComment({
-    status,
-    repository,
-    runId: run2?.id ?? null,
-    runUrl: run2?.html_url,
-    incident,
-    decision,
-    reports,
-    certificate,
-    signerKeyId: ctx.signer.keyid,
-    ledgerBranch: config2.ledger.branch,
-    ledgerPath,
-    publicApiBase: ctx.publicApiBase,
-    approvalId,
-    checkpoint
-  });
-  let url2 = null;
-  if (!run2) return approvalId ? suggestionIssue(ctx, repo, approvalId, incident, body) : null;
-  try {
-    await ctx.github.createCheckRun(repo, {
-      name: CHECK_RUN_NAME,
-      head_sha: run2.head_sha,
-      conclusion: status === "healed" ? "success" : status === "suggested" ? "action_required" : status === "escalated" || status === "failed" ? "failure" : "neutral",
-      title: `${status}: ${decision.steps.join(" → ") || decision.action}`,
-      summary: body
-    });
-    const prs = run2.pull_requests.length ? run2.pull_requests : await ctx.github.pullRequestsForCommit(repo, run2.head_sha);
-    for (const pr2 of prs) {
-      const c2 = await ctx.github.upsertComment(repo, pr2, COMMENT_MARKER, body);
-      url2 ??= c2.html_url;
-    }
-  } catch (err) {
-    ctx.log.warn({ err: safeMessage(err) }, "could not announce the heal");
-  }
-  if (approvalId && url2 === null) url2 = await suggestionIssue(ctx, repo, approvalId, incident, body);
-  return url2;
-}
-async function anchorCheckpoint(ctx, repo, run2, checkpoint, title) {
-  try {
-    await ctx.github.createCheckRun(repo, { name: CHECK_RUN_NAME, head_sha: run2.head_sha, conclusion: "neutral", title: `${title} · ledger checkpoint #${checkpoint.checkpoint.sequence}`, summary: renderCheckpoint(checkpoint) });
-  } catch (err) {
-    ctx.log.warn({ err: safeMessage(err) }, "could not anchor the ledger checkpoint in a check run");
-  }
-}
-async function suggestionIssue(ctx, repo, approvalId, incident, body) {
-  const marker = `<!-- living-bridge:suggestion:${approvalId} -->`;
-  const title = `Living Bridge suggests an action: ${incident.kind}${incident.target ? ` on ${incident.target.name}` : ""}`;
-  try {
-    const existing = await ctx.github.findIssueByMarker(repo, marker);
-    const issue3 = existing ? await ctx.github.updateIssue(repo, existing.number, { title, body: `${marker}
-${body}`, state: "open" }) : await ctx.github.createIssue(repo, title, `${marker}
-${body}`, ["living-bridge"]);
-    return issue3.html_url;
-  } catch (err) {
-    ctx.log.warn({ err: safeMessage(err) }, "could not open the suggestion issue");
-    return null;
-  }
-}
-async function configInvalid(ctx, job, repo, err) {
-  const request2 = job.request;
-  const repository = request2.repository;
-  const summary2 = `cannot heal: ${err.source} is invalid (${err.issues.map((i2) => `${i2.path}: ${i2.message}`).join("; ")}) — fix the file on the default branch`;
-  const result = { status: "failed", repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: summary2 };
-  ctx.log.warn({ ...repositoryField(ctx, repository), file: err.source, issues: err.issues }, "repository config is invalid; nothing is done");
-  if (request2.dry_run) return finish(ctx, result);
-  let run2 = null;
-  if (request2.run_id !== void 0) run2 = await ctx.github.getRun(repo, request2.run_id).catch(() => null);
-  if (run2 && run2.conclusion !== "failure") return finish(ctx, { ...result, summary: `${summary2} (run ${run2.id} concluded ${run2.conclusion ?? run2.status}: nothing to report)` });
-  const body = renderConfigErrorComment({ file: err.source, issues: err.issues, repository, runId: run2?.id ?? null, runUrl: run2?.html_url });
-  try {
-    const title = `Living Bridge cannot read ${err.source}`;
-    const issueBody = `${CONFIG_ISSUE_MARKER}
-${body}`;
-    const existing = await ctx.github.findIssueByMarker(repo, CONFIG_ISSUE_MARKER);
-    const issue3 = existing ? await ctx.github.updateIssue(repo, existing.number, { title, body: issueBody, state: "open" }) : await ctx.github.createIssue(repo, title, issueBody, ["living-bridge", "needs-human"]);
-    result.issueUrl = issue3.html_url;
-  } catch (e) {
-    ctx.log.warn({ err: safeMessage(e) }, "could not open the config issue");
-  }
-  if (run2) {
-    try {
-      const prs = run2.pull_requests.length ? run2.pull_requests : await ctx.github.pullRequestsForCommit(repo, run2.head_sha);
-      for (const pr2 of prs) result.commentUrl ??= (await ctx.github.upsertComment(repo, pr2, COMMENT_MARKER, body)).html_url;
-      await ctx.github.createCheckRun(repo, { name: CHECK_RUN_NAME, head_sha: run2.head_sha, conclusion: "failure", title: `invalid ${err.source}`, summary: body });
-    } catch (e) {
-      ctx.log.warn({ err: safeMessage(e) }, "could not announce the config error");
-    }
-  }
-  return finish(ctx, result);
-}
-var repositoryField = (ctx, repository) => typeof ctx.log.bindings === "function" && "repository" in ctx.log.bindings() ? {} : { repository };
-function finish(ctx, result) {
-  ctx.log.info({ ...repositoryField(ctx, result.repository), status: result.status, action: result.decision?.action, certificate: result.certificate?.certificate_hash }, result.summary);
-  return result;
 }
 
 // src/pipeline/trust.ts

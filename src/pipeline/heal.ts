@@ -6,7 +6,6 @@ import {
   type ActionRecord,
   SchemaError,
   type Certificate,
-  type SignedCheckpoint,
   type Change,
   type Decision,
   type EnvironmentFile,
@@ -26,8 +25,7 @@ import { executeRollback } from '../engines/rollback.js';
 import { dispatchedByLoop, followProposal } from './config-loop.js';
 import { REPOSITORY_SCOPE, type Scope, type WorkflowRun } from '../engines/ports.js';
 import type { LedgerSnapshot } from '../ledger/types.js';
-import { COMMENT_MARKER, CONFIG_ISSUE_MARKER, renderCheckpoint, renderConfigErrorComment, renderHealComment } from './announce.js';
-import { CHECK_RUN_NAME } from './verify.js';
+import { anchorCheckpoint, announce, configInvalid, finish } from './heal-announce.js';
 import type { EngineReport, HealResult, HealStatus, PipelineContext } from './context.js';
 import { gatherEvidence, primaryIncident, runRefOf } from './evidence.js';
 import { resolveEnvironment, resolutionNote } from './environment.js';
@@ -662,136 +660,4 @@ export async function executeDecision(
     summary: `${status}: ${tried.join('; ')}${cert ? ` — certificate ${cert.certificate_hash.slice(0, 16)}` : ''}${loop ? ` — ${loop.summary}` : ''}`,
     ...(loop ? { configLoop: loop } : {}),
   });
-}
-
-async function announce(
-  ctx: PipelineContext,
-  repo: RepoRef,
-  repository: string,
-  run: WorkflowRun | null,
-  incident: Incident,
-  decision: Decision,
-  reports: EngineReport[],
-  certificate: Certificate | null,
-  config: RepoConfig,
-  status: HealStatus,
-  approvalId: string | null,
-  ledgerPath: string | null = null,
-  checkpoint: SignedCheckpoint | null = null,
-): Promise<string | null> {
-  const body = renderHealComment({
-    status,
-    repository,
-    runId: run?.id ?? null,
-    runUrl: run?.html_url,
-    incident,
-    decision,
-    reports,
-    certificate,
-    signerKeyId: ctx.signer.keyid,
-    ledgerBranch: config.ledger.branch,
-    ledgerPath,
-    publicApiBase: ctx.publicApiBase,
-    approvalId,
-    checkpoint,
-  });
-  let url: string | null = null;
-  if (!run) return approvalId ? suggestionIssue(ctx, repo, approvalId, incident, body) : null;
-  try {
-    // The check run first: it is the anchor of the ledger checkpoint (only this App can change it).
-    await ctx.github.createCheckRun(repo, {
-      name: CHECK_RUN_NAME,
-      head_sha: run.head_sha,
-      conclusion: status === 'healed' ? 'success' : status === 'suggested' ? 'action_required' : status === 'escalated' || status === 'failed' ? 'failure' : 'neutral',
-      title: `${status}: ${decision.steps.join(' → ') || decision.action}`,
-      summary: body,
-    });
-    // workflow_run.pull_requests is empty for fork PRs: ask by head SHA instead.
-    const prs = run.pull_requests.length ? run.pull_requests : await ctx.github.pullRequestsForCommit(repo, run.head_sha);
-    for (const pr of prs) {
-      // One comment per pull request, updated in place by every later heal of that PR.
-      const c = await ctx.github.upsertComment(repo, pr, COMMENT_MARKER, body);
-      url ??= c.html_url;
-    }
-  } catch (err) {
-    // Announcing is best effort: the certificate is already committed.
-    ctx.log.warn({ err: safeMessage(err) }, 'could not announce the heal');
-  }
-  // A suggestion nobody sees cannot be approved: without a pull request, it gets an issue to answer on.
-  if (approvalId && url === null) url = await suggestionIssue(ctx, repo, approvalId, incident, body);
-  return url;
-}
-
-/** A check run on the run's commit whose only job is to anchor a ledger checkpoint (outcome commits). */
-async function anchorCheckpoint(ctx: PipelineContext, repo: RepoRef, run: WorkflowRun, checkpoint: SignedCheckpoint, title: string): Promise<void> {
-  try {
-    await ctx.github.createCheckRun(repo, { name: CHECK_RUN_NAME, head_sha: run.head_sha, conclusion: 'neutral', title: `${title} · ledger checkpoint #${checkpoint.checkpoint.sequence}`, summary: renderCheckpoint(checkpoint) });
-  } catch (err) {
-    ctx.log.warn({ err: safeMessage(err) }, 'could not anchor the ledger checkpoint in a check run');
-  }
-}
-
-async function suggestionIssue(ctx: PipelineContext, repo: RepoRef, approvalId: string, incident: Incident, body: string): Promise<string | null> {
-  const marker = `<!-- living-bridge:suggestion:${approvalId} -->`;
-  const title = `Living Bridge suggests an action: ${incident.kind}${incident.target ? ` on ${incident.target.name}` : ''}`;
-  try {
-    const existing = await ctx.github.findIssueByMarker(repo, marker);
-    const issue = existing
-      ? await ctx.github.updateIssue(repo, existing.number, { title, body: `${marker}\n${body}`, state: 'open' })
-      : await ctx.github.createIssue(repo, title, `${marker}\n${body}`, ['living-bridge']);
-    return issue.html_url;
-  } catch (err) {
-    ctx.log.warn({ err: safeMessage(err) }, 'could not open the suggestion issue');
-    return null;
-  }
-}
-
-/**
- * `.github/autonomy.yml` does not parse or validate. Living Bridge will not guess a configuration (the
- * autonomy level, the ledger branch and the declared sources all live there), so it acts on nothing
- * and tells humans where they will look: the run's check run, the PR comment and one issue (found again
- * by its marker, updated in place). Nothing is written to the ledger, whose branch the file names.
- */
-async function configInvalid(ctx: PipelineContext, job: HealJob, repo: RepoRef, err: SchemaError): Promise<HealResult> {
-  const request = job.request;
-  const repository = request.repository;
-  const summary = `cannot heal: ${err.source} is invalid (${err.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}) — fix the file on the default branch`;
-  const result: HealResult = { status: 'failed', repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary };
-  ctx.log.warn({ ...repositoryField(ctx, repository), file: err.source, issues: err.issues }, 'repository config is invalid; nothing is done');
-  if (request.dry_run) return finish(ctx, result);
-  let run: WorkflowRun | null = null;
-  if (request.run_id !== undefined) run = await ctx.github.getRun(repo, request.run_id).catch(() => null);
-  if (run && run.conclusion !== 'failure') return finish(ctx, { ...result, summary: `${summary} (run ${run.id} concluded ${run.conclusion ?? run.status}: nothing to report)` });
-  const body = renderConfigErrorComment({ file: err.source, issues: err.issues, repository, runId: run?.id ?? null, runUrl: run?.html_url });
-  try {
-    const title = `Living Bridge cannot read ${err.source}`;
-    const issueBody = `${CONFIG_ISSUE_MARKER}\n${body}`;
-    const existing = await ctx.github.findIssueByMarker(repo, CONFIG_ISSUE_MARKER);
-    const issue = existing
-      ? await ctx.github.updateIssue(repo, existing.number, { title, body: issueBody, state: 'open' })
-      : await ctx.github.createIssue(repo, title, issueBody, ['living-bridge', 'needs-human']);
-    result.issueUrl = issue.html_url;
-  } catch (e) {
-    ctx.log.warn({ err: safeMessage(e) }, 'could not open the config issue');
-  }
-  if (run) {
-    try {
-      const prs = run.pull_requests.length ? run.pull_requests : await ctx.github.pullRequestsForCommit(repo, run.head_sha);
-      for (const pr of prs) result.commentUrl ??= (await ctx.github.upsertComment(repo, pr, COMMENT_MARKER, body)).html_url;
-      await ctx.github.createCheckRun(repo, { name: CHECK_RUN_NAME, head_sha: run.head_sha, conclusion: 'failure', title: `invalid ${err.source}`, summary: body });
-    } catch (e) {
-      ctx.log.warn({ err: safeMessage(e) }, 'could not announce the config error');
-    }
-  }
-  return finish(ctx, result);
-}
-
-
-/** `repository` for a log line, unless the logger already binds it (a key twice makes JSON ambiguous). */
-const repositoryField = (ctx: PipelineContext, repository: string): { repository?: string } =>
-  typeof ctx.log.bindings === 'function' && 'repository' in ctx.log.bindings() ? {} : { repository };
-
-function finish(ctx: PipelineContext, result: HealResult): HealResult {
-  ctx.log.info({ ...repositoryField(ctx, result.repository), status: result.status, action: result.decision?.action, certificate: result.certificate?.certificate_hash }, result.summary);
-  return result;
 }
