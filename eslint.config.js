@@ -1,6 +1,9 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** Import patterns that reach into the named top-level folders of src/ from one or two levels down. */
+const layerBan = (folders) => folders.flatMap((f) => [`../${f}/*`, `../${f}`, `../../${f}/*`, `../../${f}`]);
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'dist/', 'action/dist/', 'coverage/'] },
   js.configs.recommended,
@@ -21,5 +24,25 @@ export default tseslint.config(
       'no-restricted-properties': ['error', { object: 'Date', property: 'now', message: 'core is pure: take `now` as an argument' }, { object: 'Math', property: 'random', message: 'core is pure: no randomness' }],
       'no-restricted-syntax': ['error', { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'core is pure: take `now` as an argument' }],
     },
+  },
+  {
+    // Ports are the meeting point: they may name core types and nothing else.
+    files: ['src/ports/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: layerBan(['engines', 'github', 'ledger', 'pipeline', 'intake', 'schedule', 'app', 'action', 'cli', 'sandbox', 'demo', 'drill']) }] },
+  },
+  {
+    // Engines act through ports only: never octokit, the adapter, the ledger or a flow.
+    files: ['src/engines/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [...layerBan(['github', 'ledger', 'pipeline', 'intake', 'schedule', 'app', 'action', 'cli', 'sandbox', 'demo', 'drill']), '@octokit/*', 'probot'] }] },
+  },
+  {
+    // The GitHub adapter and the ledger implement or use ports; neither knows engines, flows or doors.
+    files: ['src/github/**/*.ts', 'src/ledger/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: layerBan(['engines', 'pipeline', 'intake', 'schedule', 'app', 'action', 'cli', 'sandbox', 'demo', 'drill']) }] },
+  },
+  {
+    // Flows sit below the doors: they never import a door.
+    files: ['src/pipeline/**/*.ts', 'src/intake/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: layerBan(['app', 'action', 'cli', 'sandbox', 'demo', 'drill']) }] },
   },
 );

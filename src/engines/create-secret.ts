@@ -4,7 +4,7 @@
  * The value never leaves this module except towards `SecretsPort.setSecret`.
  */
 import { REPO_CONFIG_PATH, SecretName, type Change, type RepoRef, type SecretSource } from '../core/schemas/index.js';
-import { scopeLabel, type Scope, type SecretMeta, type SecretsPort } from './ports.js';
+import { scopeLabel, type Scope, type SecretMeta, type SecretsPort } from '../ports/index.js';
 import { fingerprintValue } from './fingerprint.js';
 import { failed, fromPortError, type EngineResult } from './report.js';
 

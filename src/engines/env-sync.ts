@@ -24,7 +24,7 @@ import {
   type SyncPlanItem,
   type SyncReport,
 } from '../core/env-plan/index.js';
-import { REPOSITORY_SCOPE, type EnvironmentsPort, type Scope, type SecretsPort, type VariablesPort } from './ports.js';
+import { REPOSITORY_SCOPE, type EnvironmentsPort, type Scope, type SecretsPort, type VariablesPort } from '../ports/index.js';
 import { generateSecretValue } from './create-secret.js';
 import { errorMessage, permissionOf, redact } from './report.js';
 

@@ -5,8 +5,8 @@
  */
 import type { Decision, Incident, RepoRef } from '../core/schemas/index.js';
 import { repoFullName } from '../core/schemas/index.js';
-import type { EngineReport } from '../pipeline/context.js';
-import type { IssueRef, IssuesPort } from './ports.js';
+import type { EngineReport } from '../ports/index.js';
+import type { IssueRef, IssuesPort } from '../ports/index.js';
 import { contentDigest } from './fingerprint.js';
 import { fromPortError, type EngineResult } from './report.js';
 import { WRITE_TRIES } from './rerun.js';

@@ -4,7 +4,7 @@
  * find the run; propose the revert of a promotion (the file back to its blob before the merge).
  */
 import type { Change, MergeMethod, RepoRef } from '../core/schemas/index.js';
-import { MergeRefusedError, type ContentsPort, type GitDataPort, type PromotionPort, type RunsPort, type WorkflowRun } from './ports.js';
+import { MergeRefusedError, type ContentsPort, type GitDataPort, type PromotionPort, type RunsPort, type WorkflowRun } from '../ports/index.js';
 import { failed, fromPortError, type EngineResult } from './report.js';
 
 type Action = 'REGENERATE_CONFIG' | 'ROLLBACK';

@@ -5,7 +5,7 @@
  */
 import { parse as parseYaml } from 'yaml';
 import type { Change, RepoRef } from '../core/schemas/index.js';
-import { RefConflictError, type ContentsPort, type FileContent, type GitDataPort } from './ports.js';
+import { RefConflictError, type ContentsPort, type FileContent, type GitDataPort } from '../ports/index.js';
 import { validateConfig, type JsonSchema } from './config-validation.js';
 import { failed, fromPortError, type EngineResult } from './report.js';
 

@@ -7,7 +7,7 @@
  * was performed; `certified` says it was checked. A report never carries a value.
  */
 import type { Change } from '../core/schemas/index.js';
-import type { EngineReport } from '../pipeline/context.js';
+import type { EngineReport } from '../ports/index.js';
 
 export type EngineResult<Extra extends object = object> = EngineReport & { certified: boolean } & Extra;
 

@@ -3,7 +3,7 @@
  * GitHub's own cap of 50 attempts, then checks that GitHub accepted it (a new attempt or a queued run).
  */
 import type { Change, RepoRef } from '../core/schemas/index.js';
-import type { RunsPort, WorkflowRun } from './ports.js';
+import type { RunsPort, WorkflowRun } from '../ports/index.js';
 import { failed, fromPortError, type EngineResult } from './report.js';
 
 /** GitHub refuses to re-run a workflow run more than this many times in total. */

@@ -3,7 +3,7 @@
  * on the same branch (a re-run uses that run's commit and workflow file), then checks GitHub took it.
  */
 import type { Change, RepoRef } from '../core/schemas/index.js';
-import type { RunsPort, WorkflowRun } from './ports.js';
+import type { RunsPort, WorkflowRun } from '../ports/index.js';
 import { failed, fromPortError, type EngineResult } from './report.js';
 import { GITHUB_MAX_RUN_ATTEMPTS, rerunAccepted } from './rerun.js';
 

@@ -21,7 +21,7 @@ import {
   type SecretMeta,
   type VariableValue,
   type WorkflowRun,
-} from '../engines/ports.js';
+} from '../ports/index.js';
 import {
   GitHubPermissionError,
   GitHubRequestError,

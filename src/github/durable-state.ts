@@ -1,5 +1,5 @@
 import type { RepoRef } from '../core/schemas/index.js';
-import type { FileContent } from '../engines/ports.js';
+import type { FileContent } from '../ports/index.js';
 import { GitHubAdapter, nextLink, type OctokitResponseLike } from './adapter.js';
 import type { ConditionalEntry } from './cache.js';
 import { isNotModified } from './errors.js';

@@ -4,8 +4,8 @@
  * Composed into GitHubAdapter; the only place these paths are known.
  */
 import type { RepoRef } from '../core/schemas/index.js';
-import type { BranchRules, CheckState, HeadCheck, MergeMethod, PromotionPort, PullRequestInfo, WorkflowRun } from '../engines/ports.js';
-import { MergeRefusedError } from '../engines/ports.js';
+import type { BranchRules, CheckState, HeadCheck, MergeMethod, PromotionPort, PullRequestInfo, WorkflowRun } from '../ports/index.js';
+import { MergeRefusedError } from '../ports/index.js';
 import { GitHubPermissionError, githubMessage, isNotFound, isPermissionError, type GitHubPermission } from './errors.js';
 import { mapWorkflowRun, type RawWorkflowRun } from './webhook-run.js';
 

@@ -1,4 +1,4 @@
-import type { WorkflowRun } from '../engines/ports.js';
+import type { WorkflowRun } from '../ports/index.js';
 
 /** The fields of GitHub's workflow run object we read (REST `GET .../runs/{id}` and `workflow_run` webhooks share it). */
 export interface RawWorkflowRun {

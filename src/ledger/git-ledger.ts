@@ -24,7 +24,7 @@ import {
 } from '../core/schemas/index.js';
 import { signCheckpoint, type Signer } from '../core/certificate/index.js';
 import { emptyClassifierMemory } from '../core/classify/index.js';
-import { RefConflictError, type GitDataPort, type GitTreeEntry } from '../engines/ports.js';
+import { RefConflictError, type GitDataPort, type GitTreeEntry } from '../ports/index.js';
 import {
   CERTIFICATE_FILE,
   DEFAULT_LEDGER_BRANCH,

@@ -4,7 +4,7 @@ import { pino, type Logger } from 'pino';
 import type * as Pino from 'pino';
 import { createSigner, type Signer } from '../core/certificate/index.js';
 import { FROM_ENV_ALLOW_VARIABLE, SettingError, booleanSetting, fromEnvRefusal, parseFromEnvAllow, type Door, type RepoRef } from '../core/schemas/index.js';
-import type { GitHubPort } from '../engines/ports.js';
+import type { GitHubPort } from '../ports/index.js';
 import { GitHubAdapter, createOctokit } from '../github/index.js';
 import { requestPolicyFrom } from '../github/request-policy.js';
 import { createGitLedger } from '../ledger/index.js';

@@ -4,7 +4,7 @@
  */
 import { applyLearningAll, emptyClassifierMemory, recordFailure, recordSuccess } from '../core/classify/index.js';
 import type { Incident } from '../core/schemas/index.js';
-import type { WorkflowRun } from '../engines/ports.js';
+import type { WorkflowRun } from '../ports/index.js';
 import type { Ledger, LedgerSnapshot } from '../ledger/index.js';
 import type { PipelineContext } from './context.js';
 import { safeMessage } from './heal.js';

@@ -7,7 +7,7 @@
  */
 import { chooseMergeMethod, judgeChecks, pollDelay, promotionVerdict, type ChecksVerdict } from '../core/promotion/index.js';
 import type { Decision, MergeMethod, PromotionRecord, RepoConfig, RepoRef } from '../core/schemas/index.js';
-import type { PromotionPort, WorkflowRun } from '../engines/ports.js';
+import type { PromotionPort, WorkflowRun } from '../ports/index.js';
 import { executeDispatch, executeMerge, executeRevertProposal } from '../engines/promote.js';
 import type { Ledger } from '../ledger/types.js';
 import type { EngineReport, HealResult, PipelineContext } from './context.js';

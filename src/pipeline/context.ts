@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Certificate, Decision, Door, Incident, RepoRef } from '../core/schemas/index.js';
-import type { GitHubPort } from '../engines/ports.js';
+import type { GitHubPort } from '../ports/index.js';
 import type { Ledger } from '../ledger/types.js';
 import type { Signer } from '../core/certificate/index.js';
 import type { IntentStore } from '../intake/types.js';
@@ -45,19 +45,8 @@ export interface PipelineContext {
   sleep?(ms: number): Promise<void>;
 }
 
-/** A change an engine made (or would make), before/after fingerprints only. */
-export interface EngineReport {
-  action: Decision['action'];
-  ok: boolean;
-  /** Certificate `changes` entries. */
-  changes: import('../core/schemas/index.js').Change[];
-  /** Human-readable lines for comments and summaries (never values). */
-  notes: string[];
-  /** Set when the engine could not act; the pipeline escalates with it. */
-  error?: string;
-  /** Missing permission when GitHub answered 403 (the Action explains how to get an App token). */
-  missingPermission?: string;
-}
+import type { EngineReport } from '../ports/index.js';
+export type { EngineReport };
 
 export type HealStatus = 'healed' | 'suggested' | 'escalated' | 'noop' | 'dry_run' | 'failed';
 

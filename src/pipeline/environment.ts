@@ -1,7 +1,7 @@
 import { parse as parseYaml } from 'yaml';
 import { environmentsFromWorkflow, type EnvironmentResolution } from '../core/governor/environment.js';
 import type { RepoRef } from '../core/schemas/index.js';
-import type { WorkflowRun } from '../engines/ports.js';
+import type { WorkflowRun } from '../ports/index.js';
 import type { PipelineContext } from './context.js';
 import { safeMessage } from './heal.js';
 

@@ -1,6 +1,6 @@
 import { classify } from '../core/classify/index.js';
 import type { Incident, RepoRef, RunRef } from '../core/schemas/index.js';
-import type { RunsPort, WorkflowRun } from '../engines/ports.js';
+import type { RunsPort, WorkflowRun } from '../ports/index.js';
 
 export const runRefOf = (run: WorkflowRun): RunRef => ({
   id: run.id,

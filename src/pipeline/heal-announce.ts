@@ -4,7 +4,7 @@
  * and the report of an unreadable `.github/autonomy.yml`. Best effort: the ledger is already written.
  */
 import type { Certificate, Decision, HealJob, Incident, RepoConfig, RepoRef, SchemaError, SignedCheckpoint } from '../core/schemas/index.js';
-import type { WorkflowRun } from '../engines/ports.js';
+import type { WorkflowRun } from '../ports/index.js';
 import { COMMENT_MARKER, CONFIG_ISSUE_MARKER, renderCheckpoint, renderConfigErrorComment, renderHealComment } from './announce.js';
 import type { EngineReport, HealResult, HealStatus, PipelineContext } from './context.js';
 import { safeMessage } from './safe-message.js';

@@ -23,7 +23,7 @@ import { executeRegenerateConfig } from '../engines/regenerate-config.js';
 import { executeRerun } from '../engines/rerun.js';
 import { executeRollback } from '../engines/rollback.js';
 import { dispatchedByLoop, followProposal } from './config-loop.js';
-import { REPOSITORY_SCOPE, type Scope, type WorkflowRun } from '../engines/ports.js';
+import { REPOSITORY_SCOPE, type Scope, type WorkflowRun } from '../ports/index.js';
 import type { LedgerSnapshot } from '../ledger/types.js';
 import { anchorCheckpoint, announce, configInvalid, finish } from './heal-announce.js';
 import type { EngineReport, HealResult, HealStatus, PipelineContext } from './context.js';

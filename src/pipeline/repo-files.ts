@@ -9,7 +9,7 @@ import {
   parseWith,
   type RepoRef,
 } from '../core/schemas/index.js';
-import type { ContentsPort } from '../engines/ports.js';
+import type { ContentsPort } from '../ports/index.js';
 
 /** Parses `.github/autonomy.yml` text. Empty or absent means "all defaults". */
 export function parseRepoConfig(text: string | null, source = REPO_CONFIG_PATH): RepoConfig {

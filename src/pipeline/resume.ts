@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Decision, Incident, RepoRef } from '../core/schemas/index.js';
-import { scopeLabel, type GitHubPort, type Scope, type WorkflowRun } from '../engines/ports.js';
+import { scopeLabel, type GitHubPort, type Scope, type WorkflowRun } from '../ports/index.js';
 import type { IntentRecord, IntentStore } from '../intake/types.js';
 import type { EngineReport } from './context.js';
 

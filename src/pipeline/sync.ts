@@ -47,7 +47,7 @@ import {
 import { executeSync, syncValueResolver, toPortScope, type PaceOptions } from '../engines/env-sync.js';
 import { fingerprintValue } from '../engines/fingerprint.js';
 import { errorMessage, permissionOf, type EngineResult } from '../engines/report.js';
-import type { EnvironmentInfo, GitHubPort } from '../engines/ports.js';
+import type { EnvironmentInfo, GitHubPort } from '../ports/index.js';
 import { auditEntry } from './audit.js';
 import type { PipelineContext } from './context.js';
 import { fingerprintKeyOf } from './fingerprint-key.js';

@@ -14,7 +14,7 @@ import {
   type LedgerVerification,
 } from '../core/certificate/index.js';
 import { parseRepoFullName, type RepoRef, type Statement } from '../core/schemas/index.js';
-import type { GitHubPort } from '../engines/ports.js';
+import type { GitHubPort } from '../ports/index.js';
 import { LedgerCorruptError } from '../ledger/index.js';
 import type { Ledger } from '../ledger/types.js';
 import type { PipelineContext } from './context.js';

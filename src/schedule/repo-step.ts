@@ -19,7 +19,7 @@ import {
   parseRepoFullName,
   type RepoRef,
 } from '../core/schemas/index.js';
-import type { FileContent, GitHubPort } from '../engines/ports.js';
+import type { FileContent, GitHubPort } from '../ports/index.js';
 import type { ConditionalEntry } from '../github/cache.js';
 import type { DurableStateAdapter, InstallationRepository } from '../github/durable-state.js';
 import type { LedgerCache, PersistedLedgerEntry } from '../ledger/index.js';

@@ -1,7 +1,7 @@
 import nock from 'nock';
 import { useNock } from '../support/nock-hooks.js';
 import sodium from 'libsodium-wrappers';
-import { RefConflictError, REPOSITORY_SCOPE } from '../../src/engines/ports.js';
+import { RefConflictError, REPOSITORY_SCOPE } from '../../src/ports/index.js';
 import { createOctokit, GitHubAdapter, GitHubPermissionError, GitHubRequestError, runFromWebhook } from '../../src/github/index.js';
 
 const API = 'https://api.github.com';

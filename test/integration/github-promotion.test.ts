@@ -6,7 +6,7 @@
  */
 import { describe, expect, test } from '@jest/globals';
 import nock from 'nock';
-import { MergeRefusedError } from '../../src/engines/ports.js';
+import { MergeRefusedError } from '../../src/ports/index.js';
 import { executeDispatch, executeMerge } from '../../src/engines/promote.js';
 import { createOctokit, GitHubAdapter, GitHubPermissionError } from '../../src/github/index.js';
 import { useNock } from '../support/nock-hooks.js';

@@ -2,7 +2,7 @@
  * Suggestions and `/bridge approve|reject <id>`: who may answer, what is recorded, what is done.
  */
 import { describe, expect, test } from '@jest/globals';
-import { REPOSITORY_SCOPE } from '../../src/engines/ports.js';
+import { REPOSITORY_SCOPE } from '../../src/ports/index.js';
 import { handleApprovalComment, parseApprovalCommand } from '../../src/pipeline/approve.js';
 import { setHalted } from '../../src/pipeline/control.js';
 import { heal } from '../../src/pipeline/heal.js';

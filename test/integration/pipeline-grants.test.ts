@@ -4,7 +4,7 @@
  * overrides the ledger's kill switch.
  */
 import { describe, expect, test } from '@jest/globals';
-import { REPOSITORY_SCOPE } from '../../src/engines/ports.js';
+import { REPOSITORY_SCOPE } from '../../src/ports/index.js';
 import { revokeGrant, setHalted, storeGrant } from '../../src/pipeline/control.js';
 import { heal } from '../../src/pipeline/heal.js';
 import { AUTONOMY, DEPLOY_TOKEN_VALUE, FULL, LOGS, REPO, auditLines, failedRun, grantFor, jobFor, makeKit, writesOf, type Kit } from './pipeline-kit.js';

@@ -3,7 +3,7 @@
  * is (never) written, and what ends up in the ledger.
  */
 import { describe, expect, test } from '@jest/globals';
-import { REPOSITORY_SCOPE } from '../../src/engines/ports.js';
+import { REPOSITORY_SCOPE } from '../../src/ports/index.js';
 import { heal } from '../../src/pipeline/heal.js';
 import { setHalted } from '../../src/pipeline/control.js';
 import { AUTONOMY, DEPLOY_TOKEN_VALUE, FULL, LOGS, LEDGER_WRITES, GITHUB_WRITES, REPO, auditLines, failedRun, predicateOf, jobFor, ledgerFiles, makeKit, writesOf } from './pipeline-kit.js';

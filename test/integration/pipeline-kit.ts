@@ -14,7 +14,7 @@ import { createGitLedger } from '../../src/ledger/index.js';
 import { REDACT_PATHS } from '../../src/pipeline/build-context.js';
 import type { PipelineContext } from '../../src/pipeline/context.js';
 import { FakeGitHub } from '../support/fake-github.js';
-import type { GitDataPort, GitTreeEntry } from '../../src/engines/ports.js';
+import type { GitDataPort, GitTreeEntry } from '../../src/ports/index.js';
 
 export const REPO: RepoRef = { owner: 'acme', repo: 'shop' };
 export const FULL = 'acme/shop';

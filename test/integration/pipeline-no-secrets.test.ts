@@ -4,7 +4,7 @@
  * then everything they produced is searched for the values they wrote.
  */
 import { expect, test } from '@jest/globals';
-import { REPOSITORY_SCOPE } from '../../src/engines/ports.js';
+import { REPOSITORY_SCOPE } from '../../src/ports/index.js';
 import { handleApprovalComment } from '../../src/pipeline/approve.js';
 import { heal } from '../../src/pipeline/heal.js';
 import { DEPLOY_TOKEN_VALUE, FULL, LOGS, REPO, failedRun, jobFor, ledgerFiles, makeKit } from './pipeline-kit.js';

@@ -1,5 +1,5 @@
 /**
- * FakeGitHub: an in-memory implementation of every method of `GitHubPort` (src/engines/ports.ts) for
+ * FakeGitHub: an in-memory implementation of every method of `GitHubPort` (src/ports/) for
  * unit tests of engines and pipelines. (The sandbox in src/sandbox is the REST-level stand-in for
  * end-to-end tests; this fake sits one level up, at the port.)
  *
@@ -40,7 +40,7 @@ import {
   type SecretMeta,
   type VariableValue,
   type WorkflowRun,
-} from '../../src/engines/ports.js';
+} from '../../src/ports/index.js';
 
 export type PortMethod = keyof GitHubPort;
 

@@ -4,7 +4,7 @@
  * Every call yields to the event loop first, so concurrent writers genuinely interleave.
  */
 import { createHash } from 'node:crypto';
-import { RefConflictError, type GitDataPort, type GitTreeEntry } from '../../src/engines/ports.js';
+import { RefConflictError, type GitDataPort, type GitTreeEntry } from '../../src/ports/index.js';
 import type { RepoRef } from '../../src/core/schemas/index.js';
 
 interface Commit { tree: string; parents: string[]; message: string }

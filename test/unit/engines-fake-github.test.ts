@@ -1,5 +1,5 @@
 import type { RepoRef } from '../../src/core/schemas/index.js';
-import { RefConflictError, REPOSITORY_SCOPE } from '../../src/engines/ports.js';
+import { RefConflictError, REPOSITORY_SCOPE } from '../../src/ports/index.js';
 import { FakeGitHub, FakeGitHubError } from '../support/fake-github.js';
 
 const repo: RepoRef = { owner: 'acme', repo: 'shop' };

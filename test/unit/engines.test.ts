@@ -18,7 +18,7 @@ import {
   renderTemplate,
   type CreateSecretPlan,
 } from '../../src/engines/index.js';
-import { REPOSITORY_SCOPE } from '../../src/engines/ports.js';
+import { REPOSITORY_SCOPE } from '../../src/ports/index.js';
 import { FakeGitHub, FakePermissionError } from '../support/fake-github.js';
 
 const repo: RepoRef = { owner: 'acme', repo: 'shop' };

@@ -5,7 +5,7 @@
  */
 import type { EnvironmentSettings, SecretSource, VariableSource } from '../schemas/index.js';
 
-/** "repository" or "environment:<name>" (the same spelling as engines/ports.ts `scopeLabel`). */
+/** "repository" or "environment:<name>" (the same spelling as ports/github.ts `scopeLabel`). */
 export type ScopeLabel = string;
 export const REPOSITORY = 'repository';
 export const environmentScope = (name: string): ScopeLabel => `environment:${name}`;

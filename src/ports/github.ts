@@ -129,9 +129,6 @@ export interface GitTreeEntry {
   /** The file's text, written as a new blob by the tree call itself (saves one request per file). */
   content?: string;
 }
-export class RefConflictError extends Error {
-  constructor(ref: string) { super(`ref ${ref} moved (not a fast-forward)`); this.name = 'RefConflictError'; }
-}
 export interface GitDataPort {
   /** Commit sha the branch points at, or null when the branch does not exist. */
   getBranchHead(repo: RepoRef, branch: string): Promise<string | null>;
@@ -173,10 +170,6 @@ export interface PullRequestInfo {
   merge_commit_sha: string | null;
 }
 
-/** GitHub refused a merge (405 not mergeable / method not allowed / protection, 409 head moved, 422). */
-export class MergeRefusedError extends Error {
-  constructor(readonly status: number, detail: string) { super(`GitHub refused the merge (HTTP ${status}): ${detail}`); this.name = 'MergeRefusedError'; }
-}
 
 /** What the config loop needs beyond proposing: checks, protection, merging, dispatching. */
 export interface PromotionPort {

@@ -1,0 +1,13 @@
+/**
+ * Errors a port may throw that callers handle by type (not by message): the ledger retries on a
+ * moved ref, the config loop escalates a refused merge. Adapters throw them; engines, flows and the
+ * ledger catch them, so they live with the ports and not in any one implementation.
+ */
+export class RefConflictError extends Error {
+  constructor(ref: string) { super(`ref ${ref} moved (not a fast-forward)`); this.name = 'RefConflictError'; }
+}
+
+/** GitHub refused a merge (405 not mergeable / method not allowed / protection, 409 head moved, 422). */
+export class MergeRefusedError extends Error {
+  constructor(readonly status: number, detail: string) { super(`GitHub refused the merge (HTTP ${status}): ${detail}`); this.name = 'MergeRefusedError'; }
+}

@@ -1,0 +1,7 @@
+/**
+ * The ports layer: the interfaces engines, the GitHub adapter and the ledger meet at, and the report
+ * and error types they share. It imports nothing but core schemas; every other layer may import it.
+ */
+export * from './github.js';
+export * from './errors.js';
+export type { EngineReport } from './report.js';
