@@ -74158,9 +74158,11 @@ function createOctokit(opts = {}) {
   });
 }
 
-// src/engines/ports.ts
+// src/ports/github.ts
 var REPOSITORY_SCOPE = { type: "repository" };
 var scopeLabel = (s2) => s2.type === "repository" ? "repository" : `environment:${s2.name}`;
+
+// src/ports/errors.ts
 var RefConflictError = class extends Error {
   constructor(ref) {
     super(`ref ${ref} moved (not a fast-forward)`);
