@@ -75444,6 +75444,98 @@ function failureSignature(incidents) {
   return { signature: createHash3("sha256").update(lines.join("\n")).digest("hex").slice(0, 16), lines };
 }
 
+// src/core/classify/structure.ts
+var MAX_ENV_NAMES = 256;
+var MAX_STEPS = 512;
+var CREDENTIAL_INPUT = /access-key|secret|role-to-assume|token|password|passphrase|credential|private-key|web-identity|creds|api-key/i;
+var STEP_HEADER = /^(?:##\[group\])?(?:> )?Run (\S.*)$/;
+var BLOCK_HEADER = /^ {2}(env|with):\s*$/;
+var BLOCK_ENTRY = /^ {4}([A-Za-z_][A-Za-z0-9_-]*): ?(.*)$/;
+var StepStructure = class {
+  lineNo = 0;
+  stepId = 0;
+  stepName;
+  stepNames = /* @__PURE__ */ new Map();
+  block = null;
+  stepEnv = /* @__PURE__ */ new Map();
+  envSeen = /* @__PURE__ */ new Map();
+  varsMentioned = /* @__PURE__ */ new Set();
+  stepHasWith = false;
+  stepHasEnv = false;
+  trackStructure(text) {
+    const c0 = text.charCodeAt(0);
+    if (c0 === 32) {
+      const h2 = BLOCK_HEADER.exec(text);
+      if (h2) {
+        this.block = h2[1];
+        if (this.block === "with") this.stepHasWith = true;
+        else this.stepHasEnv = true;
+        return;
+      }
+      if (this.block) {
+        const e = BLOCK_ENTRY.exec(text);
+        if (e) {
+          this.recordEntry(e[1], (e[2] ?? "").trim(), text);
+          return;
+        }
+        if (!text.startsWith("      ")) this.block = null;
+      }
+      if (text.includes("vars.")) this.noteVars(text);
+      return;
+    }
+    this.block = null;
+    if (c0 === 35 && text.startsWith("##[endgroup]")) return;
+    const s2 = STEP_HEADER.exec(text);
+    if (s2) {
+      this.stepId++;
+      this.stepName = own2(s2[1].slice(0, 200).trim());
+      if (this.stepNames.size < MAX_STEPS) this.stepNames.set(this.stepId, this.stepName);
+      this.stepEnv = /* @__PURE__ */ new Map();
+      this.stepHasWith = false;
+      this.stepHasEnv = false;
+      return;
+    }
+    if (text.includes("vars.")) this.noteVars(text);
+  }
+  noteVars(text) {
+    for (const m2 of text.matchAll(/\bvars\.([A-Za-z_][A-Za-z0-9_]*)/g)) {
+      if (this.varsMentioned.size < MAX_ENV_NAMES) this.varsMentioned.add(own2(normalizeName(m2[1])));
+    }
+  }
+  recordEntry(name, value, text) {
+    if (this.block !== "env" && this.block !== "with") return;
+    const state = value === "" ? "empty" : value.includes("***") ? "masked" : "set";
+    const key = this.block === "env" ? name : `input:${name}`;
+    const before = this.stepEnv.get(key);
+    if (before !== "empty" && this.stepEnv.size < MAX_ENV_NAMES) this.stepEnv.set(own2(key), state);
+    if (this.block === "env" && (state !== "set" || this.envSeen.has(name)) && (this.envSeen.size < MAX_ENV_NAMES || this.envSeen.has(name))) {
+      const prior = this.envSeen.get(name);
+      if (!(prior && prior.state === "empty" && prior.step === this.stepId)) {
+        this.envSeen.set(own2(name), { state, step: this.stepId, line: this.lineNo, text: own2(text) });
+      }
+    }
+  }
+  /** Masked values in the current step that carry a credential: credential-named env entries or inputs. */
+  maskedCredentialsInStep() {
+    let n2 = 0;
+    for (const [k2, v2] of this.stepEnv) {
+      if (v2 !== "masked") continue;
+      if (k2.startsWith("input:") ? CREDENTIAL_INPUT.test(k2) || isCredentialName(k2.slice(6)) : isCredentialName(k2)) n2++;
+    }
+    return n2;
+  }
+  /** Credential-looking entries of the current step's env block with a given state. */
+  stepCreds(state) {
+    const out = [];
+    for (const [k2, v2] of this.stepEnv) if (v2 === state && !k2.startsWith("input:") && isCredentialName(k2)) out.push(k2);
+    return out;
+  }
+  envEvidence(name) {
+    const e = this.envSeen.get(name);
+    return e ? { line: e.line, text: e.text } : void 0;
+  }
+};
+
 // src/core/classify/rule-types.ts
 var file2 = (name) => name ? { type: "file", name: normalizeFilePath(name) } : null;
 var pkg = (name) => name ? { type: "package", name } : null;
@@ -75787,8 +75879,6 @@ var scanAny = keywordScanner(PREFILTER_KEYWORDS);
 // src/core/classify/engine.ts
 var MAX_EVIDENCE = 50;
 var MAX_BUCKETS = 64;
-var MAX_ENV_NAMES = 256;
-var MAX_STEPS = 512;
 var MAX_TAIL = 20;
 var SPECIFICITY = {
   "secret.missing": 9,
@@ -75802,12 +75892,8 @@ var SPECIFICITY = {
   "code.failure": 4,
   unknown: 0
 };
-var CREDENTIAL_INPUT = /access-key|secret|role-to-assume|token|password|passphrase|credential|private-key|web-identity|creds|api-key/i;
 var RUNNER_PROVIDED = /^(?:GITHUB|RUNNER|ACTIONS)_(?!TOKEN$)[A-Z0-9_]+$/;
 var EXIT_CODE = /(?:Process completed|failed) with exit code (\d+)/;
-var STEP_HEADER = /^(?:##\[group\])?(?:> )?Run (\S.*)$/;
-var BLOCK_HEADER = /^ {2}(env|with):\s*$/;
-var BLOCK_ENTRY = /^ {4}([A-Za-z_][A-Za-z0-9_-]*): ?(.*)$/;
 var TEST_RESULT_LINE = /^\s*(?:[✓✔✕✖×√]|PASS\s|ok\s+\d|not ok\s+\d|--- (?:PASS|FAIL):)/;
 var ERRORISH = /##\[error\]|^Error:|\berror\b|\bERR!|FAILED|fatal:/i;
 function targetKey(kind, t2) {
@@ -75817,26 +75903,17 @@ function fingerprint(kind, target, ctx) {
   const basis = [kind, target ? `${target.type}:${target.name}` : "-", ctx.job_name ?? "", `${ctx.repo.owner}/${ctx.repo.repo}`].join("\n");
   return createHash4("sha256").update(basis).digest("hex").slice(0, 16);
 }
-var ClassifierState = class {
+var ClassifierState = class extends StepStructure {
   constructor(ctx, opts = {}) {
+    super();
     this.ctx = ctx;
     this.known = opts.knownValues ?? [];
   }
-  lineNo = 0;
   prev = "";
-  stepId = 0;
-  stepName;
-  stepNames = /* @__PURE__ */ new Map();
-  block = null;
-  stepEnv = /* @__PURE__ */ new Map();
-  envSeen = /* @__PURE__ */ new Map();
-  varsMentioned = /* @__PURE__ */ new Set();
   stepsWithError = /* @__PURE__ */ new Set();
   buckets = /* @__PURE__ */ new Map();
   tail = [];
   tailStart = 0;
-  stepHasWith = false;
-  stepHasEnv = false;
   facts = { exitCode: null, exitStep: null, annotations: [] };
   mask = new Uint32Array(RULE_SCANNER.words);
   prevMask = new Uint32Array(RULE_SCANNER.words);
@@ -75865,59 +75942,6 @@ var ClassifierState = class {
     const t2 = this.prevMask;
     this.prevMask = this.mask;
     this.mask = t2;
-  }
-  trackStructure(text) {
-    const c0 = text.charCodeAt(0);
-    if (c0 === 32) {
-      const h2 = BLOCK_HEADER.exec(text);
-      if (h2) {
-        this.block = h2[1];
-        if (this.block === "with") this.stepHasWith = true;
-        else this.stepHasEnv = true;
-        return;
-      }
-      if (this.block) {
-        const e = BLOCK_ENTRY.exec(text);
-        if (e) {
-          this.recordEntry(e[1], (e[2] ?? "").trim(), text);
-          return;
-        }
-        if (!text.startsWith("      ")) this.block = null;
-      }
-      if (text.includes("vars.")) this.noteVars(text);
-      return;
-    }
-    this.block = null;
-    if (c0 === 35 && text.startsWith("##[endgroup]")) return;
-    const s2 = STEP_HEADER.exec(text);
-    if (s2) {
-      this.stepId++;
-      this.stepName = own2(s2[1].slice(0, 200).trim());
-      if (this.stepNames.size < MAX_STEPS) this.stepNames.set(this.stepId, this.stepName);
-      this.stepEnv = /* @__PURE__ */ new Map();
-      this.stepHasWith = false;
-      this.stepHasEnv = false;
-      return;
-    }
-    if (text.includes("vars.")) this.noteVars(text);
-  }
-  noteVars(text) {
-    for (const m2 of text.matchAll(/\bvars\.([A-Za-z_][A-Za-z0-9_]*)/g)) {
-      if (this.varsMentioned.size < MAX_ENV_NAMES) this.varsMentioned.add(own2(normalizeName(m2[1])));
-    }
-  }
-  recordEntry(name, value, text) {
-    if (this.block !== "env" && this.block !== "with") return;
-    const state = value === "" ? "empty" : value.includes("***") ? "masked" : "set";
-    const key = this.block === "env" ? name : `input:${name}`;
-    const before = this.stepEnv.get(key);
-    if (before !== "empty" && this.stepEnv.size < MAX_ENV_NAMES) this.stepEnv.set(own2(key), state);
-    if (this.block === "env" && (state !== "set" || this.envSeen.has(name)) && (this.envSeen.size < MAX_ENV_NAMES || this.envSeen.has(name))) {
-      const prior = this.envSeen.get(name);
-      if (!(prior && prior.state === "empty" && prior.step === this.stepId)) {
-        this.envSeen.set(own2(name), { state, step: this.stepId, line: this.lineNo, text: own2(text) });
-      }
-    }
   }
   applyRules(text) {
     const mask = this.mask;
@@ -75986,25 +76010,6 @@ var ClassifierState = class {
       b2.evidence.push(this.evidence(extra.text, extra.line));
     }
     if (b2.evidence.length < MAX_EVIDENCE && !b2.evidence.some((e) => e.line === this.lineNo)) b2.evidence.push(this.evidence(text, this.lineNo));
-  }
-  /** Masked values in the current step that carry a credential: credential-named env entries or inputs. */
-  maskedCredentialsInStep() {
-    let n2 = 0;
-    for (const [k2, v2] of this.stepEnv) {
-      if (v2 !== "masked") continue;
-      if (k2.startsWith("input:") ? CREDENTIAL_INPUT.test(k2) || isCredentialName(k2.slice(6)) : isCredentialName(k2)) n2++;
-    }
-    return n2;
-  }
-  /** Credential-looking entries of the current step's env block with a given state. */
-  stepCreds(state) {
-    const out = [];
-    for (const [k2, v2] of this.stepEnv) if (v2 === state && !k2.startsWith("input:") && isCredentialName(k2)) out.push(k2);
-    return out;
-  }
-  envEvidence(name) {
-    const e = this.envSeen.get(name);
-    return e ? { line: e.line, text: e.text } : void 0;
   }
   missingByName(name, confidence, hint, text, plain = false) {
     const norm = normalizeName(name);
