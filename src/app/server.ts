@@ -1,10 +1,10 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { createProbot, type Probot } from 'probot';
+import { createProbot } from 'probot';
 import type { Signer } from '../core/certificate/index.js';
 import { HealJob, HealRequest, RepoFullName, SchemaError, WorkflowRunSnapshot, parseRepoFullName, parseWith, type Door, type RepoRef } from '../core/schemas/index.js';
-import { runFromWebhook } from '../github/index.js';
+import { findRepoInstallation, runFromWebhook } from '../github/index.js';
 import { createIntake, type Intake } from '../intake/index.js';
 import { parseApprovalCommand } from '../pipeline/approval-command.js';
 import { handleLabelComment, parseLabelCommand, type LabelCommand } from '../pipeline/label.js';
@@ -84,7 +84,7 @@ export async function startApp(env: Record<string, string | undefined> = process
   });
   /** `bindings` name the unit of work in every line its flow logs (one child logger per delivery). */
   const contextFor = async (repo: RepoRef, door: Door, installationId?: number, bindings: Record<string, unknown> = {}): Promise<PipelineContext> => {
-    const id = installationId ?? (await findInstallation(probot, repo));
+    const id = installationId ?? (await findRepoInstallation(await probot.auth(), repo));
     const octokit = observability.instrument(await probot.auth(id));
     const ctx = buildContext({ octokit: octokit as never, signer, env, door, repository: `${repo.owner}/${repo.repo}`, log: log.child({ ...bindings, repository: `${repo.owner}/${repo.repo}` }) });
     return { ...ctx, observer: observability.observer, checkSignals };
@@ -279,12 +279,6 @@ export async function startApp(env: Record<string, string | undefined> = process
       log.info({ queue: intake.stats(), deliveries: observability.events?.deliveries().length ?? 0 }, 'Living Bridge stopped after draining');
     },
   };
-}
-
-async function findInstallation(probot: Probot, repo: RepoRef): Promise<number> {
-  const appOctokit = await probot.auth();
-  const { data } = await appOctokit.request('GET /repos/{owner}/{repo}/installation', { owner: repo.owner, repo: repo.repo });
-  return data.id;
 }
 
 /** workflow_run.completed → a heal job; everything else about workflow runs is ignored. */
