@@ -74187,7 +74187,7 @@ var RULES = [
 var sleepMs = (ms) => new Promise((r2) => setTimeout(r2, ms));
 function lostAnswerReadBack(octokit, pluginOptions = {}) {
   const kit = octokit;
-  const backoff = pluginOptions.lostAnswerBackoffMs ?? 250;
+  const backoff2 = pluginOptions.lostAnswerBackoffMs ?? 250;
   kit.hook.wrap("request", async (request2, options2) => {
     const rule = options2.method === "POST" ? RULES.find((r2) => r2.route.test(options2.url)) : void 0;
     if (!rule) return request2(options2);
@@ -74197,7 +74197,7 @@ function lostAnswerReadBack(octokit, pluginOptions = {}) {
     const startedAt = Date.now();
     let lastError;
     for (let attempt = 1; attempt <= LOST_ANSWER_WRITE_TRIES; attempt++) {
-      if (attempt > 1) await sleepMs(backoff * (attempt - 1));
+      if (attempt > 1) await sleepMs(backoff2 * (attempt - 1));
       try {
         return await request2(options2);
       } catch (err) {
