@@ -75543,6 +75543,7 @@ function failureSignature(incidents) {
 var MAX_ENV_NAMES = 256;
 var MAX_STEPS = 512;
 var CREDENTIAL_INPUT = /access-key|secret|role-to-assume|token|password|passphrase|credential|private-key|web-identity|creds|api-key/i;
+var EMPTY_LOGIN = /\becho\s+(?:""|'')?\s*\|\s*docker login\b|\bdocker login\b[^\n]*\s(?:-p|--password)(?:\s+|=)(?:""|'')(?:\s|$)/;
 var STEP_HEADER = /^(?:##\[group\])?(?:> )?Run (\S.*)$/;
 var BLOCK_HEADER = /^ {2}(env|with):\s*$/;
 var BLOCK_ENTRY = /^ {4}([A-Za-z_][A-Za-z0-9_-]*): ?(.*)$/;
@@ -75557,6 +75558,8 @@ var StepStructure = class {
   varsMentioned = /* @__PURE__ */ new Set();
   stepHasWith = false;
   stepHasEnv = false;
+  /** The current step's `Run` header or script shows a login whose password is empty (see EMPTY_LOGIN). */
+  stepEmptyLogin = false;
   trackStructure(text) {
     const c0 = text.charCodeAt(0);
     if (c0 === 32) {
@@ -75576,6 +75579,7 @@ var StepStructure = class {
         if (!text.startsWith("      ")) this.block = null;
       }
       if (text.includes("vars.")) this.noteVars(text);
+      if (!this.block && text.includes("docker login") && EMPTY_LOGIN.test(text)) this.stepEmptyLogin = true;
       return;
     }
     this.block = null;
@@ -75588,6 +75592,7 @@ var StepStructure = class {
       this.stepEnv = /* @__PURE__ */ new Map();
       this.stepHasWith = false;
       this.stepHasEnv = false;
+      this.stepEmptyLogin = text.includes("docker login") && EMPTY_LOGIN.test(text);
       return;
     }
     if (text.includes("vars.")) this.noteVars(text);
@@ -75686,6 +75691,14 @@ var CI_RULES = [
   {
     before: "aws-invalid",
     rules: [
+      // The tool got no credential at all (never a wrong one): see the `no-credential` signal.
+      { id: "npm-eneedauth", kw: ["eneedauth", "need auth"], re: /\bENEEDAUTH\b|need auth (?:This command requires you to be logged in|auth required for publishing|You need to authorize this machine)/, signal: () => ({ type: "no-credential", confidence: 0.5, fallback: "config.invalid" }) },
+      { id: "aws-cli-no-credentials", kw: ["unable to locate credentials"], re: /Unable to locate credentials\. You can configure credentials by running "?aws configure/, signal: () => ({ type: "no-credential", confidence: 0.6, fallback: "secret.missing" }) },
+      // docker login with an empty username or password (half of the threads are wiring, so a bare line abstains).
+      { id: "docker-login-non-tty", kw: ["interactive login from a non tty"], re: /Cannot perform an interactive login from a non TTY device/, signal: () => ({ type: "no-credential", confidence: 0.45, fallback: "secret.missing" }) },
+      // A workflow's own guard naming the repository secret or variable ("Missing required secret: X"); anchored so
+      // the guard's source in the step's script listing does not match.
+      { id: "missing-required-named", kw: ["missing required secret", "missing required var"], re: /^(?:##\[error\]|::error::|Error: )?Missing required (secret|var|variable)s?: [`'"]?([A-Za-z_][A-Za-z0-9_]{2,})[`'"]?\.?\s*$/, signal: (m2) => ({ type: "missing-name", name: m2[2], confidence: 0.8, hint: m2[1] === "secret" ? "secret" : "variable", named: true }) },
       { id: "password-empty-warning", kw: ["your password is empty"], re: /Your password is empty\. Did you enter it correctly\?/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.8 }) },
       { id: "docker-login-no-username", kw: ["must provide --username"], re: /Must provide --username with --password-stdin/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.7 }) },
       { id: "login-required-loose", kw: ["username and password required"], re: /\bUsername and password required\s*$/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.65 }) },
@@ -75716,7 +75729,10 @@ var CI_RULES = [
       { id: "http-error-401", kw: ["http error: 401", "invalid authentication credentials"], re: /HTTP Error: 401\b|Request had invalid authentication credentials/, signal: () => ({ type: "auth", confidence: 0.8 }) },
       { id: "http-status-403", kw: ["http status: 403", "error: 403"], re: /\(http status: 403\)|S3 error: 403\b/, signal: () => ({ type: "auth", confidence: 0.7 }) },
       { id: "aws-credentials-file-missing", kw: [".aws/credentials"], re: /ENOENT: no such file or directory, open '[^']*\.aws\/credentials'/, signal: () => ({ type: "kind", kind: "config.invalid", confidence: 0.7 }) },
-      { id: "aws-missing-credentials-config", kw: ["missing credentials in config", "no valid credential sources found"], re: /Missing credentials in config|No valid credential sources found/, signal: () => ({ type: "credentials-unloaded", confidence: 0.5 }) }
+      { id: "aws-missing-credentials-config", kw: ["missing credentials in config"], re: /Missing credentials in config/, signal: () => ({ type: "credentials-unloaded", confidence: 0.5 }) },
+      // Terraform's AWS provider / S3 backend found no credential at all: most threads are credentials that never
+      // reached it (remote runs, env not passed), so a bare line says wiring.
+      { id: "aws-no-credential-sources", kw: ["no valid credential sources"], re: /No valid credential sources found|no valid credential sources for [\w ]{1,40} found/i, signal: () => ({ type: "no-credential", confidence: 0.5, fallback: "config.invalid" }) }
     ]
   },
   {
@@ -76106,7 +76122,7 @@ var ClassifierState = class extends StepStructure {
     }
     if (b2.evidence.length < MAX_EVIDENCE && !b2.evidence.some((e) => e.line === this.lineNo)) b2.evidence.push(this.evidence(text, this.lineNo));
   }
-  missingByName(name, confidence, hint, text, plain = false) {
+  missingByName(name, confidence, hint, text, plain = false, named = false) {
     const norm = normalizeName(name);
     if (RUNNER_PROVIDED.test(norm)) return;
     const isVar = hint === "variable" || hint !== "secret" && (this.varsMentioned.has(norm) || !isCredentialName(name));
@@ -76116,7 +76132,7 @@ var ClassifierState = class extends StepStructure {
     }
     const evidence = this.envEvidence(name);
     const empty = this.envSeen.get(name)?.state === "empty";
-    if (this.stepHasEnv && !this.stepEnv.has(name) && !this.envSeen.has(name)) {
+    if (!named && this.stepHasEnv && !this.stepEnv.has(name) && !this.envSeen.has(name)) {
       this.add("config.invalid", { type: "step", name: (this.stepName ?? "unnamed step").slice(0, 200) }, Math.min(confidence, 0.6), text);
       return;
     }
@@ -76139,8 +76155,16 @@ var ClassifierState = class extends StepStructure {
         this.add(sig.kind, sig.target ?? null, sig.confidence, text);
         return;
       case "missing-name":
-        this.missingByName(sig.name, sig.confidence, sig.hint, text, sig.plain);
+        this.missingByName(sig.name, sig.confidence, sig.hint, text, sig.plain, sig.named);
         return;
+      case "no-credential": {
+        const empties = this.stepCreds("empty");
+        if (empties.length > 0) this.missingByName(empties[0], 0.85, "secret", text);
+        else if (this.maskedCredentialsInStep() > 0) this.add("config.invalid", this.stepName ? { type: "step", name: this.stepName.slice(0, 200) } : null, 0.6, text);
+        else if (this.stepEmptyLogin) this.add("secret.missing", null, 0.8, text);
+        else this.add(sig.fallback, null, sig.confidence, text);
+        return;
+      }
       case "missing-unnamed": {
         const empties = sig.hint === "secret" ? this.stepCreds("empty") : [];
         if (empties.length === 1) this.missingByName(empties[0], 0.9, "secret", text);
