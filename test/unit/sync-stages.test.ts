@@ -4,7 +4,7 @@
  * asserted.
  */
 import { SchemaError, SyncState } from '../../src/core/schemas/index.js';
-import type { SyncItemResult } from '../../src/core/env-plan/index.js';
+import type { SyncItemResult, SyncReport } from '../../src/core/env-plan/index.js';
 import { applyPlan } from '../../src/pipeline/sync/apply.js';
 import { auditGitHub, scopesOf } from '../../src/pipeline/sync/audit.js';
 import { confirmEffect, effectHolds } from '../../src/pipeline/sync/confirm.js';
@@ -105,7 +105,7 @@ describe('sync stages 5-6: applyPlan, confirmEffect', () => {
   test('nothing applied: nothing read back, nothing certified', async () => {
     const kit = await kitWith();
     const s = await planned(kit);
-    const confirmed = await confirmEffect(kit.ctx, { ...s, report: { ...({} as never), results: [], applied: 0, failed: 0, skipped: 0, writeAttempts: 0 }, applied: [] });
+    const confirmed = await confirmEffect(kit.ctx, { ...s, report: { results: [], applied: 0, failed: 0, skipped: 0, writeAttempts: 0 } as unknown as SyncReport, applied: [] });
     expect(confirmed).toMatchObject({ certified: false, after: s.audit });
   });
 
