@@ -54,6 +54,14 @@ export const CI_RULES: RuleGroup[] = [
   {
     before: 'aws-invalid',
     rules: [
+      // The tool got no credential at all (never a wrong one): see the `no-credential` signal.
+      { id: 'npm-eneedauth', kw: ['eneedauth', 'need auth'], re: /\bENEEDAUTH\b|need auth (?:This command requires you to be logged in|auth required for publishing|You need to authorize this machine)/, signal: () => ({ type: 'no-credential', confidence: 0.5, fallback: 'config.invalid' }) },
+      { id: 'aws-cli-no-credentials', kw: ['unable to locate credentials'], re: /Unable to locate credentials\. You can configure credentials by running "?aws configure/, signal: () => ({ type: 'no-credential', confidence: 0.6, fallback: 'secret.missing' }) },
+      // docker login with an empty username or password (half of the threads are wiring, so a bare line abstains).
+      { id: 'docker-login-non-tty', kw: ['interactive login from a non tty'], re: /Cannot perform an interactive login from a non TTY device/, signal: () => ({ type: 'no-credential', confidence: 0.45, fallback: 'secret.missing' }) },
+      // A workflow's own guard naming the repository secret or variable ("Missing required secret: X"); anchored so
+      // the guard's source in the step's script listing does not match.
+      { id: 'missing-required-named', kw: ['missing required secret', 'missing required var'], re: /^(?:##\[error\]|::error::|Error: )?Missing required (secret|var|variable)s?: [`'"]?([A-Za-z_][A-Za-z0-9_]{2,})[`'"]?\.?\s*$/, signal: (m) => ({ type: 'missing-name', name: m[2] as string, confidence: 0.8, hint: m[1] === 'secret' ? 'secret' : 'variable', named: true }) },
       { id: 'password-empty-warning', kw: ['your password is empty'], re: /Your password is empty\. Did you enter it correctly\?/, signal: () => ({ type: 'missing-unnamed', hint: 'secret', confidence: 0.8 }) },
       { id: 'docker-login-no-username', kw: ['must provide --username'], re: /Must provide --username with --password-stdin/, signal: () => ({ type: 'missing-unnamed', hint: 'secret', confidence: 0.7 }) },
       { id: 'login-required-loose', kw: ['username and password required'], re: /\bUsername and password required\s*$/, signal: () => ({ type: 'missing-unnamed', hint: 'secret', confidence: 0.65 }) },
@@ -84,7 +92,10 @@ export const CI_RULES: RuleGroup[] = [
       { id: 'http-error-401', kw: ['http error: 401', 'invalid authentication credentials'], re: /HTTP Error: 401\b|Request had invalid authentication credentials/, signal: () => ({ type: 'auth', confidence: 0.8 }) },
       { id: 'http-status-403', kw: ['http status: 403', 'error: 403'], re: /\(http status: 403\)|S3 error: 403\b/, signal: () => ({ type: 'auth', confidence: 0.7 }) },
       { id: 'aws-credentials-file-missing', kw: ['.aws/credentials'], re: /ENOENT: no such file or directory, open '[^']*\.aws\/credentials'/, signal: () => ({ type: 'kind', kind: 'config.invalid', confidence: 0.7 }) },
-      { id: 'aws-missing-credentials-config', kw: ['missing credentials in config', 'no valid credential sources found'], re: /Missing credentials in config|No valid credential sources found/, signal: () => ({ type: 'credentials-unloaded', confidence: 0.5 }) },
+      { id: 'aws-missing-credentials-config', kw: ['missing credentials in config'], re: /Missing credentials in config/, signal: () => ({ type: 'credentials-unloaded', confidence: 0.5 }) },
+      // Terraform's AWS provider / S3 backend found no credential at all: most threads are credentials that never
+      // reached it (remote runs, env not passed), so a bare line says wiring.
+      { id: 'aws-no-credential-sources', kw: ['no valid credential sources'], re: /No valid credential sources found|no valid credential sources for [\w ]{1,40} found/i, signal: () => ({ type: 'no-credential', confidence: 0.5, fallback: 'config.invalid' }) },
     ],
   },
   {
