@@ -23,7 +23,7 @@ import {
   type EnvironmentFile,
   type RepoRef,
 } from '../core/schemas/index.js';
-import { reportHash, signCertificate } from '../core/certificate/index.js';
+import { signCertificate, syncStatement } from '../core/certificate/index.js';
 import { canonicalJson } from '../core/canonical.js';
 import {
   REPOSITORY,
@@ -384,26 +384,20 @@ export async function sync(ctx: PipelineContext, opts: SyncOptions): Promise<Syn
         return { sync: next, audit: [auditEntry(ctx, repository, 'env_sync', summaryLine)] };
       }
       certificate = await signCertificate(
-        {
-          timestamp: ctx.now().toISOString(),
-          action: 'SYNC_AND_CERTIFY',
-          reason: `${envFilePath} synced: ${plan.summary.add} add, ${plan.summary.update} update, ${plan.summary.delete} delete planned; ${report.applied} applied, ${report.failed} failed`,
-          targets: changes.map((c) => `${c.kind}:${c.scope}/${c.target}`),
-          certified,
-          report_hash: reportHash({
-            plan: plan.items.map((i) => ({ op: i.op, kind: i.kind, scope: i.scope, name: i.name, reason: i.reason })),
-            results: report.results.map((r) => ({ kind: r.item.kind, scope: r.item.scope, name: r.item.name, status: r.status, detail: r.detail, before: r.before_fingerprint, after: r.after_fingerprint })),
-          }),
-          repository,
-          run_id: null,
-          run_attempt: null,
-          policy_version: snap.state.policy.version,
-          changes,
-          previous_certificate_hash: snap.lastCertificateHash,
-          sequence: snap.certificateCount + 1,
-          certificate_type: 'sync',
-          decision: { dry_run: false, confirm_prune: opts.confirmPrune, ref, scopes: plan.scopes },
-        },
+        syncStatement(
+          { at: ctx.now(), repository, policyVersion: snap.state.policy.version, chain: snap },
+          {
+            reason: `${envFilePath} synced: ${plan.summary.add} add, ${plan.summary.update} update, ${plan.summary.delete} delete planned; ${report.applied} applied, ${report.failed} failed`,
+            targets: changes.map((c) => `${c.kind}:${c.scope}/${c.target}`),
+            certified,
+            report: {
+              plan: plan.items.map((i) => ({ op: i.op, kind: i.kind, scope: i.scope, name: i.name, reason: i.reason })),
+              results: report.results.map((r) => ({ kind: r.item.kind, scope: r.item.scope, name: r.item.name, status: r.status, detail: r.detail, before: r.before_fingerprint, after: r.after_fingerprint })),
+            },
+            changes,
+            decision: { dry_run: false, confirm_prune: opts.confirmPrune, ref, scopes: plan.scopes },
+          },
+        ),
         ctx.signer,
       );
       const cert: Certificate = certificate;
