@@ -75104,8 +75104,180 @@ var import_pino = __toESM(require_pino(), 1);
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 
-// src/ledger/git-ledger.ts
-import { createHash as createHash5 } from "node:crypto";
+// src/ledger/cache.ts
+var INLINE_MAX = 256 * 1024;
+var cloneJson = (value) => JSON.parse(JSON.stringify(value));
+function copyLoaded(l2) {
+  return { snapshot: cloneJson(l2.snapshot), tree: l2.tree, blobs: new Map(l2.blobs), texts: l2.texts };
+}
+function liveTexts(blobs, texts) {
+  const live = new Set(blobs.values());
+  return new Map([...texts].filter(([sha, text]) => live.has(sha) && text.length <= INLINE_MAX));
+}
+var LedgerCache = class {
+  constructor(maxEntries = 2e3) {
+    this.maxEntries = maxEntries;
+  }
+  entries = /* @__PURE__ */ new Map();
+  instanceScopes = /* @__PURE__ */ new WeakMap();
+  nextScope = 0;
+  key(git, repo, branch) {
+    let scope = git.cacheScope;
+    if (scope === void 0) {
+      scope = this.instanceScopes.get(git);
+      if (scope === void 0) {
+        scope = `port#${++this.nextScope}`;
+        this.instanceScopes.set(git, scope);
+      }
+    }
+    return `${scope}|${repo.owner}/${repo.repo}|${branch}`.toLowerCase();
+  }
+  /** The entry (marked most recently used), or undefined. */
+  get(key) {
+    const hit = this.entries.get(key);
+    if (hit) {
+      this.entries.delete(key);
+      this.entries.set(key, hit);
+    }
+    return hit;
+  }
+  /** Stores an entry; the least recently used ones go when there are more than `maxEntries`. */
+  set(key, loaded) {
+    this.entries.delete(key);
+    this.entries.set(key, loaded);
+    while (this.entries.size > this.maxEntries) {
+      const oldest = this.entries.keys().next().value;
+      this.entries.delete(oldest);
+    }
+  }
+  delete(key) {
+    this.entries.delete(key);
+  }
+  clear() {
+    this.entries.clear();
+  }
+  get size() {
+    return this.entries.size;
+  }
+  /**
+   * One entry as plain JSON for a durable store (src/schedule keeps it across restarts), texts over
+   * `maxTextBytes` left out (re-read by sha when a commit needs them); null when not cached.
+   */
+  exportEntry(key, maxTextBytes = 32 * 1024) {
+    const hit = this.entries.get(key);
+    if (!hit) return null;
+    return {
+      snapshot: cloneJson(hit.snapshot),
+      tree: hit.tree,
+      blobs: [...hit.blobs],
+      texts: [...hit.texts].filter(([, text]) => text.length <= maxTextBytes)
+    };
+  }
+  /** Restores an exported entry. A stale one is harmless: reads check the head, commits compare-and-swap. */
+  importEntry(key, e) {
+    if (!e || typeof e !== "object" || !e.snapshot || !Array.isArray(e.blobs) || !Array.isArray(e.texts)) return;
+    this.set(key, { snapshot: cloneJson(e.snapshot), tree: e.tree ?? null, blobs: new Map(e.blobs), texts: new Map(e.texts) });
+  }
+};
+var sharedLedgerCache = new LedgerCache();
+
+// src/ledger/errors.ts
+var LedgerCorruptError = class extends Error {
+  constructor(path7, branch, reason) {
+    super(`ledger file ${path7} on branch ${branch} is corrupt: ${reason}`);
+    this.path = path7;
+    this.branch = branch;
+    this.name = "LedgerCorruptError";
+  }
+};
+var LedgerWriteError = class extends Error {
+  constructor(message) {
+    super(message);
+    this.name = "LedgerWriteError";
+  }
+};
+var LedgerConflictError = class extends Error {
+  constructor(branch, attempts) {
+    super(`ledger branch ${branch} kept moving: gave up after ${attempts} attempts (another writer is committing continuously)`);
+    this.branch = branch;
+    this.attempts = attempts;
+    this.name = "LedgerConflictError";
+  }
+};
+
+// src/ledger/cas.ts
+function backoff(attempt, random) {
+  const base = Math.min(2e3, 50 * 2 ** (attempt - 1));
+  return Math.round(base * (0.5 + random() * 0.5));
+}
+function isRefConflict(e) {
+  if (e instanceof RefConflictError || e instanceof Error && e.name === "RefConflictError") return true;
+  const status = e?.status;
+  const message = e instanceof Error ? e.message : "";
+  return status === 422 && /already exists|fast.forward/i.test(message);
+}
+async function retryCompareAndSwap(opts, attempt) {
+  const maxAttempts = Math.max(1, opts.maxAttempts);
+  let speculative = opts.speculative && maxAttempts > 1;
+  for (let n2 = 1; n2 <= maxAttempts; n2++) {
+    const fromCache = speculative;
+    speculative = false;
+    const outcome = await attempt(n2, fromCache);
+    if (outcome.kind === "done") return outcome.result;
+    if (outcome.kind === "stale" && fromCache) {
+      n2--;
+      continue;
+    }
+    if (n2 < maxAttempts) await opts.delay(backoff(n2, opts.random));
+  }
+  throw new LedgerConflictError(opts.branch, maxAttempts);
+}
+
+// src/ledger/layout.ts
+var LEDGER_ROOT = ".bridge";
+var LEDGER_PATHS = {
+  readme: "README.md",
+  state: `${LEDGER_ROOT}/state.json`,
+  checkpoint: `${LEDGER_ROOT}/checkpoint.json`,
+  sync: `${LEDGER_ROOT}/sync-state.json`,
+  revokedGrants: `${LEDGER_ROOT}/grants/revoked.json`,
+  grantUses: `${LEDGER_ROOT}/grants/uses.json`,
+  pendingApprovals: `${LEDGER_ROOT}/approvals/pending.json`,
+  classifierMemory: `${LEDGER_ROOT}/classifier/memory.json`
+};
+var CERTIFICATES_DIR = `${LEDGER_ROOT}/certificates`;
+var KEYS_DIR = `${LEDGER_ROOT}/keys`;
+var AUDIT_DIR = `${LEDGER_ROOT}/audit`;
+var certificatePath = (sequence, hash2) => `${CERTIFICATES_DIR}/${String(sequence).padStart(6, "0")}-${hash2.slice(0, 12)}.json`;
+var CERTIFICATE_FILE = /^\.bridge\/certificates\/(\d{6})-([0-9a-f]{12})\.json$/;
+var keyPath = (keyid) => `${KEYS_DIR}/${keyid}.pub`;
+var KEY_FILE = /^\.bridge\/keys\/([A-Za-z0-9_-]+)\.pub$/;
+var auditPath = (month) => `${AUDIT_DIR}/${month}.jsonl`;
+var RESERVED_PREFIXES = ["state.json", "checkpoint.json", "sync-state.json", "certificates/", "keys/", "audit/", "grants/", "approvals/", "classifier/"];
+var LEDGER_README = `# Living Bridge ledger
+
+This branch is Living Bridge's database for this repository. It is written by the Living Bridge
+GitHub App and Action through the git data API, one commit per change, with compare-and-swap on
+the branch ref (a writer that lost a race re-reads and retries). It is never merged into another
+branch; please do not push to it by hand.
+
+| Path | What it holds |
+| --- | --- |
+| \`.bridge/state.json\` | Governor state: kill switch, EMA per action, policy versions, cooldowns, streaks, recent actions, last certificate hash |
+| \`.bridge/sync-state.json\` | Environment sync memory: ETags, fingerprints of written values (never values) |
+| \`.bridge/checkpoint.json\` | Signed checkpoint: sequence and hash of the last certificate, and when (also published outside this branch) |
+| \`.bridge/certificates/NNNNNN-<hash12>.json\` | Signed certificates (DSSE envelopes over in-toto statements), hash-chained, one per file |
+| \`.bridge/keys/<keyid>.pub\` | Public keys (base64 Ed25519) that verify the certificates offline |
+| \`.bridge/audit/YYYY-MM.jsonl\` | Append-only audit trail, one JSON object per line |
+| \`.bridge/postmortems/*.md\` | Postmortems of escalated incidents |
+| \`.bridge/grants/revoked.json\` | Ids of revoked grants |
+| \`.bridge/grants/uses.json\` | Times each grant was used |
+| \`.bridge/approvals/pending.json\` | Decisions waiting for a \`/bridge approve <id>\` comment |
+| \`.bridge/classifier/memory.json\` | What the classifier learned here: \`/bridge label\` labels and re-run/flaky outcomes per failure signature |
+
+Anyone can verify the certificate chain offline with the public key(s) they pinned
+(\`.bridge/keys/\` lists the signing keys, but a verifier trusts only keys it is given).
+`;
 
 // src/core/classify/engine.ts
 import { createHash as createHash4 } from "node:crypto";
@@ -75271,6 +75443,98 @@ function failureSignature(incidents) {
   if (lines.length === 0) return null;
   return { signature: createHash3("sha256").update(lines.join("\n")).digest("hex").slice(0, 16), lines };
 }
+
+// src/core/classify/structure.ts
+var MAX_ENV_NAMES = 256;
+var MAX_STEPS = 512;
+var CREDENTIAL_INPUT = /access-key|secret|role-to-assume|token|password|passphrase|credential|private-key|web-identity|creds|api-key/i;
+var STEP_HEADER = /^(?:##\[group\])?(?:> )?Run (\S.*)$/;
+var BLOCK_HEADER = /^ {2}(env|with):\s*$/;
+var BLOCK_ENTRY = /^ {4}([A-Za-z_][A-Za-z0-9_-]*): ?(.*)$/;
+var StepStructure = class {
+  lineNo = 0;
+  stepId = 0;
+  stepName;
+  stepNames = /* @__PURE__ */ new Map();
+  block = null;
+  stepEnv = /* @__PURE__ */ new Map();
+  envSeen = /* @__PURE__ */ new Map();
+  varsMentioned = /* @__PURE__ */ new Set();
+  stepHasWith = false;
+  stepHasEnv = false;
+  trackStructure(text) {
+    const c0 = text.charCodeAt(0);
+    if (c0 === 32) {
+      const h2 = BLOCK_HEADER.exec(text);
+      if (h2) {
+        this.block = h2[1];
+        if (this.block === "with") this.stepHasWith = true;
+        else this.stepHasEnv = true;
+        return;
+      }
+      if (this.block) {
+        const e = BLOCK_ENTRY.exec(text);
+        if (e) {
+          this.recordEntry(e[1], (e[2] ?? "").trim(), text);
+          return;
+        }
+        if (!text.startsWith("      ")) this.block = null;
+      }
+      if (text.includes("vars.")) this.noteVars(text);
+      return;
+    }
+    this.block = null;
+    if (c0 === 35 && text.startsWith("##[endgroup]")) return;
+    const s2 = STEP_HEADER.exec(text);
+    if (s2) {
+      this.stepId++;
+      this.stepName = own2(s2[1].slice(0, 200).trim());
+      if (this.stepNames.size < MAX_STEPS) this.stepNames.set(this.stepId, this.stepName);
+      this.stepEnv = /* @__PURE__ */ new Map();
+      this.stepHasWith = false;
+      this.stepHasEnv = false;
+      return;
+    }
+    if (text.includes("vars.")) this.noteVars(text);
+  }
+  noteVars(text) {
+    for (const m2 of text.matchAll(/\bvars\.([A-Za-z_][A-Za-z0-9_]*)/g)) {
+      if (this.varsMentioned.size < MAX_ENV_NAMES) this.varsMentioned.add(own2(normalizeName(m2[1])));
+    }
+  }
+  recordEntry(name, value, text) {
+    if (this.block !== "env" && this.block !== "with") return;
+    const state = value === "" ? "empty" : value.includes("***") ? "masked" : "set";
+    const key = this.block === "env" ? name : `input:${name}`;
+    const before = this.stepEnv.get(key);
+    if (before !== "empty" && this.stepEnv.size < MAX_ENV_NAMES) this.stepEnv.set(own2(key), state);
+    if (this.block === "env" && (state !== "set" || this.envSeen.has(name)) && (this.envSeen.size < MAX_ENV_NAMES || this.envSeen.has(name))) {
+      const prior = this.envSeen.get(name);
+      if (!(prior && prior.state === "empty" && prior.step === this.stepId)) {
+        this.envSeen.set(own2(name), { state, step: this.stepId, line: this.lineNo, text: own2(text) });
+      }
+    }
+  }
+  /** Masked values in the current step that carry a credential: credential-named env entries or inputs. */
+  maskedCredentialsInStep() {
+    let n2 = 0;
+    for (const [k2, v2] of this.stepEnv) {
+      if (v2 !== "masked") continue;
+      if (k2.startsWith("input:") ? CREDENTIAL_INPUT.test(k2) || isCredentialName(k2.slice(6)) : isCredentialName(k2)) n2++;
+    }
+    return n2;
+  }
+  /** Credential-looking entries of the current step's env block with a given state. */
+  stepCreds(state) {
+    const out = [];
+    for (const [k2, v2] of this.stepEnv) if (v2 === state && !k2.startsWith("input:") && isCredentialName(k2)) out.push(k2);
+    return out;
+  }
+  envEvidence(name) {
+    const e = this.envSeen.get(name);
+    return e ? { line: e.line, text: e.text } : void 0;
+  }
+};
 
 // src/core/classify/rule-types.ts
 var file2 = (name) => name ? { type: "file", name: normalizeFilePath(name) } : null;
@@ -75615,8 +75879,6 @@ var scanAny = keywordScanner(PREFILTER_KEYWORDS);
 // src/core/classify/engine.ts
 var MAX_EVIDENCE = 50;
 var MAX_BUCKETS = 64;
-var MAX_ENV_NAMES = 256;
-var MAX_STEPS = 512;
 var MAX_TAIL = 20;
 var SPECIFICITY = {
   "secret.missing": 9,
@@ -75630,12 +75892,8 @@ var SPECIFICITY = {
   "code.failure": 4,
   unknown: 0
 };
-var CREDENTIAL_INPUT = /access-key|secret|role-to-assume|token|password|passphrase|credential|private-key|web-identity|creds|api-key/i;
 var RUNNER_PROVIDED = /^(?:GITHUB|RUNNER|ACTIONS)_(?!TOKEN$)[A-Z0-9_]+$/;
 var EXIT_CODE = /(?:Process completed|failed) with exit code (\d+)/;
-var STEP_HEADER = /^(?:##\[group\])?(?:> )?Run (\S.*)$/;
-var BLOCK_HEADER = /^ {2}(env|with):\s*$/;
-var BLOCK_ENTRY = /^ {4}([A-Za-z_][A-Za-z0-9_-]*): ?(.*)$/;
 var TEST_RESULT_LINE = /^\s*(?:[✓✔✕✖×√]|PASS\s|ok\s+\d|not ok\s+\d|--- (?:PASS|FAIL):)/;
 var ERRORISH = /##\[error\]|^Error:|\berror\b|\bERR!|FAILED|fatal:/i;
 function targetKey(kind, t2) {
@@ -75645,26 +75903,17 @@ function fingerprint(kind, target, ctx) {
   const basis = [kind, target ? `${target.type}:${target.name}` : "-", ctx.job_name ?? "", `${ctx.repo.owner}/${ctx.repo.repo}`].join("\n");
   return createHash4("sha256").update(basis).digest("hex").slice(0, 16);
 }
-var ClassifierState = class {
+var ClassifierState = class extends StepStructure {
   constructor(ctx, opts = {}) {
+    super();
     this.ctx = ctx;
     this.known = opts.knownValues ?? [];
   }
-  lineNo = 0;
   prev = "";
-  stepId = 0;
-  stepName;
-  stepNames = /* @__PURE__ */ new Map();
-  block = null;
-  stepEnv = /* @__PURE__ */ new Map();
-  envSeen = /* @__PURE__ */ new Map();
-  varsMentioned = /* @__PURE__ */ new Set();
   stepsWithError = /* @__PURE__ */ new Set();
   buckets = /* @__PURE__ */ new Map();
   tail = [];
   tailStart = 0;
-  stepHasWith = false;
-  stepHasEnv = false;
   facts = { exitCode: null, exitStep: null, annotations: [] };
   mask = new Uint32Array(RULE_SCANNER.words);
   prevMask = new Uint32Array(RULE_SCANNER.words);
@@ -75693,59 +75942,6 @@ var ClassifierState = class {
     const t2 = this.prevMask;
     this.prevMask = this.mask;
     this.mask = t2;
-  }
-  trackStructure(text) {
-    const c0 = text.charCodeAt(0);
-    if (c0 === 32) {
-      const h2 = BLOCK_HEADER.exec(text);
-      if (h2) {
-        this.block = h2[1];
-        if (this.block === "with") this.stepHasWith = true;
-        else this.stepHasEnv = true;
-        return;
-      }
-      if (this.block) {
-        const e = BLOCK_ENTRY.exec(text);
-        if (e) {
-          this.recordEntry(e[1], (e[2] ?? "").trim(), text);
-          return;
-        }
-        if (!text.startsWith("      ")) this.block = null;
-      }
-      if (text.includes("vars.")) this.noteVars(text);
-      return;
-    }
-    this.block = null;
-    if (c0 === 35 && text.startsWith("##[endgroup]")) return;
-    const s2 = STEP_HEADER.exec(text);
-    if (s2) {
-      this.stepId++;
-      this.stepName = own2(s2[1].slice(0, 200).trim());
-      if (this.stepNames.size < MAX_STEPS) this.stepNames.set(this.stepId, this.stepName);
-      this.stepEnv = /* @__PURE__ */ new Map();
-      this.stepHasWith = false;
-      this.stepHasEnv = false;
-      return;
-    }
-    if (text.includes("vars.")) this.noteVars(text);
-  }
-  noteVars(text) {
-    for (const m2 of text.matchAll(/\bvars\.([A-Za-z_][A-Za-z0-9_]*)/g)) {
-      if (this.varsMentioned.size < MAX_ENV_NAMES) this.varsMentioned.add(own2(normalizeName(m2[1])));
-    }
-  }
-  recordEntry(name, value, text) {
-    if (this.block !== "env" && this.block !== "with") return;
-    const state = value === "" ? "empty" : value.includes("***") ? "masked" : "set";
-    const key = this.block === "env" ? name : `input:${name}`;
-    const before = this.stepEnv.get(key);
-    if (before !== "empty" && this.stepEnv.size < MAX_ENV_NAMES) this.stepEnv.set(own2(key), state);
-    if (this.block === "env" && (state !== "set" || this.envSeen.has(name)) && (this.envSeen.size < MAX_ENV_NAMES || this.envSeen.has(name))) {
-      const prior = this.envSeen.get(name);
-      if (!(prior && prior.state === "empty" && prior.step === this.stepId)) {
-        this.envSeen.set(own2(name), { state, step: this.stepId, line: this.lineNo, text: own2(text) });
-      }
-    }
   }
   applyRules(text) {
     const mask = this.mask;
@@ -75814,25 +76010,6 @@ var ClassifierState = class {
       b2.evidence.push(this.evidence(extra.text, extra.line));
     }
     if (b2.evidence.length < MAX_EVIDENCE && !b2.evidence.some((e) => e.line === this.lineNo)) b2.evidence.push(this.evidence(text, this.lineNo));
-  }
-  /** Masked values in the current step that carry a credential: credential-named env entries or inputs. */
-  maskedCredentialsInStep() {
-    let n2 = 0;
-    for (const [k2, v2] of this.stepEnv) {
-      if (v2 !== "masked") continue;
-      if (k2.startsWith("input:") ? CREDENTIAL_INPUT.test(k2) || isCredentialName(k2.slice(6)) : isCredentialName(k2)) n2++;
-    }
-    return n2;
-  }
-  /** Credential-looking entries of the current step's env block with a given state. */
-  stepCreds(state) {
-    const out = [];
-    for (const [k2, v2] of this.stepEnv) if (v2 === state && !k2.startsWith("input:") && isCredentialName(k2)) out.push(k2);
-    return out;
-  }
-  envEvidence(name) {
-    const e = this.envSeen.get(name);
-    return e ? { line: e.line, text: e.text } : void 0;
   }
   missingByName(name, confidence, hint, text, plain = false) {
     const norm = normalizeName(name);
@@ -76172,104 +76349,140 @@ async function classify(log, context, options2 = {}) {
   return state.finish();
 }
 
-// src/ledger/layout.ts
-var LEDGER_ROOT = ".bridge";
-var LEDGER_PATHS = {
-  readme: "README.md",
-  state: `${LEDGER_ROOT}/state.json`,
-  checkpoint: `${LEDGER_ROOT}/checkpoint.json`,
-  sync: `${LEDGER_ROOT}/sync-state.json`,
-  revokedGrants: `${LEDGER_ROOT}/grants/revoked.json`,
-  grantUses: `${LEDGER_ROOT}/grants/uses.json`,
-  pendingApprovals: `${LEDGER_ROOT}/approvals/pending.json`,
-  classifierMemory: `${LEDGER_ROOT}/classifier/memory.json`
-};
-var CERTIFICATES_DIR = `${LEDGER_ROOT}/certificates`;
-var KEYS_DIR = `${LEDGER_ROOT}/keys`;
-var AUDIT_DIR = `${LEDGER_ROOT}/audit`;
-var certificatePath = (sequence, hash2) => `${CERTIFICATES_DIR}/${String(sequence).padStart(6, "0")}-${hash2.slice(0, 12)}.json`;
-var CERTIFICATE_FILE = /^\.bridge\/certificates\/(\d{6})-([0-9a-f]{12})\.json$/;
-var keyPath = (keyid) => `${KEYS_DIR}/${keyid}.pub`;
-var KEY_FILE = /^\.bridge\/keys\/([A-Za-z0-9_-]+)\.pub$/;
-var auditPath = (month) => `${AUDIT_DIR}/${month}.jsonl`;
-var RESERVED_PREFIXES = ["state.json", "checkpoint.json", "sync-state.json", "certificates/", "keys/", "audit/", "grants/", "approvals/", "classifier/"];
-var LEDGER_README = `# Living Bridge ledger
-
-This branch is Living Bridge's database for this repository. It is written by the Living Bridge
-GitHub App and Action through the git data API, one commit per change, with compare-and-swap on
-the branch ref (a writer that lost a race re-reads and retries). It is never merged into another
-branch; please do not push to it by hand.
-
-| Path | What it holds |
-| --- | --- |
-| \`.bridge/state.json\` | Governor state: kill switch, EMA per action, policy versions, cooldowns, streaks, recent actions, last certificate hash |
-| \`.bridge/sync-state.json\` | Environment sync memory: ETags, fingerprints of written values (never values) |
-| \`.bridge/checkpoint.json\` | Signed checkpoint: sequence and hash of the last certificate, and when (also published outside this branch) |
-| \`.bridge/certificates/NNNNNN-<hash12>.json\` | Signed certificates (DSSE envelopes over in-toto statements), hash-chained, one per file |
-| \`.bridge/keys/<keyid>.pub\` | Public keys (base64 Ed25519) that verify the certificates offline |
-| \`.bridge/audit/YYYY-MM.jsonl\` | Append-only audit trail, one JSON object per line |
-| \`.bridge/postmortems/*.md\` | Postmortems of escalated incidents |
-| \`.bridge/grants/revoked.json\` | Ids of revoked grants |
-| \`.bridge/grants/uses.json\` | Times each grant was used |
-| \`.bridge/approvals/pending.json\` | Decisions waiting for a \`/bridge approve <id>\` comment |
-| \`.bridge/classifier/memory.json\` | What the classifier learned here: \`/bridge label\` labels and re-run/flaky outcomes per failure signature |
-
-Anyone can verify the certificate chain offline with the public key(s) they pinned
-(\`.bridge/keys/\` lists the signing keys, but a verifier trusts only keys it is given).
-`;
-
-// src/ledger/git-ledger.ts
-var LedgerCorruptError = class extends Error {
-  constructor(path7, branch, reason) {
-    super(`ledger file ${path7} on branch ${branch} is corrupt: ${reason}`);
-    this.path = path7;
-    this.branch = branch;
-    this.name = "LedgerCorruptError";
-  }
-};
-var LedgerWriteError = class extends Error {
-  constructor(message) {
-    super(message);
-    this.name = "LedgerWriteError";
-  }
-};
-var LedgerConflictError = class extends Error {
-  constructor(branch, attempts) {
-    super(`ledger branch ${branch} kept moving: gave up after ${attempts} attempts (another writer is committing continuously)`);
-    this.branch = branch;
-    this.attempts = attempts;
-    this.name = "LedgerConflictError";
-  }
-};
+// src/ledger/snapshot.ts
 var StringList = external_exports.array(external_exports.string());
 var UseCounts = external_exports.record(external_exports.string(), external_exports.number().int().min(0));
 var PendingList = external_exports.array(PendingApproval);
 var Base64 = /^[A-Za-z0-9+/]+={0,2}$/;
+function emptySnapshot() {
+  return {
+    head: null,
+    state: emptyGovernorState(),
+    sync: SyncState.parse({}),
+    lastCertificateHash: null,
+    certificateCount: 0,
+    checkpoint: null,
+    publicKeys: {},
+    revokedGrantIds: [],
+    grantUses: {},
+    pendingApprovals: [],
+    classifierMemory: emptyClassifierMemory()
+  };
+}
+function parseLedgerJson(schema, text, path7, branch) {
+  let data;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new LedgerCorruptError(path7, branch, `not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+  }
+  try {
+    return parseWith(schema, data, path7);
+  } catch (e) {
+    if (e instanceof SchemaError) throw new LedgerCorruptError(path7, branch, e.issues.map((i2) => `${i2.path}: ${i2.message}`).join("; "));
+    throw e;
+  }
+}
+var SnapshotReader = class {
+  constructor(git, repo, branch) {
+    this.git = git;
+    this.repo = repo;
+    this.branch = branch;
+  }
+  /** A file's text at a loaded commit (null when absent); remembers what it read. */
+  async readText(at2, path7) {
+    const sha = at2.blobs.get(path7);
+    if (sha === void 0) return null;
+    const known = at2.texts.get(sha);
+    if (known !== void 0) return known;
+    const text = await this.git.readBlob(this.repo, sha);
+    at2.texts.set(sha, text);
+    return text;
+  }
+  /** A blob's text by sha, without remembering it (certificates: read once, never needed again by a commit). */
+  readBlob(sha) {
+    return this.git.readBlob(this.repo, sha);
+  }
+  parseJson(schema, text, path7) {
+    return parseLedgerJson(schema, text, path7, this.branch);
+  }
+  async readJson(at2, path7, schema, fallback) {
+    const text = await this.readText(at2, path7);
+    return text === null ? fallback : this.parseJson(schema, text, path7);
+  }
+  head() {
+    return this.git.getBranchHead(this.repo, this.branch);
+  }
+  /** The commit's tree and its listing: one request when the port can, two otherwise. */
+  async treeOf(head) {
+    if (this.git.readCommitTree) {
+      const r2 = await this.git.readCommitTree(this.repo, head);
+      return { tree: r2.tree, blobs: new Map(r2.entries.map((e) => [e.path, e.sha])) };
+    }
+    const tree = await this.git.getCommitTree(this.repo, head);
+    return { tree, blobs: new Map((await this.git.listTree(this.repo, tree)).map((e) => [e.path, e.sha])) };
+  }
+  /** The snapshot at `head` (null: the empty ledger). Texts of `previous` whose blobs are still in the tree are reused. */
+  async loadAt(head, previous) {
+    if (head === null) return { snapshot: emptySnapshot(), tree: null, blobs: /* @__PURE__ */ new Map(), texts: /* @__PURE__ */ new Map() };
+    const { tree, blobs } = await this.treeOf(head);
+    const texts = liveTexts(blobs, previous?.texts ?? []);
+    const at2 = { blobs, texts };
+    const keyPaths = [...blobs.keys()].filter((p2) => KEY_FILE.test(p2));
+    const [state, sync2, revokedGrantIds, grantUses, pendingApprovals, classifierMemory, keys, checkpointText] = await Promise.all([
+      this.readJson(at2, LEDGER_PATHS.state, GovernorState, emptyGovernorState()),
+      this.readJson(at2, LEDGER_PATHS.sync, SyncState, SyncState.parse({})),
+      this.readJson(at2, LEDGER_PATHS.revokedGrants, StringList, []),
+      this.readJson(at2, LEDGER_PATHS.grantUses, UseCounts, {}),
+      this.readJson(at2, LEDGER_PATHS.pendingApprovals, PendingList, []),
+      this.readJson(at2, LEDGER_PATHS.classifierMemory, ClassifierMemory, emptyClassifierMemory()),
+      Promise.all(keyPaths.map(async (p2) => [KEY_FILE.exec(p2)?.[1] ?? "", (await this.readText(at2, p2) ?? "").trim()])),
+      this.readText(at2, LEDGER_PATHS.checkpoint)
+    ]);
+    const publicKeys = {};
+    for (const [keyid, key] of keys) {
+      if (!Base64.test(key)) throw new LedgerCorruptError(`${LEDGER_ROOT}/keys/${keyid}.pub`, this.branch, "not a base64 public key");
+      publicKeys[keyid] = key;
+    }
+    const certificateCount = [...blobs.keys()].filter((p2) => CERTIFICATE_FILE.test(p2)).length;
+    return {
+      snapshot: {
+        head,
+        state,
+        sync: sync2,
+        lastCertificateHash: state.last_certificate_hash,
+        certificateCount,
+        checkpoint: parseCheckpoint(checkpointText),
+        publicKeys,
+        revokedGrantIds,
+        grantUses,
+        pendingApprovals,
+        classifierMemory
+      },
+      tree,
+      blobs,
+      texts
+    };
+  }
+};
+function parseCheckpoint(text) {
+  if (text === null) return null;
+  try {
+    const parsed = SignedCheckpoint.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+// src/ledger/write-plan.ts
+import { createHash as createHash5 } from "node:crypto";
 function gitBlobSha(content) {
   const body = Buffer.from(content, "utf8");
   return createHash5("sha1").update(Buffer.concat([Buffer.from(`blob ${body.length}\0`), body])).digest("hex");
 }
 var json2 = (value) => `${JSON.stringify(value, null, 2)}
 `;
-var cloneJson = (value) => JSON.parse(JSON.stringify(value));
-async function mapLimit(items, limit, fn) {
-  const out = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i2 = next++;
-      out[i2] = await fn(items[i2]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-function isRefConflict(e) {
-  if (e instanceof RefConflictError || e instanceof Error && e.name === "RefConflictError") return true;
-  const status = e?.status;
-  const message = e instanceof Error ? e.message : "";
-  return status === 422 && /already exists|fast.forward/i.test(message);
-}
 function decodeLink(cert) {
   const body = Buffer.from(cert.envelope.payload, "base64");
   const actual = createHash5("sha256").update(body).digest("hex");
@@ -76294,84 +76507,161 @@ function ledgerRelative(path7) {
   }
   return p2;
 }
-var LedgerCache = class {
-  constructor(maxEntries = 2e3) {
-    this.maxEntries = maxEntries;
-  }
-  entries = /* @__PURE__ */ new Map();
-  instanceScopes = /* @__PURE__ */ new WeakMap();
-  nextScope = 0;
-  key(git, repo, branch) {
-    let scope = git.cacheScope;
-    if (scope === void 0) {
-      scope = this.instanceScopes.get(git);
-      if (scope === void 0) {
-        scope = `port#${++this.nextScope}`;
-        this.instanceScopes.set(git, scope);
-      }
+function planCertificates(cur, write, files) {
+  const snap = cur.snapshot;
+  const certs = (write.certificates ?? []).map((c2) => {
+    const parsed = Certificate.safeParse(c2);
+    if (!parsed.success) throw new LedgerWriteError(`not a certificate: ${parsed.error.issues[0]?.message ?? "invalid"}`);
+    return parsed.data;
+  });
+  let previous = snap.lastCertificateHash;
+  certs.forEach((cert, i2) => {
+    const link = decodeLink(cert);
+    if (link.previous !== previous) {
+      throw new LedgerWriteError(
+        `certificate ${cert.certificate_hash.slice(0, 12)} does not chain: its previous_certificate_hash is ${link.previous ?? "null"}, but the ledger's last certificate is ${previous ?? "null"} (build certificates inside mutate from the snapshot it is given)`
+      );
     }
-    return `${scope}|${repo.owner}/${repo.repo}|${branch}`.toLowerCase();
-  }
-  get(key) {
-    const hit = this.entries.get(key);
-    if (hit) {
-      this.entries.delete(key);
-      this.entries.set(key, hit);
+    const sequence = snap.certificateCount + i2 + 1;
+    const declared = link.statement.predicate.sequence;
+    if (declared !== void 0 && declared !== sequence) {
+      throw new LedgerWriteError(`certificate ${cert.certificate_hash.slice(0, 12)} carries sequence ${declared} but would be #${sequence} of the chain`);
     }
-    return hit;
-  }
-  set(key, loaded) {
-    this.entries.delete(key);
-    this.entries.set(key, loaded);
-    while (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next().value;
-      this.entries.delete(oldest);
-    }
-  }
-  delete(key) {
-    this.entries.delete(key);
-  }
-  clear() {
-    this.entries.clear();
-  }
-  /**
-   * One entry as plain JSON for a durable store (src/schedule keeps it across restarts), texts over
-   * `maxTextBytes` left out (re-read by sha when a commit needs them); null when not cached.
-   */
-  exportEntry(key, maxTextBytes = 32 * 1024) {
-    const hit = this.entries.get(key);
-    if (!hit) return null;
-    return {
-      snapshot: cloneJson(hit.snapshot),
-      tree: hit.tree,
-      blobs: [...hit.blobs],
-      texts: [...hit.texts].filter(([, text]) => text.length <= maxTextBytes)
-    };
-  }
-  /** Restores an exported entry. A stale one is harmless: reads check the head, commits compare-and-swap. */
-  importEntry(key, e) {
-    if (!e || typeof e !== "object" || !e.snapshot || !Array.isArray(e.blobs) || !Array.isArray(e.texts)) return;
-    this.set(key, { snapshot: cloneJson(e.snapshot), tree: e.tree ?? null, blobs: new Map(e.blobs), texts: new Map(e.texts) });
-  }
-};
-var sharedLedgerCache = new LedgerCache();
-var INLINE_MAX = 256 * 1024;
-function emptySnapshot() {
-  return {
-    head: null,
-    state: emptyGovernorState(),
-    sync: SyncState.parse({}),
-    lastCertificateHash: null,
-    certificateCount: 0,
-    checkpoint: null,
-    publicKeys: {},
-    revokedGrantIds: [],
-    grantUses: {},
-    pendingApprovals: [],
-    classifierMemory: emptyClassifierMemory()
-  };
+    const path7 = certificatePath(sequence, cert.certificate_hash);
+    if (cur.blobs.has(path7)) throw new LedgerWriteError(`${path7} already exists`);
+    files.set(path7, json2(cert));
+    previous = cert.certificate_hash;
+  });
+  return { certs, head: previous };
 }
-var GitLedger = class _GitLedger {
+async function planAudit(cur, entries, ctx, files) {
+  const byMonth = /* @__PURE__ */ new Map();
+  for (const raw of entries) {
+    const entry = parseWith(AuditEntry, raw, "ledger write: audit entry");
+    const month = /^(\d{4}-\d{2})/.exec(entry.at)?.[1] ?? ctx.now().toISOString().slice(0, 7);
+    byMonth.set(month, [...byMonth.get(month) ?? [], JSON.stringify(entry)]);
+  }
+  for (const [month, lines] of byMonth) {
+    const path7 = auditPath(month);
+    const existing = await ctx.readText(cur, path7) ?? "";
+    const sep4 = existing === "" || existing.endsWith("\n") ? "" : "\n";
+    files.set(path7, `${existing}${sep4}${lines.join("\n")}
+`);
+  }
+}
+async function planWrite(cur, write, ctx) {
+  const snap = cur.snapshot;
+  const files = /* @__PURE__ */ new Map();
+  const next = { ...snap };
+  const first = snap.head === null;
+  const { certs, head: previous } = planCertificates(cur, write, files);
+  next.certificateCount = snap.certificateCount + certs.length;
+  next.lastCertificateHash = previous;
+  const checkpoint = await nextCheckpoint(cur, certs.length, previous, ctx);
+  if (checkpoint) {
+    files.set(LEDGER_PATHS.checkpoint, json2(checkpoint));
+    next.checkpoint = checkpoint;
+  }
+  if (write.state !== void 0 || certs.length > 0 || first) {
+    const state = parseWith(GovernorState, { ...write.state ?? snap.state, last_certificate_hash: previous }, "ledger write: state");
+    files.set(LEDGER_PATHS.state, json2(state));
+    next.state = state;
+  }
+  if (write.sync !== void 0 || first) {
+    const sync2 = parseWith(SyncState, write.sync ?? snap.sync, "ledger write: sync");
+    files.set(LEDGER_PATHS.sync, json2(sync2));
+    next.sync = sync2;
+  }
+  if (first) files.set(LEDGER_PATHS.readme, LEDGER_README);
+  if (write.audit?.length) await planAudit(cur, write.audit, ctx, files);
+  for (const [path7, content] of Object.entries(write.files ?? {})) {
+    const rel = ledgerRelative(path7);
+    if (RESERVED_PREFIXES.some((r2) => rel === r2 || rel.startsWith(r2))) {
+      throw new LedgerWriteError(`ledger path "${path7}" is reserved; write it through its own LedgerWrite field`);
+    }
+    files.set(`${LEDGER_ROOT}/${rel}`, content);
+  }
+  if (write.publicKeys) {
+    for (const [keyid, key] of Object.entries(write.publicKeys)) {
+      if (!/^[A-Za-z0-9_-]+$/.test(keyid)) throw new LedgerWriteError(`invalid key id "${keyid}"`);
+      if (!Base64.test(key.trim())) throw new LedgerWriteError(`public key ${keyid} is not base64`);
+      files.set(keyPath(keyid), `${key.trim()}
+`);
+    }
+    next.publicKeys = { ...snap.publicKeys, ...write.publicKeys };
+  }
+  if (write.revokedGrantIds) {
+    const revoked = [.../* @__PURE__ */ new Set([...snap.revokedGrantIds, ...write.revokedGrantIds])];
+    files.set(LEDGER_PATHS.revokedGrants, json2(revoked));
+    next.revokedGrantIds = revoked;
+  }
+  if (write.grantUses) {
+    const uses = parseWith(UseCounts, { ...snap.grantUses, ...write.grantUses }, "ledger write: grant uses");
+    files.set(LEDGER_PATHS.grantUses, json2(uses));
+    next.grantUses = uses;
+  }
+  if (write.classifierMemory) {
+    const memory = parseWith(ClassifierMemory, write.classifierMemory, "ledger write: classifier memory");
+    files.set(LEDGER_PATHS.classifierMemory, json2(memory));
+    next.classifierMemory = memory;
+  }
+  if (write.pendingApprovals) {
+    const pending = parseWith(PendingList, write.pendingApprovals, "ledger write: pending approvals");
+    files.set(LEDGER_PATHS.pendingApprovals, json2(pending));
+    next.pendingApprovals = pending;
+  }
+  for (const [path7, content] of files) {
+    if (cur.blobs.get(path7) === gitBlobSha(content)) files.delete(path7);
+  }
+  return { files, next };
+}
+async function nextCheckpoint(cur, added, head, ctx) {
+  const snap = cur.snapshot;
+  const present = cur.blobs.has(LEDGER_PATHS.checkpoint);
+  const cp = snap.checkpoint;
+  if (present && !cp) throw new LedgerCorruptError(LEDGER_PATHS.checkpoint, ctx.branch, "not a signed checkpoint; refusing to add to a ledger whose head cannot be checked");
+  if (cp && (cp.checkpoint.sequence !== snap.certificateCount || cp.checkpoint.head !== snap.lastCertificateHash)) {
+    throw new LedgerCorruptError(
+      LEDGER_PATHS.checkpoint,
+      ctx.branch,
+      `the checkpoint says the chain has ${cp.checkpoint.sequence} certificate(s) ending at ${cp.checkpoint.head?.slice(0, 12) ?? "null"}, the branch has ${snap.certificateCount} ending at ${snap.lastCertificateHash?.slice(0, 12) ?? "null"}: the branch was cut or edited; run \`living-bridge verify\` and restore it before Living Bridge writes again`
+    );
+  }
+  if (added === 0 && cp) return null;
+  if (!ctx.signer) {
+    if (added > 0) throw new LedgerWriteError("this ledger has no signer for checkpoints: it cannot add certificates");
+    return null;
+  }
+  if (!cp && snap.certificateCount > 0 && await lastCertificateIsSequenced(cur, ctx)) {
+    throw new LedgerCorruptError(LEDGER_PATHS.checkpoint, ctx.branch, "the checkpoint was deleted (the certificates carry sequence numbers); refusing to add to the ledger until it is restored");
+  }
+  return signCheckpoint({ repository: ctx.repository, sequence: snap.certificateCount + added, head, time: ctx.now().toISOString() }, ctx.signer);
+}
+async function lastCertificateIsSequenced(cur, ctx) {
+  const path7 = [...cur.blobs.keys()].filter((p2) => CERTIFICATE_FILE.test(p2)).sort().at(-1);
+  const text = path7 ? await ctx.readText(cur, path7) : null;
+  if (text === null) return false;
+  try {
+    return decodeLink(parseLedgerJson(Certificate, text, path7, ctx.branch)).statement.predicate.sequence !== void 0;
+  } catch {
+    return false;
+  }
+}
+
+// src/ledger/git-ledger.ts
+async function mapLimit(items, limit, fn) {
+  const out = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i2 = next++;
+      out[i2] = await fn(items[i2]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+var GitLedger = class {
   constructor(git, repo, branch = DEFAULT_LEDGER_BRANCH, opts = {}) {
     this.git = git;
     this.repo = repo;
@@ -76381,355 +76671,126 @@ var GitLedger = class _GitLedger {
     this.delay = opts.delay ?? ((ms) => new Promise((resolve2) => setTimeout(resolve2, ms)));
     this.random = opts.random ?? Math.random;
     this.log = opts.log;
-    this.signer = opts.signer;
     this.cache = opts.cache === false ? null : opts.cache ?? sharedLedgerCache;
     this.cacheKey = (this.cache ?? sharedLedgerCache).key(git, repo, branch);
+    this.reader = new SnapshotReader(git, repo, branch);
+    this.planContext = {
+      repository: repoFullName(repo),
+      branch,
+      now: this.now,
+      signer: opts.signer,
+      readText: (at2, path7) => this.reader.readText(at2, path7)
+    };
   }
   maxAttempts;
   now;
   delay;
   random;
   log;
-  signer;
   cache;
   cacheKey;
+  reader;
+  planContext;
   // ------------------------------------------------------------------ reading
-  async readText(at2, path7) {
-    const sha = at2.blobs.get(path7);
-    if (sha === void 0) return null;
-    const known = at2.texts.get(sha);
-    if (known !== void 0) return known;
-    const text = await this.git.readBlob(this.repo, sha);
-    at2.texts.set(sha, text);
-    return text;
-  }
-  parseJson(schema, text, path7) {
-    let data;
-    try {
-      data = JSON.parse(text);
-    } catch (e) {
-      throw new LedgerCorruptError(path7, this.branch, `not valid JSON (${e instanceof Error ? e.message : String(e)})`);
-    }
-    try {
-      return parseWith(schema, data, path7);
-    } catch (e) {
-      if (e instanceof SchemaError) throw new LedgerCorruptError(path7, this.branch, e.issues.map((i2) => `${i2.path}: ${i2.message}`).join("; "));
-      throw e;
-    }
-  }
-  async readJson(at2, path7, schema, fallback) {
-    const text = await this.readText(at2, path7);
-    return text === null ? fallback : this.parseJson(schema, text, path7);
-  }
-  /** The commit's tree and its listing: one request when the port can, two otherwise. */
-  async treeOf(head) {
-    if (this.git.readCommitTree) {
-      const r2 = await this.git.readCommitTree(this.repo, head);
-      return { tree: r2.tree, blobs: new Map(r2.entries.map((e) => [e.path, e.sha])) };
-    }
-    const tree = await this.git.getCommitTree(this.repo, head);
-    return { tree, blobs: new Map((await this.git.listTree(this.repo, tree)).map((e) => [e.path, e.sha])) };
-  }
-  /** A cached snapshot, copied so callers can never change the cache. */
-  static copy(l2) {
-    return { snapshot: cloneJson(l2.snapshot), tree: l2.tree, blobs: new Map(l2.blobs), texts: l2.texts };
-  }
   /**
    * The branch as it is now: reads the head (one conditional request) and reuses the cached snapshot
    * when the head did not move; otherwise reads the tree listing and the blobs of what changed.
    */
   async load() {
-    const head = await this.git.getBranchHead(this.repo, this.branch);
+    const head = await this.reader.head();
     const cached2 = this.cache?.get(this.cacheKey);
-    if (cached2 && cached2.snapshot.head === head) return _GitLedger.copy(cached2);
-    const loaded = await this.loadAt(head, cached2);
+    if (cached2 && cached2.snapshot.head === head) return copyLoaded(cached2);
+    const loaded = await this.reader.loadAt(head, cached2);
     this.cache?.set(this.cacheKey, loaded);
-    return _GitLedger.copy(loaded);
-  }
-  async loadAt(head, previous) {
-    if (head === null) return { snapshot: emptySnapshot(), tree: null, blobs: /* @__PURE__ */ new Map(), texts: /* @__PURE__ */ new Map() };
-    const { tree, blobs } = await this.treeOf(head);
-    const live = new Set(blobs.values());
-    const texts = new Map([...previous?.texts ?? []].filter(([sha, text]) => live.has(sha) && text.length <= INLINE_MAX));
-    const at2 = { blobs, texts };
-    const keyPaths = [...blobs.keys()].filter((p2) => KEY_FILE.test(p2));
-    const [state, sync2, revokedGrantIds, grantUses, pendingApprovals, classifierMemory, keys, checkpointText] = await Promise.all([
-      this.readJson(at2, LEDGER_PATHS.state, GovernorState, emptyGovernorState()),
-      this.readJson(at2, LEDGER_PATHS.sync, SyncState, SyncState.parse({})),
-      this.readJson(at2, LEDGER_PATHS.revokedGrants, StringList, []),
-      this.readJson(at2, LEDGER_PATHS.grantUses, UseCounts, {}),
-      this.readJson(at2, LEDGER_PATHS.pendingApprovals, PendingList, []),
-      this.readJson(at2, LEDGER_PATHS.classifierMemory, ClassifierMemory, emptyClassifierMemory()),
-      Promise.all(keyPaths.map(async (p2) => [KEY_FILE.exec(p2)?.[1] ?? "", (await this.readText(at2, p2) ?? "").trim()])),
-      this.readText(at2, LEDGER_PATHS.checkpoint)
-    ]);
-    let checkpoint = null;
-    if (checkpointText !== null) {
-      try {
-        const parsed = SignedCheckpoint.safeParse(JSON.parse(checkpointText));
-        checkpoint = parsed.success ? parsed.data : null;
-      } catch {
-        checkpoint = null;
-      }
-    }
-    const publicKeys = {};
-    for (const [keyid, key] of keys) {
-      if (!Base64.test(key)) throw new LedgerCorruptError(`${LEDGER_ROOT}/keys/${keyid}.pub`, this.branch, "not a base64 public key");
-      publicKeys[keyid] = key;
-    }
-    const certificateCount = [...blobs.keys()].filter((p2) => CERTIFICATE_FILE.test(p2)).length;
-    return {
-      snapshot: {
-        head,
-        state,
-        sync: sync2,
-        lastCertificateHash: state.last_certificate_hash,
-        certificateCount,
-        checkpoint,
-        publicKeys,
-        revokedGrantIds,
-        grantUses,
-        pendingApprovals,
-        classifierMemory
-      },
-      tree,
-      blobs,
-      texts
-    };
+    return copyLoaded(loaded);
   }
   async read() {
     return (await this.load()).snapshot;
   }
-  async readCertificates() {
+  async certificateBlobs() {
     const cur = await this.load();
-    const files = [...cur.blobs].filter(([p2]) => CERTIFICATE_FILE.test(p2)).sort(([a2], [b2]) => a2.localeCompare(b2));
-    return mapLimit(files, 8, async ([path7, sha]) => this.parseJson(Certificate, await this.git.readBlob(this.repo, sha), path7));
+    return [...cur.blobs].filter(([p2]) => CERTIFICATE_FILE.test(p2)).sort(([a2], [b2]) => a2.localeCompare(b2));
+  }
+  async readCertificates() {
+    return mapLimit(await this.certificateBlobs(), 8, async ([path7, sha]) => this.reader.parseJson(Certificate, await this.reader.readBlob(sha), path7));
   }
   async readCertificateFiles() {
-    const cur = await this.load();
-    const files = [...cur.blobs].filter(([p2]) => CERTIFICATE_FILE.test(p2)).sort(([a2], [b2]) => a2.localeCompare(b2));
-    return mapLimit(files, 8, async ([path7, sha]) => ({ path: path7, text: await this.git.readBlob(this.repo, sha) }));
+    return mapLimit(await this.certificateBlobs(), 8, async ([path7, sha]) => ({ path: path7, text: await this.reader.readBlob(sha) }));
   }
   async readFile(path7) {
     const rel = ledgerRelative(path7);
     const cur = await this.load();
-    return this.readText(cur, `${LEDGER_ROOT}/${rel}`);
+    return this.reader.readText(cur, `${LEDGER_ROOT}/${rel}`);
   }
   // ------------------------------------------------------------------ writing
-  /** Files (full paths -> content) a write changes, and the snapshot after it. */
-  async plan(cur, write) {
-    const snap = cur.snapshot;
-    const files = /* @__PURE__ */ new Map();
-    const next = { ...snap };
-    const first = snap.head === null;
-    const certs = (write.certificates ?? []).map((c2) => {
-      const parsed = Certificate.safeParse(c2);
-      if (!parsed.success) throw new LedgerWriteError(`not a certificate: ${parsed.error.issues[0]?.message ?? "invalid"}`);
-      return parsed.data;
-    });
-    let previous = snap.lastCertificateHash;
-    certs.forEach((cert, i2) => {
-      const link = decodeLink(cert);
-      if (link.previous !== previous) {
-        throw new LedgerWriteError(
-          `certificate ${cert.certificate_hash.slice(0, 12)} does not chain: its previous_certificate_hash is ${link.previous ?? "null"}, but the ledger's last certificate is ${previous ?? "null"} (build certificates inside mutate from the snapshot it is given)`
-        );
-      }
-      const sequence = snap.certificateCount + i2 + 1;
-      const declared = link.statement.predicate.sequence;
-      if (declared !== void 0 && declared !== sequence) {
-        throw new LedgerWriteError(`certificate ${cert.certificate_hash.slice(0, 12)} carries sequence ${declared} but would be #${sequence} of the chain`);
-      }
-      const path7 = certificatePath(sequence, cert.certificate_hash);
-      if (cur.blobs.has(path7)) throw new LedgerWriteError(`${path7} already exists`);
-      files.set(path7, json2(cert));
-      previous = cert.certificate_hash;
-    });
-    next.certificateCount = snap.certificateCount + certs.length;
-    next.lastCertificateHash = previous;
-    const checkpoint = await this.nextCheckpoint(cur, certs.length, previous);
-    if (checkpoint) {
-      files.set(LEDGER_PATHS.checkpoint, json2(checkpoint));
-      next.checkpoint = checkpoint;
-    }
-    if (write.state !== void 0 || certs.length > 0 || first) {
-      const state = parseWith(GovernorState, { ...write.state ?? snap.state, last_certificate_hash: previous }, "ledger write: state");
-      files.set(LEDGER_PATHS.state, json2(state));
-      next.state = state;
-    }
-    if (write.sync !== void 0 || first) {
-      const sync2 = parseWith(SyncState, write.sync ?? snap.sync, "ledger write: sync");
-      files.set(LEDGER_PATHS.sync, json2(sync2));
-      next.sync = sync2;
-    }
-    if (first) files.set(LEDGER_PATHS.readme, LEDGER_README);
-    if (write.audit?.length) {
-      const byMonth = /* @__PURE__ */ new Map();
-      for (const raw of write.audit) {
-        const entry = parseWith(AuditEntry, raw, "ledger write: audit entry");
-        const month = /^(\d{4}-\d{2})/.exec(entry.at)?.[1] ?? this.now().toISOString().slice(0, 7);
-        byMonth.set(month, [...byMonth.get(month) ?? [], JSON.stringify(entry)]);
-      }
-      for (const [month, lines] of byMonth) {
-        const path7 = auditPath(month);
-        const existing = await this.readText(cur, path7) ?? "";
-        const sep4 = existing === "" || existing.endsWith("\n") ? "" : "\n";
-        files.set(path7, `${existing}${sep4}${lines.join("\n")}
-`);
-      }
-    }
-    for (const [path7, content] of Object.entries(write.files ?? {})) {
-      const rel = ledgerRelative(path7);
-      if (RESERVED_PREFIXES.some((r2) => rel === r2 || rel.startsWith(r2))) {
-        throw new LedgerWriteError(`ledger path "${path7}" is reserved; write it through its own LedgerWrite field`);
-      }
-      files.set(`${LEDGER_ROOT}/${rel}`, content);
-    }
-    if (write.publicKeys) {
-      for (const [keyid, key] of Object.entries(write.publicKeys)) {
-        if (!/^[A-Za-z0-9_-]+$/.test(keyid)) throw new LedgerWriteError(`invalid key id "${keyid}"`);
-        if (!Base64.test(key.trim())) throw new LedgerWriteError(`public key ${keyid} is not base64`);
-        files.set(keyPath(keyid), `${key.trim()}
-`);
-      }
-      next.publicKeys = { ...snap.publicKeys, ...write.publicKeys };
-    }
-    if (write.revokedGrantIds) {
-      const revoked = [.../* @__PURE__ */ new Set([...snap.revokedGrantIds, ...write.revokedGrantIds])];
-      files.set(LEDGER_PATHS.revokedGrants, json2(revoked));
-      next.revokedGrantIds = revoked;
-    }
-    if (write.grantUses) {
-      const uses = parseWith(UseCounts, { ...snap.grantUses, ...write.grantUses }, "ledger write: grant uses");
-      files.set(LEDGER_PATHS.grantUses, json2(uses));
-      next.grantUses = uses;
-    }
-    if (write.classifierMemory) {
-      const memory = parseWith(ClassifierMemory, write.classifierMemory, "ledger write: classifier memory");
-      files.set(LEDGER_PATHS.classifierMemory, json2(memory));
-      next.classifierMemory = memory;
-    }
-    if (write.pendingApprovals) {
-      const pending = parseWith(PendingList, write.pendingApprovals, "ledger write: pending approvals");
-      files.set(LEDGER_PATHS.pendingApprovals, json2(pending));
-      next.pendingApprovals = pending;
-    }
+  /** Blobs (large files only) -> tree on the base tree -> commit -> create or fast-forward the ref. */
+  async writeCommit(cur, files, message) {
+    const head = cur.snapshot.head;
+    const entries = await mapLimit(
+      [...files],
+      4,
+      async ([path7, content]) => Buffer.byteLength(content, "utf8") <= INLINE_MAX ? { path: path7, mode: "100644", type: "blob", sha: null, content } : { path: path7, mode: "100644", type: "blob", sha: await this.git.createBlob(this.repo, content) }
+    );
+    const tree = await this.git.createTree(this.repo, cur.tree, entries);
+    const commitSha = await this.git.createCommit(this.repo, message, tree, head === null ? [] : [head]);
+    if (head === null) await this.git.createBranch(this.repo, this.branch, commitSha);
+    else await this.git.updateBranch(this.repo, this.branch, commitSha);
+    return { commitSha, tree };
+  }
+  /** After our own commit the cache holds the new snapshot, so the next commit needs no read. */
+  remember(cur, files, snapshot, tree) {
+    const blobs = new Map(cur.blobs);
+    const texts = new Map(cur.texts);
     for (const [path7, content] of files) {
-      if (cur.blobs.get(path7) === gitBlobSha(content)) files.delete(path7);
+      const sha = gitBlobSha(content);
+      blobs.set(path7, sha);
+      texts.set(sha, content);
     }
-    return { files, next };
-  }
-  /**
-   * The checkpoint a write must carry: a new one whenever certificates are added, and once over the
-   * existing chain of a ledger written before checkpoints existed. The writer never builds on a branch
-   * whose checkpoint disagrees with its certificates (a cut tail, a deleted or edited checkpoint):
-   * signing a new checkpoint there would launder the damage.
-   */
-  async nextCheckpoint(cur, added, head) {
-    const snap = cur.snapshot;
-    const present = cur.blobs.has(LEDGER_PATHS.checkpoint);
-    const cp = snap.checkpoint;
-    if (present && !cp) throw new LedgerCorruptError(LEDGER_PATHS.checkpoint, this.branch, "not a signed checkpoint; refusing to add to a ledger whose head cannot be checked");
-    if (cp && (cp.checkpoint.sequence !== snap.certificateCount || cp.checkpoint.head !== snap.lastCertificateHash)) {
-      throw new LedgerCorruptError(
-        LEDGER_PATHS.checkpoint,
-        this.branch,
-        `the checkpoint says the chain has ${cp.checkpoint.sequence} certificate(s) ending at ${cp.checkpoint.head?.slice(0, 12) ?? "null"}, the branch has ${snap.certificateCount} ending at ${snap.lastCertificateHash?.slice(0, 12) ?? "null"}: the branch was cut or edited; run \`living-bridge verify\` and restore it before Living Bridge writes again`
-      );
-    }
-    if (added === 0 && cp) return null;
-    if (!this.signer) {
-      if (added > 0) throw new LedgerWriteError("this ledger has no signer for checkpoints: it cannot add certificates");
-      return null;
-    }
-    if (!cp && snap.certificateCount > 0 && await this.lastCertificateIsSequenced(cur)) {
-      throw new LedgerCorruptError(LEDGER_PATHS.checkpoint, this.branch, "the checkpoint was deleted (the certificates carry sequence numbers); refusing to add to the ledger until it is restored");
-    }
-    return signCheckpoint({ repository: repoFullName(this.repo), sequence: snap.certificateCount + added, head, time: this.now().toISOString() }, this.signer);
-  }
-  async lastCertificateIsSequenced(cur) {
-    const path7 = [...cur.blobs.keys()].filter((p2) => CERTIFICATE_FILE.test(p2)).sort().at(-1);
-    const text = path7 ? await this.readText(cur, path7) : null;
-    if (text === null) return false;
-    try {
-      return decodeLink(this.parseJson(Certificate, text, path7)).statement.predicate.sequence !== void 0;
-    } catch {
-      return false;
-    }
+    this.cache?.set(this.cacheKey, { snapshot: cloneJson(snapshot), tree, blobs, texts: liveTexts(blobs, texts) });
   }
   async commit(message, mutate) {
-    let speculative = this.maxAttempts > 1 ? this.cache?.get(this.cacheKey) : void 0;
-    for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
-      const fromCache = speculative !== void 0;
-      const cur = speculative ? _GitLedger.copy(speculative) : await this.load();
-      speculative = void 0;
-      let files;
-      let next;
-      try {
-        const write = await mutate(structuredClone(cur.snapshot));
-        ({ files, next } = await this.plan(cur, write));
-      } catch (e) {
-        if (fromCache && await this.git.getBranchHead(this.repo, this.branch) !== cur.snapshot.head) {
+    const cached2 = this.maxAttempts > 1 ? this.cache?.get(this.cacheKey) : void 0;
+    const retry2 = { branch: this.branch, maxAttempts: this.maxAttempts, speculative: cached2 !== void 0, delay: this.delay, random: this.random };
+    return retryCompareAndSwap(retry2, (attempt, fromCache) => this.attempt(message, mutate, attempt, fromCache ? cached2 : void 0));
+  }
+  /** One attempt: plan on `base` (a cached snapshot) or on a fresh read, then write and move the ref. */
+  async attempt(message, mutate, attempt, base) {
+    const cur = base ? copyLoaded(base) : await this.load();
+    const head = cur.snapshot.head;
+    const stale = async () => {
+      if (!base || await this.reader.head() === head) return false;
+      this.cache?.delete(this.cacheKey);
+      return true;
+    };
+    let plan;
+    try {
+      plan = await planWrite(cur, await mutate(structuredClone(cur.snapshot)), this.planContext);
+    } catch (e) {
+      if (await stale()) return { kind: "stale" };
+      throw e;
+    }
+    if (plan.files.size === 0 && head !== null) {
+      if (await stale()) return { kind: "stale" };
+      return { kind: "done", result: { commitSha: head, snapshot: cur.snapshot, attempts: attempt } };
+    }
+    let written;
+    try {
+      written = await this.writeCommit(cur, plan.files, message);
+    } catch (e) {
+      if (!isRefConflict(e)) {
+        if (base) {
           this.cache?.delete(this.cacheKey);
-          attempt--;
-          continue;
+          return { kind: "stale" };
         }
         throw e;
       }
-      const head = cur.snapshot.head;
-      if (files.size === 0 && head !== null) {
-        if (fromCache && await this.git.getBranchHead(this.repo, this.branch) !== head) {
-          this.cache?.delete(this.cacheKey);
-          attempt--;
-          continue;
-        }
-        return { commitSha: head, snapshot: cur.snapshot, attempts: attempt };
-      }
-      let commitSha;
-      let tree;
-      try {
-        const entries = await mapLimit(
-          [...files],
-          4,
-          async ([path7, content]) => Buffer.byteLength(content, "utf8") <= INLINE_MAX ? { path: path7, mode: "100644", type: "blob", sha: null, content } : { path: path7, mode: "100644", type: "blob", sha: await this.git.createBlob(this.repo, content) }
-        );
-        tree = await this.git.createTree(this.repo, cur.tree, entries);
-        commitSha = await this.git.createCommit(this.repo, message, tree, head === null ? [] : [head]);
-        if (head === null) await this.git.createBranch(this.repo, this.branch, commitSha);
-        else await this.git.updateBranch(this.repo, this.branch, commitSha);
-      } catch (e) {
-        if (!isRefConflict(e)) {
-          if (fromCache) {
-            this.cache?.delete(this.cacheKey);
-            attempt--;
-            continue;
-          }
-          throw e;
-        }
-        this.cache?.delete(this.cacheKey);
-        this.log?.info({ repository: repoFullName(this.repo), branch: this.branch, attempt }, "ledger ref moved; re-reading and retrying");
-        if (attempt < this.maxAttempts) await this.delay(this.backoff(attempt));
-        continue;
-      }
-      const snapshot = { ...next, head: commitSha };
-      const blobs = new Map(cur.blobs);
-      const texts = new Map(cur.texts);
-      for (const [path7, content] of files) {
-        const sha = gitBlobSha(content);
-        blobs.set(path7, sha);
-        texts.set(sha, content);
-      }
-      const live = new Set(blobs.values());
-      const kept = new Map([...texts].filter(([sha, text]) => live.has(sha) && text.length <= INLINE_MAX));
-      this.cache?.set(this.cacheKey, { snapshot: cloneJson(snapshot), tree, blobs, texts: kept });
-      return { commitSha, snapshot, attempts: attempt };
+      this.cache?.delete(this.cacheKey);
+      this.log?.info({ repository: repoFullName(this.repo), branch: this.branch, attempt }, "ledger ref moved; re-reading and retrying");
+      return { kind: "conflict" };
     }
-    throw new LedgerConflictError(this.branch, this.maxAttempts);
-  }
-  /** Exponential backoff with jitter: 50ms, 100ms, 200ms ... capped at 2s, times [0.5, 1). */
-  backoff(attempt) {
-    const base = Math.min(2e3, 50 * 2 ** (attempt - 1));
-    return Math.round(base * (0.5 + this.random() * 0.5));
+    const snapshot = { ...plan.next, head: written.commitSha };
+    this.remember(cur, plan.files, snapshot, written.tree);
+    return { kind: "done", result: { commitSha: written.commitSha, snapshot, attempts: attempt } };
   }
 };
 function createGitLedger(git, repo, branch = DEFAULT_LEDGER_BRANCH, opts = {}) {

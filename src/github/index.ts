@@ -5,3 +5,4 @@ export { sealSecret } from './sealed-box.js';
 export { mapWorkflowRun, runFromWebhook, type RawWorkflowRun } from './webhook-run.js';
 export { GitHubCache, sharedGitHubCache, resetGitHubCache } from './cache.js';
 export { DurableStateAdapter, type InstallationRepository, type InstallationReposPage } from './durable-state.js';
+export { findRepoInstallation, type AppRequester } from './installation.js';
