@@ -36317,11 +36317,11 @@ var require_util9 = __commonJS({
       return false;
     }
     exports2.schemaHasRules = schemaHasRules;
-    function schemaHasRulesButRef(schema, RULES2) {
+    function schemaHasRulesButRef(schema, RULES3) {
       if (typeof schema == "boolean")
         return !schema;
       for (const key in schema)
-        if (key !== "$ref" && RULES2.all[key])
+        if (key !== "$ref" && RULES3.all[key])
           return true;
       return false;
     }
@@ -37715,17 +37715,17 @@ var require_validate = __commonJS({
     }
     function schemaKeywords(it2, types, typeErrors, errsCount) {
       const { gen, schema, data, allErrors, opts, self: self2 } = it2;
-      const { RULES: RULES2 } = self2;
-      if (schema.$ref && (opts.ignoreKeywordsWithRef || !(0, util_1.schemaHasRulesButRef)(schema, RULES2))) {
-        gen.block(() => keywordCode(it2, "$ref", RULES2.all.$ref.definition));
+      const { RULES: RULES3 } = self2;
+      if (schema.$ref && (opts.ignoreKeywordsWithRef || !(0, util_1.schemaHasRulesButRef)(schema, RULES3))) {
+        gen.block(() => keywordCode(it2, "$ref", RULES3.all.$ref.definition));
         return;
       }
       if (!opts.jtd)
         checkStrictTypes(it2, types);
       gen.block(() => {
-        for (const group2 of RULES2.rules)
+        for (const group2 of RULES3.rules)
           groupKeywords(group2);
-        groupKeywords(RULES2.post);
+        groupKeywords(RULES3.post);
       });
       function groupKeywords(group2) {
         if (!(0, applicability_1.shouldUseGroup)(schema, group2))
@@ -39880,10 +39880,10 @@ var require_core = __commonJS({
       }
       // Remove keyword
       removeKeyword(keyword) {
-        const { RULES: RULES2 } = this;
-        delete RULES2.keywords[keyword];
-        delete RULES2.all[keyword];
-        for (const group2 of RULES2.rules) {
+        const { RULES: RULES3 } = this;
+        delete RULES3.keywords[keyword];
+        delete RULES3.all[keyword];
+        for (const group2 of RULES3.rules) {
           const i2 = group2.rules.findIndex((rule) => rule.keyword === keyword);
           if (i2 >= 0)
             group2.rules.splice(i2, 1);
@@ -40051,9 +40051,9 @@ var require_core = __commonJS({
     }
     var KEYWORD_NAME = /^[a-z_$][a-z0-9_$:-]*$/i;
     function checkKeyword(keyword, def) {
-      const { RULES: RULES2 } = this;
+      const { RULES: RULES3 } = this;
       (0, util_1.eachItem)(keyword, (kwd) => {
-        if (RULES2.keywords[kwd])
+        if (RULES3.keywords[kwd])
           throw new Error(`Keyword ${kwd} is already defined`);
         if (!KEYWORD_NAME.test(kwd))
           throw new Error(`Keyword ${kwd} has invalid name`);
@@ -40069,13 +40069,13 @@ var require_core = __commonJS({
       const post = definition === null || definition === void 0 ? void 0 : definition.post;
       if (dataType && post)
         throw new Error('keyword with "post" flag cannot have "type"');
-      const { RULES: RULES2 } = this;
-      let ruleGroup = post ? RULES2.post : RULES2.rules.find(({ type: t2 }) => t2 === dataType);
+      const { RULES: RULES3 } = this;
+      let ruleGroup = post ? RULES3.post : RULES3.rules.find(({ type: t2 }) => t2 === dataType);
       if (!ruleGroup) {
         ruleGroup = { type: dataType, rules: [] };
-        RULES2.rules.push(ruleGroup);
+        RULES3.rules.push(ruleGroup);
       }
-      RULES2.keywords[keyword] = true;
+      RULES3.keywords[keyword] = true;
       if (!definition)
         return;
       const rule = {
@@ -40090,7 +40090,7 @@ var require_core = __commonJS({
         addBeforeRule.call(this, ruleGroup, rule, definition.before);
       else
         ruleGroup.rules.push(rule);
-      RULES2.all[keyword] = rule;
+      RULES3.all[keyword] = rule;
       (_a4 = definition.implements) === null || _a4 === void 0 ? void 0 : _a4.forEach((kwd) => this.addKeyword(kwd));
     }
     function addBeforeRule(ruleGroup, rule, before) {
@@ -42982,7 +42982,7 @@ var require__ = __commonJS({
 });
 
 // src/action/main.ts
-import { randomBytes as randomBytes2, randomUUID as randomUUID2 } from "node:crypto";
+import { randomBytes as randomBytes2, randomUUID as randomUUID3 } from "node:crypto";
 
 // node_modules/@actions/core/lib/core.js
 var core_exports = {};
@@ -74139,6 +74139,7 @@ retry.VERSION = VERSION10;
 
 // src/github/request-policy.ts
 var import_bottleneck = __toESM(require_lib(), 1);
+import { randomUUID as randomUUID2 } from "node:crypto";
 var DEFAULT_REQUEST_TIMEOUT_MS = 3e4;
 var MAX_RATE_LIMIT_RETRIES = 2;
 function unpacedGroups() {
@@ -74157,9 +74158,103 @@ function requestPolicyFrom(env, pacing) {
   if (!Number.isFinite(timeout) || timeout < 100) throw new Error("LIVING_BRIDGE_REQUEST_TIMEOUT_MS must be a number of milliseconds >= 100");
   return { pacing, timeoutMs: timeout };
 }
+var LOST_ANSWER_WRITE_TRIES = 4;
+var answerMayBeLost = (err) => {
+  const status = err.status;
+  return status === void 0 || status >= 500;
+};
+var repoRoute = (tail) => new RegExp(`^(?:https?://[^/]+)?(?:/api/v3)?/repos/[^/]+/[^/]+/${tail}$`);
+function routeParams(o2, names) {
+  const m2 = /\/repos\/([^/]+)\/([^/]+)\/(?:issues\/([^/]+)\/)?/.exec(o2.url);
+  const fromUrl = [m2?.[1], m2?.[2], m2?.[3]];
+  const out = {};
+  names.forEach((n2, i2) => {
+    const v2 = o2[n2] ?? (fromUrl[i2] && !fromUrl[i2].startsWith("{") ? decodeURIComponent(fromUrl[i2]) : void 0);
+    if (v2 !== void 0) out[n2] = String(v2);
+  });
+  return out;
+}
+var COMMENT_READ_BACK_MARGIN_MS = 5 * 6e4;
+var READ_BACK_PAGES = 10;
+var RULES = [
+  {
+    // A check run carries an external_id (ours, unique per write); a lost answer is looked up by it.
+    route: repoRoute("check-runs"),
+    prepare: (o2) => typeof o2.external_id === "string" && o2.external_id ? o2 : { ...o2, external_id: `living-bridge-${randomUUID2()}` },
+    find: async (request2, sent) => {
+      const { owner, repo } = routeParams(sent, ["owner", "repo"]);
+      if (!owner || !repo || typeof sent.head_sha !== "string") return null;
+      for (let page = 1; page <= READ_BACK_PAGES; page++) {
+        const res = await request2("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", {
+          owner,
+          repo,
+          ref: sent.head_sha,
+          ...typeof sent.name === "string" ? { check_name: sent.name } : {},
+          filter: "all",
+          per_page: 100,
+          page
+        });
+        const runs = res.data.check_runs ?? [];
+        const hit = runs.find((r2) => r2.external_id === sent.external_id);
+        if (hit) return hit;
+        if (runs.length < 100) return null;
+      }
+      return null;
+    }
+  },
+  {
+    // An issue or PR comment is found by its exact body among the thread's comments since just before the write.
+    route: repoRoute("issues/[^/]+/comments"),
+    prepare: (o2) => o2,
+    find: async (request2, sent, startedAt) => {
+      const { owner, repo, issue_number } = routeParams(sent, ["owner", "repo", "issue_number"]);
+      if (!owner || !repo || !issue_number || typeof sent.body !== "string") return null;
+      const since = new Date(startedAt - COMMENT_READ_BACK_MARGIN_MS).toISOString();
+      let last = null;
+      for (let page = 1; page <= READ_BACK_PAGES; page++) {
+        const res = await request2("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", { owner, repo, issue_number, since, per_page: 100, page });
+        const comments = res.data ?? [];
+        for (const c2 of comments) if (c2.body === sent.body) last = c2;
+        if (comments.length < 100) break;
+      }
+      return last;
+    }
+  }
+];
+var sleepMs = (ms) => new Promise((r2) => setTimeout(r2, ms));
+function lostAnswerReadBack(octokit, pluginOptions = {}) {
+  const kit = octokit;
+  const backoff2 = pluginOptions.lostAnswerBackoffMs ?? 250;
+  kit.hook.wrap("request", async (request2, options2) => {
+    const rule = options2.method === "POST" ? RULES.find((r2) => r2.route.test(options2.url)) : void 0;
+    if (!rule) return request2(options2);
+    Object.assign(options2, rule.prepare(options2));
+    options2.request = { ...options2.request, retries: 0 };
+    const sent = options2;
+    const startedAt = Date.now();
+    let lastError;
+    for (let attempt = 1; attempt <= LOST_ANSWER_WRITE_TRIES; attempt++) {
+      if (attempt > 1) await sleepMs(backoff2 * (attempt - 1));
+      try {
+        return await request2(options2);
+      } catch (err) {
+        if (!answerMayBeLost(err)) throw err;
+        lastError = err;
+        let found;
+        try {
+          found = await rule.find(kit.request, sent, startedAt);
+        } catch {
+          throw err;
+        }
+        if (found) return { status: 201, url: String(options2.url), headers: {}, data: found };
+      }
+    }
+    throw lastError;
+  });
+}
 
 // src/github/octokit.ts
-var LivingBridgeOctokit = Octokit2.plugin(throttling, retry);
+var LivingBridgeOctokit = Octokit2.plugin(throttling, retry, lostAnswerReadBack);
 var EXPECTED_ANSWER = / - (304|404) with id /;
 function octokitLog(log) {
   const text = (m2, msg) => typeof m2 === "string" ? m2 : msg ?? "";
@@ -75485,6 +75580,7 @@ function failureSignature(incidents) {
 var MAX_ENV_NAMES = 256;
 var MAX_STEPS = 512;
 var CREDENTIAL_INPUT = /access-key|secret|role-to-assume|token|password|passphrase|credential|private-key|web-identity|creds|api-key/i;
+var EMPTY_LOGIN = /\becho\s+(?:""|'')?\s*\|\s*docker login\b|\bdocker login\b[^\n]*\s(?:-p|--password)(?:\s+|=)(?:""|'')(?:\s|$)/;
 var STEP_HEADER = /^(?:##\[group\])?(?:> )?Run (\S.*)$/;
 var BLOCK_HEADER = /^ {2}(env|with):\s*$/;
 var BLOCK_ENTRY = /^ {4}([A-Za-z_][A-Za-z0-9_-]*): ?(.*)$/;
@@ -75499,6 +75595,8 @@ var StepStructure = class {
   varsMentioned = /* @__PURE__ */ new Set();
   stepHasWith = false;
   stepHasEnv = false;
+  /** The current step's `Run` header or script shows a login whose password is empty (see EMPTY_LOGIN). */
+  stepEmptyLogin = false;
   trackStructure(text) {
     const c0 = text.charCodeAt(0);
     if (c0 === 32) {
@@ -75518,6 +75616,7 @@ var StepStructure = class {
         if (!text.startsWith("      ")) this.block = null;
       }
       if (text.includes("vars.")) this.noteVars(text);
+      if (!this.block && text.includes("docker login") && EMPTY_LOGIN.test(text)) this.stepEmptyLogin = true;
       return;
     }
     this.block = null;
@@ -75530,6 +75629,7 @@ var StepStructure = class {
       this.stepEnv = /* @__PURE__ */ new Map();
       this.stepHasWith = false;
       this.stepHasEnv = false;
+      this.stepEmptyLogin = text.includes("docker login") && EMPTY_LOGIN.test(text);
       return;
     }
     if (text.includes("vars.")) this.noteVars(text);
@@ -75622,12 +75722,26 @@ var CI_RULES = [
       { id: "http-5xx-more", kw: ["bad gateway", "gateway timeout", "received status code 5", "return code is: 5"], re: /Received status code 5\d\d from server|Return code is: 5\d\d\b|\b50[234]\b[^\n]{0,20}(?:Bad Gateway|Gateway Time-?out)/i, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.75 }) },
       { id: "connect-timed-out", kw: ["timed out", "unable to connect to"], re: /\b(?:connect|Read|Connection) timed out\b|Could not connect to \S+ \([^)]*\), connection timed out|Unable to connect to [\w.-]+:/i, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.75 }) },
       { id: "runner-broker", kw: ["failed to get job message", "runner connect error"], re: /Runner connect error: Failed to get job message|Failed to get job message\. Request to \S+ failed/, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.7 }) },
+      // Network failures of package mirrors and git transports, as apt, git/curl, yarn and Python's urllib3 print them.
+      { id: "apt-temp-resolve", kw: ["temporary failure resolving"], re: /Temporary failure resolving '[\w.-]+'/, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.7 }) },
+      { id: "git-transport", kw: ["rpc failed", "early eof", "sideband packet", "gnutls", "ssl_read: ", "ssl_connect: "], re: /RPC failed; (?:curl|HTTP) \d+|\bearly EOF\b|unexpected disconnect while reading sideband packet|GnuTLS recv error \(-\d+\)|gnutls_handshake\(\) failed|OpenSSL SSL_(?:read|connect): (?:Connection was reset|SSL_ERROR_SYSCALL)/, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.7 }) },
+      { id: "yarn-network-trouble", kw: ["trouble with your network connection"], re: /There appears to be trouble with your network connection/, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.7 }) },
+      { id: "python-conn-aborted", kw: ["connection aborted.", "remotedisconnected(", "remote end closed connection"], re: /Connection aborted\.|RemoteDisconnected\(|Remote end closed connection without response/, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.7 }) },
+      { id: "curl-failed-connect", kw: ["failed to connect to"], re: /Failed to connect to [\w.-]+ port \d+/, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.65 }) },
       { id: "push-race", kw: ["(fetch first)"], re: /! \[rejected\]\s+\S+ -> \S+ \(fetch first\)/, signal: () => ({ type: "kind", kind: "transient.network", confidence: 0.6 }) }
     ]
   },
   {
     before: "aws-invalid",
     rules: [
+      // The tool got no credential at all (never a wrong one): see the `no-credential` signal.
+      { id: "npm-eneedauth", kw: ["eneedauth", "need auth"], re: /\bENEEDAUTH\b|need auth (?:This command requires you to be logged in|auth required for publishing|You need to authorize this machine)/, signal: () => ({ type: "no-credential", confidence: 0.5, fallback: "config.invalid" }) },
+      { id: "aws-cli-no-credentials", kw: ["unable to locate credentials"], re: /Unable to locate credentials\. You can configure credentials by running "?aws configure/, signal: () => ({ type: "no-credential", confidence: 0.6, fallback: "secret.missing" }) },
+      // docker login with an empty username or password (half of the threads are wiring, so a bare line abstains).
+      { id: "docker-login-non-tty", kw: ["interactive login from a non tty"], re: /Cannot perform an interactive login from a non TTY device/, signal: () => ({ type: "no-credential", confidence: 0.45, fallback: "secret.missing" }) },
+      // A workflow's own guard naming the repository secret or variable ("Missing required secret: X"); anchored so
+      // the guard's source in the step's script listing does not match.
+      { id: "missing-required-named", kw: ["missing required secret", "missing required var"], re: /^(?:##\[error\]|::error::|Error: )?Missing required (secret|var|variable)s?: [`'"]?([A-Za-z_][A-Za-z0-9_]{2,})[`'"]?\.?\s*$/, signal: (m2) => ({ type: "missing-name", name: m2[2], confidence: 0.8, hint: m2[1] === "secret" ? "secret" : "variable", named: true }) },
       { id: "password-empty-warning", kw: ["your password is empty"], re: /Your password is empty\. Did you enter it correctly\?/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.8 }) },
       { id: "docker-login-no-username", kw: ["must provide --username"], re: /Must provide --username with --password-stdin/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.7 }) },
       { id: "login-required-loose", kw: ["username and password required"], re: /\bUsername and password required\s*$/, signal: () => ({ type: "missing-unnamed", hint: "secret", confidence: 0.65 }) },
@@ -75645,6 +75759,12 @@ var CI_RULES = [
   {
     before: "unable-parse-file",
     rules: [
+      // Present-but-unusable credentials in the wording of GitHub, OAuth servers and API-key services.
+      { id: "gh-password-auth-removed", kw: ["support for password authentication was removed"], re: /Support for password authentication was removed/, signal: () => ({ type: "auth", confidence: 0.85 }) },
+      { id: "oauth-invalid", kw: ["invalid_grant", "invalid_client", "invalid jwt signature"], re: /\binvalid_grant\b|\binvalid_client\b|Invalid JWT Signature/, signal: () => ({ type: "auth", confidence: 0.8 }) },
+      { id: "api-key-invalid-generic", kw: ["api key", "api_key", "api-key"], re: /\b(?:invalid|incorrect|wrong) API[ _-]?key\b|\bAPI[ _-]?key (?:is )?(?:invalid|not valid|incorrect|expired|revoked)\b/i, signal: () => ({ type: "auth", confidence: 0.75 }) },
+      { id: "unauthorized-bare", kw: ["unauthorized"], re: /^(?:##\[error\]|::error::)?(?:Error: |HttpError: |error: )?Unauthorized\.?\s*$/, signal: () => ({ type: "auth", confidence: 0.6 }) },
+      { id: "http-status-code-403", kw: ["status code 403", "status code: 403"], re: /status code:? 403\b/i, signal: () => ({ type: "auth", confidence: 0.6 }) },
       { id: "ghcr-write-denied", kw: ["permission_denied: write_package", "installation not allowed to"], re: /permission_denied: write_package|installation not allowed to (?:Write|Create) organization package/, signal: () => ({ type: "auth", confidence: 0.8 }) },
       { id: "pypi-invalid-auth", kw: ["invalid or non-existent authentication information"], re: /Invalid or non-existent authentication information/, signal: () => ({ type: "auth", confidence: 0.8 }) },
       { id: "oidc-no-provider", kw: ["no openidconnect provider found"], re: /No OpenIDConnect provider found in your account/, signal: () => ({ type: "auth", confidence: 0.75 }) },
@@ -75658,7 +75778,10 @@ var CI_RULES = [
       { id: "http-error-401", kw: ["http error: 401", "invalid authentication credentials"], re: /HTTP Error: 401\b|Request had invalid authentication credentials/, signal: () => ({ type: "auth", confidence: 0.8 }) },
       { id: "http-status-403", kw: ["http status: 403", "error: 403"], re: /\(http status: 403\)|S3 error: 403\b/, signal: () => ({ type: "auth", confidence: 0.7 }) },
       { id: "aws-credentials-file-missing", kw: [".aws/credentials"], re: /ENOENT: no such file or directory, open '[^']*\.aws\/credentials'/, signal: () => ({ type: "kind", kind: "config.invalid", confidence: 0.7 }) },
-      { id: "aws-missing-credentials-config", kw: ["missing credentials in config", "no valid credential sources found"], re: /Missing credentials in config|No valid credential sources found/, signal: () => ({ type: "credentials-unloaded", confidence: 0.5 }) }
+      { id: "aws-missing-credentials-config", kw: ["missing credentials in config"], re: /Missing credentials in config/, signal: () => ({ type: "credentials-unloaded", confidence: 0.5 }) },
+      // Terraform's AWS provider / S3 backend found no credential at all: most threads are credentials that never
+      // reached it (remote runs, env not passed), so a bare line says wiring.
+      { id: "aws-no-credential-sources", kw: ["no valid credential sources"], re: /No valid credential sources found|no valid credential sources for [\w ]{1,40} found/i, signal: () => ({ type: "no-credential", confidence: 0.5, fallback: "config.invalid" }) }
     ]
   },
   {
@@ -75803,9 +75926,9 @@ var BASE_RULES = [
   { id: "compile", kw: ["compilation error", "error:", "compilation failed", "build failed.", "failures:"], re: /\[ERROR\] COMPILATION ERROR|^\S+\.(?:java|kt|c|cc|cpp|go|rs|py|ts|js)(?::\d+)+:? error:|Compilation failed|Build FAILED\.|There (?:was|were) \d+ failures?:/, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.65 }) },
   { id: "syntax-error", kw: ["syntaxerror: "], re: /^\s*(?:Uncaught )?SyntaxError: /, signal: () => ({ type: "kind", kind: "code.failure", confidence: 0.6 }) }
 ];
-var RULES = insertRules(BASE_RULES, CI_RULES);
+var RULES2 = insertRules(BASE_RULES, CI_RULES);
 var ERRORISH_KEYWORDS = ["error", "err!", "failed", "fatal:"];
-var PREFILTER_KEYWORDS = [.../* @__PURE__ */ new Set([...RULES.flatMap((r2) => r2.kw), ...ERRORISH_KEYWORDS])];
+var PREFILTER_KEYWORDS = [.../* @__PURE__ */ new Set([...RULES2.flatMap((r2) => r2.kw), ...ERRORISH_KEYWORDS])];
 function groupScanner(groups2) {
   const W2 = Math.max(1, Math.ceil(groups2.length / 32));
   const goto = [/* @__PURE__ */ new Map()];
@@ -75902,11 +76025,11 @@ function keywordScanner(keywords) {
   const out = new Uint32Array(g2.words);
   return (s2) => g2.scan(s2, out);
 }
-var ERRORISH_BIT = RULES.length;
-var RULE_SCANNER = groupScanner([...RULES.map((r2) => r2.kw), ERRORISH_KEYWORDS]);
+var ERRORISH_BIT = RULES2.length;
+var RULE_SCANNER = groupScanner([...RULES2.map((r2) => r2.kw), ERRORISH_KEYWORDS]);
 var JOIN_PREVIOUS_MASK = (() => {
   const m2 = new Uint32Array(RULE_SCANNER.words);
-  RULES.forEach((r2, i2) => {
+  RULES2.forEach((r2, i2) => {
     if (r2.joinPrevious) m2[i2 >>> 5] |= 1 << (i2 & 31);
   });
   return m2;
@@ -75992,7 +76115,7 @@ var ClassifierState = class extends StepStructure {
         const low = bits & -bits;
         const i2 = w2 * 32 + (31 - Math.clz32(low));
         bits = (bits ^ low) >>> 0;
-        const rule = RULES[i2];
+        const rule = RULES2[i2];
         if (!rule) continue;
         const subject = rule.joinPrevious ? `${this.prev} ${text}` : text;
         rule.re.lastIndex = 0;
@@ -76048,7 +76171,7 @@ var ClassifierState = class extends StepStructure {
     }
     if (b2.evidence.length < MAX_EVIDENCE && !b2.evidence.some((e) => e.line === this.lineNo)) b2.evidence.push(this.evidence(text, this.lineNo));
   }
-  missingByName(name, confidence, hint, text, plain = false) {
+  missingByName(name, confidence, hint, text, plain = false, named = false) {
     const norm = normalizeName(name);
     if (RUNNER_PROVIDED.test(norm)) return;
     const isVar = hint === "variable" || hint !== "secret" && (this.varsMentioned.has(norm) || !isCredentialName(name));
@@ -76058,7 +76181,7 @@ var ClassifierState = class extends StepStructure {
     }
     const evidence = this.envEvidence(name);
     const empty = this.envSeen.get(name)?.state === "empty";
-    if (this.stepHasEnv && !this.stepEnv.has(name) && !this.envSeen.has(name)) {
+    if (!named && this.stepHasEnv && !this.stepEnv.has(name) && !this.envSeen.has(name)) {
       this.add("config.invalid", { type: "step", name: (this.stepName ?? "unnamed step").slice(0, 200) }, Math.min(confidence, 0.6), text);
       return;
     }
@@ -76081,8 +76204,16 @@ var ClassifierState = class extends StepStructure {
         this.add(sig.kind, sig.target ?? null, sig.confidence, text);
         return;
       case "missing-name":
-        this.missingByName(sig.name, sig.confidence, sig.hint, text, sig.plain);
+        this.missingByName(sig.name, sig.confidence, sig.hint, text, sig.plain, sig.named);
         return;
+      case "no-credential": {
+        const empties = this.stepCreds("empty");
+        if (empties.length > 0) this.missingByName(empties[0], 0.85, "secret", text);
+        else if (this.maskedCredentialsInStep() > 0) this.add("config.invalid", this.stepName ? { type: "step", name: this.stepName.slice(0, 200) } : null, 0.6, text);
+        else if (this.stepEmptyLogin) this.add("secret.missing", null, 0.8, text);
+        else this.add(sig.fallback, null, sig.confidence, text);
+        return;
+      }
       case "missing-unnamed": {
         const empties = sig.hint === "secret" ? this.stepCreds("empty") : [];
         if (empties.length === 1) this.missingByName(empties[0], 0.9, "secret", text);
@@ -79540,7 +79671,7 @@ async function executeRerun(port2, plan) {
   };
 }
 var WRITE_TRIES = 4;
-var answerMayBeLost = (err) => {
+var answerMayBeLost2 = (err) => {
   const status = err.status;
   return status === void 0 || status >= 500;
 };
@@ -79560,7 +79691,7 @@ async function requestRerun(port2, plan, current) {
         return { error: err };
       }
       if (rerunAccepted(current, readBack)) return { readBack, lostAnswer: describe3(err) };
-      if (!answerMayBeLost(err)) return { error: err };
+      if (!answerMayBeLost2(err)) return { error: err };
     }
   }
   return { error: lastError };
@@ -81795,7 +81926,7 @@ function syncValueResolver(env, randomBytes3, refusal) {
   };
 }
 
-// src/pipeline/sync.ts
+// src/pipeline/sync/types.ts
 var DISCOVERED_BRANCH = "living-bridge/environment-discovered";
 var DEFAULT_PACE = { maxWritesPerMinute: 80, burst: 10 };
 var SyncRefusedError = class extends Error {
@@ -81804,6 +81935,23 @@ var SyncRefusedError = class extends Error {
     this.name = "SyncRefusedError";
   }
 };
+
+// src/pipeline/sync/apply.ts
+async function applyPlan(ctx, s2) {
+  const report = await executeSync(ctx.github, s2.plan, {
+    repo: s2.repo,
+    confirmPrune: s2.opts.confirmPrune,
+    dryRun: false,
+    pace: s2.opts.pace ?? DEFAULT_PACE,
+    sleep: s2.opts.sleep ?? ((ms) => new Promise((r2) => setTimeout(r2, ms))),
+    now: () => ctx.now().getTime(),
+    values: syncValueResolver(ctx.env, ctx.randomBytes, ctx.fromEnvRefusal),
+    fingerprintOf: s2.fingerprintOf
+  });
+  return { ...s2, report, applied: report.results.filter((r2) => r2.status === "applied"), requests: { ...s2.requests, writes: report.writeAttempts } };
+}
+
+// src/pipeline/sync/inventory.ts
 var auditKey = {
   environments: "environments",
   variables: (scope) => `variables:${scope}`,
@@ -81878,17 +82026,49 @@ function stripEnvironment(e) {
   if (e.deployment_branch_policy !== void 0) out.deployment_branch_policy = e.deployment_branch_policy;
   return out;
 }
+
+// src/pipeline/sync/audit.ts
+function scopesOf(opts) {
+  return opts.environment === void 0 ? void 0 : [environmentScope(opts.environment), ...opts.includeRepositoryScope ? [REPOSITORY2] : []];
+}
+async function auditGitHub(ctx, s2) {
+  const scopeFilter = scopesOf(s2.opts);
+  const auditScopes = scopeFilter ? new Set(scopeFilter.map(toScopeLabel)) : null;
+  const audit = await auditInventory(ctx.github, s2.repo, s2.syncState, auditScopes);
+  return { ...s2, scopeFilter, auditScopes, audit, requests: { audit: audit.calls, notModified: audit.notModified, writes: 0, verify: 0 } };
+}
+
+// src/pipeline/sync/confirm.ts
+function effectHolds(r2, after, fingerprintOf) {
+  const env = environmentOf(r2.item.scope);
+  const scope = env === null ? after.repository : after.environments[env];
+  if (r2.item.kind === "environment") return after.environments[r2.item.name] !== void 0;
+  if (r2.item.op === "delete") return !(r2.item.name in (r2.item.kind === "secret" ? scope?.secrets ?? {} : scope?.variables ?? {}));
+  if (r2.item.kind === "secret") return scope?.secrets[r2.item.name] !== void 0;
+  return scope?.variables[r2.item.name] !== void 0 && fingerprintOf(scope.variables[r2.item.name]) === r2.after_fingerprint;
+}
+async function confirmEffect(ctx, s2) {
+  if (s2.applied.length === 0) return { ...s2, after: s2.audit, certified: false };
+  const touched = new Set(s2.applied.map((r2) => r2.item.kind === "environment" ? auditKey.environments : r2.item.kind === "secret" ? auditKey.secrets(r2.item.scope) : auditKey.variables(r2.item.scope)));
+  const stale = {
+    ...s2.syncState,
+    etags: s2.audit.etags,
+    inventory: Object.fromEntries(Object.entries(s2.audit.inventory).filter(([k2]) => !touched.has(k2)))
+  };
+  const after = await auditInventory(ctx.github, s2.repo, stale, s2.auditScopes);
+  let certified = true;
+  for (const r2 of s2.applied) {
+    if (!effectHolds(r2, after.actual, s2.fingerprintOf)) {
+      certified = false;
+      s2.notes.push(`not confirmed on GitHub after writing: ${r2.item.kind} ${r2.item.name} (${r2.item.scope})`);
+    }
+  }
+  return { ...s2, after, certified, requests: { ...s2.requests, verify: after.calls } };
+}
+
+// src/pipeline/sync/declaration.ts
 var normalizeRef = (ref) => ref.replace(/^refs\/heads\//, "");
-var CHANGE_OP = { add: "create", update: "update", delete: "delete" };
-var changeOf = (r2) => ({
-  target: r2.item.name,
-  kind: r2.item.kind,
-  scope: r2.item.scope,
-  op: CHANGE_OP[r2.item.op] ?? "noop",
-  before_fingerprint: r2.before_fingerprint,
-  after_fingerprint: r2.after_fingerprint
-});
-async function sync(ctx, opts) {
+async function readDeclaration(ctx, opts) {
   const repository = opts.repository;
   const repo = parseRepoFullName(repository);
   const gh = ctx.github;
@@ -81908,152 +82088,59 @@ async function sync(ctx, opts) {
   if (opts.environment !== void 0 && !declared.environments[opts.environment]) {
     notes.push(`environment ${opts.environment} is not declared in ${envFilePath}: nothing to sync in it`);
   }
-  const ledger = ctx.ledgerFor(repo, config2.ledger.branch);
+  return { opts, repository, repo, envFilePath, defaultBranch, config: config2, ref, rawText: file3.content, declared, notes };
+}
+
+// src/pipeline/sync/memory.ts
+async function loadMemory(ctx, s2) {
+  const ledger = ctx.ledgerFor(s2.repo, s2.config.ledger.branch);
   const snapshot = await ledger.read();
-  const syncState = SyncState.parse(snapshot.sync ?? {});
-  const scopeFilter = opts.environment === void 0 ? void 0 : [environmentScope(opts.environment), ...opts.includeRepositoryScope ? [REPOSITORY2] : []];
-  const auditScopes = scopeFilter ? new Set(scopeFilter.map(toScopeLabel)) : null;
-  const audit = await auditInventory(gh, repo, syncState, auditScopes);
+  return { ...s2, ledger, syncState: SyncState.parse(snapshot.sync ?? {}) };
+}
+
+// src/pipeline/sync/plan.ts
+async function planChanges(ctx, s2) {
   const fpKey = await fingerprintKeyOf(ctx.signer);
   const fingerprintOf = (v2) => fingerprintValue(v2, fpKey);
   const plan = planSync({
-    declared,
-    actual: audit.actual,
-    sync: syncState,
+    declared: s2.declared,
+    actual: s2.audit.actual,
+    sync: s2.syncState,
     fingerprintOf,
     resolveVariable: resolveFromEnv(ctx.env, ctx.fromEnvRefusal),
-    ...scopeFilter ? { scopeFilter } : {},
-    ...opts.names ? { names: opts.names } : {}
+    ...s2.scopeFilter ? { scopeFilter: s2.scopeFilter } : {},
+    ...s2.opts.names ? { names: s2.opts.names } : {}
   });
-  const title = `Environment drift: ${repository}`;
-  const requests = { audit: audit.calls, notModified: audit.notModified, writes: 0, verify: 0 };
-  const base2 = { repository, plan, certificate: null, prUrl: null, requests, certified: false, notes };
-  if (opts.dryRun) {
-    notes.push(`dry run: ${plan.writes} write(s) planned, nothing written`);
-    return { ...base2, dryRun: true, report: null, driftTable: renderDriftTable(plan, void 0, { title: `${title} (dry run)` }) };
-  }
-  const report = await executeSync(gh, plan, {
-    repo,
-    confirmPrune: opts.confirmPrune,
-    dryRun: false,
-    pace: opts.pace ?? DEFAULT_PACE,
-    sleep: opts.sleep ?? ((ms) => new Promise((r2) => setTimeout(r2, ms))),
-    now: () => ctx.now().getTime(),
-    values: syncValueResolver(ctx.env, ctx.randomBytes, ctx.fromEnvRefusal),
-    fingerprintOf
-  });
-  requests.writes = report.writeAttempts;
-  const applied = report.results.filter((r2) => r2.status === "applied");
-  let after = audit;
-  let certified = applied.length > 0;
-  if (applied.length > 0) {
-    const touched = new Set(applied.map((r2) => r2.item.kind === "environment" ? auditKey.environments : r2.item.kind === "secret" ? auditKey.secrets(r2.item.scope) : auditKey.variables(r2.item.scope)));
-    const stale = {
-      ...syncState,
-      etags: audit.etags,
-      inventory: Object.fromEntries(Object.entries(audit.inventory).filter(([k2]) => !touched.has(k2)))
-    };
-    after = await auditInventory(gh, repo, stale, auditScopes);
-    requests.verify = after.calls;
-    for (const r2 of applied) {
-      const env = environmentOf(r2.item.scope);
-      const scope = env === null ? after.actual.repository : after.actual.environments[env];
-      const holds = r2.item.kind === "environment" ? after.actual.environments[r2.item.name] !== void 0 : r2.item.op === "delete" ? !(r2.item.name in (r2.item.kind === "secret" ? scope?.secrets ?? {} : scope?.variables ?? {})) : r2.item.kind === "secret" ? scope?.secrets[r2.item.name] !== void 0 : scope?.variables[r2.item.name] !== void 0 && fingerprintOf(scope.variables[r2.item.name]) === r2.after_fingerprint;
-      if (!holds) {
-        certified = false;
-        notes.push(`not confirmed on GitHub after writing: ${r2.item.kind} ${r2.item.name} (${r2.item.scope})`);
-      }
-    }
-  }
-  const changes = applied.map(changeOf);
-  const memoryChanged = canonicalJson(after.etags) !== canonicalJson(syncState.etags) || canonicalJson(after.inventory) !== canonicalJson(syncState.inventory);
-  let certificate = null;
-  const certify = (opts.certify ?? true) && changes.length > 0;
-  const summaryLine = `env sync: ${report.applied} applied, ${report.failed} failed, ${report.skipped} skipped`;
-  if (changes.length > 0 || report.failed > 0 || memoryChanged) {
-    await ledger.commit(`${summaryLine} (${repository})`, async (snap) => {
-      const latest = SyncState.parse(snap.sync ?? {});
-      const next = {
-        ...latest,
-        etags: { ...latest.etags, ...after.etags },
-        inventory: { ...latest.inventory, ...after.inventory },
-        secret_fingerprints: { ...latest.secret_fingerprints },
-        created_by_bridge: [...latest.created_by_bridge],
-        last_sync_at: ctx.now().toISOString()
-      };
-      const createdSet = new Set(next.created_by_bridge);
-      for (const r2 of applied) {
-        const key = bridgeKey(r2.item.kind, r2.item.scope, r2.item.name);
-        if (r2.item.op === "delete") {
-          createdSet.delete(key);
-          if (r2.item.kind === "secret") delete next.secret_fingerprints[fingerprintKey(r2.item.scope, r2.item.name)];
-          continue;
-        }
-        if (r2.created) createdSet.add(key);
-        if (r2.item.kind === "secret" && r2.after_fingerprint) {
-          const env = environmentOf(r2.item.scope);
-          const scope = env === null ? after.actual.repository : after.actual.environments[env];
-          next.secret_fingerprints[fingerprintKey(r2.item.scope, r2.item.name)] = {
-            fingerprint: r2.after_fingerprint,
-            updated_at: scope?.secrets[r2.item.name]?.updated_at ?? null
-          };
-        }
-      }
-      next.created_by_bridge = [...createdSet].sort();
-      if (!certify) {
-        return { sync: next, audit: [auditEntry(ctx, repository, "env_sync", summaryLine)] };
-      }
-      certificate = await signCertificate(
-        syncStatement(
-          { at: ctx.now(), repository, policyVersion: snap.state.policy.version, chain: snap },
-          {
-            reason: `${envFilePath} synced: ${plan.summary.add} add, ${plan.summary.update} update, ${plan.summary.delete} delete planned; ${report.applied} applied, ${report.failed} failed`,
-            targets: changes.map((c2) => `${c2.kind}:${c2.scope}/${c2.target}`),
-            certified,
-            report: {
-              plan: plan.items.map((i2) => ({ op: i2.op, kind: i2.kind, scope: i2.scope, name: i2.name, reason: i2.reason })),
-              results: report.results.map((r2) => ({ kind: r2.item.kind, scope: r2.item.scope, name: r2.item.name, status: r2.status, detail: r2.detail, before: r2.before_fingerprint, after: r2.after_fingerprint }))
-            },
-            changes,
-            decision: { dry_run: false, confirm_prune: opts.confirmPrune, ref, scopes: plan.scopes }
-          }
-        ),
-        ctx.signer
-      );
-      const cert2 = certificate;
-      return {
-        sync: next,
-        state: { ...snap.state, last_certificate_hash: cert2.certificate_hash },
-        certificates: [cert2],
-        publicKeys: { [ctx.signer.keyid]: ctx.signer.publicKey },
-        audit: [auditEntry(ctx, repository, "env_sync", summaryLine, { certificateHash: cert2.certificate_hash })]
-      };
-    });
-  }
-  const cert = certificate;
-  let prUrl = null;
-  if ((opts.writeBack ?? true) && auditScopes === null && !opts.names) {
-    try {
-      prUrl = await proposeDiscovered(ctx, repo, defaultBranch, envFilePath, file3.content, declared, after.actual);
-    } catch (err) {
-      notes.push(`could not propose the discovered inventory: ${errorMessage(err).split("\n")[0]}`);
-    }
-  }
-  if (report.failed > 0) notes.push(`${report.failed} item(s) failed; the next sync retries them`);
-  if (report.applied > 0) {
-    ctx.observer?.emit({ type: "autonomy.sync.applied", repository, at: ctx.now().toISOString(), door: ctx.door, applied: report.applied, failed: report.failed, skipped: report.skipped, certificate_hash: cert?.certificate_hash ?? null });
-  }
-  if (cert) notes.push(`certificate ${cert.certificate_hash.slice(0, 16)}`);
-  if (prUrl) notes.push(`discovered inventory proposed: ${prUrl}`);
+  return { ...s2, plan, fingerprintOf };
+}
+var driftTitle = (repository) => `Environment drift: ${repository}`;
+function dryRunResult(s2) {
+  s2.notes.push(`dry run: ${s2.plan.writes} write(s) planned, nothing written`);
   return {
-    ...base2,
-    dryRun: false,
-    report,
-    certificate: cert,
-    certified,
-    prUrl,
-    driftTable: renderDriftTable(plan, report, { title })
+    repository: s2.repository,
+    dryRun: true,
+    plan: s2.plan,
+    report: null,
+    certificate: null,
+    driftTable: renderDriftTable(s2.plan, void 0, { title: `${driftTitle(s2.repository)} (dry run)` }),
+    prUrl: null,
+    requests: s2.requests,
+    certified: false,
+    notes: s2.notes
   };
+}
+
+// src/pipeline/sync/propose.ts
+async function proposeInventory(ctx, s2) {
+  let prUrl = null;
+  if ((s2.opts.writeBack ?? true) && s2.auditScopes === null && !s2.opts.names) {
+    try {
+      prUrl = await proposeDiscovered(ctx, s2.repo, s2.defaultBranch, s2.envFilePath, s2.rawText, s2.declared, s2.after.actual);
+    } catch (err) {
+      s2.notes.push(`could not propose the discovered inventory: ${errorMessage(err).split("\n")[0]}`);
+    }
+  }
+  return { ...s2, prUrl };
 }
 async function proposeDiscovered(ctx, repo, defaultBranch, path7, rawText, declared, actual) {
   const gh = ctx.github;
@@ -82112,6 +82199,121 @@ async function proposeDiscovered(ctx, repo, defaultBranch, path7, rawText, decla
     base: defaultBranch
   });
   return pr2.html_url;
+}
+
+// src/pipeline/sync/record.ts
+var CHANGE_OP = { add: "create", update: "update", delete: "delete" };
+var changeOf = (r2) => ({
+  target: r2.item.name,
+  kind: r2.item.kind,
+  scope: r2.item.scope,
+  op: CHANGE_OP[r2.item.op] ?? "noop",
+  before_fingerprint: r2.before_fingerprint,
+  after_fingerprint: r2.after_fingerprint
+});
+function nextSyncState(latest, applied, after, now) {
+  const next = {
+    ...latest,
+    etags: { ...latest.etags, ...after.etags },
+    inventory: { ...latest.inventory, ...after.inventory },
+    secret_fingerprints: { ...latest.secret_fingerprints },
+    created_by_bridge: [...latest.created_by_bridge],
+    last_sync_at: now.toISOString()
+  };
+  const createdSet = new Set(next.created_by_bridge);
+  for (const r2 of applied) {
+    const key = bridgeKey(r2.item.kind, r2.item.scope, r2.item.name);
+    if (r2.item.op === "delete") {
+      createdSet.delete(key);
+      if (r2.item.kind === "secret") delete next.secret_fingerprints[fingerprintKey(r2.item.scope, r2.item.name)];
+      continue;
+    }
+    if (r2.created) createdSet.add(key);
+    if (r2.item.kind === "secret" && r2.after_fingerprint) {
+      const env = environmentOf(r2.item.scope);
+      const scope = env === null ? after.actual.repository : after.actual.environments[env];
+      next.secret_fingerprints[fingerprintKey(r2.item.scope, r2.item.name)] = {
+        fingerprint: r2.after_fingerprint,
+        updated_at: scope?.secrets[r2.item.name]?.updated_at ?? null
+      };
+    }
+  }
+  next.created_by_bridge = [...createdSet].sort();
+  return next;
+}
+var memoryChanged = (s2) => canonicalJson(s2.after.etags) !== canonicalJson(s2.syncState.etags) || canonicalJson(s2.after.inventory) !== canonicalJson(s2.syncState.inventory);
+var summaryLine = (s2) => `env sync: ${s2.report.applied} applied, ${s2.report.failed} failed, ${s2.report.skipped} skipped`;
+function signSyncCertificate(ctx, s2, snap, changes) {
+  const { plan, report } = s2;
+  return signCertificate(
+    syncStatement(
+      { at: ctx.now(), repository: s2.repository, policyVersion: snap.state.policy.version, chain: snap },
+      {
+        reason: `${s2.envFilePath} synced: ${plan.summary.add} add, ${plan.summary.update} update, ${plan.summary.delete} delete planned; ${report.applied} applied, ${report.failed} failed`,
+        targets: changes.map((c2) => `${c2.kind}:${c2.scope}/${c2.target}`),
+        certified: s2.certified,
+        report: {
+          plan: plan.items.map((i2) => ({ op: i2.op, kind: i2.kind, scope: i2.scope, name: i2.name, reason: i2.reason })),
+          results: report.results.map((r2) => ({ kind: r2.item.kind, scope: r2.item.scope, name: r2.item.name, status: r2.status, detail: r2.detail, before: r2.before_fingerprint, after: r2.after_fingerprint }))
+        },
+        changes,
+        decision: { dry_run: false, confirm_prune: s2.opts.confirmPrune, ref: s2.ref, scopes: plan.scopes }
+      }
+    ),
+    ctx.signer
+  );
+}
+async function recordSync(ctx, s2) {
+  const changes = s2.applied.map(changeOf);
+  const certify = (s2.opts.certify ?? true) && changes.length > 0;
+  const line = summaryLine(s2);
+  let certificate = null;
+  if (changes.length === 0 && s2.report.failed === 0 && !memoryChanged(s2)) return { ...s2, certificate };
+  await s2.ledger.commit(`${line} (${s2.repository})`, async (snap) => {
+    const sync2 = nextSyncState(SyncState.parse(snap.sync ?? {}), s2.applied, s2.after, ctx.now());
+    if (!certify) return { sync: sync2, audit: [auditEntry(ctx, s2.repository, "env_sync", line)] };
+    const cert = await signSyncCertificate(ctx, s2, snap, changes);
+    certificate = cert;
+    return {
+      sync: sync2,
+      state: { ...snap.state, last_certificate_hash: cert.certificate_hash },
+      certificates: [cert],
+      publicKeys: { [ctx.signer.keyid]: ctx.signer.publicKey },
+      audit: [auditEntry(ctx, s2.repository, "env_sync", line, { certificateHash: cert.certificate_hash })]
+    };
+  });
+  return { ...s2, certificate };
+}
+
+// src/pipeline/sync.ts
+async function sync(ctx, opts) {
+  const remembered = await loadMemory(ctx, await readDeclaration(ctx, opts));
+  const planned = await planChanges(ctx, await auditGitHub(ctx, remembered));
+  if (opts.dryRun) return dryRunResult(planned);
+  const confirmed = await confirmEffect(ctx, await applyPlan(ctx, planned));
+  const proposed = await proposeInventory(ctx, await recordSync(ctx, confirmed));
+  return finishSync(ctx, proposed);
+}
+function finishSync(ctx, s2) {
+  const { report, certificate: cert, prUrl, notes, repository } = s2;
+  if (report.failed > 0) notes.push(`${report.failed} item(s) failed; the next sync retries them`);
+  if (report.applied > 0) {
+    ctx.observer?.emit({ type: "autonomy.sync.applied", repository, at: ctx.now().toISOString(), door: ctx.door, applied: report.applied, failed: report.failed, skipped: report.skipped, certificate_hash: cert?.certificate_hash ?? null });
+  }
+  if (cert) notes.push(`certificate ${cert.certificate_hash.slice(0, 16)}`);
+  if (prUrl) notes.push(`discovered inventory proposed: ${prUrl}`);
+  return {
+    repository,
+    dryRun: false,
+    plan: s2.plan,
+    report,
+    certificate: cert,
+    driftTable: renderDriftTable(s2.plan, report, { title: driftTitle(repository) }),
+    prUrl,
+    requests: s2.requests,
+    certified: s2.certified,
+    notes
+  };
 }
 async function syncForIncident(ctx, repository, environment, variableName) {
   const action = "SYNC_AND_CERTIFY";
@@ -82949,7 +83151,7 @@ async function signerFor(inputs) {
 async function runHeal(ctx, inputs, sections) {
   const request2 = healRequestFrom(inputs, readEvent());
   const runId = process.env.GITHUB_RUN_ID;
-  const deliveryId = runId ? `action-${runId}-${process.env.GITHUB_RUN_ATTEMPT ?? "1"}-${request2.run_id ?? "incident"}` : `action-${randomUUID2()}`;
+  const deliveryId = runId ? `action-${runId}-${process.env.GITHUB_RUN_ATTEMPT ?? "1"}-${request2.run_id ?? "incident"}` : `action-${randomUUID3()}`;
   const job = HealJob.parse({ id: deliveryId, door: "action", delivery_id: deliveryId, received_at: ctx.now().toISOString(), request: request2 });
   info(`healing ${request2.repository} run ${request2.run_id ?? "-"}${request2.run_attempt ? ` attempt ${request2.run_attempt}` : ""}${request2.dry_run ? " (dry run)" : ""}`);
   const result = await heal(ctx, job);

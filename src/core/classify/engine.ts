@@ -182,7 +182,7 @@ export class ClassifierState extends StepStructure {
     if (b.evidence.length < MAX_EVIDENCE && !b.evidence.some((e) => e.line === this.lineNo)) b.evidence.push(this.evidence(text, this.lineNo));
   }
 
-  private missingByName(name: string, confidence: number, hint: 'secret' | 'variable' | undefined, text: string, plain = false): void {
+  private missingByName(name: string, confidence: number, hint: 'secret' | 'variable' | undefined, text: string, plain = false, named = false): void {
     const norm = normalizeName(name);
     // The runner sets GITHUB_*/RUNNER_* itself: a tool complaining about one is a runner or tool problem, never a
     // secret or variable the repository could add.
@@ -198,7 +198,7 @@ export class ClassifierState extends StepStructure {
     // The failing step lists its environment and the named variable is not in it at all (GitHub prints an entry
     // whose secret or variable is empty as `NAME: `): the workflow does not pass it to this step. Wiring, not a
     // value to create.
-    if (this.stepHasEnv && !this.stepEnv.has(name) && !this.envSeen.has(name)) {
+    if (!named && this.stepHasEnv && !this.stepEnv.has(name) && !this.envSeen.has(name)) {
       this.add('config.invalid', { type: 'step', name: (this.stepName ?? 'unnamed step').slice(0, 200) }, Math.min(confidence, 0.6), text);
       return;
     }
@@ -225,8 +225,16 @@ export class ClassifierState extends StepStructure {
         this.add(sig.kind, sig.target ?? null, sig.confidence, text);
         return;
       case 'missing-name':
-        this.missingByName(sig.name, sig.confidence, sig.hint, text, sig.plain);
+        this.missingByName(sig.name, sig.confidence, sig.hint, text, sig.plain, sig.named);
         return;
+      case 'no-credential': {
+        const empties = this.stepCreds('empty');
+        if (empties.length > 0) this.missingByName(empties[0] as string, 0.85, 'secret', text);
+        else if (this.maskedCredentialsInStep() > 0) this.add('config.invalid', this.stepName ? { type: 'step', name: this.stepName.slice(0, 200) } : null, 0.6, text);
+        else if (this.stepEmptyLogin) this.add('secret.missing', null, 0.8, text);
+        else this.add(sig.fallback, null, sig.confidence, text);
+        return;
+      }
       case 'missing-unnamed': {
         const empties = sig.hint === 'secret' ? this.stepCreds('empty') : [];
         if (empties.length === 1) this.missingByName(empties[0] as string, 0.9, 'secret', text);

@@ -14,6 +14,9 @@ export interface EnvEntry { state: EnvState; step: number; line: number; text: s
 /** Input names of credential-configuring actions that carry (or point to) a credential. */
 export const CREDENTIAL_INPUT = /access-key|secret|role-to-assume|token|password|passphrase|credential|private-key|web-identity|creds|api-key/i;
 
+/** A login command of the step's script whose password is visibly empty (`echo "" | docker login …`, `-p ""`). */
+const EMPTY_LOGIN = /\becho\s+(?:""|'')?\s*\|\s*docker login\b|\bdocker login\b[^\n]*\s(?:-p|--password)(?:\s+|=)(?:""|'')(?:\s|$)/;
+
 const STEP_HEADER = /^(?:##\[group\])?(?:> )?Run (\S.*)$/;
 const BLOCK_HEADER = /^ {2}(env|with):\s*$/;
 const BLOCK_ENTRY = /^ {4}([A-Za-z_][A-Za-z0-9_-]*): ?(.*)$/;
@@ -29,6 +32,8 @@ export class StepStructure {
   protected varsMentioned = new Set<string>();
   protected stepHasWith = false;
   protected stepHasEnv = false;
+  /** The current step's `Run` header or script shows a login whose password is empty (see EMPTY_LOGIN). */
+  protected stepEmptyLogin = false;
 
   protected trackStructure(text: string): void {
     const c0 = text.charCodeAt(0);
@@ -50,6 +55,7 @@ export class StepStructure {
         if (!text.startsWith('      ')) this.block = null;
       }
       if (text.includes('vars.')) this.noteVars(text);
+      if (!this.block && text.includes('docker login') && EMPTY_LOGIN.test(text)) this.stepEmptyLogin = true;
       return;
     }
     this.block = null;
@@ -62,6 +68,7 @@ export class StepStructure {
       this.stepEnv = new Map();
       this.stepHasWith = false;
       this.stepHasEnv = false;
+      this.stepEmptyLogin = text.includes('docker login') && EMPTY_LOGIN.test(text);
       return;
     }
     if (text.includes('vars.')) this.noteVars(text);
