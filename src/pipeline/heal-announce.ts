@@ -56,7 +56,7 @@ export async function announce(
     const prs = run.pull_requests.length ? run.pull_requests : await ctx.github.pullRequestsForCommit(repo, run.head_sha);
     for (const pr of prs) {
       // One comment per pull request, updated in place by every later heal of that PR.
-      const c = await ctx.github.upsertComment(repo, pr, COMMENT_MARKER, body);
+      const c = await ctx.github.ensureComment(repo, pr, COMMENT_MARKER, body);
       url ??= c.html_url;
     }
   } catch (err) {
@@ -123,7 +123,7 @@ export async function configInvalid(ctx: PipelineContext, job: HealJob, repo: Re
   if (run) {
     try {
       const prs = run.pull_requests.length ? run.pull_requests : await ctx.github.pullRequestsForCommit(repo, run.head_sha);
-      for (const pr of prs) result.commentUrl ??= (await ctx.github.upsertComment(repo, pr, COMMENT_MARKER, body)).html_url;
+      for (const pr of prs) result.commentUrl ??= (await ctx.github.ensureComment(repo, pr, COMMENT_MARKER, body)).html_url;
       await ctx.github.createCheckRun(repo, { name: CHECK_RUN_NAME, head_sha: run.head_sha, conclusion: 'failure', title: `invalid ${err.source}`, summary: body });
     } catch (e) {
       ctx.log.warn({ err: safeMessage(e) }, 'could not announce the config error');
