@@ -44,6 +44,14 @@ export function issuesPort(http: RequestLayer): IssuesPort {
 
   return {
     findIssueByMarker: (repo, marker) => findByMarkers(repo, [marker]),
+    listOpenIssuesByMarker: (repo, marker) =>
+      http.call('issues', 'search open issues', async () => {
+        const issues = await http.paginate<RawIssue>('GET /repos/{owner}/{repo}/issues', { ...repo, state: 'open', labels: http.issueLabel, per_page: PER_PAGE }, null);
+        return issues
+          .filter((i) => !i.pull_request && (i.body ?? '').includes(marker))
+          .sort((a, b) => a.number - b.number)
+          .map((i) => ({ number: i.number, html_url: i.html_url, body: i.body ?? '', state: i.state }));
+      }),
     createIssue,
     updateIssue,
     ensureIssue: (repo, spec) => ensureIssueWith({ find: findByMarkers, createIssue, updateIssue }, repo, spec),

@@ -81,7 +81,7 @@ async function suggestionIssue(ctx: PipelineContext, repo: RepoRef, approvalId: 
   const marker = `<!-- living-bridge:suggestion:${approvalId} -->`;
   const title = `Living Bridge suggests an action: ${incident.kind}${incident.target ? ` on ${incident.target.name}` : ''}`;
   try {
-    return await ensureMarkedIssue(ctx, repo, marker, title, body, ['living-bridge']);
+    return (await ctx.github.ensureIssue(repo, { marker, title, body, labels: ['living-bridge'] })).html_url;
   } catch (err) {
     ctx.log.warn({ err: safeMessage(err) }, 'could not open the suggestion issue');
     return null;
@@ -94,16 +94,6 @@ async function suggestionIssue(ctx: PipelineContext, repo: RepoRef, approvalId: 
  * and tells humans where they will look: the run's check run, the PR comment and one issue (found again
  * by its marker, updated in place). Nothing is written to the ledger, whose branch the file names.
  */
-/** One open issue per marker: found again and rewritten in place, or created (the body carries the marker). */
-async function ensureMarkedIssue(ctx: PipelineContext, repo: RepoRef, marker: string, title: string, body: string, labels: string[]): Promise<string> {
-  const marked = `${marker}\n${body}`;
-  const existing = await ctx.github.findIssueByMarker(repo, marker);
-  const issue = existing
-    ? await ctx.github.updateIssue(repo, existing.number, { title, body: marked, state: 'open' })
-    : await ctx.github.createIssue(repo, title, marked, labels);
-  return issue.html_url;
-}
-
 export async function configInvalid(ctx: PipelineContext, job: HealJob, repo: RepoRef, err: SchemaError): Promise<HealResult> {
   const request = job.request;
   const repository = request.repository;
@@ -116,7 +106,7 @@ export async function configInvalid(ctx: PipelineContext, job: HealJob, repo: Re
   if (run && run.conclusion !== 'failure') return finish(ctx, { ...result, summary: `${summary} (run ${run.id} concluded ${run.conclusion ?? run.status}: nothing to report)` });
   const body = renderConfigErrorComment({ file: err.source, issues: err.issues, repository, runId: run?.id ?? null, runUrl: run?.html_url });
   try {
-    result.issueUrl = await ensureMarkedIssue(ctx, repo, CONFIG_ISSUE_MARKER, `Living Bridge cannot read ${err.source}`, body, ['living-bridge', 'needs-human']);
+    result.issueUrl = (await ctx.github.ensureIssue(repo, { marker: CONFIG_ISSUE_MARKER, title: `Living Bridge cannot read ${err.source}`, body, labels: ['living-bridge', 'needs-human'] })).html_url;
   } catch (e) {
     ctx.log.warn({ err: safeMessage(e) }, 'could not open the config issue');
   }

@@ -120,6 +120,8 @@ export interface EnsuredComment { id: number; html_url: string; created: boolean
 export interface IssuesPort {
   /** Finds an open or closed issue whose body contains `marker` (a hidden HTML comment). */
   findIssueByMarker(repo: RepoRef, marker: string): Promise<MarkedIssue | null>;
+  /** Every open issue whose body contains `marker`, oldest first. */
+  listOpenIssuesByMarker(repo: RepoRef, marker: string): Promise<MarkedIssue[]>;
   createIssue(repo: RepoRef, title: string, body: string, labels?: string[]): Promise<IssueRef>;
   updateIssue(repo: RepoRef, number: number, patch: { title?: string; body?: string; state?: 'open' | 'closed' }): Promise<IssueRef>;
   /**

@@ -513,6 +513,14 @@ export class FakeGitHub implements GitHubPort {
     return hit ? { number: hit.number, html_url: hit.html_url, body: hit.body, state: hit.state } : null;
   }
 
+  async listOpenIssuesByMarker(repo: RepoRef, marker: string): Promise<(IssueRef & { body: string; state: string })[]> {
+    this.enter('listOpenIssuesByMarker', repo, [marker]);
+    return [...this.state(repo).issues.values()]
+      .filter((i) => i.state === 'open' && i.body.includes(marker))
+      .sort((a, b) => a.number - b.number)
+      .map((i) => ({ number: i.number, html_url: i.html_url, body: i.body, state: i.state }));
+  }
+
   async createIssue(repo: RepoRef, title: string, body: string, labels: string[] = []): Promise<IssueRef> {
     this.enter('createIssue', repo, [title, body, labels]);
     const s = this.state(repo);
