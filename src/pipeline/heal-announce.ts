@@ -3,8 +3,9 @@
  * checkpoint), one comment per pull request, an issue when there is no pull request to answer on,
  * and the report of an unreadable `.github/autonomy.yml`. Best effort: the ledger is already written.
  */
-import type { Certificate, Decision, HealJob, Incident, RepoConfig, RepoRef, SchemaError, SignedCheckpoint } from '../core/schemas/index.js';
-import type { WorkflowRun } from '../ports/index.js';
+import type { Certificate, Decision, GovernorState, HealJob, Incident, RepoConfig, RepoRef, SchemaError, SignedCheckpoint } from '../core/schemas/index.js';
+import type { IssueRef, WorkflowRun } from '../ports/index.js';
+import { closeHealedEscalations } from '../engines/escalation-close.js';
 import { COMMENT_MARKER, CONFIG_ISSUE_MARKER, renderCheckpoint, renderConfigErrorComment, renderHealComment } from './announce.js';
 import type { EngineReport, HealResult, HealStatus, PipelineContext } from './context.js';
 import { safeMessage } from './safe-message.js';
@@ -74,6 +75,24 @@ export async function anchorCheckpoint(ctx: PipelineContext, repo: RepoRef, run:
     await ctx.github.createCheckRun(repo, { name: CHECK_RUN_NAME, head_sha: run.head_sha, conclusion: 'neutral', title: `${title} · ledger checkpoint #${checkpoint.checkpoint.sequence}`, summary: renderCheckpoint(checkpoint) });
   } catch (err) {
     ctx.log.warn({ err: safeMessage(err) }, 'could not anchor the ledger checkpoint in a check run');
+  }
+}
+
+/**
+ * A run that succeeded heals what was escalated on an earlier run of its workflow and branch: those
+ * issues close themselves with a comment (src/engines/escalation-close.ts). Asks GitHub only when
+ * this repository's ledger has escalated something; best effort, like every announcement.
+ */
+export async function closeHealed(ctx: PipelineContext, repo: RepoRef, run: WorkflowRun, state: GovernorState): Promise<IssueRef[]> {
+  if (run.conclusion !== 'success') return [];
+  if (Object.keys(state.escalations).length === 0 && !state.actions.some((a) => a.action === 'ESCALATE')) return [];
+  try {
+    const closed = await closeHealedEscalations(ctx.github, repo, run);
+    if (closed.length > 0) ctx.log.info({ run: run.id, issues: closed.map((i) => i.number) }, 'closed the escalation issues this successful run heals');
+    return closed;
+  } catch (err) {
+    ctx.log.warn({ err: safeMessage(err) }, 'could not close the healed escalation issues');
+    return [];
   }
 }
 

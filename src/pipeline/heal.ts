@@ -25,7 +25,7 @@ import { executeRollback } from '../engines/rollback.js';
 import { dispatchedByLoop, followProposal } from './config-loop.js';
 import { REPOSITORY_SCOPE, type Scope, type WorkflowRun } from '../ports/index.js';
 import type { LedgerSnapshot } from '../ledger/types.js';
-import { anchorCheckpoint, announce, configInvalid, finish } from './heal-announce.js';
+import { anchorCheckpoint, announce, closeHealed, configInvalid, finish } from './heal-announce.js';
 import type { EngineReport, HealResult, HealStatus, PipelineContext } from './context.js';
 import { gatherEvidence, primaryIncident, runRefOf } from './evidence.js';
 import { resolveEnvironment, resolutionNote } from './environment.js';
@@ -339,6 +339,7 @@ export async function heal(ctx: PipelineContext, job: HealJob): Promise<HealResu
     if (run.conclusion !== 'failure') {
       const learnedRun = request.dry_run ? null : await learnFromRun(ctx, repo, repository, run, config, null);
       if (learnedRun && run.conclusion === 'success') await rememberSuccess(ctx, ledger, run, learnedRun.snapshot);
+      if (learnedRun) await closeHealed(ctx, repo, run, learnedRun.snapshot.state);
       // A green re-run is the outcome of what we did: the result names the outcome certificate it committed.
       const learned = learnedRun?.outcome ?? null;
       const summary = learned
