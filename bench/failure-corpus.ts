@@ -8,7 +8,8 @@
  *  - test/fixtures/failure-logs and failure-logs-heldout (the older fixtures, with manifest.json).
  *
  * Split rule (deterministic): a repository whose logs the rules were written from (every repository of the old
- * fixtures, and every repository listed in moved-to-train.json) is in train. Any other repository goes by the first
+ * fixtures, and every repository listed in moved-to-train.json, each with its `why`: new excerpts gathered to write
+ * rules from, and dev/test threads that were studied or seen while writing a rule) is in train. Any other repository goes by the first
  * byte of sha256(owner/name, lower-cased): 0-101 train, 102-178 dev, 179-255 test (many gathered threads
  * come from repositories of the old fixtures and land in train, so new repositories are split 40/30/30). So a thread, and a repository,
  * never straddles splits.

@@ -7,7 +7,7 @@ import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { ControlRequest, HealRequest, RepoFullName, SchemaError, parseRepoFullName, parseWith, scopeCovers, type ApiToken, type HealJob, type RepoRef } from '../core/schemas/index.js';
-import type { Intake } from '../intake/index.js';
+import type { Intake, JobStatus } from '../intake/index.js';
 import type { PipelineContext } from '../pipeline/context.js';
 import { safeMessage } from '../pipeline/safe-message.js';
 import { flows } from './flows-lazy.js';
@@ -17,19 +17,39 @@ import { HttpError, readJson, sendJson } from './http.js';
 export const INCIDENT_BODY_LIMIT = 1024 * 1024;
 export const CONTROL_BODY_LIMIT = 64 * 1024;
 
-/** What the App remembers of a job, and for whom (a token sees only the jobs of repositories it covers). */
+/** The public result of a heal job (what the worker returns to the intake; no evidence lines, no values). */
+export interface JobResult { status: string; summary: string; commentUrl: string | null; issueUrl: string | null; certificate_hash: string | null; decision: unknown; config_loop?: unknown }
+
+/**
+ * A job as `GET /api/autonomy/jobs/:id` shows it, read from the intake (so any replica answers for a
+ * job another one took). `status` is `queued` until the job is done or failed every try; `state`
+ * says more (waiting, running, retrying). A token sees only the jobs of repositories it covers.
+ */
 export interface JobRecord {
   status: 'queued' | 'done' | 'failed';
+  state: JobStatus['state'];
   repository: string;
-  result?: { status: string; summary: string; commentUrl: string | null; issueUrl: string | null; certificate_hash: string | null; decision: unknown; config_loop?: unknown };
+  attempts: number;
+  result?: JobResult;
   error?: string;
 }
+
+export const jobRecordOf = (s: JobStatus): JobRecord => ({
+  status: s.state === 'done' ? 'done' : s.state === 'failed' ? 'failed' : 'queued',
+  state: s.state,
+  repository: s.repository,
+  attempts: s.attempts,
+  ...(s.result !== undefined ? { result: s.result as JobResult } : {}),
+  ...(s.error !== undefined ? { error: s.error } : {}),
+});
+
+/** How often `?wait=true` looks at the intake for the job's end (it may run on another replica). */
+const WAIT_POLL_MS = 100;
 
 export interface ApiDoorDeps {
   tokens: readonly ApiToken[];
   intake: Intake;
   log: Logger;
-  jobs: { get(id: string): JobRecord | undefined; remember(id: string, rec: JobRecord): void; wait(id: string): Promise<JobRecord> };
   contextFor(repo: RepoRef): Promise<PipelineContext>;
   /** The keys GET /api/autonomy/verify trusts (the App's signer, grant keys, LIVING_BRIDGE_TRUSTED_KEYS), never a branch's. */
   trust: PinnedKeys;
@@ -68,7 +88,23 @@ export function fromGitHub(err: unknown, repository: string): never {
 }
 
 export function createApiDoor(deps: ApiDoorDeps) {
-  const { tokens, intake, log, jobs } = deps;
+  const { tokens, intake, log } = deps;
+
+  const job = async (id: string): Promise<JobRecord | null> => {
+    const status = await intake.status(id).catch((err: unknown) => {
+      log.error({ job: id, err: safeMessage(err) }, 'intake could not say where the job is');
+      throw new HttpError(503, 'queue unavailable');
+    });
+    return status ? jobRecordOf(status) : null;
+  };
+  /** Until the job is done or failed every try, wherever it runs; null when the intake forgets it. */
+  const waitFor = async (id: string): Promise<JobRecord | null> => {
+    for (;;) {
+      const rec = await job(id);
+      if (!rec || rec.status !== 'queued') return rec;
+      await new Promise((resolve) => setTimeout(resolve, WAIT_POLL_MS));
+    }
+  };
 
   const forbid = (token: ApiToken, repository: string) =>
     new HttpError(403, `token ${token.name} may not act on ${repository} (its scopes: ${token.scopes.join(', ')})`);
@@ -90,11 +126,10 @@ export function createApiDoor(deps: ApiDoorDeps) {
     const submitted = await intake.submit(job).catch((err: unknown) => { log.error({ err: safeMessage(err) }, 'intake refused the job'); return null; });
     if (!submitted) return sendJson(res, 503, { error: 'queue unavailable' });
     if (submitted.duplicate) return sendJson(res, 409, { error: 'this run attempt is already being healed', duplicate: true });
-    jobs.remember(id, { status: 'queued', repository: request.repository });
     if (url.searchParams.get('wait') === 'true') {
       // The request was served: a heal that failed is reported in the body, not as a server error.
-      const rec = await jobs.wait(id);
-      return sendJson(res, 200, { job_id: id, ...rec });
+      const rec = await waitFor(id);
+      return sendJson(res, 200, { job_id: id, ...(rec ?? { status: 'queued', repository: request.repository }) });
     }
     sendJson(res, 202, { job_id: id, status_url: `/api/autonomy/jobs/${id}` });
   }
@@ -138,7 +173,7 @@ export function createApiDoor(deps: ApiDoorDeps) {
       else if (req.method === 'GET' && /^\/api\/autonomy\/jobs\/[^/]+$/.test(path)) {
         let id: string;
         try { id = decodeURIComponent(path.slice('/api/autonomy/jobs/'.length)); } catch { id = ''; }
-        const rec = jobs.get(id);
+        const rec = await job(id);
         // A job of a repository outside the token's scopes does not exist for it.
         if (!rec || !scopeCovers(token.scopes, rec.repository)) sendJson(res, 404, { error: 'no such job' });
         else sendJson(res, 200, rec);

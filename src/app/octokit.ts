@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { ProbotOctokit } from 'probot';
 import { octokitLog } from '../github/octokit.js';
-import { MAX_RATE_LIMIT_RETRIES, timedFetch, unpacedGroups, type RequestPolicy } from '../github/request-policy.js';
+import { MAX_RATE_LIMIT_RETRIES, lostAnswerReadBack, timedFetch, unpacedGroups, type RequestPolicy } from '../github/request-policy.js';
 
 type ThrottleOptions = { enabled?: boolean; [k: string]: unknown };
 type RequestOptions = { fetch?: typeof fetch; [k: string]: unknown };
@@ -10,11 +10,12 @@ type RequestOptions = { fetch?: typeof fetch; [k: string]: unknown };
  * Probot's Octokit with our request policy. Probot's default only logs secondary rate limits;
  * GitHub asks clients to wait `retry-after` and try again, so we retry (twice), paced or not.
  * LIVING_BRIDGE_CLIENT_PACING=off (for the sandbox, where spacing writes just makes drills slow)
- * removes only the spacing: the 403/429 and 5xx retries stay. Every request has a timeout.
+ * removes only the spacing: the 403/429 and 5xx retries stay. Every request has a timeout, and a lost
+ * answer to a check run or comment POST is read back instead of retried (lostAnswerReadBack).
  */
 export function livingBridgeProbotOctokit(policy: RequestPolicy, log?: Logger): typeof ProbotOctokit {
   const again = (_retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) => retryCount < MAX_RATE_LIMIT_RETRIES;
-  return ProbotOctokit.defaults((instanceOptions: { throttle?: ThrottleOptions; request?: RequestOptions; log?: Logger; [k: string]: unknown }) => ({
+  return ProbotOctokit.plugin(lostAnswerReadBack).defaults((instanceOptions: { throttle?: ThrottleOptions; request?: RequestOptions; log?: Logger; [k: string]: unknown }) => ({
     ...instanceOptions,
     request: { ...instanceOptions.request, fetch: timedFetch(policy.timeoutMs, instanceOptions.request?.fetch ?? fetch) },
     // Messages only, into the App's logger; 304s and 404s are answers, not errors (octokitLog).

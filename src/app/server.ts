@@ -14,7 +14,7 @@ import type { HealResult, PipelineContext } from '../pipeline/context.js';
 import { safeMessage } from '../pipeline/safe-message.js';
 import { pinnedKeys } from '../pipeline/trust.js';
 import { readAppSettings, type AppSettings } from './config.js';
-import { authenticate, createApiDoor, type JobRecord } from './api.js';
+import { authenticate, createApiDoor, type JobResult } from './api.js';
 import { HttpError, readBody, sendJson } from './http.js';
 import { requestPolicyFrom } from '../github/request-policy.js';
 import { livingBridgeProbotOctokit } from './octokit.js';
@@ -26,8 +26,6 @@ import { installedRepositories } from './installations.js';
 import { VERSION } from '../version.js';
 import { flows } from './flows-lazy.js';
 
-const MAX_REMEMBERED_JOBS = 5000;
-
 export interface RunningApp {
   url: string;
   port: number;
@@ -37,7 +35,7 @@ export interface RunningApp {
 
 
 /** A short summary safe to return over HTTP: no evidence lines beyond the masked ones, no values. */
-const publicResult = (r: HealResult): NonNullable<JobRecord['result']> => ({
+const publicResult = (r: HealResult): JobResult => ({
   status: r.status,
   summary: r.summary,
   commentUrl: r.commentUrl,
@@ -60,15 +58,6 @@ export async function startApp(env: Record<string, string | undefined> = process
     overrides: { Octokit: livingBridgeProbotOctokit(policy, log.child({ component: 'github' })), log: root },
   });
   const intake = await createIntake(env, log);
-  const jobs = new Map<string, JobRecord>();
-  /** Job status is kept for the most recent jobs only: a long-running App must not grow without bound. */
-  const remember = (id: string, rec: JobRecord) => {
-    jobs.delete(id);
-    jobs.set(id, rec);
-    if (jobs.size > MAX_REMEMBERED_JOBS) jobs.delete(jobs.keys().next().value as string);
-  };
-  const waiters = new Map<string, ((r: JobRecord) => void)[]>();
-  const wait = (id: string) => new Promise<JobRecord>((resolve) => waiters.set(id, [...(waiters.get(id) ?? []), resolve]));
   // check_suite / check_run / status webhooks wake a config loop waiting on that commit's checks.
   const checkSignals = new CheckSignals();
 
@@ -90,13 +79,8 @@ export async function startApp(env: Record<string, string | undefined> = process
     return { ...ctx, observer: observability.observer, checkSignals };
   };
 
+  // The worker's public result is kept by the intake with the job: GET /api/autonomy/jobs/:id reads it there.
   intake.start(async (job) => {
-    const settle = (rec: Omit<JobRecord, 'repository'>) => {
-      const full = { ...rec, repository: job.request.repository };
-      remember(job.id, full);
-      for (const w of waiters.get(job.id) ?? []) w(full);
-      waiters.delete(job.id);
-    };
     const started = performance.now();
     try {
       const ctx = await contextFor(parseRepoFullName(job.request.repository), job.door, job.installation_id, { job: job.id, delivery: job.delivery_id });
@@ -104,11 +88,11 @@ export async function startApp(env: Record<string, string | undefined> = process
       const { heal } = await flows();
       const result = await heal({ ...ctx, intents: intake.intents, ...(job.requested_by ? { actor: job.requested_by } : {}) }, job);
       observability.recordHeal(job, { result }, (performance.now() - started) / 1000);
-      settle({ status: 'done', result: publicResult(result) });
+      return publicResult(result);
     } catch (err) {
       observability.recordHeal(job, { error: err }, (performance.now() - started) / 1000);
-      settle({ status: 'failed', error: safeMessage(err) });
-      throw err;
+      // The intake keeps the message with the job (retrying, then failed): never a secret value.
+      throw new Error(safeMessage(err), { cause: err });
     }
   }, {
     onDead: (dead) => announceDeadLetter(contextFor, dead, log).catch((err: unknown) => log.error({ job: dead.id, err: safeMessage(err) }, 'could not announce the dead-lettered job on its run')),
@@ -131,7 +115,6 @@ export async function startApp(env: Record<string, string | undefined> = process
     tokens: settings.apiTokens,
     intake,
     log,
-    jobs: { get: (id) => jobs.get(id), remember, wait },
     contextFor: (repo) => contextFor(repo, 'api'),
     // Verification trusts this App's own signer, its grant keys and LIVING_BRIDGE_TRUSTED_KEYS (older or
     // rotated keys), never keys listed on a ledger branch. A bad entry stops the start, naming it.
@@ -195,7 +178,6 @@ export async function startApp(env: Record<string, string | undefined> = process
       const submitted = await intake.submit(job.job).catch((err: unknown) => { dlog.error({ err: safeMessage(err) }, 'intake refused the job'); return null; });
       // Not recorded: a 503 lets GitHub keep the delivery as failed, to be redelivered; a 202 would lose it.
       if (!submitted) return sendJson(res, 503, { error: 'queue unavailable' });
-      if (!jobs.has(job.job.id)) remember(job.job.id, { status: 'queued', repository: job.job.request.repository });
       return sendJson(res, 202, { job_id: job.job.id, duplicate: submitted.duplicate });
     }
     if (event === 'issue_comment' && payload.action === 'created') {

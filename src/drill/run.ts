@@ -5,7 +5,7 @@
  * own records (its effects log, ledger branches, delivery log) what happened to every failure.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startAppProcess, type AppProcess } from '../demo/processes.js';
@@ -48,16 +48,27 @@ export async function runDrill(opts: DrillOptions, progress: (line: string) => v
     LIVING_BRIDGE_DATA_DIR: dataDir,
     LIVING_BRIDGE_REDELIVERY_SWEEP_SECONDS: String(opts.sweepSeconds),
     LIVING_BRIDGE_CONCURRENCY: '4',
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: opts.appLog?.level ?? 'warn',
     // A killed replica's job and repository lock are taken up after 5 s (not BullMQ's 30 s) so a drill stays short.
     ...(opts.intake === 'redis' ? { REDIS_URL: opts.redisUrl, LIVING_BRIDGE_REDIS_PREFIX: prefix, LIVING_BRIDGE_REDIS_LOCK_MS: '5000' } : {}),
   };
   let app: AppProcess | null = null;
+  // Every generation of the App (one per kill) appends its log to one file, when asked.
+  const appLog: WriteStream | null = opts.appLog ? createWriteStream(opts.appLog.path, { flags: 'a' }) : null;
+  const startApp = async (): Promise<AppProcess> => {
+    const started = await startAppProcess(sandbox.url, env);
+    if (appLog) {
+      appLog.write(`${JSON.stringify({ drill: 'app started', pid: started.child.pid, at: new Date().toISOString() })}\n`);
+      started.child.stdout?.pipe(appLog, { end: false });
+      started.child.stderr?.pipe(appLog, { end: false });
+    }
+    return started;
+  };
   const failures: FailureRecord[] = [];
   let kills = 0;
   const started = Date.now();
   try {
-    app = await startAppProcess(sandbox.url, env);
+    app = await startApp();
     sandbox.state.webhook = { url: `${app.url}/api/github/webhooks`, secret: env.WEBHOOK_SECRET! };
     sandbox.state.autoWebhooks = true;
 
@@ -96,7 +107,7 @@ export async function runDrill(opts: DrillOptions, progress: (line: string) => v
         await new Promise((r) => (app!.child.exitCode !== null || app!.child.signalCode !== null ? r(null) : app!.child.once('exit', r)));
         kills++;
         progress(`drill: killed the App (${kills}/${opts.kills}); starting it again`);
-        app = await startAppProcess(sandbox.url, env);
+        app = await startApp();
       }
     })();
 
@@ -144,6 +155,7 @@ export async function runDrill(opts: DrillOptions, progress: (line: string) => v
     await app?.stop().catch(() => undefined);
     await sandbox.close();
     rmSync(dataDir, { recursive: true, force: true });
+    await new Promise((r) => (appLog ? appLog.end(r) : r(null)));
     if (opts.intake === 'redis') await dropRedisPrefix(opts.redisUrl, prefix).catch(() => undefined);
   }
 }

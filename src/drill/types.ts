@@ -26,6 +26,8 @@ export interface DrillOptions {
   redisUrl: string;
   sweepSeconds: number;
   timeoutSeconds: number;
+  /** Append the App's log (every restart) to this file, at this pino level (default warn). */
+  appLog?: { path: string; level?: string };
 }
 
 export type Outcome = 'pending' | 'healed' | 'escalated' | 'held' | 'dead' | 'lost' | 'silent';

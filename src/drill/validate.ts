@@ -102,7 +102,7 @@ export function summarize(
       f.outcome = dead ? 'dead' : certified ? 'silent' : 'lost';
     }
     if (f.outcome === 'lost') { defects.lost_deliveries++; findings.push(`lost: ${f.repo} run ${f.runId} (${f.kind}) left no record`); }
-    if (f.outcome === 'silent') { defects.silent_failures++; findings.push(`silent: ${f.repo} run ${f.runId} (${f.kind}) is not green and nobody was asked`); }
+    if (f.outcome === 'silent') { defects.silent_failures++; findings.push(`silent: ${f.repo} run ${f.runId} (${f.kind}) is not green and nobody was asked (${whatHappened(state, f)})`); }
     if (f.outcome === 'escalated' && EXPECTED[f.kind] === 'heal') { defects.false_escalations++; findings.push(`false escalation: ${f.repo} run ${f.runId} (${f.kind})`); }
   }
   // Effects, failure by failure (in one repository failures come one after another: windows do not overlap).
@@ -158,6 +158,18 @@ export function summarize(
     dead_letters: run.dead.length,
     ok: Object.values(defects).every((n) => n === 0),
   };
+}
+
+/** What the sandbox shows of one failure, for a finding: the run's attempts and its certificates. */
+function whatHappened(state: SandboxState, f: FailureRecord): string {
+  const [owner, repo] = f.repo.split('/') as [string, string];
+  const run = state.run(owner, repo, f.runId);
+  const attempts = run.attempts.map((a) => `${a.attempt} ${a.conclusion}`).join(', ');
+  const certs = ledgerPredicates(state, f.repo)
+    .filter((p) => p.run_id === f.runId)
+    .map((p) => `${p.certificate_type} ${p.action}@${p.run_attempt ?? '-'}${p.certified ? '' : ' uncertified'}`)
+    .join(', ');
+  return `attempts: ${attempts}; certificates: ${certs || 'none'}`;
 }
 
 /** Acts that must never happen: a secret written for a wrong-credential (or code) failure, anything written at observe level, a deletion without prune. */

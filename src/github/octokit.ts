@@ -2,9 +2,9 @@ import { Octokit } from '@octokit/rest';
 import { throttling } from '@octokit/plugin-throttling';
 import { retry } from '@octokit/plugin-retry';
 import type { Logger } from 'pino';
-import { DEFAULT_REQUEST_TIMEOUT_MS, MAX_RATE_LIMIT_RETRIES, timedFetch, unpacedGroups } from './request-policy.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, MAX_RATE_LIMIT_RETRIES, lostAnswerReadBack, timedFetch, unpacedGroups } from './request-policy.js';
 
-export const LivingBridgeOctokit = Octokit.plugin(throttling, retry);
+export const LivingBridgeOctokit = Octokit.plugin(throttling, retry, lostAnswerReadBack);
 export type LivingBridgeOctokit = InstanceType<typeof LivingBridgeOctokit>;
 
 export { MAX_RATE_LIMIT_RETRIES };

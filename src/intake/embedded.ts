@@ -3,7 +3,8 @@ import { dirname } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import type { Logger } from 'pino';
 import { HealJob } from '../core/schemas/index.js';
-import { deadLetterOf, dedupeKeyOf, type DeadLetter, type Intake, type IntentRecord, type IntentStore, type SubmitResult, type WorkerHooks } from './types.js';
+import { FinishedJobs, heldStatus } from './job-status.js';
+import { deadLetterOf, dedupeKeyOf, type DeadLetter, type Intake, type IntentRecord, type IntentStore, type JobStatus, type JobWorker, type SubmitResult, type WorkerHooks } from './types.js';
 
 export * from './types.js';
 
@@ -59,14 +60,14 @@ export interface EmbeddedIntakeOptions {
  */
 type JournalLine =
   | { t: 'submitted'; id?: string; at?: number; job: HealJob }
-  | { t: 'done'; id: string; ok: boolean; at?: number }
+  | { t: 'done'; id: string; ok: boolean; at?: number; repo?: string; r?: unknown }
   | { t: 'seen'; d: string; k: string; at: number }
   | { t: 'retry'; id: string; tries: number; error: string; at: number }
   | { t: 'dead'; id: string; tries: number; error: string; at: number }
   | { t: 'revive'; id: string; at: number }
   | { t: 'intent'; key: string; rec: IntentRecord };
 
-interface Tracked { job: HealJob; tries: number; submittedAt: number }
+interface Tracked { job: HealJob; tries: number; submittedAt: number; error?: string }
 
 /**
  * An in-process queue with an append-only JSON-lines journal: what was accepted and not finished
@@ -87,8 +88,10 @@ export class EmbeddedIntake implements Intake {
   private readonly dead = new Map<string, DeadLetter>();
   private readonly intentLog = new Map<string, IntentRecord[]>();
   private readonly busyRepos = new Set<string>();
+  private readonly runningIds = new Set<string>();
+  private readonly finished = new FinishedJobs();
   private readonly timers = new Set<NodeJS.Timeout>();
-  private worker: ((job: HealJob) => Promise<void>) | null = null;
+  private worker: JobWorker | null = null;
   private hooks: WorkerHooks = {};
   private running = 0;
   private waiting = 0;
@@ -96,6 +99,8 @@ export class EmbeddedIntake implements Intake {
   private failed = 0;
   private appended = 0;
   private idleWaiters: (() => void)[] = [];
+  /** The last look through the queue found every queued job's repository busy (see pump). */
+  private stalled = false;
   private closed = false;
   readonly intents: IntentStore;
 
@@ -139,8 +144,9 @@ export class EmbeddedIntake implements Intake {
       lineCount = i + 1;
       if (!line.startsWith('{"t":"done"')) return;
       try {
-        const e = JSON.parse(line) as { id: string; at?: number };
+        const e = JSON.parse(line) as { id: string; at?: number; repo?: string; r?: unknown };
         finished.set(e.id, e.at ?? this.now());
+        if (e.repo) this.finished.remember(e.id, e.repo, e.r);
       } catch {
         this.opts.log?.warn({ line: i + 1, path }, 'skipping unreadable intake journal line');
       }
@@ -239,6 +245,11 @@ export class EmbeddedIntake implements Intake {
     this.appended = 0;
   }
 
+  /** From memory: what is live or dead, and the most recent finished jobs (also replayed from the journal's `done` lines). */
+  async status(id: string): Promise<JobStatus | null> {
+    return heldStatus(this.live.get(id), this.runningIds.has(id), this.dead.get(id)) ?? this.finished.status(id);
+  }
+
   private markSeen(job: HealJob, at: number): void {
     const k = dedupeKeyOf(job);
     this.seenDeliveries.set(job.delivery_id, { k, at });
@@ -264,34 +275,44 @@ export class EmbeddedIntake implements Intake {
     this.journal({ t: 'submitted', id: job.id, at, job });
     this.live.set(job.id, tracked);
     this.queue.push(tracked);
-    this.pump();
+    this.pump(tracked);
     return { accepted: true, duplicate: false, id: job.id };
   }
 
-  start(worker: (job: HealJob) => Promise<void>, hooks: WorkerHooks = {}): void {
+  start(worker: JobWorker, hooks: WorkerHooks = {}): void {
     this.worker = worker;
     this.hooks = hooks;
     this.pump();
   }
 
-  private pump(): void {
+  /**
+   * Starts queued jobs while there is room. `added`: the one job just queued. When the last look found
+   * nothing runnable and the new job's repository is busy too, nothing can have become runnable (a
+   * repository stops being busy only when its job ends, which pumps without `added`): the queue is not
+   * searched again, so a burst into one repository costs O(1) per delivery, not O(queue).
+   */
+  private pump(added?: Tracked): void {
     if (!this.worker || this.closed) return;
+    if (added && this.stalled && this.busyRepos.has(added.job.request.repository)) return this.notifyIdle();
     const limit = this.opts.concurrency ?? 2;
     while (this.running < limit) {
       const index = this.queue.findIndex((j) => !this.busyRepos.has(j.job.request.repository));
+      this.stalled = index < 0;
       if (index < 0) break;
       const [tracked] = this.queue.splice(index, 1) as [Tracked];
       const job = tracked.job;
       this.running++;
       this.busyRepos.add(job.request.repository);
+      this.runningIds.add(job.id);
       const worker = this.worker;
       void (async () => {
         try {
-          await worker(job);
-          this.finish(tracked);
+          const result = await worker(job);
+          this.finish(tracked, result);
         } catch (err) {
           this.failedTry(tracked, err);
         } finally {
+          this.runningIds.delete(job.id);
           this.running--;
           this.busyRepos.delete(job.request.repository);
           this.pump();
@@ -302,13 +323,15 @@ export class EmbeddedIntake implements Intake {
     this.notifyIdle();
   }
 
-  private finish(tracked: Tracked): void {
+  private finish(tracked: Tracked, result: unknown): void {
     const at = this.now();
     this.live.delete(tracked.job.id);
     this.intentLog.delete(dedupeKeyOf(tracked.job));
     // The window of a finished job's keys starts when it finished.
     this.markSeen(tracked.job, at);
-    this.journal({ t: 'done', id: tracked.job.id, ok: true, at });
+    const repo = tracked.job.request.repository;
+    this.finished.remember(tracked.job.id, repo, result);
+    this.journal({ t: 'done', id: tracked.job.id, ok: true, at, repo, ...(result === undefined ? {} : { r: result }) });
     this.done++;
   }
 
@@ -316,6 +339,7 @@ export class EmbeddedIntake implements Intake {
     const job = tracked.job;
     tracked.tries += 1;
     const error = (err as Error)?.message ?? String(err);
+    tracked.error = error;
     const attempts = this.opts.attempts ?? 3;
     const at = this.now();
     if (tracked.tries < attempts && !this.closed) {

@@ -3,7 +3,8 @@ import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullm
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { HealJob } from '../core/schemas/index.js';
-import { deadLetterOf, dedupeKeyOf, type DeadLetter, type Intake, type IntentRecord, type IntentStore, type SubmitResult, type WorkerHooks } from './types.js';
+import { bullJobStatus } from './job-status.js';
+import { deadLetterOf, dedupeKeyOf, type DeadLetter, type Intake, type IntentRecord, type IntentStore, type JobStatus, type JobWorker, type SubmitResult, type WorkerHooks } from './types.js';
 
 /** The intake could not record a job (Redis unreachable or too slow): the door must not answer 202. */
 export class IntakeUnavailableError extends Error {
@@ -46,15 +47,15 @@ export interface RedisIntakeOptions {
 const DAY_SECONDS = 24 * 60 * 60;
 
 /**
- * Atomically claims both de-duplication keys (delivery id and run attempt) or neither.
+ * Atomically claims both de-duplication keys (delivery id and run attempt) or neither; with them, any
+ * further key (the job id's pointer to its BullMQ job, read by `status`).
  * Returns {1} when claimed, else {0, existing delivery marker or '', existing run marker or ''}.
  */
 const CLAIM = `
 local d = redis.call('GET', KEYS[1])
 local r = redis.call('GET', KEYS[2])
 if d or r then return {0, d or '', r or ''} end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
+for _, k in ipairs(KEYS) do redis.call('SET', k, ARGV[1], 'EX', ARGV[2]) end
 return {1}
 `;
 /** Deletes each key whose value is still ARGV[1] (a claim undone after a failed add). */
@@ -71,6 +72,12 @@ return 0
 `;
 
 type Counts = { pending: number; running: number; done: number; failed: number };
+
+/** The client with CLAIM defined as a command (see the constructor). */
+type ClaimingRedis = Redis & { livingBridgeClaim(numberOfKeys: number, ...keysThenMarkerAndTtl: string[]): Promise<unknown> };
+
+/** The shared queue's pending count (for /healthz) is re-read at most this often, not once per submit. */
+const PENDING_REFRESH_MS = 1000;
 
 /**
  * The intake for several App replicas behind one webhook URL: jobs live in a BullMQ queue on Redis.
@@ -100,6 +107,7 @@ export class RedisIntake implements Intake {
   private failed = 0;
   private pending = 0;
   private refreshing: Promise<void> | null = null;
+  private pendingReadAt = 0;
   private connectionDown = false;
   readonly intents: IntentStore;
 
@@ -110,6 +118,8 @@ export class RedisIntake implements Intake {
     // rejected at once instead of being held until the webhook's caller has given up.
     this.client = new Redis(opts.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectionName: `living-bridge:${this.instanceId}` } satisfies RedisOptions);
     this.client.on('error', (err: Error) => this.connectionError(err));
+    // Sent by its SHA (EVALSHA; the script text only when Redis does not know it yet), not in full on every submit.
+    this.client.defineCommand('livingBridgeClaim', { lua: CLAIM }); // number of keys: the first argument
     this.client.on('ready', () => {
       if (this.connectionDown) opts.log?.info('Redis reachable again');
       this.connectionDown = false;
@@ -199,10 +209,11 @@ export class RedisIntake implements Intake {
     await this.connected(left);
     const runKey = dedupeKeyOf(job);
     const bullId = bullJobIdOf(runKey);
-    const keys = [this.key('seen', 'delivery', job.delivery_id), this.key('seen', 'run', runKey)];
+    // The job id's key holds the same marker: any replica finds the BullMQ job of a job id (`status`).
+    const keys = [this.key('seen', 'delivery', job.delivery_id), this.key('seen', 'run', runKey), this.key('job', job.id)];
     const marker = `${bullId}|${Date.now()}`;
     const ttl = String(this.opts.dedupeTtlSeconds ?? 7 * DAY_SECONDS);
-    const claim = (await this.withTimeout(this.client.eval(CLAIM, 2, ...keys, marker, ttl), left(), 'claim')) as [number, string?, string?];
+    const claim = (await this.withTimeout((this.client as ClaimingRedis).livingBridgeClaim(keys.length, ...keys, marker, ttl), left(), 'claim')) as [number, string?, string?];
     if (claim[0] !== 1) {
       if (!(await this.isOrphan([claim[1] ?? '', claim[2] ?? ''], left))) return { accepted: false, duplicate: true, id: job.id };
       // The earlier submit claimed the keys and then failed to add its job: take them over.
@@ -248,7 +259,21 @@ export class RedisIntake implements Intake {
     return any;
   }
 
-  start(worker: (job: HealJob) => Promise<void>, hooks: WorkerHooks = {}): void {
+  /**
+   * The job's state as BullMQ tracks it, on any replica: the job id's key names its BullMQ job, whose
+   * state, tries, return value and failure reason are in Redis. Kept as long as the de-duplication keys.
+   */
+  async status(id: string): Promise<JobStatus | null> {
+    await this.connected(() => 5000);
+    const marker = await this.withTimeout(this.client.get(this.key('job', id)), 5000, 'job lookup');
+    const bullId = marker?.split('|')[0];
+    if (!bullId) return null;
+    const bullJob = await this.withTimeout(this.queue.getJob(bullId), 5000, 'job lookup');
+    if (!bullJob) return null;
+    return bullJobStatus(id, bullJob, await this.withTimeout(bullJob.getState(), 5000, 'job state'));
+  }
+
+  start(worker: JobWorker, hooks: WorkerHooks = {}): void {
     if (this.worker || this.closed) return;
     const lockTtl = this.opts.repoLockTtlMs ?? 60_000;
     const busyDelay = this.opts.repoBusyDelayMs ?? 1000;
@@ -279,8 +304,10 @@ export class RedisIntake implements Intake {
         }, Math.max(10, Math.floor(lockTtl / 3)));
         this.running++;
         try {
-          await worker(job);
+          // BullMQ keeps the returned value with the job (its result, read back by `status` anywhere).
+          const result = await worker(job);
           this.done++;
+          return result;
         } finally {
           clearInterval(renew);
           this.running--;
@@ -358,7 +385,8 @@ export class RedisIntake implements Intake {
   }
 
   private refreshPending(): void {
-    if (this.refreshing || this.closed || this.connectionDown) return;
+    if (this.refreshing || this.closed || this.connectionDown || Date.now() - this.pendingReadAt < PENDING_REFRESH_MS) return;
+    this.pendingReadAt = Date.now();
     this.refreshing = this.queue
       .getJobCounts('waiting', 'delayed', 'prioritized')
       .then((c) => { this.pending = Object.values(c).reduce((a, b) => a + b, 0); })

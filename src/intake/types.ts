@@ -37,6 +37,25 @@ export interface IntentStore {
   read(key: string): Promise<IntentRecord[]>;
 }
 
+/**
+ * Where a job is, as the intake tracks it (BullMQ's job state with Redis, the journal when embedded):
+ * any replica reads the same answer for a job another replica took.
+ */
+export interface JobStatus {
+  id: string;
+  repository: string;
+  state: 'waiting' | 'running' | 'retrying' | 'done' | 'failed';
+  /** Tries started so far (the first included). */
+  attempts: number;
+  /** What the worker returned (done). */
+  result?: unknown;
+  /** The last try's error (retrying, failed). */
+  error?: string;
+}
+
+/** The worker's returned value is kept with the job as its result (JSON: no secrets, no values). */
+export type JobWorker = (job: HealJob) => Promise<unknown>;
+
 export interface WorkerHooks {
   /** Called once when a job has used up its tries and went to the dead-letter list. */
   onDead?: (dead: DeadLetter) => void | Promise<void>;
@@ -46,7 +65,9 @@ export interface Intake {
   /** Records the job durably, or reports it as a duplicate (same delivery id or same run attempt). */
   submit(job: HealJob): Promise<SubmitResult>;
   /** Starts handing jobs to `worker`; jobs of one repository run one at a time, in order. A job that throws is retried with backoff, then dead-lettered. */
-  start(worker: (job: HealJob) => Promise<void>, hooks?: WorkerHooks): void;
+  start(worker: JobWorker, hooks?: WorkerHooks): void;
+  /** The job's state and result by its id (`wh-<delivery>` or the API's id); null when unknown (never taken, or forgotten after the window). */
+  status(id: string): Promise<JobStatus | null>;
   /** Resolves when every accepted job has been processed (or dead-lettered). */
   drain(): Promise<void>;
   close(): Promise<void>;

@@ -314,7 +314,12 @@ describe('issues, comments, checks', () => {
   test('pullRequestsForCommit returns open PRs; createCheckRun posts a completed run', async () => {
     nock(API)
       .get(`${R}/commits/abc/pulls`).query({ per_page: '100' }).reply(200, [{ number: 1, state: 'open' }, { number: 2, state: 'closed' }])
-      .post(`${R}/check-runs`, { name: 'Living Bridge', head_sha: 'abc', status: 'completed', conclusion: 'success', output: { title: 't', summary: 's' } })
+      // Every check run carries an external_id of ours (a lost answer is read back by it: request-policy.ts).
+      .post(`${R}/check-runs`, (b: Record<string, unknown>) => {
+        const { external_id, ...rest } = b;
+        expect(rest).toEqual({ name: 'Living Bridge', head_sha: 'abc', status: 'completed', conclusion: 'success', output: { title: 't', summary: 's' } });
+        return /^living-bridge-[0-9a-f-]{36}$/.test(String(external_id));
+      })
       .reply(201, { id: 55 });
     const gh = adapter();
     await expect(gh.pullRequestsForCommit(repo, 'abc')).resolves.toEqual([1]);

@@ -117,6 +117,44 @@ describe('missing versus wrong credentials', () => {
     expect(masked.map((i) => i.kind)).not.toContain('secret.missing');
   });
 
+  it('"the tool got no credential" (ENEEDAUTH, aws CLI, docker non-TTY) is never credential.invalid', () => {
+    const npm = ['npm error code ENEEDAUTH', 'npm error need auth This command requires you to be logged in to https://registry.npmjs.org/'];
+    // Bare: the token usually existed but npm did not see it (.npmrc / registry-url wiring).
+    expect(top(npm.join('\n'))).toMatchObject({ kind: 'config.invalid', target: null });
+    // The step shows the token empty: the secret is missing, by name.
+    const empty = classifyText(stamp(['Run npm publish', '  env:', '    NODE_AUTH_TOKEN: ', ...npm]), ctx);
+    expect(empty[0]).toMatchObject({ kind: 'secret.missing', target: { type: 'secret', name: 'NODE_AUTH_TOKEN' } });
+    // The step shows the token masked: present, but it did not reach npm. Wiring, never missing or wrong.
+    const masked = classifyText(stamp(['Run npm publish', '  env:', '    NODE_AUTH_TOKEN: ***', ...npm]), ctx);
+    expect(masked[0]).toMatchObject({ kind: 'config.invalid', target: { type: 'step', name: 'npm publish' } });
+    expect(masked.map((i) => i.kind)).not.toContain('secret.missing');
+
+    expect(top('Unable to locate credentials. You can configure credentials by running "aws configure".').kind).toBe('secret.missing');
+    const tty = 'Error: Cannot perform an interactive login from a non TTY device';
+    // A bare non-TTY line is as often a wrongly named env var as a missing secret: abstain.
+    expect(top(tty).confidence).toBeLessThan(0.5);
+    // …unless the step's script shows the piped password empty.
+    expect(top(stamp(['##[group]Run echo "" | docker login ghcr.io -u me --password-stdin', tty]))).toMatchObject({ kind: 'secret.missing', confidence: 0.8 });
+    expect(top(stamp(['##[group]Run ./login.sh', '  docker login -u me -p "" ghcr.io', '  shell: /usr/bin/bash -e {0}', tty])).kind).toBe('secret.missing');
+    expect(top(stamp(['##[group]Run echo "$PASS" | docker login -u me --password-stdin', tty])).confidence).toBeLessThan(0.5);
+  });
+
+  it('a workflow guard naming the secret ("Missing required secret: X") targets that secret; its script source does not count', () => {
+    const script = [
+      '##[group]Run set -euo pipefail',
+      '[ -n "${API_KEY:-}" ] || { echo "Missing required secret: PROD_API_KEY"; exit 1; }',
+      'shell: /usr/bin/bash -e {0}',
+      'env:',
+      '  API_KEY: ***',
+      '##[endgroup]',
+    ];
+    // Only the script listing: nothing is missing.
+    expect(classifyText(stamp([...script, 'Error: Process completed with exit code 1.']), ctx).map((i) => i.kind)).not.toContain('secret.missing');
+    const inc = top(stamp([...script, 'Missing required secret: PROD_API_KEY', 'Process completed with exit code 1.']));
+    expect(inc).toMatchObject({ kind: 'secret.missing', target: { type: 'secret', name: 'PROD_API_KEY' } });
+    expect(top('::error::Missing required var: DEPLOY_REGION')).toMatchObject({ kind: 'variable.missing', target: { type: 'variable', name: 'DEPLOY_REGION' } });
+  });
+
   it('workflow errors quoting secrets.X are config.invalid, not missing secrets', () => {
     const inc = top("Error: /home/runner/work/a/a/./action.yml (Line: 7, Col: 14): Unrecognized named-value: 'secrets'. Located at position 1 within expression: secrets.token");
     expect(inc).toMatchObject({ kind: 'config.invalid', target: { type: 'file', name: 'action.yml' } });
@@ -155,6 +193,25 @@ describe('ranking and precision', () => {
     expect(inc[0]?.kind).toBe('dependency.resolution');
     const keys = inc.map((i) => `${i.kind}|${JSON.stringify(i.target)}`);
     expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it('mirror and git transport failures are transient; unusable credentials in GitHub/OAuth/API-key wording are invalid', () => {
+    for (const line of [
+      "W: Failed to fetch http://deb.debian.org/debian/dists/unstable/InRelease  Temporary failure resolving 'deb.debian.org'",
+      'error: RPC failed; curl 56 GnuTLS recv error (-9): Error decoding the received TLS packet.',
+      'info There appears to be trouble with your network connection. Retrying...',
+      "requests.exceptions.ConnectionError: ('Connection aborted.', RemoteDisconnected('Remote end closed connection without response'))",
+      "fatal: unable to access 'https://github.com/a/b/': Failed to connect to github.com port 443 after 133 ms: Couldn't connect to server",
+    ]) expect(top(line).kind).toBe('transient.network');
+    for (const line of [
+      'remote: Support for password authentication was removed on August 13, 2021.',
+      "google.auth.exceptions.RefreshError: ('invalid_grant: Invalid JWT Signature.', {'error': 'invalid_grant'})",
+      'Error: Invalid API key provided',
+      'Error: Unauthorized',
+      'AxiosError: Request failed with status code 403',
+    ]) expect(top(line).kind).toBe('credential.invalid');
+    // A passing test named after an invalid API key is not a credential incident.
+    expect(top('  ✓ rejects an invalid API key (3 ms)').kind).toBe('unknown');
   });
 
   it('a resolver error caused by a connection reset is transient', () => {

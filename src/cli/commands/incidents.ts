@@ -1,5 +1,7 @@
 import { ConfigurationError } from '../../pipeline/build-context.js';
-import { JSON_FLAG, print, UsageError, type CliRuntime, type CommandModule } from '../runtime.js';
+import { readOverview } from '../../pipeline/overview.js';
+import { contextFrom, JSON_FLAG, print, repoOption, UsageError, type CliRuntime, type CommandModule } from '../runtime.js';
+import { openIncidents } from './status.js';
 
 interface DeadRow { id: string; repository: string; run_id: number | null; run_attempt: number | null; attempts: number; error: string; failed_at: string }
 
@@ -22,15 +24,25 @@ async function appApi(rt: CliRuntime, method: 'GET' | 'POST', path: string, appU
 
 /** `incidents list --dead` and `incidents replay <id>`: the App's dead-letter list (jobs that failed every try). */
 export const incidentsCommands: CommandModule = (rt) => {
-  const incidents = rt.program.command('incidents').description('heal jobs the App could not finish (dead letters), and replaying them');
+  const incidents = rt.program.command('incidents').description('open incidents of a repository; heal jobs the App could not finish (dead letters), and replaying them');
   incidents
     .command('list')
-    .description('list heal jobs; --dead: the ones that failed every try')
+    .description('--repo: the repository\'s open incidents (from its ledger); --dead: the App\'s heal jobs that failed every try')
+    .option('--repo <owner/name>', 'repository whose open incidents to list (awaiting approval, escalated, awaiting outcome)', repoOption)
     .option('--dead', 'the dead-letter list: jobs that failed every try', false)
-    .option('--app-url <url>', 'the App (default $LIVING_BRIDGE_APP_URL)')
+    .option('--app-url <url>', 'with --dead: the App (default $LIVING_BRIDGE_APP_URL)')
     .option(...JSON_FLAG, false)
-    .action(async (o: { dead: boolean; appUrl?: string; json: boolean }) => {
-      if (!o.dead) throw new UsageError('incidents list needs --dead here (the dead-letter list); open incidents are the issues labelled living-bridge');
+    .action(async (o: { repo?: string; dead: boolean; appUrl?: string; json: boolean }) => {
+      if (!o.dead) {
+        if (!o.repo) throw new UsageError('incidents list: give --repo <owner/name> (its open incidents) or --dead (the App\'s dead-letter list)');
+        const ctx = await contextFrom(rt, { signing: 'optional', repository: o.repo });
+        const open = openIncidents(await readOverview(ctx, o.repo));
+        const text = open.length === 0
+          ? `${o.repo}: no open incidents`
+          : [`${o.repo}: ${open.length} open incident${open.length === 1 ? '' : 's'}`, ...open.map((i) => `${i.state.padEnd(21)} ${i.incident}  — ${i.next}  (since ${i.since})`)].join('\n');
+        print(rt, o.json, open, text);
+        return;
+      }
       const { status, body } = await appApi(rt, 'GET', '/api/autonomy/dead', o.appUrl);
       if (status !== 200) throw new Error(`the App answered ${status}: ${String(body.error ?? '')}`);
       const dead = (body.dead ?? []) as DeadRow[];

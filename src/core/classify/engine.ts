@@ -7,6 +7,7 @@ import type { ClassifyContext, FailureEvidence, Incident, IncidentKind, Incident
 import { cleanLine, evidenceText, isCredentialName, normalizeName, own } from './normalize.js';
 import { explainWeakAnswer, summarize, type RunFacts } from './explain.js';
 import { failureSignature } from './signature.js';
+import { CREDENTIAL_INPUT, MAX_STEPS, StepStructure } from './structure.js';
 import { ERRORISH_BIT, JOIN_PREVIOUS_MASK, RULES, RULE_SCANNER, type RawSignal } from './rules.js';
 
 export interface ClassifyOptions {
@@ -16,8 +17,6 @@ export interface ClassifyOptions {
 
 const MAX_EVIDENCE = 50;
 const MAX_BUCKETS = 64;
-const MAX_ENV_NAMES = 256;
-const MAX_STEPS = 512;
 const MAX_TAIL = 20;
 
 /** How specific (actionable) a kind is; used to break ties and to rank. */
@@ -34,14 +33,8 @@ const SPECIFICITY: Record<IncidentKind, number> = {
   unknown: 0,
 };
 
-type EnvState = 'empty' | 'masked' | 'set';
-interface EnvEntry { state: EnvState; step: number; line: number; text: string }
-
 /** An error-looking line kept raw (masked and shaped into evidence only if it is ever used). */
 interface TailLine { line: number; text: string; step: string | undefined }
-
-/** Input names of credential-configuring actions that carry (or point to) a credential. */
-const CREDENTIAL_INPUT = /access-key|secret|role-to-assume|token|password|passphrase|credential|private-key|web-identity|creds|api-key/i;
 
 interface Bucket {
   kind: IncidentKind;
@@ -58,9 +51,6 @@ const RUNNER_PROVIDED = /^(?:GITHUB|RUNNER|ACTIONS)_(?!TOKEN$)[A-Z0-9_]+$/;
 /** `Process completed with exit code 1.` (run steps), `The process '/usr/bin/git' failed with exit code 128` (actions). */
 const EXIT_CODE = /(?:Process completed|failed) with exit code (\d+)/;
 
-const STEP_HEADER = /^(?:##\[group\])?(?:> )?Run (\S.*)$/;
-const BLOCK_HEADER = /^ {2}(env|with):\s*$/;
-const BLOCK_ENTRY = /^ {4}([A-Za-z_][A-Za-z0-9_-]*): ?(.*)$/;
 const TEST_RESULT_LINE = /^\s*(?:[✓✔✕✖×√]|PASS\s|ok\s+\d|not ok\s+\d|--- (?:PASS|FAIL):)/;
 const ERRORISH = /##\[error\]|^Error:|\berror\b|\bERR!|FAILED|fatal:/i;
 
@@ -73,28 +63,19 @@ export function fingerprint(kind: IncidentKind, target: IncidentTarget | null, c
   return createHash('sha256').update(basis).digest('hex').slice(0, 16);
 }
 
-export class ClassifierState {
-  private lineNo = 0;
+export class ClassifierState extends StepStructure {
   private prev = '';
-  private stepId = 0;
-  private stepName: string | undefined;
-  private stepNames = new Map<number, string>();
-  private block: 'env' | 'with' | null = null;
-  private stepEnv = new Map<string, EnvState>();
-  private envSeen = new Map<string, EnvEntry>();
-  private varsMentioned = new Set<string>();
   private stepsWithError = new Set<number>();
   private buckets = new Map<string, Bucket>();
   private tail: TailLine[] = [];
   private tailStart = 0;
-  private stepHasWith = false;
-  private stepHasEnv = false;
   private facts: RunFacts = { exitCode: null, exitStep: null, annotations: [] };
   private mask: Uint32Array = new Uint32Array(RULE_SCANNER.words);
   private prevMask: Uint32Array = new Uint32Array(RULE_SCANNER.words);
   private readonly known: string[];
 
   constructor(private readonly ctx: ClassifyContext, opts: ClassifyOptions = {}) {
+    super();
     this.known = opts.knownValues ?? [];
   }
 
@@ -123,65 +104,6 @@ export class ClassifierState {
     const t = this.prevMask;
     this.prevMask = this.mask;
     this.mask = t;
-  }
-
-  private trackStructure(text: string): void {
-    const c0 = text.charCodeAt(0);
-    if (c0 === 32 /* space */) {
-      const h = BLOCK_HEADER.exec(text);
-      if (h) {
-        this.block = h[1] as 'env' | 'with';
-        if (this.block === 'with') this.stepHasWith = true;
-        else this.stepHasEnv = true;
-        return;
-      }
-      if (this.block) {
-        const e = BLOCK_ENTRY.exec(text);
-        if (e) {
-          this.recordEntry(e[1] as string, (e[2] ?? '').trim(), text);
-          return;
-        }
-        // Deeper indentation continues a multi-line value; anything else at block level ends the block.
-        if (!text.startsWith('      ')) this.block = null;
-      }
-      if (text.includes('vars.')) this.noteVars(text);
-      return;
-    }
-    this.block = null;
-    if (c0 === 35 /* # */ && text.startsWith('##[endgroup]')) return;
-    const s = STEP_HEADER.exec(text);
-    if (s) {
-      this.stepId++;
-      this.stepName = own((s[1] as string).slice(0, 200).trim());
-      if (this.stepNames.size < MAX_STEPS) this.stepNames.set(this.stepId, this.stepName);
-      this.stepEnv = new Map();
-      this.stepHasWith = false;
-      this.stepHasEnv = false;
-      return;
-    }
-    if (text.includes('vars.')) this.noteVars(text);
-  }
-
-  private noteVars(text: string): void {
-    for (const m of text.matchAll(/\bvars\.([A-Za-z_][A-Za-z0-9_]*)/g)) {
-      if (this.varsMentioned.size < MAX_ENV_NAMES) this.varsMentioned.add(own(normalizeName(m[1] as string)));
-    }
-  }
-
-  private recordEntry(name: string, value: string, text: string): void {
-    if (this.block !== 'env' && this.block !== 'with') return;
-    const state: EnvState = value === '' ? 'empty' : value.includes('***') ? 'masked' : 'set';
-    // `with:` inputs are kept as `input:NAME` (GitHub omits inputs whose expression was empty, so an absent
-    // credential input is a hint too); only env entries name real variables.
-    const key = this.block === 'env' ? name : `input:${name}`;
-    const before = this.stepEnv.get(key);
-    if (before !== 'empty' && this.stepEnv.size < MAX_ENV_NAMES) this.stepEnv.set(own(key), state);
-    if (this.block === 'env' && (state !== 'set' || this.envSeen.has(name)) && (this.envSeen.size < MAX_ENV_NAMES || this.envSeen.has(name))) {
-      const prior = this.envSeen.get(name);
-      if (!(prior && prior.state === 'empty' && prior.step === this.stepId)) {
-        this.envSeen.set(own(name), { state, step: this.stepId, line: this.lineNo, text: own(text) });
-      }
-    }
   }
 
   private applyRules(text: string): void {
@@ -260,29 +182,7 @@ export class ClassifierState {
     if (b.evidence.length < MAX_EVIDENCE && !b.evidence.some((e) => e.line === this.lineNo)) b.evidence.push(this.evidence(text, this.lineNo));
   }
 
-  /** Masked values in the current step that carry a credential: credential-named env entries or inputs. */
-  private maskedCredentialsInStep(): number {
-    let n = 0;
-    for (const [k, v] of this.stepEnv) {
-      if (v !== 'masked') continue;
-      if (k.startsWith('input:') ? CREDENTIAL_INPUT.test(k) || isCredentialName(k.slice(6)) : isCredentialName(k)) n++;
-    }
-    return n;
-  }
-
-  /** Credential-looking entries of the current step's env block with a given state. */
-  private stepCreds(state: EnvState): string[] {
-    const out: string[] = [];
-    for (const [k, v] of this.stepEnv) if (v === state && !k.startsWith('input:') && isCredentialName(k)) out.push(k);
-    return out;
-  }
-
-  private envEvidence(name: string): { line: number; text: string } | undefined {
-    const e = this.envSeen.get(name);
-    return e ? { line: e.line, text: e.text } : undefined;
-  }
-
-  private missingByName(name: string, confidence: number, hint: 'secret' | 'variable' | undefined, text: string, plain = false): void {
+  private missingByName(name: string, confidence: number, hint: 'secret' | 'variable' | undefined, text: string, plain = false, named = false): void {
     const norm = normalizeName(name);
     // The runner sets GITHUB_*/RUNNER_* itself: a tool complaining about one is a runner or tool problem, never a
     // secret or variable the repository could add.
@@ -298,7 +198,7 @@ export class ClassifierState {
     // The failing step lists its environment and the named variable is not in it at all (GitHub prints an entry
     // whose secret or variable is empty as `NAME: `): the workflow does not pass it to this step. Wiring, not a
     // value to create.
-    if (this.stepHasEnv && !this.stepEnv.has(name) && !this.envSeen.has(name)) {
+    if (!named && this.stepHasEnv && !this.stepEnv.has(name) && !this.envSeen.has(name)) {
       this.add('config.invalid', { type: 'step', name: (this.stepName ?? 'unnamed step').slice(0, 200) }, Math.min(confidence, 0.6), text);
       return;
     }
@@ -325,8 +225,16 @@ export class ClassifierState {
         this.add(sig.kind, sig.target ?? null, sig.confidence, text);
         return;
       case 'missing-name':
-        this.missingByName(sig.name, sig.confidence, sig.hint, text, sig.plain);
+        this.missingByName(sig.name, sig.confidence, sig.hint, text, sig.plain, sig.named);
         return;
+      case 'no-credential': {
+        const empties = this.stepCreds('empty');
+        if (empties.length > 0) this.missingByName(empties[0] as string, 0.85, 'secret', text);
+        else if (this.maskedCredentialsInStep() > 0) this.add('config.invalid', this.stepName ? { type: 'step', name: this.stepName.slice(0, 200) } : null, 0.6, text);
+        else if (this.stepEmptyLogin) this.add('secret.missing', null, 0.8, text);
+        else this.add(sig.fallback, null, sig.confidence, text);
+        return;
+      }
       case 'missing-unnamed': {
         const empties = sig.hint === 'secret' ? this.stepCreds('empty') : [];
         if (empties.length === 1) this.missingByName(empties[0] as string, 0.9, 'secret', text);

@@ -8,8 +8,18 @@ export type RawSignal =
   | { type: 'kind'; kind: Exclude<IncidentKind, 'unknown'>; confidence: number; target?: IncidentTarget | null }
   /** An action input or named value is required but empty. `credential` true when the message itself says secret/token. */
   | { type: 'missing-input'; input: string; confidence: number }
-  /** `plain`: the message does not say what kind of value it is ("X is not set"), so a plain name proves nothing. */
-  | { type: 'missing-name'; name: string; confidence: number; hint?: 'secret' | 'variable'; plain?: boolean }
+  /**
+   * `plain`: the message does not say what kind of value it is ("X is not set"), so a plain name proves nothing.
+   * `named`: the message names the repository's secret or variable itself ("Missing required secret: X"), not an
+   * env entry of the step, so the step's env block says nothing about whether it is wired.
+   */
+  | { type: 'missing-name'; name: string; confidence: number; hint?: 'secret' | 'variable'; plain?: boolean; named?: boolean }
+  /**
+   * The tool received no credential at all (npm ENEEDAUTH, aws "Unable to locate credentials", docker's non-TTY
+   * login). Never a wrong value. An empty credential in the step makes it a missing secret; a masked one means the
+   * value existed but did not reach the tool (wiring: config.invalid); otherwise `fallback` at `confidence`.
+   */
+  | { type: 'no-credential'; confidence: number; fallback: 'secret.missing' | 'config.invalid' }
   | { type: 'missing-unnamed'; hint: 'secret' | 'variable'; confidence: number }
   /** An authentication failure; `weak` when the phrase could also mean something else. */
   | { type: 'auth'; confidence: number; weak?: boolean }

@@ -48,12 +48,26 @@ export const CI_RULES: RuleGroup[] = [
       { id: 'http-5xx-more', kw: ['bad gateway', 'gateway timeout', 'received status code 5', 'return code is: 5'], re: /Received status code 5\d\d from server|Return code is: 5\d\d\b|\b50[234]\b[^\n]{0,20}(?:Bad Gateway|Gateway Time-?out)/i, signal: () => ({ type: 'kind', kind: 'transient.network', confidence: 0.75 }) },
       { id: 'connect-timed-out', kw: ['timed out', 'unable to connect to'], re: /\b(?:connect|Read|Connection) timed out\b|Could not connect to \S+ \([^)]*\), connection timed out|Unable to connect to [\w.-]+:/i, signal: () => ({ type: 'kind', kind: 'transient.network', confidence: 0.75 }) },
       { id: 'runner-broker', kw: ['failed to get job message', 'runner connect error'], re: /Runner connect error: Failed to get job message|Failed to get job message\. Request to \S+ failed/, signal: () => ({ type: 'kind', kind: 'transient.network', confidence: 0.7 }) },
+      // Network failures of package mirrors and git transports, as apt, git/curl, yarn and Python's urllib3 print them.
+      { id: 'apt-temp-resolve', kw: ['temporary failure resolving'], re: /Temporary failure resolving '[\w.-]+'/, signal: () => ({ type: 'kind', kind: 'transient.network', confidence: 0.7 }) },
+      { id: 'git-transport', kw: ['rpc failed', 'early eof', 'sideband packet', 'gnutls', 'ssl_read: ', 'ssl_connect: '], re: /RPC failed; (?:curl|HTTP) \d+|\bearly EOF\b|unexpected disconnect while reading sideband packet|GnuTLS recv error \(-\d+\)|gnutls_handshake\(\) failed|OpenSSL SSL_(?:read|connect): (?:Connection was reset|SSL_ERROR_SYSCALL)/, signal: () => ({ type: 'kind', kind: 'transient.network', confidence: 0.7 }) },
+      { id: 'yarn-network-trouble', kw: ['trouble with your network connection'], re: /There appears to be trouble with your network connection/, signal: () => ({ type: 'kind', kind: 'transient.network', confidence: 0.7 }) },
+      { id: 'python-conn-aborted', kw: ['connection aborted.', 'remotedisconnected(', 'remote end closed connection'], re: /Connection aborted\.|RemoteDisconnected\(|Remote end closed connection without response/, signal: () => ({ type: 'kind', kind: 'transient.network', confidence: 0.7 }) },
+      { id: 'curl-failed-connect', kw: ['failed to connect to'], re: /Failed to connect to [\w.-]+ port \d+/, signal: () => ({ type: 'kind', kind: 'transient.network', confidence: 0.65 }) },
       { id: 'push-race', kw: ['(fetch first)'], re: /! \[rejected\]\s+\S+ -> \S+ \(fetch first\)/, signal: () => ({ type: 'kind', kind: 'transient.network', confidence: 0.6 }) },
     ],
   },
   {
     before: 'aws-invalid',
     rules: [
+      // The tool got no credential at all (never a wrong one): see the `no-credential` signal.
+      { id: 'npm-eneedauth', kw: ['eneedauth', 'need auth'], re: /\bENEEDAUTH\b|need auth (?:This command requires you to be logged in|auth required for publishing|You need to authorize this machine)/, signal: () => ({ type: 'no-credential', confidence: 0.5, fallback: 'config.invalid' }) },
+      { id: 'aws-cli-no-credentials', kw: ['unable to locate credentials'], re: /Unable to locate credentials\. You can configure credentials by running "?aws configure/, signal: () => ({ type: 'no-credential', confidence: 0.6, fallback: 'secret.missing' }) },
+      // docker login with an empty username or password (half of the threads are wiring, so a bare line abstains).
+      { id: 'docker-login-non-tty', kw: ['interactive login from a non tty'], re: /Cannot perform an interactive login from a non TTY device/, signal: () => ({ type: 'no-credential', confidence: 0.45, fallback: 'secret.missing' }) },
+      // A workflow's own guard naming the repository secret or variable ("Missing required secret: X"); anchored so
+      // the guard's source in the step's script listing does not match.
+      { id: 'missing-required-named', kw: ['missing required secret', 'missing required var'], re: /^(?:##\[error\]|::error::|Error: )?Missing required (secret|var|variable)s?: [`'"]?([A-Za-z_][A-Za-z0-9_]{2,})[`'"]?\.?\s*$/, signal: (m) => ({ type: 'missing-name', name: m[2] as string, confidence: 0.8, hint: m[1] === 'secret' ? 'secret' : 'variable', named: true }) },
       { id: 'password-empty-warning', kw: ['your password is empty'], re: /Your password is empty\. Did you enter it correctly\?/, signal: () => ({ type: 'missing-unnamed', hint: 'secret', confidence: 0.8 }) },
       { id: 'docker-login-no-username', kw: ['must provide --username'], re: /Must provide --username with --password-stdin/, signal: () => ({ type: 'missing-unnamed', hint: 'secret', confidence: 0.7 }) },
       { id: 'login-required-loose', kw: ['username and password required'], re: /\bUsername and password required\s*$/, signal: () => ({ type: 'missing-unnamed', hint: 'secret', confidence: 0.65 }) },
@@ -71,6 +85,12 @@ export const CI_RULES: RuleGroup[] = [
   {
     before: 'unable-parse-file',
     rules: [
+      // Present-but-unusable credentials in the wording of GitHub, OAuth servers and API-key services.
+      { id: 'gh-password-auth-removed', kw: ['support for password authentication was removed'], re: /Support for password authentication was removed/, signal: () => ({ type: 'auth', confidence: 0.85 }) },
+      { id: 'oauth-invalid', kw: ['invalid_grant', 'invalid_client', 'invalid jwt signature'], re: /\binvalid_grant\b|\binvalid_client\b|Invalid JWT Signature/, signal: () => ({ type: 'auth', confidence: 0.8 }) },
+      { id: 'api-key-invalid-generic', kw: ['api key', 'api_key', 'api-key'], re: /\b(?:invalid|incorrect|wrong) API[ _-]?key\b|\bAPI[ _-]?key (?:is )?(?:invalid|not valid|incorrect|expired|revoked)\b/i, signal: () => ({ type: 'auth', confidence: 0.75 }) },
+      { id: 'unauthorized-bare', kw: ['unauthorized'], re: /^(?:##\[error\]|::error::)?(?:Error: |HttpError: |error: )?Unauthorized\.?\s*$/, signal: () => ({ type: 'auth', confidence: 0.6 }) },
+      { id: 'http-status-code-403', kw: ['status code 403', 'status code: 403'], re: /status code:? 403\b/i, signal: () => ({ type: 'auth', confidence: 0.6 }) },
       { id: 'ghcr-write-denied', kw: ['permission_denied: write_package', 'installation not allowed to'], re: /permission_denied: write_package|installation not allowed to (?:Write|Create) organization package/, signal: () => ({ type: 'auth', confidence: 0.8 }) },
       { id: 'pypi-invalid-auth', kw: ['invalid or non-existent authentication information'], re: /Invalid or non-existent authentication information/, signal: () => ({ type: 'auth', confidence: 0.8 }) },
       { id: 'oidc-no-provider', kw: ['no openidconnect provider found'], re: /No OpenIDConnect provider found in your account/, signal: () => ({ type: 'auth', confidence: 0.75 }) },
@@ -84,7 +104,10 @@ export const CI_RULES: RuleGroup[] = [
       { id: 'http-error-401', kw: ['http error: 401', 'invalid authentication credentials'], re: /HTTP Error: 401\b|Request had invalid authentication credentials/, signal: () => ({ type: 'auth', confidence: 0.8 }) },
       { id: 'http-status-403', kw: ['http status: 403', 'error: 403'], re: /\(http status: 403\)|S3 error: 403\b/, signal: () => ({ type: 'auth', confidence: 0.7 }) },
       { id: 'aws-credentials-file-missing', kw: ['.aws/credentials'], re: /ENOENT: no such file or directory, open '[^']*\.aws\/credentials'/, signal: () => ({ type: 'kind', kind: 'config.invalid', confidence: 0.7 }) },
-      { id: 'aws-missing-credentials-config', kw: ['missing credentials in config', 'no valid credential sources found'], re: /Missing credentials in config|No valid credential sources found/, signal: () => ({ type: 'credentials-unloaded', confidence: 0.5 }) },
+      { id: 'aws-missing-credentials-config', kw: ['missing credentials in config'], re: /Missing credentials in config/, signal: () => ({ type: 'credentials-unloaded', confidence: 0.5 }) },
+      // Terraform's AWS provider / S3 backend found no credential at all: most threads are credentials that never
+      // reached it (remote runs, env not passed), so a bare line says wiring.
+      { id: 'aws-no-credential-sources', kw: ['no valid credential sources'], re: /No valid credential sources found|no valid credential sources for [\w ]{1,40} found/i, signal: () => ({ type: 'no-credential', confidence: 0.5, fallback: 'config.invalid' }) },
     ],
   },
   {

@@ -60,7 +60,14 @@ export const appRoutes: RouteDef[] = [
       return { ...reply, body: { ...(reply.body as object), repository_selection: 'all' } };
     },
   },
-  { method: 'GET', path: '/user', handler: ({ state, actor }) => ok(user(state, actor?.login ?? 'octocat')) },
+  {
+    // Like GitHub: an App installation token has no user ("Resource not accessible by integration").
+    method: 'GET', path: '/user',
+    handler: ({ state, actor }) => {
+      if (actor?.type === 'Bot') throw new SandboxHttpError(403, 'Resource not accessible by integration');
+      return ok(user(state, actor?.login ?? 'octocat'));
+    },
+  },
   { method: 'GET', path: '/repos/{owner}/{repo}', perm: ['metadata', 'read'], handler: ({ state, repo }) => ok(repoShape(state, repo)) },
   {
     // GitHub: `permission` is the legacy level (admin/write/read/none), `role_name` the finer role.
