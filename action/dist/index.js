@@ -1074,14 +1074,14 @@ var require_util = __commonJS({
         }
         const port2 = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port2}`;
-        let path7 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path8 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path7 && path7[0] !== "/") {
-          path7 = `/${path7}`;
+        if (path8 && path8[0] !== "/") {
+          path8 = `/${path8}`;
         }
-        return new URL(`${origin}${path7}`);
+        return new URL(`${origin}${path8}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1532,39 +1532,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path7, origin }
+          request: { method, path: path8, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path7);
+        debuglog("sending request to %s %s/%s", method, origin, path8);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path7, origin },
+          request: { method, path: path8, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path7,
+          path8,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path7, origin }
+          request: { method, path: path8, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path7);
+        debuglog("trailers received from %s %s/%s", method, origin, path8);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path7, origin },
+          request: { method, path: path8, origin },
           error: error63
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path7,
+          path8,
           error63.message
         );
       });
@@ -1613,9 +1613,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path7, origin }
+            request: { method, path: path8, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path7);
+          debuglog("sending request to %s %s/%s", method, origin, path8);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1678,7 +1678,7 @@ var require_request = __commonJS({
     var kHandler = Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path7,
+        path: path8,
         method,
         body,
         headers,
@@ -1693,11 +1693,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler2) {
-        if (typeof path7 !== "string") {
+        if (typeof path8 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path7[0] !== "/" && !(path7.startsWith("http://") || path7.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path8[0] !== "/" && !(path8.startsWith("http://") || path8.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path7)) {
+        } else if (invalidPathRegex.test(path8)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1763,7 +1763,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path7, query) : path7;
+        this.path = query ? buildURL(path8, query) : path8;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -3315,18 +3315,18 @@ var require_data_url = __commonJS({
       assert2(dataURL.protocol === "data:");
       let input2 = URLSerializer(dataURL, true);
       input2 = input2.slice(5);
-      const position = { position: 0 };
+      const position2 = { position: 0 };
       let mimeType = collectASequenceOfCodePointsFast(
         ",",
         input2,
-        position
+        position2
       );
       const mimeTypeLength = mimeType.length;
       mimeType = removeASCIIWhitespace(mimeType, true, true);
-      if (position.position >= input2.length) {
+      if (position2.position >= input2.length) {
         return "failure";
       }
-      position.position++;
+      position2.position++;
       const encodedBody = input2.slice(mimeTypeLength + 1);
       let body = stringPercentDecode(encodedBody);
       if (/;(\u0020){0,}base64$/i.test(mimeType)) {
@@ -3360,23 +3360,23 @@ var require_data_url = __commonJS({
       }
       return serialized;
     }
-    function collectASequenceOfCodePoints(condition, input2, position) {
+    function collectASequenceOfCodePoints(condition, input2, position2) {
       let result = "";
-      while (position.position < input2.length && condition(input2[position.position])) {
-        result += input2[position.position];
-        position.position++;
+      while (position2.position < input2.length && condition(input2[position2.position])) {
+        result += input2[position2.position];
+        position2.position++;
       }
       return result;
     }
-    function collectASequenceOfCodePointsFast(char, input2, position) {
-      const idx = input2.indexOf(char, position.position);
-      const start = position.position;
+    function collectASequenceOfCodePointsFast(char, input2, position2) {
+      const idx = input2.indexOf(char, position2.position);
+      const start = position2.position;
       if (idx === -1) {
-        position.position = input2.length;
+        position2.position = input2.length;
         return input2.slice(start);
       }
-      position.position = idx;
-      return input2.slice(start, position.position);
+      position2.position = idx;
+      return input2.slice(start, position2.position);
     }
     function stringPercentDecode(input2) {
       const bytes = encoder.encode(input2);
@@ -3410,23 +3410,23 @@ var require_data_url = __commonJS({
     }
     function parseMIMEType(input2) {
       input2 = removeHTTPWhitespace(input2, true, true);
-      const position = { position: 0 };
+      const position2 = { position: 0 };
       const type = collectASequenceOfCodePointsFast(
         "/",
         input2,
-        position
+        position2
       );
       if (type.length === 0 || !HTTP_TOKEN_CODEPOINTS.test(type)) {
         return "failure";
       }
-      if (position.position > input2.length) {
+      if (position2.position > input2.length) {
         return "failure";
       }
-      position.position++;
+      position2.position++;
       let subtype = collectASequenceOfCodePointsFast(
         ";",
         input2,
-        position
+        position2
       );
       subtype = removeHTTPWhitespace(subtype, false, true);
       if (subtype.length === 0 || !HTTP_TOKEN_CODEPOINTS.test(subtype)) {
@@ -3442,42 +3442,42 @@ var require_data_url = __commonJS({
         // https://mimesniff.spec.whatwg.org/#mime-type-essence
         essence: `${typeLowercase}/${subtypeLowercase}`
       };
-      while (position.position < input2.length) {
-        position.position++;
+      while (position2.position < input2.length) {
+        position2.position++;
         collectASequenceOfCodePoints(
           // https://fetch.spec.whatwg.org/#http-whitespace
           (char) => HTTP_WHITESPACE_REGEX.test(char),
           input2,
-          position
+          position2
         );
         let parameterName = collectASequenceOfCodePoints(
           (char) => char !== ";" && char !== "=",
           input2,
-          position
+          position2
         );
         parameterName = parameterName.toLowerCase();
-        if (position.position < input2.length) {
-          if (input2[position.position] === ";") {
+        if (position2.position < input2.length) {
+          if (input2[position2.position] === ";") {
             continue;
           }
-          position.position++;
+          position2.position++;
         }
-        if (position.position > input2.length) {
+        if (position2.position > input2.length) {
           break;
         }
         let parameterValue = null;
-        if (input2[position.position] === '"') {
-          parameterValue = collectAnHTTPQuotedString(input2, position, true);
+        if (input2[position2.position] === '"') {
+          parameterValue = collectAnHTTPQuotedString(input2, position2, true);
           collectASequenceOfCodePointsFast(
             ";",
             input2,
-            position
+            position2
           );
         } else {
           parameterValue = collectASequenceOfCodePointsFast(
             ";",
             input2,
-            position
+            position2
           );
           parameterValue = removeHTTPWhitespace(parameterValue, false, true);
           if (parameterValue.length === 0) {
@@ -3510,29 +3510,29 @@ var require_data_url = __commonJS({
       const buffer = Buffer.from(data, "base64");
       return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
     }
-    function collectAnHTTPQuotedString(input2, position, extractValue2) {
-      const positionStart = position.position;
+    function collectAnHTTPQuotedString(input2, position2, extractValue2) {
+      const positionStart = position2.position;
       let value = "";
-      assert2(input2[position.position] === '"');
-      position.position++;
+      assert2(input2[position2.position] === '"');
+      position2.position++;
       while (true) {
         value += collectASequenceOfCodePoints(
           (char) => char !== '"' && char !== "\\",
           input2,
-          position
+          position2
         );
-        if (position.position >= input2.length) {
+        if (position2.position >= input2.length) {
           break;
         }
-        const quoteOrBackslash = input2[position.position];
-        position.position++;
+        const quoteOrBackslash = input2[position2.position];
+        position2.position++;
         if (quoteOrBackslash === "\\") {
-          if (position.position >= input2.length) {
+          if (position2.position >= input2.length) {
             value += "\\";
             break;
           }
-          value += input2[position.position];
-          position.position++;
+          value += input2[position2.position];
+          position2.position++;
         } else {
           assert2(quoteOrBackslash === '"');
           break;
@@ -3541,7 +3541,7 @@ var require_data_url = __commonJS({
       if (extractValue2) {
         return value;
       }
-      return input2.slice(positionStart, position.position);
+      return input2.slice(positionStart, position2.position);
     }
     function serializeAMimeType(mimeType) {
       assert2(mimeType !== "failure");
@@ -4689,23 +4689,23 @@ var require_util2 = __commonJS({
       if (!data.startsWith("bytes")) {
         return "failure";
       }
-      const position = { position: 5 };
+      const position2 = { position: 5 };
       if (allowWhitespace) {
         collectASequenceOfCodePoints(
           (char) => char === "	" || char === " ",
           data,
-          position
+          position2
         );
       }
-      if (data.charCodeAt(position.position) !== 61) {
+      if (data.charCodeAt(position2.position) !== 61) {
         return "failure";
       }
-      position.position++;
+      position2.position++;
       if (allowWhitespace) {
         collectASequenceOfCodePoints(
           (char) => char === "	" || char === " ",
           data,
-          position
+          position2
         );
       }
       const rangeStart = collectASequenceOfCodePoints(
@@ -4714,25 +4714,25 @@ var require_util2 = __commonJS({
           return code >= 48 && code <= 57;
         },
         data,
-        position
+        position2
       );
       const rangeStartValue = rangeStart.length ? Number(rangeStart) : null;
       if (allowWhitespace) {
         collectASequenceOfCodePoints(
           (char) => char === "	" || char === " ",
           data,
-          position
+          position2
         );
       }
-      if (data.charCodeAt(position.position) !== 45) {
+      if (data.charCodeAt(position2.position) !== 45) {
         return "failure";
       }
-      position.position++;
+      position2.position++;
       if (allowWhitespace) {
         collectASequenceOfCodePoints(
           (char) => char === "	" || char === " ",
           data,
-          position
+          position2
         );
       }
       const rangeEnd = collectASequenceOfCodePoints(
@@ -4741,10 +4741,10 @@ var require_util2 = __commonJS({
           return code >= 48 && code <= 57;
         },
         data,
-        position
+        position2
       );
       const rangeEndValue = rangeEnd.length ? Number(rangeEnd) : null;
-      if (position.position < data.length) {
+      if (position2.position < data.length) {
         return "failure";
       }
       if (rangeEndValue === null && rangeStartValue === null) {
@@ -4826,27 +4826,27 @@ var require_util2 = __commonJS({
     }
     function gettingDecodingSplitting(value) {
       const input2 = value;
-      const position = { position: 0 };
+      const position2 = { position: 0 };
       const values = [];
       let temporaryValue = "";
-      while (position.position < input2.length) {
+      while (position2.position < input2.length) {
         temporaryValue += collectASequenceOfCodePoints(
           (char) => char !== '"' && char !== ",",
           input2,
-          position
+          position2
         );
-        if (position.position < input2.length) {
-          if (input2.charCodeAt(position.position) === 34) {
+        if (position2.position < input2.length) {
+          if (input2.charCodeAt(position2.position) === 34) {
             temporaryValue += collectAnHTTPQuotedString(
               input2,
-              position
+              position2
             );
-            if (position.position < input2.length) {
+            if (position2.position < input2.length) {
               continue;
             }
           } else {
-            assert2(input2.charCodeAt(position.position) === 44);
-            position.position++;
+            assert2(input2.charCodeAt(position2.position) === 44);
+            position2.position++;
           }
         }
         temporaryValue = removeChars(temporaryValue, true, true, (char) => char === 9 || char === 32);
@@ -5211,9 +5211,9 @@ var require_formdata_parser = __commonJS({
       }
       const boundary = Buffer.from(`--${boundaryString}`, "utf8");
       const entryList = [];
-      const position = { position: 0 };
-      while (input2[position.position] === 13 && input2[position.position + 1] === 10) {
-        position.position += 2;
+      const position2 = { position: 0 };
+      while (input2[position2.position] === 13 && input2[position2.position + 1] === 10) {
+        position2.position += 2;
       }
       let trailing = input2.length;
       while (input2[trailing - 1] === 10 && input2[trailing - 2] === 13) {
@@ -5223,40 +5223,40 @@ var require_formdata_parser = __commonJS({
         input2 = input2.subarray(0, trailing);
       }
       while (true) {
-        if (input2.subarray(position.position, position.position + boundary.length).equals(boundary)) {
-          position.position += boundary.length;
+        if (input2.subarray(position2.position, position2.position + boundary.length).equals(boundary)) {
+          position2.position += boundary.length;
         } else {
           return "failure";
         }
-        if (position.position === input2.length - 2 && bufferStartsWith(input2, dd, position) || position.position === input2.length - 4 && bufferStartsWith(input2, ddcrlf, position)) {
+        if (position2.position === input2.length - 2 && bufferStartsWith(input2, dd, position2) || position2.position === input2.length - 4 && bufferStartsWith(input2, ddcrlf, position2)) {
           return entryList;
         }
-        if (input2[position.position] !== 13 || input2[position.position + 1] !== 10) {
+        if (input2[position2.position] !== 13 || input2[position2.position + 1] !== 10) {
           return "failure";
         }
-        position.position += 2;
-        const result = parseMultipartFormDataHeaders(input2, position);
+        position2.position += 2;
+        const result = parseMultipartFormDataHeaders(input2, position2);
         if (result === "failure") {
           return "failure";
         }
         let { name, filename, contentType, encoding } = result;
-        position.position += 2;
+        position2.position += 2;
         let body;
         {
-          const boundaryIndex = input2.indexOf(boundary.subarray(2), position.position);
+          const boundaryIndex = input2.indexOf(boundary.subarray(2), position2.position);
           if (boundaryIndex === -1) {
             return "failure";
           }
-          body = input2.subarray(position.position, boundaryIndex - 4);
-          position.position += body.length;
+          body = input2.subarray(position2.position, boundaryIndex - 4);
+          position2.position += body.length;
           if (encoding === "base64") {
             body = Buffer.from(body.toString(), "base64");
           }
         }
-        if (input2[position.position] !== 13 || input2[position.position + 1] !== 10) {
+        if (input2[position2.position] !== 13 || input2[position2.position + 1] !== 10) {
           return "failure";
         } else {
-          position.position += 2;
+          position2.position += 2;
         }
         let value;
         if (filename !== null) {
@@ -5273,13 +5273,13 @@ var require_formdata_parser = __commonJS({
         entryList.push(makeEntry(name, value, filename));
       }
     }
-    function parseMultipartFormDataHeaders(input2, position) {
+    function parseMultipartFormDataHeaders(input2, position2) {
       let name = null;
       let filename = null;
       let contentType = null;
       let encoding = null;
       while (true) {
-        if (input2[position.position] === 13 && input2[position.position + 1] === 10) {
+        if (input2[position2.position] === 13 && input2[position2.position + 1] === 10) {
           if (name === null) {
             return "failure";
           }
@@ -5288,43 +5288,43 @@ var require_formdata_parser = __commonJS({
         let headerName = collectASequenceOfBytes(
           (char) => char !== 10 && char !== 13 && char !== 58,
           input2,
-          position
+          position2
         );
         headerName = removeChars(headerName, true, true, (char) => char === 9 || char === 32);
         if (!HTTP_TOKEN_CODEPOINTS.test(headerName.toString())) {
           return "failure";
         }
-        if (input2[position.position] !== 58) {
+        if (input2[position2.position] !== 58) {
           return "failure";
         }
-        position.position++;
+        position2.position++;
         collectASequenceOfBytes(
           (char) => char === 32 || char === 9,
           input2,
-          position
+          position2
         );
         switch (bufferToLowerCasedHeaderName(headerName)) {
           case "content-disposition": {
             name = filename = null;
-            if (!bufferStartsWith(input2, formDataNameBuffer, position)) {
+            if (!bufferStartsWith(input2, formDataNameBuffer, position2)) {
               return "failure";
             }
-            position.position += 17;
-            name = parseMultipartFormDataName(input2, position);
+            position2.position += 17;
+            name = parseMultipartFormDataName(input2, position2);
             if (name === null) {
               return "failure";
             }
-            if (bufferStartsWith(input2, filenameBuffer, position)) {
-              let check2 = position.position + filenameBuffer.length;
+            if (bufferStartsWith(input2, filenameBuffer, position2)) {
+              let check2 = position2.position + filenameBuffer.length;
               if (input2[check2] === 42) {
-                position.position += 1;
+                position2.position += 1;
                 check2 += 1;
               }
               if (input2[check2] !== 61 || input2[check2 + 1] !== 34) {
                 return "failure";
               }
-              position.position += 12;
-              filename = parseMultipartFormDataName(input2, position);
+              position2.position += 12;
+              filename = parseMultipartFormDataName(input2, position2);
               if (filename === null) {
                 return "failure";
               }
@@ -5335,7 +5335,7 @@ var require_formdata_parser = __commonJS({
             let headerValue = collectASequenceOfBytes(
               (char) => char !== 10 && char !== 13,
               input2,
-              position
+              position2
             );
             headerValue = removeChars(headerValue, false, true, (char) => char === 9 || char === 32);
             contentType = isomorphicDecode(headerValue);
@@ -5345,7 +5345,7 @@ var require_formdata_parser = __commonJS({
             let headerValue = collectASequenceOfBytes(
               (char) => char !== 10 && char !== 13,
               input2,
-              position
+              position2
             );
             headerValue = removeChars(headerValue, false, true, (char) => char === 9 || char === 32);
             encoding = isomorphicDecode(headerValue);
@@ -5355,38 +5355,38 @@ var require_formdata_parser = __commonJS({
             collectASequenceOfBytes(
               (char) => char !== 10 && char !== 13,
               input2,
-              position
+              position2
             );
           }
         }
-        if (input2[position.position] !== 13 && input2[position.position + 1] !== 10) {
+        if (input2[position2.position] !== 13 && input2[position2.position + 1] !== 10) {
           return "failure";
         } else {
-          position.position += 2;
+          position2.position += 2;
         }
       }
     }
-    function parseMultipartFormDataName(input2, position) {
-      assert2(input2[position.position - 1] === 34);
+    function parseMultipartFormDataName(input2, position2) {
+      assert2(input2[position2.position - 1] === 34);
       let name = collectASequenceOfBytes(
         (char) => char !== 10 && char !== 13 && char !== 34,
         input2,
-        position
+        position2
       );
-      if (input2[position.position] !== 34) {
+      if (input2[position2.position] !== 34) {
         return null;
       } else {
-        position.position++;
+        position2.position++;
       }
       name = new TextDecoder().decode(name).replace(/%0A/ig, "\n").replace(/%0D/ig, "\r").replace(/%22/g, '"');
       return name;
     }
-    function collectASequenceOfBytes(condition, input2, position) {
-      let start = position.position;
+    function collectASequenceOfBytes(condition, input2, position2) {
+      let start = position2.position;
       while (start < input2.length && condition(input2[start])) {
         ++start;
       }
-      return input2.subarray(position.position, position.position = start);
+      return input2.subarray(position2.position, position2.position = start);
     }
     function removeChars(buf, leading, trailing, predicate) {
       let lead = 0;
@@ -5399,12 +5399,12 @@ var require_formdata_parser = __commonJS({
       }
       return lead === 0 && trail === buf.length - 1 ? buf : buf.subarray(lead, trail + 1);
     }
-    function bufferStartsWith(buffer, start, position) {
+    function bufferStartsWith(buffer, start, position2) {
       if (buffer.length < start.length) {
         return false;
       }
       for (let i2 = 0; i2 < start.length; i2++) {
-        if (start[i2] !== buffer[position.position + i2]) {
+        if (start[i2] !== buffer[position2.position + i2]) {
           return false;
         }
       }
@@ -6456,7 +6456,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request2) {
-      const { method, path: path7, host, upgrade, blocking, reset } = request2;
+      const { method, path: path8, host, upgrade, blocking, reset } = request2;
       let { body, headers, contentLength } = request2;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -6537,7 +6537,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header2 = `${method} ${path7} HTTP/1.1\r
+      let header2 = `${method} ${path8} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header2 += `host: ${host}\r
@@ -7066,7 +7066,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request2) {
       const session = client[kHTTP2Session];
-      const { method, path: path7, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
+      const { method, path: path8, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
       let { body } = request2;
       if (upgrade) {
         util.errorRequest(client, request2, new Error("Upgrade not supported for H2"));
@@ -7163,7 +7163,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path7;
+      headers[HTTP2_HEADER_PATH] = path8;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -7516,9 +7516,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path7 = search ? `${pathname}${search}` : pathname;
+        const path8 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path7;
+        this.opts.path = path8;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -8757,10 +8757,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path7 = "/",
+          path: path8 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path7;
+        opts.path = origin + path8;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -10732,20 +10732,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path7) {
-      if (typeof path7 !== "string") {
-        return path7;
+    function safeUrl(path8) {
+      if (typeof path8 !== "string") {
+        return path8;
       }
-      const pathSegments = path7.split("?");
+      const pathSegments = path8.split("?");
       if (pathSegments.length !== 2) {
-        return path7;
+        return path8;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path7, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path7);
+    function matchKey(mockDispatch2, { path: path8, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path8);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10767,7 +10767,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path7 }) => matchValue(safeUrl(path7), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path8 }) => matchValue(safeUrl(path8), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10805,9 +10805,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path7, method, body, headers, query } = opts;
+      const { path: path8, method, body, headers, query } = opts;
       return {
-        path: path7,
+        path: path8,
         method,
         body,
         headers,
@@ -11270,10 +11270,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path7, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path8, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path7,
+            Path: path8,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -11780,13 +11780,13 @@ var require_dns = __commonJS({
         } else {
           family.offset++;
         }
-        const position = family.offset % family.ips.length;
-        ip = family.ips[position] ?? null;
+        const position2 = family.offset % family.ips.length;
+        ip = family.ips[position2] ?? null;
         if (ip == null) {
           return ip;
         }
         if (Date.now() - ip.timestamp > ip.ttl) {
-          family.ips.splice(position, 1);
+          family.ips.splice(position2, 1);
           return this.pick(origin, hostnameRecords, affinity);
         }
         return ip;
@@ -16152,9 +16152,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path7) {
-      for (let i2 = 0; i2 < path7.length; ++i2) {
-        const code = path7.charCodeAt(i2);
+    function validateCookiePath(path8) {
+      for (let i2 = 0; i2 < path8.length; ++i2) {
+        const code = path8.charCodeAt(i2);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -16316,22 +16316,22 @@ var require_parse = __commonJS({
       let name = "";
       let value = "";
       if (header2.includes(";")) {
-        const position = { position: 0 };
-        nameValuePair = collectASequenceOfCodePointsFast(";", header2, position);
-        unparsedAttributes = header2.slice(position.position);
+        const position2 = { position: 0 };
+        nameValuePair = collectASequenceOfCodePointsFast(";", header2, position2);
+        unparsedAttributes = header2.slice(position2.position);
       } else {
         nameValuePair = header2;
       }
       if (!nameValuePair.includes("=")) {
         value = nameValuePair;
       } else {
-        const position = { position: 0 };
+        const position2 = { position: 0 };
         name = collectASequenceOfCodePointsFast(
           "=",
           nameValuePair,
-          position
+          position2
         );
-        value = nameValuePair.slice(position.position + 1);
+        value = nameValuePair.slice(position2.position + 1);
       }
       name = name.trim();
       value = value.trim();
@@ -16365,13 +16365,13 @@ var require_parse = __commonJS({
       let attributeName = "";
       let attributeValue = "";
       if (cookieAv.includes("=")) {
-        const position = { position: 0 };
+        const position2 = { position: 0 };
         attributeName = collectASequenceOfCodePointsFast(
           "=",
           cookieAv,
-          position
+          position2
         );
-        attributeValue = cookieAv.slice(position.position + 1);
+        attributeValue = cookieAv.slice(position2.position + 1);
       } else {
         attributeName = cookieAv;
       }
@@ -17022,16 +17022,16 @@ var require_util7 = __commonJS({
       return isTextBinaryFrame(opcode) || isContinuationFrame(opcode) || isControlFrame(opcode);
     }
     function parseExtensions(extensions) {
-      const position = { position: 0 };
+      const position2 = { position: 0 };
       const extensionList = /* @__PURE__ */ new Map();
-      while (position.position < extensions.length) {
-        const pair = collectASequenceOfCodePointsFast(";", extensions, position);
+      while (position2.position < extensions.length) {
+        const pair = collectASequenceOfCodePointsFast(";", extensions, position2);
         const [name, value = ""] = pair.split("=");
         extensionList.set(
           removeHTTPWhitespace(name, true, false),
           removeHTTPWhitespace(value, false, true)
         );
-        position.position++;
+        position2.position++;
       }
       return extensionList;
     }
@@ -19074,11 +19074,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path7 = opts.path;
+          let path8 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path7 = `/${path7}`;
+            path8 = `/${path8}`;
           }
-          url2 = new URL(util.parseOrigin(url2).origin + path7);
+          url2 = new URL(util.parseOrigin(url2).origin + path8);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -19160,18 +19160,18 @@ var require_light = __commonJS({
       function getCjsExportFromNamespace(n2) {
         return n2 && n2["default"] || n2;
       }
-      var load = function(received, defaults, onto = {}) {
+      var load = function(received2, defaults, onto = {}) {
         var k2, ref, v2;
         for (k2 in defaults) {
           v2 = defaults[k2];
-          onto[k2] = (ref = received[k2]) != null ? ref : v2;
+          onto[k2] = (ref = received2[k2]) != null ? ref : v2;
         }
         return onto;
       };
-      var overwrite = function(received, defaults, onto = {}) {
+      var overwrite = function(received2, defaults, onto = {}) {
         var k2, v2;
-        for (k2 in received) {
-          v2 = received[k2];
+        for (k2 in received2) {
+          v2 = received2[k2];
           if (defaults[k2] !== void 0) {
             onto[k2] = v2;
           }
@@ -20472,18 +20472,18 @@ var require_light = __commonJS({
 var require_parser = __commonJS({
   "node_modules/bottleneck/lib/parser.js"(exports2) {
     "use strict";
-    exports2.load = function(received, defaults, onto = {}) {
+    exports2.load = function(received2, defaults, onto = {}) {
       var k2, ref, v2;
       for (k2 in defaults) {
         v2 = defaults[k2];
-        onto[k2] = (ref = received[k2]) != null ? ref : v2;
+        onto[k2] = (ref = received2[k2]) != null ? ref : v2;
       }
       return onto;
     };
-    exports2.overwrite = function(received, defaults, onto = {}) {
+    exports2.overwrite = function(received2, defaults, onto = {}) {
       var k2, v2;
-      for (k2 in received) {
-        v2 = received[k2];
+      for (k2 in received2) {
+        v2 = received2[k2];
         if (defaults[k2] !== void 0) {
           onto[k2] = v2;
         }
@@ -23604,8 +23604,8 @@ var require_req = __commonJS({
       if (req.originalUrl) {
         _req.url = req.originalUrl;
       } else {
-        const path7 = req.path;
-        _req.url = typeof path7 === "string" ? path7 : req.url ? req.url.path || req.url : void 0;
+        const path8 = req.path;
+        _req.url = typeof path8 === "string" ? path8 : req.url ? req.url.path || req.url : void 0;
       }
       if (req.query) {
         _req.query = req.query;
@@ -23775,14 +23775,14 @@ var require_redact = __commonJS({
       }
       return obj;
     }
-    function parsePath(path7) {
+    function parsePath(path8) {
       const parts = [];
       let current = "";
       let inBrackets = false;
       let inQuotes = false;
       let quoteChar = "";
-      for (let i2 = 0; i2 < path7.length; i2++) {
-        const char = path7[i2];
+      for (let i2 = 0; i2 < path8.length; i2++) {
+        const char = path8[i2];
         if (!inBrackets && char === ".") {
           if (current) {
             parts.push(current);
@@ -23913,10 +23913,10 @@ var require_redact = __commonJS({
       return current;
     }
     function redactPaths(obj, paths, censor, remove = false) {
-      for (const path7 of paths) {
-        const parts = parsePath(path7);
+      for (const path8 of paths) {
+        const parts = parsePath(path8);
         if (parts.includes("*")) {
-          redactWildcardPath(obj, parts, censor, path7, remove);
+          redactWildcardPath(obj, parts, censor, path8, remove);
         } else {
           if (remove) {
             removeKey(obj, parts);
@@ -24001,8 +24001,8 @@ var require_redact = __commonJS({
           }
         } else {
           if (afterWildcard.includes("*")) {
-            const wrappedCensor = typeof censor === "function" ? (value, path7) => {
-              const fullPath = [...pathArray.slice(0, pathLength), ...path7];
+            const wrappedCensor = typeof censor === "function" ? (value, path8) => {
+              const fullPath = [...pathArray.slice(0, pathLength), ...path8];
               return censor(value, fullPath);
             } : censor;
             redactWildcardPath(current, afterWildcard, wrappedCensor, originalPath, remove);
@@ -24037,8 +24037,8 @@ var require_redact = __commonJS({
         return null;
       }
       const pathStructure = /* @__PURE__ */ new Map();
-      for (const path7 of pathsToClone) {
-        const parts = parsePath(path7);
+      for (const path8 of pathsToClone) {
+        const parts = parsePath(path8);
         let current = pathStructure;
         for (let i2 = 0; i2 < parts.length; i2++) {
           const part = parts[i2];
@@ -24090,24 +24090,24 @@ var require_redact = __commonJS({
       }
       return cloneSelectively(obj, pathStructure);
     }
-    function validatePath(path7) {
-      if (typeof path7 !== "string") {
+    function validatePath(path8) {
+      if (typeof path8 !== "string") {
         throw new Error("Paths must be (non-empty) strings");
       }
-      if (path7 === "") {
+      if (path8 === "") {
         throw new Error("Invalid redaction path ()");
       }
-      if (path7.includes("..")) {
-        throw new Error(`Invalid redaction path (${path7})`);
+      if (path8.includes("..")) {
+        throw new Error(`Invalid redaction path (${path8})`);
       }
-      if (path7.includes(",")) {
-        throw new Error(`Invalid redaction path (${path7})`);
+      if (path8.includes(",")) {
+        throw new Error(`Invalid redaction path (${path8})`);
       }
       let bracketCount = 0;
       let inQuotes = false;
       let quoteChar = "";
-      for (let i2 = 0; i2 < path7.length; i2++) {
-        const char = path7[i2];
+      for (let i2 = 0; i2 < path8.length; i2++) {
+        const char = path8[i2];
         if ((char === '"' || char === "'") && bracketCount > 0) {
           if (!inQuotes) {
             inQuotes = true;
@@ -24121,20 +24121,20 @@ var require_redact = __commonJS({
         } else if (char === "]" && !inQuotes) {
           bracketCount--;
           if (bracketCount < 0) {
-            throw new Error(`Invalid redaction path (${path7})`);
+            throw new Error(`Invalid redaction path (${path8})`);
           }
         }
       }
       if (bracketCount !== 0) {
-        throw new Error(`Invalid redaction path (${path7})`);
+        throw new Error(`Invalid redaction path (${path8})`);
       }
     }
     function validatePaths(paths) {
       if (!Array.isArray(paths)) {
         throw new TypeError("paths must be an array");
       }
-      for (const path7 of paths) {
-        validatePath(path7);
+      for (const path8 of paths) {
+        validatePath(path8);
       }
     }
     function slowRedact(options2 = {}) {
@@ -24304,8 +24304,8 @@ var require_redaction = __commonJS({
         if (shape[k2] === null) {
           o2[k2] = (value) => topCensor(value, [k2]);
         } else {
-          const wrappedCensor = typeof censor === "function" ? (value, path7) => {
-            return censor(value, [k2, ...path7]);
+          const wrappedCensor = typeof censor === "function" ? (value, path8) => {
+            return censor(value, [k2, ...path8]);
           } : censor;
           o2[k2] = Redact({
             paths: shape[k2],
@@ -24526,7 +24526,7 @@ var require_sonic_boom = __commonJS({
     var fs3 = __require("fs");
     var EventEmitter2 = __require("events");
     var inherits = __require("util").inherits;
-    var path7 = __require("path");
+    var path8 = __require("path");
     var sleep = require_atomic_sleep();
     var assert2 = __require("assert");
     var BUSY_WRITE_TIMEOUT = 100;
@@ -24580,7 +24580,7 @@ var require_sonic_boom = __commonJS({
       const mode = sonic.mode;
       if (sonic.sync) {
         try {
-          if (sonic.mkdir) fs3.mkdirSync(path7.dirname(file3), { recursive: true });
+          if (sonic.mkdir) fs3.mkdirSync(path8.dirname(file3), { recursive: true });
           const fd = fs3.openSync(file3, flags, mode);
           fileOpened(null, fd);
         } catch (err) {
@@ -24588,7 +24588,7 @@ var require_sonic_boom = __commonJS({
           throw err;
         }
       } else if (sonic.mkdir) {
-        fs3.mkdir(path7.dirname(file3), { recursive: true }, (err) => {
+        fs3.mkdir(path8.dirname(file3), { recursive: true }, (err) => {
           if (err) return fileOpened(err);
           fs3.open(file3, flags, mode, fileOpened);
         });
@@ -25916,7 +25916,7 @@ var require_transport = __commonJS({
   "node_modules/pino/lib/transport.js"(exports2, module2) {
     "use strict";
     var { createRequire } = __require("module");
-    var { existsSync: existsSync3 } = __require("node:fs");
+    var { existsSync: existsSync4 } = __require("node:fs");
     var getCallers = require_caller();
     var { join: join4, isAbsolute, sep: sep4 } = __require("node:path");
     var { fileURLToPath } = __require("node:url");
@@ -25983,15 +25983,15 @@ var require_transport = __commonJS({
       if (!unquoted) {
         return false;
       }
-      let path7 = unquoted;
-      if (path7.startsWith("file://")) {
+      let path8 = unquoted;
+      if (path8.startsWith("file://")) {
         try {
-          path7 = fileURLToPath(path7);
+          path8 = fileURLToPath(path8);
         } catch {
           return false;
         }
       }
-      return isAbsolute(path7) && !existsSync3(path7);
+      return isAbsolute(path8) && !existsSync4(path8);
     }
     function stripQuotes(value) {
       const first = value[0];
@@ -26950,12 +26950,12 @@ var require_safe_stable_stringify = __commonJS({
       }
       for (let i2 = 1; i2 < array2.length; i2++) {
         const currentValue = array2[i2];
-        let position = i2;
-        while (position !== 0 && array2[position - 1] > currentValue) {
-          array2[position] = array2[position - 1];
-          position--;
+        let position2 = i2;
+        while (position2 !== 0 && array2[position2 - 1] > currentValue) {
+          array2[position2] = array2[position2 - 1];
+          position2--;
         }
-        array2[position] = currentValue;
+        array2[position2] = currentValue;
       }
       return array2;
     }
@@ -27935,10 +27935,10 @@ var require_identity = __commonJS({
     var NODE_TYPE = Symbol.for("yaml.node.type");
     var isAlias = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === ALIAS;
     var isDocument = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === DOC;
-    var isMap = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === MAP;
-    var isPair = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === PAIR;
-    var isScalar = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SCALAR;
-    var isSeq = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SEQ;
+    var isMap2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === MAP;
+    var isPair2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === PAIR;
+    var isScalar2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SCALAR;
+    var isSeq2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SEQ;
     function isCollection(node2) {
       if (node2 && typeof node2 === "object")
         switch (node2[NODE_TYPE]) {
@@ -27959,7 +27959,7 @@ var require_identity = __commonJS({
         }
       return false;
     }
-    var hasAnchor = (node2) => (isScalar(node2) || isCollection(node2)) && !!node2.anchor;
+    var hasAnchor = (node2) => (isScalar2(node2) || isCollection(node2)) && !!node2.anchor;
     exports2.ALIAS = ALIAS;
     exports2.DOC = DOC;
     exports2.MAP = MAP;
@@ -27971,11 +27971,11 @@ var require_identity = __commonJS({
     exports2.isAlias = isAlias;
     exports2.isCollection = isCollection;
     exports2.isDocument = isDocument;
-    exports2.isMap = isMap;
+    exports2.isMap = isMap2;
     exports2.isNode = isNode;
-    exports2.isPair = isPair;
-    exports2.isScalar = isScalar;
-    exports2.isSeq = isSeq;
+    exports2.isPair = isPair2;
+    exports2.isScalar = isScalar2;
+    exports2.isSeq = isSeq2;
   }
 });
 
@@ -27999,17 +27999,17 @@ var require_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path7) {
-      const ctrl = callVisitor(key, node2, visitor, path7);
+    function visit_(key, node2, visitor, path8) {
+      const ctrl = callVisitor(key, node2, visitor, path8);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path7, ctrl);
-        return visit_(key, ctrl, visitor, path7);
+        replaceNode(key, path8, ctrl);
+        return visit_(key, ctrl, visitor, path8);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path7 = Object.freeze(path7.concat(node2));
+          path8 = Object.freeze(path8.concat(node2));
           for (let i2 = 0; i2 < node2.items.length; ++i2) {
-            const ci = visit_(i2, node2.items[i2], visitor, path7);
+            const ci = visit_(i2, node2.items[i2], visitor, path8);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -28020,13 +28020,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path7 = Object.freeze(path7.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path7);
+          path8 = Object.freeze(path8.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path8);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path7);
+          const cv = visit_("value", node2.value, visitor, path8);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -28047,17 +28047,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path7) {
-      const ctrl = await callVisitor(key, node2, visitor, path7);
+    async function visitAsync_(key, node2, visitor, path8) {
+      const ctrl = await callVisitor(key, node2, visitor, path8);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path7, ctrl);
-        return visitAsync_(key, ctrl, visitor, path7);
+        replaceNode(key, path8, ctrl);
+        return visitAsync_(key, ctrl, visitor, path8);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path7 = Object.freeze(path7.concat(node2));
+          path8 = Object.freeze(path8.concat(node2));
           for (let i2 = 0; i2 < node2.items.length; ++i2) {
-            const ci = await visitAsync_(i2, node2.items[i2], visitor, path7);
+            const ci = await visitAsync_(i2, node2.items[i2], visitor, path8);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -28068,13 +28068,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path7 = Object.freeze(path7.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path7);
+          path8 = Object.freeze(path8.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path8);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path7);
+          const cv = await visitAsync_("value", node2.value, visitor, path8);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -28101,23 +28101,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path7) {
+    function callVisitor(key, node2, visitor, path8) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path7);
+        return visitor(key, node2, path8);
       if (identity.isMap(node2))
-        return visitor.Map?.(key, node2, path7);
+        return visitor.Map?.(key, node2, path8);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key, node2, path7);
+        return visitor.Seq?.(key, node2, path8);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key, node2, path7);
+        return visitor.Pair?.(key, node2, path8);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path7);
+        return visitor.Scalar?.(key, node2, path8);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key, node2, path7);
+        return visitor.Alias?.(key, node2, path8);
       return void 0;
     }
-    function replaceNode(key, path7, node2) {
-      const parent = path7[path7.length - 1];
+    function replaceNode(key, path8, node2) {
+      const parent = path8[path8.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity.isPair(parent)) {
@@ -28729,10 +28729,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path7, value) {
+    function collectionFromPath(schema, path8, value) {
       let v2 = value;
-      for (let i2 = path7.length - 1; i2 >= 0; --i2) {
-        const k2 = path7[i2];
+      for (let i2 = path8.length - 1; i2 >= 0; --i2) {
+        const k2 = path8[i2];
         if (typeof k2 === "number" && Number.isInteger(k2) && k2 >= 0) {
           const a2 = [];
           a2[k2] = v2;
@@ -28751,7 +28751,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path7) => path7 == null || typeof path7 === "object" && !!path7[Symbol.iterator]().next().done;
+    var isEmptyPath = (path8) => path8 == null || typeof path8 === "object" && !!path8[Symbol.iterator]().next().done;
     var Collection2 = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -28781,11 +28781,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path7, value) {
-        if (isEmptyPath(path7))
+      addIn(path8, value) {
+        if (isEmptyPath(path8))
           this.add(value);
         else {
-          const [key, ...rest] = path7;
+          const [key, ...rest] = path8;
           const node2 = this.get(key, true);
           if (identity.isCollection(node2))
             node2.addIn(rest, value);
@@ -28799,8 +28799,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path7) {
-        const [key, ...rest] = path7;
+      deleteIn(path8) {
+        const [key, ...rest] = path8;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -28814,8 +28814,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path7, keepScalar) {
-        const [key, ...rest] = path7;
+      getIn(path8, keepScalar) {
+        const [key, ...rest] = path8;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
@@ -28833,8 +28833,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path7) {
-        const [key, ...rest] = path7;
+      hasIn(path8) {
+        const [key, ...rest] = path8;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -28844,8 +28844,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path7, value) {
-        const [key, ...rest] = path7;
+      setIn(path8, value) {
+        const [key, ...rest] = path8;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -31360,9 +31360,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path7, value) {
+      addIn(path8, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path7, value);
+          this.contents.addIn(path8, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -31437,14 +31437,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path7) {
-        if (Collection2.isEmptyPath(path7)) {
+      deleteIn(path8) {
+        if (Collection2.isEmptyPath(path8)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path7) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path8) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -31459,10 +31459,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path7, keepScalar) {
-        if (Collection2.isEmptyPath(path7))
+      getIn(path8, keepScalar) {
+        if (Collection2.isEmptyPath(path8))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path7, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path8, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -31473,10 +31473,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path7) {
-        if (Collection2.isEmptyPath(path7))
+      hasIn(path8) {
+        if (Collection2.isEmptyPath(path8))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path7) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path8) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -31493,13 +31493,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path7, value) {
-        if (Collection2.isEmptyPath(path7)) {
+      setIn(path8, value) {
+        if (Collection2.isEmptyPath(path8)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection2.collectionFromPath(this.schema, Array.from(path7), value);
+          this.contents = Collection2.collectionFromPath(this.schema, Array.from(path8), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path7, value);
+          this.contents.setIn(path8, value);
         }
       }
       /**
@@ -32083,9 +32083,9 @@ var require_resolve_flow_collection = __commonJS({
     var blockMsg = "Block collections are not allowed within flow collections";
     var isBlock = (token) => token && (token.type === "block-map" || token.type === "block-seq");
     function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx, fc, onError, tag) {
-      const isMap = fc.start.source === "{";
-      const fcName = isMap ? "flow map" : "flow sequence";
-      const NodeClass = tag?.nodeClass ?? (isMap ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
+      const isMap2 = fc.start.source === "{";
+      const fcName = isMap2 ? "flow map" : "flow sequence";
+      const NodeClass = tag?.nodeClass ?? (isMap2 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
       const coll = new NodeClass(ctx.schema);
       coll.flow = true;
       const atRoot = ctx.atRoot;
@@ -32121,7 +32121,7 @@ var require_resolve_flow_collection = __commonJS({
             offset = props.end;
             continue;
           }
-          if (!isMap && ctx.options.strict && utilContainsNewline.containsNewline(key))
+          if (!isMap2 && ctx.options.strict && utilContainsNewline.containsNewline(key))
             onError(
               key,
               // checked by containsNewline()
@@ -32161,7 +32161,7 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap && !sep4 && !props.found) {
+        if (!isMap2 && !sep4 && !props.found) {
           const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep4, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
@@ -32184,7 +32184,7 @@ var require_resolve_flow_collection = __commonJS({
             startOnNewline: false
           });
           if (valueProps.found) {
-            if (!isMap && !props.found && ctx.options.strict) {
+            if (!isMap2 && !props.found && ctx.options.strict) {
               if (sep4)
                 for (const st2 of sep4) {
                   if (st2 === valueProps.found)
@@ -32216,7 +32216,7 @@ var require_resolve_flow_collection = __commonJS({
           const pair = new Pair.Pair(keyNode, valueNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
-          if (isMap) {
+          if (isMap2) {
             const map2 = coll;
             if (utilMapIncludes.mapIncludes(ctx, map2.items, keyNode))
               onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
@@ -32232,7 +32232,7 @@ var require_resolve_flow_collection = __commonJS({
           offset = valueNode ? valueNode.range[2] : valueProps.end;
         }
       }
-      const expectedEnd = isMap ? "}" : "]";
+      const expectedEnd = isMap2 ? "}" : "]";
       const [ce2, ...ee2] = fc.end;
       let cePos = offset;
       if (ce2?.source === expectedEnd)
@@ -33460,9 +33460,9 @@ var require_cst_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    visit2.itemAtPath = (cst, path7) => {
+    visit2.itemAtPath = (cst, path8) => {
       let item = cst;
-      for (const [field, index] of path7) {
+      for (const [field, index] of path8) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -33471,23 +33471,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit2.parentCollection = (cst, path7) => {
-      const parent = visit2.itemAtPath(cst, path7.slice(0, -1));
-      const field = path7[path7.length - 1][0];
+    visit2.parentCollection = (cst, path8) => {
+      const parent = visit2.itemAtPath(cst, path8.slice(0, -1));
+      const field = path8[path8.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path7, item, visitor) {
-      let ctrl = visitor(item, path7);
+    function _visit(path8, item, visitor) {
+      let ctrl = visitor(item, path8);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i2 = 0; i2 < token.items.length; ++i2) {
-            const ci = _visit(Object.freeze(path7.concat([[field, i2]])), token.items[i2], visitor);
+            const ci = _visit(Object.freeze(path8.concat([[field, i2]])), token.items[i2], visitor);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -33498,10 +33498,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path7);
+            ctrl = ctrl(item, path8);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path7) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path8) : ctrl;
     }
     exports2.visit = visit2;
   }
@@ -33519,7 +33519,7 @@ var require_cst = __commonJS({
     var FLOW_END = "";
     var SCALAR = "";
     var isCollection = (token) => !!token && "items" in token;
-    var isScalar = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
+    var isScalar2 = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
     function prettyToken(token) {
       switch (token) {
         case BOM:
@@ -33603,7 +33603,7 @@ var require_cst = __commonJS({
     exports2.FLOW_END = FLOW_END;
     exports2.SCALAR = SCALAR;
     exports2.isCollection = isCollection;
-    exports2.isScalar = isScalar;
+    exports2.isScalar = isScalar2;
     exports2.prettyToken = prettyToken;
     exports2.tokenType = tokenType;
   }
@@ -34202,7 +34202,7 @@ var require_lexer = __commonJS({
 var require_line_counter = __commonJS({
   "node_modules/yaml/dist/parse/line-counter.js"(exports2) {
     "use strict";
-    var LineCounter = class {
+    var LineCounter2 = class {
       constructor() {
         this.lineStarts = [];
         this.addNewLine = (offset) => this.lineStarts.push(offset);
@@ -34225,7 +34225,7 @@ var require_line_counter = __commonJS({
         };
       }
     };
-    exports2.LineCounter = LineCounter;
+    exports2.LineCounter = LineCounter2;
   }
 });
 
@@ -35133,7 +35133,7 @@ var require_public_api = __commonJS({
         return docs;
       return Object.assign([], { empty: true }, composer$1.streamInfo());
     }
-    function parseDocument(source, options2 = {}) {
+    function parseDocument2(source, options2 = {}) {
       const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options2);
       const parser$1 = new parser2.Parser(lineCounter2?.addNewLine);
       const composer$1 = new composer.Composer(options2);
@@ -35159,7 +35159,7 @@ var require_public_api = __commonJS({
       } else if (options2 === void 0 && reviver && typeof reviver === "object") {
         options2 = reviver;
       }
-      const doc = parseDocument(src, options2);
+      const doc = parseDocument2(src, options2);
       if (!doc)
         return null;
       doc.warnings.forEach((warning2) => log.warn(doc.options.logLevel, warning2));
@@ -35195,7 +35195,7 @@ var require_public_api = __commonJS({
     }
     exports2.parse = parse6;
     exports2.parseAllDocuments = parseAllDocuments2;
-    exports2.parseDocument = parseDocument;
+    exports2.parseDocument = parseDocument2;
     exports2.stringify = stringify2;
   }
 });
@@ -38481,8 +38481,8 @@ var require_utils2 = __commonJS({
       }
       return ind;
     }
-    function removeDotSegments(path7) {
-      let input2 = path7;
+    function removeDotSegments(path8) {
+      let input2 = path8;
       const output2 = [];
       let nextSlash = -1;
       let len = 0;
@@ -38556,11 +38556,11 @@ var require_utils2 = __commonJS({
       }
       return output2.join("");
     }
-    function removeDotSegmentsRelative(path7) {
-      if (path7 === "" || path7[0] === "/") {
-        return removeDotSegments(path7);
+    function removeDotSegmentsRelative(path8) {
+      if (path8 === "" || path8[0] === "/") {
+        return removeDotSegments(path8);
       }
-      const segments = path7.split("/");
+      const segments = path8.split("/");
       const last = segments.length - 1;
       const output2 = [];
       let trailingDirectory = false;
@@ -38923,8 +38923,8 @@ var require_schemes = __commonJS({
       }
       if (wsComponent.resourceName) {
         const queryIndex = wsComponent.resourceName.indexOf("?");
-        const path7 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
-        wsComponent.path = path7 && path7 !== "/" ? path7 : void 0;
+        const path8 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
+        wsComponent.path = path8 && path8 !== "/" ? path8 : void 0;
         wsComponent.query = queryIndex === -1 ? void 0 : wsComponent.resourceName.slice(queryIndex + 1);
         wsComponent.resourceName = void 0;
       }
@@ -45284,13 +45284,13 @@ function canonicalJson(value) {
   return serialize(value, "$", /* @__PURE__ */ new Set());
 }
 var CanonicalJsonError = class extends Error {
-  constructor(path7, message) {
-    super(`canonical JSON: ${path7}: ${message}`);
-    this.path = path7;
+  constructor(path8, message) {
+    super(`canonical JSON: ${path8}: ${message}`);
+    this.path = path8;
     this.name = "CanonicalJsonError";
   }
 };
-function serialize(value, path7, stack) {
+function serialize(value, path8, stack) {
   if (value === null) return "null";
   switch (typeof value) {
     case "boolean":
@@ -45298,39 +45298,39 @@ function serialize(value, path7, stack) {
     case "string":
       return JSON.stringify(value);
     case "number":
-      if (!Number.isFinite(value)) throw new CanonicalJsonError(path7, `${String(value)} has no JSON form`);
+      if (!Number.isFinite(value)) throw new CanonicalJsonError(path8, `${String(value)} has no JSON form`);
       return Object.is(value, -0) ? "0" : String(value);
     case "undefined":
-      throw new CanonicalJsonError(path7, "undefined has no JSON form");
+      throw new CanonicalJsonError(path8, "undefined has no JSON form");
     case "bigint":
-      throw new CanonicalJsonError(path7, "bigint has no JSON form (convert it to a string or a safe number)");
+      throw new CanonicalJsonError(path8, "bigint has no JSON form (convert it to a string or a safe number)");
     case "function":
     case "symbol":
-      throw new CanonicalJsonError(path7, `a ${typeof value} has no JSON form`);
+      throw new CanonicalJsonError(path8, `a ${typeof value} has no JSON form`);
     default:
       break;
   }
   const obj = value;
   const toJSON = obj.toJSON;
   if (typeof toJSON === "function") {
-    return serialize(toJSON.call(obj, ""), path7, stack);
+    return serialize(toJSON.call(obj, ""), path8, stack);
   }
-  if (stack.has(obj)) throw new CanonicalJsonError(path7, "cyclic structure");
+  if (stack.has(obj)) throw new CanonicalJsonError(path8, "cyclic structure");
   stack.add(obj);
   try {
     if (Array.isArray(obj)) {
       const parts2 = [];
       for (let i2 = 0; i2 < obj.length; i2++) {
         const item = obj[i2];
-        if (item === void 0) throw new CanonicalJsonError(`${path7}[${i2}]`, "undefined (or a hole) inside an array has no JSON form");
-        parts2.push(serialize(item, `${path7}[${i2}]`, stack));
+        if (item === void 0) throw new CanonicalJsonError(`${path8}[${i2}]`, "undefined (or a hole) inside an array has no JSON form");
+        parts2.push(serialize(item, `${path8}[${i2}]`, stack));
       }
       return `[${parts2.join(",")}]`;
     }
     const proto = Object.getPrototypeOf(obj);
     if (proto !== Object.prototype && proto !== null) {
       const name = obj.constructor?.name ?? "object";
-      throw new CanonicalJsonError(path7, `a ${name} is not a plain JSON object`);
+      throw new CanonicalJsonError(path8, `a ${name} is not a plain JSON object`);
     }
     const record2 = obj;
     const keys = Object.keys(record2).sort();
@@ -45338,7 +45338,7 @@ function serialize(value, path7, stack) {
     for (const key of keys) {
       const member = record2[key];
       if (member === void 0) continue;
-      parts.push(`${JSON.stringify(key)}:${serialize(member, `${path7}.${key}`, stack)}`);
+      parts.push(`${JSON.stringify(key)}:${serialize(member, `${path8}.${key}`, stack)}`);
     }
     return `{${parts.join(",")}}`;
   } finally {
@@ -49693,10 +49693,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path7) {
-  if (!path7)
+function getElementAtPath(obj, path8) {
+  if (!path8)
     return obj;
-  return path7.reduce((acc, key) => acc?.[key], obj);
+  return path8.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -50036,11 +50036,11 @@ function explicitlyAborted(x2, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path7, issues) {
+function prefixIssues(path8, issues) {
   return issues.map((iss) => {
     var _a4;
     (_a4 = iss).path ?? (_a4.path = []);
-    iss.path.unshift(path7);
+    iss.path.unshift(path8);
     return iss;
   });
 }
@@ -50502,16 +50502,16 @@ function flattenError(error63, mapper = (issue3) => issue3.message) {
 }
 function formatError(error63, mapper = (issue3) => issue3.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path7 = []) => {
+  const processError = (error64, path8 = []) => {
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path7, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path8, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path7, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path8, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path7, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path8, ...issue3.path]);
       } else {
-        const fullpath = [...path7, ...issue3.path];
+        const fullpath = [...path8, ...issue3.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue3));
         } else {
@@ -50550,17 +50550,17 @@ function formatError(error63, mapper = (issue3) => issue3.message) {
 }
 function treeifyError(error63, mapper = (issue3) => issue3.message) {
   const result = { errors: [] };
-  const processError = (error64, path7 = []) => {
+  const processError = (error64, path8 = []) => {
     var _a4;
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path7, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path8, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path7, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path8, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path7, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path8, ...issue3.path]);
       } else {
-        const fullpath = [...path7, ...issue3.path];
+        const fullpath = [...path8, ...issue3.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue3));
           continue;
@@ -50599,8 +50599,8 @@ function treeifyError(error63, mapper = (issue3) => issue3.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path7 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path7) {
+  const path8 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path8) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -52067,13 +52067,13 @@ var $ZodNumber = /* @__PURE__ */ $constructor("$ZodNumber", (inst, def) => {
     if (typeof input2 === "number" && !Number.isNaN(input2) && Number.isFinite(input2)) {
       return payload;
     }
-    const received = typeof input2 === "number" ? Number.isNaN(input2) ? "NaN" : !Number.isFinite(input2) ? String(input2) : void 0 : void 0;
+    const received2 = typeof input2 === "number" ? Number.isNaN(input2) ? "NaN" : !Number.isFinite(input2) ? String(input2) : void 0 : void 0;
     payload.issues.push({
       expected: "number",
       code: "invalid_type",
       input: input2,
       inst,
-      ...received ? { received } : {}
+      ...received2 ? { received: received2 } : {}
     });
     return payload;
   };
@@ -54323,11 +54323,11 @@ var error2 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `مدخلات غير مقبولة: يفترض إدخال instanceof ${issue3.expected}، ولكن تم إدخال ${received}`;
+          return `مدخلات غير مقبولة: يفترض إدخال instanceof ${issue3.expected}، ولكن تم إدخال ${received2}`;
         }
-        return `مدخلات غير مقبولة: يفترض إدخال ${expected}، ولكن تم إدخال ${received}`;
+        return `مدخلات غير مقبولة: يفترض إدخال ${expected}، ولكن تم إدخال ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -54435,11 +54435,11 @@ var error3 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Yanlış dəyər: gözlənilən instanceof ${issue3.expected}, daxil olan ${received}`;
+          return `Yanlış dəyər: gözlənilən instanceof ${issue3.expected}, daxil olan ${received2}`;
         }
-        return `Yanlış dəyər: gözlənilən ${expected}, daxil olan ${received}`;
+        return `Yanlış dəyər: gözlənilən ${expected}, daxil olan ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -54598,11 +54598,11 @@ var error4 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Няправільны ўвод: чакаўся instanceof ${issue3.expected}, атрымана ${received}`;
+          return `Няправільны ўвод: чакаўся instanceof ${issue3.expected}, атрымана ${received2}`;
         }
-        return `Няправільны ўвод: чакаўся ${expected}, атрымана ${received}`;
+        return `Няправільны ўвод: чакаўся ${expected}, атрымана ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -54717,11 +54717,11 @@ var error5 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Невалиден вход: очакван instanceof ${issue3.expected}, получен ${received}`;
+          return `Невалиден вход: очакван instanceof ${issue3.expected}, получен ${received2}`;
         }
-        return `Невалиден вход: очакван ${expected}, получен ${received}`;
+        return `Невалиден вход: очакван ${expected}, получен ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -54841,8 +54841,8 @@ var error6 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
-        return `অবৈধ ইনপুট: প্রত্যাশিত ${expected}, প্রাপ্ত ${received}`;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
+        return `অবৈধ ইনপুট: প্রত্যাশিত ${expected}, প্রাপ্ত ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -54955,11 +54955,11 @@ var error7 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Tipus invàlid: s'esperava instanceof ${issue3.expected}, s'ha rebut ${received}`;
+          return `Tipus invàlid: s'esperava instanceof ${issue3.expected}, s'ha rebut ${received2}`;
         }
-        return `Tipus invàlid: s'esperava ${expected}, s'ha rebut ${received}`;
+        return `Tipus invàlid: s'esperava ${expected}, s'ha rebut ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -55087,12 +55087,12 @@ var error8 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
-        const postfix = ["ا", "و", "ۆ", "وو", "ە", "ی", "ێ"].some((p2) => received.endsWith(p2)) ? "یە" : "ە";
-        const isEnglish = /^[a-zA-Z]+$/.test(received);
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
+        const postfix = ["ا", "و", "ۆ", "وو", "ە", "ی", "ێ"].some((p2) => received2.endsWith(p2)) ? "یە" : "ە";
+        const isEnglish = /^[a-zA-Z]+$/.test(received2);
         if (receivedType === "null" || receivedType === "undefined")
           return `داواکراوە`;
-        return `چاوەڕوانکراوە ${expected} بێت، بەڵام ${received}${isEnglish ? "" : postfix}`;
+        return `چاوەڕوانکراوە ${expected} بێت، بەڵام ${received2}${isEnglish ? "" : postfix}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -55206,11 +55206,11 @@ var error9 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Neplatný vstup: očekáváno instanceof ${issue3.expected}, obdrženo ${received}`;
+          return `Neplatný vstup: očekáváno instanceof ${issue3.expected}, obdrženo ${received2}`;
         }
-        return `Neplatný vstup: očekáváno ${expected}, obdrženo ${received}`;
+        return `Neplatný vstup: očekáváno ${expected}, obdrženo ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -55326,11 +55326,11 @@ var error10 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Ugyldigt input: forventede instanceof ${issue3.expected}, fik ${received}`;
+          return `Ugyldigt input: forventede instanceof ${issue3.expected}, fik ${received2}`;
         }
-        return `Ugyldigt input: forventede ${expected}, fik ${received}`;
+        return `Ugyldigt input: forventede ${expected}, fik ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -55442,11 +55442,11 @@ var error11 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Ungültige Eingabe: erwartet instanceof ${issue3.expected}, erhalten ${received}`;
+          return `Ungültige Eingabe: erwartet instanceof ${issue3.expected}, erhalten ${received2}`;
         }
-        return `Ungültige Eingabe: erwartet ${expected}, erhalten ${received}`;
+        return `Ungültige Eingabe: erwartet ${expected}, erhalten ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -55554,11 +55554,11 @@ var error12 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (typeof issue3.expected === "string" && /^[A-Z]/.test(issue3.expected)) {
-          return `Μη έγκυρη είσοδος: αναμενόταν instanceof ${issue3.expected}, λήφθηκε ${received}`;
+          return `Μη έγκυρη είσοδος: αναμενόταν instanceof ${issue3.expected}, λήφθηκε ${received2}`;
         }
-        return `Μη έγκυρη είσοδος: αναμενόταν ${expected}, λήφθηκε ${received}`;
+        return `Μη έγκυρη είσοδος: αναμενόταν ${expected}, λήφθηκε ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -55675,8 +55675,8 @@ var error13 = () => {
       case "invalid_type": {
         const expected = getTypeName(issue3.expected);
         const receivedType = parsedType(issue3.input);
-        const received = getTypeName(receivedType, issue3.input);
-        return `Invalid input: expected ${expected}, received ${received}`;
+        const received2 = getTypeName(receivedType, issue3.input);
+        return `Invalid input: expected ${expected}, received ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -55795,11 +55795,11 @@ var error14 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Nevalida enigo: atendiĝis instanceof ${issue3.expected}, riceviĝis ${received}`;
+          return `Nevalida enigo: atendiĝis instanceof ${issue3.expected}, riceviĝis ${received2}`;
         }
-        return `Nevalida enigo: atendiĝis ${expected}, riceviĝis ${received}`;
+        return `Nevalida enigo: atendiĝis ${expected}, riceviĝis ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -55930,11 +55930,11 @@ var error15 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Entrada inválida: se esperaba instanceof ${issue3.expected}, recibido ${received}`;
+          return `Entrada inválida: se esperaba instanceof ${issue3.expected}, recibido ${received2}`;
         }
-        return `Entrada inválida: se esperaba ${expected}, recibido ${received}`;
+        return `Entrada inválida: se esperaba ${expected}, recibido ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -56046,11 +56046,11 @@ var error16 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `ورودی نامعتبر: می‌بایست instanceof ${issue3.expected} می‌بود، ${received} دریافت شد`;
+          return `ورودی نامعتبر: می‌بایست instanceof ${issue3.expected} می‌بود، ${received2} دریافت شد`;
         }
-        return `ورودی نامعتبر: می‌بایست ${expected} می‌بود، ${received} دریافت شد`;
+        return `ورودی نامعتبر: می‌بایست ${expected} می‌بود، ${received2} دریافت شد`;
       }
       case "invalid_value":
         if (issue3.values.length === 1) {
@@ -56168,11 +56168,11 @@ var error17 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Virheellinen tyyppi: odotettiin instanceof ${issue3.expected}, oli ${received}`;
+          return `Virheellinen tyyppi: odotettiin instanceof ${issue3.expected}, oli ${received2}`;
         }
-        return `Virheellinen tyyppi: odotettiin ${expected}, oli ${received}`;
+        return `Virheellinen tyyppi: odotettiin ${expected}, oli ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -56301,11 +56301,11 @@ var error18 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Entrée invalide : instance de ${issue3.expected} attendu, ${received} reçu`;
+          return `Entrée invalide : instance de ${issue3.expected} attendu, ${received2} reçu`;
         }
-        return `Entrée invalide : ${expected} attendu, ${received} reçu`;
+        return `Entrée invalide : ${expected} attendu, ${received2} reçu`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -56412,11 +56412,11 @@ var error19 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Entrée invalide : attendu instanceof ${issue3.expected}, reçu ${received}`;
+          return `Entrée invalide : attendu instanceof ${issue3.expected}, reçu ${received2}`;
         }
-        return `Entrée invalide : attendu ${expected}, reçu ${received}`;
+        return `Entrée invalide : attendu ${expected}, reçu ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -56525,8 +56525,8 @@ var error20 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
-        return `અમાન્ય ઇનપુટ: અપેક્ષિત ${expected}, પ્રાપ્ત ${received}`;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
+        return `અમાન્ય ઇનપુટ: અપેક્ષિત ${expected}, પ્રાપ્ત ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -56681,11 +56681,11 @@ var error21 = () => {
         const expectedKey = issue3.expected;
         const expected = TypeDictionary[expectedKey ?? ""] ?? typeLabel(expectedKey);
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? TypeNames[receivedType]?.label ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? TypeNames[receivedType]?.label ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `קלט לא תקין: צריך להיות instanceof ${issue3.expected}, התקבל ${received}`;
+          return `קלט לא תקין: צריך להיות instanceof ${issue3.expected}, התקבל ${received2}`;
         }
-        return `קלט לא תקין: צריך להיות ${expected}, התקבל ${received}`;
+        return `קלט לא תקין: צריך להיות ${expected}, התקבל ${received2}`;
       }
       case "invalid_value": {
         if (issue3.values.length === 1) {
@@ -56841,8 +56841,8 @@ var error22 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
-        return `अमान्य इनपुट: अपेक्षित ${expected}, प्राप्त ${received}`;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
+        return `अमान्य इनपुट: अपेक्षित ${expected}, प्राप्त ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -56966,11 +56966,11 @@ var error23 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Neispravan unos: očekuje se instanceof ${issue3.expected}, a primljeno je ${received}`;
+          return `Neispravan unos: očekuje se instanceof ${issue3.expected}, a primljeno je ${received2}`;
         }
-        return `Neispravan unos: očekuje se ${expected}, a primljeno je ${received}`;
+        return `Neispravan unos: očekuje se ${expected}, a primljeno je ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -57082,11 +57082,11 @@ var error24 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Érvénytelen bemenet: a várt érték instanceof ${issue3.expected}, a kapott érték ${received}`;
+          return `Érvénytelen bemenet: a várt érték instanceof ${issue3.expected}, a kapott érték ${received2}`;
         }
-        return `Érvénytelen bemenet: a várt érték ${expected}, a kapott érték ${received}`;
+        return `Érvénytelen bemenet: a várt érték ${expected}, a kapott érték ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -57236,11 +57236,11 @@ var error25 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Սխալ մուտքագրում․ սպասվում էր instanceof ${issue3.expected}, ստացվել է ${received}`;
+          return `Սխալ մուտքագրում․ սպասվում էր instanceof ${issue3.expected}, ստացվել է ${received2}`;
         }
-        return `Սխալ մուտքագրում․ սպասվում էր ${expected}, ստացվել է ${received}`;
+        return `Սխալ մուտքագրում․ սպասվում էր ${expected}, ստացվել է ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -57353,11 +57353,11 @@ var error26 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Input tidak valid: diharapkan instanceof ${issue3.expected}, diterima ${received}`;
+          return `Input tidak valid: diharapkan instanceof ${issue3.expected}, diterima ${received2}`;
         }
-        return `Input tidak valid: diharapkan ${expected}, diterima ${received}`;
+        return `Input tidak valid: diharapkan ${expected}, diterima ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -57467,11 +57467,11 @@ var error27 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Rangt gildi: Þú slóst inn ${received} þar sem á að vera instanceof ${issue3.expected}`;
+          return `Rangt gildi: Þú slóst inn ${received2} þar sem á að vera instanceof ${issue3.expected}`;
         }
-        return `Rangt gildi: Þú slóst inn ${received} þar sem á að vera ${expected}`;
+        return `Rangt gildi: Þú slóst inn ${received2} þar sem á að vera ${expected}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -57582,11 +57582,11 @@ var error28 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Input non valido: atteso instanceof ${issue3.expected}, ricevuto ${received}`;
+          return `Input non valido: atteso instanceof ${issue3.expected}, ricevuto ${received2}`;
         }
-        return `Input non valido: atteso ${expected}, ricevuto ${received}`;
+        return `Input non valido: atteso ${expected}, ricevuto ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -57696,11 +57696,11 @@ var error29 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `無効な入力: instanceof ${issue3.expected}が期待されましたが、${received}が入力されました`;
+          return `無効な入力: instanceof ${issue3.expected}が期待されましたが、${received2}が入力されました`;
         }
-        return `無効な入力: ${expected}が期待されましたが、${received}が入力されました`;
+        return `無効な入力: ${expected}が期待されましたが、${received2}が入力されました`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -57812,11 +57812,11 @@ var error30 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `არასწორი შეყვანა: მოსალოდნელი instanceof ${issue3.expected}, მიღებული ${received}`;
+          return `არასწორი შეყვანა: მოსალოდნელი instanceof ${issue3.expected}, მიღებული ${received2}`;
         }
-        return `არასწორი შეყვანა: მოსალოდნელი ${expected}, მიღებული ${received}`;
+        return `არასწორი შეყვანა: მოსალოდნელი ${expected}, მიღებული ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -57928,11 +57928,11 @@ var error31 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `ទិន្នន័យបញ្ចូលមិនត្រឹមត្រូវ៖ ត្រូវការ instanceof ${issue3.expected} ប៉ុន្តែទទួលបាន ${received}`;
+          return `ទិន្នន័យបញ្ចូលមិនត្រឹមត្រូវ៖ ត្រូវការ instanceof ${issue3.expected} ប៉ុន្តែទទួលបាន ${received2}`;
         }
-        return `ទិន្នន័យបញ្ចូលមិនត្រឹមត្រូវ៖ ត្រូវការ ${expected} ប៉ុន្តែទទួលបាន ${received}`;
+        return `ទិន្នន័យបញ្ចូលមិនត្រឹមត្រូវ៖ ត្រូវការ ${expected} ប៉ុន្តែទទួលបាន ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -58048,8 +58048,8 @@ var error32 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
-        return `ಅಮಾನ್ಯ ಇನ್‌ಪುಟ್: ನಿರೀಕ್ಷಿಸಲಾಗಿದೆ ${expected}, ಸ್ವೀಕರಿಸಿದನು ${received}`;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
+        return `ಅಮಾನ್ಯ ಇನ್‌ಪುಟ್: ನಿರೀಕ್ಷಿಸಲಾಗಿದೆ ${expected}, ಸ್ವೀಕರಿಸಿದನು ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -58162,11 +58162,11 @@ var error33 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `잘못된 입력: 예상 타입은 instanceof ${issue3.expected}, 받은 타입은 ${received}입니다`;
+          return `잘못된 입력: 예상 타입은 instanceof ${issue3.expected}, 받은 타입은 ${received2}입니다`;
         }
-        return `잘못된 입력: 예상 타입은 ${expected}, 받은 타입은 ${received}입니다`;
+        return `잘못된 입력: 예상 타입은 ${expected}, 받은 타입은 ${received2}입니다`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -58371,11 +58371,11 @@ var error34 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Gautas tipas ${received}, o tikėtasi - instanceof ${issue3.expected}`;
+          return `Gautas tipas ${received2}, o tikėtasi - instanceof ${issue3.expected}`;
         }
-        return `Gautas tipas ${received}, o tikėtasi - ${expected}`;
+        return `Gautas tipas ${received2}, o tikėtasi - ${expected}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -58489,11 +58489,11 @@ var error35 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Грешен внес: се очекува instanceof ${issue3.expected}, примено ${received}`;
+          return `Грешен внес: се очекува instanceof ${issue3.expected}, примено ${received2}`;
         }
-        return `Грешен внес: се очекува ${expected}, примено ${received}`;
+        return `Грешен внес: се очекува ${expected}, примено ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -58603,11 +58603,11 @@ var error36 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Input tidak sah: dijangka instanceof ${issue3.expected}, diterima ${received}`;
+          return `Input tidak sah: dijangka instanceof ${issue3.expected}, diterima ${received2}`;
         }
-        return `Input tidak sah: dijangka ${expected}, diterima ${received}`;
+        return `Input tidak sah: dijangka ${expected}, diterima ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -58715,8 +58715,8 @@ var error37 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
-        return `अमान्य इनपुट: अपेक्षित ${expected}, प्राप्त ${received}`;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
+        return `अमान्य इनपुट: अपेक्षित ${expected}, प्राप्त ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -58828,11 +58828,11 @@ var error38 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Ongeldige invoer: verwacht instanceof ${issue3.expected}, ontving ${received}`;
+          return `Ongeldige invoer: verwacht instanceof ${issue3.expected}, ontving ${received2}`;
         }
-        return `Ongeldige invoer: verwacht ${expected}, ontving ${received}`;
+        return `Ongeldige invoer: verwacht ${expected}, ontving ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -58945,11 +58945,11 @@ var error39 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Ugyldig input: forventa instanceof ${issue3.expected}, fekk ${received}`;
+          return `Ugyldig input: forventa instanceof ${issue3.expected}, fekk ${received2}`;
         }
-        return `Ugyldig input: forventa ${expected}, fekk ${received}`;
+        return `Ugyldig input: forventa ${expected}, fekk ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -59059,11 +59059,11 @@ var error40 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Ugyldig input: forventet instanceof ${issue3.expected}, fikk ${received}`;
+          return `Ugyldig input: forventet instanceof ${issue3.expected}, fikk ${received2}`;
         }
-        return `Ugyldig input: forventet ${expected}, fikk ${received}`;
+        return `Ugyldig input: forventet ${expected}, fikk ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -59174,11 +59174,11 @@ var error41 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Fâsit giren: umulan instanceof ${issue3.expected}, alınan ${received}`;
+          return `Fâsit giren: umulan instanceof ${issue3.expected}, alınan ${received2}`;
         }
-        return `Fâsit giren: umulan ${expected}, alınan ${received}`;
+        return `Fâsit giren: umulan ${expected}, alınan ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -59288,11 +59288,11 @@ var error42 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `ناسم ورودي: باید instanceof ${issue3.expected} وای, مګر ${received} ترلاسه شو`;
+          return `ناسم ورودي: باید instanceof ${issue3.expected} وای, مګر ${received2} ترلاسه شو`;
         }
-        return `ناسم ورودي: باید ${expected} وای, مګر ${received} ترلاسه شو`;
+        return `ناسم ورودي: باید ${expected} وای, مګر ${received2} ترلاسه شو`;
       }
       case "invalid_value":
         if (issue3.values.length === 1) {
@@ -59408,11 +59408,11 @@ var error43 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Nieprawidłowe dane wejściowe: oczekiwano instanceof ${issue3.expected}, otrzymano ${received}`;
+          return `Nieprawidłowe dane wejściowe: oczekiwano instanceof ${issue3.expected}, otrzymano ${received2}`;
         }
-        return `Nieprawidłowe dane wejściowe: oczekiwano ${expected}, otrzymano ${received}`;
+        return `Nieprawidłowe dane wejściowe: oczekiwano ${expected}, otrzymano ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -59550,8 +59550,8 @@ var error44 = () => {
       case "invalid_type": {
         const expected = translateOriginWithArticle(issue3.expected, "indefinite");
         const receivedType = parsedType(issue3.input);
-        const received = translateOriginWithArticle(receivedType, "indefinite");
-        return `Entrada inválida: esperava ${expected}, recebeu ${received}`;
+        const received2 = translateOriginWithArticle(receivedType, "indefinite");
+        return `Entrada inválida: esperava ${expected}, recebeu ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -59694,8 +59694,8 @@ var error45 = () => {
       case "invalid_type": {
         const expected = translateOriginWithArticle(issue3.expected, "indefinite");
         const receivedType = parsedType(issue3.input);
-        const received = translateOriginWithArticle(receivedType, "indefinite");
-        return `Entrada inválida: esperava ${expected}, recebeu ${received}`;
+        const received2 = translateOriginWithArticle(receivedType, "indefinite");
+        return `Entrada inválida: esperava ${expected}, recebeu ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -59823,8 +59823,8 @@ var error46 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
-        return `Intrare invalidă: așteptat ${expected}, primit ${received}`;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
+        return `Intrare invalidă: așteptat ${expected}, primit ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -59985,11 +59985,11 @@ var error47 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Неверный ввод: ожидалось instanceof ${issue3.expected}, получено ${received}`;
+          return `Неверный ввод: ожидалось instanceof ${issue3.expected}, получено ${received2}`;
         }
-        return `Неверный ввод: ожидалось ${expected}, получено ${received}`;
+        return `Неверный ввод: ожидалось ${expected}, получено ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -60106,11 +60106,11 @@ var error48 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Neplatný vstup: očakávané instanceof ${issue3.expected}, obdržané ${received}`;
+          return `Neplatný vstup: očakávané instanceof ${issue3.expected}, obdržané ${received2}`;
         }
-        return `Neplatný vstup: očakávané ${expected}, obdržané ${received}`;
+        return `Neplatný vstup: očakávané ${expected}, obdržané ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -60221,11 +60221,11 @@ var error49 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Neveljaven vnos: pričakovano instanceof ${issue3.expected}, prejeto ${received}`;
+          return `Neveljaven vnos: pričakovano instanceof ${issue3.expected}, prejeto ${received2}`;
         }
-        return `Neveljaven vnos: pričakovano ${expected}, prejeto ${received}`;
+        return `Neveljaven vnos: pričakovano ${expected}, prejeto ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -60336,11 +60336,11 @@ var error50 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Ogiltig inmatning: förväntat instanceof ${issue3.expected}, fick ${received}`;
+          return `Ogiltig inmatning: förväntat instanceof ${issue3.expected}, fick ${received2}`;
         }
-        return `Ogiltig inmatning: förväntat ${expected}, fick ${received}`;
+        return `Ogiltig inmatning: förväntat ${expected}, fick ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -60453,11 +60453,11 @@ var error51 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `தவறான உள்ளீடு: எதிர்பார்க்கப்பட்டது instanceof ${issue3.expected}, பெறப்பட்டது ${received}`;
+          return `தவறான உள்ளீடு: எதிர்பார்க்கப்பட்டது instanceof ${issue3.expected}, பெறப்பட்டது ${received2}`;
         }
-        return `தவறான உள்ளீடு: எதிர்பார்க்கப்பட்டது ${expected}, பெறப்பட்டது ${received}`;
+        return `தவறான உள்ளீடு: எதிர்பார்க்கப்பட்டது ${expected}, பெறப்பட்டது ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -60571,8 +60571,8 @@ var error52 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
-        return `Вуруди нодуруст: ${expected} интизор мерафт, ${received} гирифта шуд`;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
+        return `Вуруди нодуруст: ${expected} интизор мерафт, ${received2} гирифта шуд`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -60686,11 +60686,11 @@ var error53 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `ประเภทข้อมูลไม่ถูกต้อง: ควรเป็น instanceof ${issue3.expected} แต่ได้รับ ${received}`;
+          return `ประเภทข้อมูลไม่ถูกต้อง: ควรเป็น instanceof ${issue3.expected} แต่ได้รับ ${received2}`;
         }
-        return `ประเภทข้อมูลไม่ถูกต้อง: ควรเป็น ${expected} แต่ได้รับ ${received}`;
+        return `ประเภทข้อมูลไม่ถูกต้อง: ควรเป็น ${expected} แต่ได้รับ ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -60799,8 +60799,8 @@ var error54 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
-        return `Nädogry baha: garaşylan ${expected} ýerine ${received} alyndy`;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
+        return `Nädogry baha: garaşylan ${expected} ýerine ${received2} alyndy`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -60907,11 +60907,11 @@ var error55 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Geçersiz değer: beklenen instanceof ${issue3.expected}, alınan ${received}`;
+          return `Geçersiz değer: beklenen instanceof ${issue3.expected}, alınan ${received2}`;
         }
-        return `Geçersiz değer: beklenen ${expected}, alınan ${received}`;
+        return `Geçersiz değer: beklenen ${expected}, alınan ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -61020,11 +61020,11 @@ var error56 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Неправильні вхідні дані: очікується instanceof ${issue3.expected}, отримано ${received}`;
+          return `Неправильні вхідні дані: очікується instanceof ${issue3.expected}, отримано ${received2}`;
         }
-        return `Неправильні вхідні дані: очікується ${expected}, отримано ${received}`;
+        return `Неправильні вхідні дані: очікується ${expected}, отримано ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -61140,11 +61140,11 @@ var error57 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `غلط ان پٹ: instanceof ${issue3.expected} متوقع تھا، ${received} موصول ہوا`;
+          return `غلط ان پٹ: instanceof ${issue3.expected} متوقع تھا، ${received2} موصول ہوا`;
         }
-        return `غلط ان پٹ: ${expected} متوقع تھا، ${received} موصول ہوا`;
+        return `غلط ان پٹ: ${expected} متوقع تھا، ${received2} موصول ہوا`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -61255,11 +61255,11 @@ var error58 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Noto‘g‘ri kirish: kutilgan instanceof ${issue3.expected}, qabul qilingan ${received}`;
+          return `Noto‘g‘ri kirish: kutilgan instanceof ${issue3.expected}, qabul qilingan ${received2}`;
         }
-        return `Noto‘g‘ri kirish: kutilgan ${expected}, qabul qilingan ${received}`;
+        return `Noto‘g‘ri kirish: kutilgan ${expected}, qabul qilingan ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -61369,11 +61369,11 @@ var error59 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Đầu vào không hợp lệ: mong đợi instanceof ${issue3.expected}, nhận được ${received}`;
+          return `Đầu vào không hợp lệ: mong đợi instanceof ${issue3.expected}, nhận được ${received2}`;
         }
-        return `Đầu vào không hợp lệ: mong đợi ${expected}, nhận được ${received}`;
+        return `Đầu vào không hợp lệ: mong đợi ${expected}, nhận được ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -61484,11 +61484,11 @@ var error60 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `无效输入：期望 instanceof ${issue3.expected}，实际接收 ${received}`;
+          return `无效输入：期望 instanceof ${issue3.expected}，实际接收 ${received2}`;
         }
-        return `无效输入：期望 ${expected}，实际接收 ${received}`;
+        return `无效输入：期望 ${expected}，实际接收 ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -61596,11 +61596,11 @@ var error61 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `無效的輸入值：預期為 instanceof ${issue3.expected}，但收到 ${received}`;
+          return `無效的輸入值：預期為 instanceof ${issue3.expected}，但收到 ${received2}`;
         }
-        return `無效的輸入值：預期為 ${expected}，但收到 ${received}`;
+        return `無效的輸入值：預期為 ${expected}，但收到 ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -61711,11 +61711,11 @@ var error62 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Ìbáwọlé aṣìṣe: a ní láti fi instanceof ${issue3.expected}, àmọ̀ a rí ${received}`;
+          return `Ìbáwọlé aṣìṣe: a ní láti fi instanceof ${issue3.expected}, àmọ̀ a rí ${received2}`;
         }
-        return `Ìbáwọlé aṣìṣe: a ní láti fi ${expected}, àmọ̀ a rí ${received}`;
+        return `Ìbáwọlé aṣìṣe: a ní láti fi ${expected}, àmọ̀ a rí ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -67738,13 +67738,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path7 = ref.slice(1).split("/").filter(Boolean);
-  if (path7.length === 0) {
+  const path8 = ref.slice(1).split("/").filter(Boolean);
+  if (path8.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path7[0] === defsKey) {
-    const key = path7[1] === void 0 ? void 0 : decodeJSONPointerSegment(path7[1]);
+  if (path8[0] === defsKey) {
+    const key = path8[1] === void 0 ? void 0 : decodeJSONPointerSegment(path8[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -68680,6 +68680,90 @@ var Certificate = external_exports.object({
   envelope: DsseEnvelope
 });
 
+// src/core/schemas/suggest.ts
+var defOf = (s2) => s2._zod.def;
+function objectsOf(schema, depth = 0) {
+  if (depth > 20) return [];
+  const d2 = defOf(schema);
+  switch (d2.type) {
+    case "object":
+      return [d2];
+    case "default":
+    case "optional":
+    case "nullable":
+    case "prefault":
+    case "readonly":
+    case "catch":
+    case "nonoptional":
+      return objectsOf(d2.innerType, depth + 1);
+    case "pipe":
+      return objectsOf(d2.in, depth + 1);
+    case "lazy":
+      return objectsOf(d2.getter(), depth + 1);
+    case "union":
+      return (d2.options ?? []).flatMap((o2) => objectsOf(o2, depth + 1));
+    default:
+      return [];
+  }
+}
+function childrenOf(schema, key, depth = 0) {
+  if (depth > 20) return [];
+  const d2 = defOf(schema);
+  switch (d2.type) {
+    case "object":
+      return d2.shape && typeof key === "string" && key in d2.shape ? [d2.shape[key]] : [];
+    case "record":
+      return d2.valueType ? [d2.valueType] : [];
+    case "array":
+      return d2.element ? [d2.element] : [];
+    case "default":
+    case "optional":
+    case "nullable":
+    case "prefault":
+    case "readonly":
+    case "catch":
+    case "nonoptional":
+      return childrenOf(d2.innerType, key, depth + 1);
+    case "pipe":
+      return childrenOf(d2.in, key, depth + 1);
+    case "lazy":
+      return childrenOf(d2.getter(), key, depth + 1);
+    case "union":
+      return (d2.options ?? []).flatMap((o2) => childrenOf(o2, key, depth + 1));
+    default:
+      return [];
+  }
+}
+function allowedKeysAt(schema, path8) {
+  let level = [schema];
+  for (const seg of path8) level = level.flatMap((s2) => childrenOf(s2, seg));
+  return [...new Set(level.flatMap((s2) => objectsOf(s2)).flatMap((d2) => Object.keys(d2.shape ?? {})))];
+}
+function editDistance(a2, b2) {
+  const prev = Array.from({ length: b2.length + 1 }, (_2, i2) => i2);
+  for (let i2 = 1; i2 <= a2.length; i2++) {
+    let diag = prev[0];
+    prev[0] = i2;
+    for (let j2 = 1; j2 <= b2.length; j2++) {
+      const up = prev[j2];
+      prev[j2] = Math.min(prev[j2] + 1, prev[j2 - 1] + 1, diag + (a2[i2 - 1] === b2[j2 - 1] ? 0 : 1));
+      diag = up;
+    }
+  }
+  return prev[b2.length];
+}
+function closest(word, candidates) {
+  const norm = (s2) => s2.toLowerCase().replace(/-/g, "_");
+  let best = null;
+  for (const c2 of candidates) {
+    const d2 = editDistance(norm(word), norm(c2));
+    if (!best || d2 < best.d) best = { c: c2, d: d2 };
+  }
+  if (!best) return null;
+  const limit = Math.max(1, Math.min(3, Math.ceil(Math.max(word.length, best.c.length) / 3)));
+  return best.d <= limit && best.c !== word ? best.c : null;
+}
+
 // src/core/schemas/errors.ts
 var SchemaError = class extends Error {
   constructor(source, issues) {
@@ -68689,27 +68773,55 @@ var SchemaError = class extends Error {
     this.name = "SchemaError";
   }
 };
-var describeIssue = (issue3) => {
+var received = (message) => /received (\w+)/.exec(message)?.[1] ?? "";
+function describeIssue(issue3) {
   if (issue3.code === "invalid_value" && "values" in issue3) {
     return `expected one of ${issue3.values.map(String).join("|")}`;
   }
   if (issue3.code === "unrecognized_keys") return `unknown key(s) ${issue3.keys.join(", ")}`;
   if (issue3.code === "invalid_type") {
+    if (received(issue3.message) === "undefined") return `expected ${issue3.expected} (the key is missing)`;
     return issue3.message.replace(/^Invalid input: /, "");
   }
+  if (issue3.code === "invalid_key") {
+    const key = issue3.path.at(-1);
+    const inner = issue3.issues[0] ? describeIssue(issue3.issues[0]) : "not allowed here";
+    return `the key ${JSON.stringify(String(key))} is not a valid name: ${inner}`;
+  }
+  if (issue3.code === "invalid_union") {
+    const u2 = issue3;
+    if (u2.discriminator && Array.isArray(u2.options)) return `expected one of ${u2.options.map(String).join("|")}`;
+    const forms = [...new Set(issue3.errors.map((branch) => branch[0]).filter((i2) => i2 && i2.path.length === 0).map((i2) => i2.code === "invalid_type" ? String(i2.expected) : describeIssue(i2)))];
+    if (forms.length) return `matches none of the allowed forms (expected ${forms.join(" or ")})`;
+    return "matches none of the allowed forms";
+  }
   return issue3.message;
-};
-var formatPath = (path7) => path7.length === 0 ? "(root)" : path7.map((p2) => typeof p2 === "number" ? `[${p2}]` : String(p2)).join(".").replace(/\.\[/g, "[");
+}
+var formatPath = (path8) => path8.length === 0 ? "(root)" : path8.map((p2) => typeof p2 === "number" ? `[${p2}]` : String(p2)).join(".").replace(/\.\[/g, "[");
+function schemaIssues(schema, error63, data) {
+  return error63.issues.flatMap((i2) => {
+    const segments = i2.path.filter((p2) => typeof p2 !== "symbol");
+    if (i2.code === "unrecognized_keys") {
+      const allowed = allowedKeysAt(schema, segments);
+      return i2.keys.map((key) => {
+        const suggestion = closest(key, allowed) ?? void 0;
+        return { path: formatPath(segments), message: `unknown key(s) ${key}${suggestion ? ` (did you mean ${suggestion}?)` : ""}`, segments: [...segments, key], ...suggestion ? { suggestion } : {} };
+      });
+    }
+    let message = describeIssue(i2);
+    if (i2.code === "invalid_value" && "values" in i2) {
+      const value = valueAt(data, segments);
+      const guess = typeof value === "string" ? closest(value, i2.values.map(String)) : null;
+      if (guess) message += ` (did you mean ${guess}?)`;
+    }
+    return [{ path: formatPath(segments), message, segments }];
+  });
+}
+var valueAt = (data, path8) => path8.reduce((v2, k2) => v2 !== null && typeof v2 === "object" ? v2[k2] : void 0, data);
 function parseWith(schema, data, source) {
   const result = schema.safeParse(data);
   if (result.success) return result.data;
-  throw new SchemaError(
-    source,
-    result.error.issues.map((i2) => ({
-      path: formatPath(i2.code === "unrecognized_keys" ? i2.path : i2.path),
-      message: describeIssue(i2)
-    }))
-  );
+  throw new SchemaError(source, schemaIssues(schema, result.error, data));
 }
 
 // src/core/certificate/certificate.ts
@@ -71217,17 +71329,17 @@ function requestLog(octokit) {
     octokit.log.debug("request", options2);
     const start = Date.now();
     const requestOptions = octokit.request.endpoint.parse(options2);
-    const path7 = requestOptions.url.replace(options2.baseUrl, "");
+    const path8 = requestOptions.url.replace(options2.baseUrl, "");
     return request2(options2).then((response) => {
       const requestId = response.headers["x-github-request-id"];
       octokit.log.info(
-        `${requestOptions.method} ${path7} - ${response.status} with id ${requestId} in ${Date.now() - start}ms`
+        `${requestOptions.method} ${path8} - ${response.status} with id ${requestId} in ${Date.now() - start}ms`
       );
       return response;
     }).catch((error63) => {
       const requestId = error63.response?.headers["x-github-request-id"] || "UNKNOWN";
       octokit.log.error(
-        `${requestOptions.method} ${path7} - ${error63.status} with id ${requestId} in ${Date.now() - start}ms`
+        `${requestOptions.method} ${path8} - ${error63.status} with id ${requestId} in ${Date.now() - start}ms`
       );
       throw error63;
     });
@@ -73866,7 +73978,7 @@ var triggers_notification_paths_default = [
 ];
 function routeMatcher(paths) {
   const regexes = paths.map(
-    (path7) => path7.split("/").map((c2) => c2.startsWith("{") ? "(?:.+?)" : c2).join("/")
+    (path8) => path8.split("/").map((c2) => c2.startsWith("{") ? "(?:.+?)" : c2).join("/")
   );
   const regex2 = `^(?:${regexes.map((r2) => `(?:${r2})`).join("|")})[^/]*$`;
   return new RegExp(regex2, "i");
@@ -75021,32 +75133,32 @@ ${body}`;
    * A 404 has no ETag; once a file was found absent, later reads ask its directory listing
    * conditionally instead (304 while the directory is unchanged) and read the file only when it appears.
    */
-  readFile(repo, path7, ref) {
-    const key = `contents|${repo.owner}/${repo.repo}|${ref ?? ""}|${path7}`.toLowerCase();
+  readFile(repo, path8, ref) {
+    const key = `contents|${repo.owner}/${repo.repo}|${ref ?? ""}|${path8}`.toLowerCase();
     const absentKey = `${this.cacheScope}|absent|${key}`;
     const refParam = ref !== void 0 ? { ref } : {};
-    return this.call("contents", `read ${path7}`, async () => {
+    return this.call("contents", `read ${path8}`, async () => {
       if (this.cache.conditional.get(absentKey)) {
-        const slash = path7.lastIndexOf("/");
-        const dir = slash === -1 ? "" : path7.slice(0, slash);
+        const slash = path8.lastIndexOf("/");
+        const dir = slash === -1 ? "" : path8.slice(0, slash);
         const route = dir === "" ? "GET /repos/{owner}/{repo}/contents" : `GET /repos/{owner}/{repo}/contents/${encodePath(dir)}`;
         const present = await this.getOrNull(
           () => this.conditionalGet(
             `dir|${key}`,
             route,
             { ...repo, ...refParam },
-            (res) => Array.isArray(res.data) && res.data.some((e) => e.path === path7 && e.type === "file")
+            (res) => Array.isArray(res.data) && res.data.some((e) => e.path === path8 && e.type === "file")
           )
         );
         if (!present) return null;
         this.cache.conditional.delete(absentKey);
       }
       const file3 = await this.getOrNull(
-        () => this.conditionalGet(key, `GET /repos/{owner}/{repo}/contents/${encodePath(path7)}`, { ...repo, ...refParam }, async (res) => {
+        () => this.conditionalGet(key, `GET /repos/{owner}/{repo}/contents/${encodePath(path8)}`, { ...repo, ...refParam }, async (res) => {
           if (Array.isArray(res.data) || res.data?.type !== "file") return null;
           const sha = String(res.data.sha);
           const content = res.data.encoding === "base64" && typeof res.data.content === "string" ? Buffer.from(res.data.content, "base64").toString("utf8") : await this.readBlob(repo, sha);
-          return { path: String(res.data.path ?? path7), content, sha };
+          return { path: String(res.data.path ?? path8), content, sha };
         })
       );
       if (file3 === null) this.cache.conditional.set(absentKey, { etag: "", value: true });
@@ -75331,9 +75443,9 @@ var sharedLedgerCache = new LedgerCache();
 
 // src/ledger/errors.ts
 var LedgerCorruptError = class extends Error {
-  constructor(path7, branch, reason) {
-    super(`ledger file ${path7} on branch ${branch} is corrupt: ${reason}`);
-    this.path = path7;
+  constructor(path8, branch, reason) {
+    super(`ledger file ${path8} on branch ${branch} is corrupt: ${reason}`);
+    this.path = path8;
     this.branch = branch;
     this.name = "LedgerCorruptError";
   }
@@ -76553,17 +76665,17 @@ function emptySnapshot() {
     classifierMemory: emptyClassifierMemory()
   };
 }
-function parseLedgerJson(schema, text, path7, branch) {
+function parseLedgerJson(schema, text, path8, branch) {
   let data;
   try {
     data = JSON.parse(text);
   } catch (e) {
-    throw new LedgerCorruptError(path7, branch, `not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+    throw new LedgerCorruptError(path8, branch, `not valid JSON (${e instanceof Error ? e.message : String(e)})`);
   }
   try {
-    return parseWith(schema, data, path7);
+    return parseWith(schema, data, path8);
   } catch (e) {
-    if (e instanceof SchemaError) throw new LedgerCorruptError(path7, branch, e.issues.map((i2) => `${i2.path}: ${i2.message}`).join("; "));
+    if (e instanceof SchemaError) throw new LedgerCorruptError(path8, branch, e.issues.map((i2) => `${i2.path}: ${i2.message}`).join("; "));
     throw e;
   }
 }
@@ -76574,8 +76686,8 @@ var SnapshotReader = class {
     this.branch = branch;
   }
   /** A file's text at a loaded commit (null when absent); remembers what it read. */
-  async readText(at2, path7) {
-    const sha = at2.blobs.get(path7);
+  async readText(at2, path8) {
+    const sha = at2.blobs.get(path8);
     if (sha === void 0) return null;
     const known = at2.texts.get(sha);
     if (known !== void 0) return known;
@@ -76587,12 +76699,12 @@ var SnapshotReader = class {
   readBlob(sha) {
     return this.git.readBlob(this.repo, sha);
   }
-  parseJson(schema, text, path7) {
-    return parseLedgerJson(schema, text, path7, this.branch);
+  parseJson(schema, text, path8) {
+    return parseLedgerJson(schema, text, path8, this.branch);
   }
-  async readJson(at2, path7, schema, fallback) {
-    const text = await this.readText(at2, path7);
-    return text === null ? fallback : this.parseJson(schema, text, path7);
+  async readJson(at2, path8, schema, fallback) {
+    const text = await this.readText(at2, path8);
+    return text === null ? fallback : this.parseJson(schema, text, path8);
   }
   head() {
     return this.git.getBranchHead(this.repo, this.branch);
@@ -76683,11 +76795,11 @@ function decodeLink(cert) {
   if (!statement.success) throw new LedgerWriteError(`certificate ${cert.certificate_hash.slice(0, 12)}: payload is not a Living Bridge statement`);
   return { previous: statement.data.predicate.previous_certificate_hash, statement: statement.data };
 }
-function ledgerRelative(path7) {
-  const p2 = path7.replace(/^\.bridge\//, "");
+function ledgerRelative(path8) {
+  const p2 = path8.replace(/^\.bridge\//, "");
   const segments = p2.split("/");
   if (p2 === "" || p2.startsWith("/") || p2.includes("\\") || segments.some((s2) => s2 === "" || s2 === "." || s2 === "..")) {
-    throw new LedgerWriteError(`invalid ledger path "${path7}": expected a relative path like "postmortems/2026-01-01-x.md"`);
+    throw new LedgerWriteError(`invalid ledger path "${path8}": expected a relative path like "postmortems/2026-01-01-x.md"`);
   }
   return p2;
 }
@@ -76711,9 +76823,9 @@ function planCertificates(cur, write, files) {
     if (declared !== void 0 && declared !== sequence) {
       throw new LedgerWriteError(`certificate ${cert.certificate_hash.slice(0, 12)} carries sequence ${declared} but would be #${sequence} of the chain`);
     }
-    const path7 = certificatePath(sequence, cert.certificate_hash);
-    if (cur.blobs.has(path7)) throw new LedgerWriteError(`${path7} already exists`);
-    files.set(path7, json2(cert));
+    const path8 = certificatePath(sequence, cert.certificate_hash);
+    if (cur.blobs.has(path8)) throw new LedgerWriteError(`${path8} already exists`);
+    files.set(path8, json2(cert));
     previous = cert.certificate_hash;
   });
   return { certs, head: previous };
@@ -76726,10 +76838,10 @@ async function planAudit(cur, entries, ctx, files) {
     byMonth.set(month, [...byMonth.get(month) ?? [], JSON.stringify(entry)]);
   }
   for (const [month, lines] of byMonth) {
-    const path7 = auditPath(month);
-    const existing = await ctx.readText(cur, path7) ?? "";
+    const path8 = auditPath(month);
+    const existing = await ctx.readText(cur, path8) ?? "";
     const sep4 = existing === "" || existing.endsWith("\n") ? "" : "\n";
-    files.set(path7, `${existing}${sep4}${lines.join("\n")}
+    files.set(path8, `${existing}${sep4}${lines.join("\n")}
 `);
   }
 }
@@ -76758,10 +76870,10 @@ async function planWrite(cur, write, ctx) {
   }
   if (first) files.set(LEDGER_PATHS.readme, LEDGER_README);
   if (write.audit?.length) await planAudit(cur, write.audit, ctx, files);
-  for (const [path7, content] of Object.entries(write.files ?? {})) {
-    const rel = ledgerRelative(path7);
+  for (const [path8, content] of Object.entries(write.files ?? {})) {
+    const rel = ledgerRelative(path8);
     if (RESERVED_PREFIXES.some((r2) => rel === r2 || rel.startsWith(r2))) {
-      throw new LedgerWriteError(`ledger path "${path7}" is reserved; write it through its own LedgerWrite field`);
+      throw new LedgerWriteError(`ledger path "${path8}" is reserved; write it through its own LedgerWrite field`);
     }
     files.set(`${LEDGER_ROOT}/${rel}`, content);
   }
@@ -76794,8 +76906,8 @@ async function planWrite(cur, write, ctx) {
     files.set(LEDGER_PATHS.pendingApprovals, json2(pending));
     next.pendingApprovals = pending;
   }
-  for (const [path7, content] of files) {
-    if (cur.blobs.get(path7) === gitBlobSha(content)) files.delete(path7);
+  for (const [path8, content] of files) {
+    if (cur.blobs.get(path8) === gitBlobSha(content)) files.delete(path8);
   }
   return { files, next };
 }
@@ -76822,11 +76934,11 @@ async function nextCheckpoint(cur, added, head, ctx) {
   return signCheckpoint({ repository: ctx.repository, sequence: snap.certificateCount + added, head, time: ctx.now().toISOString() }, ctx.signer);
 }
 async function lastCertificateIsSequenced(cur, ctx) {
-  const path7 = [...cur.blobs.keys()].filter((p2) => CERTIFICATE_FILE.test(p2)).sort().at(-1);
-  const text = path7 ? await ctx.readText(cur, path7) : null;
+  const path8 = [...cur.blobs.keys()].filter((p2) => CERTIFICATE_FILE.test(p2)).sort().at(-1);
+  const text = path8 ? await ctx.readText(cur, path8) : null;
   if (text === null) return false;
   try {
-    return decodeLink(parseLedgerJson(Certificate, text, path7, ctx.branch)).statement.predicate.sequence !== void 0;
+    return decodeLink(parseLedgerJson(Certificate, text, path8, ctx.branch)).statement.predicate.sequence !== void 0;
   } catch {
     return false;
   }
@@ -76863,7 +76975,7 @@ var GitLedger = class {
       branch,
       now: this.now,
       signer: opts.signer,
-      readText: (at2, path7) => this.reader.readText(at2, path7)
+      readText: (at2, path8) => this.reader.readText(at2, path8)
     };
   }
   maxAttempts;
@@ -76896,13 +77008,13 @@ var GitLedger = class {
     return [...cur.blobs].filter(([p2]) => CERTIFICATE_FILE.test(p2)).sort(([a2], [b2]) => a2.localeCompare(b2));
   }
   async readCertificates() {
-    return mapLimit(await this.certificateBlobs(), 8, async ([path7, sha]) => this.reader.parseJson(Certificate, await this.reader.readBlob(sha), path7));
+    return mapLimit(await this.certificateBlobs(), 8, async ([path8, sha]) => this.reader.parseJson(Certificate, await this.reader.readBlob(sha), path8));
   }
   async readCertificateFiles() {
-    return mapLimit(await this.certificateBlobs(), 8, async ([path7, sha]) => ({ path: path7, text: await this.reader.readBlob(sha) }));
+    return mapLimit(await this.certificateBlobs(), 8, async ([path8, sha]) => ({ path: path8, text: await this.reader.readBlob(sha) }));
   }
-  async readFile(path7) {
-    const rel = ledgerRelative(path7);
+  async readFile(path8) {
+    const rel = ledgerRelative(path8);
     const cur = await this.load();
     return this.reader.readText(cur, `${LEDGER_ROOT}/${rel}`);
   }
@@ -76913,7 +77025,7 @@ var GitLedger = class {
     const entries = await mapLimit(
       [...files],
       4,
-      async ([path7, content]) => Buffer.byteLength(content, "utf8") <= INLINE_MAX ? { path: path7, mode: "100644", type: "blob", sha: null, content } : { path: path7, mode: "100644", type: "blob", sha: await this.git.createBlob(this.repo, content) }
+      async ([path8, content]) => Buffer.byteLength(content, "utf8") <= INLINE_MAX ? { path: path8, mode: "100644", type: "blob", sha: null, content } : { path: path8, mode: "100644", type: "blob", sha: await this.git.createBlob(this.repo, content) }
     );
     const tree = await this.git.createTree(this.repo, cur.tree, entries);
     const commitSha = await this.git.createCommit(this.repo, message, tree, head === null ? [] : [head]);
@@ -76925,9 +77037,9 @@ var GitLedger = class {
   remember(cur, files, snapshot, tree) {
     const blobs = new Map(cur.blobs);
     const texts = new Map(cur.texts);
-    for (const [path7, content] of files) {
+    for (const [path8, content] of files) {
       const sha = gitBlobSha(content);
-      blobs.set(path7, sha);
+      blobs.set(path8, sha);
       texts.set(sha, content);
     }
     this.cache?.set(this.cacheKey, { snapshot: cloneJson(snapshot), tree, blobs, texts: liveTexts(blobs, texts) });
@@ -78513,13 +78625,13 @@ async function executeEscalate(port2, plan) {
   const ACTION = "ESCALATE";
   const { repo, incident } = plan;
   const marker = incidentMarker(incident.fingerprint);
-  const path7 = postmortemPath(incident, plan.decision.decided_at);
+  const path8 = postmortemPath(incident, plan.decision.decided_at);
   const postmortemOf = (issueUrl, occurrences) => renderPostmortem({ ...plan, ...issueUrl ? { issueUrl } : {}, ...occurrences !== void 0 ? { occurrences } : {} });
   let existing;
   try {
     existing = await port2.findIssueByMarker(repo, marker);
   } catch (err) {
-    return fromPortError(ACTION, "looking for the incident's issue", err, { extra: { postmortem: postmortemOf(), postmortemPath: path7 } });
+    return fromPortError(ACTION, "looking for the incident's issue", err, { extra: { postmortem: postmortemOf(), postmortemPath: path8 } });
   }
   const line = occurrenceLine(plan);
   let occ;
@@ -78544,7 +78656,7 @@ async function executeEscalate(port2, plan) {
     }
   } catch (err) {
     return fromPortError(ACTION, existing ? `updating issue #${existing.number}` : "opening an issue", err, {
-      extra: { postmortem: postmortemOf(), postmortemPath: path7 }
+      extra: { postmortem: postmortemOf(), postmortemPath: path8 }
     });
   }
   let certified = false;
@@ -78573,7 +78685,7 @@ async function executeEscalate(port2, plan) {
     ],
     issue: { ...issue3, created, reopened, occurrences: occ.count },
     postmortem: postmortemOf(issue3.html_url, occ.count),
-    postmortemPath: path7
+    postmortemPath: path8
   };
 }
 async function createIssueOnce(port2, repo, marker, title, body) {
@@ -80030,16 +80142,16 @@ var KUBERNETES_DEPLOYMENT = {
 };
 
 // src/engines/config-validation.ts
-function formatOf(path7) {
-  const lower = path7.toLowerCase();
+function formatOf(path8) {
+  const lower = path8.toLowerCase();
   if (lower.endsWith(".json")) return "json";
   if (lower.endsWith(".yml") || lower.endsWith(".yaml")) return "yaml";
   if (lower.endsWith(".toml")) return "toml";
   return null;
 }
 var firstLine = (s2) => s2.split("\n")[0] ?? s2;
-function parseConfig(path7, content) {
-  const format = formatOf(path7);
+function parseConfig(path8, content) {
+  const format = formatOf(path8);
   try {
     if (format === "json") return { ok: true, format, documents: [JSON.parse(content)] };
     if (format === "toml") return { ok: true, format, documents: [parse5(content)] };
@@ -80047,25 +80159,25 @@ function parseConfig(path7, content) {
       const docs = (0, import_yaml.parseAllDocuments)(content);
       const list = "empty" in docs ? [] : docs;
       const errors = "empty" in docs ? docs.errors : list.flatMap((d2) => d2.errors);
-      if (errors[0]) return { ok: false, error: `rendered ${path7} is not valid YAML: ${firstLine(errors[0].message)}` };
+      if (errors[0]) return { ok: false, error: `rendered ${path8} is not valid YAML: ${firstLine(errors[0].message)}` };
       return { ok: true, format, documents: list.map((d2) => d2.toJS()).filter((d2) => d2 !== null && d2 !== void 0) };
     }
   } catch (err) {
     const kind = format === "json" ? "JSON" : "TOML";
-    return { ok: false, error: `rendered ${path7} is not valid ${kind}: ${firstLine(err instanceof Error ? err.message : String(err))}` };
+    return { ok: false, error: `rendered ${path8} is not valid ${kind}: ${firstLine(err instanceof Error ? err.message : String(err))}` };
   }
   return { ok: true, format: null, documents: [] };
 }
-var basename3 = (path7) => path7.split("/").pop().toLowerCase();
-function builtinSchemaFor(path7, document) {
-  const name = basename3(path7);
+var basename3 = (path8) => path8.split("/").pop().toLowerCase();
+function builtinSchemaFor(path8, document) {
+  const name = basename3(path8);
   if (name === "vercel.json") return VERCEL_JSON;
   if (name === "netlify.toml") return NETLIFY_TOML;
   if (name === "render.yaml" || name === "render.yml") return RENDER_YAML;
   if (name === "fly.toml") return FLY_TOML;
-  if (path7 === "app.json") return HEROKU_APP_JSON;
+  if (path8 === "app.json") return HEROKU_APP_JSON;
   const d2 = document;
-  if (formatOf(path7) === "yaml" && d2 && typeof d2 === "object" && d2.kind === "Deployment") return KUBERNETES_DEPLOYMENT;
+  if (formatOf(path8) === "yaml" && d2 && typeof d2 === "object" && d2.kind === "Deployment") return KUBERNETES_DEPLOYMENT;
   return null;
 }
 var compiled = /* @__PURE__ */ new WeakMap();
@@ -80087,13 +80199,13 @@ function describe4(e) {
   if (e.keyword === "enum") return `${at2}: must be one of ${JSON.stringify(e.params.allowedValues)}`;
   return `${at2}: ${e.message ?? e.keyword}`;
 }
-function validateConfig(path7, content, declared) {
-  const parsed = parseConfig(path7, content);
+function validateConfig(path8, content, declared) {
+  const parsed = parseConfig(path8, content);
   if (!parsed.ok) return parsed;
-  if (declared && parsed.format === null) return { ok: false, error: `${path7}: a schema is declared (${declared.source}) but Living Bridge cannot parse this kind of file (JSON, YAML and TOML only)` };
+  if (declared && parsed.format === null) return { ok: false, error: `${path8}: a schema is declared (${declared.source}) but Living Bridge cannot parse this kind of file (JSON, YAML and TOML only)` };
   const used = /* @__PURE__ */ new Set();
   for (const [i2, doc] of parsed.documents.entries()) {
-    const schema = declared?.schema ?? builtinSchemaFor(path7, doc);
+    const schema = declared?.schema ?? builtinSchemaFor(path8, doc);
     if (!schema) continue;
     const name = declared?.source ?? String(schema.title ?? schema.$id ?? "schema");
     let validate2;
@@ -80105,7 +80217,7 @@ function validateConfig(path7, content, declared) {
     if (!validate2(doc)) {
       const where = parsed.documents.length > 1 ? ` (document ${i2 + 1})` : "";
       const problems = (validate2.errors ?? []).slice(0, 5).map(describe4);
-      return { ok: false, error: `rendered ${path7}${where} does not match ${name}: ${problems.join("; ")}` };
+      return { ok: false, error: `rendered ${path8}${where} does not match ${name}: ${problems.join("; ")}` };
     }
     used.add(name);
   }
@@ -80114,8 +80226,8 @@ function validateConfig(path7, content, declared) {
 
 // src/engines/regenerate-config.ts
 var REGENERATE_BRANCH_PREFIX = "living-bridge/regenerate-";
-function regenerateBranch(path7) {
-  const slug = path7.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 80) || "config";
+function regenerateBranch(path8) {
+  const slug = path8.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 80) || "config";
   return `${REGENERATE_BRANCH_PREFIX}${slug}`;
 }
 function renderTemplate(template, variables) {
@@ -80152,8 +80264,8 @@ async function declaredSchema(port2, plan, base) {
 var MAX_REF_RETRIES = 3;
 async function executeRegenerateConfig(port2, plan) {
   const ACTION = "REGENERATE_CONFIG";
-  const { repo, path: path7 } = plan;
-  const branch = regenerateBranch(path7);
+  const { repo, path: path8 } = plan;
+  const branch = regenerateBranch(path8);
   let base = plan.baseBranch;
   let template;
   let current;
@@ -80161,26 +80273,26 @@ async function executeRegenerateConfig(port2, plan) {
   try {
     if (!base) base = await port2.getDefaultBranch(repo);
     template = await port2.readFile(repo, plan.template, base);
-    current = await port2.readFile(repo, path7, base);
+    current = await port2.readFile(repo, path8, base);
     if (plan.schema) schema = await declaredSchema(port2, plan, base);
   } catch (err) {
-    return fromPortError(ACTION, `reading ${plan.template} and ${path7}`, err);
+    return fromPortError(ACTION, `reading ${plan.template} and ${path8}`, err);
   }
   if (branch === base) return failed(ACTION, `refusing to write to ${base}: the proposal branch would be the base branch`);
-  if (!template) return failed(ACTION, `template ${plan.template} not found on ${base}`, { notes: [`Declared in .github/autonomy.yml configs.${path7}.template.`] });
+  if (!template) return failed(ACTION, `template ${plan.template} not found on ${base}`, { notes: [`Declared in .github/autonomy.yml configs.${path8}.template.`] });
   const rendered = renderTemplate(template.content, plan.variables);
-  if (!rendered.ok) return failed(ACTION, rendered.error, { notes: [`${path7} was not changed: rendering ${plan.template} failed.`] });
-  if (typeof schema === "string") return failed(ACTION, schema, { notes: [`${path7} was not changed: its declared schema is unusable.`] });
-  const validation = validateConfig(path7, rendered.content, schema);
-  if (!validation.ok) return failed(ACTION, validation.error, { notes: [`${path7} was not changed and nothing was proposed: the rendered file failed validation.`] });
-  const checked = validation.schemas.length ? `validated against ${validation.schemas.join(", ")}` : validation.format ? `parsed as ${validation.format.toUpperCase()} (no schema applies; declare one with configs.${path7}.schema)` : "not parsed (not JSON, YAML or TOML)";
+  if (!rendered.ok) return failed(ACTION, rendered.error, { notes: [`${path8} was not changed: rendering ${plan.template} failed.`] });
+  if (typeof schema === "string") return failed(ACTION, schema, { notes: [`${path8} was not changed: its declared schema is unusable.`] });
+  const validation = validateConfig(path8, rendered.content, schema);
+  if (!validation.ok) return failed(ACTION, validation.error, { notes: [`${path8} was not changed and nothing was proposed: the rendered file failed validation.`] });
+  const checked = validation.schemas.length ? `validated against ${validation.schemas.join(", ")}` : validation.format ? `parsed as ${validation.format.toUpperCase()} (no schema applies; declare one with configs.${path8}.schema)` : "not parsed (not JSON, YAML or TOML)";
   if (current && current.content === rendered.content) {
     return {
       action: ACTION,
       ok: true,
       certified: true,
-      changes: [{ kind: "file", target: path7, scope: "repository", op: "noop", before_fingerprint: `blob:${current.sha}`, after_fingerprint: `blob:${current.sha}` }],
-      notes: [`${path7} on ${base} already matches ${plan.template} rendered with the declared variables; nothing to propose.`]
+      changes: [{ kind: "file", target: path8, scope: "repository", op: "noop", before_fingerprint: `blob:${current.sha}`, after_fingerprint: `blob:${current.sha}` }],
+      notes: [`${path8} on ${base} already matches ${plan.template} rendered with the declared variables; nothing to propose.`]
     };
   }
   let blobSha;
@@ -80188,7 +80300,7 @@ async function executeRegenerateConfig(port2, plan) {
   let branchBefore = null;
   try {
     branchBefore = await port2.getBranchHead(repo, branch);
-    const onBranch = branchBefore ? await port2.readFile(repo, path7, branch) : null;
+    const onBranch = branchBefore ? await port2.readFile(repo, path8, branch) : null;
     blobSha = await port2.createBlob(repo, rendered.content);
     if (branchBefore && onBranch && onBranch.content === rendered.content) {
       commitSha = branchBefore;
@@ -80197,9 +80309,9 @@ async function executeRegenerateConfig(port2, plan) {
         const baseHead = await port2.getBranchHead(repo, base);
         if (!baseHead) return failed(ACTION, `base branch ${base} not found`);
         const head = attempt === 1 ? branchBefore : await port2.getBranchHead(repo, branch);
-        const tree = await port2.createTree(repo, await port2.getCommitTree(repo, baseHead), [{ path: path7, mode: "100644", type: "blob", sha: blobSha }]);
+        const tree = await port2.createTree(repo, await port2.getCommitTree(repo, baseHead), [{ path: path8, mode: "100644", type: "blob", sha: blobSha }]);
         const parents = head && head !== baseHead ? [head, baseHead] : [baseHead];
-        const message = `Regenerate ${path7} from ${plan.template}
+        const message = `Regenerate ${path8} from ${plan.template}
 
 Rendered by Living Bridge with the declared variables; proposed for review, not pushed to ${base}.`;
         const commit = await port2.createCommit(repo, message, tree, parents);
@@ -80213,12 +80325,12 @@ Rendered by Living Bridge with the declared variables; proposed for review, not 
       }
     }
   } catch (err) {
-    return fromPortError(ACTION, `committing ${path7} to ${branch}`, err);
+    return fromPortError(ACTION, `committing ${path8} to ${branch}`, err);
   }
   const changes = [
     {
       kind: "file",
-      target: path7,
+      target: path8,
       scope: `branch:${branch}`,
       op: current ? "update" : "create",
       before_fingerprint: current ? `blob:${current.sha}` : null,
@@ -80233,9 +80345,9 @@ Rendered by Living Bridge with the declared variables; proposed for review, not 
     const open3 = await port2.findOpenPullRequest(repo, branch, base);
     pr2 = open3 ? { ...open3, created: false } : {
       ...await port2.createPullRequest(repo, {
-        title: `Living Bridge: regenerate ${path7}`,
+        title: `Living Bridge: regenerate ${path8}`,
         body: [
-          `A run failed on \`${path7}\` (config.invalid). This PR regenerates it from the declared template \`${plan.template}\` with the variables declared in \`.github/environment.json\`.`,
+          `A run failed on \`${path8}\` (config.invalid). This PR regenerates it from the declared template \`${plan.template}\` with the variables declared in \`.github/environment.json\`.`,
           "",
           `- Before: ${current ? `blob ${current.sha}` : "(file absent)"}`,
           `- After: blob ${blobSha}`,
@@ -80250,14 +80362,14 @@ Rendered by Living Bridge with the declared variables; proposed for review, not 
   } catch (err) {
     return fromPortError(ACTION, `opening a pull request from ${branch} to ${base}`, err, {
       changes,
-      notes: [`${path7} was committed to ${branch} (${commitSha}) but no pull request could be opened.`],
+      notes: [`${path8} was committed to ${branch} (${commitSha}) but no pull request could be opened.`],
       extra: { branch, commitSha }
     });
   }
   if (pr2.created) changes.push({ kind: "issue", target: `pull request #${pr2.number}`, scope: "repository", op: "open", before_fingerprint: null, after_fingerprint: `commit:${commitSha}` });
   let certified = false;
   try {
-    const check2 = await port2.readFile(repo, path7, branch);
+    const check2 = await port2.readFile(repo, path8, branch);
     certified = check2 !== null && check2.content === rendered.content && check2.sha === blobSha;
   } catch {
     certified = false;
@@ -80270,10 +80382,10 @@ Rendered by Living Bridge with the declared variables; proposed for review, not 
     branch,
     commitSha,
     pullRequest: pr2,
-    proposal: { path: path7, base, beforeBlob: current?.sha ?? null, afterBlob: blobSha, schemas: validation.schemas },
+    proposal: { path: path8, base, beforeBlob: current?.sha ?? null, afterBlob: blobSha, schemas: validation.schemas },
     notes: [
-      `Regenerated ${path7} from ${plan.template} on ${branch} (${checked}); ${pr2.created ? "opened" : "updated"} pull request #${pr2.number} into ${base}: ${pr2.html_url}`,
-      certified ? `Verified: ${path7} on ${branch} is blob ${blobSha}.` : `Not certified: ${path7} on ${branch} does not read back as the rendered file.`
+      `Regenerated ${path8} from ${plan.template} on ${branch} (${checked}); ${pr2.created ? "opened" : "updated"} pull request #${pr2.number} into ${base}: ${pr2.html_url}`,
+      certified ? `Verified: ${path8} on ${branch} is blob ${blobSha}.` : `Not certified: ${path8} on ${branch} does not read back as the rendered file.`
     ]
   };
 }
@@ -80391,7 +80503,7 @@ function pollDelay(attempt, baseMs = 2e3, maxMs = 3e4) {
 
 // src/engines/promote.ts
 async function executeMerge(port2, git, plan) {
-  const { repo, action, pullRequest, base, path: path7 } = plan;
+  const { repo, action, pullRequest, base, path: path8 } = plan;
   let baseBefore;
   try {
     baseBefore = await git.getBranchHead(repo, base);
@@ -80417,13 +80529,13 @@ async function executeMerge(port2, git, plan) {
   }
   if (!merged) return failed(action, `no merge method was accepted for pull request #${pullRequest}`, { notes: tried });
   const changes = [
-    { kind: "file", target: path7, scope: `branch:${base}`, op: plan.afterBlob === null ? "delete" : plan.beforeBlob === null ? "create" : "update", before_fingerprint: plan.beforeBlob ? `blob:${plan.beforeBlob}` : null, after_fingerprint: plan.afterBlob ? `blob:${plan.afterBlob}` : null },
+    { kind: "file", target: path8, scope: `branch:${base}`, op: plan.afterBlob === null ? "delete" : plan.beforeBlob === null ? "create" : "update", before_fingerprint: plan.beforeBlob ? `blob:${plan.beforeBlob}` : null, after_fingerprint: plan.afterBlob ? `blob:${plan.afterBlob}` : null },
     { kind: "ref", target: `refs/heads/${base}`, scope: "repository", op: "update", before_fingerprint: baseBefore ? `commit:${baseBefore}` : null, after_fingerprint: `commit:${merged.sha}` },
     { kind: "issue", target: `pull request #${pullRequest}`, scope: "repository", op: "update", before_fingerprint: `commit:${plan.headSha}`, after_fingerprint: `merged:${merged.sha}` }
   ];
   let certified = false;
   try {
-    const now = await git.readFile(repo, path7, merged.sha);
+    const now = await git.readFile(repo, path8, merged.sha);
     certified = plan.afterBlob === null ? now === null : now?.sha === plan.afterBlob;
   } catch {
     certified = false;
@@ -80437,7 +80549,7 @@ async function executeMerge(port2, git, plan) {
     method,
     notes: [
       `Merged pull request #${pullRequest} into ${base} (${method}): ${merged.sha.slice(0, 7)}.`,
-      certified ? `Verified: ${path7} on ${base} is ${plan.afterBlob ? `blob ${plan.afterBlob}` : "deleted"}.` : `Not certified: ${path7} at ${merged.sha.slice(0, 7)} does not read back as the merged blob.`
+      certified ? `Verified: ${path8} on ${base} is ${plan.afterBlob ? `blob ${plan.afterBlob}` : "deleted"}.` : `Not certified: ${path8} at ${merged.sha.slice(0, 7)} does not read back as the merged blob.`
     ]
   };
 }
@@ -80474,17 +80586,17 @@ async function executeDispatch(port2, runs, plan) {
 var REVERT_BRANCH_PREFIX = "living-bridge/revert-";
 async function executeRevertProposal(port2, plan) {
   const ACTION = "ROLLBACK";
-  const { repo, base, path: path7 } = plan;
+  const { repo, base, path: path8 } = plan;
   const branch = `${REVERT_BRANCH_PREFIX}${plan.promotionMerge.slice(0, 12)}`;
   try {
     const head = await port2.getBranchHead(repo, base);
     if (!head) return failed(ACTION, `base branch ${base} not found`);
-    const current = await port2.readFile(repo, path7, head);
+    const current = await port2.readFile(repo, path8, head);
     if ((current?.sha ?? null) !== plan.promotedBlob) {
-      return failed(ACTION, `${path7} on ${base} changed after the promotion (now ${current ? `blob ${current.sha}` : "absent"}, promoted blob ${plan.promotedBlob}); not reverting automatically`);
+      return failed(ACTION, `${path8} on ${base} changed after the promotion (now ${current ? `blob ${current.sha}` : "absent"}, promoted blob ${plan.promotedBlob}); not reverting automatically`);
     }
-    const tree = await port2.createTree(repo, await port2.getCommitTree(repo, head), [{ path: path7, mode: "100644", type: "blob", sha: plan.restoreBlob }]);
-    const message = `Revert ${path7} to its state before ${plan.promotionMerge.slice(0, 7)}
+    const tree = await port2.createTree(repo, await port2.getCommitTree(repo, head), [{ path: path8, mode: "100644", type: "blob", sha: plan.restoreBlob }]);
+    const message = `Revert ${path8} to its state before ${plan.promotionMerge.slice(0, 7)}
 
 The deploy dispatched after Living Bridge merged #${plan.promotionPullRequest} failed: this restores the file as it was before that merge.`;
     const commit = await port2.createCommit(repo, message, tree, [head]);
@@ -80495,9 +80607,9 @@ The deploy dispatched after Living Bridge merged #${plan.promotionPullRequest} f
     else await port2.createBranch(repo, branch, commit);
     const open3 = await port2.findOpenPullRequest(repo, branch, base);
     const pr2 = open3 ?? await port2.createPullRequest(repo, {
-      title: `Living Bridge: revert ${path7} (rollback of #${plan.promotionPullRequest})`,
+      title: `Living Bridge: revert ${path8} (rollback of #${plan.promotionPullRequest})`,
       body: [
-        `The deploy dispatched after merging #${plan.promotionPullRequest} (${plan.promotionMerge}) failed. This pull request restores \`${path7}\` to ${plan.restoreBlob ? `blob ${plan.restoreBlob}` : "its absence"} (it is blob ${plan.promotedBlob} now).`,
+        `The deploy dispatched after merging #${plan.promotionPullRequest} (${plan.promotionMerge}) failed. This pull request restores \`${path8}\` to ${plan.restoreBlob ? `blob ${plan.restoreBlob}` : "its absence"} (it is blob ${plan.promotedBlob} now).`,
         "",
         "A rollback is never itself rolled back automatically: if the redeploy fails too, a human is asked."
       ].join("\n"),
@@ -80514,10 +80626,10 @@ The deploy dispatched after Living Bridge merged #${plan.promotionPullRequest} f
         { kind: "ref", target: `refs/heads/${branch}`, scope: "repository", op: existing ? "update" : "create", before_fingerprint: existing ? `commit:${existing}` : null, after_fingerprint: `commit:${commit}` },
         { kind: "issue", target: `pull request #${pr2.number}`, scope: "repository", op: open3 ? "update" : "open", before_fingerprint: null, after_fingerprint: `commit:${commit}` }
       ],
-      notes: [`Proposed the revert of ${path7} in pull request #${pr2.number}: ${pr2.html_url}`]
+      notes: [`Proposed the revert of ${path8} in pull request #${pr2.number}: ${pr2.html_url}`]
     };
   } catch (err) {
-    return fromPortError(ACTION, `proposing the revert of ${path7}`, err);
+    return fromPortError(ACTION, `proposing the revert of ${path8}`, err);
   }
 }
 
@@ -81888,16 +82000,16 @@ async function proposeInventory(ctx, s2) {
   }
   return { ...s2, prUrl };
 }
-async function proposeDiscovered(ctx, repo, defaultBranch, path7, rawText, declared, actual) {
+async function proposeDiscovered(ctx, repo, defaultBranch, path8, rawText, declared, actual) {
   const gh = ctx.github;
   const discovered = discoveredInventory(actual, declared, ctx.now());
   if (sameDiscovered(declared.discovered, discovered)) return null;
   const existingHead = await gh.getBranchHead(repo, DISCOVERED_BRANCH);
   if (existingHead) {
-    const onBranch = await gh.readFile(repo, path7, DISCOVERED_BRANCH);
+    const onBranch = await gh.readFile(repo, path8, DISCOVERED_BRANCH);
     let same = false;
     try {
-      same = onBranch !== null && sameDiscovered(parseEnvironmentFile(onBranch.content, path7).discovered, discovered);
+      same = onBranch !== null && sameDiscovered(parseEnvironmentFile(onBranch.content, path8).discovered, discovered);
     } catch {
       same = false;
     }
@@ -81914,9 +82026,9 @@ async function proposeDiscovered(ctx, repo, defaultBranch, path7, rawText, decla
   if (!baseHead) throw new Error(`default branch ${defaultBranch} not found`);
   const baseTree = await gh.getCommitTree(repo, baseHead);
   const blob = await gh.createBlob(repo, content);
-  const tree = await gh.createTree(repo, baseTree, [{ path: path7, mode: "100644", type: "blob", sha: blob }]);
+  const tree = await gh.createTree(repo, baseTree, [{ path: path8, mode: "100644", type: "blob", sha: blob }]);
   const parents = existingHead && existingHead !== baseHead ? [existingHead, baseHead] : [baseHead];
-  const commit = await gh.createCommit(repo, `env sync: update discovered inventory in ${path7}`, tree, parents);
+  const commit = await gh.createCommit(repo, `env sync: update discovered inventory in ${path8}`, tree, parents);
   if (existingHead) await gh.updateBranch(repo, DISCOVERED_BRANCH, commit);
   else await gh.createBranch(repo, DISCOVERED_BRANCH, commit);
   const open3 = await gh.findOpenPullRequest(repo, DISCOVERED_BRANCH, defaultBranch);
@@ -81933,7 +82045,7 @@ async function proposeDiscovered(ctx, repo, defaultBranch, path7, rawText, decla
   const pr2 = await gh.createPullRequest(repo, {
     title: "Living Bridge: record items found on GitHub but not declared",
     body: [
-      `Env sync found these on GitHub that \`${path7}\` does not declare. This PR records them in the generated \`discovered\` section (names only, never values).`,
+      `Env sync found these on GitHub that \`${path8}\` does not declare. This PR records them in the generated \`discovered\` section (names only, never values).`,
       "",
       ...names.map((n2) => `- ${n2}`),
       "",
@@ -82263,10 +82375,10 @@ async function runStep(step, s2) {
       return syncForIncident(ctx, s2.repository, s2.environment, name);
     }
     case "REGENERATE_CONFIG": {
-      const path7 = incident.target?.name;
-      const declared = path7 ? s2.config.configs[path7] : void 0;
-      if (!path7 || !declared) {
-        return { action: step, ok: false, changes: [], notes: [], error: `no template is declared for ${path7 ?? "this config"} under configs: in .github/autonomy.yml` };
+      const path8 = incident.target?.name;
+      const declared = path8 ? s2.config.configs[path8] : void 0;
+      if (!path8 || !declared) {
+        return { action: step, ok: false, changes: [], notes: [], error: `no template is declared for ${path8 ?? "this config"} under configs: in .github/autonomy.yml` };
       }
       const variables = {};
       for (const [k2, v2] of Object.entries(s2.envFile?.repository.variables ?? {})) {
@@ -82275,7 +82387,7 @@ async function runStep(step, s2) {
       }
       return executeRegenerateConfig(ctx.github, {
         repo,
-        path: path7,
+        path: path8,
         template: declared.template,
         variables,
         baseBranch: await ctx.github.getDefaultBranch(repo),
@@ -82650,20 +82762,20 @@ var TrustedKeysError = class extends Error {
     this.name = "TrustedKeysError";
   }
 };
-function readKeysPath(path7) {
+function readKeysPath(path8) {
   let text;
   try {
-    if (statSync(path7).isDirectory()) {
-      text = readdirSync(path7).filter((f3) => f3.endsWith(".pub")).sort().map((f3) => readFileSync2(join3(path7, f3), "utf8")).join("\n");
+    if (statSync(path8).isDirectory()) {
+      text = readdirSync(path8).filter((f3) => f3.endsWith(".pub")).sort().map((f3) => readFileSync2(join3(path8, f3), "utf8")).join("\n");
     } else {
-      text = readFileSync2(path7, "utf8");
+      text = readFileSync2(path8, "utf8");
     }
   } catch (err) {
-    throw new TrustedKeysError(`cannot read the keys file ${path7}: ${err.code ?? err.message}`);
+    throw new TrustedKeysError(`cannot read the keys file ${path8}: ${err.code ?? err.message}`);
   }
-  const parsed = parseTrustedKeys(text, path7);
+  const parsed = parseTrustedKeys(text, path8);
   if (parsed.errors.length) throw new TrustedKeysError(parsed.errors.join("; "));
-  if (Object.keys(parsed.keys).length === 0) throw new TrustedKeysError(`the keys file ${path7} holds no public key`);
+  if (Object.keys(parsed.keys).length === 0) throw new TrustedKeysError(`the keys file ${path8} holds no public key`);
   return parsed.keys;
 }
 function pinnedKeys(opts) {
@@ -82688,10 +82800,202 @@ function pinnedKeys(opts) {
   return { keys, sources };
 }
 
-// src/action/inputs.ts
+// src/action/annotate.ts
 import { existsSync as existsSync2, readFileSync as readFileSync3 } from "node:fs";
 import path6 from "node:path";
+
+// src/pipeline/config-check.ts
 var import_yaml5 = __toESM(require_dist(), 1);
+function configKindOf(file3) {
+  if (/\.ya?ml$/i.test(file3)) return "autonomy";
+  if (/\.json$/i.test(file3)) return "environment";
+  return null;
+}
+var SCHEMAS = { autonomy: RepoConfig, environment: EnvironmentFile };
+function locate(doc, segments, keyOnly) {
+  let node2 = doc.contents;
+  let found = node2 && node2.range ? { start: node2.range[0], end: node2.range[1] } : null;
+  for (let i2 = 0; i2 < segments.length; i2++) {
+    const seg = segments[i2];
+    const last = i2 === segments.length - 1;
+    if ((0, import_yaml5.isMap)(node2)) {
+      const pair = node2.items.find((p2) => (0, import_yaml5.isPair)(p2) && (0, import_yaml5.isScalar)(p2.key) && String(p2.key.value) === String(seg));
+      if (!pair) break;
+      const key = pair.key;
+      const value = pair.value;
+      const target = last && !keyOnly && value?.range && (0, import_yaml5.isScalar)(value) ? value : key;
+      if (target.range) found = { start: target.range[0], end: target.range[1] };
+      node2 = value;
+    } else if ((0, import_yaml5.isSeq)(node2) && typeof seg === "number") {
+      const item = node2.items[seg];
+      if (!item?.range) break;
+      found = { start: item.range[0], end: item.range[1] };
+      node2 = item;
+    } else {
+      break;
+    }
+  }
+  return found;
+}
+function position(lc, loc) {
+  if (!loc) return { line: 1, column: 1, endLine: 1, endColumn: 1 };
+  const s2 = lc.linePos(loc.start);
+  const e = lc.linePos(Math.max(loc.start, loc.end));
+  return { line: s2.line, column: s2.col, endLine: e.line, endColumn: e.col };
+}
+function jsonSyntaxError(text) {
+  let i2 = 0;
+  const ws = () => {
+    while (i2 < text.length && " 	\n\r".includes(text[i2])) i2++;
+  };
+  const fail = (expected) => {
+    const got = i2 >= text.length ? "the end of the file" : `${JSON.stringify(text[i2])}`;
+    throw Object.assign(new Error(`expected ${expected}, found ${got}`), { offset: i2 });
+  };
+  const str = () => {
+    i2++;
+    while (i2 < text.length && text[i2] !== '"') {
+      if (text[i2] === "\\") i2++;
+      else if (text.charCodeAt(i2) < 32) fail('a closing " (a string cannot span lines)');
+      i2++;
+    }
+    if (i2 >= text.length) fail('a closing "');
+    i2++;
+  };
+  const value = () => {
+    ws();
+    const c2 = text[i2];
+    if (c2 === "{") {
+      i2++;
+      ws();
+      if (text[i2] === "}") {
+        i2++;
+        return;
+      }
+      for (; ; ) {
+        ws();
+        if (text[i2] !== '"') fail(text[i2] === "}" ? "another key (no comma before a closing brace)" : "a key in double quotes");
+        str();
+        ws();
+        if (text[i2] !== ":") fail('":" after the key');
+        i2++;
+        value();
+        ws();
+        if (text[i2] === ",") {
+          i2++;
+          continue;
+        }
+        if (text[i2] === "}") {
+          i2++;
+          return;
+        }
+        fail('"," or "}"');
+      }
+    }
+    if (c2 === "[") {
+      i2++;
+      ws();
+      if (text[i2] === "]") {
+        i2++;
+        return;
+      }
+      for (; ; ) {
+        value();
+        ws();
+        if (text[i2] === ",") {
+          i2++;
+          continue;
+        }
+        if (text[i2] === "]") {
+          i2++;
+          return;
+        }
+        fail('"," or "]"');
+      }
+    }
+    if (c2 === '"') return str();
+    const lit = /^(-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i2));
+    if (!lit) fail("a value (a string in double quotes, a number, true, false, null, an object or an array)");
+    i2 += lit[0].length;
+  };
+  try {
+    value();
+    ws();
+    if (i2 < text.length) fail("the end of the file (one JSON value per file)");
+    return { offset: 0, message: "not valid JSON" };
+  } catch (err) {
+    return { offset: err.offset, message: err.message };
+  }
+}
+function jsonSyntax(text, file3) {
+  const { offset, message } = jsonSyntaxError(text);
+  const before = text.slice(0, offset).split("\n");
+  const line = before.length;
+  const column = before.at(-1).length + 1;
+  return { file: file3, line, column, endLine: line, endColumn: column + 1, path: "(syntax)", message: `not valid JSON: ${message}` };
+}
+function checkConfigText(file3, text, kind) {
+  if (text.trim() === "") return kind === "autonomy" ? [] : [{ file: file3, line: 1, column: 1, endLine: 1, endColumn: 1, path: "(syntax)", message: "the file is empty (expected a JSON object)" }];
+  let data;
+  if (kind === "environment") {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      return [jsonSyntax(text, file3)];
+    }
+  }
+  const lc = new import_yaml5.LineCounter();
+  const doc = (0, import_yaml5.parseDocument)(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: kind === "autonomy" });
+  if (kind === "autonomy") {
+    if (doc.errors.length) {
+      return doc.errors.map((e) => ({
+        file: file3,
+        ...position(lc, { start: e.pos[0], end: e.pos[1] }),
+        path: "(syntax)",
+        message: `not valid YAML: ${e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")}`
+      }));
+    }
+    data = doc.toJS() ?? {};
+  }
+  const schema = SCHEMAS[kind];
+  const result = schema.safeParse(data);
+  if (result.success) return [];
+  const located = doc.errors.length === 0;
+  return schemaIssues(schema, result.error, data).map((i2) => ({
+    file: file3,
+    ...position(lc, located ? locate(doc, i2.segments ?? [], /^(unknown key|the key )/.test(i2.message)) : null),
+    path: i2.path,
+    message: i2.message,
+    ...i2.suggestion ? { suggestion: i2.suggestion } : {}
+  }));
+}
+
+// src/action/annotate.ts
+function annotateLocalConfig(paths, workspace, sink = core_exports) {
+  const all = [];
+  for (const rel of paths) {
+    const file3 = path6.resolve(workspace, rel);
+    const kind = configKindOf(rel);
+    if (!kind || !existsSync2(file3)) continue;
+    const shown = path6.relative(workspace, file3).split(path6.sep).join("/");
+    for (const d2 of checkConfigText(shown, readFileSync3(file3, "utf8"), kind)) {
+      all.push(d2);
+      sink.error(`${d2.path}: ${d2.message}`, {
+        title: `Living Bridge: ${shown} is invalid`,
+        file: d2.file,
+        startLine: d2.line,
+        endLine: d2.endLine,
+        ...d2.line === d2.endLine ? { startColumn: d2.column, endColumn: d2.endColumn } : {}
+      });
+    }
+  }
+  return all;
+}
+
+// src/action/inputs.ts
+import { existsSync as existsSync3, readFileSync as readFileSync4 } from "node:fs";
+import path7 from "node:path";
+var import_yaml6 = __toESM(require_dist(), 1);
 var ACTION_MODES = ["heal", "sync", "verify"];
 var BooleanInput = external_exports.string().transform((s2) => s2.trim()).pipe(external_exports.union([external_exports.literal("").transform(() => false), BooleanText]));
 var ActionInputs = external_exports.strictObject({
@@ -82733,9 +83037,9 @@ function readInputs(env = process.env) {
 }
 function readEvent(env = process.env) {
   const p2 = env.GITHUB_EVENT_PATH;
-  if (!p2 || !existsSync2(p2)) return {};
+  if (!p2 || !existsSync3(p2)) return {};
   try {
-    const data = JSON.parse(readFileSync3(p2, "utf8"));
+    const data = JSON.parse(readFileSync4(p2, "utf8"));
     return data && typeof data === "object" ? data : {};
   } catch {
     throw new SchemaError("GITHUB_EVENT_PATH", [{ path: "(root)", message: "the event payload is not JSON" }]);
@@ -82774,9 +83078,9 @@ function healRequestFrom(inputs, event) {
 function validateLocalConfig(paths, workspace) {
   const out = { repoConfig: null, environmentFile: null, validated: [] };
   for (const rel of paths) {
-    const file3 = path6.resolve(workspace, rel);
-    if (!existsSync2(file3)) continue;
-    const text = readFileSync3(file3, "utf8");
+    const file3 = path7.resolve(workspace, rel);
+    if (!existsSync3(file3)) continue;
+    const text = readFileSync4(file3, "utf8");
     if (/\.json$/i.test(rel)) {
       let data;
       try {
@@ -82788,7 +83092,7 @@ function validateLocalConfig(paths, workspace) {
     } else if (/\.ya?ml$/i.test(rel)) {
       let data;
       try {
-        data = (0, import_yaml5.parse)(text) ?? {};
+        data = (0, import_yaml6.parse)(text) ?? {};
       } catch (err) {
         throw new SchemaError(rel, [{ path: "(root)", message: `not valid YAML (${err.message.split("\n")[0]})` }]);
       }
@@ -82965,6 +83269,7 @@ async function run() {
     inputs = readInputs();
     title = `Living Bridge · ${inputs.mode}${inputs.dry_run ? " (dry run)" : ""} · ${inputs.repository}`;
     const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
+    annotateLocalConfig(inputs.config, workspace);
     const local = validateLocalConfig(inputs.config, workspace);
     if (local.validated.length) info(`validated ${local.validated.join(", ")}`);
     ledgerBranch = local.repoConfig?.ledger.branch;

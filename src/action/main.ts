@@ -22,6 +22,7 @@ import { loadRepoConfig } from '../pipeline/repo-files.js';
 import { sync } from '../pipeline/sync.js';
 import { pinnedKeys } from '../pipeline/trust.js';
 import { renderReport, verifyLedger, type VerifyReport } from '../pipeline/verify.js';
+import { annotateLocalConfig } from './annotate.js';
 import { healRequestFrom, readEvent, readInputs, validateLocalConfig, type ActionInputs } from './inputs.js';
 import { createActionLogger } from './log.js';
 import {
@@ -66,6 +67,7 @@ export async function run(): Promise<void> {
     inputs = readInputs();
     title = `Living Bridge · ${inputs.mode}${inputs.dry_run ? ' (dry run)' : ''} · ${inputs.repository}`;
     const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
+    annotateLocalConfig(inputs.config, workspace);
     const local = validateLocalConfig(inputs.config, workspace);
     if (local.validated.length) core.info(`validated ${local.validated.join(', ')}`);
     ledgerBranch = local.repoConfig?.ledger.branch;

@@ -10,6 +10,7 @@ export * from './certificate.js';
 export * from './checkpoint.js';
 export * from './grant.js';
 export * from './errors.js';
+export { allowedKeysAt, closest, editDistance } from './suggest.js';
 export * from './ledger-records.js';
 export * from './settings.js';
 export * from './ref-name.js';
