@@ -69895,6 +69895,98 @@ var PromotionRecord = external_exports.object({
 });
 var PromotionRecords = external_exports.array(PromotionRecord);
 
+// src/core/schemas/settings-env.ts
+var NEVER_A_SOURCE = [
+  // Living Bridge
+  "TRUTH_SIGNING_KEY*",
+  "AUTONOMY_*",
+  "LIVING_BRIDGE_*",
+  // Probot / the GitHub App
+  "APP_ID",
+  "PRIVATE_KEY*",
+  "WEBHOOK_SECRET",
+  "WEBHOOK_PROXY_URL",
+  "GITHUB_CLIENT_ID",
+  "GITHUB_CLIENT_SECRET",
+  "CLIENT_SECRET",
+  "SENTRY_DSN",
+  "GHE_HOST",
+  // octokit, gh and the runner's GITHUB_* (GITHUB_TOKEN among them)
+  "GITHUB_*",
+  "GH_*",
+  // BullMQ / ioredis
+  "REDIS*",
+  "REDISCLI_AUTH",
+  // the Actions runner (inputs, runtime, OIDC, cache and results tokens)
+  "ACTIONS_*",
+  "INPUT_*",
+  "RUNNER_*",
+  "NODE_AUTH_TOKEN"
+];
+var NEVER_A_SOURCE_RE = new RegExp(`^(${NEVER_A_SOURCE.map((p2) => p2.endsWith("*") ? `${p2.slice(0, -1)}\\w*` : p2).join("|")})$`);
+function ownCredentialRefusal(name) {
+  return NEVER_A_SOURCE_RE.test(name) ? `from_env ${name} is refused: it is one of the credentials or settings of Living Bridge, Probot, octokit, Redis or the Actions runner, which are never a source` : null;
+}
+function fromEnvPolicyOf(fromEnv, repository) {
+  return (name) => ownCredentialRefusal(name) ?? fromEnvRefusal(fromEnv.rules, name, repository);
+}
+function sourceEnvOf(fromEnv, repository) {
+  const refusal = fromEnvPolicyOf(fromEnv, repository);
+  return Object.fromEntries(Object.entries(fromEnv.values).filter(([name]) => refusal(name) === null));
+}
+var DEFAULT_REQUEST_TIMEOUT_MS = 3e4;
+var setting = (read) => external_exports.string().optional().transform((raw, ctx) => {
+  try {
+    return read(raw);
+  } catch (err) {
+    if (!(err instanceof SettingError)) throw err;
+    ctx.addIssue({ code: "custom", message: err.message });
+    return external_exports.NEVER;
+  }
+});
+var flag = (name, fallback) => setting((raw) => booleanSetting({ [name]: raw }, name, fallback));
+function parseGrantKeys(text) {
+  const out = {};
+  for (const pair of (text ?? "").split(",").map((s2) => s2.trim()).filter(Boolean)) {
+    const i2 = pair.indexOf("=");
+    if (i2 > 0) out[pair.slice(0, i2)] = pair.slice(i2 + 1);
+  }
+  return out;
+}
+var PipelineEnv = external_exports.object({
+  AUTONOMY_ENABLED: flag("AUTONOMY_ENABLED", true),
+  LIVING_BRIDGE_CLIENT_PACING: flag("LIVING_BRIDGE_CLIENT_PACING", true),
+  LIVING_BRIDGE_REQUEST_TIMEOUT_MS: setting((raw) => {
+    const ms = Number(raw ?? DEFAULT_REQUEST_TIMEOUT_MS);
+    if (!Number.isFinite(ms) || ms < 100) throw new SettingError("LIVING_BRIDGE_REQUEST_TIMEOUT_MS", "LIVING_BRIDGE_REQUEST_TIMEOUT_MS must be a number of milliseconds >= 100");
+    return ms;
+  }),
+  LIVING_BRIDGE_GRANT_KEYS: setting(parseGrantKeys),
+  [FROM_ENV_ALLOW_VARIABLE]: setting(parseFromEnvAllow),
+  PUBLIC_API_BASE: external_exports.string().optional()
+});
+function parsePipelineSettings(env) {
+  const parsed = PipelineEnv.safeParse(env);
+  if (!parsed.success) return { problems: parsed.error.issues.map((i2) => i2.message) };
+  const e = parsed.data;
+  const rules = e[FROM_ENV_ALLOW_VARIABLE];
+  const values = {};
+  const anyRepository = rules.map((r2) => ({ ...r2, scope: null }));
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== void 0 && fromEnvPolicyOf({ rules: anyRepository, values: {} }, null)(name) === null) values[name] = value;
+  }
+  return {
+    settings: {
+      autonomyEnabled: e.AUTONOMY_ENABLED,
+      clientPacing: e.LIVING_BRIDGE_CLIENT_PACING,
+      requestTimeoutMs: e.LIVING_BRIDGE_REQUEST_TIMEOUT_MS,
+      grantKeys: e.LIVING_BRIDGE_GRANT_KEYS,
+      fromEnv: { rules, values },
+      ...e.PUBLIC_API_BASE !== void 0 ? { publicApiBase: e.PUBLIC_API_BASE } : {}
+    }
+  };
+}
+
 // node_modules/universal-user-agent/index.js
 function getUserAgent() {
   if (typeof navigator === "object" && "userAgent" in navigator) {
@@ -74252,7 +74344,7 @@ retry.VERSION = VERSION10;
 // src/github/request-policy.ts
 var import_bottleneck = __toESM(require_lib(), 1);
 import { randomUUID as randomUUID2 } from "node:crypto";
-var DEFAULT_REQUEST_TIMEOUT_MS = 3e4;
+var DEFAULT_REQUEST_TIMEOUT_MS2 = 3e4;
 var MAX_RATE_LIMIT_RETRIES = 2;
 function unpacedGroups() {
   const group2 = (id) => new import_bottleneck.default.Group({ id, maxConcurrent: null, minTime: 0 });
@@ -74264,11 +74356,6 @@ function timedFetch(timeoutMs, base2 = fetch) {
     const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
     return base2(input2, { ...init, signal });
   });
-}
-function requestPolicyFrom(env, pacing) {
-  const timeout = Number(env.LIVING_BRIDGE_REQUEST_TIMEOUT_MS ?? DEFAULT_REQUEST_TIMEOUT_MS);
-  if (!Number.isFinite(timeout) || timeout < 100) throw new Error("LIVING_BRIDGE_REQUEST_TIMEOUT_MS must be a number of milliseconds >= 100");
-  return { pacing, timeoutMs: timeout };
 }
 var LOST_ANSWER_WRITE_TRIES = 4;
 var answerMayBeLost = (err) => {
@@ -74389,7 +74476,7 @@ function createOctokit(opts = {}) {
     ...opts.auth !== void 0 ? { auth: opts.auth } : {},
     ...opts.baseUrl !== void 0 ? { baseUrl: opts.baseUrl } : {},
     userAgent: opts.userAgent ?? "living-bridge",
-    request: { fetch: timedFetch(opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, opts.request?.fetch ?? fetch) },
+    request: { fetch: timedFetch(opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS2, opts.request?.fetch ?? fetch) },
     log: octokitLog(log),
     throttle: {
       enabled: opts.throttle !== false,
@@ -77171,14 +77258,6 @@ var ConfigurationError = class extends Error {
     this.name = "ConfigurationError";
   }
 };
-function envFlag(env, name, fallback) {
-  try {
-    return booleanSetting(env, name, fallback);
-  } catch (err) {
-    if (err instanceof SettingError) throw new ConfigurationError(err.message);
-    throw err;
-  }
-}
 async function loadSigner(env) {
   let material = env.TRUTH_SIGNING_KEY?.trim();
   if (!material && env.TRUTH_SIGNING_KEY_FILE) {
@@ -77197,64 +77276,16 @@ async function loadSigner(env) {
     throw new ConfigurationError("TRUTH_SIGNING_KEY is not a base64 Ed25519 seed (32 bytes) or secret key (64 bytes)");
   }
 }
-var NEVER_A_SOURCE = new RegExp(
-  "^(" + [
-    // Living Bridge
-    "TRUTH_SIGNING_KEY\\w*",
-    "AUTONOMY_\\w*",
-    "LIVING_BRIDGE_\\w*",
-    // Probot / the GitHub App
-    "APP_ID",
-    "PRIVATE_KEY\\w*",
-    "WEBHOOK_SECRET",
-    "WEBHOOK_PROXY_URL",
-    "GITHUB_CLIENT_ID",
-    "GITHUB_CLIENT_SECRET",
-    "CLIENT_SECRET",
-    "SENTRY_DSN",
-    "GHE_HOST",
-    // octokit, gh and the runner's GITHUB_* (GITHUB_TOKEN among them)
-    "GITHUB_\\w*",
-    "GH_\\w*",
-    // BullMQ / ioredis
-    "REDIS\\w*",
-    "REDISCLI_AUTH",
-    // the Actions runner
-    "ACTIONS_\\w*",
-    "INPUT_\\w*",
-    "RUNNER_\\w*",
-    "NODE_AUTH_TOKEN"
-  ].join("|") + ")$"
-);
-function ownCredentialRefusal(name) {
-  return NEVER_A_SOURCE.test(name) ? `from_env ${name} is refused: it is one of the credentials or settings of Living Bridge, Probot, octokit, Redis or the Actions runner, which are never a source` : null;
-}
-function fromEnvPolicy(env, repository) {
-  let rules;
-  try {
-    rules = parseFromEnvAllow(env[FROM_ENV_ALLOW_VARIABLE]);
-  } catch (err) {
-    if (err instanceof SettingError) throw new ConfigurationError(err.message);
-    throw err;
-  }
-  return (name) => ownCredentialRefusal(name) ?? fromEnvRefusal(rules, name, repository);
-}
-function sourceEnv(env, repository = null) {
-  const refusal = fromEnvPolicy(env, repository);
-  const out = {};
-  for (const [name, value] of Object.entries(env)) if (refusal(name) === null) out[name] = value;
-  return out;
-}
-function trustedGrantKeys(env) {
-  const out = {};
-  for (const pair of (env.LIVING_BRIDGE_GRANT_KEYS ?? "").split(",").map((s2) => s2.trim()).filter(Boolean)) {
-    const i2 = pair.indexOf("=");
-    if (i2 > 0) out[pair.slice(0, i2)] = pair.slice(i2 + 1);
-  }
-  return out;
+function pipelineSettingsFrom(env) {
+  const parsed = parsePipelineSettings(env);
+  if (parsed.problems) throw new ConfigurationError(parsed.problems.length === 1 ? parsed.problems[0] : `Living Bridge cannot start:
+- ${parsed.problems.join("\n- ")}`);
+  return parsed.settings;
 }
 function buildContext(opts) {
-  const { pacing, timeoutMs } = requestPolicyFrom(opts.env, envFlag(opts.env, "LIVING_BRIDGE_CLIENT_PACING", true));
+  const { settings } = opts;
+  const pacing = settings.clientPacing;
+  const timeoutMs = settings.requestTimeoutMs;
   const octokit = opts.octokit ?? createOctokit({ auth: opts.token, baseUrl: opts.baseUrl, log: opts.log, pacing, timeoutMs, ...opts.retry ? { retry: opts.retry } : {} });
   const github = new GitHubAdapter(octokit);
   return {
@@ -77263,13 +77294,13 @@ function buildContext(opts) {
     signer: opts.signer,
     now: opts.now ?? (() => /* @__PURE__ */ new Date()),
     randomBytes: opts.random ?? ((n2) => new Uint8Array(randomBytes(n2))),
-    env: sourceEnv(opts.env, opts.repository ?? null),
-    fromEnvRefusal: fromEnvPolicy(opts.env, opts.repository ?? null),
-    grantKeys: trustedGrantKeys(opts.env),
+    env: sourceEnvOf(settings.fromEnv, opts.repository ?? null),
+    fromEnvRefusal: fromEnvPolicyOf(settings.fromEnv, opts.repository ?? null),
+    grantKeys: settings.grantKeys,
     log: opts.log,
     door: opts.door,
-    publicApiBase: opts.env.PUBLIC_API_BASE,
-    autonomyEnabled: envFlag(opts.env, "AUTONOMY_ENABLED", true)
+    publicApiBase: settings.publicApiBase,
+    autonomyEnabled: settings.autonomyEnabled
   };
 }
 
@@ -83202,6 +83233,9 @@ var ActionInputs = external_exports.strictObject({
   github_api_url: external_exports.string().trim().transform((s2) => s2 || void 0).pipe(external_exports.url().optional()),
   repository: RepoFullName
 });
+function readActionSettings(env = process.env) {
+  return pipelineSettingsFrom(env);
+}
 var DEFAULT_CONFIG_PATHS = [".github/autonomy.yml", ".github/environment.json"];
 function readInputs(env = process.env) {
   const token = getInput("token");
@@ -83445,10 +83479,6 @@ function missingPermissionMessage(permission, what) {
 }
 
 // src/action/main.ts
-var HIDDEN_ENV = /^(INPUT_|ACTIONS_RUNTIME_|ACTIONS_ID_TOKEN_|ACTIONS_CACHE_|ACTIONS_RESULTS_)|^GITHUB_TOKEN$/;
-function healerEnv(env) {
-  return Object.fromEntries(Object.entries(env).filter(([k2]) => !HIDDEN_ENV.test(k2)));
-}
 async function run() {
   const sections = [];
   let title = "Living Bridge";
@@ -83472,7 +83502,8 @@ async function run() {
       token: inputs.token,
       baseUrl: inputs.github_api_url,
       signer: signer.signer,
-      env: healerEnv(process.env),
+      // Parsed once; runner credentials (INPUT_*, ACTIONS_*, GITHUB_TOKEN) are never a from_env source (core NEVER_A_SOURCE).
+      settings: readActionSettings(process.env),
       door: "action",
       repository: inputs.repository,
       log
@@ -83603,7 +83634,7 @@ async function runSync(ctx, inputs, sections) {
   return { decision, certificate: result.certificate, changes, failures };
 }
 async function runVerify(ctx, inputs, sections, ephemeralKey) {
-  const trust = pinnedKeys({ env: healerEnv(process.env), signer: ephemeralKey ? null : ctx.signer });
+  const trust = pinnedKeys({ env: process.env, signer: ephemeralKey ? null : ctx.signer });
   if (Object.keys(trust.keys).length === 0) {
     throw new ConfigurationError("verify needs the key(s) to trust: set the signing-key input or LIVING_BRIDGE_TRUSTED_KEYS (base64 public keys); keys listed on the ledger branch are never trusted");
   }
