@@ -75621,6 +75621,59 @@ var import_pino = __toESM(require_pino(), 1);
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 
+// src/ledger/staged.ts
+var staged = /* @__PURE__ */ new Map();
+function stageWrite(key, write) {
+  staged.set(key, [...staged.get(key) ?? [], write]);
+}
+function takeStaged(key) {
+  const list = staged.get(key) ?? [];
+  staged.delete(key);
+  return list;
+}
+function restoreStaged(key, list) {
+  if (list.length) staged.set(key, [...list, ...staged.get(key) ?? []]);
+}
+function applyToSnapshot(s2, w2) {
+  if (w2.certificates?.length) throw new Error("a staged ledger write cannot carry certificates (they are chained by the commit that writes them)");
+  return {
+    ...s2,
+    ...w2.state ? { state: w2.state } : {},
+    ...w2.sync ? { sync: w2.sync } : {},
+    ...w2.pendingApprovals ? { pendingApprovals: w2.pendingApprovals } : {},
+    ...w2.classifierMemory ? { classifierMemory: w2.classifierMemory } : {},
+    ...w2.revokedGrantIds ? { revokedGrantIds: w2.revokedGrantIds } : {},
+    ...w2.grantUses ? { grantUses: w2.grantUses } : {},
+    ...w2.publicKeys ? { publicKeys: { ...s2.publicKeys, ...w2.publicKeys } } : {}
+  };
+}
+function mergeWrites(a2, b2) {
+  const out = { ...a2, ...b2 };
+  if (a2.audit || b2.audit) out.audit = [...a2.audit ?? [], ...b2.audit ?? []];
+  if (a2.files || b2.files) out.files = { ...a2.files, ...b2.files };
+  if (a2.publicKeys || b2.publicKeys) out.publicKeys = { ...a2.publicKeys, ...b2.publicKeys };
+  if (a2.certificates || b2.certificates) out.certificates = [...a2.certificates ?? [], ...b2.certificates ?? []];
+  return out;
+}
+function withStaged(list, message, mutate) {
+  if (list.length === 0) return { message, mutate };
+  return {
+    message: `${message}
+
+${list.map((w2) => `+ ${w2.message}`).join("\n")}`,
+    mutate: async (snapshot) => {
+      let s2 = snapshot;
+      let acc = {};
+      for (const w2 of list) {
+        const write = await w2.mutate(structuredClone(s2));
+        acc = mergeWrites(acc, write);
+        s2 = applyToSnapshot(s2, write);
+      }
+      return mergeWrites(acc, await mutate(s2));
+    }
+  };
+}
+
 // src/ledger/cache.ts
 var INLINE_MAX = 256 * 1024;
 var cloneJson = (value) => JSON.parse(JSON.stringify(value));
@@ -77301,7 +77354,21 @@ var GitLedger = class {
     }
     this.cache?.set(this.cacheKey, { snapshot: cloneJson(snapshot), tree, blobs, texts: liveTexts(blobs, texts) });
   }
+  /** Keeps a write for this branch's next commit (see staged.ts) instead of committing it now. */
+  stage(message, mutate) {
+    stageWrite(this.cacheKey, { message, mutate });
+  }
   async commit(message, mutate) {
+    const staged2 = takeStaged(this.cacheKey);
+    try {
+      const combined = withStaged(staged2, message, mutate);
+      return await this.commitNow(combined.message, combined.mutate);
+    } catch (err) {
+      restoreStaged(this.cacheKey, staged2);
+      throw err;
+    }
+  }
+  async commitNow(message, mutate) {
     const cached2 = this.maxAttempts > 1 ? this.cache?.get(this.cacheKey) : void 0;
     const retry2 = { branch: this.branch, maxAttempts: this.maxAttempts, speculative: cached2 !== void 0, delay: this.delay, random: this.random };
     return retryCompareAndSwap(retry2, (attempt, fromCache) => this.attempt(message, mutate, attempt, fromCache ? cached2 : void 0));
@@ -78596,13 +78663,20 @@ async function rememberFailure(ctx, ledger, run2, incidents, snapshot) {
   const firsts = /* @__PURE__ */ new Map();
   for (const i2 of incidents) if (i2.signature && !firsts.has(i2.signature)) firsts.set(i2.signature, i2);
   if (firsts.size === 0) return snapshot;
-  const committed = await ledger.commit(`classifier: run ${run2.id} attempt ${run2.run_attempt} failed (${[...firsts.keys()].join(", ")})`, (snap) => {
+  const at2 = ctx.now();
+  const message = `classifier: run ${run2.id} attempt ${run2.run_attempt} failed (${[...firsts.keys()].join(", ")})`;
+  const mutate = (snap) => {
     let memory = snap.classifierMemory ?? emptyClassifierMemory();
     for (const [signature, i2] of firsts) {
-      memory = recordFailure(memory, { signature, classifiedAs: i2.kind, runId: run2.id, attempt: run2.run_attempt, at: ctx.now(), excerpt: i2.evidence.slice(0, 3).map((e) => e.text) });
+      memory = recordFailure(memory, { signature, classifiedAs: i2.kind, runId: run2.id, attempt: run2.run_attempt, at: at2, excerpt: i2.evidence.slice(0, 3).map((e) => e.text) });
     }
     return { classifierMemory: memory };
-  }).catch((err) => {
+  };
+  if (ledger.stage) {
+    ledger.stage(message, mutate);
+    return { ...snapshot, ...mutate(snapshot) };
+  }
+  const committed = await ledger.commit(message, mutate).catch((err) => {
     ctx.log.warn({ err: safeMessage(err) }, "could not record the failure signature");
     return null;
   });
