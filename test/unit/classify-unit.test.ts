@@ -195,6 +195,25 @@ describe('ranking and precision', () => {
     expect(new Set(keys).size).toBe(keys.length);
   });
 
+  it('mirror and git transport failures are transient; unusable credentials in GitHub/OAuth/API-key wording are invalid', () => {
+    for (const line of [
+      "W: Failed to fetch http://deb.debian.org/debian/dists/unstable/InRelease  Temporary failure resolving 'deb.debian.org'",
+      'error: RPC failed; curl 56 GnuTLS recv error (-9): Error decoding the received TLS packet.',
+      'info There appears to be trouble with your network connection. Retrying...',
+      "requests.exceptions.ConnectionError: ('Connection aborted.', RemoteDisconnected('Remote end closed connection without response'))",
+      "fatal: unable to access 'https://github.com/a/b/': Failed to connect to github.com port 443 after 133 ms: Couldn't connect to server",
+    ]) expect(top(line).kind).toBe('transient.network');
+    for (const line of [
+      'remote: Support for password authentication was removed on August 13, 2021.',
+      "google.auth.exceptions.RefreshError: ('invalid_grant: Invalid JWT Signature.', {'error': 'invalid_grant'})",
+      'Error: Invalid API key provided',
+      'Error: Unauthorized',
+      'AxiosError: Request failed with status code 403',
+    ]) expect(top(line).kind).toBe('credential.invalid');
+    // A passing test named after an invalid API key is not a credential incident.
+    expect(top('  ✓ rejects an invalid API key (3 ms)').kind).toBe('unknown');
+  });
+
   it('a resolver error caused by a connection reset is transient', () => {
     expect(top('Could not transfer artifact a:b:pom:1.0 from/to central: transfer failed: Connection reset').kind).toBe('transient.network');
   });

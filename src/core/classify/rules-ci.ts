@@ -48,6 +48,12 @@ export const CI_RULES: RuleGroup[] = [
       { id: 'http-5xx-more', kw: ['bad gateway', 'gateway timeout', 'received status code 5', 'return code is: 5'], re: /Received status code 5\d\d from server|Return code is: 5\d\d\b|\b50[234]\b[^\n]{0,20}(?:Bad Gateway|Gateway Time-?out)/i, signal: () => ({ type: 'kind', kind: 'transient.network', confidence: 0.75 }) },
       { id: 'connect-timed-out', kw: ['timed out', 'unable to connect to'], re: /\b(?:connect|Read|Connection) timed out\b|Could not connect to \S+ \([^)]*\), connection timed out|Unable to connect to [\w.-]+:/i, signal: () => ({ type: 'kind', kind: 'transient.network', confidence: 0.75 }) },
       { id: 'runner-broker', kw: ['failed to get job message', 'runner connect error'], re: /Runner connect error: Failed to get job message|Failed to get job message\. Request to \S+ failed/, signal: () => ({ type: 'kind', kind: 'transient.network', confidence: 0.7 }) },
+      // Network failures of package mirrors and git transports, as apt, git/curl, yarn and Python's urllib3 print them.
+      { id: 'apt-temp-resolve', kw: ['temporary failure resolving'], re: /Temporary failure resolving '[\w.-]+'/, signal: () => ({ type: 'kind', kind: 'transient.network', confidence: 0.7 }) },
+      { id: 'git-transport', kw: ['rpc failed', 'early eof', 'sideband packet', 'gnutls', 'ssl_read: ', 'ssl_connect: '], re: /RPC failed; (?:curl|HTTP) \d+|\bearly EOF\b|unexpected disconnect while reading sideband packet|GnuTLS recv error \(-\d+\)|gnutls_handshake\(\) failed|OpenSSL SSL_(?:read|connect): (?:Connection was reset|SSL_ERROR_SYSCALL)/, signal: () => ({ type: 'kind', kind: 'transient.network', confidence: 0.7 }) },
+      { id: 'yarn-network-trouble', kw: ['trouble with your network connection'], re: /There appears to be trouble with your network connection/, signal: () => ({ type: 'kind', kind: 'transient.network', confidence: 0.7 }) },
+      { id: 'python-conn-aborted', kw: ['connection aborted.', 'remotedisconnected(', 'remote end closed connection'], re: /Connection aborted\.|RemoteDisconnected\(|Remote end closed connection without response/, signal: () => ({ type: 'kind', kind: 'transient.network', confidence: 0.7 }) },
+      { id: 'curl-failed-connect', kw: ['failed to connect to'], re: /Failed to connect to [\w.-]+ port \d+/, signal: () => ({ type: 'kind', kind: 'transient.network', confidence: 0.65 }) },
       { id: 'push-race', kw: ['(fetch first)'], re: /! \[rejected\]\s+\S+ -> \S+ \(fetch first\)/, signal: () => ({ type: 'kind', kind: 'transient.network', confidence: 0.6 }) },
     ],
   },
@@ -79,6 +85,12 @@ export const CI_RULES: RuleGroup[] = [
   {
     before: 'unable-parse-file',
     rules: [
+      // Present-but-unusable credentials in the wording of GitHub, OAuth servers and API-key services.
+      { id: 'gh-password-auth-removed', kw: ['support for password authentication was removed'], re: /Support for password authentication was removed/, signal: () => ({ type: 'auth', confidence: 0.85 }) },
+      { id: 'oauth-invalid', kw: ['invalid_grant', 'invalid_client', 'invalid jwt signature'], re: /\binvalid_grant\b|\binvalid_client\b|Invalid JWT Signature/, signal: () => ({ type: 'auth', confidence: 0.8 }) },
+      { id: 'api-key-invalid-generic', kw: ['api key', 'api_key', 'api-key'], re: /\b(?:invalid|incorrect|wrong) API[ _-]?key\b|\bAPI[ _-]?key (?:is )?(?:invalid|not valid|incorrect|expired|revoked)\b/i, signal: () => ({ type: 'auth', confidence: 0.75 }) },
+      { id: 'unauthorized-bare', kw: ['unauthorized'], re: /^(?:##\[error\]|::error::)?(?:Error: |HttpError: |error: )?Unauthorized\.?\s*$/, signal: () => ({ type: 'auth', confidence: 0.6 }) },
+      { id: 'http-status-code-403', kw: ['status code 403', 'status code: 403'], re: /status code:? 403\b/i, signal: () => ({ type: 'auth', confidence: 0.6 }) },
       { id: 'ghcr-write-denied', kw: ['permission_denied: write_package', 'installation not allowed to'], re: /permission_denied: write_package|installation not allowed to (?:Write|Create) organization package/, signal: () => ({ type: 'auth', confidence: 0.8 }) },
       { id: 'pypi-invalid-auth', kw: ['invalid or non-existent authentication information'], re: /Invalid or non-existent authentication information/, signal: () => ({ type: 'auth', confidence: 0.8 }) },
       { id: 'oidc-no-provider', kw: ['no openidconnect provider found'], re: /No OpenIDConnect provider found in your account/, signal: () => ({ type: 'auth', confidence: 0.75 }) },
