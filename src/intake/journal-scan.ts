@@ -30,19 +30,50 @@ export type JournalLine =
 
 export type DoneLine = Extract<JournalLine, { t: 'done' }>;
 
-const SUBMITTED = Buffer.from('{"t":"submitted"');
-const DONE = Buffer.from('{"t":"done"');
-/** How the journal writes them: `{"t":"submitted","id":"…","at":123,"job":…}` and `{"t":"done","id":"…","ok":true,"at":123,…}`. */
-const SUBMITTED_HEAD = /^\{"t":"submitted","id":"((?:[^"\\]|\\.)*)"(?:,"at":(\d+))?/;
-const DONE_HEAD = /^\{"t":"done","id":"((?:[^"\\]|\\.)*)","ok":(?:true|false)(?:,"at":(\d+))?/;
-/** Bytes decoded to read a line's id and time. */
-const HEAD_BYTES = 512;
+const SUBMITTED_ID = Buffer.from('{"t":"submitted","id":"');
+const DONE_ID = Buffer.from('{"t":"done","id":"');
+const SUBMITTED = SUBMITTED_ID.subarray(0, '{"t":"submitted"'.length);
+const DONE = DONE_ID.subarray(0, '{"t":"done"'.length);
+const AT = Buffer.from(',"at":');
+const OK_TRUE_AT = Buffer.from(',"ok":true,"at":');
+const OK_FALSE_AT = Buffer.from(',"ok":false,"at":');
 const CHUNK_BYTES = 1 << 20;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
 
-const unescapeJson = (s: string): string => (s.includes('\\') ? (JSON.parse(`"${s}"`) as string) : s);
+/**
+ * The id and time at the head of a line the journal wrote (`{"t":"submitted","id":"…","at":123,…` or
+ * `{"t":"done","id":"…","ok":true,"at":123,…`), read from the bytes without decoding the line; null
+ * when the line is shaped otherwise (then it is parsed as JSON).
+ */
+function headOf(buf: Buffer, start: number, end: number, idPrefix: Buffer, beforeAt: Buffer[]): { id: string; at?: number } | null {
+  const from = start + idPrefix.length;
+  const rel = buf.subarray(from, end).indexOf(QUOTE);
+  if (rel === -1) return null;
+  const close = from + rel;
+  // An escaped character in the id (a quote or a backslash): leave it to JSON.parse.
+  if (buf.subarray(from, close).includes(BACKSLASH)) return null;
+  const id = buf.toString('utf8', from, close);
+  let pos = close + 1;
+  const marker = beforeAt.find((m) => end - pos >= m.length && buf.compare(m, 0, m.length, pos, pos + m.length) === 0);
+  if (!marker) return idPrefix === DONE_ID ? null : { id };
+  pos += marker.length;
+  let at = 0;
+  let digits = 0;
+  for (; pos < end; pos++, digits++) {
+    const c = buf[pos]!;
+    if (c < 0x30 || c > 0x39) break;
+    at = at * 10 + (c - 0x30);
+  }
+  return digits > 0 && digits <= 15 ? { id, at } : null;
+}
 
-const startsWith = (buf: Buffer, start: number, end: number, prefix: Buffer): boolean =>
-  end - start >= prefix.length && buf.compare(prefix, 0, prefix.length, start, start + prefix.length) === 0;
+/** A short prefix compared byte by byte (cheaper than a native call per line). */
+function startsWith(buf: Buffer, start: number, end: number, prefix: Buffer): boolean {
+  if (end - start < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (buf[start + i] !== prefix[i]) return false;
+  return true;
+}
 
 /**
  * Calls `fn` with each line's bytes (`buf[start..end)`, no newline) and its offset in the file, reading
@@ -62,13 +93,14 @@ function scanLines(fd: number, fn: (buf: Buffer, start: number, end: number, off
     const n = readSync(fd, buf, filled, buf.length - filled, null);
     if (n === 0) break;
     const end = filled + n;
+    const view = buf.subarray(0, end);
     let start = 0;
     // The carried-over part has no newline: search the new bytes only.
-    let nl = buf.indexOf(0x0a, filled);
-    while (nl !== -1 && nl < end) {
+    let nl = view.indexOf(0x0a, filled);
+    while (nl !== -1) {
       fn(buf, start, nl, base + start, line++);
       start = nl + 1;
-      nl = buf.indexOf(0x0a, start);
+      nl = view.indexOf(0x0a, start);
     }
     buf.copyWithin(0, start, end);
     base += start;
@@ -108,11 +140,11 @@ export function scanJournal(path: string, opts: ScanOptions, fn: (entry: Journal
       if (startsWith(buf, start, end, DONE)) {
         let id: string;
         let at: number;
-        const m = DONE_HEAD.exec(buf.toString('utf8', start, Math.min(end, start + HEAD_BYTES)));
         try {
-          if (m) {
-            id = unescapeJson(m[1]!);
-            at = m[2] ? Number(m[2]) : opts.now();
+          const head = headOf(buf, start, end, DONE_ID, [OK_TRUE_AT, OK_FALSE_AT]);
+          if (head) {
+            id = head.id;
+            at = head.at ?? opts.now();
           } else {
             const e = JSON.parse(buf.toString('utf8', start, end)) as DoneLine;
             id = e.id;
@@ -131,15 +163,15 @@ export function scanJournal(path: string, opts: ScanOptions, fn: (entry: Journal
         return;
       }
       if (startsWith(buf, start, end, SUBMITTED)) {
-        const m = SUBMITTED_HEAD.exec(buf.toString('utf8', start, Math.min(end, start + HEAD_BYTES)));
         let need: NeededSubmit;
         let id: string;
         try {
-          if (m) {
-            id = unescapeJson(m[1]!);
-            need = { line, offset, length: end - start, ...(m[2] ? { at: Number(m[2]) } : {}) };
+          const head = startsWith(buf, start, end, SUBMITTED_ID) ? headOf(buf, start, end, SUBMITTED_ID, [AT]) : null;
+          if (head) {
+            id = head.id;
+            need = { line, offset, length: end - start, ...(head.at !== undefined ? { at: head.at } : {}) };
           } else {
-            // An older line shape (no id up front): parsed now.
+            // Another line shape (an older one without the id up front, or an id with escapes): parsed now.
             const entry = JSON.parse(buf.toString('utf8', start, end)) as Extract<JournalLine, { t: 'submitted' }>;
             id = entry.id ?? entry.job.id;
             need = { line, offset, length: end - start, ...(entry.at !== undefined ? { at: entry.at } : {}), entry };
@@ -162,10 +194,12 @@ export function scanJournal(path: string, opts: ScanOptions, fn: (entry: Journal
       }
     });
 
+    // One scratch buffer for the lines read again by offset.
+    let scratch = Buffer.allocUnsafe(64 * 1024);
     const readLine = (offset: number, length: number): string => {
-      const b = Buffer.allocUnsafe(length);
-      readSync(fd, b, 0, length, offset);
-      return b.toString('utf8');
+      if (length > scratch.length) scratch = Buffer.allocUnsafe(length);
+      readSync(fd, scratch, 0, length, offset);
+      return scratch.toString('utf8', 0, length);
     };
     for (const d of lastDone.slice(-opts.keepDone)) {
       try {

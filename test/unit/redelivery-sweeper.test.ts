@@ -65,7 +65,7 @@ describe('redelivery sweeper', () => {
 
   test('follows the cursor over several pages (up to its page limit)', async () => {
     const intake = new EmbeddedIntake();
-    const many = Array.from({ length: 250 }, (_, i) => ({ id: 1000 + i, guid: `ok-${i}`, status_code: 202, event: 'workflow_run', action: 'completed' }));
+    const many: Delivery[] = Array.from({ length: 250 }, (_, i) => ({ id: 1000 + i, guid: `ok-${i}`, status_code: 202, event: 'workflow_run', action: 'completed' }));
     many[230] = failedRun(1230, 'guid-page-3');
     const gh = fakeGitHub(many);
     const report = await redeliverySweeper({ app: async () => gh.client, intake, log: log() }).sweep();
