@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { ProbotOctokit } from 'probot';
 import { octokitLog } from '../github/octokit.js';
-import { MAX_RATE_LIMIT_RETRIES, lostAnswerReadBack, timedFetch, unpacedGroups, type RequestPolicy } from '../github/request-policy.js';
+import { lostAnswerReadBack, retryRateLimited, timedFetch, unpacedGroups, type RequestPolicy } from '../github/request-policy.js';
 
 type ThrottleOptions = { enabled?: boolean; [k: string]: unknown };
 type RequestOptions = { fetch?: typeof fetch; [k: string]: unknown };
@@ -14,7 +14,8 @@ type RequestOptions = { fetch?: typeof fetch; [k: string]: unknown };
  * answer to a check run or comment POST is read back instead of retried (lostAnswerReadBack).
  */
 export function livingBridgeProbotOctokit(policy: RequestPolicy, log?: Logger): typeof ProbotOctokit {
-  const again = (_retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) => retryCount < MAX_RATE_LIMIT_RETRIES;
+  // A wait longer than MAX_RATE_LIMIT_WAIT_SECONDS (an exhausted hourly budget) is not slept through: the job is retried later.
+  const again = (retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) => retryRateLimited(retryAfter, retryCount);
   return ProbotOctokit.plugin(lostAnswerReadBack).defaults((instanceOptions: { throttle?: ThrottleOptions; request?: RequestOptions; log?: Logger; [k: string]: unknown }) => ({
     ...instanceOptions,
     request: { ...instanceOptions.request, fetch: timedFetch(policy.timeoutMs, instanceOptions.request?.fetch ?? fetch) },

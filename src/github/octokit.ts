@@ -2,7 +2,7 @@ import { Octokit } from '@octokit/rest';
 import { throttling } from '@octokit/plugin-throttling';
 import { retry } from '@octokit/plugin-retry';
 import type { Logger } from 'pino';
-import { DEFAULT_REQUEST_TIMEOUT_MS, MAX_RATE_LIMIT_RETRIES, lostAnswerReadBack, timedFetch, unpacedGroups } from './request-policy.js';
+import { DEFAULT_REQUEST_TIMEOUT_MS, MAX_RATE_LIMIT_RETRIES, lostAnswerReadBack, retryRateLimited, timedFetch, unpacedGroups } from './request-policy.js';
 
 export const LivingBridgeOctokit = Octokit.plugin(throttling, retry, lostAnswerReadBack);
 export type LivingBridgeOctokit = InstanceType<typeof LivingBridgeOctokit>;
@@ -63,8 +63,8 @@ export function createOctokit(opts: CreateOctokitOptions = {}): LivingBridgeOcto
   const tuning: ThrottleTuning = typeof opts.throttle === 'object' ? opts.throttle : {};
   const onLimit = (kind: 'rate-limit' | 'secondary-rate-limit') =>
     (retryAfter: number, options: LimitedRequest, _octokit: unknown, retryCount: number): boolean => {
-      const retrying = retryCount < MAX_RATE_LIMIT_RETRIES;
-      log?.warn({ kind, method: options.method, url: options.url, retryAfter, retryCount, retrying }, `GitHub ${kind}: ${retrying ? `retrying in ${retryAfter}s` : 'giving up'}`);
+      const retrying = retryRateLimited(retryAfter, retryCount);
+      log?.warn({ kind, method: options.method, url: options.url, retryAfter, retryCount, retrying }, `GitHub ${kind}: ${retrying ? `retrying in ${retryAfter}s` : retryCount < MAX_RATE_LIMIT_RETRIES ? `not waiting ${retryAfter}s (the job is retried later)` : 'giving up'}`);
       return retrying;
     };
   return new LivingBridgeOctokit({

@@ -21,6 +21,19 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 /** Max retries the throttling handlers allow per request (rate limit and secondary rate limit). */
 export const MAX_RATE_LIMIT_RETRIES = 2;
 
+/**
+ * The longest a request waits for a rate limit before it is retried. An exhausted primary rate limit
+ * answers "wait until the hourly reset" (up to an hour): a request that slept that long would hold its
+ * job, silently, past anything watching it. Past this wait the request fails with GitHub's 403/429,
+ * and the job is retried with backoff by its intake, then dead-lettered (visible and replayable).
+ */
+export const MAX_RATE_LIMIT_WAIT_SECONDS = 120;
+
+/** Whether the throttling plugin should wait `retryAfter` seconds and retry (both our Octokits ask this). */
+export function retryRateLimited(retryAfter: number, retryCount: number): boolean {
+  return retryCount < MAX_RATE_LIMIT_RETRIES && retryAfter <= MAX_RATE_LIMIT_WAIT_SECONDS;
+}
+
 /** The throttling plugin's limiter groups without any spacing: same retry handling, no pacing. */
 export function unpacedGroups(): Record<'global' | 'auth' | 'search' | 'write' | 'notifications', Bottleneck.Group> {
   const group = (id: string) => new Bottleneck.Group({ id, maxConcurrent: null, minTime: 0 });

@@ -45,6 +45,8 @@ export interface RedisIntakeOptions {
 }
 
 const DAY_SECONDS = 24 * 60 * 60;
+/** Times a job may be taken up again after its replica died (or stalled) before it fails. */
+const MAX_STALLS = 10;
 
 /**
  * Atomically claims both de-duplication keys (delivery id and run attempt) or neither; with them, any
@@ -320,6 +322,10 @@ export class RedisIntake implements Intake {
         concurrency: this.opts.concurrency ?? 2,
         // A replica that dies mid-job: its job is stalled and taken up again after about this long.
         ...(this.opts.jobLockMs ? { lockDuration: this.opts.jobLockMs, stalledInterval: this.opts.jobLockMs } : {}),
+        // A job stalls when its replica dies (or is starved past its lock): not the job's fault. BullMQ's
+        // default (1) fails a job that stalls twice — two kills, or a kill and a slow restart — with
+        // "job stalled more than allowable limit"; it is taken up again instead, up to this many times.
+        maxStalledCount: MAX_STALLS,
       },
     );
     this.worker.on('error', (err: Error) => this.connectionError(err));

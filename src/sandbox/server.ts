@@ -45,7 +45,11 @@ export interface Sandbox {
   close(): Promise<void>;
 }
 
-const RATE_LIMIT = 5000;
+/**
+ * The installation's hourly REST budget, as GitHub sets it for a GitHub App: 5,000, plus 50 for each
+ * repository beyond 20, at most 12,500 (the sandbox is one installation over all its repositories).
+ */
+export const installationRateLimit = (repos: number): number => Math.min(12_500, 5000 + 50 * Math.max(0, repos - 20));
 const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** The full route table, in match order (specific templates before general ones). */
@@ -75,8 +79,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const rateHeaders = (): Record<string, string> => {
     const nowS = Math.floor(state.now() / 1000);
     if (nowS >= rate.windowStart + 3600) Object.assign(rate, { used: 0, windowStart: nowS });
+    const limit = installationRateLimit(state.repos.size);
     return {
-      'x-ratelimit-limit': String(RATE_LIMIT), 'x-ratelimit-remaining': String(Math.max(0, RATE_LIMIT - rate.used)),
+      'x-ratelimit-limit': String(limit), 'x-ratelimit-remaining': String(Math.max(0, limit - rate.used)),
       'x-ratelimit-used': String(rate.used), 'x-ratelimit-reset': String(rate.windowStart + 3600), 'x-ratelimit-resource': 'core',
     };
   };
@@ -88,7 +93,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       const m = /^(?:token|bearer)\s+(\S+)$/i.exec(req.headers.authorization ?? '');
       if (m && !isJwt(m[1]!) && m[1] !== SANDBOX_ADMIN_TOKEN && !state.resolveToken(m[1]!)) throw new SandboxHttpError(401, 'Bad credentials');
       const h = rateHeaders();
-      const core = { limit: RATE_LIMIT, used: rate.used, remaining: Number(h['x-ratelimit-remaining']), reset: rate.windowStart + 3600, resource: 'core' };
+      const core = { limit: installationRateLimit(state.repos.size), used: rate.used, remaining: Number(h['x-ratelimit-remaining']), reset: rate.windowStart + 3600, resource: 'core' };
       const other = (resource: string, limit: number) => ({ limit, used: 0, remaining: limit, reset: rate.windowStart + 3600, resource });
       return { status: 200, body: { resources: { core, search: other('search', 30), graphql: other('graphql', 5000) }, rate: core } };
     },

@@ -98,6 +98,24 @@ describe('retries with a floor', () => {
     });
   }
 
+  test('an exhausted hourly budget (429, remaining 0, reset in an hour) is not slept through: the request fails at once with the 429', async () => {
+    const limited = createServer((_req, res) => {
+      res.writeHead(429, { 'content-type': 'application/json', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 3600) });
+      res.end(JSON.stringify({ message: 'API rate limit exceeded' }));
+    });
+    await new Promise<void>((r) => limited.listen(0, '127.0.0.1', () => r()));
+    try {
+      const baseUrl = `http://127.0.0.1:${(limited.address() as AddressInfo).port}`;
+      const started = Date.now();
+      await expect(createOctokit({ baseUrl, retry: { retries: 0 } }).request('GET /repos/{owner}/{repo}', { owner: 'a', repo: 'b' })).rejects.toMatchObject({ status: 429 });
+      const Probot = livingBridgeProbotOctokit({ pacing: false, timeoutMs: 5000 });
+      await expect(new Probot({ auth: { token: 't' }, baseUrl, retry: { retries: 0 } } as never).request('GET /repos/{owner}/{repo}', { owner: 'a', repo: 'b' })).rejects.toMatchObject({ status: 429 });
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      limited.close();
+    }
+  });
+
   test('a request that hangs times out (and is retried, then fails) instead of waiting forever', async () => {
     let hits = 0;
     const hang: Server = createServer(() => { hits++; });

@@ -68,6 +68,14 @@ function writtenSecrets(snap: LedgerSnapshot, acted: Acted): LedgerSnapshot['syn
   };
 }
 
+/** Another try of the same job (same intent key) committed this run attempt's action first. */
+export class AlreadyCertifiedError extends Error {
+  constructor(readonly certificateHash: string) {
+    super(`already certified by another try of this job (certificate ${certificateHash.slice(0, 16)})`);
+    this.name = 'AlreadyCertifiedError';
+  }
+}
+
 export async function certifyAndRecord(a: ActInput & { approvedBy?: string; grantId?: string | null }, acted: Acted): Promise<Certified> {
   const { ctx, repository, decision, incident, run, journal } = a;
   const { reports, tried, escalated } = acted;
@@ -79,6 +87,11 @@ export async function certifyAndRecord(a: ActInput & { approvedBy?: string; gran
   let ledgerPath: string | null = null;
   const ledger = ctx.ledgerFor(a.repo, a.config.ledger.branch);
   const committed = await ledger.commit(`action: ${decision.steps.join('+')} for ${incident.kind} ${incident.target?.name ?? ''}`.trim(), async (snap) => {
+    // Two tries of one job can run at once (a Redis replica starved past its locks while its job was
+    // taken up again): the compare-and-swap orders their commits, and the later one finds the earlier
+    // one's action record for this run attempt in the snapshot it builds on — it certifies nothing twice.
+    const earlier = journal.key && run ? snap.state.actions.find((x) => x.run_id === run.id && x.run_attempt === run.run_attempt && x.action === decision.action) : undefined;
+    if (earlier) throw new AlreadyCertifiedError(earlier.certificate_hash ?? '(no hash)');
     const at = ctx.now();
     const cert = await signCertificate(
       actionStatement(

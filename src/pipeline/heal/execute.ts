@@ -9,7 +9,7 @@ import type { HealResult, HealStatus, PipelineContext } from '../context.js';
 import { announce, finish } from '../heal-announce.js';
 import { intentLedgerPath, StepJournal } from '../resume.js';
 import { act, type Acted, type ActInput } from './act.js';
-import { certifyAndRecord, type Certified } from './certify.js';
+import { AlreadyCertifiedError, certifyAndRecord, type Certified } from './certify.js';
 
 export interface ExecuteInput {
   repo: RepoRef;
@@ -69,6 +69,14 @@ export async function executeDecision(ctx: PipelineContext, a: ExecuteInput): Pr
   if (resumed) return resumed;
   const input: ActInput & ExecuteInput = { ...a, ctx, latest: a.latest ?? null, journal };
   const acted = await act(input);
-  const done = await certifyAndRecord(input, acted);
+  let done: Certified;
+  try {
+    done = await certifyAndRecord(input, acted);
+  } catch (err) {
+    if (!(err instanceof AlreadyCertifiedError)) throw err;
+    // The other try certified and announces it; its steps were the same ones (resumed from the same intents).
+    const status: HealStatus = acted.escalated ? 'escalated' : acted.reports.every((r) => r.ok) ? 'healed' : 'failed';
+    return finish(ctx, { status, repository: a.repository, incidents: a.incidents, decision: a.decision, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `${status}: ${err.message}; nothing certified twice` });
+  }
   return announceHeal(ctx, input, acted, done);
 }
