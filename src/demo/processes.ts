@@ -94,7 +94,7 @@ export const appPrivateKey = (): string =>
   generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
 
 /** `entry`: src/app/main.ts (default, through tsx) or the production bundle dist/server/main.js (`npm start`). */
-export async function startAppProcess(sandboxUrl: string, extraEnv: Record<string, string> = {}, opts: { entry?: string } = {}): Promise<AppProcess> {
+export async function startAppProcess(sandboxUrl: string, extraEnv: Record<string, string> = {}, opts: { entry?: string; readyTimeoutMs?: number } = {}): Promise<AppProcess> {
   // A given PORT is kept (a restarted App must be where the webhooks go).
   const port = extraEnv.PORT ? Number(extraEnv.PORT) : await freePort();
   const webhookSecret = extraEnv.WEBHOOK_SECRET ?? `whsec-${randomBytes(16).toString('hex')}`;
@@ -122,7 +122,13 @@ export async function startAppProcess(sandboxUrl: string, extraEnv: Record<strin
   };
   const { child, output } = launch(opts.entry ?? 'src/app/main.ts', [], env);
   const url = `http://127.0.0.1:${port}`;
-  await waitForHttp(`${url}/healthz`, child, output);
+  try {
+    await waitForHttp(`${url}/healthz`, child, output, opts.readyTimeoutMs);
+  } catch (err) {
+    // Not left running when it never became ready (the caller may start another on the same port).
+    child.kill('SIGKILL');
+    throw err;
+  }
   return { url, child, output, stop: stopper(child), webhookSecret, apiToken, signingKey };
 }
 

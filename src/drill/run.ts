@@ -56,7 +56,16 @@ export async function runDrill(opts: DrillOptions, progress: (line: string) => v
   // Every generation of the App (one per kill) appends its log to one file, when asked.
   const appLog: WriteStream | null = opts.appLog ? createWriteStream(opts.appLog.path, { flags: 'a' }) : null;
   const startApp = async (): Promise<AppProcess> => {
-    const started = await startAppProcess(sandbox.url, env);
+    // On a loaded machine a (re)start can take long: up to 90 s each, three tries, before the drill gives up.
+    let started: AppProcess | undefined;
+    for (let tryNo = 1; !started; tryNo++) {
+      try {
+        started = await startAppProcess(sandbox.url, env, { readyTimeoutMs: 90_000 });
+      } catch (err) {
+        if (tryNo >= 3) throw err;
+        progress(`drill: the App did not come up (${(err as Error).message.split('\n')[0]}); starting it again`);
+      }
+    }
     if (appLog) {
       appLog.write(`${JSON.stringify({ drill: 'app started', pid: started.child.pid, at: new Date().toISOString() })}\n`);
       started.child.stdout?.pipe(appLog, { end: false });
