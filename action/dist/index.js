@@ -74360,6 +74360,10 @@ var import_bottleneck = __toESM(require_lib(), 1);
 import { randomUUID as randomUUID2 } from "node:crypto";
 var DEFAULT_REQUEST_TIMEOUT_MS2 = 3e4;
 var MAX_RATE_LIMIT_RETRIES = 2;
+var MAX_RATE_LIMIT_WAIT_SECONDS = 120;
+function retryRateLimited(retryAfter, retryCount) {
+  return retryCount < MAX_RATE_LIMIT_RETRIES && retryAfter <= MAX_RATE_LIMIT_WAIT_SECONDS;
+}
 function unpacedGroups() {
   const group2 = (id) => new import_bottleneck.default.Group({ id, maxConcurrent: null, minTime: 0 });
   return { global: group2("lb-global"), auth: group2("lb-auth"), search: group2("lb-search"), write: group2("lb-write"), notifications: group2("lb-notifications") };
@@ -74482,8 +74486,8 @@ function createOctokit(opts = {}) {
   const log = opts.log;
   const tuning = typeof opts.throttle === "object" ? opts.throttle : {};
   const onLimit = (kind) => (retryAfter, options2, _octokit, retryCount) => {
-    const retrying = retryCount < MAX_RATE_LIMIT_RETRIES;
-    log?.warn({ kind, method: options2.method, url: options2.url, retryAfter, retryCount, retrying }, `GitHub ${kind}: ${retrying ? `retrying in ${retryAfter}s` : "giving up"}`);
+    const retrying = retryRateLimited(retryAfter, retryCount);
+    log?.warn({ kind, method: options2.method, url: options2.url, retryAfter, retryCount, retrying }, `GitHub ${kind}: ${retrying ? `retrying in ${retryAfter}s` : retryCount < MAX_RATE_LIMIT_RETRIES ? `not waiting ${retryAfter}s (the job is retried later)` : "giving up"}`);
     return retrying;
   };
   return new LivingBridgeOctokit({
@@ -78788,16 +78792,22 @@ function failed(action, error63, opts = {}) {
   if (opts.missingPermission) report.missingPermission = opts.missingPermission;
   return { ...report, ...opts.extra ?? {} };
 }
+function isTransientError(err) {
+  const status = err?.status;
+  if (typeof status !== "number") return err instanceof Error && /ECONNRESET|ETIMEDOUT|socket hang up|fetch failed|aborted|other side closed/i.test(err.message);
+  return status >= 500 || status === 429 || status === 403 && /rate limit/i.test(errorMessage(err));
+}
 function fromPortError(action, what, err, opts = {}) {
   const permission = permissionOf(err);
   const detail = redact(errorMessage(err), opts.secrets ?? []);
   const error63 = permission ? `${what}: missing permission "${permission}" (${detail})` : `${what}: ${detail}`;
-  return failed(action, error63, {
+  const report = failed(action, error63, {
     notes: opts.notes ?? [],
     changes: opts.changes ?? [],
     ...permission ? { missingPermission: permission } : {},
     ...opts.extra ? { extra: opts.extra } : {}
   });
+  return isTransientError(err) ? { ...report, transient: true } : report;
 }
 
 // src/engines/promote.ts
@@ -82827,7 +82837,10 @@ async function act(a2) {
         return runStep(step, a2, stepId, tried);
       })();
     } catch (err) {
-      report = { action: step, ok: false, changes: [], notes: [], error: safeMessage(err), missingPermission: err.permission };
+      report = { action: step, ok: false, changes: [], notes: [], error: safeMessage(err), missingPermission: err.permission, ...isTransientError(err) ? { transient: true } : {} };
+    }
+    if (!report.ok && report.transient && journal.key && step !== "ESCALATE") {
+      throw new Error(`${step} failed on a transient GitHub error, the job is tried again: ${report.error ?? "unknown error"}`);
     }
     await journal.done(stepId, recordable(report));
     reports.push(report);
@@ -82888,6 +82901,13 @@ function writtenSecrets(snap, acted) {
     created_by_bridge: [.../* @__PURE__ */ new Set([...snap.sync.created_by_bridge, ...written.map((w2) => bridgeKey("secret", w2.scope, w2.name))])]
   };
 }
+var AlreadyCertifiedError = class extends Error {
+  constructor(certificateHash) {
+    super(`already certified by another try of this job (certificate ${certificateHash.slice(0, 16)})`);
+    this.certificateHash = certificateHash;
+    this.name = "AlreadyCertifiedError";
+  }
+};
 async function certifyAndRecord(a2, acted) {
   const { ctx, repository, decision, incident, run: run2, journal } = a2;
   const { reports, tried, escalated } = acted;
@@ -82898,6 +82918,8 @@ async function certifyAndRecord(a2, acted) {
   let ledgerPath = null;
   const ledger = ctx.ledgerFor(a2.repo, a2.config.ledger.branch);
   const committed = await ledger.commit(`action: ${decision.steps.join("+")} for ${incident.kind} ${incident.target?.name ?? ""}`.trim(), async (snap) => {
+    const earlier = journal.key && run2 ? snap.state.actions.find((x2) => x2.run_id === run2.id && x2.run_attempt === run2.run_attempt && x2.action === decision.action) : void 0;
+    if (earlier) throw new AlreadyCertifiedError(earlier.certificate_hash ?? "(no hash)");
     const at2 = ctx.now();
     const cert = await signCertificate(
       actionStatement(
@@ -82972,7 +82994,14 @@ async function executeDecision(ctx, a2) {
   if (resumed) return resumed;
   const input2 = { ...a2, ctx, latest: a2.latest ?? null, journal };
   const acted = await act(input2);
-  const done = await certifyAndRecord(input2, acted);
+  let done;
+  try {
+    done = await certifyAndRecord(input2, acted);
+  } catch (err) {
+    if (!(err instanceof AlreadyCertifiedError)) throw err;
+    const status = acted.escalated ? "escalated" : acted.reports.every((r2) => r2.ok) ? "healed" : "failed";
+    return finish(ctx, { status, repository: a2.repository, incidents: a2.incidents, decision: a2.decision, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `${status}: ${err.message}; nothing certified twice` });
+  }
   return announceHeal(ctx, input2, acted, done);
 }
 

@@ -60,6 +60,16 @@ export function failed<Extra extends object = object>(
  * Turns an error thrown by a port into a failed report: a permission problem sets
  * `missingPermission`; `secrets` are scrubbed from the message.
  */
+/**
+ * An error GitHub may well not repeat: a 5xx, a timeout or a dropped connection (no status, or 500+),
+ * or a rate limit (429, a 403 that says so) that outlasted the client's retries.
+ */
+export function isTransientError(err: unknown): boolean {
+  const status = (err as { status?: unknown } | null)?.status;
+  if (typeof status !== 'number') return err instanceof Error && /ECONNRESET|ETIMEDOUT|socket hang up|fetch failed|aborted|other side closed/i.test(err.message);
+  return status >= 500 || status === 429 || (status === 403 && /rate limit/i.test(errorMessage(err)));
+}
+
 export function fromPortError<Extra extends object = object>(
   action: EngineReport['action'],
   what: string,
@@ -71,10 +81,12 @@ export function fromPortError<Extra extends object = object>(
   const error = permission
     ? `${what}: missing permission "${permission}" (${detail})`
     : `${what}: ${detail}`;
-  return failed(action, error, {
+  const report = failed(action, error, {
     notes: opts.notes ?? [],
     changes: opts.changes ?? [],
     ...(permission ? { missingPermission: permission } : {}),
     ...(opts.extra ? { extra: opts.extra } : {}),
   });
+  // A failure worth trying again later rather than asking a human about (the App's jobs retry it).
+  return isTransientError(err) ? { ...report, transient: true } : report;
 }

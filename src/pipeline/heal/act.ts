@@ -7,6 +7,7 @@
 import { planFor, secretSourceFor, type PlanFacts } from '../../core/governor/index.js';
 import type { Decision, EnvironmentFile, Incident, RepoConfig, RepoRef } from '../../core/schemas/index.js';
 import { runEngine, type StepReport } from '../../engines/registry.js';
+import { isTransientError } from '../../engines/report.js';
 import type { WorkflowRun } from '../../ports/index.js';
 import type { PipelineContext } from '../context.js';
 import { fingerprintKeyOf } from '../fingerprint-key.js';
@@ -98,7 +99,14 @@ export async function act(a: ActInput): Promise<Acted> {
         return runStep(step, a, stepId, tried);
       })());
     } catch (err) {
-      report = { action: step, ok: false, changes: [], notes: [], error: safeMessage(err), missingPermission: (err as { permission?: string }).permission };
+      report = { action: step, ok: false, changes: [], notes: [], error: safeMessage(err), missingPermission: (err as { permission?: string }).permission, ...(isTransientError(err) ? { transient: true } : {}) };
+    }
+    if (!report.ok && (report as { transient?: boolean }).transient && journal.key && step !== 'ESCALATE') {
+      // A job of the App's intake: a step that failed on GitHub's side (5xx, timeout, rate limit past
+      // the client's retries) is not a question for a human. The job fails this try and its intake
+      // tries it again with backoff; the replay resumes at this step (its intent stays open, so what
+      // the step did is read back), and a job that keeps failing is dead-lettered, visibly.
+      throw new Error(`${step} failed on a transient GitHub error, the job is tried again: ${report.error ?? 'unknown error'}`);
     }
     await journal.done(stepId, recordable(report));
     reports.push(report);
