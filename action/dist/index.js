@@ -24489,7 +24489,7 @@ var require_atomic_sleep = __commonJS({
   "node_modules/atomic-sleep/index.js"(exports2, module2) {
     "use strict";
     if (typeof SharedArrayBuffer !== "undefined" && typeof Atomics !== "undefined") {
-      let sleep = function(ms) {
+      let sleep2 = function(ms) {
         const valid = ms > 0 && ms < Infinity;
         if (valid === false) {
           if (typeof ms !== "number" && typeof ms !== "bigint") {
@@ -24500,9 +24500,9 @@ var require_atomic_sleep = __commonJS({
         Atomics.wait(nil, 0, 0, Number(ms));
       };
       const nil = new Int32Array(new SharedArrayBuffer(4));
-      module2.exports = sleep;
+      module2.exports = sleep2;
     } else {
-      let sleep = function(ms) {
+      let sleep2 = function(ms) {
         const valid = ms > 0 && ms < Infinity;
         if (valid === false) {
           if (typeof ms !== "number" && typeof ms !== "bigint") {
@@ -24514,7 +24514,7 @@ var require_atomic_sleep = __commonJS({
         while (target > Date.now()) {
         }
       };
-      module2.exports = sleep;
+      module2.exports = sleep2;
     }
   }
 });
@@ -24527,7 +24527,7 @@ var require_sonic_boom = __commonJS({
     var EventEmitter2 = __require("events");
     var inherits = __require("util").inherits;
     var path8 = __require("path");
-    var sleep = require_atomic_sleep();
+    var sleep2 = require_atomic_sleep();
     var assert2 = __require("assert");
     var BUSY_WRITE_TIMEOUT = 100;
     var kEmptyBuffer = Buffer.allocUnsafe(0);
@@ -24673,7 +24673,7 @@ var require_sonic_boom = __commonJS({
           if ((err.code === "EAGAIN" || err.code === "EBUSY") && this.retryEAGAIN(err, this._writingBuf.length, this._len - this._writingBuf.length)) {
             if (this.sync) {
               try {
-                sleep(BUSY_WRITE_TIMEOUT);
+                sleep2(BUSY_WRITE_TIMEOUT);
                 this.release(void 0, 0);
               } catch (err2) {
                 this.release(err2);
@@ -24986,7 +24986,7 @@ var require_sonic_boom = __commonJS({
           if (shouldRetry && !this.retryEAGAIN(err, buf.length, this._len - buf.length)) {
             throw err;
           }
-          sleep(BUSY_WRITE_TIMEOUT);
+          sleep2(BUSY_WRITE_TIMEOUT);
         }
       }
       try {
@@ -25023,7 +25023,7 @@ var require_sonic_boom = __commonJS({
           if (shouldRetry && !this.retryEAGAIN(err, buf.length, this._len - buf.length)) {
             throw err;
           }
-          sleep(BUSY_WRITE_TIMEOUT);
+          sleep2(BUSY_WRITE_TIMEOUT);
         }
       }
     }
@@ -25353,7 +25353,7 @@ var require_thread_stream = __commonJS({
     var { version: version2 } = require_package();
     var { EventEmitter: EventEmitter2 } = __require("events");
     var { Worker } = __require("worker_threads");
-    var { join: join4 } = __require("path");
+    var { join: join5 } = __require("path");
     var { pathToFileURL } = __require("url");
     var { wait } = require_wait();
     var {
@@ -25405,7 +25405,7 @@ var require_thread_stream = __commonJS({
     function createWorker(stream, opts) {
       const { filename, workerData } = opts;
       const bundlerOverrides = "__bundlerPathsOverrides" in globalThis ? globalThis.__bundlerPathsOverrides : {};
-      const toExecute = bundlerOverrides["thread-stream-worker"] || join4(__dirname, "lib", "worker.js");
+      const toExecute = bundlerOverrides["thread-stream-worker"] || join5(__dirname, "lib", "worker.js");
       const worker = new Worker(toExecute, {
         ...opts.workerOpts,
         name: opts.workerOpts?.name || "thread-stream",
@@ -25918,9 +25918,9 @@ var require_transport = __commonJS({
     var { createRequire } = __require("module");
     var { existsSync: existsSync4 } = __require("node:fs");
     var getCallers = require_caller();
-    var { join: join4, isAbsolute, sep: sep4 } = __require("node:path");
+    var { join: join5, isAbsolute, sep: sep4 } = __require("node:path");
     var { fileURLToPath } = __require("node:url");
-    var sleep = require_atomic_sleep();
+    var sleep2 = require_atomic_sleep();
     var onExit = require_on_exit_leak_free();
     var ThreadStream = require_thread_stream();
     var { transportUsesMultistreamSym } = require_symbols6();
@@ -26044,7 +26044,7 @@ var require_transport = __commonJS({
           return;
         }
         stream.flushSync();
-        sleep(100);
+        sleep2(100);
         stream.end();
       }
       return stream;
@@ -26073,7 +26073,7 @@ var require_transport = __commonJS({
         throw new Error("only one of target or targets can be specified");
       }
       if (targets) {
-        target = bundlerOverrides["pino-worker"] || join4(__dirname, "worker.js");
+        target = bundlerOverrides["pino-worker"] || join5(__dirname, "worker.js");
         options2.targets = targets.filter((dest) => dest.target).map((dest) => {
           return {
             ...dest,
@@ -26094,7 +26094,7 @@ var require_transport = __commonJS({
         const pipelinesHaveLevel = options2.pipelines.some((p2) => p2.some((t2) => t2.level != null));
         usesMultistream = options2.targets.length + options2.pipelines.length > 1 || targetsHaveLevel || pipelinesHaveLevel;
       } else if (pipeline) {
-        target = bundlerOverrides["pino-worker"] || join4(__dirname, "worker.js");
+        target = bundlerOverrides["pino-worker"] || join5(__dirname, "worker.js");
         options2.pipelines = [pipeline.map((dest) => {
           return {
             ...dest,
@@ -26121,7 +26121,7 @@ var require_transport = __commonJS({
           return origin;
         }
         if (origin === "pino/file") {
-          return join4(__dirname, "..", "file.js");
+          return join5(__dirname, "..", "file.js");
         }
         let fixTarget2;
         for (const filePath of callers) {
@@ -27101,7 +27101,7 @@ var require_safe_stable_stringify = __commonJS({
               return circularValue;
             }
             let res = "";
-            let join4 = ",";
+            let join5 = ",";
             const originalIndentation = indentation;
             if (Array.isArray(value)) {
               if (value.length === 0) {
@@ -27115,7 +27115,7 @@ var require_safe_stable_stringify = __commonJS({
                 indentation += spacer;
                 res += `
 ${indentation}`;
-                join4 = `,
+                join5 = `,
 ${indentation}`;
               }
               const maximumValuesToStringify = Math.min(value.length, maximumBreadth);
@@ -27123,13 +27123,13 @@ ${indentation}`;
               for (; i2 < maximumValuesToStringify - 1; i2++) {
                 const tmp2 = stringifyFnReplacer(String(i2), value, stack, replacer, spacer, indentation);
                 res += tmp2 !== void 0 ? tmp2 : "null";
-                res += join4;
+                res += join5;
               }
               const tmp = stringifyFnReplacer(String(i2), value, stack, replacer, spacer, indentation);
               res += tmp !== void 0 ? tmp : "null";
               if (value.length - 1 > maximumBreadth) {
                 const removedKeys = value.length - maximumBreadth - 1;
-                res += `${join4}"... ${getItemCount(removedKeys)} not stringified"`;
+                res += `${join5}"... ${getItemCount(removedKeys)} not stringified"`;
               }
               if (spacer !== "") {
                 res += `
@@ -27150,7 +27150,7 @@ ${originalIndentation}`;
             let separator = "";
             if (spacer !== "") {
               indentation += spacer;
-              join4 = `,
+              join5 = `,
 ${indentation}`;
               whitespace = " ";
             }
@@ -27164,13 +27164,13 @@ ${indentation}`;
               const tmp = stringifyFnReplacer(key2, value, stack, replacer, spacer, indentation);
               if (tmp !== void 0) {
                 res += `${separator}${strEscape(key2)}:${whitespace}${tmp}`;
-                separator = join4;
+                separator = join5;
               }
             }
             if (keyLength > maximumBreadth) {
               const removedKeys = keyLength - maximumBreadth;
               res += `${separator}"...":${whitespace}"${getItemCount(removedKeys)} not stringified"`;
-              separator = join4;
+              separator = join5;
             }
             if (spacer !== "" && separator.length > 1) {
               res = `
@@ -27211,7 +27211,7 @@ ${originalIndentation}`;
             }
             const originalIndentation = indentation;
             let res = "";
-            let join4 = ",";
+            let join5 = ",";
             if (Array.isArray(value)) {
               if (value.length === 0) {
                 return "[]";
@@ -27224,7 +27224,7 @@ ${originalIndentation}`;
                 indentation += spacer;
                 res += `
 ${indentation}`;
-                join4 = `,
+                join5 = `,
 ${indentation}`;
               }
               const maximumValuesToStringify = Math.min(value.length, maximumBreadth);
@@ -27232,13 +27232,13 @@ ${indentation}`;
               for (; i2 < maximumValuesToStringify - 1; i2++) {
                 const tmp2 = stringifyArrayReplacer(String(i2), value[i2], stack, replacer, spacer, indentation);
                 res += tmp2 !== void 0 ? tmp2 : "null";
-                res += join4;
+                res += join5;
               }
               const tmp = stringifyArrayReplacer(String(i2), value[i2], stack, replacer, spacer, indentation);
               res += tmp !== void 0 ? tmp : "null";
               if (value.length - 1 > maximumBreadth) {
                 const removedKeys = value.length - maximumBreadth - 1;
-                res += `${join4}"... ${getItemCount(removedKeys)} not stringified"`;
+                res += `${join5}"... ${getItemCount(removedKeys)} not stringified"`;
               }
               if (spacer !== "") {
                 res += `
@@ -27251,7 +27251,7 @@ ${originalIndentation}`;
             let whitespace = "";
             if (spacer !== "") {
               indentation += spacer;
-              join4 = `,
+              join5 = `,
 ${indentation}`;
               whitespace = " ";
             }
@@ -27260,7 +27260,7 @@ ${indentation}`;
               const tmp = stringifyArrayReplacer(key2, value[key2], stack, replacer, spacer, indentation);
               if (tmp !== void 0) {
                 res += `${separator}${strEscape(key2)}:${whitespace}${tmp}`;
-                separator = join4;
+                separator = join5;
               }
             }
             if (spacer !== "" && separator.length > 1) {
@@ -27318,20 +27318,20 @@ ${originalIndentation}`;
               indentation += spacer;
               let res2 = `
 ${indentation}`;
-              const join5 = `,
+              const join6 = `,
 ${indentation}`;
               const maximumValuesToStringify = Math.min(value.length, maximumBreadth);
               let i2 = 0;
               for (; i2 < maximumValuesToStringify - 1; i2++) {
                 const tmp2 = stringifyIndent(String(i2), value[i2], stack, spacer, indentation);
                 res2 += tmp2 !== void 0 ? tmp2 : "null";
-                res2 += join5;
+                res2 += join6;
               }
               const tmp = stringifyIndent(String(i2), value[i2], stack, spacer, indentation);
               res2 += tmp !== void 0 ? tmp : "null";
               if (value.length - 1 > maximumBreadth) {
                 const removedKeys = value.length - maximumBreadth - 1;
-                res2 += `${join5}"... ${getItemCount(removedKeys)} not stringified"`;
+                res2 += `${join6}"... ${getItemCount(removedKeys)} not stringified"`;
               }
               res2 += `
 ${originalIndentation}`;
@@ -27347,16 +27347,16 @@ ${originalIndentation}`;
               return '"[Object]"';
             }
             indentation += spacer;
-            const join4 = `,
+            const join5 = `,
 ${indentation}`;
             let res = "";
             let separator = "";
             let maximumPropertiesToStringify = Math.min(keyLength, maximumBreadth);
             if (isTypedArrayWithEntries(value)) {
-              res += stringifyTypedArray(value, join4, maximumBreadth);
+              res += stringifyTypedArray(value, join5, maximumBreadth);
               keys = keys.slice(value.length);
               maximumPropertiesToStringify -= value.length;
-              separator = join4;
+              separator = join5;
             }
             if (deterministic) {
               keys = sort(keys, comparator);
@@ -27367,13 +27367,13 @@ ${indentation}`;
               const tmp = stringifyIndent(key2, value[key2], stack, spacer, indentation);
               if (tmp !== void 0) {
                 res += `${separator}${strEscape(key2)}: ${tmp}`;
-                separator = join4;
+                separator = join5;
               }
             }
             if (keyLength > maximumBreadth) {
               const removedKeys = keyLength - maximumBreadth;
               res += `${separator}"...": "${getItemCount(removedKeys)} not stringified"`;
-              separator = join4;
+              separator = join5;
             }
             if (separator !== "") {
               res = `
@@ -42983,6 +42983,7 @@ var require__ = __commonJS({
 
 // src/action/main.ts
 import { randomBytes as randomBytes2, randomUUID as randomUUID3 } from "node:crypto";
+import { tmpdir } from "node:os";
 
 // node_modules/@actions/core/lib/core.js
 var core_exports = {};
@@ -69078,6 +69079,7 @@ function verifyChain(certs, publicKeys, options2 = {}) {
 }
 
 // src/core/schemas/checkpoint.ts
+var CHECKPOINT_PREDICATE_TYPE = "https://living-bridge.dev/checkpoint/v1";
 var CHECKPOINT_PAYLOAD_TYPE = "application/vnd.living-bridge.checkpoint+json";
 var Hash = external_exports.string().regex(/^[0-9a-f]{64}$/, "a sha256 hex digest");
 var Checkpoint = external_exports.object({
@@ -69300,6 +69302,18 @@ function anchorsInText(text, source) {
     }
   }
   return out;
+}
+
+// src/core/certificate/attestation.ts
+var ledgerIdentity = (repository) => `living-bridge-ledger:${repository}`;
+function attestationSubjects(signed) {
+  const { repository, sequence, head } = signed.checkpoint;
+  const ledger = { name: ledgerIdentity(repository), digest: sha256Hex(ledgerIdentity(repository)) };
+  return head === null ? [ledger] : [{ name: `${repository}#certificate/${sequence}`, digest: head }, ledger];
+}
+function checksumsFile(subjects) {
+  return subjects.map((s2) => `${s2.digest}  ${s2.name}
+`).join("");
 }
 
 // src/core/schemas/sources.ts
@@ -74507,200 +74521,104 @@ var MergeRefusedError = class extends Error {
     this.name = "MergeRefusedError";
   }
 };
-
-// src/github/errors.ts
-var GitHubPermissionError = class extends Error {
-  constructor(permission, operation, detail) {
-    super(
-      `GitHub refused ${operation}: ${detail}. The token or GitHub App needs the "${permission}" permission (${permission === "metadata" ? "read" : "write"} access) on this repository.`
-    );
-    this.permission = permission;
-    this.operation = operation;
-    this.name = "GitHubPermissionError";
-  }
-  status = 403;
-};
-var GitHubRequestError = class extends Error {
-  constructor(status, operation, detail) {
-    super(`GitHub ${operation} failed (${status}): ${detail}`);
-    this.status = status;
-    this.operation = operation;
-    this.name = "GitHubRequestError";
+var ProposalPullRequestError = class extends Error {
+  constructor(partial2, cause) {
+    super(`committed ${partial2.commitSha} but could not open the pull request: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.partial = partial2;
+    this.name = "ProposalPullRequestError";
   }
 };
-function isRequestError2(e) {
-  return typeof e === "object" && e !== null && typeof e.status === "number";
+
+// src/ports/ensure.ts
+import { createHash as createHash2 } from "node:crypto";
+var HASH_RE = /\n?<!-- living-bridge:hash:([0-9a-f]{16}) -->\n?$/;
+var CREATE_TRIES = 4;
+var contentHash = (...parts) => createHash2("sha256").update(parts.join("\0")).digest("hex").slice(0, 16);
+var hashOf2 = (body) => HASH_RE.exec(body)?.[1] ?? null;
+function markedBody(marker, title, body) {
+  const clean = body.replace(HASH_RE, "");
+  const withMarker = clean.includes(marker) ? clean : `${marker}
+${clean}`;
+  return `${withMarker}
+<!-- living-bridge:hash:${contentHash(title, withMarker)} -->`;
 }
-var statusOf = (e) => isRequestError2(e) ? e.status : null;
-function githubMessage(e) {
-  if (!isRequestError2(e)) return e instanceof Error ? e.message : String(e);
-  const data = e.response?.data;
-  if (typeof data === "object" && data !== null && typeof data.message === "string") {
-    const errors = data.errors;
-    const extra = Array.isArray(errors) ? errors.map((x2) => typeof x2 === "string" ? x2 : typeof x2 === "object" && x2 !== null && "message" in x2 ? String(x2.message) : "").filter(Boolean) : [];
-    return [data.message, ...extra].join("; ");
+async function ensureIssueWith(ops, repo, spec, pause = sleep) {
+  const markers = [spec.marker, ...spec.aliases ?? []];
+  const existing = await ops.find(repo, markers);
+  const raw = typeof spec.body === "function" ? spec.body(existing) : spec.body;
+  const body = markedBody(spec.marker, spec.title, raw);
+  if (existing) {
+    const reopen = spec.reopen !== false && existing.state !== "open";
+    const state = reopen ? "open" : existing.state === "open" ? "open" : "closed";
+    if (!reopen && hashOf2(existing.body) === hashOf2(body)) {
+      return { number: existing.number, html_url: existing.html_url, status: "unchanged", previous: existing, body: existing.body, state };
+    }
+    const issue4 = await ops.updateIssue(repo, existing.number, { title: spec.title, body, ...reopen ? { state: "open" } : {} });
+    return { ...issue4, status: "updated", previous: existing, body, state };
   }
-  return e.message;
+  const issue3 = await createOnce(ops, repo, markers, spec.title, body, spec.labels ?? [], pause);
+  return { ...issue3, status: "created", previous: null, body, state: "open" };
 }
-var PERMISSION_PATTERNS = [/resource not accessible by (integration|personal access token)/i, /must have admin rights/i, /must have push access/i];
-function isPermissionError(e) {
-  return statusOf(e) === 403 && PERMISSION_PATTERNS.some((p2) => p2.test(githubMessage(e)));
+async function createOnce(ops, repo, markers, title, body, labels, pause) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await ops.createIssue(repo, title, body, labels);
+    } catch (err) {
+      const found = await ops.find(repo, markers).catch(() => null);
+      if (found) return { number: found.number, html_url: found.html_url };
+      const status = err.status;
+      if (attempt + 1 >= CREATE_TRIES || status !== void 0 && status < 500) throw err;
+      await pause(250 * (attempt + 1));
+    }
+  }
 }
-var isNotFound = (e) => statusOf(e) === 404;
-var isNotModified = (e) => statusOf(e) === 304;
-
-// src/github/webhook-run.ts
-var DEPENDABOT = "dependabot[bot]";
-function mapWorkflowRun(raw, repository) {
-  const baseFullName = repository?.full_name ?? raw.repository?.full_name ?? null;
-  const headFullName = raw.head_repository?.full_name ?? null;
-  const actor = raw.actor?.login ?? null;
-  const fromFork = headFullName !== null && baseFullName !== null && headFullName.toLowerCase() !== baseFullName.toLowerCase() || actor === DEPENDABOT || raw.triggering_actor?.login === DEPENDABOT;
-  return {
-    id: raw.id,
-    name: raw.name ?? "",
-    run_attempt: raw.run_attempt ?? 1,
-    status: raw.status ?? "unknown",
-    conclusion: raw.conclusion ?? null,
-    head_sha: raw.head_sha,
-    head_branch: raw.head_branch ?? null,
-    event: raw.event ?? "unknown",
-    html_url: raw.html_url ?? "",
-    actor,
-    from_fork: fromFork,
-    pull_requests: (raw.pull_requests ?? []).map((p2) => p2.number),
-    workflow_id: raw.workflow_id ?? 0,
-    path: raw.path ?? "",
-    created_at: raw.created_at ?? "",
-    updated_at: raw.updated_at ?? ""
-  };
-}
-
-// src/github/promotion.ts
-var PER_PAGE = 100;
-var statusOf2 = (e) => e.status;
-async function guarded(permission, operation, fn) {
+var sleep = (ms) => new Promise((r2) => setTimeout(r2, ms));
+var PROPOSAL_REF_TRIES = 3;
+var gitBlobSha = (content) => {
+  const bytes = Buffer.from(content, "utf8");
+  return createHash2("sha1").update(Buffer.concat([Buffer.from(`blob ${bytes.length}\0`), bytes])).digest("hex");
+};
+async function proposeFileWith(port2, repo, p2) {
+  if (p2.branch === p2.base) throw new Error(`refusing to propose onto ${p2.base}: the proposal branch would be the base branch`);
+  const same = p2.sameAs ?? ((text) => text === p2.content);
+  const branchBefore = await port2.getBranchHead(repo, p2.branch);
+  const onBranch = branchBefore ? await port2.readFile(repo, p2.path, p2.branch) : null;
+  let blobSha = gitBlobSha(p2.content);
+  let commitSha = null;
+  if (branchBefore && onBranch && same(onBranch.content)) {
+    commitSha = branchBefore;
+    blobSha = onBranch.sha;
+  }
+  for (let attempt = 1; commitSha === null; attempt++) {
+    const baseHead = await port2.getBranchHead(repo, p2.base);
+    if (!baseHead) throw new Error(`base branch ${p2.base} not found`);
+    const head = attempt === 1 ? branchBefore : await port2.getBranchHead(repo, p2.branch);
+    const tree = await port2.createTree(repo, await port2.getCommitTree(repo, baseHead), [{ path: p2.path, mode: "100644", type: "blob", sha: null, content: p2.content }]);
+    const parents = head && head !== baseHead ? [head, baseHead] : [baseHead];
+    const commit = await port2.createCommit(repo, p2.message, tree, parents);
+    try {
+      if (head) await port2.updateBranch(repo, p2.branch, commit);
+      else await port2.createBranch(repo, p2.branch, commit);
+      commitSha = commit;
+    } catch (err) {
+      if (!(err instanceof RefConflictError || err.name === "RefConflictError") || attempt >= PROPOSAL_REF_TRIES) throw err;
+    }
+  }
+  const partial2 = { blobSha, branchBefore, commitSha, committed: commitSha !== branchBefore };
   try {
-    return await fn();
-  } catch (e) {
-    if (isPermissionError(e)) throw new GitHubPermissionError(permission, operation, githubMessage(e));
-    throw e;
+    const open3 = await port2.findOpenPullRequest(repo, p2.branch, p2.base);
+    const pullRequest = open3 ? { ...open3, created: false } : { ...await port2.createPullRequest(repo, { title: p2.pr.title, body: p2.pr.body, head: p2.branch, base: p2.base }), created: true };
+    return { ...partial2, pullRequest };
+  } catch (err) {
+    throw new ProposalPullRequestError(partial2, err);
   }
 }
-function checkRunState(c2) {
-  if (c2.status !== "completed") return "pending";
-  return c2.conclusion === "success" || c2.conclusion === "neutral" || c2.conclusion === "skipped" ? "success" : "failure";
-}
-var GitHubPromotion = class {
-  constructor(req, paginate2) {
-    this.req = req;
-    this.paginate = paginate2;
-  }
-  getPullRequest(repo, number4) {
-    return guarded("pull_requests", `read pull request #${number4}`, async () => {
-      const { data } = await this.req("GET /repos/{owner}/{repo}/pulls/{pull_number}", { ...repo, pull_number: number4 });
-      const d2 = data;
-      return {
-        number: d2.number,
-        html_url: d2.html_url,
-        state: d2.state === "open" ? "open" : "closed",
-        merged: d2.merged === true,
-        mergeable: d2.mergeable ?? null,
-        head_sha: d2.head.sha,
-        head_ref: d2.head.ref,
-        base_ref: d2.base.ref,
-        merge_commit_sha: d2.merge_commit_sha ?? null
-      };
-    });
-  }
-  /** Latest check run per name and latest status per context on `sha` (all pages of both). */
-  listHeadChecks(repo, sha) {
-    return guarded("checks", `read checks of ${sha.slice(0, 7)}`, async () => {
-      const runs = await this.paginate("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", { ...repo, ref: sha, filter: "latest", per_page: PER_PAGE }, "check_runs");
-      const statuses = await this.paginate("GET /repos/{owner}/{repo}/commits/{ref}/statuses", { ...repo, ref: sha, per_page: PER_PAGE }, null);
-      const out = /* @__PURE__ */ new Map();
-      for (const c2 of [...runs].sort((a2, b2) => a2.id - b2.id)) out.set(`check:${c2.name}`, { name: c2.name, source: "check_run", state: checkRunState(c2), app: c2.app?.slug ?? null, url: c2.html_url ?? c2.details_url ?? null });
-      for (const s2 of [...statuses].sort((a2, b2) => a2.id - b2.id)) {
-        out.set(`status:${s2.context}`, { name: s2.context, source: "status", state: s2.state === "success" ? "success" : s2.state === "pending" ? "pending" : "failure", app: null, url: s2.target_url ?? null });
-      }
-      return [...out.values()];
-    });
-  }
-  /** null when the branch is not protected (GitHub's 404 "Branch not protected"). Needs Administration: read. */
-  getBranchRules(repo, branch) {
-    return guarded("administration", `read protection of ${branch}`, async () => {
-      try {
-        const { data } = await this.req("GET /repos/{owner}/{repo}/branches/{branch}/protection", { ...repo, branch });
-        const d2 = data;
-        const rsc = d2.required_status_checks;
-        const contexts = [.../* @__PURE__ */ new Set([...rsc?.contexts ?? [], ...(rsc?.checks ?? []).map((c2) => c2.context)])];
-        return {
-          required_checks: contexts,
-          strict: rsc?.strict === true,
-          required_approving_reviews: d2.required_pull_request_reviews ? d2.required_pull_request_reviews.required_approving_review_count ?? 1 : 0
-        };
-      } catch (e) {
-        if (isNotFound(e)) return null;
-        throw e;
-      }
-    });
-  }
-  /** The repository's allowed merge methods; null when GitHub does not show them to this token. */
-  getMergeMethods(repo) {
-    return guarded("metadata", "read repository", async () => {
-      const { data } = await this.req("GET /repos/{owner}/{repo}", { ...repo });
-      const d2 = data;
-      if (d2.allow_merge_commit === void 0 && d2.allow_squash_merge === void 0 && d2.allow_rebase_merge === void 0) return null;
-      return { merge: d2.allow_merge_commit === true, squash: d2.allow_squash_merge === true, rebase: d2.allow_rebase_merge === true };
-    });
-  }
-  /** `sha` guards against a head that moved after the checks were read (409). */
-  mergePullRequest(repo, number4, opts) {
-    return guarded("contents", `merge pull request #${number4}`, async () => {
-      try {
-        const { data } = await this.req("PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge", { ...repo, pull_number: number4, merge_method: opts.method, sha: opts.sha, commit_title: opts.title, commit_message: opts.message });
-        return { sha: String(data.sha) };
-      } catch (e) {
-        const status = statusOf2(e);
-        if (status === 405 || status === 409 || status === 422) throw new MergeRefusedError(status, githubMessage(e));
-        throw e;
-      }
-    });
-  }
-  /**
-   * Dispatches `workflow` (id or file name) on `ref`. Asks for the run (return_run_details, February
-   * 2026); a server that does not know the parameter (older GitHub Enterprise) is asked again without it.
-   */
-  dispatchWorkflow(repo, workflow, ref) {
-    return guarded("actions", `dispatch workflow ${workflow} on ${ref}`, async () => {
-      const route = "POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches";
-      try {
-        const res = await this.req(route, { ...repo, workflow_id: workflow, ref, return_run_details: true });
-        const id = res.data?.workflow_run_id;
-        return { runId: typeof id === "number" ? id : null };
-      } catch (e) {
-        if ((statusOf2(e) === 400 || statusOf2(e) === 422) && /return_run_details/i.test(githubMessage(e))) {
-          await this.req(route, { ...repo, workflow_id: workflow, ref });
-          return { runId: null };
-        }
-        throw e;
-      }
-    });
-  }
-  /** Runs of `workflow` for `event` on `branch` at `headSha`, newest first (to find a dispatched run). */
-  findRuns(repo, workflow, filter) {
-    return guarded("actions", `list runs of workflow ${workflow}`, async () => {
-      const { data } = await this.req("GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs", { ...repo, workflow_id: workflow, event: filter.event, branch: filter.branch, head_sha: filter.headSha, per_page: 20 });
-      return (data.workflow_runs ?? []).map((r2) => mapWorkflowRun(r2));
-    });
-  }
-};
 
 // src/github/cache.ts
-import { createHash as createHash2 } from "node:crypto";
+import { createHash as createHash3 } from "node:crypto";
 function gitBlobId(content) {
   const body = Buffer.from(content, "utf8");
-  return createHash2("sha1").update(Buffer.concat([Buffer.from(`blob ${body.length}\0`), body])).digest("hex");
+  return createHash3("sha1").update(Buffer.concat([Buffer.from(`blob ${body.length}\0`), body])).digest("hex");
 }
 var Lru = class {
   constructor(maxBytes, sizeOf) {
@@ -74783,18 +74701,50 @@ var GitHubCache = class {
 };
 var sharedGitHubCache = new GitHubCache();
 
-// src/github/sealed-box.ts
-async function sealSecret(value, publicKeyB64) {
-  await libsodium_wrappers_default.ready;
-  const key = libsodium_wrappers_default.from_base64(publicKeyB64, libsodium_wrappers_default.base64_variants.ORIGINAL);
-  const sealed = libsodium_wrappers_default.crypto_box_seal(libsodium_wrappers_default.from_string(value), key);
-  return libsodium_wrappers_default.to_base64(sealed, libsodium_wrappers_default.base64_variants.ORIGINAL);
+// src/github/errors.ts
+var GitHubPermissionError = class extends Error {
+  constructor(permission, operation, detail) {
+    super(
+      `GitHub refused ${operation}: ${detail}. The token or GitHub App needs the "${permission}" permission (${permission === "metadata" ? "read" : "write"} access) on this repository.`
+    );
+    this.permission = permission;
+    this.operation = operation;
+    this.name = "GitHubPermissionError";
+  }
+  status = 403;
+};
+var GitHubRequestError = class extends Error {
+  constructor(status, operation, detail) {
+    super(`GitHub ${operation} failed (${status}): ${detail}`);
+    this.status = status;
+    this.operation = operation;
+    this.name = "GitHubRequestError";
+  }
+};
+function isRequestError2(e) {
+  return typeof e === "object" && e !== null && typeof e.status === "number";
 }
+var statusOf = (e) => isRequestError2(e) ? e.status : null;
+function githubMessage(e) {
+  if (!isRequestError2(e)) return e instanceof Error ? e.message : String(e);
+  const data = e.response?.data;
+  if (typeof data === "object" && data !== null && typeof data.message === "string") {
+    const errors = data.errors;
+    const extra = Array.isArray(errors) ? errors.map((x2) => typeof x2 === "string" ? x2 : typeof x2 === "object" && x2 !== null && "message" in x2 ? String(x2.message) : "").filter(Boolean) : [];
+    return [data.message, ...extra].join("; ");
+  }
+  return e.message;
+}
+var PERMISSION_PATTERNS = [/resource not accessible by (integration|personal access token)/i, /must have admin rights/i, /must have push access/i];
+function isPermissionError(e) {
+  return statusOf(e) === 403 && PERMISSION_PATTERNS.some((p2) => p2.test(githubMessage(e)));
+}
+var isNotFound = (e) => statusOf(e) === 404;
+var isNotModified = (e) => statusOf(e) === 304;
 
-// src/github/adapter.ts
-var INLINE_CONTENT_MAX = 256 * 1024;
+// src/github/request.ts
 var VARIABLES_PER_PAGE = 30;
-var PER_PAGE2 = 100;
+var PER_PAGE = 100;
 var BRIDGE_LABEL = "living-bridge";
 var header = (res, name) => {
   const v2 = res.headers[name] ?? res.headers[name.toLowerCase()];
@@ -74812,81 +74762,30 @@ var encodePath = (p2) => p2.split("/").map(encodeURIComponent).join("/");
 function scopeRoute(scope) {
   return scope.type === "repository" ? { base: "/repos/{owner}/{repo}/actions", params: {} } : { base: "/repos/{owner}/{repo}/environments/{environment_name}", params: { environment_name: scope.name } };
 }
-async function* bodyToIterable(body) {
-  if (body === null || body === void 0) return;
-  if (typeof body === "string") {
-    yield new TextEncoder().encode(body);
-  } else if (body instanceof Uint8Array) {
-    yield body;
-  } else if (body instanceof ArrayBuffer) {
-    yield new Uint8Array(body);
-  } else if (typeof body.getReader === "function") {
-    const reader = body.getReader();
-    try {
-      for (; ; ) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        if (value) yield value;
-      }
-    } finally {
-      reader.releaseLock();
-    }
-  } else if (typeof body[Symbol.asyncIterator] === "function") {
-    for await (const chunk of body) {
-      yield typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk;
-    }
-  } else {
-    throw new TypeError("unexpected job log body");
-  }
+function baseUrlOf(octokit) {
+  const defaults = octokit.request.endpoint?.DEFAULTS;
+  return typeof defaults?.baseUrl === "string" ? defaults.baseUrl : "https://api.github.com";
 }
-var mapSecret = (s2) => ({ name: s2.name, created_at: s2.created_at, updated_at: s2.updated_at });
-var mapVariable = (v2) => ({
-  name: v2.name,
-  value: v2.value,
-  ...v2.created_at !== void 0 ? { created_at: v2.created_at } : {},
-  ...v2.updated_at !== void 0 ? { updated_at: v2.updated_at } : {}
-});
-function mapEnvironment(e) {
-  const info2 = { name: e.name, deployment_branch_policy: e.deployment_branch_policy ?? null };
-  for (const rule of e.protection_rules ?? []) {
-    if (rule.type === "wait_timer" && typeof rule.wait_timer === "number") info2.wait_timer = rule.wait_timer;
-    if (rule.type === "required_reviewers") {
-      if (typeof rule.prevent_self_review === "boolean") info2.prevent_self_review = rule.prevent_self_review;
-      info2.reviewers = (rule.reviewers ?? []).filter((r2) => (r2.type === "User" || r2.type === "Team") && typeof r2.reviewer?.id === "number").map((r2) => ({ type: r2.type, id: r2.reviewer?.id }));
-    }
-  }
-  return info2;
-}
-var mapJob = (j2) => ({
-  id: j2.id,
-  name: j2.name,
-  conclusion: j2.conclusion,
-  status: j2.status,
-  steps: (j2.steps ?? []).map((s2) => ({ name: s2.name, conclusion: s2.conclusion, number: s2.number }))
-});
-var PERMISSION_LEVELS = ["admin", "maintain", "write", "triage", "read", "none"];
-var FAILED_CONCLUSIONS = /* @__PURE__ */ new Set(["failure", "timed_out"]);
-var GitHubAdapter = class {
-  constructor(octokit, opts = {}) {
-    this.octokit = octokit;
+var RequestLayer = class {
+  constructor(send, opts) {
+    this.send = send;
     this.log = opts.log;
     this.fetchImpl = opts.fetch ?? ((input2, init) => globalThis.fetch(input2, init));
     this.issueLabel = opts.issueLabel ?? BRIDGE_LABEL;
     this.cache = opts.cache === false ? new GitHubCache({ maxBytes: 8 * 1024 * 1024 }) : opts.cache ?? sharedGitHubCache;
-    const defaults = octokit.request.endpoint?.DEFAULTS;
-    this.cacheScope = opts.cacheScope ?? (typeof defaults?.baseUrl === "string" ? defaults.baseUrl : "https://api.github.com");
-    this.promotion = new GitHubPromotion((route, params) => this.req(route, params), (route, params, key) => this.paginate(route, params, key));
+    this.cacheScope = opts.cacheScope;
   }
-  defaultBranches = /* @__PURE__ */ new Map();
   cache;
-  /** The GitHub host this adapter talks to (part of every cache key that is not a git object id). */
+  /** The GitHub host (part of every cache key that is not a git object id). */
   cacheScope;
   log;
   fetchImpl;
   issueLabel;
-  /** Pull requests, checks, protection, merging and dispatch (src/github/promotion.ts). */
-  promotion;
-  // ------------------------------------------------------------------ plumbing
+  /** Default branch per repository (this adapter's lifetime). */
+  defaultBranches = /* @__PURE__ */ new Map();
+  req(route, params = {}) {
+    return this.send(route, params);
+  }
   /** Runs one call, turning 403 "not accessible" into GitHubPermissionError. */
   async call(permission, operation, fn) {
     try {
@@ -74895,9 +74794,6 @@ var GitHubAdapter = class {
       if (isPermissionError(e)) throw new GitHubPermissionError(permission, operation, githubMessage(e));
       throw e;
     }
-  }
-  req(route, params = {}) {
-    return this.octokit.request(route, params);
   }
   /** All items of a paginated list (array body, or `key` of an object body), following Link headers. */
   async paginate(route, params, key, first) {
@@ -74944,6 +74840,7 @@ var GitHubAdapter = class {
     else this.cache.conditional.delete(ck);
     return value;
   }
+  /** The answer, or null on 404. */
   async getOrNull(fn) {
     try {
       return await fn();
@@ -74952,481 +74849,784 @@ var GitHubAdapter = class {
       throw e;
     }
   }
-  // ------------------------------------------------------------------ secrets
-  async publicKey(repo, scope, refresh) {
-    const cacheKey = `${this.cacheScope}|${repo.owner}/${repo.repo}|${scopeLabel(scope)}`.toLowerCase();
-    const cached2 = this.cache.publicKeys.get(cacheKey);
-    if (cached2 && !refresh) return cached2;
-    const { base: base2, params } = scopeRoute(scope);
-    const res = await this.req(`GET ${base2}/secrets/public-key`, { ...repo, ...params });
-    const key = { key_id: String(res.data.key_id), key: String(res.data.key) };
-    this.cache.publicKeys.set(cacheKey, key);
-    return key;
-  }
-  async setSecret(repo, scope, name, value) {
-    const operation = `set secret ${name} (${scopeLabel(scope)})`;
-    return this.call("secrets", operation, async () => {
-      const { base: base2, params } = scopeRoute(scope);
-      const put = async (pk) => {
-        const encrypted_value = await sealSecret(value, pk.key);
-        const res = await this.req(`PUT ${base2}/secrets/{secret_name}`, { ...repo, ...params, secret_name: name, encrypted_value, key_id: pk.key_id });
-        return { created: res.status === 201 };
-      };
-      try {
-        let result;
-        try {
-          result = await put(await this.publicKey(repo, scope, false));
-        } catch (e) {
-          if (statusOf(e) !== 422 || !/key/i.test(githubMessage(e))) throw e;
-          this.log?.info({ repo: `${repo.owner}/${repo.repo}`, scope: scopeLabel(scope) }, "secret public key rejected; refetching once");
-          result = await put(await this.publicKey(repo, scope, true));
-        }
-        this.log?.debug({ repo: `${repo.owner}/${repo.repo}`, scope: scopeLabel(scope), name, created: result.created }, "secret written");
-        return result;
-      } catch (e) {
-        if (isPermissionError(e)) throw e;
-        const status = statusOf(e);
-        if (status !== null) throw new GitHubRequestError(status, operation, githubMessage(e));
-        throw new Error(`${operation} failed: ${e instanceof Error ? e.name : "error"}`);
-      }
-    });
-  }
-  getSecret(repo, scope, name) {
-    const { base: base2, params } = scopeRoute(scope);
-    return this.call(
-      "secrets",
-      `read secret ${name}`,
-      () => this.getOrNull(async () => mapSecret((await this.req(`GET ${base2}/secrets/{secret_name}`, { ...repo, ...params, secret_name: name })).data))
-    );
-  }
-  listSecrets(repo, scope, etag) {
-    const { base: base2, params } = scopeRoute(scope);
-    return this.call(
-      "secrets",
-      `list secrets (${scopeLabel(scope)})`,
-      () => this.conditionalList(`GET ${base2}/secrets`, { ...repo, ...params, per_page: PER_PAGE2 }, "secrets", mapSecret, etag)
-    );
-  }
-  deleteSecret(repo, scope, name) {
-    const { base: base2, params } = scopeRoute(scope);
-    return this.call("secrets", `delete secret ${name}`, async () => {
-      await this.getOrNull(() => this.req(`DELETE ${base2}/secrets/{secret_name}`, { ...repo, ...params, secret_name: name }));
-    });
-  }
-  // ------------------------------------------------------------------ variables
-  getVariable(repo, scope, name) {
-    const { base: base2, params } = scopeRoute(scope);
-    return this.call(
-      "variables",
-      `read variable ${name}`,
-      () => this.getOrNull(async () => mapVariable((await this.req(`GET ${base2}/variables/{name}`, { ...repo, ...params, name })).data))
-    );
-  }
-  listVariables(repo, scope, etag) {
-    const { base: base2, params } = scopeRoute(scope);
-    return this.call(
-      "variables",
-      `list variables (${scopeLabel(scope)})`,
-      () => this.conditionalList(`GET ${base2}/variables`, { ...repo, ...params, per_page: VARIABLES_PER_PAGE }, "variables", mapVariable, etag)
-    );
-  }
-  upsertVariable(repo, scope, name, value) {
-    const { base: base2, params } = scopeRoute(scope);
-    return this.call("variables", `write variable ${name}`, async () => {
-      try {
-        await this.req(`PATCH ${base2}/variables/{name}`, { ...repo, ...params, name, value });
-        return { created: false };
-      } catch (e) {
-        if (!isNotFound(e)) throw e;
-      }
-      await this.req(`POST ${base2}/variables`, { ...repo, ...params, name, value });
-      return { created: true };
-    });
-  }
-  createVariable(repo, scope, name, value) {
-    const { base: base2, params } = scopeRoute(scope);
-    return this.call("variables", `create variable ${name}`, async () => {
-      try {
-        await this.req(`POST ${base2}/variables`, { ...repo, ...params, name, value });
-        return { created: true };
-      } catch (e) {
-        const status = statusOf(e);
-        if (status !== 409 && status !== 422) throw e;
-      }
-      await this.req(`PATCH ${base2}/variables/{name}`, { ...repo, ...params, name, value });
-      return { created: false };
-    });
-  }
-  deleteVariable(repo, scope, name) {
-    const { base: base2, params } = scopeRoute(scope);
-    return this.call("variables", `delete variable ${name}`, async () => {
-      await this.getOrNull(() => this.req(`DELETE ${base2}/variables/{name}`, { ...repo, ...params, name }));
-    });
-  }
-  // ------------------------------------------------------------------ environments
-  listEnvironments(repo, etag) {
-    return this.call(
-      "environments",
-      "list environments",
-      () => this.conditionalList("GET /repos/{owner}/{repo}/environments", { ...repo, per_page: PER_PAGE2 }, "environments", mapEnvironment, etag)
-    );
-  }
-  putEnvironment(repo, env) {
-    const body = {};
-    if (env.wait_timer !== void 0) body.wait_timer = env.wait_timer;
-    if (env.prevent_self_review !== void 0) body.prevent_self_review = env.prevent_self_review;
-    if (env.reviewers !== void 0) body.reviewers = env.reviewers.map((r2) => ({ type: r2.type, id: r2.id }));
-    if (env.deployment_branch_policy !== void 0) body.deployment_branch_policy = env.deployment_branch_policy;
-    return this.call("administration", `create or update environment ${env.name}`, async () => {
-      await this.req("PUT /repos/{owner}/{repo}/environments/{environment_name}", { ...repo, environment_name: env.name, ...body });
-    });
-  }
-  // ------------------------------------------------------------------ runs
-  getRun(repo, runId, attempt) {
-    return this.call("actions", `read run ${runId}`, async () => {
-      const res = attempt === void 0 ? await this.req("GET /repos/{owner}/{repo}/actions/runs/{run_id}", { ...repo, run_id: runId }) : await this.req("GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}", { ...repo, run_id: runId, attempt_number: attempt });
-      return mapWorkflowRun(res.data);
-    });
-  }
-  listFailedJobs(repo, runId) {
-    return this.call("actions", `list jobs of run ${runId}`, async () => {
-      const jobs = await this.paginate("GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs", { ...repo, run_id: runId, filter: "latest", per_page: PER_PAGE2 }, "jobs");
-      return jobs.filter((j2) => j2.conclusion !== null && FAILED_CONCLUSIONS.has(j2.conclusion)).map(mapJob);
-    });
-  }
-  listDeployments(repo, sha) {
-    return this.call("deployments", `list deployments of ${sha.slice(0, 7)}`, async () => {
-      const res = await this.req("GET /repos/{owner}/{repo}/deployments", { ...repo, sha, per_page: PER_PAGE2 });
-      return res.data.flatMap((d2) => typeof d2.environment === "string" ? [{ environment: d2.environment }] : []);
-    });
-  }
-  downloadJobLog(repo, jobId) {
-    return this.call("actions", `download log of job ${jobId}`, async () => {
-      const res = await this.req("GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs", {
-        ...repo,
-        job_id: jobId,
-        request: { redirect: "manual", parseSuccessResponseBody: false }
+};
+
+// src/github/contents.ts
+function contentsPort(http2, git) {
+  return {
+    getDefaultBranch(repo) {
+      const key = `${repo.owner}/${repo.repo}`.toLowerCase();
+      const cached2 = http2.defaultBranches.get(key);
+      if (cached2) return Promise.resolve(cached2);
+      return http2.call("metadata", "read repository", async () => {
+        const res = await http2.req("GET /repos/{owner}/{repo}", { ...repo });
+        const branch = String(res.data.default_branch);
+        http2.defaultBranches.set(key, branch);
+        return branch;
       });
-      if (res.status >= 300 && res.status < 400) {
-        const location = header(res, "location");
-        await res.data?.cancel?.().catch(() => void 0);
-        if (!location) throw new GitHubRequestError(res.status, `download log of job ${jobId}`, "redirect without a Location header");
-        const blob = await this.fetchImpl(location, { redirect: "follow" });
-        if (!blob.ok) {
-          await blob.body?.cancel().catch(() => void 0);
-          throw new GitHubRequestError(blob.status, `download log of job ${jobId}`, "the log URL answered an error (it expires within a minute)");
-        }
-        return bodyToIterable(blob.body);
-      }
-      return bodyToIterable(res.data);
-    });
-  }
-  rerunFailedJobs(repo, runId) {
-    return this.call("actions", `re-run failed jobs of run ${runId}`, async () => {
-      await this.req("POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs", { ...repo, run_id: runId, request: { retries: 0 } });
-    });
-  }
-  rerunRun(repo, runId) {
-    return this.call("actions", `re-run run ${runId}`, async () => {
-      await this.req("POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun", { ...repo, run_id: runId, request: { retries: 0 } });
-    });
-  }
-  findLastSuccessfulRun(repo, workflowId, branch) {
-    return this.call("actions", `find last successful run of workflow ${workflowId}`, async () => {
-      const res = await this.req("GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs", { ...repo, workflow_id: workflowId, branch, status: "success", per_page: 1 });
-      const run2 = res.data?.workflow_runs?.[0];
-      return run2 ? mapWorkflowRun(run2) : null;
-    });
-  }
-  // ------------------------------------------------------------------ issues, comments, checks
-  findIssueByMarker(repo, marker) {
-    return this.call("issues", "search issues", async () => {
-      const issues = await this.paginate("GET /repos/{owner}/{repo}/issues", { ...repo, state: "all", labels: this.issueLabel, per_page: PER_PAGE2 }, null);
-      const hit = issues.find((i2) => !i2.pull_request && (i2.body ?? "").includes(marker));
-      return hit ? { number: hit.number, html_url: hit.html_url, body: hit.body ?? "", state: hit.state } : null;
-    });
-  }
-  createIssue(repo, title, body, labels = []) {
-    const allLabels = [.../* @__PURE__ */ new Set([this.issueLabel, ...labels])];
-    return this.call("issues", "create issue", async () => {
-      const res = await this.req("POST /repos/{owner}/{repo}/issues", { ...repo, title, body, labels: allLabels, request: { retries: 0 } });
-      return { number: res.data.number, html_url: res.data.html_url };
-    });
-  }
-  updateIssue(repo, number4, patch) {
-    return this.call("issues", `update issue #${number4}`, async () => {
-      const res = await this.req("PATCH /repos/{owner}/{repo}/issues/{issue_number}", { ...repo, issue_number: number4, ...patch });
-      return { number: res.data.number, html_url: res.data.html_url };
-    });
-  }
-  upsertComment(repo, issueNumber, marker, body) {
-    const text = body.includes(marker) ? body : `${marker}
-${body}`;
-    const memoKey = `${this.cacheScope}|comment|${repo.owner}/${repo.repo}#${issueNumber}|${marker}`.toLowerCase();
-    const patch = async (id) => {
-      const res = await this.req("PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}", { ...repo, comment_id: id, body: text });
-      return { id: res.data.id, html_url: res.data.html_url, created: false };
-    };
-    return this.call("issues", `comment on #${issueNumber}`, async () => {
-      const known = this.cache.conditional.get(memoKey)?.value;
-      if (typeof known === "number") {
-        const updated = await this.getOrNull(() => patch(known));
-        if (updated) return updated;
-        this.cache.conditional.delete(memoKey);
-      }
-      const comments = await this.paginate("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", { ...repo, issue_number: issueNumber, per_page: PER_PAGE2 }, null);
-      const ours = comments.find((c2) => (c2.body ?? "").includes(marker));
-      const result = ours ? await patch(ours.id) : await (async () => {
-        const res = await this.req("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", { ...repo, issue_number: issueNumber, body: text });
-        return { id: res.data.id, html_url: res.data.html_url, created: true };
-      })();
-      this.cache.conditional.set(memoKey, { etag: "", value: result.id });
-      return result;
-    });
-  }
-  pullRequestsForCommit(repo, sha) {
-    return this.call("pull_requests", `list pull requests of ${sha.slice(0, 7)}`, async () => {
-      const prs = await this.paginate("GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls", { ...repo, commit_sha: sha, per_page: PER_PAGE2 }, null);
-      return prs.filter((p2) => p2.state === "open").map((p2) => p2.number);
-    });
-  }
-  getPermissionLevel(repo, username) {
-    return this.call("metadata", `read permission of ${username}`, async () => {
-      const res = await this.getOrNull(() => this.req("GET /repos/{owner}/{repo}/collaborators/{username}/permission", { ...repo, username }));
-      if (!res) return "none";
-      const role = String(res.data.role_name ?? "");
-      if (PERMISSION_LEVELS.includes(role)) return role;
-      const perm = String(res.data.permission ?? "none");
-      return PERMISSION_LEVELS.includes(perm) ? perm : "none";
-    });
-  }
-  listRecentRunHeads(repo, limit) {
-    return this.call("actions", "list recent workflow runs", async () => {
-      const res = await this.req("GET /repos/{owner}/{repo}/actions/runs", { ...repo, per_page: Math.min(100, Math.max(1, limit)) });
-      const runs = res.data?.workflow_runs ?? [];
-      return [...new Set(runs.map((r2) => r2.head_sha).filter((s2) => typeof s2 === "string"))];
-    });
-  }
-  listCheckRuns(repo, ref, name) {
-    return this.call("checks", `list check runs ${name} on ${ref.slice(0, 12)}`, async () => {
-      const res = await this.req("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", { ...repo, ref, check_name: name, filter: "all", per_page: PER_PAGE2 });
-      const runs = res.data?.check_runs ?? [];
-      return runs.map((r2) => ({ id: r2.id, app_id: r2.app?.id ?? null, html_url: r2.html_url ?? null, summary: r2.output?.summary ?? null, text: r2.output?.text ?? null }));
-    });
-  }
-  createCheckRun(repo, check2) {
-    return this.call("checks", `create check run ${check2.name}`, async () => {
-      const res = await this.req("POST /repos/{owner}/{repo}/check-runs", {
-        ...repo,
-        name: check2.name,
-        head_sha: check2.head_sha,
-        status: "completed",
-        conclusion: check2.conclusion,
-        output: { title: check2.title, summary: check2.summary, ...check2.text !== void 0 ? { text: check2.text } : {} },
-        ...check2.details_url !== void 0 ? { details_url: check2.details_url } : {}
-      });
-      return { id: res.data.id };
-    });
-  }
-  // ------------------------------------------------------------------ contents
-  getDefaultBranch(repo) {
-    const key = `${repo.owner}/${repo.repo}`.toLowerCase();
-    const cached2 = this.defaultBranches.get(key);
-    if (cached2) return Promise.resolve(cached2);
-    return this.call("metadata", "read repository", async () => {
-      const res = await this.req("GET /repos/{owner}/{repo}", { ...repo });
-      const branch = String(res.data.default_branch);
-      this.defaultBranches.set(key, branch);
-      return branch;
-    });
-  }
-  /** Conditional (ETag): re-checking an unchanged branch answers 304, free against the rate limit. */
-  branchProtection(repo, branch) {
-    return this.call(
-      "contents",
-      `read branch ${branch}`,
-      () => this.getOrNull(
-        () => this.conditionalGet(`branch|${repo.owner}/${repo.repo}|${branch}`.toLowerCase(), `GET /repos/{owner}/{repo}/branches/${encodePath(branch)}`, { ...repo }, (res) => ({
-          protected: res.data.protected === true
-        }))
-      )
-    );
-  }
-  /**
-   * Conditional (ETag) per path and ref: an unchanged file answers 304, free against the rate limit.
-   * A 404 has no ETag; once a file was found absent, later reads ask its directory listing
-   * conditionally instead (304 while the directory is unchanged) and read the file only when it appears.
-   */
-  readFile(repo, path8, ref) {
-    const key = `contents|${repo.owner}/${repo.repo}|${ref ?? ""}|${path8}`.toLowerCase();
-    const absentKey = `${this.cacheScope}|absent|${key}`;
-    const refParam = ref !== void 0 ? { ref } : {};
-    return this.call("contents", `read ${path8}`, async () => {
-      if (this.cache.conditional.get(absentKey)) {
-        const slash = path8.lastIndexOf("/");
-        const dir = slash === -1 ? "" : path8.slice(0, slash);
-        const route = dir === "" ? "GET /repos/{owner}/{repo}/contents" : `GET /repos/{owner}/{repo}/contents/${encodePath(dir)}`;
-        const present = await this.getOrNull(
-          () => this.conditionalGet(
-            `dir|${key}`,
-            route,
-            { ...repo, ...refParam },
-            (res) => Array.isArray(res.data) && res.data.some((e) => e.path === path8 && e.type === "file")
-          )
-        );
-        if (!present) return null;
-        this.cache.conditional.delete(absentKey);
-      }
-      const file3 = await this.getOrNull(
-        () => this.conditionalGet(key, `GET /repos/{owner}/{repo}/contents/${encodePath(path8)}`, { ...repo, ...refParam }, async (res) => {
-          if (Array.isArray(res.data) || res.data?.type !== "file") return null;
-          const sha = String(res.data.sha);
-          const content = res.data.encoding === "base64" && typeof res.data.content === "string" ? Buffer.from(res.data.content, "base64").toString("utf8") : await this.readBlob(repo, sha);
-          return { path: String(res.data.path ?? path8), content, sha };
-        })
+    },
+    /** Conditional (ETag): re-checking an unchanged branch answers 304, free against the rate limit. */
+    branchProtection(repo, branch) {
+      return http2.call(
+        "contents",
+        `read branch ${branch}`,
+        () => http2.getOrNull(
+          () => http2.conditionalGet(`branch|${repo.owner}/${repo.repo}|${branch}`.toLowerCase(), `GET /repos/{owner}/{repo}/branches/${encodePath(branch)}`, { ...repo }, (res) => ({
+            protected: res.data.protected === true
+          }))
+        )
       );
-      if (file3 === null) this.cache.conditional.set(absentKey, { etag: "", value: true });
-      return file3;
-    });
+    },
+    /**
+     * Conditional (ETag) per path and ref: an unchanged file answers 304, free against the rate limit.
+     * A 404 has no ETag; once a file was found absent, later reads ask its directory listing
+     * conditionally instead (304 while the directory is unchanged) and read the file only when it appears.
+     */
+    readFile(repo, path8, ref) {
+      const key = `contents|${repo.owner}/${repo.repo}|${ref ?? ""}|${path8}`.toLowerCase();
+      const absentKey = `${http2.cacheScope}|absent|${key}`;
+      const refParam = ref !== void 0 ? { ref } : {};
+      return http2.call("contents", `read ${path8}`, async () => {
+        if (http2.cache.conditional.get(absentKey)) {
+          const slash = path8.lastIndexOf("/");
+          const dir = slash === -1 ? "" : path8.slice(0, slash);
+          const route = dir === "" ? "GET /repos/{owner}/{repo}/contents" : `GET /repos/{owner}/{repo}/contents/${encodePath(dir)}`;
+          const present = await http2.getOrNull(
+            () => http2.conditionalGet(
+              `dir|${key}`,
+              route,
+              { ...repo, ...refParam },
+              (res) => Array.isArray(res.data) && res.data.some((e) => e.path === path8 && e.type === "file")
+            )
+          );
+          if (!present) return null;
+          http2.cache.conditional.delete(absentKey);
+        }
+        const file3 = await http2.getOrNull(
+          () => http2.conditionalGet(key, `GET /repos/{owner}/{repo}/contents/${encodePath(path8)}`, { ...repo, ...refParam }, async (res) => {
+            if (Array.isArray(res.data) || res.data?.type !== "file") return null;
+            const sha = String(res.data.sha);
+            const content = res.data.encoding === "base64" && typeof res.data.content === "string" ? Buffer.from(res.data.content, "base64").toString("utf8") : await git.readBlob(repo, sha);
+            return { path: String(res.data.path ?? path8), content, sha };
+          })
+        );
+        if (file3 === null) http2.cache.conditional.set(absentKey, { etag: "", value: true });
+        return file3;
+      });
+    }
+  };
+}
+
+// src/github/environments.ts
+function mapEnvironment(e) {
+  const info2 = { name: e.name, deployment_branch_policy: e.deployment_branch_policy ?? null };
+  for (const rule of e.protection_rules ?? []) {
+    if (rule.type === "wait_timer" && typeof rule.wait_timer === "number") info2.wait_timer = rule.wait_timer;
+    if (rule.type === "required_reviewers") {
+      if (typeof rule.prevent_self_review === "boolean") info2.prevent_self_review = rule.prevent_self_review;
+      info2.reviewers = (rule.reviewers ?? []).filter((r2) => (r2.type === "User" || r2.type === "Team") && typeof r2.reviewer?.id === "number").map((r2) => ({ type: r2.type, id: r2.reviewer?.id }));
+    }
   }
-  // ------------------------------------------------------------------ git data
-  /** Conditional (ETag): a branch that did not move answers 304, free against the rate limit. */
-  getBranchHead(repo, branch) {
-    const key = `ref|${repo.owner}/${repo.repo}|${branch}`.toLowerCase();
-    return this.call("contents", `read branch ${branch}`, async () => {
-      try {
-        return await this.conditionalGet(key, `GET /repos/{owner}/{repo}/git/ref/heads/${encodePath(branch)}`, { ...repo }, (res) => String(res.data.object.sha));
-      } catch (e) {
-        if (isNotFound(e) || statusOf(e) === 409) return null;
-        throw e;
-      }
-    });
-  }
-  /** Commits never change: their tree is cached by commit sha. */
-  getCommitTree(repo, commitSha) {
-    const cached2 = this.cache.commits.get(commitSha);
-    if (cached2) return Promise.resolve(cached2);
-    return this.call("contents", "read commit", async () => {
-      const res = await this.req("GET /repos/{owner}/{repo}/git/commits/{commit_sha}", { ...repo, commit_sha: commitSha });
-      const tree = String(res.data.tree.sha);
-      this.cache.commits.set(commitSha, tree);
-      return tree;
-    });
-  }
-  async treeListing(repo, treeish) {
-    const res = await this.req("GET /repos/{owner}/{repo}/git/trees/{tree_sha}", { ...repo, tree_sha: treeish, recursive: "1" });
+  return info2;
+}
+function environmentsPort(http2) {
+  return {
+    listEnvironments(repo, etag) {
+      return http2.call(
+        "environments",
+        "list environments",
+        () => http2.conditionalList("GET /repos/{owner}/{repo}/environments", { ...repo, per_page: PER_PAGE }, "environments", mapEnvironment, etag)
+      );
+    },
+    putEnvironment(repo, env) {
+      const body = {};
+      if (env.wait_timer !== void 0) body.wait_timer = env.wait_timer;
+      if (env.prevent_self_review !== void 0) body.prevent_self_review = env.prevent_self_review;
+      if (env.reviewers !== void 0) body.reviewers = env.reviewers.map((r2) => ({ type: r2.type, id: r2.id }));
+      if (env.deployment_branch_policy !== void 0) body.deployment_branch_policy = env.deployment_branch_policy;
+      return http2.call("administration", `create or update environment ${env.name}`, async () => {
+        await http2.req("PUT /repos/{owner}/{repo}/environments/{environment_name}", { ...repo, environment_name: env.name, ...body });
+      });
+    }
+  };
+}
+
+// src/github/git-data.ts
+var INLINE_CONTENT_MAX = 256 * 1024;
+function gitDataPort(http2) {
+  const treeListing = async (repo, treeish) => {
+    const res = await http2.req("GET /repos/{owner}/{repo}/git/trees/{tree_sha}", { ...repo, tree_sha: treeish, recursive: "1" });
     if (res.data.truncated) throw new Error(`tree ${treeish} of ${repo.owner}/${repo.repo} is too large to list in one request (GitHub truncated it)`);
     const entries = res.data.tree.filter((e) => e.type === "blob").map((e) => ({ path: e.path, sha: e.sha }));
     return { sha: String(res.data.sha ?? treeish), entries };
+  };
+  const getCommitTree = (repo, commitSha) => {
+    const cached2 = http2.cache.commits.get(commitSha);
+    if (cached2) return Promise.resolve(cached2);
+    return http2.call("contents", "read commit", async () => {
+      const res = await http2.req("GET /repos/{owner}/{repo}/git/commits/{commit_sha}", { ...repo, commit_sha: commitSha });
+      const tree = String(res.data.tree.sha);
+      http2.cache.commits.set(commitSha, tree);
+      return tree;
+    });
+  };
+  const createBlob = (repo, content) => http2.call("contents", "create blob", async () => {
+    const res = await http2.req("POST /repos/{owner}/{repo}/git/blobs", { ...repo, content, encoding: "utf-8" });
+    const sha = String(res.data.sha);
+    http2.cache.blobs.set(sha, content);
+    return sha;
+  });
+  return {
+    /** Conditional (ETag): a branch that did not move answers 304, free against the rate limit. */
+    getBranchHead(repo, branch) {
+      const key = `ref|${repo.owner}/${repo.repo}|${branch}`.toLowerCase();
+      return http2.call("contents", `read branch ${branch}`, async () => {
+        try {
+          return await http2.conditionalGet(key, `GET /repos/{owner}/{repo}/git/ref/heads/${encodePath(branch)}`, { ...repo }, (res) => String(res.data.object.sha));
+        } catch (e) {
+          if (isNotFound(e) || statusOf(e) === 409) return null;
+          throw e;
+        }
+      });
+    },
+    /** Commits never change: their tree is cached by commit sha. */
+    getCommitTree,
+    /** Trees never change: listings are cached by tree sha. */
+    listTree(repo, treeSha) {
+      const cached2 = http2.cache.trees.get(treeSha);
+      if (cached2) return Promise.resolve(cached2.entries.map((e) => ({ ...e })));
+      return http2.call("contents", "read tree", async () => {
+        const { entries } = await treeListing(repo, treeSha);
+        http2.cache.trees.set(treeSha, { tree: treeSha, entries });
+        return entries.map((e) => ({ ...e }));
+      });
+    },
+    /** One request instead of two: the trees endpoint resolves a commit sha to its tree. */
+    readCommitTree(repo, commitSha) {
+      const tree = http2.cache.commits.get(commitSha);
+      const listed = tree ? http2.cache.trees.get(tree) : void 0;
+      if (tree && listed) return Promise.resolve({ tree, entries: listed.entries.map((e) => ({ ...e })) });
+      return http2.call("contents", "read tree", async () => {
+        const res = await treeListing(repo, commitSha);
+        const treeSha = res.sha !== commitSha ? res.sha : await getCommitTree(repo, commitSha);
+        http2.cache.commits.set(commitSha, treeSha);
+        http2.cache.trees.set(treeSha, { tree: treeSha, entries: res.entries });
+        return { tree: treeSha, entries: res.entries.map((e) => ({ ...e })) };
+      });
+    },
+    /** Blobs never change: contents are cached by blob sha. */
+    readBlob(repo, blobSha) {
+      const cached2 = http2.cache.blobs.get(blobSha);
+      if (cached2 !== void 0) return Promise.resolve(cached2);
+      return http2.call("contents", "read blob", async () => {
+        const res = await http2.req("GET /repos/{owner}/{repo}/git/blobs/{file_sha}", { ...repo, file_sha: blobSha });
+        const raw = String(res.data.content ?? "");
+        const content = res.data.encoding === "base64" ? Buffer.from(raw, "base64").toString("utf8") : raw;
+        http2.cache.blobs.set(blobSha, content);
+        return content;
+      });
+    },
+    createBlob,
+    /**
+     * Entries with `content` up to 256 KiB are written by the tree call itself (GitHub creates their
+     * blobs), saving one request per file; larger ones become blobs first.
+     */
+    createTree(repo, baseTree, entries) {
+      return http2.call("contents", "create tree", async () => {
+        const tree = [];
+        for (const e of entries) {
+          if (e.content === void 0) {
+            tree.push({ path: e.path, mode: e.mode, type: e.type, sha: e.sha });
+          } else if (Buffer.byteLength(e.content, "utf8") <= INLINE_CONTENT_MAX) {
+            tree.push({ path: e.path, mode: e.mode, type: e.type, content: e.content });
+            http2.cache.blobs.set(gitBlobId(e.content), e.content);
+          } else {
+            tree.push({ path: e.path, mode: e.mode, type: e.type, sha: await createBlob(repo, e.content) });
+          }
+        }
+        const res = await http2.req("POST /repos/{owner}/{repo}/git/trees", { ...repo, ...baseTree ? { base_tree: baseTree } : {}, tree });
+        return String(res.data.sha);
+      });
+    },
+    createCommit(repo, message, tree, parents) {
+      return http2.call("contents", "create commit", async () => {
+        const res = await http2.req("POST /repos/{owner}/{repo}/git/commits", { ...repo, message, tree, parents });
+        const sha = String(res.data.sha);
+        http2.cache.commits.set(sha, tree);
+        return sha;
+      });
+    },
+    createBranch(repo, branch, commitSha) {
+      return http2.call("contents", `create branch ${branch}`, async () => {
+        try {
+          await http2.req("POST /repos/{owner}/{repo}/git/refs", { ...repo, ref: `refs/heads/${branch}`, sha: commitSha });
+        } catch (e) {
+          if (statusOf(e) === 422 && /already exists/i.test(githubMessage(e))) throw new RefConflictError(`refs/heads/${branch}`);
+          throw e;
+        }
+      });
+    },
+    updateBranch(repo, branch, commitSha) {
+      return http2.call("contents", `update branch ${branch}`, async () => {
+        try {
+          await http2.req(`PATCH /repos/{owner}/{repo}/git/refs/heads/${encodePath(branch)}`, { ...repo, sha: commitSha, force: false });
+        } catch (e) {
+          const status = statusOf(e);
+          const msg = githubMessage(e);
+          if (status === 422 && /fast.forward|reference update failed|cannot lock ref/i.test(msg) || status === 409) {
+            throw new RefConflictError(`refs/heads/${branch}`);
+          }
+          throw e;
+        }
+      });
+    },
+    createPullRequest(repo, pr2) {
+      return http2.call("pull_requests", `open pull request from ${pr2.head}`, async () => {
+        const res = await http2.req("POST /repos/{owner}/{repo}/pulls", { ...repo, title: pr2.title, body: pr2.body, head: pr2.head, base: pr2.base });
+        return { number: res.data.number, html_url: res.data.html_url };
+      });
+    },
+    findOpenPullRequest(repo, head, base2) {
+      return http2.call("pull_requests", `find pull request from ${head}`, async () => {
+        const res = await http2.req("GET /repos/{owner}/{repo}/pulls", { ...repo, head: head.includes(":") ? head : `${repo.owner}:${head}`, base: base2, state: "open", per_page: PER_PAGE });
+        const pr2 = res.data[0];
+        return pr2 ? { number: pr2.number, html_url: pr2.html_url } : null;
+      });
+    }
+  };
+}
+
+// src/github/issues.ts
+var PERMISSION_LEVELS = ["admin", "maintain", "write", "triage", "read", "none"];
+function issuesPort(http2) {
+  const findByMarkers2 = (repo, markers) => http2.call("issues", "search issues", async () => {
+    const issues = (await http2.paginate("GET /repos/{owner}/{repo}/issues", { ...repo, state: "all", labels: http2.issueLabel, per_page: PER_PAGE }, null)).filter((i2) => !i2.pull_request);
+    for (const marker of markers) {
+      const hit = issues.find((i2) => (i2.body ?? "").includes(marker));
+      if (hit) return { number: hit.number, html_url: hit.html_url, body: hit.body ?? "", state: hit.state };
+    }
+    return null;
+  });
+  const createIssue = (repo, title, body, labels = []) => {
+    const allLabels = [.../* @__PURE__ */ new Set([http2.issueLabel, ...labels])];
+    return http2.call("issues", "create issue", async () => {
+      const res = await http2.req("POST /repos/{owner}/{repo}/issues", { ...repo, title, body, labels: allLabels, request: { retries: 0 } });
+      return { number: res.data.number, html_url: res.data.html_url };
+    });
+  };
+  const updateIssue = (repo, number4, patch) => http2.call("issues", `update issue #${number4}`, async () => {
+    const res = await http2.req("PATCH /repos/{owner}/{repo}/issues/{issue_number}", { ...repo, issue_number: number4, ...patch });
+    return { number: res.data.number, html_url: res.data.html_url };
+  });
+  return {
+    findIssueByMarker: (repo, marker) => findByMarkers2(repo, [marker]),
+    listOpenIssuesByMarker: (repo, marker) => http2.call("issues", "search open issues", async () => {
+      const issues = await http2.paginate("GET /repos/{owner}/{repo}/issues", { ...repo, state: "open", labels: http2.issueLabel, per_page: PER_PAGE }, null);
+      return issues.filter((i2) => !i2.pull_request && (i2.body ?? "").includes(marker)).sort((a2, b2) => a2.number - b2.number).map((i2) => ({ number: i2.number, html_url: i2.html_url, body: i2.body ?? "", state: i2.state }));
+    }),
+    createIssue,
+    updateIssue,
+    ensureIssue: (repo, spec) => ensureIssueWith({ find: findByMarkers2, createIssue, updateIssue }, repo, spec),
+    /**
+     * The comment id and body hash written last time (this process) are remembered: an unchanged body
+     * costs no request at all, a changed one is one PATCH without listing the thread again; a 404
+     * (deleted meanwhile) falls back to the search. Found by search, an unchanged body is not written.
+     */
+    ensureComment(repo, issueNumber, marker, body) {
+      const text = body.includes(marker) ? body : `${marker}
+${body}`;
+      const hash2 = contentHash(text);
+      const memoKey = `${http2.cacheScope}|comment|${repo.owner}/${repo.repo}#${issueNumber}|${marker}`.toLowerCase();
+      const remember = (c2) => {
+        http2.cache.conditional.set(memoKey, { etag: "", value: { id: c2.id, hash: hash2, html_url: c2.html_url } });
+        return c2;
+      };
+      const patch = async (id) => {
+        const res = await http2.req("PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}", { ...repo, comment_id: id, body: text });
+        return { id: res.data.id, html_url: res.data.html_url, created: false, status: "updated" };
+      };
+      return http2.call("issues", `comment on #${issueNumber}`, async () => {
+        const known = http2.cache.conditional.get(memoKey)?.value;
+        if (known && typeof known.id === "number") {
+          if (known.hash === hash2) return { id: known.id, html_url: known.html_url, created: false, status: "unchanged" };
+          const updated = await http2.getOrNull(() => patch(known.id));
+          if (updated) return remember(updated);
+          http2.cache.conditional.delete(memoKey);
+        }
+        const comments = await http2.paginate("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", { ...repo, issue_number: issueNumber, per_page: PER_PAGE }, null);
+        const ours = comments.find((c2) => (c2.body ?? "").includes(marker));
+        if (ours && ours.body === text) return remember({ id: ours.id, html_url: ours.html_url, created: false, status: "unchanged" });
+        if (ours) return remember(await patch(ours.id));
+        const res = await http2.req("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", { ...repo, issue_number: issueNumber, body: text });
+        return remember({ id: res.data.id, html_url: res.data.html_url, created: true, status: "created" });
+      });
+    },
+    pullRequestsForCommit(repo, sha) {
+      return http2.call("pull_requests", `list pull requests of ${sha.slice(0, 7)}`, async () => {
+        const prs = await http2.paginate("GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls", { ...repo, commit_sha: sha, per_page: PER_PAGE }, null);
+        return prs.filter((p2) => p2.state === "open").map((p2) => p2.number);
+      });
+    },
+    getPermissionLevel(repo, username) {
+      return http2.call("metadata", `read permission of ${username}`, async () => {
+        const res = await http2.getOrNull(() => http2.req("GET /repos/{owner}/{repo}/collaborators/{username}/permission", { ...repo, username }));
+        if (!res) return "none";
+        const role = String(res.data.role_name ?? "");
+        if (PERMISSION_LEVELS.includes(role)) return role;
+        const perm = String(res.data.permission ?? "none");
+        return PERMISSION_LEVELS.includes(perm) ? perm : "none";
+      });
+    },
+    listCheckRuns(repo, ref, name) {
+      return http2.call("checks", `list check runs ${name} on ${ref.slice(0, 12)}`, async () => {
+        const res = await http2.req("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", { ...repo, ref, check_name: name, filter: "all", per_page: PER_PAGE });
+        const runs = res.data?.check_runs ?? [];
+        return runs.map((r2) => ({ id: r2.id, app_id: r2.app?.id ?? null, html_url: r2.html_url ?? null, summary: r2.output?.summary ?? null, text: r2.output?.text ?? null }));
+      });
+    },
+    createCheckRun(repo, check2) {
+      return http2.call("checks", `create check run ${check2.name}`, async () => {
+        const res = await http2.req("POST /repos/{owner}/{repo}/check-runs", {
+          ...repo,
+          name: check2.name,
+          head_sha: check2.head_sha,
+          status: "completed",
+          conclusion: check2.conclusion,
+          output: { title: check2.title, summary: check2.summary, ...check2.text !== void 0 ? { text: check2.text } : {} },
+          ...check2.details_url !== void 0 ? { details_url: check2.details_url } : {}
+        });
+        return { id: res.data.id };
+      });
+    }
+  };
+}
+
+// src/github/webhook-run.ts
+var DEPENDABOT = "dependabot[bot]";
+function mapWorkflowRun(raw, repository) {
+  const baseFullName = repository?.full_name ?? raw.repository?.full_name ?? null;
+  const headFullName = raw.head_repository?.full_name ?? null;
+  const actor = raw.actor?.login ?? null;
+  const fromFork = headFullName !== null && baseFullName !== null && headFullName.toLowerCase() !== baseFullName.toLowerCase() || actor === DEPENDABOT || raw.triggering_actor?.login === DEPENDABOT;
+  return {
+    id: raw.id,
+    name: raw.name ?? "",
+    run_attempt: raw.run_attempt ?? 1,
+    status: raw.status ?? "unknown",
+    conclusion: raw.conclusion ?? null,
+    head_sha: raw.head_sha,
+    head_branch: raw.head_branch ?? null,
+    event: raw.event ?? "unknown",
+    html_url: raw.html_url ?? "",
+    actor,
+    from_fork: fromFork,
+    pull_requests: (raw.pull_requests ?? []).map((p2) => p2.number),
+    workflow_id: raw.workflow_id ?? 0,
+    path: raw.path ?? "",
+    created_at: raw.created_at ?? "",
+    updated_at: raw.updated_at ?? ""
+  };
+}
+
+// src/github/promotion.ts
+var PER_PAGE2 = 100;
+var statusOf2 = (e) => e.status;
+async function guarded(permission, operation, fn) {
+  try {
+    return await fn();
+  } catch (e) {
+    if (isPermissionError(e)) throw new GitHubPermissionError(permission, operation, githubMessage(e));
+    throw e;
   }
-  /** Trees never change: listings are cached by tree sha. */
-  listTree(repo, treeSha) {
-    const cached2 = this.cache.trees.get(treeSha);
-    if (cached2) return Promise.resolve(cached2.entries.map((e) => ({ ...e })));
-    return this.call("contents", "read tree", async () => {
-      const { entries } = await this.treeListing(repo, treeSha);
-      this.cache.trees.set(treeSha, { tree: treeSha, entries });
-      return entries.map((e) => ({ ...e }));
+}
+function checkRunState(c2) {
+  if (c2.status !== "completed") return "pending";
+  return c2.conclusion === "success" || c2.conclusion === "neutral" || c2.conclusion === "skipped" ? "success" : "failure";
+}
+var GitHubPromotion = class {
+  constructor(req, paginate2) {
+    this.req = req;
+    this.paginate = paginate2;
+  }
+  getPullRequest(repo, number4) {
+    return guarded("pull_requests", `read pull request #${number4}`, async () => {
+      const { data } = await this.req("GET /repos/{owner}/{repo}/pulls/{pull_number}", { ...repo, pull_number: number4 });
+      const d2 = data;
+      return {
+        number: d2.number,
+        html_url: d2.html_url,
+        state: d2.state === "open" ? "open" : "closed",
+        merged: d2.merged === true,
+        mergeable: d2.mergeable ?? null,
+        head_sha: d2.head.sha,
+        head_ref: d2.head.ref,
+        base_ref: d2.base.ref,
+        merge_commit_sha: d2.merge_commit_sha ?? null
+      };
     });
   }
-  /** One request instead of two: the trees endpoint resolves a commit sha to its tree. */
-  readCommitTree(repo, commitSha) {
-    const tree = this.cache.commits.get(commitSha);
-    const listed = tree ? this.cache.trees.get(tree) : void 0;
-    if (tree && listed) return Promise.resolve({ tree, entries: listed.entries.map((e) => ({ ...e })) });
-    return this.call("contents", "read tree", async () => {
-      const res = await this.treeListing(repo, commitSha);
-      const treeSha = res.sha !== commitSha ? res.sha : await this.getCommitTree(repo, commitSha);
-      this.cache.commits.set(commitSha, treeSha);
-      this.cache.trees.set(treeSha, { tree: treeSha, entries: res.entries });
-      return { tree: treeSha, entries: res.entries.map((e) => ({ ...e })) };
+  /** Latest check run per name and latest status per context on `sha` (all pages of both). */
+  listHeadChecks(repo, sha) {
+    return guarded("checks", `read checks of ${sha.slice(0, 7)}`, async () => {
+      const runs = await this.paginate("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", { ...repo, ref: sha, filter: "latest", per_page: PER_PAGE2 }, "check_runs");
+      const statuses = await this.paginate("GET /repos/{owner}/{repo}/commits/{ref}/statuses", { ...repo, ref: sha, per_page: PER_PAGE2 }, null);
+      const out = /* @__PURE__ */ new Map();
+      for (const c2 of [...runs].sort((a2, b2) => a2.id - b2.id)) out.set(`check:${c2.name}`, { name: c2.name, source: "check_run", state: checkRunState(c2), app: c2.app?.slug ?? null, url: c2.html_url ?? c2.details_url ?? null });
+      for (const s2 of [...statuses].sort((a2, b2) => a2.id - b2.id)) {
+        out.set(`status:${s2.context}`, { name: s2.context, source: "status", state: s2.state === "success" ? "success" : s2.state === "pending" ? "pending" : "failure", app: null, url: s2.target_url ?? null });
+      }
+      return [...out.values()];
     });
   }
-  /** Blobs never change: contents are cached by blob sha. */
-  readBlob(repo, blobSha) {
-    const cached2 = this.cache.blobs.get(blobSha);
-    if (cached2 !== void 0) return Promise.resolve(cached2);
-    return this.call("contents", "read blob", async () => {
-      const res = await this.req("GET /repos/{owner}/{repo}/git/blobs/{file_sha}", { ...repo, file_sha: blobSha });
-      const raw = String(res.data.content ?? "");
-      const content = res.data.encoding === "base64" ? Buffer.from(raw, "base64").toString("utf8") : raw;
-      this.cache.blobs.set(blobSha, content);
-      return content;
+  /** null when the branch is not protected (GitHub's 404 "Branch not protected"). Needs Administration: read. */
+  getBranchRules(repo, branch) {
+    return guarded("administration", `read protection of ${branch}`, async () => {
+      try {
+        const { data } = await this.req("GET /repos/{owner}/{repo}/branches/{branch}/protection", { ...repo, branch });
+        const d2 = data;
+        const rsc = d2.required_status_checks;
+        const contexts = [.../* @__PURE__ */ new Set([...rsc?.contexts ?? [], ...(rsc?.checks ?? []).map((c2) => c2.context)])];
+        return {
+          required_checks: contexts,
+          strict: rsc?.strict === true,
+          required_approving_reviews: d2.required_pull_request_reviews ? d2.required_pull_request_reviews.required_approving_review_count ?? 1 : 0
+        };
+      } catch (e) {
+        if (isNotFound(e)) return null;
+        throw e;
+      }
     });
   }
-  createBlob(repo, content) {
-    return this.call("contents", "create blob", async () => {
-      const res = await this.req("POST /repos/{owner}/{repo}/git/blobs", { ...repo, content, encoding: "utf-8" });
-      const sha = String(res.data.sha);
-      this.cache.blobs.set(sha, content);
-      return sha;
+  /** The repository's allowed merge methods; null when GitHub does not show them to this token. */
+  getMergeMethods(repo) {
+    return guarded("metadata", "read repository", async () => {
+      const { data } = await this.req("GET /repos/{owner}/{repo}", { ...repo });
+      const d2 = data;
+      if (d2.allow_merge_commit === void 0 && d2.allow_squash_merge === void 0 && d2.allow_rebase_merge === void 0) return null;
+      return { merge: d2.allow_merge_commit === true, squash: d2.allow_squash_merge === true, rebase: d2.allow_rebase_merge === true };
+    });
+  }
+  /** `sha` guards against a head that moved after the checks were read (409). */
+  mergePullRequest(repo, number4, opts) {
+    return guarded("contents", `merge pull request #${number4}`, async () => {
+      try {
+        const { data } = await this.req("PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge", { ...repo, pull_number: number4, merge_method: opts.method, sha: opts.sha, commit_title: opts.title, commit_message: opts.message });
+        return { sha: String(data.sha) };
+      } catch (e) {
+        const status = statusOf2(e);
+        if (status === 405 || status === 409 || status === 422) throw new MergeRefusedError(status, githubMessage(e));
+        throw e;
+      }
     });
   }
   /**
-   * Entries with `content` up to 256 KiB are written by the tree call itself (GitHub creates their
-   * blobs), saving one request per file; larger ones become blobs first.
+   * Dispatches `workflow` (id or file name) on `ref`. Asks for the run (return_run_details, February
+   * 2026); a server that does not know the parameter (older GitHub Enterprise) is asked again without it.
    */
-  createTree(repo, baseTree, entries) {
-    return this.call("contents", "create tree", async () => {
-      const tree = [];
-      for (const e of entries) {
-        if (e.content === void 0) {
-          tree.push({ path: e.path, mode: e.mode, type: e.type, sha: e.sha });
-        } else if (Buffer.byteLength(e.content, "utf8") <= INLINE_CONTENT_MAX) {
-          tree.push({ path: e.path, mode: e.mode, type: e.type, content: e.content });
-          this.cache.blobs.set(gitBlobId(e.content), e.content);
-        } else {
-          tree.push({ path: e.path, mode: e.mode, type: e.type, sha: await this.createBlob(repo, e.content) });
-        }
-      }
-      const res = await this.req("POST /repos/{owner}/{repo}/git/trees", { ...repo, ...baseTree ? { base_tree: baseTree } : {}, tree });
-      return String(res.data.sha);
-    });
-  }
-  createCommit(repo, message, tree, parents) {
-    return this.call("contents", "create commit", async () => {
-      const res = await this.req("POST /repos/{owner}/{repo}/git/commits", { ...repo, message, tree, parents });
-      const sha = String(res.data.sha);
-      this.cache.commits.set(sha, tree);
-      return sha;
-    });
-  }
-  createBranch(repo, branch, commitSha) {
-    return this.call("contents", `create branch ${branch}`, async () => {
+  dispatchWorkflow(repo, workflow, ref) {
+    return guarded("actions", `dispatch workflow ${workflow} on ${ref}`, async () => {
+      const route = "POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches";
       try {
-        await this.req("POST /repos/{owner}/{repo}/git/refs", { ...repo, ref: `refs/heads/${branch}`, sha: commitSha });
+        const res = await this.req(route, { ...repo, workflow_id: workflow, ref, return_run_details: true });
+        const id = res.data?.workflow_run_id;
+        return { runId: typeof id === "number" ? id : null };
       } catch (e) {
-        if (statusOf(e) === 422 && /already exists/i.test(githubMessage(e))) throw new RefConflictError(`refs/heads/${branch}`);
-        throw e;
-      }
-    });
-  }
-  updateBranch(repo, branch, commitSha) {
-    return this.call("contents", `update branch ${branch}`, async () => {
-      try {
-        await this.req(`PATCH /repos/{owner}/{repo}/git/refs/heads/${encodePath(branch)}`, { ...repo, sha: commitSha, force: false });
-      } catch (e) {
-        const status = statusOf(e);
-        const msg = githubMessage(e);
-        if (status === 422 && /fast.forward|reference update failed|cannot lock ref/i.test(msg) || status === 409) {
-          throw new RefConflictError(`refs/heads/${branch}`);
+        if ((statusOf2(e) === 400 || statusOf2(e) === 422) && /return_run_details/i.test(githubMessage(e))) {
+          await this.req(route, { ...repo, workflow_id: workflow, ref });
+          return { runId: null };
         }
         throw e;
       }
     });
   }
-  createPullRequest(repo, pr2) {
-    return this.call("pull_requests", `open pull request from ${pr2.head}`, async () => {
-      const res = await this.req("POST /repos/{owner}/{repo}/pulls", { ...repo, title: pr2.title, body: pr2.body, head: pr2.head, base: pr2.base });
-      return { number: res.data.number, html_url: res.data.html_url };
+  /** Runs of `workflow` for `event` on `branch` at `headSha`, newest first (to find a dispatched run). */
+  findRuns(repo, workflow, filter) {
+    return guarded("actions", `list runs of workflow ${workflow}`, async () => {
+      const { data } = await this.req("GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs", { ...repo, workflow_id: workflow, event: filter.event, branch: filter.branch, head_sha: filter.headSha, per_page: 20 });
+      return (data.workflow_runs ?? []).map((r2) => mapWorkflowRun(r2));
     });
   }
-  findOpenPullRequest(repo, head, base2) {
-    return this.call("pull_requests", `find pull request from ${head}`, async () => {
-      const res = await this.req("GET /repos/{owner}/{repo}/pulls", { ...repo, head: head.includes(":") ? head : `${repo.owner}:${head}`, base: base2, state: "open", per_page: PER_PAGE2 });
-      const pr2 = res.data[0];
-      return pr2 ? { number: pr2.number, html_url: pr2.html_url } : null;
-    });
+};
+
+// src/github/runs.ts
+var mapJob = (j2) => ({
+  id: j2.id,
+  name: j2.name,
+  conclusion: j2.conclusion,
+  status: j2.status,
+  steps: (j2.steps ?? []).map((s2) => ({ name: s2.name, conclusion: s2.conclusion, number: s2.number }))
+});
+var FAILED_CONCLUSIONS = /* @__PURE__ */ new Set(["failure", "timed_out"]);
+async function* bodyToIterable(body) {
+  if (body === null || body === void 0) return;
+  if (typeof body === "string") {
+    yield new TextEncoder().encode(body);
+  } else if (body instanceof Uint8Array) {
+    yield body;
+  } else if (body instanceof ArrayBuffer) {
+    yield new Uint8Array(body);
+  } else if (typeof body.getReader === "function") {
+    const reader = body.getReader();
+    try {
+      for (; ; ) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        if (value) yield value;
+      }
+    } finally {
+      reader.releaseLock();
+    }
+  } else if (typeof body[Symbol.asyncIterator] === "function") {
+    for await (const chunk of body) {
+      yield typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk;
+    }
+  } else {
+    throw new TypeError("unexpected job log body");
+  }
+}
+function runsPort(http2) {
+  return {
+    getRun(repo, runId, attempt) {
+      return http2.call("actions", `read run ${runId}`, async () => {
+        const res = attempt === void 0 ? await http2.req("GET /repos/{owner}/{repo}/actions/runs/{run_id}", { ...repo, run_id: runId }) : await http2.req("GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}", { ...repo, run_id: runId, attempt_number: attempt });
+        return mapWorkflowRun(res.data);
+      });
+    },
+    listFailedJobs(repo, runId) {
+      return http2.call("actions", `list jobs of run ${runId}`, async () => {
+        const jobs = await http2.paginate("GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs", { ...repo, run_id: runId, filter: "latest", per_page: PER_PAGE }, "jobs");
+        return jobs.filter((j2) => j2.conclusion !== null && FAILED_CONCLUSIONS.has(j2.conclusion)).map(mapJob);
+      });
+    },
+    listDeployments(repo, sha) {
+      return http2.call("deployments", `list deployments of ${sha.slice(0, 7)}`, async () => {
+        const res = await http2.req("GET /repos/{owner}/{repo}/deployments", { ...repo, sha, per_page: PER_PAGE });
+        return res.data.flatMap((d2) => typeof d2.environment === "string" ? [{ environment: d2.environment }] : []);
+      });
+    },
+    downloadJobLog(repo, jobId) {
+      return http2.call("actions", `download log of job ${jobId}`, async () => {
+        const res = await http2.req("GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs", {
+          ...repo,
+          job_id: jobId,
+          request: { redirect: "manual", parseSuccessResponseBody: false }
+        });
+        if (res.status >= 300 && res.status < 400) {
+          const location = header(res, "location");
+          await res.data?.cancel?.().catch(() => void 0);
+          if (!location) throw new GitHubRequestError(res.status, `download log of job ${jobId}`, "redirect without a Location header");
+          const blob = await http2.fetchImpl(location, { redirect: "follow" });
+          if (!blob.ok) {
+            await blob.body?.cancel().catch(() => void 0);
+            throw new GitHubRequestError(blob.status, `download log of job ${jobId}`, "the log URL answered an error (it expires within a minute)");
+          }
+          return bodyToIterable(blob.body);
+        }
+        return bodyToIterable(res.data);
+      });
+    },
+    rerunFailedJobs(repo, runId) {
+      return http2.call("actions", `re-run failed jobs of run ${runId}`, async () => {
+        await http2.req("POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs", { ...repo, run_id: runId, request: { retries: 0 } });
+      });
+    },
+    rerunRun(repo, runId) {
+      return http2.call("actions", `re-run run ${runId}`, async () => {
+        await http2.req("POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun", { ...repo, run_id: runId, request: { retries: 0 } });
+      });
+    },
+    findLastSuccessfulRun(repo, workflowId, branch) {
+      return http2.call("actions", `find last successful run of workflow ${workflowId}`, async () => {
+        const res = await http2.req("GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs", { ...repo, workflow_id: workflowId, branch, status: "success", per_page: 1 });
+        const run2 = res.data?.workflow_runs?.[0];
+        return run2 ? mapWorkflowRun(run2) : null;
+      });
+    },
+    listRecentRunHeads(repo, limit) {
+      return http2.call("actions", "list recent workflow runs", async () => {
+        const res = await http2.req("GET /repos/{owner}/{repo}/actions/runs", { ...repo, per_page: Math.min(100, Math.max(1, limit)) });
+        const runs = res.data?.workflow_runs ?? [];
+        return [...new Set(runs.map((r2) => r2.head_sha).filter((s2) => typeof s2 === "string"))];
+      });
+    }
+  };
+}
+
+// src/github/sealed-box.ts
+async function sealSecret(value, publicKeyB64) {
+  await libsodium_wrappers_default.ready;
+  const key = libsodium_wrappers_default.from_base64(publicKeyB64, libsodium_wrappers_default.base64_variants.ORIGINAL);
+  const sealed = libsodium_wrappers_default.crypto_box_seal(libsodium_wrappers_default.from_string(value), key);
+  return libsodium_wrappers_default.to_base64(sealed, libsodium_wrappers_default.base64_variants.ORIGINAL);
+}
+
+// src/github/secrets.ts
+var mapSecret = (s2) => ({ name: s2.name, created_at: s2.created_at, updated_at: s2.updated_at });
+function secretsPort(http2) {
+  const publicKey = async (repo, scope, refresh) => {
+    const cacheKey = `${http2.cacheScope}|${repo.owner}/${repo.repo}|${scopeLabel(scope)}`.toLowerCase();
+    const cached2 = http2.cache.publicKeys.get(cacheKey);
+    if (cached2 && !refresh) return cached2;
+    const { base: base2, params } = scopeRoute(scope);
+    const res = await http2.req(`GET ${base2}/secrets/public-key`, { ...repo, ...params });
+    const key = { key_id: String(res.data.key_id), key: String(res.data.key) };
+    http2.cache.publicKeys.set(cacheKey, key);
+    return key;
+  };
+  return {
+    setSecret(repo, scope, name, value) {
+      const operation = `set secret ${name} (${scopeLabel(scope)})`;
+      return http2.call("secrets", operation, async () => {
+        const { base: base2, params } = scopeRoute(scope);
+        const put = async (pk) => {
+          const encrypted_value = await sealSecret(value, pk.key);
+          const res = await http2.req(`PUT ${base2}/secrets/{secret_name}`, { ...repo, ...params, secret_name: name, encrypted_value, key_id: pk.key_id });
+          return { created: res.status === 201 };
+        };
+        try {
+          let result;
+          try {
+            result = await put(await publicKey(repo, scope, false));
+          } catch (e) {
+            if (statusOf(e) !== 422 || !/key/i.test(githubMessage(e))) throw e;
+            http2.log?.info({ repo: `${repo.owner}/${repo.repo}`, scope: scopeLabel(scope) }, "secret public key rejected; refetching once");
+            result = await put(await publicKey(repo, scope, true));
+          }
+          http2.log?.debug({ repo: `${repo.owner}/${repo.repo}`, scope: scopeLabel(scope), name, created: result.created }, "secret written");
+          return result;
+        } catch (e) {
+          if (isPermissionError(e)) throw e;
+          const status = statusOf(e);
+          if (status !== null) throw new GitHubRequestError(status, operation, githubMessage(e));
+          throw new Error(`${operation} failed: ${e instanceof Error ? e.name : "error"}`);
+        }
+      });
+    },
+    getSecret(repo, scope, name) {
+      const { base: base2, params } = scopeRoute(scope);
+      return http2.call(
+        "secrets",
+        `read secret ${name}`,
+        () => http2.getOrNull(async () => mapSecret((await http2.req(`GET ${base2}/secrets/{secret_name}`, { ...repo, ...params, secret_name: name })).data))
+      );
+    },
+    listSecrets(repo, scope, etag) {
+      const { base: base2, params } = scopeRoute(scope);
+      return http2.call(
+        "secrets",
+        `list secrets (${scopeLabel(scope)})`,
+        () => http2.conditionalList(`GET ${base2}/secrets`, { ...repo, ...params, per_page: PER_PAGE }, "secrets", mapSecret, etag)
+      );
+    },
+    deleteSecret(repo, scope, name) {
+      const { base: base2, params } = scopeRoute(scope);
+      return http2.call("secrets", `delete secret ${name}`, async () => {
+        await http2.getOrNull(() => http2.req(`DELETE ${base2}/secrets/{secret_name}`, { ...repo, ...params, secret_name: name }));
+      });
+    }
+  };
+}
+
+// src/github/variables.ts
+var mapVariable = (v2) => ({
+  name: v2.name,
+  value: v2.value,
+  ...v2.created_at !== void 0 ? { created_at: v2.created_at } : {},
+  ...v2.updated_at !== void 0 ? { updated_at: v2.updated_at } : {}
+});
+function variablesPort(http2) {
+  return {
+    getVariable(repo, scope, name) {
+      const { base: base2, params } = scopeRoute(scope);
+      return http2.call(
+        "variables",
+        `read variable ${name}`,
+        () => http2.getOrNull(async () => mapVariable((await http2.req(`GET ${base2}/variables/{name}`, { ...repo, ...params, name })).data))
+      );
+    },
+    listVariables(repo, scope, etag) {
+      const { base: base2, params } = scopeRoute(scope);
+      return http2.call(
+        "variables",
+        `list variables (${scopeLabel(scope)})`,
+        () => http2.conditionalList(`GET ${base2}/variables`, { ...repo, ...params, per_page: VARIABLES_PER_PAGE }, "variables", mapVariable, etag)
+      );
+    },
+    upsertVariable(repo, scope, name, value) {
+      const { base: base2, params } = scopeRoute(scope);
+      return http2.call("variables", `write variable ${name}`, async () => {
+        try {
+          await http2.req(`PATCH ${base2}/variables/{name}`, { ...repo, ...params, name, value });
+          return { created: false };
+        } catch (e) {
+          if (!isNotFound(e)) throw e;
+        }
+        await http2.req(`POST ${base2}/variables`, { ...repo, ...params, name, value });
+        return { created: true };
+      });
+    },
+    createVariable(repo, scope, name, value) {
+      const { base: base2, params } = scopeRoute(scope);
+      return http2.call("variables", `create variable ${name}`, async () => {
+        try {
+          await http2.req(`POST ${base2}/variables`, { ...repo, ...params, name, value });
+          return { created: true };
+        } catch (e) {
+          const status = statusOf(e);
+          if (status !== 409 && status !== 422) throw e;
+        }
+        await http2.req(`PATCH ${base2}/variables/{name}`, { ...repo, ...params, name, value });
+        return { created: false };
+      });
+    },
+    deleteVariable(repo, scope, name) {
+      const { base: base2, params } = scopeRoute(scope);
+      return http2.call("variables", `delete variable ${name}`, async () => {
+        await http2.getOrNull(() => http2.req(`DELETE ${base2}/variables/{name}`, { ...repo, ...params, name }));
+      });
+    }
+  };
+}
+
+// src/github/adapter.ts
+function composePorts(http2) {
+  const git = gitDataPort(http2);
+  const contents = contentsPort(http2, git);
+  const ports = {
+    ...secretsPort(http2),
+    ...variablesPort(http2),
+    ...environmentsPort(http2),
+    ...runsPort(http2),
+    ...issuesPort(http2),
+    ...contents,
+    ...git
+  };
+  return {
+    ...ports,
+    proposeFile: (repo, proposal) => proposeFileWith(ports, repo, proposal),
+    cacheScope: http2.cacheScope,
+    promotion: new GitHubPromotion((route, params) => http2.req(route, params), (route, params, key) => http2.paginate(route, params, key))
+  };
+}
+var GitHubAdapter = class {
+  constructor(octokit, opts = {}) {
+    this.octokit = octokit;
+    this.http = new RequestLayer((route, params) => this.req(route, params), { ...opts, cacheScope: opts.cacheScope ?? baseUrlOf(octokit) });
+    Object.assign(this, composePorts(this.http));
+  }
+  http;
+  get cache() {
+    return this.http.cache;
+  }
+  get defaultBranches() {
+    return this.http.defaultBranches;
+  }
+  req(route, params = {}) {
+    return this.octokit.request(route, params);
+  }
+  /** Runs one call, turning 403 "not accessible" into GitHubPermissionError. */
+  call(permission, operation, fn) {
+    return this.http.call(permission, operation, fn);
   }
 };
 
@@ -75664,7 +75864,7 @@ Anyone can verify the certificate chain offline with the public key(s) they pinn
 `;
 
 // src/core/classify/engine.ts
-import { createHash as createHash4 } from "node:crypto";
+import { createHash as createHash5 } from "node:crypto";
 
 // src/core/classify/normalize.ts
 var ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007]*\u0007/g;
@@ -75815,7 +76015,7 @@ function explainWeakAnswer(incidents, x2) {
 }
 
 // src/core/classify/signature.ts
-import { createHash as createHash3 } from "node:crypto";
+import { createHash as createHash4 } from "node:crypto";
 var MAX_LINES = 3;
 function normalizeDecidingLine(line) {
   return line.toLowerCase().replace(/\*\*\*/g, "<masked>").replace(/https?:\/\/[^\s'"`)]+/g, (u2) => u2.replace(/[?#].*$/, "").replace(/\/[0-9a-f]{7,}(?=\/|$)/g, "/<hex>").replace(/\/\d+(?=\/|$)/g, "/<n>")).replace(/\/(?:home\/runner|runner|__w|github)\/work\/[^\s'"`]*/g, "<path>").replace(/\b[0-9a-f]{7,}\b/g, "<hex>").replace(/\b\d+(?:\.\d+)*(?:ms|s|m|kb|mb|gb|%)?\b/g, "<n>").replace(/\s+/g, " ").trim();
@@ -75825,7 +76025,7 @@ function failureSignature(incidents) {
   if (!top || top.evidence.length === 0) return null;
   const lines = top.evidence.slice(0, MAX_LINES).map((e) => normalizeDecidingLine(e.text)).filter((l2) => l2.length > 0);
   if (lines.length === 0) return null;
-  return { signature: createHash3("sha256").update(lines.join("\n")).digest("hex").slice(0, 16), lines };
+  return { signature: createHash4("sha256").update(lines.join("\n")).digest("hex").slice(0, 16), lines };
 }
 
 // src/core/classify/structure.ts
@@ -76313,7 +76513,7 @@ function targetKey(kind, t2) {
 }
 function fingerprint(kind, target, ctx) {
   const basis = [kind, target ? `${target.type}:${target.name}` : "-", ctx.job_name ?? "", `${ctx.repo.owner}/${ctx.repo.repo}`].join("\n");
-  return createHash4("sha256").update(basis).digest("hex").slice(0, 16);
+  return createHash5("sha256").update(basis).digest("hex").slice(0, 16);
 }
 var ClassifierState = class extends StepStructure {
   constructor(ctx, opts = {}) {
@@ -76347,9 +76547,9 @@ var ClassifierState = class extends StepStructure {
       if (m2) this.facts = { ...this.facts, exitCode: Number(m2[1]), exitStep: this.stepName ?? null };
     }
     const hit = RULE_SCANNER.scan(text, this.mask);
-    let join4 = false;
-    for (let w2 = 0; w2 < this.mask.length; w2++) if (this.prevMask[w2] & JOIN_PREVIOUS_MASK[w2]) join4 = true;
-    if (hit || join4) this.applyRules(text);
+    let join5 = false;
+    for (let w2 = 0; w2 < this.mask.length; w2++) if (this.prevMask[w2] & JOIN_PREVIOUS_MASK[w2]) join5 = true;
+    if (hit || join5) this.applyRules(text);
     this.prev = text;
     const t2 = this.prevMask;
     this.prevMask = this.mask;
@@ -76896,16 +77096,16 @@ function parseCheckpoint(text) {
 }
 
 // src/ledger/write-plan.ts
-import { createHash as createHash5 } from "node:crypto";
-function gitBlobSha(content) {
+import { createHash as createHash6 } from "node:crypto";
+function gitBlobSha2(content) {
   const body = Buffer.from(content, "utf8");
-  return createHash5("sha1").update(Buffer.concat([Buffer.from(`blob ${body.length}\0`), body])).digest("hex");
+  return createHash6("sha1").update(Buffer.concat([Buffer.from(`blob ${body.length}\0`), body])).digest("hex");
 }
 var json2 = (value) => `${JSON.stringify(value, null, 2)}
 `;
 function decodeLink(cert) {
   const body = Buffer.from(cert.envelope.payload, "base64");
-  const actual = createHash5("sha256").update(body).digest("hex");
+  const actual = createHash6("sha256").update(body).digest("hex");
   if (actual !== cert.certificate_hash) {
     throw new LedgerWriteError(`certificate ${cert.certificate_hash.slice(0, 12)}: certificate_hash is not sha256 of its payload (${actual.slice(0, 12)})`);
   }
@@ -77031,7 +77231,7 @@ async function planWrite(cur, write, ctx) {
     next.pendingApprovals = pending;
   }
   for (const [path8, content] of files) {
-    if (cur.blobs.get(path8) === gitBlobSha(content)) files.delete(path8);
+    if (cur.blobs.get(path8) === gitBlobSha2(content)) files.delete(path8);
   }
   return { files, next };
 }
@@ -77162,7 +77362,7 @@ var GitLedger = class {
     const blobs = new Map(cur.blobs);
     const texts = new Map(cur.texts);
     for (const [path8, content] of files) {
-      const sha = gitBlobSha(content);
+      const sha = gitBlobSha2(content);
       blobs.set(path8, sha);
       texts.set(sha, content);
     }
@@ -77317,7 +77517,7 @@ function buildContext(opts) {
 }
 
 // src/pipeline/resume.ts
-import { createHash as createHash6 } from "node:crypto";
+import { createHash as createHash7 } from "node:crypto";
 var JOB_STEP = "JOB";
 var DECIDE_STEP = "DECIDE";
 var StepJournal = class _StepJournal {
@@ -77359,7 +77559,7 @@ var StepJournal = class _StepJournal {
     await this.store?.record(this.key, { step, phase: "done", at: this.now().toISOString(), ...data !== void 0 ? { data } : {} });
   }
 };
-var intentLedgerPath = (key) => `intents/${createHash6("sha256").update(key).digest("hex").slice(0, 24)}.json`;
+var intentLedgerPath = (key) => `intents/${createHash7("sha256").update(key).digest("hex").slice(0, 24)}.json`;
 function recordable(report) {
   const { secrets: _secrets, ...rest } = report;
   return rest;
@@ -78783,7 +78983,7 @@ function renderLoopComment(a2) {
 }
 async function announceLoop(ctx, repo, a2) {
   try {
-    await ctx.github.upsertComment(repo, a2.pullRequest.number, LOOP_COMMENT_MARKER, renderLoopComment(a2));
+    await ctx.github.ensureComment(repo, a2.pullRequest.number, LOOP_COMMENT_MARKER, renderLoopComment(a2));
   } catch (err) {
     ctx.log.warn({ err: err.message }, "could not comment on the config pull request");
   }
@@ -79254,6 +79454,327 @@ async function gatherEvidence(runs, repo, run2, environment, onFailedJobs) {
   return incidents;
 }
 
+// src/engines/fingerprint.ts
+import { createHash as createHash8, createHmac } from "node:crypto";
+var FINGERPRINT_HEX_LENGTH = 32;
+function fingerprintValue(value, key) {
+  if (key.length === 0) throw new Error("fingerprintValue: empty fingerprint key");
+  return createHmac("sha256", key).update(value, "utf8").digest("hex").slice(0, FINGERPRINT_HEX_LENGTH);
+}
+function contentDigest(content) {
+  return `sha256:${createHash8("sha256").update(content, "utf8").digest("hex").slice(0, FINGERPRINT_HEX_LENGTH)}`;
+}
+
+// src/engines/escalate.ts
+var ESCALATION_LABELS = ["living-bridge", "needs-human"];
+var MAX_BODY = 6e4;
+var MAX_EVIDENCE_LINES = 20;
+var MAX_EVIDENCE_LINE = 500;
+var MAX_OCCURRENCE_LINES = 20;
+function incidentMarker(fingerprint2) {
+  return `<!-- living-bridge:incident:${safeToken(fingerprint2)} -->`;
+}
+function rootCauseMarker(repository, incident) {
+  return `<!-- living-bridge:root-cause:${contentDigest(targetKey2(repository, incident)).slice(7, 23)} -->`;
+}
+function healsWithNeedle(workflowName, branch) {
+  return `living-bridge:heals-with:${contentDigest(`${workflowName}
+${branch ?? "-"}`).slice(7, 23)} `;
+}
+function healsWithMarker(incident) {
+  const run2 = incident.run;
+  if (!run2?.workflow_name) return null;
+  return `<!-- ${healsWithNeedle(run2.workflow_name, run2.head_branch)}after-run:${run2.id}.${run2.attempt} -->`;
+}
+function safeToken(s2) {
+  return s2.replace(/[^A-Za-z0-9:._-]/g, "_").replace(/--+/g, "-");
+}
+function noMentions(s2) {
+  return s2.replace(/@(?=[A-Za-z0-9])/g, "@​");
+}
+var inlineCode = (s2) => {
+  const clean = s2.replace(/[\r\n]+/g, " ");
+  const longest = Math.max(0, ...(clean.match(/`+/g) ?? []).map((m2) => m2.length));
+  const ticks = "`".repeat(longest + 1);
+  return longest > 0 ? `${ticks} ${clean} ${ticks}` : `\`${clean}\``;
+};
+function fenced(lines, lang = "text") {
+  const body = lines.join("\n");
+  const longest = Math.max(0, ...(body.match(/`+/g) ?? []).map((m2) => m2.length));
+  const fence = "`".repeat(Math.max(3, longest + 1));
+  return `${fence}${lang}
+${body}
+${fence}`;
+}
+function targetText(incident) {
+  return incident.target ? `${incident.target.type} ${inlineCode(incident.target.name)}` : "no specific target";
+}
+function evidenceLines(incident, max = MAX_EVIDENCE_LINES) {
+  const lines = incident.evidence.slice(0, max).map((e) => {
+    const where = [e.job_name, e.step].filter(Boolean).join(" / ");
+    const text = e.text.length > MAX_EVIDENCE_LINE ? `${e.text.slice(0, MAX_EVIDENCE_LINE)}…` : e.text;
+    return `${where ? `[${where}] ` : ""}L${e.line}: ${text.replace(/[\r\n]+/g, " ")}`;
+  });
+  if (incident.evidence.length > max) lines.push(`… ${incident.evidence.length - max} more line(s) in the run log`);
+  return lines;
+}
+function decisionLines(decision) {
+  const head = `**${decision.action}** (verdict ${decision.verdict}${decision.guardrail ? `, guardrail ${decision.guardrail}` : ""}): ${noMentions(decision.reason)}`;
+  const out = [head];
+  if (decision.steps.length > 1) out.push(`Planned steps: ${decision.steps.join(" → ")}`);
+  if (decision.candidates.length > 0) {
+    out.push("", "| candidate | score | EMA | cooldown penalty | weight | predicted success |", "|---|---:|---:|---:|---:|---:|");
+    for (const c2 of decision.candidates) {
+      out.push(`| ${c2.action} | ${c2.score.toFixed(3)} | ${c2.ema.toFixed(3)} | ${c2.cooldown_penalty.toFixed(3)} | ${c2.weight.toFixed(3)} | ${c2.predicted_success.toFixed(3)} |`);
+    }
+  }
+  out.push("", `Policy v${decision.policy_version}, blueprint ${decision.blueprint_mode}, decided at ${decision.decided_at}, cooldown key ${inlineCode(decision.cooldown_key)}.`);
+  return out;
+}
+function runText(incident, runUrl) {
+  const run2 = incident.run;
+  if (!run2) return runUrl ? `[workflow run](${runUrl})` : null;
+  const label = `run ${run2.id}, attempt ${run2.attempt}`;
+  const url2 = runUrl ?? run2.html_url;
+  return url2 ? `[${label}](${url2})` : label;
+}
+var OCC_START = "<!-- living-bridge:occurrences:start -->";
+var OCC_END = "<!-- living-bridge:occurrences:end -->";
+var COUNT_RE = /<!-- living-bridge:occurrences:(\d+) -->/;
+function occurrenceLine(plan) {
+  const run2 = plan.incident.run;
+  return `- ${plan.decision.decided_at}: ${run2 ? `run ${run2.id} attempt ${run2.attempt}` : "no run"}, decision ${plan.decision.action}${plan.decision.guardrail ? ` (${plan.decision.guardrail})` : ""}`;
+}
+function parseOccurrences(body) {
+  const count = Number(COUNT_RE.exec(body)?.[1] ?? 0);
+  const start = body.indexOf(OCC_START);
+  const end = body.indexOf(OCC_END);
+  const lines = start >= 0 && end > start ? body.slice(start + OCC_START.length, end).split("\n").filter((l2) => l2.startsWith("- ")) : [];
+  return { count: Number.isFinite(count) ? count : 0, lines };
+}
+function escalationTitle(incident) {
+  const target = incident.target ? ` on ${incident.target.type} ${incident.target.name}` : "";
+  const title = `Living Bridge needs a human: ${incident.kind}${target}`;
+  return title.length > 250 ? `${title.slice(0, 249)}…` : title;
+}
+function renderEscalationBody(plan, occurrences) {
+  const { incident } = plan;
+  const render = (evidenceMax) => {
+    const facts = [
+      `**What failed:** ${inlineCode(incident.kind)} on ${targetText(incident)} (confidence ${incident.confidence.toFixed(2)})`,
+      `**Repository:** ${repoFullName(plan.repo)}${incident.environment ? ` · **Environment:** ${inlineCode(incident.environment)}` : ""}`
+    ];
+    const run2 = runText(incident, plan.runUrl);
+    if (run2) facts.push(`**Run:** ${run2}${incident.run?.head_sha ? ` · commit ${incident.run.head_sha.slice(0, 7)}` : ""}${incident.run?.head_branch ? ` on ${inlineCode(incident.run.head_branch)}` : ""}`);
+    const sections = [
+      incidentMarker(incident.fingerprint),
+      ...healsWithMarker(incident) ? [healsWithMarker(incident)] : [],
+      "## Living Bridge needs a human",
+      "",
+      facts.join("  \n"),
+      "",
+      incident.summary ? `> ${noMentions(incident.summary).replace(/\n/g, "\n> ")}` : "",
+      "",
+      "### Evidence (masked)",
+      incident.evidence.length > 0 ? fenced(evidenceLines(incident, evidenceMax)) : "_No log lines were captured._",
+      "",
+      "### What was tried",
+      plan.tried.length > 0 ? plan.tried.map((t2) => `- ${noMentions(t2)}`).join("\n") : "- Nothing: the Governor escalated without acting.",
+      "",
+      "### Decision",
+      ...decisionLines(plan.decision),
+      "",
+      "### What a human should do",
+      plan.instruction,
+      "",
+      "### Links",
+      ...[
+        run2 ? `- Run: ${run2}` : null,
+        plan.ledgerLink ? `- Ledger (certificates, state, postmortem): ${plan.ledgerLink}` : null,
+        `- Incident fingerprint: ${inlineCode(incident.fingerprint)}`,
+        incident.signature ? `- Failure signature: ${inlineCode(incident.signature)} — to correct the classification, comment \`/bridge label ${incident.signature} <kind>\`` : null
+      ].filter((l2) => l2 !== null),
+      "",
+      "### Occurrences",
+      `<!-- living-bridge:occurrences:${occurrences.count} -->`,
+      `Seen ${occurrences.count} time${occurrences.count === 1 ? "" : "s"}.`,
+      OCC_START,
+      ...occurrences.lines.slice(-MAX_OCCURRENCE_LINES),
+      OCC_END,
+      "",
+      incident.run ? "<sub>Opened by Living Bridge. It updates this issue when the same root cause fails again, and closes it with a comment when this workflow's next run on this branch succeeds.</sub>" : "<sub>Opened by Living Bridge. It updates this issue when the same root cause fails again; close it once fixed.</sub>"
+    ];
+    return sections.join("\n");
+  };
+  let max = MAX_EVIDENCE_LINES;
+  let body = render(max);
+  while (body.length > MAX_BODY && max > 0) body = render(max = Math.floor(max / 2));
+  return body.length > MAX_BODY ? `${body.slice(0, MAX_BODY)}
+…` : body;
+}
+var FOLLOW_UPS = {
+  "secret.missing": "Declare the secret's source in .github/autonomy.yml or .github/environment.json so it can be recreated.",
+  "variable.missing": "Declare the variable in .github/environment.json and run env sync.",
+  "credential.invalid": "Rotate the credential at its issuer and store the new value; check its expiry and scopes.",
+  "config.invalid": "Fix the configuration (or its declared template) and add a validation step before deploy.",
+  "transient.network": "If this recurs, check the remote service's status and add retries with backoff to the step.",
+  "timeout.cancelled": "Review the job timeout and what made the step slow.",
+  "resource.exhausted": "Check runner disk/memory usage; clean caches or use a larger runner.",
+  "dependency.resolution": "Pin or fix the dependency; check the registry and lockfile.",
+  "code.failure": "Fix the code: the failure is in the build or tests, not the environment.",
+  unknown: "Classify the failure by hand and consider teaching the classifier this log pattern."
+};
+function postmortemPath(incident, decidedAt) {
+  const day = /^\d{4}-\d{2}-\d{2}/.exec(decidedAt)?.[0] ?? "undated";
+  return `postmortems/${day}-${safeToken(incident.fingerprint).replace(/[:.]/g, "-").slice(0, 80)}.md`;
+}
+function renderPostmortem(input2) {
+  const { incident, decision } = input2;
+  const run2 = incident.run;
+  const target = incident.target ? `${incident.target.type} \`${incident.target.name}\`` : "no specific target";
+  const timeline = [];
+  if (run2) timeline.push(`- Run ${run2.id} attempt ${run2.attempt}${run2.workflow_name ? ` of "${run2.workflow_name}"` : ""} failed${run2.head_sha ? ` on commit ${run2.head_sha.slice(0, 7)}` : ""}.`);
+  timeline.push(`- ${decision.decided_at}: classified as \`${incident.kind}\` on ${target} (confidence ${incident.confidence.toFixed(2)}).`);
+  for (const t2 of input2.tried) timeline.push(`- Tried: ${noMentions(t2)}`);
+  timeline.push(`- ${decision.decided_at}: decided ${decision.action} (${decision.verdict}${decision.guardrail ? `, guardrail ${decision.guardrail}` : ""}): ${noMentions(decision.reason)}`);
+  if (input2.issueUrl) timeline.push(`- Escalated to a human: ${input2.issueUrl}`);
+  const actions = [];
+  for (const r2 of input2.reports ?? []) {
+    actions.push(`- ${r2.action}: ${r2.ok ? "done" : `failed (${r2.error ?? "no detail"})`}`);
+    for (const c2 of r2.changes) {
+      actions.push(`  - ${c2.op} ${c2.kind} \`${c2.target}\` (${c2.scope}): ${c2.before_fingerprint ?? "∅"} → ${c2.after_fingerprint ?? "∅"}`);
+    }
+  }
+  if (actions.length === 0) actions.push(...input2.tried.length > 0 ? input2.tried.map((t2) => `- ${noMentions(t2)}`) : ["- None: escalated without acting."]);
+  const impact = [
+    `- Repository: ${repoFullName(input2.repo)}`,
+    incident.environment ? `- Environment: ${incident.environment}` : null,
+    run2?.head_branch ? `- Branch: ${run2.head_branch}` : null,
+    run2 ? `- Run: ${input2.runUrl ?? run2.html_url ?? `run ${run2.id}`} (attempt ${run2.attempt})` : input2.runUrl ? `- Run: ${input2.runUrl}` : null,
+    input2.occurrences !== void 0 ? `- Occurrences of this failure: ${input2.occurrences}` : null,
+    "- The deploy stays failed until a human acts."
+  ].filter((l2) => l2 !== null);
+  return [
+    `# Postmortem: ${incident.kind} on ${incident.target ? `${incident.target.type} ${incident.target.name}` : "no specific target"}`,
+    "",
+    `Incident fingerprint \`${incident.fingerprint}\`, ${repoFullName(input2.repo)}, ${decision.decided_at}.`,
+    "",
+    "## Timeline",
+    ...timeline,
+    "",
+    "## Impact",
+    ...impact,
+    "",
+    "## Root cause (as classified)",
+    `\`${incident.kind}\` on ${target}, confidence ${incident.confidence.toFixed(2)}.`,
+    incident.summary ? `
+${noMentions(incident.summary)}` : "",
+    "",
+    incident.evidence.length > 0 ? fenced(evidenceLines(incident, 10)) : "_No log lines were captured._",
+    "",
+    "## Actions",
+    ...actions,
+    "",
+    "## Follow-ups",
+    `- [ ] ${input2.instruction.split("\n")[0] ?? input2.instruction}`,
+    `- [ ] ${FOLLOW_UPS[incident.kind]}`,
+    input2.issueUrl ? `- [ ] Close ${input2.issueUrl} once fixed.` : null,
+    input2.ledgerLink ? `
+Ledger: ${input2.ledgerLink}` : null,
+    ""
+  ].filter((l2) => l2 !== null).join("\n");
+}
+async function executeEscalate(port2, plan) {
+  const ACTION = "ESCALATE";
+  const { repo, incident } = plan;
+  const marker = rootCauseMarker(repoFullName(repo), incident);
+  const path8 = postmortemPath(incident, plan.decision.decided_at);
+  const postmortemOf = (issueUrl, occurrences) => renderPostmortem({ ...plan, ...issueUrl ? { issueUrl } : {}, ...occurrences !== void 0 ? { occurrences } : {} });
+  const line = occurrenceLine(plan);
+  let occ = { count: 1, lines: [line] };
+  let replay = false;
+  let issue3;
+  try {
+    issue3 = await port2.ensureIssue(repo, {
+      marker,
+      aliases: [incidentMarker(incident.fingerprint)],
+      title: escalationTitle(incident),
+      labels: [...ESCALATION_LABELS],
+      body: (existing2) => {
+        if (existing2) {
+          const prev = parseOccurrences(existing2.body);
+          replay = prev.lines.at(-1) === line;
+          occ = replay ? prev : { count: Math.max(prev.count, 1) + 1, lines: [...prev.lines, line] };
+        }
+        return renderEscalationBody(plan, occ);
+      }
+    });
+  } catch (err) {
+    return fromPortError(ACTION, "opening or updating the incident's issue", err, { extra: { postmortem: postmortemOf(), postmortemPath: path8 } });
+  }
+  const existing = issue3.previous;
+  const reopened = existing !== null && existing.state !== "open";
+  let certified = false;
+  try {
+    const check2 = await port2.findIssueByMarker(repo, marker);
+    certified = check2 !== null && check2.number === issue3.number && check2.state === "open" && check2.body.includes(marker);
+  } catch {
+    certified = false;
+  }
+  const created = issue3.status === "created";
+  return {
+    action: ACTION,
+    ok: true,
+    certified,
+    changes: [{
+      kind: "issue",
+      target: `issue #${issue3.number}`,
+      scope: "repository",
+      op: created ? "open" : issue3.status === "unchanged" ? "noop" : "update",
+      before_fingerprint: existing ? contentDigest(existing.body) : null,
+      after_fingerprint: contentDigest(issue3.body)
+    }],
+    notes: [
+      created ? `Opened issue #${issue3.number} for a human: ${issue3.html_url}` : `${reopened ? "Reopened and updated" : issue3.status === "unchanged" ? "Left unchanged" : "Updated"} issue #${issue3.number} (seen ${occ.count} times${replay ? ", same occurrence replayed" : ""}): ${issue3.html_url}`,
+      ...certified ? [] : ["Not certified: the issue could not be found open with its marker afterwards."]
+    ],
+    issue: { number: issue3.number, html_url: issue3.html_url, created, reopened, occurrences: occ.count },
+    postmortem: postmortemOf(issue3.html_url, occ.count),
+    postmortemPath: path8
+  };
+}
+
+// src/engines/escalation-close.ts
+var HEALED_COMMENT_MARKER = "<!-- living-bridge:healed -->";
+function escalatedOn(body, needle) {
+  const at2 = body.indexOf(needle);
+  if (at2 === -1) return null;
+  const m2 = /^after-run:(\d+)\.(\d+)/.exec(body.slice(at2 + needle.length));
+  return m2 ? { id: Number(m2[1]), attempt: Number(m2[2]) } : null;
+}
+var isLater2 = (run2, on) => run2.id > on.id || run2.id === on.id && run2.run_attempt > on.attempt;
+function renderHealedComment(run2) {
+  return [
+    HEALED_COMMENT_MARKER,
+    `✅ **Healed.** [Run ${run2.id} attempt ${run2.run_attempt}](${run2.html_url}) of "${run2.name.replace(/[\r\n]+/g, " ")}"${run2.head_branch ? ` on \`${run2.head_branch.replace(/`/g, "")}\`` : ""} succeeded, so Living Bridge closes this issue.`,
+    "",
+    "If the same root cause fails again, this issue is reopened and updated (it never opens a second one)."
+  ].join("\n");
+}
+async function closeHealedEscalations(port2, repo, run2) {
+  if (run2.conclusion !== "success") return [];
+  const needle = healsWithNeedle(run2.name, run2.head_branch);
+  const open3 = await port2.listOpenIssuesByMarker(repo, needle);
+  const closed = [];
+  for (const issue3 of open3) {
+    const on = escalatedOn(issue3.body, needle);
+    if (!on || !isLater2(run2, on)) continue;
+    await port2.ensureComment(repo, issue3.number, HEALED_COMMENT_MARKER, renderHealedComment(run2));
+    closed.push(await port2.updateIssue(repo, issue3.number, { state: "closed" }));
+  }
+  return closed;
+}
+
 // src/pipeline/announce.ts
 var COMMENT_MARKER = "<!-- living-bridge:heal-comment -->";
 var fmt = (n2) => n2.toFixed(2);
@@ -79549,7 +80070,7 @@ async function announce(ctx, repo, repository, run2, incident, decision, reports
     });
     const prs = run2.pull_requests.length ? run2.pull_requests : await ctx.github.pullRequestsForCommit(repo, run2.head_sha);
     for (const pr2 of prs) {
-      const c2 = await ctx.github.upsertComment(repo, pr2, COMMENT_MARKER, body);
+      const c2 = await ctx.github.ensureComment(repo, pr2, COMMENT_MARKER, body);
       url2 ??= c2.html_url;
     }
   } catch (err) {
@@ -79565,22 +80086,27 @@ async function anchorCheckpoint(ctx, repo, run2, checkpoint, title) {
     ctx.log.warn({ err: safeMessage(err) }, "could not anchor the ledger checkpoint in a check run");
   }
 }
+async function closeHealed(ctx, repo, run2, state) {
+  if (run2.conclusion !== "success") return [];
+  if (Object.keys(state.escalations).length === 0 && !state.actions.some((a2) => a2.action === "ESCALATE")) return [];
+  try {
+    const closed = await closeHealedEscalations(ctx.github, repo, run2);
+    if (closed.length > 0) ctx.log.info({ run: run2.id, issues: closed.map((i2) => i2.number) }, "closed the escalation issues this successful run heals");
+    return closed;
+  } catch (err) {
+    ctx.log.warn({ err: safeMessage(err) }, "could not close the healed escalation issues");
+    return [];
+  }
+}
 async function suggestionIssue(ctx, repo, approvalId, incident, body) {
   const marker = `<!-- living-bridge:suggestion:${approvalId} -->`;
   const title = `Living Bridge suggests an action: ${incident.kind}${incident.target ? ` on ${incident.target.name}` : ""}`;
   try {
-    return await ensureMarkedIssue(ctx, repo, marker, title, body, ["living-bridge"]);
+    return (await ctx.github.ensureIssue(repo, { marker, title, body, labels: ["living-bridge"] })).html_url;
   } catch (err) {
     ctx.log.warn({ err: safeMessage(err) }, "could not open the suggestion issue");
     return null;
   }
-}
-async function ensureMarkedIssue(ctx, repo, marker, title, body, labels) {
-  const marked = `${marker}
-${body}`;
-  const existing = await ctx.github.findIssueByMarker(repo, marker);
-  const issue3 = existing ? await ctx.github.updateIssue(repo, existing.number, { title, body: marked, state: "open" }) : await ctx.github.createIssue(repo, title, marked, labels);
-  return issue3.html_url;
 }
 async function configInvalid(ctx, job, repo, err) {
   const request2 = job.request;
@@ -79594,14 +80120,14 @@ async function configInvalid(ctx, job, repo, err) {
   if (run2 && run2.conclusion !== "failure") return finish(ctx, { ...result, summary: `${summary2} (run ${run2.id} concluded ${run2.conclusion ?? run2.status}: nothing to report)` });
   const body = renderConfigErrorComment({ file: err.source, issues: err.issues, repository, runId: run2?.id ?? null, runUrl: run2?.html_url });
   try {
-    result.issueUrl = await ensureMarkedIssue(ctx, repo, CONFIG_ISSUE_MARKER, `Living Bridge cannot read ${err.source}`, body, ["living-bridge", "needs-human"]);
+    result.issueUrl = (await ctx.github.ensureIssue(repo, { marker: CONFIG_ISSUE_MARKER, title: `Living Bridge cannot read ${err.source}`, body, labels: ["living-bridge", "needs-human"] })).html_url;
   } catch (e) {
     ctx.log.warn({ err: safeMessage(e) }, "could not open the config issue");
   }
   if (run2) {
     try {
       const prs = run2.pull_requests.length ? run2.pull_requests : await ctx.github.pullRequestsForCommit(repo, run2.head_sha);
-      for (const pr2 of prs) result.commentUrl ??= (await ctx.github.upsertComment(repo, pr2, COMMENT_MARKER, body)).html_url;
+      for (const pr2 of prs) result.commentUrl ??= (await ctx.github.ensureComment(repo, pr2, COMMENT_MARKER, body)).html_url;
       await ctx.github.createCheckRun(repo, { name: CHECK_RUN_NAME, head_sha: run2.head_sha, conclusion: "failure", title: `invalid ${err.source}`, summary: body });
     } catch (e) {
       ctx.log.warn({ err: safeMessage(e) }, "could not announce the config error");
@@ -79703,17 +80229,6 @@ async function learnFromLastOutcome(s2) {
   const incident = actingIncident(s2, incidents);
   if (run2 && !request2.dry_run) snapshot = (await learnFromRun(s2, run2, incident.fingerprint, snapshot)).snapshot;
   return { ...s2, snapshot, incidents, incident };
-}
-
-// src/engines/fingerprint.ts
-import { createHash as createHash7, createHmac } from "node:crypto";
-var FINGERPRINT_HEX_LENGTH = 32;
-function fingerprintValue(value, key) {
-  if (key.length === 0) throw new Error("fingerprintValue: empty fingerprint key");
-  return createHmac("sha256", key).update(value, "utf8").digest("hex").slice(0, FINGERPRINT_HEX_LENGTH);
-}
-function contentDigest(content) {
-  return `sha256:${createHash7("sha256").update(content, "utf8").digest("hex").slice(0, FINGERPRINT_HEX_LENGTH)}`;
 }
 
 // src/engines/create-secret.ts
@@ -79830,398 +80345,6 @@ async function executeCreateSecret(port2, plan) {
     notes,
     written: { fingerprint: fingerprint2, updated_at: after.updated_at }
   };
-}
-
-// src/engines/rerun.ts
-var GITHUB_MAX_RUN_ATTEMPTS = 50;
-var ACTIVE_RUN_STATUSES = ["queued", "in_progress", "requested", "waiting", "pending"];
-function rerunRefusal(attempt, maxAttempts) {
-  if (attempt >= GITHUB_MAX_RUN_ATTEMPTS) {
-    return `run is at attempt ${attempt}: GitHub allows at most ${GITHUB_MAX_RUN_ATTEMPTS} attempts of a run`;
-  }
-  if (attempt >= maxAttempts) {
-    return `run is at attempt ${attempt} and limits.max_rerun_attempts is ${maxAttempts}: not re-running again`;
-  }
-  return null;
-}
-function rerunAccepted(before, after) {
-  const attempt = typeof before === "number" ? before : before.run_attempt;
-  return after.run_attempt > attempt || ACTIVE_RUN_STATUSES.includes(after.status);
-}
-async function executeRerun(port2, plan) {
-  const ACTION = "RERUN";
-  const { repo, runId } = plan;
-  const target = `run ${runId}`;
-  const early = rerunRefusal(plan.attempt, plan.maxAttempts);
-  if (early) return failed(ACTION, early, { notes: [`Refused to re-run ${target}: ${early}.`] });
-  let current;
-  try {
-    current = plan.current ?? await port2.getRun(repo, runId);
-  } catch (err) {
-    return fromPortError(ACTION, `reading ${target}`, err);
-  }
-  const attempt = Math.max(plan.attempt, current.run_attempt);
-  const refusal = rerunRefusal(attempt, plan.maxAttempts);
-  if (refusal) return failed(ACTION, refusal, { notes: [`Refused to re-run ${target}: ${refusal}.`] });
-  if (current.status !== "completed") {
-    return {
-      action: ACTION,
-      ok: true,
-      certified: false,
-      changes: [{ kind: "run", target, scope: "repository", op: "noop", before_fingerprint: `attempt:${current.run_attempt}`, after_fingerprint: `attempt:${current.run_attempt}` }],
-      notes: [`${target} is already ${current.status} (attempt ${current.run_attempt}); not re-running it again.`],
-      runAttemptAfter: current.run_attempt
-    };
-  }
-  if (current.conclusion === "success") {
-    return {
-      action: ACTION,
-      ok: true,
-      certified: false,
-      changes: [{ kind: "run", target, scope: "repository", op: "noop", before_fingerprint: `attempt:${current.run_attempt}`, after_fingerprint: `attempt:${current.run_attempt}` }],
-      notes: [`${target} already succeeded at attempt ${current.run_attempt}; nothing to re-run.`],
-      runAttemptAfter: current.run_attempt
-    };
-  }
-  const lost = await requestRerun(port2, plan, current);
-  if (lost && "error" in lost) return fromPortError(ACTION, `re-running the failed jobs of ${target}`, lost.error);
-  const change = {
-    kind: "run",
-    target,
-    scope: "repository",
-    op: "rerun",
-    before_fingerprint: `attempt:${current.run_attempt}`,
-    after_fingerprint: `attempt:${current.run_attempt + 1}`
-  };
-  const after = lost?.readBack.run_attempt ?? current.run_attempt + 1;
-  return {
-    action: ACTION,
-    ok: true,
-    certified: true,
-    changes: [change],
-    notes: [
-      `Re-ran the failed jobs of ${target} (attempt ${current.run_attempt} of at most ${Math.min(plan.maxAttempts, GITHUB_MAX_RUN_ATTEMPTS)}).`,
-      lost ? `GitHub's answer was lost (${lost.lostAnswer}); read back: the run is at attempt ${after} (${lost.readBack.status}), so the re-run was accepted.` : `Accepted by GitHub (201): attempt ${after} is queued.`
-    ],
-    runAttemptAfter: after
-  };
-}
-var WRITE_TRIES = 4;
-var answerMayBeLost2 = (err) => {
-  const status = err.status;
-  return status === void 0 || status >= 500;
-};
-async function requestRerun(port2, plan, current) {
-  let lastError;
-  for (let attempt = 0; attempt < WRITE_TRIES; attempt++) {
-    if (attempt > 0) await new Promise((r2) => setTimeout(r2, 250 * attempt));
-    try {
-      await port2.rerunFailedJobs(plan.repo, plan.runId);
-      return attempt === 0 ? null : { readBack: await port2.getRun(plan.repo, plan.runId), lostAnswer: describe3(lastError) };
-    } catch (err) {
-      lastError = err;
-      let readBack;
-      try {
-        readBack = await port2.getRun(plan.repo, plan.runId);
-      } catch {
-        return { error: err };
-      }
-      if (rerunAccepted(current, readBack)) return { readBack, lostAnswer: describe3(err) };
-      if (!answerMayBeLost2(err)) return { error: err };
-    }
-  }
-  return { error: lastError };
-}
-var describe3 = (err) => {
-  const status = err.status;
-  return status ? `HTTP ${status}` : "no answer";
-};
-
-// src/engines/escalate.ts
-var ESCALATION_LABELS = ["living-bridge", "needs-human"];
-var MAX_BODY = 6e4;
-var MAX_EVIDENCE_LINES = 20;
-var MAX_EVIDENCE_LINE = 500;
-var MAX_OCCURRENCE_LINES = 20;
-function incidentMarker(fingerprint2) {
-  return `<!-- living-bridge:incident:${safeToken(fingerprint2)} -->`;
-}
-function safeToken(s2) {
-  return s2.replace(/[^A-Za-z0-9:._-]/g, "_").replace(/--+/g, "-");
-}
-function noMentions(s2) {
-  return s2.replace(/@(?=[A-Za-z0-9])/g, "@​");
-}
-var inlineCode = (s2) => {
-  const clean = s2.replace(/[\r\n]+/g, " ");
-  const longest = Math.max(0, ...(clean.match(/`+/g) ?? []).map((m2) => m2.length));
-  const ticks = "`".repeat(longest + 1);
-  return longest > 0 ? `${ticks} ${clean} ${ticks}` : `\`${clean}\``;
-};
-function fenced(lines, lang = "text") {
-  const body = lines.join("\n");
-  const longest = Math.max(0, ...(body.match(/`+/g) ?? []).map((m2) => m2.length));
-  const fence = "`".repeat(Math.max(3, longest + 1));
-  return `${fence}${lang}
-${body}
-${fence}`;
-}
-function targetText(incident) {
-  return incident.target ? `${incident.target.type} ${inlineCode(incident.target.name)}` : "no specific target";
-}
-function evidenceLines(incident, max = MAX_EVIDENCE_LINES) {
-  const lines = incident.evidence.slice(0, max).map((e) => {
-    const where = [e.job_name, e.step].filter(Boolean).join(" / ");
-    const text = e.text.length > MAX_EVIDENCE_LINE ? `${e.text.slice(0, MAX_EVIDENCE_LINE)}…` : e.text;
-    return `${where ? `[${where}] ` : ""}L${e.line}: ${text.replace(/[\r\n]+/g, " ")}`;
-  });
-  if (incident.evidence.length > max) lines.push(`… ${incident.evidence.length - max} more line(s) in the run log`);
-  return lines;
-}
-function decisionLines(decision) {
-  const head = `**${decision.action}** (verdict ${decision.verdict}${decision.guardrail ? `, guardrail ${decision.guardrail}` : ""}): ${noMentions(decision.reason)}`;
-  const out = [head];
-  if (decision.steps.length > 1) out.push(`Planned steps: ${decision.steps.join(" → ")}`);
-  if (decision.candidates.length > 0) {
-    out.push("", "| candidate | score | EMA | cooldown penalty | weight | predicted success |", "|---|---:|---:|---:|---:|---:|");
-    for (const c2 of decision.candidates) {
-      out.push(`| ${c2.action} | ${c2.score.toFixed(3)} | ${c2.ema.toFixed(3)} | ${c2.cooldown_penalty.toFixed(3)} | ${c2.weight.toFixed(3)} | ${c2.predicted_success.toFixed(3)} |`);
-    }
-  }
-  out.push("", `Policy v${decision.policy_version}, blueprint ${decision.blueprint_mode}, decided at ${decision.decided_at}, cooldown key ${inlineCode(decision.cooldown_key)}.`);
-  return out;
-}
-function runText(incident, runUrl) {
-  const run2 = incident.run;
-  if (!run2) return runUrl ? `[workflow run](${runUrl})` : null;
-  const label = `run ${run2.id}, attempt ${run2.attempt}`;
-  const url2 = runUrl ?? run2.html_url;
-  return url2 ? `[${label}](${url2})` : label;
-}
-var OCC_START = "<!-- living-bridge:occurrences:start -->";
-var OCC_END = "<!-- living-bridge:occurrences:end -->";
-var COUNT_RE = /<!-- living-bridge:occurrences:(\d+) -->/;
-function occurrenceLine(plan) {
-  const run2 = plan.incident.run;
-  return `- ${plan.decision.decided_at}: ${run2 ? `run ${run2.id} attempt ${run2.attempt}` : "no run"}, decision ${plan.decision.action}${plan.decision.guardrail ? ` (${plan.decision.guardrail})` : ""}`;
-}
-function parseOccurrences(body) {
-  const count = Number(COUNT_RE.exec(body)?.[1] ?? 0);
-  const start = body.indexOf(OCC_START);
-  const end = body.indexOf(OCC_END);
-  const lines = start >= 0 && end > start ? body.slice(start + OCC_START.length, end).split("\n").filter((l2) => l2.startsWith("- ")) : [];
-  return { count: Number.isFinite(count) ? count : 0, lines };
-}
-function escalationTitle(incident) {
-  const target = incident.target ? ` on ${incident.target.type} ${incident.target.name}` : "";
-  const title = `Living Bridge needs a human: ${incident.kind}${target}`;
-  return title.length > 250 ? `${title.slice(0, 249)}…` : title;
-}
-function renderEscalationBody(plan, occurrences) {
-  const { incident } = plan;
-  const render = (evidenceMax) => {
-    const facts = [
-      `**What failed:** ${inlineCode(incident.kind)} on ${targetText(incident)} (confidence ${incident.confidence.toFixed(2)})`,
-      `**Repository:** ${repoFullName(plan.repo)}${incident.environment ? ` · **Environment:** ${inlineCode(incident.environment)}` : ""}`
-    ];
-    const run2 = runText(incident, plan.runUrl);
-    if (run2) facts.push(`**Run:** ${run2}${incident.run?.head_sha ? ` · commit ${incident.run.head_sha.slice(0, 7)}` : ""}${incident.run?.head_branch ? ` on ${inlineCode(incident.run.head_branch)}` : ""}`);
-    const sections = [
-      incidentMarker(incident.fingerprint),
-      "## Living Bridge needs a human",
-      "",
-      facts.join("  \n"),
-      "",
-      incident.summary ? `> ${noMentions(incident.summary).replace(/\n/g, "\n> ")}` : "",
-      "",
-      "### Evidence (masked)",
-      incident.evidence.length > 0 ? fenced(evidenceLines(incident, evidenceMax)) : "_No log lines were captured._",
-      "",
-      "### What was tried",
-      plan.tried.length > 0 ? plan.tried.map((t2) => `- ${noMentions(t2)}`).join("\n") : "- Nothing: the Governor escalated without acting.",
-      "",
-      "### Decision",
-      ...decisionLines(plan.decision),
-      "",
-      "### What a human should do",
-      plan.instruction,
-      "",
-      "### Links",
-      ...[
-        run2 ? `- Run: ${run2}` : null,
-        plan.ledgerLink ? `- Ledger (certificates, state, postmortem): ${plan.ledgerLink}` : null,
-        `- Incident fingerprint: ${inlineCode(incident.fingerprint)}`,
-        incident.signature ? `- Failure signature: ${inlineCode(incident.signature)} — to correct the classification, comment \`/bridge label ${incident.signature} <kind>\`` : null
-      ].filter((l2) => l2 !== null),
-      "",
-      "### Occurrences",
-      `<!-- living-bridge:occurrences:${occurrences.count} -->`,
-      `Seen ${occurrences.count} time${occurrences.count === 1 ? "" : "s"}.`,
-      OCC_START,
-      ...occurrences.lines.slice(-MAX_OCCURRENCE_LINES),
-      OCC_END,
-      "",
-      "<sub>Opened by Living Bridge. It updates this issue when the same failure comes back; close it once fixed.</sub>"
-    ];
-    return sections.join("\n");
-  };
-  let max = MAX_EVIDENCE_LINES;
-  let body = render(max);
-  while (body.length > MAX_BODY && max > 0) body = render(max = Math.floor(max / 2));
-  return body.length > MAX_BODY ? `${body.slice(0, MAX_BODY)}
-…` : body;
-}
-var FOLLOW_UPS = {
-  "secret.missing": "Declare the secret's source in .github/autonomy.yml or .github/environment.json so it can be recreated.",
-  "variable.missing": "Declare the variable in .github/environment.json and run env sync.",
-  "credential.invalid": "Rotate the credential at its issuer and store the new value; check its expiry and scopes.",
-  "config.invalid": "Fix the configuration (or its declared template) and add a validation step before deploy.",
-  "transient.network": "If this recurs, check the remote service's status and add retries with backoff to the step.",
-  "timeout.cancelled": "Review the job timeout and what made the step slow.",
-  "resource.exhausted": "Check runner disk/memory usage; clean caches or use a larger runner.",
-  "dependency.resolution": "Pin or fix the dependency; check the registry and lockfile.",
-  "code.failure": "Fix the code: the failure is in the build or tests, not the environment.",
-  unknown: "Classify the failure by hand and consider teaching the classifier this log pattern."
-};
-function postmortemPath(incident, decidedAt) {
-  const day = /^\d{4}-\d{2}-\d{2}/.exec(decidedAt)?.[0] ?? "undated";
-  return `postmortems/${day}-${safeToken(incident.fingerprint).replace(/[:.]/g, "-").slice(0, 80)}.md`;
-}
-function renderPostmortem(input2) {
-  const { incident, decision } = input2;
-  const run2 = incident.run;
-  const target = incident.target ? `${incident.target.type} \`${incident.target.name}\`` : "no specific target";
-  const timeline = [];
-  if (run2) timeline.push(`- Run ${run2.id} attempt ${run2.attempt}${run2.workflow_name ? ` of "${run2.workflow_name}"` : ""} failed${run2.head_sha ? ` on commit ${run2.head_sha.slice(0, 7)}` : ""}.`);
-  timeline.push(`- ${decision.decided_at}: classified as \`${incident.kind}\` on ${target} (confidence ${incident.confidence.toFixed(2)}).`);
-  for (const t2 of input2.tried) timeline.push(`- Tried: ${noMentions(t2)}`);
-  timeline.push(`- ${decision.decided_at}: decided ${decision.action} (${decision.verdict}${decision.guardrail ? `, guardrail ${decision.guardrail}` : ""}): ${noMentions(decision.reason)}`);
-  if (input2.issueUrl) timeline.push(`- Escalated to a human: ${input2.issueUrl}`);
-  const actions = [];
-  for (const r2 of input2.reports ?? []) {
-    actions.push(`- ${r2.action}: ${r2.ok ? "done" : `failed (${r2.error ?? "no detail"})`}`);
-    for (const c2 of r2.changes) {
-      actions.push(`  - ${c2.op} ${c2.kind} \`${c2.target}\` (${c2.scope}): ${c2.before_fingerprint ?? "∅"} → ${c2.after_fingerprint ?? "∅"}`);
-    }
-  }
-  if (actions.length === 0) actions.push(...input2.tried.length > 0 ? input2.tried.map((t2) => `- ${noMentions(t2)}`) : ["- None: escalated without acting."]);
-  const impact = [
-    `- Repository: ${repoFullName(input2.repo)}`,
-    incident.environment ? `- Environment: ${incident.environment}` : null,
-    run2?.head_branch ? `- Branch: ${run2.head_branch}` : null,
-    run2 ? `- Run: ${input2.runUrl ?? run2.html_url ?? `run ${run2.id}`} (attempt ${run2.attempt})` : input2.runUrl ? `- Run: ${input2.runUrl}` : null,
-    input2.occurrences !== void 0 ? `- Occurrences of this failure: ${input2.occurrences}` : null,
-    "- The deploy stays failed until a human acts."
-  ].filter((l2) => l2 !== null);
-  return [
-    `# Postmortem: ${incident.kind} on ${incident.target ? `${incident.target.type} ${incident.target.name}` : "no specific target"}`,
-    "",
-    `Incident fingerprint \`${incident.fingerprint}\`, ${repoFullName(input2.repo)}, ${decision.decided_at}.`,
-    "",
-    "## Timeline",
-    ...timeline,
-    "",
-    "## Impact",
-    ...impact,
-    "",
-    "## Root cause (as classified)",
-    `\`${incident.kind}\` on ${target}, confidence ${incident.confidence.toFixed(2)}.`,
-    incident.summary ? `
-${noMentions(incident.summary)}` : "",
-    "",
-    incident.evidence.length > 0 ? fenced(evidenceLines(incident, 10)) : "_No log lines were captured._",
-    "",
-    "## Actions",
-    ...actions,
-    "",
-    "## Follow-ups",
-    `- [ ] ${input2.instruction.split("\n")[0] ?? input2.instruction}`,
-    `- [ ] ${FOLLOW_UPS[incident.kind]}`,
-    input2.issueUrl ? `- [ ] Close ${input2.issueUrl} once fixed.` : null,
-    input2.ledgerLink ? `
-Ledger: ${input2.ledgerLink}` : null,
-    ""
-  ].filter((l2) => l2 !== null).join("\n");
-}
-async function executeEscalate(port2, plan) {
-  const ACTION = "ESCALATE";
-  const { repo, incident } = plan;
-  const marker = incidentMarker(incident.fingerprint);
-  const path8 = postmortemPath(incident, plan.decision.decided_at);
-  const postmortemOf = (issueUrl, occurrences) => renderPostmortem({ ...plan, ...issueUrl ? { issueUrl } : {}, ...occurrences !== void 0 ? { occurrences } : {} });
-  let existing;
-  try {
-    existing = await port2.findIssueByMarker(repo, marker);
-  } catch (err) {
-    return fromPortError(ACTION, "looking for the incident's issue", err, { extra: { postmortem: postmortemOf(), postmortemPath: path8 } });
-  }
-  const line = occurrenceLine(plan);
-  let occ;
-  let replay = false;
-  if (existing) {
-    const prev = parseOccurrences(existing.body);
-    replay = prev.lines.at(-1) === line;
-    occ = replay ? prev : { count: Math.max(prev.count, 1) + 1, lines: [...prev.lines, line] };
-  } else {
-    occ = { count: 1, lines: [line] };
-  }
-  const body = renderEscalationBody(plan, occ);
-  const title = escalationTitle(incident);
-  let issue3;
-  let reopened = false;
-  try {
-    if (existing) {
-      reopened = existing.state !== "open";
-      issue3 = await port2.updateIssue(repo, existing.number, { title, body, ...reopened ? { state: "open" } : {} });
-    } else {
-      issue3 = await createIssueOnce(port2, repo, marker, title, body);
-    }
-  } catch (err) {
-    return fromPortError(ACTION, existing ? `updating issue #${existing.number}` : "opening an issue", err, {
-      extra: { postmortem: postmortemOf(), postmortemPath: path8 }
-    });
-  }
-  let certified = false;
-  try {
-    const check2 = await port2.findIssueByMarker(repo, marker);
-    certified = check2 !== null && check2.number === issue3.number && check2.state === "open" && check2.body.includes(marker);
-  } catch {
-    certified = false;
-  }
-  const created = !existing;
-  return {
-    action: ACTION,
-    ok: true,
-    certified,
-    changes: [{
-      kind: "issue",
-      target: `issue #${issue3.number}`,
-      scope: "repository",
-      op: created ? "open" : "update",
-      before_fingerprint: existing ? contentDigest(existing.body) : null,
-      after_fingerprint: contentDigest(body)
-    }],
-    notes: [
-      created ? `Opened issue #${issue3.number} for a human: ${issue3.html_url}` : `${reopened ? "Reopened and updated" : "Updated"} issue #${issue3.number} (seen ${occ.count} times${replay ? ", same occurrence replayed" : ""}): ${issue3.html_url}`,
-      ...certified ? [] : ["Not certified: the issue could not be found open with its marker afterwards."]
-    ],
-    issue: { ...issue3, created, reopened, occurrences: occ.count },
-    postmortem: postmortemOf(issue3.html_url, occ.count),
-    postmortemPath: path8
-  };
-}
-async function createIssueOnce(port2, repo, marker, title, body) {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await port2.createIssue(repo, title, body, [...ESCALATION_LABELS]);
-    } catch (err) {
-      const found = await port2.findIssueByMarker(repo, marker).catch(() => null);
-      if (found) return { number: found.number, html_url: found.html_url };
-      const status = err.status;
-      if (attempt + 1 >= WRITE_TRIES || status !== void 0 && status < 500) throw err;
-      await new Promise((r2) => setTimeout(r2, 250 * (attempt + 1)));
-    }
-  }
 }
 
 // src/engines/regenerate-config.ts
@@ -81395,7 +81518,7 @@ function validatorFor(schema) {
   }
   return v2;
 }
-function describe4(e) {
+function describe3(e) {
   const at2 = e.instancePath || "/";
   if (e.keyword === "additionalProperties") return `${at2}: unknown field "${String(e.params.additionalProperty)}"`;
   if (e.keyword === "enum") return `${at2}: must be one of ${JSON.stringify(e.params.allowedValues)}`;
@@ -81418,7 +81541,7 @@ function validateConfig(path8, content, declared) {
     }
     if (!validate2(doc)) {
       const where = parsed.documents.length > 1 ? ` (document ${i2 + 1})` : "";
-      const problems = (validate2.errors ?? []).slice(0, 5).map(describe4);
+      const problems = (validate2.errors ?? []).slice(0, 5).map(describe3);
       return { ok: false, error: `rendered ${path8}${where} does not match ${name}: ${problems.join("; ")}` };
     }
     used.add(name);
@@ -81463,7 +81586,22 @@ async function declaredSchema(port2, plan, base2) {
     return `schema ${source} does not parse: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`;
   }
 }
-var MAX_REF_RETRIES = 3;
+function proposalChanges(path8, branch, current, p2) {
+  const changes = [
+    {
+      kind: "file",
+      target: path8,
+      scope: `branch:${branch}`,
+      op: current ? "update" : "create",
+      before_fingerprint: current ? `blob:${current.sha}` : null,
+      after_fingerprint: `blob:${p2.blobSha}`
+    }
+  ];
+  if (p2.commitSha !== p2.branchBefore) {
+    changes.push({ kind: "ref", target: `refs/heads/${branch}`, scope: "repository", op: p2.branchBefore ? "update" : "create", before_fingerprint: p2.branchBefore ? `commit:${p2.branchBefore}` : null, after_fingerprint: `commit:${p2.commitSha}` });
+  }
+  return changes;
+}
 async function executeRegenerateConfig(port2, plan) {
   const ACTION = "REGENERATE_CONFIG";
   const { repo, path: path8 } = plan;
@@ -81497,77 +81635,42 @@ async function executeRegenerateConfig(port2, plan) {
       notes: [`${path8} on ${base2} already matches ${plan.template} rendered with the declared variables; nothing to propose.`]
     };
   }
-  let blobSha;
-  let commitSha = null;
-  let branchBefore = null;
+  let proposed;
   try {
-    branchBefore = await port2.getBranchHead(repo, branch);
-    const onBranch = branchBefore ? await port2.readFile(repo, path8, branch) : null;
-    blobSha = await port2.createBlob(repo, rendered.content);
-    if (branchBefore && onBranch && onBranch.content === rendered.content) {
-      commitSha = branchBefore;
-    } else {
-      for (let attempt = 1; commitSha === null; attempt++) {
-        const baseHead = await port2.getBranchHead(repo, base2);
-        if (!baseHead) return failed(ACTION, `base branch ${base2} not found`);
-        const head = attempt === 1 ? branchBefore : await port2.getBranchHead(repo, branch);
-        const tree = await port2.createTree(repo, await port2.getCommitTree(repo, baseHead), [{ path: path8, mode: "100644", type: "blob", sha: blobSha }]);
-        const parents = head && head !== baseHead ? [head, baseHead] : [baseHead];
-        const message = `Regenerate ${path8} from ${plan.template}
+    proposed = await port2.proposeFile(repo, {
+      branch,
+      base: base2,
+      path: path8,
+      content: rendered.content,
+      message: `Regenerate ${path8} from ${plan.template}
 
-Rendered by Living Bridge with the declared variables; proposed for review, not pushed to ${base2}.`;
-        const commit = await port2.createCommit(repo, message, tree, parents);
-        try {
-          if (head) await port2.updateBranch(repo, branch, commit);
-          else await port2.createBranch(repo, branch, commit);
-          commitSha = commit;
-        } catch (err) {
-          if (!(err instanceof RefConflictError || err.name === "RefConflictError") || attempt >= MAX_REF_RETRIES) throw err;
-        }
-      }
-    }
-  } catch (err) {
-    return fromPortError(ACTION, `committing ${path8} to ${branch}`, err);
-  }
-  const changes = [
-    {
-      kind: "file",
-      target: path8,
-      scope: `branch:${branch}`,
-      op: current ? "update" : "create",
-      before_fingerprint: current ? `blob:${current.sha}` : null,
-      after_fingerprint: `blob:${blobSha}`
-    }
-  ];
-  if (commitSha !== branchBefore) {
-    changes.push({ kind: "ref", target: `refs/heads/${branch}`, scope: "repository", op: branchBefore ? "update" : "create", before_fingerprint: branchBefore ? `commit:${branchBefore}` : null, after_fingerprint: `commit:${commitSha}` });
-  }
-  let pr2;
-  try {
-    const open3 = await port2.findOpenPullRequest(repo, branch, base2);
-    pr2 = open3 ? { ...open3, created: false } : {
-      ...await port2.createPullRequest(repo, {
+Rendered by Living Bridge with the declared variables; proposed for review, not pushed to ${base2}.`,
+      pr: {
         title: `Living Bridge: regenerate ${path8}`,
         body: [
           `A run failed on \`${path8}\` (config.invalid). This PR regenerates it from the declared template \`${plan.template}\` with the variables declared in \`.github/environment.json\`.`,
           "",
           `- Before: ${current ? `blob ${current.sha}` : "(file absent)"}`,
-          `- After: blob ${blobSha}`,
+          `- After: blob ${gitBlobSha(rendered.content)}`,
           "",
           "Living Bridge never pushes to the default branch: review and merge this PR to apply it."
-        ].join("\n"),
-        head: branch,
-        base: base2
-      }),
-      created: true
-    };
-  } catch (err) {
-    return fromPortError(ACTION, `opening a pull request from ${branch} to ${base2}`, err, {
-      changes,
-      notes: [`${path8} was committed to ${branch} (${commitSha}) but no pull request could be opened.`],
-      extra: { branch, commitSha }
+        ].join("\n")
+      }
     });
+  } catch (err) {
+    if (err instanceof ProposalPullRequestError) {
+      const { commitSha: commitSha2 } = err.partial;
+      return fromPortError(ACTION, `opening a pull request from ${branch} to ${base2}`, err.cause, {
+        changes: proposalChanges(path8, branch, current, err.partial),
+        notes: [`${path8} was committed to ${branch} (${commitSha2}) but no pull request could be opened.`],
+        extra: { branch, commitSha: commitSha2 }
+      });
+    }
+    if (err instanceof Error && /^base branch .* not found$/.test(err.message)) return failed(ACTION, err.message);
+    return fromPortError(ACTION, `committing ${path8} to ${branch}`, err);
   }
+  const { blobSha, commitSha, pullRequest: pr2 } = proposed;
+  const changes = proposalChanges(path8, branch, current, proposed);
   if (pr2.created) changes.push({ kind: "issue", target: `pull request #${pr2.number}`, scope: "repository", op: "open", before_fingerprint: null, after_fingerprint: `commit:${commitSha}` });
   let certified = false;
   try {
@@ -81591,6 +81694,111 @@ Rendered by Living Bridge with the declared variables; proposed for review, not 
     ]
   };
 }
+
+// src/engines/rerun.ts
+var GITHUB_MAX_RUN_ATTEMPTS = 50;
+var ACTIVE_RUN_STATUSES = ["queued", "in_progress", "requested", "waiting", "pending"];
+function rerunRefusal(attempt, maxAttempts) {
+  if (attempt >= GITHUB_MAX_RUN_ATTEMPTS) {
+    return `run is at attempt ${attempt}: GitHub allows at most ${GITHUB_MAX_RUN_ATTEMPTS} attempts of a run`;
+  }
+  if (attempt >= maxAttempts) {
+    return `run is at attempt ${attempt} and limits.max_rerun_attempts is ${maxAttempts}: not re-running again`;
+  }
+  return null;
+}
+function rerunAccepted(before, after) {
+  const attempt = typeof before === "number" ? before : before.run_attempt;
+  return after.run_attempt > attempt || ACTIVE_RUN_STATUSES.includes(after.status);
+}
+async function executeRerun(port2, plan) {
+  const ACTION = "RERUN";
+  const { repo, runId } = plan;
+  const target = `run ${runId}`;
+  const early = rerunRefusal(plan.attempt, plan.maxAttempts);
+  if (early) return failed(ACTION, early, { notes: [`Refused to re-run ${target}: ${early}.`] });
+  let current;
+  try {
+    current = plan.current ?? await port2.getRun(repo, runId);
+  } catch (err) {
+    return fromPortError(ACTION, `reading ${target}`, err);
+  }
+  const attempt = Math.max(plan.attempt, current.run_attempt);
+  const refusal = rerunRefusal(attempt, plan.maxAttempts);
+  if (refusal) return failed(ACTION, refusal, { notes: [`Refused to re-run ${target}: ${refusal}.`] });
+  if (current.status !== "completed") {
+    return {
+      action: ACTION,
+      ok: true,
+      certified: false,
+      changes: [{ kind: "run", target, scope: "repository", op: "noop", before_fingerprint: `attempt:${current.run_attempt}`, after_fingerprint: `attempt:${current.run_attempt}` }],
+      notes: [`${target} is already ${current.status} (attempt ${current.run_attempt}); not re-running it again.`],
+      runAttemptAfter: current.run_attempt
+    };
+  }
+  if (current.conclusion === "success") {
+    return {
+      action: ACTION,
+      ok: true,
+      certified: false,
+      changes: [{ kind: "run", target, scope: "repository", op: "noop", before_fingerprint: `attempt:${current.run_attempt}`, after_fingerprint: `attempt:${current.run_attempt}` }],
+      notes: [`${target} already succeeded at attempt ${current.run_attempt}; nothing to re-run.`],
+      runAttemptAfter: current.run_attempt
+    };
+  }
+  const lost = await requestRerun(port2, plan, current);
+  if (lost && "error" in lost) return fromPortError(ACTION, `re-running the failed jobs of ${target}`, lost.error);
+  const change = {
+    kind: "run",
+    target,
+    scope: "repository",
+    op: "rerun",
+    before_fingerprint: `attempt:${current.run_attempt}`,
+    after_fingerprint: `attempt:${current.run_attempt + 1}`
+  };
+  const after = lost?.readBack.run_attempt ?? current.run_attempt + 1;
+  return {
+    action: ACTION,
+    ok: true,
+    certified: true,
+    changes: [change],
+    notes: [
+      `Re-ran the failed jobs of ${target} (attempt ${current.run_attempt} of at most ${Math.min(plan.maxAttempts, GITHUB_MAX_RUN_ATTEMPTS)}).`,
+      lost ? `GitHub's answer was lost (${lost.lostAnswer}); read back: the run is at attempt ${after} (${lost.readBack.status}), so the re-run was accepted.` : `Accepted by GitHub (201): attempt ${after} is queued.`
+    ],
+    runAttemptAfter: after
+  };
+}
+var WRITE_TRIES = 4;
+var answerMayBeLost2 = (err) => {
+  const status = err.status;
+  return status === void 0 || status >= 500;
+};
+async function requestRerun(port2, plan, current) {
+  let lastError;
+  for (let attempt = 0; attempt < WRITE_TRIES; attempt++) {
+    if (attempt > 0) await new Promise((r2) => setTimeout(r2, 250 * attempt));
+    try {
+      await port2.rerunFailedJobs(plan.repo, plan.runId);
+      return attempt === 0 ? null : { readBack: await port2.getRun(plan.repo, plan.runId), lostAnswer: describe4(lastError) };
+    } catch (err) {
+      lastError = err;
+      let readBack;
+      try {
+        readBack = await port2.getRun(plan.repo, plan.runId);
+      } catch {
+        return { error: err };
+      }
+      if (rerunAccepted(current, readBack)) return { readBack, lostAnswer: describe4(err) };
+      if (!answerMayBeLost2(err)) return { error: err };
+    }
+  }
+  return { error: lastError };
+}
+var describe4 = (err) => {
+  const status = err.status;
+  return status ? `HTTP ${status}` : "no answer";
+};
 
 // src/engines/rollback.ts
 async function executeRollback(port2, plan) {
@@ -81686,11 +81894,11 @@ function runEngine(plan, deps) {
 }
 
 // src/pipeline/fingerprint-key.ts
-import { createHash as createHash8 } from "node:crypto";
+import { createHash as createHash9 } from "node:crypto";
 var LABEL = new TextEncoder().encode("living-bridge/value-fingerprint-key/v1");
 async function fingerprintKeyOf(signer) {
   const sig = await signer.sign(LABEL);
-  return createHash8("sha256").update(sig).digest("hex");
+  return createHash9("sha256").update(sig).digest("hex");
 }
 
 // src/core/env-plan/types.ts
@@ -82019,10 +82227,10 @@ var toPortScope = (scope) => {
   return env === null ? REPOSITORY_SCOPE : { type: "environment", name: env };
 };
 var WritePacer = class {
-  constructor(opts, now, sleep) {
+  constructor(opts, now, sleep2) {
     this.opts = opts;
     this.now = now;
-    this.sleep = sleep;
+    this.sleep = sleep2;
     if (!(opts.maxWritesPerMinute > 0)) throw new Error("WritePacer: maxWritesPerMinute must be positive");
     this.burst = Math.max(1, Math.min(opts.burst ?? 10, opts.maxWritesPerMinute));
     this.tokens = this.burst;
@@ -82382,35 +82590,8 @@ async function proposeDiscovered(ctx, repo, defaultBranch, path8, rawText, decla
   const gh = ctx.github;
   const discovered = discoveredInventory(actual, declared, ctx.now());
   if (sameDiscovered(declared.discovered, discovered)) return null;
-  const existingHead = await gh.getBranchHead(repo, DISCOVERED_BRANCH);
-  if (existingHead) {
-    const onBranch = await gh.readFile(repo, path8, DISCOVERED_BRANCH);
-    let same = false;
-    try {
-      same = onBranch !== null && sameDiscovered(parseEnvironmentFile(onBranch.content, path8).discovered, discovered);
-    } catch {
-      same = false;
-    }
-    if (same) {
-      const open4 = await gh.findOpenPullRequest(repo, DISCOVERED_BRANCH, defaultBranch);
-      if (open4) return open4.html_url;
-    }
-  }
   const raw = JSON.parse(rawText);
   raw.discovered = discovered;
-  const content = `${JSON.stringify(raw, null, 2)}
-`;
-  const baseHead = await gh.getBranchHead(repo, defaultBranch);
-  if (!baseHead) throw new Error(`default branch ${defaultBranch} not found`);
-  const baseTree = await gh.getCommitTree(repo, baseHead);
-  const blob = await gh.createBlob(repo, content);
-  const tree = await gh.createTree(repo, baseTree, [{ path: path8, mode: "100644", type: "blob", sha: blob }]);
-  const parents = existingHead && existingHead !== baseHead ? [existingHead, baseHead] : [baseHead];
-  const commit = await gh.createCommit(repo, `env sync: update discovered inventory in ${path8}`, tree, parents);
-  if (existingHead) await gh.updateBranch(repo, DISCOVERED_BRANCH, commit);
-  else await gh.createBranch(repo, DISCOVERED_BRANCH, commit);
-  const open3 = await gh.findOpenPullRequest(repo, DISCOVERED_BRANCH, defaultBranch);
-  if (open3) return open3.html_url;
   const names = [
     ...discovered.repository.variables.map((n2) => `variable \`${n2}\` (repository)`),
     ...discovered.repository.secrets.map((n2) => `secret \`${n2}\` (repository)`),
@@ -82420,21 +82601,36 @@ async function proposeDiscovered(ctx, repo, defaultBranch, path8, rawText, decla
       ...d2.secrets.map((n2) => `secret \`${n2}\` (environment ${e})`)
     ])
   ];
-  const pr2 = await gh.createPullRequest(repo, {
-    title: "Living Bridge: record items found on GitHub but not declared",
-    body: [
-      `Env sync found these on GitHub that \`${path8}\` does not declare. This PR records them in the generated \`discovered\` section (names only, never values).`,
-      "",
-      ...names.map((n2) => `- ${n2}`),
-      "",
-      "Merging changes nothing on GitHub. To manage one of them, move it into `repository` or `environments` with its source; to remove them, set `prune: true` on the scope and run sync with confirmation.",
-      "",
-      "<!-- living-bridge:environment-discovered -->"
-    ].join("\n"),
-    head: DISCOVERED_BRANCH,
-    base: defaultBranch
+  const proposed = await gh.proposeFile(repo, {
+    branch: DISCOVERED_BRANCH,
+    base: defaultBranch,
+    path: path8,
+    content: `${JSON.stringify(raw, null, 2)}
+`,
+    message: `env sync: update discovered inventory in ${path8}`,
+    sameAs: (onBranch) => {
+      try {
+        return sameDiscovered(parseEnvironmentFile(onBranch, path8).discovered, discovered);
+      } catch {
+        return false;
+      }
+    },
+    pr: {
+      title: "Living Bridge: record items found on GitHub but not declared",
+      body: [
+        `Env sync found these on GitHub that \`${path8}\` does not declare. This PR records them in the generated \`discovered\` section (names only, never values).`,
+        "",
+        ...names.map((n2) => `- ${n2}`),
+        "",
+        "Merging changes nothing on GitHub. To manage one of them, move it into `repository` or `environments` with its source; to remove them, set `prune: true` on the scope and run sync with confirmation.",
+        "",
+        "<!-- living-bridge:environment-discovered -->"
+      ].join("\n")
+    }
+  }).catch((err) => {
+    throw err instanceof ProposalPullRequestError ? err.cause : err;
   });
-  return pr2.html_url;
+  return proposed.pullRequest.html_url;
 }
 
 // src/pipeline/sync/record.ts
@@ -82865,6 +83061,7 @@ async function finishedRun(s2, run2) {
   const learnedRun = before ? await learnFromRun(s2, run2, null, before) : null;
   if (staging) await s2.ledger.flush().catch((err) => ctx.log.warn({ err: err.message }, "could not record the passing re-run"));
   else if (success2) await rememberSuccess(ctx, s2.ledger, run2, before);
+  if (learnedRun) await closeHealed(ctx, s2.repo, run2, learnedRun.snapshot.state);
   const learned = learnedRun?.outcome ?? null;
   const summary2 = learned ? `run ${run2.id} attempt ${run2.run_attempt} concluded ${run2.conclusion}: recorded as the outcome of ${learned.action.action} (outcome certificate ${learned.certificate.certificate_hash})` : `run ${run2.id} concluded ${run2.conclusion ?? run2.status}: nothing to heal`;
   return { finished: finish(ctx, { ...nothing(repository, summary2), status: "noop", certificate: learned?.certificate ?? null }) };
@@ -83355,6 +83552,27 @@ function validateLocalConfig(paths, workspace) {
   return out;
 }
 
+// src/action/attestation.ts
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join as join4 } from "node:path";
+function writeAttestationFiles(dir, signed) {
+  mkdirSync(dir, { recursive: true });
+  const predicatePath = join4(dir, "living-bridge-checkpoint.json");
+  const subjectsPath = join4(dir, "living-bridge-subjects.txt");
+  const predicate = JSON.stringify(signed);
+  const subjects = checksumsFile(attestationSubjects(signed));
+  writeFileSync(predicatePath, `${predicate}
+`);
+  writeFileSync(subjectsPath, subjects);
+  return { predicate, predicatePath, subjects, subjectsPath, predicateType: CHECKPOINT_PREDICATE_TYPE };
+}
+async function prepareAttestation(ctx, repository, branch, dir) {
+  const repo = parseRepoFullName(repository);
+  const ledgerBranch = branch ?? (await loadRepoConfig(ctx.github, repo)).ledger.branch;
+  const { checkpoint } = await ctx.ledgerFor(repo, ledgerBranch).read();
+  return checkpoint && checkpoint.checkpoint.head !== null ? writeAttestationFiles(dir, checkpoint) : null;
+}
+
 // src/action/log.ts
 var import_pino2 = __toESM(require_pino(), 1);
 var REQUEST_LOG = /^(GET|POST|PUT|PATCH|DELETE|HEAD) \/\S* - \d{3}\b/;
@@ -83555,6 +83773,17 @@ ${describeError(err)}
       body: renderCertificate(outcome.certificate, { ledgerBranch, repository: inputs?.repository, ephemeralKey })
     });
   }
+  let attestation = null;
+  if (ctx && inputs && outcome.certificate) {
+    attestation = await prepareAttestation(ctx, inputs.repository, ledgerBranch, process.env.RUNNER_TEMP ?? tmpdir()).catch((err) => {
+      warning(`could not prepare the checkpoint attestation: ${err.message}`);
+      return null;
+    });
+  }
+  setOutput("checkpoint", attestation?.predicate ?? "");
+  setOutput("checkpoint-path", attestation?.predicatePath ?? "");
+  setOutput("attestation-subjects", attestation?.subjects ?? "");
+  setOutput("attestation-subjects-path", attestation?.subjectsPath ?? "");
   setOutput("decision", outcome.decision);
   setOutput("certificate-hash", outcome.certificate?.certificate_hash ?? "");
   setOutput("changes", JSON.stringify(outcome.changes));

@@ -12,7 +12,7 @@ import { dispatchedByLoop } from '../config-loop.js';
 import type { HealResult } from '../context.js';
 import { resolveEnvironment, resolutionNote } from '../environment.js';
 import { gatherEvidence } from '../evidence.js';
-import { finish } from '../heal-announce.js';
+import { closeHealed, finish } from '../heal-announce.js';
 import { JOB_STEP } from '../resume.js';
 import { learnFromRun } from './learn.js';
 import { resumeReplay } from './replay.js';
@@ -50,6 +50,7 @@ async function finishedRun(s: Loaded, run: WorkflowRun): Promise<Finished> {
   const learnedRun = before ? await learnFromRun(s, run, null, before) : null;
   if (staging) await s.ledger.flush!().catch((err: unknown) => ctx.log.warn({ err: (err as Error).message }, 'could not record the passing re-run'));
   else if (success) await rememberSuccess(ctx, s.ledger, run, before!);
+  if (learnedRun) await closeHealed(ctx, s.repo, run, learnedRun.snapshot.state);
   // A green re-run is the outcome of what we did: the result names the outcome certificate it committed.
   const learned = learnedRun?.outcome ?? null;
   const summary = learned
