@@ -81598,7 +81598,7 @@ function syncValueResolver(env, randomBytes3, refusal) {
   };
 }
 
-// src/pipeline/sync.ts
+// src/pipeline/sync/types.ts
 var DISCOVERED_BRANCH = "living-bridge/environment-discovered";
 var DEFAULT_PACE = { maxWritesPerMinute: 80, burst: 10 };
 var SyncRefusedError = class extends Error {
@@ -81607,6 +81607,23 @@ var SyncRefusedError = class extends Error {
     this.name = "SyncRefusedError";
   }
 };
+
+// src/pipeline/sync/apply.ts
+async function applyPlan(ctx, s2) {
+  const report = await executeSync(ctx.github, s2.plan, {
+    repo: s2.repo,
+    confirmPrune: s2.opts.confirmPrune,
+    dryRun: false,
+    pace: s2.opts.pace ?? DEFAULT_PACE,
+    sleep: s2.opts.sleep ?? ((ms) => new Promise((r2) => setTimeout(r2, ms))),
+    now: () => ctx.now().getTime(),
+    values: syncValueResolver(ctx.env, ctx.randomBytes, ctx.fromEnvRefusal),
+    fingerprintOf: s2.fingerprintOf
+  });
+  return { ...s2, report, applied: report.results.filter((r2) => r2.status === "applied"), requests: { ...s2.requests, writes: report.writeAttempts } };
+}
+
+// src/pipeline/sync/inventory.ts
 var auditKey = {
   environments: "environments",
   variables: (scope) => `variables:${scope}`,
@@ -81681,17 +81698,49 @@ function stripEnvironment(e) {
   if (e.deployment_branch_policy !== void 0) out.deployment_branch_policy = e.deployment_branch_policy;
   return out;
 }
+
+// src/pipeline/sync/audit.ts
+function scopesOf(opts) {
+  return opts.environment === void 0 ? void 0 : [environmentScope(opts.environment), ...opts.includeRepositoryScope ? [REPOSITORY] : []];
+}
+async function auditGitHub(ctx, s2) {
+  const scopeFilter = scopesOf(s2.opts);
+  const auditScopes = scopeFilter ? new Set(scopeFilter.map(toScopeLabel)) : null;
+  const audit = await auditInventory(ctx.github, s2.repo, s2.syncState, auditScopes);
+  return { ...s2, scopeFilter, auditScopes, audit, requests: { audit: audit.calls, notModified: audit.notModified, writes: 0, verify: 0 } };
+}
+
+// src/pipeline/sync/confirm.ts
+function effectHolds(r2, after, fingerprintOf) {
+  const env = environmentOf(r2.item.scope);
+  const scope = env === null ? after.repository : after.environments[env];
+  if (r2.item.kind === "environment") return after.environments[r2.item.name] !== void 0;
+  if (r2.item.op === "delete") return !(r2.item.name in (r2.item.kind === "secret" ? scope?.secrets ?? {} : scope?.variables ?? {}));
+  if (r2.item.kind === "secret") return scope?.secrets[r2.item.name] !== void 0;
+  return scope?.variables[r2.item.name] !== void 0 && fingerprintOf(scope.variables[r2.item.name]) === r2.after_fingerprint;
+}
+async function confirmEffect(ctx, s2) {
+  if (s2.applied.length === 0) return { ...s2, after: s2.audit, certified: false };
+  const touched = new Set(s2.applied.map((r2) => r2.item.kind === "environment" ? auditKey.environments : r2.item.kind === "secret" ? auditKey.secrets(r2.item.scope) : auditKey.variables(r2.item.scope)));
+  const stale = {
+    ...s2.syncState,
+    etags: s2.audit.etags,
+    inventory: Object.fromEntries(Object.entries(s2.audit.inventory).filter(([k2]) => !touched.has(k2)))
+  };
+  const after = await auditInventory(ctx.github, s2.repo, stale, s2.auditScopes);
+  let certified = true;
+  for (const r2 of s2.applied) {
+    if (!effectHolds(r2, after.actual, s2.fingerprintOf)) {
+      certified = false;
+      s2.notes.push(`not confirmed on GitHub after writing: ${r2.item.kind} ${r2.item.name} (${r2.item.scope})`);
+    }
+  }
+  return { ...s2, after, certified, requests: { ...s2.requests, verify: after.calls } };
+}
+
+// src/pipeline/sync/declaration.ts
 var normalizeRef = (ref) => ref.replace(/^refs\/heads\//, "");
-var CHANGE_OP = { add: "create", update: "update", delete: "delete" };
-var changeOf = (r2) => ({
-  target: r2.item.name,
-  kind: r2.item.kind,
-  scope: r2.item.scope,
-  op: CHANGE_OP[r2.item.op] ?? "noop",
-  before_fingerprint: r2.before_fingerprint,
-  after_fingerprint: r2.after_fingerprint
-});
-async function sync(ctx, opts) {
+async function readDeclaration(ctx, opts) {
   const repository = opts.repository;
   const repo = parseRepoFullName(repository);
   const gh = ctx.github;
@@ -81711,158 +81760,59 @@ async function sync(ctx, opts) {
   if (opts.environment !== void 0 && !declared.environments[opts.environment]) {
     notes.push(`environment ${opts.environment} is not declared in ${envFilePath}: nothing to sync in it`);
   }
-  const ledger = ctx.ledgerFor(repo, config2.ledger.branch);
+  return { opts, repository, repo, envFilePath, defaultBranch, config: config2, ref, rawText: file3.content, declared, notes };
+}
+
+// src/pipeline/sync/memory.ts
+async function loadMemory(ctx, s2) {
+  const ledger = ctx.ledgerFor(s2.repo, s2.config.ledger.branch);
   const snapshot = await ledger.read();
-  const syncState = SyncState.parse(snapshot.sync ?? {});
-  const scopeFilter = opts.environment === void 0 ? void 0 : [environmentScope(opts.environment), ...opts.includeRepositoryScope ? [REPOSITORY] : []];
-  const auditScopes = scopeFilter ? new Set(scopeFilter.map(toScopeLabel)) : null;
-  const audit = await auditInventory(gh, repo, syncState, auditScopes);
+  return { ...s2, ledger, syncState: SyncState.parse(snapshot.sync ?? {}) };
+}
+
+// src/pipeline/sync/plan.ts
+async function planChanges(ctx, s2) {
   const fpKey = await fingerprintKeyOf(ctx.signer);
   const fingerprintOf = (v2) => fingerprintValue(v2, fpKey);
   const plan = planSync({
-    declared,
-    actual: audit.actual,
-    sync: syncState,
+    declared: s2.declared,
+    actual: s2.audit.actual,
+    sync: s2.syncState,
     fingerprintOf,
     resolveVariable: resolveFromEnv(ctx.env, ctx.fromEnvRefusal),
-    ...scopeFilter ? { scopeFilter } : {},
-    ...opts.names ? { names: opts.names } : {}
+    ...s2.scopeFilter ? { scopeFilter: s2.scopeFilter } : {},
+    ...s2.opts.names ? { names: s2.opts.names } : {}
   });
-  const title = `Environment drift: ${repository}`;
-  const requests = { audit: audit.calls, notModified: audit.notModified, writes: 0, verify: 0 };
-  const base = { repository, plan, certificate: null, prUrl: null, requests, certified: false, notes };
-  if (opts.dryRun) {
-    notes.push(`dry run: ${plan.writes} write(s) planned, nothing written`);
-    return { ...base, dryRun: true, report: null, driftTable: renderDriftTable(plan, void 0, { title: `${title} (dry run)` }) };
-  }
-  const report = await executeSync(gh, plan, {
-    repo,
-    confirmPrune: opts.confirmPrune,
-    dryRun: false,
-    pace: opts.pace ?? DEFAULT_PACE,
-    sleep: opts.sleep ?? ((ms) => new Promise((r2) => setTimeout(r2, ms))),
-    now: () => ctx.now().getTime(),
-    values: syncValueResolver(ctx.env, ctx.randomBytes, ctx.fromEnvRefusal),
-    fingerprintOf
-  });
-  requests.writes = report.writeAttempts;
-  const applied = report.results.filter((r2) => r2.status === "applied");
-  let after = audit;
-  let certified = applied.length > 0;
-  if (applied.length > 0) {
-    const touched = new Set(applied.map((r2) => r2.item.kind === "environment" ? auditKey.environments : r2.item.kind === "secret" ? auditKey.secrets(r2.item.scope) : auditKey.variables(r2.item.scope)));
-    const stale = {
-      ...syncState,
-      etags: audit.etags,
-      inventory: Object.fromEntries(Object.entries(audit.inventory).filter(([k2]) => !touched.has(k2)))
-    };
-    after = await auditInventory(gh, repo, stale, auditScopes);
-    requests.verify = after.calls;
-    for (const r2 of applied) {
-      const env = environmentOf(r2.item.scope);
-      const scope = env === null ? after.actual.repository : after.actual.environments[env];
-      const holds = r2.item.kind === "environment" ? after.actual.environments[r2.item.name] !== void 0 : r2.item.op === "delete" ? !(r2.item.name in (r2.item.kind === "secret" ? scope?.secrets ?? {} : scope?.variables ?? {})) : r2.item.kind === "secret" ? scope?.secrets[r2.item.name] !== void 0 : scope?.variables[r2.item.name] !== void 0 && fingerprintOf(scope.variables[r2.item.name]) === r2.after_fingerprint;
-      if (!holds) {
-        certified = false;
-        notes.push(`not confirmed on GitHub after writing: ${r2.item.kind} ${r2.item.name} (${r2.item.scope})`);
-      }
-    }
-  }
-  const changes = applied.map(changeOf);
-  const memoryChanged = canonicalJson(after.etags) !== canonicalJson(syncState.etags) || canonicalJson(after.inventory) !== canonicalJson(syncState.inventory);
-  let certificate = null;
-  const certify = (opts.certify ?? true) && changes.length > 0;
-  const summaryLine = `env sync: ${report.applied} applied, ${report.failed} failed, ${report.skipped} skipped`;
-  if (changes.length > 0 || report.failed > 0 || memoryChanged) {
-    await ledger.commit(`${summaryLine} (${repository})`, async (snap) => {
-      const latest = SyncState.parse(snap.sync ?? {});
-      const next = {
-        ...latest,
-        etags: { ...latest.etags, ...after.etags },
-        inventory: { ...latest.inventory, ...after.inventory },
-        secret_fingerprints: { ...latest.secret_fingerprints },
-        created_by_bridge: [...latest.created_by_bridge],
-        last_sync_at: ctx.now().toISOString()
-      };
-      const createdSet = new Set(next.created_by_bridge);
-      for (const r2 of applied) {
-        const key = bridgeKey(r2.item.kind, r2.item.scope, r2.item.name);
-        if (r2.item.op === "delete") {
-          createdSet.delete(key);
-          if (r2.item.kind === "secret") delete next.secret_fingerprints[fingerprintKey(r2.item.scope, r2.item.name)];
-          continue;
-        }
-        if (r2.created) createdSet.add(key);
-        if (r2.item.kind === "secret" && r2.after_fingerprint) {
-          const env = environmentOf(r2.item.scope);
-          const scope = env === null ? after.actual.repository : after.actual.environments[env];
-          next.secret_fingerprints[fingerprintKey(r2.item.scope, r2.item.name)] = {
-            fingerprint: r2.after_fingerprint,
-            updated_at: scope?.secrets[r2.item.name]?.updated_at ?? null
-          };
-        }
-      }
-      next.created_by_bridge = [...createdSet].sort();
-      if (!certify) {
-        return { sync: next, audit: [auditEntry(ctx, repository, "env_sync", summaryLine)] };
-      }
-      certificate = await signCertificate(
-        {
-          timestamp: ctx.now().toISOString(),
-          action: "SYNC_AND_CERTIFY",
-          reason: `${envFilePath} synced: ${plan.summary.add} add, ${plan.summary.update} update, ${plan.summary.delete} delete planned; ${report.applied} applied, ${report.failed} failed`,
-          targets: changes.map((c2) => `${c2.kind}:${c2.scope}/${c2.target}`),
-          certified,
-          report_hash: reportHash({
-            plan: plan.items.map((i2) => ({ op: i2.op, kind: i2.kind, scope: i2.scope, name: i2.name, reason: i2.reason })),
-            results: report.results.map((r2) => ({ kind: r2.item.kind, scope: r2.item.scope, name: r2.item.name, status: r2.status, detail: r2.detail, before: r2.before_fingerprint, after: r2.after_fingerprint }))
-          }),
-          repository,
-          run_id: null,
-          run_attempt: null,
-          policy_version: snap.state.policy.version,
-          changes,
-          previous_certificate_hash: snap.lastCertificateHash,
-          sequence: snap.certificateCount + 1,
-          certificate_type: "sync",
-          decision: { dry_run: false, confirm_prune: opts.confirmPrune, ref, scopes: plan.scopes }
-        },
-        ctx.signer
-      );
-      const cert2 = certificate;
-      return {
-        sync: next,
-        state: { ...snap.state, last_certificate_hash: cert2.certificate_hash },
-        certificates: [cert2],
-        publicKeys: { [ctx.signer.keyid]: ctx.signer.publicKey },
-        audit: [auditEntry(ctx, repository, "env_sync", summaryLine, { certificateHash: cert2.certificate_hash })]
-      };
-    });
-  }
-  const cert = certificate;
-  let prUrl = null;
-  if ((opts.writeBack ?? true) && auditScopes === null && !opts.names) {
-    try {
-      prUrl = await proposeDiscovered(ctx, repo, defaultBranch, envFilePath, file3.content, declared, after.actual);
-    } catch (err) {
-      notes.push(`could not propose the discovered inventory: ${errorMessage(err).split("\n")[0]}`);
-    }
-  }
-  if (report.failed > 0) notes.push(`${report.failed} item(s) failed; the next sync retries them`);
-  if (report.applied > 0) {
-    ctx.observer?.emit({ type: "autonomy.sync.applied", repository, at: ctx.now().toISOString(), door: ctx.door, applied: report.applied, failed: report.failed, skipped: report.skipped, certificate_hash: cert?.certificate_hash ?? null });
-  }
-  if (cert) notes.push(`certificate ${cert.certificate_hash.slice(0, 16)}`);
-  if (prUrl) notes.push(`discovered inventory proposed: ${prUrl}`);
+  return { ...s2, plan, fingerprintOf };
+}
+var driftTitle = (repository) => `Environment drift: ${repository}`;
+function dryRunResult(s2) {
+  s2.notes.push(`dry run: ${s2.plan.writes} write(s) planned, nothing written`);
   return {
-    ...base,
-    dryRun: false,
-    report,
-    certificate: cert,
-    certified,
-    prUrl,
-    driftTable: renderDriftTable(plan, report, { title })
+    repository: s2.repository,
+    dryRun: true,
+    plan: s2.plan,
+    report: null,
+    certificate: null,
+    driftTable: renderDriftTable(s2.plan, void 0, { title: `${driftTitle(s2.repository)} (dry run)` }),
+    prUrl: null,
+    requests: s2.requests,
+    certified: false,
+    notes: s2.notes
   };
+}
+
+// src/pipeline/sync/propose.ts
+async function proposeInventory(ctx, s2) {
+  let prUrl = null;
+  if ((s2.opts.writeBack ?? true) && s2.auditScopes === null && !s2.opts.names) {
+    try {
+      prUrl = await proposeDiscovered(ctx, s2.repo, s2.defaultBranch, s2.envFilePath, s2.rawText, s2.declared, s2.after.actual);
+    } catch (err) {
+      s2.notes.push(`could not propose the discovered inventory: ${errorMessage(err).split("\n")[0]}`);
+    }
+  }
+  return { ...s2, prUrl };
 }
 async function proposeDiscovered(ctx, repo, defaultBranch, path7, rawText, declared, actual) {
   const gh = ctx.github;
@@ -81921,6 +81871,127 @@ async function proposeDiscovered(ctx, repo, defaultBranch, path7, rawText, decla
     base: defaultBranch
   });
   return pr2.html_url;
+}
+
+// src/pipeline/sync/record.ts
+var CHANGE_OP = { add: "create", update: "update", delete: "delete" };
+var changeOf = (r2) => ({
+  target: r2.item.name,
+  kind: r2.item.kind,
+  scope: r2.item.scope,
+  op: CHANGE_OP[r2.item.op] ?? "noop",
+  before_fingerprint: r2.before_fingerprint,
+  after_fingerprint: r2.after_fingerprint
+});
+function nextSyncState(latest, applied, after, now) {
+  const next = {
+    ...latest,
+    etags: { ...latest.etags, ...after.etags },
+    inventory: { ...latest.inventory, ...after.inventory },
+    secret_fingerprints: { ...latest.secret_fingerprints },
+    created_by_bridge: [...latest.created_by_bridge],
+    last_sync_at: now.toISOString()
+  };
+  const createdSet = new Set(next.created_by_bridge);
+  for (const r2 of applied) {
+    const key = bridgeKey(r2.item.kind, r2.item.scope, r2.item.name);
+    if (r2.item.op === "delete") {
+      createdSet.delete(key);
+      if (r2.item.kind === "secret") delete next.secret_fingerprints[fingerprintKey(r2.item.scope, r2.item.name)];
+      continue;
+    }
+    if (r2.created) createdSet.add(key);
+    if (r2.item.kind === "secret" && r2.after_fingerprint) {
+      const env = environmentOf(r2.item.scope);
+      const scope = env === null ? after.actual.repository : after.actual.environments[env];
+      next.secret_fingerprints[fingerprintKey(r2.item.scope, r2.item.name)] = {
+        fingerprint: r2.after_fingerprint,
+        updated_at: scope?.secrets[r2.item.name]?.updated_at ?? null
+      };
+    }
+  }
+  next.created_by_bridge = [...createdSet].sort();
+  return next;
+}
+var memoryChanged = (s2) => canonicalJson(s2.after.etags) !== canonicalJson(s2.syncState.etags) || canonicalJson(s2.after.inventory) !== canonicalJson(s2.syncState.inventory);
+var summaryLine = (s2) => `env sync: ${s2.report.applied} applied, ${s2.report.failed} failed, ${s2.report.skipped} skipped`;
+function signSyncCertificate(ctx, s2, snap, changes) {
+  const { plan, report } = s2;
+  return signCertificate(
+    {
+      timestamp: ctx.now().toISOString(),
+      action: "SYNC_AND_CERTIFY",
+      reason: `${s2.envFilePath} synced: ${plan.summary.add} add, ${plan.summary.update} update, ${plan.summary.delete} delete planned; ${report.applied} applied, ${report.failed} failed`,
+      targets: changes.map((c2) => `${c2.kind}:${c2.scope}/${c2.target}`),
+      certified: s2.certified,
+      report_hash: reportHash({
+        plan: plan.items.map((i2) => ({ op: i2.op, kind: i2.kind, scope: i2.scope, name: i2.name, reason: i2.reason })),
+        results: report.results.map((r2) => ({ kind: r2.item.kind, scope: r2.item.scope, name: r2.item.name, status: r2.status, detail: r2.detail, before: r2.before_fingerprint, after: r2.after_fingerprint }))
+      }),
+      repository: s2.repository,
+      run_id: null,
+      run_attempt: null,
+      policy_version: snap.state.policy.version,
+      changes,
+      previous_certificate_hash: snap.lastCertificateHash,
+      sequence: snap.certificateCount + 1,
+      certificate_type: "sync",
+      decision: { dry_run: false, confirm_prune: s2.opts.confirmPrune, ref: s2.ref, scopes: plan.scopes }
+    },
+    ctx.signer
+  );
+}
+async function recordSync(ctx, s2) {
+  const changes = s2.applied.map(changeOf);
+  const certify = (s2.opts.certify ?? true) && changes.length > 0;
+  const line = summaryLine(s2);
+  let certificate = null;
+  if (changes.length === 0 && s2.report.failed === 0 && !memoryChanged(s2)) return { ...s2, certificate };
+  await s2.ledger.commit(`${line} (${s2.repository})`, async (snap) => {
+    const sync2 = nextSyncState(SyncState.parse(snap.sync ?? {}), s2.applied, s2.after, ctx.now());
+    if (!certify) return { sync: sync2, audit: [auditEntry(ctx, s2.repository, "env_sync", line)] };
+    const cert = await signSyncCertificate(ctx, s2, snap, changes);
+    certificate = cert;
+    return {
+      sync: sync2,
+      state: { ...snap.state, last_certificate_hash: cert.certificate_hash },
+      certificates: [cert],
+      publicKeys: { [ctx.signer.keyid]: ctx.signer.publicKey },
+      audit: [auditEntry(ctx, s2.repository, "env_sync", line, { certificateHash: cert.certificate_hash })]
+    };
+  });
+  return { ...s2, certificate };
+}
+
+// src/pipeline/sync.ts
+async function sync(ctx, opts) {
+  const remembered = await loadMemory(ctx, await readDeclaration(ctx, opts));
+  const planned = await planChanges(ctx, await auditGitHub(ctx, remembered));
+  if (opts.dryRun) return dryRunResult(planned);
+  const confirmed = await confirmEffect(ctx, await applyPlan(ctx, planned));
+  const proposed = await proposeInventory(ctx, await recordSync(ctx, confirmed));
+  return finishSync(ctx, proposed);
+}
+function finishSync(ctx, s2) {
+  const { report, certificate: cert, prUrl, notes, repository } = s2;
+  if (report.failed > 0) notes.push(`${report.failed} item(s) failed; the next sync retries them`);
+  if (report.applied > 0) {
+    ctx.observer?.emit({ type: "autonomy.sync.applied", repository, at: ctx.now().toISOString(), door: ctx.door, applied: report.applied, failed: report.failed, skipped: report.skipped, certificate_hash: cert?.certificate_hash ?? null });
+  }
+  if (cert) notes.push(`certificate ${cert.certificate_hash.slice(0, 16)}`);
+  if (prUrl) notes.push(`discovered inventory proposed: ${prUrl}`);
+  return {
+    repository,
+    dryRun: false,
+    plan: s2.plan,
+    report,
+    certificate: cert,
+    driftTable: renderDriftTable(s2.plan, report, { title: driftTitle(repository) }),
+    prUrl,
+    requests: s2.requests,
+    certified: s2.certified,
+    notes
+  };
 }
 async function syncForIncident(ctx, repository, environment, variableName) {
   const action = "SYNC_AND_CERTIFY";

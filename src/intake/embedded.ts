@@ -99,6 +99,8 @@ export class EmbeddedIntake implements Intake {
   private failed = 0;
   private appended = 0;
   private idleWaiters: (() => void)[] = [];
+  /** The last look through the queue found every queued job's repository busy (see pump). */
+  private stalled = false;
   private closed = false;
   readonly intents: IntentStore;
 
@@ -273,7 +275,7 @@ export class EmbeddedIntake implements Intake {
     this.journal({ t: 'submitted', id: job.id, at, job });
     this.live.set(job.id, tracked);
     this.queue.push(tracked);
-    this.pump();
+    this.pump(tracked);
     return { accepted: true, duplicate: false, id: job.id };
   }
 
@@ -283,11 +285,19 @@ export class EmbeddedIntake implements Intake {
     this.pump();
   }
 
-  private pump(): void {
+  /**
+   * Starts queued jobs while there is room. `added`: the one job just queued. When the last look found
+   * nothing runnable and the new job's repository is busy too, nothing can have become runnable (a
+   * repository stops being busy only when its job ends, which pumps without `added`): the queue is not
+   * searched again, so a burst into one repository costs O(1) per delivery, not O(queue).
+   */
+  private pump(added?: Tracked): void {
     if (!this.worker || this.closed) return;
+    if (added && this.stalled && this.busyRepos.has(added.job.request.repository)) return this.notifyIdle();
     const limit = this.opts.concurrency ?? 2;
     while (this.running < limit) {
       const index = this.queue.findIndex((j) => !this.busyRepos.has(j.job.request.repository));
+      this.stalled = index < 0;
       if (index < 0) break;
       const [tracked] = this.queue.splice(index, 1) as [Tracked];
       const job = tracked.job;

@@ -73,6 +73,12 @@ return 0
 
 type Counts = { pending: number; running: number; done: number; failed: number };
 
+/** The client with CLAIM defined as a command (see the constructor). */
+type ClaimingRedis = Redis & { livingBridgeClaim(numberOfKeys: number, ...keysThenMarkerAndTtl: string[]): Promise<unknown> };
+
+/** The shared queue's pending count (for /healthz) is re-read at most this often, not once per submit. */
+const PENDING_REFRESH_MS = 1000;
+
 /**
  * The intake for several App replicas behind one webhook URL: jobs live in a BullMQ queue on Redis.
  *
@@ -101,6 +107,7 @@ export class RedisIntake implements Intake {
   private failed = 0;
   private pending = 0;
   private refreshing: Promise<void> | null = null;
+  private pendingReadAt = 0;
   private connectionDown = false;
   readonly intents: IntentStore;
 
@@ -111,6 +118,8 @@ export class RedisIntake implements Intake {
     // rejected at once instead of being held until the webhook's caller has given up.
     this.client = new Redis(opts.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectionName: `living-bridge:${this.instanceId}` } satisfies RedisOptions);
     this.client.on('error', (err: Error) => this.connectionError(err));
+    // Sent by its SHA (EVALSHA; the script text only when Redis does not know it yet), not in full on every submit.
+    this.client.defineCommand('livingBridgeClaim', { lua: CLAIM }); // number of keys: the first argument
     this.client.on('ready', () => {
       if (this.connectionDown) opts.log?.info('Redis reachable again');
       this.connectionDown = false;
@@ -204,7 +213,7 @@ export class RedisIntake implements Intake {
     const keys = [this.key('seen', 'delivery', job.delivery_id), this.key('seen', 'run', runKey), this.key('job', job.id)];
     const marker = `${bullId}|${Date.now()}`;
     const ttl = String(this.opts.dedupeTtlSeconds ?? 7 * DAY_SECONDS);
-    const claim = (await this.withTimeout(this.client.eval(CLAIM, keys.length, ...keys, marker, ttl), left(), 'claim')) as [number, string?, string?];
+    const claim = (await this.withTimeout((this.client as ClaimingRedis).livingBridgeClaim(keys.length, ...keys, marker, ttl), left(), 'claim')) as [number, string?, string?];
     if (claim[0] !== 1) {
       if (!(await this.isOrphan([claim[1] ?? '', claim[2] ?? ''], left))) return { accepted: false, duplicate: true, id: job.id };
       // The earlier submit claimed the keys and then failed to add its job: take them over.
@@ -376,7 +385,8 @@ export class RedisIntake implements Intake {
   }
 
   private refreshPending(): void {
-    if (this.refreshing || this.closed || this.connectionDown) return;
+    if (this.refreshing || this.closed || this.connectionDown || Date.now() - this.pendingReadAt < PENDING_REFRESH_MS) return;
+    this.pendingReadAt = Date.now();
     this.refreshing = this.queue
       .getJobCounts('waiting', 'delayed', 'prioritized')
       .then((c) => { this.pending = Object.values(c).reduce((a, b) => a + b, 0); })

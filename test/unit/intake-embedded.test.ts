@@ -62,6 +62,38 @@ describe('EmbeddedIntake', () => {
     expect(order('acme/a')).toEqual(jobs.filter((j) => j.request.repository === 'acme/a').map((j) => j.id));
   });
 
+  test('a burst into one busy repository queues behind it; a job of another repository still starts at once; order kept', async () => {
+    const intake = new EmbeddedIntake({ concurrency: 2 });
+    const started: string[] = [];
+    const release = new Map<string, () => void>();
+    intake.start((job) => new Promise<void>((resolve) => {
+      started.push(`${job.request.repository}#${job.request.run_id}`);
+      release.set(`${job.request.repository}#${job.request.run_id}`, resolve);
+    }));
+    await intake.submit(healJob({ repo: 'acme/busy', run: 1 }));
+    for (let run = 2; run <= 50; run++) await intake.submit(healJob({ repo: 'acme/busy', run }));
+    expect(started).toEqual(['acme/busy#1']);
+    expect(intake.stats()).toMatchObject({ pending: 49, running: 1 });
+    // Another repository is not held up by the busy one's backlog.
+    await intake.submit(healJob({ repo: 'acme/other', run: 1 }));
+    expect(started).toEqual(['acme/busy#1', 'acme/other#1']);
+    // When the busy repository's job ends, its next one (in order) starts.
+    release.get('acme/busy#1')!();
+    await sleep(10);
+    expect(started.at(-1)).toBe('acme/busy#2');
+    release.get('acme/other#1')!();
+    await sleep(10);
+    // The slot freed by acme/other finds nothing runnable (acme/busy is busy): still one busy job running.
+    expect(intake.stats()).toMatchObject({ running: 1, pending: 48 });
+    for (let run = 2; run <= 50; run++) {
+      while (!release.has(`acme/busy#${run}`)) await sleep(1);
+      release.get(`acme/busy#${run}`)!();
+    }
+    await intake.drain();
+    expect(started.filter((s) => s.startsWith('acme/busy'))).toEqual(Array.from({ length: 50 }, (_, i) => `acme/busy#${i + 1}`));
+    expect(intake.stats()).toMatchObject({ pending: 0, running: 0, done: 51 });
+  });
+
   test('a failing job (one try) is counted failed and does not stop the queue; drain resolves when nothing is queued', async () => {
     const log = fakeLog();
     const intake = new EmbeddedIntake({ log: log as unknown as Logger, attempts: 1 });
