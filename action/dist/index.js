@@ -1074,14 +1074,14 @@ var require_util = __commonJS({
         }
         const port2 = url2.port != null ? url2.port : url2.protocol === "https:" ? 443 : 80;
         let origin = url2.origin != null ? url2.origin : `${url2.protocol || ""}//${url2.hostname || ""}:${port2}`;
-        let path7 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
+        let path8 = url2.path != null ? url2.path : `${url2.pathname || ""}${url2.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path7 && path7[0] !== "/") {
-          path7 = `/${path7}`;
+        if (path8 && path8[0] !== "/") {
+          path8 = `/${path8}`;
         }
-        return new URL(`${origin}${path7}`);
+        return new URL(`${origin}${path8}`);
       }
       if (!isHttpOrHttpsPrefixed(url2.origin || url2.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1532,39 +1532,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path7, origin }
+          request: { method, path: path8, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path7);
+        debuglog("sending request to %s %s/%s", method, origin, path8);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path7, origin },
+          request: { method, path: path8, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path7,
+          path8,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path7, origin }
+          request: { method, path: path8, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path7);
+        debuglog("trailers received from %s %s/%s", method, origin, path8);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path7, origin },
+          request: { method, path: path8, origin },
           error: error63
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path7,
+          path8,
           error63.message
         );
       });
@@ -1613,9 +1613,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path7, origin }
+            request: { method, path: path8, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path7);
+          debuglog("sending request to %s %s/%s", method, origin, path8);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1678,7 +1678,7 @@ var require_request = __commonJS({
     var kHandler = Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path7,
+        path: path8,
         method,
         body,
         headers,
@@ -1693,11 +1693,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler2) {
-        if (typeof path7 !== "string") {
+        if (typeof path8 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path7[0] !== "/" && !(path7.startsWith("http://") || path7.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path8[0] !== "/" && !(path8.startsWith("http://") || path8.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path7)) {
+        } else if (invalidPathRegex.test(path8)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1763,7 +1763,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path7, query) : path7;
+        this.path = query ? buildURL(path8, query) : path8;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -3315,18 +3315,18 @@ var require_data_url = __commonJS({
       assert2(dataURL.protocol === "data:");
       let input2 = URLSerializer(dataURL, true);
       input2 = input2.slice(5);
-      const position = { position: 0 };
+      const position2 = { position: 0 };
       let mimeType = collectASequenceOfCodePointsFast(
         ",",
         input2,
-        position
+        position2
       );
       const mimeTypeLength = mimeType.length;
       mimeType = removeASCIIWhitespace(mimeType, true, true);
-      if (position.position >= input2.length) {
+      if (position2.position >= input2.length) {
         return "failure";
       }
-      position.position++;
+      position2.position++;
       const encodedBody = input2.slice(mimeTypeLength + 1);
       let body = stringPercentDecode(encodedBody);
       if (/;(\u0020){0,}base64$/i.test(mimeType)) {
@@ -3360,23 +3360,23 @@ var require_data_url = __commonJS({
       }
       return serialized;
     }
-    function collectASequenceOfCodePoints(condition, input2, position) {
+    function collectASequenceOfCodePoints(condition, input2, position2) {
       let result = "";
-      while (position.position < input2.length && condition(input2[position.position])) {
-        result += input2[position.position];
-        position.position++;
+      while (position2.position < input2.length && condition(input2[position2.position])) {
+        result += input2[position2.position];
+        position2.position++;
       }
       return result;
     }
-    function collectASequenceOfCodePointsFast(char, input2, position) {
-      const idx = input2.indexOf(char, position.position);
-      const start = position.position;
+    function collectASequenceOfCodePointsFast(char, input2, position2) {
+      const idx = input2.indexOf(char, position2.position);
+      const start = position2.position;
       if (idx === -1) {
-        position.position = input2.length;
+        position2.position = input2.length;
         return input2.slice(start);
       }
-      position.position = idx;
-      return input2.slice(start, position.position);
+      position2.position = idx;
+      return input2.slice(start, position2.position);
     }
     function stringPercentDecode(input2) {
       const bytes = encoder.encode(input2);
@@ -3410,23 +3410,23 @@ var require_data_url = __commonJS({
     }
     function parseMIMEType(input2) {
       input2 = removeHTTPWhitespace(input2, true, true);
-      const position = { position: 0 };
+      const position2 = { position: 0 };
       const type = collectASequenceOfCodePointsFast(
         "/",
         input2,
-        position
+        position2
       );
       if (type.length === 0 || !HTTP_TOKEN_CODEPOINTS.test(type)) {
         return "failure";
       }
-      if (position.position > input2.length) {
+      if (position2.position > input2.length) {
         return "failure";
       }
-      position.position++;
+      position2.position++;
       let subtype = collectASequenceOfCodePointsFast(
         ";",
         input2,
-        position
+        position2
       );
       subtype = removeHTTPWhitespace(subtype, false, true);
       if (subtype.length === 0 || !HTTP_TOKEN_CODEPOINTS.test(subtype)) {
@@ -3442,42 +3442,42 @@ var require_data_url = __commonJS({
         // https://mimesniff.spec.whatwg.org/#mime-type-essence
         essence: `${typeLowercase}/${subtypeLowercase}`
       };
-      while (position.position < input2.length) {
-        position.position++;
+      while (position2.position < input2.length) {
+        position2.position++;
         collectASequenceOfCodePoints(
           // https://fetch.spec.whatwg.org/#http-whitespace
           (char) => HTTP_WHITESPACE_REGEX.test(char),
           input2,
-          position
+          position2
         );
         let parameterName = collectASequenceOfCodePoints(
           (char) => char !== ";" && char !== "=",
           input2,
-          position
+          position2
         );
         parameterName = parameterName.toLowerCase();
-        if (position.position < input2.length) {
-          if (input2[position.position] === ";") {
+        if (position2.position < input2.length) {
+          if (input2[position2.position] === ";") {
             continue;
           }
-          position.position++;
+          position2.position++;
         }
-        if (position.position > input2.length) {
+        if (position2.position > input2.length) {
           break;
         }
         let parameterValue = null;
-        if (input2[position.position] === '"') {
-          parameterValue = collectAnHTTPQuotedString(input2, position, true);
+        if (input2[position2.position] === '"') {
+          parameterValue = collectAnHTTPQuotedString(input2, position2, true);
           collectASequenceOfCodePointsFast(
             ";",
             input2,
-            position
+            position2
           );
         } else {
           parameterValue = collectASequenceOfCodePointsFast(
             ";",
             input2,
-            position
+            position2
           );
           parameterValue = removeHTTPWhitespace(parameterValue, false, true);
           if (parameterValue.length === 0) {
@@ -3510,29 +3510,29 @@ var require_data_url = __commonJS({
       const buffer = Buffer.from(data, "base64");
       return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
     }
-    function collectAnHTTPQuotedString(input2, position, extractValue2) {
-      const positionStart = position.position;
+    function collectAnHTTPQuotedString(input2, position2, extractValue2) {
+      const positionStart = position2.position;
       let value = "";
-      assert2(input2[position.position] === '"');
-      position.position++;
+      assert2(input2[position2.position] === '"');
+      position2.position++;
       while (true) {
         value += collectASequenceOfCodePoints(
           (char) => char !== '"' && char !== "\\",
           input2,
-          position
+          position2
         );
-        if (position.position >= input2.length) {
+        if (position2.position >= input2.length) {
           break;
         }
-        const quoteOrBackslash = input2[position.position];
-        position.position++;
+        const quoteOrBackslash = input2[position2.position];
+        position2.position++;
         if (quoteOrBackslash === "\\") {
-          if (position.position >= input2.length) {
+          if (position2.position >= input2.length) {
             value += "\\";
             break;
           }
-          value += input2[position.position];
-          position.position++;
+          value += input2[position2.position];
+          position2.position++;
         } else {
           assert2(quoteOrBackslash === '"');
           break;
@@ -3541,7 +3541,7 @@ var require_data_url = __commonJS({
       if (extractValue2) {
         return value;
       }
-      return input2.slice(positionStart, position.position);
+      return input2.slice(positionStart, position2.position);
     }
     function serializeAMimeType(mimeType) {
       assert2(mimeType !== "failure");
@@ -4689,23 +4689,23 @@ var require_util2 = __commonJS({
       if (!data.startsWith("bytes")) {
         return "failure";
       }
-      const position = { position: 5 };
+      const position2 = { position: 5 };
       if (allowWhitespace) {
         collectASequenceOfCodePoints(
           (char) => char === "	" || char === " ",
           data,
-          position
+          position2
         );
       }
-      if (data.charCodeAt(position.position) !== 61) {
+      if (data.charCodeAt(position2.position) !== 61) {
         return "failure";
       }
-      position.position++;
+      position2.position++;
       if (allowWhitespace) {
         collectASequenceOfCodePoints(
           (char) => char === "	" || char === " ",
           data,
-          position
+          position2
         );
       }
       const rangeStart = collectASequenceOfCodePoints(
@@ -4714,25 +4714,25 @@ var require_util2 = __commonJS({
           return code >= 48 && code <= 57;
         },
         data,
-        position
+        position2
       );
       const rangeStartValue = rangeStart.length ? Number(rangeStart) : null;
       if (allowWhitespace) {
         collectASequenceOfCodePoints(
           (char) => char === "	" || char === " ",
           data,
-          position
+          position2
         );
       }
-      if (data.charCodeAt(position.position) !== 45) {
+      if (data.charCodeAt(position2.position) !== 45) {
         return "failure";
       }
-      position.position++;
+      position2.position++;
       if (allowWhitespace) {
         collectASequenceOfCodePoints(
           (char) => char === "	" || char === " ",
           data,
-          position
+          position2
         );
       }
       const rangeEnd = collectASequenceOfCodePoints(
@@ -4741,10 +4741,10 @@ var require_util2 = __commonJS({
           return code >= 48 && code <= 57;
         },
         data,
-        position
+        position2
       );
       const rangeEndValue = rangeEnd.length ? Number(rangeEnd) : null;
-      if (position.position < data.length) {
+      if (position2.position < data.length) {
         return "failure";
       }
       if (rangeEndValue === null && rangeStartValue === null) {
@@ -4826,27 +4826,27 @@ var require_util2 = __commonJS({
     }
     function gettingDecodingSplitting(value) {
       const input2 = value;
-      const position = { position: 0 };
+      const position2 = { position: 0 };
       const values = [];
       let temporaryValue = "";
-      while (position.position < input2.length) {
+      while (position2.position < input2.length) {
         temporaryValue += collectASequenceOfCodePoints(
           (char) => char !== '"' && char !== ",",
           input2,
-          position
+          position2
         );
-        if (position.position < input2.length) {
-          if (input2.charCodeAt(position.position) === 34) {
+        if (position2.position < input2.length) {
+          if (input2.charCodeAt(position2.position) === 34) {
             temporaryValue += collectAnHTTPQuotedString(
               input2,
-              position
+              position2
             );
-            if (position.position < input2.length) {
+            if (position2.position < input2.length) {
               continue;
             }
           } else {
-            assert2(input2.charCodeAt(position.position) === 44);
-            position.position++;
+            assert2(input2.charCodeAt(position2.position) === 44);
+            position2.position++;
           }
         }
         temporaryValue = removeChars(temporaryValue, true, true, (char) => char === 9 || char === 32);
@@ -5211,9 +5211,9 @@ var require_formdata_parser = __commonJS({
       }
       const boundary = Buffer.from(`--${boundaryString}`, "utf8");
       const entryList = [];
-      const position = { position: 0 };
-      while (input2[position.position] === 13 && input2[position.position + 1] === 10) {
-        position.position += 2;
+      const position2 = { position: 0 };
+      while (input2[position2.position] === 13 && input2[position2.position + 1] === 10) {
+        position2.position += 2;
       }
       let trailing = input2.length;
       while (input2[trailing - 1] === 10 && input2[trailing - 2] === 13) {
@@ -5223,40 +5223,40 @@ var require_formdata_parser = __commonJS({
         input2 = input2.subarray(0, trailing);
       }
       while (true) {
-        if (input2.subarray(position.position, position.position + boundary.length).equals(boundary)) {
-          position.position += boundary.length;
+        if (input2.subarray(position2.position, position2.position + boundary.length).equals(boundary)) {
+          position2.position += boundary.length;
         } else {
           return "failure";
         }
-        if (position.position === input2.length - 2 && bufferStartsWith(input2, dd, position) || position.position === input2.length - 4 && bufferStartsWith(input2, ddcrlf, position)) {
+        if (position2.position === input2.length - 2 && bufferStartsWith(input2, dd, position2) || position2.position === input2.length - 4 && bufferStartsWith(input2, ddcrlf, position2)) {
           return entryList;
         }
-        if (input2[position.position] !== 13 || input2[position.position + 1] !== 10) {
+        if (input2[position2.position] !== 13 || input2[position2.position + 1] !== 10) {
           return "failure";
         }
-        position.position += 2;
-        const result = parseMultipartFormDataHeaders(input2, position);
+        position2.position += 2;
+        const result = parseMultipartFormDataHeaders(input2, position2);
         if (result === "failure") {
           return "failure";
         }
         let { name, filename, contentType, encoding } = result;
-        position.position += 2;
+        position2.position += 2;
         let body;
         {
-          const boundaryIndex = input2.indexOf(boundary.subarray(2), position.position);
+          const boundaryIndex = input2.indexOf(boundary.subarray(2), position2.position);
           if (boundaryIndex === -1) {
             return "failure";
           }
-          body = input2.subarray(position.position, boundaryIndex - 4);
-          position.position += body.length;
+          body = input2.subarray(position2.position, boundaryIndex - 4);
+          position2.position += body.length;
           if (encoding === "base64") {
             body = Buffer.from(body.toString(), "base64");
           }
         }
-        if (input2[position.position] !== 13 || input2[position.position + 1] !== 10) {
+        if (input2[position2.position] !== 13 || input2[position2.position + 1] !== 10) {
           return "failure";
         } else {
-          position.position += 2;
+          position2.position += 2;
         }
         let value;
         if (filename !== null) {
@@ -5273,13 +5273,13 @@ var require_formdata_parser = __commonJS({
         entryList.push(makeEntry(name, value, filename));
       }
     }
-    function parseMultipartFormDataHeaders(input2, position) {
+    function parseMultipartFormDataHeaders(input2, position2) {
       let name = null;
       let filename = null;
       let contentType = null;
       let encoding = null;
       while (true) {
-        if (input2[position.position] === 13 && input2[position.position + 1] === 10) {
+        if (input2[position2.position] === 13 && input2[position2.position + 1] === 10) {
           if (name === null) {
             return "failure";
           }
@@ -5288,43 +5288,43 @@ var require_formdata_parser = __commonJS({
         let headerName = collectASequenceOfBytes(
           (char) => char !== 10 && char !== 13 && char !== 58,
           input2,
-          position
+          position2
         );
         headerName = removeChars(headerName, true, true, (char) => char === 9 || char === 32);
         if (!HTTP_TOKEN_CODEPOINTS.test(headerName.toString())) {
           return "failure";
         }
-        if (input2[position.position] !== 58) {
+        if (input2[position2.position] !== 58) {
           return "failure";
         }
-        position.position++;
+        position2.position++;
         collectASequenceOfBytes(
           (char) => char === 32 || char === 9,
           input2,
-          position
+          position2
         );
         switch (bufferToLowerCasedHeaderName(headerName)) {
           case "content-disposition": {
             name = filename = null;
-            if (!bufferStartsWith(input2, formDataNameBuffer, position)) {
+            if (!bufferStartsWith(input2, formDataNameBuffer, position2)) {
               return "failure";
             }
-            position.position += 17;
-            name = parseMultipartFormDataName(input2, position);
+            position2.position += 17;
+            name = parseMultipartFormDataName(input2, position2);
             if (name === null) {
               return "failure";
             }
-            if (bufferStartsWith(input2, filenameBuffer, position)) {
-              let check2 = position.position + filenameBuffer.length;
+            if (bufferStartsWith(input2, filenameBuffer, position2)) {
+              let check2 = position2.position + filenameBuffer.length;
               if (input2[check2] === 42) {
-                position.position += 1;
+                position2.position += 1;
                 check2 += 1;
               }
               if (input2[check2] !== 61 || input2[check2 + 1] !== 34) {
                 return "failure";
               }
-              position.position += 12;
-              filename = parseMultipartFormDataName(input2, position);
+              position2.position += 12;
+              filename = parseMultipartFormDataName(input2, position2);
               if (filename === null) {
                 return "failure";
               }
@@ -5335,7 +5335,7 @@ var require_formdata_parser = __commonJS({
             let headerValue = collectASequenceOfBytes(
               (char) => char !== 10 && char !== 13,
               input2,
-              position
+              position2
             );
             headerValue = removeChars(headerValue, false, true, (char) => char === 9 || char === 32);
             contentType = isomorphicDecode(headerValue);
@@ -5345,7 +5345,7 @@ var require_formdata_parser = __commonJS({
             let headerValue = collectASequenceOfBytes(
               (char) => char !== 10 && char !== 13,
               input2,
-              position
+              position2
             );
             headerValue = removeChars(headerValue, false, true, (char) => char === 9 || char === 32);
             encoding = isomorphicDecode(headerValue);
@@ -5355,38 +5355,38 @@ var require_formdata_parser = __commonJS({
             collectASequenceOfBytes(
               (char) => char !== 10 && char !== 13,
               input2,
-              position
+              position2
             );
           }
         }
-        if (input2[position.position] !== 13 && input2[position.position + 1] !== 10) {
+        if (input2[position2.position] !== 13 && input2[position2.position + 1] !== 10) {
           return "failure";
         } else {
-          position.position += 2;
+          position2.position += 2;
         }
       }
     }
-    function parseMultipartFormDataName(input2, position) {
-      assert2(input2[position.position - 1] === 34);
+    function parseMultipartFormDataName(input2, position2) {
+      assert2(input2[position2.position - 1] === 34);
       let name = collectASequenceOfBytes(
         (char) => char !== 10 && char !== 13 && char !== 34,
         input2,
-        position
+        position2
       );
-      if (input2[position.position] !== 34) {
+      if (input2[position2.position] !== 34) {
         return null;
       } else {
-        position.position++;
+        position2.position++;
       }
       name = new TextDecoder().decode(name).replace(/%0A/ig, "\n").replace(/%0D/ig, "\r").replace(/%22/g, '"');
       return name;
     }
-    function collectASequenceOfBytes(condition, input2, position) {
-      let start = position.position;
+    function collectASequenceOfBytes(condition, input2, position2) {
+      let start = position2.position;
       while (start < input2.length && condition(input2[start])) {
         ++start;
       }
-      return input2.subarray(position.position, position.position = start);
+      return input2.subarray(position2.position, position2.position = start);
     }
     function removeChars(buf, leading, trailing, predicate) {
       let lead = 0;
@@ -5399,12 +5399,12 @@ var require_formdata_parser = __commonJS({
       }
       return lead === 0 && trail === buf.length - 1 ? buf : buf.subarray(lead, trail + 1);
     }
-    function bufferStartsWith(buffer, start, position) {
+    function bufferStartsWith(buffer, start, position2) {
       if (buffer.length < start.length) {
         return false;
       }
       for (let i2 = 0; i2 < start.length; i2++) {
-        if (start[i2] !== buffer[position.position + i2]) {
+        if (start[i2] !== buffer[position2.position + i2]) {
           return false;
         }
       }
@@ -6456,7 +6456,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request2) {
-      const { method, path: path7, host, upgrade, blocking, reset } = request2;
+      const { method, path: path8, host, upgrade, blocking, reset } = request2;
       let { body, headers, contentLength } = request2;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -6537,7 +6537,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header2 = `${method} ${path7} HTTP/1.1\r
+      let header2 = `${method} ${path8} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header2 += `host: ${host}\r
@@ -7066,7 +7066,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request2) {
       const session = client[kHTTP2Session];
-      const { method, path: path7, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
+      const { method, path: path8, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
       let { body } = request2;
       if (upgrade) {
         util.errorRequest(client, request2, new Error("Upgrade not supported for H2"));
@@ -7163,7 +7163,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path7;
+      headers[HTTP2_HEADER_PATH] = path8;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -7516,9 +7516,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path7 = search ? `${pathname}${search}` : pathname;
+        const path8 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path7;
+        this.opts.path = path8;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -8757,10 +8757,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path7 = "/",
+          path: path8 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path7;
+        opts.path = origin + path8;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -10732,20 +10732,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path7) {
-      if (typeof path7 !== "string") {
-        return path7;
+    function safeUrl(path8) {
+      if (typeof path8 !== "string") {
+        return path8;
       }
-      const pathSegments = path7.split("?");
+      const pathSegments = path8.split("?");
       if (pathSegments.length !== 2) {
-        return path7;
+        return path8;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path7, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path7);
+    function matchKey(mockDispatch2, { path: path8, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path8);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10767,7 +10767,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path7 }) => matchValue(safeUrl(path7), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path8 }) => matchValue(safeUrl(path8), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10805,9 +10805,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path7, method, body, headers, query } = opts;
+      const { path: path8, method, body, headers, query } = opts;
       return {
-        path: path7,
+        path: path8,
         method,
         body,
         headers,
@@ -11270,10 +11270,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path7, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path8, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path7,
+            Path: path8,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -11780,13 +11780,13 @@ var require_dns = __commonJS({
         } else {
           family.offset++;
         }
-        const position = family.offset % family.ips.length;
-        ip = family.ips[position] ?? null;
+        const position2 = family.offset % family.ips.length;
+        ip = family.ips[position2] ?? null;
         if (ip == null) {
           return ip;
         }
         if (Date.now() - ip.timestamp > ip.ttl) {
-          family.ips.splice(position, 1);
+          family.ips.splice(position2, 1);
           return this.pick(origin, hostnameRecords, affinity);
         }
         return ip;
@@ -16152,9 +16152,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path7) {
-      for (let i2 = 0; i2 < path7.length; ++i2) {
-        const code = path7.charCodeAt(i2);
+    function validateCookiePath(path8) {
+      for (let i2 = 0; i2 < path8.length; ++i2) {
+        const code = path8.charCodeAt(i2);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -16316,22 +16316,22 @@ var require_parse = __commonJS({
       let name = "";
       let value = "";
       if (header2.includes(";")) {
-        const position = { position: 0 };
-        nameValuePair = collectASequenceOfCodePointsFast(";", header2, position);
-        unparsedAttributes = header2.slice(position.position);
+        const position2 = { position: 0 };
+        nameValuePair = collectASequenceOfCodePointsFast(";", header2, position2);
+        unparsedAttributes = header2.slice(position2.position);
       } else {
         nameValuePair = header2;
       }
       if (!nameValuePair.includes("=")) {
         value = nameValuePair;
       } else {
-        const position = { position: 0 };
+        const position2 = { position: 0 };
         name = collectASequenceOfCodePointsFast(
           "=",
           nameValuePair,
-          position
+          position2
         );
-        value = nameValuePair.slice(position.position + 1);
+        value = nameValuePair.slice(position2.position + 1);
       }
       name = name.trim();
       value = value.trim();
@@ -16365,13 +16365,13 @@ var require_parse = __commonJS({
       let attributeName = "";
       let attributeValue = "";
       if (cookieAv.includes("=")) {
-        const position = { position: 0 };
+        const position2 = { position: 0 };
         attributeName = collectASequenceOfCodePointsFast(
           "=",
           cookieAv,
-          position
+          position2
         );
-        attributeValue = cookieAv.slice(position.position + 1);
+        attributeValue = cookieAv.slice(position2.position + 1);
       } else {
         attributeName = cookieAv;
       }
@@ -17022,16 +17022,16 @@ var require_util7 = __commonJS({
       return isTextBinaryFrame(opcode) || isContinuationFrame(opcode) || isControlFrame(opcode);
     }
     function parseExtensions(extensions) {
-      const position = { position: 0 };
+      const position2 = { position: 0 };
       const extensionList = /* @__PURE__ */ new Map();
-      while (position.position < extensions.length) {
-        const pair = collectASequenceOfCodePointsFast(";", extensions, position);
+      while (position2.position < extensions.length) {
+        const pair = collectASequenceOfCodePointsFast(";", extensions, position2);
         const [name, value = ""] = pair.split("=");
         extensionList.set(
           removeHTTPWhitespace(name, true, false),
           removeHTTPWhitespace(value, false, true)
         );
-        position.position++;
+        position2.position++;
       }
       return extensionList;
     }
@@ -19074,11 +19074,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path7 = opts.path;
+          let path8 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path7 = `/${path7}`;
+            path8 = `/${path8}`;
           }
-          url2 = new URL(util.parseOrigin(url2).origin + path7);
+          url2 = new URL(util.parseOrigin(url2).origin + path8);
         } else {
           if (!opts) {
             opts = typeof url2 === "object" ? url2 : {};
@@ -19160,18 +19160,18 @@ var require_light = __commonJS({
       function getCjsExportFromNamespace(n2) {
         return n2 && n2["default"] || n2;
       }
-      var load = function(received, defaults, onto = {}) {
+      var load = function(received2, defaults, onto = {}) {
         var k2, ref, v2;
         for (k2 in defaults) {
           v2 = defaults[k2];
-          onto[k2] = (ref = received[k2]) != null ? ref : v2;
+          onto[k2] = (ref = received2[k2]) != null ? ref : v2;
         }
         return onto;
       };
-      var overwrite = function(received, defaults, onto = {}) {
+      var overwrite = function(received2, defaults, onto = {}) {
         var k2, v2;
-        for (k2 in received) {
-          v2 = received[k2];
+        for (k2 in received2) {
+          v2 = received2[k2];
           if (defaults[k2] !== void 0) {
             onto[k2] = v2;
           }
@@ -19288,9 +19288,9 @@ var require_light = __commonJS({
           };
         }
         _addListener(name, status, cb) {
-          var base;
-          if ((base = this._events)[name] == null) {
-            base[name] = [];
+          var base2;
+          if ((base2 = this._events)[name] == null) {
+            base2[name] = [];
           }
           this._events[name].push({ cb, status });
           return this.instance;
@@ -19564,9 +19564,9 @@ var require_light = __commonJS({
           this._startHeartbeat();
         }
         _startHeartbeat() {
-          var base;
+          var base2;
           if (this.heartbeat == null && (this.storeOptions.reservoirRefreshInterval != null && this.storeOptions.reservoirRefreshAmount != null || this.storeOptions.reservoirIncreaseInterval != null && this.storeOptions.reservoirIncreaseAmount != null)) {
-            return typeof (base = this.heartbeat = setInterval(() => {
+            return typeof (base2 = this.heartbeat = setInterval(() => {
               var amount, incr, maximum, now, reservoir;
               now = Date.now();
               if (this.storeOptions.reservoirRefreshInterval != null && now >= this._lastReservoirRefresh + this.storeOptions.reservoirRefreshInterval) {
@@ -19587,7 +19587,7 @@ var require_light = __commonJS({
                   return this.instance._drainAll(this.computeCapacity());
                 }
               }
-            }, this.heartbeatInterval)).unref === "function" ? base.unref() : void 0;
+            }, this.heartbeatInterval)).unref === "function" ? base2.unref() : void 0;
           } else {
             return clearInterval(this.heartbeat);
           }
@@ -19946,9 +19946,9 @@ var require_light = __commonJS({
             return keys;
           }
           _startAutoCleanup() {
-            var base;
+            var base2;
             clearInterval(this.interval);
-            return typeof (base = this.interval = setInterval(async () => {
+            return typeof (base2 = this.interval = setInterval(async () => {
               var e, k2, ref, results, time3, v2;
               time3 = Date.now();
               ref = this.instances;
@@ -19967,7 +19967,7 @@ var require_light = __commonJS({
                 }
               }
               return results;
-            }, this.timeout / 2)).unref === "function" ? base.unref() : void 0;
+            }, this.timeout / 2)).unref === "function" ? base2.unref() : void 0;
           }
           updateSettings(options2 = {}) {
             parser$3.overwrite(options2, this.defaults, this);
@@ -20472,18 +20472,18 @@ var require_light = __commonJS({
 var require_parser = __commonJS({
   "node_modules/bottleneck/lib/parser.js"(exports2) {
     "use strict";
-    exports2.load = function(received, defaults, onto = {}) {
+    exports2.load = function(received2, defaults, onto = {}) {
       var k2, ref, v2;
       for (k2 in defaults) {
         v2 = defaults[k2];
-        onto[k2] = (ref = received[k2]) != null ? ref : v2;
+        onto[k2] = (ref = received2[k2]) != null ? ref : v2;
       }
       return onto;
     };
-    exports2.overwrite = function(received, defaults, onto = {}) {
+    exports2.overwrite = function(received2, defaults, onto = {}) {
       var k2, v2;
-      for (k2 in received) {
-        v2 = received[k2];
+      for (k2 in received2) {
+        v2 = received2[k2];
         if (defaults[k2] !== void 0) {
           onto[k2] = v2;
         }
@@ -20639,9 +20639,9 @@ var require_Events = __commonJS({
         };
       }
       _addListener(name, status, cb) {
-        var base;
-        if ((base = this._events)[name] == null) {
-          base[name] = [];
+        var base2;
+        if ((base2 = this._events)[name] == null) {
+          base2[name] = [];
         }
         this._events[name].push({
           cb,
@@ -21055,9 +21055,9 @@ var require_LocalDatastore = __commonJS({
         this._startHeartbeat();
       }
       _startHeartbeat() {
-        var base;
+        var base2;
         if (this.heartbeat == null && (this.storeOptions.reservoirRefreshInterval != null && this.storeOptions.reservoirRefreshAmount != null || this.storeOptions.reservoirIncreaseInterval != null && this.storeOptions.reservoirIncreaseAmount != null)) {
-          return typeof (base = this.heartbeat = setInterval(() => {
+          return typeof (base2 = this.heartbeat = setInterval(() => {
             var amount, incr, maximum, now, reservoir;
             now = Date.now();
             if (this.storeOptions.reservoirRefreshInterval != null && now >= this._lastReservoirRefresh + this.storeOptions.reservoirRefreshInterval) {
@@ -21077,7 +21077,7 @@ var require_LocalDatastore = __commonJS({
                 return this.instance._drainAll(this.computeCapacity());
               }
             }
-          }, this.heartbeatInterval)).unref === "function" ? base.unref() : void 0;
+          }, this.heartbeatInterval)).unref === "function" ? base2.unref() : void 0;
         } else {
           return clearInterval(this.heartbeat);
         }
@@ -22077,13 +22077,13 @@ var require_RedisDatastore = __commonJS({
         }).then(() => {
           return this.runScript("register_client", [this.instance.queued()]);
         }).then(() => {
-          var base;
-          if (typeof (base = this.heartbeat = setInterval(() => {
+          var base2;
+          if (typeof (base2 = this.heartbeat = setInterval(() => {
             return this.runScript("heartbeat", []).catch((e) => {
               return this.instance.Events.trigger("error", e);
             });
           }, this.heartbeatInterval)).unref === "function") {
-            base.unref();
+            base2.unref();
           }
           return this.clients;
         });
@@ -22673,9 +22673,9 @@ var require_Group = __commonJS({
         }
         _startAutoCleanup() {
           var _this3 = this;
-          var base;
+          var base2;
           clearInterval(this.interval);
-          return typeof (base = this.interval = setInterval(
+          return typeof (base2 = this.interval = setInterval(
             /* @__PURE__ */ _asyncToGenerator2(function* () {
               var e, k2, ref, results, time3, v2;
               time3 = Date.now();
@@ -22697,7 +22697,7 @@ var require_Group = __commonJS({
               return results;
             }),
             this.timeout / 2
-          )).unref === "function" ? base.unref() : void 0;
+          )).unref === "function" ? base2.unref() : void 0;
         }
         updateSettings(options2 = {}) {
           parser2.overwrite(options2, this.defaults, this);
@@ -23604,8 +23604,8 @@ var require_req = __commonJS({
       if (req.originalUrl) {
         _req.url = req.originalUrl;
       } else {
-        const path7 = req.path;
-        _req.url = typeof path7 === "string" ? path7 : req.url ? req.url.path || req.url : void 0;
+        const path8 = req.path;
+        _req.url = typeof path8 === "string" ? path8 : req.url ? req.url.path || req.url : void 0;
       }
       if (req.query) {
         _req.query = req.query;
@@ -23775,14 +23775,14 @@ var require_redact = __commonJS({
       }
       return obj;
     }
-    function parsePath(path7) {
+    function parsePath(path8) {
       const parts = [];
       let current = "";
       let inBrackets = false;
       let inQuotes = false;
       let quoteChar = "";
-      for (let i2 = 0; i2 < path7.length; i2++) {
-        const char = path7[i2];
+      for (let i2 = 0; i2 < path8.length; i2++) {
+        const char = path8[i2];
         if (!inBrackets && char === ".") {
           if (current) {
             parts.push(current);
@@ -23913,10 +23913,10 @@ var require_redact = __commonJS({
       return current;
     }
     function redactPaths(obj, paths, censor, remove = false) {
-      for (const path7 of paths) {
-        const parts = parsePath(path7);
+      for (const path8 of paths) {
+        const parts = parsePath(path8);
         if (parts.includes("*")) {
-          redactWildcardPath(obj, parts, censor, path7, remove);
+          redactWildcardPath(obj, parts, censor, path8, remove);
         } else {
           if (remove) {
             removeKey(obj, parts);
@@ -24001,8 +24001,8 @@ var require_redact = __commonJS({
           }
         } else {
           if (afterWildcard.includes("*")) {
-            const wrappedCensor = typeof censor === "function" ? (value, path7) => {
-              const fullPath = [...pathArray.slice(0, pathLength), ...path7];
+            const wrappedCensor = typeof censor === "function" ? (value, path8) => {
+              const fullPath = [...pathArray.slice(0, pathLength), ...path8];
               return censor(value, fullPath);
             } : censor;
             redactWildcardPath(current, afterWildcard, wrappedCensor, originalPath, remove);
@@ -24037,8 +24037,8 @@ var require_redact = __commonJS({
         return null;
       }
       const pathStructure = /* @__PURE__ */ new Map();
-      for (const path7 of pathsToClone) {
-        const parts = parsePath(path7);
+      for (const path8 of pathsToClone) {
+        const parts = parsePath(path8);
         let current = pathStructure;
         for (let i2 = 0; i2 < parts.length; i2++) {
           const part = parts[i2];
@@ -24090,24 +24090,24 @@ var require_redact = __commonJS({
       }
       return cloneSelectively(obj, pathStructure);
     }
-    function validatePath(path7) {
-      if (typeof path7 !== "string") {
+    function validatePath(path8) {
+      if (typeof path8 !== "string") {
         throw new Error("Paths must be (non-empty) strings");
       }
-      if (path7 === "") {
+      if (path8 === "") {
         throw new Error("Invalid redaction path ()");
       }
-      if (path7.includes("..")) {
-        throw new Error(`Invalid redaction path (${path7})`);
+      if (path8.includes("..")) {
+        throw new Error(`Invalid redaction path (${path8})`);
       }
-      if (path7.includes(",")) {
-        throw new Error(`Invalid redaction path (${path7})`);
+      if (path8.includes(",")) {
+        throw new Error(`Invalid redaction path (${path8})`);
       }
       let bracketCount = 0;
       let inQuotes = false;
       let quoteChar = "";
-      for (let i2 = 0; i2 < path7.length; i2++) {
-        const char = path7[i2];
+      for (let i2 = 0; i2 < path8.length; i2++) {
+        const char = path8[i2];
         if ((char === '"' || char === "'") && bracketCount > 0) {
           if (!inQuotes) {
             inQuotes = true;
@@ -24121,20 +24121,20 @@ var require_redact = __commonJS({
         } else if (char === "]" && !inQuotes) {
           bracketCount--;
           if (bracketCount < 0) {
-            throw new Error(`Invalid redaction path (${path7})`);
+            throw new Error(`Invalid redaction path (${path8})`);
           }
         }
       }
       if (bracketCount !== 0) {
-        throw new Error(`Invalid redaction path (${path7})`);
+        throw new Error(`Invalid redaction path (${path8})`);
       }
     }
     function validatePaths(paths) {
       if (!Array.isArray(paths)) {
         throw new TypeError("paths must be an array");
       }
-      for (const path7 of paths) {
-        validatePath(path7);
+      for (const path8 of paths) {
+        validatePath(path8);
       }
     }
     function slowRedact(options2 = {}) {
@@ -24304,8 +24304,8 @@ var require_redaction = __commonJS({
         if (shape[k2] === null) {
           o2[k2] = (value) => topCensor(value, [k2]);
         } else {
-          const wrappedCensor = typeof censor === "function" ? (value, path7) => {
-            return censor(value, [k2, ...path7]);
+          const wrappedCensor = typeof censor === "function" ? (value, path8) => {
+            return censor(value, [k2, ...path8]);
           } : censor;
           o2[k2] = Redact({
             paths: shape[k2],
@@ -24489,7 +24489,7 @@ var require_atomic_sleep = __commonJS({
   "node_modules/atomic-sleep/index.js"(exports2, module2) {
     "use strict";
     if (typeof SharedArrayBuffer !== "undefined" && typeof Atomics !== "undefined") {
-      let sleep = function(ms) {
+      let sleep2 = function(ms) {
         const valid = ms > 0 && ms < Infinity;
         if (valid === false) {
           if (typeof ms !== "number" && typeof ms !== "bigint") {
@@ -24500,9 +24500,9 @@ var require_atomic_sleep = __commonJS({
         Atomics.wait(nil, 0, 0, Number(ms));
       };
       const nil = new Int32Array(new SharedArrayBuffer(4));
-      module2.exports = sleep;
+      module2.exports = sleep2;
     } else {
-      let sleep = function(ms) {
+      let sleep2 = function(ms) {
         const valid = ms > 0 && ms < Infinity;
         if (valid === false) {
           if (typeof ms !== "number" && typeof ms !== "bigint") {
@@ -24514,7 +24514,7 @@ var require_atomic_sleep = __commonJS({
         while (target > Date.now()) {
         }
       };
-      module2.exports = sleep;
+      module2.exports = sleep2;
     }
   }
 });
@@ -24526,8 +24526,8 @@ var require_sonic_boom = __commonJS({
     var fs3 = __require("fs");
     var EventEmitter2 = __require("events");
     var inherits = __require("util").inherits;
-    var path7 = __require("path");
-    var sleep = require_atomic_sleep();
+    var path8 = __require("path");
+    var sleep2 = require_atomic_sleep();
     var assert2 = __require("assert");
     var BUSY_WRITE_TIMEOUT = 100;
     var kEmptyBuffer = Buffer.allocUnsafe(0);
@@ -24580,7 +24580,7 @@ var require_sonic_boom = __commonJS({
       const mode = sonic.mode;
       if (sonic.sync) {
         try {
-          if (sonic.mkdir) fs3.mkdirSync(path7.dirname(file3), { recursive: true });
+          if (sonic.mkdir) fs3.mkdirSync(path8.dirname(file3), { recursive: true });
           const fd = fs3.openSync(file3, flags, mode);
           fileOpened(null, fd);
         } catch (err) {
@@ -24588,7 +24588,7 @@ var require_sonic_boom = __commonJS({
           throw err;
         }
       } else if (sonic.mkdir) {
-        fs3.mkdir(path7.dirname(file3), { recursive: true }, (err) => {
+        fs3.mkdir(path8.dirname(file3), { recursive: true }, (err) => {
           if (err) return fileOpened(err);
           fs3.open(file3, flags, mode, fileOpened);
         });
@@ -24673,7 +24673,7 @@ var require_sonic_boom = __commonJS({
           if ((err.code === "EAGAIN" || err.code === "EBUSY") && this.retryEAGAIN(err, this._writingBuf.length, this._len - this._writingBuf.length)) {
             if (this.sync) {
               try {
-                sleep(BUSY_WRITE_TIMEOUT);
+                sleep2(BUSY_WRITE_TIMEOUT);
                 this.release(void 0, 0);
               } catch (err2) {
                 this.release(err2);
@@ -24986,7 +24986,7 @@ var require_sonic_boom = __commonJS({
           if (shouldRetry && !this.retryEAGAIN(err, buf.length, this._len - buf.length)) {
             throw err;
           }
-          sleep(BUSY_WRITE_TIMEOUT);
+          sleep2(BUSY_WRITE_TIMEOUT);
         }
       }
       try {
@@ -25023,7 +25023,7 @@ var require_sonic_boom = __commonJS({
           if (shouldRetry && !this.retryEAGAIN(err, buf.length, this._len - buf.length)) {
             throw err;
           }
-          sleep(BUSY_WRITE_TIMEOUT);
+          sleep2(BUSY_WRITE_TIMEOUT);
         }
       }
     }
@@ -25353,7 +25353,7 @@ var require_thread_stream = __commonJS({
     var { version: version2 } = require_package();
     var { EventEmitter: EventEmitter2 } = __require("events");
     var { Worker } = __require("worker_threads");
-    var { join: join4 } = __require("path");
+    var { join: join5 } = __require("path");
     var { pathToFileURL } = __require("url");
     var { wait } = require_wait();
     var {
@@ -25405,7 +25405,7 @@ var require_thread_stream = __commonJS({
     function createWorker(stream, opts) {
       const { filename, workerData } = opts;
       const bundlerOverrides = "__bundlerPathsOverrides" in globalThis ? globalThis.__bundlerPathsOverrides : {};
-      const toExecute = bundlerOverrides["thread-stream-worker"] || join4(__dirname, "lib", "worker.js");
+      const toExecute = bundlerOverrides["thread-stream-worker"] || join5(__dirname, "lib", "worker.js");
       const worker = new Worker(toExecute, {
         ...opts.workerOpts,
         name: opts.workerOpts?.name || "thread-stream",
@@ -25916,11 +25916,11 @@ var require_transport = __commonJS({
   "node_modules/pino/lib/transport.js"(exports2, module2) {
     "use strict";
     var { createRequire } = __require("module");
-    var { existsSync: existsSync3 } = __require("node:fs");
+    var { existsSync: existsSync4 } = __require("node:fs");
     var getCallers = require_caller();
-    var { join: join4, isAbsolute, sep: sep4 } = __require("node:path");
+    var { join: join5, isAbsolute, sep: sep4 } = __require("node:path");
     var { fileURLToPath } = __require("node:url");
-    var sleep = require_atomic_sleep();
+    var sleep2 = require_atomic_sleep();
     var onExit = require_on_exit_leak_free();
     var ThreadStream = require_thread_stream();
     var { transportUsesMultistreamSym } = require_symbols6();
@@ -25983,15 +25983,15 @@ var require_transport = __commonJS({
       if (!unquoted) {
         return false;
       }
-      let path7 = unquoted;
-      if (path7.startsWith("file://")) {
+      let path8 = unquoted;
+      if (path8.startsWith("file://")) {
         try {
-          path7 = fileURLToPath(path7);
+          path8 = fileURLToPath(path8);
         } catch {
           return false;
         }
       }
-      return isAbsolute(path7) && !existsSync3(path7);
+      return isAbsolute(path8) && !existsSync4(path8);
     }
     function stripQuotes(value) {
       const first = value[0];
@@ -26044,7 +26044,7 @@ var require_transport = __commonJS({
           return;
         }
         stream.flushSync();
-        sleep(100);
+        sleep2(100);
         stream.end();
       }
       return stream;
@@ -26073,7 +26073,7 @@ var require_transport = __commonJS({
         throw new Error("only one of target or targets can be specified");
       }
       if (targets) {
-        target = bundlerOverrides["pino-worker"] || join4(__dirname, "worker.js");
+        target = bundlerOverrides["pino-worker"] || join5(__dirname, "worker.js");
         options2.targets = targets.filter((dest) => dest.target).map((dest) => {
           return {
             ...dest,
@@ -26094,7 +26094,7 @@ var require_transport = __commonJS({
         const pipelinesHaveLevel = options2.pipelines.some((p2) => p2.some((t2) => t2.level != null));
         usesMultistream = options2.targets.length + options2.pipelines.length > 1 || targetsHaveLevel || pipelinesHaveLevel;
       } else if (pipeline) {
-        target = bundlerOverrides["pino-worker"] || join4(__dirname, "worker.js");
+        target = bundlerOverrides["pino-worker"] || join5(__dirname, "worker.js");
         options2.pipelines = [pipeline.map((dest) => {
           return {
             ...dest,
@@ -26121,7 +26121,7 @@ var require_transport = __commonJS({
           return origin;
         }
         if (origin === "pino/file") {
-          return join4(__dirname, "..", "file.js");
+          return join5(__dirname, "..", "file.js");
         }
         let fixTarget2;
         for (const filePath of callers) {
@@ -26950,12 +26950,12 @@ var require_safe_stable_stringify = __commonJS({
       }
       for (let i2 = 1; i2 < array2.length; i2++) {
         const currentValue = array2[i2];
-        let position = i2;
-        while (position !== 0 && array2[position - 1] > currentValue) {
-          array2[position] = array2[position - 1];
-          position--;
+        let position2 = i2;
+        while (position2 !== 0 && array2[position2 - 1] > currentValue) {
+          array2[position2] = array2[position2 - 1];
+          position2--;
         }
-        array2[position] = currentValue;
+        array2[position2] = currentValue;
       }
       return array2;
     }
@@ -27101,7 +27101,7 @@ var require_safe_stable_stringify = __commonJS({
               return circularValue;
             }
             let res = "";
-            let join4 = ",";
+            let join5 = ",";
             const originalIndentation = indentation;
             if (Array.isArray(value)) {
               if (value.length === 0) {
@@ -27115,7 +27115,7 @@ var require_safe_stable_stringify = __commonJS({
                 indentation += spacer;
                 res += `
 ${indentation}`;
-                join4 = `,
+                join5 = `,
 ${indentation}`;
               }
               const maximumValuesToStringify = Math.min(value.length, maximumBreadth);
@@ -27123,13 +27123,13 @@ ${indentation}`;
               for (; i2 < maximumValuesToStringify - 1; i2++) {
                 const tmp2 = stringifyFnReplacer(String(i2), value, stack, replacer, spacer, indentation);
                 res += tmp2 !== void 0 ? tmp2 : "null";
-                res += join4;
+                res += join5;
               }
               const tmp = stringifyFnReplacer(String(i2), value, stack, replacer, spacer, indentation);
               res += tmp !== void 0 ? tmp : "null";
               if (value.length - 1 > maximumBreadth) {
                 const removedKeys = value.length - maximumBreadth - 1;
-                res += `${join4}"... ${getItemCount(removedKeys)} not stringified"`;
+                res += `${join5}"... ${getItemCount(removedKeys)} not stringified"`;
               }
               if (spacer !== "") {
                 res += `
@@ -27150,7 +27150,7 @@ ${originalIndentation}`;
             let separator = "";
             if (spacer !== "") {
               indentation += spacer;
-              join4 = `,
+              join5 = `,
 ${indentation}`;
               whitespace = " ";
             }
@@ -27164,13 +27164,13 @@ ${indentation}`;
               const tmp = stringifyFnReplacer(key2, value, stack, replacer, spacer, indentation);
               if (tmp !== void 0) {
                 res += `${separator}${strEscape(key2)}:${whitespace}${tmp}`;
-                separator = join4;
+                separator = join5;
               }
             }
             if (keyLength > maximumBreadth) {
               const removedKeys = keyLength - maximumBreadth;
               res += `${separator}"...":${whitespace}"${getItemCount(removedKeys)} not stringified"`;
-              separator = join4;
+              separator = join5;
             }
             if (spacer !== "" && separator.length > 1) {
               res = `
@@ -27211,7 +27211,7 @@ ${originalIndentation}`;
             }
             const originalIndentation = indentation;
             let res = "";
-            let join4 = ",";
+            let join5 = ",";
             if (Array.isArray(value)) {
               if (value.length === 0) {
                 return "[]";
@@ -27224,7 +27224,7 @@ ${originalIndentation}`;
                 indentation += spacer;
                 res += `
 ${indentation}`;
-                join4 = `,
+                join5 = `,
 ${indentation}`;
               }
               const maximumValuesToStringify = Math.min(value.length, maximumBreadth);
@@ -27232,13 +27232,13 @@ ${indentation}`;
               for (; i2 < maximumValuesToStringify - 1; i2++) {
                 const tmp2 = stringifyArrayReplacer(String(i2), value[i2], stack, replacer, spacer, indentation);
                 res += tmp2 !== void 0 ? tmp2 : "null";
-                res += join4;
+                res += join5;
               }
               const tmp = stringifyArrayReplacer(String(i2), value[i2], stack, replacer, spacer, indentation);
               res += tmp !== void 0 ? tmp : "null";
               if (value.length - 1 > maximumBreadth) {
                 const removedKeys = value.length - maximumBreadth - 1;
-                res += `${join4}"... ${getItemCount(removedKeys)} not stringified"`;
+                res += `${join5}"... ${getItemCount(removedKeys)} not stringified"`;
               }
               if (spacer !== "") {
                 res += `
@@ -27251,7 +27251,7 @@ ${originalIndentation}`;
             let whitespace = "";
             if (spacer !== "") {
               indentation += spacer;
-              join4 = `,
+              join5 = `,
 ${indentation}`;
               whitespace = " ";
             }
@@ -27260,7 +27260,7 @@ ${indentation}`;
               const tmp = stringifyArrayReplacer(key2, value[key2], stack, replacer, spacer, indentation);
               if (tmp !== void 0) {
                 res += `${separator}${strEscape(key2)}:${whitespace}${tmp}`;
-                separator = join4;
+                separator = join5;
               }
             }
             if (spacer !== "" && separator.length > 1) {
@@ -27318,20 +27318,20 @@ ${originalIndentation}`;
               indentation += spacer;
               let res2 = `
 ${indentation}`;
-              const join5 = `,
+              const join6 = `,
 ${indentation}`;
               const maximumValuesToStringify = Math.min(value.length, maximumBreadth);
               let i2 = 0;
               for (; i2 < maximumValuesToStringify - 1; i2++) {
                 const tmp2 = stringifyIndent(String(i2), value[i2], stack, spacer, indentation);
                 res2 += tmp2 !== void 0 ? tmp2 : "null";
-                res2 += join5;
+                res2 += join6;
               }
               const tmp = stringifyIndent(String(i2), value[i2], stack, spacer, indentation);
               res2 += tmp !== void 0 ? tmp : "null";
               if (value.length - 1 > maximumBreadth) {
                 const removedKeys = value.length - maximumBreadth - 1;
-                res2 += `${join5}"... ${getItemCount(removedKeys)} not stringified"`;
+                res2 += `${join6}"... ${getItemCount(removedKeys)} not stringified"`;
               }
               res2 += `
 ${originalIndentation}`;
@@ -27347,16 +27347,16 @@ ${originalIndentation}`;
               return '"[Object]"';
             }
             indentation += spacer;
-            const join4 = `,
+            const join5 = `,
 ${indentation}`;
             let res = "";
             let separator = "";
             let maximumPropertiesToStringify = Math.min(keyLength, maximumBreadth);
             if (isTypedArrayWithEntries(value)) {
-              res += stringifyTypedArray(value, join4, maximumBreadth);
+              res += stringifyTypedArray(value, join5, maximumBreadth);
               keys = keys.slice(value.length);
               maximumPropertiesToStringify -= value.length;
-              separator = join4;
+              separator = join5;
             }
             if (deterministic) {
               keys = sort(keys, comparator);
@@ -27367,13 +27367,13 @@ ${indentation}`;
               const tmp = stringifyIndent(key2, value[key2], stack, spacer, indentation);
               if (tmp !== void 0) {
                 res += `${separator}${strEscape(key2)}: ${tmp}`;
-                separator = join4;
+                separator = join5;
               }
             }
             if (keyLength > maximumBreadth) {
               const removedKeys = keyLength - maximumBreadth;
               res += `${separator}"...": "${getItemCount(removedKeys)} not stringified"`;
-              separator = join4;
+              separator = join5;
             }
             if (separator !== "") {
               res = `
@@ -27791,7 +27791,7 @@ var require_pino = __commonJS({
         messageKey,
         errorKey,
         nestedKey,
-        base,
+        base: base2,
         name,
         level,
         customLevels,
@@ -27830,11 +27830,11 @@ var require_pino = __commonJS({
         [formattersSym]: allFormatters
       });
       let chindings = "";
-      if (base !== null) {
+      if (base2 !== null) {
         if (name === void 0) {
-          chindings = coreChindings(base);
+          chindings = coreChindings(base2);
         } else {
-          chindings = coreChindings(Object.assign({}, base, { name }));
+          chindings = coreChindings(Object.assign({}, base2, { name }));
         }
       }
       const time4 = timestamp instanceof Function ? timestamp : timestamp ? epochTime : nullTime;
@@ -27935,10 +27935,10 @@ var require_identity = __commonJS({
     var NODE_TYPE = Symbol.for("yaml.node.type");
     var isAlias = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === ALIAS;
     var isDocument = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === DOC;
-    var isMap = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === MAP;
-    var isPair = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === PAIR;
-    var isScalar = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SCALAR;
-    var isSeq = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SEQ;
+    var isMap2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === MAP;
+    var isPair2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === PAIR;
+    var isScalar2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SCALAR;
+    var isSeq2 = (node2) => !!node2 && typeof node2 === "object" && node2[NODE_TYPE] === SEQ;
     function isCollection(node2) {
       if (node2 && typeof node2 === "object")
         switch (node2[NODE_TYPE]) {
@@ -27959,7 +27959,7 @@ var require_identity = __commonJS({
         }
       return false;
     }
-    var hasAnchor = (node2) => (isScalar(node2) || isCollection(node2)) && !!node2.anchor;
+    var hasAnchor = (node2) => (isScalar2(node2) || isCollection(node2)) && !!node2.anchor;
     exports2.ALIAS = ALIAS;
     exports2.DOC = DOC;
     exports2.MAP = MAP;
@@ -27971,11 +27971,11 @@ var require_identity = __commonJS({
     exports2.isAlias = isAlias;
     exports2.isCollection = isCollection;
     exports2.isDocument = isDocument;
-    exports2.isMap = isMap;
+    exports2.isMap = isMap2;
     exports2.isNode = isNode;
-    exports2.isPair = isPair;
-    exports2.isScalar = isScalar;
-    exports2.isSeq = isSeq;
+    exports2.isPair = isPair2;
+    exports2.isScalar = isScalar2;
+    exports2.isSeq = isSeq2;
   }
 });
 
@@ -27999,17 +27999,17 @@ var require_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    function visit_(key, node2, visitor, path7) {
-      const ctrl = callVisitor(key, node2, visitor, path7);
+    function visit_(key, node2, visitor, path8) {
+      const ctrl = callVisitor(key, node2, visitor, path8);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path7, ctrl);
-        return visit_(key, ctrl, visitor, path7);
+        replaceNode(key, path8, ctrl);
+        return visit_(key, ctrl, visitor, path8);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path7 = Object.freeze(path7.concat(node2));
+          path8 = Object.freeze(path8.concat(node2));
           for (let i2 = 0; i2 < node2.items.length; ++i2) {
-            const ci = visit_(i2, node2.items[i2], visitor, path7);
+            const ci = visit_(i2, node2.items[i2], visitor, path8);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -28020,13 +28020,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path7 = Object.freeze(path7.concat(node2));
-          const ck = visit_("key", node2.key, visitor, path7);
+          path8 = Object.freeze(path8.concat(node2));
+          const ck = visit_("key", node2.key, visitor, path8);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = visit_("value", node2.value, visitor, path7);
+          const cv = visit_("value", node2.value, visitor, path8);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -28047,17 +28047,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node2, visitor, path7) {
-      const ctrl = await callVisitor(key, node2, visitor, path7);
+    async function visitAsync_(key, node2, visitor, path8) {
+      const ctrl = await callVisitor(key, node2, visitor, path8);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path7, ctrl);
-        return visitAsync_(key, ctrl, visitor, path7);
+        replaceNode(key, path8, ctrl);
+        return visitAsync_(key, ctrl, visitor, path8);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node2)) {
-          path7 = Object.freeze(path7.concat(node2));
+          path8 = Object.freeze(path8.concat(node2));
           for (let i2 = 0; i2 < node2.items.length; ++i2) {
-            const ci = await visitAsync_(i2, node2.items[i2], visitor, path7);
+            const ci = await visitAsync_(i2, node2.items[i2], visitor, path8);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -28068,13 +28068,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node2)) {
-          path7 = Object.freeze(path7.concat(node2));
-          const ck = await visitAsync_("key", node2.key, visitor, path7);
+          path8 = Object.freeze(path8.concat(node2));
+          const ck = await visitAsync_("key", node2.key, visitor, path8);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node2.key = null;
-          const cv = await visitAsync_("value", node2.value, visitor, path7);
+          const cv = await visitAsync_("value", node2.value, visitor, path8);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -28101,23 +28101,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node2, visitor, path7) {
+    function callVisitor(key, node2, visitor, path8) {
       if (typeof visitor === "function")
-        return visitor(key, node2, path7);
+        return visitor(key, node2, path8);
       if (identity.isMap(node2))
-        return visitor.Map?.(key, node2, path7);
+        return visitor.Map?.(key, node2, path8);
       if (identity.isSeq(node2))
-        return visitor.Seq?.(key, node2, path7);
+        return visitor.Seq?.(key, node2, path8);
       if (identity.isPair(node2))
-        return visitor.Pair?.(key, node2, path7);
+        return visitor.Pair?.(key, node2, path8);
       if (identity.isScalar(node2))
-        return visitor.Scalar?.(key, node2, path7);
+        return visitor.Scalar?.(key, node2, path8);
       if (identity.isAlias(node2))
-        return visitor.Alias?.(key, node2, path7);
+        return visitor.Alias?.(key, node2, path8);
       return void 0;
     }
-    function replaceNode(key, path7, node2) {
-      const parent = path7[path7.length - 1];
+    function replaceNode(key, path8, node2) {
+      const parent = path8[path8.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node2;
       } else if (identity.isPair(parent)) {
@@ -28729,10 +28729,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path7, value) {
+    function collectionFromPath(schema, path8, value) {
       let v2 = value;
-      for (let i2 = path7.length - 1; i2 >= 0; --i2) {
-        const k2 = path7[i2];
+      for (let i2 = path8.length - 1; i2 >= 0; --i2) {
+        const k2 = path8[i2];
         if (typeof k2 === "number" && Number.isInteger(k2) && k2 >= 0) {
           const a2 = [];
           a2[k2] = v2;
@@ -28751,7 +28751,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path7) => path7 == null || typeof path7 === "object" && !!path7[Symbol.iterator]().next().done;
+    var isEmptyPath = (path8) => path8 == null || typeof path8 === "object" && !!path8[Symbol.iterator]().next().done;
     var Collection2 = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -28781,11 +28781,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path7, value) {
-        if (isEmptyPath(path7))
+      addIn(path8, value) {
+        if (isEmptyPath(path8))
           this.add(value);
         else {
-          const [key, ...rest] = path7;
+          const [key, ...rest] = path8;
           const node2 = this.get(key, true);
           if (identity.isCollection(node2))
             node2.addIn(rest, value);
@@ -28799,8 +28799,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path7) {
-        const [key, ...rest] = path7;
+      deleteIn(path8) {
+        const [key, ...rest] = path8;
         if (rest.length === 0)
           return this.delete(key);
         const node2 = this.get(key, true);
@@ -28814,8 +28814,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path7, keepScalar) {
-        const [key, ...rest] = path7;
+      getIn(path8, keepScalar) {
+        const [key, ...rest] = path8;
         const node2 = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node2) ? node2.value : node2;
@@ -28833,8 +28833,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path7) {
-        const [key, ...rest] = path7;
+      hasIn(path8) {
+        const [key, ...rest] = path8;
         if (rest.length === 0)
           return this.has(key);
         const node2 = this.get(key, true);
@@ -28844,8 +28844,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path7, value) {
-        const [key, ...rest] = path7;
+      setIn(path8, value) {
+        const [key, ...rest] = path8;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -31360,9 +31360,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path7, value) {
+      addIn(path8, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path7, value);
+          this.contents.addIn(path8, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -31437,14 +31437,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path7) {
-        if (Collection2.isEmptyPath(path7)) {
+      deleteIn(path8) {
+        if (Collection2.isEmptyPath(path8)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path7) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path8) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -31459,10 +31459,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path7, keepScalar) {
-        if (Collection2.isEmptyPath(path7))
+      getIn(path8, keepScalar) {
+        if (Collection2.isEmptyPath(path8))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path7, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path8, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -31473,10 +31473,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path7) {
-        if (Collection2.isEmptyPath(path7))
+      hasIn(path8) {
+        if (Collection2.isEmptyPath(path8))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path7) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path8) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -31493,13 +31493,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path7, value) {
-        if (Collection2.isEmptyPath(path7)) {
+      setIn(path8, value) {
+        if (Collection2.isEmptyPath(path8)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection2.collectionFromPath(this.schema, Array.from(path7), value);
+          this.contents = Collection2.collectionFromPath(this.schema, Array.from(path8), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path7, value);
+          this.contents.setIn(path8, value);
         }
       }
       /**
@@ -32083,9 +32083,9 @@ var require_resolve_flow_collection = __commonJS({
     var blockMsg = "Block collections are not allowed within flow collections";
     var isBlock = (token) => token && (token.type === "block-map" || token.type === "block-seq");
     function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx, fc, onError, tag) {
-      const isMap = fc.start.source === "{";
-      const fcName = isMap ? "flow map" : "flow sequence";
-      const NodeClass = tag?.nodeClass ?? (isMap ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
+      const isMap2 = fc.start.source === "{";
+      const fcName = isMap2 ? "flow map" : "flow sequence";
+      const NodeClass = tag?.nodeClass ?? (isMap2 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
       const coll = new NodeClass(ctx.schema);
       coll.flow = true;
       const atRoot = ctx.atRoot;
@@ -32121,7 +32121,7 @@ var require_resolve_flow_collection = __commonJS({
             offset = props.end;
             continue;
           }
-          if (!isMap && ctx.options.strict && utilContainsNewline.containsNewline(key))
+          if (!isMap2 && ctx.options.strict && utilContainsNewline.containsNewline(key))
             onError(
               key,
               // checked by containsNewline()
@@ -32161,7 +32161,7 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap && !sep4 && !props.found) {
+        if (!isMap2 && !sep4 && !props.found) {
           const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep4, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
@@ -32184,7 +32184,7 @@ var require_resolve_flow_collection = __commonJS({
             startOnNewline: false
           });
           if (valueProps.found) {
-            if (!isMap && !props.found && ctx.options.strict) {
+            if (!isMap2 && !props.found && ctx.options.strict) {
               if (sep4)
                 for (const st2 of sep4) {
                   if (st2 === valueProps.found)
@@ -32216,7 +32216,7 @@ var require_resolve_flow_collection = __commonJS({
           const pair = new Pair.Pair(keyNode, valueNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
-          if (isMap) {
+          if (isMap2) {
             const map2 = coll;
             if (utilMapIncludes.mapIncludes(ctx, map2.items, keyNode))
               onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
@@ -32232,7 +32232,7 @@ var require_resolve_flow_collection = __commonJS({
           offset = valueNode ? valueNode.range[2] : valueProps.end;
         }
       }
-      const expectedEnd = isMap ? "}" : "]";
+      const expectedEnd = isMap2 ? "}" : "]";
       const [ce2, ...ee2] = fc.end;
       let cePos = offset;
       if (ce2?.source === expectedEnd)
@@ -33460,9 +33460,9 @@ var require_cst_visit = __commonJS({
     visit2.BREAK = BREAK;
     visit2.SKIP = SKIP;
     visit2.REMOVE = REMOVE;
-    visit2.itemAtPath = (cst, path7) => {
+    visit2.itemAtPath = (cst, path8) => {
       let item = cst;
-      for (const [field, index] of path7) {
+      for (const [field, index] of path8) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -33471,23 +33471,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit2.parentCollection = (cst, path7) => {
-      const parent = visit2.itemAtPath(cst, path7.slice(0, -1));
-      const field = path7[path7.length - 1][0];
+    visit2.parentCollection = (cst, path8) => {
+      const parent = visit2.itemAtPath(cst, path8.slice(0, -1));
+      const field = path8[path8.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path7, item, visitor) {
-      let ctrl = visitor(item, path7);
+    function _visit(path8, item, visitor) {
+      let ctrl = visitor(item, path8);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i2 = 0; i2 < token.items.length; ++i2) {
-            const ci = _visit(Object.freeze(path7.concat([[field, i2]])), token.items[i2], visitor);
+            const ci = _visit(Object.freeze(path8.concat([[field, i2]])), token.items[i2], visitor);
             if (typeof ci === "number")
               i2 = ci - 1;
             else if (ci === BREAK)
@@ -33498,10 +33498,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path7);
+            ctrl = ctrl(item, path8);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path7) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path8) : ctrl;
     }
     exports2.visit = visit2;
   }
@@ -33519,7 +33519,7 @@ var require_cst = __commonJS({
     var FLOW_END = "";
     var SCALAR = "";
     var isCollection = (token) => !!token && "items" in token;
-    var isScalar = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
+    var isScalar2 = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
     function prettyToken(token) {
       switch (token) {
         case BOM:
@@ -33603,7 +33603,7 @@ var require_cst = __commonJS({
     exports2.FLOW_END = FLOW_END;
     exports2.SCALAR = SCALAR;
     exports2.isCollection = isCollection;
-    exports2.isScalar = isScalar;
+    exports2.isScalar = isScalar2;
     exports2.prettyToken = prettyToken;
     exports2.tokenType = tokenType;
   }
@@ -34202,7 +34202,7 @@ var require_lexer = __commonJS({
 var require_line_counter = __commonJS({
   "node_modules/yaml/dist/parse/line-counter.js"(exports2) {
     "use strict";
-    var LineCounter = class {
+    var LineCounter2 = class {
       constructor() {
         this.lineStarts = [];
         this.addNewLine = (offset) => this.lineStarts.push(offset);
@@ -34225,7 +34225,7 @@ var require_line_counter = __commonJS({
         };
       }
     };
-    exports2.LineCounter = LineCounter;
+    exports2.LineCounter = LineCounter2;
   }
 });
 
@@ -35133,7 +35133,7 @@ var require_public_api = __commonJS({
         return docs;
       return Object.assign([], { empty: true }, composer$1.streamInfo());
     }
-    function parseDocument(source, options2 = {}) {
+    function parseDocument2(source, options2 = {}) {
       const { lineCounter: lineCounter2, prettyErrors } = parseOptions(options2);
       const parser$1 = new parser2.Parser(lineCounter2?.addNewLine);
       const composer$1 = new composer.Composer(options2);
@@ -35159,7 +35159,7 @@ var require_public_api = __commonJS({
       } else if (options2 === void 0 && reviver && typeof reviver === "object") {
         options2 = reviver;
       }
-      const doc = parseDocument(src, options2);
+      const doc = parseDocument2(src, options2);
       if (!doc)
         return null;
       doc.warnings.forEach((warning2) => log.warn(doc.options.logLevel, warning2));
@@ -35195,7 +35195,7 @@ var require_public_api = __commonJS({
     }
     exports2.parse = parse6;
     exports2.parseAllDocuments = parseAllDocuments2;
-    exports2.parseDocument = parseDocument;
+    exports2.parseDocument = parseDocument2;
     exports2.stringify = stringify2;
   }
 });
@@ -38481,8 +38481,8 @@ var require_utils2 = __commonJS({
       }
       return ind;
     }
-    function removeDotSegments(path7) {
-      let input2 = path7;
+    function removeDotSegments(path8) {
+      let input2 = path8;
       const output2 = [];
       let nextSlash = -1;
       let len = 0;
@@ -38556,11 +38556,11 @@ var require_utils2 = __commonJS({
       }
       return output2.join("");
     }
-    function removeDotSegmentsRelative(path7) {
-      if (path7 === "" || path7[0] === "/") {
-        return removeDotSegments(path7);
+    function removeDotSegmentsRelative(path8) {
+      if (path8 === "" || path8[0] === "/") {
+        return removeDotSegments(path8);
       }
-      const segments = path7.split("/");
+      const segments = path8.split("/");
       const last = segments.length - 1;
       const output2 = [];
       let trailingDirectory = false;
@@ -38923,8 +38923,8 @@ var require_schemes = __commonJS({
       }
       if (wsComponent.resourceName) {
         const queryIndex = wsComponent.resourceName.indexOf("?");
-        const path7 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
-        wsComponent.path = path7 && path7 !== "/" ? path7 : void 0;
+        const path8 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
+        wsComponent.path = path8 && path8 !== "/" ? path8 : void 0;
         wsComponent.query = queryIndex === -1 ? void 0 : wsComponent.resourceName.slice(queryIndex + 1);
         wsComponent.resourceName = void 0;
       }
@@ -39130,10 +39130,10 @@ var require_fast_uri = __commonJS({
       schemelessOptions.skipEscape = true;
       return serialize2(resolved, schemelessOptions);
     }
-    function resolveComponent(base, relative2, options2, skipNormalization) {
+    function resolveComponent(base2, relative2, options2, skipNormalization) {
       const target = {};
       if (!skipNormalization) {
-        base = parse6(serialize2(base, options2), options2);
+        base2 = parse6(serialize2(base2, options2), options2);
         relative2 = parse6(serialize2(relative2, options2), options2);
       }
       options2 = options2 || {};
@@ -39153,33 +39153,33 @@ var require_fast_uri = __commonJS({
           target.query = relative2.query;
         } else {
           if (!relative2.path) {
-            target.path = base.path;
+            target.path = base2.path;
             if (relative2.query !== void 0) {
               target.query = relative2.query;
             } else {
-              target.query = base.query;
+              target.query = base2.query;
             }
           } else {
             if (relative2.path[0] === "/") {
               target.path = removeDotSegments(relative2.path);
             } else {
-              const baseHasAuthority = base.userinfo !== void 0 || base.host !== void 0 || base.port !== void 0;
-              if (baseHasAuthority && !base.path) {
+              const baseHasAuthority = base2.userinfo !== void 0 || base2.host !== void 0 || base2.port !== void 0;
+              if (baseHasAuthority && !base2.path) {
                 target.path = "/" + relative2.path;
-              } else if (!base.path) {
+              } else if (!base2.path) {
                 target.path = relative2.path;
               } else {
-                target.path = base.path.slice(0, base.path.lastIndexOf("/") + 1) + relative2.path;
+                target.path = base2.path.slice(0, base2.path.lastIndexOf("/") + 1) + relative2.path;
               }
-              target.path = base.scheme === void 0 && !baseHasAuthority && target.path[0] !== "/" ? removeDotSegmentsRelative(target.path) : removeDotSegments(target.path);
+              target.path = base2.scheme === void 0 && !baseHasAuthority && target.path[0] !== "/" ? removeDotSegmentsRelative(target.path) : removeDotSegments(target.path);
             }
             target.query = relative2.query;
           }
-          target.userinfo = base.userinfo;
-          target.host = base.host;
-          target.port = base.port;
+          target.userinfo = base2.userinfo;
+          target.host = base2.host;
+          target.port = base2.port;
         }
-        target.scheme = base.scheme;
+        target.scheme = base2.scheme;
       }
       target.fragment = relative2.fragment;
       return target;
@@ -42983,6 +42983,7 @@ var require__ = __commonJS({
 
 // src/action/main.ts
 import { randomBytes as randomBytes2, randomUUID as randomUUID3 } from "node:crypto";
+import { tmpdir } from "node:os";
 
 // node_modules/@actions/core/lib/core.js
 var core_exports = {};
@@ -43187,8 +43188,8 @@ function isLoopbackAddress(host) {
   return hostLower === "localhost" || hostLower.startsWith("127.") || hostLower.startsWith("[::1]") || hostLower.startsWith("[0:0:0:0:0:0:0:1]");
 }
 var DecodedURL = class extends URL {
-  constructor(url2, base) {
-    super(url2, base);
+  constructor(url2, base2) {
+    super(url2, base2);
     this._decodedUsername = decodeURIComponent(super.username);
     this._decodedPassword = decodeURIComponent(super.password);
   }
@@ -45284,13 +45285,13 @@ function canonicalJson(value) {
   return serialize(value, "$", /* @__PURE__ */ new Set());
 }
 var CanonicalJsonError = class extends Error {
-  constructor(path7, message) {
-    super(`canonical JSON: ${path7}: ${message}`);
-    this.path = path7;
+  constructor(path8, message) {
+    super(`canonical JSON: ${path8}: ${message}`);
+    this.path = path8;
     this.name = "CanonicalJsonError";
   }
 };
-function serialize(value, path7, stack) {
+function serialize(value, path8, stack) {
   if (value === null) return "null";
   switch (typeof value) {
     case "boolean":
@@ -45298,39 +45299,39 @@ function serialize(value, path7, stack) {
     case "string":
       return JSON.stringify(value);
     case "number":
-      if (!Number.isFinite(value)) throw new CanonicalJsonError(path7, `${String(value)} has no JSON form`);
+      if (!Number.isFinite(value)) throw new CanonicalJsonError(path8, `${String(value)} has no JSON form`);
       return Object.is(value, -0) ? "0" : String(value);
     case "undefined":
-      throw new CanonicalJsonError(path7, "undefined has no JSON form");
+      throw new CanonicalJsonError(path8, "undefined has no JSON form");
     case "bigint":
-      throw new CanonicalJsonError(path7, "bigint has no JSON form (convert it to a string or a safe number)");
+      throw new CanonicalJsonError(path8, "bigint has no JSON form (convert it to a string or a safe number)");
     case "function":
     case "symbol":
-      throw new CanonicalJsonError(path7, `a ${typeof value} has no JSON form`);
+      throw new CanonicalJsonError(path8, `a ${typeof value} has no JSON form`);
     default:
       break;
   }
   const obj = value;
   const toJSON = obj.toJSON;
   if (typeof toJSON === "function") {
-    return serialize(toJSON.call(obj, ""), path7, stack);
+    return serialize(toJSON.call(obj, ""), path8, stack);
   }
-  if (stack.has(obj)) throw new CanonicalJsonError(path7, "cyclic structure");
+  if (stack.has(obj)) throw new CanonicalJsonError(path8, "cyclic structure");
   stack.add(obj);
   try {
     if (Array.isArray(obj)) {
       const parts2 = [];
       for (let i2 = 0; i2 < obj.length; i2++) {
         const item = obj[i2];
-        if (item === void 0) throw new CanonicalJsonError(`${path7}[${i2}]`, "undefined (or a hole) inside an array has no JSON form");
-        parts2.push(serialize(item, `${path7}[${i2}]`, stack));
+        if (item === void 0) throw new CanonicalJsonError(`${path8}[${i2}]`, "undefined (or a hole) inside an array has no JSON form");
+        parts2.push(serialize(item, `${path8}[${i2}]`, stack));
       }
       return `[${parts2.join(",")}]`;
     }
     const proto = Object.getPrototypeOf(obj);
     if (proto !== Object.prototype && proto !== null) {
       const name = obj.constructor?.name ?? "object";
-      throw new CanonicalJsonError(path7, `a ${name} is not a plain JSON object`);
+      throw new CanonicalJsonError(path8, `a ${name} is not a plain JSON object`);
     }
     const record2 = obj;
     const keys = Object.keys(record2).sort();
@@ -45338,7 +45339,7 @@ function serialize(value, path7, stack) {
     for (const key of keys) {
       const member = record2[key];
       if (member === void 0) continue;
-      parts.push(`${JSON.stringify(key)}:${serialize(member, `${path7}.${key}`, stack)}`);
+      parts.push(`${JSON.stringify(key)}:${serialize(member, `${path8}.${key}`, stack)}`);
     }
     return `{${parts.join(",")}}`;
   } finally {
@@ -49693,10 +49694,10 @@ function mergeDefs(...defs) {
 function cloneDef(schema) {
   return mergeDefs(schema._zod.def);
 }
-function getElementAtPath(obj, path7) {
-  if (!path7)
+function getElementAtPath(obj, path8) {
+  if (!path8)
     return obj;
-  return path7.reduce((acc, key) => acc?.[key], obj);
+  return path8.reduce((acc, key) => acc?.[key], obj);
 }
 function promiseAllObject(promisesObj) {
   const keys = Object.keys(promisesObj);
@@ -50036,11 +50037,11 @@ function explicitlyAborted(x2, startIndex = 0) {
   }
   return false;
 }
-function prefixIssues(path7, issues) {
+function prefixIssues(path8, issues) {
   return issues.map((iss) => {
     var _a4;
     (_a4 = iss).path ?? (_a4.path = []);
-    iss.path.unshift(path7);
+    iss.path.unshift(path8);
     return iss;
   });
 }
@@ -50502,16 +50503,16 @@ function flattenError(error63, mapper = (issue3) => issue3.message) {
 }
 function formatError(error63, mapper = (issue3) => issue3.message) {
   const fieldErrors = { _errors: [] };
-  const processError = (error64, path7 = []) => {
+  const processError = (error64, path8 = []) => {
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path7, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path8, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path7, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path8, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path7, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path8, ...issue3.path]);
       } else {
-        const fullpath = [...path7, ...issue3.path];
+        const fullpath = [...path8, ...issue3.path];
         if (fullpath.length === 0) {
           fieldErrors._errors.push(mapper(issue3));
         } else {
@@ -50550,17 +50551,17 @@ function formatError(error63, mapper = (issue3) => issue3.message) {
 }
 function treeifyError(error63, mapper = (issue3) => issue3.message) {
   const result = { errors: [] };
-  const processError = (error64, path7 = []) => {
+  const processError = (error64, path8 = []) => {
     var _a4;
     for (const issue3 of error64.issues) {
       if (issue3.code === "invalid_union" && issue3.errors.length) {
-        issue3.errors.map((issues) => processError({ issues }, [...path7, ...issue3.path]));
+        issue3.errors.map((issues) => processError({ issues }, [...path8, ...issue3.path]));
       } else if (issue3.code === "invalid_key") {
-        processError({ issues: issue3.issues }, [...path7, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path8, ...issue3.path]);
       } else if (issue3.code === "invalid_element") {
-        processError({ issues: issue3.issues }, [...path7, ...issue3.path]);
+        processError({ issues: issue3.issues }, [...path8, ...issue3.path]);
       } else {
-        const fullpath = [...path7, ...issue3.path];
+        const fullpath = [...path8, ...issue3.path];
         if (fullpath.length === 0) {
           result.errors.push(mapper(issue3));
           continue;
@@ -50599,8 +50600,8 @@ function treeifyError(error63, mapper = (issue3) => issue3.message) {
 }
 function toDotPath(_path) {
   const segs = [];
-  const path7 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
-  for (const seg of path7) {
+  const path8 = _path.map((seg) => typeof seg === "object" ? seg.key : seg);
+  for (const seg of path8) {
     if (typeof seg === "number")
       segs.push(`[${seg}]`);
     else if (typeof seg === "symbol")
@@ -52067,13 +52068,13 @@ var $ZodNumber = /* @__PURE__ */ $constructor("$ZodNumber", (inst, def) => {
     if (typeof input2 === "number" && !Number.isNaN(input2) && Number.isFinite(input2)) {
       return payload;
     }
-    const received = typeof input2 === "number" ? Number.isNaN(input2) ? "NaN" : !Number.isFinite(input2) ? String(input2) : void 0 : void 0;
+    const received2 = typeof input2 === "number" ? Number.isNaN(input2) ? "NaN" : !Number.isFinite(input2) ? String(input2) : void 0 : void 0;
     payload.issues.push({
       expected: "number",
       code: "invalid_type",
       input: input2,
       inst,
-      ...received ? { received } : {}
+      ...received2 ? { received: received2 } : {}
     });
     return payload;
   };
@@ -54108,14 +54109,14 @@ var memo = {
     var _a4;
     (_a4 = inst._zod).deferred ?? (_a4.deferred = []);
     inst._zod.deferred.push(() => {
-      const base = inst._zod.parse;
+      const base2 = inst._zod.parse;
       const wrapped = (payload, ctx) => {
         if (ctx.direction !== "backward" && isBackEdge(ctx, payload.value))
           throw new $ZodCyclicError();
-        return base(payload, ctx);
+        return base2(payload, ctx);
       };
       inst._zod.parse = wrapped;
-      if (inst._zod.run === base)
+      if (inst._zod.run === base2)
         inst._zod.run = wrapped;
     });
   },
@@ -54127,15 +54128,15 @@ var memo = {
     let lastBucket;
     (_a4 = inst._zod).deferred ?? (_a4.deferred = []);
     inst._zod.deferred.push(() => {
-      const base = inst._zod.parse;
+      const base2 = inst._zod.parse;
       const wrapped = (payload, ctx) => {
         if (isRecursiveInst === void 0) {
           const walked = isRecursive(inst, /* @__PURE__ */ new Set(), false);
           if (walked === NONE) {
-            inst._zod.parse = base;
+            inst._zod.parse = base2;
             if (inst._zod.run === wrapped)
-              inst._zod.run = base;
-            return base(payload, ctx);
+              inst._zod.run = base2;
+            return base2(payload, ctx);
           }
           if (walked === PROVEN || rechecked)
             isRecursiveInst = true;
@@ -54144,7 +54145,7 @@ var memo = {
         }
         const input2 = payload.value;
         if (!isRef(input2))
-          return base(payload, ctx);
+          return base2(payload, ctx);
         let state = ctx[STATE];
         if (!state) {
           state = { buckets: /* @__PURE__ */ new WeakMap(), backEdges: void 0 };
@@ -54173,7 +54174,7 @@ var memo = {
         }
         handoff = bucket;
         const depth = open2.length;
-        const result = base(payload, ctx);
+        const result = base2(payload, ctx);
         handoff = void 0;
         const entry = open2.length > depth ? open2.pop() : void 0;
         if (result instanceof Promise) {
@@ -54188,7 +54189,7 @@ var memo = {
         return result;
       };
       inst._zod.parse = wrapped;
-      if (inst._zod.run === base)
+      if (inst._zod.run === base2)
         inst._zod.run = wrapped;
     });
   }
@@ -54323,11 +54324,11 @@ var error2 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `مدخلات غير مقبولة: يفترض إدخال instanceof ${issue3.expected}، ولكن تم إدخال ${received}`;
+          return `مدخلات غير مقبولة: يفترض إدخال instanceof ${issue3.expected}، ولكن تم إدخال ${received2}`;
         }
-        return `مدخلات غير مقبولة: يفترض إدخال ${expected}، ولكن تم إدخال ${received}`;
+        return `مدخلات غير مقبولة: يفترض إدخال ${expected}، ولكن تم إدخال ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -54435,11 +54436,11 @@ var error3 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Yanlış dəyər: gözlənilən instanceof ${issue3.expected}, daxil olan ${received}`;
+          return `Yanlış dəyər: gözlənilən instanceof ${issue3.expected}, daxil olan ${received2}`;
         }
-        return `Yanlış dəyər: gözlənilən ${expected}, daxil olan ${received}`;
+        return `Yanlış dəyər: gözlənilən ${expected}, daxil olan ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -54598,11 +54599,11 @@ var error4 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Няправільны ўвод: чакаўся instanceof ${issue3.expected}, атрымана ${received}`;
+          return `Няправільны ўвод: чакаўся instanceof ${issue3.expected}, атрымана ${received2}`;
         }
-        return `Няправільны ўвод: чакаўся ${expected}, атрымана ${received}`;
+        return `Няправільны ўвод: чакаўся ${expected}, атрымана ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -54717,11 +54718,11 @@ var error5 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Невалиден вход: очакван instanceof ${issue3.expected}, получен ${received}`;
+          return `Невалиден вход: очакван instanceof ${issue3.expected}, получен ${received2}`;
         }
-        return `Невалиден вход: очакван ${expected}, получен ${received}`;
+        return `Невалиден вход: очакван ${expected}, получен ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -54841,8 +54842,8 @@ var error6 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
-        return `অবৈধ ইনপুট: প্রত্যাশিত ${expected}, প্রাপ্ত ${received}`;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
+        return `অবৈধ ইনপুট: প্রত্যাশিত ${expected}, প্রাপ্ত ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -54955,11 +54956,11 @@ var error7 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Tipus invàlid: s'esperava instanceof ${issue3.expected}, s'ha rebut ${received}`;
+          return `Tipus invàlid: s'esperava instanceof ${issue3.expected}, s'ha rebut ${received2}`;
         }
-        return `Tipus invàlid: s'esperava ${expected}, s'ha rebut ${received}`;
+        return `Tipus invàlid: s'esperava ${expected}, s'ha rebut ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -55087,12 +55088,12 @@ var error8 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
-        const postfix = ["ا", "و", "ۆ", "وو", "ە", "ی", "ێ"].some((p2) => received.endsWith(p2)) ? "یە" : "ە";
-        const isEnglish = /^[a-zA-Z]+$/.test(received);
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
+        const postfix = ["ا", "و", "ۆ", "وو", "ە", "ی", "ێ"].some((p2) => received2.endsWith(p2)) ? "یە" : "ە";
+        const isEnglish = /^[a-zA-Z]+$/.test(received2);
         if (receivedType === "null" || receivedType === "undefined")
           return `داواکراوە`;
-        return `چاوەڕوانکراوە ${expected} بێت، بەڵام ${received}${isEnglish ? "" : postfix}`;
+        return `چاوەڕوانکراوە ${expected} بێت، بەڵام ${received2}${isEnglish ? "" : postfix}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -55206,11 +55207,11 @@ var error9 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Neplatný vstup: očekáváno instanceof ${issue3.expected}, obdrženo ${received}`;
+          return `Neplatný vstup: očekáváno instanceof ${issue3.expected}, obdrženo ${received2}`;
         }
-        return `Neplatný vstup: očekáváno ${expected}, obdrženo ${received}`;
+        return `Neplatný vstup: očekáváno ${expected}, obdrženo ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -55326,11 +55327,11 @@ var error10 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Ugyldigt input: forventede instanceof ${issue3.expected}, fik ${received}`;
+          return `Ugyldigt input: forventede instanceof ${issue3.expected}, fik ${received2}`;
         }
-        return `Ugyldigt input: forventede ${expected}, fik ${received}`;
+        return `Ugyldigt input: forventede ${expected}, fik ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -55442,11 +55443,11 @@ var error11 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Ungültige Eingabe: erwartet instanceof ${issue3.expected}, erhalten ${received}`;
+          return `Ungültige Eingabe: erwartet instanceof ${issue3.expected}, erhalten ${received2}`;
         }
-        return `Ungültige Eingabe: erwartet ${expected}, erhalten ${received}`;
+        return `Ungültige Eingabe: erwartet ${expected}, erhalten ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -55554,11 +55555,11 @@ var error12 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (typeof issue3.expected === "string" && /^[A-Z]/.test(issue3.expected)) {
-          return `Μη έγκυρη είσοδος: αναμενόταν instanceof ${issue3.expected}, λήφθηκε ${received}`;
+          return `Μη έγκυρη είσοδος: αναμενόταν instanceof ${issue3.expected}, λήφθηκε ${received2}`;
         }
-        return `Μη έγκυρη είσοδος: αναμενόταν ${expected}, λήφθηκε ${received}`;
+        return `Μη έγκυρη είσοδος: αναμενόταν ${expected}, λήφθηκε ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -55675,8 +55676,8 @@ var error13 = () => {
       case "invalid_type": {
         const expected = getTypeName(issue3.expected);
         const receivedType = parsedType(issue3.input);
-        const received = getTypeName(receivedType, issue3.input);
-        return `Invalid input: expected ${expected}, received ${received}`;
+        const received2 = getTypeName(receivedType, issue3.input);
+        return `Invalid input: expected ${expected}, received ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -55795,11 +55796,11 @@ var error14 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Nevalida enigo: atendiĝis instanceof ${issue3.expected}, riceviĝis ${received}`;
+          return `Nevalida enigo: atendiĝis instanceof ${issue3.expected}, riceviĝis ${received2}`;
         }
-        return `Nevalida enigo: atendiĝis ${expected}, riceviĝis ${received}`;
+        return `Nevalida enigo: atendiĝis ${expected}, riceviĝis ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -55930,11 +55931,11 @@ var error15 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Entrada inválida: se esperaba instanceof ${issue3.expected}, recibido ${received}`;
+          return `Entrada inválida: se esperaba instanceof ${issue3.expected}, recibido ${received2}`;
         }
-        return `Entrada inválida: se esperaba ${expected}, recibido ${received}`;
+        return `Entrada inválida: se esperaba ${expected}, recibido ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -56046,11 +56047,11 @@ var error16 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `ورودی نامعتبر: می‌بایست instanceof ${issue3.expected} می‌بود، ${received} دریافت شد`;
+          return `ورودی نامعتبر: می‌بایست instanceof ${issue3.expected} می‌بود، ${received2} دریافت شد`;
         }
-        return `ورودی نامعتبر: می‌بایست ${expected} می‌بود، ${received} دریافت شد`;
+        return `ورودی نامعتبر: می‌بایست ${expected} می‌بود، ${received2} دریافت شد`;
       }
       case "invalid_value":
         if (issue3.values.length === 1) {
@@ -56168,11 +56169,11 @@ var error17 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Virheellinen tyyppi: odotettiin instanceof ${issue3.expected}, oli ${received}`;
+          return `Virheellinen tyyppi: odotettiin instanceof ${issue3.expected}, oli ${received2}`;
         }
-        return `Virheellinen tyyppi: odotettiin ${expected}, oli ${received}`;
+        return `Virheellinen tyyppi: odotettiin ${expected}, oli ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -56301,11 +56302,11 @@ var error18 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Entrée invalide : instance de ${issue3.expected} attendu, ${received} reçu`;
+          return `Entrée invalide : instance de ${issue3.expected} attendu, ${received2} reçu`;
         }
-        return `Entrée invalide : ${expected} attendu, ${received} reçu`;
+        return `Entrée invalide : ${expected} attendu, ${received2} reçu`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -56412,11 +56413,11 @@ var error19 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Entrée invalide : attendu instanceof ${issue3.expected}, reçu ${received}`;
+          return `Entrée invalide : attendu instanceof ${issue3.expected}, reçu ${received2}`;
         }
-        return `Entrée invalide : attendu ${expected}, reçu ${received}`;
+        return `Entrée invalide : attendu ${expected}, reçu ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -56525,8 +56526,8 @@ var error20 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
-        return `અમાન્ય ઇનપુટ: અપેક્ષિત ${expected}, પ્રાપ્ત ${received}`;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
+        return `અમાન્ય ઇનપુટ: અપેક્ષિત ${expected}, પ્રાપ્ત ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -56681,11 +56682,11 @@ var error21 = () => {
         const expectedKey = issue3.expected;
         const expected = TypeDictionary[expectedKey ?? ""] ?? typeLabel(expectedKey);
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? TypeNames[receivedType]?.label ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? TypeNames[receivedType]?.label ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `קלט לא תקין: צריך להיות instanceof ${issue3.expected}, התקבל ${received}`;
+          return `קלט לא תקין: צריך להיות instanceof ${issue3.expected}, התקבל ${received2}`;
         }
-        return `קלט לא תקין: צריך להיות ${expected}, התקבל ${received}`;
+        return `קלט לא תקין: צריך להיות ${expected}, התקבל ${received2}`;
       }
       case "invalid_value": {
         if (issue3.values.length === 1) {
@@ -56841,8 +56842,8 @@ var error22 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
-        return `अमान्य इनपुट: अपेक्षित ${expected}, प्राप्त ${received}`;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
+        return `अमान्य इनपुट: अपेक्षित ${expected}, प्राप्त ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -56966,11 +56967,11 @@ var error23 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Neispravan unos: očekuje se instanceof ${issue3.expected}, a primljeno je ${received}`;
+          return `Neispravan unos: očekuje se instanceof ${issue3.expected}, a primljeno je ${received2}`;
         }
-        return `Neispravan unos: očekuje se ${expected}, a primljeno je ${received}`;
+        return `Neispravan unos: očekuje se ${expected}, a primljeno je ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -57082,11 +57083,11 @@ var error24 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Érvénytelen bemenet: a várt érték instanceof ${issue3.expected}, a kapott érték ${received}`;
+          return `Érvénytelen bemenet: a várt érték instanceof ${issue3.expected}, a kapott érték ${received2}`;
         }
-        return `Érvénytelen bemenet: a várt érték ${expected}, a kapott érték ${received}`;
+        return `Érvénytelen bemenet: a várt érték ${expected}, a kapott érték ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -57236,11 +57237,11 @@ var error25 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Սխալ մուտքագրում․ սպասվում էր instanceof ${issue3.expected}, ստացվել է ${received}`;
+          return `Սխալ մուտքագրում․ սպասվում էր instanceof ${issue3.expected}, ստացվել է ${received2}`;
         }
-        return `Սխալ մուտքագրում․ սպասվում էր ${expected}, ստացվել է ${received}`;
+        return `Սխալ մուտքագրում․ սպասվում էր ${expected}, ստացվել է ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -57353,11 +57354,11 @@ var error26 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Input tidak valid: diharapkan instanceof ${issue3.expected}, diterima ${received}`;
+          return `Input tidak valid: diharapkan instanceof ${issue3.expected}, diterima ${received2}`;
         }
-        return `Input tidak valid: diharapkan ${expected}, diterima ${received}`;
+        return `Input tidak valid: diharapkan ${expected}, diterima ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -57467,11 +57468,11 @@ var error27 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Rangt gildi: Þú slóst inn ${received} þar sem á að vera instanceof ${issue3.expected}`;
+          return `Rangt gildi: Þú slóst inn ${received2} þar sem á að vera instanceof ${issue3.expected}`;
         }
-        return `Rangt gildi: Þú slóst inn ${received} þar sem á að vera ${expected}`;
+        return `Rangt gildi: Þú slóst inn ${received2} þar sem á að vera ${expected}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -57582,11 +57583,11 @@ var error28 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Input non valido: atteso instanceof ${issue3.expected}, ricevuto ${received}`;
+          return `Input non valido: atteso instanceof ${issue3.expected}, ricevuto ${received2}`;
         }
-        return `Input non valido: atteso ${expected}, ricevuto ${received}`;
+        return `Input non valido: atteso ${expected}, ricevuto ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -57696,11 +57697,11 @@ var error29 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `無効な入力: instanceof ${issue3.expected}が期待されましたが、${received}が入力されました`;
+          return `無効な入力: instanceof ${issue3.expected}が期待されましたが、${received2}が入力されました`;
         }
-        return `無効な入力: ${expected}が期待されましたが、${received}が入力されました`;
+        return `無効な入力: ${expected}が期待されましたが、${received2}が入力されました`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -57812,11 +57813,11 @@ var error30 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `არასწორი შეყვანა: მოსალოდნელი instanceof ${issue3.expected}, მიღებული ${received}`;
+          return `არასწორი შეყვანა: მოსალოდნელი instanceof ${issue3.expected}, მიღებული ${received2}`;
         }
-        return `არასწორი შეყვანა: მოსალოდნელი ${expected}, მიღებული ${received}`;
+        return `არასწორი შეყვანა: მოსალოდნელი ${expected}, მიღებული ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -57928,11 +57929,11 @@ var error31 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `ទិន្នន័យបញ្ចូលមិនត្រឹមត្រូវ៖ ត្រូវការ instanceof ${issue3.expected} ប៉ុន្តែទទួលបាន ${received}`;
+          return `ទិន្នន័យបញ្ចូលមិនត្រឹមត្រូវ៖ ត្រូវការ instanceof ${issue3.expected} ប៉ុន្តែទទួលបាន ${received2}`;
         }
-        return `ទិន្នន័យបញ្ចូលមិនត្រឹមត្រូវ៖ ត្រូវការ ${expected} ប៉ុន្តែទទួលបាន ${received}`;
+        return `ទិន្នន័យបញ្ចូលមិនត្រឹមត្រូវ៖ ត្រូវការ ${expected} ប៉ុន្តែទទួលបាន ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -58048,8 +58049,8 @@ var error32 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
-        return `ಅಮಾನ್ಯ ಇನ್‌ಪುಟ್: ನಿರೀಕ್ಷಿಸಲಾಗಿದೆ ${expected}, ಸ್ವೀಕರಿಸಿದನು ${received}`;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
+        return `ಅಮಾನ್ಯ ಇನ್‌ಪುಟ್: ನಿರೀಕ್ಷಿಸಲಾಗಿದೆ ${expected}, ಸ್ವೀಕರಿಸಿದನು ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -58162,11 +58163,11 @@ var error33 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `잘못된 입력: 예상 타입은 instanceof ${issue3.expected}, 받은 타입은 ${received}입니다`;
+          return `잘못된 입력: 예상 타입은 instanceof ${issue3.expected}, 받은 타입은 ${received2}입니다`;
         }
-        return `잘못된 입력: 예상 타입은 ${expected}, 받은 타입은 ${received}입니다`;
+        return `잘못된 입력: 예상 타입은 ${expected}, 받은 타입은 ${received2}입니다`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -58371,11 +58372,11 @@ var error34 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Gautas tipas ${received}, o tikėtasi - instanceof ${issue3.expected}`;
+          return `Gautas tipas ${received2}, o tikėtasi - instanceof ${issue3.expected}`;
         }
-        return `Gautas tipas ${received}, o tikėtasi - ${expected}`;
+        return `Gautas tipas ${received2}, o tikėtasi - ${expected}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -58489,11 +58490,11 @@ var error35 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Грешен внес: се очекува instanceof ${issue3.expected}, примено ${received}`;
+          return `Грешен внес: се очекува instanceof ${issue3.expected}, примено ${received2}`;
         }
-        return `Грешен внес: се очекува ${expected}, примено ${received}`;
+        return `Грешен внес: се очекува ${expected}, примено ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -58603,11 +58604,11 @@ var error36 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Input tidak sah: dijangka instanceof ${issue3.expected}, diterima ${received}`;
+          return `Input tidak sah: dijangka instanceof ${issue3.expected}, diterima ${received2}`;
         }
-        return `Input tidak sah: dijangka ${expected}, diterima ${received}`;
+        return `Input tidak sah: dijangka ${expected}, diterima ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -58715,8 +58716,8 @@ var error37 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
-        return `अमान्य इनपुट: अपेक्षित ${expected}, प्राप्त ${received}`;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
+        return `अमान्य इनपुट: अपेक्षित ${expected}, प्राप्त ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -58828,11 +58829,11 @@ var error38 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Ongeldige invoer: verwacht instanceof ${issue3.expected}, ontving ${received}`;
+          return `Ongeldige invoer: verwacht instanceof ${issue3.expected}, ontving ${received2}`;
         }
-        return `Ongeldige invoer: verwacht ${expected}, ontving ${received}`;
+        return `Ongeldige invoer: verwacht ${expected}, ontving ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -58945,11 +58946,11 @@ var error39 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Ugyldig input: forventa instanceof ${issue3.expected}, fekk ${received}`;
+          return `Ugyldig input: forventa instanceof ${issue3.expected}, fekk ${received2}`;
         }
-        return `Ugyldig input: forventa ${expected}, fekk ${received}`;
+        return `Ugyldig input: forventa ${expected}, fekk ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -59059,11 +59060,11 @@ var error40 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Ugyldig input: forventet instanceof ${issue3.expected}, fikk ${received}`;
+          return `Ugyldig input: forventet instanceof ${issue3.expected}, fikk ${received2}`;
         }
-        return `Ugyldig input: forventet ${expected}, fikk ${received}`;
+        return `Ugyldig input: forventet ${expected}, fikk ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -59174,11 +59175,11 @@ var error41 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Fâsit giren: umulan instanceof ${issue3.expected}, alınan ${received}`;
+          return `Fâsit giren: umulan instanceof ${issue3.expected}, alınan ${received2}`;
         }
-        return `Fâsit giren: umulan ${expected}, alınan ${received}`;
+        return `Fâsit giren: umulan ${expected}, alınan ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -59288,11 +59289,11 @@ var error42 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `ناسم ورودي: باید instanceof ${issue3.expected} وای, مګر ${received} ترلاسه شو`;
+          return `ناسم ورودي: باید instanceof ${issue3.expected} وای, مګر ${received2} ترلاسه شو`;
         }
-        return `ناسم ورودي: باید ${expected} وای, مګر ${received} ترلاسه شو`;
+        return `ناسم ورودي: باید ${expected} وای, مګر ${received2} ترلاسه شو`;
       }
       case "invalid_value":
         if (issue3.values.length === 1) {
@@ -59408,11 +59409,11 @@ var error43 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Nieprawidłowe dane wejściowe: oczekiwano instanceof ${issue3.expected}, otrzymano ${received}`;
+          return `Nieprawidłowe dane wejściowe: oczekiwano instanceof ${issue3.expected}, otrzymano ${received2}`;
         }
-        return `Nieprawidłowe dane wejściowe: oczekiwano ${expected}, otrzymano ${received}`;
+        return `Nieprawidłowe dane wejściowe: oczekiwano ${expected}, otrzymano ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -59550,8 +59551,8 @@ var error44 = () => {
       case "invalid_type": {
         const expected = translateOriginWithArticle(issue3.expected, "indefinite");
         const receivedType = parsedType(issue3.input);
-        const received = translateOriginWithArticle(receivedType, "indefinite");
-        return `Entrada inválida: esperava ${expected}, recebeu ${received}`;
+        const received2 = translateOriginWithArticle(receivedType, "indefinite");
+        return `Entrada inválida: esperava ${expected}, recebeu ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -59694,8 +59695,8 @@ var error45 = () => {
       case "invalid_type": {
         const expected = translateOriginWithArticle(issue3.expected, "indefinite");
         const receivedType = parsedType(issue3.input);
-        const received = translateOriginWithArticle(receivedType, "indefinite");
-        return `Entrada inválida: esperava ${expected}, recebeu ${received}`;
+        const received2 = translateOriginWithArticle(receivedType, "indefinite");
+        return `Entrada inválida: esperava ${expected}, recebeu ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -59823,8 +59824,8 @@ var error46 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
-        return `Intrare invalidă: așteptat ${expected}, primit ${received}`;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
+        return `Intrare invalidă: așteptat ${expected}, primit ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -59985,11 +59986,11 @@ var error47 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Неверный ввод: ожидалось instanceof ${issue3.expected}, получено ${received}`;
+          return `Неверный ввод: ожидалось instanceof ${issue3.expected}, получено ${received2}`;
         }
-        return `Неверный ввод: ожидалось ${expected}, получено ${received}`;
+        return `Неверный ввод: ожидалось ${expected}, получено ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -60106,11 +60107,11 @@ var error48 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Neplatný vstup: očakávané instanceof ${issue3.expected}, obdržané ${received}`;
+          return `Neplatný vstup: očakávané instanceof ${issue3.expected}, obdržané ${received2}`;
         }
-        return `Neplatný vstup: očakávané ${expected}, obdržané ${received}`;
+        return `Neplatný vstup: očakávané ${expected}, obdržané ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -60221,11 +60222,11 @@ var error49 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Neveljaven vnos: pričakovano instanceof ${issue3.expected}, prejeto ${received}`;
+          return `Neveljaven vnos: pričakovano instanceof ${issue3.expected}, prejeto ${received2}`;
         }
-        return `Neveljaven vnos: pričakovano ${expected}, prejeto ${received}`;
+        return `Neveljaven vnos: pričakovano ${expected}, prejeto ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -60336,11 +60337,11 @@ var error50 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Ogiltig inmatning: förväntat instanceof ${issue3.expected}, fick ${received}`;
+          return `Ogiltig inmatning: förväntat instanceof ${issue3.expected}, fick ${received2}`;
         }
-        return `Ogiltig inmatning: förväntat ${expected}, fick ${received}`;
+        return `Ogiltig inmatning: förväntat ${expected}, fick ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -60453,11 +60454,11 @@ var error51 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `தவறான உள்ளீடு: எதிர்பார்க்கப்பட்டது instanceof ${issue3.expected}, பெறப்பட்டது ${received}`;
+          return `தவறான உள்ளீடு: எதிர்பார்க்கப்பட்டது instanceof ${issue3.expected}, பெறப்பட்டது ${received2}`;
         }
-        return `தவறான உள்ளீடு: எதிர்பார்க்கப்பட்டது ${expected}, பெறப்பட்டது ${received}`;
+        return `தவறான உள்ளீடு: எதிர்பார்க்கப்பட்டது ${expected}, பெறப்பட்டது ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -60571,8 +60572,8 @@ var error52 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
-        return `Вуруди нодуруст: ${expected} интизор мерафт, ${received} гирифта шуд`;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
+        return `Вуруди нодуруст: ${expected} интизор мерафт, ${received2} гирифта шуд`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -60686,11 +60687,11 @@ var error53 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `ประเภทข้อมูลไม่ถูกต้อง: ควรเป็น instanceof ${issue3.expected} แต่ได้รับ ${received}`;
+          return `ประเภทข้อมูลไม่ถูกต้อง: ควรเป็น instanceof ${issue3.expected} แต่ได้รับ ${received2}`;
         }
-        return `ประเภทข้อมูลไม่ถูกต้อง: ควรเป็น ${expected} แต่ได้รับ ${received}`;
+        return `ประเภทข้อมูลไม่ถูกต้อง: ควรเป็น ${expected} แต่ได้รับ ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -60799,8 +60800,8 @@ var error54 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
-        return `Nädogry baha: garaşylan ${expected} ýerine ${received} alyndy`;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
+        return `Nädogry baha: garaşylan ${expected} ýerine ${received2} alyndy`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -60907,11 +60908,11 @@ var error55 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Geçersiz değer: beklenen instanceof ${issue3.expected}, alınan ${received}`;
+          return `Geçersiz değer: beklenen instanceof ${issue3.expected}, alınan ${received2}`;
         }
-        return `Geçersiz değer: beklenen ${expected}, alınan ${received}`;
+        return `Geçersiz değer: beklenen ${expected}, alınan ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -61020,11 +61021,11 @@ var error56 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Неправильні вхідні дані: очікується instanceof ${issue3.expected}, отримано ${received}`;
+          return `Неправильні вхідні дані: очікується instanceof ${issue3.expected}, отримано ${received2}`;
         }
-        return `Неправильні вхідні дані: очікується ${expected}, отримано ${received}`;
+        return `Неправильні вхідні дані: очікується ${expected}, отримано ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -61140,11 +61141,11 @@ var error57 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `غلط ان پٹ: instanceof ${issue3.expected} متوقع تھا، ${received} موصول ہوا`;
+          return `غلط ان پٹ: instanceof ${issue3.expected} متوقع تھا، ${received2} موصول ہوا`;
         }
-        return `غلط ان پٹ: ${expected} متوقع تھا، ${received} موصول ہوا`;
+        return `غلط ان پٹ: ${expected} متوقع تھا، ${received2} موصول ہوا`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -61255,11 +61256,11 @@ var error58 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Noto‘g‘ri kirish: kutilgan instanceof ${issue3.expected}, qabul qilingan ${received}`;
+          return `Noto‘g‘ri kirish: kutilgan instanceof ${issue3.expected}, qabul qilingan ${received2}`;
         }
-        return `Noto‘g‘ri kirish: kutilgan ${expected}, qabul qilingan ${received}`;
+        return `Noto‘g‘ri kirish: kutilgan ${expected}, qabul qilingan ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -61369,11 +61370,11 @@ var error59 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Đầu vào không hợp lệ: mong đợi instanceof ${issue3.expected}, nhận được ${received}`;
+          return `Đầu vào không hợp lệ: mong đợi instanceof ${issue3.expected}, nhận được ${received2}`;
         }
-        return `Đầu vào không hợp lệ: mong đợi ${expected}, nhận được ${received}`;
+        return `Đầu vào không hợp lệ: mong đợi ${expected}, nhận được ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -61484,11 +61485,11 @@ var error60 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `无效输入：期望 instanceof ${issue3.expected}，实际接收 ${received}`;
+          return `无效输入：期望 instanceof ${issue3.expected}，实际接收 ${received2}`;
         }
-        return `无效输入：期望 ${expected}，实际接收 ${received}`;
+        return `无效输入：期望 ${expected}，实际接收 ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -61596,11 +61597,11 @@ var error61 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `無效的輸入值：預期為 instanceof ${issue3.expected}，但收到 ${received}`;
+          return `無效的輸入值：預期為 instanceof ${issue3.expected}，但收到 ${received2}`;
         }
-        return `無效的輸入值：預期為 ${expected}，但收到 ${received}`;
+        return `無效的輸入值：預期為 ${expected}，但收到 ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -61711,11 +61712,11 @@ var error62 = () => {
       case "invalid_type": {
         const expected = TypeDictionary[issue3.expected] ?? issue3.expected;
         const receivedType = parsedType(issue3.input);
-        const received = TypeDictionary[receivedType] ?? receivedType;
+        const received2 = TypeDictionary[receivedType] ?? receivedType;
         if (/^[A-Z]/.test(issue3.expected)) {
-          return `Ìbáwọlé aṣìṣe: a ní láti fi instanceof ${issue3.expected}, àmọ̀ a rí ${received}`;
+          return `Ìbáwọlé aṣìṣe: a ní láti fi instanceof ${issue3.expected}, àmọ̀ a rí ${received2}`;
         }
-        return `Ìbáwọlé aṣìṣe: a ní láti fi ${expected}, àmọ̀ a rí ${received}`;
+        return `Ìbáwọlé aṣìṣe: a ní láti fi ${expected}, àmọ̀ a rí ${received2}`;
       }
       case "invalid_value":
         if (issue3.values.length === 1)
@@ -67738,13 +67739,13 @@ function resolveRef(ref, ctx) {
   if (!ref.startsWith("#")) {
     throw new Error("External $ref is not supported, only local refs (#/...) are allowed");
   }
-  const path7 = ref.slice(1).split("/").filter(Boolean);
-  if (path7.length === 0) {
+  const path8 = ref.slice(1).split("/").filter(Boolean);
+  if (path8.length === 0) {
     return ctx.rootSchema;
   }
   const defsKey = ctx.version === "draft-2020-12" ? "$defs" : "definitions";
-  if (path7[0] === defsKey) {
-    const key = path7[1] === void 0 ? void 0 : decodeJSONPointerSegment(path7[1]);
+  if (path8[0] === defsKey) {
+    const key = path8[1] === void 0 ? void 0 : decodeJSONPointerSegment(path8[1]);
     if (!key || !ctx.defs[key]) {
       throw new Error(`Reference not found: ${ref}`);
     }
@@ -68680,6 +68681,90 @@ var Certificate = external_exports.object({
   envelope: DsseEnvelope
 });
 
+// src/core/schemas/suggest.ts
+var defOf = (s2) => s2._zod.def;
+function objectsOf(schema, depth = 0) {
+  if (depth > 20) return [];
+  const d2 = defOf(schema);
+  switch (d2.type) {
+    case "object":
+      return [d2];
+    case "default":
+    case "optional":
+    case "nullable":
+    case "prefault":
+    case "readonly":
+    case "catch":
+    case "nonoptional":
+      return objectsOf(d2.innerType, depth + 1);
+    case "pipe":
+      return objectsOf(d2.in, depth + 1);
+    case "lazy":
+      return objectsOf(d2.getter(), depth + 1);
+    case "union":
+      return (d2.options ?? []).flatMap((o2) => objectsOf(o2, depth + 1));
+    default:
+      return [];
+  }
+}
+function childrenOf(schema, key, depth = 0) {
+  if (depth > 20) return [];
+  const d2 = defOf(schema);
+  switch (d2.type) {
+    case "object":
+      return d2.shape && typeof key === "string" && key in d2.shape ? [d2.shape[key]] : [];
+    case "record":
+      return d2.valueType ? [d2.valueType] : [];
+    case "array":
+      return d2.element ? [d2.element] : [];
+    case "default":
+    case "optional":
+    case "nullable":
+    case "prefault":
+    case "readonly":
+    case "catch":
+    case "nonoptional":
+      return childrenOf(d2.innerType, key, depth + 1);
+    case "pipe":
+      return childrenOf(d2.in, key, depth + 1);
+    case "lazy":
+      return childrenOf(d2.getter(), key, depth + 1);
+    case "union":
+      return (d2.options ?? []).flatMap((o2) => childrenOf(o2, key, depth + 1));
+    default:
+      return [];
+  }
+}
+function allowedKeysAt(schema, path8) {
+  let level = [schema];
+  for (const seg of path8) level = level.flatMap((s2) => childrenOf(s2, seg));
+  return [...new Set(level.flatMap((s2) => objectsOf(s2)).flatMap((d2) => Object.keys(d2.shape ?? {})))];
+}
+function editDistance(a2, b2) {
+  const prev = Array.from({ length: b2.length + 1 }, (_2, i2) => i2);
+  for (let i2 = 1; i2 <= a2.length; i2++) {
+    let diag = prev[0];
+    prev[0] = i2;
+    for (let j2 = 1; j2 <= b2.length; j2++) {
+      const up = prev[j2];
+      prev[j2] = Math.min(prev[j2] + 1, prev[j2 - 1] + 1, diag + (a2[i2 - 1] === b2[j2 - 1] ? 0 : 1));
+      diag = up;
+    }
+  }
+  return prev[b2.length];
+}
+function closest(word, candidates) {
+  const norm = (s2) => s2.toLowerCase().replace(/-/g, "_");
+  let best = null;
+  for (const c2 of candidates) {
+    const d2 = editDistance(norm(word), norm(c2));
+    if (!best || d2 < best.d) best = { c: c2, d: d2 };
+  }
+  if (!best) return null;
+  const limit = Math.max(1, Math.min(3, Math.ceil(Math.max(word.length, best.c.length) / 3)));
+  return best.d <= limit && best.c !== word ? best.c : null;
+}
+
 // src/core/schemas/errors.ts
 var SchemaError = class extends Error {
   constructor(source, issues) {
@@ -68689,27 +68774,55 @@ var SchemaError = class extends Error {
     this.name = "SchemaError";
   }
 };
-var describeIssue = (issue3) => {
+var received = (message) => /received (\w+)/.exec(message)?.[1] ?? "";
+function describeIssue(issue3) {
   if (issue3.code === "invalid_value" && "values" in issue3) {
     return `expected one of ${issue3.values.map(String).join("|")}`;
   }
   if (issue3.code === "unrecognized_keys") return `unknown key(s) ${issue3.keys.join(", ")}`;
   if (issue3.code === "invalid_type") {
+    if (received(issue3.message) === "undefined") return `expected ${issue3.expected} (the key is missing)`;
     return issue3.message.replace(/^Invalid input: /, "");
   }
+  if (issue3.code === "invalid_key") {
+    const key = issue3.path.at(-1);
+    const inner = issue3.issues[0] ? describeIssue(issue3.issues[0]) : "not allowed here";
+    return `the key ${JSON.stringify(String(key))} is not a valid name: ${inner}`;
+  }
+  if (issue3.code === "invalid_union") {
+    const u2 = issue3;
+    if (u2.discriminator && Array.isArray(u2.options)) return `expected one of ${u2.options.map(String).join("|")}`;
+    const forms = [...new Set(issue3.errors.map((branch) => branch[0]).filter((i2) => i2 && i2.path.length === 0).map((i2) => i2.code === "invalid_type" ? String(i2.expected) : describeIssue(i2)))];
+    if (forms.length) return `matches none of the allowed forms (expected ${forms.join(" or ")})`;
+    return "matches none of the allowed forms";
+  }
   return issue3.message;
-};
-var formatPath = (path7) => path7.length === 0 ? "(root)" : path7.map((p2) => typeof p2 === "number" ? `[${p2}]` : String(p2)).join(".").replace(/\.\[/g, "[");
+}
+var formatPath = (path8) => path8.length === 0 ? "(root)" : path8.map((p2) => typeof p2 === "number" ? `[${p2}]` : String(p2)).join(".").replace(/\.\[/g, "[");
+function schemaIssues(schema, error63, data) {
+  return error63.issues.flatMap((i2) => {
+    const segments = i2.path.filter((p2) => typeof p2 !== "symbol");
+    if (i2.code === "unrecognized_keys") {
+      const allowed = allowedKeysAt(schema, segments);
+      return i2.keys.map((key) => {
+        const suggestion = closest(key, allowed) ?? void 0;
+        return { path: formatPath(segments), message: `unknown key(s) ${key}${suggestion ? ` (did you mean ${suggestion}?)` : ""}`, segments: [...segments, key], ...suggestion ? { suggestion } : {} };
+      });
+    }
+    let message = describeIssue(i2);
+    if (i2.code === "invalid_value" && "values" in i2) {
+      const value = valueAt(data, segments);
+      const guess = typeof value === "string" ? closest(value, i2.values.map(String)) : null;
+      if (guess) message += ` (did you mean ${guess}?)`;
+    }
+    return [{ path: formatPath(segments), message, segments }];
+  });
+}
+var valueAt = (data, path8) => path8.reduce((v2, k2) => v2 !== null && typeof v2 === "object" ? v2[k2] : void 0, data);
 function parseWith(schema, data, source) {
   const result = schema.safeParse(data);
   if (result.success) return result.data;
-  throw new SchemaError(
-    source,
-    result.error.issues.map((i2) => ({
-      path: formatPath(i2.code === "unrecognized_keys" ? i2.path : i2.path),
-      message: describeIssue(i2)
-    }))
-  );
+  throw new SchemaError(source, schemaIssues(schema, result.error, data));
 }
 
 // src/core/certificate/certificate.ts
@@ -68802,6 +68915,43 @@ function verifyCertificate(cert, publicKeys) {
     return { ok: false, code: "SUBJECT_MISMATCH", reason: "the statement subject does not match its predicate (repository, type, run or report_hash)" };
   }
   return { ok: true, statement, keyid: good.keyid };
+}
+
+// src/core/certificate/statement.ts
+function linkFields(link) {
+  return {
+    timestamp: link.at.toISOString(),
+    repository: link.repository,
+    policy_version: link.policyVersion,
+    previous_certificate_hash: link.chain.lastCertificateHash,
+    sequence: link.chain.certificateCount + 1
+  };
+}
+function assertionFields(a2) {
+  return { action: a2.action, reason: a2.reason, targets: a2.targets, report_hash: reportHash(a2.report), run_id: a2.runId, run_attempt: a2.runAttempt, decision: a2.decision };
+}
+function actionStatement(link, a2) {
+  return { ...linkFields(link), ...assertionFields(a2), certified: a2.certified, changes: a2.changes, certificate_type: "action" };
+}
+function outcomeStatement(link, o2) {
+  return {
+    ...linkFields(link),
+    ...assertionFields(o2),
+    certified: true,
+    changes: [],
+    certificate_type: "outcome",
+    judges_certificate_hash: o2.judges,
+    outcome: o2.outcome
+  };
+}
+function syncStatement(link, s2) {
+  return {
+    ...linkFields(link),
+    ...assertionFields({ ...s2, action: "SYNC_AND_CERTIFY", runId: null, runAttempt: null }),
+    certified: s2.certified,
+    changes: s2.changes,
+    certificate_type: "sync"
+  };
 }
 
 // src/core/certificate/chain.ts
@@ -68929,6 +69079,7 @@ function verifyChain(certs, publicKeys, options2 = {}) {
 }
 
 // src/core/schemas/checkpoint.ts
+var CHECKPOINT_PREDICATE_TYPE = "https://living-bridge.dev/checkpoint/v1";
 var CHECKPOINT_PAYLOAD_TYPE = "application/vnd.living-bridge.checkpoint+json";
 var Hash = external_exports.string().regex(/^[0-9a-f]{64}$/, "a sha256 hex digest");
 var Checkpoint = external_exports.object({
@@ -69151,6 +69302,18 @@ function anchorsInText(text, source) {
     }
   }
   return out;
+}
+
+// src/core/certificate/attestation.ts
+var ledgerIdentity = (repository) => `living-bridge-ledger:${repository}`;
+function attestationSubjects(signed) {
+  const { repository, sequence, head } = signed.checkpoint;
+  const ledger = { name: ledgerIdentity(repository), digest: sha256Hex(ledgerIdentity(repository)) };
+  return head === null ? [ledger] : [{ name: `${repository}#certificate/${sequence}`, digest: head }, ledger];
+}
+function checksumsFile(subjects) {
+  return subjects.map((s2) => `${s2.digest}  ${s2.name}
+`).join("");
 }
 
 // src/core/schemas/sources.ts
@@ -69745,6 +69908,98 @@ var PromotionRecord = external_exports.object({
   updated_at: external_exports.string()
 });
 var PromotionRecords = external_exports.array(PromotionRecord);
+
+// src/core/schemas/settings-env.ts
+var NEVER_A_SOURCE = [
+  // Living Bridge
+  "TRUTH_SIGNING_KEY*",
+  "AUTONOMY_*",
+  "LIVING_BRIDGE_*",
+  // Probot / the GitHub App
+  "APP_ID",
+  "PRIVATE_KEY*",
+  "WEBHOOK_SECRET",
+  "WEBHOOK_PROXY_URL",
+  "GITHUB_CLIENT_ID",
+  "GITHUB_CLIENT_SECRET",
+  "CLIENT_SECRET",
+  "SENTRY_DSN",
+  "GHE_HOST",
+  // octokit, gh and the runner's GITHUB_* (GITHUB_TOKEN among them)
+  "GITHUB_*",
+  "GH_*",
+  // BullMQ / ioredis
+  "REDIS*",
+  "REDISCLI_AUTH",
+  // the Actions runner (inputs, runtime, OIDC, cache and results tokens)
+  "ACTIONS_*",
+  "INPUT_*",
+  "RUNNER_*",
+  "NODE_AUTH_TOKEN"
+];
+var NEVER_A_SOURCE_RE = new RegExp(`^(${NEVER_A_SOURCE.map((p2) => p2.endsWith("*") ? `${p2.slice(0, -1)}\\w*` : p2).join("|")})$`);
+function ownCredentialRefusal(name) {
+  return NEVER_A_SOURCE_RE.test(name) ? `from_env ${name} is refused: it is one of the credentials or settings of Living Bridge, Probot, octokit, Redis or the Actions runner, which are never a source` : null;
+}
+function fromEnvPolicyOf(fromEnv, repository) {
+  return (name) => ownCredentialRefusal(name) ?? fromEnvRefusal(fromEnv.rules, name, repository);
+}
+function sourceEnvOf(fromEnv, repository) {
+  const refusal = fromEnvPolicyOf(fromEnv, repository);
+  return Object.fromEntries(Object.entries(fromEnv.values).filter(([name]) => refusal(name) === null));
+}
+var DEFAULT_REQUEST_TIMEOUT_MS = 3e4;
+var setting = (read) => external_exports.string().optional().transform((raw, ctx) => {
+  try {
+    return read(raw);
+  } catch (err) {
+    if (!(err instanceof SettingError)) throw err;
+    ctx.addIssue({ code: "custom", message: err.message });
+    return external_exports.NEVER;
+  }
+});
+var flag = (name, fallback) => setting((raw) => booleanSetting({ [name]: raw }, name, fallback));
+function parseGrantKeys(text) {
+  const out = {};
+  for (const pair of (text ?? "").split(",").map((s2) => s2.trim()).filter(Boolean)) {
+    const i2 = pair.indexOf("=");
+    if (i2 > 0) out[pair.slice(0, i2)] = pair.slice(i2 + 1);
+  }
+  return out;
+}
+var PipelineEnv = external_exports.object({
+  AUTONOMY_ENABLED: flag("AUTONOMY_ENABLED", true),
+  LIVING_BRIDGE_CLIENT_PACING: flag("LIVING_BRIDGE_CLIENT_PACING", true),
+  LIVING_BRIDGE_REQUEST_TIMEOUT_MS: setting((raw) => {
+    const ms = Number(raw ?? DEFAULT_REQUEST_TIMEOUT_MS);
+    if (!Number.isFinite(ms) || ms < 100) throw new SettingError("LIVING_BRIDGE_REQUEST_TIMEOUT_MS", "LIVING_BRIDGE_REQUEST_TIMEOUT_MS must be a number of milliseconds >= 100");
+    return ms;
+  }),
+  LIVING_BRIDGE_GRANT_KEYS: setting(parseGrantKeys),
+  [FROM_ENV_ALLOW_VARIABLE]: setting(parseFromEnvAllow),
+  PUBLIC_API_BASE: external_exports.string().optional()
+});
+function parsePipelineSettings(env) {
+  const parsed = PipelineEnv.safeParse(env);
+  if (!parsed.success) return { problems: parsed.error.issues.map((i2) => i2.message) };
+  const e = parsed.data;
+  const rules = e[FROM_ENV_ALLOW_VARIABLE];
+  const values = {};
+  const anyRepository = rules.map((r2) => ({ ...r2, scope: null }));
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== void 0 && fromEnvPolicyOf({ rules: anyRepository, values: {} }, null)(name) === null) values[name] = value;
+  }
+  return {
+    settings: {
+      autonomyEnabled: e.AUTONOMY_ENABLED,
+      clientPacing: e.LIVING_BRIDGE_CLIENT_PACING,
+      requestTimeoutMs: e.LIVING_BRIDGE_REQUEST_TIMEOUT_MS,
+      grantKeys: e.LIVING_BRIDGE_GRANT_KEYS,
+      fromEnv: { rules, values },
+      ...e.PUBLIC_API_BASE !== void 0 ? { publicApiBase: e.PUBLIC_API_BASE } : {}
+    }
+  };
+}
 
 // node_modules/universal-user-agent/index.js
 function getUserAgent() {
@@ -71217,17 +71472,17 @@ function requestLog(octokit) {
     octokit.log.debug("request", options2);
     const start = Date.now();
     const requestOptions = octokit.request.endpoint.parse(options2);
-    const path7 = requestOptions.url.replace(options2.baseUrl, "");
+    const path8 = requestOptions.url.replace(options2.baseUrl, "");
     return request2(options2).then((response) => {
       const requestId = response.headers["x-github-request-id"];
       octokit.log.info(
-        `${requestOptions.method} ${path7} - ${response.status} with id ${requestId} in ${Date.now() - start}ms`
+        `${requestOptions.method} ${path8} - ${response.status} with id ${requestId} in ${Date.now() - start}ms`
       );
       return response;
     }).catch((error63) => {
       const requestId = error63.response?.headers["x-github-request-id"] || "UNKNOWN";
       octokit.log.error(
-        `${requestOptions.method} ${path7} - ${error63.status} with id ${requestId} in ${Date.now() - start}ms`
+        `${requestOptions.method} ${path8} - ${error63.status} with id ${requestId} in ${Date.now() - start}ms`
       );
       throw error63;
     });
@@ -73866,7 +74121,7 @@ var triggers_notification_paths_default = [
 ];
 function routeMatcher(paths) {
   const regexes = paths.map(
-    (path7) => path7.split("/").map((c2) => c2.startsWith("{") ? "(?:.+?)" : c2).join("/")
+    (path8) => path8.split("/").map((c2) => c2.startsWith("{") ? "(?:.+?)" : c2).join("/")
   );
   const regex2 = `^(?:${regexes.map((r2) => `(?:${r2})`).join("|")})[^/]*$`;
   return new RegExp(regex2, "i");
@@ -74103,23 +74358,18 @@ retry.VERSION = VERSION10;
 // src/github/request-policy.ts
 var import_bottleneck = __toESM(require_lib(), 1);
 import { randomUUID as randomUUID2 } from "node:crypto";
-var DEFAULT_REQUEST_TIMEOUT_MS = 3e4;
+var DEFAULT_REQUEST_TIMEOUT_MS2 = 3e4;
 var MAX_RATE_LIMIT_RETRIES = 2;
 function unpacedGroups() {
   const group2 = (id) => new import_bottleneck.default.Group({ id, maxConcurrent: null, minTime: 0 });
   return { global: group2("lb-global"), auth: group2("lb-auth"), search: group2("lb-search"), write: group2("lb-write"), notifications: group2("lb-notifications") };
 }
-function timedFetch(timeoutMs, base = fetch) {
+function timedFetch(timeoutMs, base2 = fetch) {
   return ((input2, init = {}) => {
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
-    return base(input2, { ...init, signal });
+    return base2(input2, { ...init, signal });
   });
-}
-function requestPolicyFrom(env, pacing) {
-  const timeout = Number(env.LIVING_BRIDGE_REQUEST_TIMEOUT_MS ?? DEFAULT_REQUEST_TIMEOUT_MS);
-  if (!Number.isFinite(timeout) || timeout < 100) throw new Error("LIVING_BRIDGE_REQUEST_TIMEOUT_MS must be a number of milliseconds >= 100");
-  return { pacing, timeoutMs: timeout };
 }
 var LOST_ANSWER_WRITE_TRIES = 4;
 var answerMayBeLost = (err) => {
@@ -74240,7 +74490,7 @@ function createOctokit(opts = {}) {
     ...opts.auth !== void 0 ? { auth: opts.auth } : {},
     ...opts.baseUrl !== void 0 ? { baseUrl: opts.baseUrl } : {},
     userAgent: opts.userAgent ?? "living-bridge",
-    request: { fetch: timedFetch(opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, opts.request?.fetch ?? fetch) },
+    request: { fetch: timedFetch(opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS2, opts.request?.fetch ?? fetch) },
     log: octokitLog(log),
     throttle: {
       enabled: opts.throttle !== false,
@@ -74271,200 +74521,104 @@ var MergeRefusedError = class extends Error {
     this.name = "MergeRefusedError";
   }
 };
-
-// src/github/errors.ts
-var GitHubPermissionError = class extends Error {
-  constructor(permission, operation, detail) {
-    super(
-      `GitHub refused ${operation}: ${detail}. The token or GitHub App needs the "${permission}" permission (${permission === "metadata" ? "read" : "write"} access) on this repository.`
-    );
-    this.permission = permission;
-    this.operation = operation;
-    this.name = "GitHubPermissionError";
-  }
-  status = 403;
-};
-var GitHubRequestError = class extends Error {
-  constructor(status, operation, detail) {
-    super(`GitHub ${operation} failed (${status}): ${detail}`);
-    this.status = status;
-    this.operation = operation;
-    this.name = "GitHubRequestError";
+var ProposalPullRequestError = class extends Error {
+  constructor(partial2, cause) {
+    super(`committed ${partial2.commitSha} but could not open the pull request: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.partial = partial2;
+    this.name = "ProposalPullRequestError";
   }
 };
-function isRequestError2(e) {
-  return typeof e === "object" && e !== null && typeof e.status === "number";
+
+// src/ports/ensure.ts
+import { createHash as createHash2 } from "node:crypto";
+var HASH_RE = /\n?<!-- living-bridge:hash:([0-9a-f]{16}) -->\n?$/;
+var CREATE_TRIES = 4;
+var contentHash = (...parts) => createHash2("sha256").update(parts.join("\0")).digest("hex").slice(0, 16);
+var hashOf2 = (body) => HASH_RE.exec(body)?.[1] ?? null;
+function markedBody(marker, title, body) {
+  const clean = body.replace(HASH_RE, "");
+  const withMarker = clean.includes(marker) ? clean : `${marker}
+${clean}`;
+  return `${withMarker}
+<!-- living-bridge:hash:${contentHash(title, withMarker)} -->`;
 }
-var statusOf = (e) => isRequestError2(e) ? e.status : null;
-function githubMessage(e) {
-  if (!isRequestError2(e)) return e instanceof Error ? e.message : String(e);
-  const data = e.response?.data;
-  if (typeof data === "object" && data !== null && typeof data.message === "string") {
-    const errors = data.errors;
-    const extra = Array.isArray(errors) ? errors.map((x2) => typeof x2 === "string" ? x2 : typeof x2 === "object" && x2 !== null && "message" in x2 ? String(x2.message) : "").filter(Boolean) : [];
-    return [data.message, ...extra].join("; ");
+async function ensureIssueWith(ops, repo, spec, pause = sleep) {
+  const markers = [spec.marker, ...spec.aliases ?? []];
+  const existing = await ops.find(repo, markers);
+  const raw = typeof spec.body === "function" ? spec.body(existing) : spec.body;
+  const body = markedBody(spec.marker, spec.title, raw);
+  if (existing) {
+    const reopen = spec.reopen !== false && existing.state !== "open";
+    const state = reopen ? "open" : existing.state === "open" ? "open" : "closed";
+    if (!reopen && hashOf2(existing.body) === hashOf2(body)) {
+      return { number: existing.number, html_url: existing.html_url, status: "unchanged", previous: existing, body: existing.body, state };
+    }
+    const issue4 = await ops.updateIssue(repo, existing.number, { title: spec.title, body, ...reopen ? { state: "open" } : {} });
+    return { ...issue4, status: "updated", previous: existing, body, state };
   }
-  return e.message;
+  const issue3 = await createOnce(ops, repo, markers, spec.title, body, spec.labels ?? [], pause);
+  return { ...issue3, status: "created", previous: null, body, state: "open" };
 }
-var PERMISSION_PATTERNS = [/resource not accessible by (integration|personal access token)/i, /must have admin rights/i, /must have push access/i];
-function isPermissionError(e) {
-  return statusOf(e) === 403 && PERMISSION_PATTERNS.some((p2) => p2.test(githubMessage(e)));
+async function createOnce(ops, repo, markers, title, body, labels, pause) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await ops.createIssue(repo, title, body, labels);
+    } catch (err) {
+      const found = await ops.find(repo, markers).catch(() => null);
+      if (found) return { number: found.number, html_url: found.html_url };
+      const status = err.status;
+      if (attempt + 1 >= CREATE_TRIES || status !== void 0 && status < 500) throw err;
+      await pause(250 * (attempt + 1));
+    }
+  }
 }
-var isNotFound = (e) => statusOf(e) === 404;
-var isNotModified = (e) => statusOf(e) === 304;
-
-// src/github/webhook-run.ts
-var DEPENDABOT = "dependabot[bot]";
-function mapWorkflowRun(raw, repository) {
-  const baseFullName = repository?.full_name ?? raw.repository?.full_name ?? null;
-  const headFullName = raw.head_repository?.full_name ?? null;
-  const actor = raw.actor?.login ?? null;
-  const fromFork = headFullName !== null && baseFullName !== null && headFullName.toLowerCase() !== baseFullName.toLowerCase() || actor === DEPENDABOT || raw.triggering_actor?.login === DEPENDABOT;
-  return {
-    id: raw.id,
-    name: raw.name ?? "",
-    run_attempt: raw.run_attempt ?? 1,
-    status: raw.status ?? "unknown",
-    conclusion: raw.conclusion ?? null,
-    head_sha: raw.head_sha,
-    head_branch: raw.head_branch ?? null,
-    event: raw.event ?? "unknown",
-    html_url: raw.html_url ?? "",
-    actor,
-    from_fork: fromFork,
-    pull_requests: (raw.pull_requests ?? []).map((p2) => p2.number),
-    workflow_id: raw.workflow_id ?? 0,
-    path: raw.path ?? "",
-    created_at: raw.created_at ?? "",
-    updated_at: raw.updated_at ?? ""
-  };
-}
-
-// src/github/promotion.ts
-var PER_PAGE = 100;
-var statusOf2 = (e) => e.status;
-async function guarded(permission, operation, fn) {
+var sleep = (ms) => new Promise((r2) => setTimeout(r2, ms));
+var PROPOSAL_REF_TRIES = 3;
+var gitBlobSha = (content) => {
+  const bytes = Buffer.from(content, "utf8");
+  return createHash2("sha1").update(Buffer.concat([Buffer.from(`blob ${bytes.length}\0`), bytes])).digest("hex");
+};
+async function proposeFileWith(port2, repo, p2) {
+  if (p2.branch === p2.base) throw new Error(`refusing to propose onto ${p2.base}: the proposal branch would be the base branch`);
+  const same = p2.sameAs ?? ((text) => text === p2.content);
+  const branchBefore = await port2.getBranchHead(repo, p2.branch);
+  const onBranch = branchBefore ? await port2.readFile(repo, p2.path, p2.branch) : null;
+  let blobSha = gitBlobSha(p2.content);
+  let commitSha = null;
+  if (branchBefore && onBranch && same(onBranch.content)) {
+    commitSha = branchBefore;
+    blobSha = onBranch.sha;
+  }
+  for (let attempt = 1; commitSha === null; attempt++) {
+    const baseHead = await port2.getBranchHead(repo, p2.base);
+    if (!baseHead) throw new Error(`base branch ${p2.base} not found`);
+    const head = attempt === 1 ? branchBefore : await port2.getBranchHead(repo, p2.branch);
+    const tree = await port2.createTree(repo, await port2.getCommitTree(repo, baseHead), [{ path: p2.path, mode: "100644", type: "blob", sha: null, content: p2.content }]);
+    const parents = head && head !== baseHead ? [head, baseHead] : [baseHead];
+    const commit = await port2.createCommit(repo, p2.message, tree, parents);
+    try {
+      if (head) await port2.updateBranch(repo, p2.branch, commit);
+      else await port2.createBranch(repo, p2.branch, commit);
+      commitSha = commit;
+    } catch (err) {
+      if (!(err instanceof RefConflictError || err.name === "RefConflictError") || attempt >= PROPOSAL_REF_TRIES) throw err;
+    }
+  }
+  const partial2 = { blobSha, branchBefore, commitSha, committed: commitSha !== branchBefore };
   try {
-    return await fn();
-  } catch (e) {
-    if (isPermissionError(e)) throw new GitHubPermissionError(permission, operation, githubMessage(e));
-    throw e;
+    const open3 = await port2.findOpenPullRequest(repo, p2.branch, p2.base);
+    const pullRequest = open3 ? { ...open3, created: false } : { ...await port2.createPullRequest(repo, { title: p2.pr.title, body: p2.pr.body, head: p2.branch, base: p2.base }), created: true };
+    return { ...partial2, pullRequest };
+  } catch (err) {
+    throw new ProposalPullRequestError(partial2, err);
   }
 }
-function checkRunState(c2) {
-  if (c2.status !== "completed") return "pending";
-  return c2.conclusion === "success" || c2.conclusion === "neutral" || c2.conclusion === "skipped" ? "success" : "failure";
-}
-var GitHubPromotion = class {
-  constructor(req, paginate2) {
-    this.req = req;
-    this.paginate = paginate2;
-  }
-  getPullRequest(repo, number4) {
-    return guarded("pull_requests", `read pull request #${number4}`, async () => {
-      const { data } = await this.req("GET /repos/{owner}/{repo}/pulls/{pull_number}", { ...repo, pull_number: number4 });
-      const d2 = data;
-      return {
-        number: d2.number,
-        html_url: d2.html_url,
-        state: d2.state === "open" ? "open" : "closed",
-        merged: d2.merged === true,
-        mergeable: d2.mergeable ?? null,
-        head_sha: d2.head.sha,
-        head_ref: d2.head.ref,
-        base_ref: d2.base.ref,
-        merge_commit_sha: d2.merge_commit_sha ?? null
-      };
-    });
-  }
-  /** Latest check run per name and latest status per context on `sha` (all pages of both). */
-  listHeadChecks(repo, sha) {
-    return guarded("checks", `read checks of ${sha.slice(0, 7)}`, async () => {
-      const runs = await this.paginate("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", { ...repo, ref: sha, filter: "latest", per_page: PER_PAGE }, "check_runs");
-      const statuses = await this.paginate("GET /repos/{owner}/{repo}/commits/{ref}/statuses", { ...repo, ref: sha, per_page: PER_PAGE }, null);
-      const out = /* @__PURE__ */ new Map();
-      for (const c2 of [...runs].sort((a2, b2) => a2.id - b2.id)) out.set(`check:${c2.name}`, { name: c2.name, source: "check_run", state: checkRunState(c2), app: c2.app?.slug ?? null, url: c2.html_url ?? c2.details_url ?? null });
-      for (const s2 of [...statuses].sort((a2, b2) => a2.id - b2.id)) {
-        out.set(`status:${s2.context}`, { name: s2.context, source: "status", state: s2.state === "success" ? "success" : s2.state === "pending" ? "pending" : "failure", app: null, url: s2.target_url ?? null });
-      }
-      return [...out.values()];
-    });
-  }
-  /** null when the branch is not protected (GitHub's 404 "Branch not protected"). Needs Administration: read. */
-  getBranchRules(repo, branch) {
-    return guarded("administration", `read protection of ${branch}`, async () => {
-      try {
-        const { data } = await this.req("GET /repos/{owner}/{repo}/branches/{branch}/protection", { ...repo, branch });
-        const d2 = data;
-        const rsc = d2.required_status_checks;
-        const contexts = [.../* @__PURE__ */ new Set([...rsc?.contexts ?? [], ...(rsc?.checks ?? []).map((c2) => c2.context)])];
-        return {
-          required_checks: contexts,
-          strict: rsc?.strict === true,
-          required_approving_reviews: d2.required_pull_request_reviews ? d2.required_pull_request_reviews.required_approving_review_count ?? 1 : 0
-        };
-      } catch (e) {
-        if (isNotFound(e)) return null;
-        throw e;
-      }
-    });
-  }
-  /** The repository's allowed merge methods; null when GitHub does not show them to this token. */
-  getMergeMethods(repo) {
-    return guarded("metadata", "read repository", async () => {
-      const { data } = await this.req("GET /repos/{owner}/{repo}", { ...repo });
-      const d2 = data;
-      if (d2.allow_merge_commit === void 0 && d2.allow_squash_merge === void 0 && d2.allow_rebase_merge === void 0) return null;
-      return { merge: d2.allow_merge_commit === true, squash: d2.allow_squash_merge === true, rebase: d2.allow_rebase_merge === true };
-    });
-  }
-  /** `sha` guards against a head that moved after the checks were read (409). */
-  mergePullRequest(repo, number4, opts) {
-    return guarded("contents", `merge pull request #${number4}`, async () => {
-      try {
-        const { data } = await this.req("PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge", { ...repo, pull_number: number4, merge_method: opts.method, sha: opts.sha, commit_title: opts.title, commit_message: opts.message });
-        return { sha: String(data.sha) };
-      } catch (e) {
-        const status = statusOf2(e);
-        if (status === 405 || status === 409 || status === 422) throw new MergeRefusedError(status, githubMessage(e));
-        throw e;
-      }
-    });
-  }
-  /**
-   * Dispatches `workflow` (id or file name) on `ref`. Asks for the run (return_run_details, February
-   * 2026); a server that does not know the parameter (older GitHub Enterprise) is asked again without it.
-   */
-  dispatchWorkflow(repo, workflow, ref) {
-    return guarded("actions", `dispatch workflow ${workflow} on ${ref}`, async () => {
-      const route = "POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches";
-      try {
-        const res = await this.req(route, { ...repo, workflow_id: workflow, ref, return_run_details: true });
-        const id = res.data?.workflow_run_id;
-        return { runId: typeof id === "number" ? id : null };
-      } catch (e) {
-        if ((statusOf2(e) === 400 || statusOf2(e) === 422) && /return_run_details/i.test(githubMessage(e))) {
-          await this.req(route, { ...repo, workflow_id: workflow, ref });
-          return { runId: null };
-        }
-        throw e;
-      }
-    });
-  }
-  /** Runs of `workflow` for `event` on `branch` at `headSha`, newest first (to find a dispatched run). */
-  findRuns(repo, workflow, filter) {
-    return guarded("actions", `list runs of workflow ${workflow}`, async () => {
-      const { data } = await this.req("GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs", { ...repo, workflow_id: workflow, event: filter.event, branch: filter.branch, head_sha: filter.headSha, per_page: 20 });
-      return (data.workflow_runs ?? []).map((r2) => mapWorkflowRun(r2));
-    });
-  }
-};
 
 // src/github/cache.ts
-import { createHash as createHash2 } from "node:crypto";
+import { createHash as createHash3 } from "node:crypto";
 function gitBlobId(content) {
   const body = Buffer.from(content, "utf8");
-  return createHash2("sha1").update(Buffer.concat([Buffer.from(`blob ${body.length}\0`), body])).digest("hex");
+  return createHash3("sha1").update(Buffer.concat([Buffer.from(`blob ${body.length}\0`), body])).digest("hex");
 }
 var Lru = class {
   constructor(maxBytes, sizeOf) {
@@ -74547,18 +74701,50 @@ var GitHubCache = class {
 };
 var sharedGitHubCache = new GitHubCache();
 
-// src/github/sealed-box.ts
-async function sealSecret(value, publicKeyB64) {
-  await libsodium_wrappers_default.ready;
-  const key = libsodium_wrappers_default.from_base64(publicKeyB64, libsodium_wrappers_default.base64_variants.ORIGINAL);
-  const sealed = libsodium_wrappers_default.crypto_box_seal(libsodium_wrappers_default.from_string(value), key);
-  return libsodium_wrappers_default.to_base64(sealed, libsodium_wrappers_default.base64_variants.ORIGINAL);
+// src/github/errors.ts
+var GitHubPermissionError = class extends Error {
+  constructor(permission, operation, detail) {
+    super(
+      `GitHub refused ${operation}: ${detail}. The token or GitHub App needs the "${permission}" permission (${permission === "metadata" ? "read" : "write"} access) on this repository.`
+    );
+    this.permission = permission;
+    this.operation = operation;
+    this.name = "GitHubPermissionError";
+  }
+  status = 403;
+};
+var GitHubRequestError = class extends Error {
+  constructor(status, operation, detail) {
+    super(`GitHub ${operation} failed (${status}): ${detail}`);
+    this.status = status;
+    this.operation = operation;
+    this.name = "GitHubRequestError";
+  }
+};
+function isRequestError2(e) {
+  return typeof e === "object" && e !== null && typeof e.status === "number";
 }
+var statusOf = (e) => isRequestError2(e) ? e.status : null;
+function githubMessage(e) {
+  if (!isRequestError2(e)) return e instanceof Error ? e.message : String(e);
+  const data = e.response?.data;
+  if (typeof data === "object" && data !== null && typeof data.message === "string") {
+    const errors = data.errors;
+    const extra = Array.isArray(errors) ? errors.map((x2) => typeof x2 === "string" ? x2 : typeof x2 === "object" && x2 !== null && "message" in x2 ? String(x2.message) : "").filter(Boolean) : [];
+    return [data.message, ...extra].join("; ");
+  }
+  return e.message;
+}
+var PERMISSION_PATTERNS = [/resource not accessible by (integration|personal access token)/i, /must have admin rights/i, /must have push access/i];
+function isPermissionError(e) {
+  return statusOf(e) === 403 && PERMISSION_PATTERNS.some((p2) => p2.test(githubMessage(e)));
+}
+var isNotFound = (e) => statusOf(e) === 404;
+var isNotModified = (e) => statusOf(e) === 304;
 
-// src/github/adapter.ts
-var INLINE_CONTENT_MAX = 256 * 1024;
+// src/github/request.ts
 var VARIABLES_PER_PAGE = 30;
-var PER_PAGE2 = 100;
+var PER_PAGE = 100;
 var BRIDGE_LABEL = "living-bridge";
 var header = (res, name) => {
   const v2 = res.headers[name] ?? res.headers[name.toLowerCase()];
@@ -74576,81 +74762,30 @@ var encodePath = (p2) => p2.split("/").map(encodeURIComponent).join("/");
 function scopeRoute(scope) {
   return scope.type === "repository" ? { base: "/repos/{owner}/{repo}/actions", params: {} } : { base: "/repos/{owner}/{repo}/environments/{environment_name}", params: { environment_name: scope.name } };
 }
-async function* bodyToIterable(body) {
-  if (body === null || body === void 0) return;
-  if (typeof body === "string") {
-    yield new TextEncoder().encode(body);
-  } else if (body instanceof Uint8Array) {
-    yield body;
-  } else if (body instanceof ArrayBuffer) {
-    yield new Uint8Array(body);
-  } else if (typeof body.getReader === "function") {
-    const reader = body.getReader();
-    try {
-      for (; ; ) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        if (value) yield value;
-      }
-    } finally {
-      reader.releaseLock();
-    }
-  } else if (typeof body[Symbol.asyncIterator] === "function") {
-    for await (const chunk of body) {
-      yield typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk;
-    }
-  } else {
-    throw new TypeError("unexpected job log body");
-  }
+function baseUrlOf(octokit) {
+  const defaults = octokit.request.endpoint?.DEFAULTS;
+  return typeof defaults?.baseUrl === "string" ? defaults.baseUrl : "https://api.github.com";
 }
-var mapSecret = (s2) => ({ name: s2.name, created_at: s2.created_at, updated_at: s2.updated_at });
-var mapVariable = (v2) => ({
-  name: v2.name,
-  value: v2.value,
-  ...v2.created_at !== void 0 ? { created_at: v2.created_at } : {},
-  ...v2.updated_at !== void 0 ? { updated_at: v2.updated_at } : {}
-});
-function mapEnvironment(e) {
-  const info2 = { name: e.name, deployment_branch_policy: e.deployment_branch_policy ?? null };
-  for (const rule of e.protection_rules ?? []) {
-    if (rule.type === "wait_timer" && typeof rule.wait_timer === "number") info2.wait_timer = rule.wait_timer;
-    if (rule.type === "required_reviewers") {
-      if (typeof rule.prevent_self_review === "boolean") info2.prevent_self_review = rule.prevent_self_review;
-      info2.reviewers = (rule.reviewers ?? []).filter((r2) => (r2.type === "User" || r2.type === "Team") && typeof r2.reviewer?.id === "number").map((r2) => ({ type: r2.type, id: r2.reviewer?.id }));
-    }
-  }
-  return info2;
-}
-var mapJob = (j2) => ({
-  id: j2.id,
-  name: j2.name,
-  conclusion: j2.conclusion,
-  status: j2.status,
-  steps: (j2.steps ?? []).map((s2) => ({ name: s2.name, conclusion: s2.conclusion, number: s2.number }))
-});
-var PERMISSION_LEVELS = ["admin", "maintain", "write", "triage", "read", "none"];
-var FAILED_CONCLUSIONS = /* @__PURE__ */ new Set(["failure", "timed_out"]);
-var GitHubAdapter = class {
-  constructor(octokit, opts = {}) {
-    this.octokit = octokit;
+var RequestLayer = class {
+  constructor(send, opts) {
+    this.send = send;
     this.log = opts.log;
     this.fetchImpl = opts.fetch ?? ((input2, init) => globalThis.fetch(input2, init));
     this.issueLabel = opts.issueLabel ?? BRIDGE_LABEL;
     this.cache = opts.cache === false ? new GitHubCache({ maxBytes: 8 * 1024 * 1024 }) : opts.cache ?? sharedGitHubCache;
-    const defaults = octokit.request.endpoint?.DEFAULTS;
-    this.cacheScope = opts.cacheScope ?? (typeof defaults?.baseUrl === "string" ? defaults.baseUrl : "https://api.github.com");
-    this.promotion = new GitHubPromotion((route, params) => this.req(route, params), (route, params, key) => this.paginate(route, params, key));
+    this.cacheScope = opts.cacheScope;
   }
-  defaultBranches = /* @__PURE__ */ new Map();
   cache;
-  /** The GitHub host this adapter talks to (part of every cache key that is not a git object id). */
+  /** The GitHub host (part of every cache key that is not a git object id). */
   cacheScope;
   log;
   fetchImpl;
   issueLabel;
-  /** Pull requests, checks, protection, merging and dispatch (src/github/promotion.ts). */
-  promotion;
-  // ------------------------------------------------------------------ plumbing
+  /** Default branch per repository (this adapter's lifetime). */
+  defaultBranches = /* @__PURE__ */ new Map();
+  req(route, params = {}) {
+    return this.send(route, params);
+  }
   /** Runs one call, turning 403 "not accessible" into GitHubPermissionError. */
   async call(permission, operation, fn) {
     try {
@@ -74659,9 +74794,6 @@ var GitHubAdapter = class {
       if (isPermissionError(e)) throw new GitHubPermissionError(permission, operation, githubMessage(e));
       throw e;
     }
-  }
-  req(route, params = {}) {
-    return this.octokit.request(route, params);
   }
   /** All items of a paginated list (array body, or `key` of an object body), following Link headers. */
   async paginate(route, params, key, first) {
@@ -74708,6 +74840,7 @@ var GitHubAdapter = class {
     else this.cache.conditional.delete(ck);
     return value;
   }
+  /** The answer, or null on 404. */
   async getOrNull(fn) {
     try {
       return await fn();
@@ -74716,481 +74849,784 @@ var GitHubAdapter = class {
       throw e;
     }
   }
-  // ------------------------------------------------------------------ secrets
-  async publicKey(repo, scope, refresh) {
-    const cacheKey = `${this.cacheScope}|${repo.owner}/${repo.repo}|${scopeLabel(scope)}`.toLowerCase();
-    const cached2 = this.cache.publicKeys.get(cacheKey);
-    if (cached2 && !refresh) return cached2;
-    const { base, params } = scopeRoute(scope);
-    const res = await this.req(`GET ${base}/secrets/public-key`, { ...repo, ...params });
-    const key = { key_id: String(res.data.key_id), key: String(res.data.key) };
-    this.cache.publicKeys.set(cacheKey, key);
-    return key;
-  }
-  async setSecret(repo, scope, name, value) {
-    const operation = `set secret ${name} (${scopeLabel(scope)})`;
-    return this.call("secrets", operation, async () => {
-      const { base, params } = scopeRoute(scope);
-      const put = async (pk) => {
-        const encrypted_value = await sealSecret(value, pk.key);
-        const res = await this.req(`PUT ${base}/secrets/{secret_name}`, { ...repo, ...params, secret_name: name, encrypted_value, key_id: pk.key_id });
-        return { created: res.status === 201 };
-      };
-      try {
-        let result;
-        try {
-          result = await put(await this.publicKey(repo, scope, false));
-        } catch (e) {
-          if (statusOf(e) !== 422 || !/key/i.test(githubMessage(e))) throw e;
-          this.log?.info({ repo: `${repo.owner}/${repo.repo}`, scope: scopeLabel(scope) }, "secret public key rejected; refetching once");
-          result = await put(await this.publicKey(repo, scope, true));
-        }
-        this.log?.debug({ repo: `${repo.owner}/${repo.repo}`, scope: scopeLabel(scope), name, created: result.created }, "secret written");
-        return result;
-      } catch (e) {
-        if (isPermissionError(e)) throw e;
-        const status = statusOf(e);
-        if (status !== null) throw new GitHubRequestError(status, operation, githubMessage(e));
-        throw new Error(`${operation} failed: ${e instanceof Error ? e.name : "error"}`);
-      }
-    });
-  }
-  getSecret(repo, scope, name) {
-    const { base, params } = scopeRoute(scope);
-    return this.call(
-      "secrets",
-      `read secret ${name}`,
-      () => this.getOrNull(async () => mapSecret((await this.req(`GET ${base}/secrets/{secret_name}`, { ...repo, ...params, secret_name: name })).data))
-    );
-  }
-  listSecrets(repo, scope, etag) {
-    const { base, params } = scopeRoute(scope);
-    return this.call(
-      "secrets",
-      `list secrets (${scopeLabel(scope)})`,
-      () => this.conditionalList(`GET ${base}/secrets`, { ...repo, ...params, per_page: PER_PAGE2 }, "secrets", mapSecret, etag)
-    );
-  }
-  deleteSecret(repo, scope, name) {
-    const { base, params } = scopeRoute(scope);
-    return this.call("secrets", `delete secret ${name}`, async () => {
-      await this.getOrNull(() => this.req(`DELETE ${base}/secrets/{secret_name}`, { ...repo, ...params, secret_name: name }));
-    });
-  }
-  // ------------------------------------------------------------------ variables
-  getVariable(repo, scope, name) {
-    const { base, params } = scopeRoute(scope);
-    return this.call(
-      "variables",
-      `read variable ${name}`,
-      () => this.getOrNull(async () => mapVariable((await this.req(`GET ${base}/variables/{name}`, { ...repo, ...params, name })).data))
-    );
-  }
-  listVariables(repo, scope, etag) {
-    const { base, params } = scopeRoute(scope);
-    return this.call(
-      "variables",
-      `list variables (${scopeLabel(scope)})`,
-      () => this.conditionalList(`GET ${base}/variables`, { ...repo, ...params, per_page: VARIABLES_PER_PAGE }, "variables", mapVariable, etag)
-    );
-  }
-  upsertVariable(repo, scope, name, value) {
-    const { base, params } = scopeRoute(scope);
-    return this.call("variables", `write variable ${name}`, async () => {
-      try {
-        await this.req(`PATCH ${base}/variables/{name}`, { ...repo, ...params, name, value });
-        return { created: false };
-      } catch (e) {
-        if (!isNotFound(e)) throw e;
-      }
-      await this.req(`POST ${base}/variables`, { ...repo, ...params, name, value });
-      return { created: true };
-    });
-  }
-  createVariable(repo, scope, name, value) {
-    const { base, params } = scopeRoute(scope);
-    return this.call("variables", `create variable ${name}`, async () => {
-      try {
-        await this.req(`POST ${base}/variables`, { ...repo, ...params, name, value });
-        return { created: true };
-      } catch (e) {
-        const status = statusOf(e);
-        if (status !== 409 && status !== 422) throw e;
-      }
-      await this.req(`PATCH ${base}/variables/{name}`, { ...repo, ...params, name, value });
-      return { created: false };
-    });
-  }
-  deleteVariable(repo, scope, name) {
-    const { base, params } = scopeRoute(scope);
-    return this.call("variables", `delete variable ${name}`, async () => {
-      await this.getOrNull(() => this.req(`DELETE ${base}/variables/{name}`, { ...repo, ...params, name }));
-    });
-  }
-  // ------------------------------------------------------------------ environments
-  listEnvironments(repo, etag) {
-    return this.call(
-      "environments",
-      "list environments",
-      () => this.conditionalList("GET /repos/{owner}/{repo}/environments", { ...repo, per_page: PER_PAGE2 }, "environments", mapEnvironment, etag)
-    );
-  }
-  putEnvironment(repo, env) {
-    const body = {};
-    if (env.wait_timer !== void 0) body.wait_timer = env.wait_timer;
-    if (env.prevent_self_review !== void 0) body.prevent_self_review = env.prevent_self_review;
-    if (env.reviewers !== void 0) body.reviewers = env.reviewers.map((r2) => ({ type: r2.type, id: r2.id }));
-    if (env.deployment_branch_policy !== void 0) body.deployment_branch_policy = env.deployment_branch_policy;
-    return this.call("administration", `create or update environment ${env.name}`, async () => {
-      await this.req("PUT /repos/{owner}/{repo}/environments/{environment_name}", { ...repo, environment_name: env.name, ...body });
-    });
-  }
-  // ------------------------------------------------------------------ runs
-  getRun(repo, runId, attempt) {
-    return this.call("actions", `read run ${runId}`, async () => {
-      const res = attempt === void 0 ? await this.req("GET /repos/{owner}/{repo}/actions/runs/{run_id}", { ...repo, run_id: runId }) : await this.req("GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}", { ...repo, run_id: runId, attempt_number: attempt });
-      return mapWorkflowRun(res.data);
-    });
-  }
-  listFailedJobs(repo, runId) {
-    return this.call("actions", `list jobs of run ${runId}`, async () => {
-      const jobs = await this.paginate("GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs", { ...repo, run_id: runId, filter: "latest", per_page: PER_PAGE2 }, "jobs");
-      return jobs.filter((j2) => j2.conclusion !== null && FAILED_CONCLUSIONS.has(j2.conclusion)).map(mapJob);
-    });
-  }
-  listDeployments(repo, sha) {
-    return this.call("deployments", `list deployments of ${sha.slice(0, 7)}`, async () => {
-      const res = await this.req("GET /repos/{owner}/{repo}/deployments", { ...repo, sha, per_page: PER_PAGE2 });
-      return res.data.flatMap((d2) => typeof d2.environment === "string" ? [{ environment: d2.environment }] : []);
-    });
-  }
-  downloadJobLog(repo, jobId) {
-    return this.call("actions", `download log of job ${jobId}`, async () => {
-      const res = await this.req("GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs", {
-        ...repo,
-        job_id: jobId,
-        request: { redirect: "manual", parseSuccessResponseBody: false }
+};
+
+// src/github/contents.ts
+function contentsPort(http2, git) {
+  return {
+    getDefaultBranch(repo) {
+      const key = `${repo.owner}/${repo.repo}`.toLowerCase();
+      const cached2 = http2.defaultBranches.get(key);
+      if (cached2) return Promise.resolve(cached2);
+      return http2.call("metadata", "read repository", async () => {
+        const res = await http2.req("GET /repos/{owner}/{repo}", { ...repo });
+        const branch = String(res.data.default_branch);
+        http2.defaultBranches.set(key, branch);
+        return branch;
       });
-      if (res.status >= 300 && res.status < 400) {
-        const location = header(res, "location");
-        await res.data?.cancel?.().catch(() => void 0);
-        if (!location) throw new GitHubRequestError(res.status, `download log of job ${jobId}`, "redirect without a Location header");
-        const blob = await this.fetchImpl(location, { redirect: "follow" });
-        if (!blob.ok) {
-          await blob.body?.cancel().catch(() => void 0);
-          throw new GitHubRequestError(blob.status, `download log of job ${jobId}`, "the log URL answered an error (it expires within a minute)");
-        }
-        return bodyToIterable(blob.body);
-      }
-      return bodyToIterable(res.data);
-    });
-  }
-  rerunFailedJobs(repo, runId) {
-    return this.call("actions", `re-run failed jobs of run ${runId}`, async () => {
-      await this.req("POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs", { ...repo, run_id: runId, request: { retries: 0 } });
-    });
-  }
-  rerunRun(repo, runId) {
-    return this.call("actions", `re-run run ${runId}`, async () => {
-      await this.req("POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun", { ...repo, run_id: runId, request: { retries: 0 } });
-    });
-  }
-  findLastSuccessfulRun(repo, workflowId, branch) {
-    return this.call("actions", `find last successful run of workflow ${workflowId}`, async () => {
-      const res = await this.req("GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs", { ...repo, workflow_id: workflowId, branch, status: "success", per_page: 1 });
-      const run2 = res.data?.workflow_runs?.[0];
-      return run2 ? mapWorkflowRun(run2) : null;
-    });
-  }
-  // ------------------------------------------------------------------ issues, comments, checks
-  findIssueByMarker(repo, marker) {
-    return this.call("issues", "search issues", async () => {
-      const issues = await this.paginate("GET /repos/{owner}/{repo}/issues", { ...repo, state: "all", labels: this.issueLabel, per_page: PER_PAGE2 }, null);
-      const hit = issues.find((i2) => !i2.pull_request && (i2.body ?? "").includes(marker));
-      return hit ? { number: hit.number, html_url: hit.html_url, body: hit.body ?? "", state: hit.state } : null;
-    });
-  }
-  createIssue(repo, title, body, labels = []) {
-    const allLabels = [.../* @__PURE__ */ new Set([this.issueLabel, ...labels])];
-    return this.call("issues", "create issue", async () => {
-      const res = await this.req("POST /repos/{owner}/{repo}/issues", { ...repo, title, body, labels: allLabels, request: { retries: 0 } });
-      return { number: res.data.number, html_url: res.data.html_url };
-    });
-  }
-  updateIssue(repo, number4, patch) {
-    return this.call("issues", `update issue #${number4}`, async () => {
-      const res = await this.req("PATCH /repos/{owner}/{repo}/issues/{issue_number}", { ...repo, issue_number: number4, ...patch });
-      return { number: res.data.number, html_url: res.data.html_url };
-    });
-  }
-  upsertComment(repo, issueNumber, marker, body) {
-    const text = body.includes(marker) ? body : `${marker}
-${body}`;
-    const memoKey = `${this.cacheScope}|comment|${repo.owner}/${repo.repo}#${issueNumber}|${marker}`.toLowerCase();
-    const patch = async (id) => {
-      const res = await this.req("PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}", { ...repo, comment_id: id, body: text });
-      return { id: res.data.id, html_url: res.data.html_url, created: false };
-    };
-    return this.call("issues", `comment on #${issueNumber}`, async () => {
-      const known = this.cache.conditional.get(memoKey)?.value;
-      if (typeof known === "number") {
-        const updated = await this.getOrNull(() => patch(known));
-        if (updated) return updated;
-        this.cache.conditional.delete(memoKey);
-      }
-      const comments = await this.paginate("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", { ...repo, issue_number: issueNumber, per_page: PER_PAGE2 }, null);
-      const ours = comments.find((c2) => (c2.body ?? "").includes(marker));
-      const result = ours ? await patch(ours.id) : await (async () => {
-        const res = await this.req("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", { ...repo, issue_number: issueNumber, body: text });
-        return { id: res.data.id, html_url: res.data.html_url, created: true };
-      })();
-      this.cache.conditional.set(memoKey, { etag: "", value: result.id });
-      return result;
-    });
-  }
-  pullRequestsForCommit(repo, sha) {
-    return this.call("pull_requests", `list pull requests of ${sha.slice(0, 7)}`, async () => {
-      const prs = await this.paginate("GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls", { ...repo, commit_sha: sha, per_page: PER_PAGE2 }, null);
-      return prs.filter((p2) => p2.state === "open").map((p2) => p2.number);
-    });
-  }
-  getPermissionLevel(repo, username) {
-    return this.call("metadata", `read permission of ${username}`, async () => {
-      const res = await this.getOrNull(() => this.req("GET /repos/{owner}/{repo}/collaborators/{username}/permission", { ...repo, username }));
-      if (!res) return "none";
-      const role = String(res.data.role_name ?? "");
-      if (PERMISSION_LEVELS.includes(role)) return role;
-      const perm = String(res.data.permission ?? "none");
-      return PERMISSION_LEVELS.includes(perm) ? perm : "none";
-    });
-  }
-  listRecentRunHeads(repo, limit) {
-    return this.call("actions", "list recent workflow runs", async () => {
-      const res = await this.req("GET /repos/{owner}/{repo}/actions/runs", { ...repo, per_page: Math.min(100, Math.max(1, limit)) });
-      const runs = res.data?.workflow_runs ?? [];
-      return [...new Set(runs.map((r2) => r2.head_sha).filter((s2) => typeof s2 === "string"))];
-    });
-  }
-  listCheckRuns(repo, ref, name) {
-    return this.call("checks", `list check runs ${name} on ${ref.slice(0, 12)}`, async () => {
-      const res = await this.req("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", { ...repo, ref, check_name: name, filter: "all", per_page: PER_PAGE2 });
-      const runs = res.data?.check_runs ?? [];
-      return runs.map((r2) => ({ id: r2.id, app_id: r2.app?.id ?? null, html_url: r2.html_url ?? null, summary: r2.output?.summary ?? null, text: r2.output?.text ?? null }));
-    });
-  }
-  createCheckRun(repo, check2) {
-    return this.call("checks", `create check run ${check2.name}`, async () => {
-      const res = await this.req("POST /repos/{owner}/{repo}/check-runs", {
-        ...repo,
-        name: check2.name,
-        head_sha: check2.head_sha,
-        status: "completed",
-        conclusion: check2.conclusion,
-        output: { title: check2.title, summary: check2.summary, ...check2.text !== void 0 ? { text: check2.text } : {} },
-        ...check2.details_url !== void 0 ? { details_url: check2.details_url } : {}
-      });
-      return { id: res.data.id };
-    });
-  }
-  // ------------------------------------------------------------------ contents
-  getDefaultBranch(repo) {
-    const key = `${repo.owner}/${repo.repo}`.toLowerCase();
-    const cached2 = this.defaultBranches.get(key);
-    if (cached2) return Promise.resolve(cached2);
-    return this.call("metadata", "read repository", async () => {
-      const res = await this.req("GET /repos/{owner}/{repo}", { ...repo });
-      const branch = String(res.data.default_branch);
-      this.defaultBranches.set(key, branch);
-      return branch;
-    });
-  }
-  /** Conditional (ETag): re-checking an unchanged branch answers 304, free against the rate limit. */
-  branchProtection(repo, branch) {
-    return this.call(
-      "contents",
-      `read branch ${branch}`,
-      () => this.getOrNull(
-        () => this.conditionalGet(`branch|${repo.owner}/${repo.repo}|${branch}`.toLowerCase(), `GET /repos/{owner}/{repo}/branches/${encodePath(branch)}`, { ...repo }, (res) => ({
-          protected: res.data.protected === true
-        }))
-      )
-    );
-  }
-  /**
-   * Conditional (ETag) per path and ref: an unchanged file answers 304, free against the rate limit.
-   * A 404 has no ETag; once a file was found absent, later reads ask its directory listing
-   * conditionally instead (304 while the directory is unchanged) and read the file only when it appears.
-   */
-  readFile(repo, path7, ref) {
-    const key = `contents|${repo.owner}/${repo.repo}|${ref ?? ""}|${path7}`.toLowerCase();
-    const absentKey = `${this.cacheScope}|absent|${key}`;
-    const refParam = ref !== void 0 ? { ref } : {};
-    return this.call("contents", `read ${path7}`, async () => {
-      if (this.cache.conditional.get(absentKey)) {
-        const slash = path7.lastIndexOf("/");
-        const dir = slash === -1 ? "" : path7.slice(0, slash);
-        const route = dir === "" ? "GET /repos/{owner}/{repo}/contents" : `GET /repos/{owner}/{repo}/contents/${encodePath(dir)}`;
-        const present = await this.getOrNull(
-          () => this.conditionalGet(
-            `dir|${key}`,
-            route,
-            { ...repo, ...refParam },
-            (res) => Array.isArray(res.data) && res.data.some((e) => e.path === path7 && e.type === "file")
-          )
-        );
-        if (!present) return null;
-        this.cache.conditional.delete(absentKey);
-      }
-      const file3 = await this.getOrNull(
-        () => this.conditionalGet(key, `GET /repos/{owner}/{repo}/contents/${encodePath(path7)}`, { ...repo, ...refParam }, async (res) => {
-          if (Array.isArray(res.data) || res.data?.type !== "file") return null;
-          const sha = String(res.data.sha);
-          const content = res.data.encoding === "base64" && typeof res.data.content === "string" ? Buffer.from(res.data.content, "base64").toString("utf8") : await this.readBlob(repo, sha);
-          return { path: String(res.data.path ?? path7), content, sha };
-        })
+    },
+    /** Conditional (ETag): re-checking an unchanged branch answers 304, free against the rate limit. */
+    branchProtection(repo, branch) {
+      return http2.call(
+        "contents",
+        `read branch ${branch}`,
+        () => http2.getOrNull(
+          () => http2.conditionalGet(`branch|${repo.owner}/${repo.repo}|${branch}`.toLowerCase(), `GET /repos/{owner}/{repo}/branches/${encodePath(branch)}`, { ...repo }, (res) => ({
+            protected: res.data.protected === true
+          }))
+        )
       );
-      if (file3 === null) this.cache.conditional.set(absentKey, { etag: "", value: true });
-      return file3;
-    });
+    },
+    /**
+     * Conditional (ETag) per path and ref: an unchanged file answers 304, free against the rate limit.
+     * A 404 has no ETag; once a file was found absent, later reads ask its directory listing
+     * conditionally instead (304 while the directory is unchanged) and read the file only when it appears.
+     */
+    readFile(repo, path8, ref) {
+      const key = `contents|${repo.owner}/${repo.repo}|${ref ?? ""}|${path8}`.toLowerCase();
+      const absentKey = `${http2.cacheScope}|absent|${key}`;
+      const refParam = ref !== void 0 ? { ref } : {};
+      return http2.call("contents", `read ${path8}`, async () => {
+        if (http2.cache.conditional.get(absentKey)) {
+          const slash = path8.lastIndexOf("/");
+          const dir = slash === -1 ? "" : path8.slice(0, slash);
+          const route = dir === "" ? "GET /repos/{owner}/{repo}/contents" : `GET /repos/{owner}/{repo}/contents/${encodePath(dir)}`;
+          const present = await http2.getOrNull(
+            () => http2.conditionalGet(
+              `dir|${key}`,
+              route,
+              { ...repo, ...refParam },
+              (res) => Array.isArray(res.data) && res.data.some((e) => e.path === path8 && e.type === "file")
+            )
+          );
+          if (!present) return null;
+          http2.cache.conditional.delete(absentKey);
+        }
+        const file3 = await http2.getOrNull(
+          () => http2.conditionalGet(key, `GET /repos/{owner}/{repo}/contents/${encodePath(path8)}`, { ...repo, ...refParam }, async (res) => {
+            if (Array.isArray(res.data) || res.data?.type !== "file") return null;
+            const sha = String(res.data.sha);
+            const content = res.data.encoding === "base64" && typeof res.data.content === "string" ? Buffer.from(res.data.content, "base64").toString("utf8") : await git.readBlob(repo, sha);
+            return { path: String(res.data.path ?? path8), content, sha };
+          })
+        );
+        if (file3 === null) http2.cache.conditional.set(absentKey, { etag: "", value: true });
+        return file3;
+      });
+    }
+  };
+}
+
+// src/github/environments.ts
+function mapEnvironment(e) {
+  const info2 = { name: e.name, deployment_branch_policy: e.deployment_branch_policy ?? null };
+  for (const rule of e.protection_rules ?? []) {
+    if (rule.type === "wait_timer" && typeof rule.wait_timer === "number") info2.wait_timer = rule.wait_timer;
+    if (rule.type === "required_reviewers") {
+      if (typeof rule.prevent_self_review === "boolean") info2.prevent_self_review = rule.prevent_self_review;
+      info2.reviewers = (rule.reviewers ?? []).filter((r2) => (r2.type === "User" || r2.type === "Team") && typeof r2.reviewer?.id === "number").map((r2) => ({ type: r2.type, id: r2.reviewer?.id }));
+    }
   }
-  // ------------------------------------------------------------------ git data
-  /** Conditional (ETag): a branch that did not move answers 304, free against the rate limit. */
-  getBranchHead(repo, branch) {
-    const key = `ref|${repo.owner}/${repo.repo}|${branch}`.toLowerCase();
-    return this.call("contents", `read branch ${branch}`, async () => {
-      try {
-        return await this.conditionalGet(key, `GET /repos/{owner}/{repo}/git/ref/heads/${encodePath(branch)}`, { ...repo }, (res) => String(res.data.object.sha));
-      } catch (e) {
-        if (isNotFound(e) || statusOf(e) === 409) return null;
-        throw e;
-      }
-    });
-  }
-  /** Commits never change: their tree is cached by commit sha. */
-  getCommitTree(repo, commitSha) {
-    const cached2 = this.cache.commits.get(commitSha);
-    if (cached2) return Promise.resolve(cached2);
-    return this.call("contents", "read commit", async () => {
-      const res = await this.req("GET /repos/{owner}/{repo}/git/commits/{commit_sha}", { ...repo, commit_sha: commitSha });
-      const tree = String(res.data.tree.sha);
-      this.cache.commits.set(commitSha, tree);
-      return tree;
-    });
-  }
-  async treeListing(repo, treeish) {
-    const res = await this.req("GET /repos/{owner}/{repo}/git/trees/{tree_sha}", { ...repo, tree_sha: treeish, recursive: "1" });
+  return info2;
+}
+function environmentsPort(http2) {
+  return {
+    listEnvironments(repo, etag) {
+      return http2.call(
+        "environments",
+        "list environments",
+        () => http2.conditionalList("GET /repos/{owner}/{repo}/environments", { ...repo, per_page: PER_PAGE }, "environments", mapEnvironment, etag)
+      );
+    },
+    putEnvironment(repo, env) {
+      const body = {};
+      if (env.wait_timer !== void 0) body.wait_timer = env.wait_timer;
+      if (env.prevent_self_review !== void 0) body.prevent_self_review = env.prevent_self_review;
+      if (env.reviewers !== void 0) body.reviewers = env.reviewers.map((r2) => ({ type: r2.type, id: r2.id }));
+      if (env.deployment_branch_policy !== void 0) body.deployment_branch_policy = env.deployment_branch_policy;
+      return http2.call("administration", `create or update environment ${env.name}`, async () => {
+        await http2.req("PUT /repos/{owner}/{repo}/environments/{environment_name}", { ...repo, environment_name: env.name, ...body });
+      });
+    }
+  };
+}
+
+// src/github/git-data.ts
+var INLINE_CONTENT_MAX = 256 * 1024;
+function gitDataPort(http2) {
+  const treeListing = async (repo, treeish) => {
+    const res = await http2.req("GET /repos/{owner}/{repo}/git/trees/{tree_sha}", { ...repo, tree_sha: treeish, recursive: "1" });
     if (res.data.truncated) throw new Error(`tree ${treeish} of ${repo.owner}/${repo.repo} is too large to list in one request (GitHub truncated it)`);
     const entries = res.data.tree.filter((e) => e.type === "blob").map((e) => ({ path: e.path, sha: e.sha }));
     return { sha: String(res.data.sha ?? treeish), entries };
+  };
+  const getCommitTree = (repo, commitSha) => {
+    const cached2 = http2.cache.commits.get(commitSha);
+    if (cached2) return Promise.resolve(cached2);
+    return http2.call("contents", "read commit", async () => {
+      const res = await http2.req("GET /repos/{owner}/{repo}/git/commits/{commit_sha}", { ...repo, commit_sha: commitSha });
+      const tree = String(res.data.tree.sha);
+      http2.cache.commits.set(commitSha, tree);
+      return tree;
+    });
+  };
+  const createBlob = (repo, content) => http2.call("contents", "create blob", async () => {
+    const res = await http2.req("POST /repos/{owner}/{repo}/git/blobs", { ...repo, content, encoding: "utf-8" });
+    const sha = String(res.data.sha);
+    http2.cache.blobs.set(sha, content);
+    return sha;
+  });
+  return {
+    /** Conditional (ETag): a branch that did not move answers 304, free against the rate limit. */
+    getBranchHead(repo, branch) {
+      const key = `ref|${repo.owner}/${repo.repo}|${branch}`.toLowerCase();
+      return http2.call("contents", `read branch ${branch}`, async () => {
+        try {
+          return await http2.conditionalGet(key, `GET /repos/{owner}/{repo}/git/ref/heads/${encodePath(branch)}`, { ...repo }, (res) => String(res.data.object.sha));
+        } catch (e) {
+          if (isNotFound(e) || statusOf(e) === 409) return null;
+          throw e;
+        }
+      });
+    },
+    /** Commits never change: their tree is cached by commit sha. */
+    getCommitTree,
+    /** Trees never change: listings are cached by tree sha. */
+    listTree(repo, treeSha) {
+      const cached2 = http2.cache.trees.get(treeSha);
+      if (cached2) return Promise.resolve(cached2.entries.map((e) => ({ ...e })));
+      return http2.call("contents", "read tree", async () => {
+        const { entries } = await treeListing(repo, treeSha);
+        http2.cache.trees.set(treeSha, { tree: treeSha, entries });
+        return entries.map((e) => ({ ...e }));
+      });
+    },
+    /** One request instead of two: the trees endpoint resolves a commit sha to its tree. */
+    readCommitTree(repo, commitSha) {
+      const tree = http2.cache.commits.get(commitSha);
+      const listed = tree ? http2.cache.trees.get(tree) : void 0;
+      if (tree && listed) return Promise.resolve({ tree, entries: listed.entries.map((e) => ({ ...e })) });
+      return http2.call("contents", "read tree", async () => {
+        const res = await treeListing(repo, commitSha);
+        const treeSha = res.sha !== commitSha ? res.sha : await getCommitTree(repo, commitSha);
+        http2.cache.commits.set(commitSha, treeSha);
+        http2.cache.trees.set(treeSha, { tree: treeSha, entries: res.entries });
+        return { tree: treeSha, entries: res.entries.map((e) => ({ ...e })) };
+      });
+    },
+    /** Blobs never change: contents are cached by blob sha. */
+    readBlob(repo, blobSha) {
+      const cached2 = http2.cache.blobs.get(blobSha);
+      if (cached2 !== void 0) return Promise.resolve(cached2);
+      return http2.call("contents", "read blob", async () => {
+        const res = await http2.req("GET /repos/{owner}/{repo}/git/blobs/{file_sha}", { ...repo, file_sha: blobSha });
+        const raw = String(res.data.content ?? "");
+        const content = res.data.encoding === "base64" ? Buffer.from(raw, "base64").toString("utf8") : raw;
+        http2.cache.blobs.set(blobSha, content);
+        return content;
+      });
+    },
+    createBlob,
+    /**
+     * Entries with `content` up to 256 KiB are written by the tree call itself (GitHub creates their
+     * blobs), saving one request per file; larger ones become blobs first.
+     */
+    createTree(repo, baseTree, entries) {
+      return http2.call("contents", "create tree", async () => {
+        const tree = [];
+        for (const e of entries) {
+          if (e.content === void 0) {
+            tree.push({ path: e.path, mode: e.mode, type: e.type, sha: e.sha });
+          } else if (Buffer.byteLength(e.content, "utf8") <= INLINE_CONTENT_MAX) {
+            tree.push({ path: e.path, mode: e.mode, type: e.type, content: e.content });
+            http2.cache.blobs.set(gitBlobId(e.content), e.content);
+          } else {
+            tree.push({ path: e.path, mode: e.mode, type: e.type, sha: await createBlob(repo, e.content) });
+          }
+        }
+        const res = await http2.req("POST /repos/{owner}/{repo}/git/trees", { ...repo, ...baseTree ? { base_tree: baseTree } : {}, tree });
+        return String(res.data.sha);
+      });
+    },
+    createCommit(repo, message, tree, parents) {
+      return http2.call("contents", "create commit", async () => {
+        const res = await http2.req("POST /repos/{owner}/{repo}/git/commits", { ...repo, message, tree, parents });
+        const sha = String(res.data.sha);
+        http2.cache.commits.set(sha, tree);
+        return sha;
+      });
+    },
+    createBranch(repo, branch, commitSha) {
+      return http2.call("contents", `create branch ${branch}`, async () => {
+        try {
+          await http2.req("POST /repos/{owner}/{repo}/git/refs", { ...repo, ref: `refs/heads/${branch}`, sha: commitSha });
+        } catch (e) {
+          if (statusOf(e) === 422 && /already exists/i.test(githubMessage(e))) throw new RefConflictError(`refs/heads/${branch}`);
+          throw e;
+        }
+      });
+    },
+    updateBranch(repo, branch, commitSha) {
+      return http2.call("contents", `update branch ${branch}`, async () => {
+        try {
+          await http2.req(`PATCH /repos/{owner}/{repo}/git/refs/heads/${encodePath(branch)}`, { ...repo, sha: commitSha, force: false });
+        } catch (e) {
+          const status = statusOf(e);
+          const msg = githubMessage(e);
+          if (status === 422 && /fast.forward|reference update failed|cannot lock ref/i.test(msg) || status === 409) {
+            throw new RefConflictError(`refs/heads/${branch}`);
+          }
+          throw e;
+        }
+      });
+    },
+    createPullRequest(repo, pr2) {
+      return http2.call("pull_requests", `open pull request from ${pr2.head}`, async () => {
+        const res = await http2.req("POST /repos/{owner}/{repo}/pulls", { ...repo, title: pr2.title, body: pr2.body, head: pr2.head, base: pr2.base });
+        return { number: res.data.number, html_url: res.data.html_url };
+      });
+    },
+    findOpenPullRequest(repo, head, base2) {
+      return http2.call("pull_requests", `find pull request from ${head}`, async () => {
+        const res = await http2.req("GET /repos/{owner}/{repo}/pulls", { ...repo, head: head.includes(":") ? head : `${repo.owner}:${head}`, base: base2, state: "open", per_page: PER_PAGE });
+        const pr2 = res.data[0];
+        return pr2 ? { number: pr2.number, html_url: pr2.html_url } : null;
+      });
+    }
+  };
+}
+
+// src/github/issues.ts
+var PERMISSION_LEVELS = ["admin", "maintain", "write", "triage", "read", "none"];
+function issuesPort(http2) {
+  const findByMarkers2 = (repo, markers) => http2.call("issues", "search issues", async () => {
+    const issues = (await http2.paginate("GET /repos/{owner}/{repo}/issues", { ...repo, state: "all", labels: http2.issueLabel, per_page: PER_PAGE }, null)).filter((i2) => !i2.pull_request);
+    for (const marker of markers) {
+      const hit = issues.find((i2) => (i2.body ?? "").includes(marker));
+      if (hit) return { number: hit.number, html_url: hit.html_url, body: hit.body ?? "", state: hit.state };
+    }
+    return null;
+  });
+  const createIssue = (repo, title, body, labels = []) => {
+    const allLabels = [.../* @__PURE__ */ new Set([http2.issueLabel, ...labels])];
+    return http2.call("issues", "create issue", async () => {
+      const res = await http2.req("POST /repos/{owner}/{repo}/issues", { ...repo, title, body, labels: allLabels, request: { retries: 0 } });
+      return { number: res.data.number, html_url: res.data.html_url };
+    });
+  };
+  const updateIssue = (repo, number4, patch) => http2.call("issues", `update issue #${number4}`, async () => {
+    const res = await http2.req("PATCH /repos/{owner}/{repo}/issues/{issue_number}", { ...repo, issue_number: number4, ...patch });
+    return { number: res.data.number, html_url: res.data.html_url };
+  });
+  return {
+    findIssueByMarker: (repo, marker) => findByMarkers2(repo, [marker]),
+    listOpenIssuesByMarker: (repo, marker) => http2.call("issues", "search open issues", async () => {
+      const issues = await http2.paginate("GET /repos/{owner}/{repo}/issues", { ...repo, state: "open", labels: http2.issueLabel, per_page: PER_PAGE }, null);
+      return issues.filter((i2) => !i2.pull_request && (i2.body ?? "").includes(marker)).sort((a2, b2) => a2.number - b2.number).map((i2) => ({ number: i2.number, html_url: i2.html_url, body: i2.body ?? "", state: i2.state }));
+    }),
+    createIssue,
+    updateIssue,
+    ensureIssue: (repo, spec) => ensureIssueWith({ find: findByMarkers2, createIssue, updateIssue }, repo, spec),
+    /**
+     * The comment id and body hash written last time (this process) are remembered: an unchanged body
+     * costs no request at all, a changed one is one PATCH without listing the thread again; a 404
+     * (deleted meanwhile) falls back to the search. Found by search, an unchanged body is not written.
+     */
+    ensureComment(repo, issueNumber, marker, body) {
+      const text = body.includes(marker) ? body : `${marker}
+${body}`;
+      const hash2 = contentHash(text);
+      const memoKey = `${http2.cacheScope}|comment|${repo.owner}/${repo.repo}#${issueNumber}|${marker}`.toLowerCase();
+      const remember = (c2) => {
+        http2.cache.conditional.set(memoKey, { etag: "", value: { id: c2.id, hash: hash2, html_url: c2.html_url } });
+        return c2;
+      };
+      const patch = async (id) => {
+        const res = await http2.req("PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}", { ...repo, comment_id: id, body: text });
+        return { id: res.data.id, html_url: res.data.html_url, created: false, status: "updated" };
+      };
+      return http2.call("issues", `comment on #${issueNumber}`, async () => {
+        const known = http2.cache.conditional.get(memoKey)?.value;
+        if (known && typeof known.id === "number") {
+          if (known.hash === hash2) return { id: known.id, html_url: known.html_url, created: false, status: "unchanged" };
+          const updated = await http2.getOrNull(() => patch(known.id));
+          if (updated) return remember(updated);
+          http2.cache.conditional.delete(memoKey);
+        }
+        const comments = await http2.paginate("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", { ...repo, issue_number: issueNumber, per_page: PER_PAGE }, null);
+        const ours = comments.find((c2) => (c2.body ?? "").includes(marker));
+        if (ours && ours.body === text) return remember({ id: ours.id, html_url: ours.html_url, created: false, status: "unchanged" });
+        if (ours) return remember(await patch(ours.id));
+        const res = await http2.req("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", { ...repo, issue_number: issueNumber, body: text });
+        return remember({ id: res.data.id, html_url: res.data.html_url, created: true, status: "created" });
+      });
+    },
+    pullRequestsForCommit(repo, sha) {
+      return http2.call("pull_requests", `list pull requests of ${sha.slice(0, 7)}`, async () => {
+        const prs = await http2.paginate("GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls", { ...repo, commit_sha: sha, per_page: PER_PAGE }, null);
+        return prs.filter((p2) => p2.state === "open").map((p2) => p2.number);
+      });
+    },
+    getPermissionLevel(repo, username) {
+      return http2.call("metadata", `read permission of ${username}`, async () => {
+        const res = await http2.getOrNull(() => http2.req("GET /repos/{owner}/{repo}/collaborators/{username}/permission", { ...repo, username }));
+        if (!res) return "none";
+        const role = String(res.data.role_name ?? "");
+        if (PERMISSION_LEVELS.includes(role)) return role;
+        const perm = String(res.data.permission ?? "none");
+        return PERMISSION_LEVELS.includes(perm) ? perm : "none";
+      });
+    },
+    listCheckRuns(repo, ref, name) {
+      return http2.call("checks", `list check runs ${name} on ${ref.slice(0, 12)}`, async () => {
+        const res = await http2.req("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", { ...repo, ref, check_name: name, filter: "all", per_page: PER_PAGE });
+        const runs = res.data?.check_runs ?? [];
+        return runs.map((r2) => ({ id: r2.id, app_id: r2.app?.id ?? null, html_url: r2.html_url ?? null, summary: r2.output?.summary ?? null, text: r2.output?.text ?? null }));
+      });
+    },
+    createCheckRun(repo, check2) {
+      return http2.call("checks", `create check run ${check2.name}`, async () => {
+        const res = await http2.req("POST /repos/{owner}/{repo}/check-runs", {
+          ...repo,
+          name: check2.name,
+          head_sha: check2.head_sha,
+          status: "completed",
+          conclusion: check2.conclusion,
+          output: { title: check2.title, summary: check2.summary, ...check2.text !== void 0 ? { text: check2.text } : {} },
+          ...check2.details_url !== void 0 ? { details_url: check2.details_url } : {}
+        });
+        return { id: res.data.id };
+      });
+    }
+  };
+}
+
+// src/github/webhook-run.ts
+var DEPENDABOT = "dependabot[bot]";
+function mapWorkflowRun(raw, repository) {
+  const baseFullName = repository?.full_name ?? raw.repository?.full_name ?? null;
+  const headFullName = raw.head_repository?.full_name ?? null;
+  const actor = raw.actor?.login ?? null;
+  const fromFork = headFullName !== null && baseFullName !== null && headFullName.toLowerCase() !== baseFullName.toLowerCase() || actor === DEPENDABOT || raw.triggering_actor?.login === DEPENDABOT;
+  return {
+    id: raw.id,
+    name: raw.name ?? "",
+    run_attempt: raw.run_attempt ?? 1,
+    status: raw.status ?? "unknown",
+    conclusion: raw.conclusion ?? null,
+    head_sha: raw.head_sha,
+    head_branch: raw.head_branch ?? null,
+    event: raw.event ?? "unknown",
+    html_url: raw.html_url ?? "",
+    actor,
+    from_fork: fromFork,
+    pull_requests: (raw.pull_requests ?? []).map((p2) => p2.number),
+    workflow_id: raw.workflow_id ?? 0,
+    path: raw.path ?? "",
+    created_at: raw.created_at ?? "",
+    updated_at: raw.updated_at ?? ""
+  };
+}
+
+// src/github/promotion.ts
+var PER_PAGE2 = 100;
+var statusOf2 = (e) => e.status;
+async function guarded(permission, operation, fn) {
+  try {
+    return await fn();
+  } catch (e) {
+    if (isPermissionError(e)) throw new GitHubPermissionError(permission, operation, githubMessage(e));
+    throw e;
   }
-  /** Trees never change: listings are cached by tree sha. */
-  listTree(repo, treeSha) {
-    const cached2 = this.cache.trees.get(treeSha);
-    if (cached2) return Promise.resolve(cached2.entries.map((e) => ({ ...e })));
-    return this.call("contents", "read tree", async () => {
-      const { entries } = await this.treeListing(repo, treeSha);
-      this.cache.trees.set(treeSha, { tree: treeSha, entries });
-      return entries.map((e) => ({ ...e }));
+}
+function checkRunState(c2) {
+  if (c2.status !== "completed") return "pending";
+  return c2.conclusion === "success" || c2.conclusion === "neutral" || c2.conclusion === "skipped" ? "success" : "failure";
+}
+var GitHubPromotion = class {
+  constructor(req, paginate2) {
+    this.req = req;
+    this.paginate = paginate2;
+  }
+  getPullRequest(repo, number4) {
+    return guarded("pull_requests", `read pull request #${number4}`, async () => {
+      const { data } = await this.req("GET /repos/{owner}/{repo}/pulls/{pull_number}", { ...repo, pull_number: number4 });
+      const d2 = data;
+      return {
+        number: d2.number,
+        html_url: d2.html_url,
+        state: d2.state === "open" ? "open" : "closed",
+        merged: d2.merged === true,
+        mergeable: d2.mergeable ?? null,
+        head_sha: d2.head.sha,
+        head_ref: d2.head.ref,
+        base_ref: d2.base.ref,
+        merge_commit_sha: d2.merge_commit_sha ?? null
+      };
     });
   }
-  /** One request instead of two: the trees endpoint resolves a commit sha to its tree. */
-  readCommitTree(repo, commitSha) {
-    const tree = this.cache.commits.get(commitSha);
-    const listed = tree ? this.cache.trees.get(tree) : void 0;
-    if (tree && listed) return Promise.resolve({ tree, entries: listed.entries.map((e) => ({ ...e })) });
-    return this.call("contents", "read tree", async () => {
-      const res = await this.treeListing(repo, commitSha);
-      const treeSha = res.sha !== commitSha ? res.sha : await this.getCommitTree(repo, commitSha);
-      this.cache.commits.set(commitSha, treeSha);
-      this.cache.trees.set(treeSha, { tree: treeSha, entries: res.entries });
-      return { tree: treeSha, entries: res.entries.map((e) => ({ ...e })) };
+  /** Latest check run per name and latest status per context on `sha` (all pages of both). */
+  listHeadChecks(repo, sha) {
+    return guarded("checks", `read checks of ${sha.slice(0, 7)}`, async () => {
+      const runs = await this.paginate("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", { ...repo, ref: sha, filter: "latest", per_page: PER_PAGE2 }, "check_runs");
+      const statuses = await this.paginate("GET /repos/{owner}/{repo}/commits/{ref}/statuses", { ...repo, ref: sha, per_page: PER_PAGE2 }, null);
+      const out = /* @__PURE__ */ new Map();
+      for (const c2 of [...runs].sort((a2, b2) => a2.id - b2.id)) out.set(`check:${c2.name}`, { name: c2.name, source: "check_run", state: checkRunState(c2), app: c2.app?.slug ?? null, url: c2.html_url ?? c2.details_url ?? null });
+      for (const s2 of [...statuses].sort((a2, b2) => a2.id - b2.id)) {
+        out.set(`status:${s2.context}`, { name: s2.context, source: "status", state: s2.state === "success" ? "success" : s2.state === "pending" ? "pending" : "failure", app: null, url: s2.target_url ?? null });
+      }
+      return [...out.values()];
     });
   }
-  /** Blobs never change: contents are cached by blob sha. */
-  readBlob(repo, blobSha) {
-    const cached2 = this.cache.blobs.get(blobSha);
-    if (cached2 !== void 0) return Promise.resolve(cached2);
-    return this.call("contents", "read blob", async () => {
-      const res = await this.req("GET /repos/{owner}/{repo}/git/blobs/{file_sha}", { ...repo, file_sha: blobSha });
-      const raw = String(res.data.content ?? "");
-      const content = res.data.encoding === "base64" ? Buffer.from(raw, "base64").toString("utf8") : raw;
-      this.cache.blobs.set(blobSha, content);
-      return content;
+  /** null when the branch is not protected (GitHub's 404 "Branch not protected"). Needs Administration: read. */
+  getBranchRules(repo, branch) {
+    return guarded("administration", `read protection of ${branch}`, async () => {
+      try {
+        const { data } = await this.req("GET /repos/{owner}/{repo}/branches/{branch}/protection", { ...repo, branch });
+        const d2 = data;
+        const rsc = d2.required_status_checks;
+        const contexts = [.../* @__PURE__ */ new Set([...rsc?.contexts ?? [], ...(rsc?.checks ?? []).map((c2) => c2.context)])];
+        return {
+          required_checks: contexts,
+          strict: rsc?.strict === true,
+          required_approving_reviews: d2.required_pull_request_reviews ? d2.required_pull_request_reviews.required_approving_review_count ?? 1 : 0
+        };
+      } catch (e) {
+        if (isNotFound(e)) return null;
+        throw e;
+      }
     });
   }
-  createBlob(repo, content) {
-    return this.call("contents", "create blob", async () => {
-      const res = await this.req("POST /repos/{owner}/{repo}/git/blobs", { ...repo, content, encoding: "utf-8" });
-      const sha = String(res.data.sha);
-      this.cache.blobs.set(sha, content);
-      return sha;
+  /** The repository's allowed merge methods; null when GitHub does not show them to this token. */
+  getMergeMethods(repo) {
+    return guarded("metadata", "read repository", async () => {
+      const { data } = await this.req("GET /repos/{owner}/{repo}", { ...repo });
+      const d2 = data;
+      if (d2.allow_merge_commit === void 0 && d2.allow_squash_merge === void 0 && d2.allow_rebase_merge === void 0) return null;
+      return { merge: d2.allow_merge_commit === true, squash: d2.allow_squash_merge === true, rebase: d2.allow_rebase_merge === true };
+    });
+  }
+  /** `sha` guards against a head that moved after the checks were read (409). */
+  mergePullRequest(repo, number4, opts) {
+    return guarded("contents", `merge pull request #${number4}`, async () => {
+      try {
+        const { data } = await this.req("PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge", { ...repo, pull_number: number4, merge_method: opts.method, sha: opts.sha, commit_title: opts.title, commit_message: opts.message });
+        return { sha: String(data.sha) };
+      } catch (e) {
+        const status = statusOf2(e);
+        if (status === 405 || status === 409 || status === 422) throw new MergeRefusedError(status, githubMessage(e));
+        throw e;
+      }
     });
   }
   /**
-   * Entries with `content` up to 256 KiB are written by the tree call itself (GitHub creates their
-   * blobs), saving one request per file; larger ones become blobs first.
+   * Dispatches `workflow` (id or file name) on `ref`. Asks for the run (return_run_details, February
+   * 2026); a server that does not know the parameter (older GitHub Enterprise) is asked again without it.
    */
-  createTree(repo, baseTree, entries) {
-    return this.call("contents", "create tree", async () => {
-      const tree = [];
-      for (const e of entries) {
-        if (e.content === void 0) {
-          tree.push({ path: e.path, mode: e.mode, type: e.type, sha: e.sha });
-        } else if (Buffer.byteLength(e.content, "utf8") <= INLINE_CONTENT_MAX) {
-          tree.push({ path: e.path, mode: e.mode, type: e.type, content: e.content });
-          this.cache.blobs.set(gitBlobId(e.content), e.content);
-        } else {
-          tree.push({ path: e.path, mode: e.mode, type: e.type, sha: await this.createBlob(repo, e.content) });
-        }
-      }
-      const res = await this.req("POST /repos/{owner}/{repo}/git/trees", { ...repo, ...baseTree ? { base_tree: baseTree } : {}, tree });
-      return String(res.data.sha);
-    });
-  }
-  createCommit(repo, message, tree, parents) {
-    return this.call("contents", "create commit", async () => {
-      const res = await this.req("POST /repos/{owner}/{repo}/git/commits", { ...repo, message, tree, parents });
-      const sha = String(res.data.sha);
-      this.cache.commits.set(sha, tree);
-      return sha;
-    });
-  }
-  createBranch(repo, branch, commitSha) {
-    return this.call("contents", `create branch ${branch}`, async () => {
+  dispatchWorkflow(repo, workflow, ref) {
+    return guarded("actions", `dispatch workflow ${workflow} on ${ref}`, async () => {
+      const route = "POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches";
       try {
-        await this.req("POST /repos/{owner}/{repo}/git/refs", { ...repo, ref: `refs/heads/${branch}`, sha: commitSha });
+        const res = await this.req(route, { ...repo, workflow_id: workflow, ref, return_run_details: true });
+        const id = res.data?.workflow_run_id;
+        return { runId: typeof id === "number" ? id : null };
       } catch (e) {
-        if (statusOf(e) === 422 && /already exists/i.test(githubMessage(e))) throw new RefConflictError(`refs/heads/${branch}`);
-        throw e;
-      }
-    });
-  }
-  updateBranch(repo, branch, commitSha) {
-    return this.call("contents", `update branch ${branch}`, async () => {
-      try {
-        await this.req(`PATCH /repos/{owner}/{repo}/git/refs/heads/${encodePath(branch)}`, { ...repo, sha: commitSha, force: false });
-      } catch (e) {
-        const status = statusOf(e);
-        const msg = githubMessage(e);
-        if (status === 422 && /fast.forward|reference update failed|cannot lock ref/i.test(msg) || status === 409) {
-          throw new RefConflictError(`refs/heads/${branch}`);
+        if ((statusOf2(e) === 400 || statusOf2(e) === 422) && /return_run_details/i.test(githubMessage(e))) {
+          await this.req(route, { ...repo, workflow_id: workflow, ref });
+          return { runId: null };
         }
         throw e;
       }
     });
   }
-  createPullRequest(repo, pr2) {
-    return this.call("pull_requests", `open pull request from ${pr2.head}`, async () => {
-      const res = await this.req("POST /repos/{owner}/{repo}/pulls", { ...repo, title: pr2.title, body: pr2.body, head: pr2.head, base: pr2.base });
-      return { number: res.data.number, html_url: res.data.html_url };
+  /** Runs of `workflow` for `event` on `branch` at `headSha`, newest first (to find a dispatched run). */
+  findRuns(repo, workflow, filter) {
+    return guarded("actions", `list runs of workflow ${workflow}`, async () => {
+      const { data } = await this.req("GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs", { ...repo, workflow_id: workflow, event: filter.event, branch: filter.branch, head_sha: filter.headSha, per_page: 20 });
+      return (data.workflow_runs ?? []).map((r2) => mapWorkflowRun(r2));
     });
   }
-  findOpenPullRequest(repo, head, base) {
-    return this.call("pull_requests", `find pull request from ${head}`, async () => {
-      const res = await this.req("GET /repos/{owner}/{repo}/pulls", { ...repo, head: head.includes(":") ? head : `${repo.owner}:${head}`, base, state: "open", per_page: PER_PAGE2 });
-      const pr2 = res.data[0];
-      return pr2 ? { number: pr2.number, html_url: pr2.html_url } : null;
-    });
+};
+
+// src/github/runs.ts
+var mapJob = (j2) => ({
+  id: j2.id,
+  name: j2.name,
+  conclusion: j2.conclusion,
+  status: j2.status,
+  steps: (j2.steps ?? []).map((s2) => ({ name: s2.name, conclusion: s2.conclusion, number: s2.number }))
+});
+var FAILED_CONCLUSIONS = /* @__PURE__ */ new Set(["failure", "timed_out"]);
+async function* bodyToIterable(body) {
+  if (body === null || body === void 0) return;
+  if (typeof body === "string") {
+    yield new TextEncoder().encode(body);
+  } else if (body instanceof Uint8Array) {
+    yield body;
+  } else if (body instanceof ArrayBuffer) {
+    yield new Uint8Array(body);
+  } else if (typeof body.getReader === "function") {
+    const reader = body.getReader();
+    try {
+      for (; ; ) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        if (value) yield value;
+      }
+    } finally {
+      reader.releaseLock();
+    }
+  } else if (typeof body[Symbol.asyncIterator] === "function") {
+    for await (const chunk of body) {
+      yield typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk;
+    }
+  } else {
+    throw new TypeError("unexpected job log body");
+  }
+}
+function runsPort(http2) {
+  return {
+    getRun(repo, runId, attempt) {
+      return http2.call("actions", `read run ${runId}`, async () => {
+        const res = attempt === void 0 ? await http2.req("GET /repos/{owner}/{repo}/actions/runs/{run_id}", { ...repo, run_id: runId }) : await http2.req("GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}", { ...repo, run_id: runId, attempt_number: attempt });
+        return mapWorkflowRun(res.data);
+      });
+    },
+    listFailedJobs(repo, runId) {
+      return http2.call("actions", `list jobs of run ${runId}`, async () => {
+        const jobs = await http2.paginate("GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs", { ...repo, run_id: runId, filter: "latest", per_page: PER_PAGE }, "jobs");
+        return jobs.filter((j2) => j2.conclusion !== null && FAILED_CONCLUSIONS.has(j2.conclusion)).map(mapJob);
+      });
+    },
+    listDeployments(repo, sha) {
+      return http2.call("deployments", `list deployments of ${sha.slice(0, 7)}`, async () => {
+        const res = await http2.req("GET /repos/{owner}/{repo}/deployments", { ...repo, sha, per_page: PER_PAGE });
+        return res.data.flatMap((d2) => typeof d2.environment === "string" ? [{ environment: d2.environment }] : []);
+      });
+    },
+    downloadJobLog(repo, jobId) {
+      return http2.call("actions", `download log of job ${jobId}`, async () => {
+        const res = await http2.req("GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs", {
+          ...repo,
+          job_id: jobId,
+          request: { redirect: "manual", parseSuccessResponseBody: false }
+        });
+        if (res.status >= 300 && res.status < 400) {
+          const location = header(res, "location");
+          await res.data?.cancel?.().catch(() => void 0);
+          if (!location) throw new GitHubRequestError(res.status, `download log of job ${jobId}`, "redirect without a Location header");
+          const blob = await http2.fetchImpl(location, { redirect: "follow" });
+          if (!blob.ok) {
+            await blob.body?.cancel().catch(() => void 0);
+            throw new GitHubRequestError(blob.status, `download log of job ${jobId}`, "the log URL answered an error (it expires within a minute)");
+          }
+          return bodyToIterable(blob.body);
+        }
+        return bodyToIterable(res.data);
+      });
+    },
+    rerunFailedJobs(repo, runId) {
+      return http2.call("actions", `re-run failed jobs of run ${runId}`, async () => {
+        await http2.req("POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs", { ...repo, run_id: runId, request: { retries: 0 } });
+      });
+    },
+    rerunRun(repo, runId) {
+      return http2.call("actions", `re-run run ${runId}`, async () => {
+        await http2.req("POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun", { ...repo, run_id: runId, request: { retries: 0 } });
+      });
+    },
+    findLastSuccessfulRun(repo, workflowId, branch) {
+      return http2.call("actions", `find last successful run of workflow ${workflowId}`, async () => {
+        const res = await http2.req("GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs", { ...repo, workflow_id: workflowId, branch, status: "success", per_page: 1 });
+        const run2 = res.data?.workflow_runs?.[0];
+        return run2 ? mapWorkflowRun(run2) : null;
+      });
+    },
+    listRecentRunHeads(repo, limit) {
+      return http2.call("actions", "list recent workflow runs", async () => {
+        const res = await http2.req("GET /repos/{owner}/{repo}/actions/runs", { ...repo, per_page: Math.min(100, Math.max(1, limit)) });
+        const runs = res.data?.workflow_runs ?? [];
+        return [...new Set(runs.map((r2) => r2.head_sha).filter((s2) => typeof s2 === "string"))];
+      });
+    }
+  };
+}
+
+// src/github/sealed-box.ts
+async function sealSecret(value, publicKeyB64) {
+  await libsodium_wrappers_default.ready;
+  const key = libsodium_wrappers_default.from_base64(publicKeyB64, libsodium_wrappers_default.base64_variants.ORIGINAL);
+  const sealed = libsodium_wrappers_default.crypto_box_seal(libsodium_wrappers_default.from_string(value), key);
+  return libsodium_wrappers_default.to_base64(sealed, libsodium_wrappers_default.base64_variants.ORIGINAL);
+}
+
+// src/github/secrets.ts
+var mapSecret = (s2) => ({ name: s2.name, created_at: s2.created_at, updated_at: s2.updated_at });
+function secretsPort(http2) {
+  const publicKey = async (repo, scope, refresh) => {
+    const cacheKey = `${http2.cacheScope}|${repo.owner}/${repo.repo}|${scopeLabel(scope)}`.toLowerCase();
+    const cached2 = http2.cache.publicKeys.get(cacheKey);
+    if (cached2 && !refresh) return cached2;
+    const { base: base2, params } = scopeRoute(scope);
+    const res = await http2.req(`GET ${base2}/secrets/public-key`, { ...repo, ...params });
+    const key = { key_id: String(res.data.key_id), key: String(res.data.key) };
+    http2.cache.publicKeys.set(cacheKey, key);
+    return key;
+  };
+  return {
+    setSecret(repo, scope, name, value) {
+      const operation = `set secret ${name} (${scopeLabel(scope)})`;
+      return http2.call("secrets", operation, async () => {
+        const { base: base2, params } = scopeRoute(scope);
+        const put = async (pk) => {
+          const encrypted_value = await sealSecret(value, pk.key);
+          const res = await http2.req(`PUT ${base2}/secrets/{secret_name}`, { ...repo, ...params, secret_name: name, encrypted_value, key_id: pk.key_id });
+          return { created: res.status === 201 };
+        };
+        try {
+          let result;
+          try {
+            result = await put(await publicKey(repo, scope, false));
+          } catch (e) {
+            if (statusOf(e) !== 422 || !/key/i.test(githubMessage(e))) throw e;
+            http2.log?.info({ repo: `${repo.owner}/${repo.repo}`, scope: scopeLabel(scope) }, "secret public key rejected; refetching once");
+            result = await put(await publicKey(repo, scope, true));
+          }
+          http2.log?.debug({ repo: `${repo.owner}/${repo.repo}`, scope: scopeLabel(scope), name, created: result.created }, "secret written");
+          return result;
+        } catch (e) {
+          if (isPermissionError(e)) throw e;
+          const status = statusOf(e);
+          if (status !== null) throw new GitHubRequestError(status, operation, githubMessage(e));
+          throw new Error(`${operation} failed: ${e instanceof Error ? e.name : "error"}`);
+        }
+      });
+    },
+    getSecret(repo, scope, name) {
+      const { base: base2, params } = scopeRoute(scope);
+      return http2.call(
+        "secrets",
+        `read secret ${name}`,
+        () => http2.getOrNull(async () => mapSecret((await http2.req(`GET ${base2}/secrets/{secret_name}`, { ...repo, ...params, secret_name: name })).data))
+      );
+    },
+    listSecrets(repo, scope, etag) {
+      const { base: base2, params } = scopeRoute(scope);
+      return http2.call(
+        "secrets",
+        `list secrets (${scopeLabel(scope)})`,
+        () => http2.conditionalList(`GET ${base2}/secrets`, { ...repo, ...params, per_page: PER_PAGE }, "secrets", mapSecret, etag)
+      );
+    },
+    deleteSecret(repo, scope, name) {
+      const { base: base2, params } = scopeRoute(scope);
+      return http2.call("secrets", `delete secret ${name}`, async () => {
+        await http2.getOrNull(() => http2.req(`DELETE ${base2}/secrets/{secret_name}`, { ...repo, ...params, secret_name: name }));
+      });
+    }
+  };
+}
+
+// src/github/variables.ts
+var mapVariable = (v2) => ({
+  name: v2.name,
+  value: v2.value,
+  ...v2.created_at !== void 0 ? { created_at: v2.created_at } : {},
+  ...v2.updated_at !== void 0 ? { updated_at: v2.updated_at } : {}
+});
+function variablesPort(http2) {
+  return {
+    getVariable(repo, scope, name) {
+      const { base: base2, params } = scopeRoute(scope);
+      return http2.call(
+        "variables",
+        `read variable ${name}`,
+        () => http2.getOrNull(async () => mapVariable((await http2.req(`GET ${base2}/variables/{name}`, { ...repo, ...params, name })).data))
+      );
+    },
+    listVariables(repo, scope, etag) {
+      const { base: base2, params } = scopeRoute(scope);
+      return http2.call(
+        "variables",
+        `list variables (${scopeLabel(scope)})`,
+        () => http2.conditionalList(`GET ${base2}/variables`, { ...repo, ...params, per_page: VARIABLES_PER_PAGE }, "variables", mapVariable, etag)
+      );
+    },
+    upsertVariable(repo, scope, name, value) {
+      const { base: base2, params } = scopeRoute(scope);
+      return http2.call("variables", `write variable ${name}`, async () => {
+        try {
+          await http2.req(`PATCH ${base2}/variables/{name}`, { ...repo, ...params, name, value });
+          return { created: false };
+        } catch (e) {
+          if (!isNotFound(e)) throw e;
+        }
+        await http2.req(`POST ${base2}/variables`, { ...repo, ...params, name, value });
+        return { created: true };
+      });
+    },
+    createVariable(repo, scope, name, value) {
+      const { base: base2, params } = scopeRoute(scope);
+      return http2.call("variables", `create variable ${name}`, async () => {
+        try {
+          await http2.req(`POST ${base2}/variables`, { ...repo, ...params, name, value });
+          return { created: true };
+        } catch (e) {
+          const status = statusOf(e);
+          if (status !== 409 && status !== 422) throw e;
+        }
+        await http2.req(`PATCH ${base2}/variables/{name}`, { ...repo, ...params, name, value });
+        return { created: false };
+      });
+    },
+    deleteVariable(repo, scope, name) {
+      const { base: base2, params } = scopeRoute(scope);
+      return http2.call("variables", `delete variable ${name}`, async () => {
+        await http2.getOrNull(() => http2.req(`DELETE ${base2}/variables/{name}`, { ...repo, ...params, name }));
+      });
+    }
+  };
+}
+
+// src/github/adapter.ts
+function composePorts(http2) {
+  const git = gitDataPort(http2);
+  const contents = contentsPort(http2, git);
+  const ports = {
+    ...secretsPort(http2),
+    ...variablesPort(http2),
+    ...environmentsPort(http2),
+    ...runsPort(http2),
+    ...issuesPort(http2),
+    ...contents,
+    ...git
+  };
+  return {
+    ...ports,
+    proposeFile: (repo, proposal) => proposeFileWith(ports, repo, proposal),
+    cacheScope: http2.cacheScope,
+    promotion: new GitHubPromotion((route, params) => http2.req(route, params), (route, params, key) => http2.paginate(route, params, key))
+  };
+}
+var GitHubAdapter = class {
+  constructor(octokit, opts = {}) {
+    this.octokit = octokit;
+    this.http = new RequestLayer((route, params) => this.req(route, params), { ...opts, cacheScope: opts.cacheScope ?? baseUrlOf(octokit) });
+    Object.assign(this, composePorts(this.http));
+  }
+  http;
+  get cache() {
+    return this.http.cache;
+  }
+  get defaultBranches() {
+    return this.http.defaultBranches;
+  }
+  req(route, params = {}) {
+    return this.octokit.request(route, params);
+  }
+  /** Runs one call, turning 403 "not accessible" into GitHubPermissionError. */
+  call(permission, operation, fn) {
+    return this.http.call(permission, operation, fn);
   }
 };
 
@@ -75198,6 +75634,59 @@ ${body}`;
 var import_pino = __toESM(require_pino(), 1);
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
+
+// src/ledger/staged.ts
+var staged = /* @__PURE__ */ new Map();
+function stageWrite(key, write) {
+  staged.set(key, [...staged.get(key) ?? [], write]);
+}
+function takeStaged(key) {
+  const list = staged.get(key) ?? [];
+  staged.delete(key);
+  return list;
+}
+function restoreStaged(key, list) {
+  if (list.length) staged.set(key, [...list, ...staged.get(key) ?? []]);
+}
+function applyToSnapshot(s2, w2) {
+  if (w2.certificates?.length) throw new Error("a staged ledger write cannot carry certificates (they are chained by the commit that writes them)");
+  return {
+    ...s2,
+    ...w2.state ? { state: w2.state } : {},
+    ...w2.sync ? { sync: w2.sync } : {},
+    ...w2.pendingApprovals ? { pendingApprovals: w2.pendingApprovals } : {},
+    ...w2.classifierMemory ? { classifierMemory: w2.classifierMemory } : {},
+    ...w2.revokedGrantIds ? { revokedGrantIds: w2.revokedGrantIds } : {},
+    ...w2.grantUses ? { grantUses: w2.grantUses } : {},
+    ...w2.publicKeys ? { publicKeys: { ...s2.publicKeys, ...w2.publicKeys } } : {}
+  };
+}
+function mergeWrites(a2, b2) {
+  const out = { ...a2, ...b2 };
+  if (a2.audit || b2.audit) out.audit = [...a2.audit ?? [], ...b2.audit ?? []];
+  if (a2.files || b2.files) out.files = { ...a2.files, ...b2.files };
+  if (a2.publicKeys || b2.publicKeys) out.publicKeys = { ...a2.publicKeys, ...b2.publicKeys };
+  if (a2.certificates || b2.certificates) out.certificates = [...a2.certificates ?? [], ...b2.certificates ?? []];
+  return out;
+}
+function withStaged(list, message, mutate) {
+  if (list.length === 0) return { message, mutate };
+  return {
+    message: `${message}
+
+${list.map((w2) => `+ ${w2.message}`).join("\n")}`,
+    mutate: async (snapshot) => {
+      let s2 = snapshot;
+      let acc = {};
+      for (const w2 of list) {
+        const write = await w2.mutate(structuredClone(s2));
+        acc = mergeWrites(acc, write);
+        s2 = applyToSnapshot(s2, write);
+      }
+      return mergeWrites(acc, await mutate(s2));
+    }
+  };
+}
 
 // src/ledger/cache.ts
 var INLINE_MAX = 256 * 1024;
@@ -75278,9 +75767,9 @@ var sharedLedgerCache = new LedgerCache();
 
 // src/ledger/errors.ts
 var LedgerCorruptError = class extends Error {
-  constructor(path7, branch, reason) {
-    super(`ledger file ${path7} on branch ${branch} is corrupt: ${reason}`);
-    this.path = path7;
+  constructor(path8, branch, reason) {
+    super(`ledger file ${path8} on branch ${branch} is corrupt: ${reason}`);
+    this.path = path8;
     this.branch = branch;
     this.name = "LedgerCorruptError";
   }
@@ -75302,8 +75791,8 @@ var LedgerConflictError = class extends Error {
 
 // src/ledger/cas.ts
 function backoff(attempt, random) {
-  const base = Math.min(2e3, 50 * 2 ** (attempt - 1));
-  return Math.round(base * (0.5 + random() * 0.5));
+  const base2 = Math.min(2e3, 50 * 2 ** (attempt - 1));
+  return Math.round(base2 * (0.5 + random() * 0.5));
 }
 function isRefConflict(e) {
   if (e instanceof RefConflictError || e instanceof Error && e.name === "RefConflictError") return true;
@@ -75375,7 +75864,7 @@ Anyone can verify the certificate chain offline with the public key(s) they pinn
 `;
 
 // src/core/classify/engine.ts
-import { createHash as createHash4 } from "node:crypto";
+import { createHash as createHash5 } from "node:crypto";
 
 // src/core/classify/normalize.ts
 var ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007]*\u0007/g;
@@ -75526,7 +76015,7 @@ function explainWeakAnswer(incidents, x2) {
 }
 
 // src/core/classify/signature.ts
-import { createHash as createHash3 } from "node:crypto";
+import { createHash as createHash4 } from "node:crypto";
 var MAX_LINES = 3;
 function normalizeDecidingLine(line) {
   return line.toLowerCase().replace(/\*\*\*/g, "<masked>").replace(/https?:\/\/[^\s'"`)]+/g, (u2) => u2.replace(/[?#].*$/, "").replace(/\/[0-9a-f]{7,}(?=\/|$)/g, "/<hex>").replace(/\/\d+(?=\/|$)/g, "/<n>")).replace(/\/(?:home\/runner|runner|__w|github)\/work\/[^\s'"`]*/g, "<path>").replace(/\b[0-9a-f]{7,}\b/g, "<hex>").replace(/\b\d+(?:\.\d+)*(?:ms|s|m|kb|mb|gb|%)?\b/g, "<n>").replace(/\s+/g, " ").trim();
@@ -75536,7 +76025,7 @@ function failureSignature(incidents) {
   if (!top || top.evidence.length === 0) return null;
   const lines = top.evidence.slice(0, MAX_LINES).map((e) => normalizeDecidingLine(e.text)).filter((l2) => l2.length > 0);
   if (lines.length === 0) return null;
-  return { signature: createHash3("sha256").update(lines.join("\n")).digest("hex").slice(0, 16), lines };
+  return { signature: createHash4("sha256").update(lines.join("\n")).digest("hex").slice(0, 16), lines };
 }
 
 // src/core/classify/structure.ts
@@ -75641,8 +76130,8 @@ var file2 = (name) => name ? { type: "file", name: normalizeFilePath(name) } : n
 var pkg = (name) => name ? { type: "package", name } : null;
 function normalizeFilePath(p2) {
   let s2 = p2.replace(/\\/g, "/");
-  const act = s2.lastIndexOf("/_actions/");
-  if (act !== -1) return s2.slice(s2.lastIndexOf("/") + 1);
+  const act2 = s2.lastIndexOf("/_actions/");
+  if (act2 !== -1) return s2.slice(s2.lastIndexOf("/") + 1);
   s2 = s2.replace(/^.*?\/(?:_work|work)\/[^/]+\/[^/]+\//, "");
   while (s2.startsWith("./")) s2 = s2.slice(2);
   return s2;
@@ -75776,8 +76265,8 @@ var CI_RULES = [
     ]
   }
 ];
-function insertRules(base, groups2) {
-  const out = [...base];
+function insertRules(base2, groups2) {
+  const out = [...base2];
   for (const g2 of groups2) {
     if (g2.before === "start") out.unshift(...g2.rules);
     else if (g2.before === "end") out.push(...g2.rules);
@@ -76024,7 +76513,7 @@ function targetKey(kind, t2) {
 }
 function fingerprint(kind, target, ctx) {
   const basis = [kind, target ? `${target.type}:${target.name}` : "-", ctx.job_name ?? "", `${ctx.repo.owner}/${ctx.repo.repo}`].join("\n");
-  return createHash4("sha256").update(basis).digest("hex").slice(0, 16);
+  return createHash5("sha256").update(basis).digest("hex").slice(0, 16);
 }
 var ClassifierState = class extends StepStructure {
   constructor(ctx, opts = {}) {
@@ -76058,9 +76547,9 @@ var ClassifierState = class extends StepStructure {
       if (m2) this.facts = { ...this.facts, exitCode: Number(m2[1]), exitStep: this.stepName ?? null };
     }
     const hit = RULE_SCANNER.scan(text, this.mask);
-    let join4 = false;
-    for (let w2 = 0; w2 < this.mask.length; w2++) if (this.prevMask[w2] & JOIN_PREVIOUS_MASK[w2]) join4 = true;
-    if (hit || join4) this.applyRules(text);
+    let join5 = false;
+    for (let w2 = 0; w2 < this.mask.length; w2++) if (this.prevMask[w2] & JOIN_PREVIOUS_MASK[w2]) join5 = true;
+    if (hit || join5) this.applyRules(text);
     this.prev = text;
     const t2 = this.prevMask;
     this.prevMask = this.mask;
@@ -76373,12 +76862,12 @@ function applyLearning(incidents, memory) {
   if (rec.label) {
     const kind = rec.label.kind;
     const same = incidents.find((i2) => i2.kind === kind);
-    const base = same ?? incidents[0];
+    const base2 = same ?? incidents[0];
     const labelled = {
-      ...base,
+      ...base2,
       kind,
       target: same ? same.target : null,
-      fingerprint: same ? same.fingerprint : refingerprint(base, kind, null),
+      fingerprint: same ? same.fingerprint : refingerprint(base2, kind, null),
       confidence: LABEL_CONFIDENCE,
       summary: `Labelled \`${kind}\` by @${rec.label.by} on ${rec.label.at.slice(0, 10)} (failure signature ${sig}): this failure is classified that way in this repository from then on. The classifier alone said ${incidents[0].kind === kind ? "the same" : `\`${incidents[0].kind}\``}.`
     };
@@ -76500,17 +76989,17 @@ function emptySnapshot() {
     classifierMemory: emptyClassifierMemory()
   };
 }
-function parseLedgerJson(schema, text, path7, branch) {
+function parseLedgerJson(schema, text, path8, branch) {
   let data;
   try {
     data = JSON.parse(text);
   } catch (e) {
-    throw new LedgerCorruptError(path7, branch, `not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+    throw new LedgerCorruptError(path8, branch, `not valid JSON (${e instanceof Error ? e.message : String(e)})`);
   }
   try {
-    return parseWith(schema, data, path7);
+    return parseWith(schema, data, path8);
   } catch (e) {
-    if (e instanceof SchemaError) throw new LedgerCorruptError(path7, branch, e.issues.map((i2) => `${i2.path}: ${i2.message}`).join("; "));
+    if (e instanceof SchemaError) throw new LedgerCorruptError(path8, branch, e.issues.map((i2) => `${i2.path}: ${i2.message}`).join("; "));
     throw e;
   }
 }
@@ -76521,8 +77010,8 @@ var SnapshotReader = class {
     this.branch = branch;
   }
   /** A file's text at a loaded commit (null when absent); remembers what it read. */
-  async readText(at2, path7) {
-    const sha = at2.blobs.get(path7);
+  async readText(at2, path8) {
+    const sha = at2.blobs.get(path8);
     if (sha === void 0) return null;
     const known = at2.texts.get(sha);
     if (known !== void 0) return known;
@@ -76534,12 +77023,12 @@ var SnapshotReader = class {
   readBlob(sha) {
     return this.git.readBlob(this.repo, sha);
   }
-  parseJson(schema, text, path7) {
-    return parseLedgerJson(schema, text, path7, this.branch);
+  parseJson(schema, text, path8) {
+    return parseLedgerJson(schema, text, path8, this.branch);
   }
-  async readJson(at2, path7, schema, fallback) {
-    const text = await this.readText(at2, path7);
-    return text === null ? fallback : this.parseJson(schema, text, path7);
+  async readJson(at2, path8, schema, fallback) {
+    const text = await this.readText(at2, path8);
+    return text === null ? fallback : this.parseJson(schema, text, path8);
   }
   head() {
     return this.git.getBranchHead(this.repo, this.branch);
@@ -76607,16 +77096,16 @@ function parseCheckpoint(text) {
 }
 
 // src/ledger/write-plan.ts
-import { createHash as createHash5 } from "node:crypto";
-function gitBlobSha(content) {
+import { createHash as createHash6 } from "node:crypto";
+function gitBlobSha2(content) {
   const body = Buffer.from(content, "utf8");
-  return createHash5("sha1").update(Buffer.concat([Buffer.from(`blob ${body.length}\0`), body])).digest("hex");
+  return createHash6("sha1").update(Buffer.concat([Buffer.from(`blob ${body.length}\0`), body])).digest("hex");
 }
 var json2 = (value) => `${JSON.stringify(value, null, 2)}
 `;
 function decodeLink(cert) {
   const body = Buffer.from(cert.envelope.payload, "base64");
-  const actual = createHash5("sha256").update(body).digest("hex");
+  const actual = createHash6("sha256").update(body).digest("hex");
   if (actual !== cert.certificate_hash) {
     throw new LedgerWriteError(`certificate ${cert.certificate_hash.slice(0, 12)}: certificate_hash is not sha256 of its payload (${actual.slice(0, 12)})`);
   }
@@ -76630,11 +77119,11 @@ function decodeLink(cert) {
   if (!statement.success) throw new LedgerWriteError(`certificate ${cert.certificate_hash.slice(0, 12)}: payload is not a Living Bridge statement`);
   return { previous: statement.data.predicate.previous_certificate_hash, statement: statement.data };
 }
-function ledgerRelative(path7) {
-  const p2 = path7.replace(/^\.bridge\//, "");
+function ledgerRelative(path8) {
+  const p2 = path8.replace(/^\.bridge\//, "");
   const segments = p2.split("/");
   if (p2 === "" || p2.startsWith("/") || p2.includes("\\") || segments.some((s2) => s2 === "" || s2 === "." || s2 === "..")) {
-    throw new LedgerWriteError(`invalid ledger path "${path7}": expected a relative path like "postmortems/2026-01-01-x.md"`);
+    throw new LedgerWriteError(`invalid ledger path "${path8}": expected a relative path like "postmortems/2026-01-01-x.md"`);
   }
   return p2;
 }
@@ -76658,9 +77147,9 @@ function planCertificates(cur, write, files) {
     if (declared !== void 0 && declared !== sequence) {
       throw new LedgerWriteError(`certificate ${cert.certificate_hash.slice(0, 12)} carries sequence ${declared} but would be #${sequence} of the chain`);
     }
-    const path7 = certificatePath(sequence, cert.certificate_hash);
-    if (cur.blobs.has(path7)) throw new LedgerWriteError(`${path7} already exists`);
-    files.set(path7, json2(cert));
+    const path8 = certificatePath(sequence, cert.certificate_hash);
+    if (cur.blobs.has(path8)) throw new LedgerWriteError(`${path8} already exists`);
+    files.set(path8, json2(cert));
     previous = cert.certificate_hash;
   });
   return { certs, head: previous };
@@ -76673,10 +77162,10 @@ async function planAudit(cur, entries, ctx, files) {
     byMonth.set(month, [...byMonth.get(month) ?? [], JSON.stringify(entry)]);
   }
   for (const [month, lines] of byMonth) {
-    const path7 = auditPath(month);
-    const existing = await ctx.readText(cur, path7) ?? "";
+    const path8 = auditPath(month);
+    const existing = await ctx.readText(cur, path8) ?? "";
     const sep4 = existing === "" || existing.endsWith("\n") ? "" : "\n";
-    files.set(path7, `${existing}${sep4}${lines.join("\n")}
+    files.set(path8, `${existing}${sep4}${lines.join("\n")}
 `);
   }
 }
@@ -76705,10 +77194,10 @@ async function planWrite(cur, write, ctx) {
   }
   if (first) files.set(LEDGER_PATHS.readme, LEDGER_README);
   if (write.audit?.length) await planAudit(cur, write.audit, ctx, files);
-  for (const [path7, content] of Object.entries(write.files ?? {})) {
-    const rel = ledgerRelative(path7);
+  for (const [path8, content] of Object.entries(write.files ?? {})) {
+    const rel = ledgerRelative(path8);
     if (RESERVED_PREFIXES.some((r2) => rel === r2 || rel.startsWith(r2))) {
-      throw new LedgerWriteError(`ledger path "${path7}" is reserved; write it through its own LedgerWrite field`);
+      throw new LedgerWriteError(`ledger path "${path8}" is reserved; write it through its own LedgerWrite field`);
     }
     files.set(`${LEDGER_ROOT}/${rel}`, content);
   }
@@ -76741,8 +77230,8 @@ async function planWrite(cur, write, ctx) {
     files.set(LEDGER_PATHS.pendingApprovals, json2(pending));
     next.pendingApprovals = pending;
   }
-  for (const [path7, content] of files) {
-    if (cur.blobs.get(path7) === gitBlobSha(content)) files.delete(path7);
+  for (const [path8, content] of files) {
+    if (cur.blobs.get(path8) === gitBlobSha2(content)) files.delete(path8);
   }
   return { files, next };
 }
@@ -76769,11 +77258,11 @@ async function nextCheckpoint(cur, added, head, ctx) {
   return signCheckpoint({ repository: ctx.repository, sequence: snap.certificateCount + added, head, time: ctx.now().toISOString() }, ctx.signer);
 }
 async function lastCertificateIsSequenced(cur, ctx) {
-  const path7 = [...cur.blobs.keys()].filter((p2) => CERTIFICATE_FILE.test(p2)).sort().at(-1);
-  const text = path7 ? await ctx.readText(cur, path7) : null;
+  const path8 = [...cur.blobs.keys()].filter((p2) => CERTIFICATE_FILE.test(p2)).sort().at(-1);
+  const text = path8 ? await ctx.readText(cur, path8) : null;
   if (text === null) return false;
   try {
-    return decodeLink(parseLedgerJson(Certificate, text, path7, ctx.branch)).statement.predicate.sequence !== void 0;
+    return decodeLink(parseLedgerJson(Certificate, text, path8, ctx.branch)).statement.predicate.sequence !== void 0;
   } catch {
     return false;
   }
@@ -76810,7 +77299,7 @@ var GitLedger = class {
       branch,
       now: this.now,
       signer: opts.signer,
-      readText: (at2, path7) => this.reader.readText(at2, path7)
+      readText: (at2, path8) => this.reader.readText(at2, path8)
     };
   }
   maxAttempts;
@@ -76843,13 +77332,13 @@ var GitLedger = class {
     return [...cur.blobs].filter(([p2]) => CERTIFICATE_FILE.test(p2)).sort(([a2], [b2]) => a2.localeCompare(b2));
   }
   async readCertificates() {
-    return mapLimit(await this.certificateBlobs(), 8, async ([path7, sha]) => this.reader.parseJson(Certificate, await this.reader.readBlob(sha), path7));
+    return mapLimit(await this.certificateBlobs(), 8, async ([path8, sha]) => this.reader.parseJson(Certificate, await this.reader.readBlob(sha), path8));
   }
   async readCertificateFiles() {
-    return mapLimit(await this.certificateBlobs(), 8, async ([path7, sha]) => ({ path: path7, text: await this.reader.readBlob(sha) }));
+    return mapLimit(await this.certificateBlobs(), 8, async ([path8, sha]) => ({ path: path8, text: await this.reader.readBlob(sha) }));
   }
-  async readFile(path7) {
-    const rel = ledgerRelative(path7);
+  async readFile(path8) {
+    const rel = ledgerRelative(path8);
     const cur = await this.load();
     return this.reader.readText(cur, `${LEDGER_ROOT}/${rel}`);
   }
@@ -76860,7 +77349,7 @@ var GitLedger = class {
     const entries = await mapLimit(
       [...files],
       4,
-      async ([path7, content]) => Buffer.byteLength(content, "utf8") <= INLINE_MAX ? { path: path7, mode: "100644", type: "blob", sha: null, content } : { path: path7, mode: "100644", type: "blob", sha: await this.git.createBlob(this.repo, content) }
+      async ([path8, content]) => Buffer.byteLength(content, "utf8") <= INLINE_MAX ? { path: path8, mode: "100644", type: "blob", sha: null, content } : { path: path8, mode: "100644", type: "blob", sha: await this.git.createBlob(this.repo, content) }
     );
     const tree = await this.git.createTree(this.repo, cur.tree, entries);
     const commitSha = await this.git.createCommit(this.repo, message, tree, head === null ? [] : [head]);
@@ -76872,24 +77361,38 @@ var GitLedger = class {
   remember(cur, files, snapshot, tree) {
     const blobs = new Map(cur.blobs);
     const texts = new Map(cur.texts);
-    for (const [path7, content] of files) {
-      const sha = gitBlobSha(content);
-      blobs.set(path7, sha);
+    for (const [path8, content] of files) {
+      const sha = gitBlobSha2(content);
+      blobs.set(path8, sha);
       texts.set(sha, content);
     }
     this.cache?.set(this.cacheKey, { snapshot: cloneJson(snapshot), tree, blobs, texts: liveTexts(blobs, texts) });
   }
+  /** Keeps a write for this branch's next commit (see staged.ts) instead of committing it now. */
+  stage(message, mutate) {
+    stageWrite(this.cacheKey, { message, mutate });
+  }
   async commit(message, mutate) {
+    const staged2 = takeStaged(this.cacheKey);
+    try {
+      const combined = withStaged(staged2, message, mutate);
+      return await this.commitNow(combined.message, combined.mutate);
+    } catch (err) {
+      restoreStaged(this.cacheKey, staged2);
+      throw err;
+    }
+  }
+  async commitNow(message, mutate) {
     const cached2 = this.maxAttempts > 1 ? this.cache?.get(this.cacheKey) : void 0;
     const retry2 = { branch: this.branch, maxAttempts: this.maxAttempts, speculative: cached2 !== void 0, delay: this.delay, random: this.random };
     return retryCompareAndSwap(retry2, (attempt, fromCache) => this.attempt(message, mutate, attempt, fromCache ? cached2 : void 0));
   }
   /** One attempt: plan on `base` (a cached snapshot) or on a fresh read, then write and move the ref. */
-  async attempt(message, mutate, attempt, base) {
-    const cur = base ? copyLoaded(base) : await this.load();
+  async attempt(message, mutate, attempt, base2) {
+    const cur = base2 ? copyLoaded(base2) : await this.load();
     const head = cur.snapshot.head;
     const stale = async () => {
-      if (!base || await this.reader.head() === head) return false;
+      if (!base2 || await this.reader.head() === head) return false;
       this.cache?.delete(this.cacheKey);
       return true;
     };
@@ -76909,7 +77412,7 @@ var GitLedger = class {
       written = await this.writeCommit(cur, plan.files, message);
     } catch (e) {
       if (!isRefConflict(e)) {
-        if (base) {
+        if (base2) {
           this.cache?.delete(this.cacheKey);
           return { kind: "stale" };
         }
@@ -76955,14 +77458,6 @@ var ConfigurationError = class extends Error {
     this.name = "ConfigurationError";
   }
 };
-function envFlag(env, name, fallback) {
-  try {
-    return booleanSetting(env, name, fallback);
-  } catch (err) {
-    if (err instanceof SettingError) throw new ConfigurationError(err.message);
-    throw err;
-  }
-}
 async function loadSigner(env) {
   let material = env.TRUTH_SIGNING_KEY?.trim();
   if (!material && env.TRUTH_SIGNING_KEY_FILE) {
@@ -76981,64 +77476,16 @@ async function loadSigner(env) {
     throw new ConfigurationError("TRUTH_SIGNING_KEY is not a base64 Ed25519 seed (32 bytes) or secret key (64 bytes)");
   }
 }
-var NEVER_A_SOURCE = new RegExp(
-  "^(" + [
-    // Living Bridge
-    "TRUTH_SIGNING_KEY\\w*",
-    "AUTONOMY_\\w*",
-    "LIVING_BRIDGE_\\w*",
-    // Probot / the GitHub App
-    "APP_ID",
-    "PRIVATE_KEY\\w*",
-    "WEBHOOK_SECRET",
-    "WEBHOOK_PROXY_URL",
-    "GITHUB_CLIENT_ID",
-    "GITHUB_CLIENT_SECRET",
-    "CLIENT_SECRET",
-    "SENTRY_DSN",
-    "GHE_HOST",
-    // octokit, gh and the runner's GITHUB_* (GITHUB_TOKEN among them)
-    "GITHUB_\\w*",
-    "GH_\\w*",
-    // BullMQ / ioredis
-    "REDIS\\w*",
-    "REDISCLI_AUTH",
-    // the Actions runner
-    "ACTIONS_\\w*",
-    "INPUT_\\w*",
-    "RUNNER_\\w*",
-    "NODE_AUTH_TOKEN"
-  ].join("|") + ")$"
-);
-function ownCredentialRefusal(name) {
-  return NEVER_A_SOURCE.test(name) ? `from_env ${name} is refused: it is one of the credentials or settings of Living Bridge, Probot, octokit, Redis or the Actions runner, which are never a source` : null;
-}
-function fromEnvPolicy(env, repository) {
-  let rules;
-  try {
-    rules = parseFromEnvAllow(env[FROM_ENV_ALLOW_VARIABLE]);
-  } catch (err) {
-    if (err instanceof SettingError) throw new ConfigurationError(err.message);
-    throw err;
-  }
-  return (name) => ownCredentialRefusal(name) ?? fromEnvRefusal(rules, name, repository);
-}
-function sourceEnv(env, repository = null) {
-  const refusal = fromEnvPolicy(env, repository);
-  const out = {};
-  for (const [name, value] of Object.entries(env)) if (refusal(name) === null) out[name] = value;
-  return out;
-}
-function trustedGrantKeys(env) {
-  const out = {};
-  for (const pair of (env.LIVING_BRIDGE_GRANT_KEYS ?? "").split(",").map((s2) => s2.trim()).filter(Boolean)) {
-    const i2 = pair.indexOf("=");
-    if (i2 > 0) out[pair.slice(0, i2)] = pair.slice(i2 + 1);
-  }
-  return out;
+function pipelineSettingsFrom(env) {
+  const parsed = parsePipelineSettings(env);
+  if (parsed.problems) throw new ConfigurationError(parsed.problems.length === 1 ? parsed.problems[0] : `Living Bridge cannot start:
+- ${parsed.problems.join("\n- ")}`);
+  return parsed.settings;
 }
 function buildContext(opts) {
-  const { pacing, timeoutMs } = requestPolicyFrom(opts.env, envFlag(opts.env, "LIVING_BRIDGE_CLIENT_PACING", true));
+  const { settings } = opts;
+  const pacing = settings.clientPacing;
+  const timeoutMs = settings.requestTimeoutMs;
   const octokit = opts.octokit ?? createOctokit({ auth: opts.token, baseUrl: opts.baseUrl, log: opts.log, pacing, timeoutMs, ...opts.retry ? { retry: opts.retry } : {} });
   const github = new GitHubAdapter(octokit);
   return {
@@ -77047,14 +77494,94 @@ function buildContext(opts) {
     signer: opts.signer,
     now: opts.now ?? (() => /* @__PURE__ */ new Date()),
     randomBytes: opts.random ?? ((n2) => new Uint8Array(randomBytes(n2))),
-    env: sourceEnv(opts.env, opts.repository ?? null),
-    fromEnvRefusal: fromEnvPolicy(opts.env, opts.repository ?? null),
-    grantKeys: trustedGrantKeys(opts.env),
+    env: sourceEnvOf(settings.fromEnv, opts.repository ?? null),
+    fromEnvRefusal: fromEnvPolicyOf(settings.fromEnv, opts.repository ?? null),
+    grantKeys: settings.grantKeys,
     log: opts.log,
     door: opts.door,
-    publicApiBase: opts.env.PUBLIC_API_BASE,
-    autonomyEnabled: envFlag(opts.env, "AUTONOMY_ENABLED", true)
+    publicApiBase: settings.publicApiBase,
+    autonomyEnabled: settings.autonomyEnabled
   };
+}
+
+// src/pipeline/resume.ts
+import { createHash as createHash7 } from "node:crypto";
+var JOB_STEP = "JOB";
+var DECIDE_STEP = "DECIDE";
+var StepJournal = class _StepJournal {
+  constructor(store, key, prior, now) {
+    this.store = store;
+    this.key = key;
+    this.prior = prior;
+    this.now = now;
+  }
+  static async open(store, key, now) {
+    return new _StepJournal(store, key, store ? await store.read(key) : [], now);
+  }
+  /** A journal that records nothing (doors without an intake: the CLI, the Action). */
+  static none(now) {
+    return new _StepJournal(void 0, "", [], now);
+  }
+  /** True when an earlier try of this job started (this run is a replay). */
+  get replayed() {
+    return this.prior.some((r2) => r2.step === JOB_STEP);
+  }
+  decided() {
+    const rec = [...this.prior].reverse().find((r2) => r2.step === DECIDE_STEP && r2.phase === "done");
+    return rec?.data ?? null;
+  }
+  /** The report of a step an earlier try finished. */
+  doneReport(stepId) {
+    const rec = [...this.prior].reverse().find((r2) => r2.step === stepId && r2.phase === "done");
+    return rec?.data ?? null;
+  }
+  /** The last intent an earlier try recorded for a step it did not finish. */
+  begun(stepId) {
+    if (this.doneReport(stepId)) return null;
+    return [...this.prior].reverse().find((r2) => r2.step === stepId && r2.phase === "begin") ?? null;
+  }
+  async begin(step, data) {
+    await this.store?.record(this.key, { step, phase: "begin", at: this.now().toISOString(), ...data !== void 0 ? { data } : {} });
+  }
+  async done(step, data) {
+    await this.store?.record(this.key, { step, phase: "done", at: this.now().toISOString(), ...data !== void 0 ? { data } : {} });
+  }
+};
+var intentLedgerPath = (key) => `intents/${createHash7("sha256").update(key).digest("hex").slice(0, 24)}.json`;
+function recordable(report) {
+  const { secrets: _secrets, ...rest } = report;
+  return rest;
+}
+function writtenSince(updatedAt, intentAt) {
+  if (!updatedAt) return false;
+  return Date.parse(updatedAt) >= Math.floor(Date.parse(intentAt) / 1e3) * 1e3;
+}
+async function reconcileStep(step, begun, world) {
+  if (step === "CREATE_SECRET" && world.secret) {
+    const fingerprint2 = begun.data?.fingerprint;
+    if (!fingerprint2) return null;
+    const meta3 = await world.github.getSecret(world.repo, world.secret.scope, world.secret.name);
+    if (!meta3 || !writtenSince(meta3.updated_at, begun.at)) return null;
+    return {
+      action: step,
+      ok: true,
+      certified: true,
+      changes: [{ kind: "secret", target: world.secret.name, scope: scopeLabel(world.secret.scope), op: "create", before_fingerprint: null, after_fingerprint: fingerprint2 }],
+      notes: [`Resumed after a restart: ${world.secret.name} was written by the first try (updated_at ${meta3.updated_at} is not older than its intent at ${begun.at}); not written again, its value not regenerated.`],
+      written: { fingerprint: fingerprint2, updated_at: meta3.updated_at }
+    };
+  }
+  if (step === "RERUN" && world.latest && world.attempt !== null && world.latest.run_attempt > world.attempt) {
+    return {
+      action: step,
+      ok: true,
+      certified: true,
+      changes: [{ kind: "run", target: `run ${world.latest.id}`, scope: "repository", op: "rerun", before_fingerprint: `attempt:${world.attempt}`, after_fingerprint: `attempt:${world.attempt + 1}` }],
+      notes: [`Resumed after a restart: the first try's re-run was accepted (the run is at attempt ${world.latest.run_attempt}, ${world.latest.conclusion ?? world.latest.status}); not re-run again.`],
+      runAttemptAfter: world.latest.run_attempt
+    };
+  }
+  return null;
 }
 
 // src/core/governor/constants.ts
@@ -77078,6 +77605,7 @@ var ACTIONS_KEEP_WINDOW_MS = 24 * 60 * 60 * 1e3;
 var EMA_HISTORY_MAX = 500;
 var RECURRENCE_WINDOW_MS = 7 * 24 * 60 * 60 * 1e3;
 var SECRET_MIN_CONFIDENCE = 0.6;
+var BALANCED_EXECUTES = /* @__PURE__ */ new Set(["RERUN", "SYNC_AND_CERTIFY", "ESCALATE"]);
 
 // src/core/governor/candidates.ts
 var MENU = {
@@ -77329,7 +77857,6 @@ function scanFromIndex(log, repository, fingerprint2, leads, keys, nowMs) {
 }
 
 // src/core/governor/decide.ts
-var BALANCED_EXECUTES = /* @__PURE__ */ new Set(["RERUN", "SYNC_AND_CERTIFY", "ESCALATE"]);
 var isLimited = (a2) => a2 !== "ESCALATE" && a2 !== "NOOP";
 var f2 = (n2) => n2.toFixed(2);
 var f4 = (n2) => String(Math.round(n2 * 1e4) / 1e4);
@@ -77401,39 +77928,39 @@ function explainScore(s2, incident) {
   const p2 = s2.prediction;
   return `${head}: ${formula}; predicted success ${f2(p2.p)} (${p2.successes} successes, ${p2.failures} failures, prior Beta(${p2.alpha},${p2.beta}))`;
 }
-function noopDecision(base, guardrail, reason, proposed, candidates, key) {
-  const d2 = actDecision(base, "noop", [], guardrail, reason, key, candidates, null, false);
+function noopDecision(base2, guardrail, reason, proposed, candidates, key) {
+  const d2 = actDecision(base2, "noop", [], guardrail, reason, key, candidates, null, false);
   d2.proposed_steps = proposed;
   return d2;
 }
-function actDecision(base, verdict, steps, guardrail, reason, key, candidates, because, probe) {
+function actDecision(base2, verdict, steps, guardrail, reason, key, candidates, because, probe) {
   return {
     verdict,
     action: steps[0] ?? "NOOP",
     steps,
     guardrail,
     reason,
-    incident_kind: base.incident_kind,
-    target: base.target,
-    incident_fingerprint: base.incident_fingerprint,
+    incident_kind: base2.incident_kind,
+    target: base2.target,
+    incident_fingerprint: base2.incident_fingerprint,
     cooldown_key: key,
     candidates,
-    policy_version: base.policy_version,
-    blueprint_mode: base.blueprint_mode,
-    decided_at: base.decided_at,
-    target_key: base.target_key,
-    environment: base.environment,
-    autonomy_level: base.autonomy_level,
+    policy_version: base2.policy_version,
+    blueprint_mode: base2.blueprint_mode,
+    decided_at: base2.decided_at,
+    target_key: base2.target_key,
+    environment: base2.environment,
+    autonomy_level: base2.autonomy_level,
     suggested_because: because,
     probe
   };
 }
-function escalateDecision(base, input2, level, escalateKey, guardrail, why) {
+function escalateDecision(base2, input2, level, escalateKey, guardrail, why) {
   const scored = scoreOne(input2.state, input2.config, input2.incident, ["ESCALATE"], 0, escalateKey, null, input2.now.getTime());
   if (level === "observe") {
-    return noopDecision(base, guardrail, `observe level: recorded only; would escalate: ${why}`, ["ESCALATE"], [scored.candidate], escalateKey);
+    return noopDecision(base2, guardrail, `observe level: recorded only; would escalate: ${why}`, ["ESCALATE"], [scored.candidate], escalateKey);
   }
-  return actDecision(base, "execute", ["ESCALATE"], guardrail, `${why}; level ${level} → execute ESCALATE`, escalateKey, [scored.candidate], null, false);
+  return actDecision(base2, "execute", ["ESCALATE"], guardrail, `${why}; level ${level} → execute ESCALATE`, escalateKey, [scored.candidate], null, false);
 }
 function decide(input2) {
   const { incident, state, config: config2, now, repository } = input2;
@@ -77442,7 +77969,7 @@ function decide(input2) {
   const environment = input2.environment ?? incident.environment ?? null;
   const level = input2.level ?? levelFor(config2, environment);
   const tKey = targetKey2(repository, incident);
-  const base = {
+  const base2 = {
     incident_kind: incident.kind,
     target: incident.target,
     incident_fingerprint: incident.fingerprint,
@@ -77455,7 +77982,7 @@ function decide(input2) {
   };
   if (state.halted || !config2.enabled || input2.autonomyEnabled === false) {
     const why = state.halted ? `governor halted${state.halted_reason ? `: ${state.halted_reason}` : ""}` : !config2.enabled ? "autonomy disabled in .github/autonomy.yml (enabled: false)" : "autonomy disabled for this installation";
-    return noopDecision(base, "halted", `halted: ${why}; nothing is done`, [], [], cooldownKey(repository, environment, incident.kind, "NOOP"));
+    return noopDecision(base2, "halted", `halted: ${why}; nothing is done`, [], [], cooldownKey(repository, environment, incident.kind, "NOOP"));
   }
   const menu = candidatesForIncident(incident, config2);
   const leads = menu.lists.map((l2) => l2[0] ?? "NOOP");
@@ -77470,7 +77997,7 @@ function decide(input2) {
     const openUntil = Number.isNaN(escMs) ? nowMs : escMs + coolMs;
     if (nowMs < openUntil) {
       return noopDecision(
-        base,
+        base2,
         "half_open",
         `half-open: ${tKey} escalated at ${esc2.at}; one probe allowed after ${config2.limits.half_open_after_minutes} min (${minutes(openUntil - nowMs)} min left)`,
         [],
@@ -77480,7 +78007,7 @@ function decide(input2) {
     }
     if (esc2.probe_used) {
       return noopDecision(
-        base,
+        base2,
         "half_open",
         `half-open: the probe after the escalation of ${tKey} at ${esc2.at} is still awaiting its run's conclusion`,
         [],
@@ -77493,7 +78020,7 @@ function decide(input2) {
     const streak = state.fail_streaks[tKey] ?? 0;
     if (streak >= config2.limits.max_fail_streak) {
       return escalateDecision(
-        base,
+        base2,
         input2,
         level,
         escalateKey,
@@ -77505,7 +78032,7 @@ function decide(input2) {
     const recurrences = stored + scan.unstickedSuccesses;
     if (recurrences >= config2.limits.recurrence_limit) {
       return escalateDecision(
-        base,
+        base2,
         input2,
         level,
         escalateKey,
@@ -77528,7 +78055,7 @@ function decide(input2) {
   if (isLimited(lead)) {
     if (scan.recentActions >= config2.limits.max_actions_per_hour) {
       return noopDecision(
-        base,
+        base2,
         "rate_limited",
         `rate limited: ${scan.recentActions} action(s) in the last hour ≥ max_actions_per_hour ${config2.limits.max_actions_per_hour}; would do ${explained}`,
         best.steps,
@@ -77538,7 +78065,7 @@ function decide(input2) {
     }
     if (best.cooldown.active) {
       return noopDecision(
-        base,
+        base2,
         "cooldown",
         `cooldown: ${lead} for ${incident.kind} in ${environment ?? "no environment"} until ${iso(best.cooldown.untilMs ?? nowMs)} (${minutes(best.cooldown.remainingMs)} of ${minutes(best.cooldown.totalMs)} min left); would do ${explained}`,
         best.steps,
@@ -77548,7 +78075,7 @@ function decide(input2) {
     }
   }
   if (level === "observe") {
-    return noopDecision(base, null, `observe level: recorded only; would do ${explained}`, best.steps, candidates, best.key);
+    return noopDecision(base2, null, `observe level: recorded only; would do ${explained}`, best.steps, candidates, best.key);
   }
   let verdict = "execute";
   let because = null;
@@ -77569,7 +78096,7 @@ function decide(input2) {
       tail = `; level ${level} → suggest (${lead} needs a human's approval or a grant)`;
     }
   }
-  return actDecision(base, verdict, best.steps, null, `${explained}${tail}`, best.key, candidates, because, probe);
+  return actDecision(base2, verdict, best.steps, null, `${explained}${tail}`, best.key, candidates, because, probe);
 }
 
 // src/core/governor/policy.ts
@@ -77928,6 +78455,148 @@ function authorize(input2) {
   };
 }
 
+// src/core/governor/authorize.ts
+function propose(input2) {
+  const decision = decide(input2);
+  const haltedByLedger = decision.guardrail === "halted" && input2.state.halted && input2.autonomyEnabled !== false && input2.config.enabled;
+  const unhalted = haltedByLedger ? decide({ ...input2, state: { ...input2.state, halted: false }, autonomyEnabled: true }) : null;
+  return { decision, unhalted };
+}
+function grantsAllow(decision, grants, level, now, everyStep) {
+  if (!grants.grants) return { allowed: false, reason: "no grants in the ledger" };
+  const liftedByLevel = decision.suggested_because === "level" && level === "balanced";
+  const needsGrant = (step) => step !== "NOOP" && (everyStep || !(liftedByLevel && step !== decision.action && BALANCED_EXECUTES.has(step)));
+  let grantId = null;
+  for (const step of decision.steps.filter(needsGrant)) {
+    const verdict = authorize({
+      grants: grants.grants,
+      trustedKeys: grants.trustedKeys,
+      revokedIds: grants.revokedIds,
+      uses: grants.uses,
+      repository: grants.repository,
+      environment: grants.environment,
+      action: step,
+      target: decision.target?.name,
+      now,
+      halted: grants.halted
+    });
+    if (!verdict.allowed) return { allowed: false, reason: verdict.reason };
+    grantId ??= verdict.grant?.id ?? null;
+  }
+  return { allowed: true, reason: `pre-authorized by grant ${grantId}`, grantId };
+}
+function authorize2(proposal, grants, level, now) {
+  let decision = proposal.decision;
+  let grantId = null;
+  if (decision.verdict === "suggest" && decision.steps.length > 0) {
+    const grant = grantsAllow(decision, grants, level, now, false);
+    if (grant.allowed) {
+      decision = { ...decision, verdict: "execute", reason: `${decision.reason}; ${grant.reason}` };
+      grantId = grant.grantId;
+    }
+  }
+  const unhalted = proposal.unhalted;
+  if (unhalted && unhalted.verdict !== "noop" && unhalted.steps.length > 0) {
+    const grant = grantsAllow(unhalted, grants, level, now, true);
+    if (grant.allowed) {
+      decision = { ...unhalted, verdict: "execute", reason: `halted (${grants.haltedReason ?? "kill switch"}), overridden: ${grant.reason}; ${unhalted.reason}` };
+      grantId = grant.grantId;
+    }
+  }
+  return { decision, grantId };
+}
+
+// src/core/governor/plan.ts
+var REPOSITORY = { type: "repository" };
+function secretSourceFor(name, environment, config2, envFile) {
+  if (environment && envFile?.environments[environment]?.secrets[name]) {
+    return { source: envFile.environments[environment].secrets[name], scope: { type: "environment", name: environment } };
+  }
+  if (envFile?.repository.secrets[name]) return { source: envFile.repository.secrets[name], scope: REPOSITORY };
+  if (config2.secrets[name]) return { source: config2.secrets[name], scope: environment ? { type: "environment", name: environment } : REPOSITORY };
+  return null;
+}
+function missingSourceInstruction(name) {
+  return [
+    "secrets:",
+    `  ${name}:`,
+    "    source: generate   # or: source: from_env + env: NAME, or source: external"
+  ].join("\n");
+}
+function missingSourceMessage(name) {
+  return `${name} has no declared source, so Living Bridge will not invent a value for it. Declare one in ${REPO_CONFIG_PATH}:
+
+\`\`\`yaml
+${missingSourceInstruction(name)}
+\`\`\``;
+}
+function escalationInstruction(incident, config2, facts) {
+  const name = incident.target?.name ?? "the failing item";
+  switch (incident.kind) {
+    case "credential.invalid":
+      return `${name} exists but GitHub/the service rejected it (401/403). Rotate the credential at its issuer and update the secret by hand; Living Bridge never overwrites a credential it cannot verify.`;
+    case "secret.missing": {
+      if (incident.run?.from_fork) return "This run comes from a fork or Dependabot, which GitHub gives no secrets by design. Review the change and run the deploy from a branch of this repository.";
+      const declared = secretSourceFor(name, facts.environment, config2, facts.envFile);
+      if (!declared) return missingSourceMessage(name);
+      if (declared.source.source === "external") return `${name} is declared \`source: external\`: Living Bridge never writes it. Set ${name} by hand and re-run the workflow.`;
+      if (declared.source.source === "from_env") {
+        const refused = facts.fromEnvRefusal(declared.source.env);
+        if (refused) return `${name} is declared \`from_env: ${declared.source.env}\`, which the operator has not allowed: ${refused}. Or set ${name} by hand, then re-run the workflow.`;
+        return `${name} is declared \`from_env: ${declared.source.env}\`: set ${declared.source.env} in the Living Bridge environment (App host or Action step), or set ${name} by hand, then re-run the workflow.`;
+      }
+      return `Set ${name} and re-run the workflow.`;
+    }
+    case "code.failure":
+      return "The failure is in the code or its tests. Fix the change or revert it; Living Bridge does not change code.";
+    default:
+      return `Investigate the evidence above (${incident.kind}). Reply \`/bridge approve <id>\` on a suggestion to let Living Bridge act.`;
+  }
+}
+function templateVariables(envFile) {
+  const variables = {};
+  for (const [k2, v2] of Object.entries(envFile?.repository.variables ?? {})) {
+    if (typeof v2 === "string") variables[k2] = v2;
+    else if ("value" in v2) variables[k2] = v2.value;
+  }
+  return variables;
+}
+function planFor(step, incident, config2, facts) {
+  const run2 = facts.run;
+  switch (step) {
+    case "CREATE_SECRET": {
+      const name = incident.target?.name;
+      if (!name || incident.target?.type !== "secret") return { ok: false, error: "the incident names no secret to create" };
+      const declared = secretSourceFor(name, facts.environment, config2, facts.envFile);
+      if (!declared) return { ok: false, error: `no source is declared for ${name} (in .github/autonomy.yml or .github/environment.json)` };
+      const refused = declared.source.source === "from_env" ? facts.fromEnvRefusal(declared.source.env) : null;
+      if (refused) return { ok: false, error: refused };
+      return { ok: true, plan: { action: step, name, scope: declared.scope, source: declared.source } };
+    }
+    case "SYNC_AND_CERTIFY": {
+      const name = incident.target?.name;
+      if (!name) return { ok: false, error: "the incident names no variable to sync" };
+      return { ok: true, plan: { action: step, name, environment: facts.environment } };
+    }
+    case "REGENERATE_CONFIG": {
+      const path8 = incident.target?.name;
+      const declared = path8 ? config2.configs[path8] : void 0;
+      if (!path8 || !declared) return { ok: false, error: `no template is declared for ${path8 ?? "this config"} under configs: in .github/autonomy.yml` };
+      return { ok: true, plan: { action: step, path: path8, template: declared.template, variables: templateVariables(facts.envFile), ...declared.schema ? { schema: declared.schema } : {} } };
+    }
+    case "RERUN":
+      if (!run2) return { ok: false, error: "no workflow run to re-run" };
+      return { ok: true, plan: { action: step, runId: run2.id, attempt: run2.run_attempt, maxAttempts: config2.limits.max_rerun_attempts } };
+    case "ROLLBACK":
+      if (!run2 || !run2.head_branch) return { ok: false, error: "no run/branch to roll back" };
+      return { ok: true, plan: { action: step, workflowId: run2.workflow_id, branch: run2.head_branch, failedRunId: run2.id } };
+    case "ESCALATE":
+      return { ok: true, plan: { action: step, instruction: escalationInstruction(incident, config2, facts) } };
+    case "NOOP":
+      return { ok: true, plan: { action: step } };
+  }
+}
+
 // src/core/grants/file.ts
 var FileGrant = Grant.superRefine((g2, ctx) => {
   for (const v2 of grantRuleViolations(g2.grant)) ctx.addIssue({ code: "custom", path: ["grant", ...v2.path], message: v2.message });
@@ -77943,15 +78612,145 @@ function parseGrantFile(text, source) {
   return [parseWith(FileGrant, data, source)];
 }
 
-// src/engines/fingerprint.ts
-import { createHash as createHash6, createHmac } from "node:crypto";
-var FINGERPRINT_HEX_LENGTH = 32;
-function fingerprintValue(value, key) {
-  if (key.length === 0) throw new Error("fingerprintValue: empty fingerprint key");
-  return createHmac("sha256", key).update(value, "utf8").digest("hex").slice(0, FINGERPRINT_HEX_LENGTH);
+// src/pipeline/safe-message.ts
+function safeMessage(err) {
+  const e = err;
+  const msg = (e.message ?? String(err)).split("\n")[0].replace(/"encrypted_value"\s*:\s*"[^"]*"/g, '"encrypted_value":"[redacted]"');
+  return e.status ? `${msg} (HTTP ${e.status})` : msg;
 }
-function contentDigest(content) {
-  return `sha256:${createHash6("sha256").update(content, "utf8").digest("hex").slice(0, FINGERPRINT_HEX_LENGTH)}`;
+
+// src/pipeline/heal/decide.ts
+var GRANTS_FILE = "grants.json";
+function decideHeal(s2) {
+  const { ctx, snapshot, incident, config: config2, repository } = s2;
+  const proposal = propose({
+    incident,
+    state: snapshot.state,
+    config: config2,
+    now: ctx.now(),
+    repository,
+    environment: s2.environmentName,
+    level: s2.level,
+    autonomyEnabled: ctx.autonomyEnabled
+  });
+  const noted = (d2) => ({ ...d2, environment_resolution: s2.environmentResolution });
+  return { ...s2, proposal: { decision: noted(proposal.decision), unhalted: proposal.unhalted ? noted(proposal.unhalted) : null } };
+}
+var grantsMatter = (p2) => p2.decision.verdict === "suggest" && p2.decision.steps.length > 0 || p2.unhalted !== null && p2.unhalted.verdict !== "noop" && p2.unhalted.steps.length > 0;
+async function grantSetOf(ctx, ledger, snapshot, repository, environment) {
+  const text = await ledger.readFile(GRANTS_FILE);
+  let grants = null;
+  if (text) {
+    try {
+      grants = parseGrantFile(text, `ledger ${GRANTS_FILE}`);
+    } catch (err) {
+      ctx.log.warn({ err: safeMessage(err) }, "the ledger grants file is unreadable; no grant applies");
+    }
+  }
+  return {
+    grants,
+    // Only keys the operator controls may sign grants: this deployment's signing key and the keys in
+    // LIVING_BRIDGE_GRANT_KEYS. Keys published in the ledger are for verifying certificates only —
+    // anyone who can push to the ledger branch could publish one.
+    trustedKeys: { [ctx.signer.keyid]: ctx.signer.publicKey, ...ctx.grantKeys },
+    revokedIds: snapshot.revokedGrantIds,
+    uses: snapshot.grantUses,
+    repository,
+    environment,
+    halted: snapshot.state.halted,
+    haltedReason: snapshot.state.halted_reason ?? null
+  };
+}
+async function authorizeHeal(s2) {
+  const { proposal, ...rest } = s2;
+  if (!grantsMatter(proposal)) return { ...rest, decision: proposal.decision, grantId: null };
+  const grants = await grantSetOf(s2.ctx, s2.ledger, s2.snapshot, s2.repository, s2.environment);
+  const authorized = authorize2(proposal, grants, s2.level, s2.ctx.now());
+  return { ...rest, decision: authorized.decision, grantId: authorized.grantId };
+}
+
+// src/pipeline/classifier-memory.ts
+function learnedIncidents(incidents, snapshot) {
+  return applyLearningAll(incidents, snapshot.classifierMemory ?? emptyClassifierMemory());
+}
+async function rememberFailure(ctx, ledger, run2, incidents, snapshot) {
+  const firsts = /* @__PURE__ */ new Map();
+  for (const i2 of incidents) if (i2.signature && !firsts.has(i2.signature)) firsts.set(i2.signature, i2);
+  if (firsts.size === 0) return snapshot;
+  const at2 = ctx.now();
+  const message = `classifier: run ${run2.id} attempt ${run2.run_attempt} failed (${[...firsts.keys()].join(", ")})`;
+  const mutate = (snap) => {
+    let memory = snap.classifierMemory ?? emptyClassifierMemory();
+    for (const [signature, i2] of firsts) {
+      memory = recordFailure(memory, { signature, classifiedAs: i2.kind, runId: run2.id, attempt: run2.run_attempt, at: at2, excerpt: i2.evidence.slice(0, 3).map((e) => e.text) });
+    }
+    return { classifierMemory: memory };
+  };
+  if (ledger.stage) {
+    ledger.stage(message, mutate);
+    return { ...snapshot, ...mutate(snapshot) };
+  }
+  const committed = await ledger.commit(message, mutate).catch((err) => {
+    ctx.log.warn({ err: safeMessage(err) }, "could not record the failure signature");
+    return null;
+  });
+  return committed?.snapshot ?? snapshot;
+}
+async function rememberSuccess(ctx, ledger, run2, snapshot) {
+  if (run2.run_attempt < 2 || !(snapshot.classifierMemory?.runs ?? []).some((r2) => r2.run_id === run2.id && r2.attempt < run2.run_attempt)) return;
+  const ours = snapshot.state.actions.some((a2) => a2.run_id === run2.id && a2.action === "RERUN");
+  await ledger.commit(`classifier: run ${run2.id} attempt ${run2.run_attempt} passed`, (snap) => ({
+    classifierMemory: recordSuccess(snap.classifierMemory ?? emptyClassifierMemory(), { runId: run2.id, attempt: run2.run_attempt, at: ctx.now(), rerunByLivingBridge: ours })
+  })).catch((err) => ctx.log.warn({ err: safeMessage(err) }, "could not record the passing re-run"));
+}
+
+// src/core/promotion/index.ts
+var OWN_CHECK_NAMES = /* @__PURE__ */ new Set(["Living Bridge"]);
+function judgeChecks(checks, required2) {
+  const own3 = checks.filter((c2) => !OWN_CHECK_NAMES.has(c2.name));
+  const basis = required2.length ? "required" : "all";
+  const counted = basis === "required" ? own3.filter((c2) => required2.includes(c2.name)) : own3;
+  const missing = basis === "required" ? required2.filter((r2) => !own3.some((c2) => c2.name === r2)) : own3.length === 0 ? ["(any check)"] : [];
+  const failing = [...new Set(counted.filter((c2) => c2.state === "failure").map((c2) => c2.name))];
+  const pending = [...new Set(counted.filter((c2) => c2.state === "pending").map((c2) => c2.name))].filter((n2) => !failing.includes(n2));
+  const passed = [...new Set(counted.filter((c2) => c2.state === "success").map((c2) => c2.name))].filter((n2) => !failing.includes(n2) && !pending.includes(n2));
+  const state = failing.length ? "failure" : pending.length || missing.length ? "pending" : "success";
+  return { state, passed, pending, failing, missing, basis };
+}
+var METHOD_ORDER = ["squash", "merge", "rebase"];
+function chooseMergeMethod(preferred, allowed) {
+  if (!allowed) return preferred;
+  if (allowed[preferred]) return preferred;
+  return METHOD_ORDER.find((m2) => allowed[m2]) ?? null;
+}
+function promotionVerdict(i2) {
+  const reasons = [];
+  if (!i2.autonomyEnabled) reasons.push("autonomy is disabled for this deployment (AUTONOMY_ENABLED)");
+  if (i2.halted) reasons.push("the kill switch is on (living-bridge halt)");
+  if (i2.level !== "full") reasons.push(`the environment's autonomy level is ${i2.level ?? "unknown"}; merging needs level full`);
+  if (!i2.isRollback) {
+    if (i2.predictedSuccess === null) reasons.push("no predicted success is known for REGENERATE_CONFIG");
+    else if (i2.predictedSuccess < i2.minSuccess) reasons.push(`predicted success ${i2.predictedSuccess.toFixed(2)} is below ${i2.minSuccess}`);
+  }
+  if (i2.checks.state === "failure") reasons.push(`checks failed: ${i2.checks.failing.join(", ")}`);
+  else if (i2.checks.state === "pending") reasons.push(`checks did not pass in time: ${[...i2.checks.pending, ...i2.checks.missing].join(", ")} still pending or missing`);
+  if (i2.rulesUnknown) reasons.push("branch protection could not be read (the App needs Administration: read), so it cannot tell whether it may merge");
+  if (i2.rules && i2.rules.required_approving_reviews > 0) reasons.push(`branch protection requires ${i2.rules.required_approving_reviews} approving review${i2.rules.required_approving_reviews > 1 ? "s" : ""}, which Living Bridge never gives its own change`);
+  if (!i2.method) reasons.push("the repository allows no merge method");
+  if (reasons.length || !i2.method) return { promote: false, reasons };
+  return { promote: true, method: i2.method };
+}
+function lockState(lock, holder, now) {
+  if (!lock) return { kind: "free" };
+  if (lock.holder === holder) return { kind: "mine", lock };
+  if (Date.parse(lock.expires_at) <= now.getTime()) return { kind: "expired", lock };
+  return { kind: "held", lock };
+}
+function newLock(holder, now, ttlMinutes, pullRequest, purpose) {
+  return { holder, acquired_at: now.toISOString(), expires_at: new Date(now.getTime() + ttlMinutes * 6e4).toISOString(), pull_request: pullRequest, purpose };
+}
+function pollDelay(attempt, baseMs = 2e3, maxMs = 3e4) {
+  return Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
 }
 
 // src/engines/report.ts
@@ -78001,6 +78800,1418 @@ function fromPortError(action, what, err, opts = {}) {
   });
 }
 
+// src/engines/promote.ts
+async function executeMerge(port2, git, plan) {
+  const { repo, action, pullRequest, base: base2, path: path8 } = plan;
+  let baseBefore;
+  try {
+    baseBefore = await git.getBranchHead(repo, base2);
+  } catch (err) {
+    return fromPortError(action, `reading ${base2}`, err);
+  }
+  let merged = null;
+  let method = plan.method;
+  const tried = [];
+  for (const m2 of [plan.method, ...plan.fallbackMethods.filter((x2) => x2 !== plan.method)]) {
+    try {
+      merged = await port2.mergePullRequest(repo, pullRequest, { method: m2, sha: plan.headSha, title: `${plan.title} (#${pullRequest})`, message: "Merged by Living Bridge: the pull request's checks passed and the autonomy level allows it." });
+      method = m2;
+      break;
+    } catch (err) {
+      if (err instanceof MergeRefusedError && err.status === 405 && /not allowed on this repository/i.test(err.message) && plan.fallbackMethods.length) {
+        tried.push(err.message);
+        continue;
+      }
+      if (err instanceof MergeRefusedError) return failed(action, err.message, { notes: [`Pull request #${pullRequest} was left open.`, ...tried], extra: { refusedBecause: err.message } });
+      return fromPortError(action, `merging pull request #${pullRequest}`, err);
+    }
+  }
+  if (!merged) return failed(action, `no merge method was accepted for pull request #${pullRequest}`, { notes: tried });
+  const changes = [
+    { kind: "file", target: path8, scope: `branch:${base2}`, op: plan.afterBlob === null ? "delete" : plan.beforeBlob === null ? "create" : "update", before_fingerprint: plan.beforeBlob ? `blob:${plan.beforeBlob}` : null, after_fingerprint: plan.afterBlob ? `blob:${plan.afterBlob}` : null },
+    { kind: "ref", target: `refs/heads/${base2}`, scope: "repository", op: "update", before_fingerprint: baseBefore ? `commit:${baseBefore}` : null, after_fingerprint: `commit:${merged.sha}` },
+    { kind: "issue", target: `pull request #${pullRequest}`, scope: "repository", op: "update", before_fingerprint: `commit:${plan.headSha}`, after_fingerprint: `merged:${merged.sha}` }
+  ];
+  let certified = false;
+  try {
+    const now = await git.readFile(repo, path8, merged.sha);
+    certified = plan.afterBlob === null ? now === null : now?.sha === plan.afterBlob;
+  } catch {
+    certified = false;
+  }
+  return {
+    action,
+    ok: true,
+    certified,
+    changes,
+    mergeCommit: merged.sha,
+    method,
+    notes: [
+      `Merged pull request #${pullRequest} into ${base2} (${method}): ${merged.sha.slice(0, 7)}.`,
+      certified ? `Verified: ${path8} on ${base2} is ${plan.afterBlob ? `blob ${plan.afterBlob}` : "deleted"}.` : `Not certified: ${path8} at ${merged.sha.slice(0, 7)} does not read back as the merged blob.`
+    ]
+  };
+}
+async function executeDispatch(port2, runs, plan) {
+  const { repo, action, workflow, base: base2, expectedSha } = plan;
+  let runId;
+  try {
+    runId = (await port2.dispatchWorkflow(repo, workflow, base2)).runId;
+  } catch (err) {
+    return fromPortError(action, `dispatching workflow ${workflow} on ${base2}`, err);
+  }
+  let run2 = null;
+  try {
+    if (runId !== null) run2 = await runs.getRun(repo, runId);
+    for (let i2 = 0; run2 === null && i2 < (plan.findAttempts ?? 6); i2++) {
+      run2 = (await port2.findRuns(repo, workflow, { event: "workflow_dispatch", branch: base2, headSha: expectedSha }))[0] ?? null;
+      if (!run2) await plan.sleep(2e3 * 2 ** i2);
+    }
+  } catch (err) {
+    return fromPortError(action, `finding the dispatched run of ${workflow}`, err);
+  }
+  if (!run2) return failed(action, `workflow ${workflow} was dispatched on ${base2} but no run for ${expectedSha.slice(0, 7)} appeared`);
+  const change = { kind: "run", target: `workflow ${workflow} on ${base2}`, scope: "repository", op: "create", before_fingerprint: null, after_fingerprint: `run:${run2.id}` };
+  const certified = run2.head_sha === expectedSha && run2.event === "workflow_dispatch";
+  return {
+    action,
+    ok: true,
+    certified,
+    changes: [change],
+    run: run2,
+    notes: [`Dispatched ${run2.name} on ${base2} at ${run2.head_sha.slice(0, 7)}: run ${run2.id} ${run2.html_url}`, certified ? `Verified: run ${run2.id} deploys ${expectedSha.slice(0, 7)}.` : `Not certified: run ${run2.id} is at ${run2.head_sha.slice(0, 7)}, not ${expectedSha.slice(0, 7)}.`]
+  };
+}
+var REVERT_BRANCH_PREFIX = "living-bridge/revert-";
+async function executeRevertProposal(port2, plan) {
+  const ACTION = "ROLLBACK";
+  const { repo, base: base2, path: path8 } = plan;
+  const branch = `${REVERT_BRANCH_PREFIX}${plan.promotionMerge.slice(0, 12)}`;
+  try {
+    const head = await port2.getBranchHead(repo, base2);
+    if (!head) return failed(ACTION, `base branch ${base2} not found`);
+    const current = await port2.readFile(repo, path8, head);
+    if ((current?.sha ?? null) !== plan.promotedBlob) {
+      return failed(ACTION, `${path8} on ${base2} changed after the promotion (now ${current ? `blob ${current.sha}` : "absent"}, promoted blob ${plan.promotedBlob}); not reverting automatically`);
+    }
+    const tree = await port2.createTree(repo, await port2.getCommitTree(repo, head), [{ path: path8, mode: "100644", type: "blob", sha: plan.restoreBlob }]);
+    const message = `Revert ${path8} to its state before ${plan.promotionMerge.slice(0, 7)}
+
+The deploy dispatched after Living Bridge merged #${plan.promotionPullRequest} failed: this restores the file as it was before that merge.`;
+    const commit = await port2.createCommit(repo, message, tree, [head]);
+    const existing = await port2.getBranchHead(repo, branch);
+    if (existing) await port2.updateBranch(repo, branch, commit).catch(async () => {
+      throw new Error(`branch ${branch} exists and cannot be fast-forwarded; delete it to let Living Bridge revert`);
+    });
+    else await port2.createBranch(repo, branch, commit);
+    const open3 = await port2.findOpenPullRequest(repo, branch, base2);
+    const pr2 = open3 ?? await port2.createPullRequest(repo, {
+      title: `Living Bridge: revert ${path8} (rollback of #${plan.promotionPullRequest})`,
+      body: [
+        `The deploy dispatched after merging #${plan.promotionPullRequest} (${plan.promotionMerge}) failed. This pull request restores \`${path8}\` to ${plan.restoreBlob ? `blob ${plan.restoreBlob}` : "its absence"} (it is blob ${plan.promotedBlob} now).`,
+        "",
+        "A rollback is never itself rolled back automatically: if the redeploy fails too, a human is asked."
+      ].join("\n"),
+      head: branch,
+      base: base2
+    });
+    return {
+      action: ACTION,
+      ok: true,
+      certified: true,
+      branch,
+      pullRequest: { ...pr2, headSha: commit },
+      changes: [
+        { kind: "ref", target: `refs/heads/${branch}`, scope: "repository", op: existing ? "update" : "create", before_fingerprint: existing ? `commit:${existing}` : null, after_fingerprint: `commit:${commit}` },
+        { kind: "issue", target: `pull request #${pr2.number}`, scope: "repository", op: open3 ? "update" : "open", before_fingerprint: null, after_fingerprint: `commit:${commit}` }
+      ],
+      notes: [`Proposed the revert of ${path8} in pull request #${pr2.number}: ${pr2.html_url}`]
+    };
+  } catch (err) {
+    return fromPortError(ACTION, `proposing the revert of ${path8}`, err);
+  }
+}
+
+// src/pipeline/config-loop-announce.ts
+var LOOP_COMMENT_MARKER = "<!-- living-bridge:config-loop -->";
+var HEADLINES = {
+  left_for_human: "Left for a human",
+  deployed: "Merged and deployed",
+  deploy_failed: "Merged; the deploy needs a human",
+  rolled_back: "Deploy failed: rolled back",
+  rollback_failed: "Deploy failed: the rollback needs a human"
+};
+function renderLoopComment(a2) {
+  const r2 = a2.record;
+  return [
+    LOOP_COMMENT_MARKER,
+    `### Living Bridge config loop: ${HEADLINES[a2.status] ?? a2.status}`,
+    "",
+    ...a2.notes.map((n2) => `- ${n2}`),
+    "",
+    `| | |`,
+    `|---|---|`,
+    `| file | \`${r2.path}\` on \`${r2.base}\` |`,
+    `| blob before → after | ${r2.before_blob ?? "(absent)"} → ${r2.after_blob ?? "(deleted)"} |`,
+    `| merge commit | ${r2.merge_commit ?? "—"} |`,
+    `| dispatched runs | ${r2.dispatched_runs.join(", ") || "—"} |`,
+    ...a2.ema !== void 0 ? [`| REGENERATE_CONFIG EMA | ${a2.ema.toFixed(3)} |`] : [],
+    `| certificates | ${r2.certificates.map((c2) => `\`${c2.slice(0, 16)}\``).join(" → ") || "—"} |`,
+    "",
+    `Certificates are on the \`${a2.ledgerBranch}\` branch; verify them offline with \`npx living-bridge verify --repo <owner/name>\`.`,
+    a2.status === "left_for_human" ? "Review this pull request and merge it yourself if it is right." : ""
+  ].join("\n");
+}
+async function announceLoop(ctx, repo, a2) {
+  try {
+    await ctx.github.ensureComment(repo, a2.pullRequest.number, LOOP_COMMENT_MARKER, renderLoopComment(a2));
+  } catch (err) {
+    ctx.log.warn({ err: err.message }, "could not comment on the config pull request");
+  }
+}
+
+// src/pipeline/audit.ts
+var auditEntry = (ctx, repository, event, detail, opts = {}) => ({
+  at: ctx.now().toISOString(),
+  door: ctx.door,
+  actor: opts.actor ?? ctx.actor ?? "living-bridge",
+  event,
+  repository,
+  detail,
+  certificate_hash: opts.certificateHash ?? null
+});
+
+// src/pipeline/promotion-ledger.ts
+var LOCK_FILE = "locks/promotion.json";
+var PROMOTIONS_FILE = "promotions.json";
+var MAX_RECORDS = 50;
+var json3 = (v2) => `${JSON.stringify(v2, null, 2)}
+`;
+var PromotionLockHeldError = class extends Error {
+  constructor(lock) {
+    super(`the promotion lock is held by ${lock.holder} (${lock.purpose}) until ${lock.expires_at}`);
+    this.lock = lock;
+    this.name = "PromotionLockHeldError";
+  }
+};
+async function readLock(ledger) {
+  const text = await ledger.readFile(LOCK_FILE);
+  if (!text) return null;
+  try {
+    const parsed = PromotionLock.nullable().safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+async function readPromotions(ledger) {
+  const text = await ledger.readFile(PROMOTIONS_FILE);
+  if (!text) return [];
+  const parsed = PromotionRecords.safeParse(JSON.parse(text));
+  return parsed.success ? parsed.data : [];
+}
+async function acquireLock(ctx, ledger, repository, holder, ttlMinutes, pullRequest, purpose) {
+  let tookOverFrom = null;
+  await ledger.commit(`promotion lock: ${holder} (${purpose})`, async () => {
+    const st2 = lockState(await readLock(ledger), holder, ctx.now());
+    if (st2.kind === "held") throw new PromotionLockHeldError(st2.lock);
+    tookOverFrom = st2.kind === "expired" ? st2.lock : null;
+    const lock = newLock(holder, ctx.now(), ttlMinutes, pullRequest, purpose);
+    const detail = tookOverFrom ? `${purpose}: took over the expired lock of ${tookOverFrom.holder} (expired ${tookOverFrom.expires_at})` : purpose;
+    return { files: { [LOCK_FILE]: json3(lock) }, audit: [auditEntry(ctx, repository, "promotion.lock", detail, { actor: holder })] };
+  });
+  return { tookOverFrom };
+}
+async function renewLock(ctx, ledger, holder, ttlMinutes) {
+  await ledger.commit(`promotion lock: renew ${holder}`, async () => {
+    const st2 = lockState(await readLock(ledger), holder, ctx.now());
+    if (st2.kind !== "mine") throw new Error(`the promotion lock is no longer held by ${holder}`);
+    return { files: { [LOCK_FILE]: json3({ ...st2.lock, expires_at: new Date(ctx.now().getTime() + ttlMinutes * 6e4).toISOString() }) } };
+  });
+}
+async function releaseLock(ctx, ledger, repository, holder) {
+  await ledger.commit(`promotion lock: release ${holder}`, async () => {
+    const st2 = lockState(await readLock(ledger), holder, ctx.now());
+    if (st2.kind !== "mine") return {};
+    return { files: { [LOCK_FILE]: "null\n" }, audit: [auditEntry(ctx, repository, "promotion.unlock", st2.lock.purpose, { actor: holder })] };
+  });
+}
+async function certifyStep(ctx, ledger, repository, step, record2) {
+  let certificate = null;
+  let stored = record2;
+  await ledger.commit(`config loop: ${step.stage} (${record2.path}, #${record2.pull_request})`, async (snap) => {
+    certificate = await signCertificate(
+      actionStatement(
+        { at: ctx.now(), repository, policyVersion: snap.state.policy.version, chain: snap },
+        {
+          action: step.action,
+          reason: step.reason,
+          targets: step.targets,
+          certified: step.certified,
+          report: step.report,
+          runId: step.runId,
+          runAttempt: step.runId === null ? null : 1,
+          changes: step.changes,
+          decision: { stage: step.stage, promotion: record2.id, pull_request: record2.pull_request, ...step.details }
+        }
+      ),
+      ctx.signer
+    );
+    stored = { ...record2, certificates: [...record2.certificates, certificate.certificate_hash], updated_at: ctx.now().toISOString() };
+    return {
+      certificates: [certificate],
+      publicKeys: { [ctx.signer.keyid]: ctx.signer.publicKey },
+      files: { [PROMOTIONS_FILE]: json3(upsert(await readPromotions(ledger), stored)) },
+      audit: [auditEntry(ctx, repository, `promotion.${step.stage}`, step.reason, { certificateHash: certificate.certificate_hash })]
+    };
+  });
+  return { certificate, record: stored };
+}
+async function saveRecord(ctx, ledger, repository, record2, event, detail) {
+  const stored = { ...record2, updated_at: ctx.now().toISOString() };
+  await ledger.commit(`config loop: ${event} (${record2.path}, #${record2.pull_request})`, async () => ({
+    files: { [PROMOTIONS_FILE]: json3(upsert(await readPromotions(ledger), stored)) },
+    audit: [auditEntry(ctx, repository, event, detail)]
+  }));
+  return stored;
+}
+function upsert(list, record2) {
+  return [record2, ...list.filter((r2) => r2.id !== record2.id)].slice(0, MAX_RECORDS);
+}
+async function recordDeployOutcome(ctx, ledger, repository, config2, record2, conclusion, reason) {
+  if (record2.failed_run_id === null) return { ema: void 0, certificate: null };
+  let certificate = null;
+  let ema;
+  const failedRun = record2.failed_run_id;
+  await ledger.commit(`outcome: config loop ${conclusion} (${record2.path})`, async (snap) => {
+    const learned = recordOutcome(snap.state, { at: ctx.now(), runId: failedRun, conclusion, incidentFingerprintNow: null }, config2);
+    ema = learned.state.ema.REGENERATE_CONFIG;
+    if (!learned.judged) return { state: learned.state };
+    certificate = await signCertificate(
+      outcomeStatement(
+        { at: ctx.now(), repository, policyVersion: learned.state.policy.version, chain: snap },
+        {
+          action: learned.judged.action,
+          reason,
+          targets: [learned.judged.target_key],
+          report: { promotion: record2.id, runs: record2.dispatched_runs, conclusion },
+          runId: record2.dispatched_runs.at(-1) ?? null,
+          runAttempt: null,
+          judges: learned.judged.certificate_hash,
+          outcome: conclusion,
+          decision: { ema: learned.state.ema, policy_changed: learned.policyChanged, promotion: record2.id }
+        }
+      ),
+      ctx.signer
+    );
+    return {
+      state: learned.state,
+      certificates: [certificate],
+      publicKeys: { [ctx.signer.keyid]: ctx.signer.publicKey },
+      audit: [auditEntry(ctx, repository, "outcome", `config loop for ${record2.path}: ${conclusion} (${reason})`, { certificateHash: certificate.certificate_hash })]
+    };
+  });
+  return { ema, certificate };
+}
+
+// src/pipeline/config-loop.ts
+var sleeper = (ctx) => ctx.sleep ?? ((ms) => new Promise((r2) => setTimeout(r2, ms)));
+var minutes2 = (m2) => m2 * 6e4;
+async function followChecks(l2, sha, required2) {
+  const timeout = minutes2(l2.config.promotion.checks_timeout_minutes);
+  let waited = 0;
+  for (let attempt = 1; ; attempt++) {
+    const verdict = judgeChecks(await l2.port.listHeadChecks(l2.repo, sha), required2);
+    if (verdict.state !== "pending" || waited >= timeout) return verdict;
+    const ms = Math.min(pollDelay(attempt), timeout - waited);
+    if (l2.ctx.checkSignals) await l2.ctx.checkSignals.wait(l2.repository, sha, ms);
+    else await sleeper(l2.ctx)(ms);
+    waited += ms;
+  }
+}
+async function followRun(l2, run2) {
+  const timeout = minutes2(l2.config.promotion.deploy_timeout_minutes);
+  const renewEvery = minutes2(l2.config.promotion.lock_ttl_minutes) / 3;
+  let waited = 0;
+  let sinceRenew = 0;
+  let current = run2;
+  for (let attempt = 1; current.status !== "completed"; attempt++) {
+    if (waited >= timeout) return null;
+    const ms = Math.min(pollDelay(attempt, 5e3, 6e4), timeout - waited);
+    await sleeper(l2.ctx)(ms);
+    waited += ms;
+    sinceRenew += ms;
+    if (sinceRenew >= renewEvery) {
+      await renewLock(l2.ctx, l2.ledger, l2.holder, l2.config.promotion.lock_ttl_minutes);
+      sinceRenew = 0;
+    }
+    current = await l2.ctx.github.getRun(l2.repo, run2.id);
+  }
+  return current;
+}
+async function takeLock(l2, pullRequest, purpose) {
+  const timeout = minutes2(l2.config.promotion.checks_timeout_minutes);
+  let waited = 0;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { tookOverFrom } = await acquireLock(l2.ctx, l2.ledger, l2.repository, l2.holder, l2.config.promotion.lock_ttl_minutes, pullRequest, purpose);
+      if (tookOverFrom) l2.notes.push(`Took over the promotion lock of ${tookOverFrom.holder}, which expired at ${tookOverFrom.expires_at} (its worker is presumed dead).`);
+      return null;
+    } catch (err) {
+      if (!(err instanceof PromotionLockHeldError)) throw err;
+      if (waited >= timeout) return err.message;
+      const ms = Math.min(pollDelay(attempt), timeout - waited);
+      await sleeper(l2.ctx)(ms);
+      waited += ms;
+    }
+  }
+}
+async function promote(l2, a2) {
+  const { repo, port: port2, ctx } = l2;
+  let record2 = a2.record;
+  const pr2 = await port2.getPullRequest(repo, a2.pullRequest);
+  if (pr2.state !== "open" || pr2.merged) return { merged: false, reasons: [`pull request #${pr2.number} is ${pr2.merged ? "already merged" : "closed"}`], record: record2 };
+  let rules = null;
+  let rulesUnknown = false;
+  try {
+    rules = await port2.getBranchRules(repo, pr2.base_ref);
+  } catch (err) {
+    if (err.name !== "GitHubPermissionError") throw err;
+    rulesUnknown = true;
+  }
+  const checks = await followChecks(l2, pr2.head_sha, rules?.required_checks ?? []);
+  l2.notes.push(`Checks on ${pr2.head_sha.slice(0, 7)} (${checks.basis === "required" ? "required by branch protection" : "all reported"}): ${checks.state}${checks.passed.length ? `; passed ${checks.passed.join(", ")}` : ""}${checks.failing.length ? `; failing ${checks.failing.join(", ")}` : ""}${checks.pending.length + checks.missing.length ? `; pending ${[...checks.pending, ...checks.missing].join(", ")}` : ""}.`);
+  const allowed = await port2.getMergeMethods(repo);
+  const method = chooseMergeMethod(l2.config.promotion.merge_method, allowed);
+  const halted = (await l2.ledger.read()).state.halted;
+  const verdict = promotionVerdict({ level: a2.level, predictedSuccess: a2.predictedSuccess, minSuccess: l2.config.prediction.min_success_probability, checks, rules, rulesUnknown, method, halted, autonomyEnabled: ctx.autonomyEnabled, isRollback: a2.isRollback });
+  if (!verdict.promote) return { merged: false, reasons: verdict.reasons, record: record2 };
+  const lockRefusal = await takeLock(l2, pr2.number, `${a2.isRollback ? "roll back" : "promote"} ${record2.path} (#${pr2.number})`);
+  if (lockRefusal) return { merged: false, reasons: [lockRefusal], record: record2 };
+  const fallback = allowed ? [] : ["squash", "merge", "rebase"];
+  const merge3 = await executeMerge(port2, ctx.github, {
+    repo,
+    action: a2.action,
+    pullRequest: pr2.number,
+    headSha: pr2.head_sha,
+    base: pr2.base_ref,
+    path: record2.path,
+    beforeBlob: record2.before_blob,
+    afterBlob: record2.after_blob,
+    method: verdict.method,
+    fallbackMethods: fallback,
+    title: a2.title
+  });
+  l2.reports.push(merge3);
+  l2.notes.push(...merge3.notes);
+  if (!merge3.ok || !merge3.mergeCommit) return { merged: false, reasons: [merge3.error ?? "the merge failed"], record: record2 };
+  record2 = { ...record2, merge_commit: merge3.mergeCommit, status: a2.isRollback ? "rolled_back" : "promoted" };
+  ({ record: record2 } = await certifyStep(ctx, l2.ledger, l2.repository, {
+    stage: a2.isRollback ? "rollback" : "promote",
+    action: a2.action,
+    certified: merge3.certified,
+    changes: merge3.changes,
+    runId: null,
+    targets: [record2.path],
+    reason: a2.isRollback ? `reverted ${record2.path} after the deploy of ${record2.rollback_of} failed` : `checks passed on #${pr2.number}; merged (${merge3.method})`,
+    details: { merge_commit: merge3.mergeCommit, method: merge3.method, before_blob: record2.before_blob, after_blob: record2.after_blob, checks: checks.passed },
+    report: merge3
+  }, record2));
+  if (l2.workflow === null) return { merged: true, record: record2, run: null, finished: null };
+  const dispatch = await executeDispatch(port2, ctx.github, { repo, action: a2.action, workflow: l2.workflow, base: pr2.base_ref, expectedSha: merge3.mergeCommit, sleep: sleeper(ctx) });
+  l2.reports.push(dispatch);
+  l2.notes.push(...dispatch.ok ? dispatch.notes : [`Dispatching the deploy failed: ${dispatch.error}`]);
+  if (!dispatch.ok || !dispatch.run) return { merged: true, record: record2, run: null, finished: null };
+  record2 = { ...record2, dispatched_runs: [...record2.dispatched_runs, dispatch.run.id] };
+  ({ record: record2 } = await certifyStep(ctx, l2.ledger, l2.repository, {
+    stage: "dispatch",
+    action: a2.action,
+    certified: dispatch.certified,
+    changes: dispatch.changes,
+    runId: dispatch.run.id,
+    targets: [String(l2.workflow)],
+    reason: `dispatched ${dispatch.run.name} on ${pr2.base_ref} at ${merge3.mergeCommit.slice(0, 7)}`,
+    details: { merge_commit: merge3.mergeCommit, run: dispatch.run.id, rollback: a2.isRollback },
+    report: dispatch
+  }, record2));
+  const finished = await followRun(l2, dispatch.run);
+  l2.notes.push(finished ? `Run ${finished.id} concluded ${finished.conclusion}: ${finished.html_url}` : `Run ${dispatch.run.id} did not complete within ${l2.config.promotion.deploy_timeout_minutes} minutes.`);
+  return { merged: true, record: record2, run: dispatch.run, finished };
+}
+function loopOf(ctx, repo, repository, config2, port2, workflow) {
+  const holder = `${ctx.door}-${Buffer.from(ctx.randomBytes(6)).toString("hex")}`;
+  return { ctx, port: port2, ledger: ctx.ledgerFor(repo, config2.ledger.branch), repo, repository, config: config2, holder, workflow, notes: [], reports: [] };
+}
+async function rollBack(l2, record2, opts) {
+  if (record2.rollback_of && !opts.manual) return { status: "rollback_failed", record: record2 };
+  if (!record2.merge_commit) {
+    l2.notes.push(`Promotion ${record2.id} was never merged: there is nothing to roll back.`);
+    return { status: "rollback_failed", record: record2 };
+  }
+  const revert = await executeRevertProposal(l2.ctx.github, { repo: l2.repo, base: record2.base, path: record2.path, promotedBlob: record2.after_blob ?? "", restoreBlob: record2.before_blob, promotionMerge: record2.merge_commit, promotionPullRequest: record2.pull_request });
+  l2.reports.push(revert);
+  l2.notes.push(...revert.ok ? revert.notes : [`Could not propose the revert: ${revert.error}`]);
+  let failedRecord = { ...record2, status: "deploy_failed" };
+  if (!revert.ok || !revert.pullRequest) {
+    failedRecord = await saveRecord(l2.ctx, l2.ledger, l2.repository, { ...failedRecord, status: "rollback_failed" }, "promotion.rollback_failed", revert.error ?? "no revert");
+    const learned2 = await recordDeployOutcome(l2.ctx, l2.ledger, l2.repository, l2.config, failedRecord, "failure", "the deploy failed and could not be reverted");
+    return { status: "rollback_failed", record: failedRecord, ema: learned2.ema };
+  }
+  const rb = {
+    ...record2,
+    id: `rollback:${record2.id}`,
+    pull_request: revert.pullRequest.number,
+    before_blob: record2.after_blob,
+    after_blob: record2.before_blob,
+    merge_commit: null,
+    dispatched_runs: [],
+    status: "left_for_human",
+    certificates: [],
+    rollback_of: record2.id,
+    failed_run_id: null,
+    workflow: record2.workflow,
+    updated_at: l2.ctx.now().toISOString()
+  };
+  const out = await promote(l2, { record: rb, pullRequest: revert.pullRequest.number, action: "ROLLBACK", isRollback: true, predictedSuccess: null, level: opts.level, title: `Living Bridge: revert ${record2.path}` });
+  const learned = await recordDeployOutcome(l2.ctx, l2.ledger, l2.repository, l2.config, record2, "failure", opts.manual ? "rolled back by hand" : `the deploy after #${record2.pull_request} failed; reverted in #${revert.pullRequest.number}`);
+  if (!out.merged) {
+    l2.notes.push(`The revert (#${revert.pullRequest.number}) was left for a human: ${out.reasons.join("; ")}.`);
+    await saveRecord(l2.ctx, l2.ledger, l2.repository, { ...out.record, status: "left_for_human" }, "promotion.left_for_human", out.reasons.join("; "));
+    return { status: "rollback_failed", record: await saveRecord(l2.ctx, l2.ledger, l2.repository, { ...record2, status: "rollback_failed" }, "promotion.rollback_failed", out.reasons.join("; ")), ema: learned.ema };
+  }
+  const redeploy = out.finished?.conclusion ?? "unknown";
+  if (redeploy !== "success") l2.notes.push(`The redeploy after the revert concluded ${redeploy}. A rollback is never rolled back automatically: a human has to look at ${record2.path}.`);
+  await saveRecord(l2.ctx, l2.ledger, l2.repository, out.record, "promotion.rolled_back", `redeploy ${redeploy}`);
+  return { status: "rolled_back", record: await saveRecord(l2.ctx, l2.ledger, l2.repository, { ...record2, status: "rolled_back" }, "promotion.reverted", `reverted in #${revert.pullRequest.number}`), ema: learned.ema };
+}
+async function runConfigLoop(ctx, input2) {
+  const { repo, repository, config: config2, decision, proposal, pullRequest } = input2;
+  const ledger = ctx.ledgerFor(repo, config2.ledger.branch);
+  let record2 = {
+    id: `${proposal.path}@${proposal.afterBlob.slice(0, 12)}#${pullRequest.number}`,
+    path: proposal.path,
+    base: proposal.base,
+    pull_request: pullRequest.number,
+    before_blob: proposal.beforeBlob,
+    after_blob: proposal.afterBlob,
+    merge_commit: null,
+    dispatched_runs: [],
+    status: "left_for_human",
+    certificates: input2.generateCertificate ? [input2.generateCertificate] : [],
+    failed_run_id: input2.failedRun?.id ?? null,
+    rollback_of: null,
+    workflow: config2.promotion.deploy_workflow ?? input2.failedRun?.workflow_id ?? null,
+    updated_at: ctx.now().toISOString()
+  };
+  const finish2 = async (status, l3, reasons, ema) => {
+    const notes = [...l3?.notes ?? [], ...reasons.length ? [`Left for a human: ${reasons.join("; ")}.`] : []];
+    if (status === "left_for_human") record2 = await saveRecord(ctx, ledger, repository, { ...record2, status }, "promotion.left_for_human", reasons.join("; "));
+    const summary2 = status === "left_for_human" ? `PR #${pullRequest.number} left for a human: ${reasons.join("; ")}` : `config loop ${status.replace("_", " ")} (PR #${pullRequest.number})`;
+    await announceLoop(ctx, repo, { status, pullRequest, record: record2, notes, ema, ledgerBranch: config2.ledger.branch });
+    return { status, summary: summary2, notes, reports: l3?.reports ?? [], record: record2, ...ema !== void 0 ? { ema } : {} };
+  };
+  const port2 = ctx.github.promotion;
+  if (!config2.promotion.enabled) return finish2("left_for_human", null, ["promotion.enabled is false in .github/autonomy.yml"]);
+  if (!port2) return finish2("left_for_human", null, ["this door's GitHub connection cannot merge pull requests"]);
+  const workflow = record2.workflow;
+  const l2 = loopOf(ctx, repo, repository, config2, port2, workflow);
+  if (workflow === null) l2.notes.push("No deploy workflow is known (set promotion.deploy_workflow): nothing will be dispatched after the merge.");
+  try {
+    const predicted = decision.candidates.find((c2) => c2.action === "REGENERATE_CONFIG")?.predicted_success ?? null;
+    const out = await promote(l2, { record: record2, pullRequest: pullRequest.number, action: "REGENERATE_CONFIG", isRollback: false, predictedSuccess: predicted, level: decision.autonomy_level, title: `Living Bridge: regenerate ${proposal.path}` });
+    record2 = out.record;
+    if (!out.merged) return await finish2("left_for_human", l2, out.reasons);
+    if (!out.finished) {
+      record2 = await saveRecord(ctx, ledger, repository, record2, "promotion.promoted", "merged; deploy not followed to the end");
+      return await finish2("deploy_failed", l2, [out.run ? "the deploy did not finish in time; a human has to judge it (no automatic rollback without a result)" : "no deploy run was dispatched or found"]);
+    }
+    if (out.finished.conclusion === "success") {
+      record2 = await saveRecord(ctx, ledger, repository, { ...record2, status: "deployed" }, "promotion.deployed", `run ${out.finished.id} success`);
+      const learned = await recordDeployOutcome(ctx, ledger, repository, config2, record2, "success", `run ${out.finished.id} (dispatched after merging #${pullRequest.number}) concluded success`);
+      return await finish2("deployed", l2, [], learned.ema);
+    }
+    l2.notes.push(`The deploy failed: rolling back the promotion of ${proposal.path}.`);
+    const rb = await rollBack(l2, record2, { manual: false, level: decision.autonomy_level });
+    record2 = rb.record;
+    return await finish2(rb.status, l2, [], rb.ema);
+  } finally {
+    await releaseLock(ctx, ledger, repository, l2.holder).catch((err) => ctx.log.warn({ err: err.message }, "could not release the promotion lock (it expires by itself)"));
+  }
+}
+async function followProposal(ctx, a2) {
+  const report = a2.reports.find((r2) => r2.action === "REGENERATE_CONFIG" && r2.ok);
+  if (!report?.proposal || !report.pullRequest) return null;
+  const out = await runConfigLoop(ctx, { repo: a2.repo, repository: a2.repository, config: a2.config, decision: a2.decision, failedRun: a2.run, proposal: report.proposal, pullRequest: report.pullRequest, generateCertificate: a2.certificateHash });
+  return {
+    status: out.status,
+    summary: out.summary,
+    pull_request: out.record.pull_request,
+    merge_commit: out.record.merge_commit,
+    dispatched_runs: out.record.dispatched_runs,
+    certificates: out.record.certificates,
+    ...out.ema !== void 0 ? { ema: out.ema } : {}
+  };
+}
+async function dispatchedByLoop(ctx, repo, config2, run2) {
+  if (run2.event !== "workflow_dispatch") return null;
+  const records = await readPromotions(ctx.ledgerFor(repo, config2.ledger.branch));
+  return records.find((r2) => r2.dispatched_runs.includes(run2.id)) ?? null;
+}
+
+// src/pipeline/environment.ts
+var import_yaml = __toESM(require_dist(), 1);
+async function resolveEnvironment(ctx, repo, run2, requested, failedJobNames) {
+  if (requested) return { names: [requested], source: "request", detail: `named by the ${ctx.door} request` };
+  if (!run2) return { names: [], source: "none", detail: "no run and no environment given" };
+  let fromFile = null;
+  try {
+    const file3 = run2.path ? await ctx.github.readFile(repo, run2.path, run2.head_sha) : null;
+    fromFile = file3 ? environmentsFromWorkflow((0, import_yaml.parse)(file3.content), failedJobNames) ?? { names: [], source: "unresolved", detail: `${run2.path} at ${run2.head_sha.slice(0, 7)} has no usable jobs:` } : { names: [], source: "unresolved", detail: `${run2.path || "the workflow file"} is not readable at ${run2.head_sha.slice(0, 7)}` };
+  } catch (err) {
+    fromFile = { names: [], source: "unresolved", detail: `${run2.path} at ${run2.head_sha.slice(0, 7)} could not be read or parsed (${safeMessage(err)})` };
+  }
+  if (fromFile.source !== "unresolved") {
+    return { ...fromFile, detail: `${fromFile.detail} (${run2.path} at ${run2.head_sha.slice(0, 7)})` };
+  }
+  try {
+    const deployments = await ctx.github.listDeployments?.(repo, run2.head_sha) ?? null;
+    const names = [...new Set((deployments ?? []).map((d2) => d2.environment).filter(Boolean))].sort();
+    if (names.length) return { names, source: "deployments", detail: `deployments GitHub created for ${run2.head_sha.slice(0, 7)}; ${fromFile.detail}` };
+  } catch (err) {
+    ctx.log.warn({ err: safeMessage(err) }, "could not list the deployments of the run's commit");
+  }
+  return fromFile;
+}
+var resolutionNote = (r2) => `${r2.source}${r2.names.length ? ` ${r2.names.join(", ")}` : ""}: ${r2.detail}`;
+
+// src/pipeline/evidence.ts
+var runRefOf = (run2) => ({
+  id: run2.id,
+  attempt: run2.run_attempt,
+  workflow_name: run2.name,
+  head_sha: run2.head_sha,
+  head_branch: run2.head_branch,
+  event: run2.event,
+  from_fork: run2.from_fork,
+  actor: run2.actor ?? void 0,
+  pull_requests: run2.pull_requests,
+  html_url: run2.html_url
+});
+var KIND_RANK = {
+  "credential.invalid": 9,
+  "secret.missing": 8,
+  "variable.missing": 7,
+  "config.invalid": 6,
+  "dependency.resolution": 5,
+  "resource.exhausted": 4,
+  "timeout.cancelled": 3,
+  "transient.network": 2,
+  "code.failure": 1,
+  unknown: 0
+};
+function primaryIncident(incidents) {
+  if (incidents.length === 0) return null;
+  const credential = incidents.find((i2) => i2.kind === "credential.invalid" && i2.confidence >= 0.5);
+  if (credential) return credential;
+  return [...incidents].sort(
+    (a2, b2) => b2.confidence - a2.confidence || KIND_RANK[b2.kind] - KIND_RANK[a2.kind]
+  )[0];
+}
+async function gatherEvidence(runs, repo, run2, environment, onFailedJobs) {
+  const jobs = await runs.listFailedJobs(repo, run2.id);
+  onFailedJobs?.(jobs);
+  const incidents = [];
+  for (const job of jobs) {
+    const log = await runs.downloadJobLog(repo, job.id);
+    const found = await classify(log, {
+      repo,
+      run: runRefOf(run2),
+      job_id: job.id,
+      job_name: job.name,
+      environment
+    });
+    incidents.push(...found);
+  }
+  return incidents;
+}
+
+// src/engines/fingerprint.ts
+import { createHash as createHash8, createHmac } from "node:crypto";
+var FINGERPRINT_HEX_LENGTH = 32;
+function fingerprintValue(value, key) {
+  if (key.length === 0) throw new Error("fingerprintValue: empty fingerprint key");
+  return createHmac("sha256", key).update(value, "utf8").digest("hex").slice(0, FINGERPRINT_HEX_LENGTH);
+}
+function contentDigest(content) {
+  return `sha256:${createHash8("sha256").update(content, "utf8").digest("hex").slice(0, FINGERPRINT_HEX_LENGTH)}`;
+}
+
+// src/engines/escalate.ts
+var ESCALATION_LABELS = ["living-bridge", "needs-human"];
+var MAX_BODY = 6e4;
+var MAX_EVIDENCE_LINES = 20;
+var MAX_EVIDENCE_LINE = 500;
+var MAX_OCCURRENCE_LINES = 20;
+function incidentMarker(fingerprint2) {
+  return `<!-- living-bridge:incident:${safeToken(fingerprint2)} -->`;
+}
+function rootCauseMarker(repository, incident) {
+  return `<!-- living-bridge:root-cause:${contentDigest(targetKey2(repository, incident)).slice(7, 23)} -->`;
+}
+function healsWithNeedle(workflowName, branch) {
+  return `living-bridge:heals-with:${contentDigest(`${workflowName}
+${branch ?? "-"}`).slice(7, 23)} `;
+}
+function healsWithMarker(incident) {
+  const run2 = incident.run;
+  if (!run2?.workflow_name) return null;
+  return `<!-- ${healsWithNeedle(run2.workflow_name, run2.head_branch)}after-run:${run2.id}.${run2.attempt} -->`;
+}
+function safeToken(s2) {
+  return s2.replace(/[^A-Za-z0-9:._-]/g, "_").replace(/--+/g, "-");
+}
+function noMentions(s2) {
+  return s2.replace(/@(?=[A-Za-z0-9])/g, "@​");
+}
+var inlineCode = (s2) => {
+  const clean = s2.replace(/[\r\n]+/g, " ");
+  const longest = Math.max(0, ...(clean.match(/`+/g) ?? []).map((m2) => m2.length));
+  const ticks = "`".repeat(longest + 1);
+  return longest > 0 ? `${ticks} ${clean} ${ticks}` : `\`${clean}\``;
+};
+function fenced(lines, lang = "text") {
+  const body = lines.join("\n");
+  const longest = Math.max(0, ...(body.match(/`+/g) ?? []).map((m2) => m2.length));
+  const fence = "`".repeat(Math.max(3, longest + 1));
+  return `${fence}${lang}
+${body}
+${fence}`;
+}
+function targetText(incident) {
+  return incident.target ? `${incident.target.type} ${inlineCode(incident.target.name)}` : "no specific target";
+}
+function evidenceLines(incident, max = MAX_EVIDENCE_LINES) {
+  const lines = incident.evidence.slice(0, max).map((e) => {
+    const where = [e.job_name, e.step].filter(Boolean).join(" / ");
+    const text = e.text.length > MAX_EVIDENCE_LINE ? `${e.text.slice(0, MAX_EVIDENCE_LINE)}…` : e.text;
+    return `${where ? `[${where}] ` : ""}L${e.line}: ${text.replace(/[\r\n]+/g, " ")}`;
+  });
+  if (incident.evidence.length > max) lines.push(`… ${incident.evidence.length - max} more line(s) in the run log`);
+  return lines;
+}
+function decisionLines(decision) {
+  const head = `**${decision.action}** (verdict ${decision.verdict}${decision.guardrail ? `, guardrail ${decision.guardrail}` : ""}): ${noMentions(decision.reason)}`;
+  const out = [head];
+  if (decision.steps.length > 1) out.push(`Planned steps: ${decision.steps.join(" → ")}`);
+  if (decision.candidates.length > 0) {
+    out.push("", "| candidate | score | EMA | cooldown penalty | weight | predicted success |", "|---|---:|---:|---:|---:|---:|");
+    for (const c2 of decision.candidates) {
+      out.push(`| ${c2.action} | ${c2.score.toFixed(3)} | ${c2.ema.toFixed(3)} | ${c2.cooldown_penalty.toFixed(3)} | ${c2.weight.toFixed(3)} | ${c2.predicted_success.toFixed(3)} |`);
+    }
+  }
+  out.push("", `Policy v${decision.policy_version}, blueprint ${decision.blueprint_mode}, decided at ${decision.decided_at}, cooldown key ${inlineCode(decision.cooldown_key)}.`);
+  return out;
+}
+function runText(incident, runUrl) {
+  const run2 = incident.run;
+  if (!run2) return runUrl ? `[workflow run](${runUrl})` : null;
+  const label = `run ${run2.id}, attempt ${run2.attempt}`;
+  const url2 = runUrl ?? run2.html_url;
+  return url2 ? `[${label}](${url2})` : label;
+}
+var OCC_START = "<!-- living-bridge:occurrences:start -->";
+var OCC_END = "<!-- living-bridge:occurrences:end -->";
+var COUNT_RE = /<!-- living-bridge:occurrences:(\d+) -->/;
+function occurrenceLine(plan) {
+  const run2 = plan.incident.run;
+  return `- ${plan.decision.decided_at}: ${run2 ? `run ${run2.id} attempt ${run2.attempt}` : "no run"}, decision ${plan.decision.action}${plan.decision.guardrail ? ` (${plan.decision.guardrail})` : ""}`;
+}
+function parseOccurrences(body) {
+  const count = Number(COUNT_RE.exec(body)?.[1] ?? 0);
+  const start = body.indexOf(OCC_START);
+  const end = body.indexOf(OCC_END);
+  const lines = start >= 0 && end > start ? body.slice(start + OCC_START.length, end).split("\n").filter((l2) => l2.startsWith("- ")) : [];
+  return { count: Number.isFinite(count) ? count : 0, lines };
+}
+function escalationTitle(incident) {
+  const target = incident.target ? ` on ${incident.target.type} ${incident.target.name}` : "";
+  const title = `Living Bridge needs a human: ${incident.kind}${target}`;
+  return title.length > 250 ? `${title.slice(0, 249)}…` : title;
+}
+function renderEscalationBody(plan, occurrences) {
+  const { incident } = plan;
+  const render = (evidenceMax) => {
+    const facts = [
+      `**What failed:** ${inlineCode(incident.kind)} on ${targetText(incident)} (confidence ${incident.confidence.toFixed(2)})`,
+      `**Repository:** ${repoFullName(plan.repo)}${incident.environment ? ` · **Environment:** ${inlineCode(incident.environment)}` : ""}`
+    ];
+    const run2 = runText(incident, plan.runUrl);
+    if (run2) facts.push(`**Run:** ${run2}${incident.run?.head_sha ? ` · commit ${incident.run.head_sha.slice(0, 7)}` : ""}${incident.run?.head_branch ? ` on ${inlineCode(incident.run.head_branch)}` : ""}`);
+    const sections = [
+      incidentMarker(incident.fingerprint),
+      ...healsWithMarker(incident) ? [healsWithMarker(incident)] : [],
+      "## Living Bridge needs a human",
+      "",
+      facts.join("  \n"),
+      "",
+      incident.summary ? `> ${noMentions(incident.summary).replace(/\n/g, "\n> ")}` : "",
+      "",
+      "### Evidence (masked)",
+      incident.evidence.length > 0 ? fenced(evidenceLines(incident, evidenceMax)) : "_No log lines were captured._",
+      "",
+      "### What was tried",
+      plan.tried.length > 0 ? plan.tried.map((t2) => `- ${noMentions(t2)}`).join("\n") : "- Nothing: the Governor escalated without acting.",
+      "",
+      "### Decision",
+      ...decisionLines(plan.decision),
+      "",
+      "### What a human should do",
+      plan.instruction,
+      "",
+      "### Links",
+      ...[
+        run2 ? `- Run: ${run2}` : null,
+        plan.ledgerLink ? `- Ledger (certificates, state, postmortem): ${plan.ledgerLink}` : null,
+        `- Incident fingerprint: ${inlineCode(incident.fingerprint)}`,
+        incident.signature ? `- Failure signature: ${inlineCode(incident.signature)} — to correct the classification, comment \`/bridge label ${incident.signature} <kind>\`` : null
+      ].filter((l2) => l2 !== null),
+      "",
+      "### Occurrences",
+      `<!-- living-bridge:occurrences:${occurrences.count} -->`,
+      `Seen ${occurrences.count} time${occurrences.count === 1 ? "" : "s"}.`,
+      OCC_START,
+      ...occurrences.lines.slice(-MAX_OCCURRENCE_LINES),
+      OCC_END,
+      "",
+      incident.run ? "<sub>Opened by Living Bridge. It updates this issue when the same root cause fails again, and closes it with a comment when this workflow's next run on this branch succeeds.</sub>" : "<sub>Opened by Living Bridge. It updates this issue when the same root cause fails again; close it once fixed.</sub>"
+    ];
+    return sections.join("\n");
+  };
+  let max = MAX_EVIDENCE_LINES;
+  let body = render(max);
+  while (body.length > MAX_BODY && max > 0) body = render(max = Math.floor(max / 2));
+  return body.length > MAX_BODY ? `${body.slice(0, MAX_BODY)}
+…` : body;
+}
+var FOLLOW_UPS = {
+  "secret.missing": "Declare the secret's source in .github/autonomy.yml or .github/environment.json so it can be recreated.",
+  "variable.missing": "Declare the variable in .github/environment.json and run env sync.",
+  "credential.invalid": "Rotate the credential at its issuer and store the new value; check its expiry and scopes.",
+  "config.invalid": "Fix the configuration (or its declared template) and add a validation step before deploy.",
+  "transient.network": "If this recurs, check the remote service's status and add retries with backoff to the step.",
+  "timeout.cancelled": "Review the job timeout and what made the step slow.",
+  "resource.exhausted": "Check runner disk/memory usage; clean caches or use a larger runner.",
+  "dependency.resolution": "Pin or fix the dependency; check the registry and lockfile.",
+  "code.failure": "Fix the code: the failure is in the build or tests, not the environment.",
+  unknown: "Classify the failure by hand and consider teaching the classifier this log pattern."
+};
+function postmortemPath(incident, decidedAt) {
+  const day = /^\d{4}-\d{2}-\d{2}/.exec(decidedAt)?.[0] ?? "undated";
+  return `postmortems/${day}-${safeToken(incident.fingerprint).replace(/[:.]/g, "-").slice(0, 80)}.md`;
+}
+function renderPostmortem(input2) {
+  const { incident, decision } = input2;
+  const run2 = incident.run;
+  const target = incident.target ? `${incident.target.type} \`${incident.target.name}\`` : "no specific target";
+  const timeline = [];
+  if (run2) timeline.push(`- Run ${run2.id} attempt ${run2.attempt}${run2.workflow_name ? ` of "${run2.workflow_name}"` : ""} failed${run2.head_sha ? ` on commit ${run2.head_sha.slice(0, 7)}` : ""}.`);
+  timeline.push(`- ${decision.decided_at}: classified as \`${incident.kind}\` on ${target} (confidence ${incident.confidence.toFixed(2)}).`);
+  for (const t2 of input2.tried) timeline.push(`- Tried: ${noMentions(t2)}`);
+  timeline.push(`- ${decision.decided_at}: decided ${decision.action} (${decision.verdict}${decision.guardrail ? `, guardrail ${decision.guardrail}` : ""}): ${noMentions(decision.reason)}`);
+  if (input2.issueUrl) timeline.push(`- Escalated to a human: ${input2.issueUrl}`);
+  const actions = [];
+  for (const r2 of input2.reports ?? []) {
+    actions.push(`- ${r2.action}: ${r2.ok ? "done" : `failed (${r2.error ?? "no detail"})`}`);
+    for (const c2 of r2.changes) {
+      actions.push(`  - ${c2.op} ${c2.kind} \`${c2.target}\` (${c2.scope}): ${c2.before_fingerprint ?? "∅"} → ${c2.after_fingerprint ?? "∅"}`);
+    }
+  }
+  if (actions.length === 0) actions.push(...input2.tried.length > 0 ? input2.tried.map((t2) => `- ${noMentions(t2)}`) : ["- None: escalated without acting."]);
+  const impact = [
+    `- Repository: ${repoFullName(input2.repo)}`,
+    incident.environment ? `- Environment: ${incident.environment}` : null,
+    run2?.head_branch ? `- Branch: ${run2.head_branch}` : null,
+    run2 ? `- Run: ${input2.runUrl ?? run2.html_url ?? `run ${run2.id}`} (attempt ${run2.attempt})` : input2.runUrl ? `- Run: ${input2.runUrl}` : null,
+    input2.occurrences !== void 0 ? `- Occurrences of this failure: ${input2.occurrences}` : null,
+    "- The deploy stays failed until a human acts."
+  ].filter((l2) => l2 !== null);
+  return [
+    `# Postmortem: ${incident.kind} on ${incident.target ? `${incident.target.type} ${incident.target.name}` : "no specific target"}`,
+    "",
+    `Incident fingerprint \`${incident.fingerprint}\`, ${repoFullName(input2.repo)}, ${decision.decided_at}.`,
+    "",
+    "## Timeline",
+    ...timeline,
+    "",
+    "## Impact",
+    ...impact,
+    "",
+    "## Root cause (as classified)",
+    `\`${incident.kind}\` on ${target}, confidence ${incident.confidence.toFixed(2)}.`,
+    incident.summary ? `
+${noMentions(incident.summary)}` : "",
+    "",
+    incident.evidence.length > 0 ? fenced(evidenceLines(incident, 10)) : "_No log lines were captured._",
+    "",
+    "## Actions",
+    ...actions,
+    "",
+    "## Follow-ups",
+    `- [ ] ${input2.instruction.split("\n")[0] ?? input2.instruction}`,
+    `- [ ] ${FOLLOW_UPS[incident.kind]}`,
+    input2.issueUrl ? `- [ ] Close ${input2.issueUrl} once fixed.` : null,
+    input2.ledgerLink ? `
+Ledger: ${input2.ledgerLink}` : null,
+    ""
+  ].filter((l2) => l2 !== null).join("\n");
+}
+async function executeEscalate(port2, plan) {
+  const ACTION = "ESCALATE";
+  const { repo, incident } = plan;
+  const marker = rootCauseMarker(repoFullName(repo), incident);
+  const path8 = postmortemPath(incident, plan.decision.decided_at);
+  const postmortemOf = (issueUrl, occurrences) => renderPostmortem({ ...plan, ...issueUrl ? { issueUrl } : {}, ...occurrences !== void 0 ? { occurrences } : {} });
+  const line = occurrenceLine(plan);
+  let occ = { count: 1, lines: [line] };
+  let replay = false;
+  let issue3;
+  try {
+    issue3 = await port2.ensureIssue(repo, {
+      marker,
+      aliases: [incidentMarker(incident.fingerprint)],
+      title: escalationTitle(incident),
+      labels: [...ESCALATION_LABELS],
+      body: (existing2) => {
+        if (existing2) {
+          const prev = parseOccurrences(existing2.body);
+          replay = prev.lines.at(-1) === line;
+          occ = replay ? prev : { count: Math.max(prev.count, 1) + 1, lines: [...prev.lines, line] };
+        }
+        return renderEscalationBody(plan, occ);
+      }
+    });
+  } catch (err) {
+    return fromPortError(ACTION, "opening or updating the incident's issue", err, { extra: { postmortem: postmortemOf(), postmortemPath: path8 } });
+  }
+  const existing = issue3.previous;
+  const reopened = existing !== null && existing.state !== "open";
+  let certified = false;
+  try {
+    const check2 = await port2.findIssueByMarker(repo, marker);
+    certified = check2 !== null && check2.number === issue3.number && check2.state === "open" && check2.body.includes(marker);
+  } catch {
+    certified = false;
+  }
+  const created = issue3.status === "created";
+  return {
+    action: ACTION,
+    ok: true,
+    certified,
+    changes: [{
+      kind: "issue",
+      target: `issue #${issue3.number}`,
+      scope: "repository",
+      op: created ? "open" : issue3.status === "unchanged" ? "noop" : "update",
+      before_fingerprint: existing ? contentDigest(existing.body) : null,
+      after_fingerprint: contentDigest(issue3.body)
+    }],
+    notes: [
+      created ? `Opened issue #${issue3.number} for a human: ${issue3.html_url}` : `${reopened ? "Reopened and updated" : issue3.status === "unchanged" ? "Left unchanged" : "Updated"} issue #${issue3.number} (seen ${occ.count} times${replay ? ", same occurrence replayed" : ""}): ${issue3.html_url}`,
+      ...certified ? [] : ["Not certified: the issue could not be found open with its marker afterwards."]
+    ],
+    issue: { number: issue3.number, html_url: issue3.html_url, created, reopened, occurrences: occ.count },
+    postmortem: postmortemOf(issue3.html_url, occ.count),
+    postmortemPath: path8
+  };
+}
+
+// src/engines/escalation-close.ts
+var HEALED_COMMENT_MARKER = "<!-- living-bridge:healed -->";
+function escalatedOn(body, needle) {
+  const at2 = body.indexOf(needle);
+  if (at2 === -1) return null;
+  const m2 = /^after-run:(\d+)\.(\d+)/.exec(body.slice(at2 + needle.length));
+  return m2 ? { id: Number(m2[1]), attempt: Number(m2[2]) } : null;
+}
+var isLater2 = (run2, on) => run2.id > on.id || run2.id === on.id && run2.run_attempt > on.attempt;
+function renderHealedComment(run2) {
+  return [
+    HEALED_COMMENT_MARKER,
+    `✅ **Healed.** [Run ${run2.id} attempt ${run2.run_attempt}](${run2.html_url}) of "${run2.name.replace(/[\r\n]+/g, " ")}"${run2.head_branch ? ` on \`${run2.head_branch.replace(/`/g, "")}\`` : ""} succeeded, so Living Bridge closes this issue.`,
+    "",
+    "If the same root cause fails again, this issue is reopened and updated (it never opens a second one)."
+  ].join("\n");
+}
+async function closeHealedEscalations(port2, repo, run2) {
+  if (run2.conclusion !== "success") return [];
+  const needle = healsWithNeedle(run2.name, run2.head_branch);
+  const open3 = await port2.listOpenIssuesByMarker(repo, needle);
+  const closed = [];
+  for (const issue3 of open3) {
+    const on = escalatedOn(issue3.body, needle);
+    if (!on || !isLater2(run2, on)) continue;
+    await port2.ensureComment(repo, issue3.number, HEALED_COMMENT_MARKER, renderHealedComment(run2));
+    closed.push(await port2.updateIssue(repo, issue3.number, { state: "closed" }));
+  }
+  return closed;
+}
+
+// src/pipeline/announce.ts
+var COMMENT_MARKER = "<!-- living-bridge:heal-comment -->";
+var fmt = (n2) => n2.toFixed(2);
+function renderDecisionTable(decision) {
+  const rows = decision.candidates.map(
+    (c2) => `| ${c2.action} | ${fmt(c2.ema)} | ${fmt(c2.cooldown_penalty)} | ${fmt(c2.weight)} | ${fmt(c2.predicted_success)} | **${fmt(c2.score)}** |`
+  );
+  return [
+    "| action | EMA | cooldown penalty | weight | predicted success | score |",
+    "|---|---|---|---|---|---|",
+    ...rows
+  ].join("\n");
+}
+function renderCheckpoint(signed) {
+  const cp = signed.checkpoint;
+  return [
+    `**Ledger checkpoint:** #${cp.sequence}, head \`${cp.head ?? "(empty)"}\`, signed by key \`${signed.signature.keyid}\` at ${cp.time}`,
+    renderAnchorMarker(signed)
+  ].join("\n");
+}
+var STATUS_LINE = {
+  healed: "✅ Healed",
+  suggested: "🟡 Waiting for a human",
+  escalated: "🚨 Escalated to humans",
+  noop: "⏸️ No action",
+  dry_run: "🧪 Dry run",
+  failed: "❌ Could not heal"
+};
+function renderHealComment(input2) {
+  const lines = [COMMENT_MARKER, `### Living Bridge — ${STATUS_LINE[input2.status]}`, ""];
+  if (input2.runId !== null) {
+    lines.push(`Run: ${input2.runUrl ? `[#${input2.runId}](${input2.runUrl})` : `#${input2.runId}`} in \`${input2.repository}\``, "");
+  }
+  if (input2.incident) {
+    const target = input2.incident.target ? ` \`${input2.incident.target.name}\`` : "";
+    lines.push(
+      `**Incident:** \`${input2.incident.kind}\`${target} (confidence ${fmt(input2.incident.confidence)}) — ${input2.incident.summary}`
+    );
+    const evidence = input2.incident.evidence.slice(0, 5).map((e) => `${e.job_name ? `[${e.job_name}] ` : ""}L${e.line}: ${e.text}`);
+    if (evidence.length) lines.push("", "<details><summary>Evidence</summary>", "", "```text", ...evidence, "```", "</details>");
+    if (input2.incident.signature) lines.push("", `Classified wrongly? A writer can comment \`/bridge label ${input2.incident.signature} <kind>\` to teach Living Bridge what this failure is in this repository.`);
+    lines.push("");
+  }
+  if (input2.decision) {
+    const d2 = input2.decision;
+    lines.push(
+      `**Decision:** \`${d2.verdict}\` ${d2.steps.join(" → ") || d2.action}${d2.guardrail ? ` (guardrail: ${d2.guardrail})` : ""} · policy v${d2.policy_version} (${d2.blueprint_mode})`,
+      "",
+      `> ${d2.reason}`,
+      ""
+    );
+    if (d2.candidates.length) lines.push(renderDecisionTable(d2), "");
+  }
+  for (const r2 of input2.reports) {
+    lines.push(`- **${r2.action}** ${r2.ok ? "done" : "failed"}${r2.error ? `: ${r2.error}` : ""}`);
+    for (const n2 of r2.notes) lines.push(`  - ${n2}`);
+  }
+  if (input2.reports.length) lines.push("");
+  if (input2.approvalId) {
+    lines.push(`To approve, comment \`/bridge approve ${input2.approvalId}\`; to reject, \`/bridge reject ${input2.approvalId}\`.`, "");
+  }
+  if (input2.certificate) {
+    const link = input2.ledgerPath ? ` · file \`${input2.ledgerPath}\` on branch \`${input2.ledgerBranch}\`` : "";
+    lines.push(
+      `**Certificate:** \`${input2.certificate.certificate_hash}\` signed by key \`${input2.signerKeyId}\`${link}`,
+      "",
+      `Verify offline: check out branch \`${input2.ledgerBranch}\` and run \`npx living-bridge verify --dir <checkout>\` from a Living Bridge checkout (or the openssl recipe in docs/certificates.md).`
+    );
+  }
+  if (input2.checkpoint) lines.push("", renderCheckpoint(input2.checkpoint));
+  if (input2.publicApiBase) {
+    lines.push("", `Chain status (needs the API token): ${input2.publicApiBase.replace(/\/$/, "")}/api/autonomy/verify?repository=${encodeURIComponent(input2.repository)}`);
+  }
+  return lines.join("\n");
+}
+var CONFIG_ISSUE_MARKER = "<!-- living-bridge:config-invalid -->";
+function renderConfigErrorComment(input2) {
+  const lines = [
+    COMMENT_MARKER,
+    `### Living Bridge — ${STATUS_LINE.failed}`,
+    "",
+    `\`${input2.file}\` in \`${input2.repository}\` is invalid, so Living Bridge did nothing${input2.runId !== null ? ` for run ${input2.runUrl ? `[#${input2.runId}](${input2.runUrl})` : `#${input2.runId}`}` : ""}. Fix the file on the default branch; the next failure is healed with it.`,
+    "",
+    "| path | problem |",
+    "|---|---|",
+    ...input2.issues.slice(0, 20).map((i2) => `| \`${i2.path.replace(/\|/g, "\\|")}\` | ${i2.message.replace(/\|/g, "\\|").replace(/[\r\n]+/g, " ")} |`),
+    "",
+    "The schema: `docs/schema/autonomy.schema.json` (add `# yaml-language-server: $schema=...` to the file for editor checks)."
+  ];
+  return lines.join("\n");
+}
+
+// src/pipeline/repo-files.ts
+var import_yaml2 = __toESM(require_dist(), 1);
+function parseRepoConfig(text, source = REPO_CONFIG_PATH) {
+  if (text === null || text.trim() === "") return RepoConfig.parse({});
+  let data;
+  try {
+    data = (0, import_yaml2.parse)(text);
+  } catch (err) {
+    throw new SchemaError(source, [{ path: "(root)", message: `not valid YAML: ${err.message.split("\n")[0]}` }]);
+  }
+  return parseWith(RepoConfig, data ?? {}, source);
+}
+function parseEnvironmentFile(text, source = ENVIRONMENT_FILE_PATH) {
+  let data;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new SchemaError(source, [{ path: "(root)", message: `not valid JSON: ${err.message}` }]);
+  }
+  return parseWith(EnvironmentFile, data, source);
+}
+async function loadRepoConfig(github, repo, ref) {
+  const file3 = await github.readFile(repo, REPO_CONFIG_PATH, ref);
+  const config2 = parseRepoConfig(file3?.content ?? null);
+  const branch = config2.ledger.branch;
+  if (branch !== DEFAULT_LEDGER_BRANCH) {
+    const refuse = (message) => new SchemaError(REPO_CONFIG_PATH, [{ path: "ledger.branch", message }]);
+    if (branch === await github.getDefaultBranch(repo)) {
+      throw refuse(`"${branch}" is the repository's default branch; the ledger needs a branch of its own (e.g. ${DEFAULT_LEDGER_BRANCH})`);
+    }
+    if ((await github.branchProtection?.(repo, branch))?.protected) {
+      throw refuse(`"${branch}" is a protected branch; Living Bridge writes the ledger with compare-and-swap commits, so name an unprotected branch of its own (e.g. ${DEFAULT_LEDGER_BRANCH})`);
+    }
+  }
+  return config2;
+}
+async function loadEnvironmentFile(github, repo, ref) {
+  const file3 = await github.readFile(repo, ENVIRONMENT_FILE_PATH, ref);
+  return file3 ? parseEnvironmentFile(file3.content) : null;
+}
+
+// src/pipeline/verify.ts
+var CHECK_RUN_NAME = "Living Bridge";
+function verifiedOf(v2, certificates, extra) {
+  const hashes = certificates.map((c2) => c2.certificate_hash ?? "");
+  return { report: toReport(v2, extra), chain: v2.statements.map((statement, i2) => ({ statement, certificate_hash: hashes[i2] ?? "" })) };
+}
+function toReport(v2, extra) {
+  const { statements: _s, ...rest } = v2;
+  return { ...rest, ...extra, status: v2.ok ? "ok" : "broken", brokenAt: v2.error?.index ?? null, reason: v2.error?.message ?? null };
+}
+function noLedgerReport(repository, source, branch, keySources, where) {
+  return {
+    ok: false,
+    status: "no-ledger",
+    repository,
+    source,
+    branch,
+    key_sources: keySources,
+    length: 0,
+    head: null,
+    checkpoint: null,
+    anchors: { given: 0, valid: 0, latest: null },
+    trusted_keys: [],
+    steps: [],
+    warnings: [],
+    brokenAt: null,
+    error: null,
+    reason: `no ledger for ${repository} (${where})`
+  };
+}
+function renderReport(r2) {
+  if (r2.status === "no-ledger") return r2.reason ?? `no ledger for ${r2.repository}`;
+  const cp = r2.checkpoint ? `checkpoint #${r2.checkpoint.sequence} signed by ${r2.checkpoint.keyid} at ${r2.checkpoint.time}` : "no checkpoint";
+  const anchors = r2.anchors.latest ? `${r2.anchors.valid} anchor(s), latest #${r2.anchors.latest.sequence} in ${r2.anchors.latest.source}` : `${r2.anchors.valid} anchor(s)`;
+  const lines = r2.ok ? [`chain ok: ${r2.repository}, ${r2.length} certificate(s), head ${r2.head ?? "(empty)"}; ${cp}; ${anchors}; trusted keys: ${r2.trusted_keys.join(", ")}`] : [`chain BROKEN (${r2.error?.code ?? "unknown"} at step ${r2.error?.step ?? "?"}): ${r2.error?.message ?? r2.reason ?? ""}`];
+  for (const w2 of r2.warnings) lines.push(`warning: ${w2}`);
+  return lines.join("\n");
+}
+var jsonOrText = (text) => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+};
+function headRunId(certificates) {
+  try {
+    return certificates.length ? decodeCertificate(certificates.at(-1)).predicate.run_id : null;
+  } catch {
+    return null;
+  }
+}
+async function anchorsOn(github, repo, sha) {
+  const runs = await github.listCheckRuns(repo, sha, CHECK_RUN_NAME);
+  return runs.flatMap((c2) => anchorsInText(`${c2.summary ?? ""}
+${c2.text ?? ""}`, `check run ${c2.id} on commit ${sha.slice(0, 12)}`));
+}
+async function collectAnchors(ctx, repo, certificates, opts, warnings) {
+  const anchors = [...opts.anchors ?? []];
+  const seen2 = /* @__PURE__ */ new Set();
+  let expected = null;
+  const runId = headRunId(certificates);
+  if (runId !== null) {
+    expected = `the check runs of run ${runId}'s commit`;
+    try {
+      const run2 = await ctx.github.getRun(repo, runId);
+      expected = `the "${CHECK_RUN_NAME}" check runs on commit ${run2.head_sha.slice(0, 12)} (run ${runId})`;
+      seen2.add(run2.head_sha);
+      anchors.push(...await anchorsOn(ctx.github, repo, run2.head_sha));
+    } catch (err) {
+      warnings.push(`could not read run ${runId} or its check runs: ${err.message}`);
+    }
+  } else if (certificates.length) {
+    warnings.push("the head certificate has no triggering run, so no check run anchors its checkpoint (the Action path attests it instead)");
+  }
+  try {
+    const heads = await ctx.github.listRecentRunHeads(repo, 100);
+    for (const sha of heads.filter((s2) => !seen2.has(s2)).slice(0, opts.scanRuns ?? 20)) anchors.push(...await anchorsOn(ctx.github, repo, sha));
+  } catch (err) {
+    warnings.push(`could not search recent runs for newer anchors: ${err.message}`);
+  }
+  return { anchors, expected };
+}
+async function readBranch(ledger) {
+  const snapshot = await ledger.read();
+  if (snapshot.head === null) return null;
+  const [files, checkpointText, stateText] = await Promise.all([ledger.readCertificateFiles(), ledger.readFile("checkpoint.json"), ledger.readFile("state.json")]);
+  const state = stateText === null ? void 0 : jsonOrText(stateText);
+  return {
+    certificates: files.map((f3) => jsonOrText(f3.text)),
+    files: files.map((f3) => f3.path.split("/").at(-1)),
+    checkpoint: checkpointText === null ? null : jsonOrText(checkpointText),
+    publishedKeys: snapshot.publicKeys,
+    ...state !== void 0 && typeof state === "object" && state !== null ? { stateHead: state.last_certificate_hash ?? null } : {}
+  };
+}
+async function verifyLedger(ctx, repository, trust, opts = {}) {
+  return (await verifyLedgerChain(ctx, repository, trust, opts)).report;
+}
+async function verifyLedgerChain(ctx, repository, trust, opts = {}) {
+  const repo = parseRepoFullName(repository);
+  try {
+    await ctx.github.getDefaultBranch(repo);
+  } catch (err) {
+    if (err.status !== 404) throw err;
+    return { report: noLedgerReport(repository, repository, null, trust.sources, `repository ${repository} not found, or the token cannot see it`), chain: [] };
+  }
+  const config2 = await loadRepoConfig(ctx.github, repo);
+  const branch = config2.ledger.branch;
+  const source = `branch ${branch} of ${repository}`;
+  const ledger = ctx.ledgerFor(repo, branch);
+  let read;
+  try {
+    read = await readBranch(ledger);
+  } catch (err) {
+    if (!(err instanceof LedgerCorruptError)) throw err;
+    const report = {
+      ...noLedgerReport(repository, source, branch, trust.sources, ""),
+      status: "broken",
+      reason: err.message,
+      error: { step: "certificates", code: "LEDGER_CORRUPT", message: err.message, index: null }
+    };
+    return { report, chain: [] };
+  }
+  if (!read) return { report: noLedgerReport(repository, source, branch, trust.sources, `branch ${branch} does not exist`), chain: [] };
+  const warnings = [];
+  const { anchors, expected } = await collectAnchors(ctx, repo, read.certificates, opts, warnings);
+  const verified = verifyLedgerEvidence({ repository, ...read, anchors, expectedAnchor: expected }, { keys: trust.keys });
+  verified.warnings.unshift(...warnings);
+  return verifiedOf(verified, read.certificates, { source, branch, key_sources: trust.sources });
+}
+
+// src/pipeline/heal-announce.ts
+async function announce(ctx, repo, repository, run2, incident, decision, reports, certificate, config2, status, approvalId, ledgerPath = null, checkpoint = null) {
+  const body = renderHealComment({
+    status,
+    repository,
+    runId: run2?.id ?? null,
+    runUrl: run2?.html_url,
+    incident,
+    decision,
+    reports,
+    certificate,
+    signerKeyId: ctx.signer.keyid,
+    ledgerBranch: config2.ledger.branch,
+    ledgerPath,
+    publicApiBase: ctx.publicApiBase,
+    approvalId,
+    checkpoint
+  });
+  let url2 = null;
+  if (!run2) return approvalId ? suggestionIssue(ctx, repo, approvalId, incident, body) : null;
+  try {
+    await ctx.github.createCheckRun(repo, {
+      name: CHECK_RUN_NAME,
+      head_sha: run2.head_sha,
+      conclusion: status === "healed" ? "success" : status === "suggested" ? "action_required" : status === "escalated" || status === "failed" ? "failure" : "neutral",
+      title: `${status}: ${decision.steps.join(" → ") || decision.action}`,
+      summary: body
+    });
+    const prs = run2.pull_requests.length ? run2.pull_requests : await ctx.github.pullRequestsForCommit(repo, run2.head_sha);
+    for (const pr2 of prs) {
+      const c2 = await ctx.github.ensureComment(repo, pr2, COMMENT_MARKER, body);
+      url2 ??= c2.html_url;
+    }
+  } catch (err) {
+    ctx.log.warn({ err: safeMessage(err) }, "could not announce the heal");
+  }
+  if (approvalId && url2 === null) url2 = await suggestionIssue(ctx, repo, approvalId, incident, body);
+  return url2;
+}
+async function anchorCheckpoint(ctx, repo, run2, checkpoint, title) {
+  try {
+    await ctx.github.createCheckRun(repo, { name: CHECK_RUN_NAME, head_sha: run2.head_sha, conclusion: "neutral", title: `${title} · ledger checkpoint #${checkpoint.checkpoint.sequence}`, summary: renderCheckpoint(checkpoint) });
+  } catch (err) {
+    ctx.log.warn({ err: safeMessage(err) }, "could not anchor the ledger checkpoint in a check run");
+  }
+}
+async function closeHealed(ctx, repo, run2, state) {
+  if (run2.conclusion !== "success") return [];
+  if (Object.keys(state.escalations).length === 0 && !state.actions.some((a2) => a2.action === "ESCALATE")) return [];
+  try {
+    const closed = await closeHealedEscalations(ctx.github, repo, run2);
+    if (closed.length > 0) ctx.log.info({ run: run2.id, issues: closed.map((i2) => i2.number) }, "closed the escalation issues this successful run heals");
+    return closed;
+  } catch (err) {
+    ctx.log.warn({ err: safeMessage(err) }, "could not close the healed escalation issues");
+    return [];
+  }
+}
+async function suggestionIssue(ctx, repo, approvalId, incident, body) {
+  const marker = `<!-- living-bridge:suggestion:${approvalId} -->`;
+  const title = `Living Bridge suggests an action: ${incident.kind}${incident.target ? ` on ${incident.target.name}` : ""}`;
+  try {
+    return (await ctx.github.ensureIssue(repo, { marker, title, body, labels: ["living-bridge"] })).html_url;
+  } catch (err) {
+    ctx.log.warn({ err: safeMessage(err) }, "could not open the suggestion issue");
+    return null;
+  }
+}
+async function configInvalid(ctx, job, repo, err) {
+  const request2 = job.request;
+  const repository = request2.repository;
+  const summary2 = `cannot heal: ${err.source} is invalid (${err.issues.map((i2) => `${i2.path}: ${i2.message}`).join("; ")}) — fix the file on the default branch`;
+  const result = { status: "failed", repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: summary2 };
+  ctx.log.warn({ ...repositoryField(ctx, repository), file: err.source, issues: err.issues }, "repository config is invalid; nothing is done");
+  if (request2.dry_run) return finish(ctx, result);
+  let run2 = null;
+  if (request2.run_id !== void 0) run2 = await ctx.github.getRun(repo, request2.run_id).catch(() => null);
+  if (run2 && run2.conclusion !== "failure") return finish(ctx, { ...result, summary: `${summary2} (run ${run2.id} concluded ${run2.conclusion ?? run2.status}: nothing to report)` });
+  const body = renderConfigErrorComment({ file: err.source, issues: err.issues, repository, runId: run2?.id ?? null, runUrl: run2?.html_url });
+  try {
+    result.issueUrl = (await ctx.github.ensureIssue(repo, { marker: CONFIG_ISSUE_MARKER, title: `Living Bridge cannot read ${err.source}`, body, labels: ["living-bridge", "needs-human"] })).html_url;
+  } catch (e) {
+    ctx.log.warn({ err: safeMessage(e) }, "could not open the config issue");
+  }
+  if (run2) {
+    try {
+      const prs = run2.pull_requests.length ? run2.pull_requests : await ctx.github.pullRequestsForCommit(repo, run2.head_sha);
+      for (const pr2 of prs) result.commentUrl ??= (await ctx.github.ensureComment(repo, pr2, COMMENT_MARKER, body)).html_url;
+      await ctx.github.createCheckRun(repo, { name: CHECK_RUN_NAME, head_sha: run2.head_sha, conclusion: "failure", title: `invalid ${err.source}`, summary: body });
+    } catch (e) {
+      ctx.log.warn({ err: safeMessage(e) }, "could not announce the config error");
+    }
+  }
+  return finish(ctx, result);
+}
+var repositoryField = (ctx, repository) => typeof ctx.log.bindings === "function" && "repository" in ctx.log.bindings() ? {} : { repository };
+function finish(ctx, result) {
+  ctx.log.info({ ...repositoryField(ctx, result.repository), status: result.status, action: result.decision?.action, certificate: result.certificate?.certificate_hash }, result.summary);
+  return result;
+}
+
+// src/pipeline/observe.ts
+function outcomeEventOf(ctx, repository, run2, judged, state) {
+  const outcome = run2.conclusion === "success" ? "success" : "failure";
+  const learnedAt = ctx.now();
+  const actedAt = Date.parse(judged.action.at);
+  return {
+    type: "autonomy.outcome",
+    repository,
+    at: learnedAt.toISOString(),
+    door: ctx.door,
+    run_id: run2.id,
+    run_attempt: run2.run_attempt,
+    action: judged.action.action,
+    outcome,
+    ema: { ...state.ema },
+    recovery_seconds: outcome === "success" && Number.isFinite(actedAt) ? Math.max(0, (learnedAt.getTime() - actedAt) / 1e3) : null,
+    certificate_hash: judged.certificateHash
+  };
+}
+
+// src/pipeline/heal/learn.ts
+async function learnFromRun(s2, run2, incidentFingerprintNow, given) {
+  const { ctx, repo, repository, config: config2, ledger } = s2;
+  const snapshot = given ?? await ledger.read();
+  const pending = snapshot.state.actions.some(
+    (a2) => a2.run_id === run2.id && a2.outcome === null && (a2.run_attempt ?? 0) < run2.run_attempt
+  );
+  if (!pending || run2.conclusion !== "success" && run2.conclusion !== "failure") return { snapshot, outcome: null };
+  const conclusion = run2.conclusion;
+  let judged = null;
+  const committed = await ledger.commit(`outcome: run ${run2.id} attempt ${run2.run_attempt} ${conclusion}`, async (snap) => {
+    const at2 = ctx.now();
+    const learned = recordOutcome(snap.state, { at: at2, runId: run2.id, conclusion, incidentFingerprintNow }, config2);
+    judged = null;
+    if (!learned.judged) return { state: learned.state };
+    const certificate = await signCertificate(
+      outcomeStatement(
+        { at: at2, repository, policyVersion: learned.state.policy.version, chain: snap },
+        {
+          action: learned.judged.action,
+          reason: `next run (attempt ${run2.run_attempt}) concluded ${conclusion}`,
+          targets: [learned.judged.target_key],
+          report: { run: run2.id, attempt: run2.run_attempt, conclusion },
+          runId: run2.id,
+          runAttempt: run2.run_attempt,
+          judges: learned.judged.certificate_hash,
+          outcome: conclusion,
+          decision: { ema: learned.state.ema, policy_changed: learned.policyChanged }
+        }
+      ),
+      ctx.signer
+    );
+    judged = { action: learned.judged, certificate };
+    return {
+      state: learned.state,
+      certificates: [certificate],
+      publicKeys: { [ctx.signer.keyid]: ctx.signer.publicKey },
+      audit: [auditEntry(ctx, repository, "outcome", `run ${run2.id} attempt ${run2.run_attempt}: ${conclusion}`, { certificateHash: certificate.certificate_hash })]
+    };
+  });
+  const outcome = judged;
+  if (outcome) {
+    ctx.observer?.emit(outcomeEventOf(ctx, repository, run2, { ...outcome, certificateHash: outcome.certificate.certificate_hash }, committed.snapshot.state));
+    if (committed.snapshot.checkpoint) await anchorCheckpoint(ctx, repo, run2, committed.snapshot.checkpoint, `outcome recorded: ${conclusion}`);
+  }
+  return { snapshot: committed.snapshot, outcome };
+}
+function actingIncident(s2, incidents) {
+  const primary = primaryIncident(incidents) ?? {
+    kind: "unknown",
+    target: null,
+    confidence: 0,
+    fingerprint: `unknown:${s2.run?.id ?? "-"}`,
+    summary: "the failed jobs show no recognisable failure",
+    evidence: [],
+    repo: s2.repo,
+    run: s2.run ? runRefOf(s2.run) : void 0
+  };
+  return { ...primary, environment: s2.environmentName };
+}
+async function learnFromLastOutcome(s2) {
+  const { ctx, ledger, run: run2, request: request2 } = s2;
+  let snapshot = await ledger.read();
+  const incidents = learnedIncidents(s2.incidents, snapshot);
+  if (run2 && !request2.dry_run) snapshot = await rememberFailure(ctx, ledger, run2, incidents, snapshot);
+  const incident = actingIncident(s2, incidents);
+  if (run2 && !request2.dry_run) snapshot = (await learnFromRun(s2, run2, incident.fingerprint, snapshot)).snapshot;
+  return { ...s2, snapshot, incidents, incident };
+}
+
 // src/engines/create-secret.ts
 var CHARSETS = {
   alnum: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
@@ -78024,20 +80235,6 @@ function generateSecretValue(length, charset, randomBytes3) {
     }
   }
   return out;
-}
-function missingSourceInstruction(name) {
-  return [
-    "secrets:",
-    `  ${name}:`,
-    "    source: generate   # or: source: from_env + env: NAME, or source: external"
-  ].join("\n");
-}
-function missingSourceMessage(name) {
-  return `${name} has no declared source, so Living Bridge will not invent a value for it. Declare one in ${REPO_CONFIG_PATH}:
-
-\`\`\`yaml
-${missingSourceInstruction(name)}
-\`\`\``;
 }
 function resolveValue(plan) {
   const { source, name } = plan;
@@ -78131,720 +80328,8 @@ async function executeCreateSecret(port2, plan) {
   };
 }
 
-// src/engines/rerun.ts
-var GITHUB_MAX_RUN_ATTEMPTS = 50;
-var ACTIVE_RUN_STATUSES = ["queued", "in_progress", "requested", "waiting", "pending"];
-function rerunRefusal(attempt, maxAttempts) {
-  if (attempt >= GITHUB_MAX_RUN_ATTEMPTS) {
-    return `run is at attempt ${attempt}: GitHub allows at most ${GITHUB_MAX_RUN_ATTEMPTS} attempts of a run`;
-  }
-  if (attempt >= maxAttempts) {
-    return `run is at attempt ${attempt} and limits.max_rerun_attempts is ${maxAttempts}: not re-running again`;
-  }
-  return null;
-}
-function rerunAccepted(before, after) {
-  const attempt = typeof before === "number" ? before : before.run_attempt;
-  return after.run_attempt > attempt || ACTIVE_RUN_STATUSES.includes(after.status);
-}
-async function executeRerun(port2, plan) {
-  const ACTION = "RERUN";
-  const { repo, runId } = plan;
-  const target = `run ${runId}`;
-  const early = rerunRefusal(plan.attempt, plan.maxAttempts);
-  if (early) return failed(ACTION, early, { notes: [`Refused to re-run ${target}: ${early}.`] });
-  let current;
-  try {
-    current = plan.current ?? await port2.getRun(repo, runId);
-  } catch (err) {
-    return fromPortError(ACTION, `reading ${target}`, err);
-  }
-  const attempt = Math.max(plan.attempt, current.run_attempt);
-  const refusal = rerunRefusal(attempt, plan.maxAttempts);
-  if (refusal) return failed(ACTION, refusal, { notes: [`Refused to re-run ${target}: ${refusal}.`] });
-  if (current.status !== "completed") {
-    return {
-      action: ACTION,
-      ok: true,
-      certified: false,
-      changes: [{ kind: "run", target, scope: "repository", op: "noop", before_fingerprint: `attempt:${current.run_attempt}`, after_fingerprint: `attempt:${current.run_attempt}` }],
-      notes: [`${target} is already ${current.status} (attempt ${current.run_attempt}); not re-running it again.`],
-      runAttemptAfter: current.run_attempt
-    };
-  }
-  if (current.conclusion === "success") {
-    return {
-      action: ACTION,
-      ok: true,
-      certified: false,
-      changes: [{ kind: "run", target, scope: "repository", op: "noop", before_fingerprint: `attempt:${current.run_attempt}`, after_fingerprint: `attempt:${current.run_attempt}` }],
-      notes: [`${target} already succeeded at attempt ${current.run_attempt}; nothing to re-run.`],
-      runAttemptAfter: current.run_attempt
-    };
-  }
-  const lost = await requestRerun(port2, plan, current);
-  if (lost && "error" in lost) return fromPortError(ACTION, `re-running the failed jobs of ${target}`, lost.error);
-  const change = {
-    kind: "run",
-    target,
-    scope: "repository",
-    op: "rerun",
-    before_fingerprint: `attempt:${current.run_attempt}`,
-    after_fingerprint: `attempt:${current.run_attempt + 1}`
-  };
-  const after = lost?.readBack.run_attempt ?? current.run_attempt + 1;
-  return {
-    action: ACTION,
-    ok: true,
-    certified: true,
-    changes: [change],
-    notes: [
-      `Re-ran the failed jobs of ${target} (attempt ${current.run_attempt} of at most ${Math.min(plan.maxAttempts, GITHUB_MAX_RUN_ATTEMPTS)}).`,
-      lost ? `GitHub's answer was lost (${lost.lostAnswer}); read back: the run is at attempt ${after} (${lost.readBack.status}), so the re-run was accepted.` : `Accepted by GitHub (201): attempt ${after} is queued.`
-    ],
-    runAttemptAfter: after
-  };
-}
-var WRITE_TRIES = 4;
-var answerMayBeLost2 = (err) => {
-  const status = err.status;
-  return status === void 0 || status >= 500;
-};
-async function requestRerun(port2, plan, current) {
-  let lastError;
-  for (let attempt = 0; attempt < WRITE_TRIES; attempt++) {
-    if (attempt > 0) await new Promise((r2) => setTimeout(r2, 250 * attempt));
-    try {
-      await port2.rerunFailedJobs(plan.repo, plan.runId);
-      return attempt === 0 ? null : { readBack: await port2.getRun(plan.repo, plan.runId), lostAnswer: describe3(lastError) };
-    } catch (err) {
-      lastError = err;
-      let readBack;
-      try {
-        readBack = await port2.getRun(plan.repo, plan.runId);
-      } catch {
-        return { error: err };
-      }
-      if (rerunAccepted(current, readBack)) return { readBack, lostAnswer: describe3(err) };
-      if (!answerMayBeLost2(err)) return { error: err };
-    }
-  }
-  return { error: lastError };
-}
-var describe3 = (err) => {
-  const status = err.status;
-  return status ? `HTTP ${status}` : "no answer";
-};
-
-// src/engines/escalate.ts
-var ESCALATION_LABELS = ["living-bridge", "needs-human"];
-var MAX_BODY = 6e4;
-var MAX_EVIDENCE_LINES = 20;
-var MAX_EVIDENCE_LINE = 500;
-var MAX_OCCURRENCE_LINES = 20;
-function incidentMarker(fingerprint2) {
-  return `<!-- living-bridge:incident:${safeToken(fingerprint2)} -->`;
-}
-function safeToken(s2) {
-  return s2.replace(/[^A-Za-z0-9:._-]/g, "_").replace(/--+/g, "-");
-}
-function noMentions(s2) {
-  return s2.replace(/@(?=[A-Za-z0-9])/g, "@​");
-}
-var inlineCode = (s2) => {
-  const clean = s2.replace(/[\r\n]+/g, " ");
-  const longest = Math.max(0, ...(clean.match(/`+/g) ?? []).map((m2) => m2.length));
-  const ticks = "`".repeat(longest + 1);
-  return longest > 0 ? `${ticks} ${clean} ${ticks}` : `\`${clean}\``;
-};
-function fenced(lines, lang = "text") {
-  const body = lines.join("\n");
-  const longest = Math.max(0, ...(body.match(/`+/g) ?? []).map((m2) => m2.length));
-  const fence = "`".repeat(Math.max(3, longest + 1));
-  return `${fence}${lang}
-${body}
-${fence}`;
-}
-function targetText(incident) {
-  return incident.target ? `${incident.target.type} ${inlineCode(incident.target.name)}` : "no specific target";
-}
-function evidenceLines(incident, max = MAX_EVIDENCE_LINES) {
-  const lines = incident.evidence.slice(0, max).map((e) => {
-    const where = [e.job_name, e.step].filter(Boolean).join(" / ");
-    const text = e.text.length > MAX_EVIDENCE_LINE ? `${e.text.slice(0, MAX_EVIDENCE_LINE)}…` : e.text;
-    return `${where ? `[${where}] ` : ""}L${e.line}: ${text.replace(/[\r\n]+/g, " ")}`;
-  });
-  if (incident.evidence.length > max) lines.push(`… ${incident.evidence.length - max} more line(s) in the run log`);
-  return lines;
-}
-function decisionLines(decision) {
-  const head = `**${decision.action}** (verdict ${decision.verdict}${decision.guardrail ? `, guardrail ${decision.guardrail}` : ""}): ${noMentions(decision.reason)}`;
-  const out = [head];
-  if (decision.steps.length > 1) out.push(`Planned steps: ${decision.steps.join(" → ")}`);
-  if (decision.candidates.length > 0) {
-    out.push("", "| candidate | score | EMA | cooldown penalty | weight | predicted success |", "|---|---:|---:|---:|---:|---:|");
-    for (const c2 of decision.candidates) {
-      out.push(`| ${c2.action} | ${c2.score.toFixed(3)} | ${c2.ema.toFixed(3)} | ${c2.cooldown_penalty.toFixed(3)} | ${c2.weight.toFixed(3)} | ${c2.predicted_success.toFixed(3)} |`);
-    }
-  }
-  out.push("", `Policy v${decision.policy_version}, blueprint ${decision.blueprint_mode}, decided at ${decision.decided_at}, cooldown key ${inlineCode(decision.cooldown_key)}.`);
-  return out;
-}
-function runText(incident, runUrl) {
-  const run2 = incident.run;
-  if (!run2) return runUrl ? `[workflow run](${runUrl})` : null;
-  const label = `run ${run2.id}, attempt ${run2.attempt}`;
-  const url2 = runUrl ?? run2.html_url;
-  return url2 ? `[${label}](${url2})` : label;
-}
-var OCC_START = "<!-- living-bridge:occurrences:start -->";
-var OCC_END = "<!-- living-bridge:occurrences:end -->";
-var COUNT_RE = /<!-- living-bridge:occurrences:(\d+) -->/;
-function occurrenceLine(plan) {
-  const run2 = plan.incident.run;
-  return `- ${plan.decision.decided_at}: ${run2 ? `run ${run2.id} attempt ${run2.attempt}` : "no run"}, decision ${plan.decision.action}${plan.decision.guardrail ? ` (${plan.decision.guardrail})` : ""}`;
-}
-function parseOccurrences(body) {
-  const count = Number(COUNT_RE.exec(body)?.[1] ?? 0);
-  const start = body.indexOf(OCC_START);
-  const end = body.indexOf(OCC_END);
-  const lines = start >= 0 && end > start ? body.slice(start + OCC_START.length, end).split("\n").filter((l2) => l2.startsWith("- ")) : [];
-  return { count: Number.isFinite(count) ? count : 0, lines };
-}
-function escalationTitle(incident) {
-  const target = incident.target ? ` on ${incident.target.type} ${incident.target.name}` : "";
-  const title = `Living Bridge needs a human: ${incident.kind}${target}`;
-  return title.length > 250 ? `${title.slice(0, 249)}…` : title;
-}
-function renderEscalationBody(plan, occurrences) {
-  const { incident } = plan;
-  const render = (evidenceMax) => {
-    const facts = [
-      `**What failed:** ${inlineCode(incident.kind)} on ${targetText(incident)} (confidence ${incident.confidence.toFixed(2)})`,
-      `**Repository:** ${repoFullName(plan.repo)}${incident.environment ? ` · **Environment:** ${inlineCode(incident.environment)}` : ""}`
-    ];
-    const run2 = runText(incident, plan.runUrl);
-    if (run2) facts.push(`**Run:** ${run2}${incident.run?.head_sha ? ` · commit ${incident.run.head_sha.slice(0, 7)}` : ""}${incident.run?.head_branch ? ` on ${inlineCode(incident.run.head_branch)}` : ""}`);
-    const sections = [
-      incidentMarker(incident.fingerprint),
-      "## Living Bridge needs a human",
-      "",
-      facts.join("  \n"),
-      "",
-      incident.summary ? `> ${noMentions(incident.summary).replace(/\n/g, "\n> ")}` : "",
-      "",
-      "### Evidence (masked)",
-      incident.evidence.length > 0 ? fenced(evidenceLines(incident, evidenceMax)) : "_No log lines were captured._",
-      "",
-      "### What was tried",
-      plan.tried.length > 0 ? plan.tried.map((t2) => `- ${noMentions(t2)}`).join("\n") : "- Nothing: the Governor escalated without acting.",
-      "",
-      "### Decision",
-      ...decisionLines(plan.decision),
-      "",
-      "### What a human should do",
-      plan.instruction,
-      "",
-      "### Links",
-      ...[
-        run2 ? `- Run: ${run2}` : null,
-        plan.ledgerLink ? `- Ledger (certificates, state, postmortem): ${plan.ledgerLink}` : null,
-        `- Incident fingerprint: ${inlineCode(incident.fingerprint)}`,
-        incident.signature ? `- Failure signature: ${inlineCode(incident.signature)} — to correct the classification, comment \`/bridge label ${incident.signature} <kind>\`` : null
-      ].filter((l2) => l2 !== null),
-      "",
-      "### Occurrences",
-      `<!-- living-bridge:occurrences:${occurrences.count} -->`,
-      `Seen ${occurrences.count} time${occurrences.count === 1 ? "" : "s"}.`,
-      OCC_START,
-      ...occurrences.lines.slice(-MAX_OCCURRENCE_LINES),
-      OCC_END,
-      "",
-      "<sub>Opened by Living Bridge. It updates this issue when the same failure comes back; close it once fixed.</sub>"
-    ];
-    return sections.join("\n");
-  };
-  let max = MAX_EVIDENCE_LINES;
-  let body = render(max);
-  while (body.length > MAX_BODY && max > 0) body = render(max = Math.floor(max / 2));
-  return body.length > MAX_BODY ? `${body.slice(0, MAX_BODY)}
-…` : body;
-}
-var FOLLOW_UPS = {
-  "secret.missing": "Declare the secret's source in .github/autonomy.yml or .github/environment.json so it can be recreated.",
-  "variable.missing": "Declare the variable in .github/environment.json and run env sync.",
-  "credential.invalid": "Rotate the credential at its issuer and store the new value; check its expiry and scopes.",
-  "config.invalid": "Fix the configuration (or its declared template) and add a validation step before deploy.",
-  "transient.network": "If this recurs, check the remote service's status and add retries with backoff to the step.",
-  "timeout.cancelled": "Review the job timeout and what made the step slow.",
-  "resource.exhausted": "Check runner disk/memory usage; clean caches or use a larger runner.",
-  "dependency.resolution": "Pin or fix the dependency; check the registry and lockfile.",
-  "code.failure": "Fix the code: the failure is in the build or tests, not the environment.",
-  unknown: "Classify the failure by hand and consider teaching the classifier this log pattern."
-};
-function postmortemPath(incident, decidedAt) {
-  const day = /^\d{4}-\d{2}-\d{2}/.exec(decidedAt)?.[0] ?? "undated";
-  return `postmortems/${day}-${safeToken(incident.fingerprint).replace(/[:.]/g, "-").slice(0, 80)}.md`;
-}
-function renderPostmortem(input2) {
-  const { incident, decision } = input2;
-  const run2 = incident.run;
-  const target = incident.target ? `${incident.target.type} \`${incident.target.name}\`` : "no specific target";
-  const timeline = [];
-  if (run2) timeline.push(`- Run ${run2.id} attempt ${run2.attempt}${run2.workflow_name ? ` of "${run2.workflow_name}"` : ""} failed${run2.head_sha ? ` on commit ${run2.head_sha.slice(0, 7)}` : ""}.`);
-  timeline.push(`- ${decision.decided_at}: classified as \`${incident.kind}\` on ${target} (confidence ${incident.confidence.toFixed(2)}).`);
-  for (const t2 of input2.tried) timeline.push(`- Tried: ${noMentions(t2)}`);
-  timeline.push(`- ${decision.decided_at}: decided ${decision.action} (${decision.verdict}${decision.guardrail ? `, guardrail ${decision.guardrail}` : ""}): ${noMentions(decision.reason)}`);
-  if (input2.issueUrl) timeline.push(`- Escalated to a human: ${input2.issueUrl}`);
-  const actions = [];
-  for (const r2 of input2.reports ?? []) {
-    actions.push(`- ${r2.action}: ${r2.ok ? "done" : `failed (${r2.error ?? "no detail"})`}`);
-    for (const c2 of r2.changes) {
-      actions.push(`  - ${c2.op} ${c2.kind} \`${c2.target}\` (${c2.scope}): ${c2.before_fingerprint ?? "∅"} → ${c2.after_fingerprint ?? "∅"}`);
-    }
-  }
-  if (actions.length === 0) actions.push(...input2.tried.length > 0 ? input2.tried.map((t2) => `- ${noMentions(t2)}`) : ["- None: escalated without acting."]);
-  const impact = [
-    `- Repository: ${repoFullName(input2.repo)}`,
-    incident.environment ? `- Environment: ${incident.environment}` : null,
-    run2?.head_branch ? `- Branch: ${run2.head_branch}` : null,
-    run2 ? `- Run: ${input2.runUrl ?? run2.html_url ?? `run ${run2.id}`} (attempt ${run2.attempt})` : input2.runUrl ? `- Run: ${input2.runUrl}` : null,
-    input2.occurrences !== void 0 ? `- Occurrences of this failure: ${input2.occurrences}` : null,
-    "- The deploy stays failed until a human acts."
-  ].filter((l2) => l2 !== null);
-  return [
-    `# Postmortem: ${incident.kind} on ${incident.target ? `${incident.target.type} ${incident.target.name}` : "no specific target"}`,
-    "",
-    `Incident fingerprint \`${incident.fingerprint}\`, ${repoFullName(input2.repo)}, ${decision.decided_at}.`,
-    "",
-    "## Timeline",
-    ...timeline,
-    "",
-    "## Impact",
-    ...impact,
-    "",
-    "## Root cause (as classified)",
-    `\`${incident.kind}\` on ${target}, confidence ${incident.confidence.toFixed(2)}.`,
-    incident.summary ? `
-${noMentions(incident.summary)}` : "",
-    "",
-    incident.evidence.length > 0 ? fenced(evidenceLines(incident, 10)) : "_No log lines were captured._",
-    "",
-    "## Actions",
-    ...actions,
-    "",
-    "## Follow-ups",
-    `- [ ] ${input2.instruction.split("\n")[0] ?? input2.instruction}`,
-    `- [ ] ${FOLLOW_UPS[incident.kind]}`,
-    input2.issueUrl ? `- [ ] Close ${input2.issueUrl} once fixed.` : null,
-    input2.ledgerLink ? `
-Ledger: ${input2.ledgerLink}` : null,
-    ""
-  ].filter((l2) => l2 !== null).join("\n");
-}
-async function executeEscalate(port2, plan) {
-  const ACTION = "ESCALATE";
-  const { repo, incident } = plan;
-  const marker = incidentMarker(incident.fingerprint);
-  const path7 = postmortemPath(incident, plan.decision.decided_at);
-  const postmortemOf = (issueUrl, occurrences) => renderPostmortem({ ...plan, ...issueUrl ? { issueUrl } : {}, ...occurrences !== void 0 ? { occurrences } : {} });
-  let existing;
-  try {
-    existing = await port2.findIssueByMarker(repo, marker);
-  } catch (err) {
-    return fromPortError(ACTION, "looking for the incident's issue", err, { extra: { postmortem: postmortemOf(), postmortemPath: path7 } });
-  }
-  const line = occurrenceLine(plan);
-  let occ;
-  let replay = false;
-  if (existing) {
-    const prev = parseOccurrences(existing.body);
-    replay = prev.lines.at(-1) === line;
-    occ = replay ? prev : { count: Math.max(prev.count, 1) + 1, lines: [...prev.lines, line] };
-  } else {
-    occ = { count: 1, lines: [line] };
-  }
-  const body = renderEscalationBody(plan, occ);
-  const title = escalationTitle(incident);
-  let issue3;
-  let reopened = false;
-  try {
-    if (existing) {
-      reopened = existing.state !== "open";
-      issue3 = await port2.updateIssue(repo, existing.number, { title, body, ...reopened ? { state: "open" } : {} });
-    } else {
-      issue3 = await createIssueOnce(port2, repo, marker, title, body);
-    }
-  } catch (err) {
-    return fromPortError(ACTION, existing ? `updating issue #${existing.number}` : "opening an issue", err, {
-      extra: { postmortem: postmortemOf(), postmortemPath: path7 }
-    });
-  }
-  let certified = false;
-  try {
-    const check2 = await port2.findIssueByMarker(repo, marker);
-    certified = check2 !== null && check2.number === issue3.number && check2.state === "open" && check2.body.includes(marker);
-  } catch {
-    certified = false;
-  }
-  const created = !existing;
-  return {
-    action: ACTION,
-    ok: true,
-    certified,
-    changes: [{
-      kind: "issue",
-      target: `issue #${issue3.number}`,
-      scope: "repository",
-      op: created ? "open" : "update",
-      before_fingerprint: existing ? contentDigest(existing.body) : null,
-      after_fingerprint: contentDigest(body)
-    }],
-    notes: [
-      created ? `Opened issue #${issue3.number} for a human: ${issue3.html_url}` : `${reopened ? "Reopened and updated" : "Updated"} issue #${issue3.number} (seen ${occ.count} times${replay ? ", same occurrence replayed" : ""}): ${issue3.html_url}`,
-      ...certified ? [] : ["Not certified: the issue could not be found open with its marker afterwards."]
-    ],
-    issue: { ...issue3, created, reopened, occurrences: occ.count },
-    postmortem: postmortemOf(issue3.html_url, occ.count),
-    postmortemPath: path7
-  };
-}
-async function createIssueOnce(port2, repo, marker, title, body) {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await port2.createIssue(repo, title, body, [...ESCALATION_LABELS]);
-    } catch (err) {
-      const found = await port2.findIssueByMarker(repo, marker).catch(() => null);
-      if (found) return { number: found.number, html_url: found.html_url };
-      const status = err.status;
-      if (attempt + 1 >= WRITE_TRIES || status !== void 0 && status < 500) throw err;
-      await new Promise((r2) => setTimeout(r2, 250 * (attempt + 1)));
-    }
-  }
-}
-
-// src/core/env-plan/types.ts
-var REPOSITORY = "repository";
-var environmentScope = (name) => `environment:${name}`;
-var environmentOf = (scope) => scope.startsWith("environment:") ? scope.slice("environment:".length) : null;
-
-// src/core/env-plan/plan.ts
-var fingerprintKey = (scope, name) => `${scope}/${name.toUpperCase()}`;
-var bridgeKey = (kind, scope, name) => `${kind}:${scope}/${kind === "environment" ? name : name.toUpperCase()}`;
-function resolveFromEnv(env, refusal = () => null) {
-  return (source) => {
-    if (typeof source === "string") return { value: source };
-    if ("value" in source) return { value: source.value };
-    const name = "from_env" in source ? source.from_env : source.env;
-    const refused = refusal(name);
-    if (refused) return { error: refused };
-    const value = env[name];
-    return value === void 0 || value === "" ? { error: `$${name} is not set` } : { value };
-  };
-}
-function toScopeLabel(s2) {
-  return s2 === REPOSITORY || s2.startsWith("environment:") ? s2 : environmentScope(s2);
-}
-var ORDER = { environment: 0, secret: 1, variable: 2 };
-function planSync(input2) {
-  const { declared, actual, sync: sync2, fingerprintOf, resolveVariable } = input2;
-  const filter = input2.scopeFilter === void 0 ? null : new Set([input2.scopeFilter].flat().map(toScopeLabel));
-  const names = input2.names ? new Set(input2.names.map((n2) => n2.toUpperCase())) : null;
-  const inScope = (s2) => filter === null || filter.has(s2);
-  const nameOk = (n2) => names === null || names.has(n2.toUpperCase());
-  const created = new Set(sync2.created_by_bridge);
-  const items = [];
-  const renames = [];
-  const scopes = [];
-  const item = (p2) => ({
-    before_fingerprint: null,
-    after_fingerprint: null,
-    ...p2,
-    created_by_bridge: created.has(bridgeKey(p2.kind, p2.scope, p2.name))
-  });
-  for (const envName of Object.keys(declared.environments).sort()) {
-    const decl = declared.environments[envName];
-    const scope = environmentScope(envName);
-    if (!inScope(scope)) continue;
-    const act = actual.environments[envName];
-    if (!act) {
-      items.push(item({
-        op: "add",
-        kind: "environment",
-        scope,
-        name: envName,
-        declared: true,
-        reason: "declared environment does not exist on GitHub",
-        settings: decl.settings ?? {},
-        after_fingerprint: fingerprintOf(canonicalJson(decl.settings ?? {}))
-      }));
-      continue;
-    }
-    const diffs = decl.settings ? settingsDiff(decl.settings, act.settings) : [];
-    if (diffs.length > 0 && names === null) {
-      const merged = mergeSettings(act.settings, decl.settings);
-      items.push(item({
-        op: "update",
-        kind: "environment",
-        scope,
-        name: envName,
-        declared: true,
-        reason: `settings differ: ${diffs.join("; ")}`,
-        settings: merged,
-        before_fingerprint: fingerprintOf(canonicalJson(act.settings)),
-        after_fingerprint: fingerprintOf(canonicalJson(merged))
-      }));
-    } else if (names === null) {
-      items.push(item({ op: "noop", kind: "environment", scope, name: envName, declared: true, reason: decl.settings ? "settings in sync" : "exists" }));
-    }
-  }
-  const scopeList = [
-    [REPOSITORY, declared.repository],
-    ...Object.keys(declared.environments).sort().map((n2) => [environmentScope(n2), declared.environments[n2]])
-  ];
-  for (const [scope, decl] of scopeList) {
-    if (!inScope(scope)) continue;
-    scopes.push(scope);
-    const envName = environmentOf(scope);
-    const actEnv = envName === null ? null : actual.environments[envName];
-    const act = envName === null ? actual.repository : actEnv ?? { variables: {}, secrets: {} };
-    const audited = envName === null || !actEnv || actEnv.audited;
-    if (!audited) continue;
-    planSecrets(scope, decl, act);
-    planVariables(scope, decl, act);
-  }
-  function planVariables(scope, decl, act) {
-    const declaredNames = /* @__PURE__ */ new Set();
-    const missing = [];
-    for (const [raw, source] of sortedEntries(decl.variables)) {
-      const name = raw.toUpperCase();
-      if (declaredNames.has(name)) {
-        if (nameOk(name)) items.push(item({ op: "escalate", kind: "variable", scope, name, declared: true, reason: `declared twice (names are case-insensitive on GitHub): "${raw}"` }));
-        continue;
-      }
-      declaredNames.add(name);
-      if (!nameOk(name)) continue;
-      const resolved = resolveVariable(source);
-      const current = act.variables[name];
-      const before = current === void 0 ? null : fingerprintOf(current);
-      if ("error" in resolved) {
-        items.push(item(current === void 0 ? { op: "escalate", kind: "variable", scope, name, declared: true, reason: `missing, and its value is unavailable: ${resolved.error}` } : { op: "noop", kind: "variable", scope, name, declared: true, reason: `present; cannot check it here: ${resolved.error}`, before_fingerprint: before }));
-        continue;
-      }
-      const after = fingerprintOf(resolved.value);
-      if (current === void 0) {
-        missing.push({ name, value: resolved.value, index: items.length });
-        items.push(item({ op: "add", kind: "variable", scope, name, declared: true, reason: "missing on GitHub", source, after_fingerprint: after }));
-      } else if (current !== resolved.value) {
-        items.push(item({ op: "update", kind: "variable", scope, name, declared: true, reason: "value differs from the declared one", source, before_fingerprint: before, after_fingerprint: after }));
-      } else {
-        items.push(item({ op: "noop", kind: "variable", scope, name, declared: true, reason: "in sync", before_fingerprint: before, after_fingerprint: after }));
-      }
-    }
-    const undeclared = Object.keys(act.variables).filter((n2) => !declaredNames.has(n2)).sort();
-    const renamedTo = /* @__PURE__ */ new Map();
-    for (const m2 of missing) {
-      const from = undeclared.filter((u2) => act.variables[u2] === m2.value);
-      if (from.length === 0) continue;
-      const target = items[m2.index];
-      target.renamed_from = from;
-      target.reason = `missing on GitHub; probably renamed from ${from.join(" or ")} (same value)`;
-      for (const f3 of from) {
-        renames.push({ scope, kind: "variable", from: f3, to: m2.name });
-        renamedTo.set(f3, [...renamedTo.get(f3) ?? [], m2.name]);
-      }
-    }
-    for (const name of undeclared) {
-      if (!nameOk(name)) continue;
-      items.push(undeclaredItem("variable", scope, name, decl.prune, fingerprintOf(act.variables[name]), renamedTo.get(name)));
-    }
-  }
-  function planSecrets(scope, decl, act) {
-    const declaredNames = /* @__PURE__ */ new Set();
-    const missing = [];
-    for (const [raw, source] of sortedEntries(decl.secrets)) {
-      const name = raw.toUpperCase();
-      if (declaredNames.has(name)) {
-        if (nameOk(name)) items.push(item({ op: "escalate", kind: "secret", scope, name, declared: true, reason: `declared twice (names are case-insensitive on GitHub): "${raw}"` }));
-        continue;
-      }
-      declaredNames.add(name);
-      if (!nameOk(name)) continue;
-      const present = act.secrets[name];
-      const stored = sync2.secret_fingerprints[fingerprintKey(scope, name)];
-      const base = { kind: "secret", scope, name, declared: true, before_fingerprint: stored?.fingerprint ?? null };
-      const describe5 = source.description ? ` (${source.description})` : "";
-      if (source.source === "external") {
-        items.push(item(present ? { ...base, op: "noop", reason: "present (external: never written by Living Bridge)" } : { ...base, op: "escalate", reason: `missing; external secret${describe5}: a human or the owning system must set it` }));
-        continue;
-      }
-      if (source.source === "generate") {
-        items.push(item(present ? { ...base, op: "noop", reason: "present (generated secrets are never rotated by sync)" } : { ...base, op: "add", reason: `missing; will generate a ${source.length}-character ${source.charset} value`, source }));
-        continue;
-      }
-      const resolved = resolveVariable(source);
-      if ("error" in resolved) {
-        items.push(item(present ? { ...base, op: "noop", reason: `present; cannot check it here: ${resolved.error}` } : { ...base, op: "escalate", reason: `missing, and its value is unavailable: ${resolved.error}` }));
-        continue;
-      }
-      const after = fingerprintOf(resolved.value);
-      if (!present) {
-        missing.push({ name, fingerprint: after, index: items.length });
-        items.push(item({ ...base, op: "add", reason: `missing on GitHub; from $${source.env}`, source, after_fingerprint: after }));
-      } else if (!stored) {
-        items.push(item({ ...base, op: "noop", reason: "present; not written by Living Bridge (no fingerprint), left as is" }));
-      } else if (stored.fingerprint !== after) {
-        items.push(item({ ...base, op: "update", reason: `declared value ($${source.env}) changed since Living Bridge wrote it`, source, after_fingerprint: after }));
-      } else if (stored.updated_at !== null && present.updated_at !== null && stored.updated_at !== present.updated_at) {
-        items.push(item({ ...base, op: "noop", after_fingerprint: after, reason: `rewritten outside Living Bridge (updated ${present.updated_at}); value unknown, left as is` }));
-      } else {
-        items.push(item({ ...base, op: "noop", after_fingerprint: after, reason: "in sync (fingerprint matches what Living Bridge wrote)" }));
-      }
-    }
-    const undeclared = Object.keys(act.secrets).filter((n2) => !declaredNames.has(n2)).sort();
-    const renamedTo = /* @__PURE__ */ new Map();
-    for (const m2 of missing) {
-      const from = undeclared.filter((u2) => sync2.secret_fingerprints[fingerprintKey(scope, u2)]?.fingerprint === m2.fingerprint);
-      if (from.length === 0) continue;
-      const target = items[m2.index];
-      target.renamed_from = from;
-      target.reason = `missing on GitHub; probably renamed from ${from.join(" or ")} (same fingerprint)`;
-      for (const f3 of from) {
-        renames.push({ scope, kind: "secret", from: f3, to: m2.name });
-        renamedTo.set(f3, [...renamedTo.get(f3) ?? [], m2.name]);
-      }
-    }
-    for (const name of undeclared) {
-      if (!nameOk(name)) continue;
-      items.push(undeclaredItem("secret", scope, name, decl.prune, sync2.secret_fingerprints[fingerprintKey(scope, name)]?.fingerprint ?? null, renamedTo.get(name)));
-    }
-  }
-  function undeclaredItem(kind, scope, name, prune2, before, renamedTo) {
-    const ours = created.has(bridgeKey(kind, scope, name));
-    const hint = renamedTo ? `; probably the old name of ${renamedTo.join(" and ")}` : "";
-    if (!prune2) {
-      return item({ op: "noop", kind, scope, name, declared: false, before_fingerprint: before, reason: `not declared; kept (prune is off)${hint}` });
-    }
-    return item({
-      op: "delete",
-      kind,
-      scope,
-      name,
-      declared: false,
-      before_fingerprint: before,
-      reason: `not declared and prune is on${ours ? " (created by Living Bridge)" : "; NOT created by Living Bridge"}${hint}`
-    });
-  }
-  const phase = (i2) => i2.kind === "environment" ? 0 : i2.op === "delete" ? 2 : 1;
-  const scopeIndex = (s2) => s2 === REPOSITORY ? -1 : scopes.indexOf(s2);
-  const ordered = items.map((it2, idx) => ({ it: it2, idx })).sort((a2, b2) => phase(a2.it) - phase(b2.it) || scopeIndex(a2.it.scope) - scopeIndex(b2.it.scope) || ORDER[a2.it.kind] - ORDER[b2.it.kind] || a2.idx - b2.idx).map((x2) => x2.it);
-  const summary2 = { add: 0, update: 0, delete: 0, escalate: 0, noop: 0 };
-  for (const i2 of ordered) summary2[i2.op] += 1;
-  const deletions = ordered.filter((i2) => i2.op === "delete");
-  return {
-    items: ordered,
-    summary: summary2,
-    writes: summary2.add + summary2.update + summary2.delete,
-    deletions,
-    foreignDeletions: deletions.filter((i2) => !i2.created_by_bridge),
-    renames,
-    scopes
-  };
-}
-function sortedEntries(rec) {
-  return Object.entries(rec).sort(([a2], [b2]) => a2 < b2 ? -1 : a2 > b2 ? 1 : 0);
-}
-var reviewerKey = (r2) => (r2 ?? []).map((x2) => `${x2.type}:${x2.id}`).sort().join(",");
-function settingsDiff(decl, act) {
-  const out = [];
-  if (decl.wait_timer !== void 0 && decl.wait_timer !== (act.wait_timer ?? 0)) {
-    out.push(`wait_timer ${act.wait_timer ?? 0} -> ${decl.wait_timer}`);
-  }
-  if (decl.prevent_self_review !== void 0 && act.prevent_self_review !== void 0 && decl.prevent_self_review !== act.prevent_self_review) {
-    out.push(`prevent_self_review ${String(act.prevent_self_review)} -> ${String(decl.prevent_self_review)}`);
-  }
-  if (decl.reviewers !== void 0 && reviewerKey(decl.reviewers) !== reviewerKey(act.reviewers)) {
-    out.push(`reviewers [${reviewerKey(act.reviewers)}] -> [${reviewerKey(decl.reviewers)}]`);
-  }
-  if (decl.deployment_branch_policy !== void 0 && canonicalJson(decl.deployment_branch_policy) !== canonicalJson(act.deployment_branch_policy ?? null)) {
-    out.push(`deployment_branch_policy ${canonicalJson(act.deployment_branch_policy ?? null)} -> ${canonicalJson(decl.deployment_branch_policy)}`);
-  }
-  return out;
-}
-function mergeSettings(act, decl) {
-  const out = { ...act };
-  for (const [k2, v2] of Object.entries(decl)) {
-    if (v2 !== void 0) out[k2] = v2;
-  }
-  return out;
-}
-
-// src/core/env-plan/discovered.ts
-var upperKeys = (rec) => new Set(Object.keys(rec).map((k2) => k2.toUpperCase()));
-function undeclaredOf(act, decl) {
-  const dv = decl ? upperKeys(decl.variables) : /* @__PURE__ */ new Set();
-  const ds = decl ? upperKeys(decl.secrets) : /* @__PURE__ */ new Set();
-  return {
-    variables: Object.keys(act.variables).filter((n2) => !dv.has(n2)).sort(),
-    secrets: Object.keys(act.secrets).filter((n2) => !ds.has(n2)).sort()
-  };
-}
-function discoveredInventory(actual, declared, now) {
-  const environments = {};
-  for (const name of Object.keys(actual.environments).sort()) {
-    const env = actual.environments[name];
-    const decl = declared.environments[name];
-    const found = undeclaredOf(env, decl);
-    if (!decl || found.variables.length > 0 || found.secrets.length > 0) environments[name] = found;
-  }
-  return { generated_at: now.toISOString(), repository: undeclaredOf(actual.repository, declared.repository), environments };
-}
-function sameDiscovered(a2, b2) {
-  const strip = (d2) => d2 === void 0 ? JSON.stringify({ r: { variables: [], secrets: [] }, e: [] }) : JSON.stringify({ r: d2.repository, e: Object.keys(d2.environments).sort().map((k2) => [k2, d2.environments[k2]]) });
-  return strip(a2) === strip(b2);
-}
-
-// src/core/env-plan/report.ts
-var ICON = { add: "➕", update: "✏️", delete: "🗑️", escalate: "⚠️", noop: "✅" };
-var cell = (s2) => s2.replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
-function renderDriftTable(plan, report, opts = {}) {
-  const s2 = plan.summary;
-  const lines = [];
-  lines.push(`### ${opts.title ?? "Environment drift"}`, "");
-  lines.push(`**${s2.add} to add · ${s2.update} to update · ${s2.delete} to delete · ${s2.escalate} need a human · ${s2.noop} in sync or kept**`, "");
-  const byItem = new Map(report?.results.map((r2) => [r2.item, r2]) ?? []);
-  const rows = plan.items.filter((i2) => opts.showInSync || i2.op !== "noop" || !i2.declared);
-  if (rows.length === 0) {
-    lines.push("No drift: GitHub holds what `.github/environment.json` declares.");
-  } else {
-    const header2 = report ? "| | Change | Kind | Scope | Name | Why | Result |" : "| | Change | Kind | Scope | Name | Why |";
-    lines.push(header2, report ? "|---|---|---|---|---|---|---|" : "|---|---|---|---|---|---|");
-    for (const i2 of rows) {
-      const base = `| ${ICON[i2.op]} | ${i2.op} | ${i2.kind} | ${cell(i2.scope)} | \`${cell(i2.name)}\` | ${cell(i2.reason)} |`;
-      if (!report) {
-        lines.push(base);
-        continue;
-      }
-      const r2 = byItem.get(i2);
-      lines.push(`${base} ${r2 ? `${r2.status}${r2.status === "applied" ? "" : `: ${cell(r2.detail)}`}` : "—"} |`);
-    }
-  }
-  if (plan.renames.length > 0) {
-    lines.push("", "**Probable renames** (the old name is kept unless its scope has `prune: true`):");
-    for (const r2 of plan.renames) lines.push(`- ${r2.kind} \`${r2.from}\` → \`${r2.to}\` in ${r2.scope}`);
-  }
-  if (plan.foreignDeletions.length > 0) {
-    lines.push("", "**Deletions of items Living Bridge did not create** (applied only with `--confirm-prune` / the `confirm-prune` input):");
-    for (const d2 of plan.foreignDeletions) lines.push(`- ${d2.kind} \`${d2.name}\` in ${d2.scope}`);
-  }
-  if (report) {
-    lines.push("", `Applied ${report.applied}, failed ${report.failed}, skipped ${report.skipped}${report.dryRun ? " (dry run: nothing written)" : ""}.`);
-  }
-  return lines.join("\n");
-}
-
 // src/engines/regenerate-config.ts
-var import_yaml2 = __toESM(require_dist(), 1);
+var import_yaml4 = __toESM(require_dist(), 1);
 
 // src/engines/config-validation.ts
 var import_ajv = __toESM(require_ajv(), 1);
@@ -79111,8 +80596,8 @@ var TomlDate = class _TomlDate extends Date {
 };
 
 // node_modules/smol-toml/dist/extract.js
-function isDigit(char, base = 10) {
-  return base === 16 ? char > 47 && char < 58 || char > 64 && char < 71 || char > 96 && char < 103 : char > 47 && char < 48 + base;
+function isDigit(char, base2 = 10) {
+  return base2 === 16 ? char > 47 && char < 58 || char > 64 && char < 71 || char > 96 && char < 103 : char > 47 && char < 48 + base2;
 }
 function isEndOfValue(char, delim) {
   return char === 32 || char === 9 || char === 10 || char === 13 || // Structure end or next value delimiter
@@ -79217,14 +80702,14 @@ function parseNumber(ctx, startPtr, startChr, sign, endChr) {
     str = str.replaceAll("_", "");
   return state > 1 ? parseFloat(str) : parseInteger(ctx, str, 10, startPtr);
 }
-function parseIntegerBaseN(ctx, startPtr, base, endChr) {
+function parseIntegerBaseN(ctx, startPtr, base2, endChr) {
   let c2, underscore = 1;
   while (++ctx.p < ctx.s.length && (c2 = ctx.s.charCodeAt(ctx.p), !isEndOfValue(c2, endChr))) {
     if (c2 === 95) {
       if (underscore & 1)
         TomlError.x("illegal underscore", ctx);
       underscore = 3;
-    } else if (!isDigit(c2, base))
+    } else if (!isDigit(c2, base2))
       TomlError.x(`illegal character in numeric literal`, ctx);
     else if (underscore & 1)
       underscore--;
@@ -79234,12 +80719,12 @@ function parseIntegerBaseN(ctx, startPtr, base, endChr) {
   let str = ctx.s.slice(startPtr + 2, ctx.p);
   if (underscore)
     str = str.replaceAll("_", "");
-  return parseInteger(ctx, str, base, startPtr);
+  return parseInteger(ctx, str, base2, startPtr);
 }
-function parseInteger(ctx, str, base, startPtr) {
+function parseInteger(ctx, str, base2, startPtr) {
   if (ctx.bi !== true)
     int: {
-      let val = parseInt(str, base);
+      let val = parseInt(str, base2);
       if (!Number.isSafeInteger(val)) {
         if (ctx.bi)
           break int;
@@ -79247,7 +80732,7 @@ function parseInteger(ctx, str, base, startPtr) {
       }
       return val;
     }
-  return base === 10 ? BigInt(str) : BigInt((base === 2 ? "0b" : base === 8 ? "0o" : "0x") + str);
+  return base2 === 10 ? BigInt(str) : BigInt((base2 === 2 ? "0b" : base2 === 8 ? "0o" : "0x") + str);
 }
 function parseDate(ctx, c2, endChr) {
   let startPtr = ctx.p++, unsafeSeparator;
@@ -79609,7 +81094,7 @@ function parse5(toml, options2 = {}) {
 var HAS_WELLFORMED = !!"".isWellFormed;
 
 // src/engines/config-validation.ts
-var import_yaml = __toESM(require_dist(), 1);
+var import_yaml3 = __toESM(require_dist(), 1);
 
 // src/engines/config-schemas/platforms.ts
 var stringMap = { type: "object", additionalProperties: { type: "string" } };
@@ -79963,42 +81448,42 @@ var KUBERNETES_DEPLOYMENT = {
 };
 
 // src/engines/config-validation.ts
-function formatOf(path7) {
-  const lower = path7.toLowerCase();
+function formatOf(path8) {
+  const lower = path8.toLowerCase();
   if (lower.endsWith(".json")) return "json";
   if (lower.endsWith(".yml") || lower.endsWith(".yaml")) return "yaml";
   if (lower.endsWith(".toml")) return "toml";
   return null;
 }
 var firstLine = (s2) => s2.split("\n")[0] ?? s2;
-function parseConfig(path7, content) {
-  const format = formatOf(path7);
+function parseConfig(path8, content) {
+  const format = formatOf(path8);
   try {
     if (format === "json") return { ok: true, format, documents: [JSON.parse(content)] };
     if (format === "toml") return { ok: true, format, documents: [parse5(content)] };
     if (format === "yaml") {
-      const docs = (0, import_yaml.parseAllDocuments)(content);
+      const docs = (0, import_yaml3.parseAllDocuments)(content);
       const list = "empty" in docs ? [] : docs;
       const errors = "empty" in docs ? docs.errors : list.flatMap((d2) => d2.errors);
-      if (errors[0]) return { ok: false, error: `rendered ${path7} is not valid YAML: ${firstLine(errors[0].message)}` };
+      if (errors[0]) return { ok: false, error: `rendered ${path8} is not valid YAML: ${firstLine(errors[0].message)}` };
       return { ok: true, format, documents: list.map((d2) => d2.toJS()).filter((d2) => d2 !== null && d2 !== void 0) };
     }
   } catch (err) {
     const kind = format === "json" ? "JSON" : "TOML";
-    return { ok: false, error: `rendered ${path7} is not valid ${kind}: ${firstLine(err instanceof Error ? err.message : String(err))}` };
+    return { ok: false, error: `rendered ${path8} is not valid ${kind}: ${firstLine(err instanceof Error ? err.message : String(err))}` };
   }
   return { ok: true, format: null, documents: [] };
 }
-var basename3 = (path7) => path7.split("/").pop().toLowerCase();
-function builtinSchemaFor(path7, document) {
-  const name = basename3(path7);
+var basename3 = (path8) => path8.split("/").pop().toLowerCase();
+function builtinSchemaFor(path8, document) {
+  const name = basename3(path8);
   if (name === "vercel.json") return VERCEL_JSON;
   if (name === "netlify.toml") return NETLIFY_TOML;
   if (name === "render.yaml" || name === "render.yml") return RENDER_YAML;
   if (name === "fly.toml") return FLY_TOML;
-  if (path7 === "app.json") return HEROKU_APP_JSON;
+  if (path8 === "app.json") return HEROKU_APP_JSON;
   const d2 = document;
-  if (formatOf(path7) === "yaml" && d2 && typeof d2 === "object" && d2.kind === "Deployment") return KUBERNETES_DEPLOYMENT;
+  if (formatOf(path8) === "yaml" && d2 && typeof d2 === "object" && d2.kind === "Deployment") return KUBERNETES_DEPLOYMENT;
   return null;
 }
 var compiled = /* @__PURE__ */ new WeakMap();
@@ -80014,19 +81499,19 @@ function validatorFor(schema) {
   }
   return v2;
 }
-function describe4(e) {
+function describe3(e) {
   const at2 = e.instancePath || "/";
   if (e.keyword === "additionalProperties") return `${at2}: unknown field "${String(e.params.additionalProperty)}"`;
   if (e.keyword === "enum") return `${at2}: must be one of ${JSON.stringify(e.params.allowedValues)}`;
   return `${at2}: ${e.message ?? e.keyword}`;
 }
-function validateConfig(path7, content, declared) {
-  const parsed = parseConfig(path7, content);
+function validateConfig(path8, content, declared) {
+  const parsed = parseConfig(path8, content);
   if (!parsed.ok) return parsed;
-  if (declared && parsed.format === null) return { ok: false, error: `${path7}: a schema is declared (${declared.source}) but Living Bridge cannot parse this kind of file (JSON, YAML and TOML only)` };
+  if (declared && parsed.format === null) return { ok: false, error: `${path8}: a schema is declared (${declared.source}) but Living Bridge cannot parse this kind of file (JSON, YAML and TOML only)` };
   const used = /* @__PURE__ */ new Set();
   for (const [i2, doc] of parsed.documents.entries()) {
-    const schema = declared?.schema ?? builtinSchemaFor(path7, doc);
+    const schema = declared?.schema ?? builtinSchemaFor(path8, doc);
     if (!schema) continue;
     const name = declared?.source ?? String(schema.title ?? schema.$id ?? "schema");
     let validate2;
@@ -80037,8 +81522,8 @@ function validateConfig(path7, content, declared) {
     }
     if (!validate2(doc)) {
       const where = parsed.documents.length > 1 ? ` (document ${i2 + 1})` : "";
-      const problems = (validate2.errors ?? []).slice(0, 5).map(describe4);
-      return { ok: false, error: `rendered ${path7}${where} does not match ${name}: ${problems.join("; ")}` };
+      const problems = (validate2.errors ?? []).slice(0, 5).map(describe3);
+      return { ok: false, error: `rendered ${path8}${where} does not match ${name}: ${problems.join("; ")}` };
     }
     used.add(name);
   }
@@ -80047,8 +81532,8 @@ function validateConfig(path7, content, declared) {
 
 // src/engines/regenerate-config.ts
 var REGENERATE_BRANCH_PREFIX = "living-bridge/regenerate-";
-function regenerateBranch(path7) {
-  const slug = path7.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 80) || "config";
+function regenerateBranch(path8) {
+  const slug = path8.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 80) || "config";
   return `${REGENERATE_BRANCH_PREFIX}${slug}`;
 }
 function renderTemplate(template, variables) {
@@ -80070,127 +81555,107 @@ function renderTemplate(template, variables) {
   }
   return { ok: true, content };
 }
-async function declaredSchema(port2, plan, base) {
+async function declaredSchema(port2, plan, base2) {
   const source = plan.schema;
-  const file3 = await port2.readFile(plan.repo, source, base);
-  if (!file3) return `schema ${source} (configs.${plan.path}.schema in .github/autonomy.yml) not found on ${base}`;
+  const file3 = await port2.readFile(plan.repo, source, base2);
+  if (!file3) return `schema ${source} (configs.${plan.path}.schema in .github/autonomy.yml) not found on ${base2}`;
   try {
-    const schema = source.toLowerCase().match(/\.ya?ml$/) ? (0, import_yaml2.parse)(file3.content) : JSON.parse(file3.content);
+    const schema = source.toLowerCase().match(/\.ya?ml$/) ? (0, import_yaml4.parse)(file3.content) : JSON.parse(file3.content);
     if (!schema || typeof schema !== "object" || Array.isArray(schema)) return `schema ${source} is not a JSON Schema object`;
     return { source, schema };
   } catch (err) {
     return `schema ${source} does not parse: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`;
   }
 }
-var MAX_REF_RETRIES = 3;
+function proposalChanges(path8, branch, current, p2) {
+  const changes = [
+    {
+      kind: "file",
+      target: path8,
+      scope: `branch:${branch}`,
+      op: current ? "update" : "create",
+      before_fingerprint: current ? `blob:${current.sha}` : null,
+      after_fingerprint: `blob:${p2.blobSha}`
+    }
+  ];
+  if (p2.commitSha !== p2.branchBefore) {
+    changes.push({ kind: "ref", target: `refs/heads/${branch}`, scope: "repository", op: p2.branchBefore ? "update" : "create", before_fingerprint: p2.branchBefore ? `commit:${p2.branchBefore}` : null, after_fingerprint: `commit:${p2.commitSha}` });
+  }
+  return changes;
+}
 async function executeRegenerateConfig(port2, plan) {
   const ACTION = "REGENERATE_CONFIG";
-  const { repo, path: path7 } = plan;
-  const branch = regenerateBranch(path7);
-  let base = plan.baseBranch;
+  const { repo, path: path8 } = plan;
+  const branch = regenerateBranch(path8);
+  let base2 = plan.baseBranch;
   let template;
   let current;
   let schema;
   try {
-    if (!base) base = await port2.getDefaultBranch(repo);
-    template = await port2.readFile(repo, plan.template, base);
-    current = await port2.readFile(repo, path7, base);
-    if (plan.schema) schema = await declaredSchema(port2, plan, base);
+    if (!base2) base2 = await port2.getDefaultBranch(repo);
+    template = await port2.readFile(repo, plan.template, base2);
+    current = await port2.readFile(repo, path8, base2);
+    if (plan.schema) schema = await declaredSchema(port2, plan, base2);
   } catch (err) {
-    return fromPortError(ACTION, `reading ${plan.template} and ${path7}`, err);
+    return fromPortError(ACTION, `reading ${plan.template} and ${path8}`, err);
   }
-  if (branch === base) return failed(ACTION, `refusing to write to ${base}: the proposal branch would be the base branch`);
-  if (!template) return failed(ACTION, `template ${plan.template} not found on ${base}`, { notes: [`Declared in .github/autonomy.yml configs.${path7}.template.`] });
+  if (branch === base2) return failed(ACTION, `refusing to write to ${base2}: the proposal branch would be the base branch`);
+  if (!template) return failed(ACTION, `template ${plan.template} not found on ${base2}`, { notes: [`Declared in .github/autonomy.yml configs.${path8}.template.`] });
   const rendered = renderTemplate(template.content, plan.variables);
-  if (!rendered.ok) return failed(ACTION, rendered.error, { notes: [`${path7} was not changed: rendering ${plan.template} failed.`] });
-  if (typeof schema === "string") return failed(ACTION, schema, { notes: [`${path7} was not changed: its declared schema is unusable.`] });
-  const validation = validateConfig(path7, rendered.content, schema);
-  if (!validation.ok) return failed(ACTION, validation.error, { notes: [`${path7} was not changed and nothing was proposed: the rendered file failed validation.`] });
-  const checked = validation.schemas.length ? `validated against ${validation.schemas.join(", ")}` : validation.format ? `parsed as ${validation.format.toUpperCase()} (no schema applies; declare one with configs.${path7}.schema)` : "not parsed (not JSON, YAML or TOML)";
+  if (!rendered.ok) return failed(ACTION, rendered.error, { notes: [`${path8} was not changed: rendering ${plan.template} failed.`] });
+  if (typeof schema === "string") return failed(ACTION, schema, { notes: [`${path8} was not changed: its declared schema is unusable.`] });
+  const validation = validateConfig(path8, rendered.content, schema);
+  if (!validation.ok) return failed(ACTION, validation.error, { notes: [`${path8} was not changed and nothing was proposed: the rendered file failed validation.`] });
+  const checked = validation.schemas.length ? `validated against ${validation.schemas.join(", ")}` : validation.format ? `parsed as ${validation.format.toUpperCase()} (no schema applies; declare one with configs.${path8}.schema)` : "not parsed (not JSON, YAML or TOML)";
   if (current && current.content === rendered.content) {
     return {
       action: ACTION,
       ok: true,
       certified: true,
-      changes: [{ kind: "file", target: path7, scope: "repository", op: "noop", before_fingerprint: `blob:${current.sha}`, after_fingerprint: `blob:${current.sha}` }],
-      notes: [`${path7} on ${base} already matches ${plan.template} rendered with the declared variables; nothing to propose.`]
+      changes: [{ kind: "file", target: path8, scope: "repository", op: "noop", before_fingerprint: `blob:${current.sha}`, after_fingerprint: `blob:${current.sha}` }],
+      notes: [`${path8} on ${base2} already matches ${plan.template} rendered with the declared variables; nothing to propose.`]
     };
   }
-  let blobSha;
-  let commitSha = null;
-  let branchBefore = null;
+  let proposed;
   try {
-    branchBefore = await port2.getBranchHead(repo, branch);
-    const onBranch = branchBefore ? await port2.readFile(repo, path7, branch) : null;
-    blobSha = await port2.createBlob(repo, rendered.content);
-    if (branchBefore && onBranch && onBranch.content === rendered.content) {
-      commitSha = branchBefore;
-    } else {
-      for (let attempt = 1; commitSha === null; attempt++) {
-        const baseHead = await port2.getBranchHead(repo, base);
-        if (!baseHead) return failed(ACTION, `base branch ${base} not found`);
-        const head = attempt === 1 ? branchBefore : await port2.getBranchHead(repo, branch);
-        const tree = await port2.createTree(repo, await port2.getCommitTree(repo, baseHead), [{ path: path7, mode: "100644", type: "blob", sha: blobSha }]);
-        const parents = head && head !== baseHead ? [head, baseHead] : [baseHead];
-        const message = `Regenerate ${path7} from ${plan.template}
+    proposed = await port2.proposeFile(repo, {
+      branch,
+      base: base2,
+      path: path8,
+      content: rendered.content,
+      message: `Regenerate ${path8} from ${plan.template}
 
-Rendered by Living Bridge with the declared variables; proposed for review, not pushed to ${base}.`;
-        const commit = await port2.createCommit(repo, message, tree, parents);
-        try {
-          if (head) await port2.updateBranch(repo, branch, commit);
-          else await port2.createBranch(repo, branch, commit);
-          commitSha = commit;
-        } catch (err) {
-          if (!(err instanceof RefConflictError || err.name === "RefConflictError") || attempt >= MAX_REF_RETRIES) throw err;
-        }
-      }
-    }
-  } catch (err) {
-    return fromPortError(ACTION, `committing ${path7} to ${branch}`, err);
-  }
-  const changes = [
-    {
-      kind: "file",
-      target: path7,
-      scope: `branch:${branch}`,
-      op: current ? "update" : "create",
-      before_fingerprint: current ? `blob:${current.sha}` : null,
-      after_fingerprint: `blob:${blobSha}`
-    }
-  ];
-  if (commitSha !== branchBefore) {
-    changes.push({ kind: "ref", target: `refs/heads/${branch}`, scope: "repository", op: branchBefore ? "update" : "create", before_fingerprint: branchBefore ? `commit:${branchBefore}` : null, after_fingerprint: `commit:${commitSha}` });
-  }
-  let pr2;
-  try {
-    const open3 = await port2.findOpenPullRequest(repo, branch, base);
-    pr2 = open3 ? { ...open3, created: false } : {
-      ...await port2.createPullRequest(repo, {
-        title: `Living Bridge: regenerate ${path7}`,
+Rendered by Living Bridge with the declared variables; proposed for review, not pushed to ${base2}.`,
+      pr: {
+        title: `Living Bridge: regenerate ${path8}`,
         body: [
-          `A run failed on \`${path7}\` (config.invalid). This PR regenerates it from the declared template \`${plan.template}\` with the variables declared in \`.github/environment.json\`.`,
+          `A run failed on \`${path8}\` (config.invalid). This PR regenerates it from the declared template \`${plan.template}\` with the variables declared in \`.github/environment.json\`.`,
           "",
           `- Before: ${current ? `blob ${current.sha}` : "(file absent)"}`,
-          `- After: blob ${blobSha}`,
+          `- After: blob ${gitBlobSha(rendered.content)}`,
           "",
           "Living Bridge never pushes to the default branch: review and merge this PR to apply it."
-        ].join("\n"),
-        head: branch,
-        base
-      }),
-      created: true
-    };
-  } catch (err) {
-    return fromPortError(ACTION, `opening a pull request from ${branch} to ${base}`, err, {
-      changes,
-      notes: [`${path7} was committed to ${branch} (${commitSha}) but no pull request could be opened.`],
-      extra: { branch, commitSha }
+        ].join("\n")
+      }
     });
+  } catch (err) {
+    if (err instanceof ProposalPullRequestError) {
+      const { commitSha: commitSha2 } = err.partial;
+      return fromPortError(ACTION, `opening a pull request from ${branch} to ${base2}`, err.cause, {
+        changes: proposalChanges(path8, branch, current, err.partial),
+        notes: [`${path8} was committed to ${branch} (${commitSha2}) but no pull request could be opened.`],
+        extra: { branch, commitSha: commitSha2 }
+      });
+    }
+    if (err instanceof Error && /^base branch .* not found$/.test(err.message)) return failed(ACTION, err.message);
+    return fromPortError(ACTION, `committing ${path8} to ${branch}`, err);
   }
+  const { blobSha, commitSha, pullRequest: pr2 } = proposed;
+  const changes = proposalChanges(path8, branch, current, proposed);
   if (pr2.created) changes.push({ kind: "issue", target: `pull request #${pr2.number}`, scope: "repository", op: "open", before_fingerprint: null, after_fingerprint: `commit:${commitSha}` });
   let certified = false;
   try {
-    const check2 = await port2.readFile(repo, path7, branch);
+    const check2 = await port2.readFile(repo, path8, branch);
     certified = check2 !== null && check2.content === rendered.content && check2.sha === blobSha;
   } catch {
     certified = false;
@@ -80203,13 +81668,118 @@ Rendered by Living Bridge with the declared variables; proposed for review, not 
     branch,
     commitSha,
     pullRequest: pr2,
-    proposal: { path: path7, base, beforeBlob: current?.sha ?? null, afterBlob: blobSha, schemas: validation.schemas },
+    proposal: { path: path8, base: base2, beforeBlob: current?.sha ?? null, afterBlob: blobSha, schemas: validation.schemas },
     notes: [
-      `Regenerated ${path7} from ${plan.template} on ${branch} (${checked}); ${pr2.created ? "opened" : "updated"} pull request #${pr2.number} into ${base}: ${pr2.html_url}`,
-      certified ? `Verified: ${path7} on ${branch} is blob ${blobSha}.` : `Not certified: ${path7} on ${branch} does not read back as the rendered file.`
+      `Regenerated ${path8} from ${plan.template} on ${branch} (${checked}); ${pr2.created ? "opened" : "updated"} pull request #${pr2.number} into ${base2}: ${pr2.html_url}`,
+      certified ? `Verified: ${path8} on ${branch} is blob ${blobSha}.` : `Not certified: ${path8} on ${branch} does not read back as the rendered file.`
     ]
   };
 }
+
+// src/engines/rerun.ts
+var GITHUB_MAX_RUN_ATTEMPTS = 50;
+var ACTIVE_RUN_STATUSES = ["queued", "in_progress", "requested", "waiting", "pending"];
+function rerunRefusal(attempt, maxAttempts) {
+  if (attempt >= GITHUB_MAX_RUN_ATTEMPTS) {
+    return `run is at attempt ${attempt}: GitHub allows at most ${GITHUB_MAX_RUN_ATTEMPTS} attempts of a run`;
+  }
+  if (attempt >= maxAttempts) {
+    return `run is at attempt ${attempt} and limits.max_rerun_attempts is ${maxAttempts}: not re-running again`;
+  }
+  return null;
+}
+function rerunAccepted(before, after) {
+  const attempt = typeof before === "number" ? before : before.run_attempt;
+  return after.run_attempt > attempt || ACTIVE_RUN_STATUSES.includes(after.status);
+}
+async function executeRerun(port2, plan) {
+  const ACTION = "RERUN";
+  const { repo, runId } = plan;
+  const target = `run ${runId}`;
+  const early = rerunRefusal(plan.attempt, plan.maxAttempts);
+  if (early) return failed(ACTION, early, { notes: [`Refused to re-run ${target}: ${early}.`] });
+  let current;
+  try {
+    current = plan.current ?? await port2.getRun(repo, runId);
+  } catch (err) {
+    return fromPortError(ACTION, `reading ${target}`, err);
+  }
+  const attempt = Math.max(plan.attempt, current.run_attempt);
+  const refusal = rerunRefusal(attempt, plan.maxAttempts);
+  if (refusal) return failed(ACTION, refusal, { notes: [`Refused to re-run ${target}: ${refusal}.`] });
+  if (current.status !== "completed") {
+    return {
+      action: ACTION,
+      ok: true,
+      certified: false,
+      changes: [{ kind: "run", target, scope: "repository", op: "noop", before_fingerprint: `attempt:${current.run_attempt}`, after_fingerprint: `attempt:${current.run_attempt}` }],
+      notes: [`${target} is already ${current.status} (attempt ${current.run_attempt}); not re-running it again.`],
+      runAttemptAfter: current.run_attempt
+    };
+  }
+  if (current.conclusion === "success") {
+    return {
+      action: ACTION,
+      ok: true,
+      certified: false,
+      changes: [{ kind: "run", target, scope: "repository", op: "noop", before_fingerprint: `attempt:${current.run_attempt}`, after_fingerprint: `attempt:${current.run_attempt}` }],
+      notes: [`${target} already succeeded at attempt ${current.run_attempt}; nothing to re-run.`],
+      runAttemptAfter: current.run_attempt
+    };
+  }
+  const lost = await requestRerun(port2, plan, current);
+  if (lost && "error" in lost) return fromPortError(ACTION, `re-running the failed jobs of ${target}`, lost.error);
+  const change = {
+    kind: "run",
+    target,
+    scope: "repository",
+    op: "rerun",
+    before_fingerprint: `attempt:${current.run_attempt}`,
+    after_fingerprint: `attempt:${current.run_attempt + 1}`
+  };
+  const after = lost?.readBack.run_attempt ?? current.run_attempt + 1;
+  return {
+    action: ACTION,
+    ok: true,
+    certified: true,
+    changes: [change],
+    notes: [
+      `Re-ran the failed jobs of ${target} (attempt ${current.run_attempt} of at most ${Math.min(plan.maxAttempts, GITHUB_MAX_RUN_ATTEMPTS)}).`,
+      lost ? `GitHub's answer was lost (${lost.lostAnswer}); read back: the run is at attempt ${after} (${lost.readBack.status}), so the re-run was accepted.` : `Accepted by GitHub (201): attempt ${after} is queued.`
+    ],
+    runAttemptAfter: after
+  };
+}
+var WRITE_TRIES = 4;
+var answerMayBeLost2 = (err) => {
+  const status = err.status;
+  return status === void 0 || status >= 500;
+};
+async function requestRerun(port2, plan, current) {
+  let lastError;
+  for (let attempt = 0; attempt < WRITE_TRIES; attempt++) {
+    if (attempt > 0) await new Promise((r2) => setTimeout(r2, 250 * attempt));
+    try {
+      await port2.rerunFailedJobs(plan.repo, plan.runId);
+      return attempt === 0 ? null : { readBack: await port2.getRun(plan.repo, plan.runId), lostAnswer: describe4(lastError) };
+    } catch (err) {
+      lastError = err;
+      let readBack;
+      try {
+        readBack = await port2.getRun(plan.repo, plan.runId);
+      } catch {
+        return { error: err };
+      }
+      if (rerunAccepted(current, readBack)) return { readBack, lostAnswer: describe4(err) };
+      if (!answerMayBeLost2(err)) return { error: err };
+    }
+  }
+  return { error: lastError };
+}
+var describe4 = (err) => {
+  const status = err.status;
+  return status ? `HTTP ${status}` : "no answer";
+};
 
 // src/engines/rollback.ts
 async function executeRollback(port2, plan) {
@@ -80273,1180 +81843,363 @@ async function executeRollback(port2, plan) {
   };
 }
 
-// src/core/promotion/index.ts
-var OWN_CHECK_NAMES = /* @__PURE__ */ new Set(["Living Bridge"]);
-function judgeChecks(checks, required2) {
-  const own3 = checks.filter((c2) => !OWN_CHECK_NAMES.has(c2.name));
-  const basis = required2.length ? "required" : "all";
-  const counted = basis === "required" ? own3.filter((c2) => required2.includes(c2.name)) : own3;
-  const missing = basis === "required" ? required2.filter((r2) => !own3.some((c2) => c2.name === r2)) : own3.length === 0 ? ["(any check)"] : [];
-  const failing = [...new Set(counted.filter((c2) => c2.state === "failure").map((c2) => c2.name))];
-  const pending = [...new Set(counted.filter((c2) => c2.state === "pending").map((c2) => c2.name))].filter((n2) => !failing.includes(n2));
-  const passed = [...new Set(counted.filter((c2) => c2.state === "success").map((c2) => c2.name))].filter((n2) => !failing.includes(n2) && !pending.includes(n2));
-  const state = failing.length ? "failure" : pending.length || missing.length ? "pending" : "success";
-  return { state, passed, pending, failing, missing, basis };
-}
-var METHOD_ORDER = ["squash", "merge", "rebase"];
-function chooseMergeMethod(preferred, allowed) {
-  if (!allowed) return preferred;
-  if (allowed[preferred]) return preferred;
-  return METHOD_ORDER.find((m2) => allowed[m2]) ?? null;
-}
-function promotionVerdict(i2) {
-  const reasons = [];
-  if (!i2.autonomyEnabled) reasons.push("autonomy is disabled for this deployment (AUTONOMY_ENABLED)");
-  if (i2.halted) reasons.push("the kill switch is on (living-bridge halt)");
-  if (i2.level !== "full") reasons.push(`the environment's autonomy level is ${i2.level ?? "unknown"}; merging needs level full`);
-  if (!i2.isRollback) {
-    if (i2.predictedSuccess === null) reasons.push("no predicted success is known for REGENERATE_CONFIG");
-    else if (i2.predictedSuccess < i2.minSuccess) reasons.push(`predicted success ${i2.predictedSuccess.toFixed(2)} is below ${i2.minSuccess}`);
-  }
-  if (i2.checks.state === "failure") reasons.push(`checks failed: ${i2.checks.failing.join(", ")}`);
-  else if (i2.checks.state === "pending") reasons.push(`checks did not pass in time: ${[...i2.checks.pending, ...i2.checks.missing].join(", ")} still pending or missing`);
-  if (i2.rulesUnknown) reasons.push("branch protection could not be read (the App needs Administration: read), so it cannot tell whether it may merge");
-  if (i2.rules && i2.rules.required_approving_reviews > 0) reasons.push(`branch protection requires ${i2.rules.required_approving_reviews} approving review${i2.rules.required_approving_reviews > 1 ? "s" : ""}, which Living Bridge never gives its own change`);
-  if (!i2.method) reasons.push("the repository allows no merge method");
-  if (reasons.length || !i2.method) return { promote: false, reasons };
-  return { promote: true, method: i2.method };
-}
-function lockState(lock, holder, now) {
-  if (!lock) return { kind: "free" };
-  if (lock.holder === holder) return { kind: "mine", lock };
-  if (Date.parse(lock.expires_at) <= now.getTime()) return { kind: "expired", lock };
-  return { kind: "held", lock };
-}
-function newLock(holder, now, ttlMinutes, pullRequest, purpose) {
-  return { holder, acquired_at: now.toISOString(), expires_at: new Date(now.getTime() + ttlMinutes * 6e4).toISOString(), pull_request: pullRequest, purpose };
-}
-function pollDelay(attempt, baseMs = 2e3, maxMs = 3e4) {
-  return Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
-}
-
-// src/engines/promote.ts
-async function executeMerge(port2, git, plan) {
-  const { repo, action, pullRequest, base, path: path7 } = plan;
-  let baseBefore;
-  try {
-    baseBefore = await git.getBranchHead(repo, base);
-  } catch (err) {
-    return fromPortError(action, `reading ${base}`, err);
-  }
-  let merged = null;
-  let method = plan.method;
-  const tried = [];
-  for (const m2 of [plan.method, ...plan.fallbackMethods.filter((x2) => x2 !== plan.method)]) {
-    try {
-      merged = await port2.mergePullRequest(repo, pullRequest, { method: m2, sha: plan.headSha, title: `${plan.title} (#${pullRequest})`, message: "Merged by Living Bridge: the pull request's checks passed and the autonomy level allows it." });
-      method = m2;
-      break;
-    } catch (err) {
-      if (err instanceof MergeRefusedError && err.status === 405 && /not allowed on this repository/i.test(err.message) && plan.fallbackMethods.length) {
-        tried.push(err.message);
-        continue;
-      }
-      if (err instanceof MergeRefusedError) return failed(action, err.message, { notes: [`Pull request #${pullRequest} was left open.`, ...tried], extra: { refusedBecause: err.message } });
-      return fromPortError(action, `merging pull request #${pullRequest}`, err);
-    }
-  }
-  if (!merged) return failed(action, `no merge method was accepted for pull request #${pullRequest}`, { notes: tried });
-  const changes = [
-    { kind: "file", target: path7, scope: `branch:${base}`, op: plan.afterBlob === null ? "delete" : plan.beforeBlob === null ? "create" : "update", before_fingerprint: plan.beforeBlob ? `blob:${plan.beforeBlob}` : null, after_fingerprint: plan.afterBlob ? `blob:${plan.afterBlob}` : null },
-    { kind: "ref", target: `refs/heads/${base}`, scope: "repository", op: "update", before_fingerprint: baseBefore ? `commit:${baseBefore}` : null, after_fingerprint: `commit:${merged.sha}` },
-    { kind: "issue", target: `pull request #${pullRequest}`, scope: "repository", op: "update", before_fingerprint: `commit:${plan.headSha}`, after_fingerprint: `merged:${merged.sha}` }
-  ];
-  let certified = false;
-  try {
-    const now = await git.readFile(repo, path7, merged.sha);
-    certified = plan.afterBlob === null ? now === null : now?.sha === plan.afterBlob;
-  } catch {
-    certified = false;
-  }
-  return {
-    action,
-    ok: true,
-    certified,
-    changes,
-    mergeCommit: merged.sha,
-    method,
-    notes: [
-      `Merged pull request #${pullRequest} into ${base} (${method}): ${merged.sha.slice(0, 7)}.`,
-      certified ? `Verified: ${path7} on ${base} is ${plan.afterBlob ? `blob ${plan.afterBlob}` : "deleted"}.` : `Not certified: ${path7} at ${merged.sha.slice(0, 7)} does not read back as the merged blob.`
-    ]
-  };
-}
-async function executeDispatch(port2, runs, plan) {
-  const { repo, action, workflow, base, expectedSha } = plan;
-  let runId;
-  try {
-    runId = (await port2.dispatchWorkflow(repo, workflow, base)).runId;
-  } catch (err) {
-    return fromPortError(action, `dispatching workflow ${workflow} on ${base}`, err);
-  }
-  let run2 = null;
-  try {
-    if (runId !== null) run2 = await runs.getRun(repo, runId);
-    for (let i2 = 0; run2 === null && i2 < (plan.findAttempts ?? 6); i2++) {
-      run2 = (await port2.findRuns(repo, workflow, { event: "workflow_dispatch", branch: base, headSha: expectedSha }))[0] ?? null;
-      if (!run2) await plan.sleep(2e3 * 2 ** i2);
-    }
-  } catch (err) {
-    return fromPortError(action, `finding the dispatched run of ${workflow}`, err);
-  }
-  if (!run2) return failed(action, `workflow ${workflow} was dispatched on ${base} but no run for ${expectedSha.slice(0, 7)} appeared`);
-  const change = { kind: "run", target: `workflow ${workflow} on ${base}`, scope: "repository", op: "create", before_fingerprint: null, after_fingerprint: `run:${run2.id}` };
-  const certified = run2.head_sha === expectedSha && run2.event === "workflow_dispatch";
-  return {
-    action,
-    ok: true,
-    certified,
-    changes: [change],
-    run: run2,
-    notes: [`Dispatched ${run2.name} on ${base} at ${run2.head_sha.slice(0, 7)}: run ${run2.id} ${run2.html_url}`, certified ? `Verified: run ${run2.id} deploys ${expectedSha.slice(0, 7)}.` : `Not certified: run ${run2.id} is at ${run2.head_sha.slice(0, 7)}, not ${expectedSha.slice(0, 7)}.`]
-  };
-}
-var REVERT_BRANCH_PREFIX = "living-bridge/revert-";
-async function executeRevertProposal(port2, plan) {
-  const ACTION = "ROLLBACK";
-  const { repo, base, path: path7 } = plan;
-  const branch = `${REVERT_BRANCH_PREFIX}${plan.promotionMerge.slice(0, 12)}`;
-  try {
-    const head = await port2.getBranchHead(repo, base);
-    if (!head) return failed(ACTION, `base branch ${base} not found`);
-    const current = await port2.readFile(repo, path7, head);
-    if ((current?.sha ?? null) !== plan.promotedBlob) {
-      return failed(ACTION, `${path7} on ${base} changed after the promotion (now ${current ? `blob ${current.sha}` : "absent"}, promoted blob ${plan.promotedBlob}); not reverting automatically`);
-    }
-    const tree = await port2.createTree(repo, await port2.getCommitTree(repo, head), [{ path: path7, mode: "100644", type: "blob", sha: plan.restoreBlob }]);
-    const message = `Revert ${path7} to its state before ${plan.promotionMerge.slice(0, 7)}
-
-The deploy dispatched after Living Bridge merged #${plan.promotionPullRequest} failed: this restores the file as it was before that merge.`;
-    const commit = await port2.createCommit(repo, message, tree, [head]);
-    const existing = await port2.getBranchHead(repo, branch);
-    if (existing) await port2.updateBranch(repo, branch, commit).catch(async () => {
-      throw new Error(`branch ${branch} exists and cannot be fast-forwarded; delete it to let Living Bridge revert`);
-    });
-    else await port2.createBranch(repo, branch, commit);
-    const open3 = await port2.findOpenPullRequest(repo, branch, base);
-    const pr2 = open3 ?? await port2.createPullRequest(repo, {
-      title: `Living Bridge: revert ${path7} (rollback of #${plan.promotionPullRequest})`,
-      body: [
-        `The deploy dispatched after merging #${plan.promotionPullRequest} (${plan.promotionMerge}) failed. This pull request restores \`${path7}\` to ${plan.restoreBlob ? `blob ${plan.restoreBlob}` : "its absence"} (it is blob ${plan.promotedBlob} now).`,
-        "",
-        "A rollback is never itself rolled back automatically: if the redeploy fails too, a human is asked."
-      ].join("\n"),
-      head: branch,
-      base
-    });
-    return {
-      action: ACTION,
-      ok: true,
-      certified: true,
-      branch,
-      pullRequest: { ...pr2, headSha: commit },
-      changes: [
-        { kind: "ref", target: `refs/heads/${branch}`, scope: "repository", op: existing ? "update" : "create", before_fingerprint: existing ? `commit:${existing}` : null, after_fingerprint: `commit:${commit}` },
-        { kind: "issue", target: `pull request #${pr2.number}`, scope: "repository", op: open3 ? "update" : "open", before_fingerprint: null, after_fingerprint: `commit:${commit}` }
-      ],
-      notes: [`Proposed the revert of ${path7} in pull request #${pr2.number}: ${pr2.html_url}`]
-    };
-  } catch (err) {
-    return fromPortError(ACTION, `proposing the revert of ${path7}`, err);
-  }
-}
-
-// src/pipeline/config-loop-announce.ts
-var LOOP_COMMENT_MARKER = "<!-- living-bridge:config-loop -->";
-var HEADLINES = {
-  left_for_human: "Left for a human",
-  deployed: "Merged and deployed",
-  deploy_failed: "Merged; the deploy needs a human",
-  rolled_back: "Deploy failed: rolled back",
-  rollback_failed: "Deploy failed: the rollback needs a human"
+// src/engines/registry.ts
+var ENGINES = {
+  CREATE_SECRET: async (plan, d2) => executeCreateSecret(d2.github, {
+    repo: d2.repo,
+    scope: plan.scope,
+    name: plan.name,
+    source: plan.source,
+    env: d2.env,
+    randomBytes: d2.randomBytes,
+    fingerprintKey: await d2.fingerprintKey(),
+    beforeWrite: d2.beforeWrite
+  }),
+  SYNC_AND_CERTIFY: (plan, d2) => d2.syncVariable(plan.name, plan.environment),
+  REGENERATE_CONFIG: async (plan, d2) => executeRegenerateConfig(d2.github, {
+    repo: d2.repo,
+    path: plan.path,
+    template: plan.template,
+    variables: plan.variables,
+    baseBranch: await d2.github.getDefaultBranch(d2.repo),
+    ...plan.schema ? { schema: plan.schema } : {}
+  }),
+  RERUN: (plan, d2) => executeRerun(d2.github, { repo: d2.repo, runId: plan.runId, attempt: plan.attempt, maxAttempts: plan.maxAttempts, current: d2.latest ?? d2.run ?? void 0 }),
+  ROLLBACK: (plan, d2) => executeRollback(d2.github, { repo: d2.repo, workflowId: plan.workflowId, branch: plan.branch, failedRunId: plan.failedRunId }),
+  ESCALATE: (plan, d2) => executeEscalate(d2.github, { repo: d2.repo, incident: d2.incident, decision: d2.decision, tried: d2.tried, instruction: plan.instruction, runUrl: d2.run?.html_url }),
+  NOOP: async (plan) => ({ action: plan.action, ok: true, changes: [], notes: ["nothing to do"] })
 };
-function renderLoopComment(a2) {
-  const r2 = a2.record;
-  return [
-    LOOP_COMMENT_MARKER,
-    `### Living Bridge config loop: ${HEADLINES[a2.status] ?? a2.status}`,
-    "",
-    ...a2.notes.map((n2) => `- ${n2}`),
-    "",
-    `| | |`,
-    `|---|---|`,
-    `| file | \`${r2.path}\` on \`${r2.base}\` |`,
-    `| blob before → after | ${r2.before_blob ?? "(absent)"} → ${r2.after_blob ?? "(deleted)"} |`,
-    `| merge commit | ${r2.merge_commit ?? "—"} |`,
-    `| dispatched runs | ${r2.dispatched_runs.join(", ") || "—"} |`,
-    ...a2.ema !== void 0 ? [`| REGENERATE_CONFIG EMA | ${a2.ema.toFixed(3)} |`] : [],
-    `| certificates | ${r2.certificates.map((c2) => `\`${c2.slice(0, 16)}\``).join(" → ") || "—"} |`,
-    "",
-    `Certificates are on the \`${a2.ledgerBranch}\` branch; verify them offline with \`npx living-bridge verify --repo <owner/name>\`.`,
-    a2.status === "left_for_human" ? "Review this pull request and merge it yourself if it is right." : ""
-  ].join("\n");
-}
-async function announceLoop(ctx, repo, a2) {
-  try {
-    await ctx.github.upsertComment(repo, a2.pullRequest.number, LOOP_COMMENT_MARKER, renderLoopComment(a2));
-  } catch (err) {
-    ctx.log.warn({ err: err.message }, "could not comment on the config pull request");
-  }
-}
-
-// src/pipeline/audit.ts
-var auditEntry = (ctx, repository, event, detail, opts = {}) => ({
-  at: ctx.now().toISOString(),
-  door: ctx.door,
-  actor: opts.actor ?? ctx.actor ?? "living-bridge",
-  event,
-  repository,
-  detail,
-  certificate_hash: opts.certificateHash ?? null
-});
-
-// src/pipeline/promotion-ledger.ts
-var LOCK_FILE = "locks/promotion.json";
-var PROMOTIONS_FILE = "promotions.json";
-var MAX_RECORDS = 50;
-var json3 = (v2) => `${JSON.stringify(v2, null, 2)}
-`;
-var PromotionLockHeldError = class extends Error {
-  constructor(lock) {
-    super(`the promotion lock is held by ${lock.holder} (${lock.purpose}) until ${lock.expires_at}`);
-    this.lock = lock;
-    this.name = "PromotionLockHeldError";
-  }
-};
-async function readLock(ledger) {
-  const text = await ledger.readFile(LOCK_FILE);
-  if (!text) return null;
-  try {
-    const parsed = PromotionLock.nullable().safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
-}
-async function readPromotions(ledger) {
-  const text = await ledger.readFile(PROMOTIONS_FILE);
-  if (!text) return [];
-  const parsed = PromotionRecords.safeParse(JSON.parse(text));
-  return parsed.success ? parsed.data : [];
-}
-async function acquireLock(ctx, ledger, repository, holder, ttlMinutes, pullRequest, purpose) {
-  let tookOverFrom = null;
-  await ledger.commit(`promotion lock: ${holder} (${purpose})`, async () => {
-    const st2 = lockState(await readLock(ledger), holder, ctx.now());
-    if (st2.kind === "held") throw new PromotionLockHeldError(st2.lock);
-    tookOverFrom = st2.kind === "expired" ? st2.lock : null;
-    const lock = newLock(holder, ctx.now(), ttlMinutes, pullRequest, purpose);
-    const detail = tookOverFrom ? `${purpose}: took over the expired lock of ${tookOverFrom.holder} (expired ${tookOverFrom.expires_at})` : purpose;
-    return { files: { [LOCK_FILE]: json3(lock) }, audit: [auditEntry(ctx, repository, "promotion.lock", detail, { actor: holder })] };
-  });
-  return { tookOverFrom };
-}
-async function renewLock(ctx, ledger, holder, ttlMinutes) {
-  await ledger.commit(`promotion lock: renew ${holder}`, async () => {
-    const st2 = lockState(await readLock(ledger), holder, ctx.now());
-    if (st2.kind !== "mine") throw new Error(`the promotion lock is no longer held by ${holder}`);
-    return { files: { [LOCK_FILE]: json3({ ...st2.lock, expires_at: new Date(ctx.now().getTime() + ttlMinutes * 6e4).toISOString() }) } };
-  });
-}
-async function releaseLock(ctx, ledger, repository, holder) {
-  await ledger.commit(`promotion lock: release ${holder}`, async () => {
-    const st2 = lockState(await readLock(ledger), holder, ctx.now());
-    if (st2.kind !== "mine") return {};
-    return { files: { [LOCK_FILE]: "null\n" }, audit: [auditEntry(ctx, repository, "promotion.unlock", st2.lock.purpose, { actor: holder })] };
-  });
-}
-async function certifyStep(ctx, ledger, repository, step, record2) {
-  let certificate = null;
-  let stored = record2;
-  await ledger.commit(`config loop: ${step.stage} (${record2.path}, #${record2.pull_request})`, async (snap) => {
-    certificate = await signCertificate(
-      {
-        timestamp: ctx.now().toISOString(),
-        action: step.action,
-        reason: step.reason,
-        targets: step.targets,
-        certified: step.certified,
-        report_hash: reportHash(step.report),
-        repository,
-        run_id: step.runId,
-        run_attempt: step.runId === null ? null : 1,
-        policy_version: snap.state.policy.version,
-        changes: step.changes,
-        previous_certificate_hash: snap.lastCertificateHash,
-        sequence: snap.certificateCount + 1,
-        certificate_type: "action",
-        decision: { stage: step.stage, promotion: record2.id, pull_request: record2.pull_request, ...step.details }
-      },
-      ctx.signer
-    );
-    stored = { ...record2, certificates: [...record2.certificates, certificate.certificate_hash], updated_at: ctx.now().toISOString() };
-    return {
-      certificates: [certificate],
-      publicKeys: { [ctx.signer.keyid]: ctx.signer.publicKey },
-      files: { [PROMOTIONS_FILE]: json3(upsert(await readPromotions(ledger), stored)) },
-      audit: [auditEntry(ctx, repository, `promotion.${step.stage}`, step.reason, { certificateHash: certificate.certificate_hash })]
-    };
-  });
-  return { certificate, record: stored };
-}
-async function saveRecord(ctx, ledger, repository, record2, event, detail) {
-  const stored = { ...record2, updated_at: ctx.now().toISOString() };
-  await ledger.commit(`config loop: ${event} (${record2.path}, #${record2.pull_request})`, async () => ({
-    files: { [PROMOTIONS_FILE]: json3(upsert(await readPromotions(ledger), stored)) },
-    audit: [auditEntry(ctx, repository, event, detail)]
-  }));
-  return stored;
-}
-function upsert(list, record2) {
-  return [record2, ...list.filter((r2) => r2.id !== record2.id)].slice(0, MAX_RECORDS);
-}
-async function recordDeployOutcome(ctx, ledger, repository, config2, record2, conclusion, reason) {
-  if (record2.failed_run_id === null) return { ema: void 0, certificate: null };
-  let certificate = null;
-  let ema;
-  const failedRun = record2.failed_run_id;
-  await ledger.commit(`outcome: config loop ${conclusion} (${record2.path})`, async (snap) => {
-    const learned = recordOutcome(snap.state, { at: ctx.now(), runId: failedRun, conclusion, incidentFingerprintNow: null }, config2);
-    ema = learned.state.ema.REGENERATE_CONFIG;
-    if (!learned.judged) return { state: learned.state };
-    certificate = await signCertificate(
-      {
-        timestamp: ctx.now().toISOString(),
-        action: learned.judged.action,
-        reason,
-        targets: [learned.judged.target_key],
-        certified: true,
-        report_hash: reportHash({ promotion: record2.id, runs: record2.dispatched_runs, conclusion }),
-        repository,
-        run_id: record2.dispatched_runs.at(-1) ?? null,
-        run_attempt: null,
-        policy_version: learned.state.policy.version,
-        changes: [],
-        previous_certificate_hash: snap.lastCertificateHash,
-        sequence: snap.certificateCount + 1,
-        certificate_type: "outcome",
-        judges_certificate_hash: learned.judged.certificate_hash,
-        outcome: conclusion,
-        decision: { ema: learned.state.ema, policy_changed: learned.policyChanged, promotion: record2.id }
-      },
-      ctx.signer
-    );
-    return {
-      state: learned.state,
-      certificates: [certificate],
-      publicKeys: { [ctx.signer.keyid]: ctx.signer.publicKey },
-      audit: [auditEntry(ctx, repository, "outcome", `config loop for ${record2.path}: ${conclusion} (${reason})`, { certificateHash: certificate.certificate_hash })]
-    };
-  });
-  return { ema, certificate };
-}
-
-// src/pipeline/config-loop.ts
-var sleeper = (ctx) => ctx.sleep ?? ((ms) => new Promise((r2) => setTimeout(r2, ms)));
-var minutes2 = (m2) => m2 * 6e4;
-async function followChecks(l2, sha, required2) {
-  const timeout = minutes2(l2.config.promotion.checks_timeout_minutes);
-  let waited = 0;
-  for (let attempt = 1; ; attempt++) {
-    const verdict = judgeChecks(await l2.port.listHeadChecks(l2.repo, sha), required2);
-    if (verdict.state !== "pending" || waited >= timeout) return verdict;
-    const ms = Math.min(pollDelay(attempt), timeout - waited);
-    if (l2.ctx.checkSignals) await l2.ctx.checkSignals.wait(l2.repository, sha, ms);
-    else await sleeper(l2.ctx)(ms);
-    waited += ms;
-  }
-}
-async function followRun(l2, run2) {
-  const timeout = minutes2(l2.config.promotion.deploy_timeout_minutes);
-  const renewEvery = minutes2(l2.config.promotion.lock_ttl_minutes) / 3;
-  let waited = 0;
-  let sinceRenew = 0;
-  let current = run2;
-  for (let attempt = 1; current.status !== "completed"; attempt++) {
-    if (waited >= timeout) return null;
-    const ms = Math.min(pollDelay(attempt, 5e3, 6e4), timeout - waited);
-    await sleeper(l2.ctx)(ms);
-    waited += ms;
-    sinceRenew += ms;
-    if (sinceRenew >= renewEvery) {
-      await renewLock(l2.ctx, l2.ledger, l2.holder, l2.config.promotion.lock_ttl_minutes);
-      sinceRenew = 0;
-    }
-    current = await l2.ctx.github.getRun(l2.repo, run2.id);
-  }
-  return current;
-}
-async function takeLock(l2, pullRequest, purpose) {
-  const timeout = minutes2(l2.config.promotion.checks_timeout_minutes);
-  let waited = 0;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const { tookOverFrom } = await acquireLock(l2.ctx, l2.ledger, l2.repository, l2.holder, l2.config.promotion.lock_ttl_minutes, pullRequest, purpose);
-      if (tookOverFrom) l2.notes.push(`Took over the promotion lock of ${tookOverFrom.holder}, which expired at ${tookOverFrom.expires_at} (its worker is presumed dead).`);
-      return null;
-    } catch (err) {
-      if (!(err instanceof PromotionLockHeldError)) throw err;
-      if (waited >= timeout) return err.message;
-      const ms = Math.min(pollDelay(attempt), timeout - waited);
-      await sleeper(l2.ctx)(ms);
-      waited += ms;
-    }
-  }
-}
-async function promote(l2, a2) {
-  const { repo, port: port2, ctx } = l2;
-  let record2 = a2.record;
-  const pr2 = await port2.getPullRequest(repo, a2.pullRequest);
-  if (pr2.state !== "open" || pr2.merged) return { merged: false, reasons: [`pull request #${pr2.number} is ${pr2.merged ? "already merged" : "closed"}`], record: record2 };
-  let rules = null;
-  let rulesUnknown = false;
-  try {
-    rules = await port2.getBranchRules(repo, pr2.base_ref);
-  } catch (err) {
-    if (err.name !== "GitHubPermissionError") throw err;
-    rulesUnknown = true;
-  }
-  const checks = await followChecks(l2, pr2.head_sha, rules?.required_checks ?? []);
-  l2.notes.push(`Checks on ${pr2.head_sha.slice(0, 7)} (${checks.basis === "required" ? "required by branch protection" : "all reported"}): ${checks.state}${checks.passed.length ? `; passed ${checks.passed.join(", ")}` : ""}${checks.failing.length ? `; failing ${checks.failing.join(", ")}` : ""}${checks.pending.length + checks.missing.length ? `; pending ${[...checks.pending, ...checks.missing].join(", ")}` : ""}.`);
-  const allowed = await port2.getMergeMethods(repo);
-  const method = chooseMergeMethod(l2.config.promotion.merge_method, allowed);
-  const halted = (await l2.ledger.read()).state.halted;
-  const verdict = promotionVerdict({ level: a2.level, predictedSuccess: a2.predictedSuccess, minSuccess: l2.config.prediction.min_success_probability, checks, rules, rulesUnknown, method, halted, autonomyEnabled: ctx.autonomyEnabled, isRollback: a2.isRollback });
-  if (!verdict.promote) return { merged: false, reasons: verdict.reasons, record: record2 };
-  const lockRefusal = await takeLock(l2, pr2.number, `${a2.isRollback ? "roll back" : "promote"} ${record2.path} (#${pr2.number})`);
-  if (lockRefusal) return { merged: false, reasons: [lockRefusal], record: record2 };
-  const fallback = allowed ? [] : ["squash", "merge", "rebase"];
-  const merge3 = await executeMerge(port2, ctx.github, {
-    repo,
-    action: a2.action,
-    pullRequest: pr2.number,
-    headSha: pr2.head_sha,
-    base: pr2.base_ref,
-    path: record2.path,
-    beforeBlob: record2.before_blob,
-    afterBlob: record2.after_blob,
-    method: verdict.method,
-    fallbackMethods: fallback,
-    title: a2.title
-  });
-  l2.reports.push(merge3);
-  l2.notes.push(...merge3.notes);
-  if (!merge3.ok || !merge3.mergeCommit) return { merged: false, reasons: [merge3.error ?? "the merge failed"], record: record2 };
-  record2 = { ...record2, merge_commit: merge3.mergeCommit, status: a2.isRollback ? "rolled_back" : "promoted" };
-  ({ record: record2 } = await certifyStep(ctx, l2.ledger, l2.repository, {
-    stage: a2.isRollback ? "rollback" : "promote",
-    action: a2.action,
-    certified: merge3.certified,
-    changes: merge3.changes,
-    runId: null,
-    targets: [record2.path],
-    reason: a2.isRollback ? `reverted ${record2.path} after the deploy of ${record2.rollback_of} failed` : `checks passed on #${pr2.number}; merged (${merge3.method})`,
-    details: { merge_commit: merge3.mergeCommit, method: merge3.method, before_blob: record2.before_blob, after_blob: record2.after_blob, checks: checks.passed },
-    report: merge3
-  }, record2));
-  if (l2.workflow === null) return { merged: true, record: record2, run: null, finished: null };
-  const dispatch = await executeDispatch(port2, ctx.github, { repo, action: a2.action, workflow: l2.workflow, base: pr2.base_ref, expectedSha: merge3.mergeCommit, sleep: sleeper(ctx) });
-  l2.reports.push(dispatch);
-  l2.notes.push(...dispatch.ok ? dispatch.notes : [`Dispatching the deploy failed: ${dispatch.error}`]);
-  if (!dispatch.ok || !dispatch.run) return { merged: true, record: record2, run: null, finished: null };
-  record2 = { ...record2, dispatched_runs: [...record2.dispatched_runs, dispatch.run.id] };
-  ({ record: record2 } = await certifyStep(ctx, l2.ledger, l2.repository, {
-    stage: "dispatch",
-    action: a2.action,
-    certified: dispatch.certified,
-    changes: dispatch.changes,
-    runId: dispatch.run.id,
-    targets: [String(l2.workflow)],
-    reason: `dispatched ${dispatch.run.name} on ${pr2.base_ref} at ${merge3.mergeCommit.slice(0, 7)}`,
-    details: { merge_commit: merge3.mergeCommit, run: dispatch.run.id, rollback: a2.isRollback },
-    report: dispatch
-  }, record2));
-  const finished = await followRun(l2, dispatch.run);
-  l2.notes.push(finished ? `Run ${finished.id} concluded ${finished.conclusion}: ${finished.html_url}` : `Run ${dispatch.run.id} did not complete within ${l2.config.promotion.deploy_timeout_minutes} minutes.`);
-  return { merged: true, record: record2, run: dispatch.run, finished };
-}
-function loopOf(ctx, repo, repository, config2, port2, workflow) {
-  const holder = `${ctx.door}-${Buffer.from(ctx.randomBytes(6)).toString("hex")}`;
-  return { ctx, port: port2, ledger: ctx.ledgerFor(repo, config2.ledger.branch), repo, repository, config: config2, holder, workflow, notes: [], reports: [] };
-}
-async function rollBack(l2, record2, opts) {
-  if (record2.rollback_of && !opts.manual) return { status: "rollback_failed", record: record2 };
-  if (!record2.merge_commit) {
-    l2.notes.push(`Promotion ${record2.id} was never merged: there is nothing to roll back.`);
-    return { status: "rollback_failed", record: record2 };
-  }
-  const revert = await executeRevertProposal(l2.ctx.github, { repo: l2.repo, base: record2.base, path: record2.path, promotedBlob: record2.after_blob ?? "", restoreBlob: record2.before_blob, promotionMerge: record2.merge_commit, promotionPullRequest: record2.pull_request });
-  l2.reports.push(revert);
-  l2.notes.push(...revert.ok ? revert.notes : [`Could not propose the revert: ${revert.error}`]);
-  let failedRecord = { ...record2, status: "deploy_failed" };
-  if (!revert.ok || !revert.pullRequest) {
-    failedRecord = await saveRecord(l2.ctx, l2.ledger, l2.repository, { ...failedRecord, status: "rollback_failed" }, "promotion.rollback_failed", revert.error ?? "no revert");
-    const learned2 = await recordDeployOutcome(l2.ctx, l2.ledger, l2.repository, l2.config, failedRecord, "failure", "the deploy failed and could not be reverted");
-    return { status: "rollback_failed", record: failedRecord, ema: learned2.ema };
-  }
-  const rb = {
-    ...record2,
-    id: `rollback:${record2.id}`,
-    pull_request: revert.pullRequest.number,
-    before_blob: record2.after_blob,
-    after_blob: record2.before_blob,
-    merge_commit: null,
-    dispatched_runs: [],
-    status: "left_for_human",
-    certificates: [],
-    rollback_of: record2.id,
-    failed_run_id: null,
-    workflow: record2.workflow,
-    updated_at: l2.ctx.now().toISOString()
-  };
-  const out = await promote(l2, { record: rb, pullRequest: revert.pullRequest.number, action: "ROLLBACK", isRollback: true, predictedSuccess: null, level: opts.level, title: `Living Bridge: revert ${record2.path}` });
-  const learned = await recordDeployOutcome(l2.ctx, l2.ledger, l2.repository, l2.config, record2, "failure", opts.manual ? "rolled back by hand" : `the deploy after #${record2.pull_request} failed; reverted in #${revert.pullRequest.number}`);
-  if (!out.merged) {
-    l2.notes.push(`The revert (#${revert.pullRequest.number}) was left for a human: ${out.reasons.join("; ")}.`);
-    await saveRecord(l2.ctx, l2.ledger, l2.repository, { ...out.record, status: "left_for_human" }, "promotion.left_for_human", out.reasons.join("; "));
-    return { status: "rollback_failed", record: await saveRecord(l2.ctx, l2.ledger, l2.repository, { ...record2, status: "rollback_failed" }, "promotion.rollback_failed", out.reasons.join("; ")), ema: learned.ema };
-  }
-  const redeploy = out.finished?.conclusion ?? "unknown";
-  if (redeploy !== "success") l2.notes.push(`The redeploy after the revert concluded ${redeploy}. A rollback is never rolled back automatically: a human has to look at ${record2.path}.`);
-  await saveRecord(l2.ctx, l2.ledger, l2.repository, out.record, "promotion.rolled_back", `redeploy ${redeploy}`);
-  return { status: "rolled_back", record: await saveRecord(l2.ctx, l2.ledger, l2.repository, { ...record2, status: "rolled_back" }, "promotion.reverted", `reverted in #${revert.pullRequest.number}`), ema: learned.ema };
-}
-async function runConfigLoop(ctx, input2) {
-  const { repo, repository, config: config2, decision, proposal, pullRequest } = input2;
-  const ledger = ctx.ledgerFor(repo, config2.ledger.branch);
-  let record2 = {
-    id: `${proposal.path}@${proposal.afterBlob.slice(0, 12)}#${pullRequest.number}`,
-    path: proposal.path,
-    base: proposal.base,
-    pull_request: pullRequest.number,
-    before_blob: proposal.beforeBlob,
-    after_blob: proposal.afterBlob,
-    merge_commit: null,
-    dispatched_runs: [],
-    status: "left_for_human",
-    certificates: input2.generateCertificate ? [input2.generateCertificate] : [],
-    failed_run_id: input2.failedRun?.id ?? null,
-    rollback_of: null,
-    workflow: config2.promotion.deploy_workflow ?? input2.failedRun?.workflow_id ?? null,
-    updated_at: ctx.now().toISOString()
-  };
-  const finish2 = async (status, l3, reasons, ema) => {
-    const notes = [...l3?.notes ?? [], ...reasons.length ? [`Left for a human: ${reasons.join("; ")}.`] : []];
-    if (status === "left_for_human") record2 = await saveRecord(ctx, ledger, repository, { ...record2, status }, "promotion.left_for_human", reasons.join("; "));
-    const summary2 = status === "left_for_human" ? `PR #${pullRequest.number} left for a human: ${reasons.join("; ")}` : `config loop ${status.replace("_", " ")} (PR #${pullRequest.number})`;
-    await announceLoop(ctx, repo, { status, pullRequest, record: record2, notes, ema, ledgerBranch: config2.ledger.branch });
-    return { status, summary: summary2, notes, reports: l3?.reports ?? [], record: record2, ...ema !== void 0 ? { ema } : {} };
-  };
-  const port2 = ctx.github.promotion;
-  if (!config2.promotion.enabled) return finish2("left_for_human", null, ["promotion.enabled is false in .github/autonomy.yml"]);
-  if (!port2) return finish2("left_for_human", null, ["this door's GitHub connection cannot merge pull requests"]);
-  const workflow = record2.workflow;
-  const l2 = loopOf(ctx, repo, repository, config2, port2, workflow);
-  if (workflow === null) l2.notes.push("No deploy workflow is known (set promotion.deploy_workflow): nothing will be dispatched after the merge.");
-  try {
-    const predicted = decision.candidates.find((c2) => c2.action === "REGENERATE_CONFIG")?.predicted_success ?? null;
-    const out = await promote(l2, { record: record2, pullRequest: pullRequest.number, action: "REGENERATE_CONFIG", isRollback: false, predictedSuccess: predicted, level: decision.autonomy_level, title: `Living Bridge: regenerate ${proposal.path}` });
-    record2 = out.record;
-    if (!out.merged) return await finish2("left_for_human", l2, out.reasons);
-    if (!out.finished) {
-      record2 = await saveRecord(ctx, ledger, repository, record2, "promotion.promoted", "merged; deploy not followed to the end");
-      return await finish2("deploy_failed", l2, [out.run ? "the deploy did not finish in time; a human has to judge it (no automatic rollback without a result)" : "no deploy run was dispatched or found"]);
-    }
-    if (out.finished.conclusion === "success") {
-      record2 = await saveRecord(ctx, ledger, repository, { ...record2, status: "deployed" }, "promotion.deployed", `run ${out.finished.id} success`);
-      const learned = await recordDeployOutcome(ctx, ledger, repository, config2, record2, "success", `run ${out.finished.id} (dispatched after merging #${pullRequest.number}) concluded success`);
-      return await finish2("deployed", l2, [], learned.ema);
-    }
-    l2.notes.push(`The deploy failed: rolling back the promotion of ${proposal.path}.`);
-    const rb = await rollBack(l2, record2, { manual: false, level: decision.autonomy_level });
-    record2 = rb.record;
-    return await finish2(rb.status, l2, [], rb.ema);
-  } finally {
-    await releaseLock(ctx, ledger, repository, l2.holder).catch((err) => ctx.log.warn({ err: err.message }, "could not release the promotion lock (it expires by itself)"));
-  }
-}
-async function followProposal(ctx, a2) {
-  const report = a2.reports.find((r2) => r2.action === "REGENERATE_CONFIG" && r2.ok);
-  if (!report?.proposal || !report.pullRequest) return null;
-  const out = await runConfigLoop(ctx, { repo: a2.repo, repository: a2.repository, config: a2.config, decision: a2.decision, failedRun: a2.run, proposal: report.proposal, pullRequest: report.pullRequest, generateCertificate: a2.certificateHash });
-  return {
-    status: out.status,
-    summary: out.summary,
-    pull_request: out.record.pull_request,
-    merge_commit: out.record.merge_commit,
-    dispatched_runs: out.record.dispatched_runs,
-    certificates: out.record.certificates,
-    ...out.ema !== void 0 ? { ema: out.ema } : {}
-  };
-}
-async function dispatchedByLoop(ctx, repo, config2, run2) {
-  if (run2.event !== "workflow_dispatch") return null;
-  const records = await readPromotions(ctx.ledgerFor(repo, config2.ledger.branch));
-  return records.find((r2) => r2.dispatched_runs.includes(run2.id)) ?? null;
-}
-
-// src/pipeline/announce.ts
-var COMMENT_MARKER = "<!-- living-bridge:heal-comment -->";
-var fmt = (n2) => n2.toFixed(2);
-function renderDecisionTable(decision) {
-  const rows = decision.candidates.map(
-    (c2) => `| ${c2.action} | ${fmt(c2.ema)} | ${fmt(c2.cooldown_penalty)} | ${fmt(c2.weight)} | ${fmt(c2.predicted_success)} | **${fmt(c2.score)}** |`
-  );
-  return [
-    "| action | EMA | cooldown penalty | weight | predicted success | score |",
-    "|---|---|---|---|---|---|",
-    ...rows
-  ].join("\n");
-}
-function renderCheckpoint(signed) {
-  const cp = signed.checkpoint;
-  return [
-    `**Ledger checkpoint:** #${cp.sequence}, head \`${cp.head ?? "(empty)"}\`, signed by key \`${signed.signature.keyid}\` at ${cp.time}`,
-    renderAnchorMarker(signed)
-  ].join("\n");
-}
-var STATUS_LINE = {
-  healed: "✅ Healed",
-  suggested: "🟡 Waiting for a human",
-  escalated: "🚨 Escalated to humans",
-  noop: "⏸️ No action",
-  dry_run: "🧪 Dry run",
-  failed: "❌ Could not heal"
-};
-function renderHealComment(input2) {
-  const lines = [COMMENT_MARKER, `### Living Bridge — ${STATUS_LINE[input2.status]}`, ""];
-  if (input2.runId !== null) {
-    lines.push(`Run: ${input2.runUrl ? `[#${input2.runId}](${input2.runUrl})` : `#${input2.runId}`} in \`${input2.repository}\``, "");
-  }
-  if (input2.incident) {
-    const target = input2.incident.target ? ` \`${input2.incident.target.name}\`` : "";
-    lines.push(
-      `**Incident:** \`${input2.incident.kind}\`${target} (confidence ${fmt(input2.incident.confidence)}) — ${input2.incident.summary}`
-    );
-    const evidence = input2.incident.evidence.slice(0, 5).map((e) => `${e.job_name ? `[${e.job_name}] ` : ""}L${e.line}: ${e.text}`);
-    if (evidence.length) lines.push("", "<details><summary>Evidence</summary>", "", "```text", ...evidence, "```", "</details>");
-    if (input2.incident.signature) lines.push("", `Classified wrongly? A writer can comment \`/bridge label ${input2.incident.signature} <kind>\` to teach Living Bridge what this failure is in this repository.`);
-    lines.push("");
-  }
-  if (input2.decision) {
-    const d2 = input2.decision;
-    lines.push(
-      `**Decision:** \`${d2.verdict}\` ${d2.steps.join(" → ") || d2.action}${d2.guardrail ? ` (guardrail: ${d2.guardrail})` : ""} · policy v${d2.policy_version} (${d2.blueprint_mode})`,
-      "",
-      `> ${d2.reason}`,
-      ""
-    );
-    if (d2.candidates.length) lines.push(renderDecisionTable(d2), "");
-  }
-  for (const r2 of input2.reports) {
-    lines.push(`- **${r2.action}** ${r2.ok ? "done" : "failed"}${r2.error ? `: ${r2.error}` : ""}`);
-    for (const n2 of r2.notes) lines.push(`  - ${n2}`);
-  }
-  if (input2.reports.length) lines.push("");
-  if (input2.approvalId) {
-    lines.push(`To approve, comment \`/bridge approve ${input2.approvalId}\`; to reject, \`/bridge reject ${input2.approvalId}\`.`, "");
-  }
-  if (input2.certificate) {
-    const link = input2.ledgerPath ? ` · file \`${input2.ledgerPath}\` on branch \`${input2.ledgerBranch}\`` : "";
-    lines.push(
-      `**Certificate:** \`${input2.certificate.certificate_hash}\` signed by key \`${input2.signerKeyId}\`${link}`,
-      "",
-      `Verify offline: check out branch \`${input2.ledgerBranch}\` and run \`npx living-bridge verify --dir <checkout>\` from a Living Bridge checkout (or the openssl recipe in docs/certificates.md).`
-    );
-  }
-  if (input2.checkpoint) lines.push("", renderCheckpoint(input2.checkpoint));
-  if (input2.publicApiBase) {
-    lines.push("", `Chain status (needs the API token): ${input2.publicApiBase.replace(/\/$/, "")}/api/autonomy/verify?repository=${encodeURIComponent(input2.repository)}`);
-  }
-  return lines.join("\n");
-}
-var CONFIG_ISSUE_MARKER = "<!-- living-bridge:config-invalid -->";
-function renderConfigErrorComment(input2) {
-  const lines = [
-    COMMENT_MARKER,
-    `### Living Bridge — ${STATUS_LINE.failed}`,
-    "",
-    `\`${input2.file}\` in \`${input2.repository}\` is invalid, so Living Bridge did nothing${input2.runId !== null ? ` for run ${input2.runUrl ? `[#${input2.runId}](${input2.runUrl})` : `#${input2.runId}`}` : ""}. Fix the file on the default branch; the next failure is healed with it.`,
-    "",
-    "| path | problem |",
-    "|---|---|",
-    ...input2.issues.slice(0, 20).map((i2) => `| \`${i2.path.replace(/\|/g, "\\|")}\` | ${i2.message.replace(/\|/g, "\\|").replace(/[\r\n]+/g, " ")} |`),
-    "",
-    "The schema: `docs/schema/autonomy.schema.json` (add `# yaml-language-server: $schema=...` to the file for editor checks)."
-  ];
-  return lines.join("\n");
-}
-
-// src/pipeline/safe-message.ts
-function safeMessage(err) {
-  const e = err;
-  const msg = (e.message ?? String(err)).split("\n")[0].replace(/"encrypted_value"\s*:\s*"[^"]*"/g, '"encrypted_value":"[redacted]"');
-  return e.status ? `${msg} (HTTP ${e.status})` : msg;
-}
-
-// src/pipeline/repo-files.ts
-var import_yaml3 = __toESM(require_dist(), 1);
-function parseRepoConfig(text, source = REPO_CONFIG_PATH) {
-  if (text === null || text.trim() === "") return RepoConfig.parse({});
-  let data;
-  try {
-    data = (0, import_yaml3.parse)(text);
-  } catch (err) {
-    throw new SchemaError(source, [{ path: "(root)", message: `not valid YAML: ${err.message.split("\n")[0]}` }]);
-  }
-  return parseWith(RepoConfig, data ?? {}, source);
-}
-function parseEnvironmentFile(text, source = ENVIRONMENT_FILE_PATH) {
-  let data;
-  try {
-    data = JSON.parse(text);
-  } catch (err) {
-    throw new SchemaError(source, [{ path: "(root)", message: `not valid JSON: ${err.message}` }]);
-  }
-  return parseWith(EnvironmentFile, data, source);
-}
-async function loadRepoConfig(github, repo, ref) {
-  const file3 = await github.readFile(repo, REPO_CONFIG_PATH, ref);
-  const config2 = parseRepoConfig(file3?.content ?? null);
-  const branch = config2.ledger.branch;
-  if (branch !== DEFAULT_LEDGER_BRANCH) {
-    const refuse = (message) => new SchemaError(REPO_CONFIG_PATH, [{ path: "ledger.branch", message }]);
-    if (branch === await github.getDefaultBranch(repo)) {
-      throw refuse(`"${branch}" is the repository's default branch; the ledger needs a branch of its own (e.g. ${DEFAULT_LEDGER_BRANCH})`);
-    }
-    if ((await github.branchProtection?.(repo, branch))?.protected) {
-      throw refuse(`"${branch}" is a protected branch; Living Bridge writes the ledger with compare-and-swap commits, so name an unprotected branch of its own (e.g. ${DEFAULT_LEDGER_BRANCH})`);
-    }
-  }
-  return config2;
-}
-async function loadEnvironmentFile(github, repo, ref) {
-  const file3 = await github.readFile(repo, ENVIRONMENT_FILE_PATH, ref);
-  return file3 ? parseEnvironmentFile(file3.content) : null;
-}
-
-// src/pipeline/verify.ts
-var CHECK_RUN_NAME = "Living Bridge";
-function verifiedOf(v2, certificates, extra) {
-  const hashes = certificates.map((c2) => c2.certificate_hash ?? "");
-  return { report: toReport(v2, extra), chain: v2.statements.map((statement, i2) => ({ statement, certificate_hash: hashes[i2] ?? "" })) };
-}
-function toReport(v2, extra) {
-  const { statements: _s, ...rest } = v2;
-  return { ...rest, ...extra, status: v2.ok ? "ok" : "broken", brokenAt: v2.error?.index ?? null, reason: v2.error?.message ?? null };
-}
-function noLedgerReport(repository, source, branch, keySources, where) {
-  return {
-    ok: false,
-    status: "no-ledger",
-    repository,
-    source,
-    branch,
-    key_sources: keySources,
-    length: 0,
-    head: null,
-    checkpoint: null,
-    anchors: { given: 0, valid: 0, latest: null },
-    trusted_keys: [],
-    steps: [],
-    warnings: [],
-    brokenAt: null,
-    error: null,
-    reason: `no ledger for ${repository} (${where})`
-  };
-}
-function renderReport(r2) {
-  if (r2.status === "no-ledger") return r2.reason ?? `no ledger for ${r2.repository}`;
-  const cp = r2.checkpoint ? `checkpoint #${r2.checkpoint.sequence} signed by ${r2.checkpoint.keyid} at ${r2.checkpoint.time}` : "no checkpoint";
-  const anchors = r2.anchors.latest ? `${r2.anchors.valid} anchor(s), latest #${r2.anchors.latest.sequence} in ${r2.anchors.latest.source}` : `${r2.anchors.valid} anchor(s)`;
-  const lines = r2.ok ? [`chain ok: ${r2.repository}, ${r2.length} certificate(s), head ${r2.head ?? "(empty)"}; ${cp}; ${anchors}; trusted keys: ${r2.trusted_keys.join(", ")}`] : [`chain BROKEN (${r2.error?.code ?? "unknown"} at step ${r2.error?.step ?? "?"}): ${r2.error?.message ?? r2.reason ?? ""}`];
-  for (const w2 of r2.warnings) lines.push(`warning: ${w2}`);
-  return lines.join("\n");
-}
-var jsonOrText = (text) => {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-};
-function headRunId(certificates) {
-  try {
-    return certificates.length ? decodeCertificate(certificates.at(-1)).predicate.run_id : null;
-  } catch {
-    return null;
-  }
-}
-async function anchorsOn(github, repo, sha) {
-  const runs = await github.listCheckRuns(repo, sha, CHECK_RUN_NAME);
-  return runs.flatMap((c2) => anchorsInText(`${c2.summary ?? ""}
-${c2.text ?? ""}`, `check run ${c2.id} on commit ${sha.slice(0, 12)}`));
-}
-async function collectAnchors(ctx, repo, certificates, opts, warnings) {
-  const anchors = [...opts.anchors ?? []];
-  const seen2 = /* @__PURE__ */ new Set();
-  let expected = null;
-  const runId = headRunId(certificates);
-  if (runId !== null) {
-    expected = `the check runs of run ${runId}'s commit`;
-    try {
-      const run2 = await ctx.github.getRun(repo, runId);
-      expected = `the "${CHECK_RUN_NAME}" check runs on commit ${run2.head_sha.slice(0, 12)} (run ${runId})`;
-      seen2.add(run2.head_sha);
-      anchors.push(...await anchorsOn(ctx.github, repo, run2.head_sha));
-    } catch (err) {
-      warnings.push(`could not read run ${runId} or its check runs: ${err.message}`);
-    }
-  } else if (certificates.length) {
-    warnings.push("the head certificate has no triggering run, so no check run anchors its checkpoint (the Action path attests it instead)");
-  }
-  try {
-    const heads = await ctx.github.listRecentRunHeads(repo, 100);
-    for (const sha of heads.filter((s2) => !seen2.has(s2)).slice(0, opts.scanRuns ?? 20)) anchors.push(...await anchorsOn(ctx.github, repo, sha));
-  } catch (err) {
-    warnings.push(`could not search recent runs for newer anchors: ${err.message}`);
-  }
-  return { anchors, expected };
-}
-async function readBranch(ledger) {
-  const snapshot = await ledger.read();
-  if (snapshot.head === null) return null;
-  const [files, checkpointText, stateText] = await Promise.all([ledger.readCertificateFiles(), ledger.readFile("checkpoint.json"), ledger.readFile("state.json")]);
-  const state = stateText === null ? void 0 : jsonOrText(stateText);
-  return {
-    certificates: files.map((f3) => jsonOrText(f3.text)),
-    files: files.map((f3) => f3.path.split("/").at(-1)),
-    checkpoint: checkpointText === null ? null : jsonOrText(checkpointText),
-    publishedKeys: snapshot.publicKeys,
-    ...state !== void 0 && typeof state === "object" && state !== null ? { stateHead: state.last_certificate_hash ?? null } : {}
-  };
-}
-async function verifyLedger(ctx, repository, trust, opts = {}) {
-  return (await verifyLedgerChain(ctx, repository, trust, opts)).report;
-}
-async function verifyLedgerChain(ctx, repository, trust, opts = {}) {
-  const repo = parseRepoFullName(repository);
-  try {
-    await ctx.github.getDefaultBranch(repo);
-  } catch (err) {
-    if (err.status !== 404) throw err;
-    return { report: noLedgerReport(repository, repository, null, trust.sources, `repository ${repository} not found, or the token cannot see it`), chain: [] };
-  }
-  const config2 = await loadRepoConfig(ctx.github, repo);
-  const branch = config2.ledger.branch;
-  const source = `branch ${branch} of ${repository}`;
-  const ledger = ctx.ledgerFor(repo, branch);
-  let read;
-  try {
-    read = await readBranch(ledger);
-  } catch (err) {
-    if (!(err instanceof LedgerCorruptError)) throw err;
-    const report = {
-      ...noLedgerReport(repository, source, branch, trust.sources, ""),
-      status: "broken",
-      reason: err.message,
-      error: { step: "certificates", code: "LEDGER_CORRUPT", message: err.message, index: null }
-    };
-    return { report, chain: [] };
-  }
-  if (!read) return { report: noLedgerReport(repository, source, branch, trust.sources, `branch ${branch} does not exist`), chain: [] };
-  const warnings = [];
-  const { anchors, expected } = await collectAnchors(ctx, repo, read.certificates, opts, warnings);
-  const verified = verifyLedgerEvidence({ repository, ...read, anchors, expectedAnchor: expected }, { keys: trust.keys });
-  verified.warnings.unshift(...warnings);
-  return verifiedOf(verified, read.certificates, { source, branch, key_sources: trust.sources });
-}
-
-// src/pipeline/heal-announce.ts
-async function announce(ctx, repo, repository, run2, incident, decision, reports, certificate, config2, status, approvalId, ledgerPath = null, checkpoint = null) {
-  const body = renderHealComment({
-    status,
-    repository,
-    runId: run2?.id ?? null,
-    runUrl: run2?.html_url,
-    incident,
-    decision,
-    reports,
-    certificate,
-    signerKeyId: ctx.signer.keyid,
-    ledgerBranch: config2.ledger.branch,
-    ledgerPath,
-    publicApiBase: ctx.publicApiBase,
-    approvalId,
-    checkpoint
-  });
-  let url2 = null;
-  if (!run2) return approvalId ? suggestionIssue(ctx, repo, approvalId, incident, body) : null;
-  try {
-    await ctx.github.createCheckRun(repo, {
-      name: CHECK_RUN_NAME,
-      head_sha: run2.head_sha,
-      conclusion: status === "healed" ? "success" : status === "suggested" ? "action_required" : status === "escalated" || status === "failed" ? "failure" : "neutral",
-      title: `${status}: ${decision.steps.join(" → ") || decision.action}`,
-      summary: body
-    });
-    const prs = run2.pull_requests.length ? run2.pull_requests : await ctx.github.pullRequestsForCommit(repo, run2.head_sha);
-    for (const pr2 of prs) {
-      const c2 = await ctx.github.upsertComment(repo, pr2, COMMENT_MARKER, body);
-      url2 ??= c2.html_url;
-    }
-  } catch (err) {
-    ctx.log.warn({ err: safeMessage(err) }, "could not announce the heal");
-  }
-  if (approvalId && url2 === null) url2 = await suggestionIssue(ctx, repo, approvalId, incident, body);
-  return url2;
-}
-async function anchorCheckpoint(ctx, repo, run2, checkpoint, title) {
-  try {
-    await ctx.github.createCheckRun(repo, { name: CHECK_RUN_NAME, head_sha: run2.head_sha, conclusion: "neutral", title: `${title} · ledger checkpoint #${checkpoint.checkpoint.sequence}`, summary: renderCheckpoint(checkpoint) });
-  } catch (err) {
-    ctx.log.warn({ err: safeMessage(err) }, "could not anchor the ledger checkpoint in a check run");
-  }
-}
-async function suggestionIssue(ctx, repo, approvalId, incident, body) {
-  const marker = `<!-- living-bridge:suggestion:${approvalId} -->`;
-  const title = `Living Bridge suggests an action: ${incident.kind}${incident.target ? ` on ${incident.target.name}` : ""}`;
-  try {
-    return await ensureMarkedIssue(ctx, repo, marker, title, body, ["living-bridge"]);
-  } catch (err) {
-    ctx.log.warn({ err: safeMessage(err) }, "could not open the suggestion issue");
-    return null;
-  }
-}
-async function ensureMarkedIssue(ctx, repo, marker, title, body, labels) {
-  const marked = `${marker}
-${body}`;
-  const existing = await ctx.github.findIssueByMarker(repo, marker);
-  const issue3 = existing ? await ctx.github.updateIssue(repo, existing.number, { title, body: marked, state: "open" }) : await ctx.github.createIssue(repo, title, marked, labels);
-  return issue3.html_url;
-}
-async function configInvalid(ctx, job, repo, err) {
-  const request2 = job.request;
-  const repository = request2.repository;
-  const summary2 = `cannot heal: ${err.source} is invalid (${err.issues.map((i2) => `${i2.path}: ${i2.message}`).join("; ")}) — fix the file on the default branch`;
-  const result = { status: "failed", repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: summary2 };
-  ctx.log.warn({ ...repositoryField(ctx, repository), file: err.source, issues: err.issues }, "repository config is invalid; nothing is done");
-  if (request2.dry_run) return finish(ctx, result);
-  let run2 = null;
-  if (request2.run_id !== void 0) run2 = await ctx.github.getRun(repo, request2.run_id).catch(() => null);
-  if (run2 && run2.conclusion !== "failure") return finish(ctx, { ...result, summary: `${summary2} (run ${run2.id} concluded ${run2.conclusion ?? run2.status}: nothing to report)` });
-  const body = renderConfigErrorComment({ file: err.source, issues: err.issues, repository, runId: run2?.id ?? null, runUrl: run2?.html_url });
-  try {
-    result.issueUrl = await ensureMarkedIssue(ctx, repo, CONFIG_ISSUE_MARKER, `Living Bridge cannot read ${err.source}`, body, ["living-bridge", "needs-human"]);
-  } catch (e) {
-    ctx.log.warn({ err: safeMessage(e) }, "could not open the config issue");
-  }
-  if (run2) {
-    try {
-      const prs = run2.pull_requests.length ? run2.pull_requests : await ctx.github.pullRequestsForCommit(repo, run2.head_sha);
-      for (const pr2 of prs) result.commentUrl ??= (await ctx.github.upsertComment(repo, pr2, COMMENT_MARKER, body)).html_url;
-      await ctx.github.createCheckRun(repo, { name: CHECK_RUN_NAME, head_sha: run2.head_sha, conclusion: "failure", title: `invalid ${err.source}`, summary: body });
-    } catch (e) {
-      ctx.log.warn({ err: safeMessage(e) }, "could not announce the config error");
-    }
-  }
-  return finish(ctx, result);
-}
-var repositoryField = (ctx, repository) => typeof ctx.log.bindings === "function" && "repository" in ctx.log.bindings() ? {} : { repository };
-function finish(ctx, result) {
-  ctx.log.info({ ...repositoryField(ctx, result.repository), status: result.status, action: result.decision?.action, certificate: result.certificate?.certificate_hash }, result.summary);
-  return result;
-}
-
-// src/pipeline/evidence.ts
-var runRefOf = (run2) => ({
-  id: run2.id,
-  attempt: run2.run_attempt,
-  workflow_name: run2.name,
-  head_sha: run2.head_sha,
-  head_branch: run2.head_branch,
-  event: run2.event,
-  from_fork: run2.from_fork,
-  actor: run2.actor ?? void 0,
-  pull_requests: run2.pull_requests,
-  html_url: run2.html_url
-});
-var KIND_RANK = {
-  "credential.invalid": 9,
-  "secret.missing": 8,
-  "variable.missing": 7,
-  "config.invalid": 6,
-  "dependency.resolution": 5,
-  "resource.exhausted": 4,
-  "timeout.cancelled": 3,
-  "transient.network": 2,
-  "code.failure": 1,
-  unknown: 0
-};
-function primaryIncident(incidents) {
-  if (incidents.length === 0) return null;
-  const credential = incidents.find((i2) => i2.kind === "credential.invalid" && i2.confidence >= 0.5);
-  if (credential) return credential;
-  return [...incidents].sort(
-    (a2, b2) => b2.confidence - a2.confidence || KIND_RANK[b2.kind] - KIND_RANK[a2.kind]
-  )[0];
-}
-async function gatherEvidence(runs, repo, run2, environment, onFailedJobs) {
-  const jobs = await runs.listFailedJobs(repo, run2.id);
-  onFailedJobs?.(jobs);
-  const incidents = [];
-  for (const job of jobs) {
-    const log = await runs.downloadJobLog(repo, job.id);
-    const found = await classify(log, {
-      repo,
-      run: runRefOf(run2),
-      job_id: job.id,
-      job_name: job.name,
-      environment
-    });
-    incidents.push(...found);
-  }
-  return incidents;
-}
-
-// src/pipeline/environment.ts
-var import_yaml4 = __toESM(require_dist(), 1);
-async function resolveEnvironment(ctx, repo, run2, requested, failedJobNames) {
-  if (requested) return { names: [requested], source: "request", detail: `named by the ${ctx.door} request` };
-  if (!run2) return { names: [], source: "none", detail: "no run and no environment given" };
-  let fromFile = null;
-  try {
-    const file3 = run2.path ? await ctx.github.readFile(repo, run2.path, run2.head_sha) : null;
-    fromFile = file3 ? environmentsFromWorkflow((0, import_yaml4.parse)(file3.content), failedJobNames) ?? { names: [], source: "unresolved", detail: `${run2.path} at ${run2.head_sha.slice(0, 7)} has no usable jobs:` } : { names: [], source: "unresolved", detail: `${run2.path || "the workflow file"} is not readable at ${run2.head_sha.slice(0, 7)}` };
-  } catch (err) {
-    fromFile = { names: [], source: "unresolved", detail: `${run2.path} at ${run2.head_sha.slice(0, 7)} could not be read or parsed (${safeMessage(err)})` };
-  }
-  if (fromFile.source !== "unresolved") {
-    return { ...fromFile, detail: `${fromFile.detail} (${run2.path} at ${run2.head_sha.slice(0, 7)})` };
-  }
-  try {
-    const deployments = await ctx.github.listDeployments?.(repo, run2.head_sha) ?? null;
-    const names = [...new Set((deployments ?? []).map((d2) => d2.environment).filter(Boolean))].sort();
-    if (names.length) return { names, source: "deployments", detail: `deployments GitHub created for ${run2.head_sha.slice(0, 7)}; ${fromFile.detail}` };
-  } catch (err) {
-    ctx.log.warn({ err: safeMessage(err) }, "could not list the deployments of the run's commit");
-  }
-  return fromFile;
-}
-var resolutionNote = (r2) => `${r2.source}${r2.names.length ? ` ${r2.names.join(", ")}` : ""}: ${r2.detail}`;
-
-// src/pipeline/classifier-memory.ts
-function learnedIncidents(incidents, snapshot) {
-  return applyLearningAll(incidents, snapshot.classifierMemory ?? emptyClassifierMemory());
-}
-async function rememberFailure(ctx, ledger, run2, incidents, snapshot) {
-  const firsts = /* @__PURE__ */ new Map();
-  for (const i2 of incidents) if (i2.signature && !firsts.has(i2.signature)) firsts.set(i2.signature, i2);
-  if (firsts.size === 0) return snapshot;
-  const committed = await ledger.commit(`classifier: run ${run2.id} attempt ${run2.run_attempt} failed (${[...firsts.keys()].join(", ")})`, (snap) => {
-    let memory = snap.classifierMemory ?? emptyClassifierMemory();
-    for (const [signature, i2] of firsts) {
-      memory = recordFailure(memory, { signature, classifiedAs: i2.kind, runId: run2.id, attempt: run2.run_attempt, at: ctx.now(), excerpt: i2.evidence.slice(0, 3).map((e) => e.text) });
-    }
-    return { classifierMemory: memory };
-  }).catch((err) => {
-    ctx.log.warn({ err: safeMessage(err) }, "could not record the failure signature");
-    return null;
-  });
-  return committed?.snapshot ?? snapshot;
-}
-async function rememberSuccess(ctx, ledger, run2, snapshot) {
-  if (run2.run_attempt < 2 || !(snapshot.classifierMemory?.runs ?? []).some((r2) => r2.run_id === run2.id && r2.attempt < run2.run_attempt)) return;
-  const ours = snapshot.state.actions.some((a2) => a2.run_id === run2.id && a2.action === "RERUN");
-  await ledger.commit(`classifier: run ${run2.id} attempt ${run2.run_attempt} passed`, (snap) => ({
-    classifierMemory: recordSuccess(snap.classifierMemory ?? emptyClassifierMemory(), { runId: run2.id, attempt: run2.run_attempt, at: ctx.now(), rerunByLivingBridge: ours })
-  })).catch((err) => ctx.log.warn({ err: safeMessage(err) }, "could not record the passing re-run"));
+function runEngine(plan, deps) {
+  const engine = ENGINES[plan.action];
+  return engine(plan, deps);
 }
 
 // src/pipeline/fingerprint-key.ts
-import { createHash as createHash7 } from "node:crypto";
+import { createHash as createHash9 } from "node:crypto";
 var LABEL = new TextEncoder().encode("living-bridge/value-fingerprint-key/v1");
 async function fingerprintKeyOf(signer) {
   const sig = await signer.sign(LABEL);
-  return createHash7("sha256").update(sig).digest("hex");
+  return createHash9("sha256").update(sig).digest("hex");
 }
 
-// src/pipeline/resume.ts
-import { createHash as createHash8 } from "node:crypto";
-var JOB_STEP = "JOB";
-var DECIDE_STEP = "DECIDE";
-var StepJournal = class _StepJournal {
-  constructor(store, key, prior, now) {
-    this.store = store;
-    this.key = key;
-    this.prior = prior;
-    this.now = now;
-  }
-  static async open(store, key, now) {
-    return new _StepJournal(store, key, store ? await store.read(key) : [], now);
-  }
-  /** A journal that records nothing (doors without an intake: the CLI, the Action). */
-  static none(now) {
-    return new _StepJournal(void 0, "", [], now);
-  }
-  /** True when an earlier try of this job started (this run is a replay). */
-  get replayed() {
-    return this.prior.some((r2) => r2.step === JOB_STEP);
-  }
-  decided() {
-    const rec = [...this.prior].reverse().find((r2) => r2.step === DECIDE_STEP && r2.phase === "done");
-    return rec?.data ?? null;
-  }
-  /** The report of a step an earlier try finished. */
-  doneReport(stepId) {
-    const rec = [...this.prior].reverse().find((r2) => r2.step === stepId && r2.phase === "done");
-    return rec?.data ?? null;
-  }
-  /** The last intent an earlier try recorded for a step it did not finish. */
-  begun(stepId) {
-    if (this.doneReport(stepId)) return null;
-    return [...this.prior].reverse().find((r2) => r2.step === stepId && r2.phase === "begin") ?? null;
-  }
-  async begin(step, data) {
-    await this.store?.record(this.key, { step, phase: "begin", at: this.now().toISOString(), ...data !== void 0 ? { data } : {} });
-  }
-  async done(step, data) {
-    await this.store?.record(this.key, { step, phase: "done", at: this.now().toISOString(), ...data !== void 0 ? { data } : {} });
-  }
-};
-var intentLedgerPath = (key) => `intents/${createHash8("sha256").update(key).digest("hex").slice(0, 24)}.json`;
-function recordable(report) {
-  const { secrets: _secrets, ...rest } = report;
-  return rest;
+// src/core/env-plan/types.ts
+var REPOSITORY2 = "repository";
+var environmentScope = (name) => `environment:${name}`;
+var environmentOf = (scope) => scope.startsWith("environment:") ? scope.slice("environment:".length) : null;
+
+// src/core/env-plan/plan.ts
+var fingerprintKey = (scope, name) => `${scope}/${name.toUpperCase()}`;
+var bridgeKey = (kind, scope, name) => `${kind}:${scope}/${kind === "environment" ? name : name.toUpperCase()}`;
+function resolveFromEnv(env, refusal = () => null) {
+  return (source) => {
+    if (typeof source === "string") return { value: source };
+    if ("value" in source) return { value: source.value };
+    const name = "from_env" in source ? source.from_env : source.env;
+    const refused = refusal(name);
+    if (refused) return { error: refused };
+    const value = env[name];
+    return value === void 0 || value === "" ? { error: `$${name} is not set` } : { value };
+  };
 }
-function writtenSince(updatedAt, intentAt) {
-  if (!updatedAt) return false;
-  return Date.parse(updatedAt) >= Math.floor(Date.parse(intentAt) / 1e3) * 1e3;
+function toScopeLabel(s2) {
+  return s2 === REPOSITORY2 || s2.startsWith("environment:") ? s2 : environmentScope(s2);
 }
-async function reconcileStep(step, begun, world) {
-  if (step === "CREATE_SECRET" && world.secret) {
-    const fingerprint2 = begun.data?.fingerprint;
-    if (!fingerprint2) return null;
-    const meta3 = await world.github.getSecret(world.repo, world.secret.scope, world.secret.name);
-    if (!meta3 || !writtenSince(meta3.updated_at, begun.at)) return null;
-    return {
-      action: step,
-      ok: true,
-      certified: true,
-      changes: [{ kind: "secret", target: world.secret.name, scope: scopeLabel(world.secret.scope), op: "create", before_fingerprint: null, after_fingerprint: fingerprint2 }],
-      notes: [`Resumed after a restart: ${world.secret.name} was written by the first try (updated_at ${meta3.updated_at} is not older than its intent at ${begun.at}); not written again, its value not regenerated.`],
-      written: { fingerprint: fingerprint2, updated_at: meta3.updated_at }
-    };
+var ORDER = { environment: 0, secret: 1, variable: 2 };
+function planSync(input2) {
+  const { declared, actual, sync: sync2, fingerprintOf, resolveVariable } = input2;
+  const filter = input2.scopeFilter === void 0 ? null : new Set([input2.scopeFilter].flat().map(toScopeLabel));
+  const names = input2.names ? new Set(input2.names.map((n2) => n2.toUpperCase())) : null;
+  const inScope = (s2) => filter === null || filter.has(s2);
+  const nameOk = (n2) => names === null || names.has(n2.toUpperCase());
+  const created = new Set(sync2.created_by_bridge);
+  const items = [];
+  const renames = [];
+  const scopes = [];
+  const item = (p2) => ({
+    before_fingerprint: null,
+    after_fingerprint: null,
+    ...p2,
+    created_by_bridge: created.has(bridgeKey(p2.kind, p2.scope, p2.name))
+  });
+  for (const envName of Object.keys(declared.environments).sort()) {
+    const decl = declared.environments[envName];
+    const scope = environmentScope(envName);
+    if (!inScope(scope)) continue;
+    const act2 = actual.environments[envName];
+    if (!act2) {
+      items.push(item({
+        op: "add",
+        kind: "environment",
+        scope,
+        name: envName,
+        declared: true,
+        reason: "declared environment does not exist on GitHub",
+        settings: decl.settings ?? {},
+        after_fingerprint: fingerprintOf(canonicalJson(decl.settings ?? {}))
+      }));
+      continue;
+    }
+    const diffs = decl.settings ? settingsDiff(decl.settings, act2.settings) : [];
+    if (diffs.length > 0 && names === null) {
+      const merged = mergeSettings(act2.settings, decl.settings);
+      items.push(item({
+        op: "update",
+        kind: "environment",
+        scope,
+        name: envName,
+        declared: true,
+        reason: `settings differ: ${diffs.join("; ")}`,
+        settings: merged,
+        before_fingerprint: fingerprintOf(canonicalJson(act2.settings)),
+        after_fingerprint: fingerprintOf(canonicalJson(merged))
+      }));
+    } else if (names === null) {
+      items.push(item({ op: "noop", kind: "environment", scope, name: envName, declared: true, reason: decl.settings ? "settings in sync" : "exists" }));
+    }
   }
-  if (step === "RERUN" && world.latest && world.attempt !== null && world.latest.run_attempt > world.attempt) {
-    return {
-      action: step,
-      ok: true,
-      certified: true,
-      changes: [{ kind: "run", target: `run ${world.latest.id}`, scope: "repository", op: "rerun", before_fingerprint: `attempt:${world.attempt}`, after_fingerprint: `attempt:${world.attempt + 1}` }],
-      notes: [`Resumed after a restart: the first try's re-run was accepted (the run is at attempt ${world.latest.run_attempt}, ${world.latest.conclusion ?? world.latest.status}); not re-run again.`],
-      runAttemptAfter: world.latest.run_attempt
-    };
+  const scopeList = [
+    [REPOSITORY2, declared.repository],
+    ...Object.keys(declared.environments).sort().map((n2) => [environmentScope(n2), declared.environments[n2]])
+  ];
+  for (const [scope, decl] of scopeList) {
+    if (!inScope(scope)) continue;
+    scopes.push(scope);
+    const envName = environmentOf(scope);
+    const actEnv = envName === null ? null : actual.environments[envName];
+    const act2 = envName === null ? actual.repository : actEnv ?? { variables: {}, secrets: {} };
+    const audited = envName === null || !actEnv || actEnv.audited;
+    if (!audited) continue;
+    planSecrets(scope, decl, act2);
+    planVariables(scope, decl, act2);
   }
-  return null;
+  function planVariables(scope, decl, act2) {
+    const declaredNames = /* @__PURE__ */ new Set();
+    const missing = [];
+    for (const [raw, source] of sortedEntries(decl.variables)) {
+      const name = raw.toUpperCase();
+      if (declaredNames.has(name)) {
+        if (nameOk(name)) items.push(item({ op: "escalate", kind: "variable", scope, name, declared: true, reason: `declared twice (names are case-insensitive on GitHub): "${raw}"` }));
+        continue;
+      }
+      declaredNames.add(name);
+      if (!nameOk(name)) continue;
+      const resolved = resolveVariable(source);
+      const current = act2.variables[name];
+      const before = current === void 0 ? null : fingerprintOf(current);
+      if ("error" in resolved) {
+        items.push(item(current === void 0 ? { op: "escalate", kind: "variable", scope, name, declared: true, reason: `missing, and its value is unavailable: ${resolved.error}` } : { op: "noop", kind: "variable", scope, name, declared: true, reason: `present; cannot check it here: ${resolved.error}`, before_fingerprint: before }));
+        continue;
+      }
+      const after = fingerprintOf(resolved.value);
+      if (current === void 0) {
+        missing.push({ name, value: resolved.value, index: items.length });
+        items.push(item({ op: "add", kind: "variable", scope, name, declared: true, reason: "missing on GitHub", source, after_fingerprint: after }));
+      } else if (current !== resolved.value) {
+        items.push(item({ op: "update", kind: "variable", scope, name, declared: true, reason: "value differs from the declared one", source, before_fingerprint: before, after_fingerprint: after }));
+      } else {
+        items.push(item({ op: "noop", kind: "variable", scope, name, declared: true, reason: "in sync", before_fingerprint: before, after_fingerprint: after }));
+      }
+    }
+    const undeclared = Object.keys(act2.variables).filter((n2) => !declaredNames.has(n2)).sort();
+    const renamedTo = /* @__PURE__ */ new Map();
+    for (const m2 of missing) {
+      const from = undeclared.filter((u2) => act2.variables[u2] === m2.value);
+      if (from.length === 0) continue;
+      const target = items[m2.index];
+      target.renamed_from = from;
+      target.reason = `missing on GitHub; probably renamed from ${from.join(" or ")} (same value)`;
+      for (const f3 of from) {
+        renames.push({ scope, kind: "variable", from: f3, to: m2.name });
+        renamedTo.set(f3, [...renamedTo.get(f3) ?? [], m2.name]);
+      }
+    }
+    for (const name of undeclared) {
+      if (!nameOk(name)) continue;
+      items.push(undeclaredItem("variable", scope, name, decl.prune, fingerprintOf(act2.variables[name]), renamedTo.get(name)));
+    }
+  }
+  function planSecrets(scope, decl, act2) {
+    const declaredNames = /* @__PURE__ */ new Set();
+    const missing = [];
+    for (const [raw, source] of sortedEntries(decl.secrets)) {
+      const name = raw.toUpperCase();
+      if (declaredNames.has(name)) {
+        if (nameOk(name)) items.push(item({ op: "escalate", kind: "secret", scope, name, declared: true, reason: `declared twice (names are case-insensitive on GitHub): "${raw}"` }));
+        continue;
+      }
+      declaredNames.add(name);
+      if (!nameOk(name)) continue;
+      const present = act2.secrets[name];
+      const stored = sync2.secret_fingerprints[fingerprintKey(scope, name)];
+      const base2 = { kind: "secret", scope, name, declared: true, before_fingerprint: stored?.fingerprint ?? null };
+      const describe5 = source.description ? ` (${source.description})` : "";
+      if (source.source === "external") {
+        items.push(item(present ? { ...base2, op: "noop", reason: "present (external: never written by Living Bridge)" } : { ...base2, op: "escalate", reason: `missing; external secret${describe5}: a human or the owning system must set it` }));
+        continue;
+      }
+      if (source.source === "generate") {
+        items.push(item(present ? { ...base2, op: "noop", reason: "present (generated secrets are never rotated by sync)" } : { ...base2, op: "add", reason: `missing; will generate a ${source.length}-character ${source.charset} value`, source }));
+        continue;
+      }
+      const resolved = resolveVariable(source);
+      if ("error" in resolved) {
+        items.push(item(present ? { ...base2, op: "noop", reason: `present; cannot check it here: ${resolved.error}` } : { ...base2, op: "escalate", reason: `missing, and its value is unavailable: ${resolved.error}` }));
+        continue;
+      }
+      const after = fingerprintOf(resolved.value);
+      if (!present) {
+        missing.push({ name, fingerprint: after, index: items.length });
+        items.push(item({ ...base2, op: "add", reason: `missing on GitHub; from $${source.env}`, source, after_fingerprint: after }));
+      } else if (!stored) {
+        items.push(item({ ...base2, op: "noop", reason: "present; not written by Living Bridge (no fingerprint), left as is" }));
+      } else if (stored.fingerprint !== after) {
+        items.push(item({ ...base2, op: "update", reason: `declared value ($${source.env}) changed since Living Bridge wrote it`, source, after_fingerprint: after }));
+      } else if (stored.updated_at !== null && present.updated_at !== null && stored.updated_at !== present.updated_at) {
+        items.push(item({ ...base2, op: "noop", after_fingerprint: after, reason: `rewritten outside Living Bridge (updated ${present.updated_at}); value unknown, left as is` }));
+      } else {
+        items.push(item({ ...base2, op: "noop", after_fingerprint: after, reason: "in sync (fingerprint matches what Living Bridge wrote)" }));
+      }
+    }
+    const undeclared = Object.keys(act2.secrets).filter((n2) => !declaredNames.has(n2)).sort();
+    const renamedTo = /* @__PURE__ */ new Map();
+    for (const m2 of missing) {
+      const from = undeclared.filter((u2) => sync2.secret_fingerprints[fingerprintKey(scope, u2)]?.fingerprint === m2.fingerprint);
+      if (from.length === 0) continue;
+      const target = items[m2.index];
+      target.renamed_from = from;
+      target.reason = `missing on GitHub; probably renamed from ${from.join(" or ")} (same fingerprint)`;
+      for (const f3 of from) {
+        renames.push({ scope, kind: "secret", from: f3, to: m2.name });
+        renamedTo.set(f3, [...renamedTo.get(f3) ?? [], m2.name]);
+      }
+    }
+    for (const name of undeclared) {
+      if (!nameOk(name)) continue;
+      items.push(undeclaredItem("secret", scope, name, decl.prune, sync2.secret_fingerprints[fingerprintKey(scope, name)]?.fingerprint ?? null, renamedTo.get(name)));
+    }
+  }
+  function undeclaredItem(kind, scope, name, prune2, before, renamedTo) {
+    const ours = created.has(bridgeKey(kind, scope, name));
+    const hint = renamedTo ? `; probably the old name of ${renamedTo.join(" and ")}` : "";
+    if (!prune2) {
+      return item({ op: "noop", kind, scope, name, declared: false, before_fingerprint: before, reason: `not declared; kept (prune is off)${hint}` });
+    }
+    return item({
+      op: "delete",
+      kind,
+      scope,
+      name,
+      declared: false,
+      before_fingerprint: before,
+      reason: `not declared and prune is on${ours ? " (created by Living Bridge)" : "; NOT created by Living Bridge"}${hint}`
+    });
+  }
+  const phase = (i2) => i2.kind === "environment" ? 0 : i2.op === "delete" ? 2 : 1;
+  const scopeIndex = (s2) => s2 === REPOSITORY2 ? -1 : scopes.indexOf(s2);
+  const ordered = items.map((it2, idx) => ({ it: it2, idx })).sort((a2, b2) => phase(a2.it) - phase(b2.it) || scopeIndex(a2.it.scope) - scopeIndex(b2.it.scope) || ORDER[a2.it.kind] - ORDER[b2.it.kind] || a2.idx - b2.idx).map((x2) => x2.it);
+  const summary2 = { add: 0, update: 0, delete: 0, escalate: 0, noop: 0 };
+  for (const i2 of ordered) summary2[i2.op] += 1;
+  const deletions = ordered.filter((i2) => i2.op === "delete");
+  return {
+    items: ordered,
+    summary: summary2,
+    writes: summary2.add + summary2.update + summary2.delete,
+    deletions,
+    foreignDeletions: deletions.filter((i2) => !i2.created_by_bridge),
+    renames,
+    scopes
+  };
+}
+function sortedEntries(rec) {
+  return Object.entries(rec).sort(([a2], [b2]) => a2 < b2 ? -1 : a2 > b2 ? 1 : 0);
+}
+var reviewerKey = (r2) => (r2 ?? []).map((x2) => `${x2.type}:${x2.id}`).sort().join(",");
+function settingsDiff(decl, act2) {
+  const out = [];
+  if (decl.wait_timer !== void 0 && decl.wait_timer !== (act2.wait_timer ?? 0)) {
+    out.push(`wait_timer ${act2.wait_timer ?? 0} -> ${decl.wait_timer}`);
+  }
+  if (decl.prevent_self_review !== void 0 && act2.prevent_self_review !== void 0 && decl.prevent_self_review !== act2.prevent_self_review) {
+    out.push(`prevent_self_review ${String(act2.prevent_self_review)} -> ${String(decl.prevent_self_review)}`);
+  }
+  if (decl.reviewers !== void 0 && reviewerKey(decl.reviewers) !== reviewerKey(act2.reviewers)) {
+    out.push(`reviewers [${reviewerKey(act2.reviewers)}] -> [${reviewerKey(decl.reviewers)}]`);
+  }
+  if (decl.deployment_branch_policy !== void 0 && canonicalJson(decl.deployment_branch_policy) !== canonicalJson(act2.deployment_branch_policy ?? null)) {
+    out.push(`deployment_branch_policy ${canonicalJson(act2.deployment_branch_policy ?? null)} -> ${canonicalJson(decl.deployment_branch_policy)}`);
+  }
+  return out;
+}
+function mergeSettings(act2, decl) {
+  const out = { ...act2 };
+  for (const [k2, v2] of Object.entries(decl)) {
+    if (v2 !== void 0) out[k2] = v2;
+  }
+  return out;
+}
+
+// src/core/env-plan/discovered.ts
+var upperKeys = (rec) => new Set(Object.keys(rec).map((k2) => k2.toUpperCase()));
+function undeclaredOf(act2, decl) {
+  const dv = decl ? upperKeys(decl.variables) : /* @__PURE__ */ new Set();
+  const ds = decl ? upperKeys(decl.secrets) : /* @__PURE__ */ new Set();
+  return {
+    variables: Object.keys(act2.variables).filter((n2) => !dv.has(n2)).sort(),
+    secrets: Object.keys(act2.secrets).filter((n2) => !ds.has(n2)).sort()
+  };
+}
+function discoveredInventory(actual, declared, now) {
+  const environments = {};
+  for (const name of Object.keys(actual.environments).sort()) {
+    const env = actual.environments[name];
+    const decl = declared.environments[name];
+    const found = undeclaredOf(env, decl);
+    if (!decl || found.variables.length > 0 || found.secrets.length > 0) environments[name] = found;
+  }
+  return { generated_at: now.toISOString(), repository: undeclaredOf(actual.repository, declared.repository), environments };
+}
+function sameDiscovered(a2, b2) {
+  const strip = (d2) => d2 === void 0 ? JSON.stringify({ r: { variables: [], secrets: [] }, e: [] }) : JSON.stringify({ r: d2.repository, e: Object.keys(d2.environments).sort().map((k2) => [k2, d2.environments[k2]]) });
+  return strip(a2) === strip(b2);
+}
+
+// src/core/env-plan/report.ts
+var ICON = { add: "➕", update: "✏️", delete: "🗑️", escalate: "⚠️", noop: "✅" };
+var cell = (s2) => s2.replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
+function renderDriftTable(plan, report, opts = {}) {
+  const s2 = plan.summary;
+  const lines = [];
+  lines.push(`### ${opts.title ?? "Environment drift"}`, "");
+  lines.push(`**${s2.add} to add · ${s2.update} to update · ${s2.delete} to delete · ${s2.escalate} need a human · ${s2.noop} in sync or kept**`, "");
+  const byItem = new Map(report?.results.map((r2) => [r2.item, r2]) ?? []);
+  const rows = plan.items.filter((i2) => opts.showInSync || i2.op !== "noop" || !i2.declared);
+  if (rows.length === 0) {
+    lines.push("No drift: GitHub holds what `.github/environment.json` declares.");
+  } else {
+    const header2 = report ? "| | Change | Kind | Scope | Name | Why | Result |" : "| | Change | Kind | Scope | Name | Why |";
+    lines.push(header2, report ? "|---|---|---|---|---|---|---|" : "|---|---|---|---|---|---|");
+    for (const i2 of rows) {
+      const base2 = `| ${ICON[i2.op]} | ${i2.op} | ${i2.kind} | ${cell(i2.scope)} | \`${cell(i2.name)}\` | ${cell(i2.reason)} |`;
+      if (!report) {
+        lines.push(base2);
+        continue;
+      }
+      const r2 = byItem.get(i2);
+      lines.push(`${base2} ${r2 ? `${r2.status}${r2.status === "applied" ? "" : `: ${cell(r2.detail)}`}` : "—"} |`);
+    }
+  }
+  if (plan.renames.length > 0) {
+    lines.push("", "**Probable renames** (the old name is kept unless its scope has `prune: true`):");
+    for (const r2 of plan.renames) lines.push(`- ${r2.kind} \`${r2.from}\` → \`${r2.to}\` in ${r2.scope}`);
+  }
+  if (plan.foreignDeletions.length > 0) {
+    lines.push("", "**Deletions of items Living Bridge did not create** (applied only with `--confirm-prune` / the `confirm-prune` input):");
+    for (const d2 of plan.foreignDeletions) lines.push(`- ${d2.kind} \`${d2.name}\` in ${d2.scope}`);
+  }
+  if (report) {
+    lines.push("", `Applied ${report.applied}, failed ${report.failed}, skipped ${report.skipped}${report.dryRun ? " (dry run: nothing written)" : ""}.`);
+  }
+  return lines.join("\n");
 }
 
 // src/engines/env-sync.ts
@@ -81455,10 +82208,10 @@ var toPortScope = (scope) => {
   return env === null ? REPOSITORY_SCOPE : { type: "environment", name: env };
 };
 var WritePacer = class {
-  constructor(opts, now, sleep) {
+  constructor(opts, now, sleep2) {
     this.opts = opts;
     this.now = now;
-    this.sleep = sleep;
+    this.sleep = sleep2;
     if (!(opts.maxWritesPerMinute > 0)) throw new Error("WritePacer: maxWritesPerMinute must be positive");
     this.burst = Math.max(1, Math.min(opts.burst ?? 10, opts.maxWritesPerMinute));
     this.tokens = this.burst;
@@ -81529,9 +82282,9 @@ async function executeSync(port2, plan, opts) {
   };
   for (const item of plan.items) {
     if (item.op === "noop") continue;
-    const base = { item, before_fingerprint: item.before_fingerprint, after_fingerprint: item.after_fingerprint };
+    const base2 = { item, before_fingerprint: item.before_fingerprint, after_fingerprint: item.after_fingerprint };
     const skip = (detail) => {
-      results.push({ ...base, status: "skipped", detail });
+      results.push({ ...base2, status: "skipped", detail });
     };
     if (item.op === "escalate") {
       skip(`needs a human: ${item.reason}`);
@@ -81547,7 +82300,7 @@ async function executeSync(port2, plan, opts) {
     }
     const env = environmentOf(item.scope);
     if (item.kind !== "environment" && env !== null && brokenEnvironments.has(env)) {
-      results.push({ ...base, status: "failed", detail: `environment ${env} could not be created: ${brokenEnvironments.get(env)}` });
+      results.push({ ...base2, status: "failed", detail: `environment ${env} could not be created: ${brokenEnvironments.get(env)}` });
       continue;
     }
     let secretValue = null;
@@ -81555,17 +82308,17 @@ async function executeSync(port2, plan, opts) {
       const scope = toPortScope(item.scope);
       if (item.kind === "environment") {
         await write(() => port2.putEnvironment(opts.repo, { name: item.name, ...item.settings ?? {} }));
-        results.push({ ...base, status: "applied", detail: item.op === "add" ? "environment created" : "environment settings updated", created: item.op === "add" });
+        results.push({ ...base2, status: "applied", detail: item.op === "add" ? "environment created" : "environment settings updated", created: item.op === "add" });
         continue;
       }
       if (item.op === "delete") {
         await write(() => item.kind === "secret" ? port2.deleteSecret(opts.repo, scope, item.name) : port2.deleteVariable(opts.repo, scope, item.name));
-        results.push({ ...base, status: "applied", detail: `${item.kind} deleted`, after_fingerprint: null });
+        results.push({ ...base2, status: "applied", detail: `${item.kind} deleted`, after_fingerprint: null });
         continue;
       }
       const resolved = await opts.values(item);
       if ("error" in resolved) {
-        results.push({ ...base, status: "failed", detail: `no value: ${resolved.error}` });
+        results.push({ ...base2, status: "failed", detail: `no value: ${resolved.error}` });
         continue;
       }
       const value = resolved.value;
@@ -81573,12 +82326,12 @@ async function executeSync(port2, plan, opts) {
       const { created } = await write(
         () => item.kind === "secret" ? port2.setSecret(opts.repo, scope, item.name, value) : item.op === "add" && port2.createVariable ? port2.createVariable(opts.repo, scope, item.name, value) : port2.upsertVariable(opts.repo, scope, item.name, value)
       );
-      results.push({ ...base, status: "applied", detail: `${item.kind} ${created ? "created" : "updated"}`, created, after_fingerprint: opts.fingerprintOf(value) });
+      results.push({ ...base2, status: "applied", detail: `${item.kind} ${created ? "created" : "updated"}`, created, after_fingerprint: opts.fingerprintOf(value) });
     } catch (err) {
       const permission = permissionOf(err);
       const detail = redact(errorMessage(err), secretValue ? [secretValue] : []).split("\n")[0];
       if (item.kind === "environment" && env !== null) brokenEnvironments.set(env, detail);
-      results.push({ ...base, status: "failed", detail, ...permission ? { missingPermission: permission } : {} });
+      results.push({ ...base2, status: "failed", detail, ...permission ? { missingPermission: permission } : {} });
     }
   }
   const count = (s2) => results.filter((r2) => r2.status === s2).length;
@@ -81678,7 +82431,7 @@ async function auditInventory(github, repo, sync2, scopes, opts = {}) {
     return { ...r2, data: r2.data?.map(stripEnvironment) ?? null };
   });
   const actual = {
-    repository: scopes === null || scopes.has(REPOSITORY) ? await readScope(REPOSITORY) : { variables: {}, secrets: {} },
+    repository: scopes === null || scopes.has(REPOSITORY2) ? await readScope(REPOSITORY2) : { variables: {}, secrets: {} },
     environments: {}
   };
   for (const env of [...envs].sort((a2, b2) => a2.name < b2.name ? -1 : 1)) {
@@ -81701,7 +82454,7 @@ function stripEnvironment(e) {
 
 // src/pipeline/sync/audit.ts
 function scopesOf(opts) {
-  return opts.environment === void 0 ? void 0 : [environmentScope(opts.environment), ...opts.includeRepositoryScope ? [REPOSITORY] : []];
+  return opts.environment === void 0 ? void 0 : [environmentScope(opts.environment), ...opts.includeRepositoryScope ? [REPOSITORY2] : []];
 }
 async function auditGitHub(ctx, s2) {
   const scopeFilter = scopesOf(s2.opts);
@@ -81814,39 +82567,12 @@ async function proposeInventory(ctx, s2) {
   }
   return { ...s2, prUrl };
 }
-async function proposeDiscovered(ctx, repo, defaultBranch, path7, rawText, declared, actual) {
+async function proposeDiscovered(ctx, repo, defaultBranch, path8, rawText, declared, actual) {
   const gh = ctx.github;
   const discovered = discoveredInventory(actual, declared, ctx.now());
   if (sameDiscovered(declared.discovered, discovered)) return null;
-  const existingHead = await gh.getBranchHead(repo, DISCOVERED_BRANCH);
-  if (existingHead) {
-    const onBranch = await gh.readFile(repo, path7, DISCOVERED_BRANCH);
-    let same = false;
-    try {
-      same = onBranch !== null && sameDiscovered(parseEnvironmentFile(onBranch.content, path7).discovered, discovered);
-    } catch {
-      same = false;
-    }
-    if (same) {
-      const open4 = await gh.findOpenPullRequest(repo, DISCOVERED_BRANCH, defaultBranch);
-      if (open4) return open4.html_url;
-    }
-  }
   const raw = JSON.parse(rawText);
   raw.discovered = discovered;
-  const content = `${JSON.stringify(raw, null, 2)}
-`;
-  const baseHead = await gh.getBranchHead(repo, defaultBranch);
-  if (!baseHead) throw new Error(`default branch ${defaultBranch} not found`);
-  const baseTree = await gh.getCommitTree(repo, baseHead);
-  const blob = await gh.createBlob(repo, content);
-  const tree = await gh.createTree(repo, baseTree, [{ path: path7, mode: "100644", type: "blob", sha: blob }]);
-  const parents = existingHead && existingHead !== baseHead ? [existingHead, baseHead] : [baseHead];
-  const commit = await gh.createCommit(repo, `env sync: update discovered inventory in ${path7}`, tree, parents);
-  if (existingHead) await gh.updateBranch(repo, DISCOVERED_BRANCH, commit);
-  else await gh.createBranch(repo, DISCOVERED_BRANCH, commit);
-  const open3 = await gh.findOpenPullRequest(repo, DISCOVERED_BRANCH, defaultBranch);
-  if (open3) return open3.html_url;
   const names = [
     ...discovered.repository.variables.map((n2) => `variable \`${n2}\` (repository)`),
     ...discovered.repository.secrets.map((n2) => `secret \`${n2}\` (repository)`),
@@ -81856,21 +82582,36 @@ async function proposeDiscovered(ctx, repo, defaultBranch, path7, rawText, decla
       ...d2.secrets.map((n2) => `secret \`${n2}\` (environment ${e})`)
     ])
   ];
-  const pr2 = await gh.createPullRequest(repo, {
-    title: "Living Bridge: record items found on GitHub but not declared",
-    body: [
-      `Env sync found these on GitHub that \`${path7}\` does not declare. This PR records them in the generated \`discovered\` section (names only, never values).`,
-      "",
-      ...names.map((n2) => `- ${n2}`),
-      "",
-      "Merging changes nothing on GitHub. To manage one of them, move it into `repository` or `environments` with its source; to remove them, set `prune: true` on the scope and run sync with confirmation.",
-      "",
-      "<!-- living-bridge:environment-discovered -->"
-    ].join("\n"),
-    head: DISCOVERED_BRANCH,
-    base: defaultBranch
+  const proposed = await gh.proposeFile(repo, {
+    branch: DISCOVERED_BRANCH,
+    base: defaultBranch,
+    path: path8,
+    content: `${JSON.stringify(raw, null, 2)}
+`,
+    message: `env sync: update discovered inventory in ${path8}`,
+    sameAs: (onBranch) => {
+      try {
+        return sameDiscovered(parseEnvironmentFile(onBranch, path8).discovered, discovered);
+      } catch {
+        return false;
+      }
+    },
+    pr: {
+      title: "Living Bridge: record items found on GitHub but not declared",
+      body: [
+        `Env sync found these on GitHub that \`${path8}\` does not declare. This PR records them in the generated \`discovered\` section (names only, never values).`,
+        "",
+        ...names.map((n2) => `- ${n2}`),
+        "",
+        "Merging changes nothing on GitHub. To manage one of them, move it into `repository` or `environments` with its source; to remove them, set `prune: true` on the scope and run sync with confirmation.",
+        "",
+        "<!-- living-bridge:environment-discovered -->"
+      ].join("\n")
+    }
+  }).catch((err) => {
+    throw err instanceof ProposalPullRequestError ? err.cause : err;
   });
-  return pr2.html_url;
+  return proposed.pullRequest.html_url;
 }
 
 // src/pipeline/sync/record.ts
@@ -81918,26 +82659,20 @@ var summaryLine = (s2) => `env sync: ${s2.report.applied} applied, ${s2.report.f
 function signSyncCertificate(ctx, s2, snap, changes) {
   const { plan, report } = s2;
   return signCertificate(
-    {
-      timestamp: ctx.now().toISOString(),
-      action: "SYNC_AND_CERTIFY",
-      reason: `${s2.envFilePath} synced: ${plan.summary.add} add, ${plan.summary.update} update, ${plan.summary.delete} delete planned; ${report.applied} applied, ${report.failed} failed`,
-      targets: changes.map((c2) => `${c2.kind}:${c2.scope}/${c2.target}`),
-      certified: s2.certified,
-      report_hash: reportHash({
-        plan: plan.items.map((i2) => ({ op: i2.op, kind: i2.kind, scope: i2.scope, name: i2.name, reason: i2.reason })),
-        results: report.results.map((r2) => ({ kind: r2.item.kind, scope: r2.item.scope, name: r2.item.name, status: r2.status, detail: r2.detail, before: r2.before_fingerprint, after: r2.after_fingerprint }))
-      }),
-      repository: s2.repository,
-      run_id: null,
-      run_attempt: null,
-      policy_version: snap.state.policy.version,
-      changes,
-      previous_certificate_hash: snap.lastCertificateHash,
-      sequence: snap.certificateCount + 1,
-      certificate_type: "sync",
-      decision: { dry_run: false, confirm_prune: s2.opts.confirmPrune, ref: s2.ref, scopes: plan.scopes }
-    },
+    syncStatement(
+      { at: ctx.now(), repository: s2.repository, policyVersion: snap.state.policy.version, chain: snap },
+      {
+        reason: `${s2.envFilePath} synced: ${plan.summary.add} add, ${plan.summary.update} update, ${plan.summary.delete} delete planned; ${report.applied} applied, ${report.failed} failed`,
+        targets: changes.map((c2) => `${c2.kind}:${c2.scope}/${c2.target}`),
+        certified: s2.certified,
+        report: {
+          plan: plan.items.map((i2) => ({ op: i2.op, kind: i2.kind, scope: i2.scope, name: i2.name, reason: i2.reason })),
+          results: report.results.map((r2) => ({ kind: r2.item.kind, scope: r2.item.scope, name: r2.item.name, status: r2.status, detail: r2.detail, before: r2.before_fingerprint, after: r2.after_fingerprint }))
+        },
+        changes,
+        decision: { dry_run: false, confirm_prune: s2.opts.confirmPrune, ref: s2.ref, scopes: plan.scopes }
+      }
+    ),
     ctx.signer
   );
 }
@@ -82037,421 +82772,59 @@ async function syncForIncident(ctx, repository, environment, variableName) {
   }
 }
 
-// src/intake/types.ts
-var dedupeKeyOf = (job) => job.request.run_id !== void 0 ? `${job.request.repository}#${job.request.run_id}@${job.request.run_attempt ?? 1}${job.request.dry_run ? ":dry" : ""}` : `delivery:${job.delivery_id}`;
-var intentKeyOf = (job) => dedupeKeyOf(job);
-
-// src/pipeline/observe.ts
-function outcomeEventOf(ctx, repository, run2, judged, state) {
-  const outcome = run2.conclusion === "success" ? "success" : "failure";
-  const learnedAt = ctx.now();
-  const actedAt = Date.parse(judged.action.at);
-  return {
-    type: "autonomy.outcome",
-    repository,
-    at: learnedAt.toISOString(),
-    door: ctx.door,
-    run_id: run2.id,
-    run_attempt: run2.run_attempt,
-    action: judged.action.action,
-    outcome,
-    ema: { ...state.ema },
-    recovery_seconds: outcome === "success" && Number.isFinite(actedAt) ? Math.max(0, (learnedAt.getTime() - actedAt) / 1e3) : null,
-    certificate_hash: judged.certificateHash
-  };
-}
-
-// src/pipeline/heal.ts
-var GRANTS_FILE = "grants.json";
-var BALANCED_EXECUTES2 = /* @__PURE__ */ new Set(["RERUN", "SYNC_AND_CERTIFY", "ESCALATE"]);
-async function learnFromRun(ctx, repo, repository, run2, config2, incidentFingerprintNow, given) {
-  const snapshot = given ?? await ctx.ledgerFor(repo, config2.ledger.branch).read();
-  const pending = snapshot.state.actions.some(
-    (a2) => a2.run_id === run2.id && a2.outcome === null && (a2.run_attempt ?? 0) < run2.run_attempt
-  );
-  if (!pending || run2.conclusion !== "success" && run2.conclusion !== "failure") return { snapshot, outcome: null };
-  let judged = null;
-  const committed = await ctx.ledgerFor(repo, config2.ledger.branch).commit(
-    `outcome: run ${run2.id} attempt ${run2.run_attempt} ${run2.conclusion}`,
-    async (snap) => {
-      const at2 = ctx.now();
-      const learned = recordOutcome(
-        snap.state,
-        { at: at2, runId: run2.id, conclusion: run2.conclusion, incidentFingerprintNow },
-        config2
-      );
-      judged = null;
-      if (!learned.judged) return { state: learned.state };
-      const certificate = await signCertificate(
-        {
-          timestamp: at2.toISOString(),
-          action: learned.judged.action,
-          reason: `next run (attempt ${run2.run_attempt}) concluded ${run2.conclusion}`,
-          targets: [learned.judged.target_key],
-          certified: true,
-          report_hash: reportHash({ run: run2.id, attempt: run2.run_attempt, conclusion: run2.conclusion }),
-          repository,
-          run_id: run2.id,
-          run_attempt: run2.run_attempt,
-          policy_version: learned.state.policy.version,
-          changes: [],
-          previous_certificate_hash: snap.lastCertificateHash,
-          sequence: snap.certificateCount + 1,
-          certificate_type: "outcome",
-          judges_certificate_hash: learned.judged.certificate_hash,
-          outcome: run2.conclusion,
-          decision: { ema: learned.state.ema, policy_changed: learned.policyChanged }
-        },
-        ctx.signer
-      );
-      judged = { action: learned.judged, certificateHash: certificate.certificate_hash, certificate };
-      return {
-        state: learned.state,
-        certificates: [certificate],
-        publicKeys: { [ctx.signer.keyid]: ctx.signer.publicKey },
-        audit: [auditEntry(ctx, repository, "outcome", `run ${run2.id} attempt ${run2.run_attempt}: ${run2.conclusion}`, { certificateHash: certificate.certificate_hash })]
-      };
-    }
-  );
-  const outcome = judged;
-  if (outcome) {
-    ctx.observer?.emit(outcomeEventOf(ctx, repository, run2, outcome, committed.snapshot.state));
-    if (committed.snapshot.checkpoint) await anchorCheckpoint(ctx, repo, run2, committed.snapshot.checkpoint, `outcome recorded: ${run2.conclusion}`);
-  }
-  return { snapshot: committed.snapshot, outcome: outcome ? { certificate: outcome.certificate, action: outcome.action } : null };
-}
-function secretSourceFor(name, environment, config2, envFile) {
-  if (environment && envFile?.environments[environment]?.secrets[name]) {
-    return { source: envFile.environments[environment].secrets[name], scope: { type: "environment", name: environment } };
-  }
-  if (envFile?.repository.secrets[name]) return { source: envFile.repository.secrets[name], scope: REPOSITORY_SCOPE };
-  if (config2.secrets[name]) return { source: config2.secrets[name], scope: environment ? { type: "environment", name: environment } : REPOSITORY_SCOPE };
-  return null;
-}
-async function grantAllows(ctx, snapshot, grantsText, repository, environment, decision, opts) {
-  if (!grantsText) return { allowed: false, reason: "no grants in the ledger", grantId: null };
-  let grants;
-  try {
-    grants = parseGrantFile(grantsText, `ledger ${GRANTS_FILE}`);
-  } catch (err) {
-    ctx.log.warn({ err: safeMessage(err) }, "the ledger grants file is unreadable; no grant applies");
-    return { allowed: false, reason: `unreadable grants file: ${safeMessage(err)}`, grantId: null };
-  }
-  const trustedKeys = { [ctx.signer.keyid]: ctx.signer.publicKey, ...ctx.grantKeys };
-  let grantId = null;
-  const needsGrant = (step) => step !== "NOOP" && (opts.everyStep || !(decision.suggested_because === "level" && decision.autonomy_level === "balanced" && step !== decision.action && BALANCED_EXECUTES2.has(step)));
-  for (const step of decision.steps.filter(needsGrant)) {
-    const verdict = authorize({
-      grants,
-      trustedKeys,
-      revokedIds: snapshot.revokedGrantIds,
-      uses: snapshot.grantUses,
-      repository,
-      environment,
-      action: step,
-      target: decision.target?.name,
-      now: ctx.now(),
-      halted: snapshot.state.halted
-    });
-    if (!verdict.allowed) return { allowed: false, reason: verdict.reason, grantId: null };
-    grantId ??= verdict.grant?.id ?? null;
-  }
-  return { allowed: true, reason: `pre-authorized by grant ${grantId}`, grantId };
-}
-async function runStep(step, s2) {
-  const { ctx, repo, incident, decision, run: run2 } = s2;
-  switch (step) {
-    case "CREATE_SECRET": {
-      const name = incident.target?.name;
-      if (!name || incident.target?.type !== "secret") {
-        return { action: step, ok: false, changes: [], notes: [], error: "the incident names no secret to create" };
-      }
-      const declared = secretSourceFor(name, s2.environment, s2.config, s2.envFile);
-      if (!declared) {
-        return { action: step, ok: false, changes: [], notes: [], error: `no source is declared for ${name} (in .github/autonomy.yml or .github/environment.json)` };
-      }
-      const refused = declared.source.source === "from_env" ? ctx.fromEnvRefusal(declared.source.env) : null;
-      if (refused) return { action: step, ok: false, changes: [], notes: [], error: refused };
-      return executeCreateSecret(ctx.github, {
-        repo,
-        scope: declared.scope,
-        name,
-        source: declared.source,
-        env: ctx.env,
-        randomBytes: ctx.randomBytes,
-        fingerprintKey: await fingerprintKeyOf(ctx.signer),
-        beforeWrite: (fingerprint2) => s2.journal.begin(s2.stepId, { fingerprint: fingerprint2 })
-      });
-    }
-    case "SYNC_AND_CERTIFY": {
-      const name = incident.target?.name;
-      if (!name) return { action: step, ok: false, changes: [], notes: [], error: "the incident names no variable to sync" };
-      return syncForIncident(ctx, s2.repository, s2.environment, name);
-    }
-    case "REGENERATE_CONFIG": {
-      const path7 = incident.target?.name;
-      const declared = path7 ? s2.config.configs[path7] : void 0;
-      if (!path7 || !declared) {
-        return { action: step, ok: false, changes: [], notes: [], error: `no template is declared for ${path7 ?? "this config"} under configs: in .github/autonomy.yml` };
-      }
-      const variables = {};
-      for (const [k2, v2] of Object.entries(s2.envFile?.repository.variables ?? {})) {
-        if (typeof v2 === "string") variables[k2] = v2;
-        else if ("value" in v2) variables[k2] = v2.value;
-      }
-      return executeRegenerateConfig(ctx.github, {
-        repo,
-        path: path7,
-        template: declared.template,
-        variables,
-        baseBranch: await ctx.github.getDefaultBranch(repo),
-        ...declared.schema ? { schema: declared.schema } : {}
-      });
-    }
-    case "RERUN": {
-      if (!run2) return { action: step, ok: false, changes: [], notes: [], error: "no workflow run to re-run" };
-      return executeRerun(ctx.github, { repo, runId: run2.id, attempt: run2.run_attempt, maxAttempts: s2.config.limits.max_rerun_attempts, current: s2.latest ?? run2 });
-    }
-    case "ROLLBACK": {
-      if (!run2 || !run2.head_branch) return { action: step, ok: false, changes: [], notes: [], error: "no run/branch to roll back" };
-      return executeRollback(ctx.github, { repo, workflowId: run2.workflow_id, branch: run2.head_branch, failedRunId: run2.id });
-    }
-    case "ESCALATE": {
-      const instruction = escalationInstruction(incident, s2);
-      return executeEscalate(ctx.github, { repo, incident, decision, tried: s2.tried, instruction, runUrl: run2?.html_url });
-    }
-    case "NOOP":
-      return { action: step, ok: true, changes: [], notes: ["nothing to do"] };
-  }
-}
-function escalationInstruction(incident, s2) {
-  const name = incident.target?.name ?? "the failing item";
-  switch (incident.kind) {
-    case "credential.invalid":
-      return `${name} exists but GitHub/the service rejected it (401/403). Rotate the credential at its issuer and update the secret by hand; Living Bridge never overwrites a credential it cannot verify.`;
-    case "secret.missing":
-      if (incident.run?.from_fork) return "This run comes from a fork or Dependabot, which GitHub gives no secrets by design. Review the change and run the deploy from a branch of this repository.";
-      {
-        const declared = secretSourceFor(name, s2.environment, s2.config, s2.envFile);
-        if (!declared) return missingSourceMessage(name);
-        if (declared.source.source === "external") return `${name} is declared \`source: external\`: Living Bridge never writes it. Set ${name} by hand and re-run the workflow.`;
-        if (declared.source.source === "from_env" && s2.ctx.fromEnvRefusal(declared.source.env)) return `${name} is declared \`from_env: ${declared.source.env}\`, which the operator has not allowed: ${s2.ctx.fromEnvRefusal(declared.source.env)}. Or set ${name} by hand, then re-run the workflow.`;
-        if (declared.source.source === "from_env") return `${name} is declared \`from_env: ${declared.source.env}\`: set ${declared.source.env} in the Living Bridge environment (App host or Action step), or set ${name} by hand, then re-run the workflow.`;
-        return `Set ${name} and re-run the workflow.`;
-      }
-    case "code.failure":
-      return "The failure is in the code or its tests. Fix the change or revert it; Living Bridge does not change code.";
-    default:
-      return `Investigate the evidence above (${incident.kind}). Reply \`/bridge approve <id>\` on a suggestion to let Living Bridge act.`;
-  }
-}
-var ledgerPathOf = (count, hash2) => `.bridge/certificates/${String(count).padStart(6, "0")}-${hash2.slice(0, 12)}.json`;
-async function heal(ctx, job) {
-  const request2 = job.request;
-  const repository = request2.repository;
-  const repo = parseRepoFullName(repository);
-  let config2;
-  try {
-    config2 = await loadRepoConfig(ctx.github, repo);
-  } catch (err) {
-    if (err instanceof SchemaError) return configInvalid(ctx, job, repo, err);
-    throw err;
-  }
-  let envFile = null;
-  try {
-    envFile = await loadEnvironmentFile(ctx.github, repo);
-  } catch (err) {
-    ctx.log.warn({ err: err.message }, "environment.json is invalid; heal continues without its declarations");
-  }
-  const ledger = ctx.ledgerFor(repo, config2.ledger.branch);
-  const journal = ctx.intents && request2.run_id !== void 0 && !request2.dry_run ? await StepJournal.open(ctx.intents, intentKeyOf(job), ctx.now) : StepJournal.none(ctx.now);
-  let run2 = null;
-  let incidents;
-  let failedJobNames = [];
-  if (request2.run_id !== void 0) {
-    if (journal.replayed) {
-      const resumed = await resumeReplay(ctx, { job, repo, repository, config: config2, envFile, journal });
-      if (resumed) return resumed;
-    }
-    await journal.begin(JOB_STEP);
-    run2 = job.workflow_run && job.workflow_run.id === request2.run_id ? job.workflow_run : await ctx.github.getRun(repo, request2.run_id);
-    if (job.door === "webhook" && !config2.deploy_workflows.includes(run2.name)) {
-      return finish(ctx, { status: "noop", repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `workflow "${run2.name}" is not a deploy workflow (deploy_workflows in .github/autonomy.yml)` });
-    }
-    const dispatched = await dispatchedByLoop(ctx, repo, config2, run2);
-    if (dispatched) {
-      return finish(ctx, { status: "noop", repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `run ${run2.id} was dispatched by the config loop (promotion ${dispatched.id}), which judges it` });
-    }
-    if (run2.conclusion !== "failure") {
-      const learnedRun = request2.dry_run ? null : await learnFromRun(ctx, repo, repository, run2, config2, null);
-      if (learnedRun && run2.conclusion === "success") await rememberSuccess(ctx, ledger, run2, learnedRun.snapshot);
-      const learned = learnedRun?.outcome ?? null;
-      const summary2 = learned ? `run ${run2.id} attempt ${run2.run_attempt} concluded ${run2.conclusion}: recorded as the outcome of ${learned.action.action} (outcome certificate ${learned.certificate.certificate_hash})` : `run ${run2.id} concluded ${run2.conclusion ?? run2.status}: nothing to heal`;
-      return finish(ctx, { status: "noop", repository, incidents: [], decision: null, reports: [], certificate: learned?.certificate ?? null, commentUrl: null, issueUrl: null, summary: summary2 });
-    }
-    incidents = await gatherEvidence(ctx.github, repo, run2, request2.environment, (jobs) => {
-      failedJobNames = jobs.map((j2) => j2.name);
-    });
-  } else {
-    const given = request2.incident;
-    incidents = [
-      {
-        kind: given.kind,
-        target: given.target,
-        confidence: given.confidence,
-        fingerprint: `${given.kind}:${given.target?.name ?? "-"}`,
-        summary: given.summary ?? `${given.kind} reported through ${job.door}`,
-        evidence: given.evidence,
-        repo,
-        environment: request2.environment
-      }
-    ];
-  }
-  const resolution = await resolveEnvironment(ctx, repo, run2, request2.environment, failedJobNames);
-  const environmentName = environmentLabel(resolution) ?? void 0;
-  const environment = resolution.names.length === 1 ? resolution.names[0] : void 0;
-  let snapshot = await ledger.read();
-  incidents = learnedIncidents(incidents, snapshot);
-  if (run2 && !request2.dry_run) snapshot = await rememberFailure(ctx, ledger, run2, incidents, snapshot);
-  const primary = primaryIncident(incidents) ?? {
-    kind: "unknown",
-    target: null,
-    confidence: 0,
-    fingerprint: `unknown:${run2?.id ?? "-"}`,
-    summary: "the failed jobs show no recognisable failure",
-    evidence: [],
-    repo,
-    run: run2 ? runRefOf(run2) : void 0
-  };
-  const incident = { ...primary, environment: environmentName };
-  const level = levelForResolution(config2, resolution);
-  const environmentResolution = resolutionNote(resolution);
-  if (run2 && !request2.dry_run) snapshot = (await learnFromRun(ctx, repo, repository, run2, config2, incident.fingerprint, snapshot)).snapshot;
-  let decision = decide({
-    incident,
-    state: snapshot.state,
-    config: config2,
-    now: ctx.now(),
-    repository,
-    environment: environmentName,
-    level,
-    autonomyEnabled: ctx.autonomyEnabled
+// src/pipeline/heal/act.ts
+var planFacts = (a2) => ({
+  environment: a2.environment,
+  envFile: a2.envFile,
+  run: a2.run,
+  fromEnvRefusal: (name) => a2.ctx.fromEnvRefusal(name)
+});
+async function runStep(step, a2, stepId, tried) {
+  const planned = planFor(step, a2.incident, a2.config, planFacts(a2));
+  if (!planned.ok) return { action: step, ok: false, changes: [], notes: [], error: planned.error };
+  const { ctx } = a2;
+  return runEngine(planned.plan, {
+    github: ctx.github,
+    repo: a2.repo,
+    env: ctx.env,
+    randomBytes: ctx.randomBytes,
+    fingerprintKey: () => fingerprintKeyOf(ctx.signer),
+    beforeWrite: (fingerprint2) => a2.journal.begin(stepId, { fingerprint: fingerprint2 }),
+    syncVariable: (name, environment) => syncForIncident(ctx, a2.repository, environment, name),
+    incident: a2.incident,
+    decision: a2.decision,
+    tried,
+    run: a2.run,
+    latest: a2.latest
   });
-  decision = { ...decision, environment_resolution: environmentResolution };
-  let grantId = null;
-  if (decision.verdict === "suggest" && decision.steps.length > 0) {
-    const grant = await grantAllows(ctx, snapshot, await ledger.readFile(GRANTS_FILE), repository, environment, decision, { everyStep: false });
-    if (grant.allowed) {
-      decision = { ...decision, verdict: "execute", reason: `${decision.reason}; ${grant.reason}` };
-      grantId = grant.grantId;
-    }
-  }
-  if (decision.guardrail === "halted" && snapshot.state.halted && ctx.autonomyEnabled && config2.enabled) {
-    const unhalted = { ...decide({ incident, state: { ...snapshot.state, halted: false }, config: config2, now: ctx.now(), repository, environment: environmentName, level, autonomyEnabled: true }), environment_resolution: environmentResolution };
-    if (unhalted.verdict !== "noop" && unhalted.steps.length > 0) {
-      const grant = await grantAllows(ctx, snapshot, await ledger.readFile(GRANTS_FILE), repository, environment, unhalted, { everyStep: true });
-      if (grant.allowed) {
-        decision = { ...unhalted, verdict: "execute", reason: `halted (${snapshot.state.halted_reason ?? "kill switch"}), overridden: ${grant.reason}; ${unhalted.reason}` };
-        grantId = grant.grantId;
-      }
-    }
-  }
-  const base = { repository, incidents, decision, certificate: null, commentUrl: null, issueUrl: null };
-  if (request2.dry_run) {
-    return finish(ctx, { ...base, status: "dry_run", reports: [], summary: `dry run: would ${decision.verdict} ${decision.steps.join(" → ") || "nothing"} — ${decision.reason}` });
-  }
-  if (decision.verdict === "noop") {
-    await ledger.commit(`decision: noop (${decision.guardrail ?? "none"})`, () => ({
-      audit: [auditEntry(ctx, repository, "decision.noop", `${incident.kind} ${incident.target?.name ?? ""}: ${decision.reason}`)]
-    }));
-    return finish(ctx, { ...base, status: "noop", reports: [], summary: `no action: ${decision.reason}` });
-  }
-  if (decision.verdict === "suggest") {
-    const approval = {
-      id: `${run2?.id ?? "api"}-${incident.fingerprint.slice(0, 8)}`,
-      created_at: ctx.now().toISOString(),
-      expires_at: new Date(ctx.now().getTime() + 72 * 36e5).toISOString(),
-      issue_number: null,
-      decision,
-      incident,
-      status: "pending",
-      decided_by: null
-    };
-    await ledger.commit(`decision: suggest ${decision.steps.join("+")}`, (snap) => ({
-      pendingApprovals: [...snap.pendingApprovals.filter((p2) => p2.id !== approval.id), approval],
-      audit: [auditEntry(ctx, repository, "decision.suggest", `${decision.steps.join(" → ")}: ${decision.reason}`)]
-    }));
-    const commentUrl = await announce(ctx, repo, repository, run2, incident, decision, [], null, config2, "suggested", approval.id);
-    return finish(ctx, { ...base, status: "suggested", reports: [], commentUrl, summary: `suggested ${decision.steps.join(" → ")} for a human to approve (/bridge approve ${approval.id}): ${decision.reason}` });
-  }
-  await journal.done(DECIDE_STEP, { incident, incidents, decision, grantId });
-  return executeDecision(ctx, { repo, repository, config: config2, envFile, incident, incidents, decision, run: run2, environment, grantId, journal });
 }
-async function resumeReplay(ctx, a2) {
-  const request2 = a2.job.request;
-  const attempt = request2.run_attempt ?? 1;
-  const latest = await ctx.github.getRun(a2.repo, request2.run_id);
-  const decided = a2.journal.decided();
-  ctx.log.info({ intent: a2.journal.key, latestAttempt: latest.run_attempt, conclusion: latest.conclusion, decided: decided !== null }, "replayed heal job: resuming from its intent records");
-  if (decided) {
-    const run2 = latest.run_attempt === attempt ? latest : await ctx.github.getRun(a2.repo, latest.id, attempt);
-    return executeDecision(ctx, {
-      repo: a2.repo,
-      repository: a2.repository,
-      config: a2.config,
-      envFile: a2.envFile,
-      incident: decided.incident,
-      incidents: decided.incidents,
-      decision: decided.decision,
-      run: run2,
-      latest,
-      environment: actingEnvironment(decided.incident.environment) ?? request2.environment,
-      grantId: decided.grantId,
-      journal: a2.journal
-    });
-  }
-  if (latest.run_attempt > attempt) {
-    return finish(ctx, { status: "noop", repository: a2.repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `run ${latest.id} moved on to attempt ${latest.run_attempt} (${latest.conclusion ?? latest.status}) before this job acted: nothing to resume` });
-  }
-  return null;
-}
-async function resumedStep(step, stepId, s2) {
-  const done = s2.journal.doneReport(stepId);
+async function resumedStep(step, stepId, a2) {
+  const done = a2.journal.doneReport(stepId);
   if (done) return done;
-  const begun = s2.journal.begun(stepId);
+  const begun = a2.journal.begun(stepId);
   if (!begun) return null;
-  const name = s2.incident.target?.type === "secret" ? s2.incident.target.name : null;
-  const declared = name ? secretSourceFor(name, s2.environment, s2.config, s2.envFile) : null;
+  const name = a2.incident.target?.type === "secret" ? a2.incident.target.name : null;
+  const declared = name ? secretSourceFor(name, a2.environment, a2.config, a2.envFile) : null;
   return await reconcileStep(step, begun, {
-    github: s2.ctx.github,
-    repo: s2.repo,
-    latest: s2.latest,
-    attempt: s2.run?.run_attempt ?? null,
+    github: a2.ctx.github,
+    repo: a2.repo,
+    latest: a2.latest,
+    attempt: a2.run?.run_attempt ?? null,
     secret: name && declared ? { scope: declared.scope, name } : null
   });
 }
-async function executeDecision(ctx, a2) {
-  const { repo, repository, config: config2, incident, decision, run: run2 } = a2;
-  const ledger = ctx.ledgerFor(repo, config2.ledger.branch);
-  const journal = a2.journal ?? StepJournal.none(ctx.now);
-  if (journal.replayed && journal.key) {
-    const recorded = await ledger.readFile(intentLedgerPath(journal.key));
-    if (recorded) {
-      const { certificate_hash: hash2, status: status2 } = JSON.parse(recorded);
-      return finish(ctx, { status: status2, repository, incidents: a2.incidents, decision, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `${status2}: already done and certified by the first try (certificate ${hash2.slice(0, 16)}); nothing repeated` });
-    }
-  }
+async function act(a2) {
+  const { decision, journal } = a2;
   const reports = [];
   const tried = [];
-  const stepCtx = { ctx, repo, repository, config: config2, envFile: a2.envFile, incident, decision, run: run2, latest: a2.latest ?? null, environment: a2.environment, tried, journal, stepId: "" };
   let escalated = decision.action === "ESCALATE";
   for (const [index, step] of decision.steps.entries()) {
     const stepId = `${step}#${index}`;
     let report;
     try {
-      report = await resumedStep(step, stepId, stepCtx) ?? await (async () => {
+      report = await resumedStep(step, stepId, a2) ?? await (async () => {
         await journal.begin(stepId);
-        return runStep(step, { ...stepCtx, stepId });
+        return runStep(step, a2, stepId, tried);
       })();
     } catch (err) {
       report = { action: step, ok: false, changes: [], notes: [], error: safeMessage(err), missingPermission: err.permission };
@@ -82463,8 +82836,7 @@ async function executeDecision(ctx, a2) {
       if (step !== "ESCALATE") {
         escalated = true;
         try {
-          const esc2 = await runStep("ESCALATE", { ...stepCtx, tried });
-          reports.push(esc2);
+          reports.push(await runStep("ESCALATE", a2, "", tried));
         } catch (err) {
           reports.push({ action: "ESCALATE", ok: false, changes: [], notes: [], error: safeMessage(err) });
         }
@@ -82472,87 +82844,115 @@ async function executeDecision(ctx, a2) {
       break;
     }
   }
+  return { reports, tried, escalated };
+}
+
+// src/pipeline/heal/certify.ts
+var ledgerPathOf = (count, hash2) => `.bridge/certificates/${String(count).padStart(6, "0")}-${hash2.slice(0, 12)}.json`;
+function decisionFields(a2) {
+  const { decision, incident, run: run2 } = a2;
+  return {
+    verdict: decision.verdict,
+    steps: decision.steps,
+    guardrail: decision.guardrail,
+    candidates: decision.candidates,
+    incident_kind: incident.kind,
+    incident_fingerprint: incident.fingerprint,
+    confidence: incident.confidence,
+    evidence: incident.evidence.slice(0, 10),
+    // Which environment(s) the level came from, and how they were found (GitHub's definition).
+    environment: decision.environment ?? null,
+    environment_resolution: decision.environment_resolution ?? null,
+    autonomy_level: decision.autonomy_level ?? null,
+    // Change-management evidence (living-bridge audit export): what triggered it, on which
+    // evidence, and who or what authorized it.
+    head_sha: run2?.head_sha ?? null,
+    evidence_hash: sha256Hex(canonicalJson(incident.evidence)),
+    grant_id: a2.grantId ?? null,
+    approved_by: a2.approvedBy ?? null
+  };
+}
+function writtenSecrets(snap, acted) {
+  const written = acted.reports.flatMap((r2) => {
+    const w2 = r2.written;
+    const change = r2.changes.find((c2) => c2.kind === "secret");
+    return w2 && change && r2.ok ? [{ scope: change.scope, name: change.target, ...w2 }] : [];
+  });
+  if (!written.length) return void 0;
+  return {
+    ...snap.sync,
+    secret_fingerprints: {
+      ...snap.sync.secret_fingerprints,
+      ...Object.fromEntries(written.map((w2) => [fingerprintKey(w2.scope, w2.name), { fingerprint: w2.fingerprint, updated_at: w2.updated_at }]))
+    },
+    created_by_bridge: [.../* @__PURE__ */ new Set([...snap.sync.created_by_bridge, ...written.map((w2) => bridgeKey("secret", w2.scope, w2.name))])]
+  };
+}
+async function certifyAndRecord(a2, acted) {
+  const { ctx, repository, decision, incident, run: run2, journal } = a2;
+  const { reports, tried, escalated } = acted;
   const changes = reports.flatMap((r2) => r2.changes);
   const certified = reports.length > 0 && reports.every((r2) => r2.ok && r2.certified !== false);
   const escalation = reports.find((r2) => r2.postmortem);
   let certificate = null;
   let ledgerPath = null;
+  const ledger = ctx.ledgerFor(a2.repo, a2.config.ledger.branch);
   const committed = await ledger.commit(`action: ${decision.steps.join("+")} for ${incident.kind} ${incident.target?.name ?? ""}`.trim(), async (snap) => {
     const at2 = ctx.now();
-    certificate = await signCertificate(
-      {
-        timestamp: at2.toISOString(),
-        action: decision.action,
-        reason: a2.approvedBy ? `${decision.reason}; approved by ${a2.approvedBy}` : decision.reason,
-        targets: incident.target ? [incident.target.name] : [],
-        certified,
-        report_hash: reportHash({ incident: { kind: incident.kind, target: incident.target, fingerprint: incident.fingerprint, evidence: incident.evidence }, reports: reports.map(({ postmortem: _p, ...r2 }) => r2) }),
-        repository,
-        run_id: run2?.id ?? null,
-        run_attempt: run2?.run_attempt ?? null,
-        policy_version: decision.policy_version,
-        changes,
-        previous_certificate_hash: snap.lastCertificateHash,
-        sequence: snap.certificateCount + 1,
-        certificate_type: "action",
-        decision: {
-          verdict: decision.verdict,
-          steps: decision.steps,
-          guardrail: decision.guardrail,
-          candidates: decision.candidates,
-          incident_kind: incident.kind,
-          incident_fingerprint: incident.fingerprint,
-          confidence: incident.confidence,
-          evidence: incident.evidence.slice(0, 10),
-          // Which environment(s) the level came from, and how they were found (GitHub's definition).
-          environment: decision.environment ?? null,
-          environment_resolution: decision.environment_resolution ?? null,
-          autonomy_level: decision.autonomy_level ?? null,
-          // Change-management evidence (living-bridge audit export): what triggered it, on which
-          // evidence, and who or what authorized it.
-          head_sha: run2?.head_sha ?? null,
-          evidence_hash: sha256Hex(canonicalJson(incident.evidence)),
-          grant_id: a2.grantId ?? null,
-          approved_by: a2.approvedBy ?? null
+    const cert = await signCertificate(
+      actionStatement(
+        { at: at2, repository, policyVersion: decision.policy_version, chain: snap },
+        {
+          action: decision.action,
+          reason: a2.approvedBy ? `${decision.reason}; approved by ${a2.approvedBy}` : decision.reason,
+          targets: incident.target ? [incident.target.name] : [],
+          certified,
+          report: { incident: { kind: incident.kind, target: incident.target, fingerprint: incident.fingerprint, evidence: incident.evidence }, reports: reports.map(({ postmortem: _p, ...r2 }) => r2) },
+          runId: run2?.id ?? null,
+          runAttempt: run2?.run_attempt ?? null,
+          changes,
+          decision: decisionFields(a2)
         }
-      },
+      ),
       ctx.signer
     );
-    ledgerPath = ledgerPathOf(snap.certificateCount + 1, certificate.certificate_hash);
-    const state = recordAction(snap.state, decision, { at: at2, runId: run2?.id ?? null, runAttempt: run2?.run_attempt ?? null, certificateHash: certificate.certificate_hash });
+    certificate = cert;
+    ledgerPath = ledgerPathOf(snap.certificateCount + 1, cert.certificate_hash);
+    const state = recordAction(snap.state, decision, { at: at2, runId: run2?.id ?? null, runAttempt: run2?.run_attempt ?? null, certificateHash: cert.certificate_hash });
     const files = {};
-    if (journal.key) files[intentLedgerPath(journal.key)] = JSON.stringify({ key: journal.key, certificate_hash: certificate.certificate_hash, status: escalated ? "escalated" : certified ? "healed" : "failed" });
+    if (journal.key) files[intentLedgerPath(journal.key)] = JSON.stringify({ key: journal.key, certificate_hash: cert.certificate_hash, status: escalated ? "escalated" : certified ? "healed" : "failed" });
     if (escalation?.postmortem) files[escalation.postmortemPath ?? `postmortems/${incident.fingerprint}.md`] = escalation.postmortem;
-    const written = reports.flatMap((r2) => {
-      const w2 = r2.written;
-      const change = r2.changes.find((c2) => c2.kind === "secret");
-      return w2 && change && r2.ok ? [{ scope: change.scope, name: change.target, ...w2 }] : [];
-    });
-    const sync2 = written.length ? {
-      ...snap.sync,
-      secret_fingerprints: {
-        ...snap.sync.secret_fingerprints,
-        ...Object.fromEntries(written.map((w2) => [fingerprintKey(w2.scope, w2.name), { fingerprint: w2.fingerprint, updated_at: w2.updated_at }]))
-      },
-      created_by_bridge: [.../* @__PURE__ */ new Set([...snap.sync.created_by_bridge, ...written.map((w2) => bridgeKey("secret", w2.scope, w2.name))])]
-    } : void 0;
     const grantUses = a2.grantId ? { [a2.grantId]: (snap.grantUses[a2.grantId] ?? 0) + 1 } : void 0;
     return {
       state,
-      certificates: [certificate],
+      certificates: [cert],
       publicKeys: { [ctx.signer.keyid]: ctx.signer.publicKey },
       files,
       grantUses,
-      sync: sync2,
-      audit: [auditEntry(ctx, repository, `action.${decision.action}`, `${tried.join("; ")}${a2.grantId ? ` (grant ${a2.grantId})` : ""}${journal.key ? ` (intent ${journal.key})` : ""}`, { certificateHash: certificate.certificate_hash })]
+      sync: writtenSecrets(snap, acted),
+      audit: [auditEntry(ctx, repository, `action.${decision.action}`, `${tried.join("; ")}${a2.grantId ? ` (grant ${a2.grantId})` : ""}${journal.key ? ` (intent ${journal.key})` : ""}`, { certificateHash: cert.certificate_hash })]
     };
   });
-  const loop = certified ? await followProposal(ctx, { repo, repository, config: config2, decision, run: run2, reports, certificateHash: certificate?.certificate_hash ?? null }) : null;
-  const status = escalated ? "escalated" : !certified ? "failed" : !loop || loop.status === "deployed" ? "healed" : loop.status === "left_for_human" ? "suggested" : "failed";
-  const checkpoint = loop ? (await ledger.read()).checkpoint : committed.snapshot.checkpoint;
-  const commentUrl = await announce(ctx, repo, repository, run2, incident, decision, reports, certificate, config2, status, null, ledgerPath, checkpoint);
+  return { certified, certificate, ledgerPath, snapshot: committed.snapshot };
+}
+
+// src/pipeline/heal/execute.ts
+async function alreadyCertified(ctx, a2, journal) {
+  if (!journal.replayed || !journal.key) return null;
+  const recorded = await ctx.ledgerFor(a2.repo, a2.config.ledger.branch).readFile(intentLedgerPath(journal.key));
+  if (!recorded) return null;
+  const { certificate_hash: hash2, status } = JSON.parse(recorded);
+  return finish(ctx, { status, repository: a2.repository, incidents: a2.incidents, decision: a2.decision, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `${status}: already done and certified by the first try (certificate ${hash2.slice(0, 16)}); nothing repeated` });
+}
+async function announceHeal(ctx, a2, acted, done) {
+  const { repo, repository, config: config2, decision, run: run2 } = a2;
+  const { reports, tried, escalated } = acted;
+  const loop = done.certified ? await followProposal(ctx, { repo, repository, config: config2, decision, run: run2, reports, certificateHash: done.certificate.certificate_hash }) : null;
+  const status = escalated ? "escalated" : !done.certified ? "failed" : !loop || loop.status === "deployed" ? "healed" : loop.status === "left_for_human" ? "suggested" : "failed";
+  const checkpoint = loop ? (await ctx.ledgerFor(repo, config2.ledger.branch).read()).checkpoint : done.snapshot.checkpoint;
+  const commentUrl = await announce(ctx, repo, repository, run2, a2.incident, decision, reports, done.certificate, config2, status, null, done.ledgerPath, checkpoint);
   const issueUrl = reports.find((r2) => r2.issue)?.issue?.html_url ?? null;
-  const cert = certificate;
+  const cert = done.certificate;
   return finish(ctx, {
     status,
     repository,
@@ -82562,8 +82962,214 @@ async function executeDecision(ctx, a2) {
     certificate: cert,
     commentUrl,
     issueUrl,
-    summary: `${status}: ${tried.join("; ")}${cert ? ` — certificate ${cert.certificate_hash.slice(0, 16)}` : ""}${loop ? ` — ${loop.summary}` : ""}`,
+    summary: `${status}: ${tried.join("; ")} — certificate ${cert.certificate_hash.slice(0, 16)}${loop ? ` — ${loop.summary}` : ""}`,
     ...loop ? { configLoop: loop } : {}
+  });
+}
+async function executeDecision(ctx, a2) {
+  const journal = a2.journal ?? StepJournal.none(ctx.now);
+  const resumed = await alreadyCertified(ctx, a2, journal);
+  if (resumed) return resumed;
+  const input2 = { ...a2, ctx, latest: a2.latest ?? null, journal };
+  const acted = await act(input2);
+  const done = await certifyAndRecord(input2, acted);
+  return announceHeal(ctx, input2, acted, done);
+}
+
+// src/pipeline/heal/replay.ts
+async function resumeReplay(s2) {
+  const { ctx, repo, journal } = s2;
+  const request2 = s2.job.request;
+  const attempt = request2.run_attempt ?? 1;
+  const latest = await ctx.github.getRun(repo, request2.run_id);
+  const decided = journal.decided();
+  ctx.log.info({ intent: journal.key, latestAttempt: latest.run_attempt, conclusion: latest.conclusion, decided: decided !== null }, "replayed heal job: resuming from its intent records");
+  if (decided) {
+    const run2 = latest.run_attempt === attempt ? latest : await ctx.github.getRun(repo, latest.id, attempt);
+    return executeDecision(ctx, {
+      repo,
+      repository: s2.repository,
+      config: s2.config,
+      envFile: s2.envFile,
+      incident: decided.incident,
+      incidents: decided.incidents,
+      decision: decided.decision,
+      run: run2,
+      latest,
+      environment: actingEnvironment(decided.incident.environment) ?? request2.environment,
+      grantId: decided.grantId,
+      journal
+    });
+  }
+  if (latest.run_attempt > attempt) {
+    return finish(ctx, { status: "noop", repository: s2.repository, incidents: [], decision: null, reports: [], certificate: null, commentUrl: null, issueUrl: null, summary: `run ${latest.id} moved on to attempt ${latest.run_attempt} (${latest.conclusion ?? latest.status}) before this job acted: nothing to resume` });
+  }
+  return null;
+}
+
+// src/pipeline/heal/evidence.ts
+var nothing = (repository, summary2) => ({
+  repository,
+  incidents: [],
+  decision: null,
+  reports: [],
+  certificate: null,
+  commentUrl: null,
+  issueUrl: null,
+  summary: summary2
+});
+function reportedIncident(s2) {
+  const given = s2.request.incident;
+  return [
+    {
+      kind: given.kind,
+      target: given.target,
+      confidence: given.confidence,
+      fingerprint: `${given.kind}:${given.target?.name ?? "-"}`,
+      summary: given.summary ?? `${given.kind} reported through ${s2.job.door}`,
+      evidence: given.evidence,
+      repo: s2.repo,
+      environment: s2.request.environment
+    }
+  ];
+}
+async function finishedRun(s2, run2) {
+  const { ctx, request: request2, repository } = s2;
+  const learnedRun = request2.dry_run ? null : await learnFromRun(s2, run2, null);
+  if (learnedRun && run2.conclusion === "success") await rememberSuccess(ctx, s2.ledger, run2, learnedRun.snapshot);
+  if (learnedRun) await closeHealed(ctx, s2.repo, run2, learnedRun.snapshot.state);
+  const learned = learnedRun?.outcome ?? null;
+  const summary2 = learned ? `run ${run2.id} attempt ${run2.run_attempt} concluded ${run2.conclusion}: recorded as the outcome of ${learned.action.action} (outcome certificate ${learned.certificate.certificate_hash})` : `run ${run2.id} concluded ${run2.conclusion ?? run2.status}: nothing to heal`;
+  return { finished: finish(ctx, { ...nothing(repository, summary2), status: "noop", certificate: learned?.certificate ?? null }) };
+}
+async function collectEvidence(s2) {
+  const { ctx, job, request: request2, repository, repo, config: config2, journal } = s2;
+  let run2 = null;
+  let incidents;
+  let failedJobNames = [];
+  if (request2.run_id !== void 0) {
+    if (journal.replayed) {
+      const resumed = await resumeReplay(s2);
+      if (resumed) return { finished: resumed };
+    }
+    await journal.begin(JOB_STEP);
+    run2 = job.workflow_run && job.workflow_run.id === request2.run_id ? job.workflow_run : await ctx.github.getRun(repo, request2.run_id);
+    if (job.door === "webhook" && !config2.deploy_workflows.includes(run2.name)) {
+      return { finished: finish(ctx, { ...nothing(repository, `workflow "${run2.name}" is not a deploy workflow (deploy_workflows in .github/autonomy.yml)`), status: "noop" }) };
+    }
+    const dispatched = await dispatchedByLoop(ctx, repo, config2, run2);
+    if (dispatched) {
+      return { finished: finish(ctx, { ...nothing(repository, `run ${run2.id} was dispatched by the config loop (promotion ${dispatched.id}), which judges it`), status: "noop" }) };
+    }
+    if (run2.conclusion !== "failure") return finishedRun(s2, run2);
+    incidents = await gatherEvidence(ctx.github, repo, run2, request2.environment, (jobs) => {
+      failedJobNames = jobs.map((j2) => j2.name);
+    });
+  } else {
+    incidents = reportedIncident(s2);
+  }
+  const resolution = await resolveEnvironment(ctx, repo, run2, request2.environment, failedJobNames);
+  return {
+    ...s2,
+    run: run2,
+    incidents,
+    resolution,
+    environmentName: environmentLabel(resolution) ?? void 0,
+    environment: resolution.names.length === 1 ? resolution.names[0] : void 0,
+    level: levelForResolution(config2, resolution),
+    environmentResolution: resolutionNote(resolution)
+  };
+}
+
+// src/intake/types.ts
+var dedupeKeyOf = (job) => job.request.run_id !== void 0 ? `${job.request.repository}#${job.request.run_id}@${job.request.run_attempt ?? 1}${job.request.dry_run ? ":dry" : ""}` : `delivery:${job.delivery_id}`;
+var intentKeyOf = (job) => dedupeKeyOf(job);
+
+// src/pipeline/heal/load.ts
+async function loadConfig(ctx, job) {
+  const request2 = job.request;
+  const repository = request2.repository;
+  const repo = parseRepoFullName(repository);
+  let config2;
+  try {
+    config2 = await loadRepoConfig(ctx.github, repo);
+  } catch (err) {
+    if (err instanceof SchemaError) return { finished: await configInvalid(ctx, job, repo, err) };
+    throw err;
+  }
+  let envFile = null;
+  try {
+    envFile = await loadEnvironmentFile(ctx.github, repo);
+  } catch (err) {
+    ctx.log.warn({ err: err.message }, "environment.json is invalid; heal continues without its declarations");
+  }
+  const ledger = ctx.ledgerFor(repo, config2.ledger.branch);
+  const journal = ctx.intents && request2.run_id !== void 0 && !request2.dry_run ? await StepJournal.open(ctx.intents, intentKeyOf(job), ctx.now) : StepJournal.none(ctx.now);
+  return { ctx, job, request: request2, repository, repo, config: config2, envFile, ledger, journal };
+}
+
+// src/pipeline/heal/record.ts
+var SUGGESTION_TTL_MS = 72 * 36e5;
+var base = (s2) => ({ repository: s2.repository, incidents: s2.incidents, decision: s2.decision, certificate: null, commentUrl: null, issueUrl: null });
+function dryRun(s2) {
+  const { decision } = s2;
+  return finish(s2.ctx, { ...base(s2), status: "dry_run", reports: [], summary: `dry run: would ${decision.verdict} ${decision.steps.join(" → ") || "nothing"} — ${decision.reason}` });
+}
+async function recordNoop(s2) {
+  const { ctx, decision, incident, repository } = s2;
+  await s2.ledger.commit(`decision: noop (${decision.guardrail ?? "none"})`, () => ({
+    audit: [auditEntry(ctx, repository, "decision.noop", `${incident.kind} ${incident.target?.name ?? ""}: ${decision.reason}`)]
+  }));
+  return finish(ctx, { ...base(s2), status: "noop", reports: [], summary: `no action: ${decision.reason}` });
+}
+async function recordSuggestion(s2) {
+  const { ctx, decision, incident, repository, run: run2 } = s2;
+  const approval = {
+    id: `${run2?.id ?? "api"}-${incident.fingerprint.slice(0, 8)}`,
+    created_at: ctx.now().toISOString(),
+    expires_at: new Date(ctx.now().getTime() + SUGGESTION_TTL_MS).toISOString(),
+    issue_number: null,
+    decision,
+    incident,
+    status: "pending",
+    decided_by: null
+  };
+  await s2.ledger.commit(`decision: suggest ${decision.steps.join("+")}`, (snap) => ({
+    pendingApprovals: [...snap.pendingApprovals.filter((p2) => p2.id !== approval.id), approval],
+    audit: [auditEntry(ctx, repository, "decision.suggest", `${decision.steps.join(" → ")}: ${decision.reason}`)]
+  }));
+  const commentUrl = await announce(ctx, s2.repo, repository, run2, incident, decision, [], null, s2.config, "suggested", approval.id);
+  return finish(ctx, { ...base(s2), status: "suggested", reports: [], commentUrl, summary: `suggested ${decision.steps.join(" → ")} for a human to approve (/bridge approve ${approval.id}): ${decision.reason}` });
+}
+
+// src/pipeline/heal/state.ts
+var isFinished = (s2) => "finished" in s2;
+
+// src/pipeline/heal.ts
+async function heal(ctx, job) {
+  const loaded = await loadConfig(ctx, job);
+  if (isFinished(loaded)) return loaded.finished;
+  const evidenced = await collectEvidence(loaded);
+  if (isFinished(evidenced)) return evidenced.finished;
+  const learned = await learnFromLastOutcome(evidenced);
+  const s2 = await authorizeHeal(decideHeal(learned));
+  const { decision, journal } = s2;
+  if (s2.request.dry_run) return dryRun(s2);
+  if (decision.verdict === "noop") return recordNoop(s2);
+  if (decision.verdict === "suggest") return recordSuggestion(s2);
+  await journal.done(DECIDE_STEP, { incident: s2.incident, incidents: s2.incidents, decision, grantId: s2.grantId });
+  return executeDecision(ctx, {
+    repo: s2.repo,
+    repository: s2.repository,
+    config: s2.config,
+    envFile: s2.envFile,
+    incident: s2.incident,
+    incidents: s2.incidents,
+    decision,
+    run: s2.run,
+    environment: s2.environment,
+    grantId: s2.grantId,
+    journal
   });
 }
 
@@ -82576,20 +83182,20 @@ var TrustedKeysError = class extends Error {
     this.name = "TrustedKeysError";
   }
 };
-function readKeysPath(path7) {
+function readKeysPath(path8) {
   let text;
   try {
-    if (statSync(path7).isDirectory()) {
-      text = readdirSync(path7).filter((f3) => f3.endsWith(".pub")).sort().map((f3) => readFileSync2(join3(path7, f3), "utf8")).join("\n");
+    if (statSync(path8).isDirectory()) {
+      text = readdirSync(path8).filter((f3) => f3.endsWith(".pub")).sort().map((f3) => readFileSync2(join3(path8, f3), "utf8")).join("\n");
     } else {
-      text = readFileSync2(path7, "utf8");
+      text = readFileSync2(path8, "utf8");
     }
   } catch (err) {
-    throw new TrustedKeysError(`cannot read the keys file ${path7}: ${err.code ?? err.message}`);
+    throw new TrustedKeysError(`cannot read the keys file ${path8}: ${err.code ?? err.message}`);
   }
-  const parsed = parseTrustedKeys(text, path7);
+  const parsed = parseTrustedKeys(text, path8);
   if (parsed.errors.length) throw new TrustedKeysError(parsed.errors.join("; "));
-  if (Object.keys(parsed.keys).length === 0) throw new TrustedKeysError(`the keys file ${path7} holds no public key`);
+  if (Object.keys(parsed.keys).length === 0) throw new TrustedKeysError(`the keys file ${path8} holds no public key`);
   return parsed.keys;
 }
 function pinnedKeys(opts) {
@@ -82614,10 +83220,202 @@ function pinnedKeys(opts) {
   return { keys, sources };
 }
 
-// src/action/inputs.ts
+// src/action/annotate.ts
 import { existsSync as existsSync2, readFileSync as readFileSync3 } from "node:fs";
 import path6 from "node:path";
+
+// src/pipeline/config-check.ts
 var import_yaml5 = __toESM(require_dist(), 1);
+function configKindOf(file3) {
+  if (/\.ya?ml$/i.test(file3)) return "autonomy";
+  if (/\.json$/i.test(file3)) return "environment";
+  return null;
+}
+var SCHEMAS = { autonomy: RepoConfig, environment: EnvironmentFile };
+function locate(doc, segments, keyOnly) {
+  let node2 = doc.contents;
+  let found = node2 && node2.range ? { start: node2.range[0], end: node2.range[1] } : null;
+  for (let i2 = 0; i2 < segments.length; i2++) {
+    const seg = segments[i2];
+    const last = i2 === segments.length - 1;
+    if ((0, import_yaml5.isMap)(node2)) {
+      const pair = node2.items.find((p2) => (0, import_yaml5.isPair)(p2) && (0, import_yaml5.isScalar)(p2.key) && String(p2.key.value) === String(seg));
+      if (!pair) break;
+      const key = pair.key;
+      const value = pair.value;
+      const target = last && !keyOnly && value?.range && (0, import_yaml5.isScalar)(value) ? value : key;
+      if (target.range) found = { start: target.range[0], end: target.range[1] };
+      node2 = value;
+    } else if ((0, import_yaml5.isSeq)(node2) && typeof seg === "number") {
+      const item = node2.items[seg];
+      if (!item?.range) break;
+      found = { start: item.range[0], end: item.range[1] };
+      node2 = item;
+    } else {
+      break;
+    }
+  }
+  return found;
+}
+function position(lc, loc) {
+  if (!loc) return { line: 1, column: 1, endLine: 1, endColumn: 1 };
+  const s2 = lc.linePos(loc.start);
+  const e = lc.linePos(Math.max(loc.start, loc.end));
+  return { line: s2.line, column: s2.col, endLine: e.line, endColumn: e.col };
+}
+function jsonSyntaxError(text) {
+  let i2 = 0;
+  const ws = () => {
+    while (i2 < text.length && " 	\n\r".includes(text[i2])) i2++;
+  };
+  const fail = (expected) => {
+    const got = i2 >= text.length ? "the end of the file" : `${JSON.stringify(text[i2])}`;
+    throw Object.assign(new Error(`expected ${expected}, found ${got}`), { offset: i2 });
+  };
+  const str = () => {
+    i2++;
+    while (i2 < text.length && text[i2] !== '"') {
+      if (text[i2] === "\\") i2++;
+      else if (text.charCodeAt(i2) < 32) fail('a closing " (a string cannot span lines)');
+      i2++;
+    }
+    if (i2 >= text.length) fail('a closing "');
+    i2++;
+  };
+  const value = () => {
+    ws();
+    const c2 = text[i2];
+    if (c2 === "{") {
+      i2++;
+      ws();
+      if (text[i2] === "}") {
+        i2++;
+        return;
+      }
+      for (; ; ) {
+        ws();
+        if (text[i2] !== '"') fail(text[i2] === "}" ? "another key (no comma before a closing brace)" : "a key in double quotes");
+        str();
+        ws();
+        if (text[i2] !== ":") fail('":" after the key');
+        i2++;
+        value();
+        ws();
+        if (text[i2] === ",") {
+          i2++;
+          continue;
+        }
+        if (text[i2] === "}") {
+          i2++;
+          return;
+        }
+        fail('"," or "}"');
+      }
+    }
+    if (c2 === "[") {
+      i2++;
+      ws();
+      if (text[i2] === "]") {
+        i2++;
+        return;
+      }
+      for (; ; ) {
+        value();
+        ws();
+        if (text[i2] === ",") {
+          i2++;
+          continue;
+        }
+        if (text[i2] === "]") {
+          i2++;
+          return;
+        }
+        fail('"," or "]"');
+      }
+    }
+    if (c2 === '"') return str();
+    const lit = /^(-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i2));
+    if (!lit) fail("a value (a string in double quotes, a number, true, false, null, an object or an array)");
+    i2 += lit[0].length;
+  };
+  try {
+    value();
+    ws();
+    if (i2 < text.length) fail("the end of the file (one JSON value per file)");
+    return { offset: 0, message: "not valid JSON" };
+  } catch (err) {
+    return { offset: err.offset, message: err.message };
+  }
+}
+function jsonSyntax(text, file3) {
+  const { offset, message } = jsonSyntaxError(text);
+  const before = text.slice(0, offset).split("\n");
+  const line = before.length;
+  const column = before.at(-1).length + 1;
+  return { file: file3, line, column, endLine: line, endColumn: column + 1, path: "(syntax)", message: `not valid JSON: ${message}` };
+}
+function checkConfigText(file3, text, kind) {
+  if (text.trim() === "") return kind === "autonomy" ? [] : [{ file: file3, line: 1, column: 1, endLine: 1, endColumn: 1, path: "(syntax)", message: "the file is empty (expected a JSON object)" }];
+  let data;
+  if (kind === "environment") {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      return [jsonSyntax(text, file3)];
+    }
+  }
+  const lc = new import_yaml5.LineCounter();
+  const doc = (0, import_yaml5.parseDocument)(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: kind === "autonomy" });
+  if (kind === "autonomy") {
+    if (doc.errors.length) {
+      return doc.errors.map((e) => ({
+        file: file3,
+        ...position(lc, { start: e.pos[0], end: e.pos[1] }),
+        path: "(syntax)",
+        message: `not valid YAML: ${e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")}`
+      }));
+    }
+    data = doc.toJS() ?? {};
+  }
+  const schema = SCHEMAS[kind];
+  const result = schema.safeParse(data);
+  if (result.success) return [];
+  const located = doc.errors.length === 0;
+  return schemaIssues(schema, result.error, data).map((i2) => ({
+    file: file3,
+    ...position(lc, located ? locate(doc, i2.segments ?? [], /^(unknown key|the key )/.test(i2.message)) : null),
+    path: i2.path,
+    message: i2.message,
+    ...i2.suggestion ? { suggestion: i2.suggestion } : {}
+  }));
+}
+
+// src/action/annotate.ts
+function annotateLocalConfig(paths, workspace, sink = core_exports) {
+  const all = [];
+  for (const rel of paths) {
+    const file3 = path6.resolve(workspace, rel);
+    const kind = configKindOf(rel);
+    if (!kind || !existsSync2(file3)) continue;
+    const shown = path6.relative(workspace, file3).split(path6.sep).join("/");
+    for (const d2 of checkConfigText(shown, readFileSync3(file3, "utf8"), kind)) {
+      all.push(d2);
+      sink.error(`${d2.path}: ${d2.message}`, {
+        title: `Living Bridge: ${shown} is invalid`,
+        file: d2.file,
+        startLine: d2.line,
+        endLine: d2.endLine,
+        ...d2.line === d2.endLine ? { startColumn: d2.column, endColumn: d2.endColumn } : {}
+      });
+    }
+  }
+  return all;
+}
+
+// src/action/inputs.ts
+import { existsSync as existsSync3, readFileSync as readFileSync4 } from "node:fs";
+import path7 from "node:path";
+var import_yaml6 = __toESM(require_dist(), 1);
 var ACTION_MODES = ["heal", "sync", "verify"];
 var BooleanInput = external_exports.string().transform((s2) => s2.trim()).pipe(external_exports.union([external_exports.literal("").transform(() => false), BooleanText]));
 var ActionInputs = external_exports.strictObject({
@@ -82632,6 +83430,9 @@ var ActionInputs = external_exports.strictObject({
   github_api_url: external_exports.string().trim().transform((s2) => s2 || void 0).pipe(external_exports.url().optional()),
   repository: RepoFullName
 });
+function readActionSettings(env = process.env) {
+  return pipelineSettingsFrom(env);
+}
 var DEFAULT_CONFIG_PATHS = [".github/autonomy.yml", ".github/environment.json"];
 function readInputs(env = process.env) {
   const token = getInput("token");
@@ -82659,9 +83460,9 @@ function readInputs(env = process.env) {
 }
 function readEvent(env = process.env) {
   const p2 = env.GITHUB_EVENT_PATH;
-  if (!p2 || !existsSync2(p2)) return {};
+  if (!p2 || !existsSync3(p2)) return {};
   try {
-    const data = JSON.parse(readFileSync3(p2, "utf8"));
+    const data = JSON.parse(readFileSync4(p2, "utf8"));
     return data && typeof data === "object" ? data : {};
   } catch {
     throw new SchemaError("GITHUB_EVENT_PATH", [{ path: "(root)", message: "the event payload is not JSON" }]);
@@ -82700,9 +83501,9 @@ function healRequestFrom(inputs, event) {
 function validateLocalConfig(paths, workspace) {
   const out = { repoConfig: null, environmentFile: null, validated: [] };
   for (const rel of paths) {
-    const file3 = path6.resolve(workspace, rel);
-    if (!existsSync2(file3)) continue;
-    const text = readFileSync3(file3, "utf8");
+    const file3 = path7.resolve(workspace, rel);
+    if (!existsSync3(file3)) continue;
+    const text = readFileSync4(file3, "utf8");
     if (/\.json$/i.test(rel)) {
       let data;
       try {
@@ -82714,7 +83515,7 @@ function validateLocalConfig(paths, workspace) {
     } else if (/\.ya?ml$/i.test(rel)) {
       let data;
       try {
-        data = (0, import_yaml5.parse)(text) ?? {};
+        data = (0, import_yaml6.parse)(text) ?? {};
       } catch (err) {
         throw new SchemaError(rel, [{ path: "(root)", message: `not valid YAML (${err.message.split("\n")[0]})` }]);
       }
@@ -82725,6 +83526,27 @@ function validateLocalConfig(paths, workspace) {
     out.validated.push(rel);
   }
   return out;
+}
+
+// src/action/attestation.ts
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join as join4 } from "node:path";
+function writeAttestationFiles(dir, signed) {
+  mkdirSync(dir, { recursive: true });
+  const predicatePath = join4(dir, "living-bridge-checkpoint.json");
+  const subjectsPath = join4(dir, "living-bridge-subjects.txt");
+  const predicate = JSON.stringify(signed);
+  const subjects = checksumsFile(attestationSubjects(signed));
+  writeFileSync(predicatePath, `${predicate}
+`);
+  writeFileSync(subjectsPath, subjects);
+  return { predicate, predicatePath, subjects, subjectsPath, predicateType: CHECKPOINT_PREDICATE_TYPE };
+}
+async function prepareAttestation(ctx, repository, branch, dir) {
+  const repo = parseRepoFullName(repository);
+  const ledgerBranch = branch ?? (await loadRepoConfig(ctx.github, repo)).ledger.branch;
+  const { checkpoint } = await ctx.ledgerFor(repo, ledgerBranch).read();
+  return checkpoint && checkpoint.checkpoint.head !== null ? writeAttestationFiles(dir, checkpoint) : null;
 }
 
 // src/action/log.ts
@@ -82875,10 +83697,6 @@ function missingPermissionMessage(permission, what) {
 }
 
 // src/action/main.ts
-var HIDDEN_ENV = /^(INPUT_|ACTIONS_RUNTIME_|ACTIONS_ID_TOKEN_|ACTIONS_CACHE_|ACTIONS_RESULTS_)|^GITHUB_TOKEN$/;
-function healerEnv(env) {
-  return Object.fromEntries(Object.entries(env).filter(([k2]) => !HIDDEN_ENV.test(k2)));
-}
 async function run() {
   const sections = [];
   let title = "Living Bridge";
@@ -82891,6 +83709,7 @@ async function run() {
     inputs = readInputs();
     title = `Living Bridge · ${inputs.mode}${inputs.dry_run ? " (dry run)" : ""} · ${inputs.repository}`;
     const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
+    annotateLocalConfig(inputs.config, workspace);
     const local = validateLocalConfig(inputs.config, workspace);
     if (local.validated.length) info(`validated ${local.validated.join(", ")}`);
     ledgerBranch = local.repoConfig?.ledger.branch;
@@ -82901,7 +83720,8 @@ async function run() {
       token: inputs.token,
       baseUrl: inputs.github_api_url,
       signer: signer.signer,
-      env: healerEnv(process.env),
+      // Parsed once; runner credentials (INPUT_*, ACTIONS_*, GITHUB_TOKEN) are never a from_env source (core NEVER_A_SOURCE).
+      settings: readActionSettings(process.env),
       door: "action",
       repository: inputs.repository,
       log
@@ -82929,6 +83749,17 @@ ${describeError(err)}
       body: renderCertificate(outcome.certificate, { ledgerBranch, repository: inputs?.repository, ephemeralKey })
     });
   }
+  let attestation = null;
+  if (ctx && inputs && outcome.certificate) {
+    attestation = await prepareAttestation(ctx, inputs.repository, ledgerBranch, process.env.RUNNER_TEMP ?? tmpdir()).catch((err) => {
+      warning(`could not prepare the checkpoint attestation: ${err.message}`);
+      return null;
+    });
+  }
+  setOutput("checkpoint", attestation?.predicate ?? "");
+  setOutput("checkpoint-path", attestation?.predicatePath ?? "");
+  setOutput("attestation-subjects", attestation?.subjects ?? "");
+  setOutput("attestation-subjects-path", attestation?.subjectsPath ?? "");
   setOutput("decision", outcome.decision);
   setOutput("certificate-hash", outcome.certificate?.certificate_hash ?? "");
   setOutput("changes", JSON.stringify(outcome.changes));
@@ -83032,7 +83863,7 @@ async function runSync(ctx, inputs, sections) {
   return { decision, certificate: result.certificate, changes, failures };
 }
 async function runVerify(ctx, inputs, sections, ephemeralKey) {
-  const trust = pinnedKeys({ env: healerEnv(process.env), signer: ephemeralKey ? null : ctx.signer });
+  const trust = pinnedKeys({ env: process.env, signer: ephemeralKey ? null : ctx.signer });
   if (Object.keys(trust.keys).length === 0) {
     throw new ConfigurationError("verify needs the key(s) to trust: set the signing-key input or LIVING_BRIDGE_TRUSTED_KEYS (base64 public keys); keys listed on the ledger branch are never trusted");
   }

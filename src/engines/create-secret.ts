@@ -3,7 +3,7 @@
  * (`.github/autonomy.yml` or `.github/environment.json`), reads it back and reports fingerprints.
  * The value never leaves this module except towards `SecretsPort.setSecret`.
  */
-import { REPO_CONFIG_PATH, SecretName, type Change, type RepoRef, type SecretSource } from '../core/schemas/index.js';
+import { SecretName, type Change, type RepoRef, type SecretSource } from '../core/schemas/index.js';
 import { scopeLabel, type Scope, type SecretMeta, type SecretsPort } from '../ports/index.js';
 import { fingerprintValue } from './fingerprint.js';
 import { failed, fromPortError, type EngineResult } from './report.js';
@@ -63,19 +63,7 @@ export function generateSecretValue(length: number, charset: Charset, randomByte
   return out;
 }
 
-/** The YAML to declare where a secret comes from, for `.github/autonomy.yml` (`secrets:` block). */
-export function missingSourceInstruction(name: string): string {
-  return [
-    'secrets:',
-    `  ${name}:`,
-    '    source: generate   # or: source: from_env + env: NAME, or source: external',
-  ].join('\n');
-}
-
-/** Sentence + snippet for comments and issues when a secret has no declared source. */
-export function missingSourceMessage(name: string): string {
-  return `${name} has no declared source, so Living Bridge will not invent a value for it. Declare one in ${REPO_CONFIG_PATH}:\n\n\`\`\`yaml\n${missingSourceInstruction(name)}\n\`\`\``;
-}
+export { missingSourceInstruction, missingSourceMessage } from '../core/governor/plan.js';
 
 type Resolved = { ok: true; value: string; origin: string } | { ok: false; error: string; notes: string[] };
 

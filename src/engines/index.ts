@@ -6,3 +6,4 @@ export * from './rerun.js';
 export * from './escalate.js';
 export * from './regenerate-config.js';
 export * from './rollback.js';
+export * from './registry.js';

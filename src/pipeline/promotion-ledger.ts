@@ -5,7 +5,7 @@
  */
 import { recordOutcome } from '../core/governor/index.js';
 import { lockState, newLock } from '../core/promotion/index.js';
-import { reportHash, signCertificate } from '../core/certificate/index.js';
+import { actionStatement, outcomeStatement, signCertificate } from '../core/certificate/index.js';
 import { PromotionLock, PromotionRecords, type ActionKind, type Certificate, type Change, type PromotionRecord, type RepoConfig } from '../core/schemas/index.js';
 import type { Ledger } from '../ledger/types.js';
 import { auditEntry } from './audit.js';
@@ -100,12 +100,13 @@ export async function certifyStep(ctx: PipelineContext, ledger: Ledger, reposito
   let stored = record;
   await ledger.commit(`config loop: ${step.stage} (${record.path}, #${record.pull_request})`, async (snap) => {
     certificate = await signCertificate(
-      {
-        timestamp: ctx.now().toISOString(), action: step.action, reason: step.reason, targets: step.targets, certified: step.certified,
-        report_hash: reportHash(step.report), repository, run_id: step.runId, run_attempt: step.runId === null ? null : 1,
-        policy_version: snap.state.policy.version, changes: step.changes, previous_certificate_hash: snap.lastCertificateHash, sequence: snap.certificateCount + 1,
-        certificate_type: 'action', decision: { stage: step.stage, promotion: record.id, pull_request: record.pull_request, ...step.details },
-      },
+      actionStatement(
+        { at: ctx.now(), repository, policyVersion: snap.state.policy.version, chain: snap },
+        {
+          action: step.action, reason: step.reason, targets: step.targets, certified: step.certified, report: step.report, runId: step.runId,
+          runAttempt: step.runId === null ? null : 1, changes: step.changes, decision: { stage: step.stage, promotion: record.id, pull_request: record.pull_request, ...step.details },
+        },
+      ),
       ctx.signer,
     );
     stored = { ...record, certificates: [...record.certificates, certificate.certificate_hash], updated_at: ctx.now().toISOString() };
@@ -147,13 +148,14 @@ export async function recordDeployOutcome(ctx: PipelineContext, ledger: Ledger, 
     ema = learned.state.ema.REGENERATE_CONFIG;
     if (!learned.judged) return { state: learned.state };
     certificate = await signCertificate(
-      {
-        timestamp: ctx.now().toISOString(), action: learned.judged.action, reason, targets: [learned.judged.target_key], certified: true,
-        report_hash: reportHash({ promotion: record.id, runs: record.dispatched_runs, conclusion }), repository, run_id: record.dispatched_runs.at(-1) ?? null,
-        run_attempt: null, policy_version: learned.state.policy.version, changes: [], previous_certificate_hash: snap.lastCertificateHash, sequence: snap.certificateCount + 1,
-        certificate_type: 'outcome', judges_certificate_hash: learned.judged.certificate_hash, outcome: conclusion,
-        decision: { ema: learned.state.ema, policy_changed: learned.policyChanged, promotion: record.id },
-      },
+      outcomeStatement(
+        { at: ctx.now(), repository, policyVersion: learned.state.policy.version, chain: snap },
+        {
+          action: learned.judged.action, reason, targets: [learned.judged.target_key], report: { promotion: record.id, runs: record.dispatched_runs, conclusion },
+          runId: record.dispatched_runs.at(-1) ?? null, runAttempt: null, judges: learned.judged.certificate_hash, outcome: conclusion,
+          decision: { ema: learned.state.ema, policy_changed: learned.policyChanged, promotion: record.id },
+        },
+      ),
       ctx.signer,
     );
     return {

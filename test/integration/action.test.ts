@@ -54,10 +54,14 @@ let seq = 0;
 /** The base64 public half of a 64-byte libsodium secret key (seed || public key). */
 const publicKeyOf = (secretKey: string): string => Buffer.from(secretKey, 'base64').subarray(32).toString('base64');
 
-async function runAction(inputs: Record<string, string>, opts: { event?: Record<string, unknown>; env?: Record<string, string>; repository: string }): Promise<ActionRun> {
+async function runAction(inputs: Record<string, string>, opts: { event?: Record<string, unknown>; env?: Record<string, string>; repository: string; workspaceFiles?: Record<string, string> }): Promise<ActionRun> {
   seq += 1;
   const dir = path.join(tmp, `run-${seq}`);
   await import('node:fs/promises').then((fs) => fs.mkdir(dir, { recursive: true }));
+  for (const [rel, text] of Object.entries(opts.workspaceFiles ?? {})) {
+    await import('node:fs/promises').then((fs) => fs.mkdir(path.dirname(path.join(dir, rel)), { recursive: true }));
+    await writeFile(path.join(dir, rel), text);
+  }
   const eventPath = path.join(dir, 'event.json');
   const outputPath = path.join(dir, 'output.txt');
   const summaryPath = path.join(dir, 'summary.md');
@@ -161,6 +165,12 @@ describe('the bundled Action against the sandbox', () => {
     // The comment it wrote is an output, linkable from later steps; no escalation issue was needed.
     expect(res.outputs['comment-url']).toMatch(new RegExp(`/acme/action-heal/(issues|pull)/${pull.number}#issuecomment-\\d+$`));
     expect(res.outputs['issue-url']).toBe('');
+    // The ledger's signed checkpoint, ready for actions/attest (the anchor outside the branch).
+    const checkpoint = JSON.parse(res.outputs.checkpoint ?? 'null') as { checkpoint: { repository: string; head: string } } | null;
+    expect(checkpoint?.checkpoint).toMatchObject({ repository: fullName, head: res.outputs['certificate-hash'] });
+    expect(res.outputs['attestation-subjects']).toContain(`${res.outputs['certificate-hash']}  ${fullName}#certificate/`);
+    expect(res.outputs['attestation-subjects']).toContain(`  living-bridge-ledger:${fullName}`);
+    expect(JSON.parse(await readFile(res.outputs['checkpoint-path']!, 'utf8'))).toEqual(checkpoint);
     // What a job log looks like (docs/action.md shows one): kept for reading, beside the test's temp files.
     await writeFile(path.join(os.tmpdir(), 'living-bridge-action-heal.log'), res.stdout);
     healed = { fullName, runId: run.id, certificate: res.outputs['certificate-hash']! };
@@ -267,6 +277,15 @@ describe('the bundled Action against the sandbox', () => {
     expect(second.code).toBe(0);
     expect(second.outputs.decision).toBe('no-drift');
     expect(second.outputs['certificate-hash']).toBe('');
+  });
+
+  test('a bad autonomy.yml in the workspace fails the step with inline ::error annotations at its line and column', async () => {
+    const bad = 'version: 1\ndefault_levle: full\nenvironments:\n  production:\n    level: ful\n';
+    const res = await runAction({ mode: 'heal', token: 'x', 'run-id': '1' }, { repository: 'acme/action-heal', workspaceFiles: { '.github/autonomy.yml': bad } });
+    expect(res.code).toBe(1);
+    expect(res.stdout).toContain('::error title=Living Bridge%3A .github/autonomy.yml is invalid,file=.github/autonomy.yml,line=2,endLine=2,col=1,endColumn=14::(root): unknown key(s) default_levle (did you mean default_level?)');
+    expect(res.stdout).toContain('file=.github/autonomy.yml,line=5,endLine=5,col=12,endColumn=15::environments.production.level: expected one of observe|suggest|balanced|full (did you mean full?)');
+    expect(res.outputs.decision).toBe('error');
   });
 
   test('bad inputs fail before anything is done, with the input named', async () => {

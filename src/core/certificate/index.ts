@@ -13,6 +13,7 @@ export {
   type CertificateVerification,
   type CertificateErrorCode,
 } from './certificate.js';
+export { actionStatement, outcomeStatement, syncStatement, type ChainHead, type Link, type PredicateInput } from './statement.js';
 export { verifyChain, type VerifyChainOptions, type ChainVerification, type ChainErrorCode } from './chain.js';
 export { canonicalJson, sha256Hex } from '../canonical.js';
 export { signCheckpoint, verifyCheckpoint, checkpointMessage, type CheckpointVerification } from './checkpoint.js';
@@ -28,3 +29,4 @@ export {
 } from './verify-ledger.js';
 export { parseTrustedKeys } from './trust.js';
 export { renderAnchorMarker, anchorsInText, anchorsInDocument } from './anchor.js';
+export { attestationSubjects, checksumsFile, ledgerIdentity, CHECKPOINT_PREDICATE_TYPE, type AttestationSubject } from './attestation.js';

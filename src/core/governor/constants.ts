@@ -1,3 +1,5 @@
+import type { ActionKind } from '../schemas/common.js';
+
 /**
  * Every tunable number of the Governor in one place, so the docs, the tests and the code agree.
  * (Per-repository limits live in `.github/autonomy.yml`; these are the model's own constants.)
@@ -39,3 +41,9 @@ export const RECURRENCE_WINDOW_MS = 7 * 24 * 60 * 60 * 1000;
 
 /** A secret.missing classification below this confidence is only suggested. */
 export const SECRET_MIN_CONFIDENCE = 0.6;
+
+/**
+ * At `balanced`, these execute by themselves; every other acting step is suggested (and needs a
+ * human's approval or a grant). decide() and authorize() both read it.
+ */
+export const BALANCED_EXECUTES: ReadonlySet<ActionKind> = new Set<ActionKind>(['RERUN', 'SYNC_AND_CERTIFY', 'ESCALATE']);

@@ -4,7 +4,7 @@ import type { ActionRecord, GovernorState } from '../schemas/governor-state.js';
 import type { Incident } from '../schemas/incident.js';
 import type { RepoConfig } from '../schemas/repo-config.js';
 import { candidatesForIncident } from './candidates.js';
-import { RATE_WINDOW_MS, RECURRENCE_WINDOW_MS, SECRET_MIN_CONFIDENCE } from './constants.js';
+import { BALANCED_EXECUTES, RATE_WINDOW_MS, RECURRENCE_WINDOW_MS, SECRET_MIN_CONFIDENCE } from './constants.js';
 import { cooldownKey, levelFor, repositoryKeyPrefix, targetKey } from './keys.js';
 import {
   cooldownInfo,
@@ -35,9 +35,6 @@ export interface DecideInput {
    */
   level?: AutonomyLevel;
 }
-
-/** At `balanced`, these execute; everything else that acts is suggested. */
-const BALANCED_EXECUTES: ReadonlySet<ActionKind> = new Set<ActionKind>(['RERUN', 'SYNC_AND_CERTIFY', 'ESCALATE']);
 
 /** Actions the rate limit and cooldowns count and stop. ESCALATE and NOOP are exempt. */
 const isLimited = (a: ActionKind): boolean => a !== 'ESCALATE' && a !== 'NOOP';

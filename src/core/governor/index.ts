@@ -24,4 +24,18 @@ export {
 export { predictSuccess, predictionDetail, emaOf, weightOf, cooldownMs, cooldownInfo, type CooldownInfo, type PredictionDetail } from './scoring.js';
 export { targetKey, cooldownKey, levelFor } from './keys.js';
 export { adjustWeight } from './policy.js';
+export { authorize, propose, type Authorized, type GrantSet, type Proposal } from './authorize.js';
+export {
+  planFor,
+  secretSourceFor,
+  escalationInstruction,
+  missingSourceInstruction,
+  missingSourceMessage,
+  type PlanFacts,
+  type PlanOf,
+  type PlanScope,
+  type Planned,
+  type RunFacts,
+  type StepPlan,
+} from './plan.js';
 export * from './constants.js';

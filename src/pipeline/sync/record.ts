@@ -4,7 +4,7 @@
  * mutate, from the snapshot it is given, so it chains onto whatever landed meanwhile.
  */
 import { bridgeKey, environmentOf, fingerprintKey, type ActualInventory, type SyncItemResult } from '../../core/env-plan/index.js';
-import { reportHash, signCertificate } from '../../core/certificate/index.js';
+import { signCertificate, syncStatement } from '../../core/certificate/index.js';
 import { canonicalJson } from '../../core/canonical.js';
 import { SyncState, type Certificate, type Change } from '../../core/schemas/index.js';
 import type { LedgerSnapshot, LedgerWrite } from '../../ledger/types.js';
@@ -70,26 +70,20 @@ export const summaryLine = (s: Pick<Confirmed, 'report'>): string => `env sync: 
 export function signSyncCertificate(ctx: Pick<PipelineContext, 'now' | 'signer'>, s: Confirmed, snap: LedgerSnapshot, changes: Change[]): Promise<Certificate> {
   const { plan, report } = s;
   return signCertificate(
-    {
-      timestamp: ctx.now().toISOString(),
-      action: 'SYNC_AND_CERTIFY',
-      reason: `${s.envFilePath} synced: ${plan.summary.add} add, ${plan.summary.update} update, ${plan.summary.delete} delete planned; ${report.applied} applied, ${report.failed} failed`,
-      targets: changes.map((c) => `${c.kind}:${c.scope}/${c.target}`),
-      certified: s.certified,
-      report_hash: reportHash({
-        plan: plan.items.map((i) => ({ op: i.op, kind: i.kind, scope: i.scope, name: i.name, reason: i.reason })),
-        results: report.results.map((r) => ({ kind: r.item.kind, scope: r.item.scope, name: r.item.name, status: r.status, detail: r.detail, before: r.before_fingerprint, after: r.after_fingerprint })),
-      }),
-      repository: s.repository,
-      run_id: null,
-      run_attempt: null,
-      policy_version: snap.state.policy.version,
-      changes,
-      previous_certificate_hash: snap.lastCertificateHash,
-      sequence: snap.certificateCount + 1,
-      certificate_type: 'sync',
-      decision: { dry_run: false, confirm_prune: s.opts.confirmPrune, ref: s.ref, scopes: plan.scopes },
-    },
+    syncStatement(
+      { at: ctx.now(), repository: s.repository, policyVersion: snap.state.policy.version, chain: snap },
+      {
+        reason: `${s.envFilePath} synced: ${plan.summary.add} add, ${plan.summary.update} update, ${plan.summary.delete} delete planned; ${report.applied} applied, ${report.failed} failed`,
+        targets: changes.map((c) => `${c.kind}:${c.scope}/${c.target}`),
+        certified: s.certified,
+        report: {
+          plan: plan.items.map((i) => ({ op: i.op, kind: i.kind, scope: i.scope, name: i.name, reason: i.reason })),
+          results: report.results.map((r) => ({ kind: r.item.kind, scope: r.item.scope, name: r.item.name, status: r.status, detail: r.detail, before: r.before_fingerprint, after: r.after_fingerprint })),
+        },
+        changes,
+        decision: { dry_run: false, confirm_prune: s.opts.confirmPrune, ref: s.ref, scopes: plan.scopes },
+      },
+    ),
     ctx.signer,
   );
 }

@@ -1,0 +1,72 @@
+/**
+ * Stages 4 and 5 of a heal: decide (the Governor's proposal, core/governor `propose`) and authorize
+ * (core/governor `authorize`: a signed grant may lift a suggestion, and only a break-glass grant
+ * overrides the ledger's kill switch). The flow only reads what the core needs: the grants file.
+ */
+import { authorize, propose, type GrantSet, type Proposal } from '../../core/governor/index.js';
+import { parseGrantFile } from '../../core/grants/index.js';
+import type { Decision, Grant } from '../../core/schemas/index.js';
+import type { PipelineContext } from '../context.js';
+import type { Ledger, LedgerSnapshot } from '../../ledger/types.js';
+import { safeMessage } from '../safe-message.js';
+import type { Authorized, Decided, Learned } from './state.js';
+
+/**
+ * Signed grants, as a JSON array, under the ledger root. (Not under `grants/`: the ledger reserves that
+ * directory for its own revoked.json and uses.json and refuses other writes there.)
+ */
+export const GRANTS_FILE = 'grants.json';
+
+export function decideHeal(s: Learned): Decided {
+  const { ctx, snapshot, incident, config, repository } = s;
+  const proposal = propose({
+    incident,
+    state: snapshot.state,
+    config,
+    now: ctx.now(),
+    repository,
+    environment: s.environmentName,
+    level: s.level,
+    autonomyEnabled: ctx.autonomyEnabled,
+  });
+  const noted = (d: Decision): Decision => ({ ...d, environment_resolution: s.environmentResolution });
+  return { ...s, proposal: { decision: noted(proposal.decision), unhalted: proposal.unhalted ? noted(proposal.unhalted) : null } };
+}
+
+/** Whether any grant could change the proposal (only then is the grants file read). */
+const grantsMatter = (p: Proposal): boolean =>
+  (p.decision.verdict === 'suggest' && p.decision.steps.length > 0) || (p.unhalted !== null && p.unhalted.verdict !== 'noop' && p.unhalted.steps.length > 0);
+
+/** The ledger's grants, checked against the keys the operator trusts (never keys published in the ledger). */
+export async function grantSetOf(ctx: PipelineContext, ledger: Ledger, snapshot: LedgerSnapshot, repository: string, environment: string | undefined): Promise<GrantSet> {
+  const text = await ledger.readFile(GRANTS_FILE);
+  let grants: Grant[] | null = null;
+  if (text) {
+    try {
+      grants = parseGrantFile(text, `ledger ${GRANTS_FILE}`);
+    } catch (err) {
+      ctx.log.warn({ err: safeMessage(err) }, 'the ledger grants file is unreadable; no grant applies');
+    }
+  }
+  return {
+    grants,
+    // Only keys the operator controls may sign grants: this deployment's signing key and the keys in
+    // LIVING_BRIDGE_GRANT_KEYS. Keys published in the ledger are for verifying certificates only —
+    // anyone who can push to the ledger branch could publish one.
+    trustedKeys: { [ctx.signer.keyid]: ctx.signer.publicKey, ...ctx.grantKeys },
+    revokedIds: snapshot.revokedGrantIds,
+    uses: snapshot.grantUses,
+    repository,
+    environment,
+    halted: snapshot.state.halted,
+    haltedReason: snapshot.state.halted_reason ?? null,
+  };
+}
+
+export async function authorizeHeal(s: Decided): Promise<Authorized> {
+  const { proposal, ...rest } = s;
+  if (!grantsMatter(proposal)) return { ...rest, decision: proposal.decision, grantId: null };
+  const grants = await grantSetOf(s.ctx, s.ledger, s.snapshot, s.repository, s.environment);
+  const authorized = authorize(proposal, grants, s.level, s.ctx.now());
+  return { ...rest, decision: authorized.decision, grantId: authorized.grantId };
+}
