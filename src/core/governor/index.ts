@@ -24,11 +24,13 @@ export {
 export { predictSuccess, predictionDetail, emaOf, weightOf, cooldownMs, cooldownInfo, type CooldownInfo, type PredictionDetail } from './scoring.js';
 export { targetKey, cooldownKey, levelFor } from './keys.js';
 export { adjustWeight } from './policy.js';
-export { authorize, propose, type Authorized, type GrantSet, type Proposal } from './authorize.js';
+export { authorize, escalationFor, grantsMatter, propose, type Authorized, type GrantSet, type PreconditionCheck, type Proposal } from './authorize.js';
+export { firstUnmet, unmetPrecondition, rerunRefusal, GITHUB_MAX_RUN_ATTEMPTS, type PreconditionFacts, type Unmet } from './preconditions.js';
 export {
   planFor,
   secretSourceFor,
   escalationInstruction,
+  type EscalationCause,
   missingSourceInstruction,
   missingSourceMessage,
   type PlanFacts,

@@ -57,6 +57,7 @@ export async function collectEvidence(s: Loaded): Promise<Evidenced | Finished> 
   let run: WorkflowRun | null = null;
   let incidents: Incident[];
   let failedJobNames: string[] = [];
+  let failedJobs: number | null = null;
   if (request.run_id !== undefined) {
     if (journal.replayed) {
       // A replay re-reads the run: the payload's picture (and the first try's) may be stale.
@@ -74,7 +75,10 @@ export async function collectEvidence(s: Loaded): Promise<Evidenced | Finished> 
       return { finished: finish(ctx, { ...nothing(repository, `run ${run.id} was dispatched by the config loop (promotion ${dispatched.id}), which judges it`), status: 'noop' }) };
     }
     if (run.conclusion !== 'failure') return finishedRun(s, run);
-    incidents = await gatherEvidence(ctx.github, repo, run, request.environment, (jobs) => { failedJobNames = jobs.map((j) => j.name); });
+    incidents = await gatherEvidence(ctx.github, repo, run, request.environment, (jobs) => {
+      failedJobNames = jobs.map((j) => j.name);
+      failedJobs = jobs.length;
+    });
   } else {
     incidents = reportedIncident(s);
   }
@@ -83,6 +87,7 @@ export async function collectEvidence(s: Loaded): Promise<Evidenced | Finished> 
   return {
     ...s,
     run,
+    failedJobs,
     incidents,
     resolution,
     environmentName: environmentLabel(resolution) ?? undefined,
