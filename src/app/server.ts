@@ -9,6 +9,7 @@ import { createIntake, type Intake } from '../intake/index.js';
 import { parseApprovalCommand } from '../pipeline/approval-command.js';
 import { handleLabelComment, parseLabelCommand, type LabelCommand } from '../pipeline/label.js';
 import { CheckSignals, checkEventCommit } from '../pipeline/check-signals.js';
+import { OutageStores } from '../pipeline/outage.js';
 import { buildContext, loadSigner } from '../pipeline/build-context.js';
 import type { HealResult, PipelineContext } from '../pipeline/context.js';
 import { safeMessage } from '../pipeline/safe-message.js';
@@ -60,6 +61,8 @@ export async function startApp(env: Record<string, string | undefined> = process
   const intake = await createIntake(env, log);
   // check_suite / check_run / status webhooks wake a config loop waiting on that commit's checks.
   const checkSignals = new CheckSignals();
+  // The outage brake: each installation's recent transient failures (src/pipeline/outage.ts).
+  const outageStores = new OutageStores();
 
   const observability = createObservability({
     env,
@@ -76,7 +79,7 @@ export async function startApp(env: Record<string, string | undefined> = process
     const id = installationId ?? (await findRepoInstallation(await probot.auth(), repo));
     const octokit = observability.instrument(await probot.auth(id));
     const ctx = buildContext({ octokit: octokit as never, signer, env, door, repository: `${repo.owner}/${repo.repo}`, log: log.child({ ...bindings, repository: `${repo.owner}/${repo.repo}` }) });
-    return { ...ctx, observer: observability.observer, checkSignals };
+    return { ...ctx, observer: observability.observer, checkSignals, outages: outageStores.for(id) };
   };
 
   // The worker's public result is kept by the intake with the job: GET /api/autonomy/jobs/:id reads it there.

@@ -11,7 +11,8 @@ import { describe, expect, test } from '@jest/globals';
 import { targetKey } from '../../src/core/governor/index.js';
 import { heal } from '../../src/pipeline/heal.js';
 import { storeGrant } from '../../src/pipeline/control.js';
-import { AUTONOMY, FULL, GITHUB_WRITES, LOGS, REPO, failedRun, grantFor, jobFor, makeKit, ts, writesOf, type Kit } from './pipeline-kit.js';
+import { memoryOutageStore } from '../../src/pipeline/outage.js';
+import { AUTONOMY, FULL, GITHUB_WRITES, LOGS, REPO, deployWorkflow, failedRun, grantFor, jobFor, makeKit, ts, writesOf, type Kit } from './pipeline-kit.js';
 
 const ledger = (kit: Kit) => kit.ctx.ledgerFor(REPO, 'bridge-ledger').read();
 const healRun = (kit: Kit, runId: number) => heal(kit.ctx, jobFor({ repository: FULL, run_id: runId }));
@@ -122,5 +123,48 @@ describe('refusals count toward the fail streak and open the circuit (#10 item 2
     const second = await healRun(kit, failedRun(kit.gh, LOGS.missingSecret()).id);
     expect(second).toMatchObject({ status: 'noop', decision: { guardrail: 'half_open' } });
     expect(writesOf(kit.gh, ['setSecret', 'rerunFailedJobs'])).toEqual([]);
+  });
+});
+
+describe('the outage brake (#10 item 9)', () => {
+  const repos = ['acme/one', 'acme/two', 'acme/three'].map((full) => ({ full, ref: { owner: 'acme', repo: full.split('/')[1]! } }));
+
+  function failIn(kit: Kit, ref: { owner: string; repo: string }, conclusion: 'failure' | 'success' = 'failure') {
+    const head = kit.gh.seedFiles(ref, { '.github/workflows/deploy.yml': deployWorkflow() }, { message: 'deploy workflow' });
+    const run = kit.gh.addRun(ref, { head_sha: head, conclusion });
+    if (conclusion === 'failure') kit.gh.addJob(ref, run.id, { name: 'deploy', log: LOGS.transient });
+    return run;
+  }
+
+  test('three repositories of one installation failing alike within minutes hold re-runs (noop outage) until one succeeds', async () => {
+    const kit = await makeKit();
+    kit.ctx.outages = memoryOutageStore();
+    for (const r of repos) kit.gh.seedFiles(r.ref, { '.github/autonomy.yml': AUTONOMY() });
+    const healIn = (r: (typeof repos)[number], conclusion?: 'failure' | 'success') => heal(kit.ctx, jobFor({ repository: r.full, run_id: failIn(kit, r.ref, conclusion).id }));
+
+    expect((await healIn(repos[0]!)).decision?.steps).toEqual(['RERUN']);
+    kit.clock.advance(2);
+    expect((await healIn(repos[1]!)).decision?.steps).toEqual(['RERUN']);
+    kit.clock.advance(2);
+    const held = await healIn(repos[2]!);
+    expect(held).toMatchObject({ status: 'noop', decision: { guardrail: 'outage', proposed_steps: ['RERUN'] } });
+    expect(held.decision?.reason).toContain('3 repositories of this installation failed with signature');
+    expect(writesOf(kit.gh, ['rerunFailedJobs'])).toHaveLength(2);
+    // Recorded: the noop has its audit line in that repository's ledger.
+    const audit = Object.entries(kit.gh.filesAt(repos[2]!.ref, 'bridge-ledger')).filter(([p]) => p.startsWith('.bridge/audit/')).map(([, t]) => t).join('\n');
+    expect(audit).toContain('"event":"decision.noop"');
+    expect(audit).toContain('outage: 3 repositories');
+
+    // One of them succeeds: the hold is lifted, the next failure is re-run again.
+    kit.clock.advance(1);
+    expect((await healIn(repos[1]!, 'success')).status).toBe('noop');
+    kit.clock.advance(1);
+    expect((await healIn(repos[2]!)).decision?.steps).toEqual(['RERUN']);
+  });
+
+  test('without an outage store (the CLI, the Action) nothing is ever held', async () => {
+    const kit = await makeKit();
+    for (const r of repos) kit.gh.seedFiles(r.ref, { '.github/autonomy.yml': AUTONOMY() });
+    for (const r of repos) expect((await heal(kit.ctx, jobFor({ repository: r.full, run_id: failIn(kit, r.ref).id }))).decision?.steps).toEqual(['RERUN']);
   });
 });

@@ -40,4 +40,16 @@ export {
   type RunFacts,
   type StepPlan,
 } from './plan.js';
+export {
+  emptyOutageWatch,
+  noteSuccess,
+  noteTransientFailure,
+  outageHoldOf,
+  transientSignature,
+  OUTAGE_HOLD_MAX_MS,
+  OUTAGE_MIN_REPOSITORIES,
+  OUTAGE_WINDOW_MS,
+  type OutageHold,
+  type OutageWatch,
+} from './outage.js';
 export * from './constants.js';

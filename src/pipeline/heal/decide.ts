@@ -3,7 +3,7 @@
  * (core/governor `authorize`: a signed grant may lift a suggestion, and only a break-glass grant
  * overrides the ledger's kill switch). The flow only reads what the core needs: the grants file.
  */
-import { authorize, grantsMatter, propose, type GrantSet, type PreconditionCheck } from '../../core/governor/index.js';
+import { authorize, grantsMatter, noteTransientFailure, outageHoldOf, propose, transientSignature, type GrantSet, type OutageHold, type PreconditionCheck } from '../../core/governor/index.js';
 import { parseGrantFile } from '../../core/grants/index.js';
 import type { Decision, Grant } from '../../core/schemas/index.js';
 import type { PipelineContext } from '../context.js';
@@ -17,8 +17,19 @@ import type { Authorized, Decided, Learned } from './state.js';
  */
 export const GRANTS_FILE = 'grants.json';
 
+/** This failure noted in the installation's outage watch, and the hold on its transient signature if one is in force. */
+function outageHold(s: Learned): OutageHold | null {
+  const store = s.ctx.outages;
+  const signature = transientSignature(s.incident);
+  if (!store || !signature || !s.run) return null;
+  const now = s.ctx.now();
+  const watch = s.request.dry_run ? store.read() : store.update((w) => noteTransientFailure(w, { signature, repository: s.repository, at: now }));
+  return outageHoldOf(watch, signature, now);
+}
+
 export function decideHeal(s: Learned): Decided {
   const { ctx, snapshot, incident, config, repository } = s;
+  const outage = outageHold(s);
   const proposal = propose({
     incident,
     state: snapshot.state,
@@ -28,6 +39,7 @@ export function decideHeal(s: Learned): Decided {
     environment: s.environmentName,
     level: s.level,
     autonomyEnabled: ctx.autonomyEnabled,
+    outage,
   });
   const noted = (d: Decision): Decision => ({ ...d, environment_resolution: s.environmentResolution });
   return { ...s, proposal: { decision: noted(proposal.decision), unhalted: proposal.unhalted ? noted(proposal.unhalted) : null } };

@@ -5,6 +5,7 @@
  * outcome of what was done before it).
  */
 import { environmentLabel, levelForResolution } from '../../core/governor/environment.js';
+import { noteSuccess } from '../../core/governor/index.js';
 import type { Incident } from '../../core/schemas/index.js';
 import type { WorkflowRun } from '../../ports/index.js';
 import { rememberSuccess } from '../classifier-memory.js';
@@ -44,6 +45,8 @@ async function finishedRun(s: Loaded, run: WorkflowRun): Promise<Finished> {
   const { ctx, request, repository } = s;
   const learnedRun = request.dry_run ? null : await learnFromRun(s, run, null);
   if (learnedRun && run.conclusion === 'success') await rememberSuccess(ctx, s.ledger, run, learnedRun.snapshot);
+  // A run that succeeds lifts the outage holds its repository took part in.
+  if (run.conclusion === 'success' && !request.dry_run) ctx.outages?.update((w) => noteSuccess(w, repository));
   // A green re-run is the outcome of what we did: the result names the outcome certificate it committed.
   const learned = learnedRun?.outcome ?? null;
   const summary = learned
