@@ -45,4 +45,10 @@ export default tseslint.config(
     files: ['src/pipeline/**/*.ts', 'src/intake/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: layerBan(['app', 'action', 'cli', 'sandbox', 'demo', 'drill']) }] },
   },
+  {
+    // Below the doors nothing reads the environment: a door parses it once into typed Settings
+    // (src/core/schemas/settings-env.ts) and passes them down. (The core bans `process` altogether.)
+    files: ['src/pipeline/**/*.ts', 'src/engines/**/*.ts', 'src/github/**/*.ts', 'src/ledger/**/*.ts', 'src/intake/**/*.ts', 'src/schedule/**/*.ts', 'src/ports/**/*.ts'],
+    rules: { 'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'below the doors nothing reads process.env: take the value from the Settings the door parsed' }] },
+  },
 );

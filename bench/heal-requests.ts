@@ -23,7 +23,7 @@ import { pino } from 'pino';
 import { createSigner, generateSigningKey } from '../src/core/certificate/index.js';
 import type { HealJob } from '../src/core/schemas/index.js';
 import { runFromWebhook } from '../src/github/index.js';
-import { buildContext } from '../src/pipeline/build-context.js';
+import { buildContext, pipelineSettingsFrom } from '../src/pipeline/build-context.js';
 import type { PipelineContext } from '../src/pipeline/context.js';
 import { heal } from '../src/pipeline/heal.js';
 import { DEMO_AUTONOMY_YML } from '../src/demo/scenario.js';
@@ -96,7 +96,7 @@ export async function runHealBench(): Promise<HealBenchResult> {
       baseUrl: sb.apiUrl,
       signer,
       // The sandbox has no rate limits: GitHub's one-write-per-second client pacing would only make the bench wait (~45 s).
-      env: { DEPLOY_TOKEN: SCENARIO_VALUES.DEPLOY_TOKEN, LIVING_BRIDGE_FROM_ENV_ALLOW: 'DEPLOY_TOKEN', LIVING_BRIDGE_CLIENT_PACING: 'off' },
+      settings: pipelineSettingsFrom({ DEPLOY_TOKEN: SCENARIO_VALUES.DEPLOY_TOKEN, LIVING_BRIDGE_FROM_ENV_ALLOW: 'DEPLOY_TOKEN', LIVING_BRIDGE_CLIENT_PACING: 'off' }),
       door: 'cli',
       log: pino({ level: 'silent' }),
     });

@@ -24489,7 +24489,7 @@ var require_atomic_sleep = __commonJS({
   "node_modules/atomic-sleep/index.js"(exports2, module2) {
     "use strict";
     if (typeof SharedArrayBuffer !== "undefined" && typeof Atomics !== "undefined") {
-      let sleep = function(ms) {
+      let sleep2 = function(ms) {
         const valid = ms > 0 && ms < Infinity;
         if (valid === false) {
           if (typeof ms !== "number" && typeof ms !== "bigint") {
@@ -24500,9 +24500,9 @@ var require_atomic_sleep = __commonJS({
         Atomics.wait(nil, 0, 0, Number(ms));
       };
       const nil = new Int32Array(new SharedArrayBuffer(4));
-      module2.exports = sleep;
+      module2.exports = sleep2;
     } else {
-      let sleep = function(ms) {
+      let sleep2 = function(ms) {
         const valid = ms > 0 && ms < Infinity;
         if (valid === false) {
           if (typeof ms !== "number" && typeof ms !== "bigint") {
@@ -24514,7 +24514,7 @@ var require_atomic_sleep = __commonJS({
         while (target > Date.now()) {
         }
       };
-      module2.exports = sleep;
+      module2.exports = sleep2;
     }
   }
 });
@@ -24527,7 +24527,7 @@ var require_sonic_boom = __commonJS({
     var EventEmitter2 = __require("events");
     var inherits = __require("util").inherits;
     var path8 = __require("path");
-    var sleep = require_atomic_sleep();
+    var sleep2 = require_atomic_sleep();
     var assert2 = __require("assert");
     var BUSY_WRITE_TIMEOUT = 100;
     var kEmptyBuffer = Buffer.allocUnsafe(0);
@@ -24673,7 +24673,7 @@ var require_sonic_boom = __commonJS({
           if ((err.code === "EAGAIN" || err.code === "EBUSY") && this.retryEAGAIN(err, this._writingBuf.length, this._len - this._writingBuf.length)) {
             if (this.sync) {
               try {
-                sleep(BUSY_WRITE_TIMEOUT);
+                sleep2(BUSY_WRITE_TIMEOUT);
                 this.release(void 0, 0);
               } catch (err2) {
                 this.release(err2);
@@ -24986,7 +24986,7 @@ var require_sonic_boom = __commonJS({
           if (shouldRetry && !this.retryEAGAIN(err, buf.length, this._len - buf.length)) {
             throw err;
           }
-          sleep(BUSY_WRITE_TIMEOUT);
+          sleep2(BUSY_WRITE_TIMEOUT);
         }
       }
       try {
@@ -25023,7 +25023,7 @@ var require_sonic_boom = __commonJS({
           if (shouldRetry && !this.retryEAGAIN(err, buf.length, this._len - buf.length)) {
             throw err;
           }
-          sleep(BUSY_WRITE_TIMEOUT);
+          sleep2(BUSY_WRITE_TIMEOUT);
         }
       }
     }
@@ -25353,7 +25353,7 @@ var require_thread_stream = __commonJS({
     var { version: version2 } = require_package();
     var { EventEmitter: EventEmitter2 } = __require("events");
     var { Worker } = __require("worker_threads");
-    var { join: join4 } = __require("path");
+    var { join: join5 } = __require("path");
     var { pathToFileURL } = __require("url");
     var { wait } = require_wait();
     var {
@@ -25405,7 +25405,7 @@ var require_thread_stream = __commonJS({
     function createWorker(stream, opts) {
       const { filename, workerData } = opts;
       const bundlerOverrides = "__bundlerPathsOverrides" in globalThis ? globalThis.__bundlerPathsOverrides : {};
-      const toExecute = bundlerOverrides["thread-stream-worker"] || join4(__dirname, "lib", "worker.js");
+      const toExecute = bundlerOverrides["thread-stream-worker"] || join5(__dirname, "lib", "worker.js");
       const worker = new Worker(toExecute, {
         ...opts.workerOpts,
         name: opts.workerOpts?.name || "thread-stream",
@@ -25918,9 +25918,9 @@ var require_transport = __commonJS({
     var { createRequire } = __require("module");
     var { existsSync: existsSync4 } = __require("node:fs");
     var getCallers = require_caller();
-    var { join: join4, isAbsolute, sep: sep4 } = __require("node:path");
+    var { join: join5, isAbsolute, sep: sep4 } = __require("node:path");
     var { fileURLToPath } = __require("node:url");
-    var sleep = require_atomic_sleep();
+    var sleep2 = require_atomic_sleep();
     var onExit = require_on_exit_leak_free();
     var ThreadStream = require_thread_stream();
     var { transportUsesMultistreamSym } = require_symbols6();
@@ -26044,7 +26044,7 @@ var require_transport = __commonJS({
           return;
         }
         stream.flushSync();
-        sleep(100);
+        sleep2(100);
         stream.end();
       }
       return stream;
@@ -26073,7 +26073,7 @@ var require_transport = __commonJS({
         throw new Error("only one of target or targets can be specified");
       }
       if (targets) {
-        target = bundlerOverrides["pino-worker"] || join4(__dirname, "worker.js");
+        target = bundlerOverrides["pino-worker"] || join5(__dirname, "worker.js");
         options2.targets = targets.filter((dest) => dest.target).map((dest) => {
           return {
             ...dest,
@@ -26094,7 +26094,7 @@ var require_transport = __commonJS({
         const pipelinesHaveLevel = options2.pipelines.some((p2) => p2.some((t2) => t2.level != null));
         usesMultistream = options2.targets.length + options2.pipelines.length > 1 || targetsHaveLevel || pipelinesHaveLevel;
       } else if (pipeline) {
-        target = bundlerOverrides["pino-worker"] || join4(__dirname, "worker.js");
+        target = bundlerOverrides["pino-worker"] || join5(__dirname, "worker.js");
         options2.pipelines = [pipeline.map((dest) => {
           return {
             ...dest,
@@ -26121,7 +26121,7 @@ var require_transport = __commonJS({
           return origin;
         }
         if (origin === "pino/file") {
-          return join4(__dirname, "..", "file.js");
+          return join5(__dirname, "..", "file.js");
         }
         let fixTarget2;
         for (const filePath of callers) {
@@ -27101,7 +27101,7 @@ var require_safe_stable_stringify = __commonJS({
               return circularValue;
             }
             let res = "";
-            let join4 = ",";
+            let join5 = ",";
             const originalIndentation = indentation;
             if (Array.isArray(value)) {
               if (value.length === 0) {
@@ -27115,7 +27115,7 @@ var require_safe_stable_stringify = __commonJS({
                 indentation += spacer;
                 res += `
 ${indentation}`;
-                join4 = `,
+                join5 = `,
 ${indentation}`;
               }
               const maximumValuesToStringify = Math.min(value.length, maximumBreadth);
@@ -27123,13 +27123,13 @@ ${indentation}`;
               for (; i2 < maximumValuesToStringify - 1; i2++) {
                 const tmp2 = stringifyFnReplacer(String(i2), value, stack, replacer, spacer, indentation);
                 res += tmp2 !== void 0 ? tmp2 : "null";
-                res += join4;
+                res += join5;
               }
               const tmp = stringifyFnReplacer(String(i2), value, stack, replacer, spacer, indentation);
               res += tmp !== void 0 ? tmp : "null";
               if (value.length - 1 > maximumBreadth) {
                 const removedKeys = value.length - maximumBreadth - 1;
-                res += `${join4}"... ${getItemCount(removedKeys)} not stringified"`;
+                res += `${join5}"... ${getItemCount(removedKeys)} not stringified"`;
               }
               if (spacer !== "") {
                 res += `
@@ -27150,7 +27150,7 @@ ${originalIndentation}`;
             let separator = "";
             if (spacer !== "") {
               indentation += spacer;
-              join4 = `,
+              join5 = `,
 ${indentation}`;
               whitespace = " ";
             }
@@ -27164,13 +27164,13 @@ ${indentation}`;
               const tmp = stringifyFnReplacer(key2, value, stack, replacer, spacer, indentation);
               if (tmp !== void 0) {
                 res += `${separator}${strEscape(key2)}:${whitespace}${tmp}`;
-                separator = join4;
+                separator = join5;
               }
             }
             if (keyLength > maximumBreadth) {
               const removedKeys = keyLength - maximumBreadth;
               res += `${separator}"...":${whitespace}"${getItemCount(removedKeys)} not stringified"`;
-              separator = join4;
+              separator = join5;
             }
             if (spacer !== "" && separator.length > 1) {
               res = `
@@ -27211,7 +27211,7 @@ ${originalIndentation}`;
             }
             const originalIndentation = indentation;
             let res = "";
-            let join4 = ",";
+            let join5 = ",";
             if (Array.isArray(value)) {
               if (value.length === 0) {
                 return "[]";
@@ -27224,7 +27224,7 @@ ${originalIndentation}`;
                 indentation += spacer;
                 res += `
 ${indentation}`;
-                join4 = `,
+                join5 = `,
 ${indentation}`;
               }
               const maximumValuesToStringify = Math.min(value.length, maximumBreadth);
@@ -27232,13 +27232,13 @@ ${indentation}`;
               for (; i2 < maximumValuesToStringify - 1; i2++) {
                 const tmp2 = stringifyArrayReplacer(String(i2), value[i2], stack, replacer, spacer, indentation);
                 res += tmp2 !== void 0 ? tmp2 : "null";
-                res += join4;
+                res += join5;
               }
               const tmp = stringifyArrayReplacer(String(i2), value[i2], stack, replacer, spacer, indentation);
               res += tmp !== void 0 ? tmp : "null";
               if (value.length - 1 > maximumBreadth) {
                 const removedKeys = value.length - maximumBreadth - 1;
-                res += `${join4}"... ${getItemCount(removedKeys)} not stringified"`;
+                res += `${join5}"... ${getItemCount(removedKeys)} not stringified"`;
               }
               if (spacer !== "") {
                 res += `
@@ -27251,7 +27251,7 @@ ${originalIndentation}`;
             let whitespace = "";
             if (spacer !== "") {
               indentation += spacer;
-              join4 = `,
+              join5 = `,
 ${indentation}`;
               whitespace = " ";
             }
@@ -27260,7 +27260,7 @@ ${indentation}`;
               const tmp = stringifyArrayReplacer(key2, value[key2], stack, replacer, spacer, indentation);
               if (tmp !== void 0) {
                 res += `${separator}${strEscape(key2)}:${whitespace}${tmp}`;
-                separator = join4;
+                separator = join5;
               }
             }
             if (spacer !== "" && separator.length > 1) {
@@ -27318,20 +27318,20 @@ ${originalIndentation}`;
               indentation += spacer;
               let res2 = `
 ${indentation}`;
-              const join5 = `,
+              const join6 = `,
 ${indentation}`;
               const maximumValuesToStringify = Math.min(value.length, maximumBreadth);
               let i2 = 0;
               for (; i2 < maximumValuesToStringify - 1; i2++) {
                 const tmp2 = stringifyIndent(String(i2), value[i2], stack, spacer, indentation);
                 res2 += tmp2 !== void 0 ? tmp2 : "null";
-                res2 += join5;
+                res2 += join6;
               }
               const tmp = stringifyIndent(String(i2), value[i2], stack, spacer, indentation);
               res2 += tmp !== void 0 ? tmp : "null";
               if (value.length - 1 > maximumBreadth) {
                 const removedKeys = value.length - maximumBreadth - 1;
-                res2 += `${join5}"... ${getItemCount(removedKeys)} not stringified"`;
+                res2 += `${join6}"... ${getItemCount(removedKeys)} not stringified"`;
               }
               res2 += `
 ${originalIndentation}`;
@@ -27347,16 +27347,16 @@ ${originalIndentation}`;
               return '"[Object]"';
             }
             indentation += spacer;
-            const join4 = `,
+            const join5 = `,
 ${indentation}`;
             let res = "";
             let separator = "";
             let maximumPropertiesToStringify = Math.min(keyLength, maximumBreadth);
             if (isTypedArrayWithEntries(value)) {
-              res += stringifyTypedArray(value, join4, maximumBreadth);
+              res += stringifyTypedArray(value, join5, maximumBreadth);
               keys = keys.slice(value.length);
               maximumPropertiesToStringify -= value.length;
-              separator = join4;
+              separator = join5;
             }
             if (deterministic) {
               keys = sort(keys, comparator);
@@ -27367,13 +27367,13 @@ ${indentation}`;
               const tmp = stringifyIndent(key2, value[key2], stack, spacer, indentation);
               if (tmp !== void 0) {
                 res += `${separator}${strEscape(key2)}: ${tmp}`;
-                separator = join4;
+                separator = join5;
               }
             }
             if (keyLength > maximumBreadth) {
               const removedKeys = keyLength - maximumBreadth;
               res += `${separator}"...": "${getItemCount(removedKeys)} not stringified"`;
-              separator = join4;
+              separator = join5;
             }
             if (separator !== "") {
               res = `
@@ -42983,6 +42983,7 @@ var require__ = __commonJS({
 
 // src/action/main.ts
 import { randomBytes as randomBytes2, randomUUID as randomUUID3 } from "node:crypto";
+import { tmpdir } from "node:os";
 
 // node_modules/@actions/core/lib/core.js
 var core_exports = {};
@@ -69078,6 +69079,7 @@ function verifyChain(certs, publicKeys, options2 = {}) {
 }
 
 // src/core/schemas/checkpoint.ts
+var CHECKPOINT_PREDICATE_TYPE = "https://living-bridge.dev/checkpoint/v1";
 var CHECKPOINT_PAYLOAD_TYPE = "application/vnd.living-bridge.checkpoint+json";
 var Hash = external_exports.string().regex(/^[0-9a-f]{64}$/, "a sha256 hex digest");
 var Checkpoint = external_exports.object({
@@ -69302,6 +69304,18 @@ function anchorsInText(text, source) {
   return out;
 }
 
+// src/core/certificate/attestation.ts
+var ledgerIdentity = (repository) => `living-bridge-ledger:${repository}`;
+function attestationSubjects(signed) {
+  const { repository, sequence, head } = signed.checkpoint;
+  const ledger = { name: ledgerIdentity(repository), digest: sha256Hex(ledgerIdentity(repository)) };
+  return head === null ? [ledger] : [{ name: `${repository}#certificate/${sequence}`, digest: head }, ledger];
+}
+function checksumsFile(subjects) {
+  return subjects.map((s2) => `${s2.digest}  ${s2.name}
+`).join("");
+}
+
 // src/core/schemas/sources.ts
 var SecretSource = external_exports.discriminatedUnion("source", [
   external_exports.strictObject({
@@ -69485,13 +69499,16 @@ var RepoConfig = external_exports.strictObject({
     /** After an escalation, one probe action is allowed once this cool-off has passed (half-open). */
     half_open_after_minutes: Minutes.default(60),
     /** Never ask GitHub to re-run a run more often than this (GitHub's own cap is 50). */
-    max_rerun_attempts: external_exports.number().int().min(1).max(50).default(3)
+    max_rerun_attempts: external_exports.number().int().min(1).max(50).default(3),
+    /** A run with more failed jobs than this is not re-run: that many failing at once is rarely transient. */
+    max_failed_jobs_for_rerun: external_exports.number().int().min(1).max(1e3).default(5)
   }).default({
     max_actions_per_hour: 10,
     max_fail_streak: 3,
     recurrence_limit: 2,
     half_open_after_minutes: 60,
-    max_rerun_attempts: 3
+    max_rerun_attempts: 3,
+    max_failed_jobs_for_rerun: 5
   }),
   prediction: external_exports.strictObject({
     /** Below this predicted success probability an action becomes a suggestion for a human. */
@@ -69588,7 +69605,7 @@ var EnvironmentFile = external_exports.strictObject({
 var ENVIRONMENT_FILE_PATH = ".github/environment.json";
 
 // src/core/schemas/decision.ts
-var GUARDRAILS = ["halted", "fail_streak", "rate_limited", "cooldown", "recurrence", "half_open"];
+var GUARDRAILS = ["halted", "fail_streak", "rate_limited", "cooldown", "recurrence", "half_open", "precondition", "outage"];
 var Guardrail = external_exports.enum(GUARDRAILS);
 var ScoredCandidate = external_exports.object({
   action: ActionKind,
@@ -69633,7 +69650,12 @@ var Decision = external_exports.object({
   /** True when this decision is the single half-open probe after an escalation's cool-off. */
   probe: external_exports.boolean().optional(),
   /** For a noop (guardrail, observe level): the steps the Governor would otherwise have taken. */
-  proposed_steps: external_exports.array(ActionKind).optional()
+  proposed_steps: external_exports.array(ActionKind).optional(),
+  /**
+   * guardrail `precondition`: the step of the proposed steps that could not succeed, why, and what a
+   * human can do to make it possible (the escalation issue's instruction).
+   */
+  unmet: external_exports.object({ step: ActionKind, reason: external_exports.string(), instruction: external_exports.string() }).optional()
 });
 
 // src/core/schemas/governor-state.ts
@@ -69894,6 +69916,98 @@ var PromotionRecord = external_exports.object({
   updated_at: external_exports.string()
 });
 var PromotionRecords = external_exports.array(PromotionRecord);
+
+// src/core/schemas/settings-env.ts
+var NEVER_A_SOURCE = [
+  // Living Bridge
+  "TRUTH_SIGNING_KEY*",
+  "AUTONOMY_*",
+  "LIVING_BRIDGE_*",
+  // Probot / the GitHub App
+  "APP_ID",
+  "PRIVATE_KEY*",
+  "WEBHOOK_SECRET",
+  "WEBHOOK_PROXY_URL",
+  "GITHUB_CLIENT_ID",
+  "GITHUB_CLIENT_SECRET",
+  "CLIENT_SECRET",
+  "SENTRY_DSN",
+  "GHE_HOST",
+  // octokit, gh and the runner's GITHUB_* (GITHUB_TOKEN among them)
+  "GITHUB_*",
+  "GH_*",
+  // BullMQ / ioredis
+  "REDIS*",
+  "REDISCLI_AUTH",
+  // the Actions runner (inputs, runtime, OIDC, cache and results tokens)
+  "ACTIONS_*",
+  "INPUT_*",
+  "RUNNER_*",
+  "NODE_AUTH_TOKEN"
+];
+var NEVER_A_SOURCE_RE = new RegExp(`^(${NEVER_A_SOURCE.map((p2) => p2.endsWith("*") ? `${p2.slice(0, -1)}\\w*` : p2).join("|")})$`);
+function ownCredentialRefusal(name) {
+  return NEVER_A_SOURCE_RE.test(name) ? `from_env ${name} is refused: it is one of the credentials or settings of Living Bridge, Probot, octokit, Redis or the Actions runner, which are never a source` : null;
+}
+function fromEnvPolicyOf(fromEnv, repository) {
+  return (name) => ownCredentialRefusal(name) ?? fromEnvRefusal(fromEnv.rules, name, repository);
+}
+function sourceEnvOf(fromEnv, repository) {
+  const refusal = fromEnvPolicyOf(fromEnv, repository);
+  return Object.fromEntries(Object.entries(fromEnv.values).filter(([name]) => refusal(name) === null));
+}
+var DEFAULT_REQUEST_TIMEOUT_MS = 3e4;
+var setting = (read) => external_exports.string().optional().transform((raw, ctx) => {
+  try {
+    return read(raw);
+  } catch (err) {
+    if (!(err instanceof SettingError)) throw err;
+    ctx.addIssue({ code: "custom", message: err.message });
+    return external_exports.NEVER;
+  }
+});
+var flag = (name, fallback) => setting((raw) => booleanSetting({ [name]: raw }, name, fallback));
+function parseGrantKeys(text) {
+  const out = {};
+  for (const pair of (text ?? "").split(",").map((s2) => s2.trim()).filter(Boolean)) {
+    const i2 = pair.indexOf("=");
+    if (i2 > 0) out[pair.slice(0, i2)] = pair.slice(i2 + 1);
+  }
+  return out;
+}
+var PipelineEnv = external_exports.object({
+  AUTONOMY_ENABLED: flag("AUTONOMY_ENABLED", true),
+  LIVING_BRIDGE_CLIENT_PACING: flag("LIVING_BRIDGE_CLIENT_PACING", true),
+  LIVING_BRIDGE_REQUEST_TIMEOUT_MS: setting((raw) => {
+    const ms = Number(raw ?? DEFAULT_REQUEST_TIMEOUT_MS);
+    if (!Number.isFinite(ms) || ms < 100) throw new SettingError("LIVING_BRIDGE_REQUEST_TIMEOUT_MS", "LIVING_BRIDGE_REQUEST_TIMEOUT_MS must be a number of milliseconds >= 100");
+    return ms;
+  }),
+  LIVING_BRIDGE_GRANT_KEYS: setting(parseGrantKeys),
+  [FROM_ENV_ALLOW_VARIABLE]: setting(parseFromEnvAllow),
+  PUBLIC_API_BASE: external_exports.string().optional()
+});
+function parsePipelineSettings(env) {
+  const parsed = PipelineEnv.safeParse(env);
+  if (!parsed.success) return { problems: parsed.error.issues.map((i2) => i2.message) };
+  const e = parsed.data;
+  const rules = e[FROM_ENV_ALLOW_VARIABLE];
+  const values = {};
+  const anyRepository = rules.map((r2) => ({ ...r2, scope: null }));
+  for (const [name, value] of Object.entries(env)) {
+    if (value !== void 0 && fromEnvPolicyOf({ rules: anyRepository, values: {} }, null)(name) === null) values[name] = value;
+  }
+  return {
+    settings: {
+      autonomyEnabled: e.AUTONOMY_ENABLED,
+      clientPacing: e.LIVING_BRIDGE_CLIENT_PACING,
+      requestTimeoutMs: e.LIVING_BRIDGE_REQUEST_TIMEOUT_MS,
+      grantKeys: e.LIVING_BRIDGE_GRANT_KEYS,
+      fromEnv: { rules, values },
+      ...e.PUBLIC_API_BASE !== void 0 ? { publicApiBase: e.PUBLIC_API_BASE } : {}
+    }
+  };
+}
 
 // node_modules/universal-user-agent/index.js
 function getUserAgent() {
@@ -74252,7 +74366,7 @@ retry.VERSION = VERSION10;
 // src/github/request-policy.ts
 var import_bottleneck = __toESM(require_lib(), 1);
 import { randomUUID as randomUUID2 } from "node:crypto";
-var DEFAULT_REQUEST_TIMEOUT_MS = 3e4;
+var DEFAULT_REQUEST_TIMEOUT_MS2 = 3e4;
 var MAX_RATE_LIMIT_RETRIES = 2;
 function unpacedGroups() {
   const group2 = (id) => new import_bottleneck.default.Group({ id, maxConcurrent: null, minTime: 0 });
@@ -74264,11 +74378,6 @@ function timedFetch(timeoutMs, base2 = fetch) {
     const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
     return base2(input2, { ...init, signal });
   });
-}
-function requestPolicyFrom(env, pacing) {
-  const timeout = Number(env.LIVING_BRIDGE_REQUEST_TIMEOUT_MS ?? DEFAULT_REQUEST_TIMEOUT_MS);
-  if (!Number.isFinite(timeout) || timeout < 100) throw new Error("LIVING_BRIDGE_REQUEST_TIMEOUT_MS must be a number of milliseconds >= 100");
-  return { pacing, timeoutMs: timeout };
 }
 var LOST_ANSWER_WRITE_TRIES = 4;
 var answerMayBeLost = (err) => {
@@ -74389,7 +74498,7 @@ function createOctokit(opts = {}) {
     ...opts.auth !== void 0 ? { auth: opts.auth } : {},
     ...opts.baseUrl !== void 0 ? { baseUrl: opts.baseUrl } : {},
     userAgent: opts.userAgent ?? "living-bridge",
-    request: { fetch: timedFetch(opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, opts.request?.fetch ?? fetch) },
+    request: { fetch: timedFetch(opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS2, opts.request?.fetch ?? fetch) },
     log: octokitLog(log),
     throttle: {
       enabled: opts.throttle !== false,
@@ -74420,200 +74529,104 @@ var MergeRefusedError = class extends Error {
     this.name = "MergeRefusedError";
   }
 };
-
-// src/github/errors.ts
-var GitHubPermissionError = class extends Error {
-  constructor(permission, operation, detail) {
-    super(
-      `GitHub refused ${operation}: ${detail}. The token or GitHub App needs the "${permission}" permission (${permission === "metadata" ? "read" : "write"} access) on this repository.`
-    );
-    this.permission = permission;
-    this.operation = operation;
-    this.name = "GitHubPermissionError";
-  }
-  status = 403;
-};
-var GitHubRequestError = class extends Error {
-  constructor(status, operation, detail) {
-    super(`GitHub ${operation} failed (${status}): ${detail}`);
-    this.status = status;
-    this.operation = operation;
-    this.name = "GitHubRequestError";
+var ProposalPullRequestError = class extends Error {
+  constructor(partial2, cause) {
+    super(`committed ${partial2.commitSha} but could not open the pull request: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.partial = partial2;
+    this.name = "ProposalPullRequestError";
   }
 };
-function isRequestError2(e) {
-  return typeof e === "object" && e !== null && typeof e.status === "number";
+
+// src/ports/ensure.ts
+import { createHash as createHash2 } from "node:crypto";
+var HASH_RE = /\n?<!-- living-bridge:hash:([0-9a-f]{16}) -->\n?$/;
+var CREATE_TRIES = 4;
+var contentHash = (...parts) => createHash2("sha256").update(parts.join("\0")).digest("hex").slice(0, 16);
+var hashOf2 = (body) => HASH_RE.exec(body)?.[1] ?? null;
+function markedBody(marker, title, body) {
+  const clean = body.replace(HASH_RE, "");
+  const withMarker = clean.includes(marker) ? clean : `${marker}
+${clean}`;
+  return `${withMarker}
+<!-- living-bridge:hash:${contentHash(title, withMarker)} -->`;
 }
-var statusOf = (e) => isRequestError2(e) ? e.status : null;
-function githubMessage(e) {
-  if (!isRequestError2(e)) return e instanceof Error ? e.message : String(e);
-  const data = e.response?.data;
-  if (typeof data === "object" && data !== null && typeof data.message === "string") {
-    const errors = data.errors;
-    const extra = Array.isArray(errors) ? errors.map((x2) => typeof x2 === "string" ? x2 : typeof x2 === "object" && x2 !== null && "message" in x2 ? String(x2.message) : "").filter(Boolean) : [];
-    return [data.message, ...extra].join("; ");
+async function ensureIssueWith(ops, repo, spec, pause = sleep) {
+  const markers = [spec.marker, ...spec.aliases ?? []];
+  const existing = await ops.find(repo, markers);
+  const raw = typeof spec.body === "function" ? spec.body(existing) : spec.body;
+  const body = markedBody(spec.marker, spec.title, raw);
+  if (existing) {
+    const reopen = spec.reopen !== false && existing.state !== "open";
+    const state = reopen ? "open" : existing.state === "open" ? "open" : "closed";
+    if (!reopen && hashOf2(existing.body) === hashOf2(body)) {
+      return { number: existing.number, html_url: existing.html_url, status: "unchanged", previous: existing, body: existing.body, state };
+    }
+    const issue4 = await ops.updateIssue(repo, existing.number, { title: spec.title, body, ...reopen ? { state: "open" } : {} });
+    return { ...issue4, status: "updated", previous: existing, body, state };
   }
-  return e.message;
+  const issue3 = await createOnce(ops, repo, markers, spec.title, body, spec.labels ?? [], pause);
+  return { ...issue3, status: "created", previous: null, body, state: "open" };
 }
-var PERMISSION_PATTERNS = [/resource not accessible by (integration|personal access token)/i, /must have admin rights/i, /must have push access/i];
-function isPermissionError(e) {
-  return statusOf(e) === 403 && PERMISSION_PATTERNS.some((p2) => p2.test(githubMessage(e)));
+async function createOnce(ops, repo, markers, title, body, labels, pause) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await ops.createIssue(repo, title, body, labels);
+    } catch (err) {
+      const found = await ops.find(repo, markers).catch(() => null);
+      if (found) return { number: found.number, html_url: found.html_url };
+      const status = err.status;
+      if (attempt + 1 >= CREATE_TRIES || status !== void 0 && status < 500) throw err;
+      await pause(250 * (attempt + 1));
+    }
+  }
 }
-var isNotFound = (e) => statusOf(e) === 404;
-var isNotModified = (e) => statusOf(e) === 304;
-
-// src/github/webhook-run.ts
-var DEPENDABOT = "dependabot[bot]";
-function mapWorkflowRun(raw, repository) {
-  const baseFullName = repository?.full_name ?? raw.repository?.full_name ?? null;
-  const headFullName = raw.head_repository?.full_name ?? null;
-  const actor = raw.actor?.login ?? null;
-  const fromFork = headFullName !== null && baseFullName !== null && headFullName.toLowerCase() !== baseFullName.toLowerCase() || actor === DEPENDABOT || raw.triggering_actor?.login === DEPENDABOT;
-  return {
-    id: raw.id,
-    name: raw.name ?? "",
-    run_attempt: raw.run_attempt ?? 1,
-    status: raw.status ?? "unknown",
-    conclusion: raw.conclusion ?? null,
-    head_sha: raw.head_sha,
-    head_branch: raw.head_branch ?? null,
-    event: raw.event ?? "unknown",
-    html_url: raw.html_url ?? "",
-    actor,
-    from_fork: fromFork,
-    pull_requests: (raw.pull_requests ?? []).map((p2) => p2.number),
-    workflow_id: raw.workflow_id ?? 0,
-    path: raw.path ?? "",
-    created_at: raw.created_at ?? "",
-    updated_at: raw.updated_at ?? ""
-  };
-}
-
-// src/github/promotion.ts
-var PER_PAGE = 100;
-var statusOf2 = (e) => e.status;
-async function guarded(permission, operation, fn) {
+var sleep = (ms) => new Promise((r2) => setTimeout(r2, ms));
+var PROPOSAL_REF_TRIES = 3;
+var gitBlobSha = (content) => {
+  const bytes = Buffer.from(content, "utf8");
+  return createHash2("sha1").update(Buffer.concat([Buffer.from(`blob ${bytes.length}\0`), bytes])).digest("hex");
+};
+async function proposeFileWith(port2, repo, p2) {
+  if (p2.branch === p2.base) throw new Error(`refusing to propose onto ${p2.base}: the proposal branch would be the base branch`);
+  const same = p2.sameAs ?? ((text) => text === p2.content);
+  const branchBefore = await port2.getBranchHead(repo, p2.branch);
+  const onBranch = branchBefore ? await port2.readFile(repo, p2.path, p2.branch) : null;
+  let blobSha = gitBlobSha(p2.content);
+  let commitSha = null;
+  if (branchBefore && onBranch && same(onBranch.content)) {
+    commitSha = branchBefore;
+    blobSha = onBranch.sha;
+  }
+  for (let attempt = 1; commitSha === null; attempt++) {
+    const baseHead = await port2.getBranchHead(repo, p2.base);
+    if (!baseHead) throw new Error(`base branch ${p2.base} not found`);
+    const head = attempt === 1 ? branchBefore : await port2.getBranchHead(repo, p2.branch);
+    const tree = await port2.createTree(repo, await port2.getCommitTree(repo, baseHead), [{ path: p2.path, mode: "100644", type: "blob", sha: null, content: p2.content }]);
+    const parents = head && head !== baseHead ? [head, baseHead] : [baseHead];
+    const commit = await port2.createCommit(repo, p2.message, tree, parents);
+    try {
+      if (head) await port2.updateBranch(repo, p2.branch, commit);
+      else await port2.createBranch(repo, p2.branch, commit);
+      commitSha = commit;
+    } catch (err) {
+      if (!(err instanceof RefConflictError || err.name === "RefConflictError") || attempt >= PROPOSAL_REF_TRIES) throw err;
+    }
+  }
+  const partial2 = { blobSha, branchBefore, commitSha, committed: commitSha !== branchBefore };
   try {
-    return await fn();
-  } catch (e) {
-    if (isPermissionError(e)) throw new GitHubPermissionError(permission, operation, githubMessage(e));
-    throw e;
+    const open3 = await port2.findOpenPullRequest(repo, p2.branch, p2.base);
+    const pullRequest = open3 ? { ...open3, created: false } : { ...await port2.createPullRequest(repo, { title: p2.pr.title, body: p2.pr.body, head: p2.branch, base: p2.base }), created: true };
+    return { ...partial2, pullRequest };
+  } catch (err) {
+    throw new ProposalPullRequestError(partial2, err);
   }
 }
-function checkRunState(c2) {
-  if (c2.status !== "completed") return "pending";
-  return c2.conclusion === "success" || c2.conclusion === "neutral" || c2.conclusion === "skipped" ? "success" : "failure";
-}
-var GitHubPromotion = class {
-  constructor(req, paginate2) {
-    this.req = req;
-    this.paginate = paginate2;
-  }
-  getPullRequest(repo, number4) {
-    return guarded("pull_requests", `read pull request #${number4}`, async () => {
-      const { data } = await this.req("GET /repos/{owner}/{repo}/pulls/{pull_number}", { ...repo, pull_number: number4 });
-      const d2 = data;
-      return {
-        number: d2.number,
-        html_url: d2.html_url,
-        state: d2.state === "open" ? "open" : "closed",
-        merged: d2.merged === true,
-        mergeable: d2.mergeable ?? null,
-        head_sha: d2.head.sha,
-        head_ref: d2.head.ref,
-        base_ref: d2.base.ref,
-        merge_commit_sha: d2.merge_commit_sha ?? null
-      };
-    });
-  }
-  /** Latest check run per name and latest status per context on `sha` (all pages of both). */
-  listHeadChecks(repo, sha) {
-    return guarded("checks", `read checks of ${sha.slice(0, 7)}`, async () => {
-      const runs = await this.paginate("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", { ...repo, ref: sha, filter: "latest", per_page: PER_PAGE }, "check_runs");
-      const statuses = await this.paginate("GET /repos/{owner}/{repo}/commits/{ref}/statuses", { ...repo, ref: sha, per_page: PER_PAGE }, null);
-      const out = /* @__PURE__ */ new Map();
-      for (const c2 of [...runs].sort((a2, b2) => a2.id - b2.id)) out.set(`check:${c2.name}`, { name: c2.name, source: "check_run", state: checkRunState(c2), app: c2.app?.slug ?? null, url: c2.html_url ?? c2.details_url ?? null });
-      for (const s2 of [...statuses].sort((a2, b2) => a2.id - b2.id)) {
-        out.set(`status:${s2.context}`, { name: s2.context, source: "status", state: s2.state === "success" ? "success" : s2.state === "pending" ? "pending" : "failure", app: null, url: s2.target_url ?? null });
-      }
-      return [...out.values()];
-    });
-  }
-  /** null when the branch is not protected (GitHub's 404 "Branch not protected"). Needs Administration: read. */
-  getBranchRules(repo, branch) {
-    return guarded("administration", `read protection of ${branch}`, async () => {
-      try {
-        const { data } = await this.req("GET /repos/{owner}/{repo}/branches/{branch}/protection", { ...repo, branch });
-        const d2 = data;
-        const rsc = d2.required_status_checks;
-        const contexts = [.../* @__PURE__ */ new Set([...rsc?.contexts ?? [], ...(rsc?.checks ?? []).map((c2) => c2.context)])];
-        return {
-          required_checks: contexts,
-          strict: rsc?.strict === true,
-          required_approving_reviews: d2.required_pull_request_reviews ? d2.required_pull_request_reviews.required_approving_review_count ?? 1 : 0
-        };
-      } catch (e) {
-        if (isNotFound(e)) return null;
-        throw e;
-      }
-    });
-  }
-  /** The repository's allowed merge methods; null when GitHub does not show them to this token. */
-  getMergeMethods(repo) {
-    return guarded("metadata", "read repository", async () => {
-      const { data } = await this.req("GET /repos/{owner}/{repo}", { ...repo });
-      const d2 = data;
-      if (d2.allow_merge_commit === void 0 && d2.allow_squash_merge === void 0 && d2.allow_rebase_merge === void 0) return null;
-      return { merge: d2.allow_merge_commit === true, squash: d2.allow_squash_merge === true, rebase: d2.allow_rebase_merge === true };
-    });
-  }
-  /** `sha` guards against a head that moved after the checks were read (409). */
-  mergePullRequest(repo, number4, opts) {
-    return guarded("contents", `merge pull request #${number4}`, async () => {
-      try {
-        const { data } = await this.req("PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge", { ...repo, pull_number: number4, merge_method: opts.method, sha: opts.sha, commit_title: opts.title, commit_message: opts.message });
-        return { sha: String(data.sha) };
-      } catch (e) {
-        const status = statusOf2(e);
-        if (status === 405 || status === 409 || status === 422) throw new MergeRefusedError(status, githubMessage(e));
-        throw e;
-      }
-    });
-  }
-  /**
-   * Dispatches `workflow` (id or file name) on `ref`. Asks for the run (return_run_details, February
-   * 2026); a server that does not know the parameter (older GitHub Enterprise) is asked again without it.
-   */
-  dispatchWorkflow(repo, workflow, ref) {
-    return guarded("actions", `dispatch workflow ${workflow} on ${ref}`, async () => {
-      const route = "POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches";
-      try {
-        const res = await this.req(route, { ...repo, workflow_id: workflow, ref, return_run_details: true });
-        const id = res.data?.workflow_run_id;
-        return { runId: typeof id === "number" ? id : null };
-      } catch (e) {
-        if ((statusOf2(e) === 400 || statusOf2(e) === 422) && /return_run_details/i.test(githubMessage(e))) {
-          await this.req(route, { ...repo, workflow_id: workflow, ref });
-          return { runId: null };
-        }
-        throw e;
-      }
-    });
-  }
-  /** Runs of `workflow` for `event` on `branch` at `headSha`, newest first (to find a dispatched run). */
-  findRuns(repo, workflow, filter) {
-    return guarded("actions", `list runs of workflow ${workflow}`, async () => {
-      const { data } = await this.req("GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs", { ...repo, workflow_id: workflow, event: filter.event, branch: filter.branch, head_sha: filter.headSha, per_page: 20 });
-      return (data.workflow_runs ?? []).map((r2) => mapWorkflowRun(r2));
-    });
-  }
-};
 
 // src/github/cache.ts
-import { createHash as createHash2 } from "node:crypto";
+import { createHash as createHash3 } from "node:crypto";
 function gitBlobId(content) {
   const body = Buffer.from(content, "utf8");
-  return createHash2("sha1").update(Buffer.concat([Buffer.from(`blob ${body.length}\0`), body])).digest("hex");
+  return createHash3("sha1").update(Buffer.concat([Buffer.from(`blob ${body.length}\0`), body])).digest("hex");
 }
 var Lru = class {
   constructor(maxBytes, sizeOf) {
@@ -74696,18 +74709,50 @@ var GitHubCache = class {
 };
 var sharedGitHubCache = new GitHubCache();
 
-// src/github/sealed-box.ts
-async function sealSecret(value, publicKeyB64) {
-  await libsodium_wrappers_default.ready;
-  const key = libsodium_wrappers_default.from_base64(publicKeyB64, libsodium_wrappers_default.base64_variants.ORIGINAL);
-  const sealed = libsodium_wrappers_default.crypto_box_seal(libsodium_wrappers_default.from_string(value), key);
-  return libsodium_wrappers_default.to_base64(sealed, libsodium_wrappers_default.base64_variants.ORIGINAL);
+// src/github/errors.ts
+var GitHubPermissionError = class extends Error {
+  constructor(permission, operation, detail) {
+    super(
+      `GitHub refused ${operation}: ${detail}. The token or GitHub App needs the "${permission}" permission (${permission === "metadata" ? "read" : "write"} access) on this repository.`
+    );
+    this.permission = permission;
+    this.operation = operation;
+    this.name = "GitHubPermissionError";
+  }
+  status = 403;
+};
+var GitHubRequestError = class extends Error {
+  constructor(status, operation, detail) {
+    super(`GitHub ${operation} failed (${status}): ${detail}`);
+    this.status = status;
+    this.operation = operation;
+    this.name = "GitHubRequestError";
+  }
+};
+function isRequestError2(e) {
+  return typeof e === "object" && e !== null && typeof e.status === "number";
 }
+var statusOf = (e) => isRequestError2(e) ? e.status : null;
+function githubMessage(e) {
+  if (!isRequestError2(e)) return e instanceof Error ? e.message : String(e);
+  const data = e.response?.data;
+  if (typeof data === "object" && data !== null && typeof data.message === "string") {
+    const errors = data.errors;
+    const extra = Array.isArray(errors) ? errors.map((x2) => typeof x2 === "string" ? x2 : typeof x2 === "object" && x2 !== null && "message" in x2 ? String(x2.message) : "").filter(Boolean) : [];
+    return [data.message, ...extra].join("; ");
+  }
+  return e.message;
+}
+var PERMISSION_PATTERNS = [/resource not accessible by (integration|personal access token)/i, /must have admin rights/i, /must have push access/i];
+function isPermissionError(e) {
+  return statusOf(e) === 403 && PERMISSION_PATTERNS.some((p2) => p2.test(githubMessage(e)));
+}
+var isNotFound = (e) => statusOf(e) === 404;
+var isNotModified = (e) => statusOf(e) === 304;
 
-// src/github/adapter.ts
-var INLINE_CONTENT_MAX = 256 * 1024;
+// src/github/request.ts
 var VARIABLES_PER_PAGE = 30;
-var PER_PAGE2 = 100;
+var PER_PAGE = 100;
 var BRIDGE_LABEL = "living-bridge";
 var header = (res, name) => {
   const v2 = res.headers[name] ?? res.headers[name.toLowerCase()];
@@ -74725,81 +74770,30 @@ var encodePath = (p2) => p2.split("/").map(encodeURIComponent).join("/");
 function scopeRoute(scope) {
   return scope.type === "repository" ? { base: "/repos/{owner}/{repo}/actions", params: {} } : { base: "/repos/{owner}/{repo}/environments/{environment_name}", params: { environment_name: scope.name } };
 }
-async function* bodyToIterable(body) {
-  if (body === null || body === void 0) return;
-  if (typeof body === "string") {
-    yield new TextEncoder().encode(body);
-  } else if (body instanceof Uint8Array) {
-    yield body;
-  } else if (body instanceof ArrayBuffer) {
-    yield new Uint8Array(body);
-  } else if (typeof body.getReader === "function") {
-    const reader = body.getReader();
-    try {
-      for (; ; ) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        if (value) yield value;
-      }
-    } finally {
-      reader.releaseLock();
-    }
-  } else if (typeof body[Symbol.asyncIterator] === "function") {
-    for await (const chunk of body) {
-      yield typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk;
-    }
-  } else {
-    throw new TypeError("unexpected job log body");
-  }
+function baseUrlOf(octokit) {
+  const defaults = octokit.request.endpoint?.DEFAULTS;
+  return typeof defaults?.baseUrl === "string" ? defaults.baseUrl : "https://api.github.com";
 }
-var mapSecret = (s2) => ({ name: s2.name, created_at: s2.created_at, updated_at: s2.updated_at });
-var mapVariable = (v2) => ({
-  name: v2.name,
-  value: v2.value,
-  ...v2.created_at !== void 0 ? { created_at: v2.created_at } : {},
-  ...v2.updated_at !== void 0 ? { updated_at: v2.updated_at } : {}
-});
-function mapEnvironment(e) {
-  const info2 = { name: e.name, deployment_branch_policy: e.deployment_branch_policy ?? null };
-  for (const rule of e.protection_rules ?? []) {
-    if (rule.type === "wait_timer" && typeof rule.wait_timer === "number") info2.wait_timer = rule.wait_timer;
-    if (rule.type === "required_reviewers") {
-      if (typeof rule.prevent_self_review === "boolean") info2.prevent_self_review = rule.prevent_self_review;
-      info2.reviewers = (rule.reviewers ?? []).filter((r2) => (r2.type === "User" || r2.type === "Team") && typeof r2.reviewer?.id === "number").map((r2) => ({ type: r2.type, id: r2.reviewer?.id }));
-    }
-  }
-  return info2;
-}
-var mapJob = (j2) => ({
-  id: j2.id,
-  name: j2.name,
-  conclusion: j2.conclusion,
-  status: j2.status,
-  steps: (j2.steps ?? []).map((s2) => ({ name: s2.name, conclusion: s2.conclusion, number: s2.number }))
-});
-var PERMISSION_LEVELS = ["admin", "maintain", "write", "triage", "read", "none"];
-var FAILED_CONCLUSIONS = /* @__PURE__ */ new Set(["failure", "timed_out"]);
-var GitHubAdapter = class {
-  constructor(octokit, opts = {}) {
-    this.octokit = octokit;
+var RequestLayer = class {
+  constructor(send, opts) {
+    this.send = send;
     this.log = opts.log;
     this.fetchImpl = opts.fetch ?? ((input2, init) => globalThis.fetch(input2, init));
     this.issueLabel = opts.issueLabel ?? BRIDGE_LABEL;
     this.cache = opts.cache === false ? new GitHubCache({ maxBytes: 8 * 1024 * 1024 }) : opts.cache ?? sharedGitHubCache;
-    const defaults = octokit.request.endpoint?.DEFAULTS;
-    this.cacheScope = opts.cacheScope ?? (typeof defaults?.baseUrl === "string" ? defaults.baseUrl : "https://api.github.com");
-    this.promotion = new GitHubPromotion((route, params) => this.req(route, params), (route, params, key) => this.paginate(route, params, key));
+    this.cacheScope = opts.cacheScope;
   }
-  defaultBranches = /* @__PURE__ */ new Map();
   cache;
-  /** The GitHub host this adapter talks to (part of every cache key that is not a git object id). */
+  /** The GitHub host (part of every cache key that is not a git object id). */
   cacheScope;
   log;
   fetchImpl;
   issueLabel;
-  /** Pull requests, checks, protection, merging and dispatch (src/github/promotion.ts). */
-  promotion;
-  // ------------------------------------------------------------------ plumbing
+  /** Default branch per repository (this adapter's lifetime). */
+  defaultBranches = /* @__PURE__ */ new Map();
+  req(route, params = {}) {
+    return this.send(route, params);
+  }
   /** Runs one call, turning 403 "not accessible" into GitHubPermissionError. */
   async call(permission, operation, fn) {
     try {
@@ -74808,9 +74802,6 @@ var GitHubAdapter = class {
       if (isPermissionError(e)) throw new GitHubPermissionError(permission, operation, githubMessage(e));
       throw e;
     }
-  }
-  req(route, params = {}) {
-    return this.octokit.request(route, params);
   }
   /** All items of a paginated list (array body, or `key` of an object body), following Link headers. */
   async paginate(route, params, key, first) {
@@ -74857,6 +74848,7 @@ var GitHubAdapter = class {
     else this.cache.conditional.delete(ck);
     return value;
   }
+  /** The answer, or null on 404. */
   async getOrNull(fn) {
     try {
       return await fn();
@@ -74865,481 +74857,784 @@ var GitHubAdapter = class {
       throw e;
     }
   }
-  // ------------------------------------------------------------------ secrets
-  async publicKey(repo, scope, refresh) {
-    const cacheKey = `${this.cacheScope}|${repo.owner}/${repo.repo}|${scopeLabel(scope)}`.toLowerCase();
-    const cached2 = this.cache.publicKeys.get(cacheKey);
-    if (cached2 && !refresh) return cached2;
-    const { base: base2, params } = scopeRoute(scope);
-    const res = await this.req(`GET ${base2}/secrets/public-key`, { ...repo, ...params });
-    const key = { key_id: String(res.data.key_id), key: String(res.data.key) };
-    this.cache.publicKeys.set(cacheKey, key);
-    return key;
-  }
-  async setSecret(repo, scope, name, value) {
-    const operation = `set secret ${name} (${scopeLabel(scope)})`;
-    return this.call("secrets", operation, async () => {
-      const { base: base2, params } = scopeRoute(scope);
-      const put = async (pk) => {
-        const encrypted_value = await sealSecret(value, pk.key);
-        const res = await this.req(`PUT ${base2}/secrets/{secret_name}`, { ...repo, ...params, secret_name: name, encrypted_value, key_id: pk.key_id });
-        return { created: res.status === 201 };
-      };
-      try {
-        let result;
-        try {
-          result = await put(await this.publicKey(repo, scope, false));
-        } catch (e) {
-          if (statusOf(e) !== 422 || !/key/i.test(githubMessage(e))) throw e;
-          this.log?.info({ repo: `${repo.owner}/${repo.repo}`, scope: scopeLabel(scope) }, "secret public key rejected; refetching once");
-          result = await put(await this.publicKey(repo, scope, true));
-        }
-        this.log?.debug({ repo: `${repo.owner}/${repo.repo}`, scope: scopeLabel(scope), name, created: result.created }, "secret written");
-        return result;
-      } catch (e) {
-        if (isPermissionError(e)) throw e;
-        const status = statusOf(e);
-        if (status !== null) throw new GitHubRequestError(status, operation, githubMessage(e));
-        throw new Error(`${operation} failed: ${e instanceof Error ? e.name : "error"}`);
-      }
-    });
-  }
-  getSecret(repo, scope, name) {
-    const { base: base2, params } = scopeRoute(scope);
-    return this.call(
-      "secrets",
-      `read secret ${name}`,
-      () => this.getOrNull(async () => mapSecret((await this.req(`GET ${base2}/secrets/{secret_name}`, { ...repo, ...params, secret_name: name })).data))
-    );
-  }
-  listSecrets(repo, scope, etag) {
-    const { base: base2, params } = scopeRoute(scope);
-    return this.call(
-      "secrets",
-      `list secrets (${scopeLabel(scope)})`,
-      () => this.conditionalList(`GET ${base2}/secrets`, { ...repo, ...params, per_page: PER_PAGE2 }, "secrets", mapSecret, etag)
-    );
-  }
-  deleteSecret(repo, scope, name) {
-    const { base: base2, params } = scopeRoute(scope);
-    return this.call("secrets", `delete secret ${name}`, async () => {
-      await this.getOrNull(() => this.req(`DELETE ${base2}/secrets/{secret_name}`, { ...repo, ...params, secret_name: name }));
-    });
-  }
-  // ------------------------------------------------------------------ variables
-  getVariable(repo, scope, name) {
-    const { base: base2, params } = scopeRoute(scope);
-    return this.call(
-      "variables",
-      `read variable ${name}`,
-      () => this.getOrNull(async () => mapVariable((await this.req(`GET ${base2}/variables/{name}`, { ...repo, ...params, name })).data))
-    );
-  }
-  listVariables(repo, scope, etag) {
-    const { base: base2, params } = scopeRoute(scope);
-    return this.call(
-      "variables",
-      `list variables (${scopeLabel(scope)})`,
-      () => this.conditionalList(`GET ${base2}/variables`, { ...repo, ...params, per_page: VARIABLES_PER_PAGE }, "variables", mapVariable, etag)
-    );
-  }
-  upsertVariable(repo, scope, name, value) {
-    const { base: base2, params } = scopeRoute(scope);
-    return this.call("variables", `write variable ${name}`, async () => {
-      try {
-        await this.req(`PATCH ${base2}/variables/{name}`, { ...repo, ...params, name, value });
-        return { created: false };
-      } catch (e) {
-        if (!isNotFound(e)) throw e;
-      }
-      await this.req(`POST ${base2}/variables`, { ...repo, ...params, name, value });
-      return { created: true };
-    });
-  }
-  createVariable(repo, scope, name, value) {
-    const { base: base2, params } = scopeRoute(scope);
-    return this.call("variables", `create variable ${name}`, async () => {
-      try {
-        await this.req(`POST ${base2}/variables`, { ...repo, ...params, name, value });
-        return { created: true };
-      } catch (e) {
-        const status = statusOf(e);
-        if (status !== 409 && status !== 422) throw e;
-      }
-      await this.req(`PATCH ${base2}/variables/{name}`, { ...repo, ...params, name, value });
-      return { created: false };
-    });
-  }
-  deleteVariable(repo, scope, name) {
-    const { base: base2, params } = scopeRoute(scope);
-    return this.call("variables", `delete variable ${name}`, async () => {
-      await this.getOrNull(() => this.req(`DELETE ${base2}/variables/{name}`, { ...repo, ...params, name }));
-    });
-  }
-  // ------------------------------------------------------------------ environments
-  listEnvironments(repo, etag) {
-    return this.call(
-      "environments",
-      "list environments",
-      () => this.conditionalList("GET /repos/{owner}/{repo}/environments", { ...repo, per_page: PER_PAGE2 }, "environments", mapEnvironment, etag)
-    );
-  }
-  putEnvironment(repo, env) {
-    const body = {};
-    if (env.wait_timer !== void 0) body.wait_timer = env.wait_timer;
-    if (env.prevent_self_review !== void 0) body.prevent_self_review = env.prevent_self_review;
-    if (env.reviewers !== void 0) body.reviewers = env.reviewers.map((r2) => ({ type: r2.type, id: r2.id }));
-    if (env.deployment_branch_policy !== void 0) body.deployment_branch_policy = env.deployment_branch_policy;
-    return this.call("administration", `create or update environment ${env.name}`, async () => {
-      await this.req("PUT /repos/{owner}/{repo}/environments/{environment_name}", { ...repo, environment_name: env.name, ...body });
-    });
-  }
-  // ------------------------------------------------------------------ runs
-  getRun(repo, runId, attempt) {
-    return this.call("actions", `read run ${runId}`, async () => {
-      const res = attempt === void 0 ? await this.req("GET /repos/{owner}/{repo}/actions/runs/{run_id}", { ...repo, run_id: runId }) : await this.req("GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}", { ...repo, run_id: runId, attempt_number: attempt });
-      return mapWorkflowRun(res.data);
-    });
-  }
-  listFailedJobs(repo, runId) {
-    return this.call("actions", `list jobs of run ${runId}`, async () => {
-      const jobs = await this.paginate("GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs", { ...repo, run_id: runId, filter: "latest", per_page: PER_PAGE2 }, "jobs");
-      return jobs.filter((j2) => j2.conclusion !== null && FAILED_CONCLUSIONS.has(j2.conclusion)).map(mapJob);
-    });
-  }
-  listDeployments(repo, sha) {
-    return this.call("deployments", `list deployments of ${sha.slice(0, 7)}`, async () => {
-      const res = await this.req("GET /repos/{owner}/{repo}/deployments", { ...repo, sha, per_page: PER_PAGE2 });
-      return res.data.flatMap((d2) => typeof d2.environment === "string" ? [{ environment: d2.environment }] : []);
-    });
-  }
-  downloadJobLog(repo, jobId) {
-    return this.call("actions", `download log of job ${jobId}`, async () => {
-      const res = await this.req("GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs", {
-        ...repo,
-        job_id: jobId,
-        request: { redirect: "manual", parseSuccessResponseBody: false }
+};
+
+// src/github/contents.ts
+function contentsPort(http2, git) {
+  return {
+    getDefaultBranch(repo) {
+      const key = `${repo.owner}/${repo.repo}`.toLowerCase();
+      const cached2 = http2.defaultBranches.get(key);
+      if (cached2) return Promise.resolve(cached2);
+      return http2.call("metadata", "read repository", async () => {
+        const res = await http2.req("GET /repos/{owner}/{repo}", { ...repo });
+        const branch = String(res.data.default_branch);
+        http2.defaultBranches.set(key, branch);
+        return branch;
       });
-      if (res.status >= 300 && res.status < 400) {
-        const location = header(res, "location");
-        await res.data?.cancel?.().catch(() => void 0);
-        if (!location) throw new GitHubRequestError(res.status, `download log of job ${jobId}`, "redirect without a Location header");
-        const blob = await this.fetchImpl(location, { redirect: "follow" });
-        if (!blob.ok) {
-          await blob.body?.cancel().catch(() => void 0);
-          throw new GitHubRequestError(blob.status, `download log of job ${jobId}`, "the log URL answered an error (it expires within a minute)");
-        }
-        return bodyToIterable(blob.body);
-      }
-      return bodyToIterable(res.data);
-    });
-  }
-  rerunFailedJobs(repo, runId) {
-    return this.call("actions", `re-run failed jobs of run ${runId}`, async () => {
-      await this.req("POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs", { ...repo, run_id: runId, request: { retries: 0 } });
-    });
-  }
-  rerunRun(repo, runId) {
-    return this.call("actions", `re-run run ${runId}`, async () => {
-      await this.req("POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun", { ...repo, run_id: runId, request: { retries: 0 } });
-    });
-  }
-  findLastSuccessfulRun(repo, workflowId, branch) {
-    return this.call("actions", `find last successful run of workflow ${workflowId}`, async () => {
-      const res = await this.req("GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs", { ...repo, workflow_id: workflowId, branch, status: "success", per_page: 1 });
-      const run2 = res.data?.workflow_runs?.[0];
-      return run2 ? mapWorkflowRun(run2) : null;
-    });
-  }
-  // ------------------------------------------------------------------ issues, comments, checks
-  findIssueByMarker(repo, marker) {
-    return this.call("issues", "search issues", async () => {
-      const issues = await this.paginate("GET /repos/{owner}/{repo}/issues", { ...repo, state: "all", labels: this.issueLabel, per_page: PER_PAGE2 }, null);
-      const hit = issues.find((i2) => !i2.pull_request && (i2.body ?? "").includes(marker));
-      return hit ? { number: hit.number, html_url: hit.html_url, body: hit.body ?? "", state: hit.state } : null;
-    });
-  }
-  createIssue(repo, title, body, labels = []) {
-    const allLabels = [.../* @__PURE__ */ new Set([this.issueLabel, ...labels])];
-    return this.call("issues", "create issue", async () => {
-      const res = await this.req("POST /repos/{owner}/{repo}/issues", { ...repo, title, body, labels: allLabels, request: { retries: 0 } });
-      return { number: res.data.number, html_url: res.data.html_url };
-    });
-  }
-  updateIssue(repo, number4, patch) {
-    return this.call("issues", `update issue #${number4}`, async () => {
-      const res = await this.req("PATCH /repos/{owner}/{repo}/issues/{issue_number}", { ...repo, issue_number: number4, ...patch });
-      return { number: res.data.number, html_url: res.data.html_url };
-    });
-  }
-  upsertComment(repo, issueNumber, marker, body) {
-    const text = body.includes(marker) ? body : `${marker}
-${body}`;
-    const memoKey = `${this.cacheScope}|comment|${repo.owner}/${repo.repo}#${issueNumber}|${marker}`.toLowerCase();
-    const patch = async (id) => {
-      const res = await this.req("PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}", { ...repo, comment_id: id, body: text });
-      return { id: res.data.id, html_url: res.data.html_url, created: false };
-    };
-    return this.call("issues", `comment on #${issueNumber}`, async () => {
-      const known = this.cache.conditional.get(memoKey)?.value;
-      if (typeof known === "number") {
-        const updated = await this.getOrNull(() => patch(known));
-        if (updated) return updated;
-        this.cache.conditional.delete(memoKey);
-      }
-      const comments = await this.paginate("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", { ...repo, issue_number: issueNumber, per_page: PER_PAGE2 }, null);
-      const ours = comments.find((c2) => (c2.body ?? "").includes(marker));
-      const result = ours ? await patch(ours.id) : await (async () => {
-        const res = await this.req("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", { ...repo, issue_number: issueNumber, body: text });
-        return { id: res.data.id, html_url: res.data.html_url, created: true };
-      })();
-      this.cache.conditional.set(memoKey, { etag: "", value: result.id });
-      return result;
-    });
-  }
-  pullRequestsForCommit(repo, sha) {
-    return this.call("pull_requests", `list pull requests of ${sha.slice(0, 7)}`, async () => {
-      const prs = await this.paginate("GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls", { ...repo, commit_sha: sha, per_page: PER_PAGE2 }, null);
-      return prs.filter((p2) => p2.state === "open").map((p2) => p2.number);
-    });
-  }
-  getPermissionLevel(repo, username) {
-    return this.call("metadata", `read permission of ${username}`, async () => {
-      const res = await this.getOrNull(() => this.req("GET /repos/{owner}/{repo}/collaborators/{username}/permission", { ...repo, username }));
-      if (!res) return "none";
-      const role = String(res.data.role_name ?? "");
-      if (PERMISSION_LEVELS.includes(role)) return role;
-      const perm = String(res.data.permission ?? "none");
-      return PERMISSION_LEVELS.includes(perm) ? perm : "none";
-    });
-  }
-  listRecentRunHeads(repo, limit) {
-    return this.call("actions", "list recent workflow runs", async () => {
-      const res = await this.req("GET /repos/{owner}/{repo}/actions/runs", { ...repo, per_page: Math.min(100, Math.max(1, limit)) });
-      const runs = res.data?.workflow_runs ?? [];
-      return [...new Set(runs.map((r2) => r2.head_sha).filter((s2) => typeof s2 === "string"))];
-    });
-  }
-  listCheckRuns(repo, ref, name) {
-    return this.call("checks", `list check runs ${name} on ${ref.slice(0, 12)}`, async () => {
-      const res = await this.req("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", { ...repo, ref, check_name: name, filter: "all", per_page: PER_PAGE2 });
-      const runs = res.data?.check_runs ?? [];
-      return runs.map((r2) => ({ id: r2.id, app_id: r2.app?.id ?? null, html_url: r2.html_url ?? null, summary: r2.output?.summary ?? null, text: r2.output?.text ?? null }));
-    });
-  }
-  createCheckRun(repo, check2) {
-    return this.call("checks", `create check run ${check2.name}`, async () => {
-      const res = await this.req("POST /repos/{owner}/{repo}/check-runs", {
-        ...repo,
-        name: check2.name,
-        head_sha: check2.head_sha,
-        status: "completed",
-        conclusion: check2.conclusion,
-        output: { title: check2.title, summary: check2.summary, ...check2.text !== void 0 ? { text: check2.text } : {} },
-        ...check2.details_url !== void 0 ? { details_url: check2.details_url } : {}
-      });
-      return { id: res.data.id };
-    });
-  }
-  // ------------------------------------------------------------------ contents
-  getDefaultBranch(repo) {
-    const key = `${repo.owner}/${repo.repo}`.toLowerCase();
-    const cached2 = this.defaultBranches.get(key);
-    if (cached2) return Promise.resolve(cached2);
-    return this.call("metadata", "read repository", async () => {
-      const res = await this.req("GET /repos/{owner}/{repo}", { ...repo });
-      const branch = String(res.data.default_branch);
-      this.defaultBranches.set(key, branch);
-      return branch;
-    });
-  }
-  /** Conditional (ETag): re-checking an unchanged branch answers 304, free against the rate limit. */
-  branchProtection(repo, branch) {
-    return this.call(
-      "contents",
-      `read branch ${branch}`,
-      () => this.getOrNull(
-        () => this.conditionalGet(`branch|${repo.owner}/${repo.repo}|${branch}`.toLowerCase(), `GET /repos/{owner}/{repo}/branches/${encodePath(branch)}`, { ...repo }, (res) => ({
-          protected: res.data.protected === true
-        }))
-      )
-    );
-  }
-  /**
-   * Conditional (ETag) per path and ref: an unchanged file answers 304, free against the rate limit.
-   * A 404 has no ETag; once a file was found absent, later reads ask its directory listing
-   * conditionally instead (304 while the directory is unchanged) and read the file only when it appears.
-   */
-  readFile(repo, path8, ref) {
-    const key = `contents|${repo.owner}/${repo.repo}|${ref ?? ""}|${path8}`.toLowerCase();
-    const absentKey = `${this.cacheScope}|absent|${key}`;
-    const refParam = ref !== void 0 ? { ref } : {};
-    return this.call("contents", `read ${path8}`, async () => {
-      if (this.cache.conditional.get(absentKey)) {
-        const slash = path8.lastIndexOf("/");
-        const dir = slash === -1 ? "" : path8.slice(0, slash);
-        const route = dir === "" ? "GET /repos/{owner}/{repo}/contents" : `GET /repos/{owner}/{repo}/contents/${encodePath(dir)}`;
-        const present = await this.getOrNull(
-          () => this.conditionalGet(
-            `dir|${key}`,
-            route,
-            { ...repo, ...refParam },
-            (res) => Array.isArray(res.data) && res.data.some((e) => e.path === path8 && e.type === "file")
-          )
-        );
-        if (!present) return null;
-        this.cache.conditional.delete(absentKey);
-      }
-      const file3 = await this.getOrNull(
-        () => this.conditionalGet(key, `GET /repos/{owner}/{repo}/contents/${encodePath(path8)}`, { ...repo, ...refParam }, async (res) => {
-          if (Array.isArray(res.data) || res.data?.type !== "file") return null;
-          const sha = String(res.data.sha);
-          const content = res.data.encoding === "base64" && typeof res.data.content === "string" ? Buffer.from(res.data.content, "base64").toString("utf8") : await this.readBlob(repo, sha);
-          return { path: String(res.data.path ?? path8), content, sha };
-        })
+    },
+    /** Conditional (ETag): re-checking an unchanged branch answers 304, free against the rate limit. */
+    branchProtection(repo, branch) {
+      return http2.call(
+        "contents",
+        `read branch ${branch}`,
+        () => http2.getOrNull(
+          () => http2.conditionalGet(`branch|${repo.owner}/${repo.repo}|${branch}`.toLowerCase(), `GET /repos/{owner}/{repo}/branches/${encodePath(branch)}`, { ...repo }, (res) => ({
+            protected: res.data.protected === true
+          }))
+        )
       );
-      if (file3 === null) this.cache.conditional.set(absentKey, { etag: "", value: true });
-      return file3;
-    });
+    },
+    /**
+     * Conditional (ETag) per path and ref: an unchanged file answers 304, free against the rate limit.
+     * A 404 has no ETag; once a file was found absent, later reads ask its directory listing
+     * conditionally instead (304 while the directory is unchanged) and read the file only when it appears.
+     */
+    readFile(repo, path8, ref) {
+      const key = `contents|${repo.owner}/${repo.repo}|${ref ?? ""}|${path8}`.toLowerCase();
+      const absentKey = `${http2.cacheScope}|absent|${key}`;
+      const refParam = ref !== void 0 ? { ref } : {};
+      return http2.call("contents", `read ${path8}`, async () => {
+        if (http2.cache.conditional.get(absentKey)) {
+          const slash = path8.lastIndexOf("/");
+          const dir = slash === -1 ? "" : path8.slice(0, slash);
+          const route = dir === "" ? "GET /repos/{owner}/{repo}/contents" : `GET /repos/{owner}/{repo}/contents/${encodePath(dir)}`;
+          const present = await http2.getOrNull(
+            () => http2.conditionalGet(
+              `dir|${key}`,
+              route,
+              { ...repo, ...refParam },
+              (res) => Array.isArray(res.data) && res.data.some((e) => e.path === path8 && e.type === "file")
+            )
+          );
+          if (!present) return null;
+          http2.cache.conditional.delete(absentKey);
+        }
+        const file3 = await http2.getOrNull(
+          () => http2.conditionalGet(key, `GET /repos/{owner}/{repo}/contents/${encodePath(path8)}`, { ...repo, ...refParam }, async (res) => {
+            if (Array.isArray(res.data) || res.data?.type !== "file") return null;
+            const sha = String(res.data.sha);
+            const content = res.data.encoding === "base64" && typeof res.data.content === "string" ? Buffer.from(res.data.content, "base64").toString("utf8") : await git.readBlob(repo, sha);
+            return { path: String(res.data.path ?? path8), content, sha };
+          })
+        );
+        if (file3 === null) http2.cache.conditional.set(absentKey, { etag: "", value: true });
+        return file3;
+      });
+    }
+  };
+}
+
+// src/github/environments.ts
+function mapEnvironment(e) {
+  const info2 = { name: e.name, deployment_branch_policy: e.deployment_branch_policy ?? null };
+  for (const rule of e.protection_rules ?? []) {
+    if (rule.type === "wait_timer" && typeof rule.wait_timer === "number") info2.wait_timer = rule.wait_timer;
+    if (rule.type === "required_reviewers") {
+      if (typeof rule.prevent_self_review === "boolean") info2.prevent_self_review = rule.prevent_self_review;
+      info2.reviewers = (rule.reviewers ?? []).filter((r2) => (r2.type === "User" || r2.type === "Team") && typeof r2.reviewer?.id === "number").map((r2) => ({ type: r2.type, id: r2.reviewer?.id }));
+    }
   }
-  // ------------------------------------------------------------------ git data
-  /** Conditional (ETag): a branch that did not move answers 304, free against the rate limit. */
-  getBranchHead(repo, branch) {
-    const key = `ref|${repo.owner}/${repo.repo}|${branch}`.toLowerCase();
-    return this.call("contents", `read branch ${branch}`, async () => {
-      try {
-        return await this.conditionalGet(key, `GET /repos/{owner}/{repo}/git/ref/heads/${encodePath(branch)}`, { ...repo }, (res) => String(res.data.object.sha));
-      } catch (e) {
-        if (isNotFound(e) || statusOf(e) === 409) return null;
-        throw e;
-      }
-    });
-  }
-  /** Commits never change: their tree is cached by commit sha. */
-  getCommitTree(repo, commitSha) {
-    const cached2 = this.cache.commits.get(commitSha);
-    if (cached2) return Promise.resolve(cached2);
-    return this.call("contents", "read commit", async () => {
-      const res = await this.req("GET /repos/{owner}/{repo}/git/commits/{commit_sha}", { ...repo, commit_sha: commitSha });
-      const tree = String(res.data.tree.sha);
-      this.cache.commits.set(commitSha, tree);
-      return tree;
-    });
-  }
-  async treeListing(repo, treeish) {
-    const res = await this.req("GET /repos/{owner}/{repo}/git/trees/{tree_sha}", { ...repo, tree_sha: treeish, recursive: "1" });
+  return info2;
+}
+function environmentsPort(http2) {
+  return {
+    listEnvironments(repo, etag) {
+      return http2.call(
+        "environments",
+        "list environments",
+        () => http2.conditionalList("GET /repos/{owner}/{repo}/environments", { ...repo, per_page: PER_PAGE }, "environments", mapEnvironment, etag)
+      );
+    },
+    putEnvironment(repo, env) {
+      const body = {};
+      if (env.wait_timer !== void 0) body.wait_timer = env.wait_timer;
+      if (env.prevent_self_review !== void 0) body.prevent_self_review = env.prevent_self_review;
+      if (env.reviewers !== void 0) body.reviewers = env.reviewers.map((r2) => ({ type: r2.type, id: r2.id }));
+      if (env.deployment_branch_policy !== void 0) body.deployment_branch_policy = env.deployment_branch_policy;
+      return http2.call("administration", `create or update environment ${env.name}`, async () => {
+        await http2.req("PUT /repos/{owner}/{repo}/environments/{environment_name}", { ...repo, environment_name: env.name, ...body });
+      });
+    }
+  };
+}
+
+// src/github/git-data.ts
+var INLINE_CONTENT_MAX = 256 * 1024;
+function gitDataPort(http2) {
+  const treeListing = async (repo, treeish) => {
+    const res = await http2.req("GET /repos/{owner}/{repo}/git/trees/{tree_sha}", { ...repo, tree_sha: treeish, recursive: "1" });
     if (res.data.truncated) throw new Error(`tree ${treeish} of ${repo.owner}/${repo.repo} is too large to list in one request (GitHub truncated it)`);
     const entries = res.data.tree.filter((e) => e.type === "blob").map((e) => ({ path: e.path, sha: e.sha }));
     return { sha: String(res.data.sha ?? treeish), entries };
+  };
+  const getCommitTree = (repo, commitSha) => {
+    const cached2 = http2.cache.commits.get(commitSha);
+    if (cached2) return Promise.resolve(cached2);
+    return http2.call("contents", "read commit", async () => {
+      const res = await http2.req("GET /repos/{owner}/{repo}/git/commits/{commit_sha}", { ...repo, commit_sha: commitSha });
+      const tree = String(res.data.tree.sha);
+      http2.cache.commits.set(commitSha, tree);
+      return tree;
+    });
+  };
+  const createBlob = (repo, content) => http2.call("contents", "create blob", async () => {
+    const res = await http2.req("POST /repos/{owner}/{repo}/git/blobs", { ...repo, content, encoding: "utf-8" });
+    const sha = String(res.data.sha);
+    http2.cache.blobs.set(sha, content);
+    return sha;
+  });
+  return {
+    /** Conditional (ETag): a branch that did not move answers 304, free against the rate limit. */
+    getBranchHead(repo, branch) {
+      const key = `ref|${repo.owner}/${repo.repo}|${branch}`.toLowerCase();
+      return http2.call("contents", `read branch ${branch}`, async () => {
+        try {
+          return await http2.conditionalGet(key, `GET /repos/{owner}/{repo}/git/ref/heads/${encodePath(branch)}`, { ...repo }, (res) => String(res.data.object.sha));
+        } catch (e) {
+          if (isNotFound(e) || statusOf(e) === 409) return null;
+          throw e;
+        }
+      });
+    },
+    /** Commits never change: their tree is cached by commit sha. */
+    getCommitTree,
+    /** Trees never change: listings are cached by tree sha. */
+    listTree(repo, treeSha) {
+      const cached2 = http2.cache.trees.get(treeSha);
+      if (cached2) return Promise.resolve(cached2.entries.map((e) => ({ ...e })));
+      return http2.call("contents", "read tree", async () => {
+        const { entries } = await treeListing(repo, treeSha);
+        http2.cache.trees.set(treeSha, { tree: treeSha, entries });
+        return entries.map((e) => ({ ...e }));
+      });
+    },
+    /** One request instead of two: the trees endpoint resolves a commit sha to its tree. */
+    readCommitTree(repo, commitSha) {
+      const tree = http2.cache.commits.get(commitSha);
+      const listed = tree ? http2.cache.trees.get(tree) : void 0;
+      if (tree && listed) return Promise.resolve({ tree, entries: listed.entries.map((e) => ({ ...e })) });
+      return http2.call("contents", "read tree", async () => {
+        const res = await treeListing(repo, commitSha);
+        const treeSha = res.sha !== commitSha ? res.sha : await getCommitTree(repo, commitSha);
+        http2.cache.commits.set(commitSha, treeSha);
+        http2.cache.trees.set(treeSha, { tree: treeSha, entries: res.entries });
+        return { tree: treeSha, entries: res.entries.map((e) => ({ ...e })) };
+      });
+    },
+    /** Blobs never change: contents are cached by blob sha. */
+    readBlob(repo, blobSha) {
+      const cached2 = http2.cache.blobs.get(blobSha);
+      if (cached2 !== void 0) return Promise.resolve(cached2);
+      return http2.call("contents", "read blob", async () => {
+        const res = await http2.req("GET /repos/{owner}/{repo}/git/blobs/{file_sha}", { ...repo, file_sha: blobSha });
+        const raw = String(res.data.content ?? "");
+        const content = res.data.encoding === "base64" ? Buffer.from(raw, "base64").toString("utf8") : raw;
+        http2.cache.blobs.set(blobSha, content);
+        return content;
+      });
+    },
+    createBlob,
+    /**
+     * Entries with `content` up to 256 KiB are written by the tree call itself (GitHub creates their
+     * blobs), saving one request per file; larger ones become blobs first.
+     */
+    createTree(repo, baseTree, entries) {
+      return http2.call("contents", "create tree", async () => {
+        const tree = [];
+        for (const e of entries) {
+          if (e.content === void 0) {
+            tree.push({ path: e.path, mode: e.mode, type: e.type, sha: e.sha });
+          } else if (Buffer.byteLength(e.content, "utf8") <= INLINE_CONTENT_MAX) {
+            tree.push({ path: e.path, mode: e.mode, type: e.type, content: e.content });
+            http2.cache.blobs.set(gitBlobId(e.content), e.content);
+          } else {
+            tree.push({ path: e.path, mode: e.mode, type: e.type, sha: await createBlob(repo, e.content) });
+          }
+        }
+        const res = await http2.req("POST /repos/{owner}/{repo}/git/trees", { ...repo, ...baseTree ? { base_tree: baseTree } : {}, tree });
+        return String(res.data.sha);
+      });
+    },
+    createCommit(repo, message, tree, parents) {
+      return http2.call("contents", "create commit", async () => {
+        const res = await http2.req("POST /repos/{owner}/{repo}/git/commits", { ...repo, message, tree, parents });
+        const sha = String(res.data.sha);
+        http2.cache.commits.set(sha, tree);
+        return sha;
+      });
+    },
+    createBranch(repo, branch, commitSha) {
+      return http2.call("contents", `create branch ${branch}`, async () => {
+        try {
+          await http2.req("POST /repos/{owner}/{repo}/git/refs", { ...repo, ref: `refs/heads/${branch}`, sha: commitSha });
+        } catch (e) {
+          if (statusOf(e) === 422 && /already exists/i.test(githubMessage(e))) throw new RefConflictError(`refs/heads/${branch}`);
+          throw e;
+        }
+      });
+    },
+    updateBranch(repo, branch, commitSha) {
+      return http2.call("contents", `update branch ${branch}`, async () => {
+        try {
+          await http2.req(`PATCH /repos/{owner}/{repo}/git/refs/heads/${encodePath(branch)}`, { ...repo, sha: commitSha, force: false });
+        } catch (e) {
+          const status = statusOf(e);
+          const msg = githubMessage(e);
+          if (status === 422 && /fast.forward|reference update failed|cannot lock ref/i.test(msg) || status === 409) {
+            throw new RefConflictError(`refs/heads/${branch}`);
+          }
+          throw e;
+        }
+      });
+    },
+    createPullRequest(repo, pr2) {
+      return http2.call("pull_requests", `open pull request from ${pr2.head}`, async () => {
+        const res = await http2.req("POST /repos/{owner}/{repo}/pulls", { ...repo, title: pr2.title, body: pr2.body, head: pr2.head, base: pr2.base });
+        return { number: res.data.number, html_url: res.data.html_url };
+      });
+    },
+    findOpenPullRequest(repo, head, base2) {
+      return http2.call("pull_requests", `find pull request from ${head}`, async () => {
+        const res = await http2.req("GET /repos/{owner}/{repo}/pulls", { ...repo, head: head.includes(":") ? head : `${repo.owner}:${head}`, base: base2, state: "open", per_page: PER_PAGE });
+        const pr2 = res.data[0];
+        return pr2 ? { number: pr2.number, html_url: pr2.html_url } : null;
+      });
+    }
+  };
+}
+
+// src/github/issues.ts
+var PERMISSION_LEVELS = ["admin", "maintain", "write", "triage", "read", "none"];
+function issuesPort(http2) {
+  const findByMarkers2 = (repo, markers) => http2.call("issues", "search issues", async () => {
+    const issues = (await http2.paginate("GET /repos/{owner}/{repo}/issues", { ...repo, state: "all", labels: http2.issueLabel, per_page: PER_PAGE }, null)).filter((i2) => !i2.pull_request);
+    for (const marker of markers) {
+      const hit = issues.find((i2) => (i2.body ?? "").includes(marker));
+      if (hit) return { number: hit.number, html_url: hit.html_url, body: hit.body ?? "", state: hit.state };
+    }
+    return null;
+  });
+  const createIssue = (repo, title, body, labels = []) => {
+    const allLabels = [.../* @__PURE__ */ new Set([http2.issueLabel, ...labels])];
+    return http2.call("issues", "create issue", async () => {
+      const res = await http2.req("POST /repos/{owner}/{repo}/issues", { ...repo, title, body, labels: allLabels, request: { retries: 0 } });
+      return { number: res.data.number, html_url: res.data.html_url };
+    });
+  };
+  const updateIssue = (repo, number4, patch) => http2.call("issues", `update issue #${number4}`, async () => {
+    const res = await http2.req("PATCH /repos/{owner}/{repo}/issues/{issue_number}", { ...repo, issue_number: number4, ...patch });
+    return { number: res.data.number, html_url: res.data.html_url };
+  });
+  return {
+    findIssueByMarker: (repo, marker) => findByMarkers2(repo, [marker]),
+    listOpenIssuesByMarker: (repo, marker) => http2.call("issues", "search open issues", async () => {
+      const issues = await http2.paginate("GET /repos/{owner}/{repo}/issues", { ...repo, state: "open", labels: http2.issueLabel, per_page: PER_PAGE }, null);
+      return issues.filter((i2) => !i2.pull_request && (i2.body ?? "").includes(marker)).sort((a2, b2) => a2.number - b2.number).map((i2) => ({ number: i2.number, html_url: i2.html_url, body: i2.body ?? "", state: i2.state }));
+    }),
+    createIssue,
+    updateIssue,
+    ensureIssue: (repo, spec) => ensureIssueWith({ find: findByMarkers2, createIssue, updateIssue }, repo, spec),
+    /**
+     * The comment id and body hash written last time (this process) are remembered: an unchanged body
+     * costs no request at all, a changed one is one PATCH without listing the thread again; a 404
+     * (deleted meanwhile) falls back to the search. Found by search, an unchanged body is not written.
+     */
+    ensureComment(repo, issueNumber, marker, body) {
+      const text = body.includes(marker) ? body : `${marker}
+${body}`;
+      const hash2 = contentHash(text);
+      const memoKey = `${http2.cacheScope}|comment|${repo.owner}/${repo.repo}#${issueNumber}|${marker}`.toLowerCase();
+      const remember = (c2) => {
+        http2.cache.conditional.set(memoKey, { etag: "", value: { id: c2.id, hash: hash2, html_url: c2.html_url } });
+        return c2;
+      };
+      const patch = async (id) => {
+        const res = await http2.req("PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}", { ...repo, comment_id: id, body: text });
+        return { id: res.data.id, html_url: res.data.html_url, created: false, status: "updated" };
+      };
+      return http2.call("issues", `comment on #${issueNumber}`, async () => {
+        const known = http2.cache.conditional.get(memoKey)?.value;
+        if (known && typeof known.id === "number") {
+          if (known.hash === hash2) return { id: known.id, html_url: known.html_url, created: false, status: "unchanged" };
+          const updated = await http2.getOrNull(() => patch(known.id));
+          if (updated) return remember(updated);
+          http2.cache.conditional.delete(memoKey);
+        }
+        const comments = await http2.paginate("GET /repos/{owner}/{repo}/issues/{issue_number}/comments", { ...repo, issue_number: issueNumber, per_page: PER_PAGE }, null);
+        const ours = comments.find((c2) => (c2.body ?? "").includes(marker));
+        if (ours && ours.body === text) return remember({ id: ours.id, html_url: ours.html_url, created: false, status: "unchanged" });
+        if (ours) return remember(await patch(ours.id));
+        const res = await http2.req("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", { ...repo, issue_number: issueNumber, body: text });
+        return remember({ id: res.data.id, html_url: res.data.html_url, created: true, status: "created" });
+      });
+    },
+    pullRequestsForCommit(repo, sha) {
+      return http2.call("pull_requests", `list pull requests of ${sha.slice(0, 7)}`, async () => {
+        const prs = await http2.paginate("GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls", { ...repo, commit_sha: sha, per_page: PER_PAGE }, null);
+        return prs.filter((p2) => p2.state === "open").map((p2) => p2.number);
+      });
+    },
+    getPermissionLevel(repo, username) {
+      return http2.call("metadata", `read permission of ${username}`, async () => {
+        const res = await http2.getOrNull(() => http2.req("GET /repos/{owner}/{repo}/collaborators/{username}/permission", { ...repo, username }));
+        if (!res) return "none";
+        const role = String(res.data.role_name ?? "");
+        if (PERMISSION_LEVELS.includes(role)) return role;
+        const perm = String(res.data.permission ?? "none");
+        return PERMISSION_LEVELS.includes(perm) ? perm : "none";
+      });
+    },
+    listCheckRuns(repo, ref, name) {
+      return http2.call("checks", `list check runs ${name} on ${ref.slice(0, 12)}`, async () => {
+        const res = await http2.req("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", { ...repo, ref, check_name: name, filter: "all", per_page: PER_PAGE });
+        const runs = res.data?.check_runs ?? [];
+        return runs.map((r2) => ({ id: r2.id, app_id: r2.app?.id ?? null, html_url: r2.html_url ?? null, summary: r2.output?.summary ?? null, text: r2.output?.text ?? null }));
+      });
+    },
+    createCheckRun(repo, check2) {
+      return http2.call("checks", `create check run ${check2.name}`, async () => {
+        const res = await http2.req("POST /repos/{owner}/{repo}/check-runs", {
+          ...repo,
+          name: check2.name,
+          head_sha: check2.head_sha,
+          status: "completed",
+          conclusion: check2.conclusion,
+          output: { title: check2.title, summary: check2.summary, ...check2.text !== void 0 ? { text: check2.text } : {} },
+          ...check2.details_url !== void 0 ? { details_url: check2.details_url } : {}
+        });
+        return { id: res.data.id };
+      });
+    }
+  };
+}
+
+// src/github/webhook-run.ts
+var DEPENDABOT = "dependabot[bot]";
+function mapWorkflowRun(raw, repository) {
+  const baseFullName = repository?.full_name ?? raw.repository?.full_name ?? null;
+  const headFullName = raw.head_repository?.full_name ?? null;
+  const actor = raw.actor?.login ?? null;
+  const fromFork = headFullName !== null && baseFullName !== null && headFullName.toLowerCase() !== baseFullName.toLowerCase() || actor === DEPENDABOT || raw.triggering_actor?.login === DEPENDABOT;
+  return {
+    id: raw.id,
+    name: raw.name ?? "",
+    run_attempt: raw.run_attempt ?? 1,
+    status: raw.status ?? "unknown",
+    conclusion: raw.conclusion ?? null,
+    head_sha: raw.head_sha,
+    head_branch: raw.head_branch ?? null,
+    event: raw.event ?? "unknown",
+    html_url: raw.html_url ?? "",
+    actor,
+    from_fork: fromFork,
+    pull_requests: (raw.pull_requests ?? []).map((p2) => p2.number),
+    workflow_id: raw.workflow_id ?? 0,
+    path: raw.path ?? "",
+    created_at: raw.created_at ?? "",
+    updated_at: raw.updated_at ?? ""
+  };
+}
+
+// src/github/promotion.ts
+var PER_PAGE2 = 100;
+var statusOf2 = (e) => e.status;
+async function guarded(permission, operation, fn) {
+  try {
+    return await fn();
+  } catch (e) {
+    if (isPermissionError(e)) throw new GitHubPermissionError(permission, operation, githubMessage(e));
+    throw e;
   }
-  /** Trees never change: listings are cached by tree sha. */
-  listTree(repo, treeSha) {
-    const cached2 = this.cache.trees.get(treeSha);
-    if (cached2) return Promise.resolve(cached2.entries.map((e) => ({ ...e })));
-    return this.call("contents", "read tree", async () => {
-      const { entries } = await this.treeListing(repo, treeSha);
-      this.cache.trees.set(treeSha, { tree: treeSha, entries });
-      return entries.map((e) => ({ ...e }));
+}
+function checkRunState(c2) {
+  if (c2.status !== "completed") return "pending";
+  return c2.conclusion === "success" || c2.conclusion === "neutral" || c2.conclusion === "skipped" ? "success" : "failure";
+}
+var GitHubPromotion = class {
+  constructor(req, paginate2) {
+    this.req = req;
+    this.paginate = paginate2;
+  }
+  getPullRequest(repo, number4) {
+    return guarded("pull_requests", `read pull request #${number4}`, async () => {
+      const { data } = await this.req("GET /repos/{owner}/{repo}/pulls/{pull_number}", { ...repo, pull_number: number4 });
+      const d2 = data;
+      return {
+        number: d2.number,
+        html_url: d2.html_url,
+        state: d2.state === "open" ? "open" : "closed",
+        merged: d2.merged === true,
+        mergeable: d2.mergeable ?? null,
+        head_sha: d2.head.sha,
+        head_ref: d2.head.ref,
+        base_ref: d2.base.ref,
+        merge_commit_sha: d2.merge_commit_sha ?? null
+      };
     });
   }
-  /** One request instead of two: the trees endpoint resolves a commit sha to its tree. */
-  readCommitTree(repo, commitSha) {
-    const tree = this.cache.commits.get(commitSha);
-    const listed = tree ? this.cache.trees.get(tree) : void 0;
-    if (tree && listed) return Promise.resolve({ tree, entries: listed.entries.map((e) => ({ ...e })) });
-    return this.call("contents", "read tree", async () => {
-      const res = await this.treeListing(repo, commitSha);
-      const treeSha = res.sha !== commitSha ? res.sha : await this.getCommitTree(repo, commitSha);
-      this.cache.commits.set(commitSha, treeSha);
-      this.cache.trees.set(treeSha, { tree: treeSha, entries: res.entries });
-      return { tree: treeSha, entries: res.entries.map((e) => ({ ...e })) };
+  /** Latest check run per name and latest status per context on `sha` (all pages of both). */
+  listHeadChecks(repo, sha) {
+    return guarded("checks", `read checks of ${sha.slice(0, 7)}`, async () => {
+      const runs = await this.paginate("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", { ...repo, ref: sha, filter: "latest", per_page: PER_PAGE2 }, "check_runs");
+      const statuses = await this.paginate("GET /repos/{owner}/{repo}/commits/{ref}/statuses", { ...repo, ref: sha, per_page: PER_PAGE2 }, null);
+      const out = /* @__PURE__ */ new Map();
+      for (const c2 of [...runs].sort((a2, b2) => a2.id - b2.id)) out.set(`check:${c2.name}`, { name: c2.name, source: "check_run", state: checkRunState(c2), app: c2.app?.slug ?? null, url: c2.html_url ?? c2.details_url ?? null });
+      for (const s2 of [...statuses].sort((a2, b2) => a2.id - b2.id)) {
+        out.set(`status:${s2.context}`, { name: s2.context, source: "status", state: s2.state === "success" ? "success" : s2.state === "pending" ? "pending" : "failure", app: null, url: s2.target_url ?? null });
+      }
+      return [...out.values()];
     });
   }
-  /** Blobs never change: contents are cached by blob sha. */
-  readBlob(repo, blobSha) {
-    const cached2 = this.cache.blobs.get(blobSha);
-    if (cached2 !== void 0) return Promise.resolve(cached2);
-    return this.call("contents", "read blob", async () => {
-      const res = await this.req("GET /repos/{owner}/{repo}/git/blobs/{file_sha}", { ...repo, file_sha: blobSha });
-      const raw = String(res.data.content ?? "");
-      const content = res.data.encoding === "base64" ? Buffer.from(raw, "base64").toString("utf8") : raw;
-      this.cache.blobs.set(blobSha, content);
-      return content;
+  /** null when the branch is not protected (GitHub's 404 "Branch not protected"). Needs Administration: read. */
+  getBranchRules(repo, branch) {
+    return guarded("administration", `read protection of ${branch}`, async () => {
+      try {
+        const { data } = await this.req("GET /repos/{owner}/{repo}/branches/{branch}/protection", { ...repo, branch });
+        const d2 = data;
+        const rsc = d2.required_status_checks;
+        const contexts = [.../* @__PURE__ */ new Set([...rsc?.contexts ?? [], ...(rsc?.checks ?? []).map((c2) => c2.context)])];
+        return {
+          required_checks: contexts,
+          strict: rsc?.strict === true,
+          required_approving_reviews: d2.required_pull_request_reviews ? d2.required_pull_request_reviews.required_approving_review_count ?? 1 : 0
+        };
+      } catch (e) {
+        if (isNotFound(e)) return null;
+        throw e;
+      }
     });
   }
-  createBlob(repo, content) {
-    return this.call("contents", "create blob", async () => {
-      const res = await this.req("POST /repos/{owner}/{repo}/git/blobs", { ...repo, content, encoding: "utf-8" });
-      const sha = String(res.data.sha);
-      this.cache.blobs.set(sha, content);
-      return sha;
+  /** The repository's allowed merge methods; null when GitHub does not show them to this token. */
+  getMergeMethods(repo) {
+    return guarded("metadata", "read repository", async () => {
+      const { data } = await this.req("GET /repos/{owner}/{repo}", { ...repo });
+      const d2 = data;
+      if (d2.allow_merge_commit === void 0 && d2.allow_squash_merge === void 0 && d2.allow_rebase_merge === void 0) return null;
+      return { merge: d2.allow_merge_commit === true, squash: d2.allow_squash_merge === true, rebase: d2.allow_rebase_merge === true };
+    });
+  }
+  /** `sha` guards against a head that moved after the checks were read (409). */
+  mergePullRequest(repo, number4, opts) {
+    return guarded("contents", `merge pull request #${number4}`, async () => {
+      try {
+        const { data } = await this.req("PUT /repos/{owner}/{repo}/pulls/{pull_number}/merge", { ...repo, pull_number: number4, merge_method: opts.method, sha: opts.sha, commit_title: opts.title, commit_message: opts.message });
+        return { sha: String(data.sha) };
+      } catch (e) {
+        const status = statusOf2(e);
+        if (status === 405 || status === 409 || status === 422) throw new MergeRefusedError(status, githubMessage(e));
+        throw e;
+      }
     });
   }
   /**
-   * Entries with `content` up to 256 KiB are written by the tree call itself (GitHub creates their
-   * blobs), saving one request per file; larger ones become blobs first.
+   * Dispatches `workflow` (id or file name) on `ref`. Asks for the run (return_run_details, February
+   * 2026); a server that does not know the parameter (older GitHub Enterprise) is asked again without it.
    */
-  createTree(repo, baseTree, entries) {
-    return this.call("contents", "create tree", async () => {
-      const tree = [];
-      for (const e of entries) {
-        if (e.content === void 0) {
-          tree.push({ path: e.path, mode: e.mode, type: e.type, sha: e.sha });
-        } else if (Buffer.byteLength(e.content, "utf8") <= INLINE_CONTENT_MAX) {
-          tree.push({ path: e.path, mode: e.mode, type: e.type, content: e.content });
-          this.cache.blobs.set(gitBlobId(e.content), e.content);
-        } else {
-          tree.push({ path: e.path, mode: e.mode, type: e.type, sha: await this.createBlob(repo, e.content) });
-        }
-      }
-      const res = await this.req("POST /repos/{owner}/{repo}/git/trees", { ...repo, ...baseTree ? { base_tree: baseTree } : {}, tree });
-      return String(res.data.sha);
-    });
-  }
-  createCommit(repo, message, tree, parents) {
-    return this.call("contents", "create commit", async () => {
-      const res = await this.req("POST /repos/{owner}/{repo}/git/commits", { ...repo, message, tree, parents });
-      const sha = String(res.data.sha);
-      this.cache.commits.set(sha, tree);
-      return sha;
-    });
-  }
-  createBranch(repo, branch, commitSha) {
-    return this.call("contents", `create branch ${branch}`, async () => {
+  dispatchWorkflow(repo, workflow, ref) {
+    return guarded("actions", `dispatch workflow ${workflow} on ${ref}`, async () => {
+      const route = "POST /repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches";
       try {
-        await this.req("POST /repos/{owner}/{repo}/git/refs", { ...repo, ref: `refs/heads/${branch}`, sha: commitSha });
+        const res = await this.req(route, { ...repo, workflow_id: workflow, ref, return_run_details: true });
+        const id = res.data?.workflow_run_id;
+        return { runId: typeof id === "number" ? id : null };
       } catch (e) {
-        if (statusOf(e) === 422 && /already exists/i.test(githubMessage(e))) throw new RefConflictError(`refs/heads/${branch}`);
-        throw e;
-      }
-    });
-  }
-  updateBranch(repo, branch, commitSha) {
-    return this.call("contents", `update branch ${branch}`, async () => {
-      try {
-        await this.req(`PATCH /repos/{owner}/{repo}/git/refs/heads/${encodePath(branch)}`, { ...repo, sha: commitSha, force: false });
-      } catch (e) {
-        const status = statusOf(e);
-        const msg = githubMessage(e);
-        if (status === 422 && /fast.forward|reference update failed|cannot lock ref/i.test(msg) || status === 409) {
-          throw new RefConflictError(`refs/heads/${branch}`);
+        if ((statusOf2(e) === 400 || statusOf2(e) === 422) && /return_run_details/i.test(githubMessage(e))) {
+          await this.req(route, { ...repo, workflow_id: workflow, ref });
+          return { runId: null };
         }
         throw e;
       }
     });
   }
-  createPullRequest(repo, pr2) {
-    return this.call("pull_requests", `open pull request from ${pr2.head}`, async () => {
-      const res = await this.req("POST /repos/{owner}/{repo}/pulls", { ...repo, title: pr2.title, body: pr2.body, head: pr2.head, base: pr2.base });
-      return { number: res.data.number, html_url: res.data.html_url };
+  /** Runs of `workflow` for `event` on `branch` at `headSha`, newest first (to find a dispatched run). */
+  findRuns(repo, workflow, filter) {
+    return guarded("actions", `list runs of workflow ${workflow}`, async () => {
+      const { data } = await this.req("GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs", { ...repo, workflow_id: workflow, event: filter.event, branch: filter.branch, head_sha: filter.headSha, per_page: 20 });
+      return (data.workflow_runs ?? []).map((r2) => mapWorkflowRun(r2));
     });
   }
-  findOpenPullRequest(repo, head, base2) {
-    return this.call("pull_requests", `find pull request from ${head}`, async () => {
-      const res = await this.req("GET /repos/{owner}/{repo}/pulls", { ...repo, head: head.includes(":") ? head : `${repo.owner}:${head}`, base: base2, state: "open", per_page: PER_PAGE2 });
-      const pr2 = res.data[0];
-      return pr2 ? { number: pr2.number, html_url: pr2.html_url } : null;
-    });
+};
+
+// src/github/runs.ts
+var mapJob = (j2) => ({
+  id: j2.id,
+  name: j2.name,
+  conclusion: j2.conclusion,
+  status: j2.status,
+  steps: (j2.steps ?? []).map((s2) => ({ name: s2.name, conclusion: s2.conclusion, number: s2.number }))
+});
+var FAILED_CONCLUSIONS = /* @__PURE__ */ new Set(["failure", "timed_out"]);
+async function* bodyToIterable(body) {
+  if (body === null || body === void 0) return;
+  if (typeof body === "string") {
+    yield new TextEncoder().encode(body);
+  } else if (body instanceof Uint8Array) {
+    yield body;
+  } else if (body instanceof ArrayBuffer) {
+    yield new Uint8Array(body);
+  } else if (typeof body.getReader === "function") {
+    const reader = body.getReader();
+    try {
+      for (; ; ) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        if (value) yield value;
+      }
+    } finally {
+      reader.releaseLock();
+    }
+  } else if (typeof body[Symbol.asyncIterator] === "function") {
+    for await (const chunk of body) {
+      yield typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk;
+    }
+  } else {
+    throw new TypeError("unexpected job log body");
+  }
+}
+function runsPort(http2) {
+  return {
+    getRun(repo, runId, attempt) {
+      return http2.call("actions", `read run ${runId}`, async () => {
+        const res = attempt === void 0 ? await http2.req("GET /repos/{owner}/{repo}/actions/runs/{run_id}", { ...repo, run_id: runId }) : await http2.req("GET /repos/{owner}/{repo}/actions/runs/{run_id}/attempts/{attempt_number}", { ...repo, run_id: runId, attempt_number: attempt });
+        return mapWorkflowRun(res.data);
+      });
+    },
+    listFailedJobs(repo, runId) {
+      return http2.call("actions", `list jobs of run ${runId}`, async () => {
+        const jobs = await http2.paginate("GET /repos/{owner}/{repo}/actions/runs/{run_id}/jobs", { ...repo, run_id: runId, filter: "latest", per_page: PER_PAGE }, "jobs");
+        return jobs.filter((j2) => j2.conclusion !== null && FAILED_CONCLUSIONS.has(j2.conclusion)).map(mapJob);
+      });
+    },
+    listDeployments(repo, sha) {
+      return http2.call("deployments", `list deployments of ${sha.slice(0, 7)}`, async () => {
+        const res = await http2.req("GET /repos/{owner}/{repo}/deployments", { ...repo, sha, per_page: PER_PAGE });
+        return res.data.flatMap((d2) => typeof d2.environment === "string" ? [{ environment: d2.environment }] : []);
+      });
+    },
+    downloadJobLog(repo, jobId) {
+      return http2.call("actions", `download log of job ${jobId}`, async () => {
+        const res = await http2.req("GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs", {
+          ...repo,
+          job_id: jobId,
+          request: { redirect: "manual", parseSuccessResponseBody: false }
+        });
+        if (res.status >= 300 && res.status < 400) {
+          const location = header(res, "location");
+          await res.data?.cancel?.().catch(() => void 0);
+          if (!location) throw new GitHubRequestError(res.status, `download log of job ${jobId}`, "redirect without a Location header");
+          const blob = await http2.fetchImpl(location, { redirect: "follow" });
+          if (!blob.ok) {
+            await blob.body?.cancel().catch(() => void 0);
+            throw new GitHubRequestError(blob.status, `download log of job ${jobId}`, "the log URL answered an error (it expires within a minute)");
+          }
+          return bodyToIterable(blob.body);
+        }
+        return bodyToIterable(res.data);
+      });
+    },
+    rerunFailedJobs(repo, runId) {
+      return http2.call("actions", `re-run failed jobs of run ${runId}`, async () => {
+        await http2.req("POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun-failed-jobs", { ...repo, run_id: runId, request: { retries: 0 } });
+      });
+    },
+    rerunRun(repo, runId) {
+      return http2.call("actions", `re-run run ${runId}`, async () => {
+        await http2.req("POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun", { ...repo, run_id: runId, request: { retries: 0 } });
+      });
+    },
+    findLastSuccessfulRun(repo, workflowId, branch) {
+      return http2.call("actions", `find last successful run of workflow ${workflowId}`, async () => {
+        const res = await http2.req("GET /repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs", { ...repo, workflow_id: workflowId, branch, status: "success", per_page: 1 });
+        const run2 = res.data?.workflow_runs?.[0];
+        return run2 ? mapWorkflowRun(run2) : null;
+      });
+    },
+    listRecentRunHeads(repo, limit) {
+      return http2.call("actions", "list recent workflow runs", async () => {
+        const res = await http2.req("GET /repos/{owner}/{repo}/actions/runs", { ...repo, per_page: Math.min(100, Math.max(1, limit)) });
+        const runs = res.data?.workflow_runs ?? [];
+        return [...new Set(runs.map((r2) => r2.head_sha).filter((s2) => typeof s2 === "string"))];
+      });
+    }
+  };
+}
+
+// src/github/sealed-box.ts
+async function sealSecret(value, publicKeyB64) {
+  await libsodium_wrappers_default.ready;
+  const key = libsodium_wrappers_default.from_base64(publicKeyB64, libsodium_wrappers_default.base64_variants.ORIGINAL);
+  const sealed = libsodium_wrappers_default.crypto_box_seal(libsodium_wrappers_default.from_string(value), key);
+  return libsodium_wrappers_default.to_base64(sealed, libsodium_wrappers_default.base64_variants.ORIGINAL);
+}
+
+// src/github/secrets.ts
+var mapSecret = (s2) => ({ name: s2.name, created_at: s2.created_at, updated_at: s2.updated_at });
+function secretsPort(http2) {
+  const publicKey = async (repo, scope, refresh) => {
+    const cacheKey = `${http2.cacheScope}|${repo.owner}/${repo.repo}|${scopeLabel(scope)}`.toLowerCase();
+    const cached2 = http2.cache.publicKeys.get(cacheKey);
+    if (cached2 && !refresh) return cached2;
+    const { base: base2, params } = scopeRoute(scope);
+    const res = await http2.req(`GET ${base2}/secrets/public-key`, { ...repo, ...params });
+    const key = { key_id: String(res.data.key_id), key: String(res.data.key) };
+    http2.cache.publicKeys.set(cacheKey, key);
+    return key;
+  };
+  return {
+    setSecret(repo, scope, name, value) {
+      const operation = `set secret ${name} (${scopeLabel(scope)})`;
+      return http2.call("secrets", operation, async () => {
+        const { base: base2, params } = scopeRoute(scope);
+        const put = async (pk) => {
+          const encrypted_value = await sealSecret(value, pk.key);
+          const res = await http2.req(`PUT ${base2}/secrets/{secret_name}`, { ...repo, ...params, secret_name: name, encrypted_value, key_id: pk.key_id });
+          return { created: res.status === 201 };
+        };
+        try {
+          let result;
+          try {
+            result = await put(await publicKey(repo, scope, false));
+          } catch (e) {
+            if (statusOf(e) !== 422 || !/key/i.test(githubMessage(e))) throw e;
+            http2.log?.info({ repo: `${repo.owner}/${repo.repo}`, scope: scopeLabel(scope) }, "secret public key rejected; refetching once");
+            result = await put(await publicKey(repo, scope, true));
+          }
+          http2.log?.debug({ repo: `${repo.owner}/${repo.repo}`, scope: scopeLabel(scope), name, created: result.created }, "secret written");
+          return result;
+        } catch (e) {
+          if (isPermissionError(e)) throw e;
+          const status = statusOf(e);
+          if (status !== null) throw new GitHubRequestError(status, operation, githubMessage(e));
+          throw new Error(`${operation} failed: ${e instanceof Error ? e.name : "error"}`);
+        }
+      });
+    },
+    getSecret(repo, scope, name) {
+      const { base: base2, params } = scopeRoute(scope);
+      return http2.call(
+        "secrets",
+        `read secret ${name}`,
+        () => http2.getOrNull(async () => mapSecret((await http2.req(`GET ${base2}/secrets/{secret_name}`, { ...repo, ...params, secret_name: name })).data))
+      );
+    },
+    listSecrets(repo, scope, etag) {
+      const { base: base2, params } = scopeRoute(scope);
+      return http2.call(
+        "secrets",
+        `list secrets (${scopeLabel(scope)})`,
+        () => http2.conditionalList(`GET ${base2}/secrets`, { ...repo, ...params, per_page: PER_PAGE }, "secrets", mapSecret, etag)
+      );
+    },
+    deleteSecret(repo, scope, name) {
+      const { base: base2, params } = scopeRoute(scope);
+      return http2.call("secrets", `delete secret ${name}`, async () => {
+        await http2.getOrNull(() => http2.req(`DELETE ${base2}/secrets/{secret_name}`, { ...repo, ...params, secret_name: name }));
+      });
+    }
+  };
+}
+
+// src/github/variables.ts
+var mapVariable = (v2) => ({
+  name: v2.name,
+  value: v2.value,
+  ...v2.created_at !== void 0 ? { created_at: v2.created_at } : {},
+  ...v2.updated_at !== void 0 ? { updated_at: v2.updated_at } : {}
+});
+function variablesPort(http2) {
+  return {
+    getVariable(repo, scope, name) {
+      const { base: base2, params } = scopeRoute(scope);
+      return http2.call(
+        "variables",
+        `read variable ${name}`,
+        () => http2.getOrNull(async () => mapVariable((await http2.req(`GET ${base2}/variables/{name}`, { ...repo, ...params, name })).data))
+      );
+    },
+    listVariables(repo, scope, etag) {
+      const { base: base2, params } = scopeRoute(scope);
+      return http2.call(
+        "variables",
+        `list variables (${scopeLabel(scope)})`,
+        () => http2.conditionalList(`GET ${base2}/variables`, { ...repo, ...params, per_page: VARIABLES_PER_PAGE }, "variables", mapVariable, etag)
+      );
+    },
+    upsertVariable(repo, scope, name, value) {
+      const { base: base2, params } = scopeRoute(scope);
+      return http2.call("variables", `write variable ${name}`, async () => {
+        try {
+          await http2.req(`PATCH ${base2}/variables/{name}`, { ...repo, ...params, name, value });
+          return { created: false };
+        } catch (e) {
+          if (!isNotFound(e)) throw e;
+        }
+        await http2.req(`POST ${base2}/variables`, { ...repo, ...params, name, value });
+        return { created: true };
+      });
+    },
+    createVariable(repo, scope, name, value) {
+      const { base: base2, params } = scopeRoute(scope);
+      return http2.call("variables", `create variable ${name}`, async () => {
+        try {
+          await http2.req(`POST ${base2}/variables`, { ...repo, ...params, name, value });
+          return { created: true };
+        } catch (e) {
+          const status = statusOf(e);
+          if (status !== 409 && status !== 422) throw e;
+        }
+        await http2.req(`PATCH ${base2}/variables/{name}`, { ...repo, ...params, name, value });
+        return { created: false };
+      });
+    },
+    deleteVariable(repo, scope, name) {
+      const { base: base2, params } = scopeRoute(scope);
+      return http2.call("variables", `delete variable ${name}`, async () => {
+        await http2.getOrNull(() => http2.req(`DELETE ${base2}/variables/{name}`, { ...repo, ...params, name }));
+      });
+    }
+  };
+}
+
+// src/github/adapter.ts
+function composePorts(http2) {
+  const git = gitDataPort(http2);
+  const contents = contentsPort(http2, git);
+  const ports = {
+    ...secretsPort(http2),
+    ...variablesPort(http2),
+    ...environmentsPort(http2),
+    ...runsPort(http2),
+    ...issuesPort(http2),
+    ...contents,
+    ...git
+  };
+  return {
+    ...ports,
+    proposeFile: (repo, proposal) => proposeFileWith(ports, repo, proposal),
+    cacheScope: http2.cacheScope,
+    promotion: new GitHubPromotion((route, params) => http2.req(route, params), (route, params, key) => http2.paginate(route, params, key))
+  };
+}
+var GitHubAdapter = class {
+  constructor(octokit, opts = {}) {
+    this.octokit = octokit;
+    this.http = new RequestLayer((route, params) => this.req(route, params), { ...opts, cacheScope: opts.cacheScope ?? baseUrlOf(octokit) });
+    Object.assign(this, composePorts(this.http));
+  }
+  http;
+  get cache() {
+    return this.http.cache;
+  }
+  get defaultBranches() {
+    return this.http.defaultBranches;
+  }
+  req(route, params = {}) {
+    return this.octokit.request(route, params);
+  }
+  /** Runs one call, turning 403 "not accessible" into GitHubPermissionError. */
+  call(permission, operation, fn) {
+    return this.http.call(permission, operation, fn);
   }
 };
 
@@ -75347,6 +75642,59 @@ ${body}`;
 var import_pino = __toESM(require_pino(), 1);
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
+
+// src/ledger/staged.ts
+var staged = /* @__PURE__ */ new Map();
+function stageWrite(key, write) {
+  staged.set(key, [...staged.get(key) ?? [], write]);
+}
+function takeStaged(key) {
+  const list = staged.get(key) ?? [];
+  staged.delete(key);
+  return list;
+}
+function restoreStaged(key, list) {
+  if (list.length) staged.set(key, [...list, ...staged.get(key) ?? []]);
+}
+function applyToSnapshot(s2, w2) {
+  if (w2.certificates?.length) throw new Error("a staged ledger write cannot carry certificates (they are chained by the commit that writes them)");
+  return {
+    ...s2,
+    ...w2.state ? { state: w2.state } : {},
+    ...w2.sync ? { sync: w2.sync } : {},
+    ...w2.pendingApprovals ? { pendingApprovals: w2.pendingApprovals } : {},
+    ...w2.classifierMemory ? { classifierMemory: w2.classifierMemory } : {},
+    ...w2.revokedGrantIds ? { revokedGrantIds: w2.revokedGrantIds } : {},
+    ...w2.grantUses ? { grantUses: w2.grantUses } : {},
+    ...w2.publicKeys ? { publicKeys: { ...s2.publicKeys, ...w2.publicKeys } } : {}
+  };
+}
+function mergeWrites(a2, b2) {
+  const out = { ...a2, ...b2 };
+  if (a2.audit || b2.audit) out.audit = [...a2.audit ?? [], ...b2.audit ?? []];
+  if (a2.files || b2.files) out.files = { ...a2.files, ...b2.files };
+  if (a2.publicKeys || b2.publicKeys) out.publicKeys = { ...a2.publicKeys, ...b2.publicKeys };
+  if (a2.certificates || b2.certificates) out.certificates = [...a2.certificates ?? [], ...b2.certificates ?? []];
+  return out;
+}
+function withStaged(list, message, mutate) {
+  if (list.length === 0) return { message, mutate };
+  return {
+    message: `${message}
+
+${list.map((w2) => `+ ${w2.message}`).join("\n")}`,
+    mutate: async (snapshot) => {
+      let s2 = snapshot;
+      let acc = {};
+      for (const w2 of list) {
+        const write = await w2.mutate(structuredClone(s2));
+        acc = mergeWrites(acc, write);
+        s2 = applyToSnapshot(s2, write);
+      }
+      return mergeWrites(acc, await mutate(s2));
+    }
+  };
+}
 
 // src/ledger/cache.ts
 var INLINE_MAX = 256 * 1024;
@@ -75524,7 +75872,7 @@ Anyone can verify the certificate chain offline with the public key(s) they pinn
 `;
 
 // src/core/classify/engine.ts
-import { createHash as createHash4 } from "node:crypto";
+import { createHash as createHash5 } from "node:crypto";
 
 // src/core/classify/normalize.ts
 var ANSI = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007]*\u0007/g;
@@ -75675,7 +76023,7 @@ function explainWeakAnswer(incidents, x2) {
 }
 
 // src/core/classify/signature.ts
-import { createHash as createHash3 } from "node:crypto";
+import { createHash as createHash4 } from "node:crypto";
 var MAX_LINES = 3;
 function normalizeDecidingLine(line) {
   return line.toLowerCase().replace(/\*\*\*/g, "<masked>").replace(/https?:\/\/[^\s'"`)]+/g, (u2) => u2.replace(/[?#].*$/, "").replace(/\/[0-9a-f]{7,}(?=\/|$)/g, "/<hex>").replace(/\/\d+(?=\/|$)/g, "/<n>")).replace(/\/(?:home\/runner|runner|__w|github)\/work\/[^\s'"`]*/g, "<path>").replace(/\b[0-9a-f]{7,}\b/g, "<hex>").replace(/\b\d+(?:\.\d+)*(?:ms|s|m|kb|mb|gb|%)?\b/g, "<n>").replace(/\s+/g, " ").trim();
@@ -75685,7 +76033,7 @@ function failureSignature(incidents) {
   if (!top || top.evidence.length === 0) return null;
   const lines = top.evidence.slice(0, MAX_LINES).map((e) => normalizeDecidingLine(e.text)).filter((l2) => l2.length > 0);
   if (lines.length === 0) return null;
-  return { signature: createHash3("sha256").update(lines.join("\n")).digest("hex").slice(0, 16), lines };
+  return { signature: createHash4("sha256").update(lines.join("\n")).digest("hex").slice(0, 16), lines };
 }
 
 // src/core/classify/structure.ts
@@ -76173,7 +76521,7 @@ function targetKey(kind, t2) {
 }
 function fingerprint(kind, target, ctx) {
   const basis = [kind, target ? `${target.type}:${target.name}` : "-", ctx.job_name ?? "", `${ctx.repo.owner}/${ctx.repo.repo}`].join("\n");
-  return createHash4("sha256").update(basis).digest("hex").slice(0, 16);
+  return createHash5("sha256").update(basis).digest("hex").slice(0, 16);
 }
 var ClassifierState = class extends StepStructure {
   constructor(ctx, opts = {}) {
@@ -76207,9 +76555,9 @@ var ClassifierState = class extends StepStructure {
       if (m2) this.facts = { ...this.facts, exitCode: Number(m2[1]), exitStep: this.stepName ?? null };
     }
     const hit = RULE_SCANNER.scan(text, this.mask);
-    let join4 = false;
-    for (let w2 = 0; w2 < this.mask.length; w2++) if (this.prevMask[w2] & JOIN_PREVIOUS_MASK[w2]) join4 = true;
-    if (hit || join4) this.applyRules(text);
+    let join5 = false;
+    for (let w2 = 0; w2 < this.mask.length; w2++) if (this.prevMask[w2] & JOIN_PREVIOUS_MASK[w2]) join5 = true;
+    if (hit || join5) this.applyRules(text);
     this.prev = text;
     const t2 = this.prevMask;
     this.prevMask = this.mask;
@@ -76756,16 +77104,16 @@ function parseCheckpoint(text) {
 }
 
 // src/ledger/write-plan.ts
-import { createHash as createHash5 } from "node:crypto";
-function gitBlobSha(content) {
+import { createHash as createHash6 } from "node:crypto";
+function gitBlobSha2(content) {
   const body = Buffer.from(content, "utf8");
-  return createHash5("sha1").update(Buffer.concat([Buffer.from(`blob ${body.length}\0`), body])).digest("hex");
+  return createHash6("sha1").update(Buffer.concat([Buffer.from(`blob ${body.length}\0`), body])).digest("hex");
 }
 var json2 = (value) => `${JSON.stringify(value, null, 2)}
 `;
 function decodeLink(cert) {
   const body = Buffer.from(cert.envelope.payload, "base64");
-  const actual = createHash5("sha256").update(body).digest("hex");
+  const actual = createHash6("sha256").update(body).digest("hex");
   if (actual !== cert.certificate_hash) {
     throw new LedgerWriteError(`certificate ${cert.certificate_hash.slice(0, 12)}: certificate_hash is not sha256 of its payload (${actual.slice(0, 12)})`);
   }
@@ -76891,7 +77239,7 @@ async function planWrite(cur, write, ctx) {
     next.pendingApprovals = pending;
   }
   for (const [path8, content] of files) {
-    if (cur.blobs.get(path8) === gitBlobSha(content)) files.delete(path8);
+    if (cur.blobs.get(path8) === gitBlobSha2(content)) files.delete(path8);
   }
   return { files, next };
 }
@@ -77022,13 +77370,27 @@ var GitLedger = class {
     const blobs = new Map(cur.blobs);
     const texts = new Map(cur.texts);
     for (const [path8, content] of files) {
-      const sha = gitBlobSha(content);
+      const sha = gitBlobSha2(content);
       blobs.set(path8, sha);
       texts.set(sha, content);
     }
     this.cache?.set(this.cacheKey, { snapshot: cloneJson(snapshot), tree, blobs, texts: liveTexts(blobs, texts) });
   }
+  /** Keeps a write for this branch's next commit (see staged.ts) instead of committing it now. */
+  stage(message, mutate) {
+    stageWrite(this.cacheKey, { message, mutate });
+  }
   async commit(message, mutate) {
+    const staged2 = takeStaged(this.cacheKey);
+    try {
+      const combined = withStaged(staged2, message, mutate);
+      return await this.commitNow(combined.message, combined.mutate);
+    } catch (err) {
+      restoreStaged(this.cacheKey, staged2);
+      throw err;
+    }
+  }
+  async commitNow(message, mutate) {
     const cached2 = this.maxAttempts > 1 ? this.cache?.get(this.cacheKey) : void 0;
     const retry2 = { branch: this.branch, maxAttempts: this.maxAttempts, speculative: cached2 !== void 0, delay: this.delay, random: this.random };
     return retryCompareAndSwap(retry2, (attempt, fromCache) => this.attempt(message, mutate, attempt, fromCache ? cached2 : void 0));
@@ -77104,14 +77466,6 @@ var ConfigurationError = class extends Error {
     this.name = "ConfigurationError";
   }
 };
-function envFlag(env, name, fallback) {
-  try {
-    return booleanSetting(env, name, fallback);
-  } catch (err) {
-    if (err instanceof SettingError) throw new ConfigurationError(err.message);
-    throw err;
-  }
-}
 async function loadSigner(env) {
   let material = env.TRUTH_SIGNING_KEY?.trim();
   if (!material && env.TRUTH_SIGNING_KEY_FILE) {
@@ -77130,64 +77484,16 @@ async function loadSigner(env) {
     throw new ConfigurationError("TRUTH_SIGNING_KEY is not a base64 Ed25519 seed (32 bytes) or secret key (64 bytes)");
   }
 }
-var NEVER_A_SOURCE = new RegExp(
-  "^(" + [
-    // Living Bridge
-    "TRUTH_SIGNING_KEY\\w*",
-    "AUTONOMY_\\w*",
-    "LIVING_BRIDGE_\\w*",
-    // Probot / the GitHub App
-    "APP_ID",
-    "PRIVATE_KEY\\w*",
-    "WEBHOOK_SECRET",
-    "WEBHOOK_PROXY_URL",
-    "GITHUB_CLIENT_ID",
-    "GITHUB_CLIENT_SECRET",
-    "CLIENT_SECRET",
-    "SENTRY_DSN",
-    "GHE_HOST",
-    // octokit, gh and the runner's GITHUB_* (GITHUB_TOKEN among them)
-    "GITHUB_\\w*",
-    "GH_\\w*",
-    // BullMQ / ioredis
-    "REDIS\\w*",
-    "REDISCLI_AUTH",
-    // the Actions runner
-    "ACTIONS_\\w*",
-    "INPUT_\\w*",
-    "RUNNER_\\w*",
-    "NODE_AUTH_TOKEN"
-  ].join("|") + ")$"
-);
-function ownCredentialRefusal(name) {
-  return NEVER_A_SOURCE.test(name) ? `from_env ${name} is refused: it is one of the credentials or settings of Living Bridge, Probot, octokit, Redis or the Actions runner, which are never a source` : null;
-}
-function fromEnvPolicy(env, repository) {
-  let rules;
-  try {
-    rules = parseFromEnvAllow(env[FROM_ENV_ALLOW_VARIABLE]);
-  } catch (err) {
-    if (err instanceof SettingError) throw new ConfigurationError(err.message);
-    throw err;
-  }
-  return (name) => ownCredentialRefusal(name) ?? fromEnvRefusal(rules, name, repository);
-}
-function sourceEnv(env, repository = null) {
-  const refusal = fromEnvPolicy(env, repository);
-  const out = {};
-  for (const [name, value] of Object.entries(env)) if (refusal(name) === null) out[name] = value;
-  return out;
-}
-function trustedGrantKeys(env) {
-  const out = {};
-  for (const pair of (env.LIVING_BRIDGE_GRANT_KEYS ?? "").split(",").map((s2) => s2.trim()).filter(Boolean)) {
-    const i2 = pair.indexOf("=");
-    if (i2 > 0) out[pair.slice(0, i2)] = pair.slice(i2 + 1);
-  }
-  return out;
+function pipelineSettingsFrom(env) {
+  const parsed = parsePipelineSettings(env);
+  if (parsed.problems) throw new ConfigurationError(parsed.problems.length === 1 ? parsed.problems[0] : `Living Bridge cannot start:
+- ${parsed.problems.join("\n- ")}`);
+  return parsed.settings;
 }
 function buildContext(opts) {
-  const { pacing, timeoutMs } = requestPolicyFrom(opts.env, envFlag(opts.env, "LIVING_BRIDGE_CLIENT_PACING", true));
+  const { settings } = opts;
+  const pacing = settings.clientPacing;
+  const timeoutMs = settings.requestTimeoutMs;
   const octokit = opts.octokit ?? createOctokit({ auth: opts.token, baseUrl: opts.baseUrl, log: opts.log, pacing, timeoutMs, ...opts.retry ? { retry: opts.retry } : {} });
   const github = new GitHubAdapter(octokit);
   return {
@@ -77196,18 +77502,18 @@ function buildContext(opts) {
     signer: opts.signer,
     now: opts.now ?? (() => /* @__PURE__ */ new Date()),
     randomBytes: opts.random ?? ((n2) => new Uint8Array(randomBytes(n2))),
-    env: sourceEnv(opts.env, opts.repository ?? null),
-    fromEnvRefusal: fromEnvPolicy(opts.env, opts.repository ?? null),
-    grantKeys: trustedGrantKeys(opts.env),
+    env: sourceEnvOf(settings.fromEnv, opts.repository ?? null),
+    fromEnvRefusal: fromEnvPolicyOf(settings.fromEnv, opts.repository ?? null),
+    grantKeys: settings.grantKeys,
     log: opts.log,
     door: opts.door,
-    publicApiBase: opts.env.PUBLIC_API_BASE,
-    autonomyEnabled: envFlag(opts.env, "AUTONOMY_ENABLED", true)
+    publicApiBase: settings.publicApiBase,
+    autonomyEnabled: settings.autonomyEnabled
   };
 }
 
 // src/pipeline/resume.ts
-import { createHash as createHash6 } from "node:crypto";
+import { createHash as createHash7 } from "node:crypto";
 var JOB_STEP = "JOB";
 var DECIDE_STEP = "DECIDE";
 var StepJournal = class _StepJournal {
@@ -77249,7 +77555,7 @@ var StepJournal = class _StepJournal {
     await this.store?.record(this.key, { step, phase: "done", at: this.now().toISOString(), ...data !== void 0 ? { data } : {} });
   }
 };
-var intentLedgerPath = (key) => `intents/${createHash6("sha256").update(key).digest("hex").slice(0, 24)}.json`;
+var intentLedgerPath = (key) => `intents/${createHash7("sha256").update(key).digest("hex").slice(0, 24)}.json`;
 function recordable(report) {
   const { secrets: _secrets, ...rest } = report;
   return rest;
@@ -77558,11 +77864,7 @@ function scanFromIndex(log, repository, fingerprint2, leads, keys, nowMs) {
   return { recentActions, lastByCandidate, unstickedSuccesses };
 }
 
-// src/core/governor/decide.ts
-var isLimited = (a2) => a2 !== "ESCALATE" && a2 !== "NOOP";
-var f2 = (n2) => n2.toFixed(2);
-var f4 = (n2) => String(Math.round(n2 * 1e4) / 1e4);
-var minutes = (ms) => f4(ms / 6e4);
+// src/core/governor/scan.ts
 function scanLog(state, repository, incident, leads, keys, nowMs, nowIso) {
   const prefix = repositoryKeyPrefix(repository);
   const fingerprint2 = incident.fingerprint;
@@ -77596,6 +77898,12 @@ function scanLog(state, repository, incident, leads, keys, nowMs, nowIso) {
   });
   return { recentActions, lastByCandidate, unstickedSuccesses };
 }
+
+// src/core/governor/decide.ts
+var isLimited = (a2) => a2 !== "ESCALATE" && a2 !== "NOOP";
+var f2 = (n2) => n2.toFixed(2);
+var f4 = (n2) => String(Math.round(n2 * 1e4) / 1e4);
+var minutes = (ms) => f4(ms / 6e4);
 function scoreOne(state, config2, incident, steps, index, key, lastMs, nowMs) {
   const action = steps[0] ?? "NOOP";
   const adaptive = config2.blueprint.mode === "adaptive";
@@ -77754,6 +78062,17 @@ function decide(input2) {
   const probeNote = probe ? `half-open probe (the one action allowed after the escalation at ${esc2?.at}); ` : "";
   const modeNote = config2.blueprint.mode === "predictive" && ranked.length > 1 ? "; predictive: ranked by predicted success" : "";
   const explained = `${probeNote}${explainScore(best, incident)}${modeNote}${notes}`;
+  if (lead === "RERUN" && input2.outage) {
+    const o2 = input2.outage;
+    return noopDecision(
+      base2,
+      "outage",
+      `outage: ${o2.repositories.length} repositories of this installation failed with signature ${o2.signature} within minutes (held since ${o2.since}: ${o2.repositories.join(", ")}); re-runs wait until one of them succeeds; would do ${explained}`,
+      best.steps,
+      candidates,
+      best.key
+    );
+  }
   if (isLimited(lead)) {
     if (scan.recentActions >= config2.limits.max_actions_per_hour) {
       return noopDecision(
@@ -77914,16 +78233,19 @@ function recordAction(state, decision, info2) {
     run_id: info2.runId,
     run_attempt: info2.runAttempt,
     certificate_hash: info2.certificateHash,
-    outcome: null
+    outcome: info2.refused ? "failure" : null
   };
   const escalations = { ...next.escalations };
   const open3 = escalations[tKey];
-  if (decision.action === "ESCALATE") escalations[tKey] = { at: atIso, probe_used: false };
+  if (decision.action === "ESCALATE" || info2.refused?.escalated) escalations[tKey] = { at: atIso, probe_used: false };
   else if (open3) escalations[tKey] = { ...open3, probe_used: true };
+  const refusal = decision.guardrail === "precondition" || info2.refused !== void 0;
+  const fail_streaks = refusal ? { ...next.fail_streaks, [tKey]: (next.fail_streaks[tKey] ?? 0) + 1 } : next.fail_streaks;
   next = {
     ...next,
     actions: pruneActions([...next.actions, record2], atMs),
     escalations,
+    fail_streaks,
     last_certificate_hash: info2.certificateHash ?? next.last_certificate_hash
   };
   return next;
@@ -78157,6 +78479,184 @@ function authorize(input2) {
   };
 }
 
+// src/core/governor/plan.ts
+var REPOSITORY = { type: "repository" };
+function secretSourceFor(name, environment, config2, envFile) {
+  if (environment && envFile?.environments[environment]?.secrets[name]) {
+    return { source: envFile.environments[environment].secrets[name], scope: { type: "environment", name: environment } };
+  }
+  if (envFile?.repository.secrets[name]) return { source: envFile.repository.secrets[name], scope: REPOSITORY };
+  if (config2.secrets[name]) return { source: config2.secrets[name], scope: environment ? { type: "environment", name: environment } : REPOSITORY };
+  return null;
+}
+function missingSourceInstruction(name) {
+  return [
+    "secrets:",
+    `  ${name}:`,
+    "    source: generate   # or: source: from_env + env: NAME, or source: external"
+  ].join("\n");
+}
+function missingSourceMessage(name) {
+  return `${name} has no declared source, so Living Bridge will not invent a value for it. Declare one in ${REPO_CONFIG_PATH}:
+
+\`\`\`yaml
+${missingSourceInstruction(name)}
+\`\`\``;
+}
+function escalationInstruction(incident, config2, facts, cause) {
+  if (cause?.instruction) return cause.instruction;
+  const byKind = kindInstruction(incident, config2, facts);
+  return cause ? `${cause.step} could not be done: ${cause.reason}. ${byKind}` : byKind;
+}
+function kindInstruction(incident, config2, facts) {
+  const name = incident.target?.name ?? "the failing item";
+  switch (incident.kind) {
+    case "credential.invalid":
+      return `${name} exists but GitHub/the service rejected it (401/403). Rotate the credential at its issuer and update the secret by hand; Living Bridge never overwrites a credential it cannot verify.`;
+    case "secret.missing": {
+      if (incident.run?.from_fork) return "This run comes from a fork or Dependabot, which GitHub gives no secrets by design. Review the change and run the deploy from a branch of this repository.";
+      const declared = secretSourceFor(name, facts.environment, config2, facts.envFile);
+      if (!declared) return missingSourceMessage(name);
+      if (declared.source.source === "external") return `${name} is declared \`source: external\`: Living Bridge never writes it. Set ${name} by hand and re-run the workflow.`;
+      if (declared.source.source === "from_env") {
+        const refused = facts.fromEnvRefusal(declared.source.env);
+        if (refused) return `${name} is declared \`from_env: ${declared.source.env}\`, which the operator has not allowed: ${refused}. Or set ${name} by hand, then re-run the workflow.`;
+        return `${name} is declared \`from_env: ${declared.source.env}\`: set ${declared.source.env} in the Living Bridge environment (App host or Action step), or set ${name} by hand, then re-run the workflow.`;
+      }
+      return `Set ${name} and re-run the workflow.`;
+    }
+    case "code.failure":
+      return "The failure is in the code or its tests. Fix the change or revert it; Living Bridge does not change code.";
+    default:
+      return `Investigate the evidence above (${incident.kind}), fix the cause, then re-run the workflow.`;
+  }
+}
+function templateVariables(envFile) {
+  const variables = {};
+  for (const [k2, v2] of Object.entries(envFile?.repository.variables ?? {})) {
+    if (typeof v2 === "string") variables[k2] = v2;
+    else if ("value" in v2) variables[k2] = v2.value;
+  }
+  return variables;
+}
+function planFor(step, incident, config2, facts, cause) {
+  const run2 = facts.run;
+  switch (step) {
+    case "CREATE_SECRET": {
+      const name = incident.target?.name;
+      if (!name || incident.target?.type !== "secret") return { ok: false, error: "the incident names no secret to create" };
+      const declared = secretSourceFor(name, facts.environment, config2, facts.envFile);
+      if (!declared) return { ok: false, error: `no source is declared for ${name} (in .github/autonomy.yml or .github/environment.json)` };
+      const refused = declared.source.source === "from_env" ? facts.fromEnvRefusal(declared.source.env) : null;
+      if (refused) return { ok: false, error: refused };
+      return { ok: true, plan: { action: step, name, scope: declared.scope, source: declared.source } };
+    }
+    case "SYNC_AND_CERTIFY": {
+      const name = incident.target?.name;
+      if (!name) return { ok: false, error: "the incident names no variable to sync" };
+      return { ok: true, plan: { action: step, name, environment: facts.environment } };
+    }
+    case "REGENERATE_CONFIG": {
+      const path8 = incident.target?.name;
+      const declared = path8 ? config2.configs[path8] : void 0;
+      if (!path8 || !declared) return { ok: false, error: `no template is declared for ${path8 ?? "this config"} under configs: in .github/autonomy.yml` };
+      return { ok: true, plan: { action: step, path: path8, template: declared.template, variables: templateVariables(facts.envFile), ...declared.schema ? { schema: declared.schema } : {} } };
+    }
+    case "RERUN":
+      if (!run2) return { ok: false, error: "no workflow run to re-run" };
+      return { ok: true, plan: { action: step, runId: run2.id, attempt: run2.run_attempt, maxAttempts: config2.limits.max_rerun_attempts } };
+    case "ROLLBACK":
+      if (!run2 || !run2.head_branch) return { ok: false, error: "no run/branch to roll back" };
+      return { ok: true, plan: { action: step, workflowId: run2.workflow_id, branch: run2.head_branch, failedRunId: run2.id } };
+    case "ESCALATE":
+      return { ok: true, plan: { action: step, instruction: escalationInstruction(incident, config2, facts, cause) } };
+    case "NOOP":
+      return { ok: true, plan: { action: step } };
+  }
+}
+
+// src/core/governor/preconditions.ts
+var GITHUB_MAX_RUN_ATTEMPTS = 50;
+function rerunRefusal(attempt, maxAttempts) {
+  if (attempt >= GITHUB_MAX_RUN_ATTEMPTS) {
+    return `run is at attempt ${attempt}: GitHub allows at most ${GITHUB_MAX_RUN_ATTEMPTS} attempts of a run`;
+  }
+  if (attempt >= maxAttempts) {
+    return `run is at attempt ${attempt} and limits.max_rerun_attempts is ${maxAttempts}: not re-running again`;
+  }
+  return null;
+}
+var declaresVariable = (facts, name) => {
+  const file3 = facts.envFile;
+  if (!file3) return false;
+  const upper = name.toUpperCase();
+  const has = (vars) => Object.keys(vars).some((k2) => k2.toUpperCase() === upper);
+  if (has(file3.repository.variables)) return true;
+  if (facts.environment) return has(file3.environments[facts.environment]?.variables ?? {});
+  return Object.values(file3.environments).some((e) => has(e.variables));
+};
+function secretUnmet(incident, config2, facts) {
+  const step = "CREATE_SECRET";
+  const name = incident.target?.name ?? "the secret";
+  const noSecrets = secretlessRun(incident);
+  if (noSecrets) return { step, reason: noSecrets, instruction: "This run comes from a fork or Dependabot, which GitHub gives no secrets by design. Review the change and run the deploy from a branch of this repository." };
+  const declared = incident.target ? secretSourceFor(name, facts.environment, config2, facts.envFile) : null;
+  if (incident.target && !declared) return { step, reason: `no source is declared for ${name}`, instruction: `Declare a source for ${name} in ${REPO_CONFIG_PATH}, so Living Bridge can create it (it never invents a value):
+
+\`\`\`yaml
+${missingSourceInstruction(name)}
+\`\`\`
+
+Or declare it under \`secrets\` in ${ENVIRONMENT_FILE_PATH}, or set ${name} by hand; then re-run the workflow.` };
+  if (declared?.source.source === "external") return { step, reason: `${name} is declared \`source: external\``, instruction: `${name} is declared \`source: external\`: Living Bridge never writes it. Set ${name} by hand and re-run the workflow.` };
+  return null;
+}
+function unmetPrecondition(step, incident, config2, facts) {
+  if (step === "CREATE_SECRET") {
+    const unmet = secretUnmet(incident, config2, facts);
+    if (unmet) return unmet;
+  }
+  const planned = planFor(step, incident, config2, facts);
+  if (!planned.ok) {
+    const name = incident.target?.name ?? "the failing item";
+    const declared = step === "CREATE_SECRET" && incident.target ? secretSourceFor(name, facts.environment, config2, facts.envFile) : null;
+    const instruction = declared?.source.source === "from_env" ? `${name} is declared \`from_env: ${declared.source.env}\`, which the operator has not allowed: ${planned.error}. Or set ${name} by hand, then re-run the workflow.` : `${planned.error}. Declare what is missing, then re-run the workflow.`;
+    return { step, reason: planned.error, instruction };
+  }
+  const plan = planned.plan;
+  if (plan.action === "SYNC_AND_CERTIFY" && !declaresVariable(facts, plan.name)) {
+    const where = facts.envFile ? `${ENVIRONMENT_FILE_PATH} does not declare ${plan.name}` : `there is no ${ENVIRONMENT_FILE_PATH}`;
+    return {
+      step,
+      reason: where,
+      instruction: `Declare ${plan.name} with its value in ${ENVIRONMENT_FILE_PATH} (under \`repository.variables\`${facts.environment ? ` or \`environments.${facts.environment}.variables\`` : ""}); Living Bridge never invents a variable. Or set it by hand and re-run the workflow.`
+    };
+  }
+  if (plan.action === "RERUN") {
+    const refused = rerunRefusal(plan.attempt, plan.maxAttempts);
+    if (refused) {
+      return { step, reason: refused, instruction: `The run failed ${plan.attempt} time(s); re-running it again is not allowed. Investigate the evidence above, fix the cause, then re-run the workflow by hand (or raise limits.max_rerun_attempts in ${REPO_CONFIG_PATH}).` };
+    }
+    const max = config2.limits.max_failed_jobs_for_rerun;
+    if (facts.failedJobs !== null && facts.failedJobs > max) {
+      return {
+        step,
+        reason: `${facts.failedJobs} jobs failed, more than limits.max_failed_jobs_for_rerun ${max}: a run in which that many jobs fail at once is rarely transient`,
+        instruction: `${facts.failedJobs} jobs of this run failed at once, which is rarely transient: investigate the evidence above and re-run by hand once fixed (or raise limits.max_failed_jobs_for_rerun in ${REPO_CONFIG_PATH}).`
+      };
+    }
+  }
+  return null;
+}
+function firstUnmet(steps, incident, config2, facts) {
+  for (const step of steps) {
+    if (step === "ESCALATE" || step === "NOOP") continue;
+    const unmet = unmetPrecondition(step, incident, config2, facts);
+    if (unmet) return unmet;
+  }
+  return null;
+}
+
 // src/core/governor/authorize.ts
 function propose(input2) {
   const decision = decide(input2);
@@ -78187,8 +78687,35 @@ function grantsAllow(decision, grants, level, now, everyStep) {
   }
   return { allowed: true, reason: `pre-authorized by grant ${grantId}`, grantId };
 }
-function authorize2(proposal, grants, level, now) {
+function escalationFor(decision, unmet) {
+  const key = [...decision.cooldown_key.split("|").slice(0, -1), "ESCALATE"].join("|");
+  const instead = decision.verdict === "suggest" ? "suggesting" : "doing";
+  return {
+    ...decision,
+    verdict: "execute",
+    action: "ESCALATE",
+    steps: ["ESCALATE"],
+    guardrail: "precondition",
+    reason: `precondition unmet: ${unmet.step} cannot succeed (${unmet.reason}); escalating to a human instead of ${instead} ${decision.steps.join(" → ")}`,
+    cooldown_key: key,
+    suggested_because: null,
+    probe: false,
+    proposed_steps: decision.steps,
+    unmet
+  };
+}
+var proposesSteps = (d2) => d2.verdict !== "noop" && d2.steps.some((s2) => s2 !== "ESCALATE" && s2 !== "NOOP");
+function grantsMatter(proposal, check2) {
+  const { decision, unhalted } = proposal;
+  const unmet = check2 && proposesSteps(decision) ? firstUnmet(decision.steps, check2.incident, check2.config, check2.facts) : null;
+  if (unmet) return false;
+  return decision.verdict === "suggest" && decision.steps.length > 0 || unhalted !== null && unhalted.verdict !== "noop" && unhalted.steps.length > 0;
+}
+function authorize2(proposal, grants, level, now, check2) {
+  const unmetOf = (d2) => check2 && proposesSteps(d2) ? firstUnmet(d2.steps, check2.incident, check2.config, check2.facts) : null;
   let decision = proposal.decision;
+  const unmet = unmetOf(decision);
+  if (unmet) return { decision: escalationFor(decision, unmet), grantId: null };
   let grantId = null;
   if (decision.verdict === "suggest" && decision.steps.length > 0) {
     const grant = grantsAllow(decision, grants, level, now, false);
@@ -78198,7 +78725,7 @@ function authorize2(proposal, grants, level, now) {
     }
   }
   const unhalted = proposal.unhalted;
-  if (unhalted && unhalted.verdict !== "noop" && unhalted.steps.length > 0) {
+  if (unhalted && unhalted.verdict !== "noop" && unhalted.steps.length > 0 && !unmetOf(unhalted)) {
     const grant = grantsAllow(unhalted, grants, level, now, true);
     if (grant.allowed) {
       decision = { ...unhalted, verdict: "execute", reason: `halted (${grants.haltedReason ?? "kill switch"}), overridden: ${grant.reason}; ${unhalted.reason}` };
@@ -78208,95 +78735,42 @@ function authorize2(proposal, grants, level, now) {
   return { decision, grantId };
 }
 
-// src/core/governor/plan.ts
-var REPOSITORY = { type: "repository" };
-function secretSourceFor(name, environment, config2, envFile) {
-  if (environment && envFile?.environments[environment]?.secrets[name]) {
-    return { source: envFile.environments[environment].secrets[name], scope: { type: "environment", name: environment } };
+// src/core/governor/outage.ts
+var OUTAGE_MIN_REPOSITORIES = 3;
+var OUTAGE_WINDOW_MS = 10 * 6e4;
+var OUTAGE_HOLD_MAX_MS = 60 * 6e4;
+function transientSignature(incident) {
+  const transient = incident.kind === "transient.network" || incident.kind === "timeout.cancelled" || incident.kind === "dependency.resolution" && looksTransient(incident);
+  if (!transient) return null;
+  return incident.signature ?? `${incident.kind}:${incident.target?.name ?? "-"}`;
+}
+function outageHoldOf(watch, signature, now) {
+  const hold = watch.holds[signature];
+  if (!hold) return null;
+  return now.getTime() - toMs(hold.since) < OUTAGE_HOLD_MAX_MS ? hold : null;
+}
+function noteTransientFailure(watch, f3) {
+  const atMs = f3.at.getTime();
+  const recent = Object.fromEntries(
+    Object.entries({ ...watch.failures[f3.signature], [f3.repository]: f3.at.toISOString() }).filter(([, at2]) => atMs - toMs(at2) <= OUTAGE_WINDOW_MS)
+  );
+  const repositories = Object.keys(recent).sort();
+  const holds = { ...watch.holds };
+  const current = outageHoldOf(watch, f3.signature, f3.at);
+  if (current) holds[f3.signature] = { ...current, repositories: [.../* @__PURE__ */ new Set([...current.repositories, ...repositories])].sort() };
+  else if (repositories.length >= OUTAGE_MIN_REPOSITORIES) holds[f3.signature] = { signature: f3.signature, since: f3.at.toISOString(), repositories };
+  else delete holds[f3.signature];
+  return { failures: { ...watch.failures, [f3.signature]: recent }, holds };
+}
+function noteSuccess(watch, repository) {
+  const failures = {};
+  const holds = { ...watch.holds };
+  for (const [signature, byRepo] of Object.entries(watch.failures)) {
+    if (repository in byRepo || holds[signature]?.repositories.includes(repository)) delete holds[signature];
+    const { [repository]: _gone, ...rest } = byRepo;
+    if (Object.keys(rest).length) failures[signature] = rest;
   }
-  if (envFile?.repository.secrets[name]) return { source: envFile.repository.secrets[name], scope: REPOSITORY };
-  if (config2.secrets[name]) return { source: config2.secrets[name], scope: environment ? { type: "environment", name: environment } : REPOSITORY };
-  return null;
-}
-function missingSourceInstruction(name) {
-  return [
-    "secrets:",
-    `  ${name}:`,
-    "    source: generate   # or: source: from_env + env: NAME, or source: external"
-  ].join("\n");
-}
-function missingSourceMessage(name) {
-  return `${name} has no declared source, so Living Bridge will not invent a value for it. Declare one in ${REPO_CONFIG_PATH}:
-
-\`\`\`yaml
-${missingSourceInstruction(name)}
-\`\`\``;
-}
-function escalationInstruction(incident, config2, facts) {
-  const name = incident.target?.name ?? "the failing item";
-  switch (incident.kind) {
-    case "credential.invalid":
-      return `${name} exists but GitHub/the service rejected it (401/403). Rotate the credential at its issuer and update the secret by hand; Living Bridge never overwrites a credential it cannot verify.`;
-    case "secret.missing": {
-      if (incident.run?.from_fork) return "This run comes from a fork or Dependabot, which GitHub gives no secrets by design. Review the change and run the deploy from a branch of this repository.";
-      const declared = secretSourceFor(name, facts.environment, config2, facts.envFile);
-      if (!declared) return missingSourceMessage(name);
-      if (declared.source.source === "external") return `${name} is declared \`source: external\`: Living Bridge never writes it. Set ${name} by hand and re-run the workflow.`;
-      if (declared.source.source === "from_env") {
-        const refused = facts.fromEnvRefusal(declared.source.env);
-        if (refused) return `${name} is declared \`from_env: ${declared.source.env}\`, which the operator has not allowed: ${refused}. Or set ${name} by hand, then re-run the workflow.`;
-        return `${name} is declared \`from_env: ${declared.source.env}\`: set ${declared.source.env} in the Living Bridge environment (App host or Action step), or set ${name} by hand, then re-run the workflow.`;
-      }
-      return `Set ${name} and re-run the workflow.`;
-    }
-    case "code.failure":
-      return "The failure is in the code or its tests. Fix the change or revert it; Living Bridge does not change code.";
-    default:
-      return `Investigate the evidence above (${incident.kind}). Reply \`/bridge approve <id>\` on a suggestion to let Living Bridge act.`;
-  }
-}
-function templateVariables(envFile) {
-  const variables = {};
-  for (const [k2, v2] of Object.entries(envFile?.repository.variables ?? {})) {
-    if (typeof v2 === "string") variables[k2] = v2;
-    else if ("value" in v2) variables[k2] = v2.value;
-  }
-  return variables;
-}
-function planFor(step, incident, config2, facts) {
-  const run2 = facts.run;
-  switch (step) {
-    case "CREATE_SECRET": {
-      const name = incident.target?.name;
-      if (!name || incident.target?.type !== "secret") return { ok: false, error: "the incident names no secret to create" };
-      const declared = secretSourceFor(name, facts.environment, config2, facts.envFile);
-      if (!declared) return { ok: false, error: `no source is declared for ${name} (in .github/autonomy.yml or .github/environment.json)` };
-      const refused = declared.source.source === "from_env" ? facts.fromEnvRefusal(declared.source.env) : null;
-      if (refused) return { ok: false, error: refused };
-      return { ok: true, plan: { action: step, name, scope: declared.scope, source: declared.source } };
-    }
-    case "SYNC_AND_CERTIFY": {
-      const name = incident.target?.name;
-      if (!name) return { ok: false, error: "the incident names no variable to sync" };
-      return { ok: true, plan: { action: step, name, environment: facts.environment } };
-    }
-    case "REGENERATE_CONFIG": {
-      const path8 = incident.target?.name;
-      const declared = path8 ? config2.configs[path8] : void 0;
-      if (!path8 || !declared) return { ok: false, error: `no template is declared for ${path8 ?? "this config"} under configs: in .github/autonomy.yml` };
-      return { ok: true, plan: { action: step, path: path8, template: declared.template, variables: templateVariables(facts.envFile), ...declared.schema ? { schema: declared.schema } : {} } };
-    }
-    case "RERUN":
-      if (!run2) return { ok: false, error: "no workflow run to re-run" };
-      return { ok: true, plan: { action: step, runId: run2.id, attempt: run2.run_attempt, maxAttempts: config2.limits.max_rerun_attempts } };
-    case "ROLLBACK":
-      if (!run2 || !run2.head_branch) return { ok: false, error: "no run/branch to roll back" };
-      return { ok: true, plan: { action: step, workflowId: run2.workflow_id, branch: run2.head_branch, failedRunId: run2.id } };
-    case "ESCALATE":
-      return { ok: true, plan: { action: step, instruction: escalationInstruction(incident, config2, facts) } };
-    case "NOOP":
-      return { ok: true, plan: { action: step } };
-  }
+  return { failures, holds };
 }
 
 // src/core/grants/file.ts
@@ -78323,8 +78797,17 @@ function safeMessage(err) {
 
 // src/pipeline/heal/decide.ts
 var GRANTS_FILE = "grants.json";
+function outageHold(s2) {
+  const store = s2.ctx.outages;
+  const signature = transientSignature(s2.incident);
+  if (!store || !signature || !s2.run) return null;
+  const now = s2.ctx.now();
+  const watch = s2.request.dry_run ? store.read() : store.update((w2) => noteTransientFailure(w2, { signature, repository: s2.repository, at: now }));
+  return outageHoldOf(watch, signature, now);
+}
 function decideHeal(s2) {
   const { ctx, snapshot, incident, config: config2, repository } = s2;
+  const outage = outageHold(s2);
   const proposal = propose({
     incident,
     state: snapshot.state,
@@ -78333,12 +78816,22 @@ function decideHeal(s2) {
     repository,
     environment: s2.environmentName,
     level: s2.level,
-    autonomyEnabled: ctx.autonomyEnabled
+    autonomyEnabled: ctx.autonomyEnabled,
+    outage
   });
   const noted = (d2) => ({ ...d2, environment_resolution: s2.environmentResolution });
   return { ...s2, proposal: { decision: noted(proposal.decision), unhalted: proposal.unhalted ? noted(proposal.unhalted) : null } };
 }
-var grantsMatter = (p2) => p2.decision.verdict === "suggest" && p2.decision.steps.length > 0 || p2.unhalted !== null && p2.unhalted.verdict !== "noop" && p2.unhalted.steps.length > 0;
+var NO_GRANTS = (s2) => ({
+  grants: null,
+  trustedKeys: {},
+  revokedIds: [],
+  uses: {},
+  repository: s2.repository,
+  environment: s2.environment,
+  halted: s2.snapshot.state.halted,
+  haltedReason: s2.snapshot.state.halted_reason ?? null
+});
 async function grantSetOf(ctx, ledger, snapshot, repository, environment) {
   const text = await ledger.readFile(GRANTS_FILE);
   let grants = null;
@@ -78363,11 +78856,16 @@ async function grantSetOf(ctx, ledger, snapshot, repository, environment) {
     haltedReason: snapshot.state.halted_reason ?? null
   };
 }
+var preconditionCheck = (s2) => ({
+  incident: s2.incident,
+  config: s2.config,
+  facts: { environment: s2.environment, envFile: s2.envFile, run: s2.run, failedJobs: s2.failedJobs, fromEnvRefusal: (name) => s2.ctx.fromEnvRefusal(name) }
+});
 async function authorizeHeal(s2) {
   const { proposal, ...rest } = s2;
-  if (!grantsMatter(proposal)) return { ...rest, decision: proposal.decision, grantId: null };
-  const grants = await grantSetOf(s2.ctx, s2.ledger, s2.snapshot, s2.repository, s2.environment);
-  const authorized = authorize2(proposal, grants, s2.level, s2.ctx.now());
+  const check2 = preconditionCheck(s2);
+  const grants = grantsMatter(proposal, check2) ? await grantSetOf(s2.ctx, s2.ledger, s2.snapshot, s2.repository, s2.environment) : NO_GRANTS(s2);
+  const authorized = authorize2(proposal, grants, s2.level, s2.ctx.now(), check2);
   return { ...rest, decision: authorized.decision, grantId: authorized.grantId };
 }
 
@@ -78379,13 +78877,20 @@ async function rememberFailure(ctx, ledger, run2, incidents, snapshot) {
   const firsts = /* @__PURE__ */ new Map();
   for (const i2 of incidents) if (i2.signature && !firsts.has(i2.signature)) firsts.set(i2.signature, i2);
   if (firsts.size === 0) return snapshot;
-  const committed = await ledger.commit(`classifier: run ${run2.id} attempt ${run2.run_attempt} failed (${[...firsts.keys()].join(", ")})`, (snap) => {
+  const at2 = ctx.now();
+  const message = `classifier: run ${run2.id} attempt ${run2.run_attempt} failed (${[...firsts.keys()].join(", ")})`;
+  const mutate = (snap) => {
     let memory = snap.classifierMemory ?? emptyClassifierMemory();
     for (const [signature, i2] of firsts) {
-      memory = recordFailure(memory, { signature, classifiedAs: i2.kind, runId: run2.id, attempt: run2.run_attempt, at: ctx.now(), excerpt: i2.evidence.slice(0, 3).map((e) => e.text) });
+      memory = recordFailure(memory, { signature, classifiedAs: i2.kind, runId: run2.id, attempt: run2.run_attempt, at: at2, excerpt: i2.evidence.slice(0, 3).map((e) => e.text) });
     }
     return { classifierMemory: memory };
-  }).catch((err) => {
+  };
+  if (ledger.stage) {
+    ledger.stage(message, mutate);
+    return { ...snapshot, ...mutate(snapshot) };
+  }
+  const committed = await ledger.commit(message, mutate).catch((err) => {
     ctx.log.warn({ err: safeMessage(err) }, "could not record the failure signature");
     return null;
   });
@@ -78659,7 +79164,7 @@ function renderLoopComment(a2) {
 }
 async function announceLoop(ctx, repo, a2) {
   try {
-    await ctx.github.upsertComment(repo, a2.pullRequest.number, LOOP_COMMENT_MARKER, renderLoopComment(a2));
+    await ctx.github.ensureComment(repo, a2.pullRequest.number, LOOP_COMMENT_MARKER, renderLoopComment(a2));
   } catch (err) {
     ctx.log.warn({ err: err.message }, "could not comment on the config pull request");
   }
@@ -79130,6 +79635,327 @@ async function gatherEvidence(runs, repo, run2, environment, onFailedJobs) {
   return incidents;
 }
 
+// src/engines/fingerprint.ts
+import { createHash as createHash8, createHmac } from "node:crypto";
+var FINGERPRINT_HEX_LENGTH = 32;
+function fingerprintValue(value, key) {
+  if (key.length === 0) throw new Error("fingerprintValue: empty fingerprint key");
+  return createHmac("sha256", key).update(value, "utf8").digest("hex").slice(0, FINGERPRINT_HEX_LENGTH);
+}
+function contentDigest(content) {
+  return `sha256:${createHash8("sha256").update(content, "utf8").digest("hex").slice(0, FINGERPRINT_HEX_LENGTH)}`;
+}
+
+// src/engines/escalate.ts
+var ESCALATION_LABELS = ["living-bridge", "needs-human"];
+var MAX_BODY = 6e4;
+var MAX_EVIDENCE_LINES = 20;
+var MAX_EVIDENCE_LINE = 500;
+var MAX_OCCURRENCE_LINES = 20;
+function incidentMarker(fingerprint2) {
+  return `<!-- living-bridge:incident:${safeToken(fingerprint2)} -->`;
+}
+function rootCauseMarker(repository, incident) {
+  return `<!-- living-bridge:root-cause:${contentDigest(targetKey2(repository, incident)).slice(7, 23)} -->`;
+}
+function healsWithNeedle(workflowName, branch) {
+  return `living-bridge:heals-with:${contentDigest(`${workflowName}
+${branch ?? "-"}`).slice(7, 23)} `;
+}
+function healsWithMarker(incident) {
+  const run2 = incident.run;
+  if (!run2?.workflow_name) return null;
+  return `<!-- ${healsWithNeedle(run2.workflow_name, run2.head_branch)}after-run:${run2.id}.${run2.attempt} -->`;
+}
+function safeToken(s2) {
+  return s2.replace(/[^A-Za-z0-9:._-]/g, "_").replace(/--+/g, "-");
+}
+function noMentions(s2) {
+  return s2.replace(/@(?=[A-Za-z0-9])/g, "@​");
+}
+var inlineCode = (s2) => {
+  const clean = s2.replace(/[\r\n]+/g, " ");
+  const longest = Math.max(0, ...(clean.match(/`+/g) ?? []).map((m2) => m2.length));
+  const ticks = "`".repeat(longest + 1);
+  return longest > 0 ? `${ticks} ${clean} ${ticks}` : `\`${clean}\``;
+};
+function fenced(lines, lang = "text") {
+  const body = lines.join("\n");
+  const longest = Math.max(0, ...(body.match(/`+/g) ?? []).map((m2) => m2.length));
+  const fence = "`".repeat(Math.max(3, longest + 1));
+  return `${fence}${lang}
+${body}
+${fence}`;
+}
+function targetText(incident) {
+  return incident.target ? `${incident.target.type} ${inlineCode(incident.target.name)}` : "no specific target";
+}
+function evidenceLines(incident, max = MAX_EVIDENCE_LINES) {
+  const lines = incident.evidence.slice(0, max).map((e) => {
+    const where = [e.job_name, e.step].filter(Boolean).join(" / ");
+    const text = e.text.length > MAX_EVIDENCE_LINE ? `${e.text.slice(0, MAX_EVIDENCE_LINE)}…` : e.text;
+    return `${where ? `[${where}] ` : ""}L${e.line}: ${text.replace(/[\r\n]+/g, " ")}`;
+  });
+  if (incident.evidence.length > max) lines.push(`… ${incident.evidence.length - max} more line(s) in the run log`);
+  return lines;
+}
+function decisionLines(decision) {
+  const head = `**${decision.action}** (verdict ${decision.verdict}${decision.guardrail ? `, guardrail ${decision.guardrail}` : ""}): ${noMentions(decision.reason)}`;
+  const out = [head];
+  if (decision.steps.length > 1) out.push(`Planned steps: ${decision.steps.join(" → ")}`);
+  if (decision.candidates.length > 0) {
+    out.push("", "| candidate | score | EMA | cooldown penalty | weight | predicted success |", "|---|---:|---:|---:|---:|---:|");
+    for (const c2 of decision.candidates) {
+      out.push(`| ${c2.action} | ${c2.score.toFixed(3)} | ${c2.ema.toFixed(3)} | ${c2.cooldown_penalty.toFixed(3)} | ${c2.weight.toFixed(3)} | ${c2.predicted_success.toFixed(3)} |`);
+    }
+  }
+  out.push("", `Policy v${decision.policy_version}, blueprint ${decision.blueprint_mode}, decided at ${decision.decided_at}, cooldown key ${inlineCode(decision.cooldown_key)}.`);
+  return out;
+}
+function runText(incident, runUrl) {
+  const run2 = incident.run;
+  if (!run2) return runUrl ? `[workflow run](${runUrl})` : null;
+  const label = `run ${run2.id}, attempt ${run2.attempt}`;
+  const url2 = runUrl ?? run2.html_url;
+  return url2 ? `[${label}](${url2})` : label;
+}
+var OCC_START = "<!-- living-bridge:occurrences:start -->";
+var OCC_END = "<!-- living-bridge:occurrences:end -->";
+var COUNT_RE = /<!-- living-bridge:occurrences:(\d+) -->/;
+function occurrenceLine(plan) {
+  const run2 = plan.incident.run;
+  return `- ${plan.decision.decided_at}: ${run2 ? `run ${run2.id} attempt ${run2.attempt}` : "no run"}, decision ${plan.decision.action}${plan.decision.guardrail ? ` (${plan.decision.guardrail})` : ""}`;
+}
+function parseOccurrences(body) {
+  const count = Number(COUNT_RE.exec(body)?.[1] ?? 0);
+  const start = body.indexOf(OCC_START);
+  const end = body.indexOf(OCC_END);
+  const lines = start >= 0 && end > start ? body.slice(start + OCC_START.length, end).split("\n").filter((l2) => l2.startsWith("- ")) : [];
+  return { count: Number.isFinite(count) ? count : 0, lines };
+}
+function escalationTitle(incident) {
+  const target = incident.target ? ` on ${incident.target.type} ${incident.target.name}` : "";
+  const title = `Living Bridge needs a human: ${incident.kind}${target}`;
+  return title.length > 250 ? `${title.slice(0, 249)}…` : title;
+}
+function renderEscalationBody(plan, occurrences) {
+  const { incident } = plan;
+  const render = (evidenceMax) => {
+    const facts = [
+      `**What failed:** ${inlineCode(incident.kind)} on ${targetText(incident)} (confidence ${incident.confidence.toFixed(2)})`,
+      `**Repository:** ${repoFullName(plan.repo)}${incident.environment ? ` · **Environment:** ${inlineCode(incident.environment)}` : ""}`
+    ];
+    const run2 = runText(incident, plan.runUrl);
+    if (run2) facts.push(`**Run:** ${run2}${incident.run?.head_sha ? ` · commit ${incident.run.head_sha.slice(0, 7)}` : ""}${incident.run?.head_branch ? ` on ${inlineCode(incident.run.head_branch)}` : ""}`);
+    const sections = [
+      incidentMarker(incident.fingerprint),
+      ...healsWithMarker(incident) ? [healsWithMarker(incident)] : [],
+      "## Living Bridge needs a human",
+      "",
+      facts.join("  \n"),
+      "",
+      incident.summary ? `> ${noMentions(incident.summary).replace(/\n/g, "\n> ")}` : "",
+      "",
+      "### Evidence (masked)",
+      incident.evidence.length > 0 ? fenced(evidenceLines(incident, evidenceMax)) : "_No log lines were captured._",
+      "",
+      "### What was tried",
+      plan.tried.length > 0 ? plan.tried.map((t2) => `- ${noMentions(t2)}`).join("\n") : "- Nothing: the Governor escalated without acting.",
+      "",
+      "### Decision",
+      ...decisionLines(plan.decision),
+      "",
+      "### What a human should do",
+      plan.instruction,
+      "",
+      "### Links",
+      ...[
+        run2 ? `- Run: ${run2}` : null,
+        plan.ledgerLink ? `- Ledger (certificates, state, postmortem): ${plan.ledgerLink}` : null,
+        `- Incident fingerprint: ${inlineCode(incident.fingerprint)}`,
+        incident.signature ? `- Failure signature: ${inlineCode(incident.signature)} — to correct the classification, comment \`/bridge label ${incident.signature} <kind>\`` : null
+      ].filter((l2) => l2 !== null),
+      "",
+      "### Occurrences",
+      `<!-- living-bridge:occurrences:${occurrences.count} -->`,
+      `Seen ${occurrences.count} time${occurrences.count === 1 ? "" : "s"}.`,
+      OCC_START,
+      ...occurrences.lines.slice(-MAX_OCCURRENCE_LINES),
+      OCC_END,
+      "",
+      incident.run ? "<sub>Opened by Living Bridge. It updates this issue when the same root cause fails again, and closes it with a comment when this workflow's next run on this branch succeeds.</sub>" : "<sub>Opened by Living Bridge. It updates this issue when the same root cause fails again; close it once fixed.</sub>"
+    ];
+    return sections.join("\n");
+  };
+  let max = MAX_EVIDENCE_LINES;
+  let body = render(max);
+  while (body.length > MAX_BODY && max > 0) body = render(max = Math.floor(max / 2));
+  return body.length > MAX_BODY ? `${body.slice(0, MAX_BODY)}
+…` : body;
+}
+var FOLLOW_UPS = {
+  "secret.missing": "Declare the secret's source in .github/autonomy.yml or .github/environment.json so it can be recreated.",
+  "variable.missing": "Declare the variable in .github/environment.json and run env sync.",
+  "credential.invalid": "Rotate the credential at its issuer and store the new value; check its expiry and scopes.",
+  "config.invalid": "Fix the configuration (or its declared template) and add a validation step before deploy.",
+  "transient.network": "If this recurs, check the remote service's status and add retries with backoff to the step.",
+  "timeout.cancelled": "Review the job timeout and what made the step slow.",
+  "resource.exhausted": "Check runner disk/memory usage; clean caches or use a larger runner.",
+  "dependency.resolution": "Pin or fix the dependency; check the registry and lockfile.",
+  "code.failure": "Fix the code: the failure is in the build or tests, not the environment.",
+  unknown: "Classify the failure by hand and consider teaching the classifier this log pattern."
+};
+function postmortemPath(incident, decidedAt) {
+  const day = /^\d{4}-\d{2}-\d{2}/.exec(decidedAt)?.[0] ?? "undated";
+  return `postmortems/${day}-${safeToken(incident.fingerprint).replace(/[:.]/g, "-").slice(0, 80)}.md`;
+}
+function renderPostmortem(input2) {
+  const { incident, decision } = input2;
+  const run2 = incident.run;
+  const target = incident.target ? `${incident.target.type} \`${incident.target.name}\`` : "no specific target";
+  const timeline = [];
+  if (run2) timeline.push(`- Run ${run2.id} attempt ${run2.attempt}${run2.workflow_name ? ` of "${run2.workflow_name}"` : ""} failed${run2.head_sha ? ` on commit ${run2.head_sha.slice(0, 7)}` : ""}.`);
+  timeline.push(`- ${decision.decided_at}: classified as \`${incident.kind}\` on ${target} (confidence ${incident.confidence.toFixed(2)}).`);
+  for (const t2 of input2.tried) timeline.push(`- Tried: ${noMentions(t2)}`);
+  timeline.push(`- ${decision.decided_at}: decided ${decision.action} (${decision.verdict}${decision.guardrail ? `, guardrail ${decision.guardrail}` : ""}): ${noMentions(decision.reason)}`);
+  if (input2.issueUrl) timeline.push(`- Escalated to a human: ${input2.issueUrl}`);
+  const actions = [];
+  for (const r2 of input2.reports ?? []) {
+    actions.push(`- ${r2.action}: ${r2.ok ? "done" : `failed (${r2.error ?? "no detail"})`}`);
+    for (const c2 of r2.changes) {
+      actions.push(`  - ${c2.op} ${c2.kind} \`${c2.target}\` (${c2.scope}): ${c2.before_fingerprint ?? "∅"} → ${c2.after_fingerprint ?? "∅"}`);
+    }
+  }
+  if (actions.length === 0) actions.push(...input2.tried.length > 0 ? input2.tried.map((t2) => `- ${noMentions(t2)}`) : ["- None: escalated without acting."]);
+  const impact = [
+    `- Repository: ${repoFullName(input2.repo)}`,
+    incident.environment ? `- Environment: ${incident.environment}` : null,
+    run2?.head_branch ? `- Branch: ${run2.head_branch}` : null,
+    run2 ? `- Run: ${input2.runUrl ?? run2.html_url ?? `run ${run2.id}`} (attempt ${run2.attempt})` : input2.runUrl ? `- Run: ${input2.runUrl}` : null,
+    input2.occurrences !== void 0 ? `- Occurrences of this failure: ${input2.occurrences}` : null,
+    "- The deploy stays failed until a human acts."
+  ].filter((l2) => l2 !== null);
+  return [
+    `# Postmortem: ${incident.kind} on ${incident.target ? `${incident.target.type} ${incident.target.name}` : "no specific target"}`,
+    "",
+    `Incident fingerprint \`${incident.fingerprint}\`, ${repoFullName(input2.repo)}, ${decision.decided_at}.`,
+    "",
+    "## Timeline",
+    ...timeline,
+    "",
+    "## Impact",
+    ...impact,
+    "",
+    "## Root cause (as classified)",
+    `\`${incident.kind}\` on ${target}, confidence ${incident.confidence.toFixed(2)}.`,
+    incident.summary ? `
+${noMentions(incident.summary)}` : "",
+    "",
+    incident.evidence.length > 0 ? fenced(evidenceLines(incident, 10)) : "_No log lines were captured._",
+    "",
+    "## Actions",
+    ...actions,
+    "",
+    "## Follow-ups",
+    `- [ ] ${input2.instruction.split("\n")[0] ?? input2.instruction}`,
+    `- [ ] ${FOLLOW_UPS[incident.kind]}`,
+    input2.issueUrl ? `- [ ] Close ${input2.issueUrl} once fixed.` : null,
+    input2.ledgerLink ? `
+Ledger: ${input2.ledgerLink}` : null,
+    ""
+  ].filter((l2) => l2 !== null).join("\n");
+}
+async function executeEscalate(port2, plan) {
+  const ACTION = "ESCALATE";
+  const { repo, incident } = plan;
+  const marker = rootCauseMarker(repoFullName(repo), incident);
+  const path8 = postmortemPath(incident, plan.decision.decided_at);
+  const postmortemOf = (issueUrl, occurrences) => renderPostmortem({ ...plan, ...issueUrl ? { issueUrl } : {}, ...occurrences !== void 0 ? { occurrences } : {} });
+  const line = occurrenceLine(plan);
+  let occ = { count: 1, lines: [line] };
+  let replay = false;
+  let issue3;
+  try {
+    issue3 = await port2.ensureIssue(repo, {
+      marker,
+      aliases: [incidentMarker(incident.fingerprint)],
+      title: escalationTitle(incident),
+      labels: [...ESCALATION_LABELS],
+      body: (existing2) => {
+        if (existing2) {
+          const prev = parseOccurrences(existing2.body);
+          replay = prev.lines.at(-1) === line;
+          occ = replay ? prev : { count: Math.max(prev.count, 1) + 1, lines: [...prev.lines, line] };
+        }
+        return renderEscalationBody(plan, occ);
+      }
+    });
+  } catch (err) {
+    return fromPortError(ACTION, "opening or updating the incident's issue", err, { extra: { postmortem: postmortemOf(), postmortemPath: path8 } });
+  }
+  const existing = issue3.previous;
+  const reopened = existing !== null && existing.state !== "open";
+  let certified = false;
+  try {
+    const check2 = await port2.findIssueByMarker(repo, marker);
+    certified = check2 !== null && check2.number === issue3.number && check2.state === "open" && check2.body.includes(marker);
+  } catch {
+    certified = false;
+  }
+  const created = issue3.status === "created";
+  return {
+    action: ACTION,
+    ok: true,
+    certified,
+    changes: [{
+      kind: "issue",
+      target: `issue #${issue3.number}`,
+      scope: "repository",
+      op: created ? "open" : issue3.status === "unchanged" ? "noop" : "update",
+      before_fingerprint: existing ? contentDigest(existing.body) : null,
+      after_fingerprint: contentDigest(issue3.body)
+    }],
+    notes: [
+      created ? `Opened issue #${issue3.number} for a human: ${issue3.html_url}` : `${reopened ? "Reopened and updated" : issue3.status === "unchanged" ? "Left unchanged" : "Updated"} issue #${issue3.number} (seen ${occ.count} times${replay ? ", same occurrence replayed" : ""}): ${issue3.html_url}`,
+      ...certified ? [] : ["Not certified: the issue could not be found open with its marker afterwards."]
+    ],
+    issue: { number: issue3.number, html_url: issue3.html_url, created, reopened, occurrences: occ.count },
+    postmortem: postmortemOf(issue3.html_url, occ.count),
+    postmortemPath: path8
+  };
+}
+
+// src/engines/escalation-close.ts
+var HEALED_COMMENT_MARKER = "<!-- living-bridge:healed -->";
+function escalatedOn(body, needle) {
+  const at2 = body.indexOf(needle);
+  if (at2 === -1) return null;
+  const m2 = /^after-run:(\d+)\.(\d+)/.exec(body.slice(at2 + needle.length));
+  return m2 ? { id: Number(m2[1]), attempt: Number(m2[2]) } : null;
+}
+var isLater2 = (run2, on) => run2.id > on.id || run2.id === on.id && run2.run_attempt > on.attempt;
+function renderHealedComment(run2) {
+  return [
+    HEALED_COMMENT_MARKER,
+    `✅ **Healed.** [Run ${run2.id} attempt ${run2.run_attempt}](${run2.html_url}) of "${run2.name.replace(/[\r\n]+/g, " ")}"${run2.head_branch ? ` on \`${run2.head_branch.replace(/`/g, "")}\`` : ""} succeeded, so Living Bridge closes this issue.`,
+    "",
+    "If the same root cause fails again, this issue is reopened and updated (it never opens a second one)."
+  ].join("\n");
+}
+async function closeHealedEscalations(port2, repo, run2) {
+  if (run2.conclusion !== "success") return [];
+  const needle = healsWithNeedle(run2.name, run2.head_branch);
+  const open3 = await port2.listOpenIssuesByMarker(repo, needle);
+  const closed = [];
+  for (const issue3 of open3) {
+    const on = escalatedOn(issue3.body, needle);
+    if (!on || !isLater2(run2, on)) continue;
+    await port2.ensureComment(repo, issue3.number, HEALED_COMMENT_MARKER, renderHealedComment(run2));
+    closed.push(await port2.updateIssue(repo, issue3.number, { state: "closed" }));
+  }
+  return closed;
+}
+
 // src/pipeline/announce.ts
 var COMMENT_MARKER = "<!-- living-bridge:heal-comment -->";
 var fmt = (n2) => n2.toFixed(2);
@@ -79425,7 +80251,7 @@ async function announce(ctx, repo, repository, run2, incident, decision, reports
     });
     const prs = run2.pull_requests.length ? run2.pull_requests : await ctx.github.pullRequestsForCommit(repo, run2.head_sha);
     for (const pr2 of prs) {
-      const c2 = await ctx.github.upsertComment(repo, pr2, COMMENT_MARKER, body);
+      const c2 = await ctx.github.ensureComment(repo, pr2, COMMENT_MARKER, body);
       url2 ??= c2.html_url;
     }
   } catch (err) {
@@ -79441,22 +80267,27 @@ async function anchorCheckpoint(ctx, repo, run2, checkpoint, title) {
     ctx.log.warn({ err: safeMessage(err) }, "could not anchor the ledger checkpoint in a check run");
   }
 }
+async function closeHealed(ctx, repo, run2, state) {
+  if (run2.conclusion !== "success") return [];
+  if (Object.keys(state.escalations).length === 0 && !state.actions.some((a2) => a2.action === "ESCALATE")) return [];
+  try {
+    const closed = await closeHealedEscalations(ctx.github, repo, run2);
+    if (closed.length > 0) ctx.log.info({ run: run2.id, issues: closed.map((i2) => i2.number) }, "closed the escalation issues this successful run heals");
+    return closed;
+  } catch (err) {
+    ctx.log.warn({ err: safeMessage(err) }, "could not close the healed escalation issues");
+    return [];
+  }
+}
 async function suggestionIssue(ctx, repo, approvalId, incident, body) {
   const marker = `<!-- living-bridge:suggestion:${approvalId} -->`;
   const title = `Living Bridge suggests an action: ${incident.kind}${incident.target ? ` on ${incident.target.name}` : ""}`;
   try {
-    return await ensureMarkedIssue(ctx, repo, marker, title, body, ["living-bridge"]);
+    return (await ctx.github.ensureIssue(repo, { marker, title, body, labels: ["living-bridge"] })).html_url;
   } catch (err) {
     ctx.log.warn({ err: safeMessage(err) }, "could not open the suggestion issue");
     return null;
   }
-}
-async function ensureMarkedIssue(ctx, repo, marker, title, body, labels) {
-  const marked = `${marker}
-${body}`;
-  const existing = await ctx.github.findIssueByMarker(repo, marker);
-  const issue3 = existing ? await ctx.github.updateIssue(repo, existing.number, { title, body: marked, state: "open" }) : await ctx.github.createIssue(repo, title, marked, labels);
-  return issue3.html_url;
 }
 async function configInvalid(ctx, job, repo, err) {
   const request2 = job.request;
@@ -79470,14 +80301,14 @@ async function configInvalid(ctx, job, repo, err) {
   if (run2 && run2.conclusion !== "failure") return finish(ctx, { ...result, summary: `${summary2} (run ${run2.id} concluded ${run2.conclusion ?? run2.status}: nothing to report)` });
   const body = renderConfigErrorComment({ file: err.source, issues: err.issues, repository, runId: run2?.id ?? null, runUrl: run2?.html_url });
   try {
-    result.issueUrl = await ensureMarkedIssue(ctx, repo, CONFIG_ISSUE_MARKER, `Living Bridge cannot read ${err.source}`, body, ["living-bridge", "needs-human"]);
+    result.issueUrl = (await ctx.github.ensureIssue(repo, { marker: CONFIG_ISSUE_MARKER, title: `Living Bridge cannot read ${err.source}`, body, labels: ["living-bridge", "needs-human"] })).html_url;
   } catch (e) {
     ctx.log.warn({ err: safeMessage(e) }, "could not open the config issue");
   }
   if (run2) {
     try {
       const prs = run2.pull_requests.length ? run2.pull_requests : await ctx.github.pullRequestsForCommit(repo, run2.head_sha);
-      for (const pr2 of prs) result.commentUrl ??= (await ctx.github.upsertComment(repo, pr2, COMMENT_MARKER, body)).html_url;
+      for (const pr2 of prs) result.commentUrl ??= (await ctx.github.ensureComment(repo, pr2, COMMENT_MARKER, body)).html_url;
       await ctx.github.createCheckRun(repo, { name: CHECK_RUN_NAME, head_sha: run2.head_sha, conclusion: "failure", title: `invalid ${err.source}`, summary: body });
     } catch (e) {
       ctx.log.warn({ err: safeMessage(e) }, "could not announce the config error");
@@ -79579,17 +80410,6 @@ async function learnFromLastOutcome(s2) {
   const incident = actingIncident(s2, incidents);
   if (run2 && !request2.dry_run) snapshot = (await learnFromRun(s2, run2, incident.fingerprint, snapshot)).snapshot;
   return { ...s2, snapshot, incidents, incident };
-}
-
-// src/engines/fingerprint.ts
-import { createHash as createHash7, createHmac } from "node:crypto";
-var FINGERPRINT_HEX_LENGTH = 32;
-function fingerprintValue(value, key) {
-  if (key.length === 0) throw new Error("fingerprintValue: empty fingerprint key");
-  return createHmac("sha256", key).update(value, "utf8").digest("hex").slice(0, FINGERPRINT_HEX_LENGTH);
-}
-function contentDigest(content) {
-  return `sha256:${createHash7("sha256").update(content, "utf8").digest("hex").slice(0, FINGERPRINT_HEX_LENGTH)}`;
 }
 
 // src/engines/create-secret.ts
@@ -79706,398 +80526,6 @@ async function executeCreateSecret(port2, plan) {
     notes,
     written: { fingerprint: fingerprint2, updated_at: after.updated_at }
   };
-}
-
-// src/engines/rerun.ts
-var GITHUB_MAX_RUN_ATTEMPTS = 50;
-var ACTIVE_RUN_STATUSES = ["queued", "in_progress", "requested", "waiting", "pending"];
-function rerunRefusal(attempt, maxAttempts) {
-  if (attempt >= GITHUB_MAX_RUN_ATTEMPTS) {
-    return `run is at attempt ${attempt}: GitHub allows at most ${GITHUB_MAX_RUN_ATTEMPTS} attempts of a run`;
-  }
-  if (attempt >= maxAttempts) {
-    return `run is at attempt ${attempt} and limits.max_rerun_attempts is ${maxAttempts}: not re-running again`;
-  }
-  return null;
-}
-function rerunAccepted(before, after) {
-  const attempt = typeof before === "number" ? before : before.run_attempt;
-  return after.run_attempt > attempt || ACTIVE_RUN_STATUSES.includes(after.status);
-}
-async function executeRerun(port2, plan) {
-  const ACTION = "RERUN";
-  const { repo, runId } = plan;
-  const target = `run ${runId}`;
-  const early = rerunRefusal(plan.attempt, plan.maxAttempts);
-  if (early) return failed(ACTION, early, { notes: [`Refused to re-run ${target}: ${early}.`] });
-  let current;
-  try {
-    current = plan.current ?? await port2.getRun(repo, runId);
-  } catch (err) {
-    return fromPortError(ACTION, `reading ${target}`, err);
-  }
-  const attempt = Math.max(plan.attempt, current.run_attempt);
-  const refusal = rerunRefusal(attempt, plan.maxAttempts);
-  if (refusal) return failed(ACTION, refusal, { notes: [`Refused to re-run ${target}: ${refusal}.`] });
-  if (current.status !== "completed") {
-    return {
-      action: ACTION,
-      ok: true,
-      certified: false,
-      changes: [{ kind: "run", target, scope: "repository", op: "noop", before_fingerprint: `attempt:${current.run_attempt}`, after_fingerprint: `attempt:${current.run_attempt}` }],
-      notes: [`${target} is already ${current.status} (attempt ${current.run_attempt}); not re-running it again.`],
-      runAttemptAfter: current.run_attempt
-    };
-  }
-  if (current.conclusion === "success") {
-    return {
-      action: ACTION,
-      ok: true,
-      certified: false,
-      changes: [{ kind: "run", target, scope: "repository", op: "noop", before_fingerprint: `attempt:${current.run_attempt}`, after_fingerprint: `attempt:${current.run_attempt}` }],
-      notes: [`${target} already succeeded at attempt ${current.run_attempt}; nothing to re-run.`],
-      runAttemptAfter: current.run_attempt
-    };
-  }
-  const lost = await requestRerun(port2, plan, current);
-  if (lost && "error" in lost) return fromPortError(ACTION, `re-running the failed jobs of ${target}`, lost.error);
-  const change = {
-    kind: "run",
-    target,
-    scope: "repository",
-    op: "rerun",
-    before_fingerprint: `attempt:${current.run_attempt}`,
-    after_fingerprint: `attempt:${current.run_attempt + 1}`
-  };
-  const after = lost?.readBack.run_attempt ?? current.run_attempt + 1;
-  return {
-    action: ACTION,
-    ok: true,
-    certified: true,
-    changes: [change],
-    notes: [
-      `Re-ran the failed jobs of ${target} (attempt ${current.run_attempt} of at most ${Math.min(plan.maxAttempts, GITHUB_MAX_RUN_ATTEMPTS)}).`,
-      lost ? `GitHub's answer was lost (${lost.lostAnswer}); read back: the run is at attempt ${after} (${lost.readBack.status}), so the re-run was accepted.` : `Accepted by GitHub (201): attempt ${after} is queued.`
-    ],
-    runAttemptAfter: after
-  };
-}
-var WRITE_TRIES = 4;
-var answerMayBeLost2 = (err) => {
-  const status = err.status;
-  return status === void 0 || status >= 500;
-};
-async function requestRerun(port2, plan, current) {
-  let lastError;
-  for (let attempt = 0; attempt < WRITE_TRIES; attempt++) {
-    if (attempt > 0) await new Promise((r2) => setTimeout(r2, 250 * attempt));
-    try {
-      await port2.rerunFailedJobs(plan.repo, plan.runId);
-      return attempt === 0 ? null : { readBack: await port2.getRun(plan.repo, plan.runId), lostAnswer: describe3(lastError) };
-    } catch (err) {
-      lastError = err;
-      let readBack;
-      try {
-        readBack = await port2.getRun(plan.repo, plan.runId);
-      } catch {
-        return { error: err };
-      }
-      if (rerunAccepted(current, readBack)) return { readBack, lostAnswer: describe3(err) };
-      if (!answerMayBeLost2(err)) return { error: err };
-    }
-  }
-  return { error: lastError };
-}
-var describe3 = (err) => {
-  const status = err.status;
-  return status ? `HTTP ${status}` : "no answer";
-};
-
-// src/engines/escalate.ts
-var ESCALATION_LABELS = ["living-bridge", "needs-human"];
-var MAX_BODY = 6e4;
-var MAX_EVIDENCE_LINES = 20;
-var MAX_EVIDENCE_LINE = 500;
-var MAX_OCCURRENCE_LINES = 20;
-function incidentMarker(fingerprint2) {
-  return `<!-- living-bridge:incident:${safeToken(fingerprint2)} -->`;
-}
-function safeToken(s2) {
-  return s2.replace(/[^A-Za-z0-9:._-]/g, "_").replace(/--+/g, "-");
-}
-function noMentions(s2) {
-  return s2.replace(/@(?=[A-Za-z0-9])/g, "@​");
-}
-var inlineCode = (s2) => {
-  const clean = s2.replace(/[\r\n]+/g, " ");
-  const longest = Math.max(0, ...(clean.match(/`+/g) ?? []).map((m2) => m2.length));
-  const ticks = "`".repeat(longest + 1);
-  return longest > 0 ? `${ticks} ${clean} ${ticks}` : `\`${clean}\``;
-};
-function fenced(lines, lang = "text") {
-  const body = lines.join("\n");
-  const longest = Math.max(0, ...(body.match(/`+/g) ?? []).map((m2) => m2.length));
-  const fence = "`".repeat(Math.max(3, longest + 1));
-  return `${fence}${lang}
-${body}
-${fence}`;
-}
-function targetText(incident) {
-  return incident.target ? `${incident.target.type} ${inlineCode(incident.target.name)}` : "no specific target";
-}
-function evidenceLines(incident, max = MAX_EVIDENCE_LINES) {
-  const lines = incident.evidence.slice(0, max).map((e) => {
-    const where = [e.job_name, e.step].filter(Boolean).join(" / ");
-    const text = e.text.length > MAX_EVIDENCE_LINE ? `${e.text.slice(0, MAX_EVIDENCE_LINE)}…` : e.text;
-    return `${where ? `[${where}] ` : ""}L${e.line}: ${text.replace(/[\r\n]+/g, " ")}`;
-  });
-  if (incident.evidence.length > max) lines.push(`… ${incident.evidence.length - max} more line(s) in the run log`);
-  return lines;
-}
-function decisionLines(decision) {
-  const head = `**${decision.action}** (verdict ${decision.verdict}${decision.guardrail ? `, guardrail ${decision.guardrail}` : ""}): ${noMentions(decision.reason)}`;
-  const out = [head];
-  if (decision.steps.length > 1) out.push(`Planned steps: ${decision.steps.join(" → ")}`);
-  if (decision.candidates.length > 0) {
-    out.push("", "| candidate | score | EMA | cooldown penalty | weight | predicted success |", "|---|---:|---:|---:|---:|---:|");
-    for (const c2 of decision.candidates) {
-      out.push(`| ${c2.action} | ${c2.score.toFixed(3)} | ${c2.ema.toFixed(3)} | ${c2.cooldown_penalty.toFixed(3)} | ${c2.weight.toFixed(3)} | ${c2.predicted_success.toFixed(3)} |`);
-    }
-  }
-  out.push("", `Policy v${decision.policy_version}, blueprint ${decision.blueprint_mode}, decided at ${decision.decided_at}, cooldown key ${inlineCode(decision.cooldown_key)}.`);
-  return out;
-}
-function runText(incident, runUrl) {
-  const run2 = incident.run;
-  if (!run2) return runUrl ? `[workflow run](${runUrl})` : null;
-  const label = `run ${run2.id}, attempt ${run2.attempt}`;
-  const url2 = runUrl ?? run2.html_url;
-  return url2 ? `[${label}](${url2})` : label;
-}
-var OCC_START = "<!-- living-bridge:occurrences:start -->";
-var OCC_END = "<!-- living-bridge:occurrences:end -->";
-var COUNT_RE = /<!-- living-bridge:occurrences:(\d+) -->/;
-function occurrenceLine(plan) {
-  const run2 = plan.incident.run;
-  return `- ${plan.decision.decided_at}: ${run2 ? `run ${run2.id} attempt ${run2.attempt}` : "no run"}, decision ${plan.decision.action}${plan.decision.guardrail ? ` (${plan.decision.guardrail})` : ""}`;
-}
-function parseOccurrences(body) {
-  const count = Number(COUNT_RE.exec(body)?.[1] ?? 0);
-  const start = body.indexOf(OCC_START);
-  const end = body.indexOf(OCC_END);
-  const lines = start >= 0 && end > start ? body.slice(start + OCC_START.length, end).split("\n").filter((l2) => l2.startsWith("- ")) : [];
-  return { count: Number.isFinite(count) ? count : 0, lines };
-}
-function escalationTitle(incident) {
-  const target = incident.target ? ` on ${incident.target.type} ${incident.target.name}` : "";
-  const title = `Living Bridge needs a human: ${incident.kind}${target}`;
-  return title.length > 250 ? `${title.slice(0, 249)}…` : title;
-}
-function renderEscalationBody(plan, occurrences) {
-  const { incident } = plan;
-  const render = (evidenceMax) => {
-    const facts = [
-      `**What failed:** ${inlineCode(incident.kind)} on ${targetText(incident)} (confidence ${incident.confidence.toFixed(2)})`,
-      `**Repository:** ${repoFullName(plan.repo)}${incident.environment ? ` · **Environment:** ${inlineCode(incident.environment)}` : ""}`
-    ];
-    const run2 = runText(incident, plan.runUrl);
-    if (run2) facts.push(`**Run:** ${run2}${incident.run?.head_sha ? ` · commit ${incident.run.head_sha.slice(0, 7)}` : ""}${incident.run?.head_branch ? ` on ${inlineCode(incident.run.head_branch)}` : ""}`);
-    const sections = [
-      incidentMarker(incident.fingerprint),
-      "## Living Bridge needs a human",
-      "",
-      facts.join("  \n"),
-      "",
-      incident.summary ? `> ${noMentions(incident.summary).replace(/\n/g, "\n> ")}` : "",
-      "",
-      "### Evidence (masked)",
-      incident.evidence.length > 0 ? fenced(evidenceLines(incident, evidenceMax)) : "_No log lines were captured._",
-      "",
-      "### What was tried",
-      plan.tried.length > 0 ? plan.tried.map((t2) => `- ${noMentions(t2)}`).join("\n") : "- Nothing: the Governor escalated without acting.",
-      "",
-      "### Decision",
-      ...decisionLines(plan.decision),
-      "",
-      "### What a human should do",
-      plan.instruction,
-      "",
-      "### Links",
-      ...[
-        run2 ? `- Run: ${run2}` : null,
-        plan.ledgerLink ? `- Ledger (certificates, state, postmortem): ${plan.ledgerLink}` : null,
-        `- Incident fingerprint: ${inlineCode(incident.fingerprint)}`,
-        incident.signature ? `- Failure signature: ${inlineCode(incident.signature)} — to correct the classification, comment \`/bridge label ${incident.signature} <kind>\`` : null
-      ].filter((l2) => l2 !== null),
-      "",
-      "### Occurrences",
-      `<!-- living-bridge:occurrences:${occurrences.count} -->`,
-      `Seen ${occurrences.count} time${occurrences.count === 1 ? "" : "s"}.`,
-      OCC_START,
-      ...occurrences.lines.slice(-MAX_OCCURRENCE_LINES),
-      OCC_END,
-      "",
-      "<sub>Opened by Living Bridge. It updates this issue when the same failure comes back; close it once fixed.</sub>"
-    ];
-    return sections.join("\n");
-  };
-  let max = MAX_EVIDENCE_LINES;
-  let body = render(max);
-  while (body.length > MAX_BODY && max > 0) body = render(max = Math.floor(max / 2));
-  return body.length > MAX_BODY ? `${body.slice(0, MAX_BODY)}
-…` : body;
-}
-var FOLLOW_UPS = {
-  "secret.missing": "Declare the secret's source in .github/autonomy.yml or .github/environment.json so it can be recreated.",
-  "variable.missing": "Declare the variable in .github/environment.json and run env sync.",
-  "credential.invalid": "Rotate the credential at its issuer and store the new value; check its expiry and scopes.",
-  "config.invalid": "Fix the configuration (or its declared template) and add a validation step before deploy.",
-  "transient.network": "If this recurs, check the remote service's status and add retries with backoff to the step.",
-  "timeout.cancelled": "Review the job timeout and what made the step slow.",
-  "resource.exhausted": "Check runner disk/memory usage; clean caches or use a larger runner.",
-  "dependency.resolution": "Pin or fix the dependency; check the registry and lockfile.",
-  "code.failure": "Fix the code: the failure is in the build or tests, not the environment.",
-  unknown: "Classify the failure by hand and consider teaching the classifier this log pattern."
-};
-function postmortemPath(incident, decidedAt) {
-  const day = /^\d{4}-\d{2}-\d{2}/.exec(decidedAt)?.[0] ?? "undated";
-  return `postmortems/${day}-${safeToken(incident.fingerprint).replace(/[:.]/g, "-").slice(0, 80)}.md`;
-}
-function renderPostmortem(input2) {
-  const { incident, decision } = input2;
-  const run2 = incident.run;
-  const target = incident.target ? `${incident.target.type} \`${incident.target.name}\`` : "no specific target";
-  const timeline = [];
-  if (run2) timeline.push(`- Run ${run2.id} attempt ${run2.attempt}${run2.workflow_name ? ` of "${run2.workflow_name}"` : ""} failed${run2.head_sha ? ` on commit ${run2.head_sha.slice(0, 7)}` : ""}.`);
-  timeline.push(`- ${decision.decided_at}: classified as \`${incident.kind}\` on ${target} (confidence ${incident.confidence.toFixed(2)}).`);
-  for (const t2 of input2.tried) timeline.push(`- Tried: ${noMentions(t2)}`);
-  timeline.push(`- ${decision.decided_at}: decided ${decision.action} (${decision.verdict}${decision.guardrail ? `, guardrail ${decision.guardrail}` : ""}): ${noMentions(decision.reason)}`);
-  if (input2.issueUrl) timeline.push(`- Escalated to a human: ${input2.issueUrl}`);
-  const actions = [];
-  for (const r2 of input2.reports ?? []) {
-    actions.push(`- ${r2.action}: ${r2.ok ? "done" : `failed (${r2.error ?? "no detail"})`}`);
-    for (const c2 of r2.changes) {
-      actions.push(`  - ${c2.op} ${c2.kind} \`${c2.target}\` (${c2.scope}): ${c2.before_fingerprint ?? "∅"} → ${c2.after_fingerprint ?? "∅"}`);
-    }
-  }
-  if (actions.length === 0) actions.push(...input2.tried.length > 0 ? input2.tried.map((t2) => `- ${noMentions(t2)}`) : ["- None: escalated without acting."]);
-  const impact = [
-    `- Repository: ${repoFullName(input2.repo)}`,
-    incident.environment ? `- Environment: ${incident.environment}` : null,
-    run2?.head_branch ? `- Branch: ${run2.head_branch}` : null,
-    run2 ? `- Run: ${input2.runUrl ?? run2.html_url ?? `run ${run2.id}`} (attempt ${run2.attempt})` : input2.runUrl ? `- Run: ${input2.runUrl}` : null,
-    input2.occurrences !== void 0 ? `- Occurrences of this failure: ${input2.occurrences}` : null,
-    "- The deploy stays failed until a human acts."
-  ].filter((l2) => l2 !== null);
-  return [
-    `# Postmortem: ${incident.kind} on ${incident.target ? `${incident.target.type} ${incident.target.name}` : "no specific target"}`,
-    "",
-    `Incident fingerprint \`${incident.fingerprint}\`, ${repoFullName(input2.repo)}, ${decision.decided_at}.`,
-    "",
-    "## Timeline",
-    ...timeline,
-    "",
-    "## Impact",
-    ...impact,
-    "",
-    "## Root cause (as classified)",
-    `\`${incident.kind}\` on ${target}, confidence ${incident.confidence.toFixed(2)}.`,
-    incident.summary ? `
-${noMentions(incident.summary)}` : "",
-    "",
-    incident.evidence.length > 0 ? fenced(evidenceLines(incident, 10)) : "_No log lines were captured._",
-    "",
-    "## Actions",
-    ...actions,
-    "",
-    "## Follow-ups",
-    `- [ ] ${input2.instruction.split("\n")[0] ?? input2.instruction}`,
-    `- [ ] ${FOLLOW_UPS[incident.kind]}`,
-    input2.issueUrl ? `- [ ] Close ${input2.issueUrl} once fixed.` : null,
-    input2.ledgerLink ? `
-Ledger: ${input2.ledgerLink}` : null,
-    ""
-  ].filter((l2) => l2 !== null).join("\n");
-}
-async function executeEscalate(port2, plan) {
-  const ACTION = "ESCALATE";
-  const { repo, incident } = plan;
-  const marker = incidentMarker(incident.fingerprint);
-  const path8 = postmortemPath(incident, plan.decision.decided_at);
-  const postmortemOf = (issueUrl, occurrences) => renderPostmortem({ ...plan, ...issueUrl ? { issueUrl } : {}, ...occurrences !== void 0 ? { occurrences } : {} });
-  let existing;
-  try {
-    existing = await port2.findIssueByMarker(repo, marker);
-  } catch (err) {
-    return fromPortError(ACTION, "looking for the incident's issue", err, { extra: { postmortem: postmortemOf(), postmortemPath: path8 } });
-  }
-  const line = occurrenceLine(plan);
-  let occ;
-  let replay = false;
-  if (existing) {
-    const prev = parseOccurrences(existing.body);
-    replay = prev.lines.at(-1) === line;
-    occ = replay ? prev : { count: Math.max(prev.count, 1) + 1, lines: [...prev.lines, line] };
-  } else {
-    occ = { count: 1, lines: [line] };
-  }
-  const body = renderEscalationBody(plan, occ);
-  const title = escalationTitle(incident);
-  let issue3;
-  let reopened = false;
-  try {
-    if (existing) {
-      reopened = existing.state !== "open";
-      issue3 = await port2.updateIssue(repo, existing.number, { title, body, ...reopened ? { state: "open" } : {} });
-    } else {
-      issue3 = await createIssueOnce(port2, repo, marker, title, body);
-    }
-  } catch (err) {
-    return fromPortError(ACTION, existing ? `updating issue #${existing.number}` : "opening an issue", err, {
-      extra: { postmortem: postmortemOf(), postmortemPath: path8 }
-    });
-  }
-  let certified = false;
-  try {
-    const check2 = await port2.findIssueByMarker(repo, marker);
-    certified = check2 !== null && check2.number === issue3.number && check2.state === "open" && check2.body.includes(marker);
-  } catch {
-    certified = false;
-  }
-  const created = !existing;
-  return {
-    action: ACTION,
-    ok: true,
-    certified,
-    changes: [{
-      kind: "issue",
-      target: `issue #${issue3.number}`,
-      scope: "repository",
-      op: created ? "open" : "update",
-      before_fingerprint: existing ? contentDigest(existing.body) : null,
-      after_fingerprint: contentDigest(body)
-    }],
-    notes: [
-      created ? `Opened issue #${issue3.number} for a human: ${issue3.html_url}` : `${reopened ? "Reopened and updated" : "Updated"} issue #${issue3.number} (seen ${occ.count} times${replay ? ", same occurrence replayed" : ""}): ${issue3.html_url}`,
-      ...certified ? [] : ["Not certified: the issue could not be found open with its marker afterwards."]
-    ],
-    issue: { ...issue3, created, reopened, occurrences: occ.count },
-    postmortem: postmortemOf(issue3.html_url, occ.count),
-    postmortemPath: path8
-  };
-}
-async function createIssueOnce(port2, repo, marker, title, body) {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await port2.createIssue(repo, title, body, [...ESCALATION_LABELS]);
-    } catch (err) {
-      const found = await port2.findIssueByMarker(repo, marker).catch(() => null);
-      if (found) return { number: found.number, html_url: found.html_url };
-      const status = err.status;
-      if (attempt + 1 >= WRITE_TRIES || status !== void 0 && status < 500) throw err;
-      await new Promise((r2) => setTimeout(r2, 250 * (attempt + 1)));
-    }
-  }
 }
 
 // src/engines/regenerate-config.ts
@@ -81271,7 +81699,7 @@ function validatorFor(schema) {
   }
   return v2;
 }
-function describe4(e) {
+function describe3(e) {
   const at2 = e.instancePath || "/";
   if (e.keyword === "additionalProperties") return `${at2}: unknown field "${String(e.params.additionalProperty)}"`;
   if (e.keyword === "enum") return `${at2}: must be one of ${JSON.stringify(e.params.allowedValues)}`;
@@ -81294,7 +81722,7 @@ function validateConfig(path8, content, declared) {
     }
     if (!validate2(doc)) {
       const where = parsed.documents.length > 1 ? ` (document ${i2 + 1})` : "";
-      const problems = (validate2.errors ?? []).slice(0, 5).map(describe4);
+      const problems = (validate2.errors ?? []).slice(0, 5).map(describe3);
       return { ok: false, error: `rendered ${path8}${where} does not match ${name}: ${problems.join("; ")}` };
     }
     used.add(name);
@@ -81339,7 +81767,22 @@ async function declaredSchema(port2, plan, base2) {
     return `schema ${source} does not parse: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`;
   }
 }
-var MAX_REF_RETRIES = 3;
+function proposalChanges(path8, branch, current, p2) {
+  const changes = [
+    {
+      kind: "file",
+      target: path8,
+      scope: `branch:${branch}`,
+      op: current ? "update" : "create",
+      before_fingerprint: current ? `blob:${current.sha}` : null,
+      after_fingerprint: `blob:${p2.blobSha}`
+    }
+  ];
+  if (p2.commitSha !== p2.branchBefore) {
+    changes.push({ kind: "ref", target: `refs/heads/${branch}`, scope: "repository", op: p2.branchBefore ? "update" : "create", before_fingerprint: p2.branchBefore ? `commit:${p2.branchBefore}` : null, after_fingerprint: `commit:${p2.commitSha}` });
+  }
+  return changes;
+}
 async function executeRegenerateConfig(port2, plan) {
   const ACTION = "REGENERATE_CONFIG";
   const { repo, path: path8 } = plan;
@@ -81373,77 +81816,42 @@ async function executeRegenerateConfig(port2, plan) {
       notes: [`${path8} on ${base2} already matches ${plan.template} rendered with the declared variables; nothing to propose.`]
     };
   }
-  let blobSha;
-  let commitSha = null;
-  let branchBefore = null;
+  let proposed;
   try {
-    branchBefore = await port2.getBranchHead(repo, branch);
-    const onBranch = branchBefore ? await port2.readFile(repo, path8, branch) : null;
-    blobSha = await port2.createBlob(repo, rendered.content);
-    if (branchBefore && onBranch && onBranch.content === rendered.content) {
-      commitSha = branchBefore;
-    } else {
-      for (let attempt = 1; commitSha === null; attempt++) {
-        const baseHead = await port2.getBranchHead(repo, base2);
-        if (!baseHead) return failed(ACTION, `base branch ${base2} not found`);
-        const head = attempt === 1 ? branchBefore : await port2.getBranchHead(repo, branch);
-        const tree = await port2.createTree(repo, await port2.getCommitTree(repo, baseHead), [{ path: path8, mode: "100644", type: "blob", sha: blobSha }]);
-        const parents = head && head !== baseHead ? [head, baseHead] : [baseHead];
-        const message = `Regenerate ${path8} from ${plan.template}
+    proposed = await port2.proposeFile(repo, {
+      branch,
+      base: base2,
+      path: path8,
+      content: rendered.content,
+      message: `Regenerate ${path8} from ${plan.template}
 
-Rendered by Living Bridge with the declared variables; proposed for review, not pushed to ${base2}.`;
-        const commit = await port2.createCommit(repo, message, tree, parents);
-        try {
-          if (head) await port2.updateBranch(repo, branch, commit);
-          else await port2.createBranch(repo, branch, commit);
-          commitSha = commit;
-        } catch (err) {
-          if (!(err instanceof RefConflictError || err.name === "RefConflictError") || attempt >= MAX_REF_RETRIES) throw err;
-        }
-      }
-    }
-  } catch (err) {
-    return fromPortError(ACTION, `committing ${path8} to ${branch}`, err);
-  }
-  const changes = [
-    {
-      kind: "file",
-      target: path8,
-      scope: `branch:${branch}`,
-      op: current ? "update" : "create",
-      before_fingerprint: current ? `blob:${current.sha}` : null,
-      after_fingerprint: `blob:${blobSha}`
-    }
-  ];
-  if (commitSha !== branchBefore) {
-    changes.push({ kind: "ref", target: `refs/heads/${branch}`, scope: "repository", op: branchBefore ? "update" : "create", before_fingerprint: branchBefore ? `commit:${branchBefore}` : null, after_fingerprint: `commit:${commitSha}` });
-  }
-  let pr2;
-  try {
-    const open3 = await port2.findOpenPullRequest(repo, branch, base2);
-    pr2 = open3 ? { ...open3, created: false } : {
-      ...await port2.createPullRequest(repo, {
+Rendered by Living Bridge with the declared variables; proposed for review, not pushed to ${base2}.`,
+      pr: {
         title: `Living Bridge: regenerate ${path8}`,
         body: [
           `A run failed on \`${path8}\` (config.invalid). This PR regenerates it from the declared template \`${plan.template}\` with the variables declared in \`.github/environment.json\`.`,
           "",
           `- Before: ${current ? `blob ${current.sha}` : "(file absent)"}`,
-          `- After: blob ${blobSha}`,
+          `- After: blob ${gitBlobSha(rendered.content)}`,
           "",
           "Living Bridge never pushes to the default branch: review and merge this PR to apply it."
-        ].join("\n"),
-        head: branch,
-        base: base2
-      }),
-      created: true
-    };
-  } catch (err) {
-    return fromPortError(ACTION, `opening a pull request from ${branch} to ${base2}`, err, {
-      changes,
-      notes: [`${path8} was committed to ${branch} (${commitSha}) but no pull request could be opened.`],
-      extra: { branch, commitSha }
+        ].join("\n")
+      }
     });
+  } catch (err) {
+    if (err instanceof ProposalPullRequestError) {
+      const { commitSha: commitSha2 } = err.partial;
+      return fromPortError(ACTION, `opening a pull request from ${branch} to ${base2}`, err.cause, {
+        changes: proposalChanges(path8, branch, current, err.partial),
+        notes: [`${path8} was committed to ${branch} (${commitSha2}) but no pull request could be opened.`],
+        extra: { branch, commitSha: commitSha2 }
+      });
+    }
+    if (err instanceof Error && /^base branch .* not found$/.test(err.message)) return failed(ACTION, err.message);
+    return fromPortError(ACTION, `committing ${path8} to ${branch}`, err);
   }
+  const { blobSha, commitSha, pullRequest: pr2 } = proposed;
+  const changes = proposalChanges(path8, branch, current, proposed);
   if (pr2.created) changes.push({ kind: "issue", target: `pull request #${pr2.number}`, scope: "repository", op: "open", before_fingerprint: null, after_fingerprint: `commit:${commitSha}` });
   let certified = false;
   try {
@@ -81467,6 +81875,101 @@ Rendered by Living Bridge with the declared variables; proposed for review, not 
     ]
   };
 }
+
+// src/engines/rerun.ts
+var ACTIVE_RUN_STATUSES = ["queued", "in_progress", "requested", "waiting", "pending"];
+function rerunAccepted(before, after) {
+  const attempt = typeof before === "number" ? before : before.run_attempt;
+  return after.run_attempt > attempt || ACTIVE_RUN_STATUSES.includes(after.status);
+}
+async function executeRerun(port2, plan) {
+  const ACTION = "RERUN";
+  const { repo, runId } = plan;
+  const target = `run ${runId}`;
+  const early = rerunRefusal(plan.attempt, plan.maxAttempts);
+  if (early) return failed(ACTION, early, { notes: [`Refused to re-run ${target}: ${early}.`] });
+  let current;
+  try {
+    current = plan.current ?? await port2.getRun(repo, runId);
+  } catch (err) {
+    return fromPortError(ACTION, `reading ${target}`, err);
+  }
+  const attempt = Math.max(plan.attempt, current.run_attempt);
+  const refusal = rerunRefusal(attempt, plan.maxAttempts);
+  if (refusal) return failed(ACTION, refusal, { notes: [`Refused to re-run ${target}: ${refusal}.`] });
+  if (current.status !== "completed") {
+    return {
+      action: ACTION,
+      ok: true,
+      certified: false,
+      changes: [{ kind: "run", target, scope: "repository", op: "noop", before_fingerprint: `attempt:${current.run_attempt}`, after_fingerprint: `attempt:${current.run_attempt}` }],
+      notes: [`${target} is already ${current.status} (attempt ${current.run_attempt}); not re-running it again.`],
+      runAttemptAfter: current.run_attempt
+    };
+  }
+  if (current.conclusion === "success") {
+    return {
+      action: ACTION,
+      ok: true,
+      certified: false,
+      changes: [{ kind: "run", target, scope: "repository", op: "noop", before_fingerprint: `attempt:${current.run_attempt}`, after_fingerprint: `attempt:${current.run_attempt}` }],
+      notes: [`${target} already succeeded at attempt ${current.run_attempt}; nothing to re-run.`],
+      runAttemptAfter: current.run_attempt
+    };
+  }
+  const lost = await requestRerun(port2, plan, current);
+  if (lost && "error" in lost) return fromPortError(ACTION, `re-running the failed jobs of ${target}`, lost.error);
+  const change = {
+    kind: "run",
+    target,
+    scope: "repository",
+    op: "rerun",
+    before_fingerprint: `attempt:${current.run_attempt}`,
+    after_fingerprint: `attempt:${current.run_attempt + 1}`
+  };
+  const after = lost?.readBack.run_attempt ?? current.run_attempt + 1;
+  return {
+    action: ACTION,
+    ok: true,
+    certified: true,
+    changes: [change],
+    notes: [
+      `Re-ran the failed jobs of ${target} (attempt ${current.run_attempt} of at most ${Math.min(plan.maxAttempts, GITHUB_MAX_RUN_ATTEMPTS)}).`,
+      lost ? `GitHub's answer was lost (${lost.lostAnswer}); read back: the run is at attempt ${after} (${lost.readBack.status}), so the re-run was accepted.` : `Accepted by GitHub (201): attempt ${after} is queued.`
+    ],
+    runAttemptAfter: after
+  };
+}
+var WRITE_TRIES = 4;
+var answerMayBeLost2 = (err) => {
+  const status = err.status;
+  return status === void 0 || status >= 500;
+};
+async function requestRerun(port2, plan, current) {
+  let lastError;
+  for (let attempt = 0; attempt < WRITE_TRIES; attempt++) {
+    if (attempt > 0) await new Promise((r2) => setTimeout(r2, 250 * attempt));
+    try {
+      await port2.rerunFailedJobs(plan.repo, plan.runId);
+      return attempt === 0 ? null : { readBack: await port2.getRun(plan.repo, plan.runId), lostAnswer: describe4(lastError) };
+    } catch (err) {
+      lastError = err;
+      let readBack;
+      try {
+        readBack = await port2.getRun(plan.repo, plan.runId);
+      } catch {
+        return { error: err };
+      }
+      if (rerunAccepted(current, readBack)) return { readBack, lostAnswer: describe4(err) };
+      if (!answerMayBeLost2(err)) return { error: err };
+    }
+  }
+  return { error: lastError };
+}
+var describe4 = (err) => {
+  const status = err.status;
+  return status ? `HTTP ${status}` : "no answer";
+};
 
 // src/engines/rollback.ts
 async function executeRollback(port2, plan) {
@@ -81562,11 +82065,11 @@ function runEngine(plan, deps) {
 }
 
 // src/pipeline/fingerprint-key.ts
-import { createHash as createHash8 } from "node:crypto";
+import { createHash as createHash9 } from "node:crypto";
 var LABEL = new TextEncoder().encode("living-bridge/value-fingerprint-key/v1");
 async function fingerprintKeyOf(signer) {
   const sig = await signer.sign(LABEL);
-  return createHash8("sha256").update(sig).digest("hex");
+  return createHash9("sha256").update(sig).digest("hex");
 }
 
 // src/core/env-plan/types.ts
@@ -81895,10 +82398,10 @@ var toPortScope = (scope) => {
   return env === null ? REPOSITORY_SCOPE : { type: "environment", name: env };
 };
 var WritePacer = class {
-  constructor(opts, now, sleep) {
+  constructor(opts, now, sleep2) {
     this.opts = opts;
     this.now = now;
-    this.sleep = sleep;
+    this.sleep = sleep2;
     if (!(opts.maxWritesPerMinute > 0)) throw new Error("WritePacer: maxWritesPerMinute must be positive");
     this.burst = Math.max(1, Math.min(opts.burst ?? 10, opts.maxWritesPerMinute));
     this.tokens = this.burst;
@@ -82258,35 +82761,8 @@ async function proposeDiscovered(ctx, repo, defaultBranch, path8, rawText, decla
   const gh = ctx.github;
   const discovered = discoveredInventory(actual, declared, ctx.now());
   if (sameDiscovered(declared.discovered, discovered)) return null;
-  const existingHead = await gh.getBranchHead(repo, DISCOVERED_BRANCH);
-  if (existingHead) {
-    const onBranch = await gh.readFile(repo, path8, DISCOVERED_BRANCH);
-    let same = false;
-    try {
-      same = onBranch !== null && sameDiscovered(parseEnvironmentFile(onBranch.content, path8).discovered, discovered);
-    } catch {
-      same = false;
-    }
-    if (same) {
-      const open4 = await gh.findOpenPullRequest(repo, DISCOVERED_BRANCH, defaultBranch);
-      if (open4) return open4.html_url;
-    }
-  }
   const raw = JSON.parse(rawText);
   raw.discovered = discovered;
-  const content = `${JSON.stringify(raw, null, 2)}
-`;
-  const baseHead = await gh.getBranchHead(repo, defaultBranch);
-  if (!baseHead) throw new Error(`default branch ${defaultBranch} not found`);
-  const baseTree = await gh.getCommitTree(repo, baseHead);
-  const blob = await gh.createBlob(repo, content);
-  const tree = await gh.createTree(repo, baseTree, [{ path: path8, mode: "100644", type: "blob", sha: blob }]);
-  const parents = existingHead && existingHead !== baseHead ? [existingHead, baseHead] : [baseHead];
-  const commit = await gh.createCommit(repo, `env sync: update discovered inventory in ${path8}`, tree, parents);
-  if (existingHead) await gh.updateBranch(repo, DISCOVERED_BRANCH, commit);
-  else await gh.createBranch(repo, DISCOVERED_BRANCH, commit);
-  const open3 = await gh.findOpenPullRequest(repo, DISCOVERED_BRANCH, defaultBranch);
-  if (open3) return open3.html_url;
   const names = [
     ...discovered.repository.variables.map((n2) => `variable \`${n2}\` (repository)`),
     ...discovered.repository.secrets.map((n2) => `secret \`${n2}\` (repository)`),
@@ -82296,21 +82772,36 @@ async function proposeDiscovered(ctx, repo, defaultBranch, path8, rawText, decla
       ...d2.secrets.map((n2) => `secret \`${n2}\` (environment ${e})`)
     ])
   ];
-  const pr2 = await gh.createPullRequest(repo, {
-    title: "Living Bridge: record items found on GitHub but not declared",
-    body: [
-      `Env sync found these on GitHub that \`${path8}\` does not declare. This PR records them in the generated \`discovered\` section (names only, never values).`,
-      "",
-      ...names.map((n2) => `- ${n2}`),
-      "",
-      "Merging changes nothing on GitHub. To manage one of them, move it into `repository` or `environments` with its source; to remove them, set `prune: true` on the scope and run sync with confirmation.",
-      "",
-      "<!-- living-bridge:environment-discovered -->"
-    ].join("\n"),
-    head: DISCOVERED_BRANCH,
-    base: defaultBranch
+  const proposed = await gh.proposeFile(repo, {
+    branch: DISCOVERED_BRANCH,
+    base: defaultBranch,
+    path: path8,
+    content: `${JSON.stringify(raw, null, 2)}
+`,
+    message: `env sync: update discovered inventory in ${path8}`,
+    sameAs: (onBranch) => {
+      try {
+        return sameDiscovered(parseEnvironmentFile(onBranch, path8).discovered, discovered);
+      } catch {
+        return false;
+      }
+    },
+    pr: {
+      title: "Living Bridge: record items found on GitHub but not declared",
+      body: [
+        `Env sync found these on GitHub that \`${path8}\` does not declare. This PR records them in the generated \`discovered\` section (names only, never values).`,
+        "",
+        ...names.map((n2) => `- ${n2}`),
+        "",
+        "Merging changes nothing on GitHub. To manage one of them, move it into `repository` or `environments` with its source; to remove them, set `prune: true` on the scope and run sync with confirmation.",
+        "",
+        "<!-- living-bridge:environment-discovered -->"
+      ].join("\n")
+    }
+  }).catch((err) => {
+    throw err instanceof ProposalPullRequestError ? err.cause : err;
   });
-  return pr2.html_url;
+  return proposed.pullRequest.html_url;
 }
 
 // src/pipeline/sync/record.ts
@@ -82478,8 +82969,8 @@ var planFacts = (a2) => ({
   run: a2.run,
   fromEnvRefusal: (name) => a2.ctx.fromEnvRefusal(name)
 });
-async function runStep(step, a2, stepId, tried) {
-  const planned = planFor(step, a2.incident, a2.config, planFacts(a2));
+async function runStep(step, a2, stepId, tried, cause) {
+  const planned = planFor(step, a2.incident, a2.config, planFacts(a2), cause ?? a2.decision.unmet);
   if (!planned.ok) return { action: step, ok: false, changes: [], notes: [], error: planned.error };
   const { ctx } = a2;
   return runEngine(planned.plan, {
@@ -82535,7 +83026,7 @@ async function act(a2) {
       if (step !== "ESCALATE") {
         escalated = true;
         try {
-          reports.push(await runStep("ESCALATE", a2, "", tried));
+          reports.push(await runStep("ESCALATE", a2, "", tried, { step, reason: report.error ?? "unknown error" }));
         } catch (err) {
           reports.push({ action: "ESCALATE", ok: false, changes: [], notes: [], error: safeMessage(err) });
         }
@@ -82593,6 +83084,8 @@ async function certifyAndRecord(a2, acted) {
   const changes = reports.flatMap((r2) => r2.changes);
   const certified = reports.length > 0 && reports.every((r2) => r2.ok && r2.certified !== false);
   const escalation = reports.find((r2) => r2.postmortem);
+  const failedStep = reports.find((r2) => !r2.ok && r2.action !== "ESCALATE");
+  const refused = failedStep ? { step: failedStep.action, escalated } : null;
   let certificate = null;
   let ledgerPath = null;
   const ledger = ctx.ledgerFor(a2.repo, a2.config.ledger.branch);
@@ -82617,7 +83110,7 @@ async function certifyAndRecord(a2, acted) {
     );
     certificate = cert;
     ledgerPath = ledgerPathOf(snap.certificateCount + 1, cert.certificate_hash);
-    const state = recordAction(snap.state, decision, { at: at2, runId: run2?.id ?? null, runAttempt: run2?.run_attempt ?? null, certificateHash: cert.certificate_hash });
+    const state = recordAction(snap.state, decision, { at: at2, runId: run2?.id ?? null, runAttempt: run2?.run_attempt ?? null, certificateHash: cert.certificate_hash, ...refused ? { refused } : {} });
     const files = {};
     if (journal.key) files[intentLedgerPath(journal.key)] = JSON.stringify({ key: journal.key, certificate_hash: cert.certificate_hash, status: escalated ? "escalated" : certified ? "healed" : "failed" });
     if (escalation?.postmortem) files[escalation.postmortemPath ?? `postmortems/${incident.fingerprint}.md`] = escalation.postmortem;
@@ -82736,6 +83229,8 @@ async function finishedRun(s2, run2) {
   const { ctx, request: request2, repository } = s2;
   const learnedRun = request2.dry_run ? null : await learnFromRun(s2, run2, null);
   if (learnedRun && run2.conclusion === "success") await rememberSuccess(ctx, s2.ledger, run2, learnedRun.snapshot);
+  if (learnedRun) await closeHealed(ctx, s2.repo, run2, learnedRun.snapshot.state);
+  if (run2.conclusion === "success" && !request2.dry_run) ctx.outages?.update((w2) => noteSuccess(w2, repository));
   const learned = learnedRun?.outcome ?? null;
   const summary2 = learned ? `run ${run2.id} attempt ${run2.run_attempt} concluded ${run2.conclusion}: recorded as the outcome of ${learned.action.action} (outcome certificate ${learned.certificate.certificate_hash})` : `run ${run2.id} concluded ${run2.conclusion ?? run2.status}: nothing to heal`;
   return { finished: finish(ctx, { ...nothing(repository, summary2), status: "noop", certificate: learned?.certificate ?? null }) };
@@ -82745,6 +83240,7 @@ async function collectEvidence(s2) {
   let run2 = null;
   let incidents;
   let failedJobNames = [];
+  let failedJobs = null;
   if (request2.run_id !== void 0) {
     if (journal.replayed) {
       const resumed = await resumeReplay(s2);
@@ -82762,6 +83258,7 @@ async function collectEvidence(s2) {
     if (run2.conclusion !== "failure") return finishedRun(s2, run2);
     incidents = await gatherEvidence(ctx.github, repo, run2, request2.environment, (jobs) => {
       failedJobNames = jobs.map((j2) => j2.name);
+      failedJobs = jobs.length;
     });
   } else {
     incidents = reportedIncident(s2);
@@ -82770,6 +83267,7 @@ async function collectEvidence(s2) {
   return {
     ...s2,
     run: run2,
+    failedJobs,
     incidents,
     resolution,
     environmentName: environmentLabel(resolution) ?? void 0,
@@ -83128,6 +83626,9 @@ var ActionInputs = external_exports.strictObject({
   github_api_url: external_exports.string().trim().transform((s2) => s2 || void 0).pipe(external_exports.url().optional()),
   repository: RepoFullName
 });
+function readActionSettings(env = process.env) {
+  return pipelineSettingsFrom(env);
+}
 var DEFAULT_CONFIG_PATHS = [".github/autonomy.yml", ".github/environment.json"];
 function readInputs(env = process.env) {
   const token = getInput("token");
@@ -83221,6 +83722,27 @@ function validateLocalConfig(paths, workspace) {
     out.validated.push(rel);
   }
   return out;
+}
+
+// src/action/attestation.ts
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join as join4 } from "node:path";
+function writeAttestationFiles(dir, signed) {
+  mkdirSync(dir, { recursive: true });
+  const predicatePath = join4(dir, "living-bridge-checkpoint.json");
+  const subjectsPath = join4(dir, "living-bridge-subjects.txt");
+  const predicate = JSON.stringify(signed);
+  const subjects = checksumsFile(attestationSubjects(signed));
+  writeFileSync(predicatePath, `${predicate}
+`);
+  writeFileSync(subjectsPath, subjects);
+  return { predicate, predicatePath, subjects, subjectsPath, predicateType: CHECKPOINT_PREDICATE_TYPE };
+}
+async function prepareAttestation(ctx, repository, branch, dir) {
+  const repo = parseRepoFullName(repository);
+  const ledgerBranch = branch ?? (await loadRepoConfig(ctx.github, repo)).ledger.branch;
+  const { checkpoint } = await ctx.ledgerFor(repo, ledgerBranch).read();
+  return checkpoint && checkpoint.checkpoint.head !== null ? writeAttestationFiles(dir, checkpoint) : null;
 }
 
 // src/action/log.ts
@@ -83371,10 +83893,6 @@ function missingPermissionMessage(permission, what) {
 }
 
 // src/action/main.ts
-var HIDDEN_ENV = /^(INPUT_|ACTIONS_RUNTIME_|ACTIONS_ID_TOKEN_|ACTIONS_CACHE_|ACTIONS_RESULTS_)|^GITHUB_TOKEN$/;
-function healerEnv(env) {
-  return Object.fromEntries(Object.entries(env).filter(([k2]) => !HIDDEN_ENV.test(k2)));
-}
 async function run() {
   const sections = [];
   let title = "Living Bridge";
@@ -83398,7 +83916,8 @@ async function run() {
       token: inputs.token,
       baseUrl: inputs.github_api_url,
       signer: signer.signer,
-      env: healerEnv(process.env),
+      // Parsed once; runner credentials (INPUT_*, ACTIONS_*, GITHUB_TOKEN) are never a from_env source (core NEVER_A_SOURCE).
+      settings: readActionSettings(process.env),
       door: "action",
       repository: inputs.repository,
       log
@@ -83426,6 +83945,17 @@ ${describeError(err)}
       body: renderCertificate(outcome.certificate, { ledgerBranch, repository: inputs?.repository, ephemeralKey })
     });
   }
+  let attestation = null;
+  if (ctx && inputs && outcome.certificate) {
+    attestation = await prepareAttestation(ctx, inputs.repository, ledgerBranch, process.env.RUNNER_TEMP ?? tmpdir()).catch((err) => {
+      warning(`could not prepare the checkpoint attestation: ${err.message}`);
+      return null;
+    });
+  }
+  setOutput("checkpoint", attestation?.predicate ?? "");
+  setOutput("checkpoint-path", attestation?.predicatePath ?? "");
+  setOutput("attestation-subjects", attestation?.subjects ?? "");
+  setOutput("attestation-subjects-path", attestation?.subjectsPath ?? "");
   setOutput("decision", outcome.decision);
   setOutput("certificate-hash", outcome.certificate?.certificate_hash ?? "");
   setOutput("changes", JSON.stringify(outcome.changes));
@@ -83529,7 +84059,7 @@ async function runSync(ctx, inputs, sections) {
   return { decision, certificate: result.certificate, changes, failures };
 }
 async function runVerify(ctx, inputs, sections, ephemeralKey) {
-  const trust = pinnedKeys({ env: healerEnv(process.env), signer: ephemeralKey ? null : ctx.signer });
+  const trust = pinnedKeys({ env: process.env, signer: ephemeralKey ? null : ctx.signer });
   if (Object.keys(trust.keys).length === 0) {
     throw new ConfigurationError("verify needs the key(s) to trust: set the signing-key input or LIVING_BRIDGE_TRUSTED_KEYS (base64 public keys); keys listed on the ledger branch are never trusted");
   }

@@ -16,7 +16,9 @@ import {
   SchemaError,
   parseWith,
   type HealRequestInput,
+  type PipelineSettings,
 } from '../core/schemas/index.js';
+import { pipelineSettingsFrom } from '../pipeline/build-context.js';
 
 export const ACTION_MODES = ['heal', 'sync', 'verify'] as const;
 export type ActionMode = (typeof ACTION_MODES)[number];
@@ -42,6 +44,15 @@ export const ActionInputs = z.strictObject({
   repository: RepoFullName,
 });
 export type ActionInputs = z.infer<typeof ActionInputs>;
+
+/**
+ * The Action's settings: the step's environment parsed once with the core schema (AUTONOMY_ENABLED,
+ * pacing, LIVING_BRIDGE_GRANT_KEYS, LIVING_BRIDGE_FROM_ENV_ALLOW and the values it admits — never a
+ * runner credential, by the core's one NEVER_A_SOURCE list). Nothing else of the environment reaches the pipeline.
+ */
+export function readActionSettings(env: NodeJS.ProcessEnv = process.env): PipelineSettings {
+  return pipelineSettingsFrom(env);
+}
 
 /** `.github/autonomy.yml` and `.github/environment.json`, validated from the workspace when present. */
 export const DEFAULT_CONFIG_PATHS = ['.github/autonomy.yml', '.github/environment.json'];

@@ -4,6 +4,7 @@
  * No business logic lives here (ARCHITECTURE.md: doors are thin).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import * as core from '@actions/core';
 import { createSigner, generateSigningKey, type Signer } from '../core/certificate/index.js';
 import {
@@ -23,7 +24,8 @@ import { sync } from '../pipeline/sync.js';
 import { pinnedKeys } from '../pipeline/trust.js';
 import { renderReport, verifyLedger, type VerifyReport } from '../pipeline/verify.js';
 import { annotateLocalConfig } from './annotate.js';
-import { healRequestFrom, readEvent, readInputs, validateLocalConfig, type ActionInputs } from './inputs.js';
+import { healRequestFrom, readActionSettings, readEvent, readInputs, validateLocalConfig, type ActionInputs } from './inputs.js';
+import { prepareAttestation, type AttestationFiles } from './attestation.js';
 import { createActionLogger } from './log.js';
 import {
   decodePredicate,
@@ -33,13 +35,6 @@ import {
   renderDecision,
   renderEmaChart,
 } from './render.js';
-
-/** Environment variables the pipeline never sees (`from_env` sources must not reach runner credentials). */
-const HIDDEN_ENV = /^(INPUT_|ACTIONS_RUNTIME_|ACTIONS_ID_TOKEN_|ACTIONS_CACHE_|ACTIONS_RESULTS_)|^GITHUB_TOKEN$/;
-
-export function healerEnv(env: NodeJS.ProcessEnv): Record<string, string | undefined> {
-  return Object.fromEntries(Object.entries(env).filter(([k]) => !HIDDEN_ENV.test(k)));
-}
 
 interface Outcome {
   decision: string;
@@ -79,7 +74,8 @@ export async function run(): Promise<void> {
       token: inputs.token,
       baseUrl: inputs.github_api_url,
       signer: signer.signer,
-      env: healerEnv(process.env),
+      // Parsed once; runner credentials (INPUT_*, ACTIONS_*, GITHUB_TOKEN) are never a from_env source (core NEVER_A_SOURCE).
+      settings: readActionSettings(process.env),
       door: 'action',
       repository: inputs.repository,
       log,
@@ -109,6 +105,18 @@ export async function run(): Promise<void> {
     });
   }
 
+  // The Action path's anchor outside the branch: files for a following actions/attest step.
+  let attestation: AttestationFiles | null = null;
+  if (ctx && inputs && outcome.certificate) {
+    attestation = await prepareAttestation(ctx, inputs.repository, ledgerBranch, process.env.RUNNER_TEMP ?? tmpdir()).catch((err: unknown) => {
+      core.warning(`could not prepare the checkpoint attestation: ${(err as Error).message}`);
+      return null;
+    });
+  }
+  core.setOutput('checkpoint', attestation?.predicate ?? '');
+  core.setOutput('checkpoint-path', attestation?.predicatePath ?? '');
+  core.setOutput('attestation-subjects', attestation?.subjects ?? '');
+  core.setOutput('attestation-subjects-path', attestation?.subjectsPath ?? '');
   core.setOutput('decision', outcome.decision);
   core.setOutput('certificate-hash', outcome.certificate?.certificate_hash ?? '');
   core.setOutput('changes', JSON.stringify(outcome.changes));
@@ -227,7 +235,7 @@ async function runSync(ctx: PipelineContext, inputs: ActionInputs, sections: Sec
 
 async function runVerify(ctx: PipelineContext, inputs: ActionInputs, sections: Section[], ephemeralKey: boolean): Promise<{ outcome: Outcome; result: VerifyReport }> {
   // Trusted: the signing key given to the Action (not a throwaway one) and LIVING_BRIDGE_TRUSTED_KEYS / _GRANT_KEYS.
-  const trust = pinnedKeys({ env: healerEnv(process.env), signer: ephemeralKey ? null : ctx.signer });
+  const trust = pinnedKeys({ env: process.env, signer: ephemeralKey ? null : ctx.signer });
   if (Object.keys(trust.keys).length === 0) {
     throw new ConfigurationError('verify needs the key(s) to trust: set the signing-key input or LIVING_BRIDGE_TRUSTED_KEYS (base64 public keys); keys listed on the ledger branch are never trusted');
   }

@@ -1,6 +1,6 @@
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { ApiToken } from '../core/schemas/index.js';
+import { parsePipelineSettings, type ApiToken, type PipelineSettings } from '../core/schemas/index.js';
 import { ConfigurationError, envFlag } from '../pipeline/build-context.js';
 import { readApiTokens } from './api-tokens.js';
 
@@ -23,6 +23,16 @@ export interface AppSettings {
   envSyncSchedule: boolean;
   /** LIVING_BRIDGE_ENV_SYNC_PERIOD_MINUTES: length of one pass over every repository (default 60). */
   envSyncPeriodMinutes: number;
+  /** What every pipeline context of the App runs with (core schema: src/core/schemas/settings-env.ts). */
+  pipeline: PipelineSettings;
+  /** LIVING_BRIDGE_REDELIVERY_SWEEP_SECONDS: how often failed deliveries are looked for (default 300; 0 = never). */
+  redeliverySweepSeconds: number;
+  /** WEBHOOK_PATH (default /api/github/webhooks). */
+  webhookPath: string;
+  /** LIVING_BRIDGE_STARTUP_CHECK: check and log GitHub reachability after start (default on). */
+  startupCheck: boolean;
+  /** LOG_LEVEL (default info). */
+  logLevel: string;
 }
 
 /**
@@ -59,12 +69,16 @@ export function readAppSettings(env: Record<string, string | undefined>): AppSet
       return fallback;
     }
   };
-  const autonomyEnabled = flag('AUTONOMY_ENABLED', true);
-  const clientPacing = flag('LIVING_BRIDGE_CLIENT_PACING', true);
+  // AUTONOMY_ENABLED, pacing, request timeout, grant keys, the from_env allowlist: the core schema, its problems listed with the rest.
+  const pipeline = parsePipelineSettings(env);
+  if (pipeline.problems) problems.push(...pipeline.problems);
   const envSyncSchedule = flag('LIVING_BRIDGE_ENV_SYNC_SCHEDULE', true);
   const envSyncPeriodMinutes = Number(env.LIVING_BRIDGE_ENV_SYNC_PERIOD_MINUTES ?? 60);
   if (!Number.isFinite(envSyncPeriodMinutes) || envSyncPeriodMinutes < 1) problems.push('LIVING_BRIDGE_ENV_SYNC_PERIOD_MINUTES must be a number of minutes, at least 1');
-  flag('LIVING_BRIDGE_STARTUP_CHECK', true); // read by the process entry (src/app/main.ts); checked here with the rest
+  const startupCheck = flag('LIVING_BRIDGE_STARTUP_CHECK', true); // acted on by the process entry (src/app/main.ts)
+  const sweepRaw = env.LIVING_BRIDGE_REDELIVERY_SWEEP_SECONDS;
+  const redeliverySweepSeconds = sweepRaw === undefined || sweepRaw.trim() === '' ? 300 : Number(sweepRaw);
+  if (!Number.isFinite(redeliverySweepSeconds) || redeliverySweepSeconds < 0) problems.push('LIVING_BRIDGE_REDELIVERY_SWEEP_SECONDS must be a number of seconds (0 turns the sweeper off)');
   if (problems.length) throw new ConfigurationError(`Living Bridge cannot start:\n- ${problems.join('\n- ')}`);
   return {
     appId: env.APP_ID!,
@@ -73,10 +87,15 @@ export function readAppSettings(env: Record<string, string | undefined>): AppSet
     port,
     host: env.HOST ?? '127.0.0.1',
     concurrency,
-    autonomyEnabled,
-    clientPacing,
+    autonomyEnabled: pipeline.settings!.autonomyEnabled,
+    clientPacing: pipeline.settings!.clientPacing,
     envSyncSchedule,
     envSyncPeriodMinutes,
+    pipeline: pipeline.settings!,
+    redeliverySweepSeconds,
+    webhookPath: env.WEBHOOK_PATH ?? '/api/github/webhooks',
+    startupCheck,
+    logLevel: env.LOG_LEVEL ?? 'info',
   };
 }
 

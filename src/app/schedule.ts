@@ -22,7 +22,7 @@ export interface RunningSchedule {
  */
 export function startEnvSyncSchedule(opts: {
   env: Record<string, string | undefined>;
-  settings: Pick<AppSettings, 'envSyncSchedule' | 'envSyncPeriodMinutes'>;
+  settings: Pick<AppSettings, 'envSyncSchedule' | 'envSyncPeriodMinutes' | 'pipeline'>;
   probot: Probot;
   signer: Signer;
   log: Logger;
@@ -56,7 +56,7 @@ export function startEnvSyncSchedule(opts: {
       return {
         // Per repository: LIVING_BRIDGE_FROM_ENV_ALLOW entries scoped to an owner or repository apply to it.
         contextFor: (repository: string) => {
-          const ctx = buildContext({ octokit, signer: opts.signer, env, door: 'schedule', repository, log: log.child({ installation: installationId, repository }) });
+          const ctx = buildContext({ octokit, signer: opts.signer, settings: opts.settings.pipeline, door: 'schedule', repository, log: log.child({ installation: installationId, repository }) });
           return { ...ctx, github: adapter, ledgerFor, ...(opts.observer ? { observer: opts.observer } : {}) };
         },
         adapter,

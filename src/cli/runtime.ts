@@ -3,7 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { createSigner, generateSigningKey } from '../core/certificate/index.js';
 import { parseRepoFullName } from '../core/schemas/index.js';
 import type { Door } from '../core/schemas/index.js';
-import { buildContext, ConfigurationError, createLogger, loadSigner } from '../pipeline/build-context.js';
+import { buildContext, ConfigurationError, createLogger, loadSigner, pipelineSettingsFrom } from '../pipeline/build-context.js';
 import type { PipelineContext } from '../pipeline/context.js';
 
 /** A mistake in how the CLI was called (exit 2), found after commander parsed the arguments. */
@@ -57,13 +57,15 @@ export async function contextFrom(rt: CliRuntime, opts: { signing?: 'required' |
   const { io } = rt;
   const token = tokenFrom(io.env);
   if (!token) throw new ConfigurationError(NO_TOKEN);
+  // The CLI's environment, parsed once into the typed settings the pipeline runs with.
+  const settings = pipelineSettingsFrom(io.env);
   const noKey = !io.env.TRUTH_SIGNING_KEY?.trim() && !io.env.TRUTH_SIGNING_KEY_FILE;
   const signer = opts.signing === 'optional' && noKey
     ? await createSigner((await generateSigningKey(new Uint8Array(randomBytes(32)))).secretKey)
     : await loadSigner(io.env);
   // Logs go to stderr: stdout is the command's output (and must stay parseable with --json).
   const log = createLogger('living-bridge-cli', io.env.LOG_LEVEL ?? 'warn', { fd: 2 });
-  return buildContext({ token, baseUrl: apiUrlOf(rt), signer, env: io.env, door: opts.door ?? 'cli', repository: opts.repository, log, retry: { retries: 1 } });
+  return buildContext({ token, baseUrl: apiUrlOf(rt), signer, settings, door: opts.door ?? 'cli', repository: opts.repository, log, retry: { retries: 1 } });
 }
 
 /** The REST base URL the CLI talks to: --api-url, $GITHUB_API_URL, or GitHub. */

@@ -5,11 +5,11 @@
  */
 import type { Decision, Incident, RepoRef } from '../core/schemas/index.js';
 import { repoFullName } from '../core/schemas/index.js';
+import { targetKey } from '../core/governor/keys.js';
 import type { EngineReport } from '../ports/index.js';
-import type { IssueRef, IssuesPort } from '../ports/index.js';
+import type { EnsuredIssue, IssueRef, IssuesPort } from '../ports/index.js';
 import { contentDigest } from './fingerprint.js';
 import { fromPortError, type EngineResult } from './report.js';
-import { WRITE_TRIES } from './rerun.js';
 
 export const ESCALATION_LABELS: readonly string[] = ['living-bridge', 'needs-human'];
 /** GitHub rejects issue bodies above 65536 characters; stay well below. */
@@ -41,6 +41,27 @@ export type EscalateReport = EngineResult<{
 /** The hidden marker identifying the issue of an incident fingerprint. */
 export function incidentMarker(fingerprint: string): string {
   return `<!-- living-bridge:incident:${safeToken(fingerprint)} -->`;
+}
+
+/**
+ * The hidden marker of a root cause, which has one issue: the Governor's target (`targetKey`: the
+ * repository and the secret/variable/config named, else the incident fingerprint). A secret first
+ * missing and then rejected, or failing in two jobs, is one root cause.
+ */
+export function rootCauseMarker(repository: string, incident: Pick<Incident, 'target' | 'fingerprint'>): string {
+  return `<!-- living-bridge:root-cause:${contentDigest(targetKey(repository, incident)).slice(7, 23)} -->`;
+}
+
+/** What `healsWithMarker` is found by: the workflow and branch whose next green run heals the issue. */
+export function healsWithNeedle(workflowName: string, branch: string | null | undefined): string {
+  return `living-bridge:heals-with:${contentDigest(`${workflowName}\n${branch ?? '-'}`).slice(7, 23)} `;
+}
+
+/** `<!-- living-bridge:heals-with:<workflow+branch> after-run:<id>.<attempt> -->`, or null without a run. */
+export function healsWithMarker(incident: Pick<Incident, 'run'>): string | null {
+  const run = incident.run;
+  if (!run?.workflow_name) return null;
+  return `<!-- ${healsWithNeedle(run.workflow_name, run.head_branch)}after-run:${run.id}.${run.attempt} -->`;
 }
 
 /** Keeps a token usable inside an HTML comment and a path (no "-->", no spaces). */
@@ -142,6 +163,7 @@ export function renderEscalationBody(plan: EscalatePlan, occurrences: { count: n
 
     const sections = [
       incidentMarker(incident.fingerprint),
+      ...(healsWithMarker(incident) ? [healsWithMarker(incident) as string] : []),
       '## Living Bridge needs a human',
       '',
       facts.join('  \n'),
@@ -175,7 +197,9 @@ export function renderEscalationBody(plan: EscalatePlan, occurrences: { count: n
       ...occurrences.lines.slice(-MAX_OCCURRENCE_LINES),
       OCC_END,
       '',
-      '<sub>Opened by Living Bridge. It updates this issue when the same failure comes back; close it once fixed.</sub>',
+      incident.run
+        ? '<sub>Opened by Living Bridge. It updates this issue when the same root cause fails again, and closes it with a comment when this workflow\'s next run on this branch succeeds.</sub>'
+        : '<sub>Opened by Living Bridge. It updates this issue when the same root cause fails again; close it once fixed.</sub>',
     ];
     return sections.join('\n');
   };
@@ -280,46 +304,39 @@ export function renderPostmortem(input: PostmortemInput): string {
 export async function executeEscalate(port: IssuesPort, plan: EscalatePlan): Promise<EscalateReport> {
   const ACTION = 'ESCALATE' as const;
   const { repo, incident } = plan;
-  const marker = incidentMarker(incident.fingerprint);
+  const marker = rootCauseMarker(repoFullName(repo), incident);
   const path = postmortemPath(incident, plan.decision.decided_at);
   const postmortemOf = (issueUrl?: string, occurrences?: number): string =>
     renderPostmortem({ ...plan, ...(issueUrl ? { issueUrl } : {}), ...(occurrences !== undefined ? { occurrences } : {}) });
 
-  let existing: Awaited<ReturnType<IssuesPort['findIssueByMarker']>>;
-  try {
-    existing = await port.findIssueByMarker(repo, marker);
-  } catch (err) {
-    return fromPortError(ACTION, 'looking for the incident\'s issue', err, { extra: { postmortem: postmortemOf(), postmortemPath: path } });
-  }
-
   const line = occurrenceLine(plan);
-  let occ: { count: number; lines: string[] };
+  let occ: { count: number; lines: string[] } = { count: 1, lines: [line] };
   let replay = false;
-  if (existing) {
-    const prev = parseOccurrences(existing.body);
-    // The same decision delivered twice (a redelivered webhook) is one occurrence, not two.
-    replay = prev.lines.at(-1) === line;
-    occ = replay ? prev : { count: Math.max(prev.count, 1) + 1, lines: [...prev.lines, line] };
-  } else {
-    occ = { count: 1, lines: [line] };
-  }
-  const body = renderEscalationBody(plan, occ);
-  const title = escalationTitle(incident);
-
-  let issue: IssueRef;
-  let reopened = false;
+  let issue: EnsuredIssue;
   try {
-    if (existing) {
-      reopened = existing.state !== 'open';
-      issue = await port.updateIssue(repo, existing.number, { title, body, ...(reopened ? { state: 'open' as const } : {}) });
-    } else {
-      issue = await createIssueOnce(port, repo, marker, title, body);
-    }
-  } catch (err) {
-    return fromPortError(ACTION, existing ? `updating issue #${existing.number}` : 'opening an issue', err, {
-      extra: { postmortem: postmortemOf(), postmortemPath: path },
+    // One root cause, one issue: found by the root-cause marker (or, for issues opened before it
+    // existed, by the incident's marker), rewritten in place and reopened; an unchanged body (the same
+    // occurrence delivered twice) is not written again.
+    issue = await port.ensureIssue(repo, {
+      marker,
+      aliases: [incidentMarker(incident.fingerprint)],
+      title: escalationTitle(incident),
+      labels: [...ESCALATION_LABELS],
+      body: (existing) => {
+        if (existing) {
+          const prev = parseOccurrences(existing.body);
+          // The same decision delivered twice (a redelivered webhook) is one occurrence, not two.
+          replay = prev.lines.at(-1) === line;
+          occ = replay ? prev : { count: Math.max(prev.count, 1) + 1, lines: [...prev.lines, line] };
+        }
+        return renderEscalationBody(plan, occ);
+      },
     });
+  } catch (err) {
+    return fromPortError(ACTION, 'opening or updating the incident\'s issue', err, { extra: { postmortem: postmortemOf(), postmortemPath: path } });
   }
+  const existing = issue.previous;
+  const reopened = existing !== null && existing.state !== 'open';
 
   let certified = false;
   try {
@@ -329,7 +346,7 @@ export async function executeEscalate(port: IssuesPort, plan: EscalatePlan): Pro
     certified = false;
   }
 
-  const created = !existing;
+  const created = issue.status === 'created';
   return {
     action: ACTION,
     ok: true,
@@ -338,37 +355,18 @@ export async function executeEscalate(port: IssuesPort, plan: EscalatePlan): Pro
       kind: 'issue',
       target: `issue #${issue.number}`,
       scope: 'repository',
-      op: created ? 'open' : 'update',
+      op: created ? 'open' : issue.status === 'unchanged' ? 'noop' : 'update',
       before_fingerprint: existing ? contentDigest(existing.body) : null,
-      after_fingerprint: contentDigest(body),
+      after_fingerprint: contentDigest(issue.body),
     }],
     notes: [
       created
         ? `Opened issue #${issue.number} for a human: ${issue.html_url}`
-        : `${reopened ? 'Reopened and updated' : 'Updated'} issue #${issue.number} (seen ${occ.count} times${replay ? ', same occurrence replayed' : ''}): ${issue.html_url}`,
+        : `${reopened ? 'Reopened and updated' : issue.status === 'unchanged' ? 'Left unchanged' : 'Updated'} issue #${issue.number} (seen ${occ.count} times${replay ? ', same occurrence replayed' : ''}): ${issue.html_url}`,
       ...(certified ? [] : ['Not certified: the issue could not be found open with its marker afterwards.']),
     ],
-    issue: { ...issue, created, reopened, occurrences: occ.count },
+    issue: { number: issue.number, html_url: issue.html_url, created, reopened, occurrences: occ.count },
     postmortem: postmortemOf(issue.html_url, occ.count),
     postmortemPath: path,
   };
-}
-
-/**
- * Opens the incident's issue exactly once. POSTs are not blindly retried (an issue whose answer was
- * lost would be opened twice): after a failure the issue is looked up by its marker, and only when it
- * is not there and the answer may have been lost (5xx, timeout) is the POST tried again.
- */
-async function createIssueOnce(port: IssuesPort, repo: RepoRef, marker: string, title: string, body: string): Promise<IssueRef> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await port.createIssue(repo, title, body, [...ESCALATION_LABELS]);
-    } catch (err) {
-      const found = await port.findIssueByMarker(repo, marker).catch(() => null);
-      if (found) return { number: found.number, html_url: found.html_url };
-      const status = (err as { status?: number }).status;
-      if (attempt + 1 >= WRITE_TRIES || (status !== undefined && status < 500)) throw err;
-      await new Promise((r) => setTimeout(r, 250 * (attempt + 1)));
-    }
-  }
 }

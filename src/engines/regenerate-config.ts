@@ -5,7 +5,7 @@
  */
 import { parse as parseYaml } from 'yaml';
 import type { Change, RepoRef } from '../core/schemas/index.js';
-import { RefConflictError, type ContentsPort, type FileContent, type GitDataPort } from '../ports/index.js';
+import { ProposalPullRequestError, gitBlobSha, type ContentsPort, type FileContent, type GitDataPort, type ProposalsPort, type ProposedFile } from '../ports/index.js';
 import { validateConfig, type JsonSchema } from './config-validation.js';
 import { failed, fromPortError, type EngineResult } from './report.js';
 
@@ -80,9 +80,21 @@ async function declaredSchema(port: ContentsPort, plan: RegenerateConfigPlan, ba
   }
 }
 
-const MAX_REF_RETRIES = 3;
+/** The file change (and the branch move, when a commit was made) of a proposal. */
+function proposalChanges(path: string, branch: string, current: FileContent | null, p: Pick<ProposedFile, 'blobSha' | 'branchBefore' | 'commitSha'>): Change[] {
+  const changes: Change[] = [
+    {
+      kind: 'file', target: path, scope: `branch:${branch}`, op: current ? 'update' : 'create',
+      before_fingerprint: current ? `blob:${current.sha}` : null, after_fingerprint: `blob:${p.blobSha}`,
+    },
+  ];
+  if (p.commitSha !== p.branchBefore) {
+    changes.push({ kind: 'ref', target: `refs/heads/${branch}`, scope: 'repository', op: p.branchBefore ? 'update' : 'create', before_fingerprint: p.branchBefore ? `commit:${p.branchBefore}` : null, after_fingerprint: `commit:${p.commitSha}` });
+  }
+  return changes;
+}
 
-export async function executeRegenerateConfig(port: ContentsPort & GitDataPort, plan: RegenerateConfigPlan): Promise<RegenerateConfigReport> {
+export async function executeRegenerateConfig(port: ContentsPort & GitDataPort & ProposalsPort, plan: RegenerateConfigPlan): Promise<RegenerateConfigReport> {
   const ACTION = 'REGENERATE_CONFIG' as const;
   const { repo, path } = plan;
   const branch = regenerateBranch(path);
@@ -117,77 +129,40 @@ export async function executeRegenerateConfig(port: ContentsPort & GitDataPort, 
     };
   }
 
-  let blobSha: string;
-  let commitSha: string | null = null;
-  let branchBefore: string | null = null;
+  let proposed: ProposedFile;
   try {
-    branchBefore = await port.getBranchHead(repo, branch);
-    const onBranch = branchBefore ? await port.readFile(repo, path, branch) : null;
-    blobSha = await port.createBlob(repo, rendered.content);
-    if (branchBefore && onBranch && onBranch.content === rendered.content) {
-      commitSha = branchBefore; // an earlier proposal already holds exactly this content
-    } else {
-      for (let attempt = 1; commitSha === null; attempt++) {
-        const baseHead = await port.getBranchHead(repo, base);
-        if (!baseHead) return failed(ACTION, `base branch ${base} not found`);
-        const head = attempt === 1 ? branchBefore : await port.getBranchHead(repo, branch);
-        const tree = await port.createTree(repo, await port.getCommitTree(repo, baseHead), [{ path, mode: '100644', type: 'blob', sha: blobSha }]);
-        // On an existing proposal branch, merge the base in (second parent) so the move is a fast-forward
-        // and the PR diff is exactly this file against the current base.
-        const parents = head && head !== baseHead ? [head, baseHead] : [baseHead];
-        const message = `Regenerate ${path} from ${plan.template}\n\nRendered by Living Bridge with the declared variables; proposed for review, not pushed to ${base}.`;
-        const commit = await port.createCommit(repo, message, tree, parents);
-        try {
-          if (head) await port.updateBranch(repo, branch, commit);
-          else await port.createBranch(repo, branch, commit);
-          commitSha = commit;
-        } catch (err) {
-          if (!(err instanceof RefConflictError || (err as { name?: string }).name === 'RefConflictError') || attempt >= MAX_REF_RETRIES) throw err;
-        }
-      }
-    }
+    proposed = await port.proposeFile(repo, {
+      branch,
+      base,
+      path,
+      content: rendered.content,
+      message: `Regenerate ${path} from ${plan.template}\n\nRendered by Living Bridge with the declared variables; proposed for review, not pushed to ${base}.`,
+      pr: {
+        title: `Living Bridge: regenerate ${path}`,
+        body: [
+          `A run failed on \`${path}\` (config.invalid). This PR regenerates it from the declared template \`${plan.template}\` with the variables declared in \`.github/environment.json\`.`,
+          '',
+          `- Before: ${current ? `blob ${current.sha}` : '(file absent)'}`,
+          `- After: blob ${gitBlobSha(rendered.content)}`,
+          '',
+          'Living Bridge never pushes to the default branch: review and merge this PR to apply it.',
+        ].join('\n'),
+      },
+    });
   } catch (err) {
+    if (err instanceof ProposalPullRequestError) {
+      const { commitSha } = err.partial;
+      return fromPortError(ACTION, `opening a pull request from ${branch} to ${base}`, err.cause, {
+        changes: proposalChanges(path, branch, current, err.partial),
+        notes: [`${path} was committed to ${branch} (${commitSha}) but no pull request could be opened.`],
+        extra: { branch, commitSha },
+      });
+    }
+    if (err instanceof Error && /^base branch .* not found$/.test(err.message)) return failed(ACTION, err.message);
     return fromPortError(ACTION, `committing ${path} to ${branch}`, err);
   }
-
-  const changes: Change[] = [
-    {
-      kind: 'file', target: path, scope: `branch:${branch}`, op: current ? 'update' : 'create',
-      before_fingerprint: current ? `blob:${current.sha}` : null, after_fingerprint: `blob:${blobSha}`,
-    },
-  ];
-  if (commitSha !== branchBefore) {
-    changes.push({ kind: 'ref', target: `refs/heads/${branch}`, scope: 'repository', op: branchBefore ? 'update' : 'create', before_fingerprint: branchBefore ? `commit:${branchBefore}` : null, after_fingerprint: `commit:${commitSha}` });
-  }
-
-  let pr: { number: number; html_url: string; created: boolean };
-  try {
-    const open = await port.findOpenPullRequest(repo, branch, base);
-    pr = open
-      ? { ...open, created: false }
-      : {
-        ...(await port.createPullRequest(repo, {
-          title: `Living Bridge: regenerate ${path}`,
-          body: [
-            `A run failed on \`${path}\` (config.invalid). This PR regenerates it from the declared template \`${plan.template}\` with the variables declared in \`.github/environment.json\`.`,
-            '',
-            `- Before: ${current ? `blob ${current.sha}` : '(file absent)'}`,
-            `- After: blob ${blobSha}`,
-            '',
-            'Living Bridge never pushes to the default branch: review and merge this PR to apply it.',
-          ].join('\n'),
-          head: branch,
-          base,
-        })),
-        created: true,
-      };
-  } catch (err) {
-    return fromPortError(ACTION, `opening a pull request from ${branch} to ${base}`, err, {
-      changes,
-      notes: [`${path} was committed to ${branch} (${commitSha}) but no pull request could be opened.`],
-      extra: { branch, commitSha },
-    });
-  }
+  const { blobSha, commitSha, pullRequest: pr } = proposed;
+  const changes = proposalChanges(path, branch, current, proposed);
   if (pr.created) changes.push({ kind: 'issue', target: `pull request #${pr.number}`, scope: 'repository', op: 'open', before_fingerprint: null, after_fingerprint: `commit:${commitSha}` });
 
   let certified = false;

@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import { Certificate, repoFullName, type RepoRef } from '../core/schemas/index.js';
 import type { Signer } from '../core/certificate/index.js';
 import type { GitDataPort, GitTreeEntry } from '../ports/index.js';
+import { restoreStaged, stageWrite, takeStaged, withStaged } from './staged.js';
 import { INLINE_MAX, LedgerCache, cloneJson, copyLoaded, liveTexts, sharedLedgerCache, type LoadedLedger } from './cache.js';
 import { isRefConflict, retryCompareAndSwap, type AttemptOutcome } from './cas.js';
 import { CERTIFICATE_FILE, DEFAULT_LEDGER_BRANCH, LEDGER_ROOT } from './layout.js';
@@ -163,7 +164,24 @@ export class GitLedger implements Ledger {
     this.cache?.set(this.cacheKey, { snapshot: cloneJson(snapshot), tree, blobs, texts: liveTexts(blobs, texts) });
   }
 
+  /** Keeps a write for this branch's next commit (see staged.ts) instead of committing it now. */
+  stage(message: string, mutate: (snapshot: LedgerSnapshot) => LedgerWrite | Promise<LedgerWrite>): void {
+    stageWrite(this.cacheKey, { message, mutate });
+  }
+
   async commit(message: string, mutate: (snapshot: LedgerSnapshot) => LedgerWrite | Promise<LedgerWrite>): Promise<CommitResult> {
+    // Writes staged for this branch travel in this commit; if it fails they wait for the next one.
+    const staged = takeStaged(this.cacheKey);
+    try {
+      const combined = withStaged(staged, message, mutate);
+      return await this.commitNow(combined.message, combined.mutate);
+    } catch (err) {
+      restoreStaged(this.cacheKey, staged);
+      throw err;
+    }
+  }
+
+  private async commitNow(message: string, mutate: (snapshot: LedgerSnapshot) => LedgerWrite | Promise<LedgerWrite>): Promise<CommitResult> {
     // The first attempt may build on the cached snapshot without reading the branch: when the branch
     // moved meanwhile, the compare-and-swap on the ref refuses it exactly like a lost race, and every
     // retry re-reads the branch. (Not with maxAttempts 1, where a stale cache would leave no retry.)

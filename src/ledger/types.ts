@@ -50,6 +50,12 @@ export interface Ledger {
    * `mutate` must therefore be a function of the snapshot it is given (it may sign certificates).
    */
   commit(message: string, mutate: (snapshot: LedgerSnapshot) => LedgerWrite | Promise<LedgerWrite>): Promise<{ commitSha: string; snapshot: LedgerSnapshot; attempts: number }>;
+  /**
+   * Keeps a write for the branch's next `commit` (in this process) instead of committing it on its
+   * own: one commit instead of two when a flow is about to commit anyway. Best effort — lost if no
+   * commit follows. Ledgers without it have every write committed by `commit`.
+   */
+  stage?(message: string, mutate: (snapshot: LedgerSnapshot) => LedgerWrite | Promise<LedgerWrite>): void;
   /** The whole certificate chain in order. */
   readCertificates(): Promise<Certificate[]>;
   /** The certificate files as stored, in order, unparsed (verifiers report a damaged file instead of failing on it). */

@@ -21,7 +21,7 @@ export async function handleApprovalComment(
   const reply = async (text: string) => {
     if (a.issueNumber === null) return;
     const marker = `<!-- living-bridge:approval:${a.command.id}:${ctx.now().getTime()} -->`;
-    await ctx.github.upsertComment(repo, a.issueNumber, marker, `${marker}\n${text}`).catch((err: unknown) => {
+    await ctx.github.ensureComment(repo, a.issueNumber, marker, `${marker}\n${text}`).catch((err: unknown) => {
       ctx.log.warn({ err: safeMessage(err) }, 'could not reply to the approval command');
     });
   };

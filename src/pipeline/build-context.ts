@@ -3,10 +3,9 @@ import { readFileSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import type * as Pino from 'pino';
 import { createSigner, type Signer } from '../core/certificate/index.js';
-import { FROM_ENV_ALLOW_VARIABLE, SettingError, booleanSetting, fromEnvRefusal, parseFromEnvAllow, type Door, type RepoRef } from '../core/schemas/index.js';
+import { SettingError, booleanSetting, fromEnvPolicyOf, parsePipelineSettings, sourceEnvOf, type Door, type PipelineSettings, type RepoRef } from '../core/schemas/index.js';
 import type { GitHubPort } from '../ports/index.js';
 import { GitHubAdapter, createOctokit } from '../github/index.js';
-import { requestPolicyFrom } from '../github/request-policy.js';
 import { createGitLedger } from '../ledger/index.js';
 import type { Ledger } from '../ledger/types.js';
 import type { PipelineContext } from './context.js';
@@ -27,7 +26,7 @@ export const loggerOptions = (name: string, level: string): Pino.LoggerOptions =
 });
 
 /** A redacting pino logger; `fd: 2` for doors whose stdout is their output (the CLI's `--json`). */
-export function createLogger(name: string, level: string = process.env.LOG_LEVEL ?? 'info', opts: { fd?: number } = {}): Logger {
+export function createLogger(name: string, level = 'info', opts: { fd?: number } = {}): Logger {
   const options = loggerOptions(name, level);
   return opts.fd === undefined ? pino(options) : pino(options, pino.destination({ fd: opts.fd, sync: true }));
 }
@@ -77,68 +76,28 @@ export async function loadSigner(env: Record<string, string | undefined>): Promi
   }
 }
 
-/**
- * Defence in depth behind the allowlist: credentials of Living Bridge, Probot, octokit, BullMQ/Redis
- * and the Actions runner are never a `from_env` source, even if an operator's allowlist pattern
- * covers them. Without this, anyone who can edit a repository's autonomy.yml could declare
- * `source: from_env, env: PRIVATE_KEY` and have the App copy its own key into that repository.
- */
-const NEVER_A_SOURCE = new RegExp(
-  '^(' +
-    [
-      // Living Bridge
-      'TRUTH_SIGNING_KEY\\w*', 'AUTONOMY_\\w*', 'LIVING_BRIDGE_\\w*',
-      // Probot / the GitHub App
-      'APP_ID', 'PRIVATE_KEY\\w*', 'WEBHOOK_SECRET', 'WEBHOOK_PROXY_URL', 'GITHUB_CLIENT_ID', 'GITHUB_CLIENT_SECRET', 'CLIENT_SECRET', 'SENTRY_DSN', 'GHE_HOST',
-      // octokit, gh and the runner's GITHUB_* (GITHUB_TOKEN among them)
-      'GITHUB_\\w*', 'GH_\\w*',
-      // BullMQ / ioredis
-      'REDIS\\w*', 'REDISCLI_AUTH',
-      // the Actions runner
-      'ACTIONS_\\w*', 'INPUT_\\w*', 'RUNNER_\\w*', 'NODE_AUTH_TOKEN',
-    ].join('|') +
-    ')$',
-);
+// The one never-a-source list and the from_env policy live in the core (src/core/schemas/settings-env.ts).
+export { ownCredentialRefusal } from '../core/schemas/index.js';
 
-/** Why `name` is never a source (an own credential), or null. */
-export function ownCredentialRefusal(name: string): string | null {
-  return NEVER_A_SOURCE.test(name)
-    ? `from_env ${name} is refused: it is one of the credentials or settings of Living Bridge, Probot, octokit, Redis or the Actions runner, which are never a source`
-    : null;
+/**
+ * The environment a door was given → {@link PipelineSettings}, every problem listed in one
+ * ConfigurationError. Doors call this once (the App inside readAppSettings, with its own checks);
+ * the pipeline only ever sees the typed result.
+ */
+export function pipelineSettingsFrom(env: Record<string, string | undefined>): PipelineSettings {
+  const parsed = parsePipelineSettings(env);
+  if (parsed.problems) throw new ConfigurationError(parsed.problems.length === 1 ? parsed.problems[0]! : `Living Bridge cannot start:\n- ${parsed.problems.join('\n- ')}`);
+  return parsed.settings;
 }
 
-/** The one rule for `from_env`: the operator's allowlist (LIVING_BRIDGE_FROM_ENV_ALLOW), then the blocklist. */
+/** The one rule for `from_env` of `repository` (allowlist, then the never-a-source list), from a door's environment. */
 export function fromEnvPolicy(env: Record<string, string | undefined>, repository: string | null): (name: string) => string | null {
-  let rules;
-  try {
-    rules = parseFromEnvAllow(env[FROM_ENV_ALLOW_VARIABLE]);
-  } catch (err) {
-    if (err instanceof SettingError) throw new ConfigurationError(err.message);
-    throw err;
-  }
-  return (name) => ownCredentialRefusal(name) ?? fromEnvRefusal(rules, name, repository);
+  return fromEnvPolicyOf(pipelineSettingsFrom(env).fromEnv, repository);
 }
 
-/**
- * The part of the healer's environment that `from_env` sources of `repository` may read: only what
- * LIVING_BRIDGE_FROM_ENV_ALLOW lists (for that repository), never an own credential. No allowlist:
- * nothing.
- */
+/** What `from_env` sources of `repository` may read from a door's environment: only what the allowlist admits. */
 export function sourceEnv(env: Record<string, string | undefined>, repository: string | null = null): Record<string, string | undefined> {
-  const refusal = fromEnvPolicy(env, repository);
-  const out: Record<string, string | undefined> = {};
-  for (const [name, value] of Object.entries(env)) if (refusal(name) === null) out[name] = value;
-  return out;
-}
-
-/** LIVING_BRIDGE_GRANT_KEYS="keyid=base64,keyid2=base64": operators' keys trusted to sign grants. */
-export function trustedGrantKeys(env: Record<string, string | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const pair of (env.LIVING_BRIDGE_GRANT_KEYS ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
-    const i = pair.indexOf('=');
-    if (i > 0) out[pair.slice(0, i)] = pair.slice(i + 1);
-  }
-  return out;
+  return sourceEnvOf(pipelineSettingsFrom(env).fromEnv, repository);
 }
 
 export interface BuildContextOptions {
@@ -147,7 +106,8 @@ export interface BuildContextOptions {
   octokit?: ConstructorParameters<typeof GitHubAdapter>[0];
   baseUrl?: string;
   signer: Signer;
-  env: Record<string, string | undefined>;
+  /** The door's settings, parsed once from its environment (`pipelineSettingsFrom`, or the App's readAppSettings). */
+  settings: PipelineSettings;
   door: Door;
   log: Logger;
   /** `owner/name` this context acts on: LIVING_BRIDGE_FROM_ENV_ALLOW entries scoped to an owner or repository apply to it. */
@@ -160,9 +120,11 @@ export interface BuildContextOptions {
 }
 
 export function buildContext(opts: BuildContextOptions): PipelineContext {
+  const { settings } = opts;
   // LIVING_BRIDGE_CLIENT_PACING=off: no client-side spacing of writes (the sandbox has no limits to
   // respect); retries of 403/429/5xx stay on either way.
-  const { pacing, timeoutMs } = requestPolicyFrom(opts.env, envFlag(opts.env, 'LIVING_BRIDGE_CLIENT_PACING', true));
+  const pacing = settings.clientPacing;
+  const timeoutMs = settings.requestTimeoutMs;
   const octokit = opts.octokit ?? createOctokit({ auth: opts.token, baseUrl: opts.baseUrl, log: opts.log, pacing, timeoutMs, ...(opts.retry ? { retry: opts.retry } : {}) });
   const github: GitHubPort = new GitHubAdapter(octokit);
   return {
@@ -171,12 +133,12 @@ export function buildContext(opts: BuildContextOptions): PipelineContext {
     signer: opts.signer,
     now: opts.now ?? (() => new Date()),
     randomBytes: opts.random ?? ((n) => new Uint8Array(randomBytes(n))),
-    env: sourceEnv(opts.env, opts.repository ?? null),
-    fromEnvRefusal: fromEnvPolicy(opts.env, opts.repository ?? null),
-    grantKeys: trustedGrantKeys(opts.env),
+    env: sourceEnvOf(settings.fromEnv, opts.repository ?? null),
+    fromEnvRefusal: fromEnvPolicyOf(settings.fromEnv, opts.repository ?? null),
+    grantKeys: settings.grantKeys,
     log: opts.log,
     door: opts.door,
-    publicApiBase: opts.env.PUBLIC_API_BASE,
-    autonomyEnabled: envFlag(opts.env, 'AUTONOMY_ENABLED', true),
+    publicApiBase: settings.publicApiBase,
+    autonomyEnabled: settings.autonomyEnabled,
   };
 }

@@ -23,13 +23,22 @@ export async function rememberFailure(ctx: PipelineContext, ledger: Ledger, run:
   const firsts = new Map<string, Incident>();
   for (const i of incidents) if (i.signature && !firsts.has(i.signature)) firsts.set(i.signature, i);
   if (firsts.size === 0) return snapshot;
-  const committed = await ledger.commit(`classifier: run ${run.id} attempt ${run.run_attempt} failed (${[...firsts.keys()].join(', ')})`, (snap) => {
+  const at = ctx.now();
+  const message = `classifier: run ${run.id} attempt ${run.run_attempt} failed (${[...firsts.keys()].join(', ')})`;
+  const mutate = (snap: LedgerSnapshot) => {
     let memory = snap.classifierMemory ?? emptyClassifierMemory();
     for (const [signature, i] of firsts) {
-      memory = recordFailure(memory, { signature, classifiedAs: i.kind, runId: run.id, attempt: run.run_attempt, at: ctx.now(), excerpt: i.evidence.slice(0, 3).map((e) => e.text) });
+      memory = recordFailure(memory, { signature, classifiedAs: i.kind, runId: run.id, attempt: run.run_attempt, at, excerpt: i.evidence.slice(0, 3).map((e) => e.text) });
     }
     return { classifierMemory: memory };
-  }).catch((err: unknown) => {
+  };
+  // Every heal that gets here commits to the ledger next (its decision or its certificate): the memory
+  // travels in that commit instead of costing a tree, a commit and a ref update of its own.
+  if (ledger.stage) {
+    ledger.stage(message, mutate);
+    return { ...snapshot, ...mutate(snapshot) };
+  }
+  const committed = await ledger.commit(message, mutate).catch((err: unknown) => {
     ctx.log.warn({ err: safeMessage(err) }, 'could not record the failure signature');
     return null;
   });

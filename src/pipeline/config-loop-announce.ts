@@ -37,7 +37,7 @@ export function renderLoopComment(a: { status: string; record: PromotionRecord; 
 /** Best effort: the certificates are already committed when this runs. */
 export async function announceLoop(ctx: PipelineContext, repo: RepoRef, a: { status: string; pullRequest: { number: number }; record: PromotionRecord; notes: string[]; ema?: number | undefined; ledgerBranch: string }): Promise<void> {
   try {
-    await ctx.github.upsertComment(repo, a.pullRequest.number, LOOP_COMMENT_MARKER, renderLoopComment(a));
+    await ctx.github.ensureComment(repo, a.pullRequest.number, LOOP_COMMENT_MARKER, renderLoopComment(a));
   } catch (err) {
     ctx.log.warn({ err: (err as Error).message }, 'could not comment on the config pull request');
   }

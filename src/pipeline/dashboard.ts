@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { parseRepoFullName } from '../core/schemas/index.js';
 import type { PipelineContext } from './context.js';
 import { readOverview, type RepositoryOverview } from './overview.js';
@@ -6,7 +5,6 @@ import { readOverview, type RepositoryOverview } from './overview.js';
 /** Found again by this marker (Renovate's dependency dashboard works the same way). */
 export const DASHBOARD_MARKER = '<!-- living-bridge:dashboard -->';
 export const DASHBOARD_TITLE = 'Living Bridge dashboard';
-const HASH_MARKER = /<!-- living-bridge:dashboard-hash:([0-9a-f]{16}) -->/;
 
 const pct = (x: number | undefined): string => (x === undefined ? '—' : x.toFixed(2));
 export const duration = (seconds: number | null): string => {
@@ -85,27 +83,16 @@ export function renderDashboard(o: RepositoryOverview): string {
   return lines.join('\n');
 }
 
-export const bodyHash = (body: string): string => createHash('sha256').update(body).digest('hex').slice(0, 16);
-
 export type DashboardUpdate = { status: 'created' | 'updated' | 'unchanged' | 'disabled'; url: string | null };
 
 /**
- * Keeps the repository's one dashboard issue current: found by its marker, rewritten only when the
- * body's hash changed (no write, no notification, when nothing did).
+ * Keeps the repository's one dashboard issue current through `ensureIssue`: found by its marker,
+ * rewritten only when its content hash changed (no write, no notification, when nothing did).
  */
 export async function updateDashboard(ctx: PipelineContext, repository: string): Promise<DashboardUpdate> {
   const repo = parseRepoFullName(repository);
   const overview = await readOverview(ctx, repository);
   if (!overview.dashboardEnabled) return { status: 'disabled', url: null };
-  const rendered = renderDashboard(overview);
-  const hash = bodyHash(rendered);
-  const body = `${rendered}\n<!-- living-bridge:dashboard-hash:${hash} -->\n`;
-  const existing = await ctx.github.findIssueByMarker(repo, DASHBOARD_MARKER);
-  if (existing && HASH_MARKER.exec(existing.body)?.[1] === hash && existing.state === 'open') return { status: 'unchanged', url: existing.html_url };
-  if (existing) {
-    const issue = await ctx.github.updateIssue(repo, existing.number, { title: DASHBOARD_TITLE, body, state: 'open' });
-    return { status: 'updated', url: issue.html_url };
-  }
-  const issue = await ctx.github.createIssue(repo, DASHBOARD_TITLE, body, ['living-bridge']);
-  return { status: 'created', url: issue.html_url };
+  const issue = await ctx.github.ensureIssue(repo, { marker: DASHBOARD_MARKER, title: DASHBOARD_TITLE, body: renderDashboard(overview), labels: ['living-bridge'] });
+  return { status: issue.status, url: issue.html_url };
 }

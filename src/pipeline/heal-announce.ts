@@ -3,8 +3,9 @@
  * checkpoint), one comment per pull request, an issue when there is no pull request to answer on,
  * and the report of an unreadable `.github/autonomy.yml`. Best effort: the ledger is already written.
  */
-import type { Certificate, Decision, HealJob, Incident, RepoConfig, RepoRef, SchemaError, SignedCheckpoint } from '../core/schemas/index.js';
-import type { WorkflowRun } from '../ports/index.js';
+import type { Certificate, Decision, GovernorState, HealJob, Incident, RepoConfig, RepoRef, SchemaError, SignedCheckpoint } from '../core/schemas/index.js';
+import type { IssueRef, WorkflowRun } from '../ports/index.js';
+import { closeHealedEscalations } from '../engines/escalation-close.js';
 import { COMMENT_MARKER, CONFIG_ISSUE_MARKER, renderCheckpoint, renderConfigErrorComment, renderHealComment } from './announce.js';
 import type { EngineReport, HealResult, HealStatus, PipelineContext } from './context.js';
 import { safeMessage } from './safe-message.js';
@@ -56,7 +57,7 @@ export async function announce(
     const prs = run.pull_requests.length ? run.pull_requests : await ctx.github.pullRequestsForCommit(repo, run.head_sha);
     for (const pr of prs) {
       // One comment per pull request, updated in place by every later heal of that PR.
-      const c = await ctx.github.upsertComment(repo, pr, COMMENT_MARKER, body);
+      const c = await ctx.github.ensureComment(repo, pr, COMMENT_MARKER, body);
       url ??= c.html_url;
     }
   } catch (err) {
@@ -77,11 +78,29 @@ export async function anchorCheckpoint(ctx: PipelineContext, repo: RepoRef, run:
   }
 }
 
+/**
+ * A run that succeeded heals what was escalated on an earlier run of its workflow and branch: those
+ * issues close themselves with a comment (src/engines/escalation-close.ts). Asks GitHub only when
+ * this repository's ledger has escalated something; best effort, like every announcement.
+ */
+export async function closeHealed(ctx: PipelineContext, repo: RepoRef, run: WorkflowRun, state: GovernorState): Promise<IssueRef[]> {
+  if (run.conclusion !== 'success') return [];
+  if (Object.keys(state.escalations).length === 0 && !state.actions.some((a) => a.action === 'ESCALATE')) return [];
+  try {
+    const closed = await closeHealedEscalations(ctx.github, repo, run);
+    if (closed.length > 0) ctx.log.info({ run: run.id, issues: closed.map((i) => i.number) }, 'closed the escalation issues this successful run heals');
+    return closed;
+  } catch (err) {
+    ctx.log.warn({ err: safeMessage(err) }, 'could not close the healed escalation issues');
+    return [];
+  }
+}
+
 async function suggestionIssue(ctx: PipelineContext, repo: RepoRef, approvalId: string, incident: Incident, body: string): Promise<string | null> {
   const marker = `<!-- living-bridge:suggestion:${approvalId} -->`;
   const title = `Living Bridge suggests an action: ${incident.kind}${incident.target ? ` on ${incident.target.name}` : ''}`;
   try {
-    return await ensureMarkedIssue(ctx, repo, marker, title, body, ['living-bridge']);
+    return (await ctx.github.ensureIssue(repo, { marker, title, body, labels: ['living-bridge'] })).html_url;
   } catch (err) {
     ctx.log.warn({ err: safeMessage(err) }, 'could not open the suggestion issue');
     return null;
@@ -94,16 +113,6 @@ async function suggestionIssue(ctx: PipelineContext, repo: RepoRef, approvalId: 
  * and tells humans where they will look: the run's check run, the PR comment and one issue (found again
  * by its marker, updated in place). Nothing is written to the ledger, whose branch the file names.
  */
-/** One open issue per marker: found again and rewritten in place, or created (the body carries the marker). */
-async function ensureMarkedIssue(ctx: PipelineContext, repo: RepoRef, marker: string, title: string, body: string, labels: string[]): Promise<string> {
-  const marked = `${marker}\n${body}`;
-  const existing = await ctx.github.findIssueByMarker(repo, marker);
-  const issue = existing
-    ? await ctx.github.updateIssue(repo, existing.number, { title, body: marked, state: 'open' })
-    : await ctx.github.createIssue(repo, title, marked, labels);
-  return issue.html_url;
-}
-
 export async function configInvalid(ctx: PipelineContext, job: HealJob, repo: RepoRef, err: SchemaError): Promise<HealResult> {
   const request = job.request;
   const repository = request.repository;
@@ -116,14 +125,14 @@ export async function configInvalid(ctx: PipelineContext, job: HealJob, repo: Re
   if (run && run.conclusion !== 'failure') return finish(ctx, { ...result, summary: `${summary} (run ${run.id} concluded ${run.conclusion ?? run.status}: nothing to report)` });
   const body = renderConfigErrorComment({ file: err.source, issues: err.issues, repository, runId: run?.id ?? null, runUrl: run?.html_url });
   try {
-    result.issueUrl = await ensureMarkedIssue(ctx, repo, CONFIG_ISSUE_MARKER, `Living Bridge cannot read ${err.source}`, body, ['living-bridge', 'needs-human']);
+    result.issueUrl = (await ctx.github.ensureIssue(repo, { marker: CONFIG_ISSUE_MARKER, title: `Living Bridge cannot read ${err.source}`, body, labels: ['living-bridge', 'needs-human'] })).html_url;
   } catch (e) {
     ctx.log.warn({ err: safeMessage(e) }, 'could not open the config issue');
   }
   if (run) {
     try {
       const prs = run.pull_requests.length ? run.pull_requests : await ctx.github.pullRequestsForCommit(repo, run.head_sha);
-      for (const pr of prs) result.commentUrl ??= (await ctx.github.upsertComment(repo, pr, COMMENT_MARKER, body)).html_url;
+      for (const pr of prs) result.commentUrl ??= (await ctx.github.ensureComment(repo, pr, COMMENT_MARKER, body)).html_url;
       await ctx.github.createCheckRun(repo, { name: CHECK_RUN_NAME, head_sha: run.head_sha, conclusion: 'failure', title: `invalid ${err.source}`, summary: body });
     } catch (e) {
       ctx.log.warn({ err: safeMessage(e) }, 'could not announce the config error');

@@ -49,7 +49,7 @@ export async function handleLabelComment(
   const reply = async (text: string): Promise<void> => {
     if (a.issueNumber === null) return;
     const marker = `<!-- living-bridge:label:${ctx.now().getTime()} -->`;
-    await ctx.github.upsertComment(repo, a.issueNumber, marker, `${marker}\n${text}`).catch((err: unknown) => {
+    await ctx.github.ensureComment(repo, a.issueNumber, marker, `${marker}\n${text}`).catch((err: unknown) => {
       ctx.log.warn({ err: safeMessage(err) }, 'could not reply to the label command');
     });
   };

@@ -11,3 +11,17 @@ export class RefConflictError extends Error {
 export class MergeRefusedError extends Error {
   constructor(readonly status: number, detail: string) { super(`GitHub refused the merge (HTTP ${status}): ${detail}`); this.name = 'MergeRefusedError'; }
 }
+
+/**
+ * `proposeFile` committed the file to its branch but could not open the pull request: the partial
+ * result travels with the error so the caller can report the commit it made.
+ */
+export class ProposalPullRequestError extends Error {
+  constructor(
+    readonly partial: { blobSha: string; branchBefore: string | null; commitSha: string; committed: boolean },
+    cause: unknown,
+  ) {
+    super(`committed ${partial.commitSha} but could not open the pull request: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'ProposalPullRequestError';
+  }
+}

@@ -88,13 +88,50 @@ export interface RunsPort {
 }
 
 export interface IssueRef { number: number; html_url: string }
+export interface MarkedIssue extends IssueRef { body: string; state: string }
+
+/** What an idempotent write did: `unchanged` means no request wrote anything (the content hash matched). */
+export type EnsureStatus = 'created' | 'updated' | 'unchanged';
+
+/** One issue per marker, kept in place (Renovate's `ensureIssue`). */
+export interface EnsureIssueSpec {
+  /** The hidden HTML comment the issue is found again by; written into the body when missing. */
+  marker: string;
+  /** Older markers the same issue may carry (found too; the rewritten body carries `marker`). */
+  aliases?: string[];
+  title: string;
+  /** The body, or a function of the issue found (an occurrence count carried forward, say). */
+  body: string | ((existing: MarkedIssue | null) => string);
+  /** Labels of a new issue (the adapter adds its own label). */
+  labels?: string[];
+  /** Default true: a closed issue is reopened. false: it is left closed (its body is still kept current). */
+  reopen?: boolean;
+}
+export interface EnsuredIssue extends IssueRef {
+  status: EnsureStatus;
+  /** The issue as it was found (null: it was created). */
+  previous: MarkedIssue | null;
+  /** The body the issue has now (marker and content hash included). */
+  body: string;
+  state: 'open' | 'closed';
+}
+export interface EnsuredComment { id: number; html_url: string; created: boolean; status: EnsureStatus }
+
 export interface IssuesPort {
   /** Finds an open or closed issue whose body contains `marker` (a hidden HTML comment). */
-  findIssueByMarker(repo: RepoRef, marker: string): Promise<(IssueRef & { body: string; state: string }) | null>;
+  findIssueByMarker(repo: RepoRef, marker: string): Promise<MarkedIssue | null>;
+  /** Every open issue whose body contains `marker`, oldest first. */
+  listOpenIssuesByMarker(repo: RepoRef, marker: string): Promise<MarkedIssue[]>;
   createIssue(repo: RepoRef, title: string, body: string, labels?: string[]): Promise<IssueRef>;
   updateIssue(repo: RepoRef, number: number, patch: { title?: string; body?: string; state?: 'open' | 'closed' }): Promise<IssueRef>;
-  /** Finds our comment by marker on an issue/PR and updates it, or creates it. */
-  upsertComment(repo: RepoRef, issueNumber: number, marker: string, body: string): Promise<{ id: number; html_url: string; created: boolean }>;
+  /**
+   * The issue of `marker`, created or rewritten in place; no write at all when its title and body
+   * hash as they did (and it is open, or `reopen: false`). A create whose answer was lost is found
+   * again by the marker, never opened twice.
+   */
+  ensureIssue(repo: RepoRef, spec: EnsureIssueSpec): Promise<EnsuredIssue>;
+  /** Our comment of `marker` on an issue/PR: created, updated, or left alone when its body is unchanged. */
+  ensureComment(repo: RepoRef, issueNumber: number, marker: string, body: string): Promise<EnsuredComment>;
   /** Open PR numbers whose head is `sha` (works for fork PRs, unlike workflow_run.pull_requests). */
   pullRequestsForCommit(repo: RepoRef, sha: string): Promise<number[]>;
   /** A user's permission on the repository (who may approve a suggestion). */
@@ -157,6 +194,41 @@ export interface GitDataPort {
   findOpenPullRequest(repo: RepoRef, head: string, base: string): Promise<{ number: number; html_url: string } | null>;
 }
 
+/** Proposing a change through a pull request, never by pushing to the base branch. */
+export interface ProposalsPort {
+  /**
+   * Writes one file onto `branch` (created from `base`, or moved fast-forward with `base` merged in)
+   * and keeps one open pull request from it into `base`. Skips the commit when the branch already
+   * holds the content, and never touches `base`.
+   */
+  proposeFile(repo: RepoRef, proposal: FileProposal): Promise<ProposedFile>;
+}
+
+export interface FileProposal {
+  branch: string;
+  base: string;
+  path: string;
+  content: string;
+  /** Commit message of the proposal commit. */
+  message: string;
+  /** The pull request opened when none is open from `branch` into `base`. */
+  pr: { title: string; body: string };
+  /**
+   * Whether the file found on an existing `branch` already is the proposal (default: the same text).
+   * Env sync compares the parsed inventory, not the bytes.
+   */
+  sameAs?: (onBranch: string) => boolean;
+}
+export interface ProposedFile {
+  /** The git blob id of the proposed content (or of the equivalent file already on the branch). */
+  blobSha: string;
+  /** Branch head before and after (equal when nothing was committed). */
+  branchBefore: string | null;
+  commitSha: string;
+  committed: boolean;
+  pullRequest: { number: number; html_url: string; created: boolean };
+}
+
 export interface PullRequestInfo {
   number: number;
   html_url: string;
@@ -188,7 +260,7 @@ export interface PromotionPort {
 }
 
 /** Everything engines and pipelines may do to GitHub. */
-export interface GitHubPort extends SecretsPort, VariablesPort, EnvironmentsPort, RunsPort, IssuesPort, ContentsPort, GitDataPort {
+export interface GitHubPort extends SecretsPort, VariablesPort, EnvironmentsPort, RunsPort, IssuesPort, ContentsPort, GitDataPort, ProposalsPort {
   /** The config loop's calls; a port without them stops the loop at the pull request. */
   readonly promotion?: PromotionPort;
 }

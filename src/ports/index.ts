@@ -4,4 +4,5 @@
  */
 export * from './github.js';
 export * from './errors.js';
+export { CREATE_TRIES, PROPOSAL_REF_TRIES, contentHash, ensureIssueWith, findByMarkers, gitBlobSha, hashOf, markedBody, proposeFileWith, type EnsureIssueOps } from './ensure.js';
 export type { EngineReport } from './report.js';

@@ -6,10 +6,9 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { SchemaError, type Decision } from '../../src/core/schemas/index.js';
-import { ActionInputs, healRequestFrom, validateLocalConfig, workflowRunOf } from '../../src/action/inputs.js';
+import { SchemaError, ownCredentialRefusal, sourceEnvOf, type Decision } from '../../src/core/schemas/index.js';
+import { ActionInputs, healRequestFrom, readActionSettings, validateLocalConfig, workflowRunOf } from '../../src/action/inputs.js';
 import { writeLine } from '../../src/action/log.js';
-import { healerEnv } from '../../src/action/main.js';
 import { markdownTable, missingPermissionMessage, renderDecision, renderEmaChart, shortTime } from '../../src/action/render.js';
 
 const inputs = (over: Partial<Record<string, unknown>> = {}): ActionInputs =>
@@ -54,9 +53,11 @@ describe('inputs', () => {
     expect(() => inputs({ repository: 'not a repo' })).toThrow();
   });
 
-  test('runner credentials never reach from_env sources', () => {
-    const env = healerEnv({ INPUT_TOKEN: 'x', ACTIONS_RUNTIME_TOKEN: 'y', ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'z', GITHUB_TOKEN: 'w', DEPLOY_TOKEN_SOURCE: 'ok', GITHUB_REPOSITORY: 'acme/app' });
-    expect(env).toEqual({ DEPLOY_TOKEN_SOURCE: 'ok', GITHUB_REPOSITORY: 'acme/app' });
+  test('runner credentials never reach from_env sources, even under an allowlist of everything', () => {
+    const settings = readActionSettings({ INPUT_TOKEN: 'x', ACTIONS_RUNTIME_TOKEN: 'y', ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'z', ACTIONS_CACHE_URL: 'c', ACTIONS_RESULTS_URL: 'r', GITHUB_TOKEN: 'w', DEPLOY_TOKEN_SOURCE: 'ok', GITHUB_REPOSITORY: 'acme/app', LIVING_BRIDGE_FROM_ENV_ALLOW: '*' });
+    expect(settings.fromEnv.values).toEqual({ DEPLOY_TOKEN_SOURCE: 'ok' });
+    expect(sourceEnvOf(settings.fromEnv, 'acme/app')).toEqual({ DEPLOY_TOKEN_SOURCE: 'ok' });
+    for (const name of ['INPUT_TOKEN', 'ACTIONS_RUNTIME_TOKEN', 'ACTIONS_ID_TOKEN_REQUEST_TOKEN', 'GITHUB_TOKEN']) expect(ownCredentialRefusal(name)).toContain('never a source');
   });
 });
 

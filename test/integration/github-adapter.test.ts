@@ -277,18 +277,27 @@ describe('issues, comments, checks', () => {
     await expect(gh.updateIssue(repo, 5, { state: 'closed' })).resolves.toEqual({ number: 5, html_url: 'u5' });
   });
 
-  test('upsertComment updates our comment, or creates one', async () => {
+  test('ensureComment updates our comment, or creates one', async () => {
     nock(API)
       .get(`${R}/issues/9/comments`).query({ per_page: '100' }).reply(200, [{ id: 100, html_url: 'c100', body: 'hi' }, { id: 101, html_url: 'c101', body: `${marker}\nold` }])
       .patch(`${R}/issues/comments/101`, { body: `${marker}\nnew` }).reply(200, { id: 101, html_url: 'c101' })
       .get(`${R}/issues/10/comments`).query({ per_page: '100' }).reply(200, [])
       .post(`${R}/issues/10/comments`, { body: `${marker}\nnew` }).reply(201, { id: 102, html_url: 'c102' });
     const gh = adapter();
-    await expect(gh.upsertComment(repo, 9, marker, `${marker}\nnew`)).resolves.toEqual({ id: 101, html_url: 'c101', created: false });
-    await expect(gh.upsertComment(repo, 10, marker, 'new')).resolves.toEqual({ id: 102, html_url: 'c102', created: true });
+    await expect(gh.ensureComment(repo, 9, marker, `${marker}\nnew`)).resolves.toEqual({ id: 101, html_url: 'c101', created: false, status: 'updated' });
+    await expect(gh.ensureComment(repo, 10, marker, 'new')).resolves.toEqual({ id: 102, html_url: 'c102', created: true, status: 'created' });
   });
 
-  test('upsertComment remembers our comment: the next update is one PATCH; a deleted one is searched again', async () => {
+  test('ensureComment writes nothing when the body is unchanged: found by search (one GET), or remembered (no request)', async () => {
+    nock(API)
+      .get(`${R}/issues/12/comments`).query({ per_page: '100' }).reply(200, [{ id: 300, html_url: 'c300', body: `${marker}\nsame` }]);
+    await expect(adapter().ensureComment(repo, 12, marker, 'same')).resolves.toEqual({ id: 300, html_url: 'c300', created: false, status: 'unchanged' });
+    // The second call is answered from this process's memory of what the comment holds: nock has no interceptor left.
+    await expect(adapter().ensureComment(repo, 12, marker, 'same')).resolves.toEqual({ id: 300, html_url: 'c300', created: false, status: 'unchanged' });
+    expect(nock.isDone()).toBe(true);
+  });
+
+  test('ensureComment remembers our comment: the next update is one PATCH; a deleted one is searched again', async () => {
     nock(API)
       .get(`${R}/issues/11/comments`).query({ per_page: '100' }).reply(200, [])
       .post(`${R}/issues/11/comments`).reply(201, { id: 200, html_url: 'c200' })
@@ -296,10 +305,10 @@ describe('issues, comments, checks', () => {
       .patch(`${R}/issues/comments/200`).reply(404, { message: 'Not Found' })
       .get(`${R}/issues/11/comments`).query({ per_page: '100' }).reply(200, [])
       .post(`${R}/issues/11/comments`, { body: `${marker}\nthird` }).reply(201, { id: 201, html_url: 'c201' });
-    await expect(adapter().upsertComment(repo, 11, marker, 'first')).resolves.toMatchObject({ id: 200, created: true });
+    await expect(adapter().ensureComment(repo, 11, marker, 'first')).resolves.toMatchObject({ id: 200, created: true });
     // Another adapter of the same process (a later App job) shares the memory.
-    await expect(adapter().upsertComment(repo, 11, marker, 'second')).resolves.toEqual({ id: 200, html_url: 'c200', created: false });
-    await expect(adapter().upsertComment(repo, 11, marker, 'third')).resolves.toEqual({ id: 201, html_url: 'c201', created: true });
+    await expect(adapter().ensureComment(repo, 11, marker, 'second')).resolves.toEqual({ id: 200, html_url: 'c200', created: false, status: 'updated' });
+    await expect(adapter().ensureComment(repo, 11, marker, 'third')).resolves.toEqual({ id: 201, html_url: 'c201', created: true, status: 'created' });
   });
 
   test('pullRequestsForCommit returns open PRs; createCheckRun posts a completed run', async () => {

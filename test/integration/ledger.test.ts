@@ -102,6 +102,41 @@ describe('git ledger', () => {
     expect(git.calls.createBlob ?? 0).toBe(0); // small files travel in the tree call
   });
 
+  test('a staged write travels in the next commit of the branch (any ledger object of it), not in a commit of its own', async () => {
+    const { git, ledger } = setup();
+    await ledger.commit('init', () => ({}));
+    const before = git.commits.size;
+    const memory = { version: 1 as const, signatures: {}, runs: [{ run_id: 7, attempt: 1, signature: '0123456789abcdef', at: '2026-01-15T10:00:00Z' }] };
+    ledger.stage!('classifier: run 7 attempt 1 failed', (s) => ({ classifierMemory: { ...(s.classifierMemory ?? memory), runs: memory.runs } }));
+    expect(git.commits.size).toBe(before); // nothing written yet
+    // Another ledger object of the same branch (a flow that asked for its own) commits: the staged write goes with it.
+    const other = createGitLedger(git, repo, BRANCH, { signer, delay: async () => {}, random: () => 0.5 });
+    const seen: unknown[] = [];
+    const done = await other.commit('decision: noop (cooldown)', (s) => {
+      seen.push(s.classifierMemory?.runs);
+      return { audit: [audit('noop')] };
+    });
+    expect(git.commits.size).toBe(before + 1);
+    expect(seen).toEqual([memory.runs]); // the commit's own mutate sees the staged change
+    expect(done.snapshot.classifierMemory?.runs).toEqual(memory.runs);
+    expect((await ledger.read()).classifierMemory?.runs).toEqual(memory.runs);
+    expect(git.commits.get(done.commitSha)?.message).toBe('decision: noop (cooldown)\n\n+ classifier: run 7 attempt 1 failed');
+    // Taken once: the next commit carries nothing staged.
+    const next = await ledger.commit('halt', (s) => ({ state: { ...s.state, halted: true } }));
+    expect(git.commits.get(next.commitSha)?.message).toBe('halt');
+  });
+
+  test('a staged write whose carrying commit fails waits for the next commit; staged writes never carry certificates', async () => {
+    const { git, ledger } = setup();
+    await ledger.commit('init', () => ({}));
+    ledger.stage!('staged audit', () => ({ audit: [audit('staged')] }));
+    await expect(ledger.commit('broken', () => { throw new Error('mutate failed'); })).rejects.toThrow('mutate failed');
+    const ok = await ledger.commit('after', () => ({ audit: [audit('own')] }));
+    expect(git.commits.get(ok.commitSha)?.message).toBe('after\n\n+ staged audit');
+    ledger.stage!('bad', async (s) => ({ certificates: [await cert(s, 'staged')] }));
+    await expect(ledger.commit('carrier', () => ({}))).rejects.toThrow(/cannot carry certificates/);
+  });
+
   test('audit trail is append-only: old lines are kept byte for byte, months get their own file', async () => {
     const { git, ledger } = setup();
     await ledger.commit('a1', () => ({ audit: [audit('one'), audit('two')] }));

@@ -104,11 +104,11 @@ describe('check runs: a lost answer is read back by external_id', () => {
 });
 
 describe('PR comments: a lost answer is read back by the comment body', () => {
-  test('upsertComment: the comment was created but the answer was a 502: found again, not posted twice', async () => {
+  test('ensureComment: the comment was created but the answer was a 502: found again, not posted twice', async () => {
     const comments: { id: number; body: string; html_url: string; updated_at: string }[] = [];
     let since: string | undefined;
     nock(API)
-      // upsertComment looks for its marker first (none yet)...
+      // ensureComment looks for its marker first (none yet)...
       .get(`${R}/issues/7/comments`).query((q) => q.since === undefined).reply(200, [])
       // ...then creates the comment; the answer is lost...
       .post(`${R}/issues/7/comments`).once().reply(function (_uri, body) {
@@ -118,8 +118,8 @@ describe('PR comments: a lost answer is read back by the comment body', () => {
       // ...and the read-back finds it by its body, in the thread's comments since just before the write.
       .get(`${R}/issues/7/comments`).query((q) => { since = q.since as string; return true; }).reply(200, () => comments);
     const before = Date.now();
-    const result = await adapter().upsertComment(repo, 7, '<!-- living-bridge:heal -->', 'Living Bridge — healed');
-    expect(result).toEqual({ id: 501, html_url: 'https://github.com/acme/shop/pull/7#issuecomment-501', created: true });
+    const result = await adapter().ensureComment(repo, 7, '<!-- living-bridge:heal -->', 'Living Bridge — healed');
+    expect(result).toEqual({ id: 501, html_url: 'https://github.com/acme/shop/pull/7#issuecomment-501', created: true, status: 'created' });
     expect(comments).toHaveLength(1);
     expect(Date.parse(since!)).toBeLessThanOrEqual(before);
   });

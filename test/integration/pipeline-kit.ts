@@ -148,7 +148,7 @@ export function jobFor(request: HealRequestInput, door: HealJob['door'] = 'webho
 }
 
 /** Port methods that change something on "GitHub" (not counting ledger writes). */
-export const GITHUB_WRITES = ['setSecret', 'deleteSecret', 'upsertVariable', 'deleteVariable', 'putEnvironment', 'rerunFailedJobs', 'rerunRun', 'createIssue', 'updateIssue', 'upsertComment', 'createCheckRun', 'createPullRequest'] as const;
+export const GITHUB_WRITES = ['setSecret', 'deleteSecret', 'upsertVariable', 'deleteVariable', 'putEnvironment', 'rerunFailedJobs', 'rerunRun', 'createIssue', 'updateIssue', 'ensureIssue', 'ensureComment', 'createCheckRun', 'createPullRequest', 'proposeFile'] as const;
 export const LEDGER_WRITES = ['createBlob', 'createTree', 'createCommit', 'createBranch', 'updateBranch'] as const;
 
 export const writesOf = (gh: FakeGitHub, methods: readonly string[]) => gh.calls.filter((c) => methods.includes(c.method)).map((c) => c.method);

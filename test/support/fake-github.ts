@@ -15,8 +15,10 @@
  * - List reads return an ETag; passing it back answers `notModified` while nothing changed.
  * - Runs: `addRun`, `addJob` (with a log), `completeRun`. `rerunFailedJobs`/`rerunRun` start a new
  *   attempt (queued) and refuse in-progress runs and runs at attempt 50, as GitHub does.
- * - Issues, pull requests (shared numbering), marker comments, check runs, and users' permission
- *   levels (`setPermissionLevel`; the owner is admin, anyone else `none` by default).
+ * - Issues, pull requests (shared numbering), marker comments (`ensureComment` skips an unchanged
+ *   body), check runs, and users' permission levels (`setPermissionLevel`; the owner is admin, anyone
+ *   else `none` by default). `ensureIssue`/`proposeFile` are the shared implementations
+ *   (src/ports/ensure.ts) over the primitives, so each primitive call is logged and can be failed.
  * - Failure injection: `deny(method, permission)` makes a method throw a `GitHubPermissionError`-shaped
  *   error (name + `permission`, status 403); `asGitHubToken()` denies what an Action's GITHUB_TOKEN
  *   cannot do (secrets, variables, environment admin, commits touching .github/workflows/);
@@ -27,8 +29,16 @@ import { createHash } from 'node:crypto';
 import type { RepoRef } from '../../src/core/schemas/index.js';
 import {
   RefConflictError,
+  ensureIssueWith,
+  findByMarkers,
+  proposeFileWith,
   scopeLabel,
   type CheckRunOutput,
+  type EnsuredComment,
+  type EnsuredIssue,
+  type EnsureIssueSpec,
+  type FileProposal,
+  type ProposedFile,
   type Conditional,
   type EnvironmentInfo,
   type FileContent,
@@ -503,6 +513,14 @@ export class FakeGitHub implements GitHubPort {
     return hit ? { number: hit.number, html_url: hit.html_url, body: hit.body, state: hit.state } : null;
   }
 
+  async listOpenIssuesByMarker(repo: RepoRef, marker: string): Promise<(IssueRef & { body: string; state: string })[]> {
+    this.enter('listOpenIssuesByMarker', repo, [marker]);
+    return [...this.state(repo).issues.values()]
+      .filter((i) => i.state === 'open' && i.body.includes(marker))
+      .sort((a, b) => a.number - b.number)
+      .map((i) => ({ number: i.number, html_url: i.html_url, body: i.body, state: i.state }));
+  }
+
   async createIssue(repo: RepoRef, title: string, body: string, labels: string[] = []): Promise<IssueRef> {
     this.enter('createIssue', repo, [title, body, labels]);
     const s = this.state(repo);
@@ -522,20 +540,28 @@ export class FakeGitHub implements GitHubPort {
     return { number, html_url: issue.html_url };
   }
 
-  async upsertComment(repo: RepoRef, issueNumber: number, marker: string, body: string): Promise<{ id: number; html_url: string; created: boolean }> {
-    this.enter('upsertComment', repo, [issueNumber, marker, body]);
+  /** The shared ensureIssue (src/ports/ensure.ts) over this fake's findIssueByMarker/createIssue/updateIssue, each logged. */
+  async ensureIssue(repo: RepoRef, spec: EnsureIssueSpec): Promise<EnsuredIssue> {
+    this.enter('ensureIssue', repo, [spec.marker, spec.title]);
+    return ensureIssueWith({ find: findByMarkers(this), createIssue: (...a) => this.createIssue(...a), updateIssue: (...a) => this.updateIssue(...a) }, repo, spec, async () => undefined);
+  }
+
+  async ensureComment(repo: RepoRef, issueNumber: number, marker: string, body: string): Promise<EnsuredComment> {
+    this.enter('ensureComment', repo, [issueNumber, marker, body]);
     const s = this.state(repo);
     const thread = s.issues.get(issueNumber) ?? s.pulls.get(issueNumber);
     if (!thread) throw new FakeGitHubError(404, `issue or pull request #${issueNumber} not found`);
+    const text = body.includes(marker) ? body : `${marker}\n${body}`;
     const existing = thread.comments.find((c) => c.body.includes(marker));
+    if (existing && existing.body === text) return { id: existing.id, html_url: existing.html_url, created: false, status: 'unchanged' };
     if (existing) {
-      existing.body = body;
-      return { id: existing.id, html_url: existing.html_url, created: false };
+      existing.body = text;
+      return { id: existing.id, html_url: existing.html_url, created: false, status: 'updated' };
     }
     const id = this.nextCommentId++;
     const html_url = `${thread.html_url}#issuecomment-${id}`;
-    thread.comments.push({ id, body, html_url });
-    return { id, html_url, created: true };
+    thread.comments.push({ id, body: text, html_url });
+    return { id, html_url, created: true, status: 'created' };
   }
 
   async pullRequestsForCommit(repo: RepoRef, sha: string): Promise<number[]> {
@@ -674,6 +700,12 @@ export class FakeGitHub implements GitHubPort {
     this.enter('findOpenPullRequest', repo, [head, base]);
     const hit = [...this.state(repo).pulls.values()].find((p) => p.state === 'open' && p.head === head && p.base === base);
     return hit ? { number: hit.number, html_url: hit.html_url } : null;
+  }
+
+  /** The shared proposeFile (src/ports/ensure.ts) over this fake's git data and pull requests, each logged. */
+  async proposeFile(repo: RepoRef, proposal: FileProposal): Promise<ProposedFile> {
+    this.enter('proposeFile', repo, [proposal.branch, proposal.base, proposal.path]);
+    return proposeFileWith(this, repo, proposal);
   }
 
   // ---------------------------------------------------------------- internals

@@ -69,9 +69,10 @@ describe('FakeGitHub', () => {
     const gh = new FakeGitHub();
     const issue = await gh.createIssue(repo, 't', 'body <!-- m -->', ['x']);
     expect(await gh.findIssueByMarker(repo, '<!-- m -->')).toMatchObject({ number: issue.number, state: 'open' });
-    const c1 = await gh.upsertComment(repo, issue.number, '<!-- c -->', 'one <!-- c -->');
-    const c2 = await gh.upsertComment(repo, issue.number, '<!-- c -->', 'two <!-- c -->');
-    expect(c2).toMatchObject({ id: c1.id, created: false });
+    const c1 = await gh.ensureComment(repo, issue.number, '<!-- c -->', 'one <!-- c -->');
+    const c2 = await gh.ensureComment(repo, issue.number, '<!-- c -->', 'two <!-- c -->');
+    expect(c2).toMatchObject({ id: c1.id, created: false, status: 'updated' });
+    expect(await gh.ensureComment(repo, issue.number, '<!-- c -->', 'two <!-- c -->')).toMatchObject({ id: c1.id, status: 'unchanged' });
     const pr = gh.addPullRequest(repo, { head: 'fork:feature', headSha: 'f'.repeat(40) });
     expect(await gh.pullRequestsForCommit(repo, 'f'.repeat(40))).toEqual([pr.number]);
     gh.setPermissionLevel(repo, 'Bob', 'write');

@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { pino } from 'pino';
-import { ConfigurationError, buildContext, fromEnvPolicy, sourceEnv } from '../../src/pipeline/build-context.js';
+import { ConfigurationError, buildContext, fromEnvPolicy, pipelineSettingsFrom, sourceEnv } from '../../src/pipeline/build-context.js';
 import type { Signer } from '../../src/core/certificate/index.js';
 
 const HOST_ENV = {
@@ -51,7 +51,7 @@ describe('from_env sources read only what the operator allowlisted', () => {
 
   test('the pipeline context gets the allowlisted environment, grant keys apart, and AUTONOMY_ENABLED', () => {
     const signer: Signer = { keyid: 'k', publicKey: 'p', sign: async () => new Uint8Array(64) };
-    const ctx = buildContext({ token: 't', baseUrl: 'http://127.0.0.1:1/api/v3', signer, env: { ...HOST_ENV, LIVING_BRIDGE_FROM_ENV_ALLOW: 'DEPLOY_TOKEN', AUTONOMY_ENABLED: 'FALSE' }, door: 'cli', repository: 'acme/api', log: pino({ level: 'silent' }) });
+    const ctx = buildContext({ token: 't', baseUrl: 'http://127.0.0.1:1/api/v3', signer, settings: pipelineSettingsFrom({ ...HOST_ENV, LIVING_BRIDGE_FROM_ENV_ALLOW: 'DEPLOY_TOKEN', AUTONOMY_ENABLED: 'FALSE' }), door: 'cli', repository: 'acme/api', log: pino({ level: 'silent' }) });
     expect(ctx.env).toEqual({ DEPLOY_TOKEN: 'from-the-vault' });
     expect(ctx.fromEnvRefusal('NPM_TOKEN_SOURCE')).toContain('does not allow it for acme/api');
     expect(ctx.grantKeys).toEqual({ k: 'pub' });

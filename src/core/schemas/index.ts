@@ -17,3 +17,4 @@ export * from './ref-name.js';
 export * from './classifier-memory.js';
 export * from './api.js';
 export * from './promotion.js';
+export * from './settings-env.js';

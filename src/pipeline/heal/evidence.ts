@@ -13,7 +13,7 @@ import { dispatchedByLoop } from '../config-loop.js';
 import type { HealResult } from '../context.js';
 import { resolveEnvironment, resolutionNote } from '../environment.js';
 import { gatherEvidence } from '../evidence.js';
-import { finish } from '../heal-announce.js';
+import { closeHealed, finish } from '../heal-announce.js';
 import { JOB_STEP } from '../resume.js';
 import { learnFromRun } from './learn.js';
 import { resumeReplay } from './replay.js';
@@ -45,6 +45,7 @@ async function finishedRun(s: Loaded, run: WorkflowRun): Promise<Finished> {
   const { ctx, request, repository } = s;
   const learnedRun = request.dry_run ? null : await learnFromRun(s, run, null);
   if (learnedRun && run.conclusion === 'success') await rememberSuccess(ctx, s.ledger, run, learnedRun.snapshot);
+  if (learnedRun) await closeHealed(ctx, s.repo, run, learnedRun.snapshot.state);
   // A run that succeeds lifts the outage holds its repository took part in.
   if (run.conclusion === 'success' && !request.dry_run) ctx.outages?.update((w) => noteSuccess(w, repository));
   // A green re-run is the outcome of what we did: the result names the outcome certificate it committed.

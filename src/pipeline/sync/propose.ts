@@ -5,6 +5,7 @@
 import { discoveredInventory, sameDiscovered, type ActualInventory } from '../../core/env-plan/index.js';
 import type { EnvironmentFile, RepoRef } from '../../core/schemas/index.js';
 import { errorMessage } from '../../engines/report.js';
+import { ProposalPullRequestError } from '../../ports/index.js';
 import type { PipelineContext } from '../context.js';
 import { parseEnvironmentFile } from '../repo-files.js';
 import { DISCOVERED_BRANCH, type Proposed, type Recorded } from './types.js';
@@ -38,38 +39,8 @@ export async function proposeDiscovered(
   const discovered = discoveredInventory(actual, declared, ctx.now());
   if (sameDiscovered(declared.discovered, discovered)) return null;
 
-  const existingHead = await gh.getBranchHead(repo, DISCOVERED_BRANCH);
-  if (existingHead) {
-    const onBranch = await gh.readFile(repo, path, DISCOVERED_BRANCH);
-    let same = false;
-    try {
-      same = onBranch !== null && sameDiscovered(parseEnvironmentFile(onBranch.content, path).discovered, discovered);
-    } catch {
-      same = false;
-    }
-    if (same) {
-      const open = await gh.findOpenPullRequest(repo, DISCOVERED_BRANCH, defaultBranch);
-      if (open) return open.html_url;
-    }
-  }
-
   const raw = JSON.parse(rawText) as Record<string, unknown>;
   raw.discovered = discovered;
-  const content = `${JSON.stringify(raw, null, 2)}\n`;
-  const baseHead = await gh.getBranchHead(repo, defaultBranch);
-  if (!baseHead) throw new Error(`default branch ${defaultBranch} not found`);
-  const baseTree = await gh.getCommitTree(repo, baseHead);
-  const blob = await gh.createBlob(repo, content);
-  const tree = await gh.createTree(repo, baseTree, [{ path, mode: '100644', type: 'blob', sha: blob }]);
-  // On an existing branch: a merge of it and the default branch, so the branch moves fast-forward and
-  // the PR shows only this file's change against the current default branch.
-  const parents = existingHead && existingHead !== baseHead ? [existingHead, baseHead] : [baseHead];
-  const commit = await gh.createCommit(repo, `env sync: update discovered inventory in ${path}`, tree, parents);
-  if (existingHead) await gh.updateBranch(repo, DISCOVERED_BRANCH, commit);
-  else await gh.createBranch(repo, DISCOVERED_BRANCH, commit);
-
-  const open = await gh.findOpenPullRequest(repo, DISCOVERED_BRANCH, defaultBranch);
-  if (open) return open.html_url;
   const names = [
     ...discovered.repository.variables.map((n) => `variable \`${n}\` (repository)`),
     ...discovered.repository.secrets.map((n) => `secret \`${n}\` (repository)`),
@@ -79,19 +50,35 @@ export async function proposeDiscovered(
       ...d.secrets.map((n) => `secret \`${n}\` (environment ${e})`),
     ]),
   ];
-  const pr = await gh.createPullRequest(repo, {
-    title: 'Living Bridge: record items found on GitHub but not declared',
-    body: [
-      `Env sync found these on GitHub that \`${path}\` does not declare. This PR records them in the generated \`discovered\` section (names only, never values).`,
-      '',
-      ...names.map((n) => `- ${n}`),
-      '',
-      'Merging changes nothing on GitHub. To manage one of them, move it into `repository` or `environments` with its source; to remove them, set `prune: true` on the scope and run sync with confirmation.',
-      '',
-      '<!-- living-bridge:environment-discovered -->',
-    ].join('\n'),
-    head: DISCOVERED_BRANCH,
+  // One branch, one pull request (the port's proposeFile): a proposal branch that already records
+  // this inventory gets no new commit.
+  const proposed = await gh.proposeFile(repo, {
+    branch: DISCOVERED_BRANCH,
     base: defaultBranch,
+    path,
+    content: `${JSON.stringify(raw, null, 2)}\n`,
+    message: `env sync: update discovered inventory in ${path}`,
+    sameAs: (onBranch) => {
+      try {
+        return sameDiscovered(parseEnvironmentFile(onBranch, path).discovered, discovered);
+      } catch {
+        return false;
+      }
+    },
+    pr: {
+      title: 'Living Bridge: record items found on GitHub but not declared',
+      body: [
+        `Env sync found these on GitHub that \`${path}\` does not declare. This PR records them in the generated \`discovered\` section (names only, never values).`,
+        '',
+        ...names.map((n) => `- ${n}`),
+        '',
+        'Merging changes nothing on GitHub. To manage one of them, move it into `repository` or `environments` with its source; to remove them, set `prune: true` on the scope and run sync with confirmation.',
+        '',
+        '<!-- living-bridge:environment-discovered -->',
+      ].join('\n'),
+    },
+  }).catch((err: unknown) => {
+    throw err instanceof ProposalPullRequestError ? err.cause : err;
   });
-  return pr.html_url;
+  return proposed.pullRequest.html_url;
 }
