@@ -2,13 +2,15 @@
  * Bounded state: the App's cold start and memory with an embedded intake journal of 100 000 past heal
  * jobs, against an empty journal, in the same run (rounds interleaved so machine load hits all alike).
  *
- *   node --import tsx bench/intake-journal.ts [--rounds=3] [--jobs=100000]
+ *   node --import tsx bench/intake-journal.ts [--rounds=3] [--jobs=100000] [--baseline=<checkout>]
  *
  * Cases (each a fresh copy of its journal, the App started as `npm start` does, through tsx):
  *   empty      no journal yet
  *   old-100k   100k finished jobs older than the 7-day de-duplication window (the App compacts them away)
  *   recent-100k 100k finished jobs inside the window (their de-duplication keys are kept)
  * Measured: spawn → first 200 from /healthz (ms), and the process's VmRSS right after (MB).
+ * `--baseline=<dir>`: a checkout of earlier code (with its node_modules) whose App is started on the same
+ * journals, interleaved with this one's, so old and new figures come from the same run and the same load.
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -20,6 +22,7 @@ import { PROJECT_ROOT, appPrivateKey, freePort } from '../src/demo/processes.js'
 const arg = (name: string, dflt: number) => Number(new RegExp(`^--${name}=(\\d+)$`).exec(process.argv.find((a) => a.startsWith(`--${name}=`)) ?? '')?.[1] ?? dflt);
 const rounds = arg('rounds', 3);
 const jobs = arg('jobs', 100_000);
+const baseline = process.argv.find((a) => a.startsWith('--baseline='))?.slice('--baseline='.length) ?? null;
 const privateKey = appPrivateKey();
 const DAY = 86_400_000;
 
@@ -50,7 +53,7 @@ journal(sources['old-100k'], 9 * DAY);
 sources['recent-100k'] = join(dir, 'recent.jsonl');
 journal(sources['recent-100k'], DAY);
 
-async function start(source: string | null): Promise<{ ms: number; rssMb: number; journalMb: number }> {
+async function start(source: string | null, root: string = PROJECT_ROOT): Promise<{ ms: number; rssMb: number; journalMb: number }> {
   const data = mkdtempSync(join(tmpdir(), 'lb-journal-run-'));
   if (source) copyFileSync(source, join(data, 'intake.jsonl'));
   const port = await freePort();
@@ -60,7 +63,7 @@ async function start(source: string | null): Promise<{ ms: number; rssMb: number
     GHE_HOST: '127.0.0.1:9', GHE_PROTOCOL: 'http', LIVING_BRIDGE_DATA_DIR: data, LIVING_BRIDGE_REDELIVERY_SWEEP_SECONDS: '0',
   };
   const started = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'src/app/main.ts')], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src/app/main.ts')], { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
   try {
@@ -78,22 +81,27 @@ async function start(source: string | null): Promise<{ ms: number; rssMb: number
   }
 }
 
-const results: Record<string, { ms: number[]; rss: number[]; after: number }> = {};
+const codes: [string, string][] = [['this code', PROJECT_ROOT], ...(baseline ? [['baseline', baseline] as [string, string]] : [])];
+const results: Record<string, Record<string, { ms: number[]; rss: number[]; after: number }>> = {};
 for (let round = 0; round < rounds; round++) {
   for (const [name, source] of Object.entries(sources)) {
-    const r = await start(source);
-    const entry = (results[name] ??= { ms: [], rss: [], after: 0 });
-    entry.ms.push(r.ms);
-    entry.rss.push(r.rssMb);
-    entry.after = r.journalMb / 1024 / 1024;
+    for (const [code, root] of codes) {
+      const r = await start(source, root);
+      const entry = ((results[code] ??= {})[name] ??= { ms: [], rss: [], after: 0 });
+      entry.ms.push(r.ms);
+      entry.rss.push(r.rssMb);
+      entry.after = r.journalMb / 1024 / 1024;
+    }
   }
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const base = results.empty!;
-console.log(`intake journal: ${jobs} past jobs, ${rounds} rounds (median), App through tsx`);
-console.log('| journal | size before | cold start (ms) | vs empty | RSS (MB) | vs empty | journal after start |');
-console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
-for (const [name, r] of Object.entries(results)) {
-  const before = sources[name] ? `${(statSync(sources[name]!).size / 1024 / 1024).toFixed(1)} MB` : '—';
-  console.log(`| ${name} | ${before} | ${median(r.ms).toFixed(0)} | ${(median(r.ms) / median(base.ms)).toFixed(2)}x | ${median(r.rss).toFixed(0)} | ${(median(r.rss) / median(base.rss)).toFixed(2)}x | ${r.after.toFixed(1)} MB |`);
+console.log(`intake journal: ${jobs} past jobs, ${rounds} rounds (median), App through tsx${baseline ? `; baseline ${baseline}` : ''}`);
+console.log('| code | journal | size before | cold start (ms) | vs empty | RSS (MB) | vs empty | journal after start |');
+console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const [code] of codes) {
+  const base = results[code]!.empty!;
+  for (const [name, r] of Object.entries(results[code]!)) {
+    const before = sources[name] ? `${(statSync(sources[name]!).size / 1024 / 1024).toFixed(1)} MB` : '—';
+    console.log(`| ${code} | ${name} | ${before} | ${median(r.ms).toFixed(0)} | ${(median(r.ms) / median(base.ms)).toFixed(2)}x | ${median(r.rss).toFixed(0)} | ${(median(r.rss) / median(base.rss)).toFixed(2)}x | ${r.after.toFixed(1)} MB |`);
+  }
 }

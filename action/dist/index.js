@@ -25353,7 +25353,7 @@ var require_thread_stream = __commonJS({
     var { version: version2 } = require_package();
     var { EventEmitter: EventEmitter2 } = __require("events");
     var { Worker } = __require("worker_threads");
-    var { join: join4 } = __require("path");
+    var { join: join5 } = __require("path");
     var { pathToFileURL } = __require("url");
     var { wait } = require_wait();
     var {
@@ -25405,7 +25405,7 @@ var require_thread_stream = __commonJS({
     function createWorker(stream, opts) {
       const { filename, workerData } = opts;
       const bundlerOverrides = "__bundlerPathsOverrides" in globalThis ? globalThis.__bundlerPathsOverrides : {};
-      const toExecute = bundlerOverrides["thread-stream-worker"] || join4(__dirname, "lib", "worker.js");
+      const toExecute = bundlerOverrides["thread-stream-worker"] || join5(__dirname, "lib", "worker.js");
       const worker = new Worker(toExecute, {
         ...opts.workerOpts,
         name: opts.workerOpts?.name || "thread-stream",
@@ -25918,7 +25918,7 @@ var require_transport = __commonJS({
     var { createRequire } = __require("module");
     var { existsSync: existsSync4 } = __require("node:fs");
     var getCallers = require_caller();
-    var { join: join4, isAbsolute, sep: sep4 } = __require("node:path");
+    var { join: join5, isAbsolute, sep: sep4 } = __require("node:path");
     var { fileURLToPath } = __require("node:url");
     var sleep2 = require_atomic_sleep();
     var onExit = require_on_exit_leak_free();
@@ -26073,7 +26073,7 @@ var require_transport = __commonJS({
         throw new Error("only one of target or targets can be specified");
       }
       if (targets) {
-        target = bundlerOverrides["pino-worker"] || join4(__dirname, "worker.js");
+        target = bundlerOverrides["pino-worker"] || join5(__dirname, "worker.js");
         options2.targets = targets.filter((dest) => dest.target).map((dest) => {
           return {
             ...dest,
@@ -26094,7 +26094,7 @@ var require_transport = __commonJS({
         const pipelinesHaveLevel = options2.pipelines.some((p2) => p2.some((t2) => t2.level != null));
         usesMultistream = options2.targets.length + options2.pipelines.length > 1 || targetsHaveLevel || pipelinesHaveLevel;
       } else if (pipeline) {
-        target = bundlerOverrides["pino-worker"] || join4(__dirname, "worker.js");
+        target = bundlerOverrides["pino-worker"] || join5(__dirname, "worker.js");
         options2.pipelines = [pipeline.map((dest) => {
           return {
             ...dest,
@@ -26121,7 +26121,7 @@ var require_transport = __commonJS({
           return origin;
         }
         if (origin === "pino/file") {
-          return join4(__dirname, "..", "file.js");
+          return join5(__dirname, "..", "file.js");
         }
         let fixTarget2;
         for (const filePath of callers) {
@@ -27101,7 +27101,7 @@ var require_safe_stable_stringify = __commonJS({
               return circularValue;
             }
             let res = "";
-            let join4 = ",";
+            let join5 = ",";
             const originalIndentation = indentation;
             if (Array.isArray(value)) {
               if (value.length === 0) {
@@ -27115,7 +27115,7 @@ var require_safe_stable_stringify = __commonJS({
                 indentation += spacer;
                 res += `
 ${indentation}`;
-                join4 = `,
+                join5 = `,
 ${indentation}`;
               }
               const maximumValuesToStringify = Math.min(value.length, maximumBreadth);
@@ -27123,13 +27123,13 @@ ${indentation}`;
               for (; i2 < maximumValuesToStringify - 1; i2++) {
                 const tmp2 = stringifyFnReplacer(String(i2), value, stack, replacer, spacer, indentation);
                 res += tmp2 !== void 0 ? tmp2 : "null";
-                res += join4;
+                res += join5;
               }
               const tmp = stringifyFnReplacer(String(i2), value, stack, replacer, spacer, indentation);
               res += tmp !== void 0 ? tmp : "null";
               if (value.length - 1 > maximumBreadth) {
                 const removedKeys = value.length - maximumBreadth - 1;
-                res += `${join4}"... ${getItemCount(removedKeys)} not stringified"`;
+                res += `${join5}"... ${getItemCount(removedKeys)} not stringified"`;
               }
               if (spacer !== "") {
                 res += `
@@ -27150,7 +27150,7 @@ ${originalIndentation}`;
             let separator = "";
             if (spacer !== "") {
               indentation += spacer;
-              join4 = `,
+              join5 = `,
 ${indentation}`;
               whitespace = " ";
             }
@@ -27164,13 +27164,13 @@ ${indentation}`;
               const tmp = stringifyFnReplacer(key2, value, stack, replacer, spacer, indentation);
               if (tmp !== void 0) {
                 res += `${separator}${strEscape(key2)}:${whitespace}${tmp}`;
-                separator = join4;
+                separator = join5;
               }
             }
             if (keyLength > maximumBreadth) {
               const removedKeys = keyLength - maximumBreadth;
               res += `${separator}"...":${whitespace}"${getItemCount(removedKeys)} not stringified"`;
-              separator = join4;
+              separator = join5;
             }
             if (spacer !== "" && separator.length > 1) {
               res = `
@@ -27211,7 +27211,7 @@ ${originalIndentation}`;
             }
             const originalIndentation = indentation;
             let res = "";
-            let join4 = ",";
+            let join5 = ",";
             if (Array.isArray(value)) {
               if (value.length === 0) {
                 return "[]";
@@ -27224,7 +27224,7 @@ ${originalIndentation}`;
                 indentation += spacer;
                 res += `
 ${indentation}`;
-                join4 = `,
+                join5 = `,
 ${indentation}`;
               }
               const maximumValuesToStringify = Math.min(value.length, maximumBreadth);
@@ -27232,13 +27232,13 @@ ${indentation}`;
               for (; i2 < maximumValuesToStringify - 1; i2++) {
                 const tmp2 = stringifyArrayReplacer(String(i2), value[i2], stack, replacer, spacer, indentation);
                 res += tmp2 !== void 0 ? tmp2 : "null";
-                res += join4;
+                res += join5;
               }
               const tmp = stringifyArrayReplacer(String(i2), value[i2], stack, replacer, spacer, indentation);
               res += tmp !== void 0 ? tmp : "null";
               if (value.length - 1 > maximumBreadth) {
                 const removedKeys = value.length - maximumBreadth - 1;
-                res += `${join4}"... ${getItemCount(removedKeys)} not stringified"`;
+                res += `${join5}"... ${getItemCount(removedKeys)} not stringified"`;
               }
               if (spacer !== "") {
                 res += `
@@ -27251,7 +27251,7 @@ ${originalIndentation}`;
             let whitespace = "";
             if (spacer !== "") {
               indentation += spacer;
-              join4 = `,
+              join5 = `,
 ${indentation}`;
               whitespace = " ";
             }
@@ -27260,7 +27260,7 @@ ${indentation}`;
               const tmp = stringifyArrayReplacer(key2, value[key2], stack, replacer, spacer, indentation);
               if (tmp !== void 0) {
                 res += `${separator}${strEscape(key2)}:${whitespace}${tmp}`;
-                separator = join4;
+                separator = join5;
               }
             }
             if (spacer !== "" && separator.length > 1) {
@@ -27318,20 +27318,20 @@ ${originalIndentation}`;
               indentation += spacer;
               let res2 = `
 ${indentation}`;
-              const join5 = `,
+              const join6 = `,
 ${indentation}`;
               const maximumValuesToStringify = Math.min(value.length, maximumBreadth);
               let i2 = 0;
               for (; i2 < maximumValuesToStringify - 1; i2++) {
                 const tmp2 = stringifyIndent(String(i2), value[i2], stack, spacer, indentation);
                 res2 += tmp2 !== void 0 ? tmp2 : "null";
-                res2 += join5;
+                res2 += join6;
               }
               const tmp = stringifyIndent(String(i2), value[i2], stack, spacer, indentation);
               res2 += tmp !== void 0 ? tmp : "null";
               if (value.length - 1 > maximumBreadth) {
                 const removedKeys = value.length - maximumBreadth - 1;
-                res2 += `${join5}"... ${getItemCount(removedKeys)} not stringified"`;
+                res2 += `${join6}"... ${getItemCount(removedKeys)} not stringified"`;
               }
               res2 += `
 ${originalIndentation}`;
@@ -27347,16 +27347,16 @@ ${originalIndentation}`;
               return '"[Object]"';
             }
             indentation += spacer;
-            const join4 = `,
+            const join5 = `,
 ${indentation}`;
             let res = "";
             let separator = "";
             let maximumPropertiesToStringify = Math.min(keyLength, maximumBreadth);
             if (isTypedArrayWithEntries(value)) {
-              res += stringifyTypedArray(value, join4, maximumBreadth);
+              res += stringifyTypedArray(value, join5, maximumBreadth);
               keys = keys.slice(value.length);
               maximumPropertiesToStringify -= value.length;
-              separator = join4;
+              separator = join5;
             }
             if (deterministic) {
               keys = sort(keys, comparator);
@@ -27367,13 +27367,13 @@ ${indentation}`;
               const tmp = stringifyIndent(key2, value[key2], stack, spacer, indentation);
               if (tmp !== void 0) {
                 res += `${separator}${strEscape(key2)}: ${tmp}`;
-                separator = join4;
+                separator = join5;
               }
             }
             if (keyLength > maximumBreadth) {
               const removedKeys = keyLength - maximumBreadth;
               res += `${separator}"...": "${getItemCount(removedKeys)} not stringified"`;
-              separator = join4;
+              separator = join5;
             }
             if (separator !== "") {
               res = `
@@ -42983,6 +42983,7 @@ var require__ = __commonJS({
 
 // src/action/main.ts
 import { randomBytes as randomBytes2, randomUUID as randomUUID3 } from "node:crypto";
+import { tmpdir } from "node:os";
 
 // node_modules/@actions/core/lib/core.js
 var core_exports = {};
@@ -69078,6 +69079,7 @@ function verifyChain(certs, publicKeys, options2 = {}) {
 }
 
 // src/core/schemas/checkpoint.ts
+var CHECKPOINT_PREDICATE_TYPE = "https://living-bridge.dev/checkpoint/v1";
 var CHECKPOINT_PAYLOAD_TYPE = "application/vnd.living-bridge.checkpoint+json";
 var Hash = external_exports.string().regex(/^[0-9a-f]{64}$/, "a sha256 hex digest");
 var Checkpoint = external_exports.object({
@@ -69300,6 +69302,18 @@ function anchorsInText(text, source) {
     }
   }
   return out;
+}
+
+// src/core/certificate/attestation.ts
+var ledgerIdentity = (repository) => `living-bridge-ledger:${repository}`;
+function attestationSubjects(signed) {
+  const { repository, sequence, head } = signed.checkpoint;
+  const ledger = { name: ledgerIdentity(repository), digest: sha256Hex(ledgerIdentity(repository)) };
+  return head === null ? [ledger] : [{ name: `${repository}#certificate/${sequence}`, digest: head }, ledger];
+}
+function checksumsFile(subjects) {
+  return subjects.map((s2) => `${s2.digest}  ${s2.name}
+`).join("");
 }
 
 // src/core/schemas/sources.ts
@@ -76533,9 +76547,9 @@ var ClassifierState = class extends StepStructure {
       if (m2) this.facts = { ...this.facts, exitCode: Number(m2[1]), exitStep: this.stepName ?? null };
     }
     const hit = RULE_SCANNER.scan(text, this.mask);
-    let join4 = false;
-    for (let w2 = 0; w2 < this.mask.length; w2++) if (this.prevMask[w2] & JOIN_PREVIOUS_MASK[w2]) join4 = true;
-    if (hit || join4) this.applyRules(text);
+    let join5 = false;
+    for (let w2 = 0; w2 < this.mask.length; w2++) if (this.prevMask[w2] & JOIN_PREVIOUS_MASK[w2]) join5 = true;
+    if (hit || join5) this.applyRules(text);
     this.prev = text;
     const t2 = this.prevMask;
     this.prevMask = this.mask;
@@ -83514,6 +83528,27 @@ function validateLocalConfig(paths, workspace) {
   return out;
 }
 
+// src/action/attestation.ts
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join as join4 } from "node:path";
+function writeAttestationFiles(dir, signed) {
+  mkdirSync(dir, { recursive: true });
+  const predicatePath = join4(dir, "living-bridge-checkpoint.json");
+  const subjectsPath = join4(dir, "living-bridge-subjects.txt");
+  const predicate = JSON.stringify(signed);
+  const subjects = checksumsFile(attestationSubjects(signed));
+  writeFileSync(predicatePath, `${predicate}
+`);
+  writeFileSync(subjectsPath, subjects);
+  return { predicate, predicatePath, subjects, subjectsPath, predicateType: CHECKPOINT_PREDICATE_TYPE };
+}
+async function prepareAttestation(ctx, repository, branch, dir) {
+  const repo = parseRepoFullName(repository);
+  const ledgerBranch = branch ?? (await loadRepoConfig(ctx.github, repo)).ledger.branch;
+  const { checkpoint } = await ctx.ledgerFor(repo, ledgerBranch).read();
+  return checkpoint && checkpoint.checkpoint.head !== null ? writeAttestationFiles(dir, checkpoint) : null;
+}
+
 // src/action/log.ts
 var import_pino2 = __toESM(require_pino(), 1);
 var REQUEST_LOG = /^(GET|POST|PUT|PATCH|DELETE|HEAD) \/\S* - \d{3}\b/;
@@ -83714,6 +83749,17 @@ ${describeError(err)}
       body: renderCertificate(outcome.certificate, { ledgerBranch, repository: inputs?.repository, ephemeralKey })
     });
   }
+  let attestation = null;
+  if (ctx && inputs && outcome.certificate) {
+    attestation = await prepareAttestation(ctx, inputs.repository, ledgerBranch, process.env.RUNNER_TEMP ?? tmpdir()).catch((err) => {
+      warning(`could not prepare the checkpoint attestation: ${err.message}`);
+      return null;
+    });
+  }
+  setOutput("checkpoint", attestation?.predicate ?? "");
+  setOutput("checkpoint-path", attestation?.predicatePath ?? "");
+  setOutput("attestation-subjects", attestation?.subjects ?? "");
+  setOutput("attestation-subjects-path", attestation?.subjectsPath ?? "");
   setOutput("decision", outcome.decision);
   setOutput("certificate-hash", outcome.certificate?.certificate_hash ?? "");
   setOutput("changes", JSON.stringify(outcome.changes));

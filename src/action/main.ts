@@ -4,6 +4,7 @@
  * No business logic lives here (ARCHITECTURE.md: doors are thin).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import * as core from '@actions/core';
 import { createSigner, generateSigningKey, type Signer } from '../core/certificate/index.js';
 import {
@@ -24,6 +25,7 @@ import { pinnedKeys } from '../pipeline/trust.js';
 import { renderReport, verifyLedger, type VerifyReport } from '../pipeline/verify.js';
 import { annotateLocalConfig } from './annotate.js';
 import { healRequestFrom, readActionSettings, readEvent, readInputs, validateLocalConfig, type ActionInputs } from './inputs.js';
+import { prepareAttestation, type AttestationFiles } from './attestation.js';
 import { createActionLogger } from './log.js';
 import {
   decodePredicate,
@@ -103,6 +105,18 @@ export async function run(): Promise<void> {
     });
   }
 
+  // The Action path's anchor outside the branch: files for a following actions/attest step.
+  let attestation: AttestationFiles | null = null;
+  if (ctx && inputs && outcome.certificate) {
+    attestation = await prepareAttestation(ctx, inputs.repository, ledgerBranch, process.env.RUNNER_TEMP ?? tmpdir()).catch((err: unknown) => {
+      core.warning(`could not prepare the checkpoint attestation: ${(err as Error).message}`);
+      return null;
+    });
+  }
+  core.setOutput('checkpoint', attestation?.predicate ?? '');
+  core.setOutput('checkpoint-path', attestation?.predicatePath ?? '');
+  core.setOutput('attestation-subjects', attestation?.subjects ?? '');
+  core.setOutput('attestation-subjects-path', attestation?.subjectsPath ?? '');
   core.setOutput('decision', outcome.decision);
   core.setOutput('certificate-hash', outcome.certificate?.certificate_hash ?? '');
   core.setOutput('changes', JSON.stringify(outcome.changes));

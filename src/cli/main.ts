@@ -13,6 +13,7 @@ import { healCommands } from './commands/heal.js';
 import { incidentsCommands } from './commands/incidents.js';
 import { drillCommands } from './commands/drill.js';
 import { keygenCommands } from './commands/keygen.js';
+import { keyCommands } from './commands/key.js';
 import { rollbackCommands } from './commands/rollback.js';
 import { statusCommands } from './commands/status.js';
 import { validateCommands } from './commands/validate.js';
@@ -26,7 +27,7 @@ export { UsageError, type CliIo } from './runtime.js';
  * Every command group, one module each (src/cli/commands/*). A new command is a new module added
  * here, so this file stays the wiring and the error policy.
  */
-const COMMAND_MODULES: CommandModule[] = [healCommands, verifyCommands, auditCommands, controlCommands, keygenCommands, classifyCommands, grantCommands, incidentsCommands, labelCommands, drillCommands, rollbackCommands, approveCommands, statusCommands, validateCommands];
+const COMMAND_MODULES: CommandModule[] = [healCommands, verifyCommands, auditCommands, controlCommands, keygenCommands, keyCommands, classifyCommands, grantCommands, incidentsCommands, labelCommands, drillCommands, rollbackCommands, approveCommands, statusCommands, validateCommands];
 
 const HELP_FOOTER = `
 Environment:

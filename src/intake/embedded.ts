@@ -1,40 +1,14 @@
 import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { StringDecoder } from 'node:string_decoder';
 import type { Logger } from 'pino';
 import { HealJob } from '../core/schemas/index.js';
-import { FinishedJobs, heldStatus } from './job-status.js';
+import { FinishedJobs, MAX_FINISHED_STATUS, heldStatus } from './job-status.js';
+import { scanJournal, type JournalLine } from './journal-scan.js';
 import { deadLetterOf, dedupeKeyOf, type DeadLetter, type Intake, type IntentRecord, type IntentStore, type JobStatus, type JobWorker, type SubmitResult, type WorkerHooks } from './types.js';
 
 export * from './types.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-
-/** `{"t":"submitted","id":"…"` — how every submitted line starts (the id is read without parsing the job). */
-const SUBMITTED_HEAD = /^\{"t":"submitted","id":"((?:[^"\\]|\\.)*)"/;
-
-/** Calls `fn` for each line of a file, reading it in 1 MiB chunks (a large journal is never held whole). */
-function forEachLine(path: string, fn: (line: string, index: number) => void): void {
-  const fd = openSync(path, 'r');
-  const chunk = Buffer.alloc(1 << 20);
-  // A UTF-8 character cut by a chunk boundary is completed by the next chunk, not mangled.
-  const decoder = new StringDecoder('utf8');
-  let rest = '';
-  let index = 0;
-  try {
-    for (;;) {
-      const n = readSync(fd, chunk, 0, chunk.length, null);
-      if (n === 0) break;
-      const text = rest + decoder.write(chunk.subarray(0, n));
-      const parts = text.split('\n');
-      rest = parts.pop() ?? '';
-      for (const line of parts) fn(line, index++);
-    }
-    if (rest) fn(rest, index++);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 export interface EmbeddedIntakeOptions {
   /** JSON-lines journal; without it the queue lives in memory only. */
@@ -52,20 +26,6 @@ export interface EmbeddedIntakeOptions {
   now?: () => number;
   log?: Logger;
 }
-
-/**
- * Journal lines. `submitted` carries the job; `seen` is what compaction keeps of a finished job
- * (its de-duplication keys and when it finished); `retry`/`dead`/`revive` track failing jobs;
- * `intent` records a heal step before and after it acts.
- */
-type JournalLine =
-  | { t: 'submitted'; id?: string; at?: number; job: HealJob }
-  | { t: 'done'; id: string; ok: boolean; at?: number; repo?: string; r?: unknown }
-  | { t: 'seen'; d: string; k: string; at: number }
-  | { t: 'retry'; id: string; tries: number; error: string; at: number }
-  | { t: 'dead'; id: string; tries: number; error: string; at: number }
-  | { t: 'revive'; id: string; at: number }
-  | { t: 'intent'; key: string; rec: IntentRecord };
 
 interface Tracked { job: HealJob; tries: number; submittedAt: number; error?: string }
 
@@ -137,33 +97,15 @@ export class EmbeddedIntake implements Intake {
       closeSync(fd);
       if (last[0] !== 0x0a) appendFileSync(path, '\n');
     }
-    // First pass: what finished (cheap: only `done` lines are parsed), so finished jobs' bodies are never validated.
-    const finished = new Map<string, number>();
-    let lineCount = 0;
-    forEachLine(path, (line, i) => {
-      lineCount = i + 1;
-      if (!line.startsWith('{"t":"done"')) return;
-      try {
-        const e = JSON.parse(line) as { id: string; at?: number; repo?: string; r?: unknown };
-        finished.set(e.id, e.at ?? this.now());
-        if (e.repo) this.finished.remember(e.id, e.repo, e.r);
-      } catch {
-        this.opts.log?.warn({ line: i + 1, path }, 'skipping unreadable intake journal line');
-      }
-    });
+    // One pass over the bytes: finished jobs older than the window are never parsed (journal-scan.ts).
     const horizon = this.now() - this.window;
     const pending: Tracked[] = [];
-    forEachLine(path, (line, i) => {
-      if (!line.trim() || line.startsWith('{"t":"done"')) return;
-      // A finished job older than the window is skipped without parsing its body (the prefix says it all).
-      const head = SUBMITTED_HEAD.exec(line);
-      if (head && finished.has(head[1]!) && finished.get(head[1]!)! < horizon) return;
+    const unreadable = (line: number) => this.opts.log?.warn({ line: line + 1, path }, 'skipping unreadable intake journal line');
+    const scanOptions = { horizon, now: () => this.now(), keepDone: MAX_FINISHED_STATUS, onUnreadable: unreadable, onDone: (e: Extract<JournalLine, { t: 'done' }>) => { if (e.repo) this.finished.remember(e.id, e.repo, e.r); } };
+    const lineCount = scanJournal(path, scanOptions, (entry, doneAt) => {
       try {
-        const entry = JSON.parse(line) as JournalLine;
         switch (entry.t) {
           case 'submitted': {
-            const id = entry.id ?? entry.job.id;
-            const doneAt = finished.get(id);
             const at = doneAt ?? entry.at ?? this.now();
             if (at < horizon) break;
             this.markSeen(entry.job, at);
@@ -201,8 +143,7 @@ export class EmbeddedIntake implements Intake {
             break;
         }
       } catch {
-        // A torn last line (crash mid-write) must not stop the app from starting.
-        this.opts.log?.warn({ line: i + 1, path }, 'skipping unreadable intake journal line');
+        this.opts.log?.warn({ path, type: entry.t }, 'skipping an invalid intake journal entry');
       }
     });
     for (const p of pending) {

@@ -2,7 +2,7 @@ import { HealJob } from '../core/schemas/index.js';
 import type { DeadLetter, JobStatus } from './types.js';
 
 /** Finished jobs whose status (and result) the embedded intake still answers: the most recent ones. */
-const MAX_FINISHED_STATUS = 5000;
+export const MAX_FINISHED_STATUS = 5000;
 
 /** Finished jobs' repository and result, newest last, bounded (the embedded intake's `status`). */
 export class FinishedJobs {

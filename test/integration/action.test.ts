@@ -165,6 +165,12 @@ describe('the bundled Action against the sandbox', () => {
     // The comment it wrote is an output, linkable from later steps; no escalation issue was needed.
     expect(res.outputs['comment-url']).toMatch(new RegExp(`/acme/action-heal/(issues|pull)/${pull.number}#issuecomment-\\d+$`));
     expect(res.outputs['issue-url']).toBe('');
+    // The ledger's signed checkpoint, ready for actions/attest (the anchor outside the branch).
+    const checkpoint = JSON.parse(res.outputs.checkpoint ?? 'null') as { checkpoint: { repository: string; head: string } } | null;
+    expect(checkpoint?.checkpoint).toMatchObject({ repository: fullName, head: res.outputs['certificate-hash'] });
+    expect(res.outputs['attestation-subjects']).toContain(`${res.outputs['certificate-hash']}  ${fullName}#certificate/`);
+    expect(res.outputs['attestation-subjects']).toContain(`  living-bridge-ledger:${fullName}`);
+    expect(JSON.parse(await readFile(res.outputs['checkpoint-path']!, 'utf8'))).toEqual(checkpoint);
     // What a job log looks like (docs/action.md shows one): kept for reading, beside the test's temp files.
     await writeFile(path.join(os.tmpdir(), 'living-bridge-action-heal.log'), res.stdout);
     healed = { fullName, runId: run.id, certificate: res.outputs['certificate-hash']! };

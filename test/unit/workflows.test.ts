@@ -78,7 +78,7 @@ describe('action/action.yml', () => {
     expect(action.inputs.token.required).toBe(true);
     expect(action.inputs.mode.default).toBe('heal');
     expect(action.inputs['github-api-url'].default).toBe('${{ github.api_url }}');
-    expect(Object.keys(action.outputs).sort()).toEqual(['certificate-hash', 'changes', 'comment-url', 'decision', 'issue-url']);
+    expect(Object.keys(action.outputs).sort()).toEqual(['attestation-subjects', 'attestation-subjects-path', 'certificate-hash', 'changes', 'checkpoint', 'checkpoint-path', 'comment-url', 'decision', 'issue-url']);
   });
 
   it('every `with:` given to ./action in the workflows is a declared input', async () => {
@@ -103,13 +103,30 @@ describe('workflows', () => {
     expect(wf.permissions).toEqual({});
     expect(wf.concurrency.group).toBe('living-bridge-${{ github.repository }}');
     expect(wf.jobs.heal.if).toContain("github.event.workflow_run.conclusion == 'failure'");
-    for (const job of Object.values<Yaml>(wf.jobs)) {
+    const { anchor: _anchor, ...healing } = wf.jobs as Record<string, Yaml>;
+    for (const job of Object.values<Yaml>(healing)) {
       // GITHUB_TOKEN only reads; writes go through the App token.
       expect(job.permissions).toEqual({ contents: 'read' });
       const mint = (job.steps as Yaml[]).find((s) => String(s.uses).startsWith('actions/create-github-app-token@'));
       expect(mint?.with).toMatchObject({ 'app-id': '${{ vars.LIVING_BRIDGE_APP_ID }}', 'private-key': '${{ secrets.LIVING_BRIDGE_APP_PRIVATE_KEY }}' });
       const bridge = (job.steps as Yaml[]).find((s) => s.uses === './action');
       expect(bridge?.with.token).toBe('${{ steps.app-token.outputs.token || secrets.LIVING_BRIDGE_PAT }}');
+    }
+  });
+
+  it('the checkpoint is attested by a job of its own, the only one with an OIDC token, running no Living Bridge code', async () => {
+    for (const [file, producers] of [['bridge_autonomy.yml', ['heal', 'learn']], ['env_sync.yml', ['sync']]] as const) {
+      const wf = await load(`.github/workflows/${file}`);
+      const anchor = wf.jobs.anchor as Yaml;
+      expect(anchor.permissions).toEqual({ 'id-token': 'write', attestations: 'write' });
+      expect([anchor.needs].flat()).toEqual([...producers]);
+      const steps = anchor.steps as Yaml[];
+      expect(steps.some((s) => s.uses === './action' || s.uses === 'actions/checkout@v4')).toBe(false);
+      const attest = steps.find((s) => String(s.uses).startsWith('actions/attest@'));
+      expect(attest?.with).toMatchObject({ 'predicate-type': 'https://living-bridge.dev/checkpoint/v1', 'subject-checksums': '${{ runner.temp }}/living-bridge-subjects.txt' });
+      for (const p of producers) {
+        expect((wf.jobs[p] as Yaml).outputs).toEqual({ checkpoint: expect.stringMatching(/outputs\.checkpoint }}$/), 'attestation-subjects': expect.stringMatching(/outputs\.attestation-subjects }}$/) });
+      }
     }
   });
 

@@ -29,3 +29,4 @@ export {
 } from './verify-ledger.js';
 export { parseTrustedKeys } from './trust.js';
 export { renderAnchorMarker, anchorsInText, anchorsInDocument } from './anchor.js';
+export { attestationSubjects, checksumsFile, ledgerIdentity, CHECKPOINT_PREDICATE_TYPE, type AttestationSubject } from './attestation.js';
