@@ -11,6 +11,7 @@ import { labelCommands } from './commands/label.js';
 import { grantCommands } from './commands/grant.js';
 import { healCommands } from './commands/heal.js';
 import { incidentsCommands } from './commands/incidents.js';
+import { doctorCommands } from './commands/doctor.js';
 import { drillCommands } from './commands/drill.js';
 import { keygenCommands } from './commands/keygen.js';
 import { keyCommands } from './commands/key.js';
@@ -27,7 +28,11 @@ export { UsageError, type CliIo } from './runtime.js';
  * Every command group, one module each (src/cli/commands/*). A new command is a new module added
  * here, so this file stays the wiring and the error policy.
  */
+<<<<<<< HEAD
+const COMMAND_MODULES: CommandModule[] = [healCommands, verifyCommands, auditCommands, controlCommands, keygenCommands, classifyCommands, grantCommands, incidentsCommands, labelCommands, drillCommands, rollbackCommands, approveCommands, statusCommands, validateCommands, doctorCommands];
+=======
 const COMMAND_MODULES: CommandModule[] = [healCommands, verifyCommands, auditCommands, controlCommands, keygenCommands, keyCommands, classifyCommands, grantCommands, incidentsCommands, labelCommands, drillCommands, rollbackCommands, approveCommands, statusCommands, validateCommands];
+>>>>>>> main
 
 const HELP_FOOTER = `
 Environment:

@@ -3,8 +3,8 @@
  * read, the scopes of a classic token, and (with App credentials) the installation's granted
  * permissions. Nothing here writes to GitHub.
  */
-import { createSign } from 'node:crypto';
 import type { RepoRef } from '../core/schemas/index.js';
+import { networkCause } from './errors.js';
 import type { LivingBridgeOctokit } from './octokit.js';
 
 export type TokenKind = 'installation' | 'classic-pat' | 'fine-grained-pat' | 'oauth' | 'user-to-server' | 'actions' | 'unknown';
@@ -50,7 +50,9 @@ export async function reach(octokit: LivingBridgeOctokit): Promise<ReachResult> 
       rateRemaining: typeof remaining === 'number' ? remaining : null,
     };
   } catch (err) {
-    return { ok: false, status: statusOf(err), ms: Date.now() - started, scopes: null, rateRemaining: null, error: (err as Error).message.split('\n')[0] };
+    // Octokit reports a refused connection or a timeout as "HTTP 500": say what happened instead.
+    const cause = networkCause(err);
+    return { ok: false, status: cause ? null : statusOf(err), ms: Date.now() - started, scopes: null, rateRemaining: null, error: cause ?? (err as Error).message.split('\n')[0] };
   }
 }
 
@@ -87,15 +89,6 @@ export async function probeRepository(octokit: LivingBridgeOctokit, repo: RepoRe
   return out;
 }
 
-/** A GitHub App JWT (RS256, 9 minutes, issued 60 s in the past as GitHub recommends). */
-export function appJwt(appId: string, privateKeyPem: string, nowMs: number): string {
-  const enc = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
-  const iat = Math.floor(nowMs / 1000) - 60;
-  const unsigned = `${enc({ alg: 'RS256', typ: 'JWT' })}.${enc({ iat, exp: iat + 600, iss: appId })}`;
-  const signature = createSign('RSA-SHA256').update(unsigned).sign(privateKeyPem).toString('base64url');
-  return `${unsigned}.${signature}`;
-}
-
 /** With an App JWT: the App's slug (GET /app) and the installation's granted permissions on the repository. */
 export async function appInstallation(octokit: LivingBridgeOctokit, repo: RepoRef | null): Promise<{ slug: string; installation: { id: number; permissions: Record<string, string> } | null }> {
   const app = await octokit.request('GET /app');
@@ -103,4 +96,16 @@ export async function appInstallation(octokit: LivingBridgeOctokit, repo: RepoRe
   if (!repo) return { slug, installation: null };
   const inst = await octokit.request('GET /repos/{owner}/{repo}/installation', { ...repo });
   return { slug, installation: { id: inst.data.id, permissions: (inst.data.permissions ?? {}) as Record<string, string> } };
+}
+
+/** With an App JWT: a short-lived installation token (what the App itself uses), to probe as the App would. */
+export async function installationToken(octokit: LivingBridgeOctokit, installationId: number): Promise<string> {
+  const res = await octokit.request('POST /app/installations/{installation_id}/access_tokens', { installation_id: installationId });
+  return res.data.token;
+}
+
+/** The repository as the token sees it: default branch and, for a user's token, its role. */
+export async function repositoryView(octokit: LivingBridgeOctokit, repo: RepoRef): Promise<{ defaultBranch: string; permissions: Record<string, boolean> | null }> {
+  const res = await octokit.request('GET /repos/{owner}/{repo}', { ...repo });
+  return { defaultBranch: res.data.default_branch, permissions: (res.data.permissions as Record<string, boolean> | undefined) ?? null };
 }

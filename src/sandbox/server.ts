@@ -83,7 +83,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
 
   const rateLimitRoute: RouteDef = {
     method: 'GET', path: '/rate_limit', auth: 'none',
-    handler: () => {
+    // Like GitHub: anonymous callers are answered, a token that is presented must be valid.
+    handler: ({ req }) => {
+      const m = /^(?:token|bearer)\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+      if (m && !isJwt(m[1]!) && m[1] !== SANDBOX_ADMIN_TOKEN && !state.resolveToken(m[1]!)) throw new SandboxHttpError(401, 'Bad credentials');
       const h = rateHeaders();
       const core = { limit: RATE_LIMIT, used: rate.used, remaining: Number(h['x-ratelimit-remaining']), reset: rate.windowStart + 3600, resource: 'core' };
       const other = (resource: string, limit: number) => ({ limit, used: 0, remaining: limit, reset: rate.windowStart + 3600, resource });
