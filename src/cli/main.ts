@@ -28,11 +28,7 @@ export { UsageError, type CliIo } from './runtime.js';
  * Every command group, one module each (src/cli/commands/*). A new command is a new module added
  * here, so this file stays the wiring and the error policy.
  */
-<<<<<<< HEAD
-const COMMAND_MODULES: CommandModule[] = [healCommands, verifyCommands, auditCommands, controlCommands, keygenCommands, classifyCommands, grantCommands, incidentsCommands, labelCommands, drillCommands, rollbackCommands, approveCommands, statusCommands, validateCommands, doctorCommands];
-=======
-const COMMAND_MODULES: CommandModule[] = [healCommands, verifyCommands, auditCommands, controlCommands, keygenCommands, keyCommands, classifyCommands, grantCommands, incidentsCommands, labelCommands, drillCommands, rollbackCommands, approveCommands, statusCommands, validateCommands];
->>>>>>> main
+const COMMAND_MODULES: CommandModule[] = [healCommands, verifyCommands, auditCommands, controlCommands, keygenCommands, keyCommands, classifyCommands, grantCommands, incidentsCommands, labelCommands, drillCommands, rollbackCommands, approveCommands, statusCommands, validateCommands, doctorCommands];
 
 const HELP_FOOTER = `
 Environment:

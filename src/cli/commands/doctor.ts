@@ -6,7 +6,7 @@ import { createSigner, generateSigningKey } from '../../core/certificate/index.j
 import { ENVIRONMENT_FILE_PATH, REPO_CONFIG_PATH, SchemaError, parseRepoFullName, type RepoRef } from '../../core/schemas/index.js';
 import { createOctokit, type LivingBridgeOctokit } from '../../github/index.js';
 import { appInstallation, installationToken, probeRepository, reach, repositoryView, tokenKind, whoAmI, NEEDED_PERMISSIONS } from '../../github/preflight.js';
-import { buildContext, createLogger, loadSigner } from '../../pipeline/build-context.js';
+import { buildContext, createLogger, loadSigner, pipelineSettingsFrom } from '../../pipeline/build-context.js';
 import { checkConfigText, formatDiagnostic } from '../../pipeline/config-check.js';
 import { loadRepoConfig } from '../../pipeline/repo-files.js';
 import { pinnedKeys } from '../../pipeline/trust.js';
@@ -135,7 +135,7 @@ async function checkRepository(rt: CliRuntime, r: Report, octokit: LivingBridgeO
   // The pipeline's own readers: the same rules as a heal (a custom ledger.branch is checked against GitHub).
   const signer = await loadSigner(rt.io.env).catch(() => null);
   const ctx = buildContext({
-    token, baseUrl: base, env: rt.io.env, door: 'cli', repository, log: createLogger('living-bridge-doctor', 'silent', { fd: 2 }), retry: { retries: 0 },
+    token, baseUrl: base, settings: pipelineSettingsFrom(rt.io.env), door: 'cli', repository, log: createLogger('living-bridge-doctor', 'silent', { fd: 2 }), retry: { retries: 0 },
     // Nothing is signed here: without a key, a throwaway one (the ledger is only read).
     signer: signer ?? (await createSigner((await generateSigningKey(new Uint8Array(randomBytes(32)))).secretKey)),
   });
