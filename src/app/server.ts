@@ -7,6 +7,7 @@ import { parseRepoFullName, type Door, type RepoRef } from '../core/schemas/inde
 import { findRepoInstallation } from '../github/index.js';
 import { createIntake, type Intake } from '../intake/index.js';
 import { CheckSignals } from '../pipeline/check-signals.js';
+import { OutageStores } from '../pipeline/outage.js';
 import { buildContext, loadSigner } from '../pipeline/build-context.js';
 import type { HealResult, PipelineContext } from '../pipeline/context.js';
 import { safeMessage } from '../pipeline/safe-message.js';
@@ -59,6 +60,8 @@ export async function startApp(env: Record<string, string | undefined> = process
   const intake = await createIntake(env, log);
   // check_suite / check_run / status webhooks wake a config loop waiting on that commit's checks.
   const checkSignals = new CheckSignals();
+  // The outage brake: each installation's recent transient failures (src/pipeline/outage.ts).
+  const outageStores = new OutageStores();
 
   const observability = createObservability({
     env,
@@ -75,7 +78,7 @@ export async function startApp(env: Record<string, string | undefined> = process
     const id = installationId ?? (await findRepoInstallation(await probot.auth(), repo));
     const octokit = observability.instrument(await probot.auth(id));
     const ctx = buildContext({ octokit: octokit as never, signer, settings: settings.pipeline, door, repository: `${repo.owner}/${repo.repo}`, log: log.child({ ...bindings, repository: `${repo.owner}/${repo.repo}` }) });
-    return { ...ctx, observer: observability.observer, checkSignals };
+    return { ...ctx, observer: observability.observer, checkSignals, outages: outageStores.for(id) };
   };
 
   // The worker's public result is kept by the intake with the job: GET /api/autonomy/jobs/:id reads it there.
