@@ -39,7 +39,7 @@ afterAll(async () => {
 });
 
 describe('scenarios seed their configuration', () => {
-  test.each(SCENARIOS.map((s) => [s, SCENARIO_EXPECTED[s]]))('%s: `living-bridge heal` ends %s with no further setup', async (scenario, expected) => {
+  test.each(SCENARIOS.map((s) => [s, SCENARIO_EXPECTED[s]] as const))('%s: `living-bridge heal` ends %s with no further setup', async (scenario, expected) => {
     const seeded = seedScenario(sandbox.state, scenario, 'acme', { repo: `cfg-${scenario}`, config: true });
     const r = await cli(['heal', '--repo', `acme/cfg-${scenario}`, '--run-id', String(seeded.runId), '--json']);
     expect(r.err).toBe('');
