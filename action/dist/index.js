@@ -77380,6 +77380,18 @@ var GitLedger = class {
   stage(message, mutate) {
     stageWrite(this.cacheKey, { message, mutate });
   }
+  async flush() {
+    const staged2 = takeStaged(this.cacheKey);
+    if (staged2.length === 0) return;
+    const [first, ...rest] = staged2;
+    try {
+      const combined = withStaged(rest, first.message, first.mutate);
+      await this.commitNow(combined.message, combined.mutate);
+    } catch (err) {
+      restoreStaged(this.cacheKey, staged2);
+      throw err;
+    }
+  }
   async commit(message, mutate) {
     const staged2 = takeStaged(this.cacheKey);
     try {
@@ -78896,12 +78908,19 @@ async function rememberFailure(ctx, ledger, run2, incidents, snapshot) {
   });
   return committed?.snapshot ?? snapshot;
 }
-async function rememberSuccess(ctx, ledger, run2, snapshot) {
-  if (run2.run_attempt < 2 || !(snapshot.classifierMemory?.runs ?? []).some((r2) => r2.run_id === run2.id && r2.attempt < run2.run_attempt)) return;
+function successMemory(ctx, run2, snapshot) {
+  if (run2.run_attempt < 2 || !(snapshot.classifierMemory?.runs ?? []).some((r2) => r2.run_id === run2.id && r2.attempt < run2.run_attempt)) return null;
   const ours = snapshot.state.actions.some((a2) => a2.run_id === run2.id && a2.action === "RERUN");
-  await ledger.commit(`classifier: run ${run2.id} attempt ${run2.run_attempt} passed`, (snap) => ({
-    classifierMemory: recordSuccess(snap.classifierMemory ?? emptyClassifierMemory(), { runId: run2.id, attempt: run2.run_attempt, at: ctx.now(), rerunByLivingBridge: ours })
-  })).catch((err) => ctx.log.warn({ err: safeMessage(err) }, "could not record the passing re-run"));
+  const at2 = ctx.now();
+  return {
+    message: `classifier: run ${run2.id} attempt ${run2.run_attempt} passed`,
+    mutate: (snap) => ({ classifierMemory: recordSuccess(snap.classifierMemory ?? emptyClassifierMemory(), { runId: run2.id, attempt: run2.run_attempt, at: at2, rerunByLivingBridge: ours }) })
+  };
+}
+async function rememberSuccess(ctx, ledger, run2, snapshot) {
+  const write = successMemory(ctx, run2, snapshot);
+  if (!write) return;
+  await ledger.commit(write.message, write.mutate).catch((err) => ctx.log.warn({ err: safeMessage(err) }, "could not record the passing re-run"));
 }
 
 // src/core/promotion/index.ts
@@ -83227,8 +83246,13 @@ function reportedIncident(s2) {
 }
 async function finishedRun(s2, run2) {
   const { ctx, request: request2, repository } = s2;
-  const learnedRun = request2.dry_run ? null : await learnFromRun(s2, run2, null);
-  if (learnedRun && run2.conclusion === "success") await rememberSuccess(ctx, s2.ledger, run2, learnedRun.snapshot);
+  const before = request2.dry_run ? null : await s2.ledger.read();
+  const success2 = before && run2.conclusion === "success" ? successMemory(ctx, run2, before) : null;
+  const staging = success2 !== null && s2.ledger.stage !== void 0 && s2.ledger.flush !== void 0;
+  if (staging) s2.ledger.stage(success2.message, success2.mutate);
+  const learnedRun = before ? await learnFromRun(s2, run2, null, before) : null;
+  if (staging) await s2.ledger.flush().catch((err) => ctx.log.warn({ err: err.message }, "could not record the passing re-run"));
+  else if (success2) await rememberSuccess(ctx, s2.ledger, run2, before);
   if (learnedRun) await closeHealed(ctx, s2.repo, run2, learnedRun.snapshot.state);
   if (run2.conclusion === "success" && !request2.dry_run) ctx.outages?.update((w2) => noteSuccess(w2, repository));
   const learned = learnedRun?.outcome ?? null;

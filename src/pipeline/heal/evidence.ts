@@ -8,7 +8,7 @@ import { environmentLabel, levelForResolution } from '../../core/governor/enviro
 import { noteSuccess } from '../../core/governor/index.js';
 import type { Incident } from '../../core/schemas/index.js';
 import type { WorkflowRun } from '../../ports/index.js';
-import { rememberSuccess } from '../classifier-memory.js';
+import { rememberSuccess, successMemory } from '../classifier-memory.js';
 import { dispatchedByLoop } from '../config-loop.js';
 import type { HealResult } from '../context.js';
 import { resolveEnvironment, resolutionNote } from '../environment.js';
@@ -43,8 +43,14 @@ function reportedIncident(s: Loaded): Incident[] {
 /** A run that did not fail: judged as the outcome of the action before it, nothing healed. */
 async function finishedRun(s: Loaded, run: WorkflowRun): Promise<Finished> {
   const { ctx, request, repository } = s;
-  const learnedRun = request.dry_run ? null : await learnFromRun(s, run, null);
-  if (learnedRun && run.conclusion === 'success') await rememberSuccess(ctx, s.ledger, run, learnedRun.snapshot);
+  const before = request.dry_run ? null : await s.ledger.read();
+  // What the classifier learns from a passing re-run travels in the outcome's commit (staged), or in its own when there is none.
+  const success = before && run.conclusion === 'success' ? successMemory(ctx, run, before) : null;
+  const staging = success !== null && s.ledger.stage !== undefined && s.ledger.flush !== undefined;
+  if (staging) s.ledger.stage!(success.message, success.mutate);
+  const learnedRun = before ? await learnFromRun(s, run, null, before) : null;
+  if (staging) await s.ledger.flush!().catch((err: unknown) => ctx.log.warn({ err: (err as Error).message }, 'could not record the passing re-run'));
+  else if (success) await rememberSuccess(ctx, s.ledger, run, before!);
   if (learnedRun) await closeHealed(ctx, s.repo, run, learnedRun.snapshot.state);
   // A run that succeeds lifts the outage holds its repository took part in.
   if (run.conclusion === 'success' && !request.dry_run) ctx.outages?.update((w) => noteSuccess(w, repository));
