@@ -57,7 +57,7 @@ export async function startApp(env: Record<string, string | undefined> = process
     // One logger for everything the process prints (JSON lines unless LOG_FORMAT=pretty).
     overrides: { Octokit: livingBridgeProbotOctokit(policy, log.child({ component: 'github' })), log: root },
   });
-  const intake = await createIntake(env, log);
+  const intake = await createIntake({ ...settings.storage, concurrency: settings.concurrency }, log);
   // check_suite / check_run / status webhooks wake a config loop waiting on that commit's checks.
   const checkSignals = new CheckSignals();
   // The outage brake: each installation's recent transient failures (src/pipeline/outage.ts).
@@ -157,7 +157,7 @@ export async function startApp(env: Record<string, string | undefined> = process
   const address = server.address() as { port: number };
   const url = `http://${settings.host}:${address.port}`;
   log.info({ url, keyid: signer.keyid }, 'Living Bridge is listening');
-  const schedule = startEnvSyncSchedule({ env, settings, probot, signer, log, instrument: (o) => observability.instrument(o), observer: observability.observer });
+  const schedule = startEnvSyncSchedule({ settings, probot, signer, log, instrument: (o) => observability.instrument(o), observer: observability.observer });
   return {
     url,
     port: address.port,
