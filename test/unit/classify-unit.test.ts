@@ -269,7 +269,7 @@ describe('keyword dispatch', () => {
     expect(groupsOf('ÉCHEC du déploiement')).toEqual([1]);
     expect(groupsOf('Échec ● HEAP LIMIT reached')).toEqual([0, 1, 2]);
     expect(groupsOf('heap limit, nothing else')).toEqual([2]);
-    expect(groupsOf('echec without accent, o instead of ●')).toEqual([]);
+    expect(groupsOf('echec without accent, o instead of a bullet')).toEqual([]);
     // The scanner's state is reset between lines: a keyword split across two calls is not found.
     expect(groupsOf('heap ')).toEqual([]);
     expect(groupsOf('limit')).toEqual([]);
