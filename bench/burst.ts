@@ -4,7 +4,10 @@
  * webhooks (concurrency 16), then drained. Goals: ≥ 10 heals/s, ≤ 250 MB peak RSS, and no two
  * heals of one repository at the same time.
  *
- *   node --import tsx bench/burst.ts [--runs=200] [--repos=50] [--intake=embedded|redis] [--dist] [--json]
+ *   node --import tsx bench/burst.ts [--runs=200] [--repos=50] [--intake=embedded|redis] [--dist] [--root=DIR] [--json]
+ *
+ * `--root=DIR` runs the App of another checkout (e.g. an older commit, with node_modules) against the
+ * same sandbox and bench, for a before/after in one session.
  *
  * The App runs as its own process (src/app/main.ts through tsx, or `--dist`: the production bundle,
  * after `npm run build`) against an in-process sandbox, with the demo's `.github/autonomy.yml` (full
@@ -65,7 +68,7 @@ const procStatus = (pid: number | undefined, field: string): number => {
   return m ? Number(m[1]) / 1024 : NaN;
 };
 
-export async function runBurst(opts: { runs: number; repos: number; intake: 'embedded' | 'redis'; dist: boolean }): Promise<BurstResult> {
+export async function runBurst(opts: { runs: number; repos: number; intake: 'embedded' | 'redis'; dist: boolean; root?: string }): Promise<BurstResult> {
   const sb = await startSandbox();
   const dataDir = mkdtempSync(join(tmpdir(), 'lb-burst-'));
   const secret = `whsec-${randomBytes(12).toString('hex')}`;
@@ -100,8 +103,9 @@ export async function runBurst(opts: { runs: number; repos: number; intake: 'emb
       DEPLOY_TOKEN: SCENARIO_VALUES.DEPLOY_TOKEN, LIVING_BRIDGE_FROM_ENV_ALLOW: 'DEPLOY_TOKEN',
       ...(opts.intake === 'redis' ? { REDIS_URL: redisUrl, LIVING_BRIDGE_REDIS_PREFIX: prefix } : {}),
     };
-    const args = opts.dist ? [join(PROJECT_ROOT, 'dist/server/main.js')] : ['--import', 'tsx', join(PROJECT_ROOT, 'src/app/main.ts')];
-    const app = spawn(process.execPath, args, { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const root = opts.root ?? PROJECT_ROOT;
+    const args = opts.dist ? [join(root, 'dist/server/main.js')] : ['--import', 'tsx', join(root, 'src/app/main.ts')];
+    const app = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
     child = app;
     let stderr = '';
     app.stderr!.on('data', (c: Buffer) => { stderr = (stderr + c.toString()).slice(-4000); });
@@ -249,7 +253,8 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()
     console.error('--intake must be embedded or redis');
     process.exit(2);
   }
-  const r = await runBurst({ runs: Number(arg('runs', '200')), repos: Number(arg('repos', '50')), intake, dist });
+  const root = arg('root', '');
+  const r = await runBurst({ runs: Number(arg('runs', '200')), repos: Number(arg('repos', '50')), intake, dist, ...(root ? { root } : {}) });
   console.log(process.argv.includes('--json') ? JSON.stringify(r, null, 2) : burstMarkdown(r));
   if (r.overlaps > 0) process.exitCode = 1;
 }

@@ -14,7 +14,10 @@
  * take the jobs but their GitHub host is a socket that accepts and never answers (nothing leaves the
  * machine, and no heal competes with the door for the CPU); bench/burst.ts measures heals.
  *
- *   node --import tsx bench/webhook-door.ts [--rounds=5] [--ms=3000] [--concurrency=16] [--no-redis] [--dist] [--json]
+ *   node --import tsx bench/webhook-door.ts [--rounds=5] [--ms=3000] [--concurrency=16] [--no-redis] [--dist] [--root=DIR] [--json]
+ *
+ * `--root=DIR` adds the App of another checkout (e.g. an older commit, with node_modules) as more
+ * cases in the same rounds: a before/after measured under the same load.
  *
  * `--dist` runs the production bundle (`npm run build` first: dist/server/main.js, what `npm start` runs)
  * instead of the sources through tsx. REDIS_URL (default redis://127.0.0.1:6379) names the Redis.
@@ -36,6 +39,7 @@ const concurrency = arg('concurrency', 16);
 const withRedis = !process.argv.includes('--no-redis');
 const dist = process.argv.includes('--dist');
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const otherRoot = /=(.+)$/.exec(process.argv.find((a) => a.startsWith('--root=')) ?? '')?.[1];
 
 if (dist && !existsSync(join(PROJECT_ROOT, 'dist/server/main.js'))) {
   console.error('dist/server/main.js is missing: run `npm run build` first (or leave out --dist)');
@@ -83,8 +87,8 @@ async function measure(t: Target, next: () => ReturnType<typeof signedDelivery>,
   return { ...r, perCpuSecond: before !== null && after !== null && after > before ? r.requests / (after - before) : null };
 }
 
-async function start(name: string, args: string[], env: Record<string, string>, port: number, secret: string): Promise<Target> {
-  const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'production', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+async function start(name: string, args: string[], env: Record<string, string>, port: number, secret: string, cwd = PROJECT_ROOT): Promise<Target> {
+  const child = spawn(process.execPath, args, { cwd, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'production', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => { stderr = (stderr + c.toString()).slice(-4000); });
   const url = `http://127.0.0.1:${port}/api/github/webhooks`;
@@ -168,6 +172,16 @@ export async function runDoorBench(): Promise<{ concurrency: number; ms: number;
     targets.push(await start('bare-probot', [join(PROJECT_ROOT, 'bench/fixtures/bare-probot-webhooks.mjs')], { ...common, PORT: String(ports[0]) }, ports[0]!, secret));
     targets.push(await start('embedded', appArgs, app({ PORT: String(ports[1]) }), ports[1]!, secret));
     if (withRedis) targets.push(await start('redis', appArgs, app({ PORT: String(ports[2]), REDIS_URL: redisUrl, LIVING_BRIDGE_REDIS_PREFIX: prefix }), ports[2]!, secret));
+    // --root=DIR: the same App from another checkout (an older commit), measured in the same rounds.
+    if (otherRoot) {
+      const otherArgs = ['--import', 'tsx', join(otherRoot, 'src/app/main.ts')];
+      const p1 = await freePort();
+      targets.push(await start('embedded (--root)', otherArgs, app({ PORT: String(p1) }), p1, secret, otherRoot));
+      if (withRedis) {
+        const p2 = await freePort();
+        targets.push(await start('redis (--root)', otherArgs, app({ PORT: String(p2), REDIS_URL: redisUrl, LIVING_BRIDGE_REDIS_PREFIX: prefix }), p2, secret, otherRoot));
+      }
+    }
 
     let runId = 8_000_000_000;
     const next = () => signedDelivery(secret, 'workflow_run', template(++runId));

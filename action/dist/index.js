@@ -69499,13 +69499,16 @@ var RepoConfig = external_exports.strictObject({
     /** After an escalation, one probe action is allowed once this cool-off has passed (half-open). */
     half_open_after_minutes: Minutes.default(60),
     /** Never ask GitHub to re-run a run more often than this (GitHub's own cap is 50). */
-    max_rerun_attempts: external_exports.number().int().min(1).max(50).default(3)
+    max_rerun_attempts: external_exports.number().int().min(1).max(50).default(3),
+    /** A run with more failed jobs than this is not re-run: that many failing at once is rarely transient. */
+    max_failed_jobs_for_rerun: external_exports.number().int().min(1).max(1e3).default(5)
   }).default({
     max_actions_per_hour: 10,
     max_fail_streak: 3,
     recurrence_limit: 2,
     half_open_after_minutes: 60,
-    max_rerun_attempts: 3
+    max_rerun_attempts: 3,
+    max_failed_jobs_for_rerun: 5
   }),
   prediction: external_exports.strictObject({
     /** Below this predicted success probability an action becomes a suggestion for a human. */
@@ -69602,7 +69605,7 @@ var EnvironmentFile = external_exports.strictObject({
 var ENVIRONMENT_FILE_PATH = ".github/environment.json";
 
 // src/core/schemas/decision.ts
-var GUARDRAILS = ["halted", "fail_streak", "rate_limited", "cooldown", "recurrence", "half_open"];
+var GUARDRAILS = ["halted", "fail_streak", "rate_limited", "cooldown", "recurrence", "half_open", "precondition", "outage"];
 var Guardrail = external_exports.enum(GUARDRAILS);
 var ScoredCandidate = external_exports.object({
   action: ActionKind,
@@ -69647,7 +69650,12 @@ var Decision = external_exports.object({
   /** True when this decision is the single half-open probe after an escalation's cool-off. */
   probe: external_exports.boolean().optional(),
   /** For a noop (guardrail, observe level): the steps the Governor would otherwise have taken. */
-  proposed_steps: external_exports.array(ActionKind).optional()
+  proposed_steps: external_exports.array(ActionKind).optional(),
+  /**
+   * guardrail `precondition`: the step of the proposed steps that could not succeed, why, and what a
+   * human can do to make it possible (the escalation issue's instruction).
+   */
+  unmet: external_exports.object({ step: ActionKind, reason: external_exports.string(), instruction: external_exports.string() }).optional()
 });
 
 // src/core/schemas/governor-state.ts
@@ -76077,7 +76085,7 @@ var StepStructure = class {
     }
     this.block = null;
     if (c0 === 35 && text.startsWith("##[endgroup]")) return;
-    const s2 = STEP_HEADER.exec(text);
+    const s2 = c0 === 82 || c0 === 35 || c0 === 62 ? STEP_HEADER.exec(text) : null;
     if (s2) {
       this.stepId++;
       this.stepName = own2(s2[1].slice(0, 200).trim());
@@ -76394,7 +76402,7 @@ function groupScanner(groups2) {
     for (const k2 of kws) {
       const lower = k2.toLowerCase();
       if (![...lower].every((ch) => ch.charCodeAt(0) < 128)) {
-        other.push([lower, g2]);
+        other.push([lower, g2, lower === k2.toUpperCase()]);
         continue;
       }
       let st2 = 0;
@@ -76442,31 +76450,49 @@ function groupScanner(groups2) {
     }
   }
   for (let i2 = 0; i2 < n2; i2++) for (let w2 = 0; w2 < W2; w2++) if (masks[i2 * W2 + w2]) hasOut[i2] = 1;
+  const order = [];
+  for (let i2 = 0; i2 < n2; i2++) if (!hasOut[i2]) order.push(i2);
+  const outFrom = order.length;
+  for (let i2 = 0; i2 < n2; i2++) if (hasOut[i2]) order.push(i2);
+  const renum = new Int32Array(n2);
+  order.forEach((old, i2) => renum[old] = i2);
+  const fast = new Int32Array(n2 * 128);
+  const fastMasks = new Uint32Array(n2 * W2);
+  for (let i2 = 0; i2 < n2; i2++) {
+    const old = order[i2];
+    for (let c2 = 0; c2 < 128; c2++) {
+      const lc = c2 >= 65 && c2 <= 90 ? c2 | 32 : c2;
+      fast[i2 * 128 + c2] = renum[table[old * 128 + lc]] * 128;
+    }
+    for (let w2 = 0; w2 < W2; w2++) fastMasks[i2 * W2 + w2] = masks[old * W2 + w2];
+  }
+  const outBase = outFrom * 128;
   return {
     words: W2,
     scan(s2, out) {
-      out.fill(0);
+      for (let w2 = 0; w2 < W2; w2++) out[w2] = 0;
       let any2 = false;
+      let high = false;
       let st2 = 0;
-      for (let i2 = 0; i2 < s2.length; i2++) {
-        let c2 = s2.charCodeAt(i2);
+      const len = s2.length;
+      for (let i2 = 0; i2 < len; i2++) {
+        const c2 = s2.charCodeAt(i2);
         if (c2 >= 128) {
           st2 = 0;
+          high = true;
           continue;
         }
-        if (c2 >= 65 && c2 <= 90) c2 |= 32;
-        st2 = table[st2 * 128 + c2];
-        if (hasOut[st2]) {
+        st2 = fast[st2 + c2];
+        if (st2 >= outBase) {
           any2 = true;
-          const b2 = st2 * W2;
-          for (let w2 = 0; w2 < W2; w2++) out[w2] |= masks[b2 + w2];
+          const b2 = (st2 >>> 7) * W2;
+          for (let w2 = 0; w2 < W2; w2++) out[w2] |= fastMasks[b2 + w2];
         }
       }
-      if (other.length) {
+      if (high && other.length) {
         let lower;
-        for (const [k2, g2] of other) {
-          lower ??= s2.toLowerCase();
-          if (lower.includes(k2)) {
+        for (const [k2, g2, caseless] of other) {
+          if (caseless ? s2.includes(k2) : (lower ??= s2.toLowerCase()).includes(k2)) {
             out[g2 >>> 5] |= 1 << (g2 & 31);
             any2 = true;
           }
@@ -77376,6 +77402,18 @@ var GitLedger = class {
   stage(message, mutate) {
     stageWrite(this.cacheKey, { message, mutate });
   }
+  async flush() {
+    const staged2 = takeStaged(this.cacheKey);
+    if (staged2.length === 0) return;
+    const [first, ...rest] = staged2;
+    try {
+      const combined = withStaged(rest, first.message, first.mutate);
+      await this.commitNow(combined.message, combined.mutate);
+    } catch (err) {
+      restoreStaged(this.cacheKey, staged2);
+      throw err;
+    }
+  }
   async commit(message, mutate) {
     const staged2 = takeStaged(this.cacheKey);
     try {
@@ -77860,11 +77898,7 @@ function scanFromIndex(log, repository, fingerprint2, leads, keys, nowMs) {
   return { recentActions, lastByCandidate, unstickedSuccesses };
 }
 
-// src/core/governor/decide.ts
-var isLimited = (a2) => a2 !== "ESCALATE" && a2 !== "NOOP";
-var f2 = (n2) => n2.toFixed(2);
-var f4 = (n2) => String(Math.round(n2 * 1e4) / 1e4);
-var minutes = (ms) => f4(ms / 6e4);
+// src/core/governor/scan.ts
 function scanLog(state, repository, incident, leads, keys, nowMs, nowIso) {
   const prefix = repositoryKeyPrefix(repository);
   const fingerprint2 = incident.fingerprint;
@@ -77898,6 +77932,12 @@ function scanLog(state, repository, incident, leads, keys, nowMs, nowIso) {
   });
   return { recentActions, lastByCandidate, unstickedSuccesses };
 }
+
+// src/core/governor/decide.ts
+var isLimited = (a2) => a2 !== "ESCALATE" && a2 !== "NOOP";
+var f2 = (n2) => n2.toFixed(2);
+var f4 = (n2) => String(Math.round(n2 * 1e4) / 1e4);
+var minutes = (ms) => f4(ms / 6e4);
 function scoreOne(state, config2, incident, steps, index, key, lastMs, nowMs) {
   const action = steps[0] ?? "NOOP";
   const adaptive = config2.blueprint.mode === "adaptive";
@@ -78056,6 +78096,17 @@ function decide(input2) {
   const probeNote = probe ? `half-open probe (the one action allowed after the escalation at ${esc2?.at}); ` : "";
   const modeNote = config2.blueprint.mode === "predictive" && ranked.length > 1 ? "; predictive: ranked by predicted success" : "";
   const explained = `${probeNote}${explainScore(best, incident)}${modeNote}${notes}`;
+  if (lead === "RERUN" && input2.outage) {
+    const o2 = input2.outage;
+    return noopDecision(
+      base2,
+      "outage",
+      `outage: ${o2.repositories.length} repositories of this installation failed with signature ${o2.signature} within minutes (held since ${o2.since}: ${o2.repositories.join(", ")}); re-runs wait until one of them succeeds; would do ${explained}`,
+      best.steps,
+      candidates,
+      best.key
+    );
+  }
   if (isLimited(lead)) {
     if (scan.recentActions >= config2.limits.max_actions_per_hour) {
       return noopDecision(
@@ -78216,16 +78267,19 @@ function recordAction(state, decision, info2) {
     run_id: info2.runId,
     run_attempt: info2.runAttempt,
     certificate_hash: info2.certificateHash,
-    outcome: null
+    outcome: info2.refused ? "failure" : null
   };
   const escalations = { ...next.escalations };
   const open3 = escalations[tKey];
-  if (decision.action === "ESCALATE") escalations[tKey] = { at: atIso, probe_used: false };
+  if (decision.action === "ESCALATE" || info2.refused?.escalated) escalations[tKey] = { at: atIso, probe_used: false };
   else if (open3) escalations[tKey] = { ...open3, probe_used: true };
+  const refusal = decision.guardrail === "precondition" || info2.refused !== void 0;
+  const fail_streaks = refusal ? { ...next.fail_streaks, [tKey]: (next.fail_streaks[tKey] ?? 0) + 1 } : next.fail_streaks;
   next = {
     ...next,
     actions: pruneActions([...next.actions, record2], atMs),
     escalations,
+    fail_streaks,
     last_certificate_hash: info2.certificateHash ?? next.last_certificate_hash
   };
   return next;
@@ -78459,6 +78513,184 @@ function authorize(input2) {
   };
 }
 
+// src/core/governor/plan.ts
+var REPOSITORY = { type: "repository" };
+function secretSourceFor(name, environment, config2, envFile) {
+  if (environment && envFile?.environments[environment]?.secrets[name]) {
+    return { source: envFile.environments[environment].secrets[name], scope: { type: "environment", name: environment } };
+  }
+  if (envFile?.repository.secrets[name]) return { source: envFile.repository.secrets[name], scope: REPOSITORY };
+  if (config2.secrets[name]) return { source: config2.secrets[name], scope: environment ? { type: "environment", name: environment } : REPOSITORY };
+  return null;
+}
+function missingSourceInstruction(name) {
+  return [
+    "secrets:",
+    `  ${name}:`,
+    "    source: generate   # or: source: from_env + env: NAME, or source: external"
+  ].join("\n");
+}
+function missingSourceMessage(name) {
+  return `${name} has no declared source, so Living Bridge will not invent a value for it. Declare one in ${REPO_CONFIG_PATH}:
+
+\`\`\`yaml
+${missingSourceInstruction(name)}
+\`\`\``;
+}
+function escalationInstruction(incident, config2, facts, cause) {
+  if (cause?.instruction) return cause.instruction;
+  const byKind = kindInstruction(incident, config2, facts);
+  return cause ? `${cause.step} could not be done: ${cause.reason}. ${byKind}` : byKind;
+}
+function kindInstruction(incident, config2, facts) {
+  const name = incident.target?.name ?? "the failing item";
+  switch (incident.kind) {
+    case "credential.invalid":
+      return `${name} exists but GitHub/the service rejected it (401/403). Rotate the credential at its issuer and update the secret by hand; Living Bridge never overwrites a credential it cannot verify.`;
+    case "secret.missing": {
+      if (incident.run?.from_fork) return "This run comes from a fork or Dependabot, which GitHub gives no secrets by design. Review the change and run the deploy from a branch of this repository.";
+      const declared = secretSourceFor(name, facts.environment, config2, facts.envFile);
+      if (!declared) return missingSourceMessage(name);
+      if (declared.source.source === "external") return `${name} is declared \`source: external\`: Living Bridge never writes it. Set ${name} by hand and re-run the workflow.`;
+      if (declared.source.source === "from_env") {
+        const refused = facts.fromEnvRefusal(declared.source.env);
+        if (refused) return `${name} is declared \`from_env: ${declared.source.env}\`, which the operator has not allowed: ${refused}. Or set ${name} by hand, then re-run the workflow.`;
+        return `${name} is declared \`from_env: ${declared.source.env}\`: set ${declared.source.env} in the Living Bridge environment (App host or Action step), or set ${name} by hand, then re-run the workflow.`;
+      }
+      return `Set ${name} and re-run the workflow.`;
+    }
+    case "code.failure":
+      return "The failure is in the code or its tests. Fix the change or revert it; Living Bridge does not change code.";
+    default:
+      return `Investigate the evidence above (${incident.kind}), fix the cause, then re-run the workflow.`;
+  }
+}
+function templateVariables(envFile) {
+  const variables = {};
+  for (const [k2, v2] of Object.entries(envFile?.repository.variables ?? {})) {
+    if (typeof v2 === "string") variables[k2] = v2;
+    else if ("value" in v2) variables[k2] = v2.value;
+  }
+  return variables;
+}
+function planFor(step, incident, config2, facts, cause) {
+  const run2 = facts.run;
+  switch (step) {
+    case "CREATE_SECRET": {
+      const name = incident.target?.name;
+      if (!name || incident.target?.type !== "secret") return { ok: false, error: "the incident names no secret to create" };
+      const declared = secretSourceFor(name, facts.environment, config2, facts.envFile);
+      if (!declared) return { ok: false, error: `no source is declared for ${name} (in .github/autonomy.yml or .github/environment.json)` };
+      const refused = declared.source.source === "from_env" ? facts.fromEnvRefusal(declared.source.env) : null;
+      if (refused) return { ok: false, error: refused };
+      return { ok: true, plan: { action: step, name, scope: declared.scope, source: declared.source } };
+    }
+    case "SYNC_AND_CERTIFY": {
+      const name = incident.target?.name;
+      if (!name) return { ok: false, error: "the incident names no variable to sync" };
+      return { ok: true, plan: { action: step, name, environment: facts.environment } };
+    }
+    case "REGENERATE_CONFIG": {
+      const path8 = incident.target?.name;
+      const declared = path8 ? config2.configs[path8] : void 0;
+      if (!path8 || !declared) return { ok: false, error: `no template is declared for ${path8 ?? "this config"} under configs: in .github/autonomy.yml` };
+      return { ok: true, plan: { action: step, path: path8, template: declared.template, variables: templateVariables(facts.envFile), ...declared.schema ? { schema: declared.schema } : {} } };
+    }
+    case "RERUN":
+      if (!run2) return { ok: false, error: "no workflow run to re-run" };
+      return { ok: true, plan: { action: step, runId: run2.id, attempt: run2.run_attempt, maxAttempts: config2.limits.max_rerun_attempts } };
+    case "ROLLBACK":
+      if (!run2 || !run2.head_branch) return { ok: false, error: "no run/branch to roll back" };
+      return { ok: true, plan: { action: step, workflowId: run2.workflow_id, branch: run2.head_branch, failedRunId: run2.id } };
+    case "ESCALATE":
+      return { ok: true, plan: { action: step, instruction: escalationInstruction(incident, config2, facts, cause) } };
+    case "NOOP":
+      return { ok: true, plan: { action: step } };
+  }
+}
+
+// src/core/governor/preconditions.ts
+var GITHUB_MAX_RUN_ATTEMPTS = 50;
+function rerunRefusal(attempt, maxAttempts) {
+  if (attempt >= GITHUB_MAX_RUN_ATTEMPTS) {
+    return `run is at attempt ${attempt}: GitHub allows at most ${GITHUB_MAX_RUN_ATTEMPTS} attempts of a run`;
+  }
+  if (attempt >= maxAttempts) {
+    return `run is at attempt ${attempt} and limits.max_rerun_attempts is ${maxAttempts}: not re-running again`;
+  }
+  return null;
+}
+var declaresVariable = (facts, name) => {
+  const file3 = facts.envFile;
+  if (!file3) return false;
+  const upper = name.toUpperCase();
+  const has = (vars) => Object.keys(vars).some((k2) => k2.toUpperCase() === upper);
+  if (has(file3.repository.variables)) return true;
+  if (facts.environment) return has(file3.environments[facts.environment]?.variables ?? {});
+  return Object.values(file3.environments).some((e) => has(e.variables));
+};
+function secretUnmet(incident, config2, facts) {
+  const step = "CREATE_SECRET";
+  const name = incident.target?.name ?? "the secret";
+  const noSecrets = secretlessRun(incident);
+  if (noSecrets) return { step, reason: noSecrets, instruction: "This run comes from a fork or Dependabot, which GitHub gives no secrets by design. Review the change and run the deploy from a branch of this repository." };
+  const declared = incident.target ? secretSourceFor(name, facts.environment, config2, facts.envFile) : null;
+  if (incident.target && !declared) return { step, reason: `no source is declared for ${name}`, instruction: `Declare a source for ${name} in ${REPO_CONFIG_PATH}, so Living Bridge can create it (it never invents a value):
+
+\`\`\`yaml
+${missingSourceInstruction(name)}
+\`\`\`
+
+Or declare it under \`secrets\` in ${ENVIRONMENT_FILE_PATH}, or set ${name} by hand; then re-run the workflow.` };
+  if (declared?.source.source === "external") return { step, reason: `${name} is declared \`source: external\``, instruction: `${name} is declared \`source: external\`: Living Bridge never writes it. Set ${name} by hand and re-run the workflow.` };
+  return null;
+}
+function unmetPrecondition(step, incident, config2, facts) {
+  if (step === "CREATE_SECRET") {
+    const unmet = secretUnmet(incident, config2, facts);
+    if (unmet) return unmet;
+  }
+  const planned = planFor(step, incident, config2, facts);
+  if (!planned.ok) {
+    const name = incident.target?.name ?? "the failing item";
+    const declared = step === "CREATE_SECRET" && incident.target ? secretSourceFor(name, facts.environment, config2, facts.envFile) : null;
+    const instruction = declared?.source.source === "from_env" ? `${name} is declared \`from_env: ${declared.source.env}\`, which the operator has not allowed: ${planned.error}. Or set ${name} by hand, then re-run the workflow.` : `${planned.error}. Declare what is missing, then re-run the workflow.`;
+    return { step, reason: planned.error, instruction };
+  }
+  const plan = planned.plan;
+  if (plan.action === "SYNC_AND_CERTIFY" && !declaresVariable(facts, plan.name)) {
+    const where = facts.envFile ? `${ENVIRONMENT_FILE_PATH} does not declare ${plan.name}` : `there is no ${ENVIRONMENT_FILE_PATH}`;
+    return {
+      step,
+      reason: where,
+      instruction: `Declare ${plan.name} with its value in ${ENVIRONMENT_FILE_PATH} (under \`repository.variables\`${facts.environment ? ` or \`environments.${facts.environment}.variables\`` : ""}); Living Bridge never invents a variable. Or set it by hand and re-run the workflow.`
+    };
+  }
+  if (plan.action === "RERUN") {
+    const refused = rerunRefusal(plan.attempt, plan.maxAttempts);
+    if (refused) {
+      return { step, reason: refused, instruction: `The run failed ${plan.attempt} time(s); re-running it again is not allowed. Investigate the evidence above, fix the cause, then re-run the workflow by hand (or raise limits.max_rerun_attempts in ${REPO_CONFIG_PATH}).` };
+    }
+    const max = config2.limits.max_failed_jobs_for_rerun;
+    if (facts.failedJobs !== null && facts.failedJobs > max) {
+      return {
+        step,
+        reason: `${facts.failedJobs} jobs failed, more than limits.max_failed_jobs_for_rerun ${max}: a run in which that many jobs fail at once is rarely transient`,
+        instruction: `${facts.failedJobs} jobs of this run failed at once, which is rarely transient: investigate the evidence above and re-run by hand once fixed (or raise limits.max_failed_jobs_for_rerun in ${REPO_CONFIG_PATH}).`
+      };
+    }
+  }
+  return null;
+}
+function firstUnmet(steps, incident, config2, facts) {
+  for (const step of steps) {
+    if (step === "ESCALATE" || step === "NOOP") continue;
+    const unmet = unmetPrecondition(step, incident, config2, facts);
+    if (unmet) return unmet;
+  }
+  return null;
+}
+
 // src/core/governor/authorize.ts
 function propose(input2) {
   const decision = decide(input2);
@@ -78489,8 +78721,35 @@ function grantsAllow(decision, grants, level, now, everyStep) {
   }
   return { allowed: true, reason: `pre-authorized by grant ${grantId}`, grantId };
 }
-function authorize2(proposal, grants, level, now) {
+function escalationFor(decision, unmet) {
+  const key = [...decision.cooldown_key.split("|").slice(0, -1), "ESCALATE"].join("|");
+  const instead = decision.verdict === "suggest" ? "suggesting" : "doing";
+  return {
+    ...decision,
+    verdict: "execute",
+    action: "ESCALATE",
+    steps: ["ESCALATE"],
+    guardrail: "precondition",
+    reason: `precondition unmet: ${unmet.step} cannot succeed (${unmet.reason}); escalating to a human instead of ${instead} ${decision.steps.join(" → ")}`,
+    cooldown_key: key,
+    suggested_because: null,
+    probe: false,
+    proposed_steps: decision.steps,
+    unmet
+  };
+}
+var proposesSteps = (d2) => d2.verdict !== "noop" && d2.steps.some((s2) => s2 !== "ESCALATE" && s2 !== "NOOP");
+function grantsMatter(proposal, check2) {
+  const { decision, unhalted } = proposal;
+  const unmet = check2 && proposesSteps(decision) ? firstUnmet(decision.steps, check2.incident, check2.config, check2.facts) : null;
+  if (unmet) return false;
+  return decision.verdict === "suggest" && decision.steps.length > 0 || unhalted !== null && unhalted.verdict !== "noop" && unhalted.steps.length > 0;
+}
+function authorize2(proposal, grants, level, now, check2) {
+  const unmetOf = (d2) => check2 && proposesSteps(d2) ? firstUnmet(d2.steps, check2.incident, check2.config, check2.facts) : null;
   let decision = proposal.decision;
+  const unmet = unmetOf(decision);
+  if (unmet) return { decision: escalationFor(decision, unmet), grantId: null };
   let grantId = null;
   if (decision.verdict === "suggest" && decision.steps.length > 0) {
     const grant = grantsAllow(decision, grants, level, now, false);
@@ -78500,7 +78759,7 @@ function authorize2(proposal, grants, level, now) {
     }
   }
   const unhalted = proposal.unhalted;
-  if (unhalted && unhalted.verdict !== "noop" && unhalted.steps.length > 0) {
+  if (unhalted && unhalted.verdict !== "noop" && unhalted.steps.length > 0 && !unmetOf(unhalted)) {
     const grant = grantsAllow(unhalted, grants, level, now, true);
     if (grant.allowed) {
       decision = { ...unhalted, verdict: "execute", reason: `halted (${grants.haltedReason ?? "kill switch"}), overridden: ${grant.reason}; ${unhalted.reason}` };
@@ -78510,95 +78769,42 @@ function authorize2(proposal, grants, level, now) {
   return { decision, grantId };
 }
 
-// src/core/governor/plan.ts
-var REPOSITORY = { type: "repository" };
-function secretSourceFor(name, environment, config2, envFile) {
-  if (environment && envFile?.environments[environment]?.secrets[name]) {
-    return { source: envFile.environments[environment].secrets[name], scope: { type: "environment", name: environment } };
+// src/core/governor/outage.ts
+var OUTAGE_MIN_REPOSITORIES = 3;
+var OUTAGE_WINDOW_MS = 10 * 6e4;
+var OUTAGE_HOLD_MAX_MS = 60 * 6e4;
+function transientSignature(incident) {
+  const transient = incident.kind === "transient.network" || incident.kind === "timeout.cancelled" || incident.kind === "dependency.resolution" && looksTransient(incident);
+  if (!transient) return null;
+  return incident.signature ?? `${incident.kind}:${incident.target?.name ?? "-"}`;
+}
+function outageHoldOf(watch, signature, now) {
+  const hold = watch.holds[signature];
+  if (!hold) return null;
+  return now.getTime() - toMs(hold.since) < OUTAGE_HOLD_MAX_MS ? hold : null;
+}
+function noteTransientFailure(watch, f3) {
+  const atMs = f3.at.getTime();
+  const recent = Object.fromEntries(
+    Object.entries({ ...watch.failures[f3.signature], [f3.repository]: f3.at.toISOString() }).filter(([, at2]) => atMs - toMs(at2) <= OUTAGE_WINDOW_MS)
+  );
+  const repositories = Object.keys(recent).sort();
+  const holds = { ...watch.holds };
+  const current = outageHoldOf(watch, f3.signature, f3.at);
+  if (current) holds[f3.signature] = { ...current, repositories: [.../* @__PURE__ */ new Set([...current.repositories, ...repositories])].sort() };
+  else if (repositories.length >= OUTAGE_MIN_REPOSITORIES) holds[f3.signature] = { signature: f3.signature, since: f3.at.toISOString(), repositories };
+  else delete holds[f3.signature];
+  return { failures: { ...watch.failures, [f3.signature]: recent }, holds };
+}
+function noteSuccess(watch, repository) {
+  const failures = {};
+  const holds = { ...watch.holds };
+  for (const [signature, byRepo] of Object.entries(watch.failures)) {
+    if (repository in byRepo || holds[signature]?.repositories.includes(repository)) delete holds[signature];
+    const { [repository]: _gone, ...rest } = byRepo;
+    if (Object.keys(rest).length) failures[signature] = rest;
   }
-  if (envFile?.repository.secrets[name]) return { source: envFile.repository.secrets[name], scope: REPOSITORY };
-  if (config2.secrets[name]) return { source: config2.secrets[name], scope: environment ? { type: "environment", name: environment } : REPOSITORY };
-  return null;
-}
-function missingSourceInstruction(name) {
-  return [
-    "secrets:",
-    `  ${name}:`,
-    "    source: generate   # or: source: from_env + env: NAME, or source: external"
-  ].join("\n");
-}
-function missingSourceMessage(name) {
-  return `${name} has no declared source, so Living Bridge will not invent a value for it. Declare one in ${REPO_CONFIG_PATH}:
-
-\`\`\`yaml
-${missingSourceInstruction(name)}
-\`\`\``;
-}
-function escalationInstruction(incident, config2, facts) {
-  const name = incident.target?.name ?? "the failing item";
-  switch (incident.kind) {
-    case "credential.invalid":
-      return `${name} exists but GitHub/the service rejected it (401/403). Rotate the credential at its issuer and update the secret by hand; Living Bridge never overwrites a credential it cannot verify.`;
-    case "secret.missing": {
-      if (incident.run?.from_fork) return "This run comes from a fork or Dependabot, which GitHub gives no secrets by design. Review the change and run the deploy from a branch of this repository.";
-      const declared = secretSourceFor(name, facts.environment, config2, facts.envFile);
-      if (!declared) return missingSourceMessage(name);
-      if (declared.source.source === "external") return `${name} is declared \`source: external\`: Living Bridge never writes it. Set ${name} by hand and re-run the workflow.`;
-      if (declared.source.source === "from_env") {
-        const refused = facts.fromEnvRefusal(declared.source.env);
-        if (refused) return `${name} is declared \`from_env: ${declared.source.env}\`, which the operator has not allowed: ${refused}. Or set ${name} by hand, then re-run the workflow.`;
-        return `${name} is declared \`from_env: ${declared.source.env}\`: set ${declared.source.env} in the Living Bridge environment (App host or Action step), or set ${name} by hand, then re-run the workflow.`;
-      }
-      return `Set ${name} and re-run the workflow.`;
-    }
-    case "code.failure":
-      return "The failure is in the code or its tests. Fix the change or revert it; Living Bridge does not change code.";
-    default:
-      return `Investigate the evidence above (${incident.kind}). Reply \`/bridge approve <id>\` on a suggestion to let Living Bridge act.`;
-  }
-}
-function templateVariables(envFile) {
-  const variables = {};
-  for (const [k2, v2] of Object.entries(envFile?.repository.variables ?? {})) {
-    if (typeof v2 === "string") variables[k2] = v2;
-    else if ("value" in v2) variables[k2] = v2.value;
-  }
-  return variables;
-}
-function planFor(step, incident, config2, facts) {
-  const run2 = facts.run;
-  switch (step) {
-    case "CREATE_SECRET": {
-      const name = incident.target?.name;
-      if (!name || incident.target?.type !== "secret") return { ok: false, error: "the incident names no secret to create" };
-      const declared = secretSourceFor(name, facts.environment, config2, facts.envFile);
-      if (!declared) return { ok: false, error: `no source is declared for ${name} (in .github/autonomy.yml or .github/environment.json)` };
-      const refused = declared.source.source === "from_env" ? facts.fromEnvRefusal(declared.source.env) : null;
-      if (refused) return { ok: false, error: refused };
-      return { ok: true, plan: { action: step, name, scope: declared.scope, source: declared.source } };
-    }
-    case "SYNC_AND_CERTIFY": {
-      const name = incident.target?.name;
-      if (!name) return { ok: false, error: "the incident names no variable to sync" };
-      return { ok: true, plan: { action: step, name, environment: facts.environment } };
-    }
-    case "REGENERATE_CONFIG": {
-      const path8 = incident.target?.name;
-      const declared = path8 ? config2.configs[path8] : void 0;
-      if (!path8 || !declared) return { ok: false, error: `no template is declared for ${path8 ?? "this config"} under configs: in .github/autonomy.yml` };
-      return { ok: true, plan: { action: step, path: path8, template: declared.template, variables: templateVariables(facts.envFile), ...declared.schema ? { schema: declared.schema } : {} } };
-    }
-    case "RERUN":
-      if (!run2) return { ok: false, error: "no workflow run to re-run" };
-      return { ok: true, plan: { action: step, runId: run2.id, attempt: run2.run_attempt, maxAttempts: config2.limits.max_rerun_attempts } };
-    case "ROLLBACK":
-      if (!run2 || !run2.head_branch) return { ok: false, error: "no run/branch to roll back" };
-      return { ok: true, plan: { action: step, workflowId: run2.workflow_id, branch: run2.head_branch, failedRunId: run2.id } };
-    case "ESCALATE":
-      return { ok: true, plan: { action: step, instruction: escalationInstruction(incident, config2, facts) } };
-    case "NOOP":
-      return { ok: true, plan: { action: step } };
-  }
+  return { failures, holds };
 }
 
 // src/core/grants/file.ts
@@ -78625,8 +78831,17 @@ function safeMessage(err) {
 
 // src/pipeline/heal/decide.ts
 var GRANTS_FILE = "grants.json";
+function outageHold(s2) {
+  const store = s2.ctx.outages;
+  const signature = transientSignature(s2.incident);
+  if (!store || !signature || !s2.run) return null;
+  const now = s2.ctx.now();
+  const watch = s2.request.dry_run ? store.read() : store.update((w2) => noteTransientFailure(w2, { signature, repository: s2.repository, at: now }));
+  return outageHoldOf(watch, signature, now);
+}
 function decideHeal(s2) {
   const { ctx, snapshot, incident, config: config2, repository } = s2;
+  const outage = outageHold(s2);
   const proposal = propose({
     incident,
     state: snapshot.state,
@@ -78635,12 +78850,22 @@ function decideHeal(s2) {
     repository,
     environment: s2.environmentName,
     level: s2.level,
-    autonomyEnabled: ctx.autonomyEnabled
+    autonomyEnabled: ctx.autonomyEnabled,
+    outage
   });
   const noted = (d2) => ({ ...d2, environment_resolution: s2.environmentResolution });
   return { ...s2, proposal: { decision: noted(proposal.decision), unhalted: proposal.unhalted ? noted(proposal.unhalted) : null } };
 }
-var grantsMatter = (p2) => p2.decision.verdict === "suggest" && p2.decision.steps.length > 0 || p2.unhalted !== null && p2.unhalted.verdict !== "noop" && p2.unhalted.steps.length > 0;
+var NO_GRANTS = (s2) => ({
+  grants: null,
+  trustedKeys: {},
+  revokedIds: [],
+  uses: {},
+  repository: s2.repository,
+  environment: s2.environment,
+  halted: s2.snapshot.state.halted,
+  haltedReason: s2.snapshot.state.halted_reason ?? null
+});
 async function grantSetOf(ctx, ledger, snapshot, repository, environment) {
   const text = await ledger.readFile(GRANTS_FILE);
   let grants = null;
@@ -78665,11 +78890,16 @@ async function grantSetOf(ctx, ledger, snapshot, repository, environment) {
     haltedReason: snapshot.state.halted_reason ?? null
   };
 }
+var preconditionCheck = (s2) => ({
+  incident: s2.incident,
+  config: s2.config,
+  facts: { environment: s2.environment, envFile: s2.envFile, run: s2.run, failedJobs: s2.failedJobs, fromEnvRefusal: (name) => s2.ctx.fromEnvRefusal(name) }
+});
 async function authorizeHeal(s2) {
   const { proposal, ...rest } = s2;
-  if (!grantsMatter(proposal)) return { ...rest, decision: proposal.decision, grantId: null };
-  const grants = await grantSetOf(s2.ctx, s2.ledger, s2.snapshot, s2.repository, s2.environment);
-  const authorized = authorize2(proposal, grants, s2.level, s2.ctx.now());
+  const check2 = preconditionCheck(s2);
+  const grants = grantsMatter(proposal, check2) ? await grantSetOf(s2.ctx, s2.ledger, s2.snapshot, s2.repository, s2.environment) : NO_GRANTS(s2);
+  const authorized = authorize2(proposal, grants, s2.level, s2.ctx.now(), check2);
   return { ...rest, decision: authorized.decision, grantId: authorized.grantId };
 }
 
@@ -78700,12 +78930,19 @@ async function rememberFailure(ctx, ledger, run2, incidents, snapshot) {
   });
   return committed?.snapshot ?? snapshot;
 }
-async function rememberSuccess(ctx, ledger, run2, snapshot) {
-  if (run2.run_attempt < 2 || !(snapshot.classifierMemory?.runs ?? []).some((r2) => r2.run_id === run2.id && r2.attempt < run2.run_attempt)) return;
+function successMemory(ctx, run2, snapshot) {
+  if (run2.run_attempt < 2 || !(snapshot.classifierMemory?.runs ?? []).some((r2) => r2.run_id === run2.id && r2.attempt < run2.run_attempt)) return null;
   const ours = snapshot.state.actions.some((a2) => a2.run_id === run2.id && a2.action === "RERUN");
-  await ledger.commit(`classifier: run ${run2.id} attempt ${run2.run_attempt} passed`, (snap) => ({
-    classifierMemory: recordSuccess(snap.classifierMemory ?? emptyClassifierMemory(), { runId: run2.id, attempt: run2.run_attempt, at: ctx.now(), rerunByLivingBridge: ours })
-  })).catch((err) => ctx.log.warn({ err: safeMessage(err) }, "could not record the passing re-run"));
+  const at2 = ctx.now();
+  return {
+    message: `classifier: run ${run2.id} attempt ${run2.run_attempt} passed`,
+    mutate: (snap) => ({ classifierMemory: recordSuccess(snap.classifierMemory ?? emptyClassifierMemory(), { runId: run2.id, attempt: run2.run_attempt, at: at2, rerunByLivingBridge: ours }) })
+  };
+}
+async function rememberSuccess(ctx, ledger, run2, snapshot) {
+  const write = successMemory(ctx, run2, snapshot);
+  if (!write) return;
+  await ledger.commit(write.message, write.mutate).catch((err) => ctx.log.warn({ err: safeMessage(err) }, "could not record the passing re-run"));
 }
 
 // src/core/promotion/index.ts
@@ -81687,17 +81924,7 @@ Rendered by Living Bridge with the declared variables; proposed for review, not 
 }
 
 // src/engines/rerun.ts
-var GITHUB_MAX_RUN_ATTEMPTS = 50;
 var ACTIVE_RUN_STATUSES = ["queued", "in_progress", "requested", "waiting", "pending"];
-function rerunRefusal(attempt, maxAttempts) {
-  if (attempt >= GITHUB_MAX_RUN_ATTEMPTS) {
-    return `run is at attempt ${attempt}: GitHub allows at most ${GITHUB_MAX_RUN_ATTEMPTS} attempts of a run`;
-  }
-  if (attempt >= maxAttempts) {
-    return `run is at attempt ${attempt} and limits.max_rerun_attempts is ${maxAttempts}: not re-running again`;
-  }
-  return null;
-}
 function rerunAccepted(before, after) {
   const attempt = typeof before === "number" ? before : before.run_attempt;
   return after.run_attempt > attempt || ACTIVE_RUN_STATUSES.includes(after.status);
@@ -82789,8 +83016,8 @@ var planFacts = (a2) => ({
   run: a2.run,
   fromEnvRefusal: (name) => a2.ctx.fromEnvRefusal(name)
 });
-async function runStep(step, a2, stepId, tried) {
-  const planned = planFor(step, a2.incident, a2.config, planFacts(a2));
+async function runStep(step, a2, stepId, tried, cause) {
+  const planned = planFor(step, a2.incident, a2.config, planFacts(a2), cause ?? a2.decision.unmet);
   if (!planned.ok) return { action: step, ok: false, changes: [], notes: [], error: planned.error };
   const { ctx } = a2;
   return runEngine(planned.plan, {
@@ -82849,7 +83076,7 @@ async function act(a2) {
       if (step !== "ESCALATE") {
         escalated = true;
         try {
-          reports.push(await runStep("ESCALATE", a2, "", tried));
+          reports.push(await runStep("ESCALATE", a2, "", tried, { step, reason: report.error ?? "unknown error" }));
         } catch (err) {
           reports.push({ action: "ESCALATE", ok: false, changes: [], notes: [], error: safeMessage(err) });
         }
@@ -82914,6 +83141,8 @@ async function certifyAndRecord(a2, acted) {
   const changes = reports.flatMap((r2) => r2.changes);
   const certified = reports.length > 0 && reports.every((r2) => r2.ok && r2.certified !== false);
   const escalation = reports.find((r2) => r2.postmortem);
+  const failedStep = reports.find((r2) => !r2.ok && r2.action !== "ESCALATE");
+  const refused = failedStep ? { step: failedStep.action, escalated } : null;
   let certificate = null;
   let ledgerPath = null;
   const ledger = ctx.ledgerFor(a2.repo, a2.config.ledger.branch);
@@ -82940,7 +83169,7 @@ async function certifyAndRecord(a2, acted) {
     );
     certificate = cert;
     ledgerPath = ledgerPathOf(snap.certificateCount + 1, cert.certificate_hash);
-    const state = recordAction(snap.state, decision, { at: at2, runId: run2?.id ?? null, runAttempt: run2?.run_attempt ?? null, certificateHash: cert.certificate_hash });
+    const state = recordAction(snap.state, decision, { at: at2, runId: run2?.id ?? null, runAttempt: run2?.run_attempt ?? null, certificateHash: cert.certificate_hash, ...refused ? { refused } : {} });
     const files = {};
     if (journal.key) files[intentLedgerPath(journal.key)] = JSON.stringify({ key: journal.key, certificate_hash: cert.certificate_hash, status: escalated ? "escalated" : certified ? "healed" : "failed" });
     if (escalation?.postmortem) files[escalation.postmortemPath ?? `postmortems/${incident.fingerprint}.md`] = escalation.postmortem;
@@ -83064,9 +83293,15 @@ function reportedIncident(s2) {
 }
 async function finishedRun(s2, run2) {
   const { ctx, request: request2, repository } = s2;
-  const learnedRun = request2.dry_run ? null : await learnFromRun(s2, run2, null);
-  if (learnedRun && run2.conclusion === "success") await rememberSuccess(ctx, s2.ledger, run2, learnedRun.snapshot);
+  const before = request2.dry_run ? null : await s2.ledger.read();
+  const success2 = before && run2.conclusion === "success" ? successMemory(ctx, run2, before) : null;
+  const staging = success2 !== null && s2.ledger.stage !== void 0 && s2.ledger.flush !== void 0;
+  if (staging) s2.ledger.stage(success2.message, success2.mutate);
+  const learnedRun = before ? await learnFromRun(s2, run2, null, before) : null;
+  if (staging) await s2.ledger.flush().catch((err) => ctx.log.warn({ err: err.message }, "could not record the passing re-run"));
+  else if (success2) await rememberSuccess(ctx, s2.ledger, run2, before);
   if (learnedRun) await closeHealed(ctx, s2.repo, run2, learnedRun.snapshot.state);
+  if (run2.conclusion === "success" && !request2.dry_run) ctx.outages?.update((w2) => noteSuccess(w2, repository));
   const learned = learnedRun?.outcome ?? null;
   const summary2 = learned ? `run ${run2.id} attempt ${run2.run_attempt} concluded ${run2.conclusion}: recorded as the outcome of ${learned.action.action} (outcome certificate ${learned.certificate.certificate_hash})` : `run ${run2.id} concluded ${run2.conclusion ?? run2.status}: nothing to heal`;
   return { finished: finish(ctx, { ...nothing(repository, summary2), status: "noop", certificate: learned?.certificate ?? null }) };
@@ -83076,6 +83311,7 @@ async function collectEvidence(s2) {
   let run2 = null;
   let incidents;
   let failedJobNames = [];
+  let failedJobs = null;
   if (request2.run_id !== void 0) {
     if (journal.replayed) {
       const resumed = await resumeReplay(s2);
@@ -83093,6 +83329,7 @@ async function collectEvidence(s2) {
     if (run2.conclusion !== "failure") return finishedRun(s2, run2);
     incidents = await gatherEvidence(ctx.github, repo, run2, request2.environment, (jobs) => {
       failedJobNames = jobs.map((j2) => j2.name);
+      failedJobs = jobs.length;
     });
   } else {
     incidents = reportedIncident(s2);
@@ -83101,6 +83338,7 @@ async function collectEvidence(s2) {
   return {
     ...s2,
     run: run2,
+    failedJobs,
     incidents,
     resolution,
     environmentName: environmentLabel(resolution) ?? void 0,

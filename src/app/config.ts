@@ -1,6 +1,7 @@
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parsePipelineSettings, type ApiToken, type PipelineSettings } from '../core/schemas/index.js';
+import type { StorageSettings } from '../intake/index.js';
 import { ConfigurationError, envFlag } from '../pipeline/build-context.js';
 import { readApiTokens } from './api-tokens.js';
 
@@ -33,6 +34,8 @@ export interface AppSettings {
   startupCheck: boolean;
   /** LOG_LEVEL (default info). */
   logLevel: string;
+  /** REDIS_URL, LIVING_BRIDGE_REDIS_PREFIX, LIVING_BRIDGE_REDIS_LOCK_MS, LIVING_BRIDGE_DATA_DIR: the intake's and the schedule's storage. */
+  storage: StorageSettings;
 }
 
 /**
@@ -52,7 +55,9 @@ export function readAppSettings(env: Record<string, string | undefined>): AppSet
   if (signingProblem) problems.push(signingProblem);
   if (env.GHE_PROTOCOL && !['http', 'https'].includes(env.GHE_PROTOCOL)) problems.push(`GHE_PROTOCOL=${shown(env.GHE_PROTOCOL)} must be http or https`);
   if (env.GHE_HOST && /[/\s]/.test(env.GHE_HOST)) problems.push(`GHE_HOST=${shown(env.GHE_HOST)} must be a host name (like github.example.com), without scheme or path`);
-  if (env.REDIS_URL && !/^rediss?:\/\/[^\s]+$/.test(env.REDIS_URL)) problems.push('REDIS_URL is not a redis:// or rediss:// URL');
+  if (env.REDIS_URL && !/^rediss?:\/\/[^\s]+$/.test(env.REDIS_URL.trim())) problems.push('REDIS_URL is not a redis:// or rediss:// URL');
+  const lockMs = env.LIVING_BRIDGE_REDIS_LOCK_MS?.trim() ? Number(env.LIVING_BRIDGE_REDIS_LOCK_MS) : undefined;
+  if (lockMs !== undefined && !(Number.isInteger(lockMs) && lockMs >= 1000)) problems.push('LIVING_BRIDGE_REDIS_LOCK_MS must be a whole number of milliseconds >= 1000');
   if (env.LOG_LEVEL && !LOG_LEVELS.includes(env.LOG_LEVEL)) problems.push(`LOG_LEVEL=${shown(env.LOG_LEVEL)} is not one of ${LOG_LEVELS.join(', ')}`);
   const apiToken = env.AUTONOMY_API_TOKEN?.trim() || null;
   if (apiToken !== null && apiToken.length < 16) problems.push('AUTONOMY_API_TOKEN must be at least 16 characters');
@@ -96,6 +101,12 @@ export function readAppSettings(env: Record<string, string | undefined>): AppSet
     webhookPath: env.WEBHOOK_PATH ?? '/api/github/webhooks',
     startupCheck,
     logLevel: env.LOG_LEVEL ?? 'info',
+    storage: {
+      ...(env.REDIS_URL?.trim() ? { redisUrl: env.REDIS_URL.trim() } : {}),
+      ...(env.LIVING_BRIDGE_REDIS_PREFIX?.trim() ? { redisPrefix: env.LIVING_BRIDGE_REDIS_PREFIX.trim() } : {}),
+      ...(lockMs !== undefined ? { redisLockMs: lockMs } : {}),
+      ...(env.LIVING_BRIDGE_DATA_DIR?.trim() ? { dataDir: env.LIVING_BRIDGE_DATA_DIR.trim() } : {}),
+    },
   };
 }
 

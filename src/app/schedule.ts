@@ -21,20 +21,19 @@ export interface RunningSchedule {
  * without durable state every restart would re-read every repository in full.
  */
 export function startEnvSyncSchedule(opts: {
-  env: Record<string, string | undefined>;
-  settings: Pick<AppSettings, 'envSyncSchedule' | 'envSyncPeriodMinutes' | 'pipeline'>;
+  settings: Pick<AppSettings, 'envSyncSchedule' | 'envSyncPeriodMinutes' | 'pipeline' | 'storage'>;
   probot: Probot;
   signer: Signer;
   log: Logger;
   instrument: <T>(octokit: T) => T;
   observer?: Observer;
 }): RunningSchedule | null {
-  const { env, log } = opts;
+  const { log } = opts;
   if (!opts.settings.envSyncSchedule) {
     log.info('env sync schedule: off (LIVING_BRIDGE_ENV_SYNC_SCHEDULE=off)');
     return null;
   }
-  const store = createScheduleStore(env);
+  const store = createScheduleStore(opts.settings.storage);
   if (!store) {
     log.warn('env sync schedule: off — set LIVING_BRIDGE_DATA_DIR (or REDIS_URL) so its state survives restarts');
     return null;

@@ -7,6 +7,7 @@ import { parseRepoFullName, type Door, type RepoRef } from '../core/schemas/inde
 import { findRepoInstallation } from '../github/index.js';
 import { createIntake, type Intake } from '../intake/index.js';
 import { CheckSignals } from '../pipeline/check-signals.js';
+import { OutageStores } from '../pipeline/outage.js';
 import { buildContext, loadSigner } from '../pipeline/build-context.js';
 import type { HealResult, PipelineContext } from '../pipeline/context.js';
 import { safeMessage } from '../pipeline/safe-message.js';
@@ -56,9 +57,11 @@ export async function startApp(env: Record<string, string | undefined> = process
     // One logger for everything the process prints (JSON lines unless LOG_FORMAT=pretty).
     overrides: { Octokit: livingBridgeProbotOctokit(policy, log.child({ component: 'github' })), log: root },
   });
-  const intake = await createIntake(env, log);
+  const intake = await createIntake({ ...settings.storage, concurrency: settings.concurrency }, log);
   // check_suite / check_run / status webhooks wake a config loop waiting on that commit's checks.
   const checkSignals = new CheckSignals();
+  // The outage brake: each installation's recent transient failures (src/pipeline/outage.ts).
+  const outageStores = new OutageStores();
 
   const observability = createObservability({
     env,
@@ -75,7 +78,7 @@ export async function startApp(env: Record<string, string | undefined> = process
     const id = installationId ?? (await findRepoInstallation(await probot.auth(), repo));
     const octokit = observability.instrument(await probot.auth(id));
     const ctx = buildContext({ octokit: octokit as never, signer, settings: settings.pipeline, door, repository: `${repo.owner}/${repo.repo}`, log: log.child({ ...bindings, repository: `${repo.owner}/${repo.repo}` }) });
-    return { ...ctx, observer: observability.observer, checkSignals };
+    return { ...ctx, observer: observability.observer, checkSignals, outages: outageStores.for(id) };
   };
 
   // The worker's public result is kept by the intake with the job: GET /api/autonomy/jobs/:id reads it there.
@@ -154,7 +157,7 @@ export async function startApp(env: Record<string, string | undefined> = process
   const address = server.address() as { port: number };
   const url = `http://${settings.host}:${address.port}`;
   log.info({ url, keyid: signer.keyid }, 'Living Bridge is listening');
-  const schedule = startEnvSyncSchedule({ env, settings, probot, signer, log, instrument: (o) => observability.instrument(o), observer: observability.observer });
+  const schedule = startEnvSyncSchedule({ settings, probot, signer, log, instrument: (o) => observability.instrument(o), observer: observability.observer });
   return {
     url,
     port: address.port,

@@ -4,10 +4,11 @@
  */
 import type { Change, RepoRef } from '../core/schemas/index.js';
 import type { RunsPort, WorkflowRun } from '../ports/index.js';
+import { GITHUB_MAX_RUN_ATTEMPTS, rerunRefusal } from '../core/governor/preconditions.js';
 import { failed, fromPortError, type EngineResult } from './report.js';
 
-/** GitHub refuses to re-run a workflow run more than this many times in total. */
-export const GITHUB_MAX_RUN_ATTEMPTS = 50;
+/** GitHub's cap and the attempt rule are the core's (the precondition a decision is checked against). */
+export { GITHUB_MAX_RUN_ATTEMPTS, rerunRefusal };
 
 /** Run statuses meaning "GitHub is (about to be) running it". */
 export const ACTIVE_RUN_STATUSES: readonly string[] = ['queued', 'in_progress', 'requested', 'waiting', 'pending'];
@@ -24,17 +25,6 @@ export interface RerunPlan {
 }
 
 export type RerunReport = EngineResult<{ runAttemptAfter?: number }>;
-
-/** Why a re-run is not allowed at `attempt`, or null when it is. */
-export function rerunRefusal(attempt: number, maxAttempts: number): string | null {
-  if (attempt >= GITHUB_MAX_RUN_ATTEMPTS) {
-    return `run is at attempt ${attempt}: GitHub allows at most ${GITHUB_MAX_RUN_ATTEMPTS} attempts of a run`;
-  }
-  if (attempt >= maxAttempts) {
-    return `run is at attempt ${attempt} and limits.max_rerun_attempts is ${maxAttempts}: not re-running again`;
-  }
-  return null;
-}
 
 /** Did GitHub take a re-run of `before`? A higher attempt number, or the run queued/running again. */
 export function rerunAccepted(before: WorkflowRun | number, after: WorkflowRun): boolean {

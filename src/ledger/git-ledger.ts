@@ -14,7 +14,7 @@ import type { Logger } from 'pino';
 import { Certificate, repoFullName, type RepoRef } from '../core/schemas/index.js';
 import type { Signer } from '../core/certificate/index.js';
 import type { GitDataPort, GitTreeEntry } from '../ports/index.js';
-import { restoreStaged, stageWrite, takeStaged, withStaged } from './staged.js';
+import { restoreStaged, stageWrite, takeStaged, withStaged, type StagedWrite } from './staged.js';
 import { INLINE_MAX, LedgerCache, cloneJson, copyLoaded, liveTexts, sharedLedgerCache, type LoadedLedger } from './cache.js';
 import { isRefConflict, retryCompareAndSwap, type AttemptOutcome } from './cas.js';
 import { CERTIFICATE_FILE, DEFAULT_LEDGER_BRANCH, LEDGER_ROOT } from './layout.js';
@@ -167,6 +167,19 @@ export class GitLedger implements Ledger {
   /** Keeps a write for this branch's next commit (see staged.ts) instead of committing it now. */
   stage(message: string, mutate: (snapshot: LedgerSnapshot) => LedgerWrite | Promise<LedgerWrite>): void {
     stageWrite(this.cacheKey, { message, mutate });
+  }
+
+  async flush(): Promise<void> {
+    const staged = takeStaged(this.cacheKey);
+    if (staged.length === 0) return;
+    const [first, ...rest] = staged as [StagedWrite, ...StagedWrite[]];
+    try {
+      const combined = withStaged(rest, first.message, first.mutate);
+      await this.commitNow(combined.message, combined.mutate);
+    } catch (err) {
+      restoreStaged(this.cacheKey, staged);
+      throw err;
+    }
   }
 
   async commit(message: string, mutate: (snapshot: LedgerSnapshot) => LedgerWrite | Promise<LedgerWrite>): Promise<CommitResult> {

@@ -56,6 +56,8 @@ export interface Ledger {
    * commit follows. Ledgers without it have every write committed by `commit`.
    */
   stage?(message: string, mutate: (snapshot: LedgerSnapshot) => LedgerWrite | Promise<LedgerWrite>): void;
+  /** Commits what is still staged for the branch (nothing staged: no request at all). */
+  flush?(): Promise<void>;
   /** The whole certificate chain in order. */
   readCertificates(): Promise<Certificate[]>;
   /** The certificate files as stored, in order, unparsed (verifiers report a damaged file instead of failing on it). */

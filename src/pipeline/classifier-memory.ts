@@ -5,7 +5,7 @@
 import { applyLearningAll, emptyClassifierMemory, recordFailure, recordSuccess } from '../core/classify/index.js';
 import type { Incident } from '../core/schemas/index.js';
 import type { WorkflowRun } from '../ports/index.js';
-import type { Ledger, LedgerSnapshot } from '../ledger/index.js';
+import type { Ledger, LedgerSnapshot, LedgerWrite } from '../ledger/index.js';
 import type { PipelineContext } from './context.js';
 import { safeMessage } from './heal.js';
 
@@ -45,11 +45,23 @@ export async function rememberFailure(ctx: PipelineContext, ledger: Ledger, run:
   return committed?.snapshot ?? snapshot;
 }
 
-/** A run attempt passed: flaky evidence for the signature its earlier attempt failed with (and a heal, if ours). */
-export async function rememberSuccess(ctx: PipelineContext, ledger: Ledger, run: WorkflowRun, snapshot: LedgerSnapshot): Promise<void> {
-  if (run.run_attempt < 2 || !(snapshot.classifierMemory?.runs ?? []).some((r) => r.run_id === run.id && r.attempt < run.run_attempt)) return;
+/**
+ * A run attempt passed: flaky evidence for the signature its earlier attempt failed with (and a heal, if ours).
+ * The write to make, or null when this run's earlier attempt left no sighting (nothing to record).
+ */
+export function successMemory(ctx: PipelineContext, run: WorkflowRun, snapshot: LedgerSnapshot): { message: string; mutate: (snap: LedgerSnapshot) => LedgerWrite } | null {
+  if (run.run_attempt < 2 || !(snapshot.classifierMemory?.runs ?? []).some((r) => r.run_id === run.id && r.attempt < run.run_attempt)) return null;
   const ours = snapshot.state.actions.some((a) => a.run_id === run.id && a.action === 'RERUN');
-  await ledger.commit(`classifier: run ${run.id} attempt ${run.run_attempt} passed`, (snap) => ({
-    classifierMemory: recordSuccess(snap.classifierMemory ?? emptyClassifierMemory(), { runId: run.id, attempt: run.run_attempt, at: ctx.now(), rerunByLivingBridge: ours }),
-  })).catch((err: unknown) => ctx.log.warn({ err: safeMessage(err) }, 'could not record the passing re-run'));
+  const at = ctx.now();
+  return {
+    message: `classifier: run ${run.id} attempt ${run.run_attempt} passed`,
+    mutate: (snap) => ({ classifierMemory: recordSuccess(snap.classifierMemory ?? emptyClassifierMemory(), { runId: run.id, attempt: run.run_attempt, at, rerunByLivingBridge: ours }) }),
+  };
+}
+
+/** Commits what `successMemory` says, on its own (best effort: a failed write is logged). */
+export async function rememberSuccess(ctx: PipelineContext, ledger: Ledger, run: WorkflowRun, snapshot: LedgerSnapshot): Promise<void> {
+  const write = successMemory(ctx, run, snapshot);
+  if (!write) return;
+  await ledger.commit(write.message, write.mutate).catch((err: unknown) => ctx.log.warn({ err: safeMessage(err) }, 'could not record the passing re-run'));
 }

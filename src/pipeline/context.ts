@@ -6,6 +6,7 @@ import type { Signer } from '../core/certificate/index.js';
 import type { IntentStore } from '../intake/types.js';
 import type { CheckSignals } from './check-signals.js';
 import type { Observer } from './observe.js';
+import type { OutageStore } from './outage.js';
 
 /**
  * Everything a flow needs from the outside world, built by a door. Flows are plain async
@@ -41,6 +42,11 @@ export interface PipelineContext {
   observer?: Observer;
   /** Check webhooks that wake the config loop early (the App door); polling alone without it. */
   checkSignals?: CheckSignals;
+  /**
+   * The installation's recent transient failures (the outage brake, core/governor/outage.ts); the App
+   * door keeps one per installation. Absent: no outage holds.
+   */
+  outages?: OutageStore;
   /** Waits between polls (tests inject a fast clock); setTimeout when absent. */
   sleep?(ms: number): Promise<void>;
 }

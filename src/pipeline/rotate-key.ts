@@ -4,7 +4,7 @@
  * (src/core/certificate/chain.ts); the new public key is published in the ledger in the same commit.
  * Only the new key's public half is needed here: its secret never passes through this command.
  */
-import { decodeCertificate, keyIdFor, reportHash, signCertificate } from '../core/certificate/index.js';
+import { decodeCertificate, keyIdFor, rotationStatement, signCertificate } from '../core/certificate/index.js';
 import { parseRepoFullName, type Certificate } from '../core/schemas/index.js';
 import { auditEntry } from './audit.js';
 import type { PipelineContext } from './context.js';
@@ -69,24 +69,10 @@ export async function rotateSigningKey(ctx: PipelineContext, repository: string,
   const res = await ledger.commit(`key rotation: ${ctx.signer.keyid} -> ${keyid} (${repository})`, async (snap) => {
     sequence = snap.certificateCount + 1;
     const cert = await signCertificate(
-      {
-        timestamp: ctx.now().toISOString(),
-        action: 'NOOP',
-        reason,
-        targets: [`key:${keyid}`],
-        certified: true,
-        report_hash: reportHash({ previous_keyid: ctx.signer.keyid, rotates_to: { keyid, public_key: publicKey } }),
-        repository,
-        run_id: null,
-        run_attempt: null,
-        policy_version: snap.state.policy.version,
-        changes: [],
-        previous_certificate_hash: snap.lastCertificateHash,
-        sequence,
-        certificate_type: 'key_rotation',
-        decision: { previous_keyid: ctx.signer.keyid, rotated_by: opts.actor ?? ctx.actor ?? 'living-bridge' },
-        rotates_to: { keyid, public_key: publicKey },
-      },
+      rotationStatement(
+        { at: ctx.now(), repository, policyVersion: snap.state.policy.version, chain: snap },
+        { reason, previousKeyid: ctx.signer.keyid, next: { keyid, public_key: publicKey }, decision: { previous_keyid: ctx.signer.keyid, rotated_by: opts.actor ?? ctx.actor ?? 'living-bridge' } },
+      ),
       ctx.signer,
     );
     certificate = cert;

@@ -141,9 +141,9 @@ export class MemoryScheduleStore implements ScheduleStore {
  * `$LIVING_BRIDGE_DATA_DIR/env-sync/`. Without either, null: the App cannot keep the schedule's state
  * across restarts, so it does not run the schedule (docs/env-sync.md says how to turn it on).
  */
-export function createScheduleStore(env: Record<string, string | undefined>): ScheduleStore | null {
-  const url = env.REDIS_URL?.trim();
-  if (url) return new RedisScheduleStore(url, env.LIVING_BRIDGE_REDIS_PREFIX?.trim() || undefined);
-  const dir = env.LIVING_BRIDGE_DATA_DIR?.trim();
+export function createScheduleStore(storage: { redisUrl?: string; redisPrefix?: string; dataDir?: string }): ScheduleStore | null {
+  const url = storage.redisUrl?.trim();
+  if (url) return new RedisScheduleStore(url, storage.redisPrefix?.trim() || undefined);
+  const dir = storage.dataDir?.trim();
   return dir ? new FileScheduleStore(join(dir, 'env-sync')) : null;
 }

@@ -1,7 +1,7 @@
 import nock from 'nock';
 import { useNock } from '../support/nock-hooks.js';
 import sodium from 'libsodium-wrappers';
-import { RefConflictError, REPOSITORY_SCOPE } from '../../src/ports/index.js';
+import { RefConflictError, REPOSITORY_SCOPE, markedBody } from '../../src/ports/index.js';
 import { createOctokit, GitHubAdapter, GitHubPermissionError, GitHubRequestError, runFromWebhook } from '../../src/github/index.js';
 
 const API = 'https://api.github.com';
@@ -266,6 +266,24 @@ describe('issues, comments, checks', () => {
       .get(`${R}/issues`).query({ state: 'all', labels: 'living-bridge', per_page: '100', page: '2' })
       .reply(200, [{ number: 3, html_url: 'u3', body: `hello\n${marker}`, state: 'closed' }]);
     await expect(adapter().findIssueByMarker(repo, marker)).resolves.toEqual({ number: 3, html_url: 'u3', body: `hello\n${marker}`, state: 'closed' });
+  });
+
+  test('ensureIssue: one listing finds the issue by marker or alias; an unchanged body is not written, a changed one is one PATCH', async () => {
+    const body = markedBody(marker, 'T', 'same');
+    nock(API)
+      .get(`${R}/issues`).query({ state: 'all', labels: 'living-bridge', per_page: '100' }).reply(200, [{ number: 4, html_url: 'u4', body, state: 'open' }])
+      .get(`${R}/issues`).query({ state: 'all', labels: 'living-bridge', per_page: '100' }).reply(200, [{ number: 4, html_url: 'u4', body: '<!-- old -->', state: 'closed' }])
+      .patch(`${R}/issues/4`, (b) => b.state === 'open' && b.title === 'T' && String(b.body).startsWith(`${marker}\nsame`)).reply(200, { number: 4, html_url: 'u4' });
+    await expect(adapter().ensureIssue(repo, { marker, title: 'T', body: 'same' })).resolves.toMatchObject({ number: 4, status: 'unchanged' });
+    await expect(adapter().ensureIssue(repo, { marker, aliases: ['<!-- old -->'], title: 'T', body: 'same' })).resolves.toMatchObject({ number: 4, status: 'updated', state: 'open' });
+    expect(nock.isDone()).toBe(true);
+  });
+
+  test('listOpenIssuesByMarker asks for open labelled issues only', async () => {
+    nock(API)
+      .get(`${R}/issues`).query({ state: 'open', labels: 'living-bridge', per_page: '100' })
+      .reply(200, [{ number: 9, html_url: 'u9', body: `a ${marker}`, state: 'open' }, { number: 8, html_url: 'u8', body: 'other', state: 'open' }, { number: 7, html_url: 'u7', body: marker, state: 'open', pull_request: {} }]);
+    await expect(adapter().listOpenIssuesByMarker(repo, marker)).resolves.toEqual([{ number: 9, html_url: 'u9', body: `a ${marker}`, state: 'open' }]);
   });
 
   test('createIssue always carries the living-bridge label; updateIssue patches', async () => {

@@ -137,6 +137,24 @@ describe('git ledger', () => {
     await expect(ledger.commit('carrier', () => ({}))).rejects.toThrow(/cannot carry certificates/);
   });
 
+  test('flush commits what is staged, once; with nothing staged it sends no request', async () => {
+    const { git, ledger } = setup();
+    await ledger.commit('init', () => ({}));
+    const before = git.commits.size;
+    const calls = JSON.stringify(git.calls);
+    await ledger.flush!();
+    expect(git.commits.size).toBe(before);
+    expect(JSON.stringify(git.calls)).toBe(calls);
+    ledger.stage!('first', () => ({ audit: [audit('one')] }));
+    ledger.stage!('second', () => ({ audit: [audit('two')] }));
+    await ledger.flush!();
+    expect(git.commits.size).toBe(before + 1);
+    const head = (await ledger.read()).head!;
+    expect(git.commits.get(head)?.message).toBe('first\n\n+ second');
+    await ledger.flush!();
+    expect(git.commits.size).toBe(before + 1);
+  });
+
   test('audit trail is append-only: old lines are kept byte for byte, months get their own file', async () => {
     const { git, ledger } = setup();
     await ledger.commit('a1', () => ({ audit: [audit('one'), audit('two')] }));

@@ -58,9 +58,9 @@ describe('labelled failure corpus', () => {
     expect(s.credentialAsMissing).toBe(0);
   });
 
-  it('test (untouched figure as floor): top-1 >= 0.81, no dangerous answer, credential.invalid never missing', () => {
+  it('test (figure scored at the end of the change as floor): top-1 >= 0.86, no dangerous answer, credential.invalid never missing', () => {
     const s = evaluateSplit('test', cases).scores;
-    expect(s.accuracy).toBeGreaterThanOrEqual(0.81);
+    expect(s.accuracy).toBeGreaterThanOrEqual(0.86);
     expect(s.dangerous).toBe(0);
     expect(s.dangerousAnyRank).toBe(0);
     expect(s.credentialAsMissing).toBe(0);

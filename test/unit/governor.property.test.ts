@@ -1,10 +1,29 @@
+import { beforeAll } from '@jest/globals';
 import fc from 'fast-check';
-import { RATE_WINDOW_MS, cooldownKey, decide, levelFor, recordAction, recordOutcome, targetKey, type DecideInput } from '../../src/core/governor/index.js';
+import { createSigner, generateSigningKey } from '../../src/core/certificate/index.js';
+import { signGrant } from '../../src/core/grants/index.js';
+import {
+  RATE_WINDOW_MS,
+  authorize,
+  cooldownKey,
+  decide,
+  escalationFor,
+  firstUnmet,
+  levelFor,
+  propose,
+  recordAction,
+  recordOutcome,
+  targetKey,
+  type DecideInput,
+  type GrantSet,
+  type PreconditionCheck,
+} from '../../src/core/governor/index.js';
 import { levelForResolution, type EnvironmentResolution } from '../../src/core/governor/environment.js';
 import {
   ACTING_KINDS,
   AUTONOMY_LEVELS,
   Decision,
+  EnvironmentFile,
   GovernorState,
   INCIDENT_KINDS,
   Incident,
@@ -12,6 +31,7 @@ import {
   emptyGovernorState,
   type ActionKind,
   type ActionRecord,
+  type Grant,
   type IncidentKind,
 } from '../../src/core/schemas/index.js';
 
@@ -375,6 +395,97 @@ describe('Governor safety invariants (issue #10)', () => {
         const d = decide({ ...input, config, state });
         expect(d.verdict).toBe('noop');
         expect(d.steps).toEqual([]);
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+});
+
+describe('Preconditions and refusals (issue #10 items 2 and 3)', () => {
+  const NOW_GRANTS: { all: Grant[] } = { all: [] };
+  let trustedKeys: Record<string, string> = {};
+  beforeAll(async () => {
+    const signer = await createSigner((await generateSigningKey(new Uint8Array(32).fill(77))).secretKey);
+    trustedKeys = { [signer.keyid]: signer.publicKey };
+    // One break-glass grant covering everything: grants may lift any decision, and still never past a precondition.
+    NOW_GRANTS.all = [
+      await signGrant(
+        { id: 'g-all', repository: REPO, actions: [...ACTING_KINDS], environments: ['*'], targets: ['*'], not_before: new Date(T0 - HOUR).toISOString(), expires_at: new Date(T0 + 3 * HOUR).toISOString(), issued_by: 'ops', reason: 'property test', break_glass: true },
+        signer,
+      ),
+    ];
+  });
+
+  const sourceArb = fc.constantFrom(undefined, { source: 'generate' as const }, { source: 'from_env' as const, env: 'LB_SOURCE_TOKEN' }, { source: 'external' as const });
+  const envFileArb = fc.option(
+    fc.record({ declaresVariable: fc.boolean(), secret: sourceArb }).map(({ declaresVariable, secret }) =>
+      EnvironmentFile.parse({ repository: { variables: declaresVariable ? { API_URL: 'https://api.example.com' } : {}, secrets: secret ? { DEPLOY_TOKEN: secret } : {} } }),
+    ),
+    { nil: null },
+  );
+  const factsArb = fc.record({
+    envFile: envFileArb,
+    configSecret: sourceArb,
+    fromEnvAllowed: fc.boolean(),
+    failedJobs: fc.option(fc.integer({ min: 0, max: 12 }), { nil: null }),
+    maxFailedJobs: fc.integer({ min: 1, max: 8 }),
+    withGrants: fc.boolean(),
+  });
+
+  it('never proposes a step whose precondition is unmet (it escalates with what would make it possible)', () => {
+    fc.assert(
+      fc.property(inputArb, factsArb, (input, f) => {
+        const config = RepoConfig.parse({
+          ...input.config,
+          secrets: f.configSecret ? { DEPLOY_TOKEN: f.configSecret } : {},
+          limits: { ...input.config.limits, max_failed_jobs_for_rerun: f.maxFailedJobs },
+        });
+        const run = input.incident.run;
+        const check: PreconditionCheck = {
+          incident: input.incident,
+          config,
+          facts: {
+            environment: input.environment,
+            envFile: f.envFile,
+            run: run ? { id: run.id, run_attempt: run.attempt, workflow_id: 1, head_branch: 'main' } : null,
+            failedJobs: run ? f.failedJobs : null,
+            fromEnvRefusal: (name) => (f.fromEnvAllowed ? null : `${name} is not in LIVING_BRIDGE_FROM_ENV_ALLOW`),
+          },
+        };
+        const proposal = propose({ ...input, config });
+        const grants: GrantSet = { grants: f.withGrants ? NOW_GRANTS.all : null, trustedKeys, revokedIds: [], uses: {}, repository: REPO, environment: input.environment, halted: input.state.halted, haltedReason: input.state.halted_reason };
+        const level = proposal.decision.autonomy_level ?? 'suggest';
+        const { decision } = authorize(proposal, grants, level, input.now, check);
+        expect(Decision.safeParse(decision).success).toBe(true);
+        if (decision.verdict !== 'noop') expect(firstUnmet(decision.steps, input.incident, config, check.facts)).toBeNull();
+        const unmet = proposal.decision.verdict !== 'noop' ? firstUnmet(proposal.decision.steps, input.incident, config, check.facts) : null;
+        if (unmet) {
+          expect(decision).toMatchObject({ verdict: 'execute', steps: ['ESCALATE'], guardrail: 'precondition', unmet });
+          expect(unmet.instruction.length).toBeGreaterThan(0);
+        }
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
+  it('a refused step or an unmet precondition counts toward the fail streak and opens the circuit', () => {
+    fc.assert(
+      fc.property(inputArb, fc.constantFrom(...(ACTING_KINDS.filter((a) => a !== 'ESCALATE') as ActionKind[])), fc.boolean(), (input, step, viaPrecondition) => {
+        const config = { ...input.config, enabled: true, limits: { ...input.config.limits, half_open_after_minutes: 30 } };
+        const state = { ...input.state, halted: false, escalations: {}, actions: [] }; // no earlier heal to count as a recurrence
+        const base = decide({ ...input, config, state, autonomyEnabled: true });
+        const key = targetKey(REPO, input.incident);
+        const decision = viaPrecondition
+          ? escalationFor({ ...base, steps: [step], action: step, verdict: 'execute' }, { step, reason: 'generated', instruction: 'do the thing' })
+          : { ...base, steps: [step], action: step, verdict: 'execute' as const, target_key: key };
+        const info = { at: input.now, runId: 3, runAttempt: 1, certificateHash: null, ...(viaPrecondition ? {} : { refused: { step, escalated: true } }) };
+        const after = recordAction(state, decision, info);
+        expect(after.fail_streaks[key]).toBe((state.fail_streaks[key] ?? 0) + 1);
+        expect(after.escalations[key]).toEqual({ at: input.now.toISOString(), probe_used: false });
+        if (!viaPrecondition) expect(after.actions.at(-1)?.outcome).toBe('failure');
+        // The next failure of the same target within the cool-off does nothing at all.
+        const next = decide({ ...input, config, state: after, now: new Date(input.now.getTime() + 10 * MIN), autonomyEnabled: true });
+        expect(next).toMatchObject({ verdict: 'noop', guardrail: 'half_open', steps: [] });
       }),
       { numRuns: NUM_RUNS },
     );

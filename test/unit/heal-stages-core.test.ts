@@ -13,7 +13,26 @@ import {
   syncStatement,
   type Signer,
 } from '../../src/core/certificate/index.js';
-import { authorize, planFor, propose, secretSourceFor, escalationInstruction, type GrantSet, type PlanFacts } from '../../src/core/governor/index.js';
+import {
+  OUTAGE_HOLD_MAX_MS,
+  OUTAGE_MIN_REPOSITORIES,
+  OUTAGE_WINDOW_MS,
+  authorize,
+  emptyOutageWatch,
+  escalationInstruction,
+  firstUnmet,
+  grantsMatter,
+  noteSuccess,
+  noteTransientFailure,
+  outageHoldOf,
+  planFor,
+  propose,
+  secretSourceFor,
+  transientSignature,
+  unmetPrecondition,
+  type GrantSet,
+  type PlanFacts,
+} from '../../src/core/governor/index.js';
 import { signGrant } from '../../src/core/grants/index.js';
 import {
   EnvironmentFile,
@@ -219,5 +238,70 @@ describe('the certificate statement builder (certify stage)', () => {
   test('a sync statement has no run and the SYNC_AND_CERTIFY action', () => {
     const p = buildStatement(syncStatement({ ...link, chain: { lastCertificateHash: null, certificateCount: 0 } }, { reason: 'synced', targets: [], certified: false, report: { plan: [] }, changes: [], decision: { dry_run: false } })).predicate;
     expect(p).toMatchObject({ certificate_type: 'sync', action: 'SYNC_AND_CERTIFY', run_id: null, run_attempt: null, sequence: 1, previous_certificate_hash: null, certified: false });
+  });
+});
+
+describe('the outage brake (core/governor/outage.ts) and its guardrail', () => {
+  const t = (min: number) => new Date(NOW.getTime() + min * 60_000);
+  const sig = 'abcdef0123456789';
+
+  test('only transient failures are watched, under their signature', () => {
+    expect(transientSignature(incident('transient.network', { signature: sig }))).toBe(sig);
+    expect(transientSignature(incident('transient.network'))).toBe('transient.network:-');
+    expect(transientSignature(incident('code.failure', { signature: sig }))).toBeNull();
+    expect(transientSignature(incident('secret.missing'))).toBeNull();
+  });
+
+  test(`a hold starts at ${OUTAGE_MIN_REPOSITORIES} repositories within ${OUTAGE_WINDOW_MS / 60_000} minutes, not for older failures`, () => {
+    let w = emptyOutageWatch();
+    w = noteTransientFailure(w, { signature: sig, repository: 'acme/a', at: t(0) });
+    w = noteTransientFailure(w, { signature: sig, repository: 'acme/a', at: t(1) }); // the same repository again
+    w = noteTransientFailure(w, { signature: sig, repository: 'acme/b', at: t(2) });
+    expect(outageHoldOf(w, sig, t(2))).toBeNull();
+    const late = noteTransientFailure(w, { signature: sig, repository: 'acme/c', at: t(13) }); // acme/a's failure is 12 min old
+    expect(outageHoldOf(late, sig, t(13))).toBeNull();
+    w = noteTransientFailure(w, { signature: sig, repository: 'acme/c', at: t(3) });
+    expect(outageHoldOf(w, sig, t(3))).toEqual({ signature: sig, since: t(3).toISOString(), repositories: ['acme/a', 'acme/b', 'acme/c'] });
+    expect(outageHoldOf(w, 'another-signature', t(3))).toBeNull();
+    // It expires on its own after OUTAGE_HOLD_MAX_MS, and a success of one of them lifts it at once.
+    expect(outageHoldOf(w, sig, new Date(t(3).getTime() + OUTAGE_HOLD_MAX_MS))).toBeNull();
+    expect(outageHoldOf(noteSuccess(w, 'acme/b'), sig, t(4))).toBeNull();
+    expect(outageHoldOf(noteSuccess(w, 'acme/zzz'), sig, t(4))).not.toBeNull();
+  });
+
+  test('decide holds a RERUN (noop outage, with what it would do) and nothing else', () => {
+    const hold = { signature: sig, since: NOW.toISOString(), repositories: ['acme/a', 'acme/b', 'acme/web'] };
+    const held = propose({ incident: incident('transient.network', { signature: sig }), state: emptyGovernorState(), config: config(), now: NOW, repository: REPO, outage: hold }).decision;
+    expect(held).toMatchObject({ verdict: 'noop', guardrail: 'outage', proposed_steps: ['RERUN'] });
+    expect(held.reason).toMatch(/^outage: 3 repositories of this installation failed with signature abcdef0123456789/);
+    const other = propose({ incident: incident('code.failure'), state: emptyGovernorState(), config: config(), now: NOW, repository: REPO, outage: hold }).decision;
+    expect(other.steps).toEqual(['ESCALATE']);
+  });
+});
+
+describe('preconditions (core/governor/preconditions.ts)', () => {
+  test('every acting step has its precondition; ESCALATE and NOOP always hold', () => {
+    const f = { ...facts(), failedJobs: 1 };
+    expect(unmetPrecondition('RERUN', incident('transient.network'), config(), f)).toBeNull();
+    expect(unmetPrecondition('RERUN', incident('transient.network'), config(), { ...f, run: { id: 1, run_attempt: 3, workflow_id: 1, head_branch: 'main' } })?.reason).toBe('run is at attempt 3 and limits.max_rerun_attempts is 3: not re-running again');
+    expect(unmetPrecondition('RERUN', incident('transient.network'), config(), { ...f, failedJobs: 6 })?.reason).toContain('6 jobs failed, more than limits.max_failed_jobs_for_rerun 5');
+    expect(unmetPrecondition('CREATE_SECRET', incident('secret.missing', { run: { id: 1, attempt: 1, from_fork: true } as Incident['run'] }), config({ secrets: { DEPLOY_TOKEN: { source: 'generate' } } }), f)?.reason).toContain('fork');
+    expect(unmetPrecondition('CREATE_SECRET', incident(), config({ secrets: { DEPLOY_TOKEN: { source: 'external' } } }), f)?.reason).toBe('DEPLOY_TOKEN is declared `source: external`');
+    expect(unmetPrecondition('CREATE_SECRET', incident(), config({ secrets: { DEPLOY_TOKEN: { source: 'generate' } } }), f)).toBeNull();
+    expect(unmetPrecondition('SYNC_AND_CERTIFY', incident('variable.missing'), config(), f)?.reason).toBe('there is no .github/environment.json');
+    expect(unmetPrecondition('SYNC_AND_CERTIFY', incident('variable.missing'), config(), { ...f, envFile: EnvironmentFile.parse({ repository: { variables: { OTHER: 'x' } } }) })?.reason).toBe('.github/environment.json does not declare API_URL');
+    expect(unmetPrecondition('SYNC_AND_CERTIFY', incident('variable.missing'), config(), { ...f, envFile: EnvironmentFile.parse({ repository: { variables: { api_url: 'x' } } }) })).toBeNull();
+    expect(firstUnmet(['ESCALATE', 'NOOP'], incident(), config(), f)).toBeNull();
+  });
+
+  test('authorize turns a proposal with an unmet step into an escalation that says what to do; grants cannot lift it', async () => {
+    const p = propose({ incident: incident(), state: emptyGovernorState(), config: config({ default_level: 'suggest' }), now: NOW, repository: REPO });
+    const check = { incident: incident(), config: config({ default_level: 'suggest' }), facts: { ...facts(), failedJobs: 1 } };
+    const a = authorize(p, grantSet([await grant({ id: 'g-both', actions: ['CREATE_SECRET', 'RERUN'] })]), 'suggest', NOW, check);
+    expect(a.grantId).toBeNull();
+    expect(a.decision).toMatchObject({ verdict: 'execute', action: 'ESCALATE', steps: ['ESCALATE'], guardrail: 'precondition', proposed_steps: ['CREATE_SECRET', 'RERUN'], cooldown_key: `${REPO}|-|secret.missing|ESCALATE` });
+    expect(a.decision.unmet?.instruction).toContain('Declare a source for DEPLOY_TOKEN in .github/autonomy.yml');
+    expect(grantsMatter(p, check)).toBe(false);
+    expect(grantsMatter(p)).toBe(true);
   });
 });

@@ -31,13 +31,32 @@ export interface AuditRow {
   outcome: 'success' | 'failure' | null;
   outcome_run_id: number | null;
   outcome_certificate_hash: string | null;
+  /**
+   * Columns this certificate predates (space-separated; empty when it records them all): heal
+   * certificates written before the export existed carry no commit, evidence hash, autonomy level,
+   * grant or approver. Their null there means "not recorded", not "none"; an evidence_hash shown for
+   * them is derived from the evidence lines the certificate kept.
+   */
+  not_recorded: string;
   certificate_hash: string;
+}
+
+/** What heal's action certificates record in `decision` for the export, and the column each fills. */
+const RECORDED_SINCE_EXPORT: readonly (readonly [string, keyof AuditRow])[] = [
+  ['head_sha', 'commit'], ['evidence_hash', 'evidence_hash'], ['autonomy_level', 'autonomy_level'], ['grant_id', 'grant_id'], ['approved_by', 'approved_by'],
+];
+
+/** The columns a heal action certificate predates (other certificates have nothing of the kind to record). */
+function notRecorded(p: Statement['predicate']): string {
+  const d = p.decision;
+  if (p.certificate_type !== 'action' || !('incident_fingerprint' in d)) return '';
+  return RECORDED_SINCE_EXPORT.filter(([key]) => !(key in d)).map(([, column]) => column).join(' ');
 }
 
 export const AUDIT_COLUMNS: readonly (keyof AuditRow)[] = [
   'time', 'sequence', 'repository', 'change', 'action', 'target', 'scope', 'op', 'triggering_run_id', 'run_attempt', 'commit',
   'evidence_hash', 'policy_version', 'autonomy_level', 'grant_id', 'approved_by', 'before_fingerprint', 'after_fingerprint',
-  'certified', 'outcome', 'outcome_run_id', 'outcome_certificate_hash', 'certificate_hash',
+  'certified', 'outcome', 'outcome_run_id', 'outcome_certificate_hash', 'not_recorded', 'certificate_hash',
 ];
 
 function kindOf(action: string, type: string, change: Change | null): ChangeKind {
@@ -89,6 +108,7 @@ export function auditRows(chain: readonly { statement: Statement; certificate_ha
       outcome: outcome?.statement.predicate.outcome ?? null,
       outcome_run_id: outcome?.statement.predicate.run_id ?? null,
       outcome_certificate_hash: outcome?.certificate_hash ?? null,
+      not_recorded: notRecorded(p),
       certificate_hash,
     };
     const changes: (Change | null)[] = p.changes.length ? p.changes : [null];

@@ -13,7 +13,7 @@ export {
   type CertificateVerification,
   type CertificateErrorCode,
 } from './certificate.js';
-export { actionStatement, outcomeStatement, syncStatement, type ChainHead, type Link, type PredicateInput } from './statement.js';
+export { actionStatement, outcomeStatement, rotationStatement, syncStatement, type ChainHead, type Link, type PredicateInput } from './statement.js';
 export { verifyChain, type VerifyChainOptions, type ChainVerification, type ChainErrorCode } from './chain.js';
 export { canonicalJson, sha256Hex } from '../canonical.js';
 export { signCheckpoint, verifyCheckpoint, checkpointMessage, type CheckpointVerification } from './checkpoint.js';

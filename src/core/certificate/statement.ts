@@ -78,3 +78,23 @@ export function syncStatement(link: Link, s: Omit<Assertion, 'action' | 'runId' 
     certificate_type: 'sync',
   };
 }
+
+/** A key rotation: the signing key of this link hands the chain to `next` (no run, changes nothing). */
+export function rotationStatement(link: Link, r: { reason: string; previousKeyid: string; next: { keyid: string; public_key: string }; decision: Record<string, unknown> }): PredicateInput {
+  return {
+    ...linkFields(link),
+    ...assertionFields({
+      action: 'NOOP',
+      reason: r.reason,
+      targets: [`key:${r.next.keyid}`],
+      report: { previous_keyid: r.previousKeyid, rotates_to: r.next },
+      runId: null,
+      runAttempt: null,
+      decision: r.decision,
+    }),
+    certified: true,
+    changes: [],
+    certificate_type: 'key_rotation',
+    rotates_to: r.next,
+  };
+}

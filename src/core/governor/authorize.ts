@@ -6,13 +6,19 @@
  * - a decision stopped by the ledger's kill switch yields only to a break-glass grant covering every
  *   step of what would be decided were it not halted (`propose` computes that decision). The
  *   operator's AUTONOMY_ENABLED=false and the repository's `enabled: false` never yield.
+ * And first of all, a decision never proposes a step whose precondition is unmet (preconditions.ts):
+ * it becomes an escalation (guardrail `precondition`) whose instruction says what would make the
+ * step possible. Such an escalation opens the target's circuit and counts toward its fail streak.
  */
 import type { AutonomyLevel } from '../schemas/common.js';
 import type { Decision } from '../schemas/decision.js';
 import type { Grant } from '../schemas/grant.js';
+import type { Incident } from '../schemas/incident.js';
+import type { RepoConfig } from '../schemas/repo-config.js';
 import { authorize as authorizeStep } from '../grants/authorize.js';
 import { BALANCED_EXECUTES } from './constants.js';
 import { decide, type DecideInput } from './decide.js';
+import { firstUnmet, type PreconditionFacts, type Unmet } from './preconditions.js';
 
 /** What the Governor proposes: its decision, and what it would decide were the ledger not halted. */
 export interface Proposal {
@@ -78,8 +84,48 @@ function grantsAllow(decision: Decision, grants: GrantSet, level: AutonomyLevel,
   return { allowed: true, reason: `pre-authorized by grant ${grantId}`, grantId };
 }
 
-export function authorize(proposal: Proposal, grants: GrantSet, level: AutonomyLevel, now: Date): Authorized {
+/** The escalation that replaces a decision one of whose steps cannot succeed. */
+export function escalationFor(decision: Decision, unmet: Unmet): Decision {
+  const key = [...decision.cooldown_key.split('|').slice(0, -1), 'ESCALATE'].join('|');
+  const instead = decision.verdict === 'suggest' ? 'suggesting' : 'doing';
+  return {
+    ...decision,
+    verdict: 'execute',
+    action: 'ESCALATE',
+    steps: ['ESCALATE'],
+    guardrail: 'precondition',
+    reason: `precondition unmet: ${unmet.step} cannot succeed (${unmet.reason}); escalating to a human instead of ${instead} ${decision.steps.join(' → ')}`,
+    cooldown_key: key,
+    suggested_because: null,
+    probe: false,
+    proposed_steps: decision.steps,
+    unmet,
+  };
+}
+
+/** Whether a decision would act or ask, and so must have every precondition met. */
+const proposesSteps = (d: Decision): boolean => d.verdict !== 'noop' && d.steps.some((s) => s !== 'ESCALATE' && s !== 'NOOP');
+
+/** Whether grants could change what `authorize` returns (a flow reads the grants file only then). */
+export function grantsMatter(proposal: Proposal, check?: PreconditionCheck): boolean {
+  const { decision, unhalted } = proposal;
+  const unmet = check && proposesSteps(decision) ? firstUnmet(decision.steps, check.incident, check.config, check.facts) : null;
+  if (unmet) return false;
+  return (decision.verdict === 'suggest' && decision.steps.length > 0) || (unhalted !== null && unhalted.verdict !== 'noop' && unhalted.steps.length > 0);
+}
+
+/** What preconditions are checked against: the incident, the repository's config, the facts of the run. */
+export interface PreconditionCheck {
+  incident: Incident;
+  config: RepoConfig;
+  facts: PreconditionFacts;
+}
+
+export function authorize(proposal: Proposal, grants: GrantSet, level: AutonomyLevel, now: Date, check?: PreconditionCheck): Authorized {
+  const unmetOf = (d: Decision): Unmet | null => (check && proposesSteps(d) ? firstUnmet(d.steps, check.incident, check.config, check.facts) : null);
   let decision = proposal.decision;
+  const unmet = unmetOf(decision);
+  if (unmet) return { decision: escalationFor(decision, unmet), grantId: null };
   let grantId: string | null = null;
   if (decision.verdict === 'suggest' && decision.steps.length > 0) {
     const grant = grantsAllow(decision, grants, level, now, false);
@@ -89,7 +135,8 @@ export function authorize(proposal: Proposal, grants: GrantSet, level: AutonomyL
     }
   }
   const unhalted = proposal.unhalted;
-  if (unhalted && unhalted.verdict !== 'noop' && unhalted.steps.length > 0) {
+  // Halted, a step that cannot succeed is not worth breaking the glass for: the halt stands.
+  if (unhalted && unhalted.verdict !== 'noop' && unhalted.steps.length > 0 && !unmetOf(unhalted)) {
     const grant = grantsAllow(unhalted, grants, level, now, true);
     if (grant.allowed) {
       decision = { ...unhalted, verdict: 'execute', reason: `halted (${grants.haltedReason ?? 'kill switch'}), overridden: ${grant.reason}; ${unhalted.reason}` };

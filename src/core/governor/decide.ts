@@ -1,11 +1,12 @@
 import type { ActionKind, AutonomyLevel } from '../schemas/common.js';
 import type { Decision, Guardrail, ScoredCandidate } from '../schemas/decision.js';
-import type { ActionRecord, GovernorState } from '../schemas/governor-state.js';
+import type { GovernorState } from '../schemas/governor-state.js';
 import type { Incident } from '../schemas/incident.js';
 import type { RepoConfig } from '../schemas/repo-config.js';
 import { candidatesForIncident } from './candidates.js';
-import { BALANCED_EXECUTES, RATE_WINDOW_MS, RECURRENCE_WINDOW_MS, SECRET_MIN_CONFIDENCE } from './constants.js';
-import { cooldownKey, levelFor, repositoryKeyPrefix, targetKey } from './keys.js';
+import { BALANCED_EXECUTES, SECRET_MIN_CONFIDENCE } from './constants.js';
+import { cooldownKey, levelFor, targetKey } from './keys.js';
+import type { OutageHold } from './outage.js';
 import {
   cooldownInfo,
   cooldownMs,
@@ -15,8 +16,9 @@ import {
   type CooldownInfo,
   type PredictionDetail,
 } from './scoring.js';
-import { scanFromIndex, type LogScan } from './log-index.js';
-import { inWindow, isLater, iso, isoHourBefore, toMs } from './time.js';
+import { scanFromIndex } from './log-index.js';
+import { scanLog } from './scan.js';
+import { iso, toMs } from './time.js';
 
 export interface DecideInput {
   incident: Incident;
@@ -34,6 +36,11 @@ export interface DecideInput {
    * of every declared environment when unresolved). Absent: the level of `environment`.
    */
   level?: AutonomyLevel;
+  /**
+   * An outage hold on this incident's transient signature (outage.ts: several repositories of the
+   * installation failing alike within minutes): re-runs are held. Absent: no hold.
+   */
+  outage?: OutageHold | null;
 }
 
 /** Actions the rate limit and cooldowns count and stop. ESCALATE and NOOP are exempt. */
@@ -52,56 +59,6 @@ const f2 = (n: number): string => n.toFixed(2);
 /** Up to 4 decimals, no trailing zeros: for thresholds, where 0.2999 must not print as 0.30. */
 const f4 = (n: number): string => String(Math.round(n * 10_000) / 10_000);
 const minutes = (ms: number): string => f4(ms / 60_000);
-
-/**
- * One pass over the action log, cheapest tests first (this loop is most of decide()'s cost):
- * canonical timestamps are compared as strings, and only the few winners are parsed.
- * The log is not assumed to be sorted. A log decided on more than once is answered by its index
- * (log-index.ts) instead.
- */
-function scanLog(
-  state: GovernorState,
-  repository: string,
-  incident: Incident,
-  leads: readonly ActionKind[],
-  keys: readonly string[],
-  nowMs: number,
-  nowIso: string,
-): LogScan {
-  const prefix = repositoryKeyPrefix(repository);
-  const fingerprint = incident.fingerprint;
-  const cutoffMs = nowMs - RATE_WINDOW_MS;
-  const cutoffIso = RATE_WINDOW_MS === 3_600_000 ? isoHourBefore(nowIso, nowMs) : iso(cutoffMs);
-  const recurrenceFromMs = nowMs - RECURRENCE_WINDOW_MS;
-  const latest: (string | null)[] = leads.map(() => null);
-  let recentActions = 0;
-  let unstickedSuccesses = 0;
-  const log = state.actions;
-  // Newest first: with an append-only log the first key match is the latest, and older matches
-  // fail the cheap time test before the key comparison.
-  for (let i = log.length - 1; i >= 0; i--) {
-    const rec = log[i] as ActionRecord;
-    const action = rec.action;
-    if (action === 'ESCALATE' || action === 'NOOP') continue;
-    const at = rec.at;
-    if (inWindow(at, cutoffIso, cutoffMs, nowIso, nowMs) && rec.cooldown_key.startsWith(prefix)) recentActions++;
-    for (let j = 0; j < leads.length; j++) {
-      if (action !== leads[j]) continue;
-      const prev = latest[j];
-      if ((prev === null || prev === undefined || isLater(at, prev)) && rec.cooldown_key === keys[j]) latest[j] = at;
-    }
-    if (rec.outcome === 'success' && rec.incident_fingerprint === fingerprint) {
-      const ms = toMs(at);
-      if (ms <= nowMs && ms >= recurrenceFromMs) unstickedSuccesses++;
-    }
-  }
-  const lastByCandidate = latest.map((at) => {
-    if (at === null) return null;
-    const ms = toMs(at);
-    return Number.isNaN(ms) ? null : ms;
-  });
-  return { recentActions, lastByCandidate, unstickedSuccesses };
-}
 
 function scoreOne(
   state: GovernorState,
@@ -353,6 +310,20 @@ export function decide(input: DecideInput): Decision {
   const probeNote = probe ? `half-open probe (the one action allowed after the escalation at ${esc?.at}); ` : '';
   const modeNote = config.blueprint.mode === 'predictive' && ranked.length > 1 ? '; predictive: ranked by predicted success' : '';
   const explained = `${probeNote}${explainScore(best, incident)}${modeNote}${notes}`;
+
+  // (2c) An outage: re-running only adds load until one of the failing repositories succeeds.
+  if (lead === 'RERUN' && input.outage) {
+    const o = input.outage;
+    return noopDecision(
+      base,
+      'outage',
+      `outage: ${o.repositories.length} repositories of this installation failed with signature ${o.signature} within minutes ` +
+        `(held since ${o.since}: ${o.repositories.join(', ')}); re-runs wait until one of them succeeds; would do ${explained}`,
+      best.steps,
+      candidates,
+      best.key,
+    );
+  }
 
   // (3) Rate limit and (4) cooldown, on the chosen action. Escalation is never silenced by them.
   if (isLimited(lead)) {

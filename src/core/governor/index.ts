@@ -24,11 +24,13 @@ export {
 export { predictSuccess, predictionDetail, emaOf, weightOf, cooldownMs, cooldownInfo, type CooldownInfo, type PredictionDetail } from './scoring.js';
 export { targetKey, cooldownKey, levelFor } from './keys.js';
 export { adjustWeight } from './policy.js';
-export { authorize, propose, type Authorized, type GrantSet, type Proposal } from './authorize.js';
+export { authorize, escalationFor, grantsMatter, propose, type Authorized, type GrantSet, type PreconditionCheck, type Proposal } from './authorize.js';
+export { firstUnmet, unmetPrecondition, rerunRefusal, GITHUB_MAX_RUN_ATTEMPTS, type PreconditionFacts, type Unmet } from './preconditions.js';
 export {
   planFor,
   secretSourceFor,
   escalationInstruction,
+  type EscalationCause,
   missingSourceInstruction,
   missingSourceMessage,
   type PlanFacts,
@@ -38,4 +40,16 @@ export {
   type RunFacts,
   type StepPlan,
 } from './plan.js';
+export {
+  emptyOutageWatch,
+  noteSuccess,
+  noteTransientFailure,
+  outageHoldOf,
+  transientSignature,
+  OUTAGE_HOLD_MAX_MS,
+  OUTAGE_MIN_REPOSITORIES,
+  OUTAGE_WINDOW_MS,
+  type OutageHold,
+  type OutageWatch,
+} from './outage.js';
 export * from './constants.js';

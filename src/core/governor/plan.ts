@@ -74,8 +74,29 @@ export function missingSourceMessage(name: string): string {
   return `${name} has no declared source, so Living Bridge will not invent a value for it. Declare one in ${REPO_CONFIG_PATH}:\n\n\`\`\`yaml\n${missingSourceInstruction(name)}\n\`\`\``;
 }
 
-/** What a human should do about an incident Living Bridge escalates (the issue's instruction). */
-export function escalationInstruction(incident: Incident, config: RepoConfig, facts: Pick<PlanFacts, 'environment' | 'envFile' | 'fromEnvRefusal'>): string {
+/** Why an escalation happens instead of a step: a precondition (with its own instruction) or a step that failed. */
+export interface EscalationCause {
+  step: ActionKind;
+  reason: string;
+  instruction?: string;
+}
+
+/**
+ * What a human should do about an incident Living Bridge escalates (the issue's instruction). It
+ * says what happened: the unmet precondition's instruction, or which step failed and why.
+ */
+export function escalationInstruction(
+  incident: Incident,
+  config: RepoConfig,
+  facts: Pick<PlanFacts, 'environment' | 'envFile' | 'fromEnvRefusal'>,
+  cause?: EscalationCause,
+): string {
+  if (cause?.instruction) return cause.instruction;
+  const byKind = kindInstruction(incident, config, facts);
+  return cause ? `${cause.step} could not be done: ${cause.reason}. ${byKind}` : byKind;
+}
+
+function kindInstruction(incident: Incident, config: RepoConfig, facts: Pick<PlanFacts, 'environment' | 'envFile' | 'fromEnvRefusal'>): string {
   const name = incident.target?.name ?? 'the failing item';
   switch (incident.kind) {
     case 'credential.invalid':
@@ -95,7 +116,7 @@ export function escalationInstruction(incident: Incident, config: RepoConfig, fa
     case 'code.failure':
       return 'The failure is in the code or its tests. Fix the change or revert it; Living Bridge does not change code.';
     default:
-      return `Investigate the evidence above (${incident.kind}). Reply \`/bridge approve <id>\` on a suggestion to let Living Bridge act.`;
+      return `Investigate the evidence above (${incident.kind}), fix the cause, then re-run the workflow.`;
   }
 }
 
@@ -109,8 +130,8 @@ function templateVariables(envFile: EnvironmentFile | null): Record<string, stri
   return variables;
 }
 
-/** The engine plan of one step, or why the step cannot be planned. */
-export function planFor(step: ActionKind, incident: Incident, config: RepoConfig, facts: PlanFacts): Planned {
+/** The engine plan of one step, or why the step cannot be planned. `cause`: why an ESCALATE escalates. */
+export function planFor(step: ActionKind, incident: Incident, config: RepoConfig, facts: PlanFacts, cause?: EscalationCause): Planned {
   const run = facts.run;
   switch (step) {
     case 'CREATE_SECRET': {
@@ -140,7 +161,7 @@ export function planFor(step: ActionKind, incident: Incident, config: RepoConfig
       if (!run || !run.head_branch) return { ok: false, error: 'no run/branch to roll back' };
       return { ok: true, plan: { action: step, workflowId: run.workflow_id, branch: run.head_branch, failedRunId: run.id } };
     case 'ESCALATE':
-      return { ok: true, plan: { action: step, instruction: escalationInstruction(incident, config, facts) } };
+      return { ok: true, plan: { action: step, instruction: escalationInstruction(incident, config, facts, cause) } };
     case 'NOOP':
       return { ok: true, plan: { action: step } };
   }

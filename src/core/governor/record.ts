@@ -20,6 +20,11 @@ export interface ActionInfo {
   runId: number | null;
   runAttempt: number | null;
   certificateHash: string | null;
+  /**
+   * A step of the decision was refused or failed when it was attempted (an engine's refusal, a
+   * failed write): that is the act's outcome already. `escalated`: a human was asked instead.
+   */
+  refused?: { step: ActionKind; escalated: boolean };
 }
 
 export interface OutcomeInfo {
@@ -157,6 +162,11 @@ function flipRecurrences(
  * - ESCALATE opens (or re-opens) the target's circuit: escalations[target] = {at, probe_used: false}.
  * - Any other action while the circuit is open is the half-open probe: probe_used = true.
  * - Acting again on a fingerprint an earlier heal "fixed" means it came back: a recurrence.
+ * - A refusal is an outcome (issue #10): an escalation because a precondition is unmet, or a step
+ *   an engine refused or failed, counts toward the target's fail streak at once. A refused step's
+ *   record is judged `failure` now (the next run cannot judge what was not done; the EMA, which
+ *   measures actions performed, is left alone), and when a human was asked instead the circuit
+ *   opens exactly as for ESCALATE.
  */
 export function recordAction(state: GovernorState, decision: Decision, info: ActionInfo): GovernorState {
   if (decision.action === 'NOOP' || decision.verdict === 'noop') return state;
@@ -178,17 +188,20 @@ export function recordAction(state: GovernorState, decision: Decision, info: Act
     run_id: info.runId,
     run_attempt: info.runAttempt,
     certificate_hash: info.certificateHash,
-    outcome: null,
+    outcome: info.refused ? 'failure' : null,
   };
   const escalations = { ...next.escalations };
   const open = escalations[tKey];
-  if (decision.action === 'ESCALATE') escalations[tKey] = { at: atIso, probe_used: false };
+  if (decision.action === 'ESCALATE' || info.refused?.escalated) escalations[tKey] = { at: atIso, probe_used: false };
   else if (open) escalations[tKey] = { ...open, probe_used: true };
+  const refusal = decision.guardrail === 'precondition' || info.refused !== undefined;
+  const fail_streaks = refusal ? { ...next.fail_streaks, [tKey]: (next.fail_streaks[tKey] ?? 0) + 1 } : next.fail_streaks;
 
   next = {
     ...next,
     actions: pruneActions([...next.actions, record], atMs),
     escalations,
+    fail_streaks,
     last_certificate_hash: info.certificateHash ?? next.last_certificate_hash,
   };
   return next;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ActionKind, AutonomyLevel } from './common.js';
 import { IncidentKind, IncidentTarget } from './incident.js';
 
-export const GUARDRAILS = ['halted', 'fail_streak', 'rate_limited', 'cooldown', 'recurrence', 'half_open'] as const;
+export const GUARDRAILS = ['halted', 'fail_streak', 'rate_limited', 'cooldown', 'recurrence', 'half_open', 'precondition', 'outage'] as const;
 export const Guardrail = z.enum(GUARDRAILS);
 export type Guardrail = z.infer<typeof Guardrail>;
 
@@ -59,5 +59,10 @@ export const Decision = z.object({
   probe: z.boolean().optional(),
   /** For a noop (guardrail, observe level): the steps the Governor would otherwise have taken. */
   proposed_steps: z.array(ActionKind).optional(),
+  /**
+   * guardrail `precondition`: the step of the proposed steps that could not succeed, why, and what a
+   * human can do to make it possible (the escalation issue's instruction).
+   */
+  unmet: z.object({ step: ActionKind, reason: z.string(), instruction: z.string() }).optional(),
 });
 export type Decision = z.infer<typeof Decision>;

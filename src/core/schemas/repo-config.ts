@@ -42,6 +42,8 @@ export const RepoConfig = z.strictObject({
       half_open_after_minutes: Minutes.default(60),
       /** Never ask GitHub to re-run a run more often than this (GitHub's own cap is 50). */
       max_rerun_attempts: z.number().int().min(1).max(50).default(3),
+      /** A run with more failed jobs than this is not re-run: that many failing at once is rarely transient. */
+      max_failed_jobs_for_rerun: z.number().int().min(1).max(1000).default(5),
     })
     .default({
       max_actions_per_hour: 10,
@@ -49,6 +51,7 @@ export const RepoConfig = z.strictObject({
       recurrence_limit: 2,
       half_open_after_minutes: 60,
       max_rerun_attempts: 3,
+      max_failed_jobs_for_rerun: 5,
     }),
   prediction: z
     .strictObject({

@@ -4,7 +4,7 @@
  * report after (a replay reuses or reconciles them). A step that cannot be taken becomes an
  * escalation with the reason.
  */
-import { planFor, secretSourceFor, type PlanFacts } from '../../core/governor/index.js';
+import { planFor, secretSourceFor, type EscalationCause, type PlanFacts } from '../../core/governor/index.js';
 import type { Decision, EnvironmentFile, Incident, RepoConfig, RepoRef } from '../../core/schemas/index.js';
 import { runEngine, type StepReport } from '../../engines/registry.js';
 import { isTransientError } from '../../engines/report.js';
@@ -48,8 +48,8 @@ export const planFacts = (a: Pick<ActInput, 'ctx' | 'run' | 'environment' | 'env
 });
 
 /** Plans one step and runs its engine; a step that cannot be planned reports why. */
-async function runStep(step: Decision['action'], a: ActInput, stepId: string, tried: string[]): Promise<StepReport> {
-  const planned = planFor(step, a.incident, a.config, planFacts(a));
+async function runStep(step: Decision['action'], a: ActInput, stepId: string, tried: string[], cause?: EscalationCause): Promise<StepReport> {
+  const planned = planFor(step, a.incident, a.config, planFacts(a), cause ?? a.decision.unmet);
   if (!planned.ok) return { action: step, ok: false, changes: [], notes: [], error: planned.error };
   const { ctx } = a;
   return runEngine(planned.plan, {
@@ -116,7 +116,7 @@ export async function act(a: ActInput): Promise<Acted> {
         // An action that could not be taken becomes a question for a human, with the reason.
         escalated = true;
         try {
-          reports.push(await runStep('ESCALATE', a, '', tried));
+          reports.push(await runStep('ESCALATE', a, '', tried, { step, reason: report.error ?? 'unknown error' }));
         } catch (err) {
           reports.push({ action: 'ESCALATE', ok: false, changes: [], notes: [], error: safeMessage(err) });
         }

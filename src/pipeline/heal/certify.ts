@@ -83,6 +83,9 @@ export async function certifyAndRecord(a: ActInput & { approvedBy?: string; gran
   // An engine that acted but could not read its effect back (`certified: false`) does not certify.
   const certified = reports.length > 0 && reports.every((r) => r.ok && (r as { certified?: boolean }).certified !== false);
   const escalation = reports.find((r) => r.postmortem);
+  // A step refused or failed when attempted is an outcome already (fail streak; the circuit opens when a human was asked).
+  const failedStep = reports.find((r) => !r.ok && r.action !== 'ESCALATE');
+  const refused = failedStep ? { step: failedStep.action, escalated } : null;
   let certificate: Certificate | null = null;
   let ledgerPath: string | null = null;
   const ledger = ctx.ledgerFor(a.repo, a.config.ledger.branch);
@@ -113,7 +116,7 @@ export async function certifyAndRecord(a: ActInput & { approvedBy?: string; gran
     certificate = cert;
     ledgerPath = ledgerPathOf(snap.certificateCount + 1, cert.certificate_hash);
     // The action record is what later outcomes are judged against; a re-run's next attempt is the outcome.
-    const state = recordAction(snap.state, decision, { at, runId: run?.id ?? null, runAttempt: run?.run_attempt ?? null, certificateHash: cert.certificate_hash });
+    const state = recordAction(snap.state, decision, { at, runId: run?.id ?? null, runAttempt: run?.run_attempt ?? null, certificateHash: cert.certificate_hash, ...(refused ? { refused } : {}) });
     const files: Record<string, string> = {};
     // The intent, in the commit that certifies it: a replay finds it and does not certify twice.
     if (journal.key) files[intentLedgerPath(journal.key)] = JSON.stringify({ key: journal.key, certificate_hash: cert.certificate_hash, status: escalated ? 'escalated' : certified ? 'healed' : 'failed' });

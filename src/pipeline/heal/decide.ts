@@ -3,7 +3,7 @@
  * (core/governor `authorize`: a signed grant may lift a suggestion, and only a break-glass grant
  * overrides the ledger's kill switch). The flow only reads what the core needs: the grants file.
  */
-import { authorize, propose, type GrantSet, type Proposal } from '../../core/governor/index.js';
+import { authorize, grantsMatter, noteTransientFailure, outageHoldOf, propose, transientSignature, type GrantSet, type OutageHold, type PreconditionCheck } from '../../core/governor/index.js';
 import { parseGrantFile } from '../../core/grants/index.js';
 import type { Decision, Grant } from '../../core/schemas/index.js';
 import type { PipelineContext } from '../context.js';
@@ -17,8 +17,19 @@ import type { Authorized, Decided, Learned } from './state.js';
  */
 export const GRANTS_FILE = 'grants.json';
 
+/** This failure noted in the installation's outage watch, and the hold on its transient signature if one is in force. */
+function outageHold(s: Learned): OutageHold | null {
+  const store = s.ctx.outages;
+  const signature = transientSignature(s.incident);
+  if (!store || !signature || !s.run) return null;
+  const now = s.ctx.now();
+  const watch = s.request.dry_run ? store.read() : store.update((w) => noteTransientFailure(w, { signature, repository: s.repository, at: now }));
+  return outageHoldOf(watch, signature, now);
+}
+
 export function decideHeal(s: Learned): Decided {
   const { ctx, snapshot, incident, config, repository } = s;
+  const outage = outageHold(s);
   const proposal = propose({
     incident,
     state: snapshot.state,
@@ -28,14 +39,15 @@ export function decideHeal(s: Learned): Decided {
     environment: s.environmentName,
     level: s.level,
     autonomyEnabled: ctx.autonomyEnabled,
+    outage,
   });
   const noted = (d: Decision): Decision => ({ ...d, environment_resolution: s.environmentResolution });
   return { ...s, proposal: { decision: noted(proposal.decision), unhalted: proposal.unhalted ? noted(proposal.unhalted) : null } };
 }
 
-/** Whether any grant could change the proposal (only then is the grants file read). */
-const grantsMatter = (p: Proposal): boolean =>
-  (p.decision.verdict === 'suggest' && p.decision.steps.length > 0) || (p.unhalted !== null && p.unhalted.verdict !== 'noop' && p.unhalted.steps.length > 0);
+const NO_GRANTS = (s: Decided): GrantSet => ({
+  grants: null, trustedKeys: {}, revokedIds: [], uses: {}, repository: s.repository, environment: s.environment, halted: s.snapshot.state.halted, haltedReason: s.snapshot.state.halted_reason ?? null,
+});
 
 /** The ledger's grants, checked against the keys the operator trusts (never keys published in the ledger). */
 export async function grantSetOf(ctx: PipelineContext, ledger: Ledger, snapshot: LedgerSnapshot, repository: string, environment: string | undefined): Promise<GrantSet> {
@@ -63,10 +75,18 @@ export async function grantSetOf(ctx: PipelineContext, ledger: Ledger, snapshot:
   };
 }
 
+/** What the core checks preconditions against: the incident, the config, the facts of the run. */
+export const preconditionCheck = (s: Learned): PreconditionCheck => ({
+  incident: s.incident,
+  config: s.config,
+  facts: { environment: s.environment, envFile: s.envFile, run: s.run, failedJobs: s.failedJobs, fromEnvRefusal: (name) => s.ctx.fromEnvRefusal(name) },
+});
+
 export async function authorizeHeal(s: Decided): Promise<Authorized> {
   const { proposal, ...rest } = s;
-  if (!grantsMatter(proposal)) return { ...rest, decision: proposal.decision, grantId: null };
-  const grants = await grantSetOf(s.ctx, s.ledger, s.snapshot, s.repository, s.environment);
-  const authorized = authorize(proposal, grants, s.level, s.ctx.now());
+  const check = preconditionCheck(s);
+  // The grants file is read only when a grant could change the outcome.
+  const grants = grantsMatter(proposal, check) ? await grantSetOf(s.ctx, s.ledger, s.snapshot, s.repository, s.environment) : NO_GRANTS(s);
+  const authorized = authorize(proposal, grants, s.level, s.ctx.now(), check);
   return { ...rest, decision: authorized.decision, grantId: authorized.grantId };
 }

@@ -5,9 +5,10 @@
  * outcome of what was done before it).
  */
 import { environmentLabel, levelForResolution } from '../../core/governor/environment.js';
+import { noteSuccess } from '../../core/governor/index.js';
 import type { Incident } from '../../core/schemas/index.js';
 import type { WorkflowRun } from '../../ports/index.js';
-import { rememberSuccess } from '../classifier-memory.js';
+import { rememberSuccess, successMemory } from '../classifier-memory.js';
 import { dispatchedByLoop } from '../config-loop.js';
 import type { HealResult } from '../context.js';
 import { resolveEnvironment, resolutionNote } from '../environment.js';
@@ -42,9 +43,17 @@ function reportedIncident(s: Loaded): Incident[] {
 /** A run that did not fail: judged as the outcome of the action before it, nothing healed. */
 async function finishedRun(s: Loaded, run: WorkflowRun): Promise<Finished> {
   const { ctx, request, repository } = s;
-  const learnedRun = request.dry_run ? null : await learnFromRun(s, run, null);
-  if (learnedRun && run.conclusion === 'success') await rememberSuccess(ctx, s.ledger, run, learnedRun.snapshot);
+  const before = request.dry_run ? null : await s.ledger.read();
+  // What the classifier learns from a passing re-run travels in the outcome's commit (staged), or in its own when there is none.
+  const success = before && run.conclusion === 'success' ? successMemory(ctx, run, before) : null;
+  const staging = success !== null && s.ledger.stage !== undefined && s.ledger.flush !== undefined;
+  if (staging) s.ledger.stage!(success.message, success.mutate);
+  const learnedRun = before ? await learnFromRun(s, run, null, before) : null;
+  if (staging) await s.ledger.flush!().catch((err: unknown) => ctx.log.warn({ err: (err as Error).message }, 'could not record the passing re-run'));
+  else if (success) await rememberSuccess(ctx, s.ledger, run, before!);
   if (learnedRun) await closeHealed(ctx, s.repo, run, learnedRun.snapshot.state);
+  // A run that succeeds lifts the outage holds its repository took part in.
+  if (run.conclusion === 'success' && !request.dry_run) ctx.outages?.update((w) => noteSuccess(w, repository));
   // A green re-run is the outcome of what we did: the result names the outcome certificate it committed.
   const learned = learnedRun?.outcome ?? null;
   const summary = learned
@@ -58,6 +67,7 @@ export async function collectEvidence(s: Loaded): Promise<Evidenced | Finished> 
   let run: WorkflowRun | null = null;
   let incidents: Incident[];
   let failedJobNames: string[] = [];
+  let failedJobs: number | null = null;
   if (request.run_id !== undefined) {
     if (journal.replayed) {
       // A replay re-reads the run: the payload's picture (and the first try's) may be stale.
@@ -75,7 +85,10 @@ export async function collectEvidence(s: Loaded): Promise<Evidenced | Finished> 
       return { finished: finish(ctx, { ...nothing(repository, `run ${run.id} was dispatched by the config loop (promotion ${dispatched.id}), which judges it`), status: 'noop' }) };
     }
     if (run.conclusion !== 'failure') return finishedRun(s, run);
-    incidents = await gatherEvidence(ctx.github, repo, run, request.environment, (jobs) => { failedJobNames = jobs.map((j) => j.name); });
+    incidents = await gatherEvidence(ctx.github, repo, run, request.environment, (jobs) => {
+      failedJobNames = jobs.map((j) => j.name);
+      failedJobs = jobs.length;
+    });
   } else {
     incidents = reportedIncident(s);
   }
@@ -84,6 +97,7 @@ export async function collectEvidence(s: Loaded): Promise<Evidenced | Finished> 
   return {
     ...s,
     run,
+    failedJobs,
     incidents,
     resolution,
     environmentName: environmentLabel(resolution) ?? undefined,

@@ -35,6 +35,8 @@ export interface Loaded {
 /** Stage 2, gather evidence: the failed run, what its jobs' logs show, and its environment(s). */
 export interface Evidenced extends Loaded {
   run: WorkflowRun | null;
+  /** How many jobs of the run failed (null without a run). */
+  failedJobs: number | null;
   incidents: Incident[];
   resolution: EnvironmentResolution;
   /** The environment label of the incident and the decision (several names joined). */
