@@ -8,6 +8,7 @@ import { auditCommands } from './commands/audit.js';
 import { classifyCommands } from './commands/classify.js';
 import { controlCommands } from './commands/control.js';
 import { labelCommands } from './commands/label.js';
+import { ledgerCommands } from './commands/ledger.js';
 import { grantCommands } from './commands/grant.js';
 import { healCommands } from './commands/heal.js';
 import { incidentsCommands } from './commands/incidents.js';
@@ -28,7 +29,7 @@ export { UsageError, type CliIo } from './runtime.js';
  * Every command group, one module each (src/cli/commands/*). A new command is a new module added
  * here, so this file stays the wiring and the error policy.
  */
-const COMMAND_MODULES: CommandModule[] = [healCommands, verifyCommands, auditCommands, controlCommands, keygenCommands, keyCommands, classifyCommands, grantCommands, incidentsCommands, labelCommands, drillCommands, rollbackCommands, approveCommands, statusCommands, validateCommands, doctorCommands];
+const COMMAND_MODULES: CommandModule[] = [healCommands, verifyCommands, auditCommands, controlCommands, keygenCommands, keyCommands, classifyCommands, grantCommands, incidentsCommands, labelCommands, drillCommands, rollbackCommands, approveCommands, statusCommands, validateCommands, doctorCommands, ledgerCommands];
 
 const HELP_FOOTER = `
 Environment:

@@ -13,7 +13,7 @@ import { startSandbox } from './server.js';
 import { SANDBOX_ADMIN_TOKEN } from './state.js';
 
 const USAGE = `usage: sandbox [--port 3900] [--host 127.0.0.1] [--scenario ${SCENARIOS.join('|')}|all|none] [--owner acme]
-               [--webhook-url URL --webhook-secret SECRET] [--no-trigger] [--quiet]`;
+               [--webhook-url URL --webhook-secret SECRET] [--no-trigger] [--no-config] [--quiet]`;
 
 export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
   const { values } = parseArgs({
@@ -26,6 +26,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
       'webhook-url': { type: 'string' },
       'webhook-secret': { type: 'string' },
       'no-trigger': { type: 'boolean', default: false },
+      'no-config': { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -53,7 +54,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<void
   // Seed before announcing, without sending webhooks for the seed runs.
   const auto = sandbox.state.autoWebhooks;
   sandbox.state.autoWebhooks = false;
-  const seeded = [...new Set(chosen)].map((name) => seedScenario(sandbox.state, name, values.owner, { trigger: !values['no-trigger'] }));
+  const seeded = [...new Set(chosen)].map((name) => seedScenario(sandbox.state, name, values.owner, { trigger: !values['no-trigger'], config: !values['no-config'] }));
   sandbox.state.autoWebhooks = auto;
 
   console.log(`GitHub sandbox listening on ${sandbox.url}`);

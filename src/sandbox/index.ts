@@ -7,6 +7,6 @@ export { SandboxState, createSandboxState, SANDBOX_ADMIN_TOKEN, INSTALLATION_ID,
 export type { CreateRepoInput, AddWorkflowInput, CreatePullInput, WebhookEvent, StateOptions, SandboxEffect } from './state.js';
 export type { WorkflowRequirements, RunTrigger, RunModel, JobModel, RepoModel, AttemptModel, Permissions, Level, CollaboratorRole } from './model.js';
 export { ALL_PERMISSIONS } from './model.js';
-export { seedScenario, SCENARIOS, SCENARIO_VALUES, SCENARIO_REQUIREMENTS, SCENARIO_DESCRIPTIONS, isScenario, type ScenarioName, type SeededScenario } from './scenarios.js';
+export { seedScenario, SCENARIOS, SCENARIO_VALUES, SCENARIO_REQUIREMENTS, SCENARIO_DESCRIPTIONS, SCENARIO_CONFIG, SCENARIO_EXPECTED, isScenario, type ScenarioName, type SeededScenario } from './scenarios.js';
 export { signPayload } from './webhooks.js';
 export { Chaos } from './chaos.js';

@@ -14,6 +14,7 @@ import { environmentRoutes } from './routes/environments.js';
 import { gitRoutes } from './routes/git.js';
 import { checkRoutes, issueRoutes, pullRoutes } from './routes/issues.js';
 import { ciControlRoute, promotionRoutes } from './routes/promotion.js';
+import { pageRoutes } from './routes/pages.js';
 import { repoRoutes } from './routes/repos.js';
 import { secretRoutes, variableRoutes } from './routes/secrets.js';
 import { SANDBOX_ADMIN_TOKEN, createSandboxState, type SandboxState } from './state.js';
@@ -98,6 +99,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     ...apiRoutes(),
     ...controlRoutes({ counts: () => ({ ...counts }), reset: () => { counts = {}; } }),
     ciControlRoute,
+    // Last: the HTML pages behind the html_url links; any API route matches first.
+    ...pageRoutes,
   ]);
 
   const pending = new Set<Promise<unknown>>();
@@ -127,6 +130,14 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     if (!state.autoWebhooks || !target) return;
     const { event, payload } = state.webhookPayloadFor(owner, repo, runId);
     send(target, event, payload, undefined, false, runId);
+  });
+  // Every new comment, the App's own included (it ignores bots), as GitHub does: `/bridge approve`
+  // typed into the sandbox reaches the App like a comment on github.com.
+  state.onCommentCreated((owner, repo, commentId) => {
+    const target = state.webhook;
+    if (!state.autoWebhooks || !target) return;
+    const { event, payload } = state.commentPayloadFor(owner, repo, commentId);
+    send(target, event, payload);
   });
   state.redeliver = (d) => {
     const target = state.webhook;

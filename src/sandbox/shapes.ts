@@ -172,3 +172,16 @@ export function refShape(state: SandboxState, r: RepoModel, ref: string, sha: st
     object: { sha, type: 'commit', url: `${state.apiUrl}/repos/${r.fullName}/git/commits/${sha}` },
   };
 }
+
+/** `issue_comment.created`, as GitHub sends it for a comment on an issue or a pull request. */
+export function issueCommentPayload(state: SandboxState, r: RepoModel, c: CommentModel): Record<string, unknown> {
+  const issue = r.issues.get(c.issueNumber)!;
+  return {
+    action: 'created',
+    issue: issueShape(state, r, issue),
+    comment: commentShape(state, r, c),
+    repository: repoShape(state, r),
+    installation: { id: state.installation.id, node_id: nodeId('Installation', state.installation.id) },
+    sender: user(state, c.user),
+  };
+}

@@ -14,7 +14,7 @@ import type {
 import { ALL_PERMISSIONS } from './model.js';
 import { JOB_NAMES, executeAttempt, workflowYaml, type JobName } from './runner.js';
 import { deployHealthCheck, jobCheckRuns, runCiOnPull } from './promotion.js';
-import { workflowRunPayload } from './shapes.js';
+import { issueCommentPayload, workflowRunPayload } from './shapes.js';
 import { SandboxHttpError, isoSeconds, notFound, randomHex, sha256Hex } from './util.js';
 
 /** All-permissions token accepted by every route (a site admin, for tests and the demo). */
@@ -32,6 +32,7 @@ export interface CreatePullInput { headSha?: string; headBranch: string; baseBra
 export interface WebhookEvent { event: string; payload: Record<string, unknown> }
 
 type RunListener = (owner: string, repo: string, runId: number) => void;
+type CommentListener = (owner: string, repo: string, commentId: number) => void;
 
 const SANDBOX_IDENTITY = { name: 'Sandbox', email: 'sandbox@example.com' };
 
@@ -70,6 +71,7 @@ export class SandboxState {
   readonly #tokens = new Map<string, TokenInfo>();
   readonly #logUrls = new Map<string, { jobId: number; expiresAt: number }>();
   readonly #runListeners: RunListener[] = [];
+  readonly #commentListeners: CommentListener[] = [];
   #ids = 1000;
 
   constructor(opts: StateOptions = {}) {
@@ -515,7 +517,25 @@ export class SandboxState {
     const c: CommentModel = { id: this.nextId() + 1_000_000_000, issueNumber, body, user, created_at: now, updated_at: now };
     r.comments.set(c.id, c);
     issue.updated_at = now;
+    for (const l of this.#commentListeners) l(r.owner, r.name, c.id);
     return c;
+  }
+
+  /** Called after every new issue or PR comment (the server sends `issue_comment.created` for it). */
+  onCommentCreated(listener: CommentListener): () => void {
+    this.#commentListeners.push(listener);
+    return () => {
+      const i = this.#commentListeners.indexOf(listener);
+      if (i >= 0) this.#commentListeners.splice(i, 1);
+    };
+  }
+
+  /** The `issue_comment.created` webhook GitHub would send for this comment. */
+  commentPayloadFor(owner: string, repo: string, commentId: number): WebhookEvent {
+    const r = this.repo(owner, repo);
+    const c = r.comments.get(commentId);
+    if (!c) throw notFound();
+    return { event: 'issue_comment', payload: issueCommentPayload(this, r, c) };
   }
 
   /** Opens a pull request (an issue too, sharing the numbering). The head branch is created if needed. */

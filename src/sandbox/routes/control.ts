@@ -37,7 +37,7 @@ export function controlRoutes(hooks: ControlHooks): RouteDef[] {
         const scenario = str(body.scenario);
         if (scenario) {
           if (!isScenario(scenario)) throw new SandboxHttpError(422, `Unknown scenario ${scenario}; expected one of ${SCENARIOS.join(', ')}`);
-          const seeded = seedScenario(state, scenario, owner, { ...(str(body.repo) ? { repo: str(body.repo)! } : {}), trigger: body.trigger !== false });
+          const seeded = seedScenario(state, scenario, owner, { ...(str(body.repo) ? { repo: str(body.repo)! } : {}), trigger: body.trigger !== false, config: body.config === true });
           return created({ full_name: `${seeded.owner}/${seeded.repo}`, workflow_id: seeded.workflowId, run_id: seeded.runId, conclusion: seeded.conclusion, description: seeded.description });
         }
         const repo = need(body, 'repo');
@@ -52,6 +52,21 @@ export function controlRoutes(hooks: ControlHooks): RouteDef[] {
           run = { id: r.id, conclusion: state.latestAttempt(r).conclusion };
         }
         return created({ full_name: `${owner}/${repo}`, workflow_id: wf.id, run_id: run?.id ?? null, conclusion: run?.conclusion ?? null });
+      },
+    }),
+    c({
+      // A person's comment (e.g. `/bridge approve <id>`): stored like POST …/issues/{n}/comments and sent
+      // to the App as `issue_comment.created`, with `user` as its author (who must have write access).
+      method: 'POST', path: '/_sandbox/comments',
+      handler: ({ state, body }) => {
+        const owner = need(body, 'owner');
+        const repo = need(body, 'repo');
+        const number = Number(body.issue_number);
+        if (!Number.isInteger(number) || number <= 0) throw new SandboxHttpError(422, 'Invalid request.\n\n"issue_number" must be a positive integer.');
+        const text = need(body, 'body');
+        if (!state.findRepo(owner, repo)) throw new SandboxHttpError(404, 'Not Found');
+        const comment = state.createComment(owner, repo, number, text, str(body.user) ?? 'octocat');
+        return created({ id: comment.id, issue_number: number, user: comment.user, html_url: `${state.url}/${owner}/${repo}/issues/${number}#issuecomment-${comment.id}` });
       },
     }),
     c({
