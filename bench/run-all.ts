@@ -4,7 +4,7 @@
  *
  *   npm run bench                 # everything (the classifier generates a ~200 MB log: minutes)
  *   npm run bench -- --quick      # classifier on 20 MB, decide for a shorter time, schedule on 100 repositories,
- *                                 # webhook door 3 short rounds, burst of 60 runs over 15 repositories
+ *                                 # webhook door 2 rounds of 1 s, burst of 20 runs over 10 repositories
  *   npm run bench -- heal env     # only benches whose name contains one of the words
  *
  * Request-count benches (heal, env sync) are deterministic; throughput benches depend on the machine.
@@ -26,8 +26,8 @@ const BENCHES: Bench[] = [
   { name: 'env-sync-requests', file: 'env-sync-requests.ts', args: [] },
   { name: 'env-sync-schedule', file: 'env-sync-schedule.ts', args: quick ? ['--repos=100', '--quick'] : ['--repos=1000'] },
   { name: 'decide', file: 'decide.ts', args: quick ? ['--ms=300', '--rounds=3', '--warmup-ms=200'] : [] },
-  { name: 'webhook-door', file: 'webhook-door.ts', args: quick ? ['--rounds=3', '--ms=1000'] : ['--rounds=8', '--ms=2000'] },
-  { name: 'burst', file: 'burst.ts', args: quick ? ['--runs=60', '--repos=15'] : [] },
+  { name: 'webhook-door', file: 'webhook-door.ts', args: quick ? ['--rounds=2', '--ms=1000'] : ['--rounds=8', '--ms=2000'] },
+  { name: 'burst', file: 'burst.ts', args: quick ? ['--runs=20', '--repos=10'] : [] },
   { name: 'classifier', file: 'classifier.ts', args: quick ? ['20'] : [], node: ['--expose-gc'] },
 ];
 

@@ -76081,7 +76081,7 @@ var StepStructure = class {
     }
     this.block = null;
     if (c0 === 35 && text.startsWith("##[endgroup]")) return;
-    const s2 = STEP_HEADER.exec(text);
+    const s2 = c0 === 82 || c0 === 35 || c0 === 62 ? STEP_HEADER.exec(text) : null;
     if (s2) {
       this.stepId++;
       this.stepName = own2(s2[1].slice(0, 200).trim());
@@ -76398,7 +76398,7 @@ function groupScanner(groups2) {
     for (const k2 of kws) {
       const lower = k2.toLowerCase();
       if (![...lower].every((ch) => ch.charCodeAt(0) < 128)) {
-        other.push([lower, g2]);
+        other.push([lower, g2, lower === k2.toUpperCase()]);
         continue;
       }
       let st2 = 0;
@@ -76446,31 +76446,49 @@ function groupScanner(groups2) {
     }
   }
   for (let i2 = 0; i2 < n2; i2++) for (let w2 = 0; w2 < W2; w2++) if (masks[i2 * W2 + w2]) hasOut[i2] = 1;
+  const order = [];
+  for (let i2 = 0; i2 < n2; i2++) if (!hasOut[i2]) order.push(i2);
+  const outFrom = order.length;
+  for (let i2 = 0; i2 < n2; i2++) if (hasOut[i2]) order.push(i2);
+  const renum = new Int32Array(n2);
+  order.forEach((old, i2) => renum[old] = i2);
+  const fast = new Int32Array(n2 * 128);
+  const fastMasks = new Uint32Array(n2 * W2);
+  for (let i2 = 0; i2 < n2; i2++) {
+    const old = order[i2];
+    for (let c2 = 0; c2 < 128; c2++) {
+      const lc = c2 >= 65 && c2 <= 90 ? c2 | 32 : c2;
+      fast[i2 * 128 + c2] = renum[table[old * 128 + lc]] * 128;
+    }
+    for (let w2 = 0; w2 < W2; w2++) fastMasks[i2 * W2 + w2] = masks[old * W2 + w2];
+  }
+  const outBase = outFrom * 128;
   return {
     words: W2,
     scan(s2, out) {
-      out.fill(0);
+      for (let w2 = 0; w2 < W2; w2++) out[w2] = 0;
       let any2 = false;
+      let high = false;
       let st2 = 0;
-      for (let i2 = 0; i2 < s2.length; i2++) {
-        let c2 = s2.charCodeAt(i2);
+      const len = s2.length;
+      for (let i2 = 0; i2 < len; i2++) {
+        const c2 = s2.charCodeAt(i2);
         if (c2 >= 128) {
           st2 = 0;
+          high = true;
           continue;
         }
-        if (c2 >= 65 && c2 <= 90) c2 |= 32;
-        st2 = table[st2 * 128 + c2];
-        if (hasOut[st2]) {
+        st2 = fast[st2 + c2];
+        if (st2 >= outBase) {
           any2 = true;
-          const b2 = st2 * W2;
-          for (let w2 = 0; w2 < W2; w2++) out[w2] |= masks[b2 + w2];
+          const b2 = (st2 >>> 7) * W2;
+          for (let w2 = 0; w2 < W2; w2++) out[w2] |= fastMasks[b2 + w2];
         }
       }
-      if (other.length) {
+      if (high && other.length) {
         let lower;
-        for (const [k2, g2] of other) {
-          lower ??= s2.toLowerCase();
-          if (lower.includes(k2)) {
+        for (const [k2, g2, caseless] of other) {
+          if (caseless ? s2.includes(k2) : (lower ??= s2.toLowerCase()).includes(k2)) {
             out[g2 >>> 5] |= 1 << (g2 & 31);
             any2 = true;
           }

@@ -256,6 +256,24 @@ describe('keyword dispatch', () => {
     expect(g.scan('  ● suite › test', out)).toBe(true);
     expect(g.scan('nothing here', out)).toBe(false);
   });
+
+  it('the group scanner finds non-ASCII keywords (caseless as is, with letters case-insensitively) and folds ASCII case', async () => {
+    const { groupScanner } = await import('../../src/core/classify/rules.js');
+    const g = groupScanner([['●'], ['échec'], ['Heap Limit']]);
+    const out = new Uint32Array(g.words);
+    const groupsOf = (s: string): number[] => {
+      g.scan(s, out);
+      return [0, 1, 2].filter((i) => out[0]! & (1 << i));
+    };
+    expect(groupsOf('  ● suite › test')).toEqual([0]);
+    expect(groupsOf('ÉCHEC du déploiement')).toEqual([1]);
+    expect(groupsOf('Échec ● HEAP LIMIT reached')).toEqual([0, 1, 2]);
+    expect(groupsOf('heap limit, nothing else')).toEqual([2]);
+    expect(groupsOf('echec without accent, o instead of a bullet')).toEqual([]);
+    // The scanner's state is reset between lines: a keyword split across two calls is not found.
+    expect(groupsOf('heap ')).toEqual([]);
+    expect(groupsOf('limit')).toEqual([]);
+  });
 });
 
 describe('streaming', () => {

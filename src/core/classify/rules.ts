@@ -148,12 +148,12 @@ export function groupScanner(groups: readonly (readonly string[])[]): GroupScann
   const W = Math.max(1, Math.ceil(groups.length / 32));
   const goto: Array<Map<number, number>> = [new Map()];
   const own: Array<number[]> = [[]];
-  const other: Array<[string, number]> = [];
+  const other: Array<[string, number, boolean]> = [];
   groups.forEach((kws, g) => {
     for (const k of kws) {
       const lower = k.toLowerCase();
       if (![...lower].every((ch) => ch.charCodeAt(0) < 128)) {
-        other.push([lower, g]);
+        other.push([lower, g, lower === k.toUpperCase()]);
         continue;
       }
       let st = 0;
@@ -202,31 +202,54 @@ export function groupScanner(groups: readonly (readonly string[])[]): GroupScann
     }
   }
   for (let i = 0; i < n; i++) for (let w = 0; w < W; w++) if (masks[i * W + w]) hasOut[i] = 1;
+  // Hot-loop layout: states renumbered so that those with an output come last (one compare tells "a keyword
+  // ends here"), each entry premultiplied by 128 (no multiply per character) and upper-case ASCII folded into
+  // the table (no case branch per character). Same automaton, same results.
+  const order: number[] = [];
+  for (let i = 0; i < n; i++) if (!hasOut[i]) order.push(i);
+  const outFrom = order.length;
+  for (let i = 0; i < n; i++) if (hasOut[i]) order.push(i);
+  const renum = new Int32Array(n);
+  order.forEach((old, i) => (renum[old] = i));
+  const fast = new Int32Array(n * 128);
+  const fastMasks = new Uint32Array(n * W);
+  for (let i = 0; i < n; i++) {
+    const old = order[i]!;
+    for (let c = 0; c < 128; c++) {
+      const lc = c >= 65 && c <= 90 ? c | 32 : c;
+      fast[i * 128 + c] = renum[table[old * 128 + lc]!]! * 128;
+    }
+    for (let w = 0; w < W; w++) fastMasks[i * W + w] = masks[old * W + w]!;
+  }
+  const outBase = outFrom * 128;
   return {
     words: W,
     scan(s: string, out: Uint32Array): boolean {
-      out.fill(0);
+      for (let w = 0; w < W; w++) out[w] = 0;
       let any = false;
+      let high = false;
       let st = 0;
-      for (let i = 0; i < s.length; i++) {
-        let c = s.charCodeAt(i);
+      const len = s.length;
+      for (let i = 0; i < len; i++) {
+        const c = s.charCodeAt(i);
         if (c >= 128) {
           st = 0;
+          high = true;
           continue;
         }
-        if (c >= 65 && c <= 90) c |= 32;
-        st = table[st * 128 + c]!;
-        if (hasOut[st]) {
+        st = fast[st + c]!;
+        if (st >= outBase) {
           any = true;
-          const b = st * W;
-          for (let w = 0; w < W; w++) out[w]! |= masks[b + w]!;
+          const b = (st >>> 7) * W;
+          for (let w = 0; w < W; w++) out[w]! |= fastMasks[b + w]!;
         }
       }
-      if (other.length) {
+      // Non-ASCII keywords can only occur in a line with a non-ASCII character. A caseless one (`●`) is looked
+      // up as is; only a keyword with letters needs the lowercased line (made once, and only then).
+      if (high && other.length) {
         let lower: string | undefined;
-        for (const [k, g] of other) {
-          lower ??= s.toLowerCase();
-          if (lower.includes(k)) {
+        for (const [k, g, caseless] of other) {
+          if (caseless ? s.includes(k) : (lower ??= s.toLowerCase()).includes(k)) {
             out[g >>> 5]! |= 1 << (g & 31);
             any = true;
           }

@@ -60,7 +60,8 @@ export class StepStructure {
     }
     this.block = null;
     if (c0 === 35 /* # */ && text.startsWith('##[endgroup]')) return;
-    const s = STEP_HEADER.exec(text);
+    // STEP_HEADER can only match a line starting with `R`, `#` or `>`: skip the regex for every other line.
+    const s = c0 === 82 /* R */ || c0 === 35 /* # */ || c0 === 62 /* > */ ? STEP_HEADER.exec(text) : null;
     if (s) {
       this.stepId++;
       this.stepName = own((s[1] as string).slice(0, 200).trim());
