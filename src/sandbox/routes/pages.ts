@@ -26,7 +26,8 @@ function page(state: SandboxState, title: string, r: RepoModel | null, body: str
   const crumbs = r ? ` / <a href="${esc(`${state.url}/${r.fullName}`)}">${esc(r.fullName)}</a>` : '';
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)} · GitHub sandbox</title><style>${CSS}</style></head>
 <body><header><a href="${esc(state.url)}/">GitHub sandbox</a>${crumbs}</header><main>${body}</main></body></html>`;
-  return { status: 200, text: html, contentType: 'text/html; charset=utf-8' };
+  // Pages change with every comment and run: never served from a browser's cache.
+  return { status: 200, text: html, contentType: 'text/html; charset=utf-8', headers: { 'cache-control': 'no-store' } };
 }
 
 const badge = (s: string): string => `<span class="state ${esc(s)}">${esc(s)}</span>`;
@@ -56,8 +57,11 @@ function jobPage(ctx: RouteContext): Reply {
 <p>${link(`${state.url}/${r.fullName}/actions/runs/${job.runId}`, `run ${job.runId}`)} · attempt ${job.runAttempt}</p><pre>${esc(job.log)}</pre>`);
 }
 
-function comment(state: SandboxState, c: CommentModel): string {
-  return `<div class="box comment" data-comment-id="${c.id}" id="issuecomment-${c.id}"><div class="head"><b>${esc(c.user)}</b> commented ${esc(c.created_at)}</div><div class="body">${esc(c.body)}</div></div>`;
+/** Escaped text with its http(s) links made clickable (the run and issue links in Living Bridge's comments). */
+const linkify = (text: string): string => esc(text).replace(/https?:\/\/[^\s<>"')\]]+/g, (u) => `<a href="${u}">${u}</a>`);
+
+function comment(c: CommentModel): string {
+  return `<div class="box comment" data-comment-id="${c.id}" id="issuecomment-${c.id}"><div class="head"><b>${esc(c.user)}</b> commented ${esc(c.created_at)}</div><div class="body">${linkify(c.body)}</div></div>`;
 }
 
 function issuePage(ctx: RouteContext, pull: boolean): Reply {
@@ -80,8 +84,8 @@ function issuePage(ctx: RouteContext, pull: boolean): Reply {
   return page(state, issue.title, r, `<h1>${esc(issue.title)} <span class="n">#${issue.number}</span></h1>
 <p>${badge(status)} ${pr ? `${esc(pr.headRef)} → ${esc(pr.baseRef)} (${esc(pr.headSha.slice(0, 7))})` : ''} ${issue.labels.map((l) => `<code>${esc(l)}</code>`).join(' ')}</p>
 ${runs.length ? `<p class="muted">runs: ${runs.map((x) => link(`${state.url}/${r.fullName}/actions/runs/${x.id}`, `${x.name} #${x.runNumber}`)).join(', ')}</p>` : ''}
-<div class="box"><div class="head"><b>${esc(issue.user)}</b> opened ${esc(issue.created_at)}</div><div class="body">${esc(issue.body ?? '')}</div></div>
-${comments.map((c) => comment(state, c)).join('')}${form}`);
+<div class="box"><div class="head"><b>${esc(issue.user)}</b> opened ${esc(issue.created_at)}</div><div class="body">${linkify(issue.body ?? '')}</div></div>
+${comments.map((c) => comment(c)).join('')}${form}`);
 }
 
 function repoPage(ctx: RouteContext): Reply {
