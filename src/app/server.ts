@@ -74,11 +74,14 @@ export async function startApp(env: Record<string, string | undefined> = process
     listRepositories: () => installedRepositories(probot, observability.instrument),
   });
   /** `bindings` name the unit of work in every line its flow logs (one child logger per delivery). */
+  // Verification trusts this App's own signer, its grant keys and LIVING_BRIDGE_TRUSTED_KEYS (older or
+  // rotated keys), never keys listed on a ledger branch. A bad entry stops the start, naming it.
+  const trust = pinnedKeys({ env, signer });
   const contextFor = async (repo: RepoRef, door: Door, installationId?: number, bindings: Record<string, unknown> = {}): Promise<PipelineContext> => {
     const id = installationId ?? (await findRepoInstallation(await probot.auth(), repo));
     const octokit = observability.instrument(await probot.auth(id));
     const ctx = buildContext({ octokit: octokit as never, signer, settings: settings.pipeline, door, repository: `${repo.owner}/${repo.repo}`, log: log.child({ ...bindings, repository: `${repo.owner}/${repo.repo}` }) });
-    return { ...ctx, observer: observability.observer, checkSignals, outages: outageStores.for(id) };
+    return { ...ctx, trust, observer: observability.observer, checkSignals, outages: outageStores.for(id) };
   };
 
   // The worker's public result is kept by the intake with the job: GET /api/autonomy/jobs/:id reads it there.
@@ -122,9 +125,7 @@ export async function startApp(env: Record<string, string | undefined> = process
     intake,
     log,
     contextFor: (repo) => contextFor(repo, 'api'),
-    // Verification trusts this App's own signer, its grant keys and LIVING_BRIDGE_TRUSTED_KEYS (older or
-    // rotated keys), never keys listed on a ledger branch. A bad entry stops the start, naming it.
-    trust: pinnedKeys({ env, signer }),
+    trust,
     // The dead-letter queue and the redelivery sweep span every repository: all-scope tokens only.
     installationWide: async (req, res, path) => {
       if (await deadLetterRoute(intake, req, res, path)) return true;

@@ -5,6 +5,7 @@ import { parseRepoFullName } from '../core/schemas/index.js';
 import type { Door } from '../core/schemas/index.js';
 import { buildContext, ConfigurationError, createLogger, loadSigner, pipelineSettingsFrom } from '../pipeline/build-context.js';
 import type { PipelineContext } from '../pipeline/context.js';
+import { TrustedKeysError, pinnedKeys } from '../pipeline/trust.js';
 
 /** A mistake in how the CLI was called (exit 2), found after commander parsed the arguments. */
 export class UsageError extends Error {
@@ -65,7 +66,11 @@ export async function contextFrom(rt: CliRuntime, opts: { signing?: 'required' |
     : await loadSigner(io.env);
   // Logs go to stderr: stdout is the command's output (and must stay parseable with --json).
   const log = createLogger('living-bridge-cli', io.env.LOG_LEVEL ?? 'warn', { fd: 2 });
-  return buildContext({ token, baseUrl: apiUrlOf(rt), signer, settings, door: opts.door ?? 'cli', repository: opts.repository, log, retry: { retries: 1 } });
+  const ctx = buildContext({ token, baseUrl: apiUrlOf(rt), signer, settings, door: opts.door ?? 'cli', repository: opts.repository, log, retry: { retries: 1 } });
+  // `status` and `incidents` verify the chain with the keys this shell pins (rotated keys included). A
+  // malformed LIVING_BRIDGE_TRUSTED_KEYS is reported by `verify` and `doctor`, which read it themselves;
+  // here it only leaves the signer as the one trusted key rather than failing every command.
+  try { return { ...ctx, trust: pinnedKeys({ env: io.env, signer }) }; } catch (err) { if (err instanceof TrustedKeysError) return ctx; throw err; }
 }
 
 /** The REST base URL the CLI talks to: --api-url, $GITHUB_API_URL, or GitHub. */

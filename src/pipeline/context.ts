@@ -6,6 +6,7 @@ import type { Signer } from '../core/certificate/index.js';
 import type { IntentStore } from '../intake/types.js';
 import type { CheckSignals } from './check-signals.js';
 import type { Observer } from './observe.js';
+import type { PinnedKeys } from './trust.js';
 import type { OutageStore } from './outage.js';
 
 /**
@@ -16,6 +17,12 @@ export interface PipelineContext {
   github: GitHubPort;
   ledgerFor(repo: RepoRef, branch: string): Ledger;
   signer: Signer;
+  /**
+   * The public keys a verification of this context trusts (the door's pinned keys: its own signer,
+   * grant keys, LIVING_BRIDGE_TRUSTED_KEYS for rotated keys). Doors set it because `env` above is the
+   * from_env view, from which those variables are withheld; absent, only `signer` is trusted.
+   */
+  trust?: PinnedKeys;
   now(): Date;
   /** Cryptographic randomness (generated secrets). Injected so tests can be deterministic. */
   randomBytes(length: number): Uint8Array;

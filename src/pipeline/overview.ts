@@ -180,8 +180,8 @@ export async function readOverview(ctx: PipelineContext, repository: string): Pr
     ledger.readCertificates(),
     ledger.readFile(auditPath(month)),
     ledger.readFile(GRANTS_FILE),
-    // Trusted: the context's own signer and grant keys (the App's), never the keys the branch lists.
-    verifyLedger(ctx, repository, pinnedKeys({ env: ctx.env, signer: ctx.signer })),
+    // Trusted: the door's pinned keys (its signer, grant keys, rotated keys), never the keys the branch lists.
+    verifyLedger(ctx, repository, ctx.trust ?? pinnedKeys({ env: {}, signer: ctx.signer })),
     readPromotions(ledger).catch(() => []),
   ]);
   const predicates = predicatesOf(certificates);

@@ -77,6 +77,16 @@ describe('key rotate', () => {
     expect(rows).toEqual([expect.objectContaining({ sequence: 2, target: `key:${b.keyid}` }), expect.objectContaining({ sequence: 3, target: `key:${c.keyid}` })]);
   });
 
+  test('status verifies the rotated chain with the keys the shell pins, not only the current signer', async () => {
+    // Signed by C now; A is pinned through LIVING_BRIDGE_TRUSTED_KEYS (withheld from from_env sources).
+    const pinned = await cli(['status', '--repo', FULL, '--json'], { TRUTH_SIGNING_KEY: c.secret, LIVING_BRIDGE_TRUSTED_KEYS: a.public });
+    expect(pinned.code).toBe(0);
+    expect(JSON.parse(pinned.out)).toMatchObject({ chain: { verified: true, length: 3 } });
+    // Without A pinned, the first link (signed by A) has no trusted key: the chain does not verify.
+    const unpinned = await cli(['status', '--repo', FULL, '--json'], { TRUTH_SIGNING_KEY: c.secret });
+    expect(JSON.parse(unpinned.out)).toMatchObject({ chain: { verified: false } });
+  });
+
   test('refused with exit 2 and one line: a key that does not sign the chain, the same key, a secret key, no key', async () => {
     const unrelated = await cli(['key', 'rotate', '--repo', FULL, '--to', a.public], { TRUTH_SIGNING_KEY: d.secret });
     expect(unrelated.code).toBe(2);
