@@ -1,82 +1,18 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
-import type { Logger } from 'pino';
 import { HealJob } from '../core/schemas/index.js';
 import { bullJobStatus } from './job-status.js';
+export { IntakeUnavailableError, type RedisIntakeOptions } from './redis-options.js';
+import { CLAIM, RELEASE_IF, RENEW_IF, type ClaimingRedis } from './redis-scripts.js';
+import { IntakeUnavailableError, type RedisIntakeOptions } from './redis-options.js';
 import { deadLetterOf, dedupeKeyOf, type DeadLetter, type Intake, type IntentRecord, type IntentStore, type JobStatus, type JobWorker, type SubmitResult, type WorkerHooks } from './types.js';
-
-/** The intake could not record a job (Redis unreachable or too slow): the door must not answer 202. */
-export class IntakeUnavailableError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'IntakeUnavailableError';
-  }
-}
-
-export interface RedisIntakeOptions {
-  /** `redis://[user:password@]host:port[/db]` (or `rediss://` for TLS). */
-  url: string;
-  /**
-   * Prefix of every key (BullMQ's and ours). Replicas that share a queue share the prefix; tests use a
-   * unique one. On Redis Cluster use a hash tag, e.g. `{living-bridge}`, so the multi-key scripts stay in one slot.
-   */
-  prefix?: string;
-  queueName?: string;
-  /** Jobs this replica runs at once (different repositories; one repository never runs twice at once). */
-  concurrency?: number;
-  /** How long a delivery id and a run attempt are remembered as seen. */
-  dedupeTtlSeconds?: number;
-  /** Tries per job, the first included. */
-  attempts?: number;
-  /** First retry delay; doubles on each further retry. */
-  backoffMs?: number;
-  /** TTL of the per-repository lock; renewed every third of it while the job runs, so a dead replica frees it. */
-  repoLockTtlMs?: number;
-  /** BullMQ's job lock (and stalled-job check interval): how soon a dead replica's job runs elsewhere. Default BullMQ's 30 s. */
-  jobLockMs?: number;
-  /** How long a job waits (plus jitter) before trying again when its repository is busy on some replica. */
-  repoBusyDelayMs?: number;
-  /** A submit not done by then fails, whatever step it is in (GitHub gives up on a webhook after 10 s). Default 4000. */
-  submitTimeoutMs?: number;
-  /** A seen-marker older than this whose job does not exist is an orphan of a failed submit, not a duplicate. */
-  orphanAfterMs?: number;
-  log?: Logger;
-}
 
 const DAY_SECONDS = 24 * 60 * 60;
 /** Times a job may be taken up again after its replica died (or stalled) before it fails. */
 const MAX_STALLS = 10;
 
-/**
- * Atomically claims both de-duplication keys (delivery id and run attempt) or neither; with them, any
- * further key (the job id's pointer to its BullMQ job, read by `status`).
- * Returns {1} when claimed, else {0, existing delivery marker or '', existing run marker or ''}.
- */
-const CLAIM = `
-local d = redis.call('GET', KEYS[1])
-local r = redis.call('GET', KEYS[2])
-if d or r then return {0, d or '', r or ''} end
-for _, k in ipairs(KEYS) do redis.call('SET', k, ARGV[1], 'EX', ARGV[2]) end
-return {1}
-`;
-/** Deletes each key whose value is still ARGV[1] (a claim undone after a failed add). */
-const RELEASE_IF = `
-local n = 0
-for _, k in ipairs(KEYS) do
-  if redis.call('GET', k) == ARGV[1] then n = n + redis.call('DEL', k) end
-end
-return n
-`;
-const RENEW_IF = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 0
-`;
-
 type Counts = { pending: number; running: number; done: number; failed: number };
-
-/** The client with CLAIM defined as a command (see the constructor). */
-type ClaimingRedis = Redis & { livingBridgeClaim(numberOfKeys: number, ...keysThenMarkerAndTtl: string[]): Promise<unknown> };
 
 /** The shared queue's pending count (for /healthz) is re-read at most this often, not once per submit. */
 const PENDING_REFRESH_MS = 1000;
