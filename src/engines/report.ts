@@ -57,10 +57,6 @@ export function failed<Extra extends object = object>(
 }
 
 /**
- * Turns an error thrown by a port into a failed report: a permission problem sets
- * `missingPermission`; `secrets` are scrubbed from the message.
- */
-/**
  * An error GitHub may well not repeat: a 5xx, a timeout or a dropped connection (no status, or 500+),
  * or a rate limit (429, a 403 that says so) that outlasted the client's retries.
  */
@@ -70,6 +66,10 @@ export function isTransientError(err: unknown): boolean {
   return status >= 500 || status === 429 || (status === 403 && /rate limit/i.test(errorMessage(err)));
 }
 
+/**
+ * Turns an error thrown by a port into a failed report: a permission problem sets
+ * `missingPermission`; `secrets` are scrubbed from the message.
+ */
 export function fromPortError<Extra extends object = object>(
   action: EngineReport['action'],
   what: string,
