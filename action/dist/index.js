@@ -74366,7 +74366,6 @@ retry.VERSION = VERSION10;
 // src/github/request-policy.ts
 var import_bottleneck = __toESM(require_lib(), 1);
 import { randomUUID as randomUUID2 } from "node:crypto";
-var DEFAULT_REQUEST_TIMEOUT_MS2 = 3e4;
 var MAX_RATE_LIMIT_RETRIES = 2;
 var MAX_RATE_LIMIT_WAIT_SECONDS = 120;
 function retryRateLimited(retryAfter, retryCount) {
@@ -74502,7 +74501,7 @@ function createOctokit(opts = {}) {
     ...opts.auth !== void 0 ? { auth: opts.auth } : {},
     ...opts.baseUrl !== void 0 ? { baseUrl: opts.baseUrl } : {},
     userAgent: opts.userAgent ?? "living-bridge",
-    request: { fetch: timedFetch(opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS2, opts.request?.fetch ?? fetch) },
+    request: { fetch: timedFetch(opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS, opts.request?.fetch ?? fetch) },
     log: octokitLog(log),
     throttle: {
       enabled: opts.throttle !== false,

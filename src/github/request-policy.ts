@@ -16,7 +16,7 @@ import { randomUUID } from 'node:crypto';
 import Bottleneck from 'bottleneck';
 
 /** Default per-request timeout. GitHub itself gives up on a request after 10 s; log downloads take longer. */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+export { DEFAULT_REQUEST_TIMEOUT_MS } from '../core/schemas/index.js';
 
 /** Max retries the throttling handlers allow per request (rate limit and secondary rate limit). */
 export const MAX_RATE_LIMIT_RETRIES = 2;
@@ -51,12 +51,6 @@ export function timedFetch(timeoutMs: number, base: typeof fetch = fetch): typeo
 
 /** LIVING_BRIDGE_CLIENT_PACING (parsed by the door) and LIVING_BRIDGE_REQUEST_TIMEOUT_MS. */
 export interface RequestPolicy { pacing: boolean; timeoutMs: number }
-
-export function requestPolicyFrom(env: Record<string, string | undefined>, pacing: boolean): RequestPolicy {
-  const timeout = Number(env.LIVING_BRIDGE_REQUEST_TIMEOUT_MS ?? DEFAULT_REQUEST_TIMEOUT_MS);
-  if (!Number.isFinite(timeout) || timeout < 100) throw new Error('LIVING_BRIDGE_REQUEST_TIMEOUT_MS must be a number of milliseconds >= 100');
-  return { pacing, timeoutMs: timeout };
-}
 
 // ------------------------------------------------------------------ writes whose answer was lost
 

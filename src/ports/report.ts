@@ -16,4 +16,6 @@ export interface EngineReport {
   error?: string;
   /** Missing permission when GitHub answered 403 (the Action explains how to get an App token). */
   missingPermission?: string;
+  /** The failure was on GitHub's side (5xx, timeout, rate limit past retries): worth trying again, not asking a human. */
+  transient?: boolean;
 }

@@ -101,7 +101,7 @@ export async function act(a: ActInput): Promise<Acted> {
     } catch (err) {
       report = { action: step, ok: false, changes: [], notes: [], error: safeMessage(err), missingPermission: (err as { permission?: string }).permission, ...(isTransientError(err) ? { transient: true } : {}) };
     }
-    if (!report.ok && (report as { transient?: boolean }).transient && journal.key && step !== 'ESCALATE') {
+    if (!report.ok && report.transient && journal.key && step !== 'ESCALATE') {
       // A job of the App's intake: a step that failed on GitHub's side (5xx, timeout, rate limit past
       // the client's retries) is not a question for a human. The job fails this try and its intake
       // tries it again with backoff; the replay resumes at this step (its intent stays open, so what
