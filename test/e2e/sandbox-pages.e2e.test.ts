@@ -8,22 +8,16 @@
  */
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
-import { chromium, type Browser } from 'playwright-core';
+import { afterAll, beforeAll, expect, jest, test } from '@jest/globals';
+import type { Browser } from 'playwright-core';
+import { OUT_DIR, describeWithChromium, launchChromium } from '../support/chromium.js';
 import { SCENARIO_VALUES, startSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { eventually, sandboxControl, sendWebhook, startAppProcess, type AppProcess } from '../../src/demo/processes.js';
 import { DEMO_AUTONOMY_YML, failingRun, repoState, seedDemoRepo, sha256 } from '../../src/demo/scenario.js';
 
 jest.setTimeout(180_000);
 
-const CHROMIUM = '/usr/bin/chromium';
-const OUT_DIR = process.env.TEST_OUTPUT_DIR ?? join(process.cwd(), '.ci/out');
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) {
-  if (process.env.CI) throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium before the tests`);
-  console.warn(`skipping the sandbox pages browser test: ${CHROMIUM} is not installed (apt-get install -y chromium)`);
-}
-const maybe = haveChromium ? describe : describe.skip;
+const maybe = describeWithChromium('sandbox pages');
 
 let sandbox: Sandbox;
 let app: AppProcess;
@@ -34,7 +28,7 @@ maybe('sandbox HTML pages in Chromium', () => {
     sandbox = await startSandbox();
     app = await startAppProcess(sandbox.url, { DEPLOY_TOKEN: SCENARIO_VALUES.DEPLOY_TOKEN, LIVING_BRIDGE_FROM_ENV_ALLOW: 'DEPLOY_TOKEN' });
     await sandboxControl(sandbox.url, 'POST', '/_sandbox/webhook', { url: `${app.url}/api/github/webhooks`, secret: app.webhookSecret, auto: true });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'] });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

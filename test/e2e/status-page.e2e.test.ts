@@ -4,10 +4,11 @@
  * with the open incident, the decisions and a rendered EMA chart. The screenshot is kept in the
  * test output (.ci/out/status.png); UPDATE_DOCS_SCREENSHOT=1 also refreshes docs/img/status.png.
  */
-import { afterAll, beforeAll, describe, expect, jest, test } from '@jest/globals';
+import { afterAll, beforeAll, expect, jest, test } from '@jest/globals';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { OUT_DIR, describeWithChromium, launchChromium } from '../support/chromium.js';
 import { SANDBOX_ADMIN_TOKEN } from '../../src/sandbox/index.js';
 import { SCENARIO_VALUES } from '../../src/sandbox/scenarios.js';
 import { eventually, sandboxControl, sendWebhook, startAppProcess, startSandboxProcess, type AppProcess, type ManagedProcess } from '../../src/demo/processes.js';
@@ -15,15 +16,7 @@ import { DEMO_AUTONOMY_YML, failingRun, repoState, seedDemoRepo } from '../../sr
 
 jest.setTimeout(180_000);
 
-const CHROMIUM = '/usr/bin/chromium';
-const OUT_DIR = process.env.TEST_OUTPUT_DIR ?? join(process.cwd(), '.ci/out');
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) {
-  // In CI a missing browser is a failure (.ci/run installs it); on a laptop the test says why it skips.
-  if (process.env.CI) throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium before the tests`);
-  console.warn(`skipping the status page browser test: ${CHROMIUM} is not installed (apt-get install -y chromium)`);
-}
-const maybe = haveChromium ? describe : describe.skip;
+const maybe = describeWithChromium('status page');
 
 let sandbox: ManagedProcess;
 let app: AppProcess;
@@ -72,10 +65,7 @@ maybe('status page in headless Chromium', () => {
         return v.ok === true && (v.length as number) >= 2 * (i + 1) ? v : undefined;
       }, 30_000, `outcome ${i + 1} of search-indexer`);
     }
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium(['--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync']);
   });
 
   afterAll(async () => {
